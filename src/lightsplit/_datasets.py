@@ -1,0 +1,102 @@
+"""Map-style datasets over one set: loaded on demand, or served from a cache."""
+
+from collections.abc import Sequence
+
+from torch.utils.data import Dataset, default_collate
+from typing_extensions import override
+
+from ._cache import SampleStore, stack_inputs
+from ._errors import SampleLoadError
+from ._sample import Sample
+from ._sources import ModelTransform, SetSource
+
+__all__ = ["CachedDataset", "LazyDataset", "SetDataset", "collate_samples"]
+
+
+class SetDataset(Dataset[Sample]):
+    """A set's samples; ``__getitems__`` returns a whole batch as one ``Sample``."""
+
+    name: str
+
+    def __len__(self) -> int:
+        raise NotImplementedError
+
+    def __getitems__(self, indices: Sequence[int]) -> Sample:
+        """Return samples ``indices`` collated into one batch."""
+        raise NotImplementedError
+
+
+def _collate_metadata(samples: Sequence[Sample], *, where: str) -> dict[str, object]:
+    keys = samples[0].metadata.keys()
+    for position, sample in enumerate(samples):
+        if sample.metadata.keys() != keys:
+            msg = (
+                f"{where}: metadata keys {sorted(sample.metadata)} of batch item "
+                f"{position} differ from those of item 0 {sorted(keys)}; every sample "
+                "of a set must have the same metadata keys"
+            )
+            raise SampleLoadError(msg)
+    return {key: default_collate([s.metadata[key] for s in samples]) for key in keys}
+
+
+def collate_samples(batch: Sequence[Sample] | Sample) -> Sample:
+    """Collate loaded samples into one batch; pass through a batch already made.
+
+    ``input`` tensors are stacked along a new first dimension and each metadata
+    key is collated as ``torch.utils.data.default_collate`` does (numbers and
+    tensors become tensors, strings become lists).
+
+    Raises:
+        SampleLoadError: if inputs differ in shape or metadata keys differ.
+    """
+    if isinstance(batch, Sample):
+        return batch
+    where = "batch"
+    return Sample(
+        stack_inputs([sample.input for sample in batch], where=where),
+        _collate_metadata(batch, where=where),
+    )
+
+
+class LazyDataset(SetDataset):
+    """Loads each sample from its raw description when asked, then transforms it."""
+
+    def __init__(self, source: SetSource, transforms: Sequence[ModelTransform]) -> None:
+        self.name = source.name
+        self.source = source
+        self.transforms = tuple(transforms)
+
+    @override
+    def __len__(self) -> int:
+        return len(self.source)
+
+    @override
+    def __getitem__(self, index: int) -> Sample:
+        return self.source.load(index, self.transforms)
+
+    @override
+    def __getitems__(self, indices: Sequence[int]) -> Sample:
+        samples = [self.source.load(index, self.transforms) for index in indices]
+        where = f"set `{self.name}`, indices {list(indices)[:8]}"
+        inputs = stack_inputs([sample.input for sample in samples], where=where)
+        return Sample(inputs, _collate_metadata(samples, where=where))
+
+
+class CachedDataset(SetDataset):
+    """Serves a set from its in-memory store, gathering whole batches at once."""
+
+    def __init__(self, store: SampleStore) -> None:
+        self.name = store.name
+        self.store = store
+
+    @override
+    def __len__(self) -> int:
+        return len(self.store)
+
+    @override
+    def __getitem__(self, index: int) -> Sample:
+        return self.store.get(index)
+
+    @override
+    def __getitems__(self, indices: Sequence[int]) -> Sample:
+        return self.store.gather(indices)

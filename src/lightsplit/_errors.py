@@ -1,0 +1,217 @@
+"""Error and warning types, and one builder per validation error type."""
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from typing import Final, Literal, NoReturn, TypeAlias
+
+from pydantic import ValidationError
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from ._types import EVALUATION_SET_NAMES, SET_NAME_RE
+
+__all__ = [
+    "MAX_LISTED",
+    "CacheMemoryError",
+    "ErrorCollector",
+    "ErrorType",
+    "LightsplitError",
+    "LightsplitWarning",
+    "SampleLoadError",
+    "SetMissingError",
+    "SplitFileError",
+    "batch_not_divisible",
+    "check_set_name",
+    "closest_set_name",
+    "format_list",
+    "loader_invalid",
+    "samples_invalid",
+    "set_empty",
+    "set_name_invalid",
+    "splits_empty",
+]
+
+ErrorType: TypeAlias = Literal[
+    "batch_not_divisible",
+    "loader_invalid",
+    "samples_invalid",
+    "set_empty",
+    "set_name_invalid",
+    "splits_empty",
+]
+"""The ``type`` of every validation error lightsplit raises itself."""
+
+MAX_LISTED: Final = 5
+"""How many items an error message lists before it says ``and N more``."""
+
+
+class LightsplitError(Exception):
+    """Base class of every error lightsplit raises outside pydantic validation."""
+
+
+class SplitFileError(LightsplitError, ValueError):
+    """A split file that is not valid JSON or breaks the split-file rules."""
+
+
+class SetMissingError(LightsplitError, ValueError):
+    """A stage needs a set that the split does not have."""
+
+
+class SampleLoadError(LightsplitError, RuntimeError):
+    """A loader failed on one raw sample, or returned something that is no sample."""
+
+
+class CacheMemoryError(LightsplitError, MemoryError):
+    """A set's cache would not fit in the memory available."""
+
+
+class LightsplitWarning(UserWarning):
+    """Warning issued by lightsplit; filter it with ``warnings.filterwarnings``."""
+
+
+def format_list(items: Sequence[str], *, limit: int = MAX_LISTED) -> str:
+    """Join ``items`` as backticked names, listing at most ``limit`` of them.
+
+    Examples:
+        >>> format_list(["train", "test"])
+        '`train`, `test`'
+        >>> format_list([str(i) for i in range(7)], limit=2)
+        '`0`, `1` and 5 more'
+    """
+    shown = ", ".join(f"`{item}`" for item in items[:limit])
+    hidden = len(items) - limit
+    return f"{shown} and {hidden} more" if hidden > 0 else shown
+
+
+def closest_set_name(name: str) -> str:
+    """Return the valid set name closest to ``name``.
+
+    Examples:
+        >>> closest_set_name("valid")
+        'validation'
+        >>> closest_set_name("Monitor_Train")
+        'monitor-Train'
+        >>> closest_set_name("monitor")
+        'monitor-<name>'
+    """
+    lowered = name.strip().lower()
+    if lowered.startswith("monitor"):
+        rest = re.sub(r"[^A-Za-z0-9._-]", "-", name.strip()[len("monitor") :])
+        rest = rest.strip("-_. ")
+        return f"monitor-{rest}" if rest else "monitor-<name>"
+    matches = difflib.get_close_matches(lowered, EVALUATION_SET_NAMES, n=1, cutoff=0.0)
+    return matches[0] if matches else "train"
+
+
+def set_name_invalid(*, name: str) -> PydanticCustomError:
+    """Error for a set name that is not `train`, `validation`, `test` or `monitor-*`."""
+    return PydanticCustomError(
+        "set_name_invalid",
+        "`{name}` is not a valid set name; did you mean `{suggestion}`? "
+        "Set names are `train`, `validation`, `test` or `monitor-<name>` "
+        "(<name>: letters, digits, `.`, `_`, `-`)",
+        {"name": name, "suggestion": closest_set_name(name)},
+    )
+
+
+def check_set_name(name: str) -> str:
+    """Return ``name`` if it is a valid set name, else raise ``set_name_invalid``."""
+    if SET_NAME_RE.fullmatch(name) is None:
+        raise set_name_invalid(name=name)
+    return name
+
+
+def set_empty(*, set_name: str) -> PydanticCustomError:
+    """Error for a set with no sample given to a data module."""
+    return PydanticCustomError(
+        "set_empty",
+        "set `{set_name}` has no sample; remove the set or give it samples",
+        {"set_name": set_name},
+    )
+
+
+def splits_empty() -> PydanticCustomError:
+    """Error for a data module given no set at all."""
+    return PydanticCustomError(
+        "splits_empty",
+        "the splits have no set; give at least a `train` set",
+    )
+
+
+def samples_invalid(*, type_name: str) -> PydanticCustomError:
+    """Error for raw samples that are not a sequence."""
+    return PydanticCustomError(
+        "samples_invalid",
+        "raw samples must be a sequence (a list or tuple of raw samples), "
+        "not `{type_name}`",
+        {"type_name": type_name},
+    )
+
+
+def loader_invalid(*, type_name: str, missing: str) -> PydanticCustomError:
+    """Error for a loader that does not satisfy the ``RawDataLoader`` protocol."""
+    return PydanticCustomError(
+        "loader_invalid",
+        "the loader (`{type_name}`) has no callable `{missing}`; give an object "
+        "with `sample(raw) -> Sample` and `target(raw) -> int | Tensor` methods",
+        {"type_name": type_name, "missing": missing},
+    )
+
+
+def batch_not_divisible(
+    *, batch_size: int, batch_chunk_count: int
+) -> PydanticCustomError:
+    """Error for a batch that cannot be cut into equal chunks.
+
+    The message proposes the nearest valid values of both fields.
+    """
+    below = batch_size - batch_size % batch_chunk_count
+    sizes = [s for s in (below, below + batch_chunk_count) if s >= batch_chunk_count]
+    divisors = [d for d in range(1, batch_size + 1) if batch_size % d == 0]
+    smaller = [d for d in divisors if d < batch_chunk_count]
+    larger = [d for d in divisors if d > batch_chunk_count]
+    counts = [*smaller[-1:], *larger[:1]]
+    return PydanticCustomError(
+        "batch_not_divisible",
+        "`batch_size` ({batch_size}) is not divisible by `batch_chunk_count` "
+        "({batch_chunk_count}); use a `batch_size` of {sizes}, "
+        "or a `batch_chunk_count` of {counts}",
+        {
+            "batch_size": batch_size,
+            "batch_chunk_count": batch_chunk_count,
+            "sizes": " or ".join(map(str, sizes)),
+            "counts": " or ".join(map(str, counts)),
+        },
+    )
+
+
+class ErrorCollector:
+    """Collect validation problems, each with its own location, and raise them once."""
+
+    def __init__(self) -> None:
+        self._errors: list[InitErrorDetails] = []
+
+    def add(
+        self,
+        loc: Iterable[str | int],
+        error: PydanticCustomError,
+        value: object,
+    ) -> None:
+        """Record ``error`` about ``value`` found at ``loc``."""
+        self._errors.append({"type": error, "loc": tuple(loc), "input": value})
+
+    def __bool__(self) -> bool:
+        return bool(self._errors)
+
+    def raise_if_any(self, title: str) -> None:
+        """Raise one ``ValidationError`` titled ``title`` if any problem was recorded.
+
+        Raises:
+            ValidationError: with every recorded problem.
+        """
+        if self._errors:
+            self.raise_all(title)
+
+    def raise_all(self, title: str) -> NoReturn:
+        """Raise the recorded problems as one ``ValidationError``."""
+        raise ValidationError.from_exception_data(title, self._errors)

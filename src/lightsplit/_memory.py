@@ -1,0 +1,97 @@
+"""How much memory a cache may take, and refusing one that cannot fit."""
+
+import math
+import os
+from pathlib import Path
+from typing import Final
+
+from ._errors import CacheMemoryError
+
+__all__ = ["available_memory", "check_cache_fits", "format_bytes"]
+
+_SHARED_MEMORY: Final = Path("/dev/shm")
+_CGROUP: Final = Path("/sys/fs/cgroup")
+
+
+def format_bytes(size: float) -> str:
+    """Return ``size`` in bytes as a short human-readable string.
+
+    Examples:
+        >>> format_bytes(512)
+        '512 B'
+        >>> format_bytes(3 * 2**30)
+        '3.0 GiB'
+    """
+    if size < 1024:  # noqa: PLR2004 - bytes are shown whole
+        return f"{size:.0f} B"
+    exponent = min(int(math.log(size, 1024)), 4)
+    return f"{size / 1024**exponent:.1f} {'BKMGT'[exponent]}iB"
+
+
+def _read_int(path: Path) -> int | None:
+    try:
+        return int(path.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _meminfo_available() -> int | None:
+    try:
+        lines = Path("/proc/meminfo").read_text().splitlines()
+    except OSError:
+        return None
+    for line in lines:
+        if line.startswith("MemAvailable:"):
+            return int(line.split()[1]) * 1024
+    return None  # pragma: no cover - every Linux since 3.14 has MemAvailable
+
+
+def available_memory() -> tuple[int, str]:
+    """Return the bytes a new shared cache may take, and where the bound comes from.
+
+    The smallest of: the memory the system reports available, the room left under
+    this process's cgroup memory limit, and the free space of ``/dev/shm`` (where
+    shared tensors live on Linux).
+    """
+    bounds: list[tuple[int, str]] = []
+    available = _meminfo_available()
+    if available is None and hasattr(os, "sysconf"):  # pragma: no cover - non-Linux
+        try:
+            available = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+        except (ValueError, OSError):
+            available = None
+    if available is not None:
+        bounds.append((available, "memory available"))
+    limit = _read_int(_CGROUP / "memory.max")
+    used = _read_int(_CGROUP / "memory.current")
+    if limit is not None and used is not None:
+        bounds.append((max(limit - used, 0), "room under the cgroup memory limit"))
+    if _SHARED_MEMORY.is_dir():
+        stat = os.statvfs(_SHARED_MEMORY)
+        bounds.append((stat.f_bavail * stat.f_frsize, "free space in /dev/shm"))
+    if not bounds:  # pragma: no cover - no way to tell: do not refuse
+        return (2**63, "unknown")
+    return min(bounds)
+
+
+def check_cache_fits(set_name: str, *, count: int, sample_bytes: int) -> int:
+    """Estimate the cache of a set, and refuse it when it cannot fit in memory.
+
+    Returns:
+        The estimated size in bytes.
+
+    Raises:
+        CacheMemoryError: naming the size needed and the memory available.
+    """
+    needed = count * sample_bytes
+    available, bound = available_memory()
+    if needed > available:
+        msg = (
+            f"set `{set_name}`: caching needs about {format_bytes(needed)} "
+            f"({count} samples of {format_bytes(sample_bytes)}) but only "
+            f"{format_bytes(available)} is available ({bound}); set "
+            "`cache_samples=False`, add a model transform that makes samples "
+            "smaller, or free memory"
+        )
+        raise CacheMemoryError(msg)
+    return needed

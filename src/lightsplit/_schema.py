@@ -1,0 +1,52 @@
+"""``split_json_schema``: the JSON Schema (draft 2020-12) of split files."""
+
+from typing import Any, Final
+
+from pydantic import JsonValue, TypeAdapter
+
+from ._config import FROZEN_CONFIG
+from ._types import SET_NAME_PATTERN
+
+__all__ = ["JSON_SCHEMA_DIALECT", "split_json_schema"]
+
+JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
+"""The ``$schema`` of every schema lightsplit exports."""
+
+
+def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
+    """Return the JSON Schema that a split file of ``sample_type`` entries satisfies.
+
+    A file validates against it exactly when :func:`load_split` with the same
+    ``sample_type`` accepts it, with two exceptions JSON Schema cannot express:
+    a duplicated key (which a JSON parser silently merges) and an integral float
+    such as ``1.0`` where an integer is expected (JSON Schema counts it as an
+    integer; lightsplit does not).
+
+    Args:
+        sample_type: the type of every raw sample, for example ``tuple[str, int]``.
+
+    Returns:
+        A draft 2020-12 JSON Schema, as a JSON-ready dictionary.
+
+    Examples:
+        >>> schema = split_json_schema(tuple[str, int])
+        >>> schema["additionalProperties"]["items"]["prefixItems"]
+        [{'type': 'string'}, {'type': 'integer'}]
+    """
+    adapter: TypeAdapter[object] = TypeAdapter(sample_type, config=FROZEN_CONFIG)  # type: ignore[arg-type]  # the sample type is a runtime value
+    sample_schema = dict(adapter.json_schema())
+    definitions = sample_schema.pop("$defs", None)
+    schema: dict[str, JsonValue] = {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "title": "lightsplit database split",
+        "description": (
+            "Maps set names (`train`, `validation`, `test`, `monitor-<name>`) to "
+            "arrays of raw samples."
+        ),
+        "type": "object",
+        "propertyNames": {"pattern": SET_NAME_PATTERN},
+        "additionalProperties": {"type": "array", "items": sample_schema},
+    }
+    if definitions is not None:
+        schema["$defs"] = definitions
+    return schema

@@ -1,0 +1,268 @@
+"""``DatabaseSplit`` and ``load_split``: read-only, validated split files."""
+
+import bz2
+import functools
+import json
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final, Generic, NoReturn, TypeVar, overload
+
+from pydantic import TypeAdapter, ValidationError
+from pydantic_core import ErrorDetails
+
+from ._config import FROZEN_CONFIG
+from ._errors import (
+    MAX_LISTED,
+    ErrorCollector,
+    SplitFileError,
+    closest_set_name,
+    set_name_invalid,
+)
+from ._types import SET_NAME_RE, SetName, StrPath
+
+__all__ = ["DatabaseSplit", "load_split", "parse_split"]
+
+RawT = TypeVar("RawT")
+RawT_co = TypeVar("RawT_co", covariant=True)
+
+_ENTRY_PREVIEW: Final = 200
+"""Characters of an offending entry shown in an error message."""
+
+
+class DatabaseSplit(Mapping[SetName, Sequence[RawT_co]], Generic[RawT_co]):
+    """A read-only mapping of set names to the raw samples of each set.
+
+    Each set is held as a tuple, so it cannot be replaced or changed through the
+    split. Build one with :func:`load_split`, or from a mapping (set names are
+    checked; the samples are taken as they are).
+
+    Examples:
+        >>> split = DatabaseSplit({"train": [["a.png", 0]], "test": [["b.png", 1]]})
+        >>> sorted(split), len(split["train"])
+        (['test', 'train'], 1)
+    """
+
+    __slots__ = ("_sets", "_source")
+
+    def __init__(
+        self, sets: Mapping[str, Sequence[RawT_co]], *, source: str = ""
+    ) -> None:
+        """Check the set names of ``sets`` and hold each set as a tuple.
+
+        Args:
+            sets: set name -> raw samples.
+            source: where the split comes from (a file name), shown in ``repr``.
+
+        Raises:
+            ValidationError: ``set_name_invalid`` for a name that is not `train`,
+                `validation`, `test` or `monitor-<name>`.
+        """
+        errors = ErrorCollector()
+        for key in sets:
+            name: object = key  # a mapping built at run time may hold other keys
+            if not isinstance(name, str) or SET_NAME_RE.fullmatch(name) is None:
+                errors.add((str(name), "[key]"), set_name_invalid(name=str(name)), name)
+        errors.raise_if_any(type(self).__name__)
+        self._sets: dict[str, tuple[RawT_co, ...]] = {
+            name: tuple(samples) for name, samples in sets.items()
+        }
+        self._source = source
+
+    @property
+    def source(self) -> str:
+        """Where the split was read from, or ``""``."""
+        return self._source
+
+    def __getitem__(self, set_name: SetName) -> tuple[RawT_co, ...]:
+        return self._sets[set_name]
+
+    def __iter__(self) -> Iterator[SetName]:
+        return iter(self._sets)
+
+    def __len__(self) -> int:
+        return len(self._sets)
+
+    def __repr__(self) -> str:
+        sets = ", ".join(f"{name}: {len(samples)}" for name, samples in self.items())
+        source = f" from {self._source}" if self._source else ""
+        return f"<DatabaseSplit{source} ({sets})>"
+
+
+@functools.cache
+def _adapter(sample_type: object) -> TypeAdapter[dict[str, tuple[Any, ...]]]:
+    """Return the strict validator of split documents of ``sample_type`` entries."""
+    return TypeAdapter(dict[str, tuple[sample_type, ...]], config=FROZEN_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
+
+
+def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    """Build a JSON object, refusing a key given twice (``json`` keeps the last)."""
+    document = dict(pairs)
+    if len(document) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                msg = f"key `{key}` appears twice in one object; keep one of the two"
+                raise ValueError(msg)
+            seen.add(key)
+    return document
+
+
+def _reject_constant(name: str) -> NoReturn:
+    """Refuse ``NaN`` and ``Infinity``, which Python accepts but JSON does not."""
+    msg = f"`{name}` is not valid JSON; write a number or a string"
+    raise ValueError(msg)
+
+
+def _preview(entry: object) -> str:
+    """Return ``entry`` as compact JSON, cut to a readable length."""
+    try:
+        text = json.dumps(entry, ensure_ascii=False)
+    except (TypeError, ValueError):  # pragma: no cover - entries come from JSON
+        text = repr(entry)
+    return text if len(text) <= _ENTRY_PREVIEW else text[: _ENTRY_PREVIEW - 3] + "..."
+
+
+def _describe(error: ErrorDetails, document: Mapping[str, object]) -> str:
+    """Describe one validation error with its set, index and entry."""
+    loc = error["loc"]
+    if not loc:
+        kind = type(error["input"]).__name__
+        return (
+            f"the file must hold a JSON object mapping set names to arrays of "
+            f"samples, not a `{kind}`"
+        )
+    set_name = str(loc[0])
+    if len(loc) == 1:
+        return f"{set_name}: {error['msg']}; each set must be a JSON array of samples"
+    index = loc[1]
+    samples = document.get(set_name)
+    entry = (
+        samples[index] if isinstance(samples, list) and isinstance(index, int) else None
+    )
+    inner = ".".join(map(str, loc[2:]))
+    where = f" (at `{inner}`)" if inner else ""
+    return (
+        f"{set_name}.{index}: entry {_preview(entry)}: {error['msg']}{where}, "
+        f"got {_preview(error['input'])}"
+    )
+
+
+def _raise_file_error(source: str, problems: Sequence[str]) -> NoReturn:
+    listed = [f"  {source}: {problem}" for problem in problems[:MAX_LISTED]]
+    if len(problems) > MAX_LISTED:
+        listed.append(f"  and {len(problems) - MAX_LISTED} more")
+    noun = "problem" if len(problems) == 1 else "problems"
+    msg = f"{source}: invalid split file, {len(problems)} {noun}:\n" + "\n".join(listed)
+    raise SplitFileError(msg)
+
+
+def parse_split(
+    data: bytes | str, *, sample_type: object = Any, source: str = "<split>"
+) -> DatabaseSplit[Any]:
+    """Parse and validate the text of a split file.
+
+    Args:
+        data: the JSON text.
+        sample_type: the type every raw sample must have (strict JSON rules).
+        source: the name used in error messages (a file name).
+
+    Returns:
+        The validated split.
+
+    Raises:
+        SplitFileError: for invalid JSON, a duplicated key, a set name that is not
+            valid, a set that is not an array, or an entry of the wrong type.
+    """
+    try:
+        document = json.loads(
+            data, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+        )
+    except json.JSONDecodeError as exc:
+        msg = f"{source}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"
+        raise SplitFileError(msg) from exc
+    except (ValueError, RecursionError) as exc:
+        msg = f"{source}: invalid JSON: {exc}"
+        raise SplitFileError(msg) from exc
+
+    if not isinstance(document, dict):
+        _raise_file_error(source, [_describe(_top_level_error(document), {})])
+    problems = [
+        f"{name}: `{name}` is not a valid set name; did you mean "
+        f"`{closest_set_name(name)}`? Set names are `train`, `validation`, `test` "
+        "or `monitor-<name>` (<name>: letters, digits, `.`, `_`, `-`)"
+        for name in document
+        if SET_NAME_RE.fullmatch(name) is None
+    ]
+    if problems:
+        _raise_file_error(source, problems)
+
+    sets: dict[str, tuple[Any, ...]]
+    if sample_type is Any:
+        bad = [
+            name for name, samples in document.items() if not isinstance(samples, list)
+        ]
+        if bad:
+            _raise_file_error(
+                source,
+                [
+                    f"{name}: a set must be a JSON array of samples, "
+                    f"not {_preview(document[name])}"
+                    for name in bad
+                ],
+            )
+        sets = {name: tuple(samples) for name, samples in document.items()}
+    else:
+        try:
+            sets = _adapter(sample_type).validate_json(data)
+        except ValidationError as exc:
+            errors = exc.errors(include_url=False)
+            _raise_file_error(source, [_describe(error, document) for error in errors])
+    split: DatabaseSplit[Any] = DatabaseSplit.__new__(DatabaseSplit)
+    split._sets = sets  # names and entries were checked above
+    split._source = source
+    return split
+
+
+def _top_level_error(document: object) -> ErrorDetails:
+    return {"type": "dict_type", "loc": (), "msg": "", "input": document}
+
+
+@overload
+def load_split(path: StrPath, *, sample_type: type[RawT]) -> DatabaseSplit[RawT]: ...
+@overload
+def load_split(path: StrPath, *, sample_type: object = ...) -> DatabaseSplit[Any]: ...
+def load_split(path: StrPath, *, sample_type: object = Any) -> DatabaseSplit[Any]:
+    """Read and validate a split file (``.json`` or ``.json.bz2``).
+
+    Args:
+        path: the split file; a name ending in ``.bz2`` is decompressed first.
+        sample_type: the type of every raw sample, for example ``tuple[str, int]``;
+            each entry is validated against it in strict JSON mode (``"1"`` and
+            ``1.0`` are not ``int``) and returned as that type. ``Any`` (the
+            default) accepts any JSON value.
+
+    Returns:
+        The split, its sets as tuples in file order.
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        SplitFileError: naming the file, set, index and entry of each problem:
+            invalid JSON or bzip2 data, a duplicated key, an invalid set name, a
+            set that is not an array, an entry of the wrong type.
+
+    Examples:
+        >>> import json, tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "split.json"
+        >>> _ = path.write_text(json.dumps({"train": [["a.png", 0], ["b.png", 1]]}))
+        >>> load_split(path, sample_type=tuple[str, int])["train"]
+        (('a.png', 0), ('b.png', 1))
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    if path.suffix == ".bz2":
+        try:
+            data = bz2.decompress(data)
+        except (OSError, ValueError) as exc:
+            msg = f"{path}: not a valid bzip2 file ({exc}); recompress it with bzip2"
+            raise SplitFileError(msg) from exc
+    return parse_split(data, sample_type=sample_type, source=str(path))

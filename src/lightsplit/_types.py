@@ -1,0 +1,32 @@
+"""Aliases and closed vocabularies shared by every lightsplit module."""
+
+import os
+import re
+from typing import Final, Literal, TypeAlias
+
+__all__ = [
+    "EVALUATION_SET_NAMES",
+    "SET_NAME_PATTERN",
+    "SET_NAME_RE",
+    "SetName",
+    "Stage",
+    "StrPath",
+]
+
+SetName: TypeAlias = str
+"""A set name: `train`, `validation`, `test` or `monitor-<name>`."""
+
+Stage: TypeAlias = Literal["fit", "validate", "test", "predict"]
+"""A Lightning stage, as passed to ``setup`` and ``teardown``."""
+
+StrPath: TypeAlias = str | os.PathLike[str]
+"""A file-system path."""
+
+SET_NAME_PATTERN: Final = r"^(train|validation|test|monitor-[A-Za-z0-9._-]+)$"
+"""The JSON Schema (ECMA-262) pattern every set name matches."""
+
+SET_NAME_RE: Final = re.compile(r"(train|validation|test|monitor-[A-Za-z0-9._-]+)")
+"""The same rule for :func:`re.fullmatch` (``$`` would accept a final newline)."""
+
+EVALUATION_SET_NAMES: Final = ("train", "validation", "test")
+"""The fixed set names, in the order a split usually lists them."""
