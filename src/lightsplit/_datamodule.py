@@ -195,7 +195,8 @@ class ConcatDataModule(LightningDataModule):
         monitors = [name for name in self._sources if name.startswith("monitor-")]
         if "validation" in self._sources:
             return ["validation", *monitors]
-        self._require(stage, "train" if stage == "fit" else "validation")
+        if "train" not in self._sources:
+            self._require(stage, "validation")
         return ["train", *monitors]
 
     def _stage_sets(self, stage: Stage) -> list[SetName]:

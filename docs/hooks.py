@@ -1,0 +1,160 @@
+"""MkDocs hook: fill the configuration reference from ``DataModuleConfig``.
+
+``docs/configuration.md`` holds markers that this hook replaces, at build time,
+with text built from the pydantic model itself, so the reference cannot drift
+from the code:
+
+- ``<!-- lightsplit:config-fields -->``: one table row per field (name, type,
+  default, constraints, description), from ``model_fields`` and
+  ``model_json_schema()``.
+- ``<!-- lightsplit:config-properties -->``: the derived, read-only properties.
+- ``<!-- lightsplit:config-schema -->``: the model's JSON Schema.
+
+The model is imported from ``src/lightsplit/_config.py`` under a private package
+name, without running ``lightsplit/__init__.py``: that would import torch and
+Lightning and add seconds to every build, for a module that needs only pydantic.
+"""
+
+import importlib
+import importlib.util
+import json
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Final
+
+from mkdocs.exceptions import PluginError
+from mkdocs.structure.pages import Page
+from pydantic import BaseModel
+
+PAGE: Final = "configuration.md"
+FIELDS_MARKER: Final = "<!-- lightsplit:config-fields -->"
+PROPERTIES_MARKER: Final = "<!-- lightsplit:config-properties -->"
+SCHEMA_MARKER: Final = "<!-- lightsplit:config-schema -->"
+
+_PACKAGE_DIR: Final = Path(__file__).resolve().parent.parent / "src" / "lightsplit"
+_ALIAS: Final = "_lightsplit_docs"
+
+# JSON Schema keyword -> how the constraint reads in the table.
+_CONSTRAINTS: Final = {
+    "minimum": "≥ {}",
+    "exclusiveMinimum": "> {}",
+    "maximum": "≤ {}",
+    "exclusiveMaximum": "< {}",
+    "multipleOf": "multiple of {}",
+    "minLength": "at least {} characters",
+    "maxLength": "at most {} characters",
+    "pattern": "matches `{}`",
+    "minItems": "at least {} items",
+    "maxItems": "at most {} items",
+}
+
+
+def _config_module() -> ModuleType:
+    """Import ``lightsplit._config`` alone (pydantic only, no torch)."""
+    if _ALIAS not in sys.modules:
+        spec = importlib.util.spec_from_file_location(
+            _ALIAS,
+            _PACKAGE_DIR / "__init__.py",
+            submodule_search_locations=[str(_PACKAGE_DIR)],
+        )
+        if spec is None:  # pragma: no cover - the file is part of the repository
+            msg = f"cannot find the lightsplit sources in {_PACKAGE_DIR}"
+            raise PluginError(msg)
+        # The package is registered but its __init__ is not run.
+        sys.modules[_ALIAS] = importlib.util.module_from_spec(spec)
+    return importlib.import_module(f"{_ALIAS}._config")
+
+
+def _model() -> type[BaseModel]:
+    model: type[BaseModel] = _config_module().DataModuleConfig
+    return model
+
+
+def _cell(text: str) -> str:
+    """Return ``text`` on one line, safe inside a Markdown table cell."""
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+def _first_paragraph(doc: str | None) -> str:
+    paragraphs = (doc or "").strip().split("\n\n")
+    return _cell(paragraphs[0])
+
+
+def _type_name(annotation: object) -> str:
+    if isinstance(annotation, type):
+        return annotation.__name__
+    return str(annotation).replace("typing.", "")
+
+
+def _constraints(schema: dict[str, object]) -> str:
+    found = [
+        template.format(schema[key])
+        for key, template in _CONSTRAINTS.items()
+        if key in schema
+    ]
+    return ", ".join(found) or "—"
+
+
+def fields_table(model: type[BaseModel]) -> str:
+    """Return the Markdown table of the fields of ``model``."""
+    properties = model.model_json_schema()["properties"]
+    rows = [
+        "| Field | Type | Default | Constraints | Description |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for name, field in model.model_fields.items():
+        default = "required" if field.is_required() else f"`{field.default!r}`"
+        rows.append(
+            f"| `{name}` | `{_type_name(field.annotation)}` | {default} | "
+            f"{_constraints(properties[name])} | {_cell(field.description or '')} |"
+        )
+    settings: dict[str, object] = dict(model.model_config)
+    rules = [
+        f"`{key}={settings[key]!r}`"
+        for key in ("strict", "frozen", "extra")
+        if key in settings
+    ]
+    if rules:
+        rows += ["", f"Model settings: {', '.join(rules)}."]
+    return "\n".join(rows)
+
+
+def properties_table(model: type[BaseModel]) -> str:
+    """Return the Markdown table of the public read-only properties of ``model``."""
+    rows = ["| Property | Type | Description |", "| --- | --- | --- |"]
+    for name, value in vars(model).items():
+        if name.startswith("_") or not isinstance(value, property):
+            continue
+        returns = getattr(value.fget, "__annotations__", {}).get("return", object)
+        summary = _first_paragraph(value.__doc__)
+        rows.append(f"| `{name}` | `{_type_name(returns)}` | {summary} |")
+    return "\n".join(rows)
+
+
+def schema_block(model: type[BaseModel]) -> str:
+    """Return the JSON Schema of ``model`` as a fenced code block."""
+    return "```json\n" + json.dumps(model.model_json_schema(), indent=2) + "\n```"
+
+
+def on_page_markdown(
+    markdown: str,
+    /,
+    *,
+    page: Page,
+    **_: object,  # config and files: not needed
+) -> str:
+    """Replace the configuration markers of ``configuration.md``."""
+    if page.file.src_uri != PAGE:
+        return markdown
+    model = _model()
+    for marker, render in (
+        (FIELDS_MARKER, fields_table),
+        (PROPERTIES_MARKER, properties_table),
+        (SCHEMA_MARKER, schema_block),
+    ):
+        if marker not in markdown:
+            msg = f"{PAGE}: marker {marker} is missing; the reference needs it"
+            raise PluginError(msg)
+        markdown = markdown.replace(marker, render(model))
+    return markdown

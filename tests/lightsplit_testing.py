@@ -1,0 +1,123 @@
+"""Test data: real PNG files on disk and loaders for them."""
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+from PIL import Image
+from torch import Tensor
+
+from lightsplit import Sample
+
+Entry = tuple[str, int]
+
+
+def write_pngs(
+    root: Path,
+    count: int,
+    *,
+    size: tuple[int, int] = (8, 8),
+    labels: Sequence[int] | None = None,
+    prefix: str = "img",
+) -> list[Entry]:
+    """Write ``count`` grayscale PNG files under ``root``; return their entries.
+
+    Image ``i`` is filled with the value ``i % 256``, so a batch tells which
+    samples it holds.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    entries: list[Entry] = []
+    for index in range(count):
+        name = f"{prefix}_{index:05d}.png"
+        Image.new("L", size, color=index % 256).save(root / name)
+        label = labels[index] if labels is not None else index % 2
+        entries.append((name, label))
+    return entries
+
+
+def write_split(path: Path, sets: Mapping[str, Sequence[object]]) -> Path:
+    """Write ``sets`` as a JSON split file."""
+    path.write_text(json.dumps({name: list(samples) for name, samples in sets.items()}))
+    return path
+
+
+def decode_png(path: Path) -> Tensor:
+    """Return the PNG at ``path`` as a ``uint8`` tensor of shape (1, H, W)."""
+    with Image.open(path) as image:
+        gray = image.convert("L")
+        data = torch.frombuffer(bytearray(gray.tobytes()), dtype=torch.uint8)
+        return data.reshape(1, gray.height, gray.width)
+
+
+@dataclass(frozen=True)
+class PngLoader:
+    """Loads ``[file name, label]`` entries from a folder of PNG files."""
+
+    root: Path
+
+    def sample(self, raw: Entry) -> Sample:
+        """Return the image and its label and name."""
+        name, label = raw
+        return Sample(decode_png(self.root / name), {"label": label, "name": name})
+
+    def target(self, raw: Entry) -> int:
+        """Return the label."""
+        return raw[1]
+
+
+@dataclass(frozen=True)
+class FailingLoader:
+    """A ``PngLoader`` that raises on the entries whose name is in ``bad``."""
+
+    root: Path
+    bad: frozenset[str]
+
+    def sample(self, raw: Entry) -> Sample:
+        """Load ``raw``, or raise if it is bad."""
+        if raw[0] in self.bad:
+            msg = f"cannot decode {raw[0]}"
+            raise OSError(msg)
+        return PngLoader(self.root).sample(raw)
+
+    def target(self, raw: Entry) -> int:
+        """Return the label."""
+        return raw[1]
+
+
+@dataclass
+class MemoryLoader:
+    """Makes samples in memory from ``(name, label)`` entries, recording each load.
+
+    The input is a (2, 3) tensor filled with the entry's number (the digits of its
+    name), of ``dtype``; ``shapes`` overrides the shape per name.
+    """
+
+    dtype: torch.dtype = torch.float32
+    shapes: Mapping[str, tuple[int, ...]] | None = None
+    loaded: list[str] | None = None
+
+    def sample(self, raw: Entry) -> Sample:
+        """Return the sample of ``raw``."""
+        name, label = raw
+        if self.loaded is not None:
+            self.loaded.append(name)
+        shape = (self.shapes or {}).get(name, (2, 3))
+        number = int("".join(filter(str.isdigit, name)) or 0)
+        value = torch.full(shape, number, dtype=self.dtype)
+        return Sample(value, {"label": label, "name": name, "weight": number / 2})
+
+    def target(self, raw: Entry) -> int:
+        """Return the label."""
+        return raw[1]
+
+
+def entries_named(
+    prefix: str, count: int, labels: Sequence[int] | None = None
+) -> list[Entry]:
+    """Return ``count`` entries ``(f"{prefix}{i}", label)``."""
+    return [
+        (f"{prefix}{index}", labels[index] if labels is not None else index % 2)
+        for index in range(count)
+    ]

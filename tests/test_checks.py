@@ -1,0 +1,53 @@
+import dataclasses
+from pathlib import Path
+
+import pytest
+from lightsplit_testing import Entry, FailingLoader, MemoryLoader, PngLoader
+
+from lightsplit import Sample, SampleFailure, check_split_loading
+
+
+class TestCheckSplitLoading:
+    def test_no_failure(self, split: dict[str, list[Entry]], loader: PngLoader) -> None:
+        """A loader that loads every sample gives no failure."""
+        assert check_split_loading(split, loader) == []
+
+    def test_failures(self, entries: list[Entry], png_root: Path) -> None:
+        """Every failing sample is reported with set, index, entry and message."""
+        bad = frozenset({entries[1][0], entries[5][0]})
+        split = {"train": entries[:4], "test": entries[4:8]}
+        failures = check_split_loading(split, FailingLoader(png_root, bad))
+        assert [(f.set_name, f.index, f.entry) for f in failures] == [
+            ("train", 1, entries[1]),
+            ("test", 1, entries[5]),
+        ]
+        assert failures[0].message == f"OSError: cannot decode {entries[1][0]}"
+        assert str(failures[0]) == (
+            f'train.1: entry ["{entries[1][0]}", 1]: '
+            f"OSError: cannot decode {entries[1][0]}"
+        )
+
+    def test_limit(self, entries: list[Entry], png_root: Path) -> None:
+        """With a limit, only the first samples of each set are loaded."""
+        loaded: list[str] = []
+        split = {"train": entries[:6], "test": entries[6:]}
+        check_split_loading(split, MemoryLoader(loaded=loaded), limit=2)
+        assert loaded == [entries[0][0], entries[1][0], entries[6][0], entries[7][0]]
+        with pytest.raises(ValueError, match="`limit` \\(-1\\) must be 0"):
+            check_split_loading(split, MemoryLoader(), limit=-1)
+
+    def test_wrong_return_type(self, entries: list[Entry]) -> None:
+        """A loader that returns no ``Sample`` is a failure too."""
+
+        class Bad(MemoryLoader):
+            def sample(self, raw: Entry) -> Sample:
+                return Sample([1, 2], {})  # type: ignore[arg-type]  # the point of the test
+
+        [failure] = check_split_loading({"test": entries[:1]}, Bad())
+        assert "input of type `list`" in failure.message
+
+    def test_failure_is_immutable(self) -> None:
+        """Failure records cannot be changed."""
+        failure = SampleFailure("train", 0, ["a.png", 0], "OSError: x")
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            failure.index = 1  # type: ignore[misc]  # the point of the test

@@ -1,0 +1,159 @@
+import json
+import os
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from lightsplit import DataModuleConfig
+
+
+def _error(
+    exc_info: pytest.ExceptionInfo[ValidationError],
+) -> tuple[str, tuple[int | str, ...]]:
+    [error] = exc_info.value.errors(include_url=False)
+    return error["type"], error["loc"]
+
+
+class TestDataModuleConfig:
+    def test_defaults(self) -> None:
+        """The defaults are those of the reference data module."""
+        assert DataModuleConfig().model_dump() == {
+            "database_name": "",
+            "split_name": "",
+            "cache_samples": False,
+            "balance_sampler_by_class": False,
+            "batch_size": 1,
+            "batch_chunk_count": 1,
+            "drop_incomplete_batch": False,
+            "parallel": -1,
+        }
+
+    @pytest.mark.parametrize(
+        ("field", "value", "error_type"),
+        [
+            pytest.param("batch_size", "64", "int_type", id="batch-size-str"),
+            pytest.param("batch_size", True, "int_type", id="batch-size-bool"),
+            pytest.param("batch_size", 64.0, "int_type", id="batch-size-float"),
+            pytest.param("batch_size", 0, "greater_than_equal", id="batch-size-zero"),
+            pytest.param(
+                "batch_chunk_count", 0, "greater_than_equal", id="chunks-zero"
+            ),
+            pytest.param("parallel", -7, "greater_than_equal", id="parallel-minus-7"),
+            pytest.param("parallel", "2", "int_type", id="parallel-str"),
+            pytest.param("cache_samples", 1, "bool_type", id="cache-int"),
+            pytest.param("cache_samples", "yes", "bool_type", id="cache-str"),
+            pytest.param("database_name", 3, "string_type", id="name-int"),
+            pytest.param("batchsize", 3, "extra_forbidden", id="misspelled"),
+        ],
+    )
+    def test_invalid_value(self, field: str, value: object, error_type: str) -> None:
+        """Each invalid value is refused at its field, nothing coerced."""
+        with pytest.raises(ValidationError) as exc_info:
+            DataModuleConfig.model_validate({field: value})
+        assert _error(exc_info) == (error_type, (field,))
+
+    def test_not_divisible(self) -> None:
+        """The error names both fields and proposes the nearest valid values."""
+        with pytest.raises(ValidationError) as exc_info:
+            DataModuleConfig(batch_size=30, batch_chunk_count=4)
+        [error] = exc_info.value.errors(include_url=False)
+        assert (error["type"], error["loc"]) == ("batch_not_divisible", ())
+        assert error["msg"] == (
+            "`batch_size` (30) is not divisible by `batch_chunk_count` (4); "
+            "use a `batch_size` of 28 or 32, or a `batch_chunk_count` of 3 or 5"
+        )
+
+    def test_not_divisible_small_batch(self) -> None:
+        """A batch smaller than the chunk count gets only valid proposals."""
+        with pytest.raises(ValidationError) as exc_info:
+            DataModuleConfig(batch_size=2, batch_chunk_count=4)
+        [error] = exc_info.value.errors(include_url=False)
+        assert error["ctx"] == {
+            "batch_size": 2,
+            "batch_chunk_count": 4,
+            "sizes": "4",
+            "counts": "2",
+        }
+
+    @given(st.integers(1, 500), st.integers(2, 64))
+    def test_proposals_are_valid(self, batch_size: int, chunks: int) -> None:
+        """Every value the error proposes is accepted with the other one."""
+        if batch_size % chunks == 0:
+            DataModuleConfig(batch_size=batch_size, batch_chunk_count=chunks)
+            return
+        with pytest.raises(ValidationError) as exc_info:
+            DataModuleConfig(batch_size=batch_size, batch_chunk_count=chunks)
+        [error] = exc_info.value.errors(include_url=False)
+        ctx = error.get("ctx")
+        assert ctx is not None
+        sizes = [int(s) for s in str(ctx["sizes"]).split(" or ")]
+        counts = [int(c) for c in str(ctx["counts"]).split(" or ")]
+        assert sizes
+        assert counts
+        for size in sizes:
+            assert abs(size - batch_size) < chunks
+            DataModuleConfig(batch_size=size, batch_chunk_count=chunks)
+        for count in counts:
+            DataModuleConfig(batch_size=batch_size, batch_chunk_count=count)
+
+    def test_frozen(self) -> None:
+        """A configuration cannot be changed in place."""
+        config = DataModuleConfig()
+        with pytest.raises(ValidationError) as exc_info:
+            config.batch_size = 4
+        assert _error(exc_info) == ("frozen_instance", ("batch_size",))
+
+    def test_replace_validates(self) -> None:
+        """``replace`` returns a new, validated configuration."""
+        config = DataModuleConfig(batch_size=8)
+        changed = config.replace(batch_chunk_count=4)
+        assert (config.batch_chunk_count, changed.batch_chunk_count) == (1, 4)
+        with pytest.raises(ValidationError):
+            config.replace(batch_chunk_count=3)
+
+    def test_chunk_size(self) -> None:
+        """``chunk_size`` is the batch size over the chunk count."""
+        assert DataModuleConfig(batch_size=64, batch_chunk_count=4).chunk_size == 16
+
+    @pytest.mark.parametrize(("parallel", "workers"), [(-1, 0), (1, 1), (5, 5)])
+    def test_num_workers(self, parallel: int, workers: int) -> None:
+        """``parallel`` maps to ``num_workers`` as in the reference."""
+        assert DataModuleConfig(parallel=parallel).num_workers == workers
+
+    def test_num_workers_per_cpu(self) -> None:
+        """``parallel=0`` uses one worker per CPU this process may run on."""
+        expected = len(os.sched_getaffinity(0))
+        assert DataModuleConfig(parallel=0).num_workers == expected
+
+    @given(
+        st.builds(
+            DataModuleConfig,
+            database_name=st.text(),
+            split_name=st.text(),
+            cache_samples=st.booleans(),
+            balance_sampler_by_class=st.booleans(),
+            batch_size=st.just(12),
+            batch_chunk_count=st.sampled_from([1, 2, 3, 4, 6, 12]),
+            drop_incomplete_batch=st.booleans(),
+            parallel=st.integers(-1, 64),
+        )
+    )
+    def test_json_round_trip(self, config: DataModuleConfig) -> None:
+        """A configuration survives a trip through JSON unchanged."""
+        assert DataModuleConfig.model_validate_json(config.model_dump_json()) == config
+
+    def test_json_strict(self) -> None:
+        """JSON input is strict too: a quoted number is not a batch size."""
+        with pytest.raises(ValidationError) as exc_info:
+            DataModuleConfig.model_validate_json('{"batch_size": "64"}')
+        assert _error(exc_info) == ("int_type", ("batch_size",))
+
+    def test_json_schema(self) -> None:
+        """The exported schema documents each field and forbids unknown ones."""
+        schema = DataModuleConfig.model_json_schema()
+        assert schema["additionalProperties"] is False
+        assert schema["properties"]["parallel"]["minimum"] == -1
+        assert "accumulated" in schema["properties"]["batch_chunk_count"]["description"]
+        json.dumps(schema)

@@ -1,0 +1,460 @@
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable
+from pathlib import Path
+
+import pytest
+import torch
+from lightning.pytorch import Trainer
+from lightsplit_testing import (
+    Entry,
+    FailingLoader,
+    MemoryLoader,
+    PngLoader,
+    entries_named,
+    write_pngs,
+    write_split,
+)
+from pydantic import ValidationError
+from tests_models import RecordingModel
+
+from lightsplit import (
+    CachingDataModule,
+    ConcatDataModule,
+    DataModuleConfig,
+    LightsplitWarning,
+    Sample,
+    SampleLoader,
+    SampleLoadError,
+    SetMissingError,
+    build_datamodule,
+    load_split,
+)
+
+
+def _names(batches: Iterable[Sample]) -> list[str]:
+    return [name for batch in batches for name in batch.metadata["name"]]
+
+
+def _memory_split() -> dict[str, list[Entry]]:
+    return {
+        "train": entries_named("train", 10),
+        "validation": entries_named("val", 3),
+        "test": entries_named("test", 4),
+        "monitor-a": entries_named("mon", 2),
+    }
+
+
+class TestStages:
+    @pytest.mark.parametrize(
+        ("stage", "prefixes"),
+        [
+            ("fit", {"train", "val", "mon"}),
+            ("validate", {"val", "mon"}),
+            ("test", {"test"}),
+            ("predict", {"train", "val", "test", "mon"}),
+        ],
+    )
+    def test_setup_loads_the_stage_sets(self, stage: str, prefixes: set[str]) -> None:
+        """With caching, each stage loads exactly its sets at setup."""
+        loaded: list[str] = []
+        module = CachingDataModule(
+            _memory_split(), MemoryLoader(loaded=loaded), cache_samples=True
+        )
+        module.setup(stage)
+        assert {name.rstrip("0123456789") for name in loaded} == prefixes
+        assert len(loaded) == len(set(loaded))
+
+    def test_missing_set(self) -> None:
+        """A stage whose set is absent names it and the sets present."""
+        module = CachingDataModule({"train": entries_named("t", 3)}, MemoryLoader())
+        with pytest.raises(SetMissingError) as exc_info:
+            module.setup("test")
+        assert str(exc_info.value) == (
+            "stage `test` needs set `test`, but the splits hold only `train`; "
+            "add a `test` set or run another stage"
+        )
+        with pytest.raises(SetMissingError, match="stage `fit` needs set `train`"):
+            CachingDataModule({"test": entries_named("t", 3)}, MemoryLoader()).setup(
+                "fit"
+            )
+
+    def test_unknown_stage(self) -> None:
+        """An unknown stage is refused with the valid ones."""
+        module = CachingDataModule(_memory_split(), MemoryLoader())
+        with pytest.raises(
+            ValueError, match=re.escape("unknown stage `train`; use one of")
+        ):
+            module.setup("train")
+
+    def test_validation_falls_back_to_train(self) -> None:
+        """Without `validation`, validation runs on `train`, with a warning."""
+        split = {"train": entries_named("t", 4), "monitor-b": entries_named("m", 2)}
+        module = CachingDataModule(split, MemoryLoader())
+        with pytest.warns(LightsplitWarning, match="no `validation` set"):
+            module.setup("fit")
+        loaders = module.val_dataloader()
+        assert list(loaders) == ["train", "monitor-b"]
+        assert _names(loaders["train"]) == [f"t{i}" for i in range(4)]
+
+    def test_teardown_releases_and_setup_reloads(self) -> None:
+        """Teardown drops the cache; a later setup loads the set again."""
+        loaded: list[str] = []
+        module = CachingDataModule(
+            _memory_split(), MemoryLoader(loaded=loaded), cache_samples=True
+        )
+        module.setup("test")
+        module.teardown("test")
+        module.setup("test")
+        assert Counter(loaded) == {f"test{i}": 2 for i in range(4)}
+
+    def test_loader_sets_up_lazily(self) -> None:
+        """Asking for a loader without setup sets its set up."""
+        module = CachingDataModule(_memory_split(), MemoryLoader())
+        assert _names(module.test_dataloader()["test"]) == [
+            f"test{i}" for i in range(4)
+        ]
+
+
+class TestLoaders:
+    def test_dataloader_kinds(self) -> None:
+        """Each hook returns typed loaders under the documented keys."""
+        module = CachingDataModule(_memory_split(), MemoryLoader(), batch_size=2)
+        module.setup("fit")
+        assert isinstance(module.train_dataloader(), SampleLoader)
+        assert list(module.val_dataloader()) == ["validation", "monitor-a"]
+        assert list(module.test_dataloader()) == ["test"]
+        assert list(module.predict_dataloader()) == [
+            "train",
+            "validation",
+            "test",
+            "monitor-a",
+        ]
+
+    def test_batches_are_samples(self) -> None:
+        """Batches are ``Sample``s: inputs stacked, metadata collated by key."""
+        module = CachingDataModule(_memory_split(), MemoryLoader(), batch_size=4)
+        batch = next(iter(module.unshuffled_train_dataloader()))
+        assert isinstance(batch, Sample)
+        inputs, metadata = batch
+        assert inputs.shape == (4, 2, 3)
+        assert metadata["name"] == ["train0", "train1", "train2", "train3"]
+        assert torch.equal(metadata["label"], torch.tensor([0, 1, 0, 1]))
+        assert metadata["weight"].dtype == torch.float64
+
+    def test_train_shuffles_every_sample_once(self) -> None:
+        """The training loader serves each sample once per epoch, in random order."""
+        module = CachingDataModule(_memory_split(), MemoryLoader(), batch_size=3)
+        torch.manual_seed(0)
+        names = _names(module.train_dataloader())
+        assert sorted(names) == sorted(f"train{i}" for i in range(10))
+        assert names != [f"train{i}" for i in range(10)]
+
+    def test_chunking(self) -> None:
+        """Loaders step by ``chunk_size``; accumulation completes the batch."""
+        module = CachingDataModule(
+            _memory_split(), MemoryLoader(), batch_size=4, batch_chunk_count=2
+        )
+        sizes = [len(batch.input) for batch in module.train_dataloader()]
+        assert sizes == [2, 2, 2, 2, 2]
+        assert module.chunk_size == 2
+        assert module.accumulate_grad_batches == 2
+
+    def test_batch_truncated_to_train_size(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A batch larger than `train` is truncated to it, with a log line."""
+        module = CachingDataModule(
+            _memory_split(), MemoryLoader(), batch_size=64, batch_chunk_count=4
+        )
+        with caplog.at_level(logging.INFO, logger="lightsplit"):
+            module.setup("fit")
+        assert "batch_size 64 is larger than the 10 samples of `train`" in caplog.text
+        assert module.chunk_size == 3  # ceil(10 / 4)
+        assert module.config.batch_size == 64
+        assert [len(b.input) for b in module.train_dataloader()] == [3, 3, 3, 1]
+
+    @pytest.mark.parametrize(("drop", "sizes"), [(False, [4, 4, 2]), (True, [4, 4])])
+    def test_drop_incomplete_batch(self, drop: bool, sizes: list[int]) -> None:
+        """Only the training loader drops its last incomplete chunk."""
+        module = CachingDataModule(
+            _memory_split(), MemoryLoader(), batch_size=4, drop_incomplete_batch=drop
+        )
+        assert [len(b.input) for b in module.train_dataloader()] == sizes
+        assert [len(b.input) for b in module.unshuffled_train_dataloader()] == [4, 4, 2]
+        assert [len(b.input) for b in module.val_dataloader()["validation"]] == [3]
+
+    def test_balanced_sampler(self) -> None:
+        """Classes are drawn in balance, with replacement, len(train) per epoch."""
+        labels = [0] * 90 + [1] * 10
+        split = {"train": entries_named("t", 100, labels)}
+        module = CachingDataModule(
+            split, MemoryLoader(), batch_size=50, balance_sampler_by_class=True
+        )
+        torch.manual_seed(0)
+        drawn: Counter[int] = Counter()
+        for _ in range(20):
+            epoch = [
+                int(label)
+                for b in module.train_dataloader()
+                for label in b.metadata["label"]
+            ]
+            assert len(epoch) == 100
+            drawn.update(epoch)
+        assert 0.45 < drawn[1] / 2000 < 0.55
+
+    def test_balanced_across_datasets(self) -> None:
+        """Balancing counts classes over every dataset of the set together."""
+        first = entries_named("a", 30, [0] * 30)
+        second = entries_named("b", 10, [1] * 10)
+        module = ConcatDataModule(
+            {"train": [(first, MemoryLoader()), (second, MemoryLoader())]},
+            batch_size=40,
+            balance_sampler_by_class=True,
+        )
+        torch.manual_seed(0)
+        labels = [
+            int(x)
+            for _ in range(25)
+            for b in module.train_dataloader()
+            for x in b.metadata["label"]
+        ]
+        assert 0.45 < sum(labels) / len(labels) < 0.55
+
+    def test_workers(self) -> None:
+        """``parallel`` sets the workers of uncached loaders, kept between epochs."""
+        module = CachingDataModule(_memory_split(), MemoryLoader(), parallel=2)
+        train = module.train_dataloader()
+        assert (train.num_workers, train.persistent_workers) == (2, True)
+        assert train.multiprocessing_context is None
+        module.parallel = -1
+        assert module.train_dataloader().num_workers == 0
+
+    @pytest.mark.skipif(torch.cuda.is_available(), reason="pinning is for CUDA")
+    def test_no_pinning_without_accelerator(self) -> None:
+        """Memory is pinned only when a CUDA device is present."""
+        module = CachingDataModule(_memory_split(), MemoryLoader())
+        assert module.train_dataloader().pin_memory is False
+
+    def test_trainer_accumulation_mismatch(self) -> None:
+        """A trainer that accumulates another number of steps is warned about."""
+        module = CachingDataModule(
+            _memory_split(), MemoryLoader(), batch_size=4, batch_chunk_count=2
+        )
+        module.trainer = Trainer(
+            accelerator="cpu", logger=False, accumulate_grad_batches=1
+        )
+        with pytest.warns(
+            LightsplitWarning, match=re.escape("accumulate_grad_batches=2")
+        ):
+            module.train_dataloader()
+
+
+class TestSettings:
+    def test_constructor_validates(self) -> None:
+        """Constructor arguments go through ``DataModuleConfig``."""
+        with pytest.raises(ValidationError) as exc_info:
+            CachingDataModule(
+                _memory_split(), MemoryLoader(), batch_size=30, batch_chunk_count=4
+            )
+        assert exc_info.value.errors()[0]["type"] == "batch_not_divisible"
+        with pytest.raises(ValidationError):
+            CachingDataModule(_memory_split(), MemoryLoader(), parallel=-7)
+
+    def test_setters_replace_the_config(self) -> None:
+        """Setters validate and replace the frozen configuration."""
+        module = CachingDataModule(_memory_split(), MemoryLoader())
+        before = module.config
+        module.parallel = 3
+        module.balance_sampler_by_class = True
+        module.set_chunk_size(8, 4)
+        assert before == DataModuleConfig()
+        assert module.config == DataModuleConfig(
+            parallel=3, balance_sampler_by_class=True, batch_size=8, batch_chunk_count=4
+        )
+        with pytest.raises(ValidationError):
+            module.parallel = -2
+        with pytest.raises(ValidationError):
+            module.set_chunk_size(8, 3)
+        assert module.config.parallel == 3
+
+    def test_build_datamodule(self) -> None:
+        """The factory makes a data module whose config is the one given."""
+        config = DataModuleConfig(
+            batch_size=6, batch_chunk_count=3, split_name="default"
+        )
+        module = build_datamodule(
+            config, {"train": [(entries_named("t", 9), MemoryLoader())]}
+        )
+        assert module.config == config
+        assert (module.split_name, module.database_name) == ("default", "")
+
+    def test_model_transforms(self) -> None:
+        """Transforms apply before caching; changing them drops what was set up."""
+        loaded: list[str] = []
+        module = CachingDataModule(
+            _memory_split(),
+            MemoryLoader(loaded=loaded),
+            cache_samples=True,
+            model_transforms=[lambda x: x * 2],
+        )
+        module.setup("test")
+        assert max(int(b.input.max()) for b in module.test_dataloader()["test"]) == 6
+        with pytest.warns(LightsplitWarning, match="dropping the sets already set up"):
+            module.model_transforms = [lambda x: x[:1]]
+        assert next(iter(module.test_dataloader()["test"])).input.shape == (1, 1, 3)
+        assert len(loaded) == 8
+
+
+class TestLoadingErrors:
+    @pytest.mark.parametrize(
+        ("cache", "parallel"), [(False, -1), (False, 1), (True, -1), (True, 2)]
+    )
+    def test_failing_sample(
+        self, entries: list[Entry], png_root: Path, cache: bool, parallel: int
+    ) -> None:
+        """A loader error names the set, index and entry, in workers as in process."""
+        loader = FailingLoader(png_root, frozenset({entries[3][0]}))
+        module = CachingDataModule(
+            {"test": entries[:6]},
+            loader,
+            cache_samples=cache,
+            parallel=parallel,
+            batch_size=2,
+        )
+        with pytest.raises(SampleLoadError) as exc_info:
+            module.setup("test") if cache else list(module.test_dataloader()["test"])
+        message = str(exc_info.value)
+        assert f'set `test`, index 3, entry ["{entries[3][0]}", 1]' in message
+        assert f"OSError: cannot decode {entries[3][0]}" in message
+        if parallel == -1:
+            assert isinstance(exc_info.value.__cause__, OSError)
+
+    def test_wrong_return_type(self) -> None:
+        """A loader returning no ``Sample`` is named with what it returned."""
+
+        class Bad(MemoryLoader):
+            def sample(self, raw: Entry) -> Sample:
+                return "x"  # type: ignore[return-value]  # the point of the test
+
+        module = CachingDataModule({"test": entries_named("t", 2)}, Bad())
+        with pytest.raises(
+            SampleLoadError, match=re.escape("`Bad.sample` returned a `str`")
+        ):
+            list(module.test_dataloader()["test"])
+
+    def test_inputs_that_do_not_stack(self) -> None:
+        """Samples of different shapes in one batch get an explanation."""
+        loader = MemoryLoader(shapes={"t1": (4, 4)})
+        module = CachingDataModule(
+            {"test": entries_named("t", 3)}, loader, batch_size=3
+        )
+        with pytest.raises(SampleLoadError, match="add a model transform"):
+            list(module.test_dataloader()["test"])
+
+
+class TestCachedEqualsUncached:
+    @pytest.mark.parametrize(
+        "options",
+        [
+            pytest.param({"batch_size": 3}, id="plain"),
+            pytest.param({"batch_size": 4, "batch_chunk_count": 2}, id="chunked"),
+            pytest.param(
+                {"batch_size": 4, "drop_incomplete_batch": True}, id="drop-last"
+            ),
+            pytest.param(
+                {"batch_size": 3, "balance_sampler_by_class": True}, id="balanced"
+            ),
+        ],
+    )
+    @pytest.mark.parametrize("dtype", [torch.float32, torch.uint8, torch.int64])
+    def test_bit_for_bit(self, options: dict[str, int], dtype: torch.dtype) -> None:
+        """Every loader yields the same batches, cached or not."""
+
+        def epoch(cache: bool) -> list[Sample]:
+            config = DataModuleConfig.model_validate(
+                {**options, "cache_samples": cache}
+            )
+            loader = MemoryLoader(dtype=dtype)
+            splits = {
+                name: [(samples, loader)] for name, samples in _memory_split().items()
+            }
+            module = build_datamodule(config, splits)
+            module.setup("predict")
+            batches: list[Sample] = []
+            torch.manual_seed(3)
+            batches += module.train_dataloader()
+            batches += module.unshuffled_train_dataloader()
+            for loaders in (module.val_dataloader(), module.predict_dataloader()):
+                for data_loader in loaders.values():
+                    batches += data_loader
+            return batches
+
+        cached, uncached = epoch(cache=True), epoch(cache=False)
+        assert len(cached) == len(uncached)
+        for left, right in zip(cached, uncached, strict=True):
+            assert left.input.dtype == right.input.dtype == dtype
+            assert torch.equal(left.input, right.input)
+            assert left.metadata.keys() == right.metadata.keys()
+            for key, value in left.metadata.items():
+                other = right.metadata[key]
+                assert type(value) is type(other)
+                if isinstance(value, torch.Tensor):
+                    assert value.dtype == other.dtype
+                    assert torch.equal(value, other)
+                else:
+                    assert value == other
+
+    def test_ragged_fallback(self) -> None:
+        """Samples of several shapes are cached one by one and served the same."""
+        loader = MemoryLoader(shapes={"t1": (4, 4), "t2": (1,)})
+        split = {"test": entries_named("t", 4)}
+        cached = CachingDataModule(split, loader, cache_samples=True)
+        uncached = CachingDataModule(split, loader)
+        for left, right in zip(
+            cached.test_dataloader()["test"],
+            uncached.test_dataloader()["test"],
+            strict=True,
+        ):
+            assert torch.equal(left.input, right.input)
+            assert left.metadata == right.metadata
+
+
+class TestEndToEnd:
+    def test_fit_on_png_files(self, tmp_path: Path) -> None:
+        """A Trainer fits on PNG files: cached, 2 workers, chunked, balanced."""
+        root = tmp_path / "png"
+        labels = [0] * 18 + [1] * 6
+        entries = write_pngs(root, 24, labels=labels)
+        path = write_split(
+            tmp_path / "split.json", {"train": entries[:20], "validation": entries[20:]}
+        )
+        split = load_split(path, sample_type=tuple[str, int])
+        module = CachingDataModule(
+            split,
+            PngLoader(root),
+            cache_samples=True,
+            parallel=2,
+            batch_size=4,
+            batch_chunk_count=2,
+            balance_sampler_by_class=True,
+        )
+        model = RecordingModel(pixels=64)
+        trainer = Trainer(
+            accelerator="cpu",
+            max_epochs=2,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+            accumulate_grad_batches=module.accumulate_grad_batches,
+        )
+        trainer.fit(model, module)
+        train_names = {name for name, _ in entries[:20]}
+        assert len(model.train_names) == 2 * 20
+        assert set(model.train_names) <= train_names
+        assert model.train_chunk_sizes == {2}
+        assert sorted(model.val_names) == sorted([name for name, _ in entries[20:]] * 2)
+        assert trainer.global_step == 2 * 20 // 4

@@ -1,0 +1,87 @@
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from lightsplit import SplitFileError, load_split, split_json_schema
+
+COMMITTED = Path(__file__).parents[1] / "docs" / "split-file.schema.json"
+REGENERATE = (
+    '.venv/bin/python -c "import json, lightsplit; print(json.dumps('
+    'lightsplit.split_json_schema(), indent=2))" > docs/split-file.schema.json'
+)
+
+
+def test_committed_schema_is_current() -> None:
+    """The schema in the docs is the one the code exports."""
+    committed = json.loads(COMMITTED.read_text())
+    assert committed == split_json_schema(), f"regenerate it: {REGENERATE}"
+
+
+@pytest.mark.parametrize("sample_type", [Any, tuple[str, int], dict[str, str]])
+def test_schema_is_valid_draft_2020_12(sample_type: object) -> None:
+    """The exported schemas are valid draft 2020-12 schemas."""
+    schema = split_json_schema(sample_type)
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    Draft202012Validator.check_schema(schema)
+
+
+# JSON values, excluding integral floats: JSON Schema counts 1.0 as an integer
+# while lightsplit does not (documented), and NaN, which is not JSON.
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False).filter(
+        lambda f: not f.is_integer()
+    )
+    | st.text(max_size=5)
+)
+_json = st.recursive(
+    _scalars,
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner)
+    ),
+    max_leaves=6,
+)
+_set_names = st.sampled_from(
+    [
+        "train",
+        "validation",
+        "test",
+        "monitor-a",
+        "monitor-x.1_b",
+        "Train",
+        "monitor-",
+        "x",
+    ]
+) | st.text(max_size=8)
+_entries = st.tuples(st.text(max_size=4), st.integers(-5, 5)).map(list) | _json
+_documents = st.dictionaries(
+    _set_names, st.lists(_entries, max_size=3) | _json, max_size=3
+)
+
+
+def _accepted(path: Path, sample_type: object) -> bool:
+    try:
+        load_split(path, sample_type=sample_type)
+    except SplitFileError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("sample_type", [Any, tuple[str, int]])
+@settings(max_examples=150, deadline=None)
+@given(document=_documents | _json)
+def test_schema_agrees_with_load_split(
+    tmp_path_factory: pytest.TempPathFactory, sample_type: object, document: object
+) -> None:
+    """A document matches the schema exactly when ``load_split`` accepts it."""
+    path = tmp_path_factory.mktemp("split") / "split.json"
+    path.write_text(json.dumps(document))
+    valid = Draft202012Validator(split_json_schema(sample_type)).is_valid(document)
+    assert _accepted(path, sample_type) == valid

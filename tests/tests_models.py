@@ -1,0 +1,33 @@
+"""A tiny Lightning model that records what the data module served it."""
+
+import torch
+from lightning.pytorch import LightningModule
+from torch import Tensor
+
+from lightsplit import Sample
+
+
+class RecordingModel(LightningModule):
+    """A linear classifier that records the names of the samples it sees."""
+
+    def __init__(self, pixels: int) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(pixels, 2)
+        self.train_names: list[str] = []
+        self.val_names: list[str] = []
+        self.train_chunk_sizes: set[int] = set()
+
+    def training_step(self, batch: Sample, batch_idx: int) -> Tensor:
+        inputs, metadata = batch
+        self.train_names += metadata["name"]
+        self.train_chunk_sizes.add(len(inputs))
+        logits: Tensor = self.layer(inputs.float().flatten(1) / 255)
+        return torch.nn.functional.cross_entropy(logits, metadata["label"])
+
+    def validation_step(
+        self, batch: Sample, batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
+        self.val_names += batch.metadata["name"]
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.1)
