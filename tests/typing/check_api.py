@@ -4,8 +4,8 @@ from pathlib import Path
 from typing import Any, assert_type
 
 import torch
-from pydantic import JsonValue
 from lightsplit_testing import PngLoader
+from pydantic import JsonValue
 
 from lightsplit import (
     CachingDataModule,
