@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 from tempfile import TemporaryDirectory
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import torch
 from _common import markdown_table, median_seconds
@@ -30,7 +30,7 @@ from torch.utils.data import DataLoader, Dataset
 
 from lightsplit import CachingDataModule, Sample, load_split
 
-BATCH_SIZE = 64
+BATCH_SIZE: Final = 64
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,8 @@ def main() -> None:
     ]
     print(
         f"{train_count:,} training samples of (1, {size}, {size}) uint8, batches of "
-        f"{BATCH_SIZE}, median of {epochs} epochs after one warm-up\n"
+        f"{BATCH_SIZE}, all in this process; median of {epochs} epochs after one "
+        "warm-up\n"
     )
     print(
         markdown_table(["design", "epoch (s)", "samples/s", "ratio to the limit"], rows)

@@ -1,9 +1,9 @@
 """Time reading a large split file: ``json.load`` against ``load_split``.
 
-Writes a split of 112,000 entries (the size of a large chest X-ray split) as
-``.json`` and ``.json.bz2`` in a temporary folder, and prints, for each file, the
-median time of plain ``json.load`` and of ``load_split`` without and with a
-sample type, with their ratio to ``json.load``::
+Writes a split of 112,000 entries as ``.json`` and ``.json.bz2`` in a temporary
+folder, and prints, for each file, the median time of plain ``json.load`` and of
+``load_split`` without and with a sample type, with their ratio to
+``json.load``::
 
     .venv/bin/python benchmarks/split_loading.py [--entries N] [--repeats K]
 """

@@ -2,7 +2,7 @@
 
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
@@ -96,7 +96,7 @@ class MemoryLoader:
 
     dtype: torch.dtype = torch.float32
     shapes: Mapping[str, tuple[int, ...]] | None = None
-    loaded: list[str] | None = None
+    loaded: list[str] | None = field(default=None, repr=False)
 
     def sample(self, raw: Entry) -> Sample:
         """Return the sample of ``raw``."""

@@ -28,6 +28,7 @@ class TestDataModuleConfig:
             "batch_chunk_count": 1,
             "drop_incomplete_batch": False,
             "parallel": -1,
+            "cache_dir": None,
         }
 
     @pytest.mark.parametrize(

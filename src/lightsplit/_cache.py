@@ -1,11 +1,15 @@
 """Cached sets: inputs in one shared tensor, metadata in columns, served by batch."""
 
+import errno
 import logging
 import math
+import mmap
 import multiprocessing
+import os
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Final, Protocol
 
 import torch
@@ -21,9 +25,15 @@ from ._sources import ModelTransform, SetSource
 __all__ = [
     "Column",
     "ContiguousStore",
+    "FileInputs",
+    "ObjectColumn",
     "RaggedStore",
     "SampleStore",
+    "TensorColumn",
     "build_store",
+    "map_file",
+    "open_map",
+    "reserve_file",
     "stack_inputs",
 ]
 
@@ -56,6 +66,64 @@ def _shared_empty(shape: Sequence[int], dtype: torch.dtype) -> Tensor:
 def _shared_copy(tensor: Tensor) -> Tensor:
     """Return a copy of ``tensor`` in shared memory."""
     return _shared_empty(tensor.shape, tensor.dtype).copy_(tensor)
+
+
+def open_map(path: Path, *, writable: bool) -> mmap.mmap:
+    """Map the whole file at ``path``, without reading it.
+
+    Writable maps are shared (writes reach the file and every process mapping it);
+    read maps are private copy-on-write, so nothing can change the file.
+    """
+    with path.open("r+b" if writable else "rb") as file:
+        access = mmap.ACCESS_WRITE if writable else mmap.ACCESS_COPY
+        return mmap.mmap(file.fileno(), 0, access=access)
+
+
+def map_file(path: Path, *, writable: bool) -> Tensor:
+    """Map the whole file at ``path`` as a ``uint8`` tensor (see :func:`open_map`)."""
+    return torch.frombuffer(open_map(path, writable=writable), dtype=torch.uint8)
+
+
+def reserve_file(path: Path, size: int) -> None:
+    """Create ``path`` with ``size`` bytes reserved on disk.
+
+    Reserving up front turns a full disk into an ``OSError`` now rather than a
+    crash (``SIGBUS``) when a mapped page cannot be written later.
+
+    Raises:
+        OSError: when the file cannot be created or the disk is full.
+    """
+    with path.open("wb") as file:
+        try:
+            os.posix_fallocate(file.fileno(), 0, size)
+        except OSError as exc:
+            if exc.errno not in (errno.EOPNOTSUPP, errno.EINVAL):
+                raise
+            file.truncate(size)  # this file system cannot reserve: best effort
+
+
+@dataclass(frozen=True)
+class FileInputs:
+    """Inputs built straight into a file at ``offset``: the start of a cache file."""
+
+    path: Path
+    offset: int
+
+    def allocate(self, shape: Sequence[int], dtype: torch.dtype) -> Tensor:
+        """Create the file and return its inputs region as a tensor.
+
+        Raises:
+            OSError: when the file cannot be created or the disk is full.
+        """
+        nbytes = math.prod(shape) * dtype.itemsize
+        reserve_file(self.path, self.offset + nbytes)
+        return self.map(shape, dtype)
+
+    def map(self, shape: Sequence[int], dtype: torch.dtype) -> Tensor:
+        """Map the inputs region of the file, for this process to write."""
+        nbytes = math.prod(shape) * dtype.itemsize
+        region = map_file(self.path, writable=True)[self.offset : self.offset + nbytes]
+        return region.view(dtype).view(tuple(shape))
 
 
 def stack_inputs(inputs: Sequence[Tensor], *, where: str) -> Tensor:
@@ -95,7 +163,7 @@ class Column(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class _TensorColumn:
+class TensorColumn:
     """Numbers (one Python type) or same-shape tensors, held as one tensor."""
 
     values: Tensor
@@ -111,7 +179,7 @@ class _TensorColumn:
 
 
 @dataclass(frozen=True, slots=True)
-class _ObjectColumn:
+class ObjectColumn:
     """Strings, or values of mixed types, held as a tuple."""
 
     values: tuple[Any, ...]
@@ -132,17 +200,17 @@ def _column(values: Sequence[object]) -> Column:
         if kind in _SCALARS:
             # float64 for floats, as ``default_collate`` makes them
             dtype = torch.float64 if kind is float else None
-            return _TensorColumn(_shared_copy(torch.tensor(values, dtype=dtype)), kind)
+            return TensorColumn(_shared_copy(torch.tensor(values, dtype=dtype)), kind)
         if kind is str:
-            return _ObjectColumn(tuple(values), strings=True)
+            return ObjectColumn(tuple(values), strings=True)
         if issubclass(kind, Tensor):
             tensors: list[Tensor] = list(values)  # type: ignore[arg-type]  # all Tensor, checked above
             first = tensors[0]
             if all(t.shape == first.shape and t.dtype == first.dtype for t in tensors):
                 stacked = _shared_empty((len(tensors), *first.shape), first.dtype)
                 torch.stack([t.detach() for t in tensors], out=stacked)
-                return _TensorColumn(stacked, None)
-    return _ObjectColumn(tuple(values), strings=False)
+                return TensorColumn(stacked, None)
+    return ObjectColumn(tuple(values), strings=False)
 
 
 def _columns(
@@ -219,24 +287,34 @@ class ContiguousStore(SampleStore):
 
 
 class RaggedStore(SampleStore):
-    """Samples of several shapes: inputs packed in one flat shared buffer per dtype."""
+    """Samples of several shapes: inputs packed in one flat buffer per dtype."""
 
     def __init__(
-        self, name: str, inputs: Sequence[Tensor], columns: Mapping[str, Column]
+        self,
+        name: str,
+        buffers: Mapping[torch.dtype, Tensor],
+        layout: Sequence[tuple[torch.dtype, int, tuple[int, ...]]],
+        columns: Mapping[str, Column],
     ) -> None:
-        super().__init__(name, columns, len(inputs))
+        super().__init__(name, columns, len(layout))
+        self.buffers = dict(buffers)
+        self.layout = tuple(layout)
+
+    @classmethod
+    def pack(
+        cls, name: str, inputs: Sequence[Tensor], columns: Mapping[str, Column]
+    ) -> "RaggedStore":
+        """Copy ``inputs`` into shared buffers, one per dtype."""
         totals: dict[torch.dtype, int] = {}
         layout: list[tuple[torch.dtype, int, tuple[int, ...]]] = []
         for tensor in inputs:
             offset = totals.get(tensor.dtype, 0)
             layout.append((tensor.dtype, offset, tuple(tensor.shape)))
             totals[tensor.dtype] = offset + tensor.numel()
-        self.buffers = {
-            dtype: _shared_empty((n,), dtype) for dtype, n in totals.items()
-        }
-        self.layout = tuple(layout)
+        buffers = {dtype: _shared_empty((n,), dtype) for dtype, n in totals.items()}
         for tensor, (dtype, offset, _) in zip(inputs, layout, strict=True):
-            self.buffers[dtype][offset : offset + tensor.numel()] = tensor.reshape(-1)
+            buffers[dtype][offset : offset + tensor.numel()] = tensor.reshape(-1)
+        return cls(name, buffers, layout, columns)
 
     def _view(self, index: int) -> Tensor:
         dtype, offset, shape = self.layout[index]
@@ -256,9 +334,7 @@ class RaggedStore(SampleStore):
 
 
 def _column_bytes(columns: Mapping[str, Column]) -> int:
-    return sum(
-        c.values.nbytes for c in columns.values() if isinstance(c, _TensorColumn)
-    )
+    return sum(c.values.nbytes for c in columns.values() if isinstance(c, TensorColumn))
 
 
 def _sample_bytes(sample: Sample) -> int:
@@ -321,6 +397,7 @@ def build_store(
     transforms: Sequence[ModelTransform] = (),
     *,
     workers: int = 0,
+    target: FileInputs | None = None,
 ) -> SampleStore:
     """Load and transform every sample of ``source`` into a shared store.
 
@@ -328,20 +405,25 @@ def build_store(
         source: the set to cache.
         transforms: the model transforms, applied before caching.
         workers: build processes; 0 loads in this process.
+        target: build the inputs straight into this file (which need not fit in
+            memory) instead of shared memory.
 
     Returns:
         A :class:`ContiguousStore` when every input has the shape and dtype of the
-        first, else a :class:`RaggedStore`.
+        first, else a :class:`RaggedStore` (in shared memory).
 
     Raises:
         SampleLoadError: naming the set, index and entry of a sample that fails.
         CacheMemoryError: when the estimated cache does not fit in memory.
+        OSError: when ``target`` cannot be written.
     """
     size = len(source)
     first = source.load(0, transforms)
-    needed = check_cache_fits(
-        source.name, count=size, sample_bytes=_sample_bytes(first)
-    )
+    sample_bytes = _sample_bytes(first)
+    if target is None:
+        needed = check_cache_fits(source.name, count=size, sample_bytes=sample_bytes)
+    else:
+        needed = size * sample_bytes
     _LOG.info(
         "caching set `%s`: %d samples of %s %s, about %s",
         source.name,
@@ -350,7 +432,13 @@ def build_store(
         first.input.dtype,
         format_bytes(needed),
     )
-    inputs = _shared_empty((size, *first.input.shape), first.input.dtype)
+    shape, dtype = (size, *first.input.shape), first.input.dtype
+    if target is None:
+        inputs = _shared_empty(shape, dtype)
+        spec: Tensor | tuple[FileInputs, tuple[int, ...], torch.dtype] = inputs
+    else:
+        inputs = target.allocate(shape, dtype)
+        spec = (target, shape, dtype)
     inputs[0] = first.input
     metadata: list[Mapping[str, Any]] = [first.metadata] * size
     odd: dict[int, Tensor] = {}
@@ -368,7 +456,7 @@ def build_store(
             method = "spawn" if sys.platform == "darwin" else "fork"
             context = multiprocessing.get_context(method)
             processes = min(workers, size)
-            initargs = (source, transforms, inputs)
+            initargs = (source, transforms, spec)
             with context.Pool(processes, _start_builder, initargs) as pool:
                 for result in pool.imap_unordered(
                     _fill_in_builder, _spans(size, processes)
@@ -382,7 +470,7 @@ def build_store(
         source.name,
     )
     ragged = [odd[index] if index in odd else inputs[index] for index in range(size)]
-    return RaggedStore(source.name, ragged, columns)
+    return RaggedStore.pack(source.name, ragged, columns)
 
 
 def _store(

@@ -1,11 +1,12 @@
 """``DataModuleConfig``: the frozen, validated settings of a data module."""
 
 import os
+from pathlib import Path
 from typing import Annotated, Final, Self
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ._errors import batch_not_divisible
+from ._errors import batch_not_divisible, cache_dir_unused
 
 __all__ = ["FROZEN_CONFIG", "DataModuleConfig", "FrozenModel", "available_cpus"]
 
@@ -73,6 +74,17 @@ class DataModuleConfig(FrozenModel):
     parallel: Annotated[int, Field(ge=-1)] = -1
     """Worker processes for loading: -1 loads in the main process, 0 uses one
     worker per CPU this process may run on, N uses N workers."""
+
+    cache_dir: Annotated[Path | None, Field(strict=False)] = None
+    """Folder of persistent caches (needs `cache_samples`): each set's decoded,
+    transformed samples are written there once and memory-mapped by later runs
+    with the same entries, loader and model transforms. A path or a string."""
+
+    @model_validator(mode="after")
+    def _check_cache_dir_used(self) -> Self:
+        if self.cache_dir is not None and not self.cache_samples:
+            raise cache_dir_unused(cache_dir=str(self.cache_dir))
+        return self
 
     @model_validator(mode="after")
     def _check_batch_divisible(self) -> Self:

@@ -5,6 +5,7 @@ import math
 import sys
 import warnings
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Final, TypeVar, cast, get_args
 
 import torch
@@ -16,10 +17,11 @@ from ._config import DataModuleConfig
 from ._datasets import CachedDataset, LazyDataset, SetDataset, collate_samples
 from ._errors import LightsplitWarning, SetMissingError, format_list
 from ._loader import SampleLoader
+from ._persist import persistent_store
 from ._sample import RawDataLoader
 from ._sampling import balanced_sampler
 from ._sources import ModelTransform, SetSource, Splits, sources_from_splits
-from ._types import SetName, Stage
+from ._types import SetName, Stage, StrPath
 
 __all__ = ["CachingDataModule", "ConcatDataModule"]
 
@@ -56,6 +58,7 @@ class ConcatDataModule(LightningDataModule):
         batch_chunk_count: see :class:`DataModuleConfig`.
         drop_incomplete_batch: see :class:`DataModuleConfig`.
         parallel: see :class:`DataModuleConfig`.
+        cache_dir: see :class:`DataModuleConfig`.
         model_transforms: tensor transforms applied to each input after loading
             and before caching.
 
@@ -77,6 +80,7 @@ class ConcatDataModule(LightningDataModule):
         drop_incomplete_batch: bool = False,  # noqa: FBT001, FBT002
         parallel: int = -1,
         *,
+        cache_dir: StrPath | None = None,
         model_transforms: Sequence[ModelTransform] = (),
     ) -> None:
         super().__init__()
@@ -89,6 +93,7 @@ class ConcatDataModule(LightningDataModule):
             batch_chunk_count=batch_chunk_count,
             drop_incomplete_batch=drop_incomplete_batch,
             parallel=parallel,
+            cache_dir=None if cache_dir is None else Path(cache_dir),
         )
         self._sources: dict[SetName, SetSource] = sources_from_splits(splits)
         self._transforms: tuple[ModelTransform, ...] = tuple(model_transforms)
@@ -253,8 +258,14 @@ class ConcatDataModule(LightningDataModule):
         dataset = self._datasets.get(name)
         if dataset is None:
             source = self._sources[name]
-            if self._config.cache_samples:
-                workers = self._config.num_workers
+            workers = self._config.num_workers
+            cache_dir = self._config.cache_dir
+            if cache_dir is not None:
+                store = persistent_store(
+                    source, self._transforms, cache_dir=cache_dir, workers=workers
+                )
+                dataset = CachedDataset(store)
+            elif self._config.cache_samples:
                 store = build_store(source, self._transforms, workers=workers)
                 dataset = CachedDataset(store)
             else:
@@ -348,6 +359,7 @@ class CachingDataModule(ConcatDataModule):
         batch_chunk_count: see :class:`DataModuleConfig`.
         drop_incomplete_batch: see :class:`DataModuleConfig`.
         parallel: see :class:`DataModuleConfig`.
+        cache_dir: see :class:`DataModuleConfig`.
         model_transforms: see :class:`ConcatDataModule`.
 
     Raises:
@@ -367,6 +379,7 @@ class CachingDataModule(ConcatDataModule):
         batch_chunk_count: int = 1,
         drop_incomplete_batch: bool = False,
         parallel: int = -1,
+        cache_dir: StrPath | None = None,
         model_transforms: Sequence[ModelTransform] = (),
     ) -> None:
         # Anything but a mapping goes on as it is, for validation to name the problem.
@@ -385,5 +398,6 @@ class CachingDataModule(ConcatDataModule):
             batch_chunk_count=batch_chunk_count,
             drop_incomplete_batch=drop_incomplete_batch,
             parallel=parallel,
+            cache_dir=cache_dir,
             model_transforms=model_transforms,
         )

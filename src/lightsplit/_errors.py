@@ -21,6 +21,7 @@ __all__ = [
     "SetMissingError",
     "SplitFileError",
     "batch_not_divisible",
+    "cache_dir_unused",
     "check_set_name",
     "closest_set_name",
     "format_list",
@@ -33,6 +34,7 @@ __all__ = [
 
 ErrorType: TypeAlias = Literal[
     "batch_not_divisible",
+    "cache_dir_unused",
     "loader_invalid",
     "samples_invalid",
     "set_empty",
@@ -182,6 +184,16 @@ def batch_not_divisible(
             "sizes": " or ".join(map(str, sizes)),
             "counts": " or ".join(map(str, counts)),
         },
+    )
+
+
+def cache_dir_unused(*, cache_dir: str) -> PydanticCustomError:
+    """Error for a persistent-cache folder given without caching."""
+    return PydanticCustomError(
+        "cache_dir_unused",
+        "`cache_dir` ({cache_dir}) is set but `cache_samples` is false; set "
+        "`cache_samples` to true to use it, or remove `cache_dir`",
+        {"cache_dir": cache_dir},
     )
 
 

@@ -38,5 +38,6 @@ def build_datamodule(
         batch_chunk_count=config.batch_chunk_count,
         drop_incomplete_batch=config.drop_incomplete_batch,
         parallel=config.parallel,
+        cache_dir=config.cache_dir,
         model_transforms=model_transforms,
     )

@@ -1,0 +1,81 @@
+"""Fingerprints that key persistent caches: entries, loaders and model transforms."""
+
+import functools
+import hashlib
+import json
+import types
+from collections.abc import Sequence
+from typing import Final
+
+import torch
+
+from ._sources import ModelTransform, SetSource
+
+__all__ = ["CACHE_FORMAT", "fingerprint_of", "set_key"]
+
+CACHE_FORMAT: Final = 1
+"""Version of the cache file format; part of every key."""
+
+
+def _declared(obj: object) -> str | None:
+    """Return the ``fingerprint`` an object declares (a string or a method), if any."""
+    declared = getattr(obj, "fingerprint", None)
+    if declared is None:
+        return None
+    return str(declared() if callable(declared) else declared)
+
+
+def _code_digest(code: types.CodeType) -> str:
+    digest = hashlib.sha256(code.co_code)
+    for const in code.co_consts:
+        nested = isinstance(const, types.CodeType)
+        digest.update((_code_digest(const) if nested else repr(const)).encode())
+    return digest.hexdigest()
+
+
+def fingerprint_of(obj: object) -> str:
+    """Return a string that changes when ``obj`` would transform or load differently.
+
+    It holds the object's type and declared ``fingerprint`` (a string, or a method
+    returning one: bump it when the code changes), and its state: for a function,
+    its qualified name, code, defaults and captured values; for a
+    ``functools.partial``, its function and arguments; for a ``torch.nn.Module``,
+    its ``repr`` and its parameter and buffer values; otherwise its ``repr`` (or its
+    attributes, when the ``repr`` only shows an address).
+    """
+    declared = _declared(obj)
+    kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
+    if declared is not None:
+        kind = f"{kind}:{declared}"
+    if isinstance(obj, types.FunctionType):
+        closure = [fingerprint_of(cell.cell_contents) for cell in obj.__closure__ or ()]
+        defaults = [fingerprint_of(value) for value in obj.__defaults__ or ()]
+        name = f"{obj.__module__}.{obj.__qualname__}"
+        return f"function:{name}:{_code_digest(obj.__code__)}:{defaults}:{closure}"
+    if isinstance(obj, functools.partial):
+        arguments = [fingerprint_of(value) for value in obj.args]
+        keywords = {key: fingerprint_of(value) for key, value in obj.keywords.items()}
+        return f"partial:{fingerprint_of(obj.func)}:{arguments}:{keywords}"
+    if isinstance(obj, torch.nn.Module):
+        digest = hashlib.sha256()
+        for name, tensor in obj.state_dict().items():
+            digest.update(name.encode())
+            digest.update(repr(tensor.detach().cpu().tolist()).encode())
+        return f"{kind}:{obj!r}:{digest.hexdigest()}"
+    text = repr(obj)
+    if " at 0x" in text and hasattr(obj, "__dict__"):
+        text = repr(
+            sorted((key, fingerprint_of(value)) for key, value in vars(obj).items())
+        )
+    return f"{kind}:{text}"
+
+
+def set_key(source: SetSource, transforms: Sequence[ModelTransform]) -> str:
+    """Return the cache key of a set: its entries, loaders and model transforms."""
+    digest = hashlib.sha256(f"lightsplit-cache:{CACHE_FORMAT}:{source.name}".encode())
+    for samples, loader in source.parts:
+        digest.update(fingerprint_of(loader).encode())
+        digest.update(json.dumps(list(samples), default=repr).encode())
+    for transform in transforms:
+        digest.update(fingerprint_of(transform).encode())
+    return digest.hexdigest()

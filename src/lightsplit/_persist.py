@@ -1,0 +1,350 @@
+"""Persistent caches: one memory-mappable file per set, keyed by its fingerprint.
+
+A cache file is a 4 KiB preamble (magic, then a JSON header with the key, sizes
+and CRC-32 checksums), the inputs, the tensor columns, and the other metadata
+as JSON. Files are written under a temporary name and renamed into place once
+complete, so an interrupted build never leaves a file that is used; a file whose
+size or checksums do not match its header is rebuilt.
+"""
+
+import contextlib
+import json
+import logging
+import math
+import os
+import struct
+import warnings
+import zlib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any, Final
+
+import torch
+from torch import Tensor
+
+from ._cache import (
+    Column,
+    ContiguousStore,
+    FileInputs,
+    ObjectColumn,
+    RaggedStore,
+    SampleStore,
+    TensorColumn,
+    build_store,
+    open_map,
+    reserve_file,
+)
+from ._errors import LightsplitWarning
+from ._fingerprint import CACHE_FORMAT, set_key
+from ._sources import ModelTransform, SetSource
+
+__all__ = ["CACHE_SUFFIX", "cache_file", "persistent_store"]
+
+_LOG: Final = logging.getLogger("lightsplit")
+_MAGIC: Final = b"LSCACHE\n"
+_LENGTH: Final = struct.Struct("<I")
+_PREAMBLE: Final = 4096
+_ALIGN: Final = 64
+CACHE_SUFFIX: Final = ".lscache"
+_SCALARS: Final[Mapping[str, type[bool | int | float]]] = {
+    "bool": bool,
+    "int": int,
+    "float": float,
+}
+
+
+class _DamagedError(Exception):
+    """A cache file that must not be used."""
+
+
+class _NotPersistableError(Exception):
+    """A store whose metadata a cache file cannot hold exactly."""
+
+
+def cache_file(cache_dir: Path, set_name: str, key: str) -> Path:
+    """Return the cache file of a set with the given key."""
+    return cache_dir / f"{set_name}-{key[:32]}{CACHE_SUFFIX}"
+
+
+def _dtype(name: str) -> torch.dtype:
+    dtype = getattr(torch, name.removeprefix("torch."), None)
+    if not isinstance(dtype, torch.dtype):
+        msg = f"unknown dtype {name}"
+        raise _DamagedError(msg)
+    return dtype
+
+
+def _aligned(offset: int) -> int:
+    return -(-offset // _ALIGN) * _ALIGN
+
+
+def _json_exact(value: object) -> bool:
+    """Tell whether ``value`` comes back from JSON equal and of the same types."""
+    if value is None or isinstance(value, bool | int | str):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, list):
+        return all(_json_exact(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(k, str) and _json_exact(v) for k, v in value.items())
+    return False
+
+
+class _Layout:
+    """Where each tensor of a store goes in the data region of a cache file."""
+
+    def __init__(self, start: int) -> None:
+        self.end = start
+        self.placed: list[tuple[int, Tensor]] = []
+
+    def skip(self, nbytes: int) -> int:
+        at, self.end = self.end, _aligned(self.end + nbytes)
+        return at
+
+    def place(self, tensor: Tensor) -> int:
+        at = self.skip(tensor.nbytes)
+        self.placed.append((at, tensor))
+        return at
+
+
+def _describe_columns(columns: Mapping[str, Column], layout: _Layout) -> dict[str, Any]:
+    described: dict[str, Any] = {}
+    for name, column in columns.items():
+        if isinstance(column, TensorColumn):
+            described[name] = {
+                "kind": "tensor",
+                "scalar": column.scalar.__name__ if column.scalar else None,
+                "dtype": str(column.values.dtype),
+                "shape": list(column.values.shape),
+                "offset": layout.place(column.values),
+            }
+        elif isinstance(column, ObjectColumn) and all(map(_json_exact, column.values)):
+            kind = "str" if column.strings else "json"
+            described[name] = {"kind": kind, "values": list(column.values)}
+        else:
+            msg = f"metadata `{name}` holds values that JSON cannot keep exactly"
+            raise _NotPersistableError(msg)
+    return described
+
+
+def _write(path: Path, store: SampleStore, key: str, *, inputs_in_file: bool) -> None:
+    """Complete the cache file at ``path`` with ``store``, header last.
+
+    With ``inputs_in_file``, the contiguous inputs were built in the file already.
+    """
+    layout = _Layout(_PREAMBLE)
+    inputs: dict[str, Any]
+    if isinstance(store, ContiguousStore):
+        values = store.inputs
+        offset = layout.skip(values.nbytes) if inputs_in_file else layout.place(values)
+        inputs = {
+            "kind": "contiguous",
+            "dtype": str(values.dtype),
+            "shape": list(values.shape),
+            "offset": offset,
+        }
+    else:
+        assert isinstance(store, RaggedStore)  # the only other store
+        inputs = {
+            "kind": "ragged",
+            "buffers": [
+                {
+                    "dtype": str(dtype),
+                    "numel": buffer.numel(),
+                    "offset": layout.place(buffer),
+                }
+                for dtype, buffer in store.buffers.items()
+            ],
+            "layout": [
+                [str(d), offset, list(shape)] for d, offset, shape in store.layout
+            ],
+        }
+    columns = _describe_columns(store.columns, layout)
+    metadata = json.dumps({"inputs": inputs, "columns": columns}).encode()
+    data_end = layout.end
+    size = data_end + len(metadata)
+    if inputs_in_file:
+        with path.open("r+b") as file:
+            os.posix_fallocate(file.fileno(), 0, size)
+    else:
+        reserve_file(path, size)
+    mapped = open_map(path, writable=True)
+    whole = torch.frombuffer(mapped, dtype=torch.uint8)
+    for at, tensor in layout.placed:
+        whole[at : at + tensor.nbytes] = tensor.contiguous().view(-1).view(torch.uint8)
+    del whole
+    mapped[data_end:size] = metadata
+    with memoryview(mapped) as view:
+        data_crc = zlib.crc32(view[_PREAMBLE:data_end])
+    header = json.dumps(
+        {
+            "format": CACHE_FORMAT,
+            "key": key,
+            "set": store.name,
+            "count": len(store),
+            "file_size": size,
+            "data_end": data_end,
+            "data_crc32": data_crc,
+            "metadata_crc32": zlib.crc32(metadata),
+        }
+    ).encode()
+    preamble = _MAGIC + _LENGTH.pack(len(header)) + header
+    mapped[: len(preamble)] = preamble
+    mapped.flush()
+    mapped.close()
+    with path.open("rb") as file:
+        os.fsync(file.fileno())
+
+
+def _header(path: Path, key: str) -> dict[str, Any]:
+    with path.open("rb") as file:
+        preamble = file.read(_PREAMBLE)
+        size = os.fstat(file.fileno()).st_size
+    start = len(_MAGIC) + _LENGTH.size
+    if len(preamble) < _PREAMBLE or not preamble.startswith(_MAGIC):
+        msg = "not a complete lightsplit cache file"
+        raise _DamagedError(msg)
+    (length,) = _LENGTH.unpack_from(preamble, len(_MAGIC))
+    try:
+        header: dict[str, Any] = json.loads(preamble[start : start + length])
+    except ValueError as exc:
+        msg = f"unreadable header: {exc}"
+        raise _DamagedError(msg) from exc
+    if header.get("format") != CACHE_FORMAT:
+        msg = f"format {header.get('format')}, expected {CACHE_FORMAT}"
+        raise _DamagedError(msg)
+    if header.get("key") != key:
+        msg = "its key does not match the set"
+        raise _DamagedError(msg)
+    if size != header["file_size"]:
+        msg = f"{size} bytes where its header says {header['file_size']}: truncated"
+        raise _DamagedError(msg)
+    return header
+
+
+def _read(path: Path, key: str) -> SampleStore:
+    """Map the cache file at ``path`` and check it against its header.
+
+    Raises:
+        FileNotFoundError: if there is no such file.
+        _DamagedError: if the file is not a complete, intact cache of ``key``.
+    """
+    header = _header(path, key)
+    data_end, size = header["data_end"], header["file_size"]
+    mapped = open_map(path, writable=False)
+    with memoryview(mapped) as view:
+        if zlib.crc32(view[_PREAMBLE:data_end]) != header["data_crc32"]:
+            msg = "the checksum of its data does not match"
+            raise _DamagedError(msg)
+        metadata = bytes(view[data_end:size])
+    if zlib.crc32(metadata) != header["metadata_crc32"]:
+        msg = "the checksum of its metadata does not match"
+        raise _DamagedError(msg)
+    try:
+        return _store_from(header["set"], json.loads(metadata), mapped)
+    except (KeyError, TypeError, ValueError, RuntimeError) as exc:
+        msg = f"inconsistent metadata: {exc}"
+        raise _DamagedError(msg) from exc
+
+
+def _store_from(name: str, metadata: dict[str, Any], mapped: object) -> SampleStore:
+    whole = torch.frombuffer(mapped, dtype=torch.uint8)
+
+    def region(offset: int, dtype_name: str, shape: Sequence[int]) -> Tensor:
+        dtype = _dtype(dtype_name)
+        nbytes = math.prod(shape) * dtype.itemsize
+        return whole[offset : offset + nbytes].view(dtype).view(tuple(shape))
+
+    columns: dict[str, Column] = {}
+    for key, column in metadata["columns"].items():
+        if column["kind"] == "tensor":
+            scalar = _SCALARS.get(column["scalar"]) if column["scalar"] else None
+            values = region(column["offset"], column["dtype"], column["shape"])
+            columns[key] = TensorColumn(values, scalar)
+        else:
+            values_tuple = tuple(column["values"])
+            columns[key] = ObjectColumn(values_tuple, strings=column["kind"] == "str")
+    inputs = metadata["inputs"]
+    if inputs["kind"] == "contiguous":
+        tensor = region(inputs["offset"], inputs["dtype"], inputs["shape"])
+        return ContiguousStore(name, tensor, columns)
+    buffers = {
+        _dtype(b["dtype"]): region(b["offset"], b["dtype"], [b["numel"]])
+        for b in inputs["buffers"]
+    }
+    layout = [
+        (_dtype(d), offset, tuple(shape)) for d, offset, shape in inputs["layout"]
+    ]
+    return RaggedStore(name, buffers, layout, columns)
+
+
+def _remove_stale(cache_dir: Path) -> None:
+    """Remove the temporary files of builds whose process is gone (killed)."""
+    for stale in cache_dir.glob(f".*{CACHE_SUFFIX}.*.tmp"):
+        pid = stale.name.removesuffix(".tmp").rsplit(".", 1)[-1]
+        try:
+            os.kill(int(pid), 0)
+        except (ValueError, ProcessLookupError):
+            stale.unlink(missing_ok=True)
+        except PermissionError:  # pragma: no cover - another user's live process
+            continue
+
+
+def persistent_store(
+    source: SetSource,
+    transforms: Sequence[ModelTransform],
+    *,
+    cache_dir: Path,
+    workers: int,
+) -> SampleStore:
+    """Return the set's store from its cache file, building the file if needed.
+
+    A damaged file is rebuilt with a warning. When the file cannot be written
+    (read-only folder, full disk) or its metadata cannot be kept exactly, the set
+    is cached in memory only, with a warning.
+
+    Raises:
+        SampleLoadError: naming the set, index and entry of a sample that fails.
+        CacheMemoryError: when falling back to memory and the cache cannot fit.
+    """
+    key = set_key(source, transforms)
+    path = cache_file(cache_dir, source.name, key)
+    try:
+        store = _read(path, key)
+    except OSError as exc:  # not there yet, or not readable
+        _LOG.info("set `%s`: building cache file %s (%s)", source.name, path, exc)
+    except _DamagedError as exc:
+        warnings.warn(
+            f"cache file {path} is damaged ({exc}); rebuilding it",
+            LightsplitWarning,
+            stacklevel=4,
+        )
+    else:
+        _LOG.info("set `%s`: mapped cache file %s", source.name, path)
+        return store
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    built: SampleStore | None = None
+    try:
+        cache_dir.mkdir(parents=True, exist_ok=True)
+        _remove_stale(cache_dir)
+        target = FileInputs(temporary, _PREAMBLE)
+        built = build_store(source, transforms, workers=workers, target=target)
+        _write(temporary, built, key, inputs_in_file=isinstance(built, ContiguousStore))
+        temporary.replace(path)
+    except (OSError, _NotPersistableError) as exc:
+        warnings.warn(
+            f"set `{source.name}`: cannot keep its cache in {cache_dir} ({exc}); "
+            "caching in memory only",
+            LightsplitWarning,
+            stacklevel=4,
+        )
+        return (
+            built
+            if built is not None
+            else build_store(source, transforms, workers=workers)
+        )
+    finally:
+        with contextlib.suppress(OSError):
+            temporary.unlink(missing_ok=True)
+    return _read(path, key)

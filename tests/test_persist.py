@@ -1,0 +1,260 @@
+import os
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+from lightsplit_testing import Entry, MemoryLoader, entries_named
+from pydantic import ValidationError
+
+from lightsplit import CachingDataModule, DataModuleConfig, LightsplitWarning, Sample
+from lightsplit._cache import ContiguousStore
+from lightsplit._datasets import CachedDataset
+
+
+def _split(count: int = 12) -> dict[str, list[Entry]]:
+    return {"train": entries_named("t", count), "test": entries_named("x", 5)}
+
+
+def _module(
+    cache_dir: Path,
+    loader: MemoryLoader,
+    split: dict[str, list[Entry]] | None = None,
+    **options: object,
+) -> CachingDataModule:
+    options = {"batch_size": 4, **options}
+    return CachingDataModule(
+        split or _split(),
+        loader,
+        cache_samples=True,
+        cache_dir=cache_dir,
+        **options,  # type: ignore[arg-type]  # the tests pass valid options
+    )
+
+
+def _batches(module: CachingDataModule) -> list[Sample]:
+    return list(module.test_dataloader()["test"]) + list(
+        module.unshuffled_train_dataloader()
+    )
+
+
+def _same(left: list[Sample], right: list[Sample]) -> bool:
+    return len(left) == len(right) and all(
+        torch.equal(a.input, b.input)
+        and a.input.dtype == b.input.dtype
+        and a.metadata["name"] == b.metadata["name"]
+        and torch.equal(a.metadata["label"], b.metadata["label"])
+        and torch.equal(a.metadata["weight"], b.metadata["weight"])
+        for a, b in zip(left, right, strict=True)
+    )
+
+
+def _files(cache_dir: Path) -> list[Path]:
+    return sorted(cache_dir.glob("*.lscache"))
+
+
+@dataclass
+class OtherLoader(MemoryLoader):
+    """Same samples as ``MemoryLoader``, another class."""
+
+
+@dataclass
+class VersionedLoader(MemoryLoader):
+    """Declares its version."""
+
+    fingerprint: str = "v1"
+
+
+class TestPersistentCache:
+    def test_reused(self, tmp_path: Path) -> None:
+        """A second run maps the files instead of loading, and serves the same."""
+        first_loads: list[str] = []
+        first = _module(tmp_path, MemoryLoader(loaded=first_loads))
+        first.setup("predict")
+        assert len(first_loads) == 17
+        assert len(_files(tmp_path)) == 2
+        second_loads: list[str] = []
+        second = _module(tmp_path, MemoryLoader(loaded=second_loads))
+        second.setup("predict")
+        assert second_loads == []
+        assert _same(_batches(first), _batches(second))
+        assert _same(
+            _batches(second), _batches(_module(tmp_path / "new", MemoryLoader()))
+        )
+
+    def test_requires_cache_samples(self, tmp_path: Path) -> None:
+        """A cache folder without caching is refused."""
+        with pytest.raises(ValidationError) as exc_info:
+            DataModuleConfig(cache_dir=tmp_path)
+        [error] = exc_info.value.errors(include_url=False)
+        assert error["type"] == "cache_dir_unused"
+
+    @pytest.mark.parametrize(
+        "change",
+        [
+            "entries",
+            "loader-class",
+            "loader-fingerprint",
+            "loader-settings",
+            "transforms",
+        ],
+    )
+    def test_invalidated_by_each_part_of_the_key(
+        self, tmp_path: Path, change: str
+    ) -> None:
+        """Changing entries, loader or transforms rebuilds; the rest is reused."""
+        base = VersionedLoader()
+        _module(tmp_path, base, model_transforms=[lambda x: x + 1]).setup("test")
+        loads: list[str] = []
+        loader: MemoryLoader = VersionedLoader(loaded=loads)
+        split = _split()
+        transforms = [lambda x: x + 1]
+        if change == "entries":
+            split["test"] = [*split["test"], ("x9", 1)]
+        elif change == "loader-class":
+            loader = OtherLoader(loaded=loads)
+        elif change == "loader-fingerprint":
+            loader = VersionedLoader(loaded=loads, fingerprint="v2")
+        elif change == "loader-settings":
+            loader = VersionedLoader(loaded=loads, dtype=torch.float64)
+        else:
+            transforms = [lambda x: x + 2]
+        module = _module(tmp_path, loader, split, model_transforms=transforms)
+        module.setup("test")
+        assert len(loads) == len(split["test"])
+        assert len(_files(tmp_path)) == 2
+
+    def test_same_key_is_reused_with_transforms(self, tmp_path: Path) -> None:
+        """Equal lambdas, loaders and entries give the same key."""
+        _module(tmp_path, VersionedLoader(), model_transforms=[lambda x: x + 1]).setup(
+            "test"
+        )
+        loads: list[str] = []
+        module = _module(
+            tmp_path, VersionedLoader(loaded=loads), model_transforms=[lambda x: x + 1]
+        )
+        module.setup("test")
+        assert loads == []
+
+    @pytest.mark.parametrize(
+        "damage", ["truncate", "flip-data", "flip-metadata", "garbage"]
+    )
+    def test_damaged_file_is_rebuilt(self, tmp_path: Path, damage: str) -> None:
+        """A truncated or corrupted file is detected, rebuilt, and never served."""
+        expected = _batches(_module(tmp_path / "clean", MemoryLoader()))
+        _module(tmp_path, MemoryLoader()).setup("test")
+        [path] = _files(tmp_path)
+        data = bytearray(path.read_bytes())
+        if damage == "truncate":
+            data = data[: len(data) - 7]
+        elif damage == "flip-data":
+            data[4096 + 5] ^= 0x10
+        elif damage == "flip-metadata":
+            data[-3] ^= 0x01
+        else:
+            data[:16] = b"not a cache file"
+        path.write_bytes(bytes(data))
+        loads: list[str] = []
+        module = _module(tmp_path, MemoryLoader(loaded=loads))
+        with pytest.warns(LightsplitWarning, match=r"is damaged \(.*\); rebuilding it"):
+            module.setup("test")
+        assert len(loads) == 5
+        assert _same(_batches(module), expected)
+        assert len(path.read_bytes()) > len(data) - 8
+
+    def test_killed_build_leaves_no_cache(self, tmp_path: Path) -> None:
+        """A build killed midway leaves no file that a later run uses."""
+        script = f"""
+import os, signal, sys
+sys.path.insert(0, {str(Path(__file__).parent)!r})
+from lightsplit_testing import MemoryLoader, entries_named
+from lightsplit import CachingDataModule
+
+class Killer(MemoryLoader):
+    def sample(self, raw):
+        if raw[0] == "x3":
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().sample(raw)
+
+CachingDataModule({{"test": entries_named("x", 5)}}, Killer(), cache_samples=True,
+                  cache_dir={str(tmp_path)!r}).setup("test")
+"""
+        result = subprocess.run([sys.executable, "-c", script], check=False)
+        assert result.returncode == -signal.SIGKILL
+        assert _files(tmp_path) == []
+        assert len(list(tmp_path.glob(".*.tmp"))) == 1
+        loads: list[str] = []
+        module = CachingDataModule(
+            {"test": entries_named("x", 5)},
+            MemoryLoader(loaded=loads),
+            cache_samples=True,
+            cache_dir=tmp_path,
+        )
+        module.setup("test")
+        assert len(loads) == 5
+        assert list(tmp_path.glob(".*.tmp")) == []
+        assert len(_files(tmp_path)) == 1
+
+    def test_unwritable_folder_falls_back_to_memory(self, tmp_path: Path) -> None:
+        """A cache folder that cannot be made is warned about; caching goes on."""
+        blocker = tmp_path / "file"
+        blocker.write_text("")
+        module = _module(blocker / "cache", MemoryLoader())
+        with pytest.warns(LightsplitWarning, match="caching in memory only"):
+            module.setup("test")
+        assert _same(
+            _batches(module), _batches(_module(tmp_path / "ok", MemoryLoader()))
+        )
+
+    def test_metadata_json_cannot_keep(self, tmp_path: Path) -> None:
+        """Metadata that JSON would change is kept in memory, with a warning."""
+
+        class TupleLoader(MemoryLoader):
+            def sample(self, raw: Entry) -> Sample:
+                sample = super().sample(raw)
+                return Sample(sample.input, {**sample.metadata, "box": (1, 2)})
+
+        module = CachingDataModule(
+            {"test": entries_named("x", 3)},
+            TupleLoader(),
+            cache_samples=True,
+            cache_dir=tmp_path,
+        )
+        with pytest.warns(LightsplitWarning, match="JSON cannot keep exactly"):
+            module.setup("test")
+        batch = next(iter(module.test_dataloader()["test"]))
+        assert batch.metadata["box"] == [torch.tensor([1]), torch.tensor([2])]
+
+    def test_ragged_sets_persist(self, tmp_path: Path) -> None:
+        """Sets of several shapes are written and mapped too."""
+        shapes = {"x1": (4,), "x3": (1, 1)}
+        first = _module(tmp_path, MemoryLoader(shapes=shapes), batch_size=1)
+        first.setup("test")
+        loads: list[str] = []
+        second = _module(
+            tmp_path, MemoryLoader(shapes=shapes, loaded=loads), batch_size=1
+        )
+        second.setup("test")
+        assert loads == []
+        left = list(first.test_dataloader()["test"])
+        right = list(second.test_dataloader()["test"])
+        assert [b.input.shape for b in left] == [b.input.shape for b in right]
+        assert all(
+            torch.equal(a.input, b.input) for a, b in zip(left, right, strict=True)
+        )
+
+    def test_served_from_the_file(self, tmp_path: Path) -> None:
+        """A persistent set is served from its memory-mapped file, not a copy."""
+        module = _module(tmp_path, MemoryLoader(dtype=torch.uint8))
+        module.setup("test")
+        dataset = module.test_dataloader()["test"].dataset
+        assert isinstance(dataset, CachedDataset)
+        store = dataset.store
+        assert isinstance(store, ContiguousStore)
+        assert not store.inputs.untyped_storage().is_shared()
+        [path] = _files(tmp_path)
+        assert path.stat().st_size > store.inputs.nbytes
+        assert os.environ.get("LIGHTSPLIT_NEVER") is None
