@@ -10,6 +10,8 @@ from the code:
 - ``<!-- lightsplit:config-properties -->``: the derived, read-only properties.
 - ``<!-- lightsplit:config-schema -->``: the model's JSON Schema.
 
+It also makes ``--strict`` count warnings under ``--quiet`` (see ``on_config``).
+
 The model is imported from ``src/lightsplit/_config.py`` under a private package
 name, without running ``lightsplit/__init__.py``: that would import torch and
 Lightning and add seconds to every build, for a module that needs only pydantic.
@@ -18,14 +20,18 @@ Lightning and add seconds to every build, for a module that needs only pydantic.
 import importlib
 import importlib.util
 import json
+import logging
+import re
 import sys
 from pathlib import Path
-from types import ModuleType
-from typing import Final
+from types import ModuleType, UnionType
+from typing import Final, Union, get_args, get_origin
 
+from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.pages import Page
-from pydantic import BaseModel
+from pydantic import BaseModel, Strict
+from pydantic.fields import FieldInfo
 
 PAGE: Final = "configuration.md"
 FIELDS_MARKER: Final = "<!-- lightsplit:config-fields -->"
@@ -82,34 +88,54 @@ def _first_paragraph(doc: str | None) -> str:
 
 
 def _type_name(annotation: object) -> str:
+    if annotation is type(None):
+        return "None"
     if isinstance(annotation, type):
         return annotation.__name__
+    if get_origin(annotation) in (Union, UnionType):
+        return " | ".join(_type_name(arg) for arg in get_args(annotation))
     return str(annotation).replace("typing.", "")
 
 
-def _constraints(schema: dict[str, object]) -> str:
+def _strictness(field: FieldInfo, *, model_strict: bool) -> str | None:
+    """Say how ``field`` departs from the model's strictness, if it does."""
+    strict = model_strict
+    for item in field.metadata:
+        if isinstance(item, Strict):
+            strict = item.strict
+    if strict == model_strict:
+        return None
+    return "strict" if strict else "not strict: converts compatible values"
+
+
+def _constraints(schema: dict[str, object], strictness: str | None) -> str:
     found = [
         template.format(schema[key])
         for key, template in _CONSTRAINTS.items()
         if key in schema
     ]
+    if strictness is not None:
+        found.append(strictness)
     return ", ".join(found) or "—"
 
 
 def fields_table(model: type[BaseModel]) -> str:
     """Return the Markdown table of the fields of ``model``."""
     properties = model.model_json_schema()["properties"]
+    settings: dict[str, object] = dict(model.model_config)
+    model_strict = bool(settings.get("strict", False))
     rows = [
         "| Field | Type | Default | Constraints | Description |",
         "| --- | --- | --- | --- | --- |",
     ]
     for name, field in model.model_fields.items():
         default = "required" if field.is_required() else f"`{field.default!r}`"
+        strictness = _strictness(field, model_strict=model_strict)
         rows.append(
             f"| `{name}` | `{_type_name(field.annotation)}` | {default} | "
-            f"{_constraints(properties[name])} | {_cell(field.description or '')} |"
+            f"{_constraints(properties[name], strictness)} | "
+            f"{_cell(field.description or '')} |"
         )
-    settings: dict[str, object] = dict(model.model_config)
     rules = [
         f"`{key}={settings[key]!r}`"
         for key in ("strict", "frozen", "extra")
@@ -137,6 +163,20 @@ def schema_block(model: type[BaseModel]) -> str:
     return "```json\n" + json.dumps(model.model_json_schema(), indent=2) + "\n```"
 
 
+def on_config(config: MkDocsConfig) -> MkDocsConfig:
+    """Count warnings in strict mode even under ``--quiet``.
+
+    ``mkdocs build --quiet`` raises the level of the ``mkdocs`` logger to ERROR,
+    so warnings are never emitted and ``--strict`` has none to count: a broken
+    link or docstring would pass. In strict mode, let warnings through again
+    (informational messages stay silenced).
+    """
+    logger = logging.getLogger("mkdocs")
+    if config.strict and logger.getEffectiveLevel() > logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    return config
+
+
 def on_page_markdown(
     markdown: str,
     /,
@@ -153,8 +193,17 @@ def on_page_markdown(
         (PROPERTIES_MARKER, properties_table),
         (SCHEMA_MARKER, schema_block),
     ):
-        if marker not in markdown:
-            msg = f"{PAGE}: marker {marker} is missing; the reference needs it"
-            raise PluginError(msg)
-        markdown = markdown.replace(marker, render(model))
+        markdown = _replace_marker(markdown, marker, render(model))
     return markdown
+
+
+def _replace_marker(markdown: str, marker: str, text: str) -> str:
+    """Replace the line holding ``marker`` with ``text``, indented as the marker."""
+    pattern = re.compile(rf"^([ \t]*){re.escape(marker)}[ \t]*$", re.MULTILINE)
+    match = pattern.search(markdown)
+    if match is None:
+        msg = f"{PAGE}: the line {marker} is missing; the reference needs it"
+        raise PluginError(msg)
+    indent = match.group(1)
+    indented = "\n".join(indent + line if line else line for line in text.splitlines())
+    return markdown[: match.start()] + indented + markdown[match.end() :]

@@ -204,7 +204,7 @@ CachingDataModule({{"test": entries_named("x", 5)}}, Killer(), cache_samples=Tru
         blocker.write_text("")
         module = _module(blocker / "cache", MemoryLoader())
         with pytest.warns(LightsplitWarning, match="caching in memory only"):
-            module.setup("test")
+            module.setup("predict")
         assert _same(
             _batches(module), _batches(_module(tmp_path / "ok", MemoryLoader()))
         )
