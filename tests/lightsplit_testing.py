@@ -121,3 +121,15 @@ def entries_named(
         (f"{prefix}{index}", labels[index] if labels is not None else index % 2)
         for index in range(count)
     ]
+
+
+@dataclass
+class ThreadsLoader(MemoryLoader):
+    """Records in each sample's metadata how many intra-op threads torch uses."""
+
+    def sample(self, raw: Entry) -> Sample:
+        """Return the sample of ``raw`` with ``threads`` metadata."""
+        sample = super().sample(raw)
+        return Sample(
+            sample.input, {**sample.metadata, "threads": torch.get_num_threads()}
+        )

@@ -3,8 +3,9 @@ import torch
 from lightsplit_testing import Entry, MemoryLoader, entries_named
 
 from lightsplit import CacheMemoryError, CachingDataModule, Sample
-from lightsplit._cache import ContiguousStore, RaggedStore, build_store
+from lightsplit._cache import build_store
 from lightsplit._sources import SetSource, sources_from_splits
+from lightsplit._stores import ContiguousStore, RaggedStore
 
 
 def _source(entries: list[Entry], loader: MemoryLoader | None = None) -> SetSource:

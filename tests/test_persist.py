@@ -11,8 +11,8 @@ from lightsplit_testing import Entry, MemoryLoader, entries_named
 from pydantic import ValidationError
 
 from lightsplit import CachingDataModule, DataModuleConfig, LightsplitWarning, Sample
-from lightsplit._cache import ContiguousStore
 from lightsplit._datasets import CachedDataset
+from lightsplit._stores import ContiguousStore
 
 
 def _split(count: int = 12) -> dict[str, list[Entry]]:

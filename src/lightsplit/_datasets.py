@@ -5,10 +5,10 @@ from collections.abc import Sequence
 from torch.utils.data import Dataset, default_collate
 from typing_extensions import override
 
-from ._cache import SampleStore, stack_inputs
 from ._errors import SampleLoadError
 from ._sample import Sample
 from ._sources import ModelTransform, SetSource
+from ._stores import SampleStore, stack_inputs
 
 __all__ = ["CachedDataset", "LazyDataset", "SetDataset", "collate_samples"]
 

@@ -22,21 +22,19 @@ from typing import Any, Final
 import torch
 from torch import Tensor
 
-from ._cache import (
+from ._cache import build_store
+from ._errors import LightsplitWarning
+from ._files import FileInputs, open_map, reserve_file
+from ._fingerprint import CACHE_FORMAT, set_key
+from ._sources import ModelTransform, SetSource
+from ._stores import (
     Column,
     ContiguousStore,
-    FileInputs,
     ObjectColumn,
     RaggedStore,
     SampleStore,
     TensorColumn,
-    build_store,
-    open_map,
-    reserve_file,
 )
-from ._errors import LightsplitWarning
-from ._fingerprint import CACHE_FORMAT, set_key
-from ._sources import ModelTransform, SetSource
 
 __all__ = ["CACHE_SUFFIX", "cache_file", "persistent_store"]
 
