@@ -86,8 +86,11 @@ class Column(Protocol):
         """Return the value of sample ``index``, as the loader returned it."""
         ...
 
-    def gather(self, indices: Tensor) -> object:
-        """Return the values of ``indices`` collated as ``default_collate`` would."""
+    def gather(self, index: Tensor, positions: Sequence[int]) -> object:
+        """Return the values at ``positions`` as ``default_collate`` would.
+
+        ``index`` holds the same positions, as a tensor.
+        """
         ...
 
 
@@ -102,9 +105,9 @@ class TensorColumn:
         value = self.values[index]
         return self.scalar(value.item()) if self.scalar else value.clone()
 
-    def gather(self, indices: Tensor) -> Tensor:
-        out = _new_tensor((len(indices), *self.values.shape[1:]), self.values.dtype)
-        return torch.index_select(self.values, 0, indices, out=out)
+    def gather(self, index: Tensor, positions: Sequence[int]) -> Tensor:
+        out = _new_tensor((len(index), *self.values.shape[1:]), self.values.dtype)
+        return torch.index_select(self.values, 0, index, out=out)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,8 +120,8 @@ class ObjectColumn:
     def get(self, index: int) -> object:
         return self.values[index]
 
-    def gather(self, indices: Tensor) -> object:
-        picked = [self.values[index] for index in indices.tolist()]
+    def gather(self, index: Tensor, positions: Sequence[int]) -> object:
+        picked = [self.values[position] for position in positions]
         return picked if self.strings else default_collate(picked)
 
 
@@ -188,10 +191,23 @@ class SampleStore:
         return Sample(self.input(index), metadata)
 
     def gather(self, indices: Sequence[int]) -> Sample:
-        """Return samples ``indices`` as one batch, as if collated one by one."""
-        index = torch.as_tensor(indices, dtype=torch.long)
-        metadata = {key: column.gather(index) for key, column in self.columns.items()}
-        return Sample(self.gather_inputs(index), metadata)
+        """Return samples ``indices`` as one batch, as if collated one by one.
+
+        The copies run on one thread: a batch is too small to gain from more,
+        and other busy processes would make the wait for a second thread cost
+        far more than the copy itself.
+        """
+        threads = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            index = torch.as_tensor(indices, dtype=torch.long)
+            metadata = {
+                key: column.gather(index, indices)
+                for key, column in self.columns.items()
+            }
+            return Sample(self.gather_inputs(index), metadata)
+        finally:
+            torch.set_num_threads(threads)
 
 
 class ContiguousStore(SampleStore):
