@@ -29,7 +29,7 @@ unit: $(STAMP)
 	$(BIN)/pytest --cov --cov-report=term
 
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet --site-dir site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 demo: $(STAMP)
 	$(BIN)/python examples/demo.py

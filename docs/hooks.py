@@ -10,7 +10,6 @@ from the code:
 - ``<!-- lightsplit:config-properties -->``: the derived, read-only properties.
 - ``<!-- lightsplit:config-schema -->``: the model's JSON Schema.
 
-It also makes ``--strict`` count warnings under ``--quiet`` (see ``on_config``).
 
 The model is imported from ``src/lightsplit/_config.py`` under a private package
 name, without running ``lightsplit/__init__.py``: that would import torch and
@@ -20,14 +19,12 @@ Lightning and add seconds to every build, for a module that needs only pydantic.
 import importlib
 import importlib.util
 import json
-import logging
 import re
 import sys
 from pathlib import Path
 from types import ModuleType, UnionType
 from typing import Final, Union, get_args, get_origin
 
-from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.pages import Page
 from pydantic import BaseModel, Strict
@@ -161,20 +158,6 @@ def properties_table(model: type[BaseModel]) -> str:
 def schema_block(model: type[BaseModel]) -> str:
     """Return the JSON Schema of ``model`` as a fenced code block."""
     return "```json\n" + json.dumps(model.model_json_schema(), indent=2) + "\n```"
-
-
-def on_config(config: MkDocsConfig) -> MkDocsConfig:
-    """Count warnings in strict mode even under ``--quiet``.
-
-    ``mkdocs build --quiet`` raises the level of the ``mkdocs`` logger to ERROR,
-    so warnings are never emitted and ``--strict`` has none to count: a broken
-    link or docstring would pass. In strict mode, let warnings through again
-    (informational messages stay silenced).
-    """
-    logger = logging.getLogger("mkdocs")
-    if config.strict and logger.getEffectiveLevel() > logging.WARNING:
-        logger.setLevel(logging.WARNING)
-    return config
 
 
 def on_page_markdown(

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from lightsplit import CachingDataModule, DataModuleConfig, LightsplitWarning, Sample
 from lightsplit._datasets import CachedDataset
+from lightsplit._fingerprint import fingerprint_of
 from lightsplit._stores import ContiguousStore
 
 
@@ -258,3 +259,23 @@ CachingDataModule({{"test": entries_named("x", 5)}}, Killer(), cache_samples=Tru
         [path] = _files(tmp_path)
         assert path.stat().st_size > store.inputs.nbytes
         assert os.environ.get("LIGHTSPLIT_NEVER") is None
+
+
+def _loader_class(body: str) -> type[MemoryLoader]:
+    namespace: dict[str, object] = {"MemoryLoader": MemoryLoader, "Sample": Sample}
+    exec(  # two versions of one class, as after an edit
+        f"class Edited(MemoryLoader):\n    def sample(self, raw):\n        {body}\n",
+        namespace,
+    )
+    edited = namespace["Edited"]
+    assert isinstance(edited, type)
+    return edited
+
+
+def test_key_follows_loader_code() -> None:
+    """Editing a loader's method changes its fingerprint; the same code does not."""
+    first = fingerprint_of(_loader_class("return super().sample(raw)")())
+    again = fingerprint_of(_loader_class("return super().sample(raw)")())
+    edited = fingerprint_of(_loader_class("return super().sample((raw[0], 0))")())
+    assert first == again
+    assert first != edited

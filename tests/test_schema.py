@@ -6,6 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
+from pydantic import BaseModel
 
 from lightsplit import SplitFileError, load_split, split_json_schema
 
@@ -28,6 +29,29 @@ def test_schema_is_valid_draft_2020_12(sample_type: object) -> None:
     schema = split_json_schema(sample_type)
     assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
     Draft202012Validator.check_schema(schema)
+
+
+class ImageSample(BaseModel):
+    """A raw sample written as a JSON object."""
+
+    image: str
+    label: int
+
+
+def test_model_sample_type(tmp_path: Path) -> None:
+    """Object samples get a schema with their definitions, as ``load_split`` reads."""
+    schema = split_json_schema(ImageSample)
+    Draft202012Validator.check_schema(schema)
+    document = {"train": [{"image": "a.png", "label": 1}], "test": [{"image": "b"}]}
+    assert not Draft202012Validator(schema).is_valid(document)
+    path = tmp_path / "split.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(SplitFileError, match=r"test\.0: entry"):
+        load_split(path, sample_type=ImageSample)
+    del document["test"]
+    path.write_text(json.dumps(document))
+    assert Draft202012Validator(schema).is_valid(document)
+    assert load_split(path, sample_type=ImageSample)["train"][0].label == 1
 
 
 # JSON values, excluding integral floats: JSON Schema counts 1.0 as an integer

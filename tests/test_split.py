@@ -168,6 +168,9 @@ class TestLoadSplit:
             ),
             pytest.param('{"train": [NaN]}', "`NaN` is not valid JSON", id="nan"),
             pytest.param('{"train": [Infinity]}', "`Infinity` is not valid", id="inf"),
+            pytest.param(
+                '{"train": [1e400]}', "number 1e400 is too large", id="overflow"
+            ),
             pytest.param("[1, 2]", "must hold a JSON object", id="top-level-array"),
             pytest.param(
                 '{"train": 3}', "train: a set must be a JSON array", id="set-int"

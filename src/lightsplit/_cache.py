@@ -99,8 +99,8 @@ def build_store(
             memory) instead of shared memory.
 
     Returns:
-        A :class:`ContiguousStore` when every input has the shape and dtype of the
-        first, else a :class:`RaggedStore` (in shared memory).
+        A `ContiguousStore` when every input has the shape and dtype of the
+        first, else a `RaggedStore` (in shared memory).
 
     Raises:
         SampleLoadError: naming the set, index and entry of a sample that fails.

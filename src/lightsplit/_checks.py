@@ -40,7 +40,7 @@ def check_split_loading(
     """Load the samples of every set and return the failures, in split order.
 
     A failure is a loader that raises, or returns something other than a
-    :class:`Sample` (a tensor and a mapping).
+    `Sample` (a tensor and a mapping).
 
     Args:
         split: set name -> raw samples.
@@ -48,7 +48,7 @@ def check_split_loading(
         limit: load only the first ``limit`` samples of each set; 0 loads all.
 
     Returns:
-        One :class:`SampleFailure` per sample that failed; empty when all loaded.
+        One `SampleFailure` per sample that failed; empty when all loaded.
 
     Raises:
         ValueError: if ``limit`` is negative.

@@ -40,9 +40,9 @@ def available_cpus() -> int:
 class DataModuleConfig(FrozenModel):
     """Settings of a data module: naming, caching, sampling, batching and workers.
 
-    Every field is checked strictly (``"64"`` or ``True`` is not a batch size) and
-    the configuration cannot be changed once made: derive a new one with
-    ``replace``.
+    Every field is checked strictly (``"64"`` or ``True`` is not a batch size;
+    only `cache_dir` takes a string as well as a path) and the configuration
+    cannot be changed once made: derive a new one with ``replace``.
     """
 
     database_name: str = ""

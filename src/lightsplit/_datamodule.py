@@ -44,26 +44,26 @@ class ConcatDataModule(LightningDataModule):
 
     ``splits`` maps set names (`train`, `validation`, `test`, `monitor-<name>`) to
     sequences of ``(raw_samples, loader)`` pairs; each set serves the samples of
-    its pairs one after the other. Loaders yield :class:`Sample` batches of
+    its pairs one after the other. Loaders yield `Sample` batches of
     ``chunk_size`` samples; train with
     ``Trainer(accumulate_grad_batches=datamodule.accumulate_grad_batches)``.
 
     Args:
         splits: set name -> ``(raw_samples, loader)`` pairs.
-        database_name: see :class:`DataModuleConfig`.
-        split_name: see :class:`DataModuleConfig`.
-        cache_samples: see :class:`DataModuleConfig`.
-        balance_sampler_by_class: see :class:`DataModuleConfig`.
-        batch_size: see :class:`DataModuleConfig`.
-        batch_chunk_count: see :class:`DataModuleConfig`.
-        drop_incomplete_batch: see :class:`DataModuleConfig`.
-        parallel: see :class:`DataModuleConfig`.
-        cache_dir: see :class:`DataModuleConfig`.
+        database_name: see `DataModuleConfig`.
+        split_name: see `DataModuleConfig`.
+        cache_samples: see `DataModuleConfig`.
+        balance_sampler_by_class: see `DataModuleConfig`.
+        batch_size: see `DataModuleConfig`.
+        batch_chunk_count: see `DataModuleConfig`.
+        drop_incomplete_batch: see `DataModuleConfig`.
+        parallel: see `DataModuleConfig`.
+        cache_dir: see `DataModuleConfig`.
         model_transforms: tensor transforms applied to each input after loading
             and before caching.
 
     Raises:
-        ValidationError: for an invalid setting (see :class:`DataModuleConfig`) or
+        ValidationError: for an invalid setting (see `DataModuleConfig`) or
             invalid splits: ``set_name_invalid``, ``set_empty``, ``splits_empty``,
             ``samples_invalid``, ``loader_invalid``.
     """
@@ -124,7 +124,7 @@ class ConcatDataModule(LightningDataModule):
 
     @property
     def parallel(self) -> int:
-        """Worker processes for loading (see :attr:`DataModuleConfig.parallel`)."""
+        """Worker processes for loading (see `DataModuleConfig.parallel`)."""
         return self._config.parallel
 
     @parallel.setter
@@ -346,24 +346,24 @@ class ConcatDataModule(LightningDataModule):
 
 
 class CachingDataModule(ConcatDataModule):
-    """A :class:`ConcatDataModule` over one split and one loader.
+    """A `ConcatDataModule` over one split and one loader.
 
     Args:
-        database_split: set name -> raw samples (a :class:`DatabaseSplit`, say).
+        database_split: set name -> raw samples (a `DatabaseSplit`, say).
         raw_data_loader: loads every raw sample of the split.
-        database_name: see :class:`DataModuleConfig`.
-        split_name: see :class:`DataModuleConfig`.
-        cache_samples: see :class:`DataModuleConfig`.
-        balance_sampler_by_class: see :class:`DataModuleConfig`.
-        batch_size: see :class:`DataModuleConfig`.
-        batch_chunk_count: see :class:`DataModuleConfig`.
-        drop_incomplete_batch: see :class:`DataModuleConfig`.
-        parallel: see :class:`DataModuleConfig`.
-        cache_dir: see :class:`DataModuleConfig`.
-        model_transforms: see :class:`ConcatDataModule`.
+        database_name: see `DataModuleConfig`.
+        split_name: see `DataModuleConfig`.
+        cache_samples: see `DataModuleConfig`.
+        balance_sampler_by_class: see `DataModuleConfig`.
+        batch_size: see `DataModuleConfig`.
+        batch_chunk_count: see `DataModuleConfig`.
+        drop_incomplete_batch: see `DataModuleConfig`.
+        parallel: see `DataModuleConfig`.
+        cache_dir: see `DataModuleConfig`.
+        model_transforms: see `ConcatDataModule`.
 
     Raises:
-        ValidationError: as :class:`ConcatDataModule`.
+        ValidationError: as `ConcatDataModule`.
     """
 
     def __init__(

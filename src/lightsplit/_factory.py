@@ -23,10 +23,10 @@ def build_datamodule(
         model_transforms: tensor transforms applied to each input before caching.
 
     Returns:
-        A :class:`ConcatDataModule` whose ``config`` equals ``config``.
+        A `ConcatDataModule` whose ``config`` equals ``config``.
 
     Raises:
-        ValidationError: for invalid splits (see :class:`ConcatDataModule`).
+        ValidationError: for invalid splits (see `ConcatDataModule`).
     """
     return ConcatDataModule(
         splits,

@@ -26,7 +26,7 @@ def open_map(path: Path, *, writable: bool) -> mmap.mmap:
 
 
 def map_file(path: Path, *, writable: bool) -> Tensor:
-    """Map the whole file at ``path`` as a ``uint8`` tensor (see :func:`open_map`)."""
+    """Map the whole file at ``path`` as a ``uint8`` tensor (see `open_map`)."""
     return torch.frombuffer(open_map(path, writable=writable), dtype=torch.uint8)
 
 

@@ -36,8 +36,9 @@ def _code_digest(code: types.CodeType) -> str:
 def fingerprint_of(obj: object) -> str:
     """Return a string that changes when ``obj`` would transform or load differently.
 
-    It holds the object's type and declared ``fingerprint`` (a string, or a method
-    returning one: bump it when the code changes), and its state: for a function,
+    It holds the object's type, the code of its class's methods, its declared
+    ``fingerprint`` (a string, or a method returning one: bump it when what it
+    loads changes other than through its code), and its state: for a function,
     its qualified name, code, defaults and captured values; for a
     ``functools.partial``, its function and arguments; for a ``torch.nn.Module``,
     its ``repr`` and its parameter and buffer values; otherwise its ``repr`` (or its
@@ -67,7 +68,18 @@ def fingerprint_of(obj: object) -> str:
         text = repr(
             sorted((key, fingerprint_of(value)) for key, value in vars(obj).items())
         )
-    return f"{kind}:{text}"
+    return f"{kind}:{_class_digest(type(obj))}:{text}"
+
+
+def _class_digest(cls: type) -> str:
+    """Digest the code of the methods a class and its bases define in Python."""
+    digest = hashlib.sha256()
+    for klass in cls.__mro__:
+        for name, attribute in sorted(vars(klass).items()):
+            if isinstance(attribute, types.FunctionType):
+                digest.update(f"{klass.__qualname__}.{name}".encode())
+                digest.update(_code_digest(attribute.__code__).encode())
+    return digest.hexdigest()
 
 
 def set_key(source: SetSource, transforms: Sequence[ModelTransform]) -> str:

@@ -11,7 +11,7 @@ __all__ = ["SampleLoader"]
 
 
 class SampleLoader(DataLoader[Sample]):
-    """A ``torch.utils.data.DataLoader`` whose batches are typed as :class:`Sample`.
+    """A ``torch.utils.data.DataLoader`` whose batches are typed as `Sample`.
 
     It takes the arguments of ``DataLoader`` unchanged; only ``__iter__`` is
     narrowed, as torch types batches as ``Any``.

@@ -32,7 +32,7 @@ class Sample(NamedTuple):
 
 @runtime_checkable
 class RawDataLoader(Protocol[RawT_contra]):
-    """Loads one raw sample description into a :class:`Sample`.
+    """Loads one raw sample description into a `Sample`.
 
     Implement it with any class that has these two methods; no base class is
     needed. A loader may also define ``fingerprint`` (a string that changes when

@@ -16,7 +16,7 @@ JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
     """Return the JSON Schema that a split file of ``sample_type`` entries satisfies.
 
-    A file validates against it exactly when :func:`load_split` with the same
+    A file validates against it exactly when `load_split` with the same
     ``sample_type`` accepts it, with two exceptions JSON Schema cannot express:
     a duplicated key (which a JSON parser silently merges) and an integral float
     such as ``1.0`` where an integer is expected (JSON Schema counts it as an
@@ -33,9 +33,11 @@ def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
         >>> schema["additionalProperties"]["items"]["prefixItems"]
         [{'type': 'string'}, {'type': 'integer'}]
     """
-    adapter: TypeAdapter[object] = TypeAdapter(sample_type, config=FROZEN_CONFIG)  # type: ignore[arg-type]  # the sample type is a runtime value
-    sample_schema = dict(adapter.json_schema())
-    definitions = sample_schema.pop("$defs", None)
+    # Wrapped in a list: models, dataclasses and TypedDicts take no outer config.
+    adapter: TypeAdapter[object] = TypeAdapter(list[sample_type], config=FROZEN_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
+    wrapped = dict(adapter.json_schema())
+    definitions = wrapped.pop("$defs", None)
+    sample_schema = wrapped["items"]
     schema: dict[str, JsonValue] = {
         "$schema": JSON_SCHEMA_DIALECT,
         "title": "lightsplit database split",

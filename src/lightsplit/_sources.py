@@ -122,7 +122,7 @@ class DataModuleSplits(
 
 
 def as_sample(result: object, *, where: str) -> Sample:
-    """Return a loader's result as a :class:`Sample`, or explain what is wrong.
+    """Return a loader's result as a `Sample`, or explain what is wrong.
 
     Raises:
         TypeError: if ``result`` is not a pair of a tensor and a mapping.

@@ -3,6 +3,7 @@
 import bz2
 import functools
 import json
+import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final, Generic, NoReturn, TypeVar, overload
@@ -33,7 +34,7 @@ class DatabaseSplit(Mapping[SetName, Sequence[RawT_co]], Generic[RawT_co]):
     """A read-only mapping of set names to the raw samples of each set.
 
     Each set is held as a tuple, so it cannot be replaced or changed through the
-    split. Build one with :func:`load_split`, or from a mapping (set names are
+    split. Build one with `load_split`, or from a mapping (set names are
     checked; the samples are taken as they are).
 
     Examples:
@@ -113,6 +114,15 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(msg)
 
 
+def _finite_float(text: str) -> float:
+    """Parse a JSON number, refusing one too large for a float (``1e400``)."""
+    value = float(text)
+    if not math.isfinite(value):
+        msg = f"number {text} is too large for a 64-bit float; write a smaller number"
+        raise ValueError(msg)
+    return value
+
+
 def _preview(entry: object) -> str:
     """Return ``entry`` as compact JSON, cut to a readable length."""
     try:
@@ -175,7 +185,10 @@ def parse_split(
     """
     try:
         document = json.loads(
-            data, object_pairs_hook=_reject_duplicates, parse_constant=_reject_constant
+            data,
+            object_pairs_hook=_reject_duplicates,
+            parse_constant=_reject_constant,
+            parse_float=_finite_float,
         )
     except json.JSONDecodeError as exc:
         msg = f"{source}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"

@@ -26,7 +26,7 @@ SET_NAME_PATTERN: Final = r"^(train|validation|test|monitor-[A-Za-z0-9._-]+)$"
 """The JSON Schema (ECMA-262) pattern every set name matches."""
 
 SET_NAME_RE: Final = re.compile(r"(train|validation|test|monitor-[A-Za-z0-9._-]+)")
-"""The same rule for :func:`re.fullmatch` (``$`` would accept a final newline)."""
+"""The same rule for `re.fullmatch` (``$`` would accept a final newline)."""
 
 EVALUATION_SET_NAMES: Final = ("train", "validation", "test")
 """The fixed set names, in the order a split usually lists them."""
