@@ -141,7 +141,7 @@ class TestPersistentCache:
         assert loads == []
 
     @pytest.mark.parametrize(
-        "damage", ["truncate", "flip-data", "flip-metadata", "garbage"]
+        "damage", ["truncate", "flip-data", "flip-metadata", "garbage", "format", "key"]
     )
     def test_damaged_file_is_rebuilt(self, tmp_path: Path, damage: str) -> None:
         """A truncated or corrupted file is detected, rebuilt, and never served."""
@@ -155,6 +155,12 @@ class TestPersistentCache:
             data[4096 + 5] ^= 0x10
         elif damage == "flip-metadata":
             data[-3] ^= 0x01
+        elif damage == "format":
+            data = data.replace(b'"format": 1', b'"format": 9', 1)
+        elif damage == "key":
+            data = data.replace(b'"key": "', b'"key": "#', 1).replace(
+                b', "set"', b'"set"', 1
+            )
         else:
             data[:16] = b"not a cache file"
         path.write_bytes(bytes(data))

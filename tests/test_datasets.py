@@ -1,0 +1,179 @@
+import functools
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+import torch
+from lightsplit_testing import Entry, MemoryLoader, entries_named
+
+from lightsplit import CachingDataModule, Sample, SampleLoadError
+from lightsplit._datasets import collate_samples
+from lightsplit._fingerprint import fingerprint_of
+
+
+@dataclass
+class MetadataLoader(MemoryLoader):
+    """Adds the metadata of ``extra(number)`` to each sample."""
+
+    kind: str = "mixed"
+
+    def sample(self, raw: Entry) -> Sample:
+        sample = super().sample(raw)
+        number = int(raw[0][1:])
+        extra: dict[str, object]
+        if self.kind == "mixed":
+            extra = {
+                "score": number if number % 2 else number + 0.5,
+                "flag": number > 1,
+            }
+        elif self.kind == "tensor":
+            extra = {
+                "mask": torch.full((2, 2), number),
+                "box": torch.tensor([number, 1.0]),
+            }
+        elif self.kind == "ragged-tensor":
+            extra = {"points": torch.zeros(number + 1)}
+        else:
+            extra = {"only_some": 1} if number == 2 else {}
+        return Sample(sample.input, {**sample.metadata, **extra})
+
+
+def _both(
+    loader: MemoryLoader, count: int = 4, batch_size: int = 2
+) -> list[list[Sample]]:
+    split = {"test": entries_named("x", count)}
+    return [
+        list(
+            CachingDataModule(
+                split, loader, cache_samples=c, batch_size=batch_size
+            ).test_dataloader()["test"]
+        )
+        for c in (True, False)
+    ]
+
+
+class TestMetadata:
+    @pytest.mark.parametrize("kind", ["mixed", "tensor"])
+    def test_cached_equals_uncached(self, kind: str) -> None:
+        """Mixed numbers, booleans and tensors collate the same, cached or not."""
+        cached, uncached = _both(MetadataLoader(kind=kind))
+        for left, right in zip(cached, uncached, strict=True):
+            for key, value in left.metadata.items():
+                other = right.metadata[key]
+                if isinstance(value, torch.Tensor):
+                    assert value.dtype == other.dtype
+                    assert torch.equal(value, other)
+                else:
+                    assert value == other
+
+    def test_ragged_tensor_metadata(self) -> None:
+        """Tensors of several shapes in metadata are served one by one."""
+        cached, uncached = _both(MetadataLoader(kind="ragged-tensor"), batch_size=1)
+        assert [b.metadata["points"].shape for b in cached] == [
+            b.metadata["points"].shape for b in uncached
+        ]
+
+    @pytest.mark.parametrize("cache", [True, False])
+    def test_keys_must_agree(self, cache: bool) -> None:
+        """Samples with different metadata keys get an error naming the keys."""
+        module = CachingDataModule(
+            {"test": entries_named("x", 4)},
+            MetadataLoader(kind="keys"),
+            batch_size=4,
+            cache_samples=cache,
+        )
+        with pytest.raises(SampleLoadError, match="metadata keys"):
+            list(module.test_dataloader()["test"])
+
+
+class TestCollate:
+    def test_collate_samples(self) -> None:
+        """Loaded samples collate into one batch; a batch passes through."""
+        samples = [Sample(torch.full((2,), i), {"i": i, "s": str(i)}) for i in range(3)]
+        batch = collate_samples(samples)
+        assert torch.equal(batch.input, torch.tensor([[0, 0], [1, 1], [2, 2]]))
+        assert batch.metadata["s"] == ["0", "1", "2"]
+        assert collate_samples(batch) is batch
+
+
+class TestTargets:
+    @pytest.mark.parametrize(
+        ("target", "ok"),
+        [
+            (torch.tensor(1), True),
+            (torch.tensor([0]), True),
+            (torch.tensor([0.5]), False),
+            (torch.tensor([0, 1]), False),
+            ("1", False),
+            (True, False),
+        ],
+    )
+    def test_target_kinds(self, target: object, ok: bool) -> None:
+        """Targets are ints or one-element integer tensors; others are named."""
+
+        class Targets(MemoryLoader):
+            def target(self, raw: Entry) -> int:
+                return target  # type: ignore[return-value]  # the point of the test
+
+        module = CachingDataModule(
+            {"train": entries_named("t", 4)}, Targets(), balance_sampler_by_class=True
+        )
+        if ok:
+            assert len(list(module.train_dataloader())) == 4
+        else:
+            with pytest.raises(
+                SampleLoadError, match=r"set `train`, index 0, entry \[\"t0\", 0\]"
+            ):
+                module.train_dataloader()
+
+    def test_transform_must_return_a_tensor(self) -> None:
+        """A model transform that returns no tensor is named."""
+        module = CachingDataModule(
+            {"test": entries_named("x", 2)},
+            MemoryLoader(),
+            model_transforms=[lambda x: x.tolist()],  # type: ignore[list-item,return-value]  # the point
+        )
+        with pytest.raises(
+            SampleLoadError,
+            match=re.escape("model transforms must return a `torch.Tensor`"),
+        ):
+            list(module.test_dataloader()["test"])
+
+
+class TestFingerprint:
+    def test_partial_and_closures(self) -> None:
+        """Arguments of partials and values captured by closures are part of it."""
+
+        def scale(x: torch.Tensor, factor: float) -> torch.Tensor:
+            return x * factor
+
+        def make(factor: float) -> Callable[[torch.Tensor], torch.Tensor]:
+            return lambda x: x * factor
+
+        assert fingerprint_of(functools.partial(scale, factor=2)) != fingerprint_of(
+            functools.partial(scale, factor=3)
+        )
+        assert fingerprint_of(make(2)) == fingerprint_of(make(2))
+        assert fingerprint_of(make(2)) != fingerprint_of(make(3))
+
+    def test_module_parameters(self) -> None:
+        """A module's parameter values are part of it."""
+        layer = torch.nn.Linear(2, 1)
+        before = fingerprint_of(layer)
+        with torch.no_grad():
+            layer.weight.add_(1)
+        assert fingerprint_of(layer) != before
+
+    def test_plain_objects(self) -> None:
+        """Objects whose repr is an address are described by their attributes."""
+
+        class Shift:
+            def __init__(self, by: int) -> None:
+                self.by = by
+
+            def __call__(self, x: torch.Tensor) -> torch.Tensor:
+                return x + self.by
+
+        assert fingerprint_of(Shift(1)) == fingerprint_of(Shift(1))
+        assert fingerprint_of(Shift(1)) != fingerprint_of(Shift(2))
