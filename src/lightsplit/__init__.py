@@ -7,11 +7,13 @@ from ._errors import (
     CacheMemoryError,
     LightsplitError,
     LightsplitWarning,
+    PathEscapeError,
     SampleLoadError,
     SetMissingError,
     SplitFileError,
 )
 from ._factory import build_datamodule
+from ._images import ColorMode, ImageFileLoader, ImageMaskLoader
 from ._loader import SampleLoader
 from ._sample import RawDataLoader, Sample, Target
 from ._schema import split_json_schema
@@ -23,12 +25,16 @@ __version__ = "0.1.0"
 __all__ = [
     "CacheMemoryError",
     "CachingDataModule",
+    "ColorMode",
     "ConcatDataModule",
     "DataModuleConfig",
     "DatabaseSplit",
+    "ImageFileLoader",
+    "ImageMaskLoader",
     "LightsplitError",
     "LightsplitWarning",
     "ModelTransform",
+    "PathEscapeError",
     "RawDataLoader",
     "Sample",
     "SampleFailure",

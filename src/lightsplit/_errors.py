@@ -17,6 +17,7 @@ __all__ = [
     "ErrorType",
     "LightsplitError",
     "LightsplitWarning",
+    "PathEscapeError",
     "SampleLoadError",
     "SetMissingError",
     "SplitFileError",
@@ -57,6 +58,10 @@ class SplitFileError(LightsplitError, ValueError):
 
 class SetMissingError(LightsplitError, ValueError):
     """A stage needs a set that the split does not have."""
+
+
+class PathEscapeError(LightsplitError, ValueError):
+    """A split entry names a file outside the loader's root folder."""
 
 
 class SampleLoadError(LightsplitError, RuntimeError):

@@ -1,0 +1,200 @@
+"""Ready-made loaders for image files: ``[path, label]`` and ``[image, mask]`` entries.
+
+Both read files through Pillow (install ``lightsplit[images]``) and refuse any
+entry whose path leaves their root folder: split files come from other people.
+"""
+
+import os
+from collections.abc import Sequence
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from typing import Final, Literal, TypeAlias
+
+import torch
+from torch import Tensor
+
+from ._errors import PathEscapeError
+from ._sample import Sample
+from ._types import StrPath
+
+__all__ = ["ColorMode", "ImageFileLoader", "ImageMaskLoader", "resolve_entry_path"]
+
+ColorMode: TypeAlias = Literal["L", "RGB"]
+"""How images are decoded: grayscale (one channel) or RGB (three)."""
+
+_MODES: Final = ("L", "RGB")
+
+
+def resolve_entry_path(root: Path, relative: object) -> Path:
+    """Return ``root / relative``, refusing a path that could leave ``root``.
+
+    Refused: anything but a string, an absolute path (POSIX or Windows), a
+    ``..`` component, and a path that symbolic links lead out of ``root``.
+
+    Raises:
+        PathEscapeError: naming the entry and the root.
+        TypeError: if ``relative`` is not a string.
+    """
+    if not isinstance(relative, str):
+        msg = f"file path {relative!r} is a `{type(relative).__name__}`; write a string"
+        raise TypeError(msg)
+    posix, windows = PurePosixPath(relative), PureWindowsPath(relative)
+    if not relative or posix.is_absolute() or windows.is_absolute() or windows.drive:
+        reason = "is absolute" if relative else "is empty"
+    elif ".." in posix.parts or ".." in windows.parts:
+        reason = "goes up with `..`"
+    else:
+        path = root / relative
+        real_root = os.path.realpath(root)
+        if os.path.commonpath([real_root, os.path.realpath(path)]) == real_root:
+            return path
+        reason = "leads out through a symbolic link"
+    msg = (
+        f"file path `{relative}` {reason}: entries must name files inside the root "
+        f"folder {root}; write the path relative to it"
+    )
+    raise PathEscapeError(msg)
+
+
+def _open_image(path: Path, mode: ColorMode) -> Tensor:
+    """Decode the image at ``path`` as a ``uint8`` tensor of shape (C, H, W)."""
+    from PIL import Image  # noqa: PLC0415 - Pillow is an optional dependency
+
+    with Image.open(path) as image:
+        converted = image.convert(mode)
+        data = torch.frombuffer(bytearray(converted.tobytes()), dtype=torch.uint8)
+        channels = len(mode)
+        pixels = data.view(converted.height, converted.width, channels)
+        return pixels.permute(2, 0, 1).contiguous()
+
+
+def _as_float(pixels: Tensor) -> Tensor:
+    return pixels.to(torch.float32).div_(255)
+
+
+def _items(raw: object, *, least: int, shape: str) -> Sequence[object]:
+    if (
+        isinstance(raw, str | bytes)
+        or not isinstance(raw, Sequence)
+        or len(raw) < least
+    ):
+        msg = f"entry {raw!r} is not of the form {shape}"
+        raise TypeError(msg)
+    return raw
+
+
+def _check_mode(mode: str) -> ColorMode:
+    for known in _MODES:
+        if mode == known:
+            return known
+    msg = f"`mode` must be `L` (grayscale) or `RGB`, not `{mode}`"
+    raise ValueError(msg)
+
+
+class ImageFileLoader:
+    """Loads ``[path, label]`` entries: an image file and its integer class.
+
+    Images (PNG, JPEG, BMP, TIFF: whatever Pillow reads) become float tensors in
+    [0, 1] of shape (1, H, W) in mode ``"L"`` or (3, H, W) in mode ``"RGB"``;
+    the metadata holds ``name`` (the path as written) and ``label``.
+
+    Examples:
+        >>> loader = ImageFileLoader("images", mode="RGB")
+        >>> loader.target(["cat/001.png", 3])
+        3
+    """
+
+    def __init__(self, root: StrPath, *, mode: ColorMode = "L") -> None:
+        """Load files under ``root``, decoded in ``mode``.
+
+        Raises:
+            ValueError: for a mode other than ``"L"`` or ``"RGB"``.
+        """
+        self.root = Path(root)
+        self.mode = _check_mode(mode)
+
+    def __repr__(self) -> str:
+        return f"ImageFileLoader({str(self.root)!r}, mode={self.mode!r})"
+
+    def _label(self, raw: object) -> tuple[str, int]:
+        path, label = _items(raw, least=2, shape="[path, label]")[:2]
+        if not isinstance(label, int) or isinstance(label, bool):
+            msg = f"label {label!r} of entry {raw!r} is not an integer"
+            raise TypeError(msg)
+        if not isinstance(path, str):
+            msg = f"path {path!r} of entry {raw!r} is not a string"
+            raise TypeError(msg)
+        return path, label
+
+    def sample(self, raw: Sequence[object]) -> Sample:
+        """Load the image of ``raw`` and return it with its name and label.
+
+        Raises:
+            TypeError: if ``raw`` is not ``[path, label]``.
+            PathEscapeError: if the path leaves the root folder.
+            OSError: if the file is missing or not an image.
+        """
+        path, label = self._label(raw)
+        pixels = _open_image(resolve_entry_path(self.root, path), self.mode)
+        return Sample(_as_float(pixels), {"name": path, "label": label})
+
+    def target(self, raw: Sequence[object]) -> int:
+        """Return the label of ``raw`` without opening the image.
+
+        Raises:
+            TypeError: if ``raw`` is not ``[path, label]``.
+        """
+        return self._label(raw)[1]
+
+
+class ImageMaskLoader:
+    """Loads ``[image, mask]`` or ``[image, mask, roi]`` entries, for segmentation.
+
+    ``input`` is the image as a float tensor in [0, 1]; the metadata holds
+    ``name`` (the image path), ``target`` (the mask, one channel, 1.0 where the
+    mask is non-zero) and ``roi`` (the region of interest, likewise, or all ones
+    when the entry has none). ``target(raw)`` is 0: segmentation has no class
+    label to balance.
+    """
+
+    def __init__(self, root: StrPath, *, mode: ColorMode = "RGB") -> None:
+        """Load files under ``root``; images are decoded in ``mode``.
+
+        Raises:
+            ValueError: for a mode other than ``"L"`` or ``"RGB"``.
+        """
+        self.root = Path(root)
+        self.mode = _check_mode(mode)
+
+    def __repr__(self) -> str:
+        return f"ImageMaskLoader({str(self.root)!r}, mode={self.mode!r})"
+
+    def _mask(self, relative: object) -> Tensor:
+        pixels = _open_image(resolve_entry_path(self.root, relative), "L")
+        return (pixels > 0).to(torch.float32)
+
+    def sample(self, raw: Sequence[object]) -> Sample:
+        """Load the image, mask and region of interest of ``raw``.
+
+        Raises:
+            TypeError: if ``raw`` is not ``[image, mask]`` or ``[image, mask, roi]``.
+            PathEscapeError: if a path leaves the root folder.
+            OSError: if a file is missing or not an image.
+        """
+        items = _items(raw, least=2, shape="[image, mask] or [image, mask, roi]")
+        image = _as_float(
+            _open_image(resolve_entry_path(self.root, items[0]), self.mode)
+        )
+        target = self._mask(items[1])
+        roi = self._mask(items[2]) if len(items) > 2 else torch.ones_like(target)  # noqa: PLR2004
+        if target.shape[1:] != image.shape[1:] or roi.shape != target.shape:
+            msg = (
+                f"entry {list(items)!r}: image is {tuple(image.shape[1:])} but mask is "
+                f"{tuple(target.shape[1:])} and roi {tuple(roi.shape[1:])}; "
+                "they must be the same size"
+            )
+            raise ValueError(msg)
+        return Sample(image, {"name": str(items[0]), "target": target, "roi": roi})
+
+    def target(self, raw: Sequence[object]) -> int:
+        """Return 0: segmentation entries have no class label."""
+        return 0
