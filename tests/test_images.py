@@ -1,0 +1,132 @@
+import os
+from pathlib import Path
+
+import pytest
+import torch
+from lightsplit_testing import write_pngs
+from PIL import Image
+
+from lightsplit import (
+    CachingDataModule,
+    ImageFileLoader,
+    ImageMaskLoader,
+    PathEscapeError,
+    SampleLoadError,
+    check_split_loading,
+)
+
+
+class TestImageFileLoader:
+    def test_grayscale(self, tmp_path: Path) -> None:
+        """A PNG becomes a float tensor in [0, 1] with its name and label."""
+        [entry] = write_pngs(tmp_path, 1, size=(5, 3))
+        Image.new("L", (5, 3), color=255).save(tmp_path / entry[0])
+        sample = ImageFileLoader(tmp_path).sample(entry)
+        assert sample.input.shape == (1, 3, 5)
+        assert sample.input.dtype == torch.float32
+        assert torch.all(sample.input == 1.0)
+        assert sample.metadata == {"name": entry[0], "label": entry[1]}
+
+    @pytest.mark.parametrize("suffix", [".png", ".jpg", ".bmp", ".tiff"])
+    def test_formats_and_rgb(self, tmp_path: Path, suffix: str) -> None:
+        """Common formats load, in RGB as three channels."""
+        Image.new("RGB", (4, 4), color=(255, 0, 0)).save(tmp_path / f"a{suffix}")
+        sample = ImageFileLoader(tmp_path, mode="RGB").sample([f"a{suffix}", 2])
+        assert sample.input.shape == (3, 4, 4)
+        assert sample.input[0].mean() > 0.9
+        assert sample.input[1].mean() < 0.1
+
+    @pytest.mark.parametrize(
+        ("path", "reason"),
+        [
+            ("../outside.png", "goes up with `..`"),
+            ("a/../../outside.png", "goes up with `..`"),
+            ("/etc/passwd", "is absolute"),
+            ("C:\\\\Windows\\\\x.png", "is absolute"),
+            ("", "is empty"),
+        ],
+    )
+    def test_refuses_paths_leaving_root(
+        self, tmp_path: Path, path: str, reason: str
+    ) -> None:
+        """Entries naming files outside the root are refused, with the reason."""
+        with pytest.raises(PathEscapeError, match=reason) as exc_info:
+            ImageFileLoader(tmp_path).sample([path, 0])
+        assert str(tmp_path) in str(exc_info.value)
+        assert isinstance(exc_info.value, ValueError)
+
+    def test_refuses_symbolic_link_out(self, tmp_path: Path) -> None:
+        """A symbolic link inside the root that leads out is refused too."""
+        outside = tmp_path / "outside"
+        write_pngs(outside, 1)
+        root = tmp_path / "root"
+        root.mkdir()
+        os.symlink(outside, root / "link")
+        with pytest.raises(PathEscapeError, match="symbolic link"):
+            ImageFileLoader(root).sample(["link/img_00000.png", 0])
+
+    @pytest.mark.parametrize(
+        ("entry", "message"),
+        [
+            (["a.png"], "not of the form"),
+            ("a.png", "not of the form"),
+            (["a.png", "1"], "is not an integer"),
+            (["a.png", True], "is not an integer"),
+            ([3, 1], "is not a string"),
+        ],
+    )
+    def test_refuses_malformed_entries(
+        self, tmp_path: Path, entry: object, message: str
+    ) -> None:
+        """Malformed entries are named."""
+        with pytest.raises(TypeError, match=message):
+            ImageFileLoader(tmp_path).sample(entry)  # type: ignore[arg-type]  # the point
+
+    def test_mode_is_checked(self, tmp_path: Path) -> None:
+        """Only grayscale and RGB are offered."""
+        with pytest.raises(ValueError, match="`mode` must be `L`"):
+            ImageFileLoader(tmp_path, mode="CMYK")  # type: ignore[arg-type]  # the point
+
+    def test_in_a_data_module(self, tmp_path: Path) -> None:
+        """It serves a data module; an escaping entry fails with set and index."""
+        entries = write_pngs(tmp_path, 4)
+        split = {"train": entries, "test": [*entries[:2], ("../x.png", 0)]}
+        module = CachingDataModule(split, ImageFileLoader(tmp_path), batch_size=2)
+        assert next(iter(module.train_dataloader())).input.shape == (2, 1, 8, 8)
+        with pytest.raises(SampleLoadError, match=r"set `test`, index 2"):
+            list(module.test_dataloader()["test"])
+        [failure] = check_split_loading(split, ImageFileLoader(tmp_path))
+        assert (failure.set_name, failure.index) == ("test", 2)
+        assert "PathEscapeError" in failure.message
+
+
+class TestImageMaskLoader:
+    def test_image_mask_roi(self, tmp_path: Path) -> None:
+        """Image, mask and region of interest load as float tensors."""
+        Image.new("RGB", (4, 3), color=(0, 255, 0)).save(tmp_path / "i.png")
+        mask = Image.new("L", (4, 3), color=0)
+        mask.putpixel((1, 1), 200)
+        mask.save(tmp_path / "m.png")
+        Image.new("L", (4, 3), color=255).save(tmp_path / "r.png")
+        loader = ImageMaskLoader(tmp_path)
+        sample = loader.sample(["i.png", "m.png", "r.png"])
+        assert sample.input.shape == (3, 3, 4)
+        assert sample.metadata["target"].sum() == 1
+        assert sample.metadata["target"][0, 1, 1] == 1.0
+        assert torch.all(sample.metadata["roi"] == 1.0)
+        without_roi = loader.sample(["i.png", "m.png"])
+        assert torch.equal(without_roi.metadata["roi"], torch.ones(1, 3, 4))
+        assert loader.target(["i.png", "m.png"]) == 0
+
+    def test_sizes_must_match(self, tmp_path: Path) -> None:
+        """A mask of another size than its image is refused."""
+        Image.new("L", (4, 3)).save(tmp_path / "i.png")
+        Image.new("L", (2, 2)).save(tmp_path / "m.png")
+        with pytest.raises(ValueError, match="must be the same size"):
+            ImageMaskLoader(tmp_path, mode="L").sample(["i.png", "m.png"])
+
+    def test_refuses_mask_leaving_root(self, tmp_path: Path) -> None:
+        """The mask path is checked like the image path."""
+        Image.new("L", (4, 3)).save(tmp_path / "i.png")
+        with pytest.raises(PathEscapeError):
+            ImageMaskLoader(tmp_path).sample(["i.png", "../m.png"])
