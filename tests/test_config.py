@@ -29,6 +29,7 @@ class TestDataModuleConfig:
             "drop_incomplete_batch": False,
             "parallel": -1,
             "cache_dir": None,
+            "seed": None,
         }
 
     @pytest.mark.parametrize(

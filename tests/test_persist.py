@@ -86,6 +86,19 @@ class TestPersistentCache:
             _batches(second), _batches(_module(tmp_path / "new", MemoryLoader()))
         )
 
+    def test_parallel_build_into_the_file(self, tmp_path: Path) -> None:
+        """Two build processes write the file; it serves what one process would."""
+        built = _module(tmp_path / "two", MemoryLoader(), parallel=2)
+        built.setup("predict")
+        assert _same(
+            _batches(built), _batches(_module(tmp_path / "one", MemoryLoader()))
+        )
+        loads: list[str] = []
+        _module(tmp_path / "two", MemoryLoader(loaded=loads), parallel=2).setup(
+            "predict"
+        )
+        assert loads == []
+
     def test_requires_cache_samples(self, tmp_path: Path) -> None:
         """A cache folder without caching is refused."""
         with pytest.raises(ValidationError) as exc_info:

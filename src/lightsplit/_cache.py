@@ -3,13 +3,16 @@
 import logging
 import multiprocessing
 import sys
-from collections.abc import Mapping, Sequence
-from typing import Any, Final
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from typing import Any, Final, TypeAlias
 
 import torch
 from torch import Tensor
 from tqdm import tqdm
 
+from ._errors import SampleLoadError
 from ._files import FileInputs
 from ._memory import check_cache_fits, format_bytes
 from ._sample import Sample
@@ -38,11 +41,22 @@ def _sample_bytes(sample: Sample) -> int:
 _BUILD: dict[str, Any] = {}
 
 
+_BufferSpec: TypeAlias = Tensor | tuple[FileInputs, tuple[int, ...], torch.dtype]
+"""The buffer build processes fill: a shared tensor, or a file region to map."""
+
+
 def _start_builder(
-    source: SetSource, transforms: Sequence[ModelTransform], inputs: Tensor
+    source: SetSource, transforms: Sequence[ModelTransform], inputs: _BufferSpec
 ) -> None:
-    """Prepare a build process: one intra-op thread, the set and the shared buffer."""
+    """Prepare a build process: one intra-op thread, the set and the shared buffer.
+
+    A buffer in a file is mapped again here, so that it is shared under any start
+    method (a pickled tensor would be copied).
+    """
     torch.set_num_threads(1)
+    if not isinstance(inputs, Tensor):
+        target, shape, dtype = inputs
+        inputs = target.map(shape, dtype)
     _BUILD.update(source=source, transforms=transforms, inputs=inputs)
 
 
@@ -80,6 +94,45 @@ def _spans(size: int, workers: int) -> list[tuple[int, int]]:
     """Cut samples ``1:size`` (sample 0 is loaded first, alone) into spans of work."""
     step = max(1, min(256, size // (workers * 8)))
     return [(start, min(start + step, size)) for start in range(1, size, step)]
+
+
+def _fill_in_processes(
+    source: SetSource,
+    transforms: Sequence[ModelTransform],
+    spec: _BufferSpec,
+    processes: int,
+) -> Iterator[tuple[int, list[Mapping[str, Any]], dict[int, Tensor]]]:
+    """Fill the buffer in ``processes`` build processes; yield results as they come.
+
+    A process that dies (killed by a signal, out of memory) ends the build with
+    an error instead of leaving its work undone and the build waiting forever.
+
+    Raises:
+        SampleLoadError: for a failing sample, or a build process that died.
+    """
+    method = "spawn" if sys.platform == "darwin" else "fork"
+    pool = ProcessPoolExecutor(
+        processes,
+        mp_context=multiprocessing.get_context(method),
+        initializer=_start_builder,
+        initargs=(source, transforms, spec),
+    )
+    try:
+        futures = [
+            pool.submit(_fill_in_builder, span)
+            for span in _spans(len(source), processes)
+        ]
+        for future in as_completed(futures):
+            yield future.result()
+    except BrokenProcessPool as exc:
+        msg = (
+            f"set `{source.name}`: a cache build process died while loading samples "
+            "(killed by a signal or out of memory?); try again, or set `parallel=-1` "
+            "to load in this process"
+        )
+        raise SampleLoadError(msg) from exc
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def build_store(
@@ -125,7 +178,7 @@ def build_store(
     shape, dtype = (size, *first.input.shape), first.input.dtype
     if target is None:
         inputs = shared_empty(shape, dtype)
-        spec: Tensor | tuple[FileInputs, tuple[int, ...], torch.dtype] = inputs
+        spec: _BufferSpec = inputs
     else:
         inputs = target.allocate(shape, dtype)
         spec = (target, shape, dtype)
@@ -143,15 +196,9 @@ def build_store(
                     _fill(source, transforms, inputs, *span), metadata, odd, progress
                 )
         else:
-            method = "spawn" if sys.platform == "darwin" else "fork"
-            context = multiprocessing.get_context(method)
             processes = min(workers, size)
-            initargs = (source, transforms, spec)
-            with context.Pool(processes, _start_builder, initargs) as pool:
-                for result in pool.imap_unordered(
-                    _fill_in_builder, _spans(size, processes)
-                ):
-                    _store(result, metadata, odd, progress)
+            for result in _fill_in_processes(source, transforms, spec, processes):
+                _store(result, metadata, odd, progress)
     columns = make_columns(metadata, source)
     if not odd:
         return ContiguousStore(source.name, inputs, columns)

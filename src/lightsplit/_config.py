@@ -80,6 +80,11 @@ class DataModuleConfig(FrozenModel):
     transformed samples are written there once and memory-mapped by later runs
     with the same entries, loader and model transforms. A path or a string."""
 
+    seed: Annotated[int, Field(ge=0, lt=2**63)] | None = None
+    """Fixes shuffling, class-balanced draws and worker seeds: the same seed gives
+    the same order on every run, for any `parallel`, and each epoch its own. With
+    none, torch's global generator decides (seeded by `seed_everything`)."""
+
     @model_validator(mode="after")
     def _check_cache_dir_used(self) -> Self:
         if self.cache_dir is not None and not self.cache_samples:

@@ -19,7 +19,7 @@ from ._errors import LightsplitWarning, SetMissingError, format_list
 from ._loader import SampleLoader
 from ._persist import persistent_store
 from ._sample import RawDataLoader
-from ._sampling import balanced_sampler
+from ._sampling import Draw, EpochSampler, class_weights
 from ._sources import ModelTransform, SetSource, Splits, sources_from_splits
 from ._types import SetName, Stage, StrPath
 
@@ -59,6 +59,7 @@ class ConcatDataModule(LightningDataModule):
         drop_incomplete_batch: see `DataModuleConfig`.
         parallel: see `DataModuleConfig`.
         cache_dir: see `DataModuleConfig`.
+        seed: see `DataModuleConfig`.
         model_transforms: tensor transforms applied to each input after loading
             and before caching.
 
@@ -81,6 +82,7 @@ class ConcatDataModule(LightningDataModule):
         parallel: int = -1,
         *,
         cache_dir: StrPath | None = None,
+        seed: int | None = None,
         model_transforms: Sequence[ModelTransform] = (),
     ) -> None:
         super().__init__()
@@ -94,6 +96,7 @@ class ConcatDataModule(LightningDataModule):
             drop_incomplete_batch=drop_incomplete_batch,
             parallel=parallel,
             cache_dir=None if cache_dir is None else Path(cache_dir),
+            seed=seed,
         )
         self._sources: dict[SetName, SetSource] = sources_from_splits(splits)
         self._transforms: tuple[ModelTransform, ...] = tuple(model_transforms)
@@ -248,6 +251,23 @@ class ConcatDataModule(LightningDataModule):
             self._dataset(name)
 
     @override
+    def prepare_data(self) -> None:
+        """Under DDP with a `cache_dir`, write the cache file of every set once.
+
+        Lightning runs this in one process per node before any ``setup``, so that
+        the processes of a node then map the same files instead of each decoding
+        (and holding) its own copy of the sets.
+        """
+        cache_dir = self._config.cache_dir
+        if cache_dir is None or self.trainer is None or self.trainer.world_size <= 1:
+            return
+        workers = self._config.num_workers
+        for source in self._sources.values():
+            persistent_store(
+                source, self._transforms, cache_dir=cache_dir, workers=workers
+            )
+
+    @override
     def teardown(self, stage: str) -> None:
         """Release the sets ``stage`` set up, cached memory included."""
         for name in self._stage_sets(_check_stage(stage)):
@@ -275,24 +295,33 @@ class ConcatDataModule(LightningDataModule):
 
     # -- loaders -----------------------------------------------------------------
 
-    def _loader(
-        self, name: SetName, *, shuffle: bool, train: bool = False
-    ) -> SampleLoader:
+    def _loader(self, name: SetName, *, train: bool = False) -> SampleLoader:
+        """Return the loader of set ``name``; ``train`` shuffles (or balances).
+
+        Its sampler is sharded when distributed: training pads the shards to
+        equal length, evaluation repeats no sample.
+        """
         dataset = self._dataset(name)
-        sampler = None
+        seed = self._config.seed
+        draw: Draw = "shuffled" if train else "ordered"
+        weights = None
         if train and self._config.balance_sampler_by_class:
             if name not in self._targets:
                 self._targets[name] = self._sources[name].targets()
-            sampler = balanced_sampler(self._targets[name])
+            draw, weights = "balanced", class_weights(self._targets[name])
+        sampler = EpochSampler(
+            len(dataset), draw=draw, seed=seed, weights=weights, pad=train
+        )
         # A cached set is served by one index_select per batch: that is faster in
         # this process than shipping batches back from workers (see the docs).
         workers = 0 if isinstance(dataset, CachedDataset) else self._config.num_workers
         context = "spawn" if workers and sys.platform == "darwin" else None
+        generator = None if seed is None else torch.Generator().manual_seed(seed)
         return SampleLoader(
             dataset,
             batch_size=self.chunk_size,
-            shuffle=shuffle and sampler is None,
             sampler=sampler,
+            generator=generator,
             drop_last=train and self._config.drop_incomplete_batch,
             num_workers=workers,
             persistent_workers=workers > 0,
@@ -320,29 +349,29 @@ class ConcatDataModule(LightningDataModule):
         """Return the loader of `train`, shuffled or class-balanced."""
         self._check_trainer()
         self._require("fit", "train")
-        return self._loader("train", shuffle=True, train=True)
+        return self._loader("train", train=True)
 
     def unshuffled_train_dataloader(self) -> SampleLoader:
         """Return the loader of `train` in split order, dropping no sample."""
         self._require("fit", "train")
-        return self._loader("train", shuffle=False)
+        return self._loader("train")
 
     @override
     def val_dataloader(self) -> dict[SetName, SampleLoader]:
         """Return the loaders of `validation` (or `train`) and the `monitor-*` sets."""
         names = self._validation_names("validate")
-        return {name: self._loader(name, shuffle=False) for name in names}
+        return {name: self._loader(name) for name in names}
 
     @override
     def test_dataloader(self) -> dict[SetName, SampleLoader]:
         """Return ``{"test": loader}``."""
         self._require("test", "test")
-        return {"test": self._loader("test", shuffle=False)}
+        return {"test": self._loader("test")}
 
     @override
     def predict_dataloader(self) -> dict[SetName, SampleLoader]:
         """Return a loader for every set, in split order."""
-        return {name: self._loader(name, shuffle=False) for name in self._sources}
+        return {name: self._loader(name) for name in self._sources}
 
 
 class CachingDataModule(ConcatDataModule):
@@ -360,6 +389,7 @@ class CachingDataModule(ConcatDataModule):
         drop_incomplete_batch: see `DataModuleConfig`.
         parallel: see `DataModuleConfig`.
         cache_dir: see `DataModuleConfig`.
+        seed: see `DataModuleConfig`.
         model_transforms: see `ConcatDataModule`.
 
     Raises:
@@ -380,6 +410,7 @@ class CachingDataModule(ConcatDataModule):
         drop_incomplete_batch: bool = False,
         parallel: int = -1,
         cache_dir: StrPath | None = None,
+        seed: int | None = None,
         model_transforms: Sequence[ModelTransform] = (),
     ) -> None:
         # Anything but a mapping goes on as it is, for validation to name the problem.
@@ -399,5 +430,6 @@ class CachingDataModule(ConcatDataModule):
             drop_incomplete_batch=drop_incomplete_batch,
             parallel=parallel,
             cache_dir=cache_dir,
+            seed=seed,
             model_transforms=model_transforms,
         )

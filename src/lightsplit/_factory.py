@@ -39,5 +39,6 @@ def build_datamodule(
         drop_incomplete_batch=config.drop_incomplete_batch,
         parallel=config.parallel,
         cache_dir=config.cache_dir,
+        seed=config.seed,
         model_transforms=model_transforms,
     )
