@@ -1,0 +1,101 @@
+"""Fit on 2 CPU processes with DDP and record what each rank was served.
+
+Run as ``python tests/ddp_fit.py OUT_DIR MODE`` (MODE: ``plain`` or
+``balanced``); Lightning starts the second process by running this file again.
+Each rank writes ``OUT_DIR/rank{rank}.json``: per epoch, the names of the
+training samples and of the validation samples it saw. Every process appends
+its loads of raw samples to ``OUT_DIR/loads-{pid}.txt``.
+"""
+
+import json
+import os
+import sys
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import torch
+from lightning.pytorch import LightningModule, Trainer
+from lightsplit_testing import Entry, MemoryLoader, entries_named
+from torch import Tensor
+
+from lightsplit import CachingDataModule, Sample
+
+
+@dataclass
+class LoggingLoader(MemoryLoader):
+    """Appends the name of each loaded sample to a file of its process."""
+
+    log_dir: Path = field(default=Path(), repr=False)
+
+    def sample(self, raw: Entry) -> Sample:
+        """Load ``raw`` and log it."""
+        with (self.log_dir / f"loads-{os.getpid()}.txt").open("a") as log:
+            log.write(raw[0] + "\n")
+        return super().sample(raw)
+
+
+class Recorder(LightningModule):
+    """Records the samples of each epoch, per rank."""
+
+    def __init__(self, out: Path) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(6, 2)
+        self.out = out
+        self.epochs: list[dict[str, list[str]]] = []
+
+    def on_train_epoch_start(self) -> None:
+        self.epochs.append({"train": [], "validation": [], "labels": []})
+
+    def training_step(self, batch: Sample, batch_idx: int) -> Tensor:
+        inputs, metadata = batch
+        self.epochs[-1]["train"] += metadata["name"]
+        self.epochs[-1]["labels"] += [str(int(x)) for x in metadata["label"]]
+        logits: Tensor = self.layer(inputs.flatten(1))
+        return torch.nn.functional.cross_entropy(logits, metadata["label"])
+
+    def validation_step(self, batch: Sample, batch_idx: int) -> None:
+        if self.epochs:
+            self.epochs[-1]["validation"] += batch.metadata["name"]
+
+    def on_train_epoch_end(self) -> None:
+        path = self.out / f"rank{self.global_rank}.json"
+        path.write_text(json.dumps(self.epochs))
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.01)
+
+
+def main(out: Path, mode: str) -> None:
+    """Fit 2 epochs on 2 processes."""
+    warnings.filterwarnings("ignore")  # Lightning's advice for tiny CPU runs
+    labels = [1 if index % 10 == 0 else 0 for index in range(200)]
+    split = {
+        "train": entries_named("t", 200, labels),
+        "validation": entries_named("v", 7),
+    }
+    module = CachingDataModule(
+        split,
+        LoggingLoader(log_dir=out),
+        batch_size=10,
+        balance_sampler_by_class=mode == "balanced",
+        cache_samples=True,
+        cache_dir=out / "cache",
+        seed=7,
+    )
+    trainer = Trainer(
+        accelerator="cpu",
+        strategy="ddp",
+        devices=2,
+        max_epochs=2,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+    trainer.fit(Recorder(out), module)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]), sys.argv[2])
