@@ -133,3 +133,13 @@ class ThreadsLoader(MemoryLoader):
         return Sample(
             sample.input, {**sample.metadata, "threads": torch.get_num_threads()}
         )
+
+
+@dataclass
+class NoisyLoader(MemoryLoader):
+    """Adds a random number drawn from torch's generator when loading."""
+
+    def sample(self, raw: Entry) -> Sample:
+        """Return the sample of ``raw`` with ``noise`` metadata."""
+        sample = super().sample(raw)
+        return Sample(sample.input, {**sample.metadata, "noise": float(torch.rand(()))})

@@ -1,0 +1,89 @@
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+import torch
+from lightning.pytorch import seed_everything
+from lightsplit_testing import MemoryLoader, NoisyLoader, entries_named
+
+from lightsplit import CachingDataModule
+
+TESTS = Path(__file__).parent
+LABELS = [1 if index % 5 == 0 else 0 for index in range(40)]
+
+
+def _orders(
+    parallel: int, *, seed: int | None, balanced: bool = False, epochs: int = 2
+) -> list[list[str]]:
+    module = CachingDataModule(
+        {"train": entries_named("t", 40, LABELS)},
+        MemoryLoader(),
+        batch_size=8,
+        parallel=parallel,
+        seed=seed,
+        balance_sampler_by_class=balanced,
+    )
+    loader = module.train_dataloader()
+    return [
+        [n for batch in loader for n in batch.metadata["name"]] for _ in range(epochs)
+    ]
+
+
+@pytest.mark.parametrize("balanced", [False, True])
+def test_same_seed_same_order_for_any_parallel(balanced: bool) -> None:
+    """A seed fixes the order, whatever the number of workers."""
+    orders = [_orders(parallel, seed=11, balanced=balanced) for parallel in (-1, 0, 2)]
+    assert orders[0] == orders[1] == orders[2]
+    assert orders[0][0] != orders[0][1]
+    assert _orders(-1, seed=12, balanced=balanced) != orders[0]
+
+
+def test_same_seed_across_processes() -> None:
+    """Another process with the same seed serves the same order."""
+    script = textwrap.dedent(
+        f"""
+        import sys
+        sys.path.insert(0, {str(TESTS)!r})
+        from test_reproducibility import _orders
+        print(_orders(-1, seed=11, balanced=True))
+        """
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == str(_orders(-1, seed=11, balanced=True))
+
+
+def test_seed_everything_without_seed() -> None:
+    """Without a seed, Lightning's ``seed_everything`` decides the order."""
+    seed_everything(5, verbose=False)
+    first = _orders(-1, seed=None)
+    seed_everything(5, verbose=False)
+    assert _orders(-1, seed=None) == first
+    seed_everything(6, verbose=False)
+    assert _orders(-1, seed=None) != first
+
+
+def test_workers_are_seeded() -> None:
+    """With a seed, random draws in worker processes repeat from run to run."""
+
+    def noise() -> list[float]:
+        module = CachingDataModule(
+            {"test": entries_named("x", 12)},
+            NoisyLoader(),
+            parallel=2,
+            seed=3,
+            batch_size=4,
+        )
+        return [
+            float(n)
+            for b in module.test_dataloader()["test"]
+            for n in b.metadata["noise"]
+        ]
+
+    torch.manual_seed(0)
+    first = noise()
+    torch.manual_seed(1)
+    assert noise() == first
