@@ -1,6 +1,8 @@
 """Test data: real PNG files on disk and loaders for them."""
 
 import json
+import os
+import signal
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -143,3 +145,17 @@ class NoisyLoader(MemoryLoader):
         """Return the sample of ``raw`` with ``noise`` metadata."""
         sample = super().sample(raw)
         return Sample(sample.input, {**sample.metadata, "noise": float(torch.rand(()))})
+
+
+@dataclass
+class KillingLoader(MemoryLoader):
+    """Kills its process (SIGKILL) on ``victim``, unless it is the main process."""
+
+    victim: str = ""
+    main_pid: int = 0
+
+    def sample(self, raw: Entry) -> Sample:
+        """Load ``raw``, or die."""
+        if raw[0] == self.victim and os.getpid() != self.main_pid:
+            os.kill(os.getpid(), signal.SIGKILL)
+        return super().sample(raw)

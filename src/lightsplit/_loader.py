@@ -1,22 +1,56 @@
 """``SampleLoader``: a ``DataLoader`` whose iteration mypy sees as ``Sample``."""
 
 from collections.abc import Iterator
+from typing import Final
 
 from torch.utils.data import DataLoader
 from typing_extensions import override
 
+from ._errors import SampleLoadError
 from ._sample import Sample
 
 __all__ = ["SampleLoader"]
+
+_WORKER_DEATH: Final = (ConnectionError, EOFError, RuntimeError)
+"""What torch raises when a worker process dies mid-epoch, depending on timing."""
+
+
+class _Batches(Iterator[Sample]):
+    """Batches of one epoch; a worker that dies is reported as such."""
+
+    def __init__(self, inner: Iterator[Sample], set_name: str) -> None:
+        self._inner = inner
+        self._set_name = set_name
+
+    def __next__(self) -> Sample:
+        try:
+            return next(self._inner)
+        except SampleLoadError:
+            raise
+        except _WORKER_DEATH as exc:
+            died = not isinstance(exc, RuntimeError) or "DataLoader worker" in str(exc)
+            if not died:
+                raise
+            msg = (
+                f"set `{self._set_name}`: a loader worker process died ({exc}); it was "
+                "killed by a signal or ran out of memory. Check memory use, or set "
+                "`parallel=-1` to load in the main process"
+            )
+            raise SampleLoadError(msg) from exc
+
+    def __getattr__(self, name: str) -> object:
+        """Reach the torch iterator (Lightning shuts its workers down through it)."""
+        return getattr(self._inner, name)
 
 
 class SampleLoader(DataLoader[Sample]):
     """A ``torch.utils.data.DataLoader`` whose batches are typed as `Sample`.
 
-    It takes the arguments of ``DataLoader`` unchanged; only ``__iter__`` is
-    narrowed, as torch types batches as ``Any``.
+    It takes the arguments of ``DataLoader`` unchanged; ``__iter__`` is narrowed,
+    as torch types batches as ``Any``, and a worker process that dies is reported
+    as a `SampleLoadError` naming the set rather than a bare connection error.
     """
 
     @override
     def __iter__(self) -> Iterator[Sample]:  # type: ignore[override]  # torch returns its private iterator type
-        return super().__iter__()
+        return _Batches(super().__iter__(), getattr(self.dataset, "name", "?"))
