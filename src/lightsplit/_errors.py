@@ -27,6 +27,7 @@ __all__ = [
     "closest_set_name",
     "format_list",
     "loader_invalid",
+    "printable",
     "samples_invalid",
     "set_empty",
     "set_name_invalid",
@@ -110,8 +111,19 @@ def closest_set_name(name: str) -> str:
     return matches[0] if matches else "train"
 
 
+def printable(text: str) -> str:
+    r"""Return ``text`` with what UTF-8 cannot hold (lone surrogates) escaped.
+
+    Examples:
+        >>> printable("tr\ud800ain")
+        'tr\\ud800ain'
+    """
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
 def set_name_invalid(*, name: str) -> PydanticCustomError:
     """Error for a set name that is not `train`, `validation`, `test` or `monitor-*`."""
+    name = printable(name)
     return PydanticCustomError(
         "set_name_invalid",
         "`{name}` is not a valid set name; did you mean `{suggestion}`? "

@@ -17,6 +17,7 @@ from ._errors import (
     ErrorCollector,
     SplitFileError,
     closest_set_name,
+    printable,
     set_name_invalid,
 )
 from ._types import SET_NAME_RE, SetName, StrPath
@@ -200,9 +201,9 @@ def parse_split(
     if not isinstance(document, dict):
         _raise_file_error(source, [_describe(_top_level_error(document), {})])
     problems = [
-        f"{name}: `{name}` is not a valid set name; did you mean "
-        f"`{closest_set_name(name)}`? Set names are `train`, `validation`, `test` "
-        "or `monitor-<name>` (<name>: letters, digits, `.`, `_`, `-`)"
+        f"{printable(name)}: `{printable(name)}` is not a valid set name; did you mean "
+        f"`{closest_set_name(printable(name))}`? Set names are `train`, `validation`, "
+        "`test` or `monitor-<name>` (<name>: letters, digits, `.`, `_`, `-`)"
         for name in document
         if SET_NAME_RE.fullmatch(name) is None
     ]
