@@ -13,7 +13,7 @@ STAMP := $(VENV)/.lightsplit-installed
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --constraint constraints.txt torch
-	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[dev]'
+	$(BIN)/python -m pip install --quiet --constraint constraints.txt --editable '.[dev,demo]'
 	touch $(STAMP)
 
 test: lint types unit docs
@@ -32,7 +32,7 @@ docs: $(STAMP)
 	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --site-dir site
 
 demo: $(STAMP)
-	$(BIN)/python examples/demo.py
+	$(BIN)/lightsplit demo
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/split_loading.py
