@@ -84,7 +84,9 @@ class TestImageFileLoader:
 
     def test_mode_is_checked(self, tmp_path: Path) -> None:
         """Only grayscale and RGB are offered."""
-        with pytest.raises(ValueError, match="`mode` must be `L`"):
+        with pytest.raises(
+            ValueError, match="unknown `mode` `CMYK`; use one of `L`, `RGB`"
+        ):
             ImageFileLoader(tmp_path, mode="CMYK")  # type: ignore[arg-type]  # the point
 
     def test_in_a_data_module(self, tmp_path: Path) -> None:

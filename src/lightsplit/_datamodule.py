@@ -15,7 +15,7 @@ from typing_extensions import override
 from ._cache import build_store
 from ._config import DataModuleConfig
 from ._datasets import CachedDataset, LazyDataset, SetDataset, collate_samples
-from ._errors import LightsplitWarning, SetMissingError, format_list
+from ._errors import LightsplitWarning, SetMissingError, choose, format_list
 from ._loader import SampleLoader
 from ._persist import persistent_store
 from ._sample import RawDataLoader
@@ -29,14 +29,6 @@ _LOG: Final = logging.getLogger("lightsplit")
 _STAGES: Final[tuple[Stage, ...]] = get_args(Stage)
 
 RawT = TypeVar("RawT")
-
-
-def _check_stage(stage: str) -> Stage:
-    for known in _STAGES:
-        if stage == known:
-            return known
-    msg = f"unknown stage `{stage}`; use one of {format_list(list(_STAGES))}"
-    raise ValueError(msg)
 
 
 class ConcatDataModule(LightningDataModule):
@@ -232,7 +224,7 @@ class ConcatDataModule(LightningDataModule):
             SampleLoadError: when caching and a sample fails to load.
             CacheMemoryError: when caching and the cache does not fit in memory.
         """
-        checked = _check_stage(stage)
+        checked = choose(stage, _STAGES, what="stage")
         names = self._stage_sets(checked)
         if checked in ("fit", "validate") and "validation" not in self._sources:
             warnings.warn(
@@ -270,7 +262,7 @@ class ConcatDataModule(LightningDataModule):
     @override
     def teardown(self, stage: str) -> None:
         """Release the sets ``stage`` set up, cached memory included."""
-        for name in self._stage_sets(_check_stage(stage)):
+        for name in self._stage_sets(choose(stage, _STAGES, what="stage")):
             self._datasets.pop(name, None)
             self._targets.pop(name, None)
 

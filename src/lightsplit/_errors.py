@@ -3,7 +3,7 @@
 import difflib
 import re
 from collections.abc import Iterable, Sequence
-from typing import Final, Literal, NoReturn, TypeAlias
+from typing import Final, Literal, NoReturn, TypeAlias, TypeVar
 
 from pydantic import ValidationError
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -24,6 +24,7 @@ __all__ = [
     "batch_not_divisible",
     "cache_dir_unused",
     "check_set_name",
+    "choose",
     "closest_set_name",
     "format_list",
     "loader_invalid",
@@ -44,6 +45,8 @@ ErrorType: TypeAlias = Literal[
     "splits_empty",
 ]
 """The ``type`` of every validation error lightsplit raises itself."""
+
+ChoiceT = TypeVar("ChoiceT", bound=str)
 
 MAX_LISTED: Final = 5
 """How many items an error message lists before it says ``and N more``."""
@@ -89,6 +92,25 @@ def format_list(items: Sequence[str], *, limit: int = MAX_LISTED) -> str:
     shown = ", ".join(f"`{item}`" for item in items[:limit])
     hidden = len(items) - limit
     return f"{shown} and {hidden} more" if hidden > 0 else shown
+
+
+def choose(value: str, choices: Sequence[ChoiceT], *, what: str) -> ChoiceT:
+    """Return the one of ``choices`` equal to ``value``, typed as that choice.
+
+    Raises:
+        ValueError: naming ``what`` and the valid choices.
+
+    Examples:
+        >>> choose("fit", ("fit", "test"), what="stage")
+        'fit'
+    """
+    for choice in choices:
+        if value == choice:
+            return choice
+    msg = (
+        f"unknown {what} `{value}`; use one of {format_list([str(c) for c in choices])}"
+    )
+    raise ValueError(msg)
 
 
 def closest_set_name(name: str) -> str:

@@ -12,7 +12,7 @@ from typing import Final, Literal, TypeAlias
 import torch
 from torch import Tensor
 
-from ._errors import PathEscapeError
+from ._errors import PathEscapeError, choose
 from ._sample import Sample
 from ._types import StrPath
 
@@ -21,7 +21,7 @@ __all__ = ["ColorMode", "ImageFileLoader", "ImageMaskLoader", "resolve_entry_pat
 ColorMode: TypeAlias = Literal["L", "RGB"]
 """How images are decoded: grayscale (one channel) or RGB (three)."""
 
-_MODES: Final = ("L", "RGB")
+_MODES: Final[tuple[ColorMode, ...]] = ("L", "RGB")
 
 
 def resolve_entry_path(root: Path, relative: object) -> Path:
@@ -82,14 +82,6 @@ def _items(raw: object, *, least: int, shape: str) -> Sequence[object]:
     return raw
 
 
-def _check_mode(mode: str) -> ColorMode:
-    for known in _MODES:
-        if mode == known:
-            return known
-    msg = f"`mode` must be `L` (grayscale) or `RGB`, not `{mode}`"
-    raise ValueError(msg)
-
-
 class ImageFileLoader:
     """Loads ``[path, label]`` entries: an image file and its integer class.
 
@@ -110,7 +102,7 @@ class ImageFileLoader:
             ValueError: for a mode other than ``"L"`` or ``"RGB"``.
         """
         self.root = Path(root)
-        self.mode = _check_mode(mode)
+        self.mode = choose(mode, _MODES, what="`mode`")
 
     def __repr__(self) -> str:
         return f"ImageFileLoader({str(self.root)!r}, mode={self.mode!r})"
@@ -163,7 +155,7 @@ class ImageMaskLoader:
             ValueError: for a mode other than ``"L"`` or ``"RGB"``.
         """
         self.root = Path(root)
-        self.mode = _check_mode(mode)
+        self.mode = choose(mode, _MODES, what="`mode`")
 
     def __repr__(self) -> str:
         return f"ImageMaskLoader({str(self.root)!r}, mode={self.mode!r})"
