@@ -16,7 +16,7 @@ import time
 import warnings
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final
+from typing import Final, TypeAlias
 
 import torch
 from lightning.fabric.utilities.warnings import PossibleUserWarning
@@ -32,6 +32,7 @@ from ._images import ImageFileLoader
 from ._loader import SampleLoader
 from ._sample import Sample
 from ._split import load_split
+from ._types import StrPath
 
 __all__ = ["run_demo"]
 
@@ -44,7 +45,8 @@ CLASSES: Final = 10
 LEARNING_RATE: Final = 0.005
 """Adam's learning rate."""
 
-_Entry = tuple[str, int]
+_Entry: TypeAlias = tuple[str, int]
+"""A split entry: an image path relative to the root, and its digit."""
 
 
 def _say(text: str) -> None:
@@ -265,6 +267,7 @@ def _train(
                 "batch_chunk_count": 2,
                 "cache_samples": True,
                 "parallel": parallel,
+                "seed": seed,
             },
             indent=2,
         )
@@ -275,17 +278,43 @@ def _train(
     datamodule = build_datamodule(
         config, {name: [(samples, loader)] for name, samples in split.items()}
     )
+    started = time.perf_counter()
+    datamodule.setup("fit")
+    datamodule.setup("test")
+    workers = config.num_workers
+    by = f"{workers} worker processes" if workers else "the main process"
+    _say(
+        f"cached the {sum(map(len, split.values())):,} images of "
+        f"{', '.join(split)} in memory ({by}, {time.perf_counter() - started:.1f} s)"
+    )
     seed_everything(seed, verbose=False)
+    model = DigitsCNN()
     report = EpochReport(datamodule.test_dataloader()["test"])
+    parameters = sum(parameter.numel() for parameter in model.parameters())
+    _say(
+        f"training a CNN of {parameters:,} parameters for {epochs} epochs "
+        f"(seed {seed}): batches of "
+        f"{config.batch_size} in {config.batch_chunk_count} chunks of "
+        f"{datamodule.chunk_size}, accumulate_grad_batches="
+        f"{datamodule.accumulate_grad_batches}"
+    )
     trainer = Trainer(
         accelerator="cpu",
         max_epochs=epochs,
         accumulate_grad_batches=datamodule.accumulate_grad_batches,
         logger=False,
         enable_checkpointing=False,
+        enable_model_summary=False,
         callbacks=[report],
     )
-    trainer.fit(DigitsCNN(), datamodule=datamodule)
+    # A model this small gains little from a second thread, and on a busy machine
+    # threads that wait for each other make each step many times slower.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        trainer.fit(model, datamodule=datamodule)
+    finally:
+        torch.set_num_threads(threads)
     _say(
         f"test accuracy: {report.accuracy:.1%} (chance {1 / CLASSES:.0%}), "
         f"{report.samples / report.seconds:,.0f} training samples/s"
@@ -294,7 +323,11 @@ def _train(
 
 
 def run_demo(
-    *, epochs: int = 5, workdir: Path | None = None, parallel: int = 2, seed: int = 0
+    *,
+    epochs: int = 5,
+    workdir: StrPath | None = None,
+    parallel: int = 2,
+    seed: int = 0,
 ) -> float:
     """Write the digits database, check it, train a small CNN on it and test it.
 
@@ -312,8 +345,12 @@ def run_demo(
     Raises:
         ImportError: if scikit-learn or Pillow is missing.
         RuntimeError: if ``lightsplit check`` finds a problem in the split.
+        ValueError: if ``epochs`` is less than 1.
         ValidationError: for an invalid ``parallel``.
     """
+    if epochs < 1:
+        msg = f"`epochs` ({epochs}) must be at least 1"
+        raise ValueError(msg)
     if workdir is None:
         with tempfile.TemporaryDirectory(prefix="lightsplit-demo-") as tmp:
             return run_demo(
@@ -334,6 +371,7 @@ def run_demo(
             message=r"`isinstance\(treespec, LeafSpec\)` is deprecated",
             category=FutureWarning,
         )
-        split_path = _write_database(workdir)
-        _check_split(split_path, workdir)
-        return _train(split_path, workdir, epochs=epochs, parallel=parallel, seed=seed)
+        root = Path(workdir)
+        split_path = _write_database(root)
+        _check_split(split_path, root)
+        return _train(split_path, root, epochs=epochs, parallel=parallel, seed=seed)

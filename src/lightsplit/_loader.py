@@ -1,5 +1,6 @@
 """``SampleLoader``: a ``DataLoader`` whose iteration mypy sees as ``Sample``."""
 
+import contextlib
 from collections.abc import Iterator
 from typing import Final
 
@@ -31,12 +32,24 @@ class _Batches(Iterator[Sample]):
             died = not isinstance(exc, RuntimeError) or "DataLoader worker" in str(exc)
             if not died:
                 raise
+            self._stop_workers()
             msg = (
                 f"set `{self._set_name}`: a loader worker process died ({exc}); it was "
                 "killed by a signal or ran out of memory. Check memory use, or set "
                 "`parallel=-1` to load in the main process"
             )
             raise SampleLoadError(msg) from exc
+
+    def _stop_workers(self) -> None:
+        """Stop the other workers now, rather than when the iterator is collected.
+
+        torch reports the dead worker again while shutting down; it is reported
+        already, so that second report is dropped.
+        """
+        shutdown = getattr(self._inner, "_shutdown_workers", None)
+        if callable(shutdown):
+            with contextlib.suppress(RuntimeError):
+                shutdown()
 
     def __getattr__(self, name: str) -> object:
         """Reach the torch iterator (Lightning shuts its workers down through it)."""

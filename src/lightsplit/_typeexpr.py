@@ -4,13 +4,14 @@ import ast
 import functools
 import operator
 from collections.abc import Mapping
+from types import GenericAlias
 from typing import Any, Final
 
 __all__ = ["ALLOWED_TYPES", "parse_type_expression"]
 
 ALLOWED_TYPES: Final = (
     "`str`, `int`, `float`, `bool`, `None`, `Any`, `list[T]`, `tuple[T1, T2]`, "
-    "`tuple[T, ...]`, `dict[K, V]` and unions `T1 | T2`"
+    "`tuple[T, ...]`, `dict[str, T]` and unions `T1 | T2`"
 )
 """What a type expression may use, for help texts and error messages."""
 
@@ -34,6 +35,8 @@ class _RefusedError(ValueError):
 
     def __init__(self, node: ast.expr, reason: str) -> None:
         super().__init__(f"`{ast.unparse(node)}` {reason}")
+        self.node = node
+        self.reason = reason
 
 
 def _is_ellipsis(node: ast.expr) -> bool:
@@ -43,24 +46,29 @@ def _is_ellipsis(node: ast.expr) -> bool:
 
 
 def _subscript(node: ast.Subscript) -> object:
-    """Evaluate ``list[T]``, ``tuple[...]`` or ``dict[K, V]``."""
+    """Evaluate ``list[T]``, ``tuple[...]`` or ``dict[str, T]``."""
     if not isinstance(node.value, ast.Name) or node.value.id not in _GENERICS:
-        raise _RefusedError(node.value, "takes no `[...]`")
+        known = isinstance(node.value, ast.Name) and node.value.id in _SCALARS
+        raise _RefusedError(
+            node.value, "takes no `[...]`" if known else "is not allowed"
+        )
     name = node.value.id
     items = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
     if name == "tuple":
         if len(items) == 2 and _is_ellipsis(items[1]):  # noqa: PLR2004 - tuple[T, ...]
-            return tuple[_evaluate(items[0]), ...]  # type: ignore[misc]  # a runtime value
+            return GenericAlias(tuple, (_evaluate(items[0]), ...))
         if not items:
             raise _RefusedError(node, "has no item type")
-        return tuple[tuple(_evaluate(item) for item in items)]
-    arity = _ARITY[name]
-    if len(items) != arity:
-        expected = "one type" if arity == 1 else "two types"
+    elif len(items) != _ARITY[name]:
+        expected = "one type" if _ARITY[name] == 1 else "two types"
         raise _RefusedError(node, f"needs {expected} in `[...]`")
-    generic = _GENERICS[name]
-    args = tuple(_evaluate(item) for item in items)
-    return generic[args[0] if arity == 1 else args]
+    elif name == "dict" and not (
+        isinstance(items[0], ast.Name) and items[0].id == "str"
+    ):
+        raise _RefusedError(
+            items[0], "is not allowed as a key type: JSON object keys are strings"
+        )
+    return GenericAlias(_GENERICS[name], tuple(_evaluate(item) for item in items))
 
 
 def _evaluate(node: ast.expr) -> object:
@@ -103,14 +111,13 @@ def parse_type_expression(text: str) -> object:
         tuple[str, int]
         >>> parse_type_expression("tuple[str, list[int] | None]")
         tuple[str, list[int] | None]
-        >>> parse_type_expression("__import__('os')")
+        >>> parse_type_expression("tuple[str, bytes]")
         Traceback (most recent call last):
         ...
-        ValueError: invalid type expression `__import__('os')`: `__import__('os')` \
-is not allowed; write one from `str`, `int`, `float`, `bool`, `None`, `Any`, \
-`list[T]`, `tuple[T1, T2]`, `tuple[T, ...]`, `dict[K, V]` and unions `T1 | T2`
+        ValueError: type expression `tuple[str, bytes]`: `bytes` is not allowed; \
+write one from `str`, `int`, `float`, `bool`, `None`, `Any`, `list[T]`, \
+`tuple[T1, T2]`, `tuple[T, ...]`, `dict[str, T]` and unions `T1 | T2`
     """
-    where = f"invalid type expression `{text}`: "
     fix = f"; write one from {ALLOWED_TYPES}"
     if len(text) > _MAX_CHARS:
         msg = f"type expression of {len(text)} characters is too long{fix}"
@@ -118,13 +125,14 @@ is not allowed; write one from `str`, `int`, `float`, `bool`, `None`, `Any`, \
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
-        msg = f"{where}not a Python expression ({exc.msg}){fix}"
+        msg = f"type expression `{text}` is not a Python expression ({exc.msg}){fix}"
         raise ValueError(msg) from exc
     try:
         return _evaluate(tree.body)
     except _RefusedError as exc:
-        msg = f"{where}{exc}{fix}"
+        problem = f" {exc.reason}" if exc.node is tree.body else f": {exc}"
+        msg = f"type expression `{text}`{problem}{fix}"
         raise ValueError(msg) from exc
     except RecursionError as exc:  # pragma: no cover - needs a deeply nested text
-        msg = f"{where}nested too deeply{fix}"
+        msg = f"type expression `{text}` is nested too deeply{fix}"
         raise ValueError(msg) from exc

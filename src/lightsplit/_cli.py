@@ -1,0 +1,296 @@
+"""The ``lightsplit`` command line: ``schema``, ``check``, ``convert`` and ``demo``."""
+
+import argparse
+import importlib.metadata
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any, Final, TypeAlias
+
+from ._commands import check_command, convert_command, demo_command, schema_command
+from ._convert import FORMATS
+from ._typeexpr import ALLOWED_TYPES, parse_type_expression
+
+__all__ = ["build_parser", "main"]
+
+PROG: Final = "lightsplit"
+
+Command: TypeAlias = Callable[[argparse.Namespace], int]
+"""A command: parsed arguments -> exit status."""
+
+_Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""What ``add_subparsers`` returns (a private argparse class)."""
+
+
+def _sample_type(text: str) -> object:
+    """Parse ``--sample-type`` for argparse, keeping the message of a refusal."""
+    try:
+        return parse_type_expression(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _count(text: str) -> int:
+    """Parse a count of 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        msg = f"`{text}` is not a count; write 0 or a positive integer"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _positive(text: str) -> int:
+    """Parse a positive integer."""
+    value = _count(text)
+    if value == 0:
+        msg = "`0` is not allowed here; write a positive integer"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def _workers(text: str) -> int:
+    """Parse ``--parallel``: -1, 0 or a positive worker count."""
+    if text.strip() == "-1":
+        return -1
+    try:
+        return _count(text)
+    except argparse.ArgumentTypeError:
+        msg = f"`{text}` is not -1 (no process), 0 (one per CPU) or a process count"
+        raise argparse.ArgumentTypeError(msg) from None
+
+
+# --- parser ------------------------------------------------------------------
+
+
+_SAMPLE_TYPE_HELP: Final = (
+    "the type of every entry, such as 'tuple[str, int]' (default: Any, any JSON "
+    f"value); allowed: {ALLOWED_TYPES}"
+).replace("%", "%%")
+
+
+def _add_sample_type(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--sample-type",
+        type=_sample_type,
+        default=Any,
+        metavar="EXPR",
+        help=_SAMPLE_TYPE_HELP,
+    )
+
+
+def _command(
+    commands: _Commands,
+    name: str,
+    function: Command,
+    *,
+    summary: str,
+    description: str,
+) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        name,
+        help=summary,
+        description=description,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.set_defaults(command=function, parser=parser)
+    return parser
+
+
+def _add_schema(
+    commands: _Commands,
+) -> None:
+    parser = _command(
+        commands,
+        "schema",
+        schema_command,
+        summary="write the JSON Schema of split files",
+        description=(
+            "Write the JSON Schema (draft 2020-12) that split files of the given\n"
+            "sample type satisfy, as `load_split` checks them.\n\n"
+            "example:\n"
+            "  lightsplit schema --sample-type 'tuple[str, int]' -o split.schema.json"
+        ),
+    )
+    _add_sample_type(parser)
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here, not to stdout"
+    )
+
+
+def _add_check(commands: _Commands) -> None:
+    parser = _command(
+        commands,
+        "check",
+        check_command,
+        summary="check split files: sets, classes, duplicates, leaks, loading",
+        description=(
+            "Read each split file, show its sets, entries and classes (for\n"
+            "[item, label, ...] entries with integer labels), and report entries\n"
+            "repeated within a set or shared by `train`, `validation` and `test`\n"
+            "(`monitor-<name>` sets may repeat entries of other sets).\n"
+            "With --loader or --root, also load every sample and report failures.\n\n"
+            "exit status: 0 no problem, 1 problems found, 2 usage error\n\n"
+            "examples:\n"
+            "  lightsplit check split.json --sample-type 'tuple[str, int]'\n"
+            "  lightsplit check split.json --root images/ --limit 100\n"
+            "  lightsplit check split.json --loader my_loaders:XrayLoader --root data/"
+        ),
+    )
+    parser.add_argument(
+        "splits",
+        nargs="+",
+        type=Path,
+        metavar="SPLIT",
+        help="split files (.json, .json.bz2)",
+    )
+    _add_sample_type(parser)
+    parser.add_argument(
+        "--loader",
+        metavar="MODULE:ATTR",
+        help=(
+            "load samples with this loader: a loader object, a loader class or a "
+            "function returning a loader (classes and functions are called with "
+            "root=DIR when --root is given)"
+        ),
+    )
+    parser.add_argument(
+        "--root",
+        type=Path,
+        metavar="DIR",
+        help="the data folder; alone, load [path, label] images with ImageFileLoader",
+    )
+    parser.add_argument(
+        "--limit",
+        type=_count,
+        metavar="N",
+        help="load only the first N samples of each set (default: all)",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document, nothing else"
+    )
+
+
+def _add_convert(
+    commands: _Commands,
+) -> None:
+    parser = _command(
+        commands,
+        "convert",
+        convert_command,
+        summary="convert decathlon datalists and CSV tables to and from split files",
+        description=(
+            "Convert a Medical Segmentation Decathlon datalist or a CSV table\n"
+            "(header `set,column1,column2,...`) to a split file, or back. Formats\n"
+            "come from the file names: `.csv` is CSV, `.json` a split file, or a\n"
+            "datalist when it has a `training` key. The output is read back and\n"
+            "must hold exactly the input's sets before it replaces OUTPUT.\n\n"
+            "examples:\n"
+            "  lightsplit convert dataset.json -o split.json\n"
+            "  lightsplit convert split.json -o datalist.json --to decathlon\n"
+            "  lightsplit convert split.csv -o split.json"
+        ),
+    )
+    parser.add_argument("input", type=Path, metavar="INPUT", help="the file to convert")
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="OUTPUT", required=True, help="write here"
+    )
+    parser.add_argument(
+        "--from",
+        dest="source_format",
+        choices=FORMATS,
+        help="the format of INPUT (default: from its name and content)",
+    )
+    parser.add_argument(
+        "--to",
+        dest="target_format",
+        choices=FORMATS,
+        help="the format of OUTPUT (default: from its name; `.json` is lightsplit)",
+    )
+
+
+def _add_demo(commands: _Commands) -> None:
+    parser = _command(
+        commands,
+        "demo",
+        demo_command,
+        summary="train a small CNN on scikit-learn's digits, end to end",
+        description=(
+            "Write the handwritten digits scikit-learn ships as PNG files with a\n"
+            "split file, check the split, train a small CNN on it through a cached\n"
+            "data module and print the test accuracy after each epoch. Needs\n"
+            "`lightsplit[demo]` (Pillow and scikit-learn).\n\n"
+            "example:\n"
+            "  lightsplit demo --epochs 2 --workdir demo/"
+        ),
+    )
+    parser.add_argument(
+        "--epochs", type=_positive, default=5, metavar="N", help="default: 5"
+    )
+    parser.add_argument(
+        "--workdir",
+        type=Path,
+        metavar="DIR",
+        help="write the images, split and configuration here and keep them "
+        "(default: a temporary folder, removed afterwards)",
+    )
+    parser.add_argument(
+        "--parallel",
+        type=_workers,
+        default=2,
+        metavar="N",
+        help="processes that build the cache: -1 none, 0 one per CPU, N N (default: 2)",
+    )
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("lightsplit")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a raw clone
+        return "unknown"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the parser of the ``lightsplit`` command line."""
+    parser = argparse.ArgumentParser(
+        prog=PROG,
+        description="Check, convert and describe lightsplit database split files.",
+        epilog="Run `lightsplit COMMAND --help` for the options of a command.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    commands = parser.add_subparsers(
+        title="commands", metavar="COMMAND", dest="command_name", required=True
+    )
+    _add_schema(commands)
+    _add_check(commands)
+    _add_convert(commands)
+    _add_demo(commands)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the ``lightsplit`` command line and return its exit status.
+
+    Args:
+        argv: the arguments, without the program name; by default ``sys.argv[1:]``.
+
+    Returns:
+        0 when all went well, 1 when a problem was found (a check failed, a file
+        could not be converted), 2 for a usage error.
+
+    Examples:
+        >>> main(["schema", "--sample-type", "tuple[str, int]"])  # doctest: +ELLIPSIS
+        {
+          "$schema": "https://json-schema.org/draft/2020-12/schema",
+        ...
+        0
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+        command: Command = args.command
+        return command(args)
+    except SystemExit as exc:  # argparse: --help, --version and usage errors
+        code = exc.code
+        return code if isinstance(code, int) else int(code is not None)

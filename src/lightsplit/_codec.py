@@ -1,0 +1,96 @@
+"""``ConvertError``, and what the readers and writers of ``convert`` share."""
+
+import bz2
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import NoReturn, TypeAlias
+
+from ._errors import MAX_LISTED, LightsplitError
+
+__all__ = [
+    "ConvertError",
+    "Sets",
+    "fail",
+    "items_of",
+    "json_lines",
+    "load_json",
+    "read_text",
+]
+
+Sets: TypeAlias = dict[str, list[object]]
+"""Set name -> entries, in file order."""
+
+
+class ConvertError(LightsplitError, ValueError):
+    """A file that cannot be read as, or written in, the format asked for."""
+
+
+def fail(title: str, problems: Sequence[str]) -> NoReturn:
+    """Raise one `ConvertError` listing ``problems`` (at most 5) under ``title``."""
+    listed = [f"  {problem}" for problem in problems[:MAX_LISTED]]
+    if len(problems) > MAX_LISTED:
+        listed.append(f"  and {len(problems) - MAX_LISTED} more")
+    noun = "problem" if len(problems) == 1 else "problems"
+    msg = f"{title}, {len(problems)} {noun}:\n" + "\n".join(listed)
+    raise ConvertError(msg)
+
+
+def read_text(path: Path) -> str:
+    """Return the UTF-8 text of ``path``, decompressed first if it ends in ``.bz2``.
+
+    Raises:
+        ConvertError: for bad bzip2 data or text that is not UTF-8.
+    """
+    data = path.read_bytes()
+    if path.suffix == ".bz2":
+        try:
+            data = bz2.decompress(data)
+        except (OSError, ValueError) as exc:
+            msg = f"{path}: not a valid bzip2 file ({exc}); recompress it with bzip2"
+            raise ConvertError(msg) from exc
+    try:
+        return data.decode("utf-8-sig")  # a byte order mark, as spreadsheets write
+    except UnicodeDecodeError as exc:
+        msg = f"{path}: not UTF-8 text ({exc}); save it as UTF-8"
+        raise ConvertError(msg) from exc
+
+
+def load_json(path: Path) -> object:
+    """Return the JSON document in ``path``.
+
+    Raises:
+        ConvertError: naming the line and column of invalid JSON.
+    """
+    try:
+        return json.loads(read_text(path))
+    except json.JSONDecodeError as exc:
+        msg = f"{path}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"
+        raise ConvertError(msg) from exc
+
+
+def items_of(entry: object) -> list[object] | None:
+    """Return the items of an array entry, or ``None`` for any other entry."""
+    return list(entry) if isinstance(entry, list | tuple) else None
+
+
+def json_lines(document: Mapping[str, Sequence[object]]) -> str:
+    """Write sets as a JSON object, one entry per line.
+
+    Examples:
+        >>> print(json_lines({"train": [["a.png", 0], ["b.png", 1]], "test": []}))
+        {
+          "train": [
+            ["a.png", 0],
+            ["b.png", 1]
+          ],
+          "test": []
+        }
+        <BLANKLINE>
+    """
+    parts = []
+    for name, entries in document.items():
+        lines = ",\n".join(f"    {json.dumps(e, ensure_ascii=False)}" for e in entries)
+        body = f"[\n{lines}\n  ]" if entries else "[]"
+        parts.append(f"  {json.dumps(name, ensure_ascii=False)}: {body}")
+    return "{\n" + ",\n".join(parts) + "\n}\n" if parts else "{}\n"

@@ -1,0 +1,238 @@
+"""The ``lightsplit`` commands, each run from its parsed arguments.
+
+Each returns the exit status: 0 when all went well, 1 when it found a problem.
+Usage errors found after parsing go through ``args.parser.error`` (status 2).
+"""
+
+import argparse
+import dataclasses
+import importlib
+import json
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from tqdm import tqdm
+
+from ._checks import SampleFailure, check_split_loading
+from ._codec import ConvertError
+from ._convert import convert_split
+from ._errors import SplitFileError
+from ._images import ImageFileLoader
+from ._report import SplitReport, summarize_split
+from ._sample import RawDataLoader
+from ._schema import split_json_schema
+from ._split import load_split
+
+__all__ = ["check_command", "convert_command", "demo_command", "schema_command"]
+
+
+def _write(text: str) -> None:
+    """Write one line of output."""
+    sys.stdout.write(f"{text}\n")
+
+
+def _fail(args: argparse.Namespace, message: str) -> int:
+    """Report a failure that is no usage error; return exit status 1."""
+    sys.stderr.write(f"{args.parser.prog}: error: {message}\n")
+    return 1
+
+
+# --- schema ------------------------------------------------------------------
+
+
+def schema_command(args: argparse.Namespace) -> int:
+    """Write the JSON Schema of split files to stdout or ``--output``."""
+    schema = split_json_schema(args.sample_type)
+    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        args.output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        return _fail(args, f"cannot write {args.output}: {exc.strerror or exc}")
+    return 0
+
+
+# --- check -------------------------------------------------------------------
+
+
+def _is_loader(value: object) -> bool:
+    """Whether ``value`` is a loader object (not a class) with a ``sample`` method."""
+    return not isinstance(value, type) and callable(getattr(value, "sample", None))
+
+
+def _import(spec: str, parser: argparse.ArgumentParser) -> object:
+    """Return the attribute ``MODULE:ATTR`` names."""
+    module_name, _, attribute = spec.partition(":")
+    if not module_name or not attribute:
+        parser.error(
+            f"`--loader` `{spec}` is not MODULE:ATTR; write it as "
+            "`my_package.loaders:XrayLoader`"
+        )
+    if "" not in sys.path and os.getcwd() not in sys.path:
+        sys.path.insert(0, os.getcwd())  # as `python -m` does, for local modules
+    try:
+        value: object = importlib.import_module(module_name)
+    except Exception as exc:  # any error in the user's module
+        parser.error(
+            f"`--loader` `{spec}`: cannot import `{module_name}` "
+            f"({type(exc).__name__}: {exc}); give a module on the Python path "
+            "(the current folder is on it)"
+        )
+    for part in attribute.split("."):
+        if not hasattr(value, part):
+            parser.error(f"`--loader` `{spec}`: `{module_name}` has no `{attribute}`")
+        value = getattr(value, part)
+    return value
+
+
+def _make_loader(args: argparse.Namespace) -> RawDataLoader[Any] | None:
+    """Return the loader that ``--loader`` and ``--root`` ask for, if any."""
+    parser: argparse.ArgumentParser = args.parser
+    root: Path | None = args.root
+    if args.loader is None:
+        if root is None:
+            if args.limit is not None:
+                parser.error(
+                    "`--limit` needs `--loader` or `--root`: it limits loading"
+                )
+            return None
+        return ImageFileLoader(root)
+    spec: str = args.loader
+    value = _import(spec, parser)
+    if not _is_loader(value):
+        if not callable(value):
+            parser.error(
+                f"`--loader` `{spec}` is a `{type(value).__name__}`; name a loader "
+                "(with a `sample` method), its class or a function returning one"
+            )
+        call = "()" if root is None else f"(root={str(root)!r})"
+        try:
+            value = value() if root is None else value(root=root)
+        except Exception as exc:  # any error in the user's code
+            hint = "; give `--root DIR` to pass `root=DIR`" if root is None else ""
+            parser.error(
+                f"`--loader` `{spec}`: `{spec.partition(':')[2]}{call}` failed "
+                f"({type(exc).__name__}: {exc}){hint}"
+            )
+        if not _is_loader(value):
+            parser.error(
+                f"`--loader` `{spec}`: `{spec.partition(':')[2]}{call}` returned a "
+                f"`{type(value).__name__}`, which has no `sample` method"
+            )
+    elif root is not None:
+        parser.error(
+            f"`--root` is given but `--loader` `{spec}` is a loader object, which "
+            "takes no root; remove `--root`, or name the loader's class"
+        )
+    loader: RawDataLoader[Any] = value  # type: ignore[assignment]  # checked by _is_loader
+    return loader
+
+
+def _load_all(
+    split: Mapping[str, Sequence[object]],
+    loader: RawDataLoader[Any],
+    *,
+    limit: int,
+    source: str,
+) -> tuple[list[SampleFailure], int]:
+    """Load the samples (the first ``limit`` of each set) behind a progress bar."""
+    counts = {
+        name: len(samples) if limit == 0 else min(limit, len(samples))
+        for name, samples in split.items()
+    }
+    total = sum(counts.values())
+    failures: list[SampleFailure] = []
+    with tqdm(
+        total=total, desc=f"loading {source}", unit="sample", disable=None, leave=False
+    ) as progress:
+        for name, samples in split.items():
+            for index in range(counts[name]):
+                found = check_split_loading({name: samples[index : index + 1]}, loader)
+                failures += [dataclasses.replace(f, index=index) for f in found]
+                progress.update()
+    return failures, total
+
+
+def _check_file(
+    path: Path, args: argparse.Namespace, loader: RawDataLoader[Any] | None
+) -> SplitReport:
+    """Read, summarize and (with a loader) load one split file."""
+    try:
+        split = load_split(path, sample_type=args.sample_type)
+    except SplitFileError as exc:
+        return SplitReport(str(path), error=str(exc))
+    except OSError as exc:
+        return SplitReport(
+            str(path), error=f"{path}: cannot read: {exc.strerror or exc}"
+        )
+    report = summarize_split(split, source=str(path))
+    if loader is not None:
+        limit = args.limit or 0
+        report.failures, report.loaded = _load_all(
+            split, loader, limit=limit, source=str(path)
+        )
+    return report
+
+
+def check_command(args: argparse.Namespace) -> int:
+    """Check each split file; report as text or ``--json``; 1 if any has a problem."""
+    loader = _make_loader(args)
+    reports = [_check_file(path, args, loader) for path in args.splits]
+    ok = all(report.ok for report in reports)
+    if args.json:
+        document = {"ok": ok, "files": [report.to_json() for report in reports]}
+        _write(json.dumps(document, indent=2, ensure_ascii=False))
+        return 0 if ok else 1
+    for report in reports:
+        for line in report.lines():
+            _write(line)
+    if len(reports) > 1:
+        failed = sum(not report.ok for report in reports)
+        found = f"{failed} with problems" if failed else "all ok"
+        _write(f"checked {len(reports)} files: {found}")
+    return 0 if ok else 1
+
+
+# --- convert -----------------------------------------------------------------
+
+
+def convert_command(args: argparse.Namespace) -> int:
+    """Convert ``input`` to ``--output``; say what was written, or why not."""
+    try:
+        done = convert_split(
+            args.input,
+            args.output,
+            source_format=args.source_format,
+            target_format=args.target_format,
+        )
+    except ConvertError as exc:
+        return _fail(args, str(exc))
+    except OSError as exc:
+        return _fail(args, f"{exc.filename or args.output}: {exc.strerror or exc}")
+    sets = ", ".join(f"{name} {count}" for name, count in done.counts.items())
+    _write(
+        f"wrote {args.output} ({done.target_format}) from {args.input} "
+        f"({done.source_format}): {sets or 'no set'}"
+    )
+    for note in done.notes:
+        _write(f"note: {note}")
+    return 0
+
+
+# --- demo --------------------------------------------------------------------
+
+
+def demo_command(args: argparse.Namespace) -> int:
+    """Run the demo, which prints its own progress and accuracy."""
+    from ._demo import run_demo  # noqa: PLC0415 - the demo's imports, only when asked
+
+    try:
+        run_demo(epochs=args.epochs, workdir=args.workdir, parallel=args.parallel)
+    except (ImportError, RuntimeError) as exc:  # a missing extra, a failed check
+        return _fail(args, str(exc))
+    return 0
