@@ -36,6 +36,15 @@ class TestCheckSplitLoading:
         with pytest.raises(ValueError, match="`limit` \\(-1\\) must be 0"):
             check_split_loading(split, MemoryLoader(), limit=-1)
 
+    def test_progress(self, entries: list[Entry]) -> None:
+        """The progress callback is called once per sample loaded."""
+        calls: list[None] = []
+        split = {"train": entries[:6], "test": entries[6:]}
+        check_split_loading(
+            split, MemoryLoader(), limit=4, progress=lambda: calls.append(None)
+        )
+        assert len(calls) == 8
+
     def test_wrong_return_type(self, entries: list[Entry]) -> None:
         """A loader that returns no ``Sample`` is a failure too."""
 

@@ -1,6 +1,6 @@
 """``check_split_loading``: load a split's samples and collect every failure."""
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -36,6 +36,8 @@ def check_split_loading(
     split: Mapping[SetName, Sequence[RawT]],
     loader: RawDataLoader[RawT],
     limit: int = 0,
+    *,
+    progress: Callable[[], object] | None = None,
 ) -> list[SampleFailure]:
     """Load the samples of every set and return the failures, in split order.
 
@@ -46,6 +48,7 @@ def check_split_loading(
         split: set name -> raw samples.
         loader: the loader to try.
         limit: load only the first ``limit`` samples of each set; 0 loads all.
+        progress: called after each sample (to move a progress bar, say).
 
     Returns:
         One `SampleFailure` per sample that failed; empty when all loaded.
@@ -67,4 +70,6 @@ def check_split_loading(
             except Exception as exc:
                 message = f"{type(exc).__name__}: {exc}"
                 failures.append(SampleFailure(set_name, index, raw, message))
+            if progress is not None:
+                progress()
     return failures

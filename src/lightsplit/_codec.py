@@ -1,12 +1,12 @@
 """``ConvertError``, and what the readers and writers of ``convert`` share."""
 
-import bz2
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NoReturn, TypeAlias
 
-from ._errors import MAX_LISTED, LightsplitError
+from ._errors import LightsplitError, format_problems
+from ._split import read_file
 
 __all__ = [
     "ConvertError",
@@ -28,12 +28,7 @@ class ConvertError(LightsplitError, ValueError):
 
 def fail(title: str, problems: Sequence[str]) -> NoReturn:
     """Raise one `ConvertError` listing ``problems`` (at most 5) under ``title``."""
-    listed = [f"  {problem}" for problem in problems[:MAX_LISTED]]
-    if len(problems) > MAX_LISTED:
-        listed.append(f"  and {len(problems) - MAX_LISTED} more")
-    noun = "problem" if len(problems) == 1 else "problems"
-    msg = f"{title}, {len(problems)} {noun}:\n" + "\n".join(listed)
-    raise ConvertError(msg)
+    raise ConvertError(format_problems(title, problems))
 
 
 def read_text(path: Path) -> str:
@@ -42,13 +37,7 @@ def read_text(path: Path) -> str:
     Raises:
         ConvertError: for bad bzip2 data or text that is not UTF-8.
     """
-    data = path.read_bytes()
-    if path.suffix == ".bz2":
-        try:
-            data = bz2.decompress(data)
-        except (OSError, ValueError) as exc:
-            msg = f"{path}: not a valid bzip2 file ({exc}); recompress it with bzip2"
-            raise ConvertError(msg) from exc
+    data = read_file(path, error=ConvertError)
     try:
         return data.decode("utf-8-sig")  # a byte order mark, as spreadsheets write
     except UnicodeDecodeError as exc:

@@ -5,7 +5,6 @@ Usage errors found after parsing go through ``args.parser.error`` (status 2).
 """
 
 import argparse
-import dataclasses
 import importlib
 import json
 import os
@@ -146,15 +145,10 @@ def _load_all(
         for name, samples in split.items()
     }
     total = sum(counts.values())
-    failures: list[SampleFailure] = []
     with tqdm(
         total=total, desc=f"loading {source}", unit="sample", disable=None, leave=False
     ) as progress:
-        for name, samples in split.items():
-            for index in range(counts[name]):
-                found = check_split_loading({name: samples[index : index + 1]}, loader)
-                failures += [dataclasses.replace(f, index=index) for f in found]
-                progress.update()
+        failures = check_split_loading(split, loader, limit, progress=progress.update)
     return failures, total
 
 

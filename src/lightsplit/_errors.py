@@ -27,6 +27,7 @@ __all__ = [
     "choose",
     "closest_set_name",
     "format_list",
+    "format_problems",
     "loader_invalid",
     "printable",
     "samples_invalid",
@@ -111,6 +112,22 @@ def choose(value: str, choices: Sequence[ChoiceT], *, what: str) -> ChoiceT:
         f"unknown {what} `{value}`; use one of {format_list([str(c) for c in choices])}"
     )
     raise ValueError(msg)
+
+
+def format_problems(title: str, problems: Sequence[str]) -> str:
+    """Return ``title`` with its problems counted and listed (at most 5).
+
+    Examples:
+        >>> print(format_problems("a.json: invalid", ["x", "y"]))
+        a.json: invalid, 2 problems:
+          x
+          y
+    """
+    listed = [f"  {problem}" for problem in problems[:MAX_LISTED]]
+    if len(problems) > MAX_LISTED:
+        listed.append(f"  and {len(problems) - MAX_LISTED} more")
+    noun = "problem" if len(problems) == 1 else "problems"
+    return f"{title}, {len(problems)} {noun}:\n" + "\n".join(listed)
 
 
 def closest_set_name(name: str) -> str:

@@ -13,16 +13,17 @@ from pydantic_core import ErrorDetails
 
 from ._config import FROZEN_CONFIG
 from ._errors import (
-    MAX_LISTED,
     ErrorCollector,
+    LightsplitError,
     SplitFileError,
     closest_set_name,
+    format_problems,
     printable,
     set_name_invalid,
 )
 from ._types import SET_NAME_RE, SetName, StrPath
 
-__all__ = ["DatabaseSplit", "load_split", "parse_split"]
+__all__ = ["DatabaseSplit", "load_split", "parse_split", "read_file"]
 
 RawT = TypeVar("RawT")
 RawT_co = TypeVar("RawT_co", covariant=True)
@@ -159,12 +160,8 @@ def _describe(error: ErrorDetails, document: Mapping[str, object]) -> str:
 
 
 def _raise_file_error(source: str, problems: Sequence[str]) -> NoReturn:
-    listed = [f"  {source}: {problem}" for problem in problems[:MAX_LISTED]]
-    if len(problems) > MAX_LISTED:
-        listed.append(f"  and {len(problems) - MAX_LISTED} more")
-    noun = "problem" if len(problems) == 1 else "problems"
-    msg = f"{source}: invalid split file, {len(problems)} {noun}:\n" + "\n".join(listed)
-    raise SplitFileError(msg)
+    title = f"{source}: invalid split file"
+    raise SplitFileError(format_problems(title, [f"{source}: {p}" for p in problems]))
 
 
 def parse_split(
@@ -272,11 +269,21 @@ def load_split(path: StrPath, *, sample_type: object = Any) -> DatabaseSplit[Any
         (('a.png', 0), ('b.png', 1))
     """
     path = Path(path)
+    return parse_split(read_file(path), sample_type=sample_type, source=str(path))
+
+
+def read_file(path: Path, *, error: type[LightsplitError] = SplitFileError) -> bytes:
+    """Return the bytes of ``path``, decompressed first if its name ends in ``.bz2``.
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        LightsplitError: of type ``error``, for data that is not bzip2.
+    """
     data = path.read_bytes()
     if path.suffix == ".bz2":
         try:
             data = bz2.decompress(data)
         except (OSError, ValueError) as exc:
             msg = f"{path}: not a valid bzip2 file ({exc}); recompress it with bzip2"
-            raise SplitFileError(msg) from exc
-    return parse_split(data, sample_type=sample_type, source=str(path))
+            raise error(msg) from exc
+    return data
