@@ -302,19 +302,26 @@ class ConcatDataModule(LightningDataModule):
                 self._targets[name] = self._sources[name].targets()
             draw, weights = "balanced", class_weights(self._targets[name])
         sampler = EpochSampler(
-            len(dataset), draw=draw, seed=seed, weights=weights, pad=train
+            len(dataset),
+            batch_size=self.chunk_size,
+            draw=draw,
+            seed=seed,
+            weights=weights,
+            pad=train,
+            drop_last=train and self._config.drop_incomplete_batch,
         )
         # A cached set is served by one index_select per batch: that is faster in
         # this process than shipping batches back from workers (see the docs).
         workers = 0 if isinstance(dataset, CachedDataset) else self._config.num_workers
         context = "spawn" if workers and sys.platform == "darwin" else None
         generator = None if seed is None else torch.Generator().manual_seed(seed)
+        # The sampler yields whole batches of indices (batch_size=None): the data
+        # set gathers each batch in one go.
         return SampleLoader(
             dataset,
-            batch_size=self.chunk_size,
+            batch_size=None,
             sampler=sampler,
             generator=generator,
-            drop_last=train and self._config.drop_incomplete_batch,
             num_workers=workers,
             persistent_workers=workers > 0,
             multiprocessing_context=context,

@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+from torch import Tensor
 from torch.utils.data import Dataset, default_collate
 from typing_extensions import override
 
@@ -14,16 +15,29 @@ __all__ = ["CachedDataset", "LazyDataset", "SetDataset", "collate_samples"]
 
 
 class SetDataset(Dataset[Sample]):
-    """A set's samples; ``__getitems__`` returns a whole batch as one ``Sample``."""
+    """A set's samples: one by index, or a whole batch by a tensor of indices."""
 
     name: str
 
     def __len__(self) -> int:
         raise NotImplementedError
 
-    def __getitems__(self, indices: Sequence[int]) -> Sample:
+    def sample(self, index: int) -> Sample:
+        """Return sample ``index``."""
+        raise NotImplementedError
+
+    def batch(self, indices: Sequence[int] | Tensor) -> Sample:
         """Return samples ``indices`` collated into one batch."""
         raise NotImplementedError
+
+    @override
+    def __getitem__(self, index: int | Tensor) -> Sample:
+        """Return one sample, or the batch of a tensor of indices."""
+        return self.batch(index) if isinstance(index, Tensor) else self.sample(index)
+
+    def __getitems__(self, indices: Sequence[int]) -> Sample:
+        """Return a batch (torch's protocol for loaders that batch indices)."""
+        return self.batch(indices)
 
 
 def _collate_metadata(samples: Sequence[Sample], *, where: str) -> dict[str, object]:
@@ -71,13 +85,14 @@ class LazyDataset(SetDataset):
         return len(self.source)
 
     @override
-    def __getitem__(self, index: int) -> Sample:
+    def sample(self, index: int) -> Sample:
         return self.source.load(index, self.transforms)
 
     @override
-    def __getitems__(self, indices: Sequence[int]) -> Sample:
-        samples = [self.source.load(index, self.transforms) for index in indices]
-        where = f"set `{self.name}`, indices {list(indices)[:8]}"
+    def batch(self, indices: Sequence[int] | Tensor) -> Sample:
+        positions = indices.tolist() if isinstance(indices, Tensor) else list(indices)
+        samples = [self.source.load(index, self.transforms) for index in positions]
+        where = f"set `{self.name}`, indices {positions[:8]}"
         inputs = stack_inputs([sample.input for sample in samples], where=where)
         return Sample(inputs, _collate_metadata(samples, where=where))
 
@@ -94,9 +109,9 @@ class CachedDataset(SetDataset):
         return len(self.store)
 
     @override
-    def __getitem__(self, index: int) -> Sample:
+    def sample(self, index: int) -> Sample:
         return self.store.get(index)
 
     @override
-    def __getitems__(self, indices: Sequence[int]) -> Sample:
+    def batch(self, indices: Sequence[int] | Tensor) -> Sample:
         return self.store.gather(indices)

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence, Sized
 from typing import Final, Literal, TypeAlias
 
 import torch
+from torch import Tensor
 from torch.utils.data import DistributedSampler
 from typing_extensions import override
 
@@ -55,11 +56,14 @@ class _Sized(Sized):
         return self.size
 
 
-class EpochSampler(DistributedSampler[int]):
-    """Indices of one set for one process, epoch after epoch.
+class EpochSampler(DistributedSampler[Tensor]):
+    """Batches of indices of one set for one process, epoch after epoch.
+
+    Each batch is a tensor of indices: the data set gathers it in one go.
 
     Args:
         size: the number of samples in the set.
+        batch_size: indices per batch; the last batch may hold fewer.
         draw: ``"ordered"`` (split order), ``"shuffled"`` (a permutation per
             epoch) or ``"balanced"`` (``size`` draws with replacement, weighted
             by ``weights``).
@@ -71,23 +75,28 @@ class EpochSampler(DistributedSampler[int]):
         pad: when distributed, repeat the first indices so that every process
             gets as many (training needs equal steps); without it, a process may
             get one index fewer and none is repeated (evaluation).
+        drop_last: drop this process's last batch when it is incomplete.
     """
 
     def __init__(
         self,
         size: int,
         *,
+        batch_size: int,
         draw: Draw,
         seed: int | None = None,
         weights: torch.Tensor | None = None,
         pad: bool = True,
+        drop_last: bool = False,
     ) -> None:
         rank, world = shard()
-        super().__init__(_Sized(size), num_replicas=world, rank=rank, shuffle=False)  # type: ignore[arg-type]  # see class
+        super().__init__(_Sized(size), num_replicas=world, rank=rank, shuffle=False)  # type: ignore[arg-type]  # only its length is used
         self.size = size
+        self.batch_size = batch_size
         self.draw = draw
         self.pad = pad
         self.weights = weights
+        self.drop_last = drop_last
         if seed is None and world > 1:
             seed = int(os.environ.get("PL_GLOBAL_SEED", "0"))
         self.fixed_seed = seed
@@ -118,16 +127,32 @@ class EpochSampler(DistributedSampler[int]):
         missing = self._total() - self.size
         return torch.cat([order, order[:missing]]) if missing else order
 
+    def _shard_size(self) -> int:
+        return len(range(self.rank, self._total(), self.num_replicas))
+
     @override
-    def __iter__(self) -> Iterator[int]:
-        indices = self._indices()[self.rank :: self.num_replicas].tolist()
-        self.epoch += 1  # a loop that never calls set_epoch still gets new orders
-        return iter(indices)
+    def __iter__(self) -> Iterator[Tensor]:
+        epoch = self.epoch
+        shard = self._indices()[self.rank :: self.num_replicas]
+        batches = list(torch.split(shard, self.batch_size))
+        if self.drop_last and batches and len(batches[-1]) < self.batch_size:
+            batches.pop()
+        return self._serve(epoch, batches)
+
+    def _serve(self, epoch: int, batches: list[Tensor]) -> Iterator[Tensor]:
+        # Once an epoch is read from, the next iteration draws the next epoch,
+        # so that a loop that never calls set_epoch gets new orders (an iterator
+        # made and dropped unread, as torch does when starting workers, does not
+        # count).
+        self.epoch = epoch + 1
+        for batch in batches:
+            yield batch.clone()  # a view would carry the whole shard to a worker
 
     @override
     def __len__(self) -> int:
-        total = self._total()
-        return len(range(self.rank, total, self.num_replicas))
+        if self.drop_last:
+            return self._shard_size() // self.batch_size
+        return math.ceil(self._shard_size() / self.batch_size)
 
     @override
     def set_epoch(self, epoch: int) -> None:

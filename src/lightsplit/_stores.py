@@ -1,6 +1,7 @@
 """Cached samples of one set: inputs in shared tensors, metadata in columns."""
 
 import math
+import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -37,6 +38,14 @@ def _new_tensor(shape: Sequence[int], dtype: torch.dtype) -> Tensor:
     if get_worker_info() is None:
         return torch.empty(tuple(shape), dtype=dtype)
     return shared_empty(shape, dtype)
+
+
+def select_rows(values: Tensor, index: Tensor) -> Tensor:
+    """Return the rows ``index`` of ``values`` as a new tensor (one copy)."""
+    if get_worker_info() is None:
+        return values.index_select(0, index)
+    out = shared_empty((len(index), *values.shape[1:]), values.dtype)
+    return torch.index_select(values, 0, index, out=out)
 
 
 def shared_empty(shape: Sequence[int], dtype: torch.dtype) -> Tensor:
@@ -86,11 +95,8 @@ class Column(Protocol):
         """Return the value of sample ``index``, as the loader returned it."""
         ...
 
-    def gather(self, index: Tensor, positions: Sequence[int]) -> object:
-        """Return the values at ``positions`` as ``default_collate`` would.
-
-        ``index`` holds the same positions, as a tensor.
-        """
+    def gather(self, index: Tensor) -> object:
+        """Return the values at ``index`` as ``default_collate`` would."""
         ...
 
 
@@ -105,9 +111,8 @@ class TensorColumn:
         value = self.values[index]
         return self.scalar(value.item()) if self.scalar else value.clone()
 
-    def gather(self, index: Tensor, positions: Sequence[int]) -> Tensor:
-        out = _new_tensor((len(index), *self.values.shape[1:]), self.values.dtype)
-        return torch.index_select(self.values, 0, index, out=out)
+    def gather(self, index: Tensor) -> Tensor:
+        return select_rows(self.values, index)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +125,12 @@ class ObjectColumn:
     def get(self, index: int) -> object:
         return self.values[index]
 
-    def gather(self, index: Tensor, positions: Sequence[int]) -> object:
-        picked = [self.values[position] for position in positions]
+    def gather(self, index: Tensor) -> object:
+        positions = index.tolist()
+        if len(positions) == 1:
+            picked = [self.values[positions[0]]]
+        else:
+            picked = list(operator.itemgetter(*positions)(self.values))
         return picked if self.strings else default_collate(picked)
 
 
@@ -190,20 +199,19 @@ class SampleStore:
         metadata = {key: column.get(index) for key, column in self.columns.items()}
         return Sample(self.input(index), metadata)
 
-    def gather(self, indices: Sequence[int]) -> Sample:
+    def gather(self, indices: Sequence[int] | Tensor) -> Sample:
         """Return samples ``indices`` as one batch, as if collated one by one.
 
         The copies run on one thread: a batch is too small to gain from more,
         and other busy processes would make the wait for a second thread cost
         far more than the copy itself.
         """
+        index = torch.as_tensor(indices, dtype=torch.long)
         threads = torch.get_num_threads()
         torch.set_num_threads(1)
         try:
-            index = torch.as_tensor(indices, dtype=torch.long)
             metadata = {
-                key: column.gather(index, indices)
-                for key, column in self.columns.items()
+                key: column.gather(index) for key, column in self.columns.items()
             }
             return Sample(self.gather_inputs(index), metadata)
         finally:
@@ -223,8 +231,7 @@ class ContiguousStore(SampleStore):
         return self.inputs[index].clone()
 
     def gather_inputs(self, indices: Tensor) -> Tensor:
-        out = _new_tensor((len(indices), *self.inputs.shape[1:]), self.inputs.dtype)
-        return torch.index_select(self.inputs, 0, indices, out=out)
+        return select_rows(self.inputs, indices)
 
     @property
     def nbytes(self) -> int:
