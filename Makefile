@@ -36,7 +36,7 @@ demo: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/split_loading.py
-	$(BIN)/python benchmarks/serving.py
+	$(BIN)/python benchmarks/caching.py
 
 clean:
 	rm -rf $(VENV) site .mypy_cache .ruff_cache .pytest_cache .coverage

@@ -65,6 +65,10 @@ DESIGNS: Final = {
 }
 MEMORY_DESIGNS: Final = ("cached-1", "cached-2", "reference-0", "reference-2", "limit")
 """The designs whose peak memory is measured, in a run of its own."""
+SIDE_BY_SIDE: Final = "side-by-side"
+"""One process that builds both caches and alternates the epochs of the designs
+the targets compare, so that the load of the machine weighs on each alike."""
+ROUNDS: Final = 15
 
 
 @dataclass(frozen=True)
@@ -272,6 +276,63 @@ def prepare(
     return module.train_dataloader
 
 
+def run_side_by_side(root: Path, rounds: int) -> dict[str, Result]:
+    """Build the serial and parallel caches in turn, then alternate epochs.
+
+    The limit and the in-process reference get the very tensors lightsplit
+    cached (read back through its unshuffled loader), so only serving differs.
+    """
+    torch.set_num_threads(THREADS)
+    split = load_split(root / "split.json", sample_type=tuple[str, int])
+    builds: dict[str, list[float]] = {"cached-1": [], "cached-2": []}
+    modules: dict[str, CachingDataModule] = {}
+    for _ in range(2):
+        for design, parallel in (("cached-1", -1), ("cached-2", 2)):
+            modules.pop(design, None)
+            module = CachingDataModule(
+                split,
+                PngLoader(root),
+                batch_size=BATCH_SIZE,
+                cache_samples=True,
+                parallel=parallel,
+            )
+            start = time.perf_counter()
+            module.setup("fit")
+            builds[design].append(time.perf_counter() - start)
+            modules[design] = module
+    batches = list(modules["cached-1"].unshuffled_train_dataloader())
+    inputs = torch.cat([batch.input for batch in batches])
+    labels = torch.cat([batch.metadata["label"] for batch in batches])
+    names = [name for batch in batches for name in batch.metadata["name"]]
+    pairs = [
+        (inputs[index], {"label": int(labels[index]), "name": names[index]})
+        for index in range(len(inputs))
+    ]
+    reference = cast("Dataset[tuple[Tensor, dict[str, object]]]", pairs)
+    loaders: dict[str, Iterable[object]] = {
+        "cached-1": modules["cached-1"].train_dataloader(),
+        "cached-2": modules["cached-2"].train_dataloader(),
+        "reference-0": DataLoader(
+            reference, batch_size=BATCH_SIZE, shuffle=True, collate_fn=default_collate
+        ),
+        "limit": LimitLoader(inputs, labels, names),
+    }
+    times: dict[str, list[float]] = {design: [] for design in loaders}
+    for _ in range(rounds):
+        for design, loader in loaders.items():
+            start = time.perf_counter()
+            consume(loader)
+            times[design].append(time.perf_counter() - start)
+    return {
+        design: Result(
+            statistics.median(builds.get(design, [math.nan])),
+            math.nan,
+            statistics.median(times[design]),
+        )
+        for design in loaders
+    }
+
+
 def run_design(design: str, root: Path, epochs: int, *, memory: bool) -> Result:
     """Measure one design in this process: build and epochs, or its peak memory.
 
@@ -294,15 +355,31 @@ def run_design(design: str, root: Path, epochs: int, *, memory: bool) -> Result:
     return Result(build, first, steady, max(samples) / MIB, samples[0] / MIB)
 
 
-def measure(design: str, root: Path, epochs: int, *, memory: bool) -> Result:
-    """Run ``design`` in a fresh process of this script and return its result."""
+def _run_fresh(design: str, root: Path, epochs: int, *, memory: bool) -> object:
+    """Run ``design`` in a fresh process of this script; return its JSON output."""
     command = [sys.executable, __file__, "--design", design, "--root", str(root)]
     command += ["--epochs", str(epochs), *(["--memory"] if memory else [])]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
         msg = f"design `{design}` failed:\n{done.stderr}"
         raise RuntimeError(msg)
-    return Result(**json.loads(done.stdout.splitlines()[-1]))
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def measure(design: str, root: Path, epochs: int, *, memory: bool) -> Result:
+    """Run ``design`` in a fresh process of this script and return its result."""
+    return Result(
+        **cast("dict[str, float]", _run_fresh(design, root, epochs, memory=memory))
+    )
+
+
+def measure_side_by_side(root: Path) -> dict[str, Result]:
+    """Run the side-by-side comparison in a fresh process."""
+    results = cast(
+        "dict[str, dict[str, float]]",
+        _run_fresh(SIDE_BY_SIDE, root, ROUNDS, memory=False),
+    )
+    return {design: Result(**values) for design, values in results.items()}
 
 
 class Target(NamedTuple):
@@ -323,30 +400,38 @@ class Target(NamedTuple):
         return f"{verdict} {workload}: {self.text}: {value}"
 
 
-def targets(results: dict[str, Result], size: int) -> list[Target]:
-    """Return the targets of one workload (lightsplit cached; steady epochs)."""
-    serial, parallel = results["cached-1"], results["cached-2"]
-    limit = results["limit"].steady
+def targets(
+    results: dict[str, Result], side: dict[str, Result], size: int
+) -> list[Target]:
+    """Return the targets of one workload.
+
+    Epoch and build ratios come from the side-by-side run; the first epoch,
+    memory, cache hit and the reference with workers from the fresh processes.
+    """
+    serial, parallel = side["cached-1"], side["cached-2"]
+    limit = side["limit"].steady
     hit = results["persist-build"].build / results["persist-hit"].build
+    first = results["cached-2"].first / results["limit"].steady
+    memory = results["cached-2"].peak / results["cached-1"].peak
     checks = [
         Target("parallel=-1 epoch / limit", serial.steady / limit, "<=", 1.5),
         Target("parallel=2 epoch / limit", parallel.steady / limit, "<=", 1.5),
-        Target("parallel=2 first epoch / limit", parallel.first / limit, "<=", 3),
+        Target("parallel=2 first epoch / limit", first, "<=", 3),
         Target(
             "parallel=2 epoch / parallel=-1, 5% allowed for noise",
             parallel.steady / serial.steady,
             "<=",
             1.05,
         ),
-        Target("parallel=2 peak / parallel=-1", parallel.peak / serial.peak, "<=", 1.2),
+        Target("parallel=2 peak / parallel=-1", memory, "<=", 1.2),
         Target(
             "serial build / parallel=2 build", serial.build / parallel.build, ">=", 1.7
         ),
         Target("cache_dir first build / hit", hit, ">=", 10),
     ]
     if size <= SMALL:
-        reference = results["reference-0"].steady / serial.steady
-        workers = results["reference-2"].steady / parallel.steady
+        reference = side["reference-0"].steady / serial.steady
+        workers = results["reference-2"].steady / results["cached-2"].steady
         checks += [
             Target("reference in-process epoch / parallel=-1", reference, ">=", 3),
             Target("reference 2 workers epoch / parallel=2", workers, ">=", 10),
@@ -396,6 +481,7 @@ def run_workload(workload: Workload, count: int, repeats: int) -> list[str]:
                 peak = measure(design, root, epochs, memory=True)
                 result = replace(result, peak=peak.peak, baseline=peak.baseline)
             results[design] = result
+        side = measure_side_by_side(root)
     train_count = count * 9 // 10
     size = workload.size
     print(
@@ -410,7 +496,21 @@ def run_workload(workload: Workload, count: int, repeats: int) -> list[str]:
         "every 20 ms, in a run of its own (+ over its start, "
         f"{results['cached-1'].baseline:,.0f} MiB for lightsplit cached, parallel=-1)."
     )
-    return [target.line(workload.name) for target in targets(results, size)]
+    rows = [
+        [
+            DESIGNS[design],
+            f"{result.build:#.3g}" if not math.isnan(result.build) else "—",
+            f"{result.steady:#.3g}",
+            f"{result.steady / side['limit'].steady:.2f}",
+        ]
+        for design, result in side.items()
+    ]
+    print(
+        f"\nSide by side in one process: builds alternated twice (median), then "
+        f"{ROUNDS} rounds of one epoch of each (median):\n"
+    )
+    print(markdown_table(["design", "build s", "epoch s", "ratio to limit"], rows))
+    return [target.line(workload.name) for target in targets(results, side, size)]
 
 
 def main() -> None:
@@ -419,11 +519,17 @@ def main() -> None:
     parser.add_argument("--workload", choices=["a", "b", "both"], default="both")
     parser.add_argument("--repeats", type=int, default=5, help="steady epochs")
     parser.add_argument("--quick", action="store_true", help="few images")
-    parser.add_argument("--design", choices=DESIGNS, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--design", choices=[*DESIGNS, SIDE_BY_SIDE], help=argparse.SUPPRESS
+    )
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--epochs", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.design == SIDE_BY_SIDE:
+        side = run_side_by_side(args.root, args.epochs)
+        print(json.dumps({design: asdict(result) for design, result in side.items()}))
+        return
     if args.design:
         result = run_design(args.design, args.root, args.epochs, memory=args.memory)
         print(json.dumps(asdict(result)))

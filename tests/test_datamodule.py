@@ -458,3 +458,16 @@ class TestEndToEnd:
         assert model.train_chunk_sizes == {2}
         assert sorted(model.val_names) == sorted([name for name, _ in entries[20:]] * 2)
         assert trainer.global_step == 2 * 20 // 4
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_batches_are_pinned_with_cuda() -> None:
+    """With a CUDA device, cached and uncached batches come in pinned memory."""
+    for cache in (True, False):
+        module = CachingDataModule(
+            _memory_split(), MemoryLoader(), batch_size=4, cache_samples=cache
+        )
+        batch = next(iter(module.train_dataloader()))
+        assert batch.input.is_pinned()
+        assert batch.metadata["label"].is_pinned()

@@ -1,12 +1,15 @@
 """``SampleLoader``: a ``DataLoader`` whose iteration mypy sees as ``Sample``."""
 
 import contextlib
-from collections.abc import Iterator
-from typing import Final
+from collections.abc import Callable, Iterator
+from typing import Final, cast
 
+import torch
 from torch.utils.data import DataLoader
+from torch.utils.data._utils.pin_memory import pin_memory
 from typing_extensions import override
 
+from ._datasets import SetDataset
 from ._errors import SampleLoadError
 from ._sample import Sample
 
@@ -62,8 +65,28 @@ class SampleLoader(DataLoader[Sample]):
     It takes the arguments of ``DataLoader`` unchanged; ``__iter__`` is narrowed,
     as torch types batches as ``Any``, and a worker process that dies is reported
     as a `SampleLoadError` naming the set rather than a bare connection error.
+
+    Without workers, over a lightsplit set whose sampler yields whole batches,
+    batches are drawn straight from the sampler and the set: torch's per-batch
+    bookkeeping would cost as much as gathering a small batch itself.
     """
 
     @override
     def __iter__(self) -> Iterator[Sample]:  # type: ignore[override]  # torch returns its private iterator type
+        if (
+            self.num_workers == 0
+            and self.batch_size is None
+            and isinstance(self.dataset, SetDataset)
+        ):
+            return self._in_process(self.dataset)
         return _Batches(super().__iter__(), getattr(self.dataset, "name", "?"))
+
+    def _in_process(self, dataset: SetDataset) -> Iterator[Sample]:
+        """Do what torch's single-process iterator does, without its overhead."""
+        pin = self.pin_memory and torch.cuda.is_available()
+        device = self.pin_memory_device or None
+        # the data set returns whole batches, which the collate function passes on
+        collate = cast("Callable[[Sample], Sample]", self.collate_fn)
+        for index in self.sampler:
+            batch = collate(dataset[index])
+            yield pin_memory(batch, device) if pin else batch  # type: ignore[no-untyped-call]  # torch leaves it unannotated
