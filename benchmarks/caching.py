@@ -69,6 +69,7 @@ SIDE_BY_SIDE: Final = "side-by-side"
 """One process that builds both caches and alternates the epochs of the designs
 the targets compare, so that the load of the machine weighs on each alike."""
 ROUNDS: Final = 15
+BUILD_ROUNDS: Final = 3
 
 
 @dataclass(frozen=True)
@@ -286,7 +287,7 @@ def run_side_by_side(root: Path, rounds: int) -> dict[str, Result]:
     split = load_split(root / "split.json", sample_type=tuple[str, int])
     builds: dict[str, list[float]] = {"cached-1": [], "cached-2": []}
     modules: dict[str, CachingDataModule] = {}
-    for _ in range(2):
+    for _ in range(BUILD_ROUNDS):
         for design, parallel in (("cached-1", -1), ("cached-2", 2)):
             modules.pop(design, None)
             module = CachingDataModule(
@@ -506,7 +507,8 @@ def run_workload(workload: Workload, count: int, repeats: int) -> list[str]:
         for design, result in side.items()
     ]
     print(
-        f"\nSide by side in one process: builds alternated twice (median), then "
+        f"\nSide by side in one process: builds alternated {BUILD_ROUNDS} times "
+        "(median), then "
         f"{ROUNDS} rounds of one epoch of each (median):\n"
     )
     print(markdown_table(["design", "build s", "epoch s", "ratio to limit"], rows))
