@@ -92,7 +92,7 @@ def _fill_in_builder(
 
 def _spans(size: int, workers: int) -> list[tuple[int, int]]:
     """Cut samples ``1:size`` (sample 0 is loaded first, alone) into spans of work."""
-    step = max(1, min(256, size // (workers * 8)))
+    step = max(1, min(256, size // (workers * 32)))  # small spans: balanced ends
     return [(start, min(start + step, size)) for start in range(1, size, step)]
 
 
