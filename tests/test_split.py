@@ -166,6 +166,11 @@ class TestLoadSplit:
                 "key `a` appears twice",
                 id="duplicate-inner",
             ),
+            pytest.param(
+                '{"\\ud800": [], "\\ud800": [1]}',
+                "key `\\ud800` appears twice",
+                id="duplicate-surrogate",
+            ),
             pytest.param('{"train": [NaN]}', "`NaN` is not valid JSON", id="nan"),
             pytest.param('{"train": [Infinity]}', "`Infinity` is not valid", id="inf"),
             pytest.param(

@@ -4,8 +4,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ._errors import preview
 from ._sample import RawDataLoader
-from ._sources import as_sample, preview
+from ._sources import as_sample
 from ._types import SetName
 
 __all__ = ["SampleFailure", "check_split_loading"]

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Final
 
 from ._codec import Sets, fail, items_of, read_text
-from ._errors import closest_set_name
-from ._sources import preview
+from ._errors import closest_set_name, preview
 from ._types import SET_NAME_RE
 
 __all__ = ["INTEGER_CELL", "read_csv_split", "write_csv_split"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Final
 
 from ._codec import Sets, fail, items_of, json_lines, load_json
-from ._sources import preview
+from ._errors import preview
 
 __all__ = ["DATALIST_SETS", "read_datalist", "write_datalist"]
 

@@ -1,6 +1,7 @@
 """Error and warning types, and one builder per validation error type."""
 
 import difflib
+import json
 import re
 from collections.abc import Iterable, Sequence
 from typing import Final, Literal, NoReturn, TypeAlias, TypeVar
@@ -29,6 +30,7 @@ __all__ = [
     "format_list",
     "format_problems",
     "loader_invalid",
+    "preview",
     "printable",
     "samples_invalid",
     "set_empty",
@@ -50,6 +52,8 @@ ErrorType: TypeAlias = Literal[
 ChoiceT = TypeVar("ChoiceT", bound=str)
 
 MAX_LISTED: Final = 5
+PREVIEW_CHARS: Final = 200
+"""Characters of an offending entry shown in an error message."""
 """How many items an error message lists before it says ``and N more``."""
 
 
@@ -158,6 +162,21 @@ def printable(text: str) -> str:
         'tr\\ud800ain'
     """
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def preview(entry: object) -> str:
+    """Return ``entry`` as compact JSON (or ``repr``), cut to a readable length.
+
+    Examples:
+        >>> preview(("a.png", 0))
+        '["a.png", 0]'
+    """
+    try:
+        text = json.dumps(entry, ensure_ascii=False)
+    except (TypeError, ValueError):
+        text = repr(entry)
+    text = printable(text)
+    return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 3] + "..."
 
 
 def set_name_invalid(*, name: str) -> PydanticCustomError:

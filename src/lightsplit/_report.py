@@ -12,8 +12,7 @@ from typing import Final
 from pydantic import JsonValue
 
 from ._checks import SampleFailure
-from ._errors import MAX_LISTED
-from ._sources import preview
+from ._errors import MAX_LISTED, preview
 from ._types import EVALUATION_SET_NAMES, SetName
 
 __all__ = [

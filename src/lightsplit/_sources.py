@@ -2,10 +2,9 @@
 
 import bisect
 import itertools
-import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Final, Self, TypeAlias, cast
+from typing import Annotated, Any, Self, TypeAlias, cast
 
 from pydantic import AfterValidator, BeforeValidator, RootModel, model_validator
 from torch import Tensor
@@ -16,6 +15,7 @@ from ._errors import (
     SampleLoadError,
     check_set_name,
     loader_invalid,
+    preview,
     samples_invalid,
     set_empty,
     splits_empty,
@@ -44,22 +44,6 @@ SplitPart: TypeAlias = tuple[Sequence[Any], RawDataLoader[Any]]
 
 Splits: TypeAlias = Mapping[SetName, Sequence[SplitPart]]
 """Set name -> the ``(samples, loader)`` pairs concatenated into that set."""
-
-_PREVIEW_CHARS: Final = 200
-
-
-def preview(entry: object) -> str:
-    """Return ``entry`` as compact JSON (or ``repr``), cut to a readable length.
-
-    Examples:
-        >>> preview(("a.png", 0))
-        '["a.png", 0]'
-    """
-    try:
-        text = json.dumps(entry, ensure_ascii=False)
-    except (TypeError, ValueError):
-        text = repr(entry)
-    return text if len(text) <= _PREVIEW_CHARS else text[: _PREVIEW_CHARS - 3] + "..."
 
 
 def _as_tuple(value: object) -> object:

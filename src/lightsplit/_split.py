@@ -6,7 +6,7 @@ import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Final, Generic, NoReturn, TypeVar, overload
+from typing import Any, Generic, NoReturn, TypeVar, overload
 
 from pydantic import TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
@@ -18,6 +18,7 @@ from ._errors import (
     SplitFileError,
     closest_set_name,
     format_problems,
+    preview,
     printable,
     set_name_invalid,
 )
@@ -27,9 +28,6 @@ __all__ = ["DatabaseSplit", "load_split", "parse_split", "read_file"]
 
 RawT = TypeVar("RawT")
 RawT_co = TypeVar("RawT_co", covariant=True)
-
-_ENTRY_PREVIEW: Final = 200
-"""Characters of an offending entry shown in an error message."""
 
 
 class DatabaseSplit(Mapping[SetName, Sequence[RawT_co]], Generic[RawT_co]):
@@ -104,7 +102,10 @@ def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
         seen: set[str] = set()
         for key, _ in pairs:
             if key in seen:
-                msg = f"key `{key}` appears twice in one object; keep one of the two"
+                msg = (
+                    f"key `{printable(key)}` appears twice in one object; "
+                    "keep one of the two"
+                )
                 raise ValueError(msg)
             seen.add(key)
     return document
@@ -123,15 +124,6 @@ def _finite_float(text: str) -> float:
         msg = f"number {text} is too large for a 64-bit float; write a smaller number"
         raise ValueError(msg)
     return value
-
-
-def _preview(entry: object) -> str:
-    """Return ``entry`` as compact JSON, cut to a readable length."""
-    try:
-        text = json.dumps(entry, ensure_ascii=False)
-    except (TypeError, ValueError):  # pragma: no cover - entries come from JSON
-        text = repr(entry)
-    return text if len(text) <= _ENTRY_PREVIEW else text[: _ENTRY_PREVIEW - 3] + "..."
 
 
 def _describe(error: ErrorDetails, document: Mapping[str, object]) -> str:
@@ -154,8 +146,8 @@ def _describe(error: ErrorDetails, document: Mapping[str, object]) -> str:
     inner = ".".join(map(str, loc[2:]))
     where = f" (at `{inner}`)" if inner else ""
     return (
-        f"{set_name}.{index}: entry {_preview(entry)}: {error['msg']}{where}, "
-        f"got {_preview(error['input'])}"
+        f"{set_name}.{index}: entry {preview(entry)}: {error['msg']}{where}, "
+        f"got {preview(error['input'])}"
     )
 
 
@@ -217,7 +209,7 @@ def parse_split(
                 source,
                 [
                     f"{name}: a set must be a JSON array of samples, "
-                    f"not {_preview(document[name])}"
+                    f"not {preview(document[name])}"
                     for name in bad
                 ],
             )
