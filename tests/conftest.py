@@ -1,9 +1,18 @@
 """Shared fixtures: a small folder of PNG files with its split."""
 
+import os
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from lightsplit_testing import Entry, PngLoader, write_pngs
+
+
+# In continuous integration, property-based tests draw the same examples on every
+# run, so that a result can be reproduced; locally, each run explores new ones.
+settings.register_profile("ci", derandomize=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 
 @pytest.fixture
