@@ -7,7 +7,6 @@ import pytest
 from hypothesis import settings
 from lightsplit_testing import Entry, PngLoader, write_pngs
 
-
 # In continuous integration, property-based tests draw the same examples on every
 # run, so that a result can be reproduced; locally, each run explores new ones.
 settings.register_profile("ci", derandomize=True)
