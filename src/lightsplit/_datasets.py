@@ -65,10 +65,14 @@ def collate_samples(batch: Sequence[Sample] | Sample) -> Sample:
     """
     if isinstance(batch, Sample):
         return batch
-    where = "batch"
+    return _collate(batch, where="batch")
+
+
+def _collate(samples: Sequence[Sample], *, where: str) -> Sample:
+    """Stack the inputs and collate the metadata of ``samples``; name ``where``."""
     return Sample(
-        stack_inputs([sample.input for sample in batch], where=where),
-        _collate_metadata(batch, where=where),
+        stack_inputs([sample.input for sample in samples], where=where),
+        _collate_metadata(samples, where=where),
     )
 
 
@@ -92,9 +96,7 @@ class LazyDataset(SetDataset):
     def batch(self, indices: Sequence[int] | Tensor) -> Sample:
         positions = indices.tolist() if isinstance(indices, Tensor) else list(indices)
         samples = [self.source.load(index, self.transforms) for index in positions]
-        where = f"set `{self.name}`, indices {positions[:8]}"
-        inputs = stack_inputs([sample.input for sample in samples], where=where)
-        return Sample(inputs, _collate_metadata(samples, where=where))
+        return _collate(samples, where=f"set `{self.name}`, indices {positions[:8]}")
 
 
 class CachedDataset(SetDataset):
