@@ -74,17 +74,25 @@ class TestMetadata:
             b.metadata["points"].shape for b in uncached
         ]
 
-    @pytest.mark.parametrize("cache", [True, False])
-    def test_keys_must_agree(self, cache: bool) -> None:
+    @pytest.mark.parametrize(
+        ("cache", "parallel"), [(True, -1), (True, 2), (False, -1)]
+    )
+    def test_keys_must_agree(self, cache: bool, parallel: int) -> None:
         """Samples with different metadata keys get an error naming the keys."""
         module = CachingDataModule(
             {"test": entries_named("x", 4)},
             MetadataLoader(kind="keys"),
             batch_size=4,
             cache_samples=cache,
+            parallel=parallel,
         )
-        with pytest.raises(SampleLoadError, match="metadata keys"):
+        with pytest.raises(SampleLoadError, match="metadata keys") as exc_info:
             list(module.test_dataloader()["test"])
+        if cache:
+            assert str(exc_info.value).startswith(
+                'set `test`, index 2, entry ["x2", 0]: '
+            )
+            assert "['label', 'name', 'only_some', 'weight']" in str(exc_info.value)
 
 
 class TestCollate:

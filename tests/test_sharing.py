@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 import torch
-from lightsplit_testing import MemoryLoader, ThreadsLoader, entries_named
+from lightsplit_testing import Entry, MemoryLoader, ThreadsLoader, entries_named
 
-from lightsplit import CachingDataModule, SampleLoader
+from lightsplit import CachingDataModule, Sample, SampleLoader
 from lightsplit._cache import build_store
 from lightsplit._datasets import CachedDataset, collate_samples
 from lightsplit._sources import sources_from_splits
@@ -44,12 +44,40 @@ def test_workers_read_the_shared_cache(context: str) -> None:
     assert torch.equal(after, before + 1000)
 
 
+class PidLoader(MemoryLoader):
+    """Records in each sample's metadata the process that loaded it."""
+
+    def sample(self, raw: Entry) -> Sample:
+        """Return the sample of ``raw`` with ``pid`` metadata."""
+        sample = super().sample(raw)
+        return Sample(sample.input, {**sample.metadata, "pid": os.getpid()})
+
+
 def test_build_processes_use_one_thread() -> None:
-    """Each build process limits torch to one intra-op thread."""
+    """Each build process limits torch to one intra-op thread, this one included."""
     source = sources_from_splits({"test": [(entries_named("t", 64), ThreadsLoader())]})
+    threads = torch.get_num_threads()
     store = build_store(source["test"], workers=2)
-    threads = store.gather(range(1, 64)).metadata["threads"]
-    assert set(threads.tolist()) == {1}
+    assert set(store.gather(range(1, 64)).metadata["threads"].tolist()) == {1}
+    assert torch.get_num_threads() == threads
+
+
+@pytest.mark.parametrize("workers", [2, 3])
+def test_parallel_build_decodes_here_and_in_build_processes(workers: int) -> None:
+    """``workers`` processes decode, this one among them; every sample once."""
+    source = sources_from_splits({"test": [(entries_named("t", 400), PidLoader())]})
+    store = build_store(source["test"], workers=workers)
+    pids = store.gather(range(400)).metadata["pid"].tolist()
+    assert os.getpid() in pids
+    assert 1 < len(set(pids)) <= workers
+    assert store.gather(range(400)).metadata["name"] == [f"t{i}" for i in range(400)]
+
+
+def test_build_in_one_process_when_workers_is_one() -> None:
+    """One loading process is this one: no build process is started for it."""
+    source = sources_from_splits({"test": [(entries_named("t", 50), PidLoader())]})
+    store = build_store(source["test"], workers=1)
+    assert set(store.gather(range(50)).metadata["pid"].tolist()) == {os.getpid()}
 
 
 def test_open_files_do_not_grow_with_samples() -> None:

@@ -3,10 +3,11 @@
 import logging
 import multiprocessing
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from collections import deque
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, NamedTuple, TypeAlias
 
 import torch
 from torch import Tensor
@@ -28,6 +29,8 @@ from ._stores import (
 __all__ = ["build_store"]
 
 _LOG: Final = logging.getLogger("lightsplit")
+_QUEUED: Final = 2
+"""Spans handed to each build process ahead: one to work on, one waiting."""
 
 
 def _sample_bytes(sample: Sample) -> int:
@@ -46,7 +49,10 @@ _BufferSpec: TypeAlias = Tensor | tuple[FileInputs, tuple[int, ...], torch.dtype
 
 
 def _start_builder(
-    source: SetSource, transforms: Sequence[ModelTransform], inputs: _BufferSpec
+    source: SetSource,
+    transforms: Sequence[ModelTransform],
+    inputs: _BufferSpec,
+    keys: Sequence[str],
 ) -> None:
     """Prepare a build process: one intra-op thread, the set and the shared buffer.
 
@@ -57,21 +63,39 @@ def _start_builder(
     if not isinstance(inputs, Tensor):
         target, shape, dtype = inputs
         inputs = target.map(shape, dtype)
-    _BUILD.update(source=source, transforms=transforms, inputs=inputs)
+    _BUILD.update(source=source, transforms=transforms, inputs=inputs, keys=keys)
+
+
+class _Filled(NamedTuple):
+    """What loading a span of samples gives back besides the inputs it wrote."""
+
+    start: int
+    stop: int
+    metadata: dict[str, list[object]]
+    """The span's values of each metadata key, in sample order."""
+    odd: dict[int, Tensor]
+    """Inputs whose shape or dtype differs from the buffer's, by index."""
 
 
 def _fill(
     source: SetSource,
     transforms: Sequence[ModelTransform],
     inputs: Tensor,
-    start: int,
-    stop: int,
-) -> tuple[int, list[Mapping[str, Any]], dict[int, Tensor]]:
-    """Load samples ``start:stop`` into ``inputs``; return metadata and odd inputs.
+    keys: Sequence[str],
+    span: tuple[int, int],
+) -> _Filled:
+    """Load samples ``span`` into ``inputs``; return their metadata and odd inputs.
 
-    An input whose shape or dtype differs from the buffer's is returned apart.
+    Metadata comes back as columns (a list per key): it pickles in far fewer
+    bytes than a dictionary per sample, so the main process does less work while
+    build processes keep the cores busy.
+
+    Raises:
+        SampleLoadError: when a sample fails to load, or its metadata keys are
+            not ``keys`` (those of sample 0).
     """
-    metadata: list[Mapping[str, Any]] = []
+    start, stop = span
+    columns: dict[str, list[object]] = {key: [] for key in keys}
     odd: dict[int, Tensor] = {}
     shape, dtype = inputs.shape[1:], inputs.dtype
     for index in range(start, stop):
@@ -80,14 +104,23 @@ def _fill(
             inputs[index] = sample.input
         else:
             odd[index] = sample.input
-        metadata.append(sample.metadata)
-    return start, metadata, odd
+        metadata = sample.metadata
+        if len(metadata) != len(keys) or not all(key in metadata for key in keys):
+            msg = (
+                f"{source.where(index)}: metadata keys {sorted(metadata)} differ "
+                f"from those of sample 0 {sorted(keys)}; every sample of a set must "
+                "have the same metadata keys"
+            )
+            raise SampleLoadError(msg)
+        for key, values in columns.items():
+            values.append(metadata[key])
+    return _Filled(start, stop, columns, odd)
 
 
-def _fill_in_builder(
-    span: tuple[int, int],
-) -> tuple[int, list[Mapping[str, Any]], dict[int, Tensor]]:
-    return _fill(_BUILD["source"], _BUILD["transforms"], _BUILD["inputs"], *span)
+def _fill_in_builder(span: tuple[int, int]) -> _Filled:
+    return _fill(
+        _BUILD["source"], _BUILD["transforms"], _BUILD["inputs"], _BUILD["keys"], span
+    )
 
 
 def _spans(size: int, workers: int) -> list[tuple[int, int]]:
@@ -99,31 +132,47 @@ def _spans(size: int, workers: int) -> list[tuple[int, int]]:
 def _fill_in_processes(
     source: SetSource,
     transforms: Sequence[ModelTransform],
+    inputs: Tensor,
     spec: _BufferSpec,
-    processes: int,
-) -> Iterator[tuple[int, list[Mapping[str, Any]], dict[int, Tensor]]]:
-    """Fill the buffer in ``processes`` build processes; yield results as they come.
+    keys: Sequence[str],
+    *,
+    helpers: int,
+) -> Iterator[_Filled]:
+    """Fill ``inputs`` here and in ``helpers`` build processes; yield spans as done.
 
-    A process that dies (killed by a signal, out of memory) ends the build with
-    an error instead of leaving its work undone and the build waiting forever.
+    The build processes take spans from the start of the set, this process from
+    its end, each on one intra-op thread: the process that would otherwise wait
+    decodes too, so ``helpers + 1`` processes keep as many cores busy, from the
+    first moment (while the build processes start) to the last span. A build
+    process that dies (killed by a signal, out of memory) ends the build with an
+    error instead of leaving its work undone and the build waiting forever.
 
     Raises:
         SampleLoadError: for a failing sample, or a build process that died.
     """
     method = "spawn" if sys.platform == "darwin" else "fork"
     pool = ProcessPoolExecutor(
-        processes,
+        helpers,
         mp_context=multiprocessing.get_context(method),
         initializer=_start_builder,
-        initargs=(source, transforms, spec),
+        initargs=(source, transforms, spec, keys),
     )
+    spans = deque(_spans(len(source), helpers + 1))
+    pending: set[Future[_Filled]] = set()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
     try:
-        futures = [
-            pool.submit(_fill_in_builder, span)
-            for span in _spans(len(source), processes)
-        ]
-        for future in as_completed(futures):
-            yield future.result()
+        while spans or pending:
+            while spans and len(pending) < _QUEUED * helpers:
+                pending.add(pool.submit(_fill_in_builder, spans.popleft()))
+            if spans:
+                yield _fill(source, transforms, inputs, keys, spans.pop())
+                done = {future for future in pending if future.done()}
+            else:
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            pending -= done
+            for future in done:
+                yield future.result()
     except BrokenProcessPool as exc:
         msg = (
             f"set `{source.name}`: a cache build process died while loading samples "
@@ -132,6 +181,7 @@ def _fill_in_processes(
         )
         raise SampleLoadError(msg) from exc
     finally:
+        torch.set_num_threads(threads)
         pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -147,7 +197,8 @@ def build_store(
     Args:
         source: the set to cache.
         transforms: the model transforms, applied before caching.
-        workers: build processes; 0 loads in this process.
+        workers: processes that load samples, this one included; 0 or 1
+            loads in this process only.
         target: build the inputs straight into this file (which need not fit in
             memory) instead of shared memory.
 
@@ -183,23 +234,26 @@ def build_store(
         inputs = target.allocate(shape, dtype)
         spec = (target, shape, dtype)
     inputs[0] = first.input
-    metadata: list[Mapping[str, Any]] = [first.metadata] * size
+    keys = list(first.metadata)
+    metadata = {key: [value] * size for key, value in first.metadata.items()}
     odd: dict[int, Tensor] = {}
     progress = tqdm(
         total=size, desc=f"caching {source.name}", unit="sample", disable=None
     )
     with progress:
         progress.update(1)
-        if workers <= 0:
+        if min(workers, size) <= 1:
             for span in _spans(size, 1):
-                _store(
-                    _fill(source, transforms, inputs, *span), metadata, odd, progress
-                )
+                filled = _fill(source, transforms, inputs, keys, span)
+                _store(filled, metadata, odd, progress)
         else:
-            processes = min(workers, size)
-            for result in _fill_in_processes(source, transforms, spec, processes):
-                _store(result, metadata, odd, progress)
-    columns = make_columns(metadata, source)
+            helpers = min(workers, size) - 1
+            results = _fill_in_processes(
+                source, transforms, inputs, spec, keys, helpers=helpers
+            )
+            for filled in results:
+                _store(filled, metadata, odd, progress)
+    columns = make_columns(metadata)
     if not odd:
         return ContiguousStore(source.name, inputs, columns)
     _LOG.info(
@@ -211,12 +265,12 @@ def build_store(
 
 
 def _store(
-    result: tuple[int, list[Mapping[str, Any]], dict[int, Tensor]],
-    metadata: list[Mapping[str, Any]],
+    filled: _Filled,
+    metadata: dict[str, list[object]],
     odd: dict[int, Tensor],
     progress: "tqdm[Any]",
 ) -> None:
-    start, items, odd_inputs = result
-    metadata[start : start + len(items)] = items
-    odd.update(odd_inputs)
-    progress.update(len(items))
+    for key, values in filled.metadata.items():
+        metadata[key][filled.start : filled.stop] = values
+    odd.update(filled.odd)
+    progress.update(filled.stop - filled.start)

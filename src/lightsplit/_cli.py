@@ -240,7 +240,8 @@ def _add_demo(commands: _Commands) -> None:
         type=_workers,
         default=2,
         metavar="N",
-        help="processes that build the cache: -1 none, 0 one per CPU, N N (default: 2)",
+        help="processes that build the cache, the main one included: -1 the main "
+        "one alone, 0 one per CPU, N N (default: 2)",
     )
 
 

@@ -73,7 +73,8 @@ class DataModuleConfig(FrozenModel):
 
     parallel: Annotated[int, Field(ge=-1)] = -1
     """Worker processes for loading: -1 loads in the main process, 0 uses one
-    worker per CPU this process may run on, N uses N workers."""
+    worker per CPU this process may run on, N uses N workers. When caching, the
+    number of processes that build the cache, the main one among them."""
 
     cache_dir: Annotated[Path | None, Field(strict=False)] = None
     """Folder of persistent caches (needs `cache_samples`): each set's decoded,

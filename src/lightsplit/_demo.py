@@ -335,7 +335,7 @@ def run_demo(
         epochs: training epochs.
         workdir: folder for the images, split file and configuration; a temporary
             folder, removed afterwards, when ``None``.
-        parallel: worker processes that build the cache (see
+        parallel: processes that build the cache, the main one included (see
             `DataModuleConfig.parallel`).
         seed: seed of the model's initialization and the shuffling.
 

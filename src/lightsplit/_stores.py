@@ -12,7 +12,6 @@ from torch.utils.data import default_collate, get_worker_info
 
 from ._errors import SampleLoadError
 from ._sample import Sample
-from ._sources import SetSource
 
 __all__ = [
     "Column",
@@ -154,20 +153,9 @@ def _column(values: Sequence[object]) -> Column:
     return ObjectColumn(tuple(values), strings=False)
 
 
-def make_columns(
-    metadata: Sequence[Mapping[str, Any]], source: SetSource
-) -> dict[str, Column]:
-    keys = list(metadata[0])
-    expected = set(keys)
-    for index, item in enumerate(metadata):
-        if set(item) != expected:
-            msg = (
-                f"{source.where(index)}: metadata keys {sorted(item)} differ from "
-                f"those of sample 0 {sorted(expected)}; every sample of a set must "
-                "have the same metadata keys"
-            )
-            raise SampleLoadError(msg)
-    return {key: _column([item[key] for item in metadata]) for key in keys}
+def make_columns(metadata: Mapping[str, Sequence[object]]) -> dict[str, Column]:
+    """Return one column per metadata key, from the values of every sample."""
+    return {key: _column(values) for key, values in metadata.items()}
 
 
 class SampleStore:
