@@ -247,8 +247,30 @@ class TestLoaders:
         )
         with pytest.warns(
             LightsplitWarning, match=re.escape("accumulate_grad_batches=2")
-        ):
+        ) as record:
             module.train_dataloader()
+        assert str(record[0].message).endswith("sees `batch_size` (4) samples")
+
+    def test_trainer_accumulation_mismatch_names_truncated_batch(self) -> None:
+        """The warning counts the samples a step sees when `train` is smaller."""
+        module = CachingDataModule(
+            {"train": entries_named("t", 6)},
+            MemoryLoader(),
+            batch_size=64,
+            batch_chunk_count=2,
+        )
+        module.trainer = Trainer(
+            accelerator="cpu", logger=False, accumulate_grad_batches=1
+        )
+        with pytest.warns(LightsplitWarning, match="accumulates") as record:
+            module.train_dataloader()
+        messages = [str(warning.message) for warning in record]
+        assert any(
+            message.endswith(
+                "sees all 6 samples of `train` (fewer than `batch_size`, 64)"
+            )
+            for message in messages
+        ), messages
 
 
 class TestSettings:

@@ -152,10 +152,14 @@ class ConcatDataModule(LightningDataModule):
         ``ceil(min(batch_size, len(train)) / batch_chunk_count)``: a batch larger
         than the training set is truncated to it.
         """
+        return math.ceil(self._batch_size() / self._config.batch_chunk_count)
+
+    def _batch_size(self) -> int:
+        """``batch_size``, truncated to the size of `train`."""
         batch = self._config.batch_size
         if "train" in self._sources:
             batch = min(batch, len(self._sources["train"]))
-        return math.ceil(batch / self._config.batch_chunk_count)
+        return batch
 
     @property
     def accumulate_grad_batches(self) -> int:
@@ -333,12 +337,18 @@ class ConcatDataModule(LightningDataModule):
         trainer = self.trainer
         expected = self.accumulate_grad_batches
         if trainer is not None and trainer.accumulate_grad_batches != expected:
+            batch = self._batch_size()
+            samples = (
+                f"`batch_size` ({batch}) samples"
+                if batch == self._config.batch_size
+                else f"all {batch} samples of `train` (fewer than `batch_size`, "
+                f"{self._config.batch_size})"
+            )
             warnings.warn(
                 f"the trainer accumulates gradients over "
                 f"{trainer.accumulate_grad_batches} steps but `batch_chunk_count` is "
                 f"{expected}; use `Trainer(accumulate_grad_batches={expected})` so "
-                f"that each optimizer step sees `batch_size` "
-                f"({self._config.batch_size}) samples",
+                f"that each optimizer step sees {samples}",
                 LightsplitWarning,
                 stacklevel=3,
             )
