@@ -1,6 +1,7 @@
 import bz2
 import json
 import re
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -146,6 +147,27 @@ class TestLoadSplit:
         message = str(exc_info.value)
         assert f"did you mean `{suggestion}`?" in message
         assert str(path) in message
+
+    @pytest.mark.parametrize("typed", [True, False])
+    def test_invalid_set_name_and_entries_in_one_error(
+        self, tmp_path: Path, typed: bool
+    ) -> None:
+        """A bad set name does not hide the other problems of the file."""
+        document: dict[str, object] = {
+            "Validation": [["c.png", 1]],
+            "train": [["a.png", 0], ["b", "x"]],
+        }
+        if not typed:
+            document["test"] = {"not": "a list"}
+        path = _write(tmp_path, document)
+        load = partial(load_split, sample_type=tuple[str, int]) if typed else load_split
+        with pytest.raises(SplitFileError) as exc_info:
+            load(path)
+        lines = str(exc_info.value).splitlines()
+        assert lines[0] == f"{path}: invalid split file, 2 problems:"
+        assert "`Validation` is not a valid set name" in lines[1]
+        second = 'train.1: entry ["b", "x"]' if typed else "test: a set must be"
+        assert second in lines[2]
 
     def test_missing_file(self, tmp_path: Path) -> None:
         """A missing file is a ``FileNotFoundError``."""

@@ -196,30 +196,25 @@ def parse_split(
         for name in document
         if SET_NAME_RE.fullmatch(name) is None
     ]
-    if problems:
-        _raise_file_error(source, problems)
-
-    sets: dict[str, tuple[Any, ...]]
+    # the entries are checked even when a name is not valid: one run, every problem
+    sets: dict[str, tuple[Any, ...]] = {}
     if sample_type is Any:
-        bad = [
-            name for name, samples in document.items() if not isinstance(samples, list)
+        problems += [
+            f"{printable(name)}: a set must be a JSON array of samples, "
+            f"not {preview(samples)}"
+            for name, samples in document.items()
+            if not isinstance(samples, list)
         ]
-        if bad:
-            _raise_file_error(
-                source,
-                [
-                    f"{name}: a set must be a JSON array of samples, "
-                    f"not {preview(document[name])}"
-                    for name in bad
-                ],
-            )
-        sets = {name: tuple(samples) for name, samples in document.items()}
+        if not problems:
+            sets = {name: tuple(samples) for name, samples in document.items()}
     else:
         try:
             sets = _adapter(sample_type).validate_json(data)
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
-            _raise_file_error(source, [_describe(error, document) for error in errors])
+            problems += [_describe(error, document) for error in errors]
+    if problems:
+        _raise_file_error(source, problems)
     split: DatabaseSplit[Any] = DatabaseSplit.__new__(DatabaseSplit)
     split._sets = sets  # names and entries were checked above
     split._source = source
