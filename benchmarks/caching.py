@@ -346,7 +346,7 @@ def run_side_by_side(root: Path, rounds: int) -> tuple[dict[str, Result], Scalin
     modules: dict[str, list[CachingDataModule]] = {"cached-1": [], "cached-2": []}
 
     def build(design: str) -> float:
-        del modules[design][: 1 - KEPT_CACHES]
+        del modules[design][: 1 - KEPT_CACHES]  # keep room for this one
         module = CachingDataModule(
             split,
             PngLoader(root),

@@ -96,6 +96,7 @@ def _fill(
     """
     start, stop = span
     columns: dict[str, list[object]] = {key: [] for key in keys}
+    expected = set(keys)
     odd: dict[int, Tensor] = {}
     shape, dtype = inputs.shape[1:], inputs.dtype
     for index in range(start, stop):
@@ -105,7 +106,7 @@ def _fill(
         else:
             odd[index] = sample.input
         metadata = sample.metadata
-        if len(metadata) != len(keys) or not all(key in metadata for key in keys):
+        if metadata.keys() != expected:
             msg = (
                 f"{source.where(index)}: metadata keys {sorted(metadata)} differ "
                 f"from those of sample 0 {sorted(keys)}; every sample of a set must "
