@@ -1,24 +1,36 @@
-"""lightsplit: typed, strictly validated database splits for PyTorch Lightning."""
+"""lightsplit: typed, strictly validated database splits for PyTorch Lightning.
 
-from ._checks import SampleFailure, check_split_loading
-from ._config import DataModuleConfig
-from ._datamodule import CachingDataModule, ConcatDataModule
-from ._errors import (
-    CacheMemoryError,
-    LightsplitError,
-    LightsplitWarning,
-    PathEscapeError,
-    SampleLoadError,
-    SetMissingError,
-    SplitFileError,
-)
-from ._factory import build_datamodule
-from ._images import ColorMode, ImageFileLoader, ImageMaskLoader
-from ._loader import SampleLoader
-from ._sample import RawDataLoader, Sample, Target
-from ._schema import split_json_schema
-from ._sources import ModelTransform, SplitPart, Splits
-from ._split import DatabaseSplit, load_split
+Public names are imported on first use (PEP 562), from the private module that
+defines each one in `_EXPORTS`: ``import lightsplit`` imports neither torch nor
+pydantic, so the ``lightsplit`` command line starts fast. To add a public name,
+add it to ``__all__``, to `_EXPORTS` and to the imports under ``TYPE_CHECKING``.
+"""
+
+import importlib
+import sys
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from ._checks import SampleFailure, check_split_loading
+    from ._config import DataModuleConfig
+    from ._datamodule import CachingDataModule, ConcatDataModule
+    from ._errors import (
+        CacheMemoryError,
+        LightsplitError,
+        LightsplitWarning,
+        PathEscapeError,
+        SampleLoadError,
+        SetMissingError,
+        SplitFileError,
+    )
+    from ._factory import build_datamodule
+    from ._images import ColorMode, ImageFileLoader, ImageMaskLoader
+    from ._loader import SampleLoader
+    from ._sample import RawDataLoader, Sample, Target
+    from ._schema import split_json_schema
+    from ._sources import ModelTransform, SplitPart, Splits
+    from ._split import DatabaseSplit, load_split
 
 __version__ = "0.1.0"
 
@@ -50,3 +62,57 @@ __all__ = [
     "load_split",
     "split_json_schema",
 ]
+
+_EXPORTS: Final[Mapping[str, str]] = {
+    "CacheMemoryError": "_errors",
+    "CachingDataModule": "_datamodule",
+    "ColorMode": "_images",
+    "ConcatDataModule": "_datamodule",
+    "DataModuleConfig": "_config",
+    "DatabaseSplit": "_split",
+    "ImageFileLoader": "_images",
+    "ImageMaskLoader": "_images",
+    "LightsplitError": "_errors",
+    "LightsplitWarning": "_errors",
+    "ModelTransform": "_sources",
+    "PathEscapeError": "_errors",
+    "RawDataLoader": "_sample",
+    "Sample": "_sample",
+    "SampleFailure": "_checks",
+    "SampleLoadError": "_errors",
+    "SampleLoader": "_loader",
+    "SetMissingError": "_errors",
+    "SplitFileError": "_errors",
+    "SplitPart": "_sources",
+    "Splits": "_sources",
+    "Target": "_sample",
+    "build_datamodule": "_factory",
+    "check_split_loading": "_checks",
+    "load_split": "_split",
+    "split_json_schema": "_schema",
+}
+"""Public name -> the private module of this package that defines it."""
+
+
+def _load(name: str) -> object:
+    """Import the public ``name`` from its module and keep it here for next time.
+
+    Raises:
+        AttributeError: if ``name`` is no public name of lightsplit.
+    """
+    module = _EXPORTS.get(name)
+    if module is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg, name=name, obj=sys.modules[__name__])
+    value: object = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    """Return the module's names, the public ones included before first use."""
+    return sorted({*globals(), *__all__})
+
+
+if not TYPE_CHECKING:  # a visible __getattr__ would let type checkers pass any name
+    __getattr__ = _load
