@@ -3,7 +3,7 @@ import runpy
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import pytest
 from jsonschema import Draft202012Validator
@@ -13,6 +13,19 @@ from lightsplit import split_json_schema
 from lightsplit._cli import main
 
 Capture = pytest.CaptureFixture[str]
+
+HEAVY: Final = ("torch", "lightning", "lightning_fabric", "pytorch_lightning")
+"""Top-level packages that only loading samples and the demo may import."""
+
+RUN_AND_LIST_IMPORTS: Final = f"""
+import json, sys
+from lightsplit._cli import main
+status = main(sys.argv[2:])
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {HEAVY!r})
+with open(sys.argv[1], "w") as stream:
+    json.dump({{"status": status, "heavy": heavy}}, stream)
+"""
+"""Run ``main(argv[2:])``; write its status and the heavy modules to ``argv[1]``."""
 
 LOADERS_MODULE = """
 from pathlib import Path
@@ -734,6 +747,46 @@ class TestDemo:
             "lightsplit demo: error: the demo needs scikit-learn: "
             "install lightsplit[demo]\n",
         )
+
+
+def _run_fresh(tmp_path: Path, *argv: str | Path) -> tuple[int, list[str]]:
+    """Run ``main`` in a new interpreter; return its status and the heavy imports."""
+    found = tmp_path / "imports.json"
+    subprocess.run(
+        [sys.executable, "-c", RUN_AND_LIST_IMPORTS, found, *argv],
+        capture_output=True,
+        check=True,
+    )
+    result: dict[str, Any] = json.loads(found.read_text())
+    return result["status"], result["heavy"]
+
+
+class TestStartup:
+    def test_help(self, tmp_path: Path) -> None:
+        """``--help`` imports neither torch nor Lightning."""
+        assert _run_fresh(tmp_path, "--help") == (0, [])
+
+    def test_schema(self, tmp_path: Path) -> None:
+        """``schema`` imports neither torch nor Lightning."""
+        argv = ("schema", "--sample-type", "tuple[str, int]", "-o", tmp_path / "s")
+        assert _run_fresh(tmp_path, *argv) == (0, [])
+
+    def test_convert(self, split_file: Path, tmp_path: Path) -> None:
+        """``convert`` imports neither torch nor Lightning."""
+        argv = ("convert", split_file, "-o", tmp_path / "split.csv")
+        assert _run_fresh(tmp_path, *argv) == (0, [])
+
+    def test_check_without_loader(self, split_file: Path, tmp_path: Path) -> None:
+        """``check`` without ``--loader`` or ``--root`` imports neither."""
+        assert _run_fresh(tmp_path, "check", split_file, "--json") == (0, [])
+
+    def test_check_with_root(
+        self, split_file: Path, png_root: Path, tmp_path: Path
+    ) -> None:
+        """``check --root`` loads samples, with torch (the probe sees imports)."""
+        status, heavy = _run_fresh(tmp_path, "check", split_file, "--root", png_root)
+        assert status == 0
+        assert "torch" in heavy
 
 
 class TestEntryPoints:

@@ -1,13 +1,18 @@
-"""``check_split_loading``: load a split's samples and collect every failure."""
+"""``check_split_loading``: load a split's samples and collect every failure.
+
+Importing this module imports no torch, so that ``lightsplit check`` without a
+loader starts fast: `check_split_loading` imports the loading code when called.
+"""
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ._errors import preview
-from ._sample import RawDataLoader
-from ._sources import as_sample
 from ._types import SetName
+
+if TYPE_CHECKING:
+    from ._sample import RawDataLoader
 
 __all__ = ["SampleFailure", "check_split_loading"]
 
@@ -35,7 +40,7 @@ class SampleFailure:
 
 def check_split_loading(
     split: Mapping[SetName, Sequence[RawT]],
-    loader: RawDataLoader[RawT],
+    loader: "RawDataLoader[RawT]",
     limit: int = 0,
     *,
     progress: Callable[[], object] | None = None,
@@ -60,6 +65,8 @@ def check_split_loading(
     if limit < 0:
         msg = f"`limit` ({limit}) must be 0 (every sample) or a positive count"
         raise ValueError(msg)
+    from ._sources import as_sample  # noqa: PLC0415 - torch, only to load samples
+
     failures: list[SampleFailure] = []
     where = f"`{type(loader).__name__}.sample`"
     for set_name, samples in split.items():

@@ -2,6 +2,10 @@
 
 Each returns the exit status: 0 when all went well, 1 when it found a problem.
 Usage errors found after parsing go through ``args.parser.error`` (status 2).
+
+Only loading samples (``check --loader/--root``) and the demo need torch: they
+import it when they run, so that ``--help``, ``schema``, ``convert`` and
+``check`` without a loader start in a fraction of a second.
 """
 
 import argparse
@@ -11,19 +15,18 @@ import os
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
-
-from tqdm import tqdm
+from typing import TYPE_CHECKING, Any
 
 from ._checks import SampleFailure, check_split_loading
 from ._codec import ConvertError
 from ._convert import convert_split
 from ._errors import SplitFileError
-from ._images import ImageFileLoader
 from ._report import SplitReport, summarize_split
-from ._sample import RawDataLoader
 from ._schema import split_json_schema
 from ._split import load_split
+
+if TYPE_CHECKING:
+    from ._sample import RawDataLoader
 
 __all__ = ["check_command", "convert_command", "demo_command", "schema_command"]
 
@@ -89,7 +92,7 @@ def _import(spec: str, parser: argparse.ArgumentParser) -> object:
     return value
 
 
-def _make_loader(args: argparse.Namespace) -> RawDataLoader[Any] | None:
+def _make_loader(args: argparse.Namespace) -> "RawDataLoader[Any] | None":
     """Return the loader that ``--loader`` and ``--root`` ask for, if any."""
     parser: argparse.ArgumentParser = args.parser
     root: Path | None = args.root
@@ -100,6 +103,8 @@ def _make_loader(args: argparse.Namespace) -> RawDataLoader[Any] | None:
                     "`--limit` needs `--loader` or `--root`: it limits loading"
                 )
             return None
+        from ._images import ImageFileLoader  # noqa: PLC0415 - torch, only to load
+
         return ImageFileLoader(root)
     spec: str = args.loader
     value = _import(spec, parser)
@@ -134,12 +139,14 @@ def _make_loader(args: argparse.Namespace) -> RawDataLoader[Any] | None:
 
 def _load_all(
     split: Mapping[str, Sequence[object]],
-    loader: RawDataLoader[Any],
+    loader: "RawDataLoader[Any]",
     *,
     limit: int,
     source: str,
 ) -> tuple[list[SampleFailure], int]:
     """Load the samples (the first ``limit`` of each set) behind a progress bar."""
+    from tqdm import tqdm  # noqa: PLC0415 - only when loading
+
     counts = {
         name: len(samples) if limit == 0 else min(limit, len(samples))
         for name, samples in split.items()
@@ -153,7 +160,7 @@ def _load_all(
 
 
 def _check_file(
-    path: Path, args: argparse.Namespace, loader: RawDataLoader[Any] | None
+    path: Path, args: argparse.Namespace, loader: "RawDataLoader[Any] | None"
 ) -> SplitReport:
     """Read, summarize and (with a loader) load one split file."""
     try:
