@@ -115,10 +115,6 @@ class TestDataModuleConfig:
         with pytest.raises(ValidationError):
             config.replace(batch_chunk_count=3)
 
-    def test_chunk_size(self) -> None:
-        """``chunk_size`` is the batch size over the chunk count."""
-        assert DataModuleConfig(batch_size=64, batch_chunk_count=4).chunk_size == 16
-
     @pytest.mark.parametrize(("parallel", "workers"), [(-1, 0), (1, 1), (5, 5)])
     def test_num_workers(self, parallel: int, workers: int) -> None:
         """``parallel`` maps to ``num_workers`` as in the reference."""

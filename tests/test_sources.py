@@ -89,7 +89,8 @@ class TestSplitsValidation:
         assert _errors(exc_info) == [("samples_invalid", ("train", 0, 0))]
         [error] = exc_info.value.errors(include_url=False)
         assert error["msg"] == (
-            "raw samples must be a sequence (a list or tuple of raw samples), not `str`"
+            "raw samples must be a sequence (a list or tuple of raw samples) or the "
+            "path of a split file (`.json`, `.json.bz2`), not `str`"
         )
 
     def test_pair_shape(self, entries: list[Entry], loader: PngLoader) -> None:

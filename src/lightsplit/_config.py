@@ -1,14 +1,29 @@
-"""``DataModuleConfig``: the frozen, validated settings of a data module."""
+"""``DataModuleConfig``: the frozen, validated settings of a data module.
+
+The settings are declared here once. The data modules' constructors take them
+under the same names and defaults (a test keeps them in step), read them back as
+properties and document them from the field docstrings below.
+"""
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Final, Self
+from typing import Annotated, Final, Self, TypedDict, Unpack
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
+from pydantic.json_schema import WithJsonSchema
+from pydantic_core import PydanticKnownError
 
-from ._errors import batch_not_divisible, cache_dir_unused
+from ._errors import batch_not_divisible, cache_dir_empty, cache_dir_unused
+from ._types import StrPath
 
-__all__ = ["FROZEN_CONFIG", "DataModuleConfig", "FrozenModel", "available_cpus"]
+__all__ = [
+    "FROZEN_CONFIG",
+    "DataModuleConfig",
+    "FrozenModel",
+    "SettingChanges",
+    "available_cpus",
+]
 
 FROZEN_CONFIG: Final = ConfigDict(
     frozen=True, strict=True, validate_default=True, use_attribute_docstrings=True
@@ -21,7 +36,7 @@ class FrozenModel(BaseModel):
 
     model_config = FROZEN_CONFIG | ConfigDict(extra="forbid")
 
-    def replace(self, **changes: object) -> Self:
+    def _replaced(self, changes: Mapping[str, object]) -> Self:
         """Return a validated copy with ``changes`` applied.
 
         Raises:
@@ -35,6 +50,40 @@ def available_cpus() -> int:
     if hasattr(os, "sched_getaffinity"):
         return len(os.sched_getaffinity(0))
     return os.cpu_count() or 1  # pragma: no cover - platforms without affinity
+
+
+def _folder(value: object) -> Path:
+    """Accept a non-empty ``str`` or ``os.PathLike`` as a folder path."""
+    if isinstance(value, os.PathLike):
+        value = os.fspath(value)
+    if not isinstance(value, str):
+        raise PydanticKnownError("string_type")  # noqa: EM101 - pydantic's error type
+    if not value:
+        raise cache_dir_empty()
+    return Path(value)
+
+
+_Folder = Annotated[
+    StrPath,
+    PlainValidator(_folder),
+    WithJsonSchema({"type": "string", "format": "path", "minLength": 1}),
+]
+"""A folder: given as a string or path, held as a ``pathlib.Path``."""
+
+
+class SettingChanges(TypedDict, total=False):
+    """The settings `DataModuleConfig.replace` may change, each with its type."""
+
+    database_name: str
+    split_name: str
+    cache_samples: bool
+    balance_sampler_by_class: bool
+    batch_size: int
+    batch_chunk_count: int
+    drop_incomplete_batch: bool
+    parallel: int
+    cache_dir: StrPath | None
+    seed: int | None
 
 
 class DataModuleConfig(FrozenModel):
@@ -60,12 +109,13 @@ class DataModuleConfig(FrozenModel):
     in draws)."""
 
     batch_size: Annotated[int, Field(ge=1)] = 1
-    """Samples per training batch (at least 1); truncated to the training set size
-    when larger."""
+    """Samples per optimizer step (at least 1), loaded `batch_chunk_count` steps
+    of the loader at a time; truncated to the training set size when larger."""
 
     batch_chunk_count: Annotated[int, Field(ge=1)] = 1
-    """Chunks each batch is cut into (at least 1, and a divisor of `batch_size`);
-    gradients are accumulated over that many steps."""
+    """Chunks each batch is cut into (at least 1, and a divisor of `batch_size`):
+    each loader step serves `batch_size / batch_chunk_count` samples, and gradients
+    are accumulated over `batch_chunk_count` steps."""
 
     drop_incomplete_batch: bool = False
     """Drop the last, incomplete chunk of each training epoch (evaluation never
@@ -76,10 +126,11 @@ class DataModuleConfig(FrozenModel):
     worker per CPU this process may run on, N uses N workers. When caching, the
     number of processes that build the cache, the main one among them."""
 
-    cache_dir: Annotated[Path | None, Field(strict=False)] = None
+    cache_dir: _Folder | None = None
     """Folder of persistent caches (needs `cache_samples`): each set's decoded,
     transformed samples are written there once and memory-mapped by later runs
-    with the same entries, loader and model transforms. A path or a string."""
+    with the same entries, loader and model transforms. A non-empty path or
+    string (`.` for the current folder)."""
 
     seed: Annotated[int, Field(ge=0, lt=2**63)] | None = None
     """Fixes shuffling, class-balanced draws and worker seeds: the same seed gives
@@ -100,10 +151,22 @@ class DataModuleConfig(FrozenModel):
             )
         return self
 
+    def replace(self, **changes: Unpack[SettingChanges]) -> Self:
+        """Return a validated copy with ``changes`` applied.
+
+        Raises:
+            ValidationError: if the result is not valid.
+
+        Examples:
+            >>> DataModuleConfig(batch_size=64).replace(batch_chunk_count=4).batch_size
+            64
+        """
+        return self._replaced(changes)
+
     @property
-    def chunk_size(self) -> int:
-        """Samples loaded per step: ``batch_size // batch_chunk_count``."""
-        return self.batch_size // self.batch_chunk_count
+    def cache_path(self) -> Path | None:
+        """`cache_dir` as a ``pathlib.Path`` (it is held as one)."""
+        return None if self.cache_dir is None else Path(self.cache_dir)
 
     @property
     def num_workers(self) -> int:

@@ -7,8 +7,7 @@ from pathlib import Path
 from typing import Final
 
 from ._codec import Sets, fail, items_of, read_text
-from ._errors import closest_set_name, preview
-from ._types import SET_NAME_RE
+from ._errors import preview, set_name_problem
 
 __all__ = ["INTEGER_CELL", "read_csv_split", "write_csv_split"]
 
@@ -40,12 +39,9 @@ def read_csv_split(path: Path) -> Sets:
         name, *cells = row
         while cells and not cells[-1]:
             cells.pop()
-        if SET_NAME_RE.fullmatch(name) is None:
-            problems.append(
-                f"row {number}: `{name}` is not a valid set name; did you mean "
-                f"`{closest_set_name(name)}`? Set names are `train`, `validation`, "
-                "`test` or `monitor-<name>`"
-            )
+        name_problem = set_name_problem(name)
+        if name_problem is not None:
+            problems.append(f"row {number}: {name_problem}")
         elif len(cells) >= len(header):
             problems.append(
                 f"row {number}: {len(cells)} items but the header names "

@@ -1,47 +1,60 @@
-"""``ConcatDataModule`` and ``CachingDataModule``: splits served to Lightning."""
+"""``ConcatDataModule`` and ``CachingDataModule``: splits served to Lightning.
+
+The classes are the facade that mednet code and Lightning see: they hold the
+validated configuration, the sets and the model transforms, and delegate each
+job to the module that does it (`_stages`: which sets a stage uses; `_setup`:
+serving a set from disk, memory or a cache file; `_loader`: its data loader).
+"""
 
 import logging
 import math
-import sys
+import os
 import warnings
 from collections.abc import Mapping, Sequence
-from pathlib import Path
-from typing import Final, TypeVar, cast, get_args
+from typing import Final, NoReturn, Self, TypeVar, cast
 
-import torch
 from lightning.pytorch import LightningDataModule
 from typing_extensions import override
 
-from ._cache import build_store
 from ._config import DataModuleConfig
-from ._datasets import CachedDataset, LazyDataset, SetDataset, collate_samples
-from ._errors import LightsplitWarning, SetMissingError, choose, format_list
-from ._loader import SampleLoader
-from ._persist import persistent_store
-from ._sample import RawDataLoader
-from ._sampling import Draw, EpochSampler, class_weights
-from ._sources import ModelTransform, SetSource, Splits, sources_from_splits
-from ._types import SetName, Stage, StrPath
+from ._datasets import SetDataset
+from ._errors import LightsplitWarning, format_list
+from ._loader import SampleLoader, build_loader
+from ._parts import Splits
+from ._sample import ModelTransform, RawDataLoader
+from ._settings import Setting, config_from_arguments, document_settings
+from ._setup import open_set, write_cache_file
+from ._sources import SetSource, check_model_transforms, sources_from_splits
+from ._split import load_split
+from ._stages import require_set, stage_sets, validation_sets
+from ._types import SetName, StrPath
 
 __all__ = ["CachingDataModule", "ConcatDataModule"]
 
 _LOG: Final = logging.getLogger("lightsplit")
-_STAGES: Final[tuple[Stage, ...]] = get_args(Stage)
 
 RawT = TypeVar("RawT")
 
 
+@document_settings
 class ConcatDataModule(LightningDataModule):
     """A Lightning data module over named sets, each concatenating raw-sample lists.
 
     ``splits`` maps set names (`train`, `validation`, `test`, `monitor-<name>`) to
-    sequences of ``(raw_samples, loader)`` pairs; each set serves the samples of
-    its pairs one after the other. Loaders yield `Sample` batches of
+    sequences of ``(samples, loader)`` parts (`SplitPart`); each set serves the
+    samples of its parts one after the other. Loaders yield `Sample` batches of
     ``chunk_size`` samples; train with
     ``Trainer(accumulate_grad_batches=datamodule.accumulate_grad_batches)``.
 
+    Every setting is also a property: reading it gives the configuration's
+    value, and assigning it (``datamodule.batch_size = 32``) replaces the
+    configuration with a validated copy, effective in the next loaders.
+    Changing `cache_samples` or `cache_dir` drops the sets already set up, with
+    a warning; they are set up again when used.
+
     Args:
-        splits: set name -> ``(raw_samples, loader)`` pairs.
+        splits: set name -> ``(samples, loader)`` parts; a part's samples may be
+            the path of a split file instead, whose set of the same name is read.
         database_name: see `DataModuleConfig`.
         split_name: see `DataModuleConfig`.
         cache_samples: see `DataModuleConfig`.
@@ -52,14 +65,29 @@ class ConcatDataModule(LightningDataModule):
         parallel: see `DataModuleConfig`.
         cache_dir: see `DataModuleConfig`.
         seed: see `DataModuleConfig`.
-        model_transforms: tensor transforms applied to each input after loading
-            and before caching.
+        model_transforms: tensor transforms (functions or modules) applied to each
+            input after loading and before caching, in order.
 
     Raises:
-        ValidationError: for an invalid setting (see `DataModuleConfig`) or
-            invalid splits: ``set_name_invalid``, ``set_empty``, ``splits_empty``,
-            ``samples_invalid``, ``loader_invalid``.
+        ValidationError: for an invalid setting (see `DataModuleConfig`), invalid
+            splits (``set_name_invalid``, ``set_empty``, ``splits_empty``,
+            ``samples_invalid``, ``loader_invalid``, ``loader_not_instance``) or
+            invalid model transforms (``transforms_invalid``,
+            ``transform_invalid``).
+        FileNotFoundError: for a split file named in the splits that is missing.
+        SplitFileError: for such a file that is invalid or lacks the set.
     """
+
+    database_name = Setting[str]()
+    split_name = Setting[str]()
+    cache_samples = Setting[bool]()
+    balance_sampler_by_class = Setting[bool]()
+    batch_size = Setting[int]()
+    batch_chunk_count = Setting[int]()
+    drop_incomplete_batch = Setting[bool]()
+    parallel = Setting[int]()
+    cache_dir = Setting[StrPath | None]()
+    seed = Setting[int | None]()
 
     def __init__(  # noqa: PLR0917 - the reference signature is positional
         self,
@@ -78,70 +106,90 @@ class ConcatDataModule(LightningDataModule):
         model_transforms: Sequence[ModelTransform] = (),
     ) -> None:
         super().__init__()
-        self._config = DataModuleConfig(
-            database_name=database_name,
-            split_name=split_name,
-            cache_samples=cache_samples,
-            balance_sampler_by_class=balance_sampler_by_class,
-            batch_size=batch_size,
-            batch_chunk_count=batch_chunk_count,
-            drop_incomplete_batch=drop_incomplete_batch,
-            parallel=parallel,
-            cache_dir=None if cache_dir is None else Path(cache_dir),
-            seed=seed,
-        )
-        self._sources: dict[SetName, SetSource] = sources_from_splits(splits)
-        self._transforms: tuple[ModelTransform, ...] = tuple(model_transforms)
+        # The settings are picked from the arguments by name: see _settings.
+        config = config_from_arguments(locals())
+        self._start(sources_from_splits(splits), config, model_transforms)
+
+    @classmethod
+    def _from_config(
+        cls,
+        splits: Splits,
+        config: DataModuleConfig,
+        model_transforms: Sequence[ModelTransform],
+    ) -> Self:
+        """Make a data module that holds ``config`` itself (it is valid already)."""
+        module = cls.__new__(cls)
+        LightningDataModule.__init__(module)
+        module._start(sources_from_splits(splits), config, model_transforms)
+        return module
+
+    def _start(
+        self,
+        sources: dict[SetName, SetSource],
+        config: DataModuleConfig,
+        model_transforms: object,
+    ) -> None:
+        self._config = config
+        self._sources = sources
+        self._transforms = check_model_transforms(model_transforms)
         self._datasets: dict[SetName, SetDataset] = {}
         self._targets: dict[SetName, list[int]] = {}
+        for name, source in sources.items():
+            _LOG.info(
+                "set `%s` of `%s`/`%s`: %d samples",
+                name,
+                config.database_name,
+                config.split_name,
+                len(source),
+            )
 
     # -- configuration -----------------------------------------------------------
 
     @property
     def config(self) -> DataModuleConfig:
-        """The frozen configuration; setters below replace it with a new one."""
+        """The frozen configuration; assign a new one to change several settings."""
         return self._config
 
-    @property
-    def database_name(self) -> str:
-        """Name of the database the samples come from."""
-        return self._config.database_name
+    @config.setter
+    def config(self, value: object) -> None:
+        if not isinstance(value, DataModuleConfig):
+            msg = (
+                f"`config` must be a `DataModuleConfig`, not a "
+                f"`{type(value).__name__}`; derive one with `config.replace(...)`"
+            )
+            raise TypeError(msg)
+        old = self._config
+        if (old.cache_samples, old.cache_path) != (
+            value.cache_samples,
+            value.cache_path,
+        ):
+            self._drop_sets("`cache_samples` or `cache_dir` changed")
+        self._config = value
 
-    @property
-    def split_name(self) -> str:
-        """Name of the split."""
-        return self._config.split_name
+    def _drop_sets(self, reason: str) -> None:
+        """Forget the sets set up so far (and their caches), with a warning."""
+        if self._datasets:
+            warnings.warn(
+                f"{reason}: dropping the sets already set up "
+                f"({format_list(list(self._datasets))}) and their cache; they are set "
+                "up again when used",
+                LightsplitWarning,
+                stacklevel=4,
+            )
+            self._datasets.clear()
 
     @property
     def set_names(self) -> tuple[SetName, ...]:
         """The sets of the splits, in their order."""
         return tuple(self._sources)
 
-    @property
-    def parallel(self) -> int:
-        """Worker processes for loading (see `DataModuleConfig.parallel`)."""
-        return self._config.parallel
-
-    @parallel.setter
-    def parallel(self, value: int) -> None:
-        self._config = self._config.replace(parallel=value)
-
-    @property
-    def balance_sampler_by_class(self) -> bool:
-        """Whether training draws classes in balance."""
-        return self._config.balance_sampler_by_class
-
-    @balance_sampler_by_class.setter
-    def balance_sampler_by_class(self, value: bool) -> None:
-        self._config = self._config.replace(balance_sampler_by_class=value)
-
     def set_chunk_size(self, batch_size: int, batch_chunk_count: int) -> None:
-        """Set the batch size and the number of chunks it is cut into.
+        """Set the batch size and the number of chunks it is cut into, together.
 
         Raises:
             ValidationError: ``batch_not_divisible`` or an out-of-range value.
         """
-        self._config = self._config.replace(
+        self.config = self._config.replace(
             batch_size=batch_size, batch_chunk_count=batch_chunk_count
         )
 
@@ -153,6 +201,10 @@ class ConcatDataModule(LightningDataModule):
         than the training set is truncated to it.
         """
         return math.ceil(self._batch_size() / self._config.batch_chunk_count)
+
+    @chunk_size.setter
+    def chunk_size(self, value: object) -> NoReturn:
+        _derived("chunk_size", "set `batch_size` and `batch_chunk_count` instead")
 
     def _batch_size(self) -> int:
         """``batch_size``, truncated to the size of `train`."""
@@ -166,6 +218,10 @@ class ConcatDataModule(LightningDataModule):
         """The ``Trainer(accumulate_grad_batches=...)`` that completes each batch."""
         return self._config.batch_chunk_count
 
+    @accumulate_grad_batches.setter
+    def accumulate_grad_batches(self, value: object) -> NoReturn:
+        _derived("accumulate_grad_batches", "set `batch_chunk_count` instead")
+
     @property
     def model_transforms(self) -> tuple[ModelTransform, ...]:
         """Transforms applied to each input after loading, before caching."""
@@ -173,46 +229,12 @@ class ConcatDataModule(LightningDataModule):
 
     @model_transforms.setter
     def model_transforms(self, value: Sequence[ModelTransform]) -> None:
-        if self._datasets:
-            warnings.warn(
-                f"model transforms changed: dropping the sets already set up "
-                f"({format_list(list(self._datasets))}) and their cache; they are set "
-                "up again when used",
-                LightsplitWarning,
-                stacklevel=2,
-            )
-            self._datasets.clear()
-        self._transforms = tuple(value)
+        transforms = check_model_transforms(value)
+        if transforms != self._transforms:
+            self._drop_sets("model transforms changed")
+        self._transforms = transforms
 
     # -- stages ------------------------------------------------------------------
-
-    def _require(self, stage: Stage, name: SetName) -> None:
-        if name not in self._sources:
-            msg = (
-                f"stage `{stage}` needs set `{name}`, but the splits hold only "
-                f"{format_list(list(self._sources))}; add a `{name}` set or run "
-                "another stage"
-            )
-            raise SetMissingError(msg)
-
-    def _validation_names(self, stage: Stage) -> list[SetName]:
-        monitors = [name for name in self._sources if name.startswith("monitor-")]
-        if "validation" in self._sources:
-            return ["validation", *monitors]
-        if "train" not in self._sources:
-            self._require(stage, "validation")
-        return ["train", *monitors]
-
-    def _stage_sets(self, stage: Stage) -> list[SetName]:
-        if stage == "fit":
-            self._require(stage, "train")
-            return list(dict.fromkeys(["train", *self._validation_names(stage)]))
-        if stage == "validate":
-            return self._validation_names(stage)
-        if stage == "test":
-            self._require(stage, "test")
-            return ["test"]
-        return list(self._sources)
 
     @override
     def setup(self, stage: str) -> None:
@@ -228,20 +250,20 @@ class ConcatDataModule(LightningDataModule):
             SampleLoadError: when caching and a sample fails to load.
             CacheMemoryError: when caching and the cache does not fit in memory.
         """
-        checked = choose(stage, _STAGES, what="stage")
-        names = self._stage_sets(checked)
-        if checked in ("fit", "validate") and "validation" not in self._sources:
+        names = stage_sets(self.set_names, stage)
+        if stage in ("fit", "validate") and "validation" not in self._sources:
             warnings.warn(
                 "the splits have no `validation` set: validating on `train`",
                 LightsplitWarning,
                 stacklevel=2,
             )
-        if checked == "fit" and self._config.batch_size > len(self._sources["train"]):
+        train = len(self._sources["train"]) if "train" in self._sources else 0
+        if stage == "fit" and self._config.batch_size > train:
             _LOG.info(
                 "batch_size %d is larger than the %d samples of `train`: using %d",
                 self._config.batch_size,
-                len(self._sources["train"]),
-                len(self._sources["train"]),
+                train,
+                train,
             )
         for name in names:
             self._dataset(name)
@@ -254,19 +276,15 @@ class ConcatDataModule(LightningDataModule):
         the processes of a node then map the same files instead of each decoding
         (and holding) its own copy of the sets.
         """
-        cache_dir = self._config.cache_dir
-        if cache_dir is None or self.trainer is None or self.trainer.world_size <= 1:
+        if self.trainer is None or self.trainer.world_size <= 1:
             return
-        workers = self._config.num_workers
         for source in self._sources.values():
-            persistent_store(
-                source, self._transforms, cache_dir=cache_dir, workers=workers
-            )
+            write_cache_file(source, self._transforms, self._config)
 
     @override
     def teardown(self, stage: str) -> None:
         """Release the sets ``stage`` set up, cached memory included."""
-        for name in self._stage_sets(choose(stage, _STAGES, what="stage")):
+        for name in stage_sets(self.set_names, stage):
             self._datasets.pop(name, None)
             self._targets.pop(name, None)
 
@@ -274,63 +292,25 @@ class ConcatDataModule(LightningDataModule):
         dataset = self._datasets.get(name)
         if dataset is None:
             source = self._sources[name]
-            workers = self._config.num_workers
-            cache_dir = self._config.cache_dir
-            if cache_dir is not None:
-                store = persistent_store(
-                    source, self._transforms, cache_dir=cache_dir, workers=workers
-                )
-                dataset = CachedDataset(store)
-            elif self._config.cache_samples:
-                store = build_store(source, self._transforms, workers=workers)
-                dataset = CachedDataset(store)
-            else:
-                dataset = LazyDataset(source, self._transforms)
+            dataset = open_set(source, self._transforms, self._config)
             self._datasets[name] = dataset
         return dataset
 
     # -- loaders -----------------------------------------------------------------
 
     def _loader(self, name: SetName, *, train: bool = False) -> SampleLoader:
-        """Return the loader of set ``name``; ``train`` shuffles (or balances).
-
-        Its sampler is sharded when distributed: training pads the shards to
-        equal length, evaluation repeats no sample.
-        """
-        dataset = self._dataset(name)
-        seed = self._config.seed
-        draw: Draw = "shuffled" if train else "ordered"
-        weights = None
+        """Return the loader of set ``name``; ``train`` shuffles (or balances)."""
+        targets = None
         if train and self._config.balance_sampler_by_class:
-            if name not in self._targets:
-                self._targets[name] = self._sources[name].targets()
-            draw, weights = "balanced", class_weights(self._targets[name])
-        sampler = EpochSampler(
-            len(dataset),
-            batch_size=self.chunk_size,
-            draw=draw,
-            seed=seed,
-            weights=weights,
-            pad=train,
-            drop_last=train and self._config.drop_incomplete_batch,
-        )
-        # A cached set is served by one index_select per batch: that is faster in
-        # this process than shipping batches back from workers (see the docs).
-        workers = 0 if isinstance(dataset, CachedDataset) else self._config.num_workers
-        context = "spawn" if workers and sys.platform == "darwin" else None
-        generator = None if seed is None else torch.Generator().manual_seed(seed)
-        # The sampler yields whole batches of indices (batch_size=None): the data
-        # set gathers each batch in one go.
-        return SampleLoader(
-            dataset,
-            batch_size=None,
-            sampler=sampler,
-            generator=generator,
-            num_workers=workers,
-            persistent_workers=workers > 0,
-            multiprocessing_context=context,
-            pin_memory=torch.cuda.is_available(),
-            collate_fn=collate_samples,
+            targets = self._targets.get(name)
+            if targets is None:
+                targets = self._targets[name] = self._sources[name].targets()
+        return build_loader(
+            self._dataset(name),
+            self._config,
+            chunk_size=self.chunk_size,
+            train=train,
+            targets=targets,
         )
 
     def _check_trainer(self) -> None:
@@ -357,24 +337,24 @@ class ConcatDataModule(LightningDataModule):
     def train_dataloader(self) -> SampleLoader:
         """Return the loader of `train`, shuffled or class-balanced."""
         self._check_trainer()
-        self._require("fit", "train")
+        require_set(self.set_names, "fit", "train")
         return self._loader("train", train=True)
 
     def unshuffled_train_dataloader(self) -> SampleLoader:
         """Return the loader of `train` in split order, dropping no sample."""
-        self._require("fit", "train")
+        require_set(self.set_names, "fit", "train")
         return self._loader("train")
 
     @override
     def val_dataloader(self) -> dict[SetName, SampleLoader]:
         """Return the loaders of `validation` (or `train`) and the `monitor-*` sets."""
-        names = self._validation_names("validate")
+        names = validation_sets(self.set_names, "validate")
         return {name: self._loader(name) for name in names}
 
     @override
     def test_dataloader(self) -> dict[SetName, SampleLoader]:
         """Return ``{"test": loader}``."""
-        self._require("test", "test")
+        require_set(self.set_names, "test", "test")
         return {"test": self._loader("test")}
 
     @override
@@ -383,11 +363,19 @@ class ConcatDataModule(LightningDataModule):
         return {name: self._loader(name) for name in self._sources}
 
 
+def _derived(name: str, fix: str) -> NoReturn:
+    """Refuse to assign the derived property ``name``."""
+    msg = f"`{name}` is derived from the settings and cannot be assigned; {fix}"
+    raise AttributeError(msg)
+
+
+@document_settings
 class CachingDataModule(ConcatDataModule):
     """A `ConcatDataModule` over one split and one loader.
 
     Args:
-        database_split: set name -> raw samples (a `DatabaseSplit`, say).
+        database_split: set name -> raw samples (a `DatabaseSplit`, say), or the
+            path of a split file, read with `load_split`.
         raw_data_loader: loads every raw sample of the split.
         database_name: see `DataModuleConfig`.
         split_name: see `DataModuleConfig`.
@@ -399,15 +387,18 @@ class CachingDataModule(ConcatDataModule):
         parallel: see `DataModuleConfig`.
         cache_dir: see `DataModuleConfig`.
         seed: see `DataModuleConfig`.
-        model_transforms: see `ConcatDataModule`.
+        model_transforms: tensor transforms (functions or modules) applied to each
+            input after loading and before caching, in order.
 
     Raises:
         ValidationError: as `ConcatDataModule`.
+        FileNotFoundError: if ``database_split`` names a missing file.
+        SplitFileError: if ``database_split`` names an invalid split file.
     """
 
     def __init__(
         self,
-        database_split: Mapping[SetName, Sequence[RawT]],
+        database_split: Mapping[SetName, Sequence[RawT]] | StrPath,
         raw_data_loader: RawDataLoader[RawT],
         *,
         database_name: str = "",
@@ -422,23 +413,14 @@ class CachingDataModule(ConcatDataModule):
         seed: int | None = None,
         model_transforms: Sequence[ModelTransform] = (),
     ) -> None:
+        LightningDataModule.__init__(self)
+        # The settings are picked from the arguments by name: see _settings.
+        config = config_from_arguments(locals())
+        split: object = database_split
+        if isinstance(split, str | os.PathLike):
+            split = load_split(split)
         # Anything but a mapping goes on as it is, for validation to name the problem.
-        splits: object = database_split
-        if isinstance(database_split, Mapping):
-            splits = {
-                name: [(raw, raw_data_loader)] for name, raw in database_split.items()
-            }
-        super().__init__(
-            cast(Splits, splits),
-            database_name=database_name,
-            split_name=split_name,
-            cache_samples=cache_samples,
-            balance_sampler_by_class=balance_sampler_by_class,
-            batch_size=batch_size,
-            batch_chunk_count=batch_chunk_count,
-            drop_incomplete_batch=drop_incomplete_batch,
-            parallel=parallel,
-            cache_dir=cache_dir,
-            seed=seed,
-            model_transforms=model_transforms,
-        )
+        splits: object = split
+        if isinstance(split, Mapping):
+            splits = {name: [(raw, raw_data_loader)] for name, raw in split.items()}
+        self._start(sources_from_splits(cast(Splits, splits)), config, model_transforms)

@@ -23,6 +23,7 @@ __all__ = [
     "SetMissingError",
     "SplitFileError",
     "batch_not_divisible",
+    "cache_dir_empty",
     "cache_dir_unused",
     "check_set_name",
     "choose",
@@ -30,12 +31,16 @@ __all__ = [
     "format_list",
     "format_problems",
     "loader_invalid",
+    "loader_not_instance",
     "preview",
     "printable",
     "samples_invalid",
     "set_empty",
     "set_name_invalid",
+    "set_name_problem",
     "splits_empty",
+    "transform_invalid",
+    "transforms_invalid",
 ]
 
 ErrorType: TypeAlias = Literal[
@@ -45,7 +50,10 @@ ErrorType: TypeAlias = Literal[
     "samples_invalid",
     "set_empty",
     "set_name_invalid",
+    "set_name_problem",
     "splits_empty",
+    "transform_invalid",
+    "transforms_invalid",
 ]
 """The ``type`` of every validation error lightsplit raises itself."""
 
@@ -180,7 +188,11 @@ def preview(entry: object) -> str:
 
 
 def set_name_invalid(*, name: str) -> PydanticCustomError:
-    """Error for a set name that is not `train`, `validation`, `test` or `monitor-*`."""
+    """Error for a set name that is not `train`, `validation`, `test` or `monitor-*`.
+
+    This is the one statement of the set-name rule: every reader of set names
+    (split files, CSV tables, data modules) reports a bad name with it.
+    """
     name = printable(name)
     return PydanticCustomError(
         "set_name_invalid",
@@ -189,6 +201,22 @@ def set_name_invalid(*, name: str) -> PydanticCustomError:
         "(<name>: letters, digits, `.`, `_`, `-`)",
         {"name": name, "suggestion": closest_set_name(name)},
     )
+
+
+def set_name_problem(name: str) -> str | None:
+    """Return what is wrong with set name ``name``, or ``None`` if it is valid.
+
+    Examples:
+        >>> set_name_problem("train") is None
+        True
+        >>> print(set_name_problem("Train"))
+        `Train` is not a valid set name; did you mean `train`? Set names are \
+`train`, `validation`, `test` or `monitor-<name>` (<name>: letters, digits, \
+`.`, `_`, `-`)
+    """
+    if SET_NAME_RE.fullmatch(name) is not None:
+        return None
+    return set_name_invalid(name=name).message()
 
 
 def check_set_name(name: str) -> str:
@@ -216,11 +244,11 @@ def splits_empty() -> PydanticCustomError:
 
 
 def samples_invalid(*, type_name: str) -> PydanticCustomError:
-    """Error for raw samples that are not a sequence."""
+    """Error for raw samples that are neither a sequence nor a split file."""
     return PydanticCustomError(
         "samples_invalid",
-        "raw samples must be a sequence (a list or tuple of raw samples), "
-        "not `{type_name}`",
+        "raw samples must be a sequence (a list or tuple of raw samples) or the "
+        "path of a split file (`.json`, `.json.bz2`), not `{type_name}`",
         {"type_name": type_name},
     )
 
@@ -232,6 +260,35 @@ def loader_invalid(*, type_name: str, missing: str) -> PydanticCustomError:
         "the loader (`{type_name}`) has no callable `{missing}`; give an object "
         "with `sample(raw) -> Sample` and `target(raw) -> int | Tensor` methods",
         {"type_name": type_name, "missing": missing},
+    )
+
+
+def loader_not_instance(*, type_name: str) -> PydanticCustomError:
+    """Error for a loader class given where a loader object is expected."""
+    return PydanticCustomError(
+        "loader_not_instance",
+        "the loader is the class `{type_name}`, not a loader object; create one, "
+        "as in `{type_name}(...)`",
+        {"type_name": type_name},
+    )
+
+
+def transforms_invalid(*, type_name: str) -> PydanticCustomError:
+    """Error for model transforms that are not a sequence of callables."""
+    return PydanticCustomError(
+        "transforms_invalid",
+        "`model_transforms` must be a list or tuple of transforms, not a "
+        "`{type_name}`; for a single transform, write `[transform]`",
+        {"type_name": type_name},
+    )
+
+
+def transform_invalid(*, value: str, problem: str) -> PydanticCustomError:
+    """Error for a model transform that is not a transform object (``problem``)."""
+    return PydanticCustomError(
+        "transform_invalid",
+        "model transform {value} {problem}",
+        {"value": value, "problem": problem},
     )
 
 
@@ -269,6 +326,15 @@ def cache_dir_unused(*, cache_dir: str) -> PydanticCustomError:
         "`cache_dir` ({cache_dir}) is set but `cache_samples` is false; set "
         "`cache_samples` to true to use it, or remove `cache_dir`",
         {"cache_dir": cache_dir},
+    )
+
+
+def cache_dir_empty() -> PydanticCustomError:
+    """Error for an empty `cache_dir`, which would silently mean the current folder."""
+    return PydanticCustomError(
+        "cache_dir_empty",
+        "`cache_dir` is empty; give a folder path (`.` for the current folder), "
+        "or leave it unset for no persistent cache",
     )
 
 

@@ -4,7 +4,8 @@ from collections.abc import Sequence
 
 from ._config import DataModuleConfig
 from ._datamodule import ConcatDataModule
-from ._sources import ModelTransform, Splits
+from ._parts import Splits
+from ._sample import ModelTransform
 
 __all__ = ["build_datamodule"]
 
@@ -18,27 +19,16 @@ def build_datamodule(
     """Return the data module ``config`` describes, over ``splits``.
 
     Args:
-        config: the validated settings.
-        splits: set name -> ``(raw_samples, loader)`` pairs.
+        config: the validated settings, held by the data module as they are
+            (``build_datamodule(config, splits).config is config``).
+        splits: set name -> ``(samples, loader)`` parts (see `ConcatDataModule`).
         model_transforms: tensor transforms applied to each input before caching.
 
     Returns:
-        A `ConcatDataModule` whose ``config`` equals ``config``.
+        A `ConcatDataModule` whose ``config`` is ``config``.
 
     Raises:
-        ValidationError: for invalid splits (see `ConcatDataModule`).
+        ValidationError: for invalid splits or model transforms (see
+            `ConcatDataModule`).
     """
-    return ConcatDataModule(
-        splits,
-        database_name=config.database_name,
-        split_name=config.split_name,
-        cache_samples=config.cache_samples,
-        balance_sampler_by_class=config.balance_sampler_by_class,
-        batch_size=config.batch_size,
-        batch_chunk_count=config.batch_chunk_count,
-        drop_incomplete_batch=config.drop_incomplete_batch,
-        parallel=config.parallel,
-        cache_dir=config.cache_dir,
-        seed=config.seed,
-        model_transforms=model_transforms,
-    )
+    return ConcatDataModule._from_config(splits, config, model_transforms)

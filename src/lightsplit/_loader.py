@@ -1,7 +1,8 @@
-"""``SampleLoader``: a ``DataLoader`` whose iteration mypy sees as ``Sample``."""
+"""``SampleLoader``: a ``DataLoader`` typed as ``Sample``; assembling one per set."""
 
 import contextlib
-from collections.abc import Callable, Iterator
+import sys
+from collections.abc import Callable, Iterator, Sequence
 from typing import Final, cast
 
 import torch
@@ -9,11 +10,13 @@ from torch.utils.data import DataLoader
 from torch.utils.data._utils.pin_memory import pin_memory
 from typing_extensions import override
 
-from ._datasets import SetDataset
+from ._config import DataModuleConfig
+from ._datasets import CachedDataset, SetDataset, collate_samples
 from ._errors import SampleLoadError
 from ._sample import Sample
+from ._sampling import Draw, EpochSampler, class_weights
 
-__all__ = ["SampleLoader"]
+__all__ = ["SampleLoader", "build_loader"]
 
 _WORKER_DEATH: Final = (ConnectionError, EOFError, RuntimeError)
 """What torch raises when a worker process dies mid-epoch, depending on timing."""
@@ -90,3 +93,51 @@ class SampleLoader(DataLoader[Sample]):
         for index in self.sampler:
             batch = collate(dataset[index])
             yield pin_memory(batch, device) if pin else batch  # type: ignore[no-untyped-call]  # torch leaves it unannotated
+
+
+def build_loader(
+    dataset: SetDataset,
+    config: DataModuleConfig,
+    *,
+    chunk_size: int,
+    train: bool = False,
+    targets: Sequence[int] | None = None,
+) -> SampleLoader:
+    """Return the loader of one set, serving ``chunk_size`` samples per step.
+
+    ``train`` shuffles, or draws classes in balance from ``targets`` (one class
+    per sample) when given. The sampler is sharded when distributed: training
+    pads the shards to equal length, evaluation repeats no sample.
+    """
+    seed = config.seed
+    draw: Draw = "shuffled" if train else "ordered"
+    weights = None
+    if train and targets is not None:
+        draw, weights = "balanced", class_weights(targets)
+    sampler = EpochSampler(
+        len(dataset),
+        batch_size=chunk_size,
+        draw=draw,
+        seed=seed,
+        weights=weights,
+        pad=train,
+        drop_last=train and config.drop_incomplete_batch,
+    )
+    # A cached set is served by one index_select per batch: that is faster in
+    # this process than shipping batches back from workers (see the docs).
+    workers = 0 if isinstance(dataset, CachedDataset) else config.num_workers
+    context = "spawn" if workers and sys.platform == "darwin" else None
+    generator = None if seed is None else torch.Generator().manual_seed(seed)
+    # The sampler yields whole batches of indices (batch_size=None): the data
+    # set gathers each batch in one go.
+    return SampleLoader(
+        dataset,
+        batch_size=None,
+        sampler=sampler,
+        generator=generator,
+        num_workers=workers,
+        persistent_workers=workers > 0,
+        multiprocessing_context=context,
+        pin_memory=torch.cuda.is_available(),
+        collate_fn=collate_samples,
+    )

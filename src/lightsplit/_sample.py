@@ -1,17 +1,34 @@
-"""The ``Sample`` every loader returns, and the ``RawDataLoader`` protocol."""
+"""The ``Sample`` every loader returns, and the loader protocols."""
 
 from collections.abc import Mapping
-from typing import Any, NamedTuple, Protocol, TypeAlias, TypeVar, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    NamedTuple,
+    Protocol,
+    TypeAlias,
+    TypeVar,
+    runtime_checkable,
+)
 
 from torch import Tensor
 
-__all__ = ["RawDataLoader", "RawT_contra", "Sample", "Target"]
+__all__ = [
+    "LoadedSample",
+    "MappingSampleLoader",
+    "ModelTransform",
+    "RawDataLoader",
+    "RawT_contra",
+    "Sample",
+    "Target",
+]
 
 RawT_contra = TypeVar("RawT_contra", contravariant=True)
 """The type of one raw sample description (for example ``tuple[str, int]``)."""
 
 Target: TypeAlias = int | Tensor
-"""A class label: an ``int``, or a tensor with a single element."""
+"""A class label: an ``int``, or a tensor holding one integral value of any dtype
+(``tensor(3)``, ``tensor([0.])``)."""
 
 
 class Sample(NamedTuple):
@@ -30,19 +47,70 @@ class Sample(NamedTuple):
     """Anything else about the sample: label, name, mask... (passed to torch as is)."""
 
 
+LoadedSample: TypeAlias = tuple[Tensor, Mapping[str, Any]]
+"""What ``RawDataLoader.sample`` may return: a `Sample`, or a plain
+``(tensor, mapping)`` pair as the reference loaders return."""
+
+# What the protocols below declare their methods return. mypy checks loaders
+# against the precise types. At run time they are ``Any``: LightningCLI's
+# argument parser (jsonargparse) accepts a class for a protocol only when each
+# return annotation *equals* the protocol's, so a loader whose ``target`` is
+# annotated ``-> int`` (narrower than ``int | Tensor``, which is fine) would be
+# refused from a YAML file.
+if TYPE_CHECKING:
+    _SampleResult: TypeAlias = LoadedSample
+    _MappingResult: TypeAlias = Mapping[str, Any]
+    _TargetResult: TypeAlias = Target
+    _TensorResult: TypeAlias = Tensor
+else:
+    _SampleResult = _MappingResult = _TargetResult = _TensorResult = Any
+
+
 @runtime_checkable
 class RawDataLoader(Protocol[RawT_contra]):
     """Loads one raw sample description into a `Sample`.
 
     Implement it with any class that has these two methods; no base class is
-    needed. A loader may also define ``fingerprint`` (a string that changes when
-    its output changes) to key persistent caches.
+    needed. ``sample`` returns a `Sample` (or a plain ``(tensor, mapping)``
+    pair); ``target`` returns the class label, an ``int`` or a one-element tensor
+    of integral value. A loader may also define ``fingerprint`` (a string that
+    changes when its output changes) to key persistent caches.
     """
 
-    def sample(self, raw: RawT_contra, /) -> Sample:
+    def sample(self, raw: RawT_contra, /) -> _SampleResult:
         """Load the whole sample ``raw`` describes."""
         ...
 
-    def target(self, raw: RawT_contra, /) -> Target:
+    def target(self, raw: RawT_contra, /) -> _TargetResult:
         """Return the class label of ``raw`` without loading the whole sample."""
+        ...
+
+
+@runtime_checkable
+class MappingSampleLoader(Protocol[RawT_contra]):
+    """Loads one raw sample description into one mapping (mednet 2.x, MONAI).
+
+    ``sample`` returns a mapping such as ``{"image": tensor, "target": tensor([0.]),
+    "name": "a.png"}``; wrap such a loader in `MappingLoader` to use it.
+    """
+
+    def sample(self, raw: RawT_contra, /) -> _MappingResult:
+        """Load the whole sample ``raw`` describes, as a mapping of str keys."""
+        ...
+
+    def target(self, raw: RawT_contra, /) -> _TargetResult:
+        """Return the class label of ``raw`` without loading the whole sample."""
+        ...
+
+
+@runtime_checkable
+class ModelTransform(Protocol):
+    """A transform applied to each sample's ``input`` after loading, before caching.
+
+    Any callable from tensor to tensor: a function, a ``torch.nn.Module``, or an
+    object with ``__call__``.
+    """
+
+    def __call__(self, input: Tensor, /) -> _TensorResult:  # noqa: A002 - torch's name
+        """Return the transformed ``input``."""
         ...

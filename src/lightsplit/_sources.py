@@ -1,108 +1,36 @@
-"""Validated ``(samples, loader)`` pairs per set, and loading one sample of a set."""
+"""One set of a data module: its parts concatenated, and loading one sample of it."""
 
 import bisect
 import itertools
-from collections.abc import Callable, Mapping, Sequence
+import numbers
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Self, TypeAlias, cast
+from typing import Any, cast
 
-from pydantic import AfterValidator, BeforeValidator, RootModel, model_validator
 from torch import Tensor
 
-from ._config import FROZEN_CONFIG
 from ._errors import (
     ErrorCollector,
     SampleLoadError,
-    check_set_name,
-    loader_invalid,
+    format_list,
     preview,
-    samples_invalid,
-    set_empty,
-    splits_empty,
+    transform_invalid,
+    transforms_invalid,
 )
-from ._sample import RawDataLoader, Sample
+from ._parts import DataModuleSplits, Part, SplitPart, Splits, read_split_files
+from ._sample import ModelTransform, RawDataLoader, Sample
 from ._types import SetName
 
 __all__ = [
-    "ModelTransform",
+    "ModelTransform",  # re-exported until every module imports it from _sample
     "SetSource",
-    "SplitPart",
+    "SplitPart",  # likewise, from _parts
     "Splits",
     "apply_transforms",
     "as_sample",
-    "preview",
+    "check_model_transforms",
     "sources_from_splits",
 ]
-
-ModelTransform: TypeAlias = Callable[[Tensor], Tensor]
-"""A transform applied to each sample's ``input`` before caching."""
-
-# A set may mix loaders of different raw types, which no type variable can tie
-# to its samples pair by pair: the pair is typed with ``Any``.
-SplitPart: TypeAlias = tuple[Sequence[Any], RawDataLoader[Any]]
-"""Raw samples and the loader that loads them."""
-
-Splits: TypeAlias = Mapping[SetName, Sequence[SplitPart]]
-"""Set name -> the ``(samples, loader)`` pairs concatenated into that set."""
-
-
-def _as_tuple(value: object) -> object:
-    """Accept a list where a tuple is declared (a pair, or the pairs of a set)."""
-    return tuple(value) if isinstance(value, list) else value
-
-
-def _as_dict(value: object) -> object:
-    """Accept any mapping (a ``DatabaseSplit`` say) as the splits."""
-    return dict(value) if isinstance(value, Mapping) else value
-
-
-def _check_samples(value: object) -> Sequence[Any]:
-    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise samples_invalid(type_name=type(value).__name__)
-    return value
-
-
-def _check_loader(value: object) -> RawDataLoader[Any]:
-    for method in ("sample", "target"):
-        if not callable(getattr(value, method, None)):
-            raise loader_invalid(type_name=type(value).__name__, missing=method)
-    return cast(RawDataLoader[Any], value)  # both methods checked just above
-
-
-_Pair: TypeAlias = Annotated[
-    tuple[
-        Annotated[object, AfterValidator(_check_samples)],
-        Annotated[object, AfterValidator(_check_loader)],
-    ],
-    BeforeValidator(_as_tuple),
-]
-
-
-class DataModuleSplits(
-    RootModel[
-        Annotated[
-            dict[
-                Annotated[str, AfterValidator(check_set_name)],
-                Annotated[tuple[_Pair, ...], BeforeValidator(_as_tuple)],
-            ],
-            BeforeValidator(_as_dict),
-        ]
-    ]
-):
-    """The splits of a data module: valid set names, each a non-empty set of pairs."""
-
-    model_config = FROZEN_CONFIG
-
-    @model_validator(mode="after")
-    def _check_not_empty(self) -> Self:
-        errors = ErrorCollector()
-        if not self.root:
-            errors.add((), splits_empty(), self.root)
-        for set_name, pairs in self.root.items():
-            if sum(len(cast(Sequence[Any], samples)) for samples, _ in pairs) == 0:
-                errors.add((set_name,), set_empty(set_name=set_name), pairs)
-        errors.raise_if_any(type(self).__name__)
-        return self
 
 
 def as_sample(result: object, *, where: str) -> Sample:
@@ -111,6 +39,14 @@ def as_sample(result: object, *, where: str) -> Sample:
     Raises:
         TypeError: if ``result`` is not a pair of a tensor and a mapping.
     """
+    if isinstance(result, Mapping):
+        keys = format_list([str(key) for key in result])
+        msg = (
+            f"{where} returned a mapping (keys {keys}), not a `Sample`; wrap the "
+            "loader in `MappingLoader(loader, input_key=...)`, naming the key of "
+            "the input tensor"
+        )
+        raise TypeError(msg)
     if not isinstance(result, tuple) or len(result) != 2:  # noqa: PLR2004 - a pair
         msg = (
             f"{where} returned a `{type(result).__name__}`; return a "
@@ -148,21 +84,65 @@ def apply_transforms(sample: Sample, transforms: Sequence[ModelTransform]) -> Sa
     return Sample(value, sample.metadata)
 
 
+def _integral(value: object) -> int | None:
+    """Return ``value`` as an int if it is one integral number, else ``None``."""
+    if isinstance(value, Tensor):
+        if value.numel() != 1 or value.is_complex():
+            return None
+        value = value.item()
+    if isinstance(value, bool | numbers.Integral):
+        return int(value)
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def _target_as_int(target: object, *, where: str) -> int:
-    if isinstance(target, int) and not isinstance(target, bool):
-        return target
-    if (
-        isinstance(target, Tensor)
-        and target.numel() == 1
-        and not target.is_floating_point()
-    ):
-        return int(target.item())
+    """Return a class target as an int: an int, or a tensor of one integral value."""
+    if isinstance(target, bool) or not isinstance(target, numbers.Integral | Tensor):
+        label = None
+    else:
+        label = _integral(target)
+    if label is not None:
+        return label
     shown = target if isinstance(target, Tensor) else preview(target)
     msg = (
-        f"{where} returned `{shown}`; `target` must return an int or an integer "
-        "tensor with a single element"
+        f"{where} returned `{shown}`; a class target must be an int or a tensor "
+        "holding one integral value (`3`, `tensor(3)`, `tensor([0.])`); for a "
+        "one-hot or multi-label target, return the class index instead"
     )
     raise TypeError(msg)
+
+
+def check_model_transforms(transforms: object) -> tuple[ModelTransform, ...]:
+    """Return ``transforms`` as a tuple, or say what is wrong with them.
+
+    Raises:
+        ValidationError: ``transforms_invalid`` for anything but a list or tuple,
+            ``transform_invalid`` for an item that is not a transform.
+    """
+    errors = ErrorCollector()
+    if not isinstance(transforms, list | tuple):
+        error = transforms_invalid(type_name=type(transforms).__name__)
+        errors.add(("model_transforms",), error, transforms)
+        errors.raise_all("model_transforms")
+    for index, transform in enumerate(transforms):
+        if isinstance(transform, type):
+            problem = (
+                f"is the class `{transform.__name__}`, not a transform object; "
+                f"create one, as in `{transform.__name__}(...)`"
+            )
+        elif not callable(transform):
+            problem = (
+                f"(a `{type(transform).__name__}`) is not callable; give a function "
+                "or module that maps a tensor to a tensor"
+            )
+        else:
+            continue
+        error = transform_invalid(value=preview(transform), problem=problem)
+        errors.add(("model_transforms", index), error, transform)
+    errors.raise_if_any("model_transforms")
+    return tuple(transforms)
 
 
 @dataclass(frozen=True, eq=False)
@@ -170,7 +150,7 @@ class SetSource:
     """One set: its ``(samples, loader)`` pairs concatenated, loaded on demand."""
 
     name: SetName
-    parts: tuple[SplitPart, ...]
+    parts: tuple[Part, ...]
     _starts: tuple[int, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -237,11 +217,10 @@ def sources_from_splits(splits: Splits) -> dict[SetName, SetSource]:
 
     Raises:
         ValidationError: ``set_name_invalid``, ``set_empty``, ``splits_empty``,
-            ``samples_invalid``, ``loader_invalid``, or a pair that is not a
-            ``(samples, loader)`` tuple.
+            ``samples_invalid``, ``loader_invalid``, ``loader_not_instance``, or a
+            pair that is not a ``(samples, loader)`` tuple.
+        FileNotFoundError: if a split file named in place of samples is missing.
+        SplitFileError: if such a file is invalid or lacks the set.
     """
-    model = DataModuleSplits.model_validate(splits)
-    return {
-        name: SetSource(name, cast(tuple[SplitPart, ...], pairs))
-        for name, pairs in model.root.items()
-    }
+    model = DataModuleSplits.model_validate(read_split_files(splits))
+    return {name: SetSource(name, parts) for name, parts in model.parts().items()}

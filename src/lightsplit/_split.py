@@ -16,13 +16,13 @@ from ._errors import (
     ErrorCollector,
     LightsplitError,
     SplitFileError,
-    closest_set_name,
     format_problems,
     preview,
     printable,
     set_name_invalid,
+    set_name_problem,
 )
-from ._types import SET_NAME_RE, SetName, StrPath
+from ._types import SetName, StrPath
 
 __all__ = ["DatabaseSplit", "load_split", "parse_split", "read_file"]
 
@@ -61,7 +61,7 @@ class DatabaseSplit(Mapping[SetName, Sequence[RawT_co]], Generic[RawT_co]):
         errors = ErrorCollector()
         for key in sets:
             name: object = key  # a mapping built at run time may hold other keys
-            if not isinstance(name, str) or SET_NAME_RE.fullmatch(name) is None:
+            if not isinstance(name, str) or set_name_problem(name) is not None:
                 errors.add((str(name), "[key]"), set_name_invalid(name=str(name)), name)
         errors.raise_if_any(type(self).__name__)
         self._sets: dict[str, tuple[RawT_co, ...]] = {
@@ -190,11 +190,9 @@ def parse_split(
     if not isinstance(document, dict):
         _raise_file_error(source, [_describe(_top_level_error(document), {})])
     problems = [
-        f"{printable(name)}: `{printable(name)}` is not a valid set name; did you mean "
-        f"`{closest_set_name(printable(name))}`? Set names are `train`, `validation`, "
-        "`test` or `monitor-<name>` (<name>: letters, digits, `.`, `_`, `-`)"
+        f"{printable(name)}: {problem}"
         for name in document
-        if SET_NAME_RE.fullmatch(name) is None
+        if (problem := set_name_problem(name)) is not None
     ]
     # the entries are checked even when a name is not valid: one run, every problem
     sets: dict[str, tuple[Any, ...]] = {}

@@ -21,7 +21,7 @@ from lightsplit import (
 
 config = DataModuleConfig(batch_size=16, batch_chunk_count=2)
 assert_type(config.replace(batch_size=32), DataModuleConfig)
-assert_type(config.chunk_size, int)
+assert_type(config.cache_path, Path | None)
 assert_type(config.num_workers, int)
 DataModuleConfig(batch_size="16")  # type: ignore[arg-type]
 DataModuleConfig(batchsize=16)  # type: ignore[call-arg]

@@ -1,0 +1,207 @@
+"""The splits a data module takes: per set, ``(samples, loader)`` parts, checked.
+
+A part's samples may also be the path of a split file, whose set of the same
+name is read: that is how a YAML configuration names them.
+"""
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import (
+    Annotated,
+    Any,
+    Final,
+    Generic,
+    NamedTuple,
+    Self,
+    TypeAlias,
+    TypeVar,
+    cast,
+)
+
+from pydantic import AfterValidator, BeforeValidator, RootModel, model_validator
+
+from ._config import FROZEN_CONFIG
+from ._errors import (
+    ErrorCollector,
+    SplitFileError,
+    check_set_name,
+    format_list,
+    loader_invalid,
+    loader_not_instance,
+    samples_invalid,
+    set_empty,
+    set_name_problem,
+    splits_empty,
+)
+from ._sample import RawDataLoader
+from ._split import DatabaseSplit, load_split
+from ._types import SetName, StrPath
+
+__all__ = ["DataModuleSplits", "Part", "SplitPart", "Splits", "read_split_files"]
+
+RawT = TypeVar("RawT")
+
+SPLIT_FILE_SUFFIXES: Final = (".json", ".json.bz2")
+"""How the name of a split file ends."""
+
+
+class SplitPart(NamedTuple, Generic[RawT]):
+    """Raw samples and the loader that loads them: one part of a set.
+
+    ``SplitPart(samples, loader)`` lets mypy check that ``loader`` takes the
+    samples given (a plain ``(samples, loader)`` tuple works too, unchecked).
+    ``samples`` may be the path of a split file instead (``.json`` or
+    ``.json.bz2``): the set of the same name is read from it with `load_split`.
+    """
+
+    samples: Sequence[RawT] | StrPath
+    """The raw samples, or a split file holding them."""
+
+    loader: RawDataLoader[RawT]
+    """The loader of every one of these samples."""
+
+
+Splits: TypeAlias = Mapping[
+    SetName,
+    Sequence[SplitPart[Any] | tuple[Sequence[Any] | StrPath, RawDataLoader[Any]]],
+]
+"""Set name -> the ``(samples, loader)`` parts concatenated into that set."""
+
+Part: TypeAlias = tuple[Sequence[Any], RawDataLoader[Any]]
+"""A checked part: its samples (split files read) and its loader."""
+
+
+def _set_of_file(
+    path: Path, set_name: str, files: dict[Path, DatabaseSplit[Any]]
+) -> tuple[Any, ...]:
+    """Return set ``set_name`` of the split file at ``path`` (read once).
+
+    Raises:
+        FileNotFoundError: if the file does not exist.
+        SplitFileError: if the file is not a valid split or has no such set.
+    """
+    split = files.get(path)
+    if split is None:
+        split = files[path] = load_split(path)
+    if set_name not in split:
+        msg = (
+            f"{path}: the split file has no set `{set_name}` (it has "
+            f"{format_list(list(split))}); name a file with a `{set_name}` set "
+            "there, or give the samples themselves"
+        )
+        raise SplitFileError(msg)
+    return split[set_name]
+
+
+def _split_file(samples: object) -> Path | None:
+    """Return ``samples`` as a path if it names a split file, else ``None``."""
+    if not isinstance(samples, str | os.PathLike):
+        return None
+    path = Path(samples)
+    return path if path.name.endswith(SPLIT_FILE_SUFFIXES) else None
+
+
+def read_split_files(splits: object) -> object:
+    """Replace each part whose samples are a split file's path by that set's samples.
+
+    A path is a string or ``os.PathLike`` ending in ``.json`` or ``.json.bz2``.
+    Anything that is not a mapping of sets of ``(samples, loader)`` pairs, or a
+    set whose name is not valid, is left as it is, for validation to name the
+    problem.
+
+    Raises:
+        FileNotFoundError: if a named split file does not exist.
+        SplitFileError: if a named file is not a valid split, or lacks the set.
+    """
+    if not isinstance(splits, Mapping):
+        return splits
+    files: dict[Path, DatabaseSplit[Any]] = {}
+    read: dict[object, object] = {}
+    for set_name, parts in splits.items():
+        if (
+            not isinstance(set_name, str)
+            or set_name_problem(set_name) is not None
+            or not isinstance(parts, list | tuple)
+        ):
+            read[set_name] = parts
+            continue
+        resolved: list[object] = []
+        for part in parts:
+            pair = isinstance(part, list | tuple) and len(part) == 2  # noqa: PLR2004
+            path = _split_file(part[0]) if pair else None
+            if path is None:
+                resolved.append(part)
+            else:
+                samples = _set_of_file(path, set_name, files)
+                resolved.append(SplitPart(samples, part[1]))
+        read[set_name] = resolved
+    return read
+
+
+def _as_tuple(value: object) -> object:
+    """Accept a list where a tuple is declared (a pair, or the pairs of a set)."""
+    return tuple(value) if isinstance(value, list) else value
+
+
+def _as_dict(value: object) -> object:
+    """Accept any mapping (a ``DatabaseSplit`` say) as the splits."""
+    return dict(value) if isinstance(value, Mapping) else value
+
+
+def _check_samples(value: object) -> Sequence[Any]:
+    if isinstance(value, str | bytes) or not isinstance(value, Sequence):
+        raise samples_invalid(type_name=type(value).__name__)
+    return value
+
+
+def _check_loader(value: object) -> RawDataLoader[Any]:
+    if isinstance(value, type):
+        raise loader_not_instance(type_name=value.__name__)
+    for method in ("sample", "target"):
+        if not callable(getattr(value, method, None)):
+            raise loader_invalid(type_name=type(value).__name__, missing=method)
+    return cast(RawDataLoader[Any], value)  # both methods checked just above
+
+
+_Pair: TypeAlias = Annotated[
+    tuple[
+        Annotated[object, AfterValidator(_check_samples)],
+        Annotated[object, AfterValidator(_check_loader)],
+    ],
+    BeforeValidator(_as_tuple),
+]
+
+
+class DataModuleSplits(
+    RootModel[
+        Annotated[
+            dict[
+                Annotated[str, AfterValidator(check_set_name)],
+                Annotated[tuple[_Pair, ...], BeforeValidator(_as_tuple)],
+            ],
+            BeforeValidator(_as_dict),
+        ]
+    ]
+):
+    """The splits of a data module: valid set names, each a non-empty set of pairs."""
+
+    model_config = FROZEN_CONFIG
+
+    @model_validator(mode="after")
+    def _check_not_empty(self) -> Self:
+        errors = ErrorCollector()
+        if not self.root:
+            errors.add((), splits_empty(), self.root)
+        for set_name, pairs in self.root.items():
+            if sum(len(cast(Sequence[Any], samples)) for samples, _ in pairs) == 0:
+                errors.add((set_name,), set_empty(set_name=set_name), pairs)
+        errors.raise_if_any(type(self).__name__)
+        return self
+
+    def parts(self) -> dict[SetName, tuple[Part, ...]]:
+        """Return the checked parts of each set, in the splits' order."""
+        return {
+            name: tuple(cast(Part, tuple(pair)) for pair in pairs)  # checked above
+            for name, pairs in self.root.items()
+        }

@@ -1,0 +1,56 @@
+"""Setting a set up: loaded on demand, cached in memory, or cached in a file."""
+
+from collections.abc import Sequence
+
+from ._cache import build_store
+from ._config import DataModuleConfig
+from ._datasets import CachedDataset, LazyDataset, SetDataset
+from ._persist import persistent_store
+from ._sample import ModelTransform
+from ._sources import SetSource
+
+__all__ = ["open_set", "write_cache_file"]
+
+
+def open_set(
+    source: SetSource,
+    transforms: Sequence[ModelTransform],
+    config: DataModuleConfig,
+) -> SetDataset:
+    """Return the data set that serves ``source`` as ``config`` says.
+
+    With `cache_dir`, the set's cache file (built first if needed) is mapped;
+    with `cache_samples` alone, the set is loaded into shared memory by
+    `parallel` processes; otherwise samples are loaded when asked for.
+
+    Raises:
+        SampleLoadError: when caching and a sample fails to load.
+        CacheMemoryError: when caching and the cache does not fit in memory.
+    """
+    workers = config.num_workers
+    cache_dir = config.cache_path
+    if cache_dir is not None:
+        store = persistent_store(
+            source, transforms, cache_dir=cache_dir, workers=workers
+        )
+        return CachedDataset(store)
+    if config.cache_samples:
+        return CachedDataset(build_store(source, transforms, workers=workers))
+    return LazyDataset(source, transforms)
+
+
+def write_cache_file(
+    source: SetSource,
+    transforms: Sequence[ModelTransform],
+    config: DataModuleConfig,
+) -> None:
+    """Build the cache file of ``source`` under `cache_dir` unless it is there.
+
+    Raises:
+        SampleLoadError: when a sample fails to load.
+    """
+    cache_dir = config.cache_path
+    if cache_dir is not None:
+        persistent_store(
+            source, transforms, cache_dir=cache_dir, workers=config.num_workers
+        )
