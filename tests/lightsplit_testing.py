@@ -159,3 +159,27 @@ class KillingLoader(MemoryLoader):
         if raw[0] == self.victim and os.getpid() != self.main_pid:
             os.kill(os.getpid(), signal.SIGKILL)
         return super().sample(raw)
+
+
+class MednetStyleLoader:
+    """Loads ``[file name, label]`` PNG entries into one mapping, as mednet 2.x does.
+
+    ``sample`` returns ``{"image": float tensor, "target": tensor([label.]),
+    "name": file name}``; ``target`` returns the float tensor ``[label.]``.
+    """
+
+    def __init__(self, root: str) -> None:
+        """Load files under ``root``."""
+        self.root = Path(root)
+
+    def sample(self, raw: Sequence[object]) -> dict[str, object]:
+        """Return the sample of ``raw`` as one mapping."""
+        name = str(raw[0])
+        image = decode_png(self.root / name).float() / 255
+        return {"image": image, "target": self.target(raw), "name": name}
+
+    def target(self, raw: Sequence[object]) -> Tensor:
+        """Return the label as a float tensor of one element."""
+        label = raw[1]
+        assert isinstance(label, int)
+        return torch.tensor([float(label)])
