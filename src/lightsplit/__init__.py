@@ -27,9 +27,9 @@ if TYPE_CHECKING:
     from ._factory import build_datamodule
     from ._images import ColorMode, ImageFileLoader, ImageMaskLoader
     from ._loader import SampleLoader
-    from ._sample import RawDataLoader, Sample, Target
+    from ._parts import SplitPart, Splits
+    from ._sample import ModelTransform, RawDataLoader, Sample, Target
     from ._schema import split_json_schema
-    from ._sources import ModelTransform, SplitPart, Splits
     from ._split import DatabaseSplit, load_split
 
 __version__ = "0.1.0"
@@ -74,7 +74,7 @@ _EXPORTS: Final[Mapping[str, str]] = {
     "ImageMaskLoader": "_images",
     "LightsplitError": "_errors",
     "LightsplitWarning": "_errors",
-    "ModelTransform": "_sources",
+    "ModelTransform": "_sample",
     "PathEscapeError": "_errors",
     "RawDataLoader": "_sample",
     "Sample": "_sample",
@@ -83,8 +83,8 @@ _EXPORTS: Final[Mapping[str, str]] = {
     "SampleLoader": "_loader",
     "SetMissingError": "_errors",
     "SplitFileError": "_errors",
-    "SplitPart": "_sources",
-    "Splits": "_sources",
+    "SplitPart": "_parts",
+    "Splits": "_parts",
     "Target": "_sample",
     "build_datamodule": "_factory",
     "check_split_loading": "_checks",
