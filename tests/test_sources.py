@@ -1,8 +1,28 @@
+"""Data-module splits, loaders, targets and transforms, checked at the boundary."""
+
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
-from lightsplit_testing import Entry, PngLoader
+import torch
+from lightsplit_testing import (
+    Entry,
+    MednetStyleLoader,
+    PngLoader,
+    write_pngs,
+    write_split,
+)
 from pydantic import ValidationError
 
-from lightsplit import CachingDataModule, ConcatDataModule, Sample
+from lightsplit import (
+    CachingDataModule,
+    ConcatDataModule,
+    DataModuleConfig,
+    Sample,
+    SampleLoadError,
+    SplitFileError,
+    SplitPart,
+)
 
 
 def _errors(
@@ -111,3 +131,248 @@ class TestSplitsValidation:
             ("samples_invalid", ("tset", 0, 0)),
             ("set_name_invalid", ("tset", "[key]")),
         ]
+
+
+class PairLoader:
+    """Returns a plain ``(tensor, dict)`` pair, as the reference loaders do."""
+
+    def sample(self, raw: Entry) -> tuple[torch.Tensor, dict[str, object]]:
+        return torch.zeros(2), {"name": raw[0], "label": raw[1]}
+
+    def target(self, raw: Entry) -> int:
+        return raw[1]
+
+
+@dataclass
+class TargetLoader:
+    """Returns ``value`` as the target of every entry."""
+
+    value: object
+
+    def sample(self, raw: Entry) -> Sample:
+        return Sample(torch.zeros(2), {"name": raw[0]})
+
+    def target(self, raw: Entry) -> object:
+        return self.value
+
+
+def _entries(count: int = 4) -> list[Entry]:
+    return [(f"s{i}.png", i % 2) for i in range(count)]
+
+
+def _fit_split() -> dict[str, list[Entry]]:
+    return {"train": _entries(), "validation": _entries(1)}
+
+
+class TestLoaderForms:
+    def test_plain_pair(self) -> None:
+        """A loader returning a plain ``(tensor, dict)`` pair serves `Sample`s."""
+        module = CachingDataModule(_fit_split(), PairLoader(), batch_size=4)
+        module.setup("fit")
+        batch = next(iter(module.unshuffled_train_dataloader()))
+        assert isinstance(batch, Sample)
+        assert batch.metadata["name"] == ["s0.png", "s1.png", "s2.png", "s3.png"]
+
+    def test_mapping_needs_the_adapter(self, tmp_path: Path) -> None:
+        """A loader returning a mapping is refused with the adapter to use."""
+        write_pngs(tmp_path, 2)
+        module = CachingDataModule(
+            {"train": [("img_00000.png", 0)]}, MednetStyleLoader(str(tmp_path))
+        )
+        loader = module.predict_dataloader()["train"]
+        with pytest.raises(SampleLoadError) as exc_info:
+            list(loader)
+        assert str(exc_info.value) == (
+            'set `train`, index 0, entry ["img_00000.png", 0]: TypeError: '
+            "`MednetStyleLoader.sample` returned a mapping (keys `image`, `target`, "
+            "`name`), not a `Sample`; wrap the loader in `MappingLoader(loader, "
+            "input_key=...)`, naming the key of the input tensor"
+        )
+
+    def test_loader_class_instead_of_object(self) -> None:
+        """A loader class is refused at construction, with the call to write."""
+        with pytest.raises(ValidationError) as exc_info:
+            ConcatDataModule({"train": [(_entries(), PairLoader)]})  # type: ignore[list-item]  # the point
+        [error] = exc_info.value.errors(include_url=False)
+        assert (error["type"], error["loc"]) == ("loader_not_instance", ("train", 0, 1))
+        assert error["msg"] == (
+            "the loader is the class `PairLoader`, not a loader object; create one, "
+            "as in `PairLoader(...)`"
+        )
+
+
+class TestTargets:
+    @pytest.mark.parametrize(
+        ("value", "label"),
+        [
+            pytest.param(1, 1, id="int"),
+            pytest.param(torch.tensor(1), 1, id="0-d int64"),
+            pytest.param(torch.tensor([0.0]), 0, id="mednet float [0.]"),
+            pytest.param(torch.tensor([[1.0]], dtype=torch.float16), 1, id="half"),
+            pytest.param(torch.tensor(True), 1, id="bool tensor"),
+            pytest.param(torch.tensor([3], dtype=torch.uint8), 3, id="uint8"),
+        ],
+    )
+    def test_integral_targets(self, value: object, label: int) -> None:
+        """Ints and one-element tensors of integral value, of any dtype, are classes."""
+        module = CachingDataModule(
+            _fit_split(), TargetLoader(value), balance_sampler_by_class=True
+        )
+        module.setup("fit")
+        assert len(list(module.train_dataloader())) == 4
+        assert module._targets["train"] == [label] * 4
+
+    @pytest.mark.parametrize(
+        ("value", "shown"),
+        [
+            pytest.param(torch.tensor([0.5]), "tensor([0.5000])", id="fraction"),
+            pytest.param(torch.tensor([1.0, 0.0]), "tensor([1., 0.])", id="one-hot"),
+            pytest.param(True, "true", id="bool"),
+            pytest.param("1", '"1"', id="string"),
+            pytest.param(1.0, "1.0", id="float"),
+        ],
+    )
+    def test_other_targets_refused(self, value: object, shown: str) -> None:
+        """Anything else is an error naming set, index, entry and the value."""
+        module = CachingDataModule(
+            {"train": _entries()}, TargetLoader(value), balance_sampler_by_class=True
+        )
+        with pytest.raises(SampleLoadError) as exc_info:
+            module.train_dataloader()
+        assert str(exc_info.value) == (
+            'set `train`, index 0, entry ["s0.png", 0]: TypeError: '
+            f"`TargetLoader.target` returned `{shown}`; a class target must be an int "
+            "or a tensor holding one integral value (`3`, `tensor(3)`, `tensor([0.])`"
+            "); for a one-hot or multi-label target, return the class index instead"
+        )
+
+
+class TestModelTransforms:
+    def test_single_module_refused(self) -> None:
+        """One transform where a list is expected is refused at construction."""
+        with pytest.raises(ValidationError) as exc_info:
+            CachingDataModule(
+                {"train": _entries()},
+                PairLoader(),
+                model_transforms=torch.nn.Identity(),  # type: ignore[arg-type]  # the point
+            )
+        [error] = exc_info.value.errors(include_url=False)
+        assert (error["type"], error["loc"]) == (
+            "transforms_invalid",
+            ("model_transforms",),
+        )
+        assert error["msg"] == (
+            "`model_transforms` must be a list or tuple of transforms, not a "
+            "`Identity`; for a single transform, write `[transform]`"
+        )
+
+    @pytest.mark.parametrize(
+        ("transform", "message"),
+        [
+            pytest.param(
+                "resize",
+                'model transform "resize" (a `str`) is not callable; give a '
+                "function or module that maps a tensor to a tensor",
+                id="string",
+            ),
+            pytest.param(
+                torch.nn.Identity,
+                "model transform <class 'torch.nn.modules.linear.Identity'> is the "
+                "class `Identity`, not a transform object; create one, as in "
+                "`Identity(...)`",
+                id="class",
+            ),
+        ],
+    )
+    def test_item_refused(self, transform: object, message: str) -> None:
+        """Each transform that is not a transform object is named at its position."""
+        with pytest.raises(ValidationError) as exc_info:
+            CachingDataModule(
+                {"train": _entries()},
+                PairLoader(),
+                model_transforms=[torch.nn.Identity(), transform],  # type: ignore[list-item]  # the point
+            )
+        [error] = exc_info.value.errors(include_url=False)
+        assert (error["type"], error["loc"]) == (
+            "transform_invalid",
+            ("model_transforms", 1),
+        )
+        assert error["msg"] == message
+
+    def test_setter_checks(self) -> None:
+        """Assigned transforms are checked the same way, and nothing changes."""
+        module = CachingDataModule({"train": _entries()}, PairLoader())
+        with pytest.raises(ValidationError):
+            module.model_transforms = ["resize"]  # type: ignore[list-item]  # the point
+        assert module.model_transforms == ()
+
+
+class TestCacheDir:
+    @pytest.mark.parametrize(
+        ("value", "kind"),
+        [
+            pytest.param(3, "string_type", id="int"),
+            pytest.param(b"cache", "string_type", id="bytes"),
+            pytest.param("", "cache_dir_empty", id="empty"),
+        ],
+    )
+    def test_refused_at_construction(self, value: object, kind: str) -> None:
+        """A `cache_dir` that is no folder path is a `ValidationError`, at its field."""
+        with pytest.raises(ValidationError) as exc_info:
+            CachingDataModule(
+                {"train": _entries()},
+                PairLoader(),
+                cache_samples=True,
+                cache_dir=value,  # type: ignore[arg-type]  # the point
+            )
+        [error] = exc_info.value.errors(include_url=False)
+        assert (error["type"], error["loc"]) == (kind, ("cache_dir",))
+
+    def test_empty_message(self) -> None:
+        """The empty folder's message says how to mean the current folder."""
+        with pytest.raises(ValidationError) as exc_info:
+            DataModuleConfig(cache_samples=True, cache_dir="")
+        assert exc_info.value.errors()[0]["msg"] == (
+            "`cache_dir` is empty; give a folder path (`.` for the current folder), "
+            "or leave it unset for no persistent cache"
+        )
+
+
+class TestSplitFiles:
+    def test_part_from_split_file(self, tmp_path: Path) -> None:
+        """A part's samples may be a split file: its set of the same name is read."""
+        write_split(tmp_path / "a.json", {"train": _entries(3), "test": _entries(1)})
+        module = ConcatDataModule(
+            {
+                "train": [SplitPart(tmp_path / "a.json", PairLoader())],
+                "test": [
+                    (str(tmp_path / "a.json"), PairLoader()),
+                    (_entries(2), PairLoader()),
+                ],
+            }
+        )
+        module.setup("predict")
+        sizes = {
+            name: len(loader.dataset)
+            for name, loader in module.predict_dataloader().items()
+        }  # type: ignore[arg-type]  # sized sets
+        assert sizes == {"train": 3, "test": 3}
+
+    def test_file_without_the_set(self, tmp_path: Path) -> None:
+        """A file that lacks the set is named, with the sets it has."""
+        write_split(tmp_path / "a.json", {"train": _entries(3)})
+        with pytest.raises(SplitFileError) as exc_info:
+            ConcatDataModule({"validation": [(str(tmp_path / "a.json"), PairLoader())]})
+        assert str(exc_info.value) == (
+            f"{tmp_path / 'a.json'}: the split file has no set `validation` (it has "
+            "`train`); name a file with a `validation` set there, or give the samples "
+            "themselves"
+        )
+
+    def test_caching_data_module_from_path(self, tmp_path: Path) -> None:
+        """`CachingDataModule` reads a split file given as its path."""
+        write_split(tmp_path / "s.json", {"train": _entries(3), "test": _entries(2)})
+        module = CachingDataModule(str(tmp_path / "s.json"), PairLoader())
+        assert module.set_names == ("train", "test")
+        with pytest.raises(FileNotFoundError):
+            CachingDataModule(tmp_path / "missing.json", PairLoader())

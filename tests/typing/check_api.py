@@ -1,19 +1,23 @@
 """Type-checked, never run: what mypy sees of the public API."""
 
+import os
 from pathlib import Path
 from typing import Any, assert_type
 
 import torch
-from lightsplit_testing import PngLoader
+from lightsplit_testing import MednetStyleLoader, PngLoader
 from pydantic import JsonValue
 
 from lightsplit import (
     CachingDataModule,
+    ConcatDataModule,
     DatabaseSplit,
     DataModuleConfig,
+    MappingLoader,
     Sample,
     SampleFailure,
     SampleLoader,
+    SplitPart,
     check_split_loading,
     load_split,
     split_json_schema,
@@ -47,3 +51,56 @@ for batch in module.train_dataloader():
 
 assert_type(check_split_loading(typed, loader, limit=4), list[SampleFailure])
 assert_type(split_json_schema(tuple[str, int]), dict[str, JsonValue])
+
+# cache_dir: a string or a path in every signature, never anything else
+DataModuleConfig(cache_samples=True, cache_dir="cache/")
+DataModuleConfig(cache_samples=True, cache_dir=Path("cache"))
+DataModuleConfig(cache_samples=True, cache_dir=3)  # type: ignore[arg-type]
+CachingDataModule(typed, loader, cache_samples=True, cache_dir="cache/")
+assert_type(config.cache_path, Path | None)
+
+# replace is typed per field
+config.replace(batch_size="32")  # type: ignore[arg-type]
+config.replace(batchsize=32)  # type: ignore[call-arg]
+
+# every setting is a typed property
+assert_type(module.batch_size, int)
+assert_type(module.seed, int | None)
+assert_type(module.cache_dir, str | os.PathLike[str] | None)
+module.batch_size = 32
+module.cache_dir = Path("cache")
+module.batch_size = "32"  # type: ignore[assignment]
+
+# a split file's path, and loaders as users write them
+CachingDataModule("split.json", loader)
+
+
+class PairLoader:
+    def sample(self, raw: tuple[str, int]) -> tuple[torch.Tensor, dict[str, object]]:
+        return torch.zeros(1), {"name": raw[0]}
+
+    def target(self, raw: tuple[str, int]) -> int:
+        return raw[1]
+
+
+class IndexLoader:
+    def sample(self, raw: int) -> Sample:
+        return Sample(torch.zeros(1), {})
+
+    def target(self, raw: int) -> torch.Tensor:
+        return torch.tensor([0.0])
+
+
+CachingDataModule(typed, PairLoader())
+CachingDataModule(typed, IndexLoader())  # type: ignore[misc]  # no RawT fits both
+
+# ConcatDataModule parts: SplitPart checks the loader against its samples
+ConcatDataModule({"train": [SplitPart(typed["train"], PairLoader())]})
+ConcatDataModule({"train": [SplitPart("split.json", IndexLoader())]})
+SplitPart(typed["train"], IndexLoader())  # type: ignore[misc]  # no RawT fits both
+
+# loaders that return mappings (mednet 2.x), through the adapter
+mapping = MappingLoader(MednetStyleLoader("images"), input_key="image")
+assert_type(mapping.sample(("a.png", 0)), Sample)
+CachingDataModule(typed, mapping)
+CachingDataModule(typed, MednetStyleLoader("images"))  # type: ignore[arg-type]
