@@ -27,8 +27,15 @@ if TYPE_CHECKING:
     from ._factory import build_datamodule
     from ._images import ColorMode, ImageFileLoader, ImageMaskLoader
     from ._loader import SampleLoader
+    from ._mapping import MappingLoader
     from ._parts import SplitPart, Splits
-    from ._sample import ModelTransform, RawDataLoader, Sample, Target
+    from ._sample import (
+        MappingSampleLoader,
+        ModelTransform,
+        RawDataLoader,
+        Sample,
+        Target,
+    )
     from ._schema import split_json_schema
     from ._split import DatabaseSplit, load_split
 
@@ -45,6 +52,8 @@ __all__ = [
     "ImageMaskLoader",
     "LightsplitError",
     "LightsplitWarning",
+    "MappingLoader",
+    "MappingSampleLoader",
     "ModelTransform",
     "PathEscapeError",
     "RawDataLoader",
@@ -74,6 +83,8 @@ _EXPORTS: Final[Mapping[str, str]] = {
     "ImageMaskLoader": "_images",
     "LightsplitError": "_errors",
     "LightsplitWarning": "_errors",
+    "MappingLoader": "_mapping",
+    "MappingSampleLoader": "_sample",
     "ModelTransform": "_sample",
     "PathEscapeError": "_errors",
     "RawDataLoader": "_sample",

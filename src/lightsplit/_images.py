@@ -1,7 +1,8 @@
 """Ready-made loaders for image files: ``[path, label]`` and ``[image, mask]`` entries.
 
-Both read files through Pillow (install ``lightsplit[images]``) and refuse any
-entry whose path leaves their root folder: split files come from other people.
+Both read files through Pillow, which the ``images`` extra installs
+(``pip install "lightsplit[images]"``), and refuse any entry whose path leaves
+their root folder: split files come from other people.
 """
 
 import os
@@ -87,7 +88,9 @@ class ImageFileLoader:
 
     Images (PNG, JPEG, BMP, TIFF: whatever Pillow reads) become float tensors in
     [0, 1] of shape (1, H, W) in mode ``"L"`` or (3, H, W) in mode ``"RGB"``;
-    the metadata holds ``name`` (the path as written) and ``label``.
+    the metadata holds ``name`` (the path as written) and ``label``. Reading
+    images needs Pillow: install the ``images`` extra,
+    ``pip install "lightsplit[images]"``.
 
     Examples:
         >>> loader = ImageFileLoader("images", mode="RGB")
@@ -145,7 +148,7 @@ class ImageMaskLoader:
     ``name`` (the image path), ``target`` (the mask, one channel, 1.0 where the
     mask is non-zero) and ``roi`` (the region of interest, likewise, or all ones
     when the entry has none). ``target(raw)`` is 0: segmentation has no class
-    label to balance.
+    label to balance. Like `ImageFileLoader`, it needs the ``images`` extra.
     """
 
     def __init__(self, root: StrPath, *, mode: ColorMode = "RGB") -> None:
