@@ -45,12 +45,13 @@ __all__ = [
 
 ErrorType: TypeAlias = Literal[
     "batch_not_divisible",
+    "cache_dir_empty",
     "cache_dir_unused",
     "loader_invalid",
+    "loader_not_instance",
     "samples_invalid",
     "set_empty",
     "set_name_invalid",
-    "set_name_problem",
     "splits_empty",
     "transform_invalid",
     "transforms_invalid",

@@ -101,6 +101,11 @@ class ImageFileLoader:
     def __init__(self, root: StrPath, *, mode: ColorMode = "L") -> None:
         """Load files under ``root``, decoded in ``mode``.
 
+        Args:
+            root: the folder that the paths of the entries are relative to.
+            mode: ``"L"`` decodes images to one grayscale channel, ``"RGB"``
+                to three.
+
         Raises:
             ValueError: for a mode other than ``"L"`` or ``"RGB"``.
         """
@@ -153,6 +158,11 @@ class ImageMaskLoader:
 
     def __init__(self, root: StrPath, *, mode: ColorMode = "RGB") -> None:
         """Load files under ``root``; images are decoded in ``mode``.
+
+        Args:
+            root: the folder that the paths of the entries are relative to.
+            mode: ``"L"`` decodes images to one grayscale channel, ``"RGB"``
+                to three (masks are always one channel).
 
         Raises:
             ValueError: for a mode other than ``"L"`` or ``"RGB"``.
