@@ -11,10 +11,7 @@ from pydantic import BaseModel
 from lightsplit import SplitFileError, load_split, split_json_schema
 
 COMMITTED = Path(__file__).parents[1] / "docs" / "split-file.schema.json"
-REGENERATE = (
-    '.venv/bin/python -c "import json, lightsplit; print(json.dumps('
-    'lightsplit.split_json_schema(), indent=2))" > docs/split-file.schema.json'
-)
+REGENERATE = ".venv/bin/lightsplit schema -o docs/split-file.schema.json"
 
 
 def test_committed_schema_is_current() -> None:
