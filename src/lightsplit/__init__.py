@@ -25,6 +25,7 @@ if TYPE_CHECKING:
         SplitFileError,
     )
     from ._factory import build_datamodule
+    from ._hashing import split_sha256
     from ._images import ColorMode, ImageFileLoader, ImageMaskLoader
     from ._loader import SampleLoader
     from ._mapping import MappingLoader
@@ -70,6 +71,7 @@ __all__ = [
     "check_split_loading",
     "load_split",
     "split_json_schema",
+    "split_sha256",
 ]
 
 _EXPORTS: Final[Mapping[str, str]] = {
@@ -101,6 +103,7 @@ _EXPORTS: Final[Mapping[str, str]] = {
     "check_split_loading": "_checks",
     "load_split": "_split",
     "split_json_schema": "_schema",
+    "split_sha256": "_hashing",
 }
 """Public name -> the private module of this package that defines it."""
 

@@ -19,6 +19,7 @@ from typing_extensions import override
 from ._config import DataModuleConfig
 from ._datasets import SetDataset
 from ._errors import LightsplitWarning, format_list
+from ._hashing import split_sha256
 from ._loader import SampleLoader, build_loader
 from ._parts import Splits
 from ._sample import ModelTransform, RawDataLoader
@@ -182,6 +183,20 @@ class ConcatDataModule(LightningDataModule):
     def set_names(self) -> tuple[SetName, ...]:
         """The sets of the splits, in their order."""
         return tuple(self._sources)
+
+    @property
+    def split_sha256(self) -> str:
+        """The content hash of the sets served, as `split_sha256` computes it.
+
+        For a `CachingDataModule` over a split file, it is the hash of the file
+        (``lightsplit card`` and ``lightsplit check`` print the same).
+
+        Raises:
+            TypeError: if a raw sample holds something JSON cannot represent.
+        """
+        return split_sha256(
+            {name: source.entries() for name, source in self._sources.items()}
+        )
 
     def set_chunk_size(self, batch_size: int, batch_chunk_count: int) -> None:
         """Set the batch size and the number of chunks it is cut into, together.

@@ -161,6 +161,10 @@ class SetSource:
     def __len__(self) -> int:
         return self._starts[-1]
 
+    def entries(self) -> list[object]:
+        """Return the raw samples of the set, its parts one after the other."""
+        return [raw for samples, _ in self.parts for raw in samples]
+
     def locate(self, index: int) -> tuple[object, RawDataLoader[Any]]:
         """Return the raw sample at ``index`` of the set, and its loader."""
         if not 0 <= index < len(self):
