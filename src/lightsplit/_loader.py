@@ -2,8 +2,10 @@
 
 import contextlib
 import sys
-from collections.abc import Callable, Iterator, Sequence
-from typing import Final, cast
+import warnings
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, cast
 
 import torch
 from torch.utils.data import DataLoader
@@ -12,9 +14,10 @@ from typing_extensions import override
 
 from ._config import DataModuleConfig
 from ._datasets import CachedDataset, SetDataset, collate_samples
-from ._errors import SampleLoadError
+from ._errors import LightsplitWarning, SampleLoadError
 from ._sample import Sample
-from ._sampling import Draw, EpochSampler, class_weights
+from ._sampling import GOLDEN as _GOLDEN
+from ._sampling import Draw, EpochDraw, EpochSampler, class_weights
 
 __all__ = ["SampleLoader", "build_loader"]
 
@@ -23,15 +26,18 @@ _WORKER_DEATH: Final = (ConnectionError, EOFError, RuntimeError)
 
 
 class _Batches(Iterator[Sample]):
-    """Batches of one epoch; a worker that dies is reported as such."""
+    """Batches of one epoch, counted as served; a worker that dies is reported."""
 
-    def __init__(self, inner: Iterator[Sample], set_name: str) -> None:
+    def __init__(
+        self, inner: Iterator[Sample], position: "_Position", name: str
+    ) -> None:
         self._inner = inner
-        self._set_name = set_name
+        self._position = position
+        self._name = name
 
     def __next__(self) -> Sample:
         try:
-            return next(self._inner)
+            batch = next(self._inner)
         except SampleLoadError:
             raise
         except _WORKER_DEATH as exc:
@@ -40,11 +46,13 @@ class _Batches(Iterator[Sample]):
                 raise
             self._stop_workers()
             msg = (
-                f"set `{self._set_name}`: a loader worker process died ({exc}); it was "
+                f"set `{self._name}`: a loader worker process died ({exc}); it was "
                 "killed by a signal or ran out of memory. Check memory use, or set "
                 "`parallel=-1` to load in the main process"
             )
             raise SampleLoadError(msg) from exc
+        self._position.served += 1
+        return batch
 
     def _stop_workers(self) -> None:
         """Stop the other workers now, rather than when the iterator is collected.
@@ -62,6 +70,24 @@ class _Batches(Iterator[Sample]):
         return getattr(self._inner, name)
 
 
+@dataclass
+class _Position:
+    """How far the loader's current epoch has been served."""
+
+    draw: EpochDraw | None = None
+    start: int = 0
+    """Positions of the epoch's global order served before this iteration."""
+    before: int = 0
+    """Batches this process served of the epoch before this iteration."""
+    served: int = 0
+    """Batches served in this iteration, to the consumer (not prefetched)."""
+    batches: int = 0
+    """Batches this iteration serves in all."""
+
+
+_STATE_KEYS: Final = ("epoch", "seed", "total", "consumed", "served", "complete")
+
+
 class SampleLoader(DataLoader[Sample]):
     """A ``torch.utils.data.DataLoader`` whose batches are typed as `Sample`.
 
@@ -69,30 +95,137 @@ class SampleLoader(DataLoader[Sample]):
     as torch types batches as ``Any``, and a worker process that dies is reported
     as a `SampleLoadError` naming the set rather than a bare connection error.
 
-    Without workers, over a lightsplit set whose sampler yields whole batches,
-    batches are drawn straight from the sampler and the set: torch's per-batch
-    bookkeeping would cost as much as gathering a small batch itself.
+    Over a lightsplit set and its sampler, the loader is resumable:
+    ``state_dict()`` says how far the current epoch has been served (batches
+    handed out, not those workers have prefetched), and ``load_state_dict`` makes
+    the next iteration serve exactly the rest of that epoch. Lightning saves and
+    restores it with its checkpoints; a hand-written loop can do the same.
+
+    Without workers, batches are drawn straight from the sampler and the set:
+    torch's per-batch bookkeeping would cost as much as gathering a small batch.
     """
+
+    _position: _Position
+    _pending_before: int = 0
 
     @override
     def __iter__(self) -> Iterator[Sample]:  # type: ignore[override]  # torch returns its private iterator type
+        sampler = self.sampler if isinstance(self.sampler, EpochSampler) else None
+        before = self._pending_before
+        self._pending_before = 0
+        if sampler is not None and self.generator is not None and self.num_workers:
+            # worker seeds follow the epoch, so that a resumed epoch seeds alike
+            base = getattr(self, "_base_seed", None)
+            if base is None:
+                base = self._base_seed = self.generator.initial_seed()
+            self.generator.manual_seed((base * _GOLDEN + sampler.epoch) % 2**63)
         if (
             self.num_workers == 0
             and self.batch_size is None
             and isinstance(self.dataset, SetDataset)
         ):
-            return self._in_process(self.dataset)
-        return _Batches(super().__iter__(), getattr(self.dataset, "name", "?"))
+            inner: Iterator[Sample] = self._in_process(self.dataset, iter(self.sampler))
+        else:
+            inner = super().__iter__()  # draws the sampler's order now
+        position = self._position = _Position()
+        if sampler is not None:
+            position.draw, position.start = sampler.current, sampler.current_start
+            position.before = before if position.start else 0
+            position.batches = sampler.current_batches
+        return _Batches(inner, position, getattr(self.dataset, "name", "?"))
 
-    def _in_process(self, dataset: SetDataset) -> Iterator[Sample]:
+    def _in_process(
+        self, dataset: SetDataset, indices: Iterator[object]
+    ) -> Iterator[Sample]:
         """Do what torch's single-process iterator does, without its overhead."""
         pin = self.pin_memory and torch.cuda.is_available()
         device = self.pin_memory_device or None
         # the data set returns whole batches, which the collate function passes on
         collate = cast("Callable[[Sample], Sample]", self.collate_fn)
-        for index in self.sampler:
-            batch = collate(dataset[index])
+        for index in indices:
+            batch = collate(dataset[index])  # type: ignore[index]  # an index tensor
             yield pin_memory(batch, device) if pin else batch  # type: ignore[no-untyped-call]  # torch leaves it unannotated
+
+    def state_dict(self) -> dict[str, Any]:
+        """Return how far the current epoch has been served, to take it up later.
+
+        Returns:
+            ``{}`` unless the loader draws from a lightsplit sampler; else the
+            epoch, its seed and length, the positions of its order served so
+            far, the batches this process served and whether it is complete.
+        """
+        sampler = self.sampler
+        if not isinstance(sampler, EpochSampler):
+            return {}
+        position = getattr(self, "_position", _Position())
+        draw = position.draw
+        if draw is None:  # nothing iterated yet: the next epoch is whole
+            return {"epoch": sampler.epoch, "complete": False, "served": 0}
+        per_step = sampler.batch_size * sampler.num_replicas
+        return {
+            "set": getattr(self.dataset, "name", ""),
+            "epoch": draw.epoch,
+            "seed": draw.seed,
+            "total": draw.total,
+            "consumed": min(position.start + position.served * per_step, draw.total),
+            "served": position.before + position.served,
+            "complete": position.served >= position.batches,
+        }
+
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
+        """Make the next iteration serve the rest of the epoch ``state`` describes.
+
+        With the processes and batch size of the interrupted run, the batches
+        served are exactly those it would have served next. Otherwise the rest of
+        the epoch's order is shared among this run's processes when that fills
+        exactly the steps left in the epoch; if it does not, the rest of the
+        epoch is not served, with a `LightsplitWarning` saying how many samples
+        were left out, and the next epoch follows.
+
+        Raises:
+            ValueError: if ``state`` is not the state of a lightsplit loader.
+        """
+        sampler = self.sampler
+        if not isinstance(sampler, EpochSampler) or not state:
+            return
+        if "seed" not in state:  # saved before the first batch: a whole epoch
+            sampler.set_epoch(_integer(state, "epoch"))
+            return
+        values = {key: _integer(state, key) for key in _STATE_KEYS}
+        draw = EpochDraw(values["epoch"], values["seed"], values["total"])
+        if values["complete"]:
+            sampler.set_epoch(draw.epoch + 1)
+            return
+        left = len(self) - values["served"]
+        remaining = sampler.resume(draw, values["consumed"])
+        if remaining == left:
+            self._pending_before = values["served"]
+            return
+        sampler.skip(draw)
+        samples = draw.total - values["consumed"]
+        warnings.warn(
+            f"set `{getattr(self.dataset, 'name', '?')}`: epoch {draw.epoch} was "
+            f"interrupted with {samples} of its {draw.total} draws left, which do not "
+            f"share into the {left} steps left of the epoch with "
+            f"{sampler.num_replicas} process(es) of {sampler.batch_size} samples: they "
+            f"are not served, and training goes on with epoch {draw.epoch + 1}. "
+            "Resume with the processes and batch size of the interrupted run to "
+            "take the epoch up exactly",
+            LightsplitWarning,
+            stacklevel=2,
+        )
+
+
+def _integer(state: Mapping[str, Any], key: str) -> int:
+    """Return ``state[key]`` as an int, or say the state is not a loader's."""
+    value = state.get(key)
+    if isinstance(value, bool | int):
+        return int(value)
+    msg = (
+        f"loader state has {key!r}: {value!r}, not an integer; give `load_state_dict` "
+        "what `state_dict` of a lightsplit loader returned"
+    )
+    raise ValueError(msg)
 
 
 def build_loader(

@@ -10,6 +10,7 @@ import math
 import os
 from collections import Counter
 from collections.abc import Iterator, Sequence, Sized
+from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
 
 import torch
@@ -17,12 +18,12 @@ from torch import Tensor
 from torch.utils.data import DistributedSampler
 from typing_extensions import override
 
-__all__ = ["Draw", "EpochSampler", "class_weights", "shard"]
+__all__ = ["GOLDEN", "Draw", "EpochDraw", "EpochSampler", "class_weights", "shard"]
 
 Draw: TypeAlias = Literal["ordered", "shuffled", "balanced"]
 """How a sampler orders a set: split order, a permutation, or balanced draws."""
 
-_GOLDEN: Final = 0x9E3779B97F4A7C15
+GOLDEN: Final = 0x9E3779B97F4A7C15
 
 
 def shard() -> tuple[int, int]:
@@ -56,10 +57,33 @@ class _Sized(Sized):
         return self.size
 
 
+@dataclass(frozen=True)
+class EpochDraw:
+    """What fixes one epoch's order: its number, seed and padded length."""
+
+    epoch: int
+    seed: int
+    """Seeds the epoch's permutation or balanced draws."""
+    total: int
+    """Length of the epoch's global order: the set's size, padded to a multiple
+    of the number of processes when training under DDP."""
+
+
+@dataclass(frozen=True)
+class _Resume:
+    """Where to take an interrupted epoch up again."""
+
+    draw: EpochDraw
+    consumed: int
+    """Positions of the epoch's global order already served, over all processes."""
+
+
 class EpochSampler(DistributedSampler[Tensor]):
     """Batches of indices of one set for one process, epoch after epoch.
 
-    Each batch is a tensor of indices: the data set gathers it in one go.
+    Each batch is a tensor of indices: the data set gathers it in one go. Every
+    epoch's order comes from its own seed (`EpochDraw`), so that an interrupted
+    epoch can be taken up where it stopped (`resume`), without drawing again.
 
     Args:
         size: the number of samples in the set.
@@ -67,10 +91,10 @@ class EpochSampler(DistributedSampler[Tensor]):
         draw: ``"ordered"`` (split order), ``"shuffled"`` (a permutation per
             epoch) or ``"balanced"`` (``size`` draws with replacement, weighted
             by ``weights``).
-        seed: fixes the order of every epoch; ``None`` draws from torch's global
-            generator (seeded by ``lightning.seed_everything``), except when
-            distributed, where every process must agree on the draws: then the
-            seed Lightning shares (``PL_GLOBAL_SEED``, else 0) is used.
+        seed: fixes the order of every epoch; ``None`` draws each epoch's seed
+            from torch's global generator (seeded by ``lightning.seed_everything``),
+            except when distributed, where every process must agree on the draws:
+            then the seed Lightning shares (``PL_GLOBAL_SEED``, else 0) is used.
         weights: per-sample weights, for ``"balanced"``.
         pad: when distributed, repeat the first indices so that every process
             gets as many (training needs equal steps); without it, a process may
@@ -101,52 +125,106 @@ class EpochSampler(DistributedSampler[Tensor]):
             seed = int(os.environ.get("PL_GLOBAL_SEED", "0"))
         self.fixed_seed = seed
         self.epoch = 0
+        self.current: EpochDraw | None = None
+        """The draw of the epoch last iterated."""
+        self.current_start = 0
+        """Where the last iteration started in its epoch's global order."""
+        self.current_batches = 0
+        """How many batches the last iteration serves."""
+        self._resume: _Resume | None = None
 
-    def _generator(self) -> torch.Generator | None:
+    def _epoch_seed(self, epoch: int) -> int:
         if self.fixed_seed is None:
-            return None
-        mixed = (self.fixed_seed * _GOLDEN + self.epoch) % 2**63
-        return torch.Generator().manual_seed(mixed)
+            return int(torch.randint(2**62, (), dtype=torch.int64))  # global generator
+        return (self.fixed_seed * GOLDEN + epoch) % 2**63
 
     def _total(self) -> int:
         if self.num_replicas == 1 or not self.pad:
             return self.size
         return math.ceil(self.size / self.num_replicas) * self.num_replicas
 
-    def _indices(self) -> torch.Tensor:
-        generator = self._generator()
+    def _order(self, draw: EpochDraw) -> Tensor:
+        """Return the global order of the epoch ``draw`` describes."""
+        generator = torch.Generator().manual_seed(draw.seed)
         if self.draw == "balanced":
             assert self.weights is not None  # set with the balanced draw
             return torch.multinomial(
-                self.weights, self._total(), replacement=True, generator=generator
+                self.weights, draw.total, replacement=True, generator=generator
             )
         if self.draw == "shuffled":
             order = torch.randperm(self.size, generator=generator)
         else:
             order = torch.arange(self.size)
-        missing = self._total() - self.size
+        missing = draw.total - self.size
         return torch.cat([order, order[:missing]]) if missing else order
 
-    def _shard_size(self) -> int:
-        return len(range(self.rank, self._total(), self.num_replicas))
+    def _batches(self, order: Tensor) -> list[Tensor]:
+        """Cut this process's share of ``order`` into batches."""
+        if self.pad and self.num_replicas > 1 and len(order) % self.num_replicas:
+            missing = self.num_replicas - len(order) % self.num_replicas
+            order = torch.cat([order, order[:missing]])
+        batches = list(
+            torch.split(order[self.rank :: self.num_replicas], self.batch_size)
+        )
+        if self.drop_last and batches and len(batches[-1]) < self.batch_size:
+            batches.pop()
+        return batches
+
+    def resume(self, draw: EpochDraw, consumed: int) -> int:
+        """Take epoch ``draw`` up after the first ``consumed`` positions of its order.
+
+        The next iteration serves the rest of that epoch's global order, shared
+        among this run's processes: with as many processes and the same batch
+        size as when it was interrupted, exactly the batches the interrupted run
+        would have served next. Only indices are skipped: nothing is loaded.
+
+        Returns:
+            The number of batches this process will serve of the epoch's rest.
+        """
+        consumed = min(consumed, draw.total)
+        self._resume = _Resume(draw, consumed)
+        self.epoch = draw.epoch
+        return len(self._batches(self._order(draw)[consumed:]))
+
+    def skip(self, draw: EpochDraw) -> None:
+        """Serve nothing more of epoch ``draw``; the iteration after draws the next."""
+        self._resume = _Resume(draw, draw.total)
+        self.epoch = draw.epoch
 
     @override
     def __iter__(self) -> Iterator[Tensor]:
-        epoch = self.epoch
-        shard = self._indices()[self.rank :: self.num_replicas]
-        batches = list(torch.split(shard, self.batch_size))
-        if self.drop_last and batches and len(batches[-1]) < self.batch_size:
-            batches.pop()
-        return self._serve(epoch, batches)
+        # The resume point holds until the epoch is read from (torch makes and
+        # drops one iterator unread when starting workers).
+        resume = self._resume
+        if resume is not None and resume.draw.epoch != self.epoch:
+            resume = self._resume = None
+        if resume is not None:
+            self.current, self.current_start = resume.draw, resume.consumed
+            order = self._order(resume.draw)[resume.consumed :]
+        else:
+            epoch = self.epoch
+            self.current = EpochDraw(epoch, self._epoch_seed(epoch), self._total())
+            self.current_start = 0
+            order = self._order(self.current)
+        batches = self._batches(order)
+        self.current_batches = len(batches)
+        return self._serve(self.current.epoch, batches, resume)
 
-    def _serve(self, epoch: int, batches: list[Tensor]) -> Iterator[Tensor]:
+    def _serve(
+        self, epoch: int, batches: list[Tensor], resume: _Resume | None
+    ) -> Iterator[Tensor]:
         # Once an epoch is read from, the next iteration draws the next epoch,
         # so that a loop that never calls set_epoch gets new orders (an iterator
         # made and dropped unread, as torch does when starting workers, does not
         # count).
         self.epoch = epoch + 1
+        if resume is not None and self._resume is resume:
+            self._resume = None
         for batch in batches:
             yield batch.clone()  # a view would carry the whole shard to a worker
+
+    def _shard_size(self) -> int:
+        return len(range(self.rank, self._total(), self.num_replicas))
 
     @override
     def __len__(self) -> int:
