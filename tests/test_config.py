@@ -30,6 +30,7 @@ class TestDataModuleConfig:
             "parallel": -1,
             "cache_dir": None,
             "seed": None,
+            "allow_data_change": False,
         }
 
     @pytest.mark.parametrize(

@@ -49,6 +49,7 @@ CHANGES: dict[str, tuple[object, object]] = {
     "parallel": (2, -2),
     "cache_dir": ("cache", ""),
     "seed": (7, -1),
+    "allow_data_change": (True, 0),
 }
 
 

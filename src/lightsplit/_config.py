@@ -84,6 +84,7 @@ class SettingChanges(TypedDict, total=False):
     parallel: int
     cache_dir: StrPath | None
     seed: int | None
+    allow_data_change: bool
 
 
 class DataModuleConfig(FrozenModel):
@@ -136,6 +137,12 @@ class DataModuleConfig(FrozenModel):
     """Fixes shuffling, class-balanced draws and worker seeds: the same seed gives
     the same order on every run, for any `parallel`, and each epoch its own. With
     none, torch's global generator decides (seeded by `seed_everything`)."""
+
+    allow_data_change: bool = False
+    """Accept a checkpoint made on other data: sets, entries, classes, loaders,
+    model transforms or training settings that differ from those it recorded, or
+    an evaluated set that shares entries with its training set, are warned about
+    instead of refused."""
 
     @model_validator(mode="after")
     def _check_cache_dir_used(self) -> Self:

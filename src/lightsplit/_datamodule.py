@@ -6,14 +6,16 @@ job to the module that does it (`_stages`: which sets a stage uses; `_setup`:
 serving a set from disk, memory or a cache file; `_loader`: its data loader).
 """
 
+import functools
 import logging
 import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Final, NoReturn, Self, TypeVar, cast
+from typing import Any, Final, NoReturn, Self, TypeVar, cast
 
 from lightning.pytorch import LightningDataModule
+from torch import Tensor
 from typing_extensions import override
 
 from ._config import DataModuleConfig
@@ -22,6 +24,17 @@ from ._errors import LightsplitWarning, format_list
 from ._hashing import split_sha256
 from ._loader import SampleLoader, build_loader
 from ._parts import Splits
+from ._provenance import (
+    PROVENANCE_KEY,
+    DataChangedError,
+    Difference,
+    compare_provenance,
+    entry_hashes,
+    overlap,
+    provenance_of,
+    report,
+    set_record,
+)
 from ._sample import ModelTransform, RawDataLoader
 from ._settings import Setting, config_from_arguments, document_settings
 from ._setup import open_set, write_cache_file
@@ -66,6 +79,7 @@ class ConcatDataModule(LightningDataModule):
         parallel: see `DataModuleConfig`.
         cache_dir: see `DataModuleConfig`.
         seed: see `DataModuleConfig`.
+        allow_data_change: see `DataModuleConfig`.
         model_transforms: tensor transforms (functions or modules) applied to each
             input after loading and before caching, in order.
 
@@ -89,6 +103,7 @@ class ConcatDataModule(LightningDataModule):
     parallel = Setting[int]()
     cache_dir = Setting[StrPath | None]()
     seed = Setting[int | None]()
+    allow_data_change = Setting[bool]()
 
     def __init__(  # noqa: PLR0917 - the reference signature is positional
         self,
@@ -104,6 +119,7 @@ class ConcatDataModule(LightningDataModule):
         *,
         cache_dir: StrPath | None = None,
         seed: int | None = None,
+        allow_data_change: bool = False,
         model_transforms: Sequence[ModelTransform] = (),
     ) -> None:
         super().__init__()
@@ -135,6 +151,8 @@ class ConcatDataModule(LightningDataModule):
         self._transforms = check_model_transforms(model_transforms)
         self._datasets: dict[SetName, SetDataset] = {}
         self._targets: dict[SetName, list[int]] = {}
+        self._records: dict[SetName, dict[str, Any]] = {}
+        self._train_hashes: Tensor | None = None
         for name, source in sources.items():
             _LOG.info(
                 "set `%s` of `%s`/`%s`: %d samples",
@@ -311,15 +329,92 @@ class ConcatDataModule(LightningDataModule):
             self._datasets[name] = dataset
         return dataset
 
+    # -- provenance --------------------------------------------------------------
+
+    def _set_targets(self, name: SetName) -> list[int]:
+        targets = self._targets.get(name)
+        if targets is None:
+            targets = self._targets[name] = self._sources[name].targets()
+        return targets
+
+    def _provenance(self) -> dict[str, Any]:
+        """Return the record of the data served (computed once per set)."""
+        for name, source in self._sources.items():
+            if name not in self._records:
+                targets = functools.partial(self._set_targets, name)
+                self._records[name] = set_record(source, targets)
+        if self._train_hashes is None and "train" in self._sources:
+            self._train_hashes = entry_hashes(self._sources["train"].entries())
+        sets = {name: self._records[name] for name in self._sources}
+        return provenance_of(sets, self._train_hashes, self._config, self._transforms)
+
+    @override
+    def state_dict(self) -> dict[str, Any]:
+        """Return what data this module serves, for Lightning to keep in checkpoints.
+
+        Per set: its size, content hash, class counts and loaders' identity; the
+        configuration; the model transforms' identity; and an 8-byte hash of each
+        training entry. `load_state_dict` compares a checkpoint's record with the
+        data module it is loaded into.
+        """
+        return {PROVENANCE_KEY: self._provenance()}
+
+    @override
+    def load_state_dict(self, state_dict: dict[str, Any]) -> None:
+        """Check a checkpoint's record against the data this module serves.
+
+        Lightning calls it when resuming (``fit(ckpt_path=...)``) and when
+        validating, testing or predicting with a checkpoint. Resuming compares
+        every set, the model transforms and the settings; evaluating compares the
+        evaluated sets and transforms, and looks for entries they share with the
+        checkpoint's training set. A difference in what is served (entries,
+        classes, loaders, transforms, training settings) is an error, unless
+        `allow_data_change` is set; a difference in how (`parallel`, caching,
+        names) is a warning.
+
+        Raises:
+            DataChangedError: naming each difference, and how to accept them.
+        """
+        recorded = state_dict.get(PROVENANCE_KEY)
+        if not isinstance(recorded, Mapping):
+            return
+        trainer = self.trainer
+        fn = None if trainer is None else trainer.state.fn
+        stage = "fit" if fn is None else str(fn.value)
+        training = stage == "fit"
+        names = [] if training else stage_sets(self.set_names, stage)
+        differences = compare_provenance(
+            recorded, self._provenance(), sets=names, training=training
+        )
+        for name in names:
+            if name == "train":
+                continue
+            shared = overlap(recorded, self._sources[name].entries())
+            if shared:
+                differences.append(
+                    Difference(
+                        f"set `{name}` shares {shared} of its "
+                        f"{len(self._sources[name])} entries with the training set "
+                        "the checkpoint was trained on",
+                        "error",
+                    )
+                )
+        action = "resuming training" if training else f"running `{stage}`"
+        error, warning = report(
+            differences, allowed=self._config.allow_data_change, action=action
+        )
+        if error is not None:
+            raise DataChangedError(error)
+        if warning is not None:
+            warnings.warn(warning, LightsplitWarning, stacklevel=2)
+
     # -- loaders -----------------------------------------------------------------
 
     def _loader(self, name: SetName, *, train: bool = False) -> SampleLoader:
         """Return the loader of set ``name``; ``train`` shuffles (or balances)."""
         targets = None
         if train and self._config.balance_sampler_by_class:
-            targets = self._targets.get(name)
-            if targets is None:
-                targets = self._targets[name] = self._sources[name].targets()
+            targets = self._set_targets(name)
         return build_loader(
             self._dataset(name),
             self._config,
@@ -402,6 +497,7 @@ class CachingDataModule(ConcatDataModule):
         parallel: see `DataModuleConfig`.
         cache_dir: see `DataModuleConfig`.
         seed: see `DataModuleConfig`.
+        allow_data_change: see `DataModuleConfig`.
         model_transforms: tensor transforms (functions or modules) applied to each
             input after loading and before caching, in order.
 
@@ -426,6 +522,7 @@ class CachingDataModule(ConcatDataModule):
         parallel: int = -1,
         cache_dir: StrPath | None = None,
         seed: int | None = None,
+        allow_data_change: bool = False,
         model_transforms: Sequence[ModelTransform] = (),
     ) -> None:
         LightningDataModule.__init__(self)

@@ -1,0 +1,287 @@
+"""What data a checkpoint was trained on: recorded, read back and compared.
+
+A data module's ``state_dict()``, which Lightning stores in every checkpoint,
+records per set its size, content hash and class counts, and its loaders'
+identity; the configuration; the model transforms' identity; and a compact
+hash of every training entry (8 bytes each), so that an evaluated set that
+shares entries with the training set can be found later. Everything recorded
+is plain data and tensors: a checkpoint loads with ``weights_only=True``.
+"""
+
+import hashlib
+import posixpath
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Final, Literal
+
+import torch
+from torch import Tensor
+
+from ._config import DataModuleConfig
+from ._errors import (
+    LightsplitError,
+    SampleLoadError,
+    format_list,
+    format_problems,
+    preview,
+)
+from ._fingerprint import fingerprint_of
+from ._hashing import canonical_json, entries_sha256
+from ._sample import ModelTransform
+from ._sources import SetSource
+from ._types import SetName
+
+__all__ = [
+    "PROVENANCE_FORMAT",
+    "PROVENANCE_KEY",
+    "DataChangedError",
+    "Difference",
+    "compare_provenance",
+    "entry_hashes",
+    "overlap",
+    "provenance_of",
+    "report",
+    "set_record",
+]
+
+PROVENANCE_KEY: Final = "lightsplit_provenance"
+"""The key of the record in a data module's ``state_dict()``."""
+
+PROVENANCE_FORMAT: Final = 1
+"""Version of the record's layout."""
+
+_TRAINING_SETTINGS: Final = frozenset(
+    {
+        "batch_size",
+        "batch_chunk_count",
+        "drop_incomplete_batch",
+        "balance_sampler_by_class",
+        "seed",
+    }
+)
+"""Settings that change what training sees: changing them on resume is an error."""
+
+
+class DataChangedError(LightsplitError, ValueError):
+    """A checkpoint was made on other data, or settings, than the data module's."""
+
+
+@dataclass(frozen=True, slots=True)
+class Difference:
+    """One difference between a checkpoint's data and a data module's."""
+
+    what: str
+    """What differs, as a short sentence naming the set, setting or loader."""
+    severity: Literal["error", "warning"]
+    """``"error"``: the data or training differ; ``"warning"``: how it is served."""
+
+    def __str__(self) -> str:
+        return self.what
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
+
+
+def _identity(entry: object) -> bytes:
+    r"""Return what identifies an entry: its normalised path, else its JSON form.
+
+    The path is the entry's first string (the entry itself when it is one),
+    with ``\\``, ``.`` and repeated separators normalised, so that ``./a.png``
+    and ``a.png`` are the same file.
+    """
+    first = entry
+    if isinstance(entry, list | tuple):
+        first = next((item for item in entry if isinstance(item, str)), None)
+    if isinstance(first, str):
+        path = posixpath.normpath(first.replace("\\", "/"))
+        return path.encode("utf-8", "backslashreplace")
+    try:
+        return canonical_json(entry)
+    except (TypeError, ValueError):
+        return repr(entry).encode("utf-8", "backslashreplace")
+
+
+def entry_hashes(entries: Sequence[object]) -> Tensor:
+    """Return 8 bytes per entry identifying it (see `_identity`), as int64, sorted."""
+    values = [
+        int.from_bytes(
+            hashlib.blake2b(_identity(entry), digest_size=8).digest(),
+            "little",
+            signed=True,
+        )
+        for entry in entries
+    ]
+    return torch.tensor(sorted(values), dtype=torch.int64)
+
+
+def _class_counts(targets: Callable[[], Sequence[int]]) -> dict[str, int] | None:
+    try:
+        labels = targets()
+    except SampleLoadError:  # a loader whose targets fail records no classes
+        return None
+    counts: dict[str, int] = {}
+    for label in labels:
+        counts[str(label)] = counts.get(str(label), 0) + 1
+    return dict(sorted(counts.items(), key=lambda item: int(item[0])))
+
+
+def set_record(
+    source: SetSource, targets: Callable[[], Sequence[int]]
+) -> dict[str, Any]:
+    """Return the record of one set: size, content hash, classes and loaders."""
+    return {
+        "size": len(source),
+        "sha256": entries_sha256(source.entries()),
+        "class_counts": _class_counts(targets),
+        "loaders": [
+            [
+                f"{type(loader).__module__}.{type(loader).__qualname__}",
+                _digest(fingerprint_of(loader)),
+            ]
+            for _, loader in source.parts
+        ],
+    }
+
+
+def provenance_of(
+    sets: Mapping[SetName, dict[str, Any]],
+    train_hashes: Tensor | None,
+    config: DataModuleConfig,
+    transforms: Sequence[ModelTransform],
+) -> dict[str, Any]:
+    """Assemble the record a data module stores in checkpoints."""
+    record: dict[str, Any] = {
+        "format": PROVENANCE_FORMAT,
+        "sets": dict(sets),
+        "config": config.model_dump(mode="json"),
+        "transforms": [_digest(fingerprint_of(t)) for t in transforms],
+    }
+    if train_hashes is not None:
+        record["train_entries"] = train_hashes
+    return record
+
+
+def _compare_set(
+    name: str, old: Mapping[str, Any], new: Mapping[str, Any]
+) -> list[str]:
+    found: list[str] = []
+    if old.get("size") != new["size"]:
+        found.append(f"set `{name}` has {new['size']} entries, not {old.get('size')}")
+    elif old.get("sha256") != new["sha256"]:
+        found.append(
+            f"set `{name}` holds other entries, or the same in another order (sha256 "
+            f"{str(old.get('sha256'))[:12]}... then, {new['sha256'][:12]}... now)"
+        )
+    if (
+        old.get("class_counts") is not None
+        and new["class_counts"] is not None
+        and old.get("class_counts") != new["class_counts"]
+    ):
+        found.append(
+            f"set `{name}` has class counts {new['class_counts']}, not "
+            f"{old.get('class_counts')}"
+        )
+    old_loaders = [tuple(loader) for loader in old.get("loaders", [])]
+    new_loaders = [tuple(loader) for loader in new["loaders"]]
+    if [c for c, _ in old_loaders] != [c for c, _ in new_loaders]:
+        found.append(
+            f"set `{name}` is loaded by {format_list([c for c, _ in new_loaders])}, "
+            f"not {format_list([c for c, _ in old_loaders])}"
+        )
+    elif old_loaders != new_loaders:
+        found.append(
+            f"the loader of set `{name}` changed (its code, settings or "
+            "`fingerprint`), so samples may load differently"
+        )
+    return found
+
+
+def compare_provenance(
+    recorded: Mapping[str, Any],
+    current: Mapping[str, Any],
+    *,
+    sets: Sequence[SetName],
+    training: bool,
+) -> list[Difference]:
+    """Return how ``current`` differs from ``recorded``, for the sets ``sets``.
+
+    Resuming training (``training``) compares every set, the settings and the
+    model transforms; evaluating compares the evaluated sets and transforms.
+
+    Raises:
+        DataChangedError: if ``recorded`` is no lightsplit record.
+    """
+    if recorded.get("format") != PROVENANCE_FORMAT or "sets" not in recorded:
+        msg = (
+            f"the checkpoint's data-module state is no lightsplit record (format "
+            f"{preview(recorded.get('format'))}, expected {PROVENANCE_FORMAT})"
+        )
+        raise DataChangedError(msg)
+    found: list[Difference] = []
+    old_sets: Mapping[str, Any] = recorded["sets"]
+    new_sets: Mapping[str, Any] = current["sets"]
+    names = list(new_sets) if training else list(sets)
+    if training:
+        found += [
+            Difference(f"set `{name}` of the checkpoint is gone", "error")
+            for name in old_sets
+            if name not in new_sets
+        ]
+    for name in names:
+        if name not in old_sets:
+            kind = "is new" if training else "was not among the checkpoint's sets"
+            found.append(Difference(f"set `{name}` {kind}", "error"))
+            continue
+        found += [
+            Difference(text, "error")
+            for text in _compare_set(name, old_sets[name], new_sets[name])
+        ]
+    if recorded.get("transforms") != current["transforms"]:
+        found.append(Difference("the model transforms changed", "error"))
+    if training:
+        old_config: Mapping[str, Any] = recorded.get("config", {})
+        for key, value in current["config"].items():
+            if key in old_config and old_config[key] != value:
+                severity: Literal["error", "warning"] = (
+                    "error" if key in _TRAINING_SETTINGS else "warning"
+                )
+                found.append(
+                    Difference(
+                        f"`{key}` is {preview(value)}, not {preview(old_config[key])}",
+                        severity,
+                    )
+                )
+    return found
+
+
+def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> int:
+    """Return how many of ``entries`` are in the checkpoint's training set."""
+    train = recorded.get("train_entries")
+    if not isinstance(train, Tensor) or not entries:
+        return 0
+    return int(torch.isin(entry_hashes(entries), train).sum())
+
+
+def report(
+    differences: Sequence[Difference], *, allowed: bool, action: str
+) -> tuple[str | None, str | None]:
+    """Return the error message (if any) and the warning message (if any)."""
+    errors = [str(d) for d in differences if d.severity == "error"]
+    warnings_ = [str(d) for d in differences if d.severity == "warning"]
+    error = None
+    if errors and not allowed:
+        error = format_problems(
+            f"{action} with data that differ from the checkpoint's", errors
+        ) + (
+            "\nIf the change is on purpose, set `allow_data_change=True` on the data "
+            "module (`--data.allow_data_change true`)"
+        )
+        errors = []
+    shown = errors + warnings_
+    warning = (
+        format_problems(f"{action} with data that differ from the checkpoint's", shown)
+        if shown
+        else None
+    )
+    return error, warning

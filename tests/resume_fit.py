@@ -1,0 +1,130 @@
+"""Train with mid-epoch checkpoints, killed or not, and record what each step saw.
+
+Run as ``python tests/resume_fit.py OUT MODE PHASE DEVICES`` or call `fit`:
+
+- MODE ``plain``: shuffled, batches of 4 in chunks of 2 (accumulation 2),
+  cached, dropping the incomplete last chunk; ``balanced``: class-balanced
+  draws, uncached, 2 loader workers, chunks of 2.
+- PHASE ``full`` trains 3 epochs; ``kill`` trains with a checkpoint every 3
+  optimizer steps into ``OUT/ckpt`` and kills its process group (SIGKILL) two
+  steps after the checkpoint of step 9, mid-epoch; ``resume`` takes the
+  latest checkpoint of ``OUT/ckpt`` up.
+- DEVICES: the number of CPU processes (2 runs DDP with gloo).
+
+Each process appends one line per training step to ``OUT/PHASE-rank{R}.txt``:
+the epoch and the names of the samples of the step, flushed at once so that a
+killed run leaves its record.
+"""
+
+import os
+import signal
+import sys
+from pathlib import Path
+
+import torch
+from lightning.pytorch import LightningModule, Trainer
+from lightning.pytorch.callbacks import Callback, ModelCheckpoint
+from lightsplit_testing import MemoryLoader, entries_named
+from torch import Tensor
+
+from lightsplit import CachingDataModule, Sample
+
+KILL_STEP = 11
+"""The optimizer step after which a ``kill`` run dies (its last checkpoint: 9)."""
+
+LABELS = [1 if index % 3 == 0 else 0 for index in range(31)]
+
+
+def make_datamodule(mode: str, **changes: object) -> CachingDataModule:
+    """Return the data module of ``mode``, with any setting changed."""
+    settings: dict[str, object] = {"batch_size": 4, "batch_chunk_count": 2, "seed": 3}
+    if mode == "plain":
+        settings |= {"cache_samples": True, "drop_incomplete_batch": True}
+    else:
+        settings |= {"balance_sampler_by_class": True, "parallel": 2}
+    split = {
+        "train": entries_named("t", 31, LABELS),
+        "validation": entries_named("v", 4),
+    }
+    return CachingDataModule(split, MemoryLoader(), **(settings | changes))  # type: ignore[arg-type]  # checked by the data module
+
+
+class Recorder(LightningModule):
+    """A linear model that records the samples of each training step."""
+
+    def __init__(self, record: Path, *, kill: bool) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(6, 2)
+        self.record = record
+        self.kill = kill
+
+    def training_step(self, batch: Sample, batch_idx: int) -> Tensor:
+        inputs, metadata = batch
+        path = self.record.with_name(f"{self.record.name}-rank{self.global_rank}.txt")
+        with path.open("a") as record:
+            record.write(f"{self.current_epoch}\t{','.join(metadata['name'])}\n")
+        logits: Tensor = self.layer(inputs.flatten(1))
+        return torch.nn.functional.cross_entropy(logits, metadata["label"])
+
+    def on_train_batch_end(
+        self, outputs: object, batch: Sample, batch_idx: int
+    ) -> None:
+        if self.kill and self.global_step == KILL_STEP:
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+
+    def validation_step(self, batch: Sample, batch_idx: int) -> None:
+        pass
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def latest_checkpoint(out: Path) -> Path:
+    """Return the checkpoint of the highest step under ``out/ckpt``."""
+    paths = (out / "ckpt").glob("step=*.ckpt")
+    return max(paths, key=lambda path: int(path.stem.split("=")[1]))
+
+
+def fit(
+    out: Path,
+    mode: str,
+    phase: str,
+    devices: int,
+    *,
+    epochs: int = 3,
+    **changes: object,
+) -> Trainer:
+    """Run ``phase`` of ``mode`` on ``devices`` CPU processes; see the module doc."""
+    datamodule = make_datamodule(mode, **changes)
+    callbacks: list[Callback] = []
+    if phase == "kill":
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=out / "ckpt",
+                filename="{step}",
+                every_n_train_steps=3,
+                save_top_k=-1,
+            )
+        )
+    trainer = Trainer(
+        accelerator="cpu",
+        devices=devices,
+        strategy="ddp" if devices > 1 else "auto",
+        max_epochs=epochs,
+        accumulate_grad_batches=datamodule.accumulate_grad_batches,
+        callbacks=callbacks,
+        logger=False,
+        enable_checkpointing=phase == "kill",
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+    model = Recorder(out / phase, kill=phase == "kill")
+    ckpt_path = latest_checkpoint(out) if phase == "resume" else None
+    trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
+    return trainer
+
+
+if __name__ == "__main__":
+    out, mode, phase, devices, *epochs = sys.argv[1:]
+    fit(Path(out), mode, phase, int(devices), epochs=int(epochs[0]) if epochs else 3)

@@ -1,0 +1,99 @@
+"""Exact mid-epoch resume: a killed run, resumed, serves what an unbroken run would."""
+
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import pytest
+import torch
+from resume_fit import fit, latest_checkpoint, make_datamodule
+
+from lightsplit import LightsplitWarning
+from lightsplit._sampling import EpochSampler
+
+SCRIPT = Path(__file__).with_name("resume_fit.py")
+
+
+def _run(out: Path, mode: str, phase: str, devices: int, epochs: int = 3) -> int:
+    """Run a phase in its own process group (a ``kill`` phase kills its group)."""
+    result = subprocess.run(
+        [sys.executable, str(SCRIPT), str(out), mode, phase, str(devices), str(epochs)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        start_new_session=True,
+        env={**os.environ, "PYTHONWARNINGS": ""},
+    )
+    return result.returncode
+
+
+def _steps(out: Path, phase: str, rank: int = 0) -> list[str]:
+    path = out / f"{phase}-rank{rank}.txt"
+    return path.read_text().splitlines() if path.exists() else []
+
+
+def _served_before_kill(out: Path) -> int:
+    """Return the training batches the latest checkpoint had started."""
+    checkpoint = torch.load(latest_checkpoint(out), weights_only=True)
+    progress = checkpoint["loops"]["fit_loop"]["epoch_loop.batch_progress"]
+    ready: int = progress["total"]["ready"]
+    return ready
+
+
+def _quietly_fit(out: Path, mode: str, phase: str, **options: object) -> list[str]:
+    """Fit in this process, Lightning's advice silenced; return the warnings."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit(out, mode, phase, 1, **options)  # type: ignore[arg-type]  # epochs or settings
+    return [str(w.message) for w in caught if issubclass(w.category, LightsplitWarning)]
+
+
+@pytest.mark.parametrize("mode", ["plain", "balanced"])
+def test_killed_run_resumes_exactly(tmp_path: Path, mode: str) -> None:
+    """Shuffled, cached, chunked and dropping; or balanced with 2 workers: exact."""
+    assert _run(tmp_path, mode, "kill", 1) == -9  # SIGKILL, mid-epoch
+    killed = _steps(tmp_path, "kill")
+    served = _served_before_kill(tmp_path)
+    assert served < len(killed)  # batches after the checkpoint were lost
+    assert _quietly_fit(tmp_path, mode, "resume") == []
+    _quietly_fit(tmp_path, mode, "full")
+    full = _steps(tmp_path, "full")
+    assert killed[:served] + _steps(tmp_path, "resume") == full
+    names = [name for step in full[:15] for name in step.split("\t")[1].split(",")]
+    if mode == "plain":  # one epoch: every sample once, the dropped one aside
+        assert len(names) == len(set(names)) == 30
+
+
+def test_ddp_resumes_exactly(tmp_path: Path) -> None:
+    """Under DDP with as many processes, each rank takes its order up exactly."""
+    assert _run(tmp_path, "plain", "kill", 2) == -9
+    served = _served_before_kill(tmp_path)
+    assert _run(tmp_path, "plain", "resume", 2) == 0
+    assert _run(tmp_path, "plain", "full", 2) == 0
+    for rank in (0, 1):
+        killed = _steps(tmp_path, "kill", rank)
+        assert killed[:served] + _steps(tmp_path, "resume", rank) == _steps(
+            tmp_path, "full", rank
+        )
+
+
+def test_other_world_size_starts_next_epoch(tmp_path: Path) -> None:
+    """Resumed on another number of processes, the epoch's rest is skipped, said."""
+    assert _run(tmp_path, "plain", "kill", 2, epochs=4) == -9
+    messages = _quietly_fit(tmp_path, "plain", "resume", epochs=4)
+    assert any(
+        "epoch 2 was interrupted with 24 of its 32 draws left, which do not share "
+        "into the 13 steps left of the epoch with 1 process(es) of 2 samples: they "
+        "are not served, and training goes on with epoch 3" in message
+        for message in messages
+    )
+    resumed = _steps(tmp_path, "resume")
+    assert {step.split("\t")[0] for step in resumed} == {"3"}
+    sampler = make_datamodule("plain").train_dataloader().sampler
+    assert isinstance(sampler, EpochSampler)
+    sampler.set_epoch(3)
+    expected = [",".join(f"t{i}" for i in batch.tolist()) for batch in sampler]
+    assert [step.split("\t")[1] for step in resumed] == expected
