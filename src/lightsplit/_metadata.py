@@ -1,0 +1,162 @@
+"""The rules a set's metadata follows, checked wherever values are gathered by key.
+
+Every sample of a set has the metadata keys of the first, and gives each key
+values of one type (``bool`` and ``int`` are two types; any tensor is a
+`Tensor`, whatever its shape); the tensors of one key in one batch also share a
+shape. A cache build checks each sample against the set's first as it packs a
+span of samples key by key; batch collation checks each batch against its first
+sample. Both report a sample that breaks a rule in the same words.
+"""
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Final, TypeAlias, cast
+
+import torch
+from torch import Tensor
+from torch.utils.data import default_collate
+
+from ._errors import SampleLoadError, format_list
+
+__all__ = [
+    "SCALARS",
+    "Describe",
+    "MetadataRules",
+    "Packed",
+    "collate_metadata",
+    "collate_values",
+    "kind_of",
+    "pack_values",
+]
+
+SCALARS: Final = (bool, int, float)
+"""Python numbers: one tensor holds a key's values when they are all of one."""
+
+Describe: TypeAlias = Callable[[int], str]
+"""Describes the sample at a position (of a set, or of a batch) in messages."""
+
+Packed: TypeAlias = Tensor | list[object]
+"""A key's values over a span of samples: one tensor when they stack, else a list."""
+
+
+def kind_of(value: object) -> type:
+    """Return the type the rules compare: ``type(value)``, any tensor a `Tensor`."""
+    return Tensor if isinstance(value, Tensor) else type(value)
+
+
+class MetadataRules:
+    """The metadata keys and value types of a first sample, which the others share.
+
+    Args:
+        first: the metadata of the sample the others are compared with.
+        described: that sample in messages (``sample 0 (set `train`, ...)``).
+    """
+
+    def __init__(self, first: Mapping[str, object], *, described: str) -> None:
+        self.kinds = {key: kind_of(value) for key, value in first.items()}
+        self.described = described
+
+    def check(
+        self, metadata: Mapping[str, object], position: int, where: Describe
+    ) -> None:
+        """Check the metadata of the sample ``where(position)`` describes.
+
+        Raises:
+            SampleLoadError: naming the sample, and the keys that differ or the
+                key whose value is of another type, with both types.
+        """
+        kinds = self.kinds
+        if metadata.keys() != kinds.keys():
+            raise self._keys_differ(metadata, where(position))
+        for key, kind in kinds.items():
+            value = metadata[key]
+            if type(value) is not kind and kind_of(value) is not kind:
+                msg = (
+                    f"{where(position)}: metadata `{key}` is of type "
+                    f"`{kind_of(value).__name__}` but of type `{kind.__name__}` in "
+                    f"{self.described}; give `{key}` values of one type in every "
+                    "sample of a set"
+                )
+                raise SampleLoadError(msg)
+
+    def _keys_differ(
+        self, metadata: Mapping[str, object], where: str
+    ) -> SampleLoadError:
+        found, expected = set(metadata), set(self.kinds)
+        extra, missing = sorted(found - expected, key=str), sorted(expected - found)
+        changes = [
+            f"{label} {format_list([str(key) for key in keys])}"
+            for label, keys in (("extra", extra), ("missing", missing))
+            if keys
+        ]
+        msg = (
+            f"{where}: metadata keys {sorted(found, key=str)} differ from those of "
+            f"{self.described} {sorted(expected)} ({', '.join(changes)}); give every "
+            "sample of a set the same metadata keys"
+        )
+        return SampleLoadError(msg)
+
+
+def pack_values(values: list[object], kind: type) -> Packed:
+    """Pack one key's values over a span of samples, all of type ``kind``.
+
+    Numbers become the tensor ``default_collate`` makes of them (``float`` as
+    ``float64``), tensors of one shape and dtype one stacked tensor; other
+    values (strings, tensors of several shapes...) stay a list.
+    """
+    if kind in SCALARS:
+        try:
+            return torch.tensor(values, dtype=torch.float64 if kind is float else None)
+        except (OverflowError, RuntimeError, ValueError):  # ints beyond 64 bits
+            return values
+    if kind is Tensor:
+        tensors = cast(list[Tensor], values)  # every value is a tensor, as checked
+        first = tensors[0]
+        if all(t.shape == first.shape and t.dtype == first.dtype for t in tensors):
+            return torch.stack([tensor.detach() for tensor in tensors])
+    return values
+
+
+def collate_values(key: str, values: Sequence[object], *, where: Describe) -> object:
+    """Collate one key's values of a batch as ``default_collate`` does, or explain.
+
+    ``where(position)`` describes the sample at ``position`` of the batch.
+
+    Raises:
+        SampleLoadError: if the values are tensors of several shapes, naming the
+            key, the first sample of another shape, the batch's first, and both
+            shapes.
+    """
+    first = values[0]
+    if isinstance(first, Tensor):
+        for position, value in enumerate(values):
+            if isinstance(value, Tensor) and value.shape != first.shape:
+                msg = (
+                    f"{where(position)}: metadata `{key}` is a tensor of shape "
+                    f"{tuple(value.shape)} but of shape {tuple(first.shape)} in the "
+                    f"batch's first sample ({where(0)}); give `{key}` one shape in "
+                    "every sample, or use a `batch_size` of 1"
+                )
+                raise SampleLoadError(msg)
+    return default_collate(list(values))
+
+
+def collate_metadata(
+    metadata: Sequence[Mapping[str, object]], *, where: Describe
+) -> dict[str, object]:
+    """Collate the metadata of a batch's samples key by key, as ``default_collate``.
+
+    ``where(position)`` describes the sample at ``position`` of the batch.
+
+    Raises:
+        SampleLoadError: if a sample's metadata keys or value types differ from
+            those of the batch's first sample, or a key's tensors differ in shape.
+    """
+    rules = MetadataRules(
+        metadata[0], described=f"the batch's first sample ({where(0)})"
+    )
+    for position in range(1, len(metadata)):
+        rules.check(metadata[position], position, where)
+    return {
+        key: collate_values(key, [values[key] for values in metadata], where=where)
+        for key in rules.kinds
+    }
