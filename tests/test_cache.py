@@ -1,15 +1,66 @@
+from dataclasses import dataclass
+from pathlib import Path
+
 import pytest
 import torch
 from lightsplit_testing import Entry, MemoryLoader, entries_named
+from torch import Tensor
+from torch.utils.data import default_collate
 
-from lightsplit import CacheMemoryError, CachingDataModule, Sample
+from lightsplit import CacheMemoryError, CachingDataModule, Sample, SampleLoadError
 from lightsplit._cache import build_store
+from lightsplit._persist import persistent_store
 from lightsplit._sources import SetSource, sources_from_splits
-from lightsplit._stores import ContiguousStore, RaggedStore
+from lightsplit._stores import (
+    ContiguousStore,
+    ObjectColumn,
+    RaggedStore,
+    TensorColumn,
+)
 
 
 def _source(entries: list[Entry], loader: MemoryLoader | None = None) -> SetSource:
     return sources_from_splits({"test": [(entries, loader or MemoryLoader())]})["test"]
+
+
+def same(left: object, right: object) -> bool:
+    """Tell whether two collated values are equal, of the same types and dtypes."""
+    if isinstance(left, Tensor) and isinstance(right, Tensor):
+        return left.dtype == right.dtype and torch.equal(left, right)
+    if isinstance(left, list | tuple) and isinstance(right, list | tuple):
+        return len(left) == len(right) and all(map(same, left, right))
+    if isinstance(left, dict) and isinstance(right, dict):
+        return left.keys() == right.keys() and all(
+            same(left[k], right[k]) for k in left
+        )
+    return type(left) is type(right) and left == right
+
+
+@dataclass
+class ColumnsLoader(MemoryLoader):
+    """Gives metadata of every kind a column holds; tensors of several shapes too."""
+
+    ragged: bool = True
+
+    def sample(self, raw: Entry) -> Sample:
+        number = int(raw[0][1:])
+        ragged = {"points": torch.zeros(number % 3)} if self.ragged else {}
+        return Sample(
+            super().sample(raw).input,
+            {
+                **ragged,
+                "label": raw[1],
+                "weight": number / 2,
+                "flag": number % 3 == 0,
+                "name": raw[0],
+                "target": torch.tensor(raw[1]),
+                "vec": torch.tensor([float(number), 1.0]),
+                "strided": (torch.arange(6).view(2, 3) + number).t(),
+                "empty": torch.zeros(0),
+                "box": [number, 1],
+                "info": {"n": number},
+            },
+        )
 
 
 class HugeLoader(MemoryLoader):
@@ -51,12 +102,80 @@ class TestStore:
         assert store.get(3).input.shape == (2, 3)
         assert store.get(3).metadata == {"label": 1, "name": "t3", "weight": 1.5}
 
+    def test_ragged_batch_names_both_samples(self) -> None:
+        """Gathering inputs of two shapes names both samples, entries and shapes."""
+        loader = MemoryLoader(shapes={"t2": (5,)})
+        store = build_store(_source(entries_named("t", 4), loader))
+        with pytest.raises(SampleLoadError) as exc_info:
+            store.gather([1, 2])
+        assert str(exc_info.value) == (
+            'set `test`, index 2, entry ["t2", 0]: input is (5,) torch.float32 but '
+            "(2, 3) torch.float32 in the batch's first sample (set `test`, index 1, "
+            'entry ["t1", 1]); add a model transform that gives every sample the same '
+            "shape and dtype, or use a `batch_size` of 1"
+        )
+
     def test_get_returns_copies(self) -> None:
         """Changing a served sample does not change the cache."""
         store = build_store(_source(entries_named("t", 2)))
         store.get(1).input.zero_()
         store.gather([1]).input.zero_()
         assert store.get(1).input.max() == 1
+
+
+class TestColumns:
+    @pytest.mark.parametrize("workers", [1, 2])
+    def test_as_default_collate(self, workers: int) -> None:
+        """Each column gets and gathers what the loader gave, collated by default."""
+        entries = entries_named("m", 300)
+        loader = ColumnsLoader()
+        store = build_store(_source(entries, loader), workers=workers)
+        for index in (0, 1, 150, 299):
+            assert same(
+                dict(store.get(index).metadata), loader.sample(entries[index]).metadata
+            )
+        indices = [0, 3, 150, 297]  # the same length of "points"
+        batch = store.gather(indices).metadata
+        samples = [loader.sample(entries[index]).metadata for index in indices]
+        for key, values in batch.items():
+            assert same(values, default_collate([s[key] for s in samples])), key
+
+    def test_kinds(self) -> None:
+        """Numbers and same-shape tensors are tensor columns; the rest objects."""
+        store = build_store(_source(entries_named("m", 40), ColumnsLoader()), workers=2)
+        tensors = {k for k, c in store.columns.items() if isinstance(c, TensorColumn)}
+        objects = {k for k, c in store.columns.items() if isinstance(c, ObjectColumn)}
+        assert tensors == {
+            "label",
+            "weight",
+            "flag",
+            "target",
+            "vec",
+            "strided",
+            "empty",
+        }
+        assert objects == {"name", "points", "box", "info"}
+        assert all(
+            c.values.untyped_storage().is_shared()
+            for c in store.columns.values()
+            if isinstance(c, TensorColumn)
+        )
+
+    def test_persistent_cache_keeps_them(self, tmp_path: Path) -> None:
+        """A cache file built in 2 processes serves the columns a serial build does."""
+        source = _source(entries_named("m", 300), ColumnsLoader(ragged=False))
+        built = persistent_store(source, (), cache_dir=tmp_path, workers=2)
+        mapped = persistent_store(source, (), cache_dir=tmp_path, workers=2)
+        serial = build_store(source)
+        target = mapped.columns["target"]
+        assert isinstance(target, TensorColumn)
+        assert not target.values.untyped_storage().is_shared()  # mapped from the file
+        indices = list(range(0, 300, 7))
+        for store in (built, mapped):
+            assert same(
+                dict(store.gather(indices).metadata),
+                dict(serial.gather(indices).metadata),
+            )
 
 
 class TestMemoryCheck:

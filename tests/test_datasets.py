@@ -23,10 +23,7 @@ class MetadataLoader(MemoryLoader):
         number = int(raw[0][1:])
         extra: dict[str, object]
         if self.kind == "mixed":
-            extra = {
-                "score": number if number % 2 else number + 0.5,
-                "flag": number > 1,
-            }
+            extra = {"score": number + 0.5, "flag": number > 1}
         elif self.kind == "tensor":
             extra = {
                 "mask": torch.full((2, 2), number),
@@ -34,6 +31,8 @@ class MetadataLoader(MemoryLoader):
             }
         elif self.kind == "ragged-tensor":
             extra = {"points": torch.zeros(number + 1)}
+        elif self.kind == "types":
+            extra = {"score": "three" if number == 3 else number}
         else:
             extra = {"only_some": 1} if number == 2 else {}
         return Sample(sample.input, {**sample.metadata, **extra})
@@ -56,7 +55,7 @@ def _both(
 class TestMetadata:
     @pytest.mark.parametrize("kind", ["mixed", "tensor"])
     def test_cached_equals_uncached(self, kind: str) -> None:
-        """Mixed numbers, booleans and tensors collate the same, cached or not."""
+        """Numbers, booleans and tensors collate the same, cached or not."""
         cached, uncached = _both(MetadataLoader(kind=kind))
         for left, right in zip(cached, uncached, strict=True):
             for key, value in left.metadata.items():
@@ -78,7 +77,7 @@ class TestMetadata:
         ("cache", "parallel"), [(True, -1), (True, 2), (False, -1)]
     )
     def test_keys_must_agree(self, cache: bool, parallel: int) -> None:
-        """Samples with different metadata keys get an error naming the keys."""
+        """Samples with different metadata keys get an error naming sample and keys."""
         module = CachingDataModule(
             {"test": entries_named("x", 4)},
             MetadataLoader(kind="keys"),
@@ -86,13 +85,65 @@ class TestMetadata:
             cache_samples=cache,
             parallel=parallel,
         )
-        with pytest.raises(SampleLoadError, match="metadata keys") as exc_info:
+        first = "sample 0" if cache else "the batch's first sample"
+        with pytest.raises(SampleLoadError) as exc_info:
             list(module.test_dataloader()["test"])
-        if cache:
-            assert str(exc_info.value).startswith(
-                'set `test`, index 2, entry ["x2", 0]: '
-            )
-            assert "['label', 'name', 'only_some', 'weight']" in str(exc_info.value)
+        assert str(exc_info.value) == (
+            'set `test`, index 2, entry ["x2", 0]: metadata keys '
+            "['label', 'name', 'only_some', 'weight'] differ from those of "
+            f'{first} (set `test`, index 0, entry ["x0", 0]) '
+            "['label', 'name', 'weight'] (extra `only_some`); give every sample of "
+            "a set the same metadata keys"
+        )
+
+    @pytest.mark.parametrize("parallel", [-1, 2])
+    def test_types_must_agree_when_cached(self, parallel: int) -> None:
+        """A key whose type changes fails the cache build at setup, naming both."""
+        module = CachingDataModule(
+            {"test": entries_named("x", 4)},
+            MetadataLoader(kind="types"),
+            cache_samples=True,
+            parallel=parallel,
+        )
+        with pytest.raises(SampleLoadError) as exc_info:
+            module.setup("test")
+        assert str(exc_info.value) == (
+            'set `test`, index 3, entry ["x3", 1]: metadata `score` is of type '
+            '`str` but of type `int` in sample 0 (set `test`, index 0, entry ["x0", '
+            "0]); give `score` values of one type in every sample of a set"
+        )
+
+    def test_types_must_agree_in_a_batch(self) -> None:
+        """A key whose type changes within a batch names both samples."""
+        module = CachingDataModule(
+            {"test": entries_named("x", 4)}, MetadataLoader(kind="types"), batch_size=4
+        )
+        with pytest.raises(SampleLoadError) as exc_info:
+            list(module.test_dataloader()["test"])
+        assert str(exc_info.value) == (
+            'set `test`, index 3, entry ["x3", 1]: metadata `score` is of type '
+            "`str` but of type `int` in the batch's first sample (set `test`, index "
+            '0, entry ["x0", 0]); give `score` values of one type in every sample of '
+            "a set"
+        )
+
+    @pytest.mark.parametrize("cache", [True, False])
+    def test_tensor_shapes_must_agree_in_a_batch(self, cache: bool) -> None:
+        """Tensors of several shapes in one batch are named with both samples."""
+        module = CachingDataModule(
+            {"test": entries_named("x", 4)},
+            MetadataLoader(kind="ragged-tensor"),
+            batch_size=2,
+            cache_samples=cache,
+        )
+        with pytest.raises(SampleLoadError) as exc_info:
+            list(module.test_dataloader()["test"])
+        assert str(exc_info.value) == (
+            'set `test`, index 1, entry ["x1", 1]: metadata `points` is a tensor of '
+            "shape (2,) but of shape (1,) in the batch's first sample (set `test`, "
+            'index 0, entry ["x0", 0]); give `points` one shape in every sample, or '
+            "use a `batch_size` of 1"
+        )
 
 
 class TestCollate:
@@ -103,6 +154,17 @@ class TestCollate:
         assert torch.equal(batch.input, torch.tensor([[0, 0], [1, 1], [2, 2]]))
         assert batch.metadata["s"] == ["0", "1", "2"]
         assert collate_samples(batch) is batch
+
+    def test_collate_samples_names_batch_items(self) -> None:
+        """Without a set, an input of another shape is named by its batch item."""
+        samples = [Sample(torch.zeros(2), {}), Sample(torch.zeros(3), {})]
+        with pytest.raises(SampleLoadError) as exc_info:
+            collate_samples(samples)
+        assert str(exc_info.value) == (
+            "batch item 1: input is (3,) torch.float32 but (2,) torch.float32 in the "
+            "batch's first sample (batch item 0); add a model transform that gives "
+            "every sample the same shape and dtype, or use a `batch_size` of 1"
+        )
 
 
 class TestTargets:
@@ -140,7 +202,7 @@ class TestTargets:
         module = CachingDataModule(
             {"test": entries_named("x", 2)},
             MemoryLoader(),
-            model_transforms=[lambda x: x.tolist()],  # type: ignore[list-item,return-value]  # the point
+            model_transforms=[lambda x: x.tolist()],
         )
         with pytest.raises(
             SampleLoadError,

@@ -1,15 +1,128 @@
+import errno
+import multiprocessing
 import os
+import re
+import resource
 import subprocess
 import sys
 import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
 from pathlib import Path
 
 import pytest
-from lightsplit_testing import KillingLoader, MemoryLoader, entries_named
+import torch
+from lightsplit_testing import Entry, KillingLoader, MemoryLoader, entries_named
 
-from lightsplit import CachingDataModule, SampleLoadError
+from lightsplit import CachingDataModule, Sample, SampleLoadError
+from lightsplit._cache import build_store
+from lightsplit._files import FileInputs
+from lightsplit._sources import sources_from_splits
 
 TESTS = Path(__file__).parent
+
+
+def _report(run: Callable[[], str], sender: Connection) -> None:
+    try:
+        sender.send(run())
+    except Exception as exc:  # the test reads it
+        sender.send(f"{type(exc).__name__}: {exc}")
+
+
+def in_child(run: Callable[[], str]) -> str:
+    """Return what ``run`` returns (or raises) in a forked child process.
+
+    A child can lower its own limits without touching this process.
+    """
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+    child = context.Process(target=_report, args=(run, sender))
+    child.start()
+    sender.close()
+    try:
+        result: str = receiver.recv()
+    finally:
+        child.join()
+    return result
+
+
+class TensorTargetLoader(MemoryLoader):
+    """Gives metadata as mednet does: a scalar tensor target and a float vector."""
+
+    def sample(self, raw: Entry) -> Sample:
+        """Return the sample of ``raw`` with tensor metadata."""
+        number = int(raw[0][1:])
+        return Sample(
+            super().sample(raw).input,
+            {
+                "target": torch.tensor(raw[1]),
+                "vec": torch.tensor([number / 2, 1.0]),
+                "name": raw[0],
+            },
+        )
+
+
+@dataclass
+class LeakingLoader(MemoryLoader):
+    """Opens a file for each sample and never closes it."""
+
+    kept: list[int] = field(default_factory=list)
+
+    def sample(self, raw: Entry) -> Sample:
+        """Return the sample of ``raw``, keeping one more file open."""
+        self.kept.append(os.open(os.devnull, os.O_RDONLY))
+        return super().sample(raw)
+
+
+@dataclass
+class ExitingLoader(MemoryLoader):
+    """Exits its process with code 3 on ``victim``, unless it is the main process."""
+
+    victim: str = ""
+    main_pid: int = 0
+
+    def sample(self, raw: Entry) -> Sample:
+        """Load ``raw``, or exit."""
+        if raw[0] == self.victim and os.getpid() != self.main_pid:
+            os._exit(3)
+        return super().sample(raw)
+
+
+class TwoPartError(Exception):
+    """An exception that pickles, but does not unpickle (it needs two arguments)."""
+
+    def __init__(self, first: str, second: str) -> None:
+        super().__init__(f"{first} {second}")
+
+
+class Unsendable:
+    """A metadata value that cannot leave its process."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        first = "cannot"
+        raise TwoPartError(first, "send")
+
+
+class UnsendableLoader(MemoryLoader):
+    """Gives metadata that cannot be pickled."""
+
+    def sample(self, raw: Entry) -> Sample:
+        """Return the sample of ``raw`` with an ``Unsendable`` value."""
+        return Sample(super().sample(raw).input, {"odd": Unsendable()})
+
+
+@dataclass(frozen=True)
+class UnmappableInputs(FileInputs):
+    """A cache file that only the main process can map."""
+
+    main_pid: int = 0
+
+    def map(self, shape: Sequence[int], dtype: torch.dtype) -> torch.Tensor:
+        """Map the inputs region, or fail in any other process."""
+        if os.getpid() != self.main_pid:
+            raise PermissionError(errno.EACCES, "not in a build process", self.path)
+        return super().map(shape, dtype)
 
 
 # torch's SIGCHLD handler raises again when the other worker exits; when that
@@ -26,14 +139,114 @@ def test_killed_loader_worker() -> None:
 
 
 def test_killed_build_process() -> None:
-    """A cache build process killed by a signal fails the build, naming the set."""
+    """A cache build process killed by a signal fails the build, naming the signal."""
     # the build process takes the first spans, this process decodes from the end
     loader = KillingLoader(victim="x1", main_pid=os.getpid())
     module = CachingDataModule(
         {"test": entries_named("x", 64)}, loader, parallel=2, cache_samples=True
     )
-    with pytest.raises(SampleLoadError, match="set `test`: a cache build process died"):
+    with pytest.raises(SampleLoadError) as exc_info:
         module.setup("test")
+    assert str(exc_info.value) == (
+        "set `test`: a cache build process was killed by SIGKILL while loading "
+        "samples (the out-of-memory killer sends SIGKILL: check memory use); try "
+        "again, or set `parallel=-1` to load in this process"
+    )
+
+
+def test_exited_build_process() -> None:
+    """A cache build process that exits is reported with its exit code, not killed."""
+    loader = ExitingLoader(victim="x1", main_pid=os.getpid())
+    module = CachingDataModule(
+        {"test": entries_named("x", 64)}, loader, parallel=2, cache_samples=True
+    )
+    with pytest.raises(
+        SampleLoadError,
+        match=re.escape(
+            "set `test`: a cache build process exited with code 3 while loading "
+            "samples (does the loader end its process?)"
+        ),
+    ):
+        module.setup("test")
+
+
+def test_unreceivable_result_names_its_cause() -> None:
+    """A build process whose result cannot be received is reported with the cause."""
+    module = CachingDataModule(
+        {"test": entries_named("x", 64)},
+        UnsendableLoader(),
+        parallel=2,
+        cache_samples=True,
+    )
+    with pytest.raises(
+        SampleLoadError,
+        match=re.escape(
+            "set `test`: the result of a cache build process could not be received "
+            "(TypeError: TwoPartError.__init__() missing 1 required positional "
+            "argument: 'second')"
+        ),
+    ):
+        module.setup("test")
+
+
+def test_build_process_that_cannot_start(tmp_path: Path) -> None:
+    """A build process that cannot map the cache file raises the error it got."""
+    source = sources_from_splits({"test": [(entries_named("x", 64), MemoryLoader())]})
+    target = UnmappableInputs(tmp_path / "cache", 4096, main_pid=os.getpid())
+    with pytest.raises(PermissionError, match="not in a build process"):
+        build_store(source["test"], workers=2, target=target)
+
+
+def test_parallel_tensor_metadata_under_256_open_files() -> None:
+    """4,096 samples with tensor metadata build in 2 processes under 256 files."""
+    source = sources_from_splits(
+        {"test": [(entries_named("m", 4096), TensorTargetLoader())]}
+    )["test"]
+
+    def build() -> str:
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (256, hard))
+        parallel, serial = build_store(source, workers=2), build_store(source)
+        indices = torch.randperm(4096, generator=torch.Generator().manual_seed(0))
+        for start in range(0, 4096, 64):
+            batch = indices[start : start + 64]
+            left, right = parallel.gather(batch), serial.gather(batch)
+            tensors = [(left.input, right.input)] + [
+                (left.metadata[key], right.metadata[key]) for key in ("target", "vec")
+            ]
+            if left.metadata["name"] != right.metadata["name"] or not all(
+                a.dtype == b.dtype and torch.equal(a, b) for a, b in tensors
+            ):
+                return f"batch {batch.tolist()[:4]}... differs"
+        return "same"
+
+    assert in_child(build) == "same"
+
+
+def test_too_many_open_files() -> None:
+    """Running out of file descriptors is said so, with the limit and the fixes."""
+    source = sources_from_splits({"test": [(entries_named("x", 400), LeakingLoader())]})
+
+    def build() -> str:
+        limit = len(os.listdir("/proc/self/fd")) + 40
+        _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (limit, hard))
+        try:
+            build_store(source["test"], workers=2)
+        except SampleLoadError as exc:
+            return f"{limit} {hard} {exc}"
+        return "built"
+
+    if not Path("/proc/self/fd").is_dir():
+        pytest.skip("needs /proc")
+    limit, hard, message = in_child(build).split(" ", 2)
+    wanted = min(4096, int(hard)) if int(hard) != resource.RLIM_INFINITY else 4096
+    assert re.fullmatch(r'set `test`, index \d+, entry \["x\d+", [01]\]: .*', message)
+    assert message.endswith(
+        f": too many open files (the limit, `ulimit -n`, is {limit}); raise it "
+        f"(`ulimit -n {wanted}` before starting Python), lower `parallel`, or make "
+        "the loader close the files it opens"
+    )
 
 
 def test_full_disk_falls_back_to_memory(tmp_path: Path) -> None:
@@ -68,11 +281,25 @@ def test_full_disk_falls_back_to_memory(tmp_path: Path) -> None:
     assert list(tmp_path.glob("*.lscache")) == []
 
 
-def test_wrong_shape_sample_is_never_cached_silently() -> None:
-    """A sample of another shape is served as it is, or fails to batch: never cut."""
+@pytest.mark.parametrize("persistent", [False, True])
+def test_wrong_shape_sample_is_never_cached_silently(
+    persistent: bool, tmp_path: Path
+) -> None:
+    """A sample of another shape fails to batch, named with its entry: never cut."""
     loader = MemoryLoader(shapes={"x3": (3, 2)})
     module = CachingDataModule(
-        {"test": entries_named("x", 6)}, loader, cache_samples=True, batch_size=2
+        {"test": entries_named("x", 6)},
+        loader,
+        cache_samples=True,
+        cache_dir=tmp_path if persistent else None,
+        batch_size=2,
     )
-    with pytest.raises(SampleLoadError, match=r"input 1 is \(3, 2\)"):
+    with pytest.raises(
+        SampleLoadError,
+        match=re.escape(
+            'set `test`, index 3, entry ["x3", 1]: input is (3, 2) torch.float32 but '
+            "(2, 3) torch.float32 in the batch's first sample (set `test`, index 2, "
+            'entry ["x2", 0])'
+        ),
+    ):
         list(module.test_dataloader()["test"])

@@ -1,12 +1,25 @@
-"""Building a set's cache: loading every sample into a shared store, in parallel."""
+"""Building a set's cache: loading every sample into a shared store, in parallel.
 
+Build processes write inputs straight into the shared buffer, and send back
+each span's metadata packed by key (`pack_values`) and pickled by value into
+bytes: whatever the metadata holds, nothing crosses through a file descriptor
+of its own, as torch would share each tensor.
+"""
+
+import errno
+import io
 import logging
 import multiprocessing
+import pickle
+import resource
+import signal
 import sys
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from multiprocessing.process import BaseProcess
+from types import NotImplementedType
 from typing import Any, Final, NamedTuple, TypeAlias
 
 import torch
@@ -16,13 +29,14 @@ from tqdm import tqdm
 from ._errors import SampleLoadError
 from ._files import FileInputs
 from ._memory import check_cache_fits, format_bytes
-from ._sample import Sample
-from ._sources import ModelTransform, SetSource
+from ._metadata import MetadataRules, Packed, pack_values
+from ._sample import ModelTransform, Sample
+from ._sources import SetSource
 from ._stores import (
     ContiguousStore,
     RaggedStore,
     SampleStore,
-    make_columns,
+    join_columns,
     shared_empty,
 )
 
@@ -31,6 +45,9 @@ __all__ = ["build_store"]
 _LOG: Final = logging.getLogger("lightsplit")
 _QUEUED: Final = 2
 """Spans handed to each build process ahead: one to work on, one waiting."""
+_OPEN_FILES_SIGNS: Final = ("Too many open files", "received 0 items of ancdata")
+"""How running out of file descriptors reads: EMFILE, or torch failing to get one."""
+_RETRY: Final = "try again, or set `parallel=-1` to load in this process"
 
 
 def _sample_bytes(sample: Sample) -> int:
@@ -38,6 +55,128 @@ def _sample_bytes(sample: Sample) -> int:
     return (
         sample.input.nbytes + sum(t.nbytes for t in tensors) + 64 * len(sample.metadata)
     )
+
+
+def _too_many_files(exc: BaseException) -> bool:
+    """Tell whether ``exc``, or an exception it chains to, is out of descriptors."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, OSError) and current.errno == errno.EMFILE:
+            return True
+        if any(sign in str(current) for sign in _OPEN_FILES_SIGNS):
+            return True
+        current = current.__cause__ or current.__context__
+    return False
+
+
+def _open_files_error(where: str) -> SampleLoadError:
+    """Report running out of file descriptors at ``where``, with the limit."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or hard > soft:
+        wanted = max(4 * soft, 4096)
+        wanted = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+        limit = f"(the limit, `ulimit -n`, is {soft})"
+        fix = f"raise it (`ulimit -n {wanted}` before starting Python)"
+    else:
+        limit = f"(the limit, `ulimit -n`, is {soft}, also its hard limit)"
+        fix = "ask for a higher hard limit"
+    msg = (
+        f"{where}: too many open files {limit}; {fix}, lower `parallel`, or make "
+        "the loader close the files it opens"
+    )
+    return SampleLoadError(msg)
+
+
+def _signal_name(number: int) -> str:
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return f"signal {number}"
+
+
+def _pool_broken(
+    name: str, exc: BrokenProcessPool, processes: Sequence[BaseProcess]
+) -> SampleLoadError:
+    """Report why the build processes stopped: its cause, a signal, or an exit.
+
+    Once one build process is gone, the pool stops the others with ``SIGTERM``:
+    another signal, or an exit code, tells the process that went first.
+    """
+    where = f"set `{name}`"
+    if _too_many_files(exc):
+        return _open_files_error(where)
+    if exc.__cause__ is not None:  # a result this process could not receive
+        lines = [line for line in str(exc.__cause__).splitlines() if line.strip("' ")]
+        msg = (
+            f"{where}: the result of a cache build process could not be received "
+            f"({lines[-1] if lines else exc}); {_RETRY}"
+        )
+        return SampleLoadError(msg)
+    codes = [code for code in (p.exitcode for p in processes) if code is not None]
+    signals = [-code for code in codes if code < 0]
+    exits = [code for code in codes if code > 0]
+    killed = [number for number in signals if number != signal.SIGTERM]
+    killed = killed or ([] if exits else signals)
+    if killed:
+        number = killed[0]
+        hint = " (the out-of-memory killer sends SIGKILL: check memory use)"
+        msg = (
+            f"{where}: a cache build process was killed by {_signal_name(number)} "
+            f"while loading samples{hint if number == signal.SIGKILL else ''}; "
+            f"{_RETRY}"
+        )
+    else:
+        msg = (
+            f"{where}: a cache build process exited with code "
+            f"{exits[0] if exits else 0} while loading samples (does the loader "
+            f"end its process?); {_RETRY}"
+        )
+    return SampleLoadError(msg)
+
+
+def _tensor_from_bytes(
+    dtype: torch.dtype, shape: tuple[int, ...], data: bytearray
+) -> Tensor:
+    if not data:
+        return torch.empty(shape, dtype=dtype)
+    return torch.frombuffer(data, dtype=dtype).view(shape)
+
+
+class _SpanPickler(pickle.Pickler):
+    """Pickles CPU tensors by value, as raw bytes: no shared memory, no descriptor.
+
+    ``pickle`` copies any tensor by value, through ``torch.save``; raw bytes cost
+    far less to write and read.
+    """
+
+    def reducer_override(
+        self, obj: object
+    ) -> (
+        tuple[Callable[..., Tensor], tuple[torch.dtype, tuple[int, ...], bytearray]]
+        | NotImplementedType
+    ):
+        """Reduce a plain CPU tensor to its dtype, shape and bytes."""
+        if (
+            type(obj) is Tensor
+            and obj.device.type == "cpu"
+            and obj.layout == torch.strided
+            and not (obj.requires_grad or obj.is_quantized)
+            and not (obj.is_conj() or obj.is_neg())
+        ):
+            data = bytearray(obj.nbytes)
+            if data:
+                flat = obj.reshape(-1).view(torch.uint8)
+                torch.frombuffer(data, dtype=torch.uint8).copy_(flat)
+            return _tensor_from_bytes, (obj.dtype, tuple(obj.shape), data)
+        return NotImplemented  # type: ignore[no-any-return]  # typeshed derives its type from Any
+
+
+def _dumps(value: object) -> bytes:
+    buffer = io.BytesIO()
+    _SpanPickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+    return buffer.getvalue()
 
 
 # What a build process works on: set once per process by ``_start_builder``.
@@ -52,18 +191,36 @@ def _start_builder(
     source: SetSource,
     transforms: Sequence[ModelTransform],
     inputs: _BufferSpec,
-    keys: Sequence[str],
+    rules: MetadataRules,
 ) -> None:
     """Prepare a build process: one intra-op thread, the set and the shared buffer.
 
     A buffer in a file is mapped again here, so that it is shared under any start
-    method (a pickled tensor would be copied).
+    method (a pickled tensor would be copied). An error here is raised by each
+    span the process is given: the pool would only log it, then report the
+    process gone.
     """
     torch.set_num_threads(1)
-    if not isinstance(inputs, Tensor):
-        target, shape, dtype = inputs
-        inputs = target.map(shape, dtype)
-    _BUILD.update(source=source, transforms=transforms, inputs=inputs, keys=keys)
+    try:
+        if not isinstance(inputs, Tensor):
+            target, shape, dtype = inputs
+            inputs = target.map(shape, dtype)
+    except Exception as exc:  # raised with the first span
+        _BUILD["error"] = exc
+        return
+    _BUILD.update(source=source, transforms=transforms, inputs=inputs, rules=rules)
+
+
+def _load(
+    source: SetSource, index: int, transforms: Sequence[ModelTransform]
+) -> Sample:
+    """Load sample ``index``; running out of file descriptors is said as such."""
+    try:
+        return source.load(index, transforms)
+    except SampleLoadError as exc:
+        if _too_many_files(exc):
+            raise _open_files_error(source.where(index)) from exc
+        raise
 
 
 class _Filled(NamedTuple):
@@ -71,8 +228,8 @@ class _Filled(NamedTuple):
 
     start: int
     stop: int
-    metadata: dict[str, list[object]]
-    """The span's values of each metadata key, in sample order."""
+    metadata: dict[str, Packed]
+    """The span's values of each metadata key, packed by `pack_values`."""
     odd: dict[int, Tensor]
     """Inputs whose shape or dtype differs from the buffer's, by index."""
 
@@ -81,47 +238,48 @@ def _fill(
     source: SetSource,
     transforms: Sequence[ModelTransform],
     inputs: Tensor,
-    keys: Sequence[str],
+    rules: MetadataRules,
     span: tuple[int, int],
 ) -> _Filled:
     """Load samples ``span`` into ``inputs``; return their metadata and odd inputs.
 
-    Metadata comes back as columns (a list per key): it pickles in far fewer
-    bytes than a dictionary per sample, so the main process does less work while
-    build processes keep the cores busy.
+    Metadata comes back packed by key: one tensor per key where values stack,
+    which crosses processes and joins into columns far faster than one value
+    per sample.
 
     Raises:
-        SampleLoadError: when a sample fails to load, or its metadata keys are
-            not ``keys`` (those of sample 0).
+        SampleLoadError: when a sample fails to load, or its metadata breaks the
+            rules of sample 0 (other keys, a value of another type).
     """
     start, stop = span
-    columns: dict[str, list[object]] = {key: [] for key in keys}
-    expected = set(keys)
+    values: dict[str, list[object]] = {key: [] for key in rules.kinds}
     odd: dict[int, Tensor] = {}
     shape, dtype = inputs.shape[1:], inputs.dtype
     for index in range(start, stop):
-        sample = source.load(index, transforms)
+        sample = _load(source, index, transforms)
         if sample.input.shape == shape and sample.input.dtype == dtype:
             inputs[index] = sample.input
         else:
             odd[index] = sample.input
         metadata = sample.metadata
-        if metadata.keys() != expected:
-            msg = (
-                f"{source.where(index)}: metadata keys {sorted(metadata)} differ "
-                f"from those of sample 0 {sorted(keys)}; every sample of a set must "
-                "have the same metadata keys"
-            )
-            raise SampleLoadError(msg)
-        for key, values in columns.items():
-            values.append(metadata[key])
-    return _Filled(start, stop, columns, odd)
+        rules.check(metadata, index, source.where)
+        for key, column in values.items():
+            column.append(metadata[key])
+    packed = {
+        key: pack_values(column, rules.kinds[key]) for key, column in values.items()
+    }
+    return _Filled(start, stop, packed, odd)
 
 
-def _fill_in_builder(span: tuple[int, int]) -> _Filled:
-    return _fill(
-        _BUILD["source"], _BUILD["transforms"], _BUILD["inputs"], _BUILD["keys"], span
+def _fill_in_builder(span: tuple[int, int]) -> bytes:
+    """Fill ``span`` in a build process; return the `_Filled`, pickled by value."""
+    error = _BUILD.get("error")
+    if error is not None:
+        raise error
+    filled = _fill(
+        _BUILD["source"], _BUILD["transforms"], _BUILD["inputs"], _BUILD["rules"], span
     )
+    return _dumps(filled)
 
 
 def _spans(size: int, workers: int) -> list[tuple[int, int]]:
@@ -130,12 +288,38 @@ def _spans(size: int, workers: int) -> list[tuple[int, int]]:
     return [(start, min(start + step, size)) for start in range(1, size, step)]
 
 
+def _share_spans(
+    pool: ProcessPoolExecutor,
+    source: SetSource,
+    transforms: Sequence[ModelTransform],
+    inputs: Tensor,
+    rules: MetadataRules,
+    *,
+    helpers: int,
+) -> Iterator[_Filled]:
+    """Give the build processes spans from the start, fill spans here from the end."""
+    spans = deque(_spans(len(source), helpers + 1))
+    pending: set[Future[bytes]] = set()
+    while spans or pending:
+        while spans and len(pending) < _QUEUED * helpers:
+            pending.add(pool.submit(_fill_in_builder, spans.popleft()))
+        if spans:
+            yield _fill(source, transforms, inputs, rules, spans.pop())
+            done = {future for future in pending if future.done()}
+        else:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+        pending -= done
+        for future in done:
+            filled: _Filled = pickle.loads(future.result())  # from our build process
+            yield filled
+
+
 def _fill_in_processes(
     source: SetSource,
     transforms: Sequence[ModelTransform],
     inputs: Tensor,
     spec: _BufferSpec,
-    keys: Sequence[str],
+    rules: MetadataRules,
     *,
     helpers: int,
 ) -> Iterator[_Filled]:
@@ -149,41 +333,41 @@ def _fill_in_processes(
     error instead of leaving its work undone and the build waiting forever.
 
     Raises:
-        SampleLoadError: for a failing sample, or a build process that died.
+        SampleLoadError: for a failing sample, too many open files, or a build
+            process that died (naming its signal or exit code).
     """
     method = "spawn" if sys.platform == "darwin" else "fork"
-    pool = ProcessPoolExecutor(
-        helpers,
-        mp_context=multiprocessing.get_context(method),
-        initializer=_start_builder,
-        initargs=(source, transforms, spec, keys),
-    )
-    spans = deque(_spans(len(source), helpers + 1))
-    pending: set[Future[_Filled]] = set()
+    processes: list[BaseProcess] = []
     threads = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        while spans or pending:
-            while spans and len(pending) < _QUEUED * helpers:
-                pending.add(pool.submit(_fill_in_builder, spans.popleft()))
-            if spans:
-                yield _fill(source, transforms, inputs, keys, spans.pop())
-                done = {future for future in pending if future.done()}
-            else:
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            pending -= done
-            for future in done:
-                yield future.result()
-    except BrokenProcessPool as exc:
-        msg = (
-            f"set `{source.name}`: a cache build process died while loading samples "
-            "(killed by a signal or out of memory?); try again, or set `parallel=-1` "
-            "to load in this process"
+        pool = ProcessPoolExecutor(
+            helpers,
+            mp_context=multiprocessing.get_context(method),
+            initializer=_start_builder,
+            initargs=(source, transforms, spec, rules),
         )
-        raise SampleLoadError(msg) from exc
+        try:
+            yield from _share_spans(
+                pool, source, transforms, inputs, rules, helpers=helpers
+            )
+        except BrokenProcessPool:
+            # their exit codes tell which went first, and how
+            processes.extend((getattr(pool, "_processes", None) or {}).values())
+            raise
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+    except SampleLoadError:
+        raise
+    except BrokenProcessPool as exc:
+        raise _pool_broken(source.name, exc, processes) from exc
+    except Exception as exc:
+        if _too_many_files(exc):
+            where = f"set `{source.name}`"
+            raise _open_files_error(where) from exc
+        raise
     finally:
         torch.set_num_threads(threads)
-        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def build_store(
@@ -213,7 +397,7 @@ def build_store(
         OSError: when ``target`` cannot be written.
     """
     size = len(source)
-    first = source.load(0, transforms)
+    first = _load(source, 0, transforms)
     sample_bytes = _sample_bytes(first)
     if target is None:
         needed = check_cache_fits(source.name, count=size, sample_bytes=sample_bytes)
@@ -235,8 +419,13 @@ def build_store(
         inputs = target.allocate(shape, dtype)
         spec = (target, shape, dtype)
     inputs[0] = first.input
-    keys = list(first.metadata)
-    metadata = {key: [value] * size for key, value in first.metadata.items()}
+    rules = MetadataRules(first.metadata, described=f"sample 0 ({source.where(0)})")
+    parts: dict[int, Mapping[str, Packed]] = {
+        0: {
+            key: pack_values([first.metadata[key]], kind)
+            for key, kind in rules.kinds.items()
+        }
+    }
     odd: dict[int, Tensor] = {}
     progress = tqdm(
         total=size, desc=f"caching {source.name}", unit="sample", disable=None
@@ -244,34 +433,25 @@ def build_store(
     with progress:
         progress.update(1)
         if min(workers, size) <= 1:
-            for span in _spans(size, 1):
-                filled = _fill(source, transforms, inputs, keys, span)
-                _store(filled, metadata, odd, progress)
+            spans: Iterator[_Filled] = (
+                _fill(source, transforms, inputs, rules, span)
+                for span in _spans(size, 1)
+            )
         else:
             helpers = min(workers, size) - 1
-            results = _fill_in_processes(
-                source, transforms, inputs, spec, keys, helpers=helpers
+            spans = _fill_in_processes(
+                source, transforms, inputs, spec, rules, helpers=helpers
             )
-            for filled in results:
-                _store(filled, metadata, odd, progress)
-    columns = make_columns(metadata)
+        for filled in spans:
+            parts[filled.start] = filled.metadata
+            odd.update(filled.odd)
+            progress.update(filled.stop - filled.start)
+    columns = join_columns([parts[start] for start in sorted(parts)], rules.kinds)
     if not odd:
-        return ContiguousStore(source.name, inputs, columns)
+        return ContiguousStore(source.name, inputs, columns, where=source.where)
     _LOG.info(
         "set `%s`: samples differ in shape or dtype, caching them one by one",
         source.name,
     )
     ragged = [odd[index] if index in odd else inputs[index] for index in range(size)]
-    return RaggedStore.pack(source.name, ragged, columns)
-
-
-def _store(
-    filled: _Filled,
-    metadata: dict[str, list[object]],
-    odd: dict[int, Tensor],
-    progress: "tqdm[Any]",
-) -> None:
-    for key, values in filled.metadata.items():
-        metadata[key][filled.start : filled.stop] = values
-    odd.update(filled.odd)
-    progress.update(filled.stop - filled.start)
+    return RaggedStore.pack(source.name, ragged, columns, where=source.where)

@@ -3,12 +3,12 @@
 from collections.abc import Sequence
 
 from torch import Tensor
-from torch.utils.data import Dataset, default_collate
+from torch.utils.data import Dataset
 from typing_extensions import override
 
-from ._errors import SampleLoadError
-from ._sample import Sample
-from ._sources import ModelTransform, SetSource
+from ._metadata import Describe, collate_metadata
+from ._sample import ModelTransform, Sample
+from ._sources import SetSource
 from ._stores import SampleStore, stack_inputs
 
 __all__ = ["CachedDataset", "LazyDataset", "SetDataset", "collate_samples"]
@@ -40,19 +40,6 @@ class SetDataset(Dataset[Sample]):
         return self.batch(indices)
 
 
-def _collate_metadata(samples: Sequence[Sample], *, where: str) -> dict[str, object]:
-    keys = samples[0].metadata.keys()
-    for position, sample in enumerate(samples):
-        if sample.metadata.keys() != keys:
-            msg = (
-                f"{where}: metadata keys {sorted(sample.metadata)} of batch item "
-                f"{position} differ from those of item 0 {sorted(keys)}; every sample "
-                "of a set must have the same metadata keys"
-            )
-            raise SampleLoadError(msg)
-    return {key: default_collate([s.metadata[key] for s in samples]) for key in keys}
-
-
 def collate_samples(batch: Sequence[Sample] | Sample) -> Sample:
     """Collate loaded samples into one batch; pass through a batch already made.
 
@@ -61,18 +48,26 @@ def collate_samples(batch: Sequence[Sample] | Sample) -> Sample:
     tensors become tensors, strings become lists).
 
     Raises:
-        SampleLoadError: if inputs differ in shape or metadata keys differ.
+        SampleLoadError: if inputs differ in shape or dtype, or metadata keys,
+            value types or tensor shapes differ, naming the batch items.
     """
     if isinstance(batch, Sample):
         return batch
-    return _collate(batch, where="batch")
+    return _collate(batch, where=_batch_item)
 
 
-def _collate(samples: Sequence[Sample], *, where: str) -> Sample:
-    """Stack the inputs and collate the metadata of ``samples``; name ``where``."""
+def _batch_item(position: int) -> str:
+    return f"batch item {position}"
+
+
+def _collate(samples: Sequence[Sample], *, where: Describe) -> Sample:
+    """Stack the inputs and collate the metadata of ``samples``.
+
+    ``where(position)`` describes the sample at ``position`` in messages.
+    """
     return Sample(
         stack_inputs([sample.input for sample in samples], where=where),
-        _collate_metadata(samples, where=where),
+        collate_metadata([sample.metadata for sample in samples], where=where),
     )
 
 
@@ -96,7 +91,9 @@ class LazyDataset(SetDataset):
     def batch(self, indices: Sequence[int] | Tensor) -> Sample:
         positions = indices.tolist() if isinstance(indices, Tensor) else list(indices)
         samples = [self.source.load(index, self.transforms) for index in positions]
-        return _collate(samples, where=f"set `{self.name}`, indices {positions[:8]}")
+        return _collate(
+            samples, where=lambda position: self.source.where(positions[position])
+        )
 
 
 class CachedDataset(SetDataset):

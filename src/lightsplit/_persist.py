@@ -26,7 +26,9 @@ from ._cache import build_store
 from ._errors import LightsplitWarning
 from ._files import FileInputs, open_map, reserve_file
 from ._fingerprint import CACHE_FORMAT, set_key
-from ._sources import ModelTransform, SetSource
+from ._metadata import Describe
+from ._sample import ModelTransform
+from ._sources import SetSource
 from ._stores import (
     Column,
     ContiguousStore,
@@ -221,8 +223,10 @@ def _header(path: Path, key: str) -> dict[str, Any]:
     return header
 
 
-def _read(path: Path, key: str) -> SampleStore:
+def _read(path: Path, key: str, *, where: Describe) -> SampleStore:
     """Map the cache file at ``path`` and check it against its header.
+
+    ``where`` describes a sample of the set in the store's messages.
 
     Raises:
         FileNotFoundError: if there is no such file.
@@ -240,13 +244,15 @@ def _read(path: Path, key: str) -> SampleStore:
         msg = "the checksum of its metadata does not match"
         raise _DamagedError(msg)
     try:
-        return _store_from(header["set"], json.loads(metadata), mapped)
+        return _store_from(header["set"], json.loads(metadata), mapped, where=where)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         msg = f"inconsistent metadata: {exc}"
         raise _DamagedError(msg) from exc
 
 
-def _store_from(name: str, metadata: dict[str, Any], mapped: object) -> SampleStore:
+def _store_from(
+    name: str, metadata: dict[str, Any], mapped: object, *, where: Describe
+) -> SampleStore:
     whole = torch.frombuffer(mapped, dtype=torch.uint8)
 
     def region(offset: int, dtype_name: str, shape: Sequence[int]) -> Tensor:
@@ -266,7 +272,7 @@ def _store_from(name: str, metadata: dict[str, Any], mapped: object) -> SampleSt
     inputs = metadata["inputs"]
     if inputs["kind"] == "contiguous":
         tensor = region(inputs["offset"], inputs["dtype"], inputs["shape"])
-        return ContiguousStore(name, tensor, columns)
+        return ContiguousStore(name, tensor, columns, where=where)
     buffers = {
         _dtype(b["dtype"]): region(b["offset"], b["dtype"], [b["numel"]])
         for b in inputs["buffers"]
@@ -274,7 +280,7 @@ def _store_from(name: str, metadata: dict[str, Any], mapped: object) -> SampleSt
     layout = [
         (_dtype(d), offset, tuple(shape)) for d, offset, shape in inputs["layout"]
     ]
-    return RaggedStore(name, buffers, layout, columns)
+    return RaggedStore(name, buffers, layout, columns, where=where)
 
 
 def _remove_stale(cache_dir: Path) -> None:
@@ -309,7 +315,7 @@ def persistent_store(
     key = set_key(source, transforms)
     path = cache_file(cache_dir, source.name, key)
     try:
-        store = _read(path, key)
+        store = _read(path, key, where=source.where)
     except OSError as exc:  # not there yet, or not readable
         _LOG.info("set `%s`: building cache file %s (%s)", source.name, path, exc)
     except _DamagedError as exc:
@@ -345,4 +351,4 @@ def persistent_store(
     finally:
         with contextlib.suppress(OSError):
             temporary.unlink(missing_ok=True)
-    return _read(path, key)
+    return _read(path, key, where=source.where)

@@ -4,13 +4,14 @@ import math
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Protocol
 
 import torch
 from torch import Tensor
-from torch.utils.data import default_collate, get_worker_info
+from torch.utils.data import get_worker_info
 
 from ._errors import SampleLoadError
+from ._metadata import SCALARS, Describe, Packed, collate_values
 from ._sample import Sample
 
 __all__ = [
@@ -20,12 +21,10 @@ __all__ = [
     "RaggedStore",
     "SampleStore",
     "TensorColumn",
-    "make_columns",
+    "join_columns",
     "shared_empty",
     "stack_inputs",
 ]
-
-_SCALARS: Final = (bool, int, float)
 
 
 def _new_tensor(shape: Sequence[int], dtype: torch.dtype) -> Tensor:
@@ -58,25 +57,23 @@ def shared_empty(shape: Sequence[int], dtype: torch.dtype) -> Tensor:
     return torch.empty(0, dtype=dtype).set_(storage).view(tuple(shape))
 
 
-def _shared_copy(tensor: Tensor) -> Tensor:
-    """Return a copy of ``tensor`` in shared memory."""
-    return shared_empty(tensor.shape, tensor.dtype).copy_(tensor)
-
-
-def stack_inputs(inputs: Sequence[Tensor], *, where: str) -> Tensor:
+def stack_inputs(inputs: Sequence[Tensor], *, where: Describe) -> Tensor:
     """Stack sample inputs into a batch, or explain why they do not stack.
 
+    ``where(position)`` describes the sample at ``position`` of the batch.
+
     Raises:
-        SampleLoadError: if the inputs differ in shape or dtype.
+        SampleLoadError: if the inputs differ in shape or dtype, naming the first
+            sample that differs, the batch's first sample, and both shapes.
     """
     first = inputs[0]
     for position, tensor in enumerate(inputs):
         if tensor.shape != first.shape or tensor.dtype != first.dtype:
             msg = (
-                f"{where}: samples of one batch differ: input {position} is "
-                f"{_describe(tensor)}, input 0 is {_describe(first)}; add a model "
-                "transform that gives every sample the same shape and dtype, "
-                "or use a `batch_size` of 1"
+                f"{where(position)}: input is {_describe(tensor)} but "
+                f"{_describe(first)} in the batch's first sample ({where(0)}); add "
+                "a model transform that gives every sample the same shape and "
+                "dtype, or use a `batch_size` of 1"
             )
             raise SampleLoadError(msg)
     out = _new_tensor((len(inputs), *first.shape), first.dtype)
@@ -94,8 +91,12 @@ class Column(Protocol):
         """Return the value of sample ``index``, as the loader returned it."""
         ...
 
-    def gather(self, index: Tensor) -> object:
-        """Return the values at ``index`` as ``default_collate`` would."""
+    def gather(self, index: Tensor, *, key: str, where: Describe) -> object:
+        """Return the values at ``index`` as ``default_collate`` would.
+
+        ``key`` names the column and ``where(index)`` describes the sample
+        ``index`` of the set, should the values not batch.
+        """
         ...
 
 
@@ -110,13 +111,13 @@ class TensorColumn:
         value = self.values[index]
         return self.scalar(value.item()) if self.scalar else value.clone()
 
-    def gather(self, index: Tensor) -> Tensor:
+    def gather(self, index: Tensor, *, key: str, where: Describe) -> Tensor:
         return select_rows(self.values, index)
 
 
 @dataclass(frozen=True, slots=True)
 class ObjectColumn:
-    """Strings, or values of mixed types, held as a tuple."""
+    """Strings, tensors of several shapes or other values, held as a tuple."""
 
     values: tuple[Any, ...]
     strings: bool
@@ -124,47 +125,83 @@ class ObjectColumn:
     def get(self, index: int) -> object:
         return self.values[index]
 
-    def gather(self, index: Tensor) -> object:
+    def gather(self, index: Tensor, *, key: str, where: Describe) -> object:
         positions = index.tolist()
         if len(positions) == 1:
             picked = [self.values[positions[0]]]
         else:
             picked = list(operator.itemgetter(*positions)(self.values))
-        return picked if self.strings else default_collate(picked)
+        if self.strings:
+            return picked
+        return collate_values(
+            key, picked, where=lambda position: where(positions[position])
+        )
 
 
-def _column(values: Sequence[object]) -> Column:
-    kinds = {type(value) for value in values}
-    if len(kinds) == 1:
-        kind = kinds.pop()
-        if kind in _SCALARS:
-            # float64 for floats, as ``default_collate`` makes them
-            dtype = torch.float64 if kind is float else None
-            return TensorColumn(_shared_copy(torch.tensor(values, dtype=dtype)), kind)
-        if kind is str:
-            return ObjectColumn(tuple(values), strings=True)
-        if issubclass(kind, Tensor):
-            tensors: list[Tensor] = list(values)  # type: ignore[arg-type]  # all Tensor, checked above
-            first = tensors[0]
-            if all(t.shape == first.shape and t.dtype == first.dtype for t in tensors):
-                stacked = shared_empty((len(tensors), *first.shape), first.dtype)
-                torch.stack([t.detach() for t in tensors], out=stacked)
-                return TensorColumn(stacked, None)
-    return ObjectColumn(tuple(values), strings=False)
+def _join(parts: Sequence[Packed], kind: type) -> Column:
+    """Return the column of one key from its values packed span by span, in order.
+
+    Spans stacked into tensors of one row shape and dtype are concatenated into
+    one shared tensor; the values of any other key are kept one by one.
+    """
+    tensors = [part for part in parts if isinstance(part, Tensor)]
+    first = tensors[0] if tensors else None
+    if first is not None and len(tensors) == len(parts):
+        row, dtype = first.shape[1:], first.dtype
+        if all(part.shape[1:] == row and part.dtype == dtype for part in tensors):
+            values = shared_empty((sum(map(len, tensors)), *row), dtype)
+            torch.cat(tensors, out=values)
+            return TensorColumn(values, kind if kind in SCALARS else None)
+    items: list[object] = []
+    for part in parts:
+        if isinstance(part, list):
+            items.extend(part)
+        elif kind in SCALARS:
+            items.extend(part.tolist())  # back to Python numbers
+        else:
+            items.extend(part.unbind())
+    return ObjectColumn(tuple(items), strings=kind is str)
 
 
-def make_columns(metadata: Mapping[str, Sequence[object]]) -> dict[str, Column]:
-    """Return one column per metadata key, from the values of every sample."""
-    return {key: _column(values) for key, values in metadata.items()}
+def join_columns(
+    parts: Sequence[Mapping[str, Packed]], kinds: Mapping[str, type]
+) -> dict[str, Column]:
+    """Return one column per metadata key from spans packed by `pack_values`.
+
+    Args:
+        parts: each span's values packed by key, in the order of the set.
+        kinds: the type of each key's values.
+    """
+    return {
+        key: _join([part[key] for part in parts], kind) for key, kind in kinds.items()
+    }
 
 
 class SampleStore:
-    """The cached samples of one set, read one by one or gathered by batch."""
+    """The cached samples of one set, read one by one or gathered by batch.
 
-    def __init__(self, name: str, columns: Mapping[str, Column], size: int) -> None:
+    ``where`` describes a sample of the set in messages (`SetSource.where`, which
+    names its raw entry); without it, messages name the set and index only.
+    """
+
+    def __init__(
+        self,
+        name: str,
+        columns: Mapping[str, Column],
+        size: int,
+        *,
+        where: Describe | None = None,
+    ) -> None:
         self.name = name
         self.columns = dict(columns)
         self._size = size
+        self._where = where
+
+    def where(self, index: int) -> str:
+        """Describe sample ``index`` of the set: its set, index and raw entry."""
+        if self._where is None:
+            return f"set `{self.name}`, index {index}"
+        return self._where(index)
 
     def __len__(self) -> int:
         return self._size
@@ -199,7 +236,8 @@ class SampleStore:
         torch.set_num_threads(1)
         try:
             metadata = {
-                key: column.gather(index) for key, column in self.columns.items()
+                key: column.gather(index, key=key, where=self.where)
+                for key, column in self.columns.items()
             }
             return Sample(self.gather_inputs(index), metadata)
         finally:
@@ -210,9 +248,14 @@ class ContiguousStore(SampleStore):
     """Samples of one shape and dtype: inputs in one ``(N, ...)`` shared tensor."""
 
     def __init__(
-        self, name: str, inputs: Tensor, columns: Mapping[str, Column]
+        self,
+        name: str,
+        inputs: Tensor,
+        columns: Mapping[str, Column],
+        *,
+        where: Describe | None = None,
     ) -> None:
-        super().__init__(name, columns, len(inputs))
+        super().__init__(name, columns, len(inputs), where=where)
         self.inputs = inputs
 
     def input(self, index: int) -> Tensor:
@@ -235,14 +278,21 @@ class RaggedStore(SampleStore):
         buffers: Mapping[torch.dtype, Tensor],
         layout: Sequence[tuple[torch.dtype, int, tuple[int, ...]]],
         columns: Mapping[str, Column],
+        *,
+        where: Describe | None = None,
     ) -> None:
-        super().__init__(name, columns, len(layout))
+        super().__init__(name, columns, len(layout), where=where)
         self.buffers = dict(buffers)
         self.layout = tuple(layout)
 
     @classmethod
     def pack(
-        cls, name: str, inputs: Sequence[Tensor], columns: Mapping[str, Column]
+        cls,
+        name: str,
+        inputs: Sequence[Tensor],
+        columns: Mapping[str, Column],
+        *,
+        where: Describe | None = None,
     ) -> "RaggedStore":
         """Copy ``inputs`` into shared buffers, one per dtype."""
         totals: dict[torch.dtype, int] = {}
@@ -254,7 +304,7 @@ class RaggedStore(SampleStore):
         buffers = {dtype: shared_empty((n,), dtype) for dtype, n in totals.items()}
         for tensor, (dtype, offset, _) in zip(inputs, layout, strict=True):
             buffers[dtype][offset : offset + tensor.numel()] = tensor.reshape(-1)
-        return cls(name, buffers, layout, columns)
+        return cls(name, buffers, layout, columns, where=where)
 
     def _view(self, index: int) -> Tensor:
         dtype, offset, shape = self.layout[index]
@@ -264,8 +314,11 @@ class RaggedStore(SampleStore):
         return self._view(index).clone()
 
     def gather_inputs(self, indices: Tensor) -> Tensor:
-        views = [self._view(index) for index in indices.tolist()]
-        return stack_inputs(views, where=f"set `{self.name}`")
+        positions = indices.tolist()
+        views = [self._view(index) for index in positions]
+        return stack_inputs(
+            views, where=lambda position: self.where(positions[position])
+        )
 
     @property
     def nbytes(self) -> int:
