@@ -29,5 +29,8 @@ class RecordingModel(LightningModule):
     ) -> None:
         self.val_names += batch.metadata["name"]
 
+    def test_step(self, batch: Sample, batch_idx: int, dataloader_idx: int = 0) -> None:
+        self.val_names += batch.metadata["name"]
+
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.parameters(), lr=0.1)

@@ -1,0 +1,192 @@
+"""Provenance: what data a checkpoint was trained on, checked when it is used."""
+
+import re
+from pathlib import Path
+
+import pytest
+import torch
+from lightning.pytorch import Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightsplit_testing import Entry, MemoryLoader, entries_named
+from tests_models import RecordingModel
+
+from lightsplit import CachingDataModule, LightsplitWarning
+from lightsplit._provenance import PROVENANCE_KEY, DataChangedError
+
+
+def _split() -> dict[str, list[Entry]]:
+    return {
+        "train": entries_named("t", 12),
+        "validation": entries_named("v", 4),
+        "test": entries_named("x", 4),
+    }
+
+
+def _module(
+    split: dict[str, list[Entry]] | None = None, **settings: object
+) -> CachingDataModule:
+    return CachingDataModule(
+        split or _split(),
+        MemoryLoader(),
+        batch_size=4,
+        **settings,  # type: ignore[arg-type]  # settings
+    )
+
+
+class TestRecord:
+    def test_contents(self) -> None:
+        """The record holds sizes, hashes, classes, loaders, config and transforms."""
+        record = _module().state_dict()[PROVENANCE_KEY]
+        assert record["format"] == 1
+        assert set(record["sets"]) == {"train", "validation", "test"}
+        train = record["sets"]["train"]
+        assert train["size"] == 12
+        assert train["class_counts"] == {"0": 6, "1": 6}
+        assert train["loaders"][0][0] == "lightsplit_testing.MemoryLoader"
+        assert record["config"]["batch_size"] == 4
+        assert record["train_entries"].dtype == torch.int64
+        assert record["train_entries"].numel() == 12
+
+    def test_compact_for_large_sets(self) -> None:
+        """100,000 training entries take 8 bytes each in the record."""
+        split = {
+            "train": entries_named("t", 100_000),
+            "validation": entries_named("v", 2),
+        }
+        record = _module(split).state_dict()[PROVENANCE_KEY]
+        assert record["train_entries"].nbytes == 800_000
+
+    def test_loads_without_code(self, tmp_path: Path) -> None:
+        """The record survives ``torch.save`` and a ``weights_only`` load."""
+        state = _module().state_dict()
+        torch.save(state, tmp_path / "state.pt")
+        loaded = torch.load(tmp_path / "state.pt", weights_only=True)
+        assert loaded[PROVENANCE_KEY]["sets"] == state[PROVENANCE_KEY]["sets"]
+
+
+class TestResumeChecks:
+    @pytest.mark.parametrize(
+        ("edit", "message"),
+        [
+            pytest.param(
+                lambda s: s["train"].append(("t99", 0)),
+                "set `train` has 13 entries, not 12",
+                id="entry-added",
+            ),
+            pytest.param(
+                lambda s: s["train"].__setitem__(0, ("t0", 1)),
+                "set `train` holds other entries",
+                id="label-changed",
+            ),
+            pytest.param(
+                lambda s: s.__setitem__("monitor-x", s.pop("test")),
+                "set `test` of the checkpoint is gone",
+                id="set-renamed",
+            ),
+        ],
+    )
+    def test_edited_split_refused(self, edit: object, message: str) -> None:
+        """Resuming on an edited split names the change and the way to accept it."""
+        state = _module().state_dict()
+        split = _split()
+        edit(split)  # type: ignore[operator]  # an editing function
+        with pytest.raises(DataChangedError) as exc_info:
+            _module(split).load_state_dict(state)
+        text = str(exc_info.value)
+        assert text.startswith("resuming training with data that differ")
+        assert message in text
+        assert "set `allow_data_change=True`" in text
+
+    def test_label_change_names_classes(self) -> None:
+        """A changed label also shows in the class counts."""
+        state = _module().state_dict()
+        split = _split()
+        split["train"][0] = ("t0", 1)
+        with pytest.raises(
+            DataChangedError,
+            match=re.escape(
+                "set `train` has class counts {'0': 5, '1': 7}, not {'0': 6, '1': 6}"
+            ),
+        ):
+            _module(split).load_state_dict(state)
+
+    def test_override(self) -> None:
+        """With ``allow_data_change``, the differences are warned about instead."""
+        state = _module().state_dict()
+        split = _split()
+        split["train"].append(("t99", 0))
+        with pytest.warns(LightsplitWarning, match="set `train` has 13 entries"):
+            _module(split, allow_data_change=True).load_state_dict(state)
+
+    def test_training_setting_refused(self) -> None:
+        """A setting that changes what training sees is an error on resume."""
+        state = _module().state_dict()
+        with pytest.raises(
+            DataChangedError, match=re.escape("`batch_size` is 8, not 4")
+        ):
+            CachingDataModule(_split(), MemoryLoader(), batch_size=8).load_state_dict(
+                state
+            )
+
+    def test_serving_setting_warned(self) -> None:
+        """How data are served (`parallel`, caching) may change, with a warning."""
+        state = _module().state_dict()
+        with pytest.warns(
+            LightsplitWarning, match=re.escape("`parallel` is 2, not -1")
+        ):
+            _module(parallel=2, cache_samples=True).load_state_dict(state)
+
+    def test_same_data_silent(self, recwarn: pytest.WarningsRecorder) -> None:
+        """The same data and settings pass without a word."""
+        _module().load_state_dict(_module().state_dict())
+        assert not recwarn.list
+
+
+def _checkpoint(tmp_path: Path) -> Path:
+    module = _module()
+    trainer = Trainer(
+        accelerator="cpu",
+        max_epochs=1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[ModelCheckpoint(dirpath=tmp_path, filename="last")],
+    )
+    trainer.fit(RecordingModel(6), datamodule=module)
+    return tmp_path / "last.ckpt"
+
+
+# Lightning's advice to pass the checkpoint's callbacks again, irrelevant to testing
+@pytest.mark.filterwarnings("ignore:Be aware that when using `ckpt_path`:UserWarning")
+class TestEvaluation:
+    def test_overlap_with_training_set(self, tmp_path: Path) -> None:
+        """Testing on entries the checkpoint was trained on is refused, counted."""
+        checkpoint = _checkpoint(tmp_path)
+        split = _split()
+        split["test"] = [("./t1", 1), ("t2", 0), *entries_named("x", 2)]
+        trainer = Trainer(
+            accelerator="cpu",
+            logger=False,
+            enable_progress_bar=False,
+            enable_checkpointing=False,
+        )
+        with pytest.raises(DataChangedError) as exc_info:
+            trainer.test(
+                RecordingModel(6), datamodule=_module(split), ckpt_path=checkpoint
+            )
+        assert (
+            "set `test` shares 2 of its 4 entries with the training set the "
+            "checkpoint was trained on"
+        ) in str(exc_info.value)
+        assert "set `test` holds other entries" in str(exc_info.value)
+
+    def test_same_split_passes(self, tmp_path: Path) -> None:
+        """Testing a checkpoint on its own split's test set runs."""
+        checkpoint = _checkpoint(tmp_path)
+        trainer = Trainer(
+            accelerator="cpu",
+            logger=False,
+            enable_progress_bar=False,
+            enable_checkpointing=False,
+        )
+        trainer.test(RecordingModel(6), datamodule=_module(), ckpt_path=checkpoint)
