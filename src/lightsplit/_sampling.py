@@ -76,6 +76,8 @@ class _Resume:
     draw: EpochDraw
     consumed: int
     """Positions of the epoch's global order already served, over all processes."""
+    batches: list[Tensor]
+    """This process's batches of the rest of the epoch."""
 
 
 class EpochSampler(DistributedSampler[Tensor]):
@@ -182,13 +184,14 @@ class EpochSampler(DistributedSampler[Tensor]):
             The number of batches this process will serve of the epoch's rest.
         """
         consumed = min(consumed, draw.total)
-        self._resume = _Resume(draw, consumed)
+        batches = self._batches(self._order(draw)[consumed:])
+        self._resume = _Resume(draw, consumed, batches)
         self.epoch = draw.epoch
-        return len(self._batches(self._order(draw)[consumed:]))
+        return len(batches)
 
     def skip(self, draw: EpochDraw) -> None:
         """Serve nothing more of epoch ``draw``; the iteration after draws the next."""
-        self._resume = _Resume(draw, draw.total)
+        self._resume = _Resume(draw, draw.total, [])
         self.epoch = draw.epoch
 
     @override
@@ -200,13 +203,12 @@ class EpochSampler(DistributedSampler[Tensor]):
             resume = self._resume = None
         if resume is not None:
             self.current, self.current_start = resume.draw, resume.consumed
-            order = self._order(resume.draw)[resume.consumed :]
+            batches = resume.batches
         else:
             epoch = self.epoch
             self.current = EpochDraw(epoch, self._epoch_seed(epoch), self._total())
             self.current_start = 0
-            order = self._order(self.current)
-        batches = self._batches(order)
+            batches = self._batches(self._order(self.current))
         self.current_batches = len(batches)
         return self._serve(self.current.epoch, batches, resume)
 
