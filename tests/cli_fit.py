@@ -50,7 +50,8 @@ class Recorder(LightningModule):
 
     def on_fit_end(self) -> None:
         """Write what was served to ``fit.json``."""
-        datamodule: Any = self.trainer.datamodule
+        trainer: Any = self.trainer  # its `datamodule` is set when fitting
+        datamodule = trainer.datamodule
         assert isinstance(datamodule, ConcatDataModule)
         record = {
             "chunks": self.chunks,

@@ -124,7 +124,7 @@ class TestFit:
             ],
             "validation": [["split.json", {**loader, "init_args": {"root": "images"}}]],
         }
-        data = {
+        data: dict[str, object] = {
             "class_path": "lightsplit.ConcatDataModule",
             "init_args": {"splits": parts, "batch_size": 4, "cache_samples": True},
         }

@@ -27,7 +27,9 @@ class TestMappingLoader:
         assert x.shape == (1, 8, 8)
         assert set(meta) == {"target", "name"}
         assert torch.equal(meta["target"], torch.tensor([1.0]))
-        assert torch.equal(loader.target(("img_00000.png", 1)), torch.tensor([1.0]))
+        target = loader.target(("img_00000.png", 1))
+        assert isinstance(target, torch.Tensor)
+        assert torch.equal(target, torch.tensor([1.0]))
 
     def test_missing_key(self, tmp_path: Path) -> None:
         """A mapping without the input key names the keys it has."""
@@ -52,7 +54,7 @@ class TestMappingLoader:
     def test_not_a_mapping(self, tmp_path: Path) -> None:
         """A wrapped loader that returns a pair is told it needs no adapter."""
         write_pngs(tmp_path, 1)
-        loader = MappingLoader(PairReturning())  # type: ignore[arg-type]  # the point
+        loader: MappingLoader[Entry] = MappingLoader(PairReturning())  # type: ignore[arg-type]  # the point
         with pytest.raises(TypeError, match=re.escape("needs no `MappingLoader`")):
             loader.sample(("img_00000.png", 1))
 

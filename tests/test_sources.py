@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 import torch
@@ -23,6 +24,7 @@ from lightsplit import (
     SplitFileError,
     SplitPart,
 )
+from lightsplit._datasets import SetDataset
 
 
 def _errors(
@@ -147,13 +149,14 @@ class PairLoader:
 class TargetLoader:
     """Returns ``value`` as the target of every entry."""
 
-    value: object
+    value: Any  # any value at all, to see which are accepted
 
     def sample(self, raw: Entry) -> Sample:
         return Sample(torch.zeros(2), {"name": raw[0]})
 
-    def target(self, raw: Entry) -> object:
-        return self.value
+    def target(self, raw: Entry) -> int | torch.Tensor:
+        target: int | torch.Tensor = self.value
+        return target
 
 
 def _entries(count: int = 4) -> list[Entry]:
@@ -177,7 +180,8 @@ class TestLoaderForms:
         """A loader returning a mapping is refused with the adapter to use."""
         write_pngs(tmp_path, 2)
         module = CachingDataModule(
-            {"train": [("img_00000.png", 0)]}, MednetStyleLoader(str(tmp_path))
+            {"train": [("img_00000.png", 0)]},
+            MednetStyleLoader(str(tmp_path)),  # type: ignore[arg-type]  # the point
         )
         loader = module.predict_dataloader()["train"]
         with pytest.raises(SampleLoadError) as exc_info:
@@ -353,9 +357,9 @@ class TestSplitFiles:
         )
         module.setup("predict")
         sizes = {
-            name: len(loader.dataset)
+            name: len(cast(SetDataset, loader.dataset))  # a lightsplit set
             for name, loader in module.predict_dataloader().items()
-        }  # type: ignore[arg-type]  # sized sets
+        }
         assert sizes == {"train": 3, "test": 3}
 
     def test_file_without_the_set(self, tmp_path: Path) -> None:

@@ -9,7 +9,8 @@ from typing import Final
 
 import torch
 
-from ._sources import ModelTransform, SetSource
+from ._sample import ModelTransform
+from ._sources import SetSource
 
 __all__ = ["CACHE_FORMAT", "fingerprint_of", "set_key"]
 

@@ -17,15 +17,12 @@ from ._errors import (
     transform_invalid,
     transforms_invalid,
 )
-from ._parts import DataModuleSplits, Part, SplitPart, Splits, read_split_files
+from ._parts import DataModuleSplits, Part, Splits, read_split_files
 from ._sample import ModelTransform, RawDataLoader, Sample
 from ._types import SetName
 
 __all__ = [
-    "ModelTransform",  # re-exported until every module imports it from _sample
     "SetSource",
-    "SplitPart",  # likewise, from _parts
-    "Splits",
     "apply_transforms",
     "as_sample",
     "check_model_transforms",
