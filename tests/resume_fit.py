@@ -12,8 +12,9 @@ Run as ``python tests/resume_fit.py OUT MODE PHASE DEVICES`` or call `fit`:
 - DEVICES: the number of CPU processes (2 runs DDP with gloo).
 
 Each process appends one line per training step to ``OUT/PHASE-rank{R}.txt``:
-the epoch and the names of the samples of the step, flushed at once so that a
-killed run leaves its record.
+the epoch, the names of the samples of the step and the sum of its inputs
+after a random batch transform (noise), flushed at once so that a killed run
+leaves its record.
 """
 
 import os
@@ -35,6 +36,11 @@ KILL_STEP = 11
 LABELS = [1 if index % 3 == 0 else 0 for index in range(31)]
 
 
+def noise(batch: Tensor) -> Tensor:
+    """Add uniform noise: a random batch transform, which must resume exactly."""
+    return batch + torch.rand_like(batch)
+
+
 def make_datamodule(mode: str, **changes: object) -> CachingDataModule:
     """Return the data module of ``mode``, with any setting changed."""
     settings: dict[str, object] = {"batch_size": 4, "batch_chunk_count": 2, "seed": 3}
@@ -46,7 +52,12 @@ def make_datamodule(mode: str, **changes: object) -> CachingDataModule:
         "train": entries_named("t", 31, LABELS),
         "validation": entries_named("v", 4),
     }
-    return CachingDataModule(split, MemoryLoader(), **(settings | changes))  # type: ignore[arg-type]  # checked by the data module
+    return CachingDataModule(
+        split,
+        MemoryLoader(),
+        train_batch_transforms=[noise],
+        **(settings | changes),  # type: ignore[arg-type]  # checked by the data module
+    )
 
 
 class Recorder(LightningModule):
@@ -62,7 +73,8 @@ class Recorder(LightningModule):
         inputs, metadata = batch
         path = self.record.with_name(f"{self.record.name}-rank{self.global_rank}.txt")
         with path.open("a") as record:
-            record.write(f"{self.current_epoch}\t{','.join(metadata['name'])}\n")
+            names = ",".join(metadata["name"])
+            record.write(f"{self.current_epoch}\t{names}\t{inputs.sum():.6f}\n")
         logits: Tensor = self.layer(inputs.flatten(1))
         return torch.nn.functional.cross_entropy(logits, metadata["label"])
 

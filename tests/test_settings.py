@@ -81,6 +81,8 @@ class TestOneSource:
             "database_split",
             "raw_data_loader",
             "model_transforms",
+            "train_batch_transforms",
+            "eval_batch_transforms",
         }
 
     @pytest.mark.parametrize("cls", [ConcatDataModule, CachingDataModule])

@@ -14,10 +14,12 @@ import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, NoReturn, Self, TypeVar, cast
 
-from lightning.pytorch import LightningDataModule
+import torch
+from lightning.pytorch import LightningDataModule, Trainer
 from torch import Tensor
 from typing_extensions import override
 
+from ._batch_transforms import BatchTransform, apply_batch_transforms, batch_seed
 from ._config import DataModuleConfig
 from ._datasets import SetDataset
 from ._errors import LightsplitWarning, format_list
@@ -35,10 +37,15 @@ from ._provenance import (
     report,
     set_record,
 )
-from ._sample import ModelTransform, RawDataLoader
+from ._sample import ModelTransform, RawDataLoader, Sample
 from ._settings import Setting, config_from_arguments, document_settings
 from ._setup import open_set, write_cache_file
-from ._sources import SetSource, check_model_transforms, sources_from_splits
+from ._sources import (
+    SetSource,
+    check_model_transforms,
+    check_transforms,
+    sources_from_splits,
+)
 from ._split import load_split
 from ._stages import require_set, stage_sets, validation_sets
 from ._types import SetName, StrPath
@@ -82,6 +89,11 @@ class ConcatDataModule(LightningDataModule):
         allow_data_change: see `DataModuleConfig`.
         model_transforms: tensor transforms (functions or modules) applied to each
             input after loading and before caching, in order.
+        train_batch_transforms: transforms of each training batch once on the
+            training device, in order, seeded from `seed`, the epoch and the
+            batch (see `BatchTransform`): conversion, normalisation, augmentation.
+        eval_batch_transforms: the same, for validation, test and prediction
+            batches.
 
     Raises:
         ValidationError: for an invalid setting (see `DataModuleConfig`), invalid
@@ -121,11 +133,19 @@ class ConcatDataModule(LightningDataModule):
         seed: int | None = None,
         allow_data_change: bool = False,
         model_transforms: Sequence[ModelTransform] = (),
+        train_batch_transforms: Sequence[BatchTransform] = (),
+        eval_batch_transforms: Sequence[BatchTransform] = (),
     ) -> None:
         super().__init__()
         # The settings are picked from the arguments by name: see _settings.
         config = config_from_arguments(locals())
-        self._start(sources_from_splits(splits), config, model_transforms)
+        self._start(
+            sources_from_splits(splits),
+            config,
+            model_transforms,
+            train_batch_transforms,
+            eval_batch_transforms,
+        )
 
     @classmethod
     def _from_config(
@@ -133,11 +153,19 @@ class ConcatDataModule(LightningDataModule):
         splits: Splits,
         config: DataModuleConfig,
         model_transforms: Sequence[ModelTransform],
+        train_batch_transforms: Sequence[BatchTransform] = (),
+        eval_batch_transforms: Sequence[BatchTransform] = (),
     ) -> Self:
         """Make a data module that holds ``config`` itself (it is valid already)."""
         module = cls.__new__(cls)
         LightningDataModule.__init__(module)
-        module._start(sources_from_splits(splits), config, model_transforms)
+        module._start(
+            sources_from_splits(splits),
+            config,
+            model_transforms,
+            train_batch_transforms,
+            eval_batch_transforms,
+        )
         return module
 
     def _start(
@@ -145,10 +173,18 @@ class ConcatDataModule(LightningDataModule):
         sources: dict[SetName, SetSource],
         config: DataModuleConfig,
         model_transforms: object,
+        train_batch_transforms: object = (),
+        eval_batch_transforms: object = (),
     ) -> None:
         self._config = config
         self._sources = sources
         self._transforms = check_model_transforms(model_transforms)
+        self._train_batch_transforms: tuple[BatchTransform, ...] = check_transforms(
+            train_batch_transforms, field="train_batch_transforms", batch=True
+        )
+        self._eval_batch_transforms: tuple[BatchTransform, ...] = check_transforms(
+            eval_batch_transforms, field="eval_batch_transforms", batch=True
+        )
         self._datasets: dict[SetName, SetDataset] = {}
         self._targets: dict[SetName, list[int]] = {}
         self._records: dict[SetName, dict[str, Any]] = {}
@@ -266,6 +302,53 @@ class ConcatDataModule(LightningDataModule):
         if transforms != self._transforms:
             self._drop_sets("model transforms changed")
         self._transforms = transforms
+
+    @property
+    def train_batch_transforms(self) -> tuple[BatchTransform, ...]:
+        """Transforms of each training batch on the training device."""
+        return self._train_batch_transforms
+
+    @train_batch_transforms.setter
+    def train_batch_transforms(self, value: Sequence[BatchTransform]) -> None:
+        self._train_batch_transforms = check_transforms(
+            value, field="train_batch_transforms", batch=True
+        )
+
+    @property
+    def eval_batch_transforms(self) -> tuple[BatchTransform, ...]:
+        """Transforms of each validation, test and prediction batch on its device."""
+        return self._eval_batch_transforms
+
+    @eval_batch_transforms.setter
+    def eval_batch_transforms(self, value: Sequence[BatchTransform]) -> None:
+        self._eval_batch_transforms = check_transforms(
+            value, field="eval_batch_transforms", batch=True
+        )
+
+    @override
+    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+        """Apply the batch transforms to a batch on its device.
+
+        Training batches get `train_batch_transforms`, the others
+        `eval_batch_transforms`, with torch's generators seeded from `seed` (or,
+        without one, from torch's initial seed), the epoch, the batch and the
+        process's rank: the same draws on every run, and after a resume.
+        """
+        trainer = self.trainer
+        training = trainer is not None and trainer.training
+        transforms = (
+            self._train_batch_transforms if training else self._eval_batch_transforms
+        )
+        if not transforms or not isinstance(batch, Sample):
+            return batch
+        base = self._config.seed
+        seed = torch.initial_seed() if base is None else base
+        epoch, number, rank = 0, 0, 0
+        if trainer is not None:
+            epoch, rank = trainer.current_epoch, trainer.global_rank
+            number = _batch_number(trainer, training=training)
+        key = batch_seed(seed, int(training), dataloader_idx, epoch, number, rank)
+        return apply_batch_transforms(batch, transforms, seed=key)
 
     # -- stages ------------------------------------------------------------------
 
@@ -473,6 +556,23 @@ class ConcatDataModule(LightningDataModule):
         return {name: self._loader(name) for name in self._sources}
 
 
+def _batch_number(trainer: "Trainer", *, training: bool) -> int:
+    """Return the number of the batch being processed in the running loop's epoch."""
+    if training:
+        return trainer.fit_loop.epoch_loop.batch_progress.current.ready
+    fn = trainer.state.fn
+    loop: Any = {
+        "fit": trainer.fit_loop.epoch_loop.val_loop,
+        "validate": trainer.validate_loop,
+        "test": trainer.test_loop,
+        "predict": trainer.predict_loop,
+    }.get(str(fn.value) if fn is not None else "")
+    if loop is None:
+        return 0
+    number: int = loop.batch_progress.current.ready
+    return number
+
+
 def _derived(name: str, fix: str) -> NoReturn:
     """Refuse to assign the derived property ``name``."""
     msg = f"`{name}` is derived from the settings and cannot be assigned; {fix}"
@@ -500,6 +600,11 @@ class CachingDataModule(ConcatDataModule):
         allow_data_change: see `DataModuleConfig`.
         model_transforms: tensor transforms (functions or modules) applied to each
             input after loading and before caching, in order.
+        train_batch_transforms: transforms of each training batch once on the
+            training device, in order, seeded from `seed`, the epoch and the
+            batch (see `BatchTransform`): conversion, normalisation, augmentation.
+        eval_batch_transforms: the same, for validation, test and prediction
+            batches.
 
     Raises:
         ValidationError: as `ConcatDataModule`.
@@ -524,6 +629,8 @@ class CachingDataModule(ConcatDataModule):
         seed: int | None = None,
         allow_data_change: bool = False,
         model_transforms: Sequence[ModelTransform] = (),
+        train_batch_transforms: Sequence[BatchTransform] = (),
+        eval_batch_transforms: Sequence[BatchTransform] = (),
     ) -> None:
         LightningDataModule.__init__(self)
         # The settings are picked from the arguments by name: see _settings.
@@ -535,4 +642,10 @@ class CachingDataModule(ConcatDataModule):
         splits: object = split
         if isinstance(split, Mapping):
             splits = {name: [(raw, raw_data_loader)] for name, raw in split.items()}
-        self._start(sources_from_splits(cast(Splits, splits)), config, model_transforms)
+        self._start(
+            sources_from_splits(cast(Splits, splits)),
+            config,
+            model_transforms,
+            train_batch_transforms,
+            eval_batch_transforms,
+        )

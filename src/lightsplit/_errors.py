@@ -3,7 +3,7 @@
 import difflib
 import json
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Final, Literal, NoReturn, TypeAlias, TypeVar
 
 from pydantic import ValidationError
@@ -18,10 +18,12 @@ __all__ = [
     "ErrorType",
     "LightsplitError",
     "LightsplitWarning",
+    "OPTIONAL_DEPENDENCIES",
     "PathEscapeError",
     "SampleLoadError",
     "SetMissingError",
     "SplitFileError",
+    "SplittingError",
     "batch_not_divisible",
     "cache_dir_empty",
     "cache_dir_unused",
@@ -30,8 +32,10 @@ __all__ = [
     "closest_set_name",
     "format_list",
     "format_problems",
+    "json_syntax_problem",
     "loader_invalid",
     "loader_not_instance",
+    "missing_dependency",
     "preview",
     "printable",
     "samples_invalid",
@@ -274,13 +278,13 @@ def loader_not_instance(*, type_name: str) -> PydanticCustomError:
     )
 
 
-def transforms_invalid(*, type_name: str) -> PydanticCustomError:
-    """Error for model transforms that are not a sequence of callables."""
+def transforms_invalid(*, field: str, type_name: str) -> PydanticCustomError:
+    """Error for transforms (model or batch) that are not a sequence."""
     return PydanticCustomError(
         "transforms_invalid",
-        "`model_transforms` must be a list or tuple of transforms, not a "
-        "`{type_name}`; for a single transform, write `[transform]`",
-        {"type_name": type_name},
+        "`{field}` must be a list or tuple of transforms, not a `{type_name}`; for "
+        "a single transform, write `[transform]`",
+        {"field": field, "type_name": type_name},
     )
 
 
@@ -369,3 +373,112 @@ class ErrorCollector:
     def raise_all(self, title: str) -> NoReturn:
         """Raise the recorded problems as one ``ValidationError``."""
         raise ValidationError.from_exception_data(title, self._errors)
+
+
+class SplittingError(LightsplitError, ValueError):
+    """Samples that cannot be split as asked (conflicting labels, too few groups)."""
+
+
+OPTIONAL_DEPENDENCIES: Final[Mapping[str, tuple[str, str]]] = {
+    "PIL": ("Pillow", "images"),
+    "jsonargparse": ("jsonargparse", "lightning-cli"),
+    "sklearn": ("scikit-learn", "demo"),
+}
+"""Module -> the package that provides it and the lightsplit extra installing it."""
+
+
+def missing_dependency(module: str) -> str | None:
+    """Return how to install the optional package providing ``module``, if known.
+
+    Examples:
+        >>> missing_dependency("PIL.Image")
+        'install Pillow: pip install "lightsplit[images]"'
+        >>> missing_dependency("numpy") is None
+        True
+    """
+    found = OPTIONAL_DEPENDENCIES.get(module.partition(".")[0])
+    if found is None:
+        return None
+    package, extra = found
+    return f'install {package}: pip install "lightsplit[{extra}]"'
+
+
+_JSON_PROBLEMS: Final[Mapping[str, tuple[str, str]]] = {
+    "Expecting value": (
+        "expected a value",
+        "write a value (a string, number, array or object), or remove the comma "
+        "before `]` or `}`",
+    ),
+    "Expecting ',' delimiter": ("expected `,`", "separate the items with `,`"),
+    "Expecting ':' delimiter": (
+        "expected `:`",
+        "write `:` between a key and its value",
+    ),
+    "Expecting property name enclosed in double quotes": (
+        "expected a key in double quotes",
+        "write the key in double quotes, or remove the comma before `}`",
+    ),
+    "Invalid control character at": (
+        "a control character (a tab or a line break) inside a string",
+        "write it as `\\t` or `\\n`",
+    ),
+    "Invalid \\escape": (
+        "an invalid backslash escape",
+        "write a backslash in a string as `\\\\`",
+    ),
+    "Invalid \\uXXXX escape": (
+        "an invalid `\\u` escape",
+        "write `\\u` and four hexadecimal digits",
+    ),
+}
+"""What Python's JSON messages mean, and how to fix the text."""
+
+_EXCERPT: Final = 40
+"""Characters of a file quoted either side of a JSON syntax error."""
+
+
+def json_syntax_problem(exc: json.JSONDecodeError) -> str:
+    """Describe a JSON syntax error: where, the text around it, and the fix.
+
+    Examples:
+        >>> try:
+        ...     json.loads('{"train": [["a.png", 0] ["b.png", 1]]}')
+        ... except json.JSONDecodeError as exc:
+        ...     print(json_syntax_problem(exc))
+        line 1 column 25: invalid JSON: expected `,` between `{"train": [["a.png", 0]` \
+and `["b.png", 1]]}`; separate the items with `,`
+        >>> try:
+        ...     json.loads('{"train": [["a.p')
+        ... except json.JSONDecodeError as exc:
+        ...     print(json_syntax_problem(exc))
+        line 1 column 13: invalid JSON: a string is never closed: `"a.p` runs to \
+the end of the file; close it with `"`, or restore the end of the file if it was \
+cut short
+    """
+    doc, pos = exc.doc, exc.pos
+    before = " ".join(doc[max(0, pos - 2 * _EXCERPT) : pos].split())[-_EXCERPT:]
+    after = " ".join(doc[pos : pos + 2 * _EXCERPT].split())[:_EXCERPT]
+    where = f"line {exc.lineno} column {exc.colno}: invalid JSON"
+    if exc.msg.startswith("Unterminated string"):
+        return (
+            f"{where}: a string is never closed: `{after}` runs to the end of the "
+            'file; close it with `"`, or restore the end of the file if it was cut '
+            "short"
+        )
+    if not doc.strip():
+        return f"{where}: the file is empty; write a JSON value in it"
+    if exc.msg == "Extra data":
+        return (
+            f"{where}: more text after the JSON value (`{after}` after `{before}`); "
+            "remove it: a file holds one JSON value"
+        )
+    problem, fix = _JSON_PROBLEMS.get(
+        exc.msg, (exc.msg.removesuffix(" at").lower(), "correct the text there")
+    )
+    if not doc[pos:].strip():
+        return (
+            f"{where}: {problem} after `{before}`, where the file ends; restore the "
+            f"end of the file if it was cut short, else {fix}"
+        )
+    place = f"between `{before}` and `{after}`" if before else f"before `{after}`"
+    return f"{where}: {problem} {place}; {fix}"

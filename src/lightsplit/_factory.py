@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 
+from ._batch_transforms import BatchTransform
 from ._config import DataModuleConfig
 from ._datamodule import ConcatDataModule
 from ._parts import Splits
@@ -15,6 +16,8 @@ def build_datamodule(
     splits: Splits,
     *,
     model_transforms: Sequence[ModelTransform] = (),
+    train_batch_transforms: Sequence[BatchTransform] = (),
+    eval_batch_transforms: Sequence[BatchTransform] = (),
 ) -> ConcatDataModule:
     """Return the data module ``config`` describes, over ``splits``.
 
@@ -23,6 +26,8 @@ def build_datamodule(
             (``build_datamodule(config, splits).config is config``).
         splits: set name -> ``(samples, loader)`` parts (see `ConcatDataModule`).
         model_transforms: tensor transforms applied to each input before caching.
+        train_batch_transforms: transforms of each training batch on its device.
+        eval_batch_transforms: transforms of each evaluation batch on its device.
 
     Returns:
         A `ConcatDataModule` whose ``config`` is ``config``.
@@ -31,4 +36,6 @@ def build_datamodule(
         ValidationError: for invalid splits or model transforms (see
             `ConcatDataModule`).
     """
-    return ConcatDataModule._from_config(splits, config, model_transforms)
+    return ConcatDataModule._from_config(
+        splits, config, model_transforms, train_batch_transforms, eval_batch_transforms
+    )

@@ -26,6 +26,7 @@ __all__ = [
     "apply_transforms",
     "as_sample",
     "check_model_transforms",
+    "check_transforms",
     "sources_from_splits",
 ]
 
@@ -111,8 +112,15 @@ def _target_as_int(target: object, *, where: str) -> int:
     raise TypeError(msg)
 
 
-def check_model_transforms(transforms: object) -> tuple[ModelTransform, ...]:
+def check_transforms(
+    transforms: object, *, field: str = "model_transforms", batch: bool = False
+) -> tuple[Any, ...]:
     """Return ``transforms`` as a tuple, or say what is wrong with them.
+
+    Args:
+        transforms: the value given.
+        field: the argument's name, for messages.
+        batch: accept batch transforms too (objects with ``transform_batch``).
 
     Raises:
         ValidationError: ``transforms_invalid`` for anything but a list or tuple,
@@ -120,26 +128,37 @@ def check_model_transforms(transforms: object) -> tuple[ModelTransform, ...]:
     """
     errors = ErrorCollector()
     if not isinstance(transforms, list | tuple):
-        error = transforms_invalid(type_name=type(transforms).__name__)
-        errors.add(("model_transforms",), error, transforms)
-        errors.raise_all("model_transforms")
+        error = transforms_invalid(field=field, type_name=type(transforms).__name__)
+        errors.add((field,), error, transforms)
+        errors.raise_all(field)
     for index, transform in enumerate(transforms):
+        method = getattr(transform, "transform_batch", None) if batch else None
         if isinstance(transform, type):
             problem = (
                 f"is the class `{transform.__name__}`, not a transform object; "
                 f"create one, as in `{transform.__name__}(...)`"
             )
-        elif not callable(transform):
+        elif not callable(transform) and not callable(method):
             problem = (
                 f"(a `{type(transform).__name__}`) is not callable; give a function "
                 "or module that maps a tensor to a tensor"
+                + (", or an object with `transform_batch(batch)`" if batch else "")
             )
         else:
             continue
         error = transform_invalid(value=preview(transform), problem=problem)
-        errors.add(("model_transforms", index), error, transform)
-    errors.raise_if_any("model_transforms")
+        errors.add((field, index), error, transform)
+    errors.raise_if_any(field)
     return tuple(transforms)
+
+
+def check_model_transforms(transforms: object) -> tuple[ModelTransform, ...]:
+    """Return model transforms as a tuple, or say what is wrong with them.
+
+    Raises:
+        ValidationError: ``transforms_invalid`` or ``transform_invalid``.
+    """
+    return check_transforms(transforms)
 
 
 @dataclass(frozen=True, eq=False)
