@@ -5,6 +5,7 @@ import pytest
 from lightsplit_testing import Entry, FailingLoader, MemoryLoader, PngLoader
 
 from lightsplit import Sample, SampleFailure, check_split_loading
+from lightsplit._checks import failure_reason, group_failures
 
 
 class TestCheckSplitLoading:
@@ -60,3 +61,43 @@ class TestCheckSplitLoading:
         failure = SampleFailure("train", 0, ["a.png", 0], "OSError: x")
         with pytest.raises(dataclasses.FrozenInstanceError):
             failure.index = 1  # type: ignore[misc]  # the point of the test
+
+
+class TestFailureReasons:
+    def test_file_errors_share_a_reason(
+        self, entries: list[Entry], png_root: Path
+    ) -> None:
+        """Missing files fail for one reason: the error and the loader's root."""
+        for name, _ in entries[:3]:
+            (png_root / name).unlink()
+        failures = check_split_loading({"train": entries[:4]}, PngLoader(png_root))
+        assert {f.reason for f in failures} == {
+            f"FileNotFoundError: No such file or directory under {png_root}"
+        }
+        [group] = group_failures(failures)
+        assert (group.reason, len(group.failures)) == (failures[0].reason, 3)
+
+    def test_paths_taken_out(self) -> None:
+        """Another error's reason is its message without the entry's strings."""
+        error = ValueError("cannot decode img_00001.png (truncated)")
+        assert failure_reason(error, ["img_00001.png", 1]) == (
+            "ValueError: cannot decode <path> (truncated)"
+        )
+
+    def test_missing_module(self) -> None:
+        """A missing optional module names the extra that installs it."""
+        error = ModuleNotFoundError("No module named 'PIL'", name="PIL")
+        assert failure_reason(error, ["a.png", 0]) == (
+            "ModuleNotFoundError: no module named `PIL`; install Pillow: pip "
+            'install "lightsplit[images]"'
+        )
+
+    def test_groups_in_order(self) -> None:
+        """Groups come in the order their reason first appears; reason-less alone."""
+        failures = [
+            SampleFailure("train", 0, "a", "E: x", "E"),
+            SampleFailure("train", 1, "b", "F: y"),
+            SampleFailure("test", 0, "c", "E: z", "E"),
+        ]
+        groups = group_failures(failures)
+        assert [(g.reason, len(g.failures)) for g in groups] == [("E", 2), ("F: y", 1)]

@@ -9,12 +9,19 @@ import pytest
 from jsonschema import Draft202012Validator
 from lightsplit_testing import Entry, write_pngs, write_split
 
-from lightsplit import split_json_schema
+from lightsplit import load_split, split_json_schema, split_sha256
 from lightsplit._cli import main
 
 Capture = pytest.CaptureFixture[str]
 
-HEAVY: Final = ("torch", "lightning", "lightning_fabric", "pytorch_lightning")
+HEAVY: Final = (
+    "torch",
+    "lightning",
+    "lightning_fabric",
+    "pytorch_lightning",
+    "sklearn",
+    "scipy",
+)
 """Top-level packages that only loading samples and the demo may import."""
 
 RUN_AND_LIST_IMPORTS: Final = f"""
@@ -78,7 +85,7 @@ class TestMain:
         """``--help`` lists every command and exits 0."""
         status, out, _ = _run(capsys, "--help")
         assert status == 0
-        for command in ("schema", "check", "convert", "demo"):
+        for command in ("schema", "check", "split", "card", "convert", "demo"):
             assert f"    {command} " in out
 
     def test_no_command(self, capsys: Capture) -> None:
@@ -92,7 +99,9 @@ class TestMain:
         status, out, _ = _run(capsys, "--version")
         assert (status, out) == (0, "lightsplit 0.1.0\n")
 
-    @pytest.mark.parametrize("command", ["schema", "check", "convert", "demo"])
+    @pytest.mark.parametrize(
+        "command", ["schema", "check", "split", "card", "convert", "demo"]
+    )
     def test_command_help(self, capsys: Capture, command: str) -> None:
         """Every command has its own help, with an example."""
         status, out, _ = _run(capsys, command, "--help")
@@ -224,18 +233,19 @@ class TestCheck:
         assert (status, err) == (0, "")
         assert out == (
             f"{split_file}: 4 sets, 24 entries\n"
+            f"  sha256 {split_sha256(load_split(split_file))}\n"
             "  set            entries  label 0  label 1\n"
             "  train               12        6        6\n"
             "  validation           4        2        2\n"
             "  test                 4        2        2\n"
             "  monitor-extra        4        2        2\n"
-            "  no entry repeated within a set or shared by `train`, `validation` "
-            "and `test`\n"
+            "  no path repeated within a set or shared by `train`, `validation` "
+            "and `test`, none with two labels\n"
             f"{split_file}: ok\n"
         )
 
     def test_unlabelled_entries(self, tmp_path: Path, capsys: Capture) -> None:
-        """Sets whose entries are not all ``[item, label]`` show no class counts."""
+        """Sets with an entry without a label show no class counts."""
         sets: dict[str, list[object]] = {
             "train": [["a", "m"], ["b", 0]],
             "validation": [["w"], "v"],
@@ -244,11 +254,11 @@ class TestCheck:
         path = write_split(tmp_path / "s.json", sets)
         status, out, _ = _run(capsys, "check", path)
         assert status == 0
-        assert out.splitlines()[1:5] == [
-            "  set         entries  label 1",
-            "  train             2        -",
-            "  validation        2        -",
-            "  test              1        1",
+        assert out.splitlines()[2:6] == [
+            "  set         entries  label 0  label 1  label m",
+            "  train             2        1        0        1",
+            "  validation        2        -        -        -",
+            "  test              1        0        1        0",
         ]
 
     def test_many_classes(self, tmp_path: Path, capsys: Capture) -> None:
@@ -257,7 +267,7 @@ class TestCheck:
         path = write_split(tmp_path / "s.json", {"train": train, "test": []})
         status, out, _ = _run(capsys, "check", path)
         assert status == 0
-        assert out.splitlines()[1:4] == [
+        assert out.splitlines()[2:5] == [
             "  set    entries  classes  smallest  largest",
             "  train       30       12         2        3",
             "  test         0        0         0        0",
@@ -272,18 +282,17 @@ class TestCheck:
         status, out, _ = _run(capsys, "check", path)
         assert status == 1
         assert (
-            "  leak: 2 entries are in both `train` and `test`: "
-            '["img_00001.png", 1] (train.1, test.2), '
-            '["img_00004.png", 0] (train.4, test.3)\n'
+            "  leak: 2 paths are in both `train` and `test`: "
+            "img_00001.png (train.1, test.2), img_00004.png (train.4, test.3)\n"
         ) in out
-        assert out.endswith(f"{path}: 1 problem\n")
+        assert out.endswith(f"{path}: 2 problems\n")
 
     def test_leak_examples_are_capped(self, tmp_path: Path, capsys: Capture) -> None:
         """A large leak shows five examples and how many more there are."""
         shared = [[f"{i}.png", 0] for i in range(8)]
         path = write_split(tmp_path / "s.json", {"validation": shared, "test": shared})
         _, out, _ = _run(capsys, "check", path)
-        assert "(validation.4, test.4) and 3 more\n" in out
+        assert "(validation.4, test.4) and 3 more (--json lists all)\n" in out
 
     def test_duplicates(
         self, tmp_path: Path, entries: list[Entry], capsys: Capture
@@ -438,6 +447,7 @@ class TestCheck:
         status, out, _ = _run(capsys, "check", path, "--root", png_root, "--json")
         assert status == 1
         document = json.loads(out)
+        message = document["files"][0]["failures"][0]["message"]
         assert document == {
             "ok": False,
             "files": [
@@ -445,9 +455,18 @@ class TestCheck:
                     "file": str(path),
                     "ok": False,
                     "error": None,
+                    "sha256": split_sha256(load_split(path)),
                     "sets": {
-                        "train": {"entries": 4, "class_counts": {"0": 2, "1": 2}},
-                        "test": {"entries": 2, "class_counts": {"0": 1, "1": 1}},
+                        "train": {
+                            "entries": 4,
+                            "groups": None,
+                            "class_counts": {"0": 2, "1": 2},
+                        },
+                        "test": {
+                            "entries": 2,
+                            "groups": None,
+                            "class_counts": {"0": 1, "1": 1},
+                        },
                     },
                     "duplicates": [
                         {
@@ -455,32 +474,45 @@ class TestCheck:
                             "index": 3,
                             "first": 1,
                             "entry": ["img_00001.png", 1],
+                            "path": "img_00001.png",
                         }
                     ],
                     "leaks": [
                         {
+                            "path": "img_00002.png",
                             "sets": ["train", "test"],
-                            "count": 1,
-                            "examples": [
-                                {"entry": ["img_00002.png", 0], "indices": [2, 0]}
+                            "entries": [
+                                {
+                                    "set": "train",
+                                    "index": 2,
+                                    "entry": ["img_00002.png", 0],
+                                },
+                                {
+                                    "set": "test",
+                                    "index": 0,
+                                    "entry": ["img_00002.png", 0],
+                                },
                             ],
                         }
                     ],
+                    "conflicts": [],
+                    "group_leaks": [],
+                    "warnings": [],
                     "failures": [
                         {
                             "set": "train",
                             "index": 0,
                             "entry": ["img_00000.png", 0],
-                            "message": document["files"][0]["failures"][0]["message"],
+                            "message": message,
+                            "reason": "FileNotFoundError: No such file or directory "
+                            f"under {png_root}",
                         }
                     ],
                     "loaded": 6,
                 }
             ],
         }
-        assert document["files"][0]["failures"][0]["message"].startswith(
-            "FileNotFoundError: "
-        )
+        assert message.startswith("FileNotFoundError: ")
 
     def test_json_clean_and_unreadable(
         self, split_file: Path, tmp_path: Path, capsys: Capture
@@ -621,6 +653,836 @@ class TestCheck:
         status, out, err = _run(capsys, "check", split_file, "--loader", spec, *extra)
         assert (status, out) == (2, "")
         assert message in err
+
+
+def _lines_with(out: str, start: str) -> list[str]:
+    """Return the lines of ``out`` that start with ``start``."""
+    return [line for line in out.splitlines() if line.startswith(start)]
+
+
+class TestCheckLeaks:
+    def test_spellings_of_one_path(self, tmp_path: Path, capsys: Capture) -> None:
+        """``./a.png``, ``a.png`` and ``b/../a.png`` are one file: a leak, exit 1."""
+        sets = {
+            "train": [["./a.png", 0], ["c.png", 1]],
+            "validation": [["b/../a.png", 0]],
+            "test": [["a.png", 0]],
+        }
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 1
+        assert _lines_with(out, "  leak: ") == [
+            "  leak: 1 path is in `train`, `validation` and `test`: a.png "
+            '(train.0 as "./a.png", validation.0 as "b/../a.png", test.0)'
+        ]
+
+    def test_label_conflict(self, tmp_path: Path, capsys: Capture) -> None:
+        """One path with two labels is a conflict, besides the leak it is."""
+        sets = {"train": [["a.png", 0], ["b.png", 1]], "test": [["./a.png", 1]]}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 1
+        assert _lines_with(out, "  conflict: ") == [
+            "  conflict: a.png has 2 labels: 0 (train.0), 1 (test.0); keep the "
+            "right label"
+        ]
+        assert out.endswith(f"{path}: 2 problems\n")
+
+    def test_conflict_within_a_set(self, tmp_path: Path, capsys: Capture) -> None:
+        """Two labels for one path of one set: a duplicate and a conflict."""
+        path = write_split(tmp_path / "s.json", {"train": [["a", 0], ["a", 1]]})
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 1
+        assert '  duplicate: train.1 repeats train.0: ["a", 1]\n' in out
+        assert "  conflict: a has 2 labels: 0 (train.0), 1 (train.1); " in out
+
+    def test_group_leak(self, tmp_path: Path, capsys: Capture) -> None:
+        """A patient in two sets is a group leak listing its entries."""
+        sets = {
+            "train": [["images/00000001_000.png", 0], ["images/00000002_000.png", 1]],
+            "test": [["images/00000001_001.png", 1], ["images/00000003_000.png", 0]],
+        }
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(
+            capsys, "check", path, "--group-pattern", r"images/(\d{8})_"
+        )
+        assert status == 1
+        assert out.splitlines()[2:5] == [
+            "  set    entries  groups  label 0  label 1",
+            "  train        2       2        1        1",
+            "  test         2       2        1        1",
+        ]
+        assert _lines_with(out, "  group leak: ") == [
+            "  group leak: 1 group is in both `train` and `test`: 00000001 "
+            "(train.0, test.0)"
+        ]
+
+    def test_named_group(self, tmp_path: Path, capsys: Capture) -> None:
+        """The named group ``group`` is the group, whatever other groups there are."""
+        sets = {"train": [["p1/x/a.png", 0]], "test": [["p1/y/a.png", 0]]}
+        path = write_split(tmp_path / "s.json", sets)
+        pattern = r"(?P<site>p\d)/(?P<group>\w)/"
+        status, _, _ = _run(capsys, "check", path, "--group-pattern", pattern)
+        assert status == 0
+        status, out, _ = _run(capsys, "check", path, "--group-pattern", r"(p\d)/")
+        assert status == 1
+        assert "group leak: 1 group is in both `train` and `test`: p1 " in out
+
+    def test_monitor_sets_may_repeat(self, tmp_path: Path, capsys: Capture) -> None:
+        """Paths and groups of a monitor set shared with train are no leak."""
+        sets = {
+            "train": [["p1/a.png", 0], ["p2/b.png", 1]],
+            "test": [["p3/c.png", 0]],
+            "monitor-train": [["./p1/a.png", 0], ["p2/d.png", 1]],
+        }
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path, "--group-pattern", r"(p\d)/")
+        assert status == 0
+        assert out.endswith(f"{path}: ok\n")
+
+    def test_monitor_sets_may_not_conflict(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A monitor set giving a train path another label is a conflict."""
+        sets = {"train": [["a.png", 0]], "monitor-train": [["a.png", 1]]}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 1
+        assert "conflict: a.png has 2 labels: 0 (train.0), 1 (monitor-train.0)" in out
+
+    def test_path_field(self, tmp_path: Path, capsys: Capture) -> None:
+        """``--path-field`` and ``--label-field`` name the fields of object entries."""
+        sets = {
+            "train": [{"mask": "m/a.png", "image": "i/a.png", "y": 0}],
+            "test": [{"mask": "m/b.png", "image": "./i/a.png", "y": 1}],
+        }
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 0  # the first string, the mask, differs
+        status, out, _ = _run(
+            capsys, "check", path, "--path-field", "image", "--label-field", "y"
+        )
+        assert status == 1
+        assert "conflict: i/a.png has 2 labels: 0 (train.0), 1 (test.0)" in out
+
+    def test_json_lists_every_problem(self, tmp_path: Path, capsys: Capture) -> None:
+        """``--json`` carries conflicts and group leaks with their entries."""
+        sets = {"train": [["p1/a.png", 0]], "test": [["p1/a.png", 1], ["p1/b", 0]]}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(
+            capsys, "check", path, "--group-pattern", r"(p\d)/", "--json"
+        )
+        assert status == 1
+        [report] = json.loads(out)["files"]
+        assert report["conflicts"] == [
+            {
+                "path": "p1/a.png",
+                "labels": [
+                    {
+                        "label": 0,
+                        "entries": [
+                            {"set": "train", "index": 0, "entry": ["p1/a.png", 0]}
+                        ],
+                    },
+                    {
+                        "label": 1,
+                        "entries": [
+                            {"set": "test", "index": 0, "entry": ["p1/a.png", 1]}
+                        ],
+                    },
+                ],
+            }
+        ]
+        assert report["group_leaks"] == [
+            {
+                "group": "p1",
+                "sets": ["train", "test"],
+                "entries": [
+                    {"set": "train", "index": 0, "entry": ["p1/a.png", 0]},
+                    {"set": "test", "index": 0, "entry": ["p1/a.png", 1]},
+                    {"set": "test", "index": 1, "entry": ["p1/b", 0]},
+                ],
+            }
+        ]
+        assert report["sets"]["test"]["groups"] == 1
+
+    @pytest.mark.parametrize(
+        ("pattern", "message"),
+        [
+            pytest.param("(", "missing ), unterminated subpattern", id="syntax"),
+            pytest.param("[a-", "unterminated character set", id="set"),
+        ],
+    )
+    def test_bad_group_pattern(
+        self, split_file: Path, capsys: Capture, pattern: str, message: str
+    ) -> None:
+        """A group pattern that is no regular expression is a usage error."""
+        status, _, err = _run(capsys, "check", split_file, "--group-pattern", pattern)
+        assert status == 2
+        assert f"argument --group-pattern: group pattern `{pattern}` is not a " in err
+        assert message in err
+
+
+class TestCheckWarnings:
+    def test_empty_set(self, tmp_path: Path, capsys: Capture) -> None:
+        """An empty set is a warning (exit 0), with the data module's rule."""
+        path = write_split(tmp_path / "s.json", {"train": [["a", 0]], "test": []})
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 0
+        assert _lines_with(out, "  warning: ") == [
+            "  warning: set `test` is empty; give it entries or remove it (a data "
+            "module refuses an empty set)"
+        ]
+        assert out.endswith(f"{path}: ok, 1 warning\n")
+
+    def test_numbers_written_as_strings(self, tmp_path: Path, capsys: Capture) -> None:
+        """Labels such as ``"0"`` are a warning naming them."""
+        sets = {"train": [["a", "0"], ["b", "1"]], "test": [["c", " 1.5"]]}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 0
+        assert _lines_with(out, "  warning: ") == [
+            '  warning: 3 labels are numbers written as a string: train.0 "0", '
+            'train.1 "1", test.0 " 1.5"; write numbers without quotes (0, not '
+            '"0"): a loader\'s targets are numbers'
+        ]
+
+    def test_labels_not_integers(self, tmp_path: Path, capsys: Capture) -> None:
+        """Labels that are not integers (or lists of them) are a warning."""
+        labels: list[object] = ["tb", 1.5, True, ["x"], [0, 1], 2, None]
+        sets = {"train": [[f"{i}.png", label] for i, label in enumerate(labels)]}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 0
+        assert _lines_with(out, "  warning: ") == [
+            "  warning: 4 labels are not integers (or a list of integers): train.0 "
+            '"tb", train.1 1.5, train.2 true, train.3 ["x"]; write integer labels, '
+            "or give `--sample-type` to state that the entries are meant so"
+        ]
+
+    def test_sample_type_states_the_labels(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """With ``--sample-type``, labels are as the type says: no warning."""
+        path = write_split(tmp_path / "s.json", {"train": [["a", "0"], ["b", "x"]]})
+        status, out, _ = _run(capsys, "check", path, "--sample-type", "tuple[str, str]")
+        assert status == 0
+        assert "warning" not in out
+
+    def test_masks_are_no_labels(self, tmp_path: Path, capsys: Capture) -> None:
+        """A second file path (a mask) is no label: no warning, no classes."""
+        sets = {"train": [["a.png", "a_mask.png"]], "test": [["b.png", "m/b"]]}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 0
+        assert "warning" not in out
+        assert out.splitlines()[2] == "  set    entries"
+
+    def test_ungrouped_paths(self, tmp_path: Path, capsys: Capture) -> None:
+        """Paths the group pattern does not match are a warning naming them."""
+        sets = {"train": [["p1/a.png", 0], ["b.png", 1]], "test": [["p2/c.png", 0]]}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path, "--group-pattern", r"(p\d)/")
+        assert status == 0
+        assert _lines_with(out, "  warning: ") == [
+            r"  warning: the group pattern `(p\d)/` finds no group in 1 path of "
+            '`train`, `validation` and `test`: train.1 ["b.png", 1]; they are '
+            "left out of the group check: fix the pattern"
+        ]
+
+    def test_entries_without_path(self, tmp_path: Path, capsys: Capture) -> None:
+        """Entries without a path are compared whole, with a warning."""
+        path = write_split(tmp_path / "s.json", {"train": [[1, 2]], "test": [[1, 2]]})
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 1
+        assert "  leak: 1 path is in both `train` and `test`: [1, 2] " in out
+        assert (
+            "  warning: 2 entries have no path (no string): train.0 [1, 2], test.0 "
+            "[1, 2]; they are compared whole; name the path field if the entries "
+            "have one\n"
+        ) in out
+
+    def test_strict(self, tmp_path: Path, capsys: Capture) -> None:
+        """``--strict`` counts warnings as problems."""
+        path = write_split(tmp_path / "s.json", {"train": [["a", 0]], "test": []})
+        status, out, _ = _run(capsys, "check", path, "--strict")
+        assert status == 1
+        assert out.endswith(f"{path}: 1 problem (warnings included)\n")
+
+    def test_json_warnings(self, tmp_path: Path, capsys: Capture) -> None:
+        """``--json`` carries each warning with its kind, count and examples."""
+        path = write_split(tmp_path / "s.json", {"train": [["a", "0"]], "test": []})
+        status, out, _ = _run(capsys, "check", path, "--json")
+        assert status == 0
+        [report] = json.loads(out)["files"]
+        assert [(w["kind"], w["count"]) for w in report["warnings"]] == [
+            ("set_empty", 1),
+            ("label_numeric_string", 1),
+        ]
+        assert report["warnings"][1]["examples"] == [
+            {"set": "train", "index": 0, "entry": ["a", "0"]}
+        ]
+        assert report["ok"] is True
+
+
+class TestCheckFiles:
+    def test_truncated_json(self, tmp_path: Path, capsys: Capture) -> None:
+        """A file cut short names the line, column and text, and says so."""
+        path = tmp_path / "cut.json"
+        path.write_text(
+            '{\n  "train": [\n    ["CXR_png/MCUCXR_0001_1.png", 1],\n    ["CXR'
+        )
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 1
+        assert out == (
+            f"{path}: line 4 column 6: invalid JSON: a string is never closed: "
+            '`"CXR` runs to the end of the file; close it with `"`, or restore '
+            "the end of the file if it was cut short\n"
+            f"{path}: does not load\n"
+        )
+
+    def test_missing_comma(self, tmp_path: Path, capsys: Capture) -> None:
+        """A missing comma is shown with the text either side of it."""
+        path = tmp_path / "s.json"
+        path.write_text('{"train": [["a.png", 0]\n ["b.png", 1]]}')
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 1
+        assert out.splitlines()[0] == (
+            f"{path}: line 2 column 2: invalid JSON: expected `,` between "
+            '`{"train": [["a.png", 0]` and `["b.png", 1]]}`; separate the items '
+            "with `,`"
+        )
+
+    def test_sha256_in_json(self, split_file: Path, capsys: Capture) -> None:
+        """``--json`` gives each file's content hash, as ``split_sha256``."""
+        _, out, _ = _run(capsys, "check", split_file, "--json")
+        [report] = json.loads(out)["files"]
+        assert report["sha256"] == split_sha256(load_split(split_file))
+
+    def test_hash_ignores_layout(self, tmp_path: Path, capsys: Capture) -> None:
+        """The hash printed is the same for the same sets written differently."""
+        sets = {"train": [["a", 0], ["b", 1]], "test": [["c", 0]]}
+        compact = tmp_path / "a.json"
+        compact.write_text(json.dumps(sets))
+        spread = tmp_path / "b.json"
+        spread.write_text(json.dumps({"test": sets["test"], **sets}, indent=4))
+        hashes = [
+            _lines_with(_run(capsys, "check", p)[1], "  sha256 ")
+            for p in (compact, spread)
+        ]
+        assert hashes[0] == hashes[1]
+
+
+class TestCheckLoading:
+    @pytest.mark.parametrize("kind", ["missing", "file"])
+    def test_root_checked_first(
+        self, split_file: Path, tmp_path: Path, capsys: Capture, kind: str
+    ) -> None:
+        """A ``--root`` that is no folder is a usage error before any loading."""
+        root = tmp_path / "nowhere"
+        if kind == "file":
+            root.write_text("")
+        status, out, err = _run(capsys, "check", split_file, "--root", root)
+        assert (status, out) == (2, "")
+        what = "does not exist" if kind == "missing" else "is a file, not a folder"
+        assert err.endswith(
+            f"error: `--root` {root} {what}; give the folder that the entries' "
+            "paths are relative to\n"
+        )
+
+    def test_failures_of_one_cause_grouped(
+        self, tmp_path: Path, entries: list[Entry], png_root: Path, capsys: Capture
+    ) -> None:
+        """Many missing files make one line: their count, the cause, the first ones."""
+        for name, _ in entries[:8]:
+            (png_root / name).unlink()
+        path = write_split(tmp_path / "s.json", {"train": entries[:10]})
+        status, out, _ = _run(capsys, "check", path, "--root", png_root)
+        assert status == 1
+        assert _lines_with(out, "  failure") == [
+            "  failure: 8 entries: FileNotFoundError: No such file or directory "
+            f'under {png_root}: train.0 ["img_00000.png", 0], train.1 '
+            '["img_00001.png", 1], train.2 ["img_00002.png", 0] and 5 more'
+        ]
+        assert out.endswith(f"{path}: 8 problems\n")
+
+    def test_missing_pillow(
+        self,
+        split_file: Path,
+        png_root: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: Capture,
+    ) -> None:
+        """Without Pillow, ``--root`` names the extra to install, before loading."""
+        monkeypatch.setitem(sys.modules, "PIL", None)
+        status, out, err = _run(capsys, "check", split_file, "--root", png_root)
+        assert (status, out) == (1, "")
+        assert err == (
+            "lightsplit check: error: `--root` loads images with Pillow, which is "
+            'not installed; install Pillow: pip install "lightsplit[images]"\n'
+        )
+
+    def test_missing_module_of_a_loader(
+        self,
+        split_file: Path,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: Capture,
+    ) -> None:
+        """A loader failing on a missing optional module: one line, with the extra."""
+        (tmp_path / "pil_loader.py").write_text(
+            "class Loader:\n"
+            "    def sample(self, raw):\n"
+            "        import PIL\n"
+            "    def target(self, raw):\n"
+            "        return 0\n"
+        )
+        monkeypatch.syspath_prepend(tmp_path)
+        monkeypatch.delitem(sys.modules, "pil_loader", raising=False)
+        monkeypatch.setitem(sys.modules, "PIL", None)
+        status, out, _ = _run(
+            capsys, "check", split_file, "--loader", "pil_loader:Loader"
+        )
+        assert status == 1
+        [line] = _lines_with(out, "  failure")
+        assert line.startswith(
+            "  failure: 24 entries: ModuleNotFoundError: no module named `PIL`; "
+            'install Pillow: pip install "lightsplit[images]": train.0 '
+        )
+
+
+def _samples(count: int = 60, patients: int = 20) -> list[list[object]]:
+    """Entries ``["p<patient>/<i>.png", label]``, three labels, patients shared."""
+    return [[f"p{i % patients:02d}/{i:03d}.png", i % 3] for i in range(count)]
+
+
+@pytest.fixture
+def samples_file(tmp_path: Path) -> Path:
+    """A JSON array of 60 entries of 20 patients."""
+    path = tmp_path / "samples.json"
+    path.write_text(json.dumps(_samples()))
+    return path
+
+
+PATIENT: Final = r"p(\d+)/"
+"""The group pattern of `_samples`."""
+
+
+class TestSplit:
+    def test_fractions(
+        self, samples_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """``--fractions`` writes one split file, its sidecar, and a table."""
+        output = tmp_path / "split.json"
+        status, out, _ = _run(
+            capsys,
+            "split",
+            samples_file,
+            "--fractions",
+            "0.6",
+            "0.2",
+            "0.2",
+            "--group-pattern",
+            PATIENT,
+            "-o",
+            output,
+        )
+        assert status == 0
+        split = load_split(output, sample_type=tuple[str, int])
+        assert [len(s) for s in split.values()] == [36, 12, 12]
+        lines = out.splitlines()
+        assert lines[0] == (
+            f"read 60 entries from {samples_file}: 3 classes, 20 groups"
+        )
+        assert lines[1] == (
+            f"wrote {output} (sha256 {split_sha256(split)}) and its sidecar "
+            "split.json.lightsplit.json"
+        )
+        assert lines[2:7] == [
+            "  set         entries  share  target  groups  label 0  label 1  label 2",
+            "  train            36  0.600   0.600      12    33.3%    33.3%    33.3%",
+            "  validation       12  0.200   0.200       4    33.3%    33.3%    33.3%",
+            "  test             12  0.200   0.200       4    33.3%    33.3%    33.3%",
+            "  all              60  1.000   1.000      20    33.3%    33.3%    33.3%",
+        ]
+        assert lines[7] == (
+            "  largest gaps from the targets: share 0.000 (train), class "
+            "prevalence 0.0 points (train, label 0)"
+        )
+        status, out, _ = _run(capsys, "check", output, "--group-pattern", PATIENT)
+        assert status == 0
+
+    def test_folds(self, samples_file: Path, tmp_path: Path, capsys: Capture) -> None:
+        """``--folds K`` writes K files; each entry is in one test set, once a file."""
+        output = tmp_path / "folds"
+        status, out, _ = _run(
+            capsys,
+            "split",
+            samples_file,
+            "--folds",
+            "4",
+            "--group-pattern",
+            PATIENT,
+            "-o",
+            output,
+        )
+        assert status == 0
+        assert sorted(p.name for p in output.iterdir()) == [
+            f"fold-{i}.json{suffix}"
+            for i in range(4)
+            for suffix in ("", ".lightsplit.json")
+        ]
+        tested: list[object] = []
+        for fold in range(4):
+            split = load_split(output / f"fold-{fold}.json")
+            every = [tuple(e) for entries in split.values() for e in entries]
+            assert sorted(every) == sorted(tuple(e) for e in _samples())
+            tested += split["test"]
+        assert sorted(map(tuple, tested)) == sorted(tuple(e) for e in _samples())  # type: ignore[arg-type]  # entries are lists
+        assert "  fold-3.json  validation  " in out
+
+    def test_same_seed_same_bytes(
+        self,
+        samples_file: Path,
+        tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch,
+        capsys: Capture,
+    ) -> None:
+        """The same input and seed give byte-identical files, sidecars too."""
+        shuffled = tmp_path / "shuffled.json"
+        shuffled.write_text(json.dumps(list(reversed(_samples())), indent=1))
+        written = []
+        for name, source in (("a", samples_file), ("b", shuffled)):
+            folder = tmp_path / name
+            folder.mkdir()
+            (folder / "samples.json").write_bytes(source.read_bytes())
+            monkeypatch.chdir(folder)
+            argv = ("split", "samples.json", "--folds", "3", "--seed", "7", "-o", "f")
+            assert _run(capsys, *argv)[0] == 0
+            written.append({p.name: p.read_bytes() for p in (folder / "f").iterdir()})
+        assert written[0] == written[1]
+
+    def test_other_seed_other_split(
+        self, samples_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """Another seed gives another split."""
+        contents = []
+        for seed in ("1", "2"):
+            output = tmp_path / f"{seed}.json"
+            argv = ("--fractions", "0.5", "0.5", "--seed", seed, "-o", output)
+            assert _run(capsys, "split", samples_file, *argv)[0] == 0
+            contents.append(output.read_text())
+        assert contents[0] != contents[1]
+
+    def test_csv_columns(self, tmp_path: Path, capsys: Capture) -> None:
+        """A CSV table's column names can name the path and label fields."""
+        table = tmp_path / "samples.csv"
+        rows = "".join(f"{i % 2},x{i}.png\n" for i in range(10))
+        table.write_text("label,image\n" + rows)
+        output = tmp_path / "s.json"
+        status, _, _ = _run(
+            capsys,
+            "split",
+            table,
+            "--fractions",
+            "0.5",
+            "0.5",
+            "--path-field",
+            "image",
+            "--label-field",
+            "label",
+            "-o",
+            output,
+        )
+        assert status == 0
+        split = load_split(output, sample_type=tuple[int, str])
+        assert [len(entries) for entries in split.values()] == [5, 5]
+        assert sorted(sum(label for label, _ in s) for s in split.values()) == [2, 3]
+
+    def test_unknown_column(self, tmp_path: Path, capsys: Capture) -> None:
+        """A field naming no column of the table is a usage error listing them."""
+        table = tmp_path / "samples.csv"
+        table.write_text("path,label\na.png,0\n")
+        status, _, err = _run(
+            capsys,
+            "split",
+            table,
+            "--fractions",
+            "0.5",
+            "0.5",
+            "--label-field",
+            "y",
+            "-o",
+            tmp_path / "s.json",
+        )
+        assert status == 2
+        assert (
+            f"`--label-field` `y` is not a column of {table}; name one of `path`, "
+            "`label`, or give a position (0, 1, ...)"
+        ) in err
+
+    def test_pooled_split_file(
+        self, split_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A split file's sets are pooled; monitor sets are left out, with a note."""
+        status, out, _ = _run(
+            capsys,
+            "split",
+            split_file,
+            "--fractions",
+            "0.5",
+            "0.5",
+            "-o",
+            tmp_path / "s.json",
+        )
+        assert status == 0
+        assert out.splitlines()[:2] == [
+            f"read 20 entries from {split_file}: 2 classes, each path its own group",
+            f"note: {split_file}: left out the sets `monitor-extra`, as "
+            "`monitor-<name>` sets repeat entries of the other sets",
+        ]
+
+    def test_repeats_kept_once(self, tmp_path: Path, capsys: Capture) -> None:
+        """An entry listed twice (two spellings, one label) is kept once."""
+        source = tmp_path / "samples.json"
+        source.write_text(json.dumps([["./a", 0], ["a", 0], ["b", 1], ["c", 0]]))
+        output = tmp_path / "s.json"
+        status, out, _ = _run(
+            capsys, "split", source, "--fractions", "0.5", "0.5", "-o", output
+        )
+        assert status == 0
+        assert out.splitlines()[0].endswith(
+            "; 1 repeated entry (same path, same label) kept once"
+        )
+        assert sum(map(len, load_split(output).values())) == 3
+
+    def test_conflicting_labels(self, tmp_path: Path, capsys: Capture) -> None:
+        """A path listed with two labels stops the split, naming both entries."""
+        source = tmp_path / "samples.json"
+        source.write_text(json.dumps([["a", 0], ["b", 1], ["./a", 1]]))
+        status, out, err = _run(
+            capsys, "split", source, "--fractions", "0.5", "0.5", "-o", tmp_path / "s"
+        )
+        assert (status, out) == (1, "")
+        assert err == (
+            f"lightsplit split: error: {source}: cannot split files listed with "
+            "different labels, 1 problem:\n"
+            "  a: labels 0 (entry 0), 1 (entry 2); keep the right one\n"
+        )
+
+    def test_path_without_group(
+        self, samples_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A path the group pattern does not match stops the split, naming it."""
+        status, _, err = _run(
+            capsys,
+            "split",
+            samples_file,
+            "--fractions",
+            "0.5",
+            "0.5",
+            "--group-pattern",
+            "q(\\d)",
+            "-o",
+            tmp_path / "s.json",
+        )
+        assert status == 1
+        assert (
+            "the group pattern `q(\\d)` finds no group in 60 paths, 60 problems:" in err
+        )
+        assert '  entry 0: ["p00/000.png", 0]; fix the pattern so that it finds' in err
+
+    def test_too_few_groups(
+        self, samples_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """Fewer groups than folds is an error saying so."""
+        status, _, err = _run(
+            capsys,
+            "split",
+            samples_file,
+            "--folds",
+            "30",
+            "--group-pattern",
+            PATIENT,
+            "-o",
+            tmp_path / "f",
+        )
+        assert status == 1
+        assert err.endswith(
+            "cannot make 30 folds from 20 groups: every fold needs a group; give "
+            "more entries (or a group pattern that finds more groups)\n"
+        )
+
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            pytest.param(
+                ["--fractions", "0.7", "0.2", "0.2"],
+                "`--fractions`: fractions 0.7 0.2 0.2 add up to 1.1; give fractions "
+                "above 0 that add up to 1, such as 0.7 0.15 0.15",
+                id="sum",
+            ),
+            pytest.param(
+                ["--fractions", "1"],
+                "`--fractions`: 1 fractions (1); give 3 (train, validation and "
+                "test), such as 0.7 0.15 0.15, or 2 (train and test)",
+                id="one",
+            ),
+            pytest.param(
+                ["--fractions", "half", "half"],
+                "`--fractions`: fraction `half` is not a number",
+                id="text",
+            ),
+            pytest.param(
+                ["--folds", "2"],
+                "`--folds` is 2; give 3 or more, so that each split has a test fold",
+                id="folds",
+            ),
+            pytest.param(
+                ["--fractions", "0.5", "0.5", "--folds", "3"],
+                "argument --folds: not allowed with argument --fractions",
+                id="both",
+            ),
+            pytest.param(
+                [],
+                "one of the arguments --fractions --folds is required",
+                id="neither",
+            ),
+        ],
+    )
+    def test_usage_errors(
+        self,
+        samples_file: Path,
+        tmp_path: Path,
+        capsys: Capture,
+        options: list[str],
+        message: str,
+    ) -> None:
+        """Fractions, folds and their mix are checked before anything is read."""
+        status, out, err = _run(
+            capsys, "split", samples_file, *options, "-o", tmp_path / "s.json"
+        )
+        assert (status, out) == (2, "")
+        assert message in err
+
+    def test_output_kinds(
+        self, samples_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """Fractions write a file, not into a folder; folds a folder, not a file."""
+        status, _, err = _run(
+            capsys, "split", samples_file, "--fractions", "0.5", "0.5", "-o", tmp_path
+        )
+        assert status == 2
+        assert f"`-o` {tmp_path} is a folder; give the split file to write" in err
+        status, _, err = _run(
+            capsys, "split", samples_file, "--folds", "3", "-o", samples_file
+        )
+        assert status == 2
+        assert f"`-o` {samples_file} is a file; give the folder" in err
+
+    def test_unreadable_input(self, tmp_path: Path, capsys: Capture) -> None:
+        """An input that is no JSON array, split file or table is an error."""
+        source = tmp_path / "samples.json"
+        source.write_text('"text"')
+        status, _, err = _run(
+            capsys, "split", source, "--fractions", "0.5", "0.5", "-o", tmp_path / "s"
+        )
+        assert status == 1
+        assert err == (
+            f"lightsplit split: error: {source}: holds a JSON str; give a JSON "
+            "array of entries, a split file or a CSV table\n"
+        )
+        status, _, err = _run(
+            capsys,
+            "split",
+            tmp_path / "none.json",
+            "--folds",
+            "3",
+            "-o",
+            tmp_path / "f",
+        )
+        assert status == 1
+        assert "none.json: cannot read: No such file or directory" in err
+
+
+class TestCard:
+    def test_markdown(
+        self, samples_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """The card of a split made by ``split`` says how it was made."""
+        output = tmp_path / "split.json"
+        argv = ("--fractions", "0.5", "0.5", "--group-pattern", PATIENT, "-o", output)
+        assert _run(capsys, "split", samples_file, *argv)[0] == 0
+        status, out, _ = _run(capsys, "card", output)
+        assert status == 0
+        sha256 = split_sha256(load_split(output))
+        sidecar = json.loads((tmp_path / "split.json.lightsplit.json").read_text())
+        assert out.splitlines()[:7] == [
+            f"# Split card: {output}",
+            "",
+            f"- SHA-256: `{sha256}`",
+            "- Entries: 60 in 2 sets (train 30, test 30)",
+            "- Labels: one per entry, 3 classes",
+            r"- Groups: 20, found in the paths by `p(\d+)/`",
+            f"- Made by: `lightsplit split {samples_file} --fractions 0.5 0.5 "
+            f"--group-pattern 'p(\\d+)/' --seed 0 -o {output}` (lightsplit 0.1.0, "
+            f"seed 0), from 60 entries of {samples_file} (SHA-256 "
+            f"`{sidecar['input_sha256']}`); unchanged since",
+        ]
+        assert "| train |      30 | 0.500 |     10 |" in out
+        assert "| 0     | 10 (33.3%) | 10 (33.3%) |" in out
+        assert "None: no path is repeated within a set" in out
+
+    def test_edited_since(
+        self, samples_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A split changed after it was made is flagged as edited."""
+        output = tmp_path / "split.json"
+        argv = ("--fractions", "0.5", "0.5", "-o", output)
+        assert _run(capsys, "split", samples_file, *argv)[0] == 0
+        split = json.loads(output.read_text())
+        split["test"].append(split["train"][0])
+        output.write_text(json.dumps(split))
+        status, out, _ = _run(capsys, "card", output, "--json")
+        assert status == 0
+        card = json.loads(out)
+        assert card["edited_since_generation"] is True
+        assert card["generation"]["sha256"] != card["sha256"]
+        assert card["leaks"][0]["sets"] == ["train", "test"]
+        status, out, _ = _run(capsys, "card", output)
+        assert "; **edited since**: the sidecar records SHA-256 `" in out
+
+    def test_json(self, split_file: Path, capsys: Capture) -> None:
+        """``--json`` prints one object with the hash under ``sha256``."""
+        status, out, _ = _run(capsys, "card", split_file, "--json")
+        assert status == 0
+        card = json.loads(out)
+        assert card["sha256"] == split_sha256(load_split(split_file))
+        assert card["generation"] is None
+        assert card["sets"]["train"] == {
+            "entries": 12,
+            "share": 0.6,
+            "groups": None,
+            "class_counts": {"0": 6, "1": 6},
+        }
+        assert card["sets"]["monitor-extra"]["share"] is None
+
+    def test_output_file(
+        self, split_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """``-o`` writes the card to a file and nothing to stdout."""
+        output = tmp_path / "card.md"
+        status, out, _ = _run(capsys, "card", split_file, "-o", output)
+        assert (status, out) == (0, "")
+        assert output.read_text().startswith(f"# Split card: {split_file}\n")
+
+    def test_unreadable(self, tmp_path: Path, capsys: Capture) -> None:
+        """A split file that does not load is an error naming it."""
+        path = tmp_path / "bad.json"
+        path.write_text('{"valid": []}')
+        status, _, err = _run(capsys, "card", path)
+        assert status == 1
+        assert err.startswith(f"lightsplit card: error: {path}: invalid split file")
 
 
 class TestConvert:
@@ -780,6 +1642,13 @@ class TestStartup:
         """``check`` without ``--loader`` or ``--root`` imports neither."""
         assert _run_fresh(tmp_path, "check", split_file, "--json") == (0, [])
 
+    def test_split_and_card(self, split_file: Path, tmp_path: Path) -> None:
+        """``split`` and ``card`` import neither torch, Lightning nor scikit-learn."""
+        output = tmp_path / "folds"
+        argv = ("split", split_file, "--folds", "3", "--seed", "1", "-o", output)
+        assert _run_fresh(tmp_path, *argv) == (0, [])
+        assert _run_fresh(tmp_path, "card", output / "fold-0.json", "--json") == (0, [])
+
     def test_check_with_root(
         self, split_file: Path, png_root: Path, tmp_path: Path
     ) -> None:
@@ -821,4 +1690,4 @@ class TestEntryPoints:
             [script, "check", path], capture_output=True, text=True, check=False
         )
         assert result.returncode == 1
-        assert "leak: 2 entries are in both `train` and `test`" in result.stdout
+        assert "leak: 2 paths are in both `train` and `test`" in result.stdout

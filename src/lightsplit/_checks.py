@@ -1,22 +1,35 @@
 """``check_split_loading``: load a split's samples and collect every failure.
 
+Failures of one cause (350 missing files) share a `SampleFailure.reason`, the
+message without what is particular to the entry, by which `group_failures`
+groups them.
+
 Importing this module imports no torch, so that ``lightsplit check`` without a
 loader starts fast: `check_split_loading` imports the loading code when called.
 """
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Final, TypeVar
 
-from ._errors import preview
+from ._errors import missing_dependency, preview
 from ._types import SetName
 
 if TYPE_CHECKING:
     from ._sample import RawDataLoader
 
-__all__ = ["SampleFailure", "check_split_loading"]
+__all__ = [
+    "FailureGroup",
+    "SampleFailure",
+    "check_split_loading",
+    "failure_reason",
+    "group_failures",
+]
 
 RawT = TypeVar("RawT")
+
+MIN_REPLACED: Final = 4
+"""Strings of an entry this long or longer are taken out of a failure's reason."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,11 +44,74 @@ class SampleFailure:
     """The raw sample description."""
     message: str
     """What went wrong: the exception's type and message."""
+    reason: str = ""
+    """The message without what is particular to the entry (its path), shared
+    by failures of one cause; ``""``: the message."""
 
     def __str__(self) -> str:
         return (
             f"{self.set_name}.{self.index}: entry {preview(self.entry)}: {self.message}"
         )
+
+
+@dataclass(frozen=True, slots=True)
+class FailureGroup:
+    """Failures of one cause, such as files missing."""
+
+    reason: str
+    """The cause: the failures' shared message, without their paths."""
+    failures: tuple[SampleFailure, ...]
+    """The failures, in split order."""
+
+
+def _strings(entry: object) -> Iterator[str]:
+    """Yield the strings of an entry: itself, its items or its values."""
+    if isinstance(entry, str):
+        yield entry
+    elif isinstance(entry, list | tuple):
+        yield from (item for item in entry if isinstance(item, str))
+    elif isinstance(entry, dict):
+        yield from (value for value in entry.values() if isinstance(value, str))
+
+
+def failure_reason(
+    exc: BaseException, entry: object, *, root: object | None = None
+) -> str:
+    """Return what ``exc`` says about ``entry`` without what is particular to it.
+
+    A file error keeps its type and cause, and the loader's ``root`` when the
+    file is in it (``FileNotFoundError: No such file or directory under
+    images``); a missing module says which extra installs it; any other message
+    loses the strings of the entry (its paths).
+
+    Examples:
+        >>> error = FileNotFoundError(2, "No such file", "data/a.png")
+        >>> failure_reason(error, ["a.png"], root="data")
+        'FileNotFoundError: No such file under data'
+        >>> failure_reason(ValueError("bad a.png"), ["a.png", 0])
+        'ValueError: bad <path>'
+    """
+    name = type(exc).__name__
+    if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
+        folder = "" if root is None else str(root)
+        inside = folder and str(exc.filename).startswith(folder)
+        return f"{name}: {exc.strerror}" + (f" under {folder}" if inside else "")
+    if isinstance(exc, ModuleNotFoundError) and exc.name:
+        hint = missing_dependency(exc.name)
+        return f"{name}: no module named `{exc.name}`" + (f"; {hint}" if hint else "")
+    message = f"{name}: {exc}"
+    for text in _strings(entry):
+        if len(text) >= MIN_REPLACED:
+            message = message.replace(text, "<path>")
+    return message
+
+
+def group_failures(failures: Sequence[SampleFailure]) -> list[FailureGroup]:
+    """Group failures by reason, in the order each reason first appears."""
+    groups: dict[str, list[SampleFailure]] = {}
+    for failure in failures:
+        groups.setdefault(failure.reason or failure.message, []).append(failure)
+    return [FailureGroup(reason, tuple(found)) for reason, found in groups.items()]
 
 
 def check_split_loading(
@@ -69,6 +145,7 @@ def check_split_loading(
 
     failures: list[SampleFailure] = []
     where = f"`{type(loader).__name__}.sample`"
+    root: object | None = getattr(loader, "root", None)
     for set_name, samples in split.items():
         count = len(samples) if limit == 0 else min(limit, len(samples))
         for index in range(count):
@@ -77,7 +154,8 @@ def check_split_loading(
                 as_sample(loader.sample(raw), where=where)
             except Exception as exc:
                 message = f"{type(exc).__name__}: {exc}"
-                failures.append(SampleFailure(set_name, index, raw, message))
+                reason = failure_reason(exc, raw, root=root)
+                failures.append(SampleFailure(set_name, index, raw, message, reason))
             if progress is not None:
                 progress()
     return failures

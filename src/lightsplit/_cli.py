@@ -1,13 +1,16 @@
-"""The ``lightsplit`` command line: ``schema``, ``check``, ``convert`` and ``demo``."""
+"""The ``lightsplit`` command line: schema, check, split, card, convert and demo."""
 
 import argparse
 import importlib.metadata
+import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
 from ._commands import check_command, convert_command, demo_command, schema_command
 from ._convert import FORMATS
+from ._entries import compile_group_pattern, parse_field
+from ._splitcommands import card_command, split_command
 from ._typeexpr import ALLOWED_TYPES, parse_type_expression
 
 __all__ = ["build_parser", "main"]
@@ -50,6 +53,14 @@ def _positive(text: str) -> int:
     return value
 
 
+def _group_pattern(text: str) -> re.Pattern[str]:
+    """Compile ``--group-pattern``, keeping the message of a refusal."""
+    try:
+        return compile_group_pattern(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
 def _workers(text: str) -> int:
     """Parse ``--parallel``: -1, 0 or a positive worker count."""
     if text.strip() == "-1":
@@ -77,6 +88,32 @@ def _add_sample_type(parser: argparse.ArgumentParser) -> None:
         default=Any,
         metavar="EXPR",
         help=_SAMPLE_TYPE_HELP,
+    )
+
+
+def _add_fields(parser: argparse.ArgumentParser) -> None:
+    """Add the options that say how to read entries: path, label and group."""
+    parser.add_argument(
+        "--group-pattern",
+        type=_group_pattern,
+        metavar="REGEX",
+        help="a regular expression searched in each path; its named group `group`, "
+        "else its first group, else the whole match, is the entry's group "
+        r"(a patient), such as 'images/(\d{8})_'",
+    )
+    parser.add_argument(
+        "--path-field",
+        type=parse_field,
+        metavar="FIELD",
+        help="the position (0, 1, ...) or key of each entry's path (default: its "
+        "first string)",
+    )
+    parser.add_argument(
+        "--label-field",
+        type=parse_field,
+        metavar="FIELD",
+        help="the position or key of each entry's label (default: the item after "
+        "the path, unless it is a file path, or the key `label`)",
     )
 
 
@@ -126,13 +163,19 @@ def _add_check(commands: _Commands) -> None:
         check_command,
         summary="check split files: sets, classes, duplicates, leaks, loading",
         description=(
-            "Read each split file, show its sets, entries and classes (for\n"
-            "[item, label, ...] entries with integer labels), and report entries\n"
-            "repeated within a set or shared by `train`, `validation` and `test`\n"
-            "(`monitor-<name>` sets may repeat entries of other sets).\n"
+            "Read each split file and show its content hash (SHA-256), its sets,\n"
+            "entries, groups and classes. Report problems (exit status 1): a path\n"
+            "repeated within a set, a path in more than one of `train`,\n"
+            "`validation` and `test` (`./a.png` and `a.png` are one path), a path\n"
+            "with two labels, and with --group-pattern a group (a patient) in more\n"
+            "than one of them. `monitor-<name>` sets may repeat entries of other\n"
+            "sets. Warn (exit status 0) about empty sets, labels that are not\n"
+            "integers (without --sample-type), numbers written as strings and\n"
+            "paths the group pattern does not match.\n"
             "With --loader or --root, also load every sample and report failures.\n\n"
             "exit status: 0 no problem, 1 problems found, 2 usage error\n\n"
             "examples:\n"
+            "  lightsplit check split.json --group-pattern 'images/(\\d{8})_'\n"
             "  lightsplit check split.json --sample-type 'tuple[str, int]'\n"
             "  lightsplit check split.json --root images/ --limit 100\n"
             "  lightsplit check split.json --loader my_loaders:XrayLoader --root data/"
@@ -146,6 +189,7 @@ def _add_check(commands: _Commands) -> None:
         help="split files (.json, .json.bz2)",
     )
     _add_sample_type(parser)
+    _add_fields(parser)
     parser.add_argument(
         "--loader",
         metavar="MODULE:ATTR",
@@ -166,6 +210,11 @@ def _add_check(commands: _Commands) -> None:
         type=_count,
         metavar="N",
         help="load only the first N samples of each set (default: all)",
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="count warnings as problems (exit status 1)",
     )
     parser.add_argument(
         "--json", action="store_true", help="print one JSON document, nothing else"
@@ -208,6 +257,95 @@ def _add_convert(
         choices=FORMATS,
         help="the format of OUTPUT (default: from its name; `.json` is lightsplit)",
     )
+
+
+def _add_split(commands: _Commands) -> None:
+    parser = _command(
+        commands,
+        "split",
+        split_command,
+        summary="make split files: by fractions or k folds, stratified and grouped",
+        description=(
+            "Split a list of entries (a JSON array, a CSV table with a header row,\n"
+            "or a split file whose `train`, `validation` and `test` are pooled)\n"
+            "into `train`, `validation` and `test`: by fractions into one file, or\n"
+            "into K files of a k-fold split (each entry in the `test` set of one;\n"
+            "validation a fold's share of the rest). Each set gets its share of\n"
+            "every class (single labels, lists or 0/1 vectors); with\n"
+            "--group-pattern, every group (a patient) goes whole to one set. The\n"
+            "same input, options and seed give the same bytes on any machine.\n"
+            "Next to each split, `<split>.lightsplit.json` records how it was made.\n\n"
+            "exit status: 0 written, 1 the input cannot be read or split, 2 usage "
+            "error\n\n"
+            "examples:\n"
+            "  lightsplit split samples.json --fractions 0.7 0.15 0.15 -o split.json\n"
+            "  lightsplit split split.json --folds 10 --seed 3 -o folds/ "
+            "--group-pattern 'images/(\\d{8})_'"
+        ),
+    )
+    parser.add_argument(
+        "input",
+        type=Path,
+        metavar="INPUT",
+        help="the entries: a JSON array, a CSV table or a split file",
+    )
+    how = parser.add_mutually_exclusive_group(required=True)
+    how.add_argument(
+        "--fractions",
+        nargs="+",
+        metavar="F",
+        help="shares of train, validation and test (or of train and test), adding "
+        "up to 1, such as 0.7 0.15 0.15; -o names the split file",
+    )
+    how.add_argument(
+        "--folds",
+        type=_positive,
+        metavar="K",
+        help="make K splits (3 or more) of a k-fold split; -o names the folder of "
+        "fold-0.json ... fold-<K-1>.json",
+    )
+    parser.add_argument(
+        "-o",
+        "--output",
+        type=Path,
+        required=True,
+        metavar="PATH",
+        help="the split file (--fractions) or folder (--folds) to write",
+    )
+    parser.add_argument(
+        "--seed", type=_count, default=0, metavar="N", help="default: 0"
+    )
+    _add_fields(parser)
+
+
+def _add_card(commands: _Commands) -> None:
+    parser = _command(
+        commands,
+        "card",
+        card_command,
+        summary="describe a split file: hash, sets, classes, leaks, how it was made",
+        description=(
+            "Write the card of a split file, in Markdown (or --json): its content\n"
+            "hash (SHA-256, to cite), each set's entries, share and groups, each\n"
+            "class's entries per set, the leaks and label conflicts found, and for\n"
+            "a split made by `lightsplit split`, how it was made (from its sidecar\n"
+            "file) and whether it was edited since. The options not given are those\n"
+            "the sidecar records.\n\n"
+            "exit status: 0 written (leaks or not), 1 the split cannot be read, 2 "
+            "usage error\n\n"
+            "examples:\n"
+            "  lightsplit card split.json -o split.card.md\n"
+            "  lightsplit card split.json --json"
+        ),
+    )
+    parser.add_argument("split", type=Path, metavar="SPLIT", help="the split file")
+    parser.add_argument(
+        "-o", "--output", type=Path, metavar="FILE", help="write here, not to stdout"
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="write the card as one JSON object"
+    )
+    _add_fields(parser)
 
 
 def _add_demo(commands: _Commands) -> None:
@@ -265,6 +403,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _add_schema(commands)
     _add_check(commands)
+    _add_split(commands)
+    _add_card(commands)
     _add_convert(commands)
     _add_demo(commands)
     return parser

@@ -14,13 +14,15 @@ import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
+from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._checks import SampleFailure, check_split_loading
 from ._codec import ConvertError
 from ._convert import convert_split
-from ._errors import SplitFileError
+from ._entries import EntryFields
+from ._errors import SplitFileError, missing_dependency
 from ._report import SplitReport, summarize_split
 from ._schema import split_json_schema
 from ._split import load_split
@@ -28,15 +30,22 @@ from ._split import load_split
 if TYPE_CHECKING:
     from ._sample import RawDataLoader
 
-__all__ = ["check_command", "convert_command", "demo_command", "schema_command"]
+__all__ = [
+    "check_command",
+    "convert_command",
+    "demo_command",
+    "fail",
+    "schema_command",
+    "write_line",
+]
 
 
-def _write(text: str) -> None:
+def write_line(text: str) -> None:
     """Write one line of output."""
     sys.stdout.write(f"{text}\n")
 
 
-def _fail(args: argparse.Namespace, message: str) -> int:
+def fail(args: argparse.Namespace, message: str) -> int:
     """Report a failure that is no usage error; return exit status 1."""
     sys.stderr.write(f"{args.parser.prog}: error: {message}\n")
     return 1
@@ -55,7 +64,7 @@ def schema_command(args: argparse.Namespace) -> int:
     try:
         args.output.write_text(text, encoding="utf-8")
     except OSError as exc:
-        return _fail(args, f"cannot write {args.output}: {exc.strerror or exc}")
+        return fail(args, f"cannot write {args.output}: {exc.strerror or exc}")
     return 0
 
 
@@ -160,7 +169,10 @@ def _load_all(
 
 
 def _check_file(
-    path: Path, args: argparse.Namespace, loader: "RawDataLoader[Any] | None"
+    path: Path,
+    args: argparse.Namespace,
+    loader: "RawDataLoader[Any] | None",
+    fields: EntryFields,
 ) -> SplitReport:
     """Read, summarize and (with a loader) load one split file."""
     try:
@@ -171,7 +183,10 @@ def _check_file(
         return SplitReport(
             str(path), error=f"{path}: cannot read: {exc.strerror or exc}"
         )
-    report = summarize_split(split, source=str(path))
+    report = summarize_split(
+        split, source=str(path), fields=fields, labels=args.sample_type is Any
+    )
+    report.strict = args.strict
     if loader is not None:
         limit = args.limit or 0
         report.failures, report.loaded = _load_all(
@@ -180,22 +195,41 @@ def _check_file(
     return report
 
 
+def _check_root(args: argparse.Namespace) -> None:
+    """Refuse a ``--root`` that is no folder, before anything is loaded."""
+    root: Path | None = args.root
+    if root is None or root.is_dir():
+        return
+    what = "is a file, not a folder" if root.exists() else "does not exist"
+    args.parser.error(
+        f"`--root` {root} {what}; give the folder that the entries' paths are "
+        "relative to"
+    )
+
+
 def check_command(args: argparse.Namespace) -> int:
     """Check each split file; report as text or ``--json``; 1 if any has a problem."""
+    _check_root(args)
+    if args.loader is None and args.root is not None and find_spec("PIL") is None:
+        hint = missing_dependency("PIL")
+        return fail(
+            args, f"`--root` loads images with Pillow, which is not installed; {hint}"
+        )
     loader = _make_loader(args)
-    reports = [_check_file(path, args, loader) for path in args.splits]
+    fields = EntryFields(args.path_field, args.label_field, args.group_pattern)
+    reports = [_check_file(path, args, loader, fields) for path in args.splits]
     ok = all(report.ok for report in reports)
     if args.json:
         document = {"ok": ok, "files": [report.to_json() for report in reports]}
-        _write(json.dumps(document, indent=2, ensure_ascii=False))
+        write_line(json.dumps(document, indent=2, ensure_ascii=False))
         return 0 if ok else 1
     for report in reports:
         for line in report.lines():
-            _write(line)
+            write_line(line)
     if len(reports) > 1:
         failed = sum(not report.ok for report in reports)
         found = f"{failed} with problems" if failed else "all ok"
-        _write(f"checked {len(reports)} files: {found}")
+        write_line(f"checked {len(reports)} files: {found}")
     return 0 if ok else 1
 
 
@@ -212,16 +246,16 @@ def convert_command(args: argparse.Namespace) -> int:
             target_format=args.target_format,
         )
     except ConvertError as exc:
-        return _fail(args, str(exc))
+        return fail(args, str(exc))
     except OSError as exc:
-        return _fail(args, f"{exc.filename or args.output}: {exc.strerror or exc}")
+        return fail(args, f"{exc.filename or args.output}: {exc.strerror or exc}")
     sets = ", ".join(f"{name} {count}" for name, count in done.counts.items())
-    _write(
+    write_line(
         f"wrote {args.output} ({done.target_format}) from {args.input} "
         f"({done.source_format}): {sets or 'no set'}"
     )
     for note in done.notes:
-        _write(f"note: {note}")
+        write_line(f"note: {note}")
     return 0
 
 
@@ -235,5 +269,5 @@ def demo_command(args: argparse.Namespace) -> int:
     try:
         run_demo(epochs=args.epochs, workdir=args.workdir, parallel=args.parallel)
     except (ImportError, RuntimeError) as exc:  # a missing extra, a failed check
-        return _fail(args, str(exc))
+        return fail(args, str(exc))
     return 0

@@ -13,12 +13,12 @@ from ._types import EVALUATION_SET_NAMES, SET_NAME_RE
 
 __all__ = [
     "MAX_LISTED",
+    "OPTIONAL_DEPENDENCIES",
     "CacheMemoryError",
     "ErrorCollector",
     "ErrorType",
     "LightsplitError",
     "LightsplitWarning",
-    "OPTIONAL_DEPENDENCIES",
     "PathEscapeError",
     "SampleLoadError",
     "SetMissingError",

@@ -1,107 +1,63 @@
 """``SplitReport``: what ``lightsplit check`` finds in one split file, as text or JSON.
 
-Entries are compared by their JSON text (``json.dumps`` with sorted keys), so
-lists, tuples and objects compare by value.
+A report holds the file's content hash, its sets (entries, groups, classes), the
+problems `find_leaks` finds (duplicates, leaks, label conflicts, group leaks),
+the warnings of `lint_split` and the loader's failures. Problems fail a check
+(exit status 1); warnings do not, unless the check is strict.
 """
 
 import json
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final
+from typing import Final, Protocol, TypeVar
 
 from pydantic import JsonValue
 
-from ._checks import SampleFailure
+from ._checks import FailureGroup, SampleFailure, group_failures
+from ._classes import class_name, class_order, label_scheme, set_stats
+from ._entries import EntryFields, entry_key, index_split
 from ._errors import MAX_LISTED, preview
-from ._types import EVALUATION_SET_NAMES, SetName
+from ._hashing import split_sha256
+from ._leaks import EntryRef, LeakReport, PathLeak, leaks_in
+from ._lint import SplitWarning, lint_split
+from ._tables import text_table
+from ._types import SetName
 
 __all__ = [
-    "Duplicate",
-    "Leak",
+    "MAX_LABEL_COLUMNS",
     "SetSummary",
     "SplitReport",
     "entry_key",
+    "in_sets",
+    "leak_lines",
+    "leaks_json",
+    "refs_json",
     "summarize_split",
 ]
 
 MAX_LABEL_COLUMNS: Final = 10
 """Labels shown one column each; with more, the table shows class sizes instead."""
 
+FAILURE_EXAMPLES: Final = 3
+"""Entries shown for a group of failures of one cause."""
 
-def entry_key(entry: object) -> str:
-    """Return the text two entries share exactly when they are equal as JSON.
+NO_LEAKS: Final = LeakReport((), (), (), (), (), ())
+"""The report of a split with nothing to report."""
 
-    Examples:
-        >>> entry_key(("a.png", 0)) == entry_key(["a.png", 0])
-        True
-        >>> entry_key({"b": 1, "a": 2})
-        '{"a": 2, "b": 1}'
-    """
-    return json.dumps(entry, sort_keys=True, ensure_ascii=False, default=repr)
-
-
-def _label(entry: object) -> int | None:
-    """Return the second item of ``entry`` if it is an integer label."""
-    if isinstance(entry, str | bytes) or not isinstance(entry, Sequence):
-        return None
-    if len(entry) < 2:  # noqa: PLR2004 - [path, label, ...]
-        return None
-    label = entry[1]
-    return label if isinstance(label, int) and not isinstance(label, bool) else None
+DEFAULT_FIELDS: Final = EntryFields()
+"""Paths, labels and no group, read as `EntryFields` reads them by default."""
 
 
 @dataclass(frozen=True, slots=True)
 class SetSummary:
-    """The size of one set, and of each class when every entry has a label."""
+    """The size of one set, of its groups, and of each class when labelled."""
 
     entries: int
     """Entries in the set."""
-    class_counts: Mapping[int, int] | None
-    """Label -> entries, in label order; ``None`` unless every entry is
-    ``[item, label, ...]`` with an integer label."""
-
-
-@dataclass(frozen=True, slots=True)
-class Duplicate:
-    """An entry listed again in the same set."""
-
-    set_name: SetName
-    """The set."""
-    first: int
-    """Where the entry first appears."""
-    index: int
-    """Where it appears again."""
-    entry: object
-    """The entry."""
-
-    def __str__(self) -> str:
-        return (
-            f"{self.set_name}.{self.index} repeats {self.set_name}.{self.first}: "
-            f"{preview(self.entry)}"
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Leak:
-    """Entries found in two of the sets `train`, `validation` and `test`."""
-
-    sets: tuple[SetName, SetName]
-    """The two sets, in split order."""
-    count: int
-    """How many distinct entries they share."""
-    examples: tuple[tuple[object, int, int], ...]
-    """Up to `MAX_LISTED` shared entries, each with its index in either set."""
-
-    def __str__(self) -> str:
-        first, second = self.sets
-        noun = "entry is" if self.count == 1 else "entries are"
-        shown = ", ".join(
-            f"{preview(entry)} ({first}.{i}, {second}.{j})"
-            for entry, i, j in self.examples
-        )
-        more = self.count - len(self.examples)
-        tail = f" and {more} more" if more > 0 else ""
-        return f"{self.count} {noun} in both `{first}` and `{second}`: {shown}{tail}"
+    class_counts: Mapping[Hashable, int] | None
+    """Class -> entries, in class order; ``None`` unless every entry has a label."""
+    groups: int | None = None
+    """Different groups in the set; ``None`` without a group pattern."""
 
 
 @dataclass(slots=True)
@@ -112,22 +68,28 @@ class SplitReport:
     """The file."""
     error: str | None = None
     """Why the file could not be read, or ``None``."""
+    sha256: str | None = None
+    """The content hash of the split (`split_sha256`), or ``None`` if unread."""
     sets: dict[SetName, SetSummary] = field(default_factory=dict)
     """Each set's size, in file order."""
-    duplicates: list[Duplicate] = field(default_factory=list)
-    """Entries repeated within a set."""
-    leaks: list[Leak] = field(default_factory=list)
-    """Entries shared by `train`, `validation` or `test`."""
+    leaks: LeakReport = NO_LEAKS
+    """Duplicates, leaks and label conflicts."""
+    warnings: list[SplitWarning] = field(default_factory=list)
+    """What the split may hold but likely should not."""
     failures: list[SampleFailure] = field(default_factory=list)
     """Samples the loader could not load."""
     loaded: int | None = None
     """How many samples were loaded, or ``None`` when no loader ran."""
+    fields: EntryFields = DEFAULT_FIELDS
+    """How entries were read (their path, label and group)."""
+    strict: bool = False
+    """Whether warnings count as problems."""
 
     @property
     def problems(self) -> int:
-        """How many problems were found."""
-        unreadable = self.error is not None
-        return unreadable + len(self.duplicates) + len(self.leaks) + len(self.failures)
+        """How many problems were found (warnings too, when strict)."""
+        found = (self.error is not None) + self.leaks.problems + len(self.failures)
+        return found + (len(self.warnings) if self.strict else 0)
 
     @property
     def ok(self) -> bool:
@@ -139,9 +101,10 @@ class SplitReport:
         sets: dict[str, JsonValue] = {
             name: {
                 "entries": summary.entries,
+                "groups": summary.groups,
                 "class_counts": None
                 if summary.class_counts is None
-                else {str(k): v for k, v in summary.class_counts.items()},
+                else {class_name(k): v for k, v in summary.class_counts.items()},
             }
             for name, summary in self.sets.items()
         }
@@ -149,26 +112,17 @@ class SplitReport:
             "file": self.source,
             "ok": self.ok,
             "error": self.error,
+            "sha256": self.sha256,
             "sets": sets,
-            "duplicates": [
+            **leaks_json(self.leaks),
+            "warnings": [
                 {
-                    "set": d.set_name,
-                    "index": d.index,
-                    "first": d.first,
-                    "entry": _json_value(d.entry),
+                    "kind": warning.kind,
+                    "message": warning.message,
+                    "count": warning.count,
+                    "examples": refs_json(warning.examples),
                 }
-                for d in self.duplicates
-            ],
-            "leaks": [
-                {
-                    "sets": list(leak.sets),
-                    "count": leak.count,
-                    "examples": [
-                        {"entry": _json_value(entry), "indices": [i, j]}
-                        for entry, i, j in leak.examples
-                    ],
-                }
-                for leak in self.leaks
+                for warning in self.warnings
             ],
             "failures": [
                 {
@@ -176,6 +130,7 @@ class SplitReport:
                     "index": f.index,
                     "entry": _json_value(f.entry),
                     "message": f.message,
+                    "reason": f.reason or f.message,
                 }
                 for f in self.failures
             ],
@@ -183,7 +138,7 @@ class SplitReport:
         }
 
     def lines(self) -> Iterator[str]:
-        """Yield the report as lines of text: the table, then each problem."""
+        """Yield the report as lines of text: the table, problems, warnings."""
         if self.error is not None:
             yield self.error
             yield f"{self.source}: does not load"
@@ -191,57 +146,228 @@ class SplitReport:
         total = sum(summary.entries for summary in self.sets.values())
         sets = "set" if len(self.sets) == 1 else "sets"
         yield f"{self.source}: {len(self.sets)} {sets}, {total} entries"
+        yield f"  sha256 {self.sha256}"
         yield from (f"  {line}" for line in self._table())
-        if not self.duplicates and not self.leaks:
-            yield (
-                "  no entry repeated within a set or shared by `train`, "
-                "`validation` and `test`"
+        if self.leaks.ok:
+            groups = (
+                "" if self.fields.group_pattern is None else ", no group in two of them"
             )
-        yield from _listed("duplicate", self.duplicates)
-        yield from (f"  leak: {leak}" for leak in self.leaks)
+            yield (
+                "  no path repeated within a set or shared by `train`, `validation` "
+                f"and `test`, none with two labels{groups}"
+            )
+        yield from (f"  {line}" for line in leak_lines(self.leaks, self.fields))
+        yield from (f"  warning: {warning}" for warning in self.warnings)
         if self.loaded is not None:
             noun = "sample" if self.loaded == 1 else "samples"
             found = f"{len(self.failures)} failed" if self.failures else "no failure"
             yield f"  loaded {self.loaded} {noun}: {found}"
-        yield from (f"  failure: {failure}" for failure in self.failures)
+        yield from (
+            f"  {line}" for line in _failure_lines(group_failures(self.failures))
+        )
+        yield f"{self.source}: {self._verdict()}"
+
+    def _verdict(self) -> str:
+        count = len(self.warnings)
+        warned = f"{count} warning" + ("s" * (count != 1))
+        if self.ok:
+            return f"ok, {warned}" if count else "ok"
         noun = "problem" if self.problems == 1 else "problems"
-        yield f"{self.source}: {'ok' if self.ok else f'{self.problems} {noun}'}"
+        shown = f"{self.problems} {noun}"
+        return f"{shown} (warnings included)" if self.strict and count else shown
 
     def _table(self) -> list[str]:
-        """Return the rows of the table of sets, entries and classes."""
+        """Return the rows of the table of sets, entries, groups and classes."""
         labels = sorted(
             {
                 label
                 for summary in self.sets.values()
                 for label in summary.class_counts or {}
-            }
+            },
+            key=class_order,
         )
         by_size = len(labels) > MAX_LABEL_COLUMNS
-        header = ["set", "entries"]
+        grouped = self.fields.group_pattern is not None
+        header = ["set", "entries", *(["groups"] if grouped else [])]
         header += (
             ["classes", "smallest", "largest"]
             if by_size
-            else [f"label {label}" for label in labels]
+            else [f"label {class_name(label)}" for label in labels]
         )
         rows = [header]
         for name, summary in self.sets.items():
             counts = summary.class_counts
+            first = [name, str(summary.entries)]
+            if grouped:
+                first.append(str(summary.groups))
             if counts is None:
-                classes = ["-"] * (len(header) - 2)
+                classes = ["-"] * (len(header) - len(first))
             elif by_size:
                 sizes = list(counts.values()) or [0]
                 classes = [str(len(counts)), str(min(sizes)), str(max(sizes))]
             else:
                 classes = [str(counts.get(label, 0)) for label in labels]
-            rows.append([name, str(summary.entries), *classes])
-        widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-        return [
-            "  ".join(
-                cell.rjust(width) if i else cell.ljust(width)
-                for i, (cell, width) in enumerate(zip(row, widths, strict=True))
-            ).rstrip()
-            for row in rows
+            rows.append([*first, *classes])
+        return text_table(rows)
+
+
+class _InSets(Protocol):
+    """A leak: something found in several sets."""
+
+    @property
+    def sets(self) -> tuple[SetName, ...]:
+        """The sets it is in."""
+        ...
+
+
+LeakT = TypeVar("LeakT", bound=_InSets)
+
+
+def _by_sets(found: Sequence[LeakT]) -> dict[tuple[SetName, ...], list[LeakT]]:
+    """Group leaks by the sets they are in, in the order the sets first leak."""
+    groups: dict[tuple[SetName, ...], list[LeakT]] = {}
+    for item in found:
+        groups.setdefault(item.sets, []).append(item)
+    return groups
+
+
+def in_sets(sets: Sequence[SetName]) -> str:
+    """Return ``both `a` and `b``` for two sets, ```a`, `b` and `c``` for more.
+
+    Examples:
+        >>> in_sets(["train", "test"])
+        'both `train` and `test`'
+    """
+    names = [f"`{name}`" for name in sets]
+    if len(names) == 2:  # noqa: PLR2004 - a pair
+        return f"both {names[0]} and {names[1]}"
+    return ", ".join(names[:-1]) + f" and {names[-1]}"
+
+
+def _more(shown: Sequence[str], total: int) -> str:
+    """Join the first items shown, then say how many of ``total`` are not."""
+    text = ", ".join(shown[:MAX_LISTED])
+    hidden = total - min(len(shown), MAX_LISTED)
+    return f"{text} and {hidden} more" if hidden > 0 else text
+
+
+def _joined(items: Sequence[str]) -> str:
+    """Join at most `MAX_LISTED` items, then how many more (``--json`` has all)."""
+    text = _more(items, len(items))
+    return f"{text} (--json lists all)" if len(items) > MAX_LISTED else text
+
+
+def _refs(refs: Sequence[EntryRef]) -> str:
+    return _more([str(ref) for ref in refs[:MAX_LISTED]], len(refs))
+
+
+def _capped(kind: str, texts: Sequence[str]) -> Iterator[str]:
+    """Yield one line per item, at most `MAX_LISTED`, then how many more."""
+    for text in texts[:MAX_LISTED]:
+        yield f"{kind}: {text}"
+    if len(texts) > MAX_LISTED:
+        yield f"and {len(texts) - MAX_LISTED} more {kind}s (--json lists all)"
+
+
+def _failure_lines(groups: Sequence[FailureGroup]) -> Iterator[str]:
+    """Yield one line per cause of failure: alone, or counted with examples."""
+    lines = []
+    for group in groups:
+        failures = group.failures
+        if len(failures) == 1:
+            lines.append(str(failures[0]))
+            continue
+        shown = [
+            f"{f.set_name}.{f.index} {preview(f.entry)}"
+            for f in failures[:FAILURE_EXAMPLES]
         ]
+        hidden = len(failures) - len(shown)
+        more = f" and {hidden} more" if hidden > 0 else ""
+        lines.append(
+            f"{len(failures)} entries: {group.reason}: {', '.join(shown)}{more}"
+        )
+    yield from _capped("failure", lines)
+
+
+def refs_json(refs: Sequence[EntryRef]) -> list[JsonValue]:
+    """Return entries as ``{"set", "index", "entry"}`` objects."""
+    return [
+        {"set": ref.set_name, "index": ref.index, "entry": _json_value(ref.entry)}
+        for ref in refs
+    ]
+
+
+def leaks_json(leaks: LeakReport) -> dict[str, JsonValue]:
+    """Return the problems `find_leaks` found as JSON: every one, with its entries."""
+    return {
+        "duplicates": [
+            {
+                "set": d.again.set_name,
+                "index": d.again.index,
+                "first": d.first.index,
+                "entry": _json_value(d.again.entry),
+                "path": d.path,
+            }
+            for d in leaks.duplicates
+        ],
+        "leaks": [
+            {
+                "path": leak.path,
+                "sets": list(leak.sets),
+                "entries": refs_json(leak.entries),
+            }
+            for leak in leaks.path_leaks
+        ],
+        "conflicts": [
+            {
+                "path": conflict.path,
+                "labels": [
+                    {"label": _json_value(label), "entries": refs_json(refs)}
+                    for label, refs in zip(
+                        conflict.labels, conflict.entries, strict=True
+                    )
+                ],
+            }
+            for conflict in leaks.conflicts
+        ],
+        "group_leaks": [
+            {
+                "group": leak.group,
+                "sets": list(leak.sets),
+                "entries": refs_json(leak.entries),
+            }
+            for leak in leaks.group_leaks
+        ],
+    }
+
+
+def leak_lines(leaks: LeakReport, fields: EntryFields) -> Iterator[str]:
+    """Yield the problems as lines: leaks by the sets they join, at most 5 of each."""
+    yield from _capped("duplicate", [str(d) for d in leaks.duplicates])
+    for sets, found in _by_sets(leaks.path_leaks).items():
+        noun = "path is" if len(found) == 1 else "paths are"
+        shown = [f"{leak.path} ({_spelled(leak, fields)})" for leak in found]
+        yield f"leak: {len(found)} {noun} in {in_sets(sets)}: {_joined(shown)}"
+    yield from _capped(
+        "conflict", [f"{c}; keep the right label" for c in leaks.conflicts]
+    )
+    for sets, group_leaks in _by_sets(leaks.group_leaks).items():
+        noun = "group is" if len(group_leaks) == 1 else "groups are"
+        shown = [f"{leak.group} ({_refs(leak.entries)})" for leak in group_leaks]
+        yield (
+            f"group leak: {len(group_leaks)} {noun} in {in_sets(sets)}: "
+            f"{_joined(shown)}"
+        )
+
+
+def _spelled(leak: PathLeak, fields: EntryFields) -> str:
+    """Return where a leaked path is, with its spelling where not normalised."""
+    shown = []
+    for ref in leak.entries[:MAX_LISTED]:
+        written = fields.path(ref.entry)
+        spelled = "" if written in (None, leak.path) else f' as "{written}"'
+        shown.append(f"{ref}{spelled}")
+    return _more(shown, len(leak.entries))
 
 
 def _json_value(entry: object) -> JsonValue:
@@ -250,94 +376,68 @@ def _json_value(entry: object) -> JsonValue:
     return value
 
 
-def _listed(kind: str, items: Sequence[Duplicate]) -> Iterator[str]:
-    """Yield one line per item, at most `MAX_LISTED`, then how many more."""
-    for item in items[:MAX_LISTED]:
-        yield f"  {kind}: {item}"
-    if len(items) > MAX_LISTED:
-        yield f"  and {len(items) - MAX_LISTED} more {kind}s (--json lists all)"
-
-
-def _class_counts(samples: Sequence[object]) -> dict[int, int] | None:
-    counts: dict[int, int] = {}
-    for entry in samples:
-        label = _label(entry)
-        if label is None:
-            return None
-        counts[label] = counts.get(label, 0) + 1
-    return dict(sorted(counts.items()))
-
-
-def _duplicates(set_name: SetName, samples: Sequence[object]) -> list[Duplicate]:
-    first_seen: dict[str, int] = {}
-    found: list[Duplicate] = []
-    for index, entry in enumerate(samples):
-        first = first_seen.setdefault(entry_key(entry), index)
-        if first != index:
-            found.append(Duplicate(set_name, first, index, entry))
-    return found
-
-
-def _leaks(split: Mapping[SetName, Sequence[object]]) -> list[Leak]:
-    """Find the entries shared by each pair of `train`, `validation` and `test`."""
-    firsts: dict[SetName, dict[str, int]] = {}
-    for name, samples in split.items():
-        if name in EVALUATION_SET_NAMES:
-            keys = firsts[name] = {}
-            for index, entry in enumerate(samples):
-                keys.setdefault(entry_key(entry), index)
-    names = list(firsts)
-    leaks: list[Leak] = []
-    for position, first in enumerate(names):
-        for second in names[position + 1 :]:
-            shared = [
-                (index, firsts[second][key])
-                for key, index in firsts[first].items()
-                if key in firsts[second]
-            ]
-            if shared:
-                examples = tuple(
-                    (split[first][i], i, j) for i, j in shared[:MAX_LISTED]
-                )
-                leaks.append(Leak((first, second), len(shared), examples))
-    return leaks
-
-
 def summarize_split(
-    split: Mapping[SetName, Sequence[object]], *, source: str
+    split: Mapping[SetName, Sequence[object]],
+    *,
+    source: str,
+    fields: EntryFields = DEFAULT_FIELDS,
+    labels: bool = True,
 ) -> SplitReport:
-    """Count the entries and classes of each set, and find repeated entries.
-
-    An entry repeated within a set is a `Duplicate`; one found in two of the
-    sets `train`, `validation` and `test` is a `Leak`. `monitor-<name>` sets are
-    left out of the leak search: they exist to repeat entries of other sets.
+    r"""Hash the split, count each set's entries, groups and classes, find leaks.
 
     Args:
         split: set name -> entries.
         source: the file the split comes from, shown in the report.
+        fields: how to read the path, label and group of entries.
+        labels: whether to warn about labels that are not integers.
 
     Returns:
         The report, without loading failures.
 
     Examples:
         >>> report = summarize_split(
-        ...     {"train": [["a", 0], ["b", 1]], "test": [["b", 1]]}, source="s.json"
+        ...     {"train": [["a", 0], ["b", 1]], "test": [["./b", 1]]}, source="s.json"
         ... )
         >>> report.sets["train"].class_counts, report.ok
         ({0: 1, 1: 1}, False)
-        >>> print(report.leaks[0])
-        1 entry is in both `train` and `test`: ["b", 1] (train.1, test.0)
+        >>> print(*report.lines(), sep="\n")  # doctest: +ELLIPSIS
+        s.json: 2 sets, 3 entries
+          sha256 ...
+          set    entries  label 0  label 1
+          train        2        1        1
+          test         1        0        1
+          leak: 1 path is in both `train` and `test`: b (train.1, test.0 as "./b")
+        s.json: 1 problem
     """
+    index = index_split(split, fields)
+    scheme = label_scheme(f.tally for f in index.values())
+    sets = {
+        name: SetSummary(
+            stats.entries,
+            None
+            if stats.class_counts is None
+            else dict(
+                sorted(stats.class_counts.items(), key=lambda kv: class_order(kv[0]))
+            ),
+            stats.groups,
+        )
+        for name, stats in set_stats(index, scheme).items()
+    }
+    leaks = leaks_in(split, index)
+    pattern = fields.group_pattern
+    warnings = lint_split(
+        split,
+        index,
+        leaks,
+        labels=labels,
+        group_pattern=None if pattern is None else pattern.pattern,
+        path_field=fields.path_field,
+    )
     return SplitReport(
         source,
-        sets={
-            name: SetSummary(len(samples), _class_counts(samples))
-            for name, samples in split.items()
-        },
-        duplicates=[
-            duplicate
-            for name, samples in split.items()
-            for duplicate in _duplicates(name, samples)
-        ],
-        leaks=_leaks(split),
+        sha256=split_sha256(split),
+        sets=sets,
+        leaks=leaks,
+        warnings=warnings,
+        fields=fields,
     )

@@ -17,6 +17,7 @@ from ._errors import (
     LightsplitError,
     SplitFileError,
     format_problems,
+    json_syntax_problem,
     preview,
     printable,
     set_name_invalid,
@@ -181,7 +182,7 @@ def parse_split(
             parse_float=_finite_float,
         )
     except json.JSONDecodeError as exc:
-        msg = f"{source}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"
+        msg = f"{source}: {json_syntax_problem(exc)}"
         raise SplitFileError(msg) from exc
     except (ValueError, RecursionError) as exc:
         msg = f"{source}: invalid JSON: {exc}"

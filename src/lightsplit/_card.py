@@ -1,0 +1,303 @@
+"""``split_card``: what a split holds and how it was made, in Markdown and JSON.
+
+A card gives the split's content hash (`split_sha256`, to cite), each set's
+entries, share and groups, each class's entries per set, the leaks and label
+conflicts `find_leaks` finds, and, for a split made by ``lightsplit split``,
+how it was made (from its sidecar file) and whether it was edited since.
+"""
+
+import re
+from collections.abc import Hashable, Mapping
+from dataclasses import dataclass
+from itertools import chain
+from pathlib import Path
+from typing import Final
+
+from pydantic import JsonValue, ValidationError
+
+from ._classes import LabelKind, class_name, class_order, label_scheme, set_stats
+from ._entries import EntryFields, FieldName, compile_group_pattern, index_split
+from ._hashing import split_sha256
+from ._leaks import LeakReport, leaks_in
+from ._lint import lint_split
+from ._report import leak_lines, leaks_json
+from ._sidecar import SplitProvenance, read_provenance, sidecar_path
+from ._split import load_split
+from ._tables import markdown_table
+from ._types import EVALUATION_SET_NAMES, SetName, StrPath
+
+__all__ = ["SetCard", "SplitCard", "split_card"]
+
+DIGITS: Final = 4
+"""Decimals of the shares a card's JSON gives."""
+
+
+@dataclass(frozen=True, slots=True)
+class SetCard:
+    """One set of a split card."""
+
+    entries: int
+    """Entries in the set."""
+    share: float | None
+    """The set's share of the entries of `train`, `validation` and `test`;
+    ``None`` for a `monitor-<name>` set."""
+    groups: int | None
+    """Different groups in the set; ``None`` without a group pattern."""
+    class_counts: Mapping[str, int] | None
+    """Class -> entries with it, in class order; ``None`` if an entry has no label."""
+
+
+@dataclass(frozen=True, slots=True)
+class SplitCard:
+    """What a split holds and how it was made: the card `split_card` returns."""
+
+    source: str
+    """The split file."""
+    sha256: str
+    """The split's content hash, `split_sha256`: the one to cite."""
+    labels: LabelKind
+    """How labels name classes: ``single``, ``multi-hot`` or ``multi-label``."""
+    classes: tuple[str, ...]
+    """The classes, in order."""
+    group_pattern: str | None
+    """The regular expression that found each entry's group, or ``None``."""
+    groups: int | None
+    """Different groups in all the sets; ``None`` without a group pattern."""
+    sets: Mapping[SetName, SetCard]
+    """Each set, in file order."""
+    leaks: LeakReport
+    """Duplicates, leaks and label conflicts."""
+    problems: tuple[str, ...]
+    """The leaks and conflicts as lines of text, at most 5 of each kind."""
+    warnings: tuple[str, ...]
+    """What the split may hold but likely should not."""
+    provenance: SplitProvenance | None
+    """How ``lightsplit split`` made the split (its sidecar file), or ``None``."""
+    provenance_problem: str | None = None
+    """Why the sidecar file could not be read, or ``None``."""
+
+    @property
+    def edited(self) -> bool | None:
+        """Whether the split changed since it was made; ``None`` if unknown."""
+        if self.provenance is None:
+            return None
+        return self.provenance.sha256 != self.sha256
+
+    def to_json(self) -> dict[str, JsonValue]:
+        """Return the card as a JSON-ready dictionary."""
+        sets: dict[str, JsonValue] = {
+            name: {
+                "entries": card.entries,
+                "share": None if card.share is None else round(card.share, DIGITS),
+                "groups": card.groups,
+                "class_counts": None
+                if card.class_counts is None
+                else dict(card.class_counts),
+            }
+            for name, card in self.sets.items()
+        }
+        return {
+            "file": self.source,
+            "sha256": self.sha256,
+            "entries": sum(card.entries for card in self.sets.values()),
+            "labels": self.labels,
+            "classes": list(self.classes),
+            "group_pattern": self.group_pattern,
+            "groups": self.groups,
+            "sets": sets,
+            **leaks_json(self.leaks),
+            "warnings": list(self.warnings),
+            "generation": None
+            if self.provenance is None
+            else self.provenance.model_dump(mode="json"),
+            "generation_problem": self.provenance_problem,
+            "edited_since_generation": self.edited,
+        }
+
+    def to_markdown(self) -> str:
+        """Return the card as a Markdown document."""
+        lines = [f"# Split card: {self.source}", ""]
+        lines += [f"- {item}" for item in self._facts()]
+        lines += ["", "## Sets", "", *self._sets_table()]
+        if self.classes:
+            lines += ["", "## Classes", "", *self._classes_table()]
+        lines += ["", "## Leaks and conflicts", ""]
+        if self.problems:
+            lines += [f"- {line}" for line in self.problems]
+        else:
+            groups = "" if self.group_pattern is None else "; no group in two of them"
+            lines.append(
+                "None: no path is repeated within a set or shared by `train`, "
+                f"`validation` and `test`, none has two labels{groups}."
+            )
+        if self.warnings:
+            lines += ["", "## Warnings", "", *(f"- {w}" for w in self.warnings)]
+        return "\n".join(lines) + "\n"
+
+    def _facts(self) -> list[str]:
+        total = sum(card.entries for card in self.sets.values())
+        sizes = ", ".join(f"{name} {card.entries}" for name, card in self.sets.items())
+        noun = "set" if len(self.sets) == 1 else "sets"
+        facts = [
+            f"SHA-256: `{self.sha256}`",
+            f"Entries: {total} in {len(self.sets)} {noun} ({sizes})",
+            f"Labels: {_describe_labels(self.labels, len(self.classes))}",
+        ]
+        if self.group_pattern is not None:
+            facts.append(
+                f"Groups: {self.groups}, found in the paths by `{self.group_pattern}`"
+            )
+        facts.append(self._made_by())
+        return facts
+
+    def _made_by(self) -> str:
+        made = self.provenance
+        if made is None:
+            why = self.provenance_problem or (
+                f"no sidecar file {Path(sidecar_path(Path(self.source))).name}"
+            )
+            return f"Made by: unknown ({why})"
+        state = (
+            f"**edited since**: the sidecar records SHA-256 `{made.sha256}`"
+            if self.edited
+            else "unchanged since"
+        )
+        return (
+            f"Made by: `{made.command}` (lightsplit {made.lightsplit}, seed "
+            f"{made.seed}), from {made.input_entries} entries of {made.input} "
+            f"(SHA-256 `{made.input_sha256}`); {state}"
+        )
+
+    def _sets_table(self) -> list[str]:
+        grouped = self.group_pattern is not None
+        rows = [["set", "entries", "share", *(["groups"] if grouped else [])]]
+        for name, card in self.sets.items():
+            share = "-" if card.share is None else f"{card.share:.3f}"
+            row = [name, str(card.entries), share]
+            rows.append(row + ([str(card.groups)] if grouped else []))
+        return markdown_table(rows)
+
+    def _classes_table(self) -> list[str]:
+        rows = [["class", *self.sets]]
+        for name in self.classes:
+            row = [name]
+            for card in self.sets.values():
+                if card.class_counts is None:
+                    row.append("-")
+                    continue
+                count = card.class_counts.get(name, 0)
+                percent = 100 * count / card.entries if card.entries else 0
+                row.append(f"{count} ({percent:.1f}%)")
+            rows.append(row)
+        return markdown_table(rows)
+
+
+def _describe_labels(kind: LabelKind, classes: int) -> str:
+    noun = "class" if classes == 1 else "classes"
+    if kind == "single":
+        return f"one per entry, {classes} {noun}" if classes else "none"
+    if kind == "multi-hot":
+        return f"multi-label (0/1 lists), {classes} {noun} present"
+    return f"multi-label (lists of classes), {classes} {noun}"
+
+
+def split_card(
+    path: StrPath,
+    *,
+    group_pattern: str | re.Pattern[str] | None = None,
+    path_field: FieldName | None = None,
+    label_field: FieldName | None = None,
+) -> SplitCard:
+    r"""Describe the split file at ``path``: hash, sets, classes, leaks, origin.
+
+    The fields and group pattern not given are those the sidecar file records,
+    when ``lightsplit split`` made the split.
+
+    Args:
+        path: the split file (``.json`` or ``.json.bz2``).
+        group_pattern: finds each entry's group in its path (see `find_leaks`).
+        path_field: the position or key of the path in each entry.
+        label_field: the position or key of the label.
+
+    Returns:
+        The card; ``to_markdown()`` and ``to_json()`` give it as text.
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        SplitFileError: if the file is no valid split file.
+        ValueError: if ``group_pattern`` is not a regular expression.
+
+    Examples:
+        >>> import json, tempfile, pathlib
+        >>> path = pathlib.Path(tempfile.mkdtemp()) / "split.json"
+        >>> _ = path.write_text(json.dumps({"train": [["p1/a.png", 0], ["p2/b.png", 1]],
+        ...                                 "test": [["p1/c.png", 1]]}))
+        >>> card = split_card(path, group_pattern=r"p(\d)/")
+        >>> card.sets["train"].class_counts
+        {'0': 1, '1': 1}
+        >>> [leak.group for leak in card.leaks.group_leaks]
+        ['1']
+    """
+    path = Path(path)
+    split = load_split(path)
+    provenance, problem = None, None
+    try:
+        provenance = read_provenance(path)
+    except (ValidationError, OSError) as exc:
+        problem = f"its sidecar file {sidecar_path(path)} cannot be read: {exc}"
+        problem = problem.splitlines()[0]
+    if provenance is not None:
+        group_pattern = group_pattern or provenance.group_pattern
+        path_field = path_field if path_field is not None else provenance.path_field
+        label_field = label_field if label_field is not None else provenance.label_field
+    pattern = None if group_pattern is None else compile_group_pattern(group_pattern)
+    fields = EntryFields(path_field, label_field, pattern)
+    index = index_split(split, fields)
+    scheme = label_scheme(f.tally for f in index.values())
+    stats = set_stats(index, scheme)
+    leaks = leaks_in(split, index)
+    warnings = lint_split(
+        split,
+        index,
+        leaks,
+        labels=False,
+        group_pattern=None if pattern is None else pattern.pattern,
+        path_field=path_field,
+    )
+    groups = (
+        None
+        if pattern is None
+        else len(
+            set(chain.from_iterable(f.groups or () for f in index.values())) - {None}
+        )
+    )
+    evaluated = sum(s.entries for n, s in stats.items() if n in EVALUATION_SET_NAMES)
+    keys: set[Hashable] = {k for s in stats.values() for k in s.class_counts or {}}
+    classes = sorted(keys, key=class_order)
+    sets = {
+        name: SetCard(
+            s.entries,
+            s.entries / evaluated
+            if name in EVALUATION_SET_NAMES and evaluated
+            else None,
+            s.groups,
+            None
+            if s.class_counts is None
+            else {class_name(k): s.class_counts.get(k, 0) for k in classes},
+        )
+        for name, s in stats.items()
+    }
+    return SplitCard(
+        str(path),
+        split_sha256(split),
+        scheme.kind,
+        tuple(map(class_name, classes)),
+        None if pattern is None else pattern.pattern,
+        groups,
+        sets,
+        leaks,
+        tuple(leak_lines(leaks, fields)),
+        tuple(str(w) for w in warnings),
+        provenance,
+        problem,
+    )

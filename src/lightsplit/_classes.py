@@ -1,0 +1,183 @@
+"""Classes of labels: single labels, lists of labels and multi-hot vectors.
+
+How labels name classes is decided once for all the labels of a split:
+
+- ``single``: each label is one class (``0``, ``"tb"``);
+- ``multi-hot``: every label is a list of ``0`` and ``1`` of one length, as
+  mednet writes multi-label targets; position ``i`` set means class ``i``;
+- ``multi-label``: every label is a list of class names (``["Effusion", "Mass"]``).
+"""
+
+import re
+from collections.abc import Hashable, Iterable, Mapping
+from dataclasses import dataclass
+from itertools import chain
+from typing import Final, Literal, TypeAlias
+
+from ._entries import JsonKey, SetFields, label_key
+from ._types import SetName
+
+__all__ = [
+    "ClassCounts",
+    "LabelKind",
+    "LabelScheme",
+    "SetStats",
+    "class_name",
+    "class_order",
+    "count_classes",
+    "label_scheme",
+    "reads_as_number",
+    "set_stats",
+]
+
+LabelKind: TypeAlias = Literal["single", "multi-hot", "multi-label"]
+"""How labels name classes (see the module's docstring)."""
+
+ClassCounts: TypeAlias = dict[Hashable, int]
+"""Class key -> how many entries have the class."""
+
+_NUMBER: Final = re.compile(r"\s*[-+]?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?\s*")
+"""A string that reads as a number: ``"0"``, ``" 1"``, ``"-2.5"``, ``"1e3"``."""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelScheme:
+    """How the labels of a split name classes."""
+
+    kind: LabelKind
+    """Single labels, multi-hot vectors or lists of class names."""
+    width: int = 0
+    """The length of every multi-hot vector (0 for the other kinds)."""
+
+    def classes(self, label: object) -> tuple[Hashable, ...]:
+        """Return the classes of one label, each once.
+
+        Examples:
+            >>> LabelScheme("multi-hot", 3).classes([0, 1, 1])
+            (1, 2)
+            >>> LabelScheme("single").classes("tb")
+            ('tb',)
+        """
+        if self.kind == "single" or not isinstance(label, list | tuple):
+            return (label_key(label),)
+        if self.kind == "multi-hot":
+            return tuple(i for i, value in enumerate(label) if value == 1)
+        return tuple(dict.fromkeys(map(label_key, label)))
+
+
+def label_scheme(tallies: Iterable[Mapping[Hashable, int]]) -> LabelScheme:
+    """Decide how labels name classes, from their tallies (`tally_labels`).
+
+    Examples:
+        >>> from lightsplit._entries import tally_labels
+        >>> label_scheme([tally_labels([0, 1, None])]).kind
+        'single'
+        >>> label_scheme([tally_labels([[0, 1, 0], [1, 0, 0]])])
+        LabelScheme(kind='multi-hot', width=3)
+        >>> label_scheme([tally_labels([["Mass"], [], ["Effusion", "Mass"]])]).kind
+        'multi-label'
+    """
+    labels = {key for tally in tallies for key in tally if key is not None}
+    if not labels or not all(type(key) is tuple for key in labels):
+        lists = all(
+            type(key) is tuple or (isinstance(key, JsonKey) and key.text[:1] == "[")
+            for key in labels
+        )
+        return LabelScheme("multi-label" if labels and lists else "single")
+    widths = set(map(len, labels))  # type: ignore[arg-type]  # tuples
+    items: list[object] = list(chain.from_iterable(labels))  # type: ignore[arg-type]  # tuples
+    if len(widths) == 1 and set(map(type, items)) <= {int} and set(items) <= {0, 1}:
+        return LabelScheme("multi-hot", widths.pop())
+    return LabelScheme("multi-label")
+
+
+def count_classes(
+    tally: Mapping[Hashable, int], scheme: LabelScheme
+) -> ClassCounts | None:
+    """Count the entries of each class; ``None`` if an entry has no label.
+
+    Examples:
+        >>> from lightsplit._entries import tally_labels
+        >>> count_classes(tally_labels([1, 0, 1]), LabelScheme("single"))
+        {1: 2, 0: 1}
+        >>> count_classes(tally_labels([1, None]), LabelScheme("single")) is None
+        True
+        >>> count_classes(tally_labels([[0, 1], [1, 1]]), LabelScheme("multi-hot", 2))
+        {1: 2, 0: 1}
+    """
+    if None in tally:
+        return None
+    counts: ClassCounts = {}
+    for label, number in tally.items():
+        classes = (label,) if isinstance(label, JsonKey) else scheme.classes(label)
+        for key in classes:
+            counts[key] = counts.get(key, 0) + number
+    return counts
+
+
+def reads_as_number(text: str) -> bool:
+    """Whether ``text`` reads as a number, as a label written in quotes would.
+
+    Examples:
+        >>> reads_as_number("0"), reads_as_number(" -2.5"), reads_as_number("tb")
+        (True, True, False)
+    """
+    return _NUMBER.fullmatch(text) is not None
+
+
+def class_order(key: Hashable) -> tuple[int, int, str]:
+    """Sort classes: integers by value, then strings, then other values.
+
+    Examples:
+        >>> sorted([10, "b", 2, "a"], key=class_order)
+        [2, 10, 'a', 'b']
+    """
+    if isinstance(key, int):
+        return (0, key, "")
+    if isinstance(key, str):
+        return (1, 0, key)
+    return (2, 0, class_name(key))
+
+
+def class_name(key: Hashable) -> str:
+    """Return how a class is shown: its label, quoted when it reads as a number.
+
+    Examples:
+        >>> class_name(3), class_name("tb"), class_name("3")
+        ('3', 'tb', '"3"')
+        >>> class_name(JsonKey("true"))
+        'true'
+    """
+    if isinstance(key, int):
+        return str(key)
+    if isinstance(key, str):
+        return f'"{key}"' if not key or reads_as_number(key) else key
+    if isinstance(key, JsonKey):
+        return key.text
+    return repr(key)  # pragma: no cover - every key comes from label_key
+
+
+@dataclass(frozen=True, slots=True)
+class SetStats:
+    """The size of one set: entries, groups and entries of each class."""
+
+    entries: int
+    """Entries in the set."""
+    groups: int | None
+    """Different groups among them; ``None`` without a group pattern."""
+    class_counts: ClassCounts | None
+    """Class -> entries with it; ``None`` if an entry of the set has no label."""
+
+
+def set_stats(
+    index: Mapping[SetName, SetFields], scheme: LabelScheme
+) -> dict[SetName, SetStats]:
+    """Count the entries, groups and classes of each set, from its fields."""
+    return {
+        name: SetStats(
+            len(fields.paths),
+            None if fields.groups is None else len(set(fields.groups) - {None}),
+            count_classes(fields.tally, scheme),
+        )
+        for name, fields in index.items()
+    }

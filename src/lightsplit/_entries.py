@@ -1,0 +1,377 @@
+"""The fields of raw entries that checks and splits read: path, label and group.
+
+lightsplit reads three things from an entry, whatever its shape:
+
+- its *path*, which names the file: by default the first string of an array
+  entry (``["CXR_png/a.png", 0]``), the first string value of an object entry,
+  or a string entry itself; or the field a user names (a position ``0`` or a
+  key ``"image"``). Paths compare normalised: ``./a.png``, ``a.png`` and
+  ``b/../a.png`` are one file.
+- its *label*: by default the item after the path in an array entry (unless it
+  is itself a file path, as the mask of ``[image, mask]`` is) or the ``label``
+  key of an object entry; or the field a user names. ``null`` is no label.
+- its *group* (a patient, say): what a regular expression finds in its path.
+"""
+
+import json
+import posixpath
+import re
+from collections import Counter
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from operator import itemgetter
+from typing import Final, TypeAlias
+
+from ._types import SetName
+
+__all__ = [
+    "DEFAULT_LABEL_KEY",
+    "EntryFields",
+    "FieldName",
+    "JsonKey",
+    "SetFields",
+    "compile_group_pattern",
+    "entry_key",
+    "index_split",
+    "label_key",
+    "normalize_path",
+    "parse_field",
+    "tally_key",
+    "tally_labels",
+]
+
+FieldName: TypeAlias = int | str
+"""An entry field: a position in an array entry, or a key of an object entry."""
+
+DEFAULT_LABEL_KEY: Final = "label"
+"""The key of an object entry read as its label when no label field is named."""
+
+_FILE_LIKE: Final = re.compile(r"[/\\]|\.[A-Za-z][A-Za-z0-9]{0,4}$")
+"""A string that names a file (a folder separator or a file suffix), not a label."""
+
+
+def normalize_path(path: str) -> str:
+    """Return the one spelling of ``path`` that names the same file.
+
+    ``.`` components, repeated ``/`` and ``name/..`` pairs are removed, as
+    ``posixpath.normpath`` does; a leading ``..`` stays.
+
+    Examples:
+        >>> normalize_path("./a.png"), normalize_path("b//../a.png")
+        ('a.png', 'a.png')
+        >>> normalize_path("a//b/../c.png"), normalize_path("../a.png")
+        ('a/c.png', '../a.png')
+    """
+    # Most paths are already normal: test cheaply before calling normpath.
+    if path.startswith(".") or "/." in path or "//" in path or path.endswith("/"):
+        return posixpath.normpath(path)
+    return path
+
+
+def entry_key(entry: object) -> str:
+    """Return the text two entries share exactly when they are equal as JSON.
+
+    Examples:
+        >>> entry_key(("a.png", 0)) == entry_key(["a.png", 0])
+        True
+        >>> entry_key({"b": 1, "a": 2})
+        '{"a": 2, "b": 1}'
+    """
+    return json.dumps(entry, sort_keys=True, ensure_ascii=False, default=repr)
+
+
+@dataclass(frozen=True, slots=True)
+class JsonKey:
+    """A label that is no integer or string, keyed by its JSON text."""
+
+    text: str
+    """The label as JSON, object keys sorted."""
+
+
+def label_key(label: object) -> Hashable:
+    """Return what two labels share exactly when they are equal as JSON.
+
+    Integers and strings are their own key; anything else (``true``, ``1.0``,
+    lists) is keyed by its JSON text, so that ``1``, ``1.0`` and ``true`` differ.
+
+    Examples:
+        >>> label_key(1), label_key("1"), label_key(True)
+        (1, '1', JsonKey(text='true'))
+    """
+    if type(label) in (int, str):
+        return label
+    return JsonKey(entry_key(label))
+
+
+def tally_key(label: object) -> Hashable:
+    """Return the key of ``label`` in a `tally_labels` count."""
+    if label is None or type(label) in (int, str):
+        return label
+    if isinstance(label, list | tuple):
+        try:
+            items: tuple[object, ...] = tuple(label)
+            hash(items)
+        except TypeError:  # it holds lists or objects
+            return label_key(label)
+        return items
+    return label_key(label)
+
+
+def tally_labels(labels: Sequence[object | None]) -> Counter[Hashable]:
+    """Count each different label: no label as ``None``, a list as a tuple.
+
+    Examples:
+        >>> tally_labels([0, 1, 0, None, [1, 0]])
+        Counter({0: 2, 1: 1, None: 1, (1, 0): 1})
+    """
+    kinds = set(map(type, labels))
+    if kinds <= {int, str, type(None)}:
+        return Counter(labels)
+    if kinds <= {list, tuple}:
+        try:
+            return Counter(map(tuple, labels))  # type: ignore[arg-type]  # lists
+        except TypeError:  # lists of lists or objects
+            pass
+    return Counter(map(tally_key, labels))
+
+
+def parse_field(text: str) -> FieldName:
+    """Read a field given on the command line: digits are a position, else a key.
+
+    Examples:
+        >>> parse_field("0"), parse_field("image")
+        (0, 'image')
+    """
+    return int(text) if text.isdigit() else text
+
+
+def compile_group_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
+    r"""Compile the regular expression that finds an entry's group in its path.
+
+    The group is the named group ``group`` if the pattern has one, else its
+    first group, else the whole match; the pattern is searched anywhere in the
+    normalised path (``re.search``).
+
+    Raises:
+        ValueError: if ``pattern`` is not a regular expression.
+
+    Examples:
+        >>> compile_group_pattern(r"images/(\d{8})_").pattern
+        'images/(\\d{8})_'
+    """
+    if isinstance(pattern, re.Pattern):
+        return pattern
+    try:
+        return re.compile(pattern)
+    except re.error as exc:
+        msg = (
+            f"group pattern `{pattern}` is not a regular expression ({exc}); write "
+            r"one whose first group finds the group, such as `images/(\d{8})_`"
+        )
+        raise ValueError(msg) from exc
+
+
+@dataclass(frozen=True, slots=True)
+class EntryFields:
+    """Which fields of an entry are its path and its label, and how to group it."""
+
+    path_field: FieldName | None = None
+    """The path's position or key; ``None``: the first string of the entry."""
+    label_field: FieldName | None = None
+    """The label's position or key; ``None``: the item after the path, or the
+    ``label`` key of an object entry."""
+    group_pattern: re.Pattern[str] | None = None
+    """Finds the group in the normalised path; ``None``: no groups."""
+
+    def path(self, entry: object) -> str | None:
+        """Return the path of ``entry`` as written, or ``None`` if it has none.
+
+        Examples:
+            >>> EntryFields().path(["a.png", 0]), EntryFields(path_field=1).path([0])
+            ('a.png', None)
+        """
+        field = self.path_field
+        if field is None:
+            kind = type(entry)
+            if kind is list or kind is tuple:
+                for item in entry:  # type: ignore[attr-defined]  # list or tuple
+                    if type(item) is str:
+                        return item
+                return None
+            if kind is str:
+                return entry  # type: ignore[return-value]  # checked above
+            if kind is dict:
+                for value in entry.values():  # type: ignore[attr-defined]  # dict
+                    if type(value) is str:
+                        return value
+            return None
+        value = _field_value(entry, field)
+        return value if isinstance(value, str) else None
+
+    def label(self, entry: object) -> object | None:
+        """Return the label of ``entry``, or ``None`` if it has none.
+
+        Examples:
+            >>> fields = EntryFields()
+            >>> fields.label(["a.png", 1]), fields.label(["a.png", "a_mask.png"])
+            (1, None)
+            >>> fields.label({"image": "a.png", "label": [0, 1]})
+            [0, 1]
+        """
+        field = self.label_field
+        if field is not None:
+            return _field_value(entry, field)
+        if isinstance(entry, dict):
+            return entry.get(DEFAULT_LABEL_KEY)
+        if not isinstance(entry, list | tuple):
+            return None
+        if self.path_field is None:
+            position = (
+                0
+                if entry and type(entry[0]) is str  # the usual [path, label, ...]
+                else next((i for i, x in enumerate(entry) if type(x) is str), None)
+            )
+        else:
+            position = self.path_field if isinstance(self.path_field, int) else None
+        if position is None or position + 1 >= len(entry):
+            return None
+        label: object = entry[position + 1]
+        if isinstance(label, str) and _FILE_LIKE.search(label):
+            return None  # a second file, such as a segmentation mask
+        return label
+
+    def group(self, path: str) -> str | None:
+        r"""Return the group that the pattern finds in ``path``, or ``None``.
+
+        Examples:
+            >>> fields = EntryFields(group_pattern=re.compile(r"(\d{8})_\d{3}"))
+            >>> fields.group("images/00000013_005.png")
+            '00000013'
+        """
+        pattern = self.group_pattern
+        if pattern is None:
+            return None
+        match = pattern.search(path)
+        if match is None:
+            return None
+        if "group" in pattern.groupindex:
+            return match["group"]
+        return match[1] if pattern.groups else match[0]
+
+
+def _field_value(entry: object, field: FieldName) -> object | None:
+    """Return the field of ``entry`` (a position or a key), or ``None``."""
+    if isinstance(field, int):
+        if isinstance(entry, list | tuple) and -len(entry) <= field < len(entry):
+            value: object = entry[field]
+            return value
+        return None
+    if isinstance(entry, dict):
+        return entry.get(field)
+    return None
+
+
+@dataclass(frozen=True, slots=True)
+class SetFields:
+    """The fields of every entry of one set, in set order."""
+
+    paths: list[str | None]
+    """The normalised path of each entry, or ``None`` for an entry without one."""
+    labels: list[object | None]
+    """The label of each entry, or ``None``."""
+    tally: Counter[Hashable]
+    """How many entries have each different label (`tally_labels`)."""
+    groups: list[str | None] | None
+    """The group of each entry (``None`` where the pattern does not match), or
+    ``None`` for all when there is no group pattern."""
+
+
+def _raw_paths(
+    samples: Sequence[object], fields: EntryFields
+) -> tuple[list[str | None], bool]:
+    """Return the path of each entry as written (see `EntryFields.path`).
+
+    Also return whether every entry is an array whose first item is its path.
+    """
+    field = fields.path_field
+    if samples and field in (None, 0) and set(map(type, samples)) <= {list, tuple}:
+        # The usual entries, arrays with the path first, read in one pass.
+        try:
+            firsts: list[object] | None = [entry[0] for entry in samples]  # type: ignore[index]  # arrays
+        except IndexError:
+            firsts = None
+        if firsts is not None and set(map(type, firsts)) == {str}:
+            return firsts, True  # type: ignore[return-value]  # all strings
+    return [fields.path(entry) for entry in samples], False
+
+
+def _normalized(paths: list[str | None]) -> list[str | None]:
+    """Return ``paths`` normalised, testing them at once for the usual case."""
+    text = "\n".join(paths if None not in paths else filter(None, paths))  # type: ignore[arg-type]  # None is left out
+    if not (
+        text.startswith(".")
+        or text.endswith("/")
+        or "/." in text
+        or "//" in text
+        or "\n." in text
+        or "/\n" in text
+    ):
+        return paths  # no path has a `.`, `..` or empty component
+    return [None if path is None else normalize_path(path) for path in paths]
+
+
+def _labels(
+    samples: Sequence[object], fields: EntryFields, *, path_first: bool
+) -> list[object | None]:
+    """Return the label of each entry (see `EntryFields.label`).
+
+    ``path_first`` says that every entry is an array whose first item is its
+    path, so that the label is the second item.
+    """
+    if (
+        path_first and fields.label_field is None and min(map(len, samples)) > 1  # type: ignore[arg-type]  # arrays
+    ):
+        labels: list[object | None] = [entry[1] for entry in samples]  # type: ignore[index]  # arrays
+        if str not in set(map(type, labels)):  # no label that may be a file
+            return labels
+    return [fields.label(entry) for entry in samples]
+
+
+def _groups(paths: list[str | None], pattern: re.Pattern[str]) -> list[str | None]:
+    """Return the group the pattern finds in each path (`EntryFields.group`)."""
+    which: int | str = (
+        "group" if "group" in pattern.groupindex else int(pattern.groups > 0)
+    )
+    found = list(map(pattern.search, [path or "" for path in paths]))
+    if None not in found and None not in paths:
+        groups: list[str | None] = list(map(itemgetter(which), found))  # type: ignore[arg-type]  # matches, checked above
+        if "" not in groups and None not in groups:
+            return groups
+    return [
+        None if match is None or path is None else match[which] or None
+        for match, path in zip(found, paths, strict=True)
+    ]
+
+
+def index_split(
+    split: Mapping[SetName, Sequence[object]], fields: EntryFields
+) -> dict[SetName, SetFields]:
+    """Read the path, label and group of every entry of ``split``, set by set.
+
+    An empty group (an optional group that did not take part in the match)
+    counts as no group.
+
+    Examples:
+        >>> index = index_split({"train": [["./a.png", 0], ["b.png"]]}, EntryFields())
+        >>> index["train"].paths, index["train"].labels
+        (['a.png', 'b.png'], [0, None])
+    """
+    pattern = fields.group_pattern
+    index: dict[SetName, SetFields] = {}
+    for name, samples in split.items():
+        raw, path_first = _raw_paths(samples, fields)
+        paths = _normalized(raw)
+        groups = None if pattern is None else _groups(paths, pattern)
+        labels = _labels(samples, fields, path_first=path_first)
+        index[name] = SetFields(paths, labels, tally_labels(labels), groups)
+    return index

@@ -1,0 +1,332 @@
+"""``find_leaks``: one file, label or group where a split must have it only once.
+
+Entries are compared by their normalised path (see `lightsplit._entries`), so
+``./a.png`` in `train` and ``a.png`` in `test` are one file, and ``["a.png", 0]``
+and ``["a.png", 1]`` are one file with two labels. Entries without a path are
+compared whole, as JSON. Leaks are searched among `train`, `validation` and
+`test` only: `monitor-<name>` sets exist to repeat entries of the other sets.
+"""
+
+import re
+from collections import Counter
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import chain
+
+from ._entries import (
+    EntryFields,
+    FieldName,
+    SetFields,
+    compile_group_pattern,
+    entry_key,
+    index_split,
+    label_key,
+)
+from ._errors import preview
+from ._types import EVALUATION_SET_NAMES, SetName
+
+__all__ = [
+    "Duplicate",
+    "EntryRef",
+    "GroupLeak",
+    "LabelConflict",
+    "LeakReport",
+    "PathLeak",
+    "find_leaks",
+    "leaks_in",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class EntryRef:
+    """One entry of a split: its set, its position in the set, and the entry."""
+
+    set_name: SetName
+    """The set holding the entry."""
+    index: int
+    """The entry's position in its set, from 0."""
+    entry: object
+    """The raw entry."""
+
+    def __str__(self) -> str:
+        return f"{self.set_name}.{self.index}"
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """A file listed again in the same set (the same normalised path)."""
+
+    path: str
+    """The normalised path (an entry without one: its JSON text)."""
+    first: EntryRef
+    """Where the set lists the file first."""
+    again: EntryRef
+    """Where it lists it again."""
+
+    def __str__(self) -> str:
+        return f"{self.again} repeats {self.first}: {preview(self.again.entry)}"
+
+
+@dataclass(frozen=True, slots=True)
+class PathLeak:
+    """A file found in more than one of the sets `train`, `validation` and `test`."""
+
+    path: str
+    """The normalised path (an entry without one: its JSON text)."""
+    sets: tuple[SetName, ...]
+    """The sets holding the file, in split order."""
+    entries: tuple[EntryRef, ...]
+    """Every entry of those sets naming the file, in split order."""
+
+
+@dataclass(frozen=True, slots=True)
+class LabelConflict:
+    """A file listed with different labels, in one set or in several."""
+
+    path: str
+    """The normalised path."""
+    labels: tuple[object, ...]
+    """The different labels, in the order they first appear."""
+    entries: tuple[tuple[EntryRef, ...], ...]
+    """The entries listing the file with each label, in the order of `labels`."""
+
+    def __str__(self) -> str:
+        shown = ", ".join(
+            f"{preview(label)} ({', '.join(map(str, refs))})"
+            for label, refs in zip(self.labels, self.entries, strict=True)
+        )
+        return f"{self.path} has {len(self.labels)} labels: {shown}"
+
+
+@dataclass(frozen=True, slots=True)
+class GroupLeak:
+    """A group (a patient, say) with entries in more than one of the sets."""
+
+    group: str
+    """The group, as the group pattern finds it in the paths."""
+    sets: tuple[SetName, ...]
+    """The sets among `train`, `validation` and `test` holding its entries."""
+    entries: tuple[EntryRef, ...]
+    """Every entry of the group in those sets, in split order."""
+
+
+@dataclass(frozen=True, slots=True)
+class LeakReport:
+    """What `find_leaks` found: every problem, and the entries it could not read."""
+
+    duplicates: tuple[Duplicate, ...]
+    """Files listed again in one set."""
+    path_leaks: tuple[PathLeak, ...]
+    """Files in more than one of `train`, `validation` and `test`."""
+    conflicts: tuple[LabelConflict, ...]
+    """Files listed with different labels (any sets, `monitor-<name>` included)."""
+    group_leaks: tuple[GroupLeak, ...]
+    """Groups in more than one of `train`, `validation` and `test`."""
+    ungrouped: tuple[EntryRef, ...]
+    """Entries of `train`, `validation` and `test` whose path the group pattern
+    does not match, left out of the group search (a warning, not a problem)."""
+    pathless: tuple[EntryRef, ...]
+    """Entries without a path, compared whole (a warning, not a problem)."""
+
+    @property
+    def problems(self) -> int:
+        """How many problems were found (duplicates, leaks and conflicts)."""
+        return (
+            len(self.duplicates)
+            + len(self.path_leaks)
+            + len(self.conflicts)
+            + len(self.group_leaks)
+        )
+
+    @property
+    def ok(self) -> bool:
+        """Whether no problem was found."""
+        return self.problems == 0
+
+
+def find_leaks(
+    split: Mapping[SetName, Sequence[object]],
+    *,
+    path_field: FieldName | None = None,
+    label_field: FieldName | None = None,
+    group_pattern: str | re.Pattern[str] | None = None,
+) -> LeakReport:
+    r"""Find the files and groups a split lists where it should not.
+
+    - a *duplicate*: a file listed again in the same set;
+    - a *path leak*: a file in more than one of `train`, `validation` and `test`;
+    - a *label conflict*: a file listed with different labels, anywhere;
+    - a *group leak*: with ``group_pattern``, a group (the patient of an image,
+      say) with entries in more than one of `train`, `validation` and `test`.
+
+    Files are compared by normalised path: ``./a.png``, ``a.png`` and
+    ``b/../a.png`` are one file. `monitor-<name>` sets are left out of the leak
+    searches, as they exist to repeat entries of other sets.
+
+    Args:
+        split: set name -> entries.
+        path_field: the position or key of the path in each entry; by default
+            the first string of the entry.
+        label_field: the position or key of the label; by default the item
+            after the path (unless it is a file path), or the ``label`` key.
+        group_pattern: a regular expression searched in each normalised path:
+            its named group ``group``, else its first group, else the whole
+            match, is the entry's group.
+
+    Returns:
+        The problems found, in split order, and the entries left out.
+
+    Raises:
+        ValueError: if ``group_pattern`` is not a regular expression.
+
+    Examples:
+        >>> report = find_leaks(
+        ...     {
+        ...         "train": [["p1/a.png", 0], ["p2/b.png", 1]],
+        ...         "test": [["./p1/a.png", 1], ["p2/c.png", 0]],
+        ...     },
+        ...     group_pattern=r"(p\d+)/",
+        ... )
+        >>> [(leak.path, leak.sets) for leak in report.path_leaks]
+        [('p1/a.png', ('train', 'test'))]
+        >>> print(report.conflicts[0])
+        p1/a.png has 2 labels: 0 (train.0), 1 (test.0)
+        >>> [(leak.group, len(leak.entries)) for leak in report.group_leaks]
+        [('p1', 2), ('p2', 2)]
+    """
+    fields = EntryFields(
+        path_field,
+        label_field,
+        None if group_pattern is None else compile_group_pattern(group_pattern),
+    )
+    return leaks_in(split, index_split(split, fields))
+
+
+def _keys(
+    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
+) -> tuple[dict[SetName, list[Hashable]], list[EntryRef]]:
+    """Return each entry's key (its path, else its JSON text), and those pathless."""
+    keys: dict[SetName, list[Hashable]] = {}
+    pathless: list[EntryRef] = []
+    for name, samples in split.items():
+        paths = index[name].paths
+        keys[name] = list(paths)
+        if None in keys[name]:
+            for i, path in enumerate(paths):
+                if path is None:
+                    keys[name][i] = ("entry", entry_key(samples[i]))
+                    pathless.append(EntryRef(name, i, samples[i]))
+    return keys, pathless
+
+
+def _repeats(
+    names: Sequence[SetName], keys: Mapping[SetName, Sequence[Hashable]]
+) -> dict[Hashable, list[tuple[int, int]]]:
+    """Return where each key found more than once is: (set position, index)."""
+    everything = list(chain.from_iterable(keys.values()))
+    places: dict[Hashable, list[tuple[int, int]]] = {}
+    if len(set(everything)) == len(everything):
+        return places  # no key repeats: the usual case, found at once
+    repeated = {key for key, count in Counter(everything).items() if count > 1}
+    for position, name in enumerate(names):
+        for i, key in enumerate(keys[name]):
+            if key in repeated:
+                places.setdefault(key, []).append((position, i))
+    return places
+
+
+def leaks_in(
+    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
+) -> LeakReport:
+    """Find the leaks of ``split`` from its fields, read once by `index_split`."""
+    names = list(split)
+    keys, pathless = _keys(split, index)
+    places = _repeats(names, keys)
+
+    def ref(where: tuple[int, int]) -> EntryRef:
+        name = names[where[0]]
+        return EntryRef(name, where[1], split[name][where[1]])
+
+    duplicates: list[Duplicate] = []
+    path_leaks: list[PathLeak] = []
+    conflicts: list[LabelConflict] = []
+    for key, found in places.items():
+        path = key if isinstance(key, str) else str(key[1])  # type: ignore[index]  # ("entry", text)
+        firsts: dict[int, tuple[int, int]] = {}
+        for place in found:
+            seen = firsts.setdefault(place[0], place)
+            if seen is not place:
+                duplicates.append(Duplicate(path, ref(seen), ref(place)))
+        evaluated = [p for p in found if names[p[0]] in EVALUATION_SET_NAMES]
+        sets = tuple(dict.fromkeys(names[p[0]] for p in evaluated))
+        if len(sets) > 1:
+            path_leaks.append(PathLeak(path, sets, tuple(map(ref, evaluated))))
+        conflict = _conflict(path, [ref(p) for p in found], index)
+        if conflict is not None:
+            conflicts.append(conflict)
+    duplicates.sort(key=lambda d: (names.index(d.again.set_name), d.again.index))
+    group_leaks, ungrouped = _group_leaks(split, index)
+    return LeakReport(
+        tuple(duplicates),
+        tuple(path_leaks),
+        tuple(conflicts),
+        group_leaks,
+        ungrouped,
+        tuple(pathless),
+    )
+
+
+def _conflict(
+    path: str, refs: Sequence[EntryRef], index: Mapping[SetName, SetFields]
+) -> LabelConflict | None:
+    """Return the conflict of a file's labelled entries, if their labels differ."""
+    labels: dict[Hashable, object] = {}
+    by_label: dict[Hashable, list[EntryRef]] = {}
+    for ref in refs:
+        label = index[ref.set_name].labels[ref.index]
+        if label is not None:
+            key = label_key(label)
+            labels.setdefault(key, label)
+            by_label.setdefault(key, []).append(ref)
+    if len(labels) < 2:  # noqa: PLR2004 - one label is no conflict
+        return None
+    entries = tuple(tuple(by_label[key]) for key in labels)
+    return LabelConflict(path, tuple(labels.values()), entries)
+
+
+def _group_leaks(
+    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
+) -> tuple[tuple[GroupLeak, ...], tuple[EntryRef, ...]]:
+    """Return the groups in more than one evaluation set, and the ungrouped entries."""
+    evaluated = [name for name in split if name in EVALUATION_SET_NAMES]
+    groups = {name: index[name].groups for name in evaluated}
+    found: dict[SetName, set[str | None]] = {}
+    ungrouped: list[EntryRef] = []
+    for name, in_set in groups.items():
+        if in_set is None:
+            return (), ()
+        found[name] = set(in_set)
+        if None in found[name]:
+            found[name].discard(None)
+            paths = index[name].paths
+            ungrouped += (
+                EntryRef(name, i, split[name][i])
+                for i, group in enumerate(in_set)
+                if group is None and paths[i] is not None
+            )
+    leaking: set[str | None] = set()
+    for position, name in enumerate(evaluated):
+        for other in evaluated[position + 1 :]:
+            leaking |= found[name] & found[other]
+    members: dict[str, list[EntryRef]] = {}
+    if leaking:
+        for name in evaluated:
+            samples = split[name]
+            for i, group in enumerate(groups[name] or ()):
+                if group in leaking:
+                    members.setdefault(group, []).append(EntryRef(name, i, samples[i]))  # type: ignore[arg-type]  # not None: None is never leaking
+    leaks = tuple(
+        GroupLeak(group, tuple(dict.fromkeys(r.set_name for r in refs)), tuple(refs))
+        for group, refs in members.items()
+    )
+    return leaks, tuple(ungrouped)

@@ -1,0 +1,176 @@
+"""``SplitWarning``: what a split file may hold but likely should not.
+
+Warnings do not fail a check (exit status 0): an empty set, labels that are not
+integers, numbers written as strings, paths the group pattern does not match,
+entries without a path. Problems (duplicates, leaks, conflicts) are found by
+`lightsplit._leaks`.
+"""
+
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Literal, TypeAlias
+
+from ._classes import reads_as_number
+from ._entries import FieldName, SetFields, tally_key
+from ._errors import MAX_LISTED, preview
+from ._leaks import EntryRef, LeakReport
+from ._types import SetName
+
+__all__ = ["SplitWarning", "WarningKind", "lint_split"]
+
+WarningKind: TypeAlias = Literal[
+    "set_empty",
+    "label_not_integer",
+    "label_numeric_string",
+    "entry_ungrouped",
+    "entry_without_path",
+]
+"""What a warning is about."""
+
+
+@dataclass(frozen=True, slots=True)
+class SplitWarning:
+    """Something a split file may hold but likely should not."""
+
+    kind: WarningKind
+    """What the warning is about."""
+    message: str
+    """What was found, with examples, and what to do."""
+    count: int
+    """How many entries (or sets, for ``set_empty``) it is about."""
+    examples: tuple[EntryRef, ...] = ()
+    """The first entries it is about, at most `MAX_LISTED`."""
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _listed(refs: Sequence[EntryRef], count: int, shown: Sequence[str]) -> str:
+    """Return ``train.0 "x", ...`` for the first refs, then how many more."""
+    text = ", ".join(f"{ref} {item}" for ref, item in zip(refs, shown, strict=True))
+    return f"{text} and {count - len(refs)} more" if count > len(refs) else text
+
+
+def _acceptable(label: Hashable) -> bool:
+    """Whether a tallied label is an integer, a list of them, or no label."""
+    return (
+        label is None
+        or type(label) is int
+        or (type(label) is tuple and all(type(item) is int for item in label))
+    )
+
+
+def _label_warnings(
+    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
+) -> list[SplitWarning]:
+    """Warn about labels that are not integers, and numbers written as strings."""
+    found: dict[bool, list[tuple[EntryRef, object]]] = {True: [], False: []}
+    counts = {True: 0, False: 0}
+    for name, fields in index.items():
+        if all(map(_acceptable, fields.tally)):
+            continue
+        for i, label in enumerate(fields.labels):
+            if _acceptable(tally_key(label)):
+                continue
+            numeric = isinstance(label, str) and reads_as_number(label)
+            counts[numeric] += 1
+            if len(found[numeric]) < MAX_LISTED:
+                found[numeric].append((EntryRef(name, i, split[name][i]), label))
+    warnings = []
+    if counts[True]:
+        refs, labels = zip(*found[True], strict=True)
+        count = counts[True]
+        noun = "label is a number" if count == 1 else "labels are numbers"
+        listed = _listed(refs, count, [preview(label) for label in labels])
+        warnings.append(
+            SplitWarning(
+                "label_numeric_string",
+                f"{count} {noun} written as a string: {listed}; write numbers "
+                'without quotes (0, not "0"): a loader\'s targets are numbers',
+                count,
+                refs,
+            )
+        )
+    if counts[False]:
+        refs, labels = zip(*found[False], strict=True)
+        count = counts[False]
+        noun = "label is not an integer" if count == 1 else "labels are not integers"
+        listed = _listed(refs, count, [preview(label) for label in labels])
+        warnings.append(
+            SplitWarning(
+                "label_not_integer",
+                f"{count} {noun} (or a list of integers): {listed}; write integer "
+                "labels, or give `--sample-type` to state that the entries are "
+                "meant so",
+                count,
+                refs,
+            )
+        )
+    return warnings
+
+
+def _refs_warning(
+    kind: WarningKind, describe: str, refs: Sequence[EntryRef], fix: str
+) -> SplitWarning:
+    shown = refs[:MAX_LISTED]
+    listed = _listed(shown, len(refs), [preview(ref.entry) for ref in shown])
+    return SplitWarning(kind, f"{describe}: {listed}; {fix}", len(refs), tuple(shown))
+
+
+def lint_split(
+    split: Mapping[SetName, Sequence[object]],
+    index: Mapping[SetName, SetFields],
+    leaks: LeakReport,
+    *,
+    labels: bool,
+    group_pattern: str | None = None,
+    path_field: FieldName | None = None,
+) -> list[SplitWarning]:
+    """Return the warnings about ``split``, whose fields ``index`` holds.
+
+    Args:
+        split: set name -> entries.
+        index: the fields of the entries, from `index_split`.
+        leaks: what `leaks_in` found, for the entries it left out.
+        labels: whether to warn about labels that are not integers (when no
+            sample type states what the entries are).
+        group_pattern: the group pattern, named in its warning.
+        path_field: the path field, named in its warning.
+    """
+    warnings = [
+        SplitWarning(
+            "set_empty",
+            f"set `{name}` is empty; give it entries or remove it (a data module "
+            "refuses an empty set)",
+            1,
+        )
+        for name, samples in split.items()
+        if not samples
+    ]
+    if labels:
+        warnings += _label_warnings(split, index)
+    if leaks.ungrouped:
+        count = len(leaks.ungrouped)
+        noun = "path" if count == 1 else "paths"
+        warnings.append(
+            _refs_warning(
+                "entry_ungrouped",
+                f"the group pattern `{group_pattern}` finds no group in {count} "
+                f"{noun} of `train`, `validation` and `test`",
+                leaks.ungrouped,
+                "they are left out of the group check: fix the pattern",
+            )
+        )
+    if leaks.pathless:
+        count = len(leaks.pathless)
+        what = "no string" if path_field is None else f"no field `{path_field}`"
+        noun = "entry has" if count == 1 else "entries have"
+        warnings.append(
+            _refs_warning(
+                "entry_without_path",
+                f"{count} {noun} no path ({what})",
+                leaks.pathless,
+                "they are compared whole; name the path field if the entries have one",
+            )
+        )
+    return warnings

@@ -1,0 +1,164 @@
+"""Writing made splits, each with a sidecar file recording how it was made.
+
+A split made by ``lightsplit split`` keeps the reference format (a JSON object
+of sets, one entry per line). How it was made goes next to it, in
+``<split>.lightsplit.json``: the command, the options, the seed, the input's
+hash and the split's own hash, so that a card can tell whether the split was
+edited since.
+"""
+
+import bz2
+import json
+import secrets
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Final
+
+from ._codec import json_lines
+from ._config import FrozenModel
+from ._hashing import split_sha256
+
+__all__ = [
+    "SIDECAR_SUFFIX",
+    "SplitProvenance",
+    "lines_of_encoded",
+    "read_provenance",
+    "sidecar_path",
+    "write_bytes",
+    "write_split_file",
+]
+
+SIDECAR_SUFFIX: Final = ".lightsplit.json"
+"""Added to a split file's name to name its sidecar file."""
+
+
+class SplitProvenance(FrozenModel):
+    """How ``lightsplit split`` made a split file: its sidecar file's content."""
+
+    lightsplit: str
+    """The version of lightsplit that made the split."""
+    sha256: str
+    """The split's content hash (`split_sha256`) when it was written."""
+    command: str
+    """The command that made it, quoted for a POSIX shell."""
+    input: str
+    """The file the entries were read from, as the command named it."""
+    input_entries: int
+    """How many entries the input held."""
+    input_sha256: str
+    """SHA-256 of the canonical JSON of the entries split (each file once,
+    sorted by path): the same for any input listing them, in any order."""
+    fractions: tuple[str, ...] | None
+    """The fractions asked for (train, validation, test), or ``None`` (folds)."""
+    folds: int | None
+    """How many folds, or ``None`` (fractions)."""
+    fold: int | None
+    """Which fold this split tests on, from 0, or ``None`` (fractions)."""
+    seed: int
+    """The seed."""
+    group_pattern: str | None
+    """The regular expression that found each entry's group, or ``None``."""
+    path_field: int | str | None
+    """The path field named, or ``None`` (the first string)."""
+    label_field: int | str | None
+    """The label field named, or ``None`` (the default)."""
+
+
+def sidecar_path(split_path: Path) -> Path:
+    """Return the sidecar file of ``split_path``.
+
+    Examples:
+        >>> sidecar_path(Path("folds/fold-0.json")).as_posix()
+        'folds/fold-0.json.lightsplit.json'
+    """
+    return split_path.with_name(split_path.name + SIDECAR_SUFFIX)
+
+
+def write_bytes(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` whole: to a file next to it, then renamed.
+
+    Raises:
+        OSError: if the file cannot be written.
+    """
+    written = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
+    try:
+        with written.open("xb") as file:
+            file.write(data)
+        written.replace(path)
+    finally:
+        written.unlink(missing_ok=True)
+
+
+def lines_of_encoded(sets: Mapping[str, Sequence[str]]) -> str:
+    """Lay out sets of entries already written as JSON, as `json_lines` does.
+
+    Writing many splits of the same entries (the files of a k-fold split), each
+    entry is encoded once (``json.dumps(entry, ensure_ascii=False)``).
+
+    Examples:
+        >>> print(lines_of_encoded({"train": ['["a.png", 0]'], "test": []}), end="")
+        {
+          "train": [
+            ["a.png", 0]
+          ],
+          "test": []
+        }
+    """
+    parts = []
+    for name, entries in sets.items():
+        lines = ",\n".join(f"    {text}" for text in entries)
+        body = f"[\n{lines}\n  ]" if entries else "[]"
+        parts.append(f"  {json.dumps(name, ensure_ascii=False)}: {body}")
+    return "{\n" + ",\n".join(parts) + "\n}\n" if parts else "{}\n"
+
+
+def write_split_file(
+    path: Path,
+    split: Mapping[str, Sequence[object]],
+    provenance: Mapping[str, object],
+    *,
+    encoded: Mapping[str, Sequence[str]] | None = None,
+) -> SplitProvenance:
+    r"""Write ``split`` (one entry per line, as `json_lines`) and its sidecar file.
+
+    The bytes depend on nothing but the split: UTF-8, ``\n`` line ends, and
+    numbers as Python writes them on every platform. A name ending in ``.bz2``
+    is compressed.
+
+    Args:
+        path: the split file to write.
+        split: the sets, in order.
+        provenance: the fields of `SplitProvenance` but ``sha256``.
+        encoded: the same sets with each entry already encoded as JSON
+            (`lines_of_encoded`), to save encoding them again.
+
+    Returns:
+        What the sidecar file records.
+
+    Raises:
+        OSError: if a file cannot be written.
+    """
+    text = json_lines(split) if encoded is None else lines_of_encoded(encoded)
+    data = text.encode("utf-8")
+    if path.suffix == ".bz2":
+        data = bz2.compress(data)
+    record = SplitProvenance.model_validate(
+        {**provenance, "sha256": split_sha256(split)}
+    )
+    sidecar = json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    write_bytes(path, data)
+    write_bytes(sidecar_path(path), f"{sidecar}\n".encode())
+    return record
+
+
+def read_provenance(split_path: Path) -> SplitProvenance | None:
+    """Return how the split at ``split_path`` was made, if its sidecar says.
+
+    Raises:
+        ValidationError: for a sidecar file that is not one lightsplit writes.
+        OSError: if the sidecar exists but cannot be read.
+    """
+    sidecar = sidecar_path(split_path)
+    if not sidecar.is_file():
+        return None
+    return SplitProvenance.model_validate_json(sidecar.read_bytes())

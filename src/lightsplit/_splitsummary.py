@@ -1,0 +1,120 @@
+"""What ``lightsplit split`` prints: each set made, against its targets.
+
+For each set of each file: its entries, its share of all the entries against
+the share asked for, its groups and the prevalence of each class; then the
+largest gaps from the targets (of share, and of class prevalence against the
+prevalence in all the entries).
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Final, TypeVar
+
+from ._splitting import SplitPool
+from ._tables import text_table
+from ._types import SetName
+
+__all__ = ["MadeSet", "made_sets", "summary_lines"]
+
+RawT = TypeVar("RawT")
+
+MAX_CLASS_COLUMNS: Final = 10
+"""Classes shown one column each; with more, the table shows the largest gap."""
+
+
+@dataclass(frozen=True, slots=True)
+class MadeSet:
+    """One set of a split made: its size, groups and classes, and its target."""
+
+    file: str
+    """The file holding the set, or ``""`` for the only one."""
+    name: SetName
+    """The set."""
+    target: Fraction
+    """The share of all the entries asked for."""
+    entries: int
+    """Entries in the set."""
+    groups: int
+    """Groups in the set."""
+    class_counts: tuple[int, ...]
+    """Entries with each class (in the order of the pool's classes)."""
+
+
+def made_sets(
+    pool: SplitPool[RawT],
+    placed: dict[int, int],
+    names: Sequence[SetName],
+    targets: Sequence[Fraction],
+    *,
+    file: str = "",
+) -> list[MadeSet]:
+    """Count the entries, groups and classes of each set of one placement."""
+    classes = len(pool.class_names)
+    entries = [0] * len(names)
+    groups = [0] * len(names)
+    counts = [[0] * classes for _ in names]
+    for group, where in placed.items():
+        counts_here = counts[where]
+        entries[where] += pool.groups[group].size
+        groups[where] += 1
+        for c, count in pool.groups[group].classes:
+            if c < classes:
+                counts_here[c] += count
+    return [
+        MadeSet(file, name, target, entries[s], groups[s], tuple(counts[s]))
+        for s, (name, target) in enumerate(zip(names, targets, strict=True))
+    ]
+
+
+def _percent(count: int, total: int) -> str:
+    return f"{100 * count / total:.1f}%" if total else "-"
+
+
+def summary_lines(pool: SplitPool[RawT], made: Sequence[MadeSet]) -> list[str]:
+    """Return the table of the sets made, then the largest gaps from the targets."""
+    total = len(pool.entries)
+    names = pool.class_names
+    overall = [pool.class_totals[c] / total for c in range(len(names))]
+    files = any(item.file for item in made)
+    by_column = len(names) <= MAX_CLASS_COLUMNS
+    header = [*(["file"] if files else []), "set", "entries", "share", "target"]
+    header += ["groups", *([f"label {n}" for n in names] if by_column else [])]
+    if names and not by_column:
+        header.append("largest prevalence gap")
+    rows = [header]
+    share_gap: tuple[float, str] = (0.0, "")
+    class_gap: tuple[float, str] = (0.0, "")
+    for item in made:
+        where = f"{item.file} {item.name}".strip()
+        share = item.entries / total
+        if not share_gap[1] or abs(share - float(item.target)) > share_gap[0]:
+            share_gap = (abs(share - float(item.target)), where)
+        gaps = [
+            100 * abs(count / item.entries - overall[c]) if item.entries else 0.0
+            for c, count in enumerate(item.class_counts)
+        ]
+        worst = max(range(len(gaps)), key=gaps.__getitem__, default=0)  # the first
+        gap = gaps[worst] if gaps else 0.0
+        if names and (not class_gap[1] or gap > class_gap[0]):
+            class_gap = (gap, f"{where}, label {names[worst]}")
+        row = [*([item.file] if files else []), item.name, str(item.entries)]
+        row += [f"{share:.3f}", f"{float(item.target):.3f}", str(item.groups)]
+        if by_column:
+            row += [_percent(count, item.entries) for count in item.class_counts]
+        elif names:
+            row.append(f"{gap:.1f} points (label {names[worst]})")
+        rows.append(row)
+    last = [*([""] if files else []), "all", str(total), "1.000", "1.000"]
+    last.append(str(len(pool.groups)))
+    if by_column:
+        last += [_percent(pool.class_totals[c], total) for c in range(len(names))]
+    elif names:
+        last.append("-")
+    rows.append(last)
+    lines = text_table(rows)
+    largest = f"share {share_gap[0]:.3f} ({share_gap[1]})"
+    if names:
+        largest += f", class prevalence {class_gap[0]:.1f} points ({class_gap[1]})"
+    lines.append(f"largest gaps from the targets: {largest}")
+    return lines

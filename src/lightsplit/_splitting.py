@@ -1,0 +1,502 @@
+"""``split_samples`` and ``split_folds``: new splits, stratified, grouped and seeded.
+
+Both pool the entries given, keep each file (normalised path) once, and place
+whole groups (by default each file is its own group; with a group pattern,
+each patient, say) so that every set holds its share of every class. Labels
+may be single (an integer, a string) or multi-label (a multi-hot list, or a
+list of class names); entries without a label count as a class of their own.
+
+The result depends on nothing but the entries (not their order), the options
+and the seed: groups are ordered by `group_order` (the rarest classes first,
+then by the SHA-256 of the seed and the group's name) and placed by
+`assign_groups` in integer arithmetic; each set lists its entries sorted by
+path. So the same input and
+seed give the same split on every machine and Python version.
+"""
+
+import hashlib
+import re
+from collections.abc import Hashable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from math import lcm
+from typing import Final, Generic, TypeVar
+
+from ._classes import class_name, class_order, label_scheme
+from ._entries import (
+    EntryFields,
+    FieldName,
+    SetFields,
+    compile_group_pattern,
+    entry_key,
+    index_split,
+    label_key,
+    tally_key,
+)
+from ._errors import SplittingError, format_problems, preview
+from ._split import DatabaseSplit
+from ._stratify import GroupCounts, assign_groups, fill_empty_sets, group_order
+from ._types import SetName
+
+__all__ = [
+    "FOLD_SETS",
+    "FRACTION_SETS",
+    "MIN_FOLDS",
+    "SplitPool",
+    "check_folds",
+    "fold_assignments",
+    "fold_splits",
+    "fraction_assignment",
+    "parse_fractions",
+    "pool_samples",
+    "split_folds",
+    "split_pool",
+    "split_samples",
+]
+
+RawT = TypeVar("RawT")
+
+FRACTION_SETS: Final[dict[int, tuple[SetName, ...]]] = {
+    2: ("train", "test"),
+    3: ("train", "validation", "test"),
+}
+"""The sets that two or three fractions are for, in order."""
+
+MIN_FOLDS: Final = 3
+"""Fewest folds: each file needs a test fold, validation and training data."""
+
+FOLD_SETS: Final = ("train", "validation", "test")
+"""The sets of each file of a k-fold split."""
+
+
+def check_folds(folds: int, *, name: str = "folds") -> None:
+    """Refuse fewer than `MIN_FOLDS` folds.
+
+    Raises:
+        ValueError: naming ``name`` and the fewest folds allowed.
+    """
+    if folds < MIN_FOLDS:
+        msg = (
+            f"`{name}` is {folds}; give {MIN_FOLDS} or more, so that each split has "
+            "a test fold, validation and training data"
+        )
+        raise ValueError(msg)
+
+
+def parse_fractions(values: Sequence[float | str | Fraction]) -> tuple[Fraction, ...]:
+    """Read fractions exactly: ``0.15`` is 3/20, as written (``"1/3"`` works too).
+
+    Raises:
+        ValueError: unless there are 2 or 3 fractions, each above 0, adding up
+            to 1.
+
+    Examples:
+        >>> parse_fractions([0.7, 0.15, 0.15])
+        (Fraction(7, 10), Fraction(3, 20), Fraction(3, 20))
+    """
+    fractions = []
+    for value in values:
+        try:
+            fractions.append(
+                Fraction(str(value) if isinstance(value, float) else value)
+            )
+        except (ValueError, ZeroDivisionError) as exc:
+            msg = f"fraction `{value}` is not a number; write one such as 0.15 or 1/3"
+            raise ValueError(msg) from exc
+    shown = " ".join(map(str, values))
+    if len(fractions) not in FRACTION_SETS:
+        msg = (
+            f"{len(fractions)} fractions ({shown}); give 3 (train, validation and "
+            "test), such as 0.7 0.15 0.15, or 2 (train and test)"
+        )
+        raise ValueError(msg)
+    if min(fractions) <= 0 or sum(fractions) != 1:
+        total = sum(fractions)
+        msg = (
+            f"fractions {shown} add up to {float(total):g}; give fractions above 0 "
+            "that add up to 1, such as 0.7 0.15 0.15"
+        )
+        raise ValueError(msg)
+    return tuple(fractions)
+
+
+@dataclass(frozen=True, slots=True)
+class SplitPool(Generic[RawT]):
+    """The entries to split, each file once, with their groups and classes."""
+
+    entries: tuple[RawT, ...]
+    """The entries kept, sorted by path."""
+    group_of: tuple[int, ...]
+    """The group of each entry (a position in `groups`)."""
+    groups: tuple[GroupCounts, ...]
+    """Each group's entries per class."""
+    class_totals: tuple[int, ...]
+    """Entries of each class, in all."""
+    order: tuple[int, ...]
+    """The groups, in the order they are placed."""
+    dropped: int
+    """Entries left out as repeats of a file (same path, same label)."""
+    class_names: tuple[str, ...]
+    """The classes, in order (then, in `class_totals` only, entries with none)."""
+
+    def positions(
+        self, placed: dict[int, int], names: Sequence[SetName]
+    ) -> dict[SetName, list[int]]:
+        """Return the positions in `entries` of the entries of each set."""
+        positions: dict[SetName, list[int]] = {name: [] for name in names}
+        members = [positions[name] for name in names]
+        for position, group in enumerate(self.group_of):
+            members[placed[group]].append(position)
+        return positions
+
+    def sets(
+        self, placed: dict[int, int], names: Sequence[SetName]
+    ) -> DatabaseSplit[RawT]:
+        """Return the split that places group ``g`` in set ``names[placed[g]]``."""
+        entries = self.entries
+        return DatabaseSplit(
+            {
+                name: [entries[p] for p in found]
+                for name, found in self.positions(placed, names).items()
+            }
+        )
+
+
+def _problem(origins: Sequence[str], positions: Sequence[int]) -> str:
+    return ", ".join(origins[p] for p in positions[:3]) + (
+        f" and {len(positions) - 3} more" if len(positions) > 3 else ""  # noqa: PLR2004
+    )
+
+
+def _kept(
+    entries: Sequence[object], index: SetFields, where: Sequence[str]
+) -> tuple[list[int], list[tuple[int, str]]]:
+    """Return the positions of the entries kept, sorted by path, and all keys.
+
+    An entry's key is its path, or its JSON text without one. Of the entries
+    with one key and one label, the first in JSON text is kept.
+
+    Raises:
+        SplittingError: for a key listed with different labels.
+    """
+    keys: list[tuple[int, str]] = [
+        (0, path) if path is not None else (1, entry_key(entry))
+        for path, entry in zip(index.paths, entries, strict=True)
+    ]
+    positions: dict[tuple[int, str], list[int]] = {}
+    for position, key in enumerate(keys):
+        positions.setdefault(key, []).append(position)
+    kept: list[int] = []
+    conflicts: list[str] = []
+    for key, found in positions.items():
+        if len(found) == 1:
+            kept.append(found[0])
+            continue
+        labels: dict[Hashable, list[int]] = {}
+        for p in found:
+            label = index.labels[p]
+            labels.setdefault(None if label is None else label_key(label), []).append(p)
+        if len(labels) > 1:
+            shown = ", ".join(
+                f"{preview(index.labels[ps[0]])} ({_problem(where, ps)})"
+                for ps in labels.values()
+            )
+            conflicts.append(f"{key[1]}: labels {shown}; keep the right one")
+        else:
+            kept.append(min(found, key=lambda p: entry_key(entries[p])))
+    if conflicts:
+        title = "cannot split files listed with different labels"
+        raise SplittingError(format_problems(title, conflicts))
+    kept.sort(key=keys.__getitem__)
+    return kept, keys
+
+
+def _classes(
+    index: SetFields, kept: Sequence[int]
+) -> tuple[list[tuple[int, ...]], list[Hashable]]:
+    """Return the classes of each entry kept (as numbers), and the classes.
+
+    Classes are numbered in `class_order`; entries without a class have the
+    class after the last, of their own.
+    """
+    scheme = label_scheme([index.tally])
+    tallied = [tally_key(index.labels[p]) for p in kept]
+    classes_of: dict[Hashable, tuple[Hashable, ...]] = {}
+    for key, p in zip(tallied, kept, strict=True):
+        if key not in classes_of:
+            label = index.labels[p]
+            classes_of[key] = () if label is None else scheme.classes(label)
+    every = sorted({c for cs in classes_of.values() for c in cs}, key=class_order)
+    number = {c: i for i, c in enumerate(every)}
+    numbered = {
+        key: tuple(number[c] for c in classes) or (len(every),)
+        for key, classes in classes_of.items()
+    }
+    return [numbered[key] for key in tallied], every
+
+
+def _groups(
+    names: Sequence[str], classes: Sequence[tuple[int, ...]], class_count: int
+) -> tuple[list[int], list[GroupCounts], list[int]]:
+    """Return the group of each entry, each group's counts, and class totals."""
+    group_index: dict[str, int] = {}
+    counts: list[dict[int, int]] = []
+    group_of: list[int] = []
+    for name, numbers in zip(names, classes, strict=True):
+        g = group_index.setdefault(name, len(group_index))
+        if g == len(counts):
+            counts.append({})
+        in_group = counts[g]
+        for c in numbers:
+            in_group[c] = in_group.get(c, 0) + 1
+        group_of.append(g)
+    sizes = [0] * len(counts)
+    for g in group_of:
+        sizes[g] += 1
+    totals = [0] * class_count
+    for in_group in counts:
+        for c, count in in_group.items():
+            totals[c] += count
+    groups = [
+        GroupCounts(tuple(sorted(in_group.items())), size)
+        for in_group, size in zip(counts, sizes, strict=True)
+    ]
+    return group_of, groups, totals
+
+
+def pool_samples(
+    entries: Sequence[RawT],
+    fields: EntryFields,
+    *,
+    seed: int,
+    origins: Sequence[str] | None = None,
+) -> SplitPool[RawT]:
+    """Keep each file once, group the entries, count classes and order groups.
+
+    Args:
+        entries: the entries to split.
+        fields: how to read their path, label and group.
+        seed: orders the groups of equal standing (see `group_order`).
+        origins: where each entry comes from, for messages (``train.3``, ``row
+            5``); by default ``entry 0``, ``entry 1``...
+
+    Raises:
+        SplittingError: for a file listed with different labels, or a path the
+            group pattern finds no group in.
+    """
+    where = list(origins or (f"entry {i}" for i in range(len(entries))))
+    [index] = index_split({"train": entries}, fields).values()
+    kept, keys = _kept(entries, index, where)
+    found = [index.groups[p] if index.groups is not None else keys[p][1] for p in kept]
+    ungrouped = [p for p, name in zip(kept, found, strict=True) if name is None]
+    if ungrouped:
+        pattern = fields.group_pattern.pattern if fields.group_pattern else ""
+        title = (
+            f"the group pattern `{pattern}` finds no group in {len(ungrouped)} paths"
+        )
+        problems = [
+            f"{where[p]}: {preview(entries[p])}; fix the pattern so that it finds "
+            "the group in every path"
+            for p in ungrouped
+        ]
+        raise SplittingError(format_problems(title, problems))
+    names = [name or "" for name in found]
+    classes, every = _classes(index, kept)
+    group_of, groups, totals = _groups(names, classes, len(every) + 1)
+    ties = [
+        hashlib.sha256(f"{seed}\0{name}".encode("utf-8", "surrogatepass")).digest()
+        for name in dict.fromkeys(names)
+    ]
+    return SplitPool(
+        tuple(entries[p] for p in kept),
+        tuple(group_of),
+        tuple(groups),
+        tuple(totals),
+        tuple(group_order(groups, totals, ties)),
+        len(entries) - len(kept),
+        tuple(map(class_name, every)),
+    )
+
+
+def _fields(
+    path_field: FieldName | None,
+    label_field: FieldName | None,
+    group_pattern: str | re.Pattern[str] | None,
+) -> EntryFields:
+    pattern = None if group_pattern is None else compile_group_pattern(group_pattern)
+    return EntryFields(path_field, label_field, pattern)
+
+
+def _too_few(pool: SplitPool[RawT], sets: int, what: str) -> SplittingError:
+    groups = len(pool.groups)
+    noun = "group" if groups == 1 else "groups"
+    return SplittingError(
+        f"cannot make {sets} {what} from {groups} {noun}: every {what[:-1]} needs a "
+        "group; give more entries (or a group pattern that finds more groups)"
+    )
+
+
+def split_samples(
+    entries: Sequence[RawT],
+    *,
+    fractions: Sequence[float | str | Fraction] = (0.7, 0.15, 0.15),
+    seed: int = 0,
+    group_pattern: str | re.Pattern[str] | None = None,
+    path_field: FieldName | None = None,
+    label_field: FieldName | None = None,
+) -> DatabaseSplit[RawT]:
+    r"""Split entries into `train`, `validation` and `test` by fractions.
+
+    Whole groups go to one set each; each set gets its fraction of every
+    class as nearly as the groups allow (within one entry per class when each
+    entry is its own group). Entries naming one file (the same normalised path)
+    with one label are kept once; no set is left empty.
+
+    Args:
+        entries: the entries to split, such as ``["images/0001_000.png", 1]``.
+        fractions: of the entries for `train`, `validation` and `test` (three),
+            or for `train` and `test` (two); each above 0, adding up to 1.
+            Floats are read as written: ``0.15`` is 3/20.
+        seed: the same entries, options and seed give the same split.
+        group_pattern: a regular expression whose named group ``group`` (else
+            first group, else whole match) finds an entry's group in its path;
+            by default each file is its own group.
+        path_field: the position or key of the path; by default the first
+            string of each entry.
+        label_field: the position or key of the label; by default the item
+            after the path, or the ``label`` key.
+
+    Returns:
+        The split, each set's entries sorted by path.
+
+    Raises:
+        ValueError: for fractions that are not 2 or 3 numbers above 0 adding up
+            to 1, or a group pattern that is no regular expression.
+        SplittingError: for a file listed with different labels, a path the
+            group pattern finds no group in, or fewer groups than sets.
+
+    Examples:
+        >>> entries = [[f"p{i // 2}/{i}.png", i % 2] for i in range(20)]
+        >>> split = split_samples(entries, fractions=[0.6, 0.2, 0.2], seed=1,
+        ...                       group_pattern=r"p(\d+)/")
+        >>> {name: len(samples) for name, samples in split.items()}
+        {'train': 12, 'validation': 4, 'test': 4}
+    """
+    shares = parse_fractions(fractions)
+    fields = _fields(path_field, label_field, group_pattern)
+    return split_pool(pool_samples(entries, fields, seed=seed), shares)
+
+
+def split_pool(
+    pool: SplitPool[RawT], shares: Sequence[Fraction]
+) -> DatabaseSplit[RawT]:
+    """Split a pool by fractions (see `split_samples`).
+
+    Raises:
+        SplittingError: if there are fewer groups than sets.
+    """
+    return pool.sets(fraction_assignment(pool, shares), FRACTION_SETS[len(shares)])
+
+
+def fraction_assignment(
+    pool: SplitPool[RawT], shares: Sequence[Fraction]
+) -> dict[int, int]:
+    """Return the set of each group of a split by fractions (see `split_samples`).
+
+    Raises:
+        SplittingError: if there are fewer groups than sets.
+    """
+    denominator = lcm(*(share.denominator for share in shares))
+    weights = [int(share * denominator) for share in shares]
+    if len(pool.groups) < len(weights):
+        raise _too_few(pool, len(weights), "sets")
+    placed = assign_groups(pool.groups, pool.order, weights, pool.class_totals)
+    fill_empty_sets(placed, pool.groups, len(weights))
+    return placed
+
+
+def fold_assignments(pool: SplitPool[RawT], folds: int) -> list[dict[int, int]]:
+    """Return, for each file of a k-fold split, the set of each group.
+
+    The groups are first dealt into ``folds`` stratified folds; file ``i``
+    tests on fold ``i`` and splits the other folds into validation (one
+    fold's share of every class) and training (the rest), stratified too.
+
+    Raises:
+        SplittingError: if there are fewer groups than folds.
+    """
+    if len(pool.groups) < folds:
+        raise _too_few(pool, folds, "folds")
+    fold_of = assign_groups(pool.groups, pool.order, [1] * folds, pool.class_totals)
+    fill_empty_sets(fold_of, pool.groups, folds)
+    size = len(pool.entries)
+    files = []
+    for fold in range(folds):
+        rest = [g for g in pool.order if fold_of[g] != fold]
+        carved = assign_groups(
+            pool.groups,
+            rest,
+            [folds - 2, 1],
+            pool.class_totals,
+            denominator=folds,
+            size_total=size,
+        )
+        fill_empty_sets(carved, pool.groups, 2)
+        placed = {g: 2 for g, where in fold_of.items() if where == fold}
+        files.append(placed | carved)
+    return files
+
+
+def split_folds(
+    entries: Sequence[RawT],
+    *,
+    folds: int = 5,
+    seed: int = 0,
+    group_pattern: str | re.Pattern[str] | None = None,
+    path_field: FieldName | None = None,
+    label_field: FieldName | None = None,
+) -> tuple[DatabaseSplit[RawT], ...]:
+    r"""Make ``folds`` splits, each testing on its own fold of the entries.
+
+    The groups are dealt into ``folds`` stratified folds, so that each entry
+    is in the `test` set of exactly one split. Split ``i`` tests on fold ``i``;
+    its `validation` set takes one fold's share of every class from the other
+    folds, and `train` the rest (stratified, groups whole, as `split_samples`).
+
+    Args:
+        entries: the entries to split.
+        folds: how many splits (and folds), at least 3.
+        seed: the same entries, options and seed give the same splits.
+        group_pattern: finds an entry's group in its path (see `split_samples`).
+        path_field: the position or key of the path.
+        label_field: the position or key of the label.
+
+    Returns:
+        The splits, fold 0 first.
+
+    Raises:
+        ValueError: for fewer than 3 folds, or a group pattern that is no
+            regular expression.
+        SplittingError: for a file listed with different labels, a path the
+            group pattern finds no group in, or fewer groups than folds.
+
+    Examples:
+        >>> entries = [[f"{i}.png", i % 2] for i in range(30)]
+        >>> splits = split_folds(entries, folds=3)
+        >>> [len(split["test"]) for split in splits]
+        [10, 10, 10]
+    """
+    check_folds(folds)
+    fields = _fields(path_field, label_field, group_pattern)
+    return fold_splits(pool_samples(entries, fields, seed=seed), folds)
+
+
+def fold_splits(pool: SplitPool[RawT], folds: int) -> tuple[DatabaseSplit[RawT], ...]:
+    """Make the splits of a k-fold split of a pool (see `split_folds`).
+
+    Raises:
+        SplittingError: if there are fewer groups than folds.
+    """
+    return tuple(
+        pool.sets(placed, FOLD_SETS) for placed in fold_assignments(pool, folds)
+    )

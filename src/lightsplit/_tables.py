@@ -1,0 +1,52 @@
+"""Tables of text: aligned columns for a terminal, and Markdown."""
+
+from collections.abc import Sequence
+
+__all__ = ["markdown_table", "text_table"]
+
+
+def text_table(rows: Sequence[Sequence[str]]) -> list[str]:
+    r"""Return ``rows`` as aligned lines: the first column to the left, the rest right.
+
+    Examples:
+        >>> print("\n".join(text_table([["set", "entries"], ["train", "12"]])))
+        set    entries
+        train       12
+    """
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return [
+        "  ".join(
+            cell.rjust(width) if i else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+        for row in rows
+    ]
+
+
+def markdown_table(rows: Sequence[Sequence[str]]) -> list[str]:
+    r"""Return ``rows`` (a header first) as a Markdown table, numbers to the right.
+
+    Examples:
+        >>> print("\n".join(markdown_table([["set", "entries"], ["train", "12"]])))
+        | set   | entries |
+        |-------|--------:|
+        | train |      12 |
+    """
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+
+    def line(row: Sequence[str]) -> str:
+        cells = (
+            cell.rjust(width) if i else cell.ljust(width)
+            for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+        )
+        return "| " + " | ".join(cells) + " |"
+
+    rule = (
+        "|"
+        + "|".join(
+            "-" * (width + 2) if i == 0 else "-" * (width + 1) + ":"
+            for i, width in enumerate(widths)
+        )
+        + "|"
+    )
+    return [line(rows[0]), rule, *(line(row) for row in rows[1:])]

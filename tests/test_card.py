@@ -1,0 +1,144 @@
+"""``split_card``: hash, sets, classes, leaks and origin of a split file."""
+
+import dataclasses
+import json
+from pathlib import Path
+
+import pytest
+from lightsplit_testing import write_split
+
+from lightsplit import load_split, split_sha256
+from lightsplit._card import SplitCard, split_card
+from lightsplit._cli import main
+from lightsplit._sidecar import sidecar_path
+
+SETS: dict[str, list[list[object]]] = {
+    "train": [["p1/a.png", 0], ["p2/b.png", 1], ["p2/c.png", 1]],
+    "test": [["p3/d.png", 0], ["p4/e.png", 1]],
+}
+
+
+class TestHash:
+    def test_layout_ignored(self, tmp_path: Path) -> None:
+        """Whitespace and key order do not change the card's hash."""
+        compact = tmp_path / "a.json"
+        compact.write_text(json.dumps(SETS, separators=(",", ":")))
+        spread = tmp_path / "b.json"
+        spread.write_text(json.dumps(dict(reversed(SETS.items())), indent=3))
+        assert split_card(compact).sha256 == split_card(spread).sha256
+
+    def test_entry_order_counts(self, tmp_path: Path) -> None:
+        """Entries in another order are another split, with another hash."""
+        first = write_split(tmp_path / "a.json", SETS)
+        swapped = {**SETS, "train": list(reversed(SETS["train"]))}
+        second = write_split(tmp_path / "b.json", swapped)
+        assert split_card(first).sha256 != split_card(second).sha256
+
+    def test_same_as_split_sha256(self, tmp_path: Path) -> None:
+        """The card's hash is `split_sha256` of the file's split."""
+        path = write_split(tmp_path / "s.json", SETS)
+        assert split_card(path).sha256 == split_sha256(load_split(path))
+
+
+class TestContents:
+    def test_sets_and_classes(self, tmp_path: Path) -> None:
+        """Each set has its entries, share, groups and class counts."""
+        path = write_split(tmp_path / "s.json", SETS)
+        card = split_card(path, group_pattern=r"(p\d)/")
+        assert (card.labels, card.classes, card.groups) == ("single", ("0", "1"), 4)
+        assert card.sets["train"].entries == 3
+        assert card.sets["train"].share == pytest.approx(0.6)
+        assert card.sets["train"].groups == 2
+        assert card.sets["test"].class_counts == {"0": 1, "1": 1}
+        assert card.leaks.ok
+        assert card.provenance is None
+        assert card.edited is None
+
+    def test_multi_hot(self, tmp_path: Path) -> None:
+        """Multi-hot labels count the entries having each class."""
+        sets = {
+            "train": [["a", [1, 0, 1]], ["b", [0, 0, 1]]],
+            "test": [["c", [0, 1, 0]]],
+        }
+        card = split_card(write_split(tmp_path / "s.json", sets))
+        assert card.labels == "multi-hot"
+        assert card.sets["train"].class_counts == {"0": 1, "1": 0, "2": 2}
+
+    def test_leaks_and_warnings(self, tmp_path: Path) -> None:
+        """Leaks go in the card's problems, empty sets in its warnings."""
+        sets = {"train": [["a", 0]], "validation": [], "test": [["./a", 1]]}
+        card = split_card(write_split(tmp_path / "s.json", sets))
+        assert card.problems == (
+            'leak: 1 path is in both `train` and `test`: a (train.0, test.0 as "./a")',
+            "conflict: a has 2 labels: 0 (train.0), 1 (test.0); keep the right label",
+        )
+        assert card.warnings == (
+            "set `validation` is empty; give it entries or remove it (a data "
+            "module refuses an empty set)",
+        )
+        markdown = card.to_markdown()
+        assert "## Leaks and conflicts\n\n- leak: 1 path is in both" in markdown
+        assert "## Warnings\n\n- set `validation` is empty" in markdown
+
+    def test_markdown_tables(self, tmp_path: Path) -> None:
+        """The Markdown card has a table of sets and one of classes."""
+        card = split_card(write_split(tmp_path / "s.json", SETS))
+        markdown = card.to_markdown()
+        assert (
+            "## Sets\n\n"
+            "| set   | entries | share |\n"
+            "|-------|--------:|------:|\n"
+            "| train |       3 | 0.600 |\n"
+            "| test  |       2 | 0.400 |\n"
+        ) in markdown
+        assert "| 1     | 2 (66.7%) | 1 (50.0%) |" in markdown
+
+    def test_frozen(self, tmp_path: Path) -> None:
+        """A card cannot be changed."""
+        card = split_card(write_split(tmp_path / "s.json", SETS))
+        assert isinstance(card, SplitCard)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            card.sha256 = ""  # type: ignore[misc]  # the point of the test
+
+
+class TestProvenance:
+    @pytest.fixture
+    def made(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:
+        """A split made by ``lightsplit split``, with its sidecar."""
+        samples = tmp_path / "samples.json"
+        samples.write_text(json.dumps([[f"p{i % 7}/{i}", i % 2] for i in range(40)]))
+        output = tmp_path / "split.json"
+        argv = ["split", str(samples), "--fractions", "0.5", "0.5", "--seed", "3"]
+        assert main([*argv, "--group-pattern", r"p(\d)/", "-o", str(output)]) == 0
+        capsys.readouterr()
+        return output
+
+    def test_recorded(self, made: Path) -> None:
+        """The sidecar gives the command, seed and pattern; nothing was edited."""
+        card = split_card(made)
+        assert card.provenance is not None
+        assert card.provenance.seed == 3
+        assert card.provenance.fractions == ("0.5", "0.5")
+        assert card.group_pattern == r"p(\d)/"  # from the sidecar
+        assert card.edited is False
+        assert card.to_json()["edited_since_generation"] is False
+
+    def test_edited(self, made: Path) -> None:
+        """A split changed since is flagged."""
+        document = json.loads(made.read_text())
+        document["train"].pop()
+        made.write_text(json.dumps(document))
+        card = split_card(made)
+        assert card.edited is True
+        assert "**edited since**" in card.to_markdown()
+
+    def test_unreadable_sidecar(self, made: Path) -> None:
+        """A sidecar that is not one lightsplit writes is said, not trusted."""
+        sidecar_path(made).write_text('{"seed": "x"}')
+        card = split_card(made)
+        assert card.provenance is None
+        assert card.provenance_problem is not None
+        assert card.provenance_problem.startswith(
+            f"its sidecar file {sidecar_path(made)} cannot be read: "
+        )
+        assert "- Made by: unknown (its sidecar file" in card.to_markdown()

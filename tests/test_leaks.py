@@ -1,0 +1,197 @@
+"""``find_leaks``: files, labels and groups found where a split must not have them."""
+
+import dataclasses
+import re
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lightsplit._entries import EntryFields, index_split, normalize_path
+from lightsplit._leaks import (
+    Duplicate,
+    EntryRef,
+    GroupLeak,
+    LabelConflict,
+    PathLeak,
+    find_leaks,
+)
+
+SEGMENTS = st.sampled_from(["a", "b", "img.png", "x_1"])
+
+
+class TestNormalizePath:
+    @pytest.mark.parametrize(
+        ("path", "expected"),
+        [
+            pytest.param("./a.png", "a.png", id="dot"),
+            pytest.param("a.png", "a.png", id="plain"),
+            pytest.param("b/../a.png", "a.png", id="up"),
+            pytest.param("a//b/../a.png", "a/a.png", id="double-slash"),
+            pytest.param("a/./b/", "a/b", id="trailing"),
+            pytest.param("../a.png", "../a.png", id="leading-up"),
+        ],
+    )
+    def test_spellings(self, path: str, expected: str) -> None:
+        """Dots, repeated slashes and ``name/..`` pairs go; a leading ``..`` stays."""
+        assert normalize_path(path) == expected
+
+    @given(st.lists(SEGMENTS, min_size=1, max_size=5), st.lists(SEGMENTS, max_size=3))
+    def test_detours_vanish(self, parts: list[str], detour: list[str]) -> None:
+        """A path with ``./`` and ``x/..`` detours inserted names the same file."""
+        plain = "/".join(parts)
+        spelled = "./" + "/".join([*detour, *([".."] * len(detour)), *parts])
+        assert normalize_path(spelled) == normalize_path(plain) == plain
+
+    @given(st.lists(st.text("ab./", max_size=8), min_size=1, max_size=20))
+    def test_index_normalizes_like_each_path(self, paths: list[str]) -> None:
+        """Paths read in bulk are normalised as each one alone would be."""
+        [fields] = index_split(
+            {"train": [[p, 0] for p in paths]}, EntryFields()
+        ).values()
+        assert fields.paths == [normalize_path(p) for p in paths]
+
+
+class TestFindLeaks:
+    def test_clean(self) -> None:
+        """A split without repeats reports nothing."""
+        report = find_leaks({"train": [["a", 0]], "test": [["b", 1]]})
+        assert report.ok
+        assert report.problems == 0
+
+    def test_duplicate_by_path(self) -> None:
+        """A file listed twice in one set, spelled two ways, is a duplicate."""
+        report = find_leaks({"train": [["a.png", 0], ["b", 1], ["./a.png", 0]]})
+        assert report.duplicates == (
+            Duplicate(
+                "a.png",
+                EntryRef("train", 0, ["a.png", 0]),
+                EntryRef("train", 2, ["./a.png", 0]),
+            ),
+        )
+        assert str(report.duplicates[0]) == 'train.2 repeats train.0: ["./a.png", 0]'
+
+    def test_path_leak(self) -> None:
+        """A file in train and test is a path leak listing both entries."""
+        report = find_leaks({"train": [["x/a.png", 0]], "test": [["x//a.png", 0]]})
+        assert report.path_leaks == (
+            PathLeak(
+                "x/a.png",
+                ("train", "test"),
+                (
+                    EntryRef("train", 0, ["x/a.png", 0]),
+                    EntryRef("test", 0, ["x//a.png", 0]),
+                ),
+            ),
+        )
+        assert report.conflicts == ()
+
+    def test_label_conflict(self) -> None:
+        """One file with two labels is a conflict, its entries by label."""
+        report = find_leaks({"train": [["a", 0]], "validation": [["a", 1]]})
+        [conflict] = report.conflicts
+        assert conflict == LabelConflict(
+            "a",
+            (0, 1),
+            ((EntryRef("train", 0, ["a", 0]),), (EntryRef("validation", 0, ["a", 1]),)),
+        )
+        assert str(conflict) == "a has 2 labels: 0 (train.0), 1 (validation.0)"
+
+    def test_labels_compare_as_json(self) -> None:
+        """``1``, ``1.0`` and ``true`` are three labels; an unlabelled entry none."""
+        report = find_leaks({"train": [["a", 1], ["a", 1.0], ["a", True], ["a"]]})
+        [conflict] = report.conflicts
+        assert conflict.labels == (1, 1.0, True)
+
+    def test_group_leak(self) -> None:
+        """A group in two of train, validation and test is a leak with its entries."""
+        split = {
+            "train": [["images/00000001_000.png", 0], ["images/00000002_000.png", 0]],
+            "validation": [["images/00000003_000.png", 1]],
+            "test": [["images/00000001_002.png", 1], ["images/00000003_001.png", 0]],
+        }
+        report = find_leaks(split, group_pattern=r"images/(\d{8})_")
+        assert [
+            (g.group, g.sets, [str(r) for r in g.entries]) for g in report.group_leaks
+        ] == [
+            ("00000001", ("train", "test"), ["train.0", "test.0"]),
+            ("00000003", ("validation", "test"), ["validation.0", "test.1"]),
+        ]
+        assert isinstance(report.group_leaks[0], GroupLeak)
+
+    def test_group_pattern_forms(self) -> None:
+        """The named group ``group``, else the first group, else the whole match."""
+        split = {"train": [["s1/p2/a.png", 0]], "test": [["s2/p2/b.png", 0]]}
+        assert find_leaks(split, group_pattern=r"(s\d)/(?P<group>p\d)").group_leaks
+        assert not find_leaks(split, group_pattern=r"(s\d)/(p\d)").group_leaks
+        assert find_leaks(split, group_pattern=r"p\d").group_leaks
+        assert find_leaks(split, group_pattern=re.compile(r"P\d", re.I)).group_leaks
+
+    def test_monitor_sets_left_out(self) -> None:
+        """Monitor sets repeat paths and groups of other sets without leaking."""
+        split = {
+            "train": [["p1/a", 0]],
+            "test": [["p2/b", 1]],
+            "monitor-train": [["p1/a", 0]],
+            "monitor-test": [["p2/b", 1], ["p1/c", 0]],
+        }
+        report = find_leaks(split, group_pattern=r"(p\d)/")
+        assert report.ok
+
+    def test_monitor_duplicates_found(self) -> None:
+        """A monitor set listing one file twice still has a duplicate."""
+        report = find_leaks({"train": [["a", 0]], "monitor-x": [["a", 0], ["a", 0]]})
+        assert [str(d.again) for d in report.duplicates] == ["monitor-x.1"]
+
+    def test_ungrouped_and_pathless(self) -> None:
+        """Entries the pattern misses, and entries without a path, are listed."""
+        split: dict[str, list[list[object]]] = {
+            "train": [["p1/a", 0], ["b", 0], [3, 4]],
+            "test": [[3, 4]],
+        }
+        report = find_leaks(split, group_pattern=r"(p\d)/")
+        assert [str(r) for r in report.ungrouped] == ["train.1"]
+        assert [str(r) for r in report.pathless] == ["train.2", "test.0"]
+        assert [leak.path for leak in report.path_leaks] == ["[3, 4]"]
+
+    def test_fields(self) -> None:
+        """Named fields choose the path and the label of object entries."""
+        split = {
+            "train": [{"id": "a", "file": "x.png", "y": 0}],
+            "test": [{"id": "b", "file": "x.png", "y": 1}],
+        }
+        assert find_leaks(split).ok
+        report = find_leaks(split, path_field="file", label_field="y")
+        assert [c.labels for c in report.conflicts] == [(0, 1)]
+
+    def test_records_are_frozen(self) -> None:
+        """Records cannot be changed."""
+        ref = EntryRef("train", 0, ["a", 0])
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            ref.index = 1  # type: ignore[misc]  # the point of the test
+
+    def test_bad_pattern(self) -> None:
+        """A group pattern that is no regular expression says so."""
+        with pytest.raises(ValueError, match=re.escape("group pattern `(` is not a")):
+            find_leaks({"train": []}, group_pattern="(")
+
+    @given(
+        st.lists(
+            st.tuples(
+                st.sampled_from(["a", "./a", "b", "c/../b", "d"]), st.integers(0, 1)
+            ),
+            max_size=8,
+        ),
+        st.lists(
+            st.tuples(st.sampled_from(["a", "b", "e"]), st.integers(0, 1)), max_size=8
+        ),
+    )
+    def test_leaks_are_shared_paths(
+        self, train: list[tuple[str, int]], test: list[tuple[str, int]]
+    ) -> None:
+        """The leaked paths are exactly the normalised paths both sets hold."""
+        report = find_leaks({"train": train, "test": test})
+        shared = {normalize_path(p) for p, _ in train} & {
+            normalize_path(p) for p, _ in test
+        }
+        assert {leak.path for leak in report.path_leaks} == shared

@@ -1,0 +1,350 @@
+"""``split_samples`` and ``split_folds``: stratified, grouped, reproducible splits."""
+
+import importlib
+import json
+import random
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from lightsplit import DatabaseSplit
+from lightsplit._errors import SplittingError
+from lightsplit._split import parse_split
+from lightsplit._splitting import parse_fractions, split_folds, split_samples
+from lightsplit._stratify import GroupCounts, assign_groups, fill_empty_sets
+
+Entry = tuple[str, int]
+
+PATIENT = r"p(\d+)/"
+
+
+def _entries(count: int, *, classes: int = 3, seed: int = 0) -> list[Entry]:
+    """Singleton entries with unevenly sized classes (about 1:2:4...)."""
+    rng = random.Random(seed)
+    weights = [2**c for c in range(classes)]
+    return [
+        (f"{i:04d}.png", rng.choices(range(classes), weights)[0]) for i in range(count)
+    ]
+
+
+def _grouped(count: int, patients: int, *, seed: int = 0) -> list[Entry]:
+    """Entries of ``patients`` patients, labels drawn 30% positive."""
+    rng = random.Random(seed)
+    return [
+        (f"p{rng.randrange(patients):03d}/{i:04d}.png", int(rng.random() < 0.3))
+        for i in range(count)
+    ]
+
+
+def _group(path: str) -> str:
+    match = re.search(PATIENT, path)
+    assert match is not None
+    return match[1]
+
+
+def _class_counts(entries: Sequence[object]) -> Counter[object]:
+    return Counter(entry[1] for entry in entries)  # type: ignore[index]  # entries
+
+
+def _within_one(
+    split: Mapping[str, Sequence[object]], shares: Mapping[str, Fraction]
+) -> None:
+    """Assert every set holds its share of every class, within one entry."""
+    totals = _class_counts([e for entries in split.values() for e in entries])
+    for name, entries in split.items():
+        counts = _class_counts(entries)
+        for label, total in totals.items():
+            assert abs(counts[label] - shares[name] * total) < 1, (name, label)
+
+
+class TestParseFractions:
+    def test_exact(self) -> None:
+        """Floats and strings are read as written; fractions as they are."""
+        assert parse_fractions([0.7, "0.15", Fraction(3, 20)]) == (
+            Fraction(7, 10),
+            Fraction(3, 20),
+            Fraction(3, 20),
+        )
+        assert parse_fractions(["1/3", "1/3", "1/3"]) == (Fraction(1, 3),) * 3
+
+    @pytest.mark.parametrize(
+        ("values", "message"),
+        [
+            pytest.param([0.5, 0.6], "fractions 0.5 0.6 add up to 1.1; give", id="sum"),
+            pytest.param([1.0, 0.0], "give fractions above 0", id="zero"),
+            pytest.param([1.0], "1 fractions (1.0); give 3", id="one"),
+            pytest.param([0.25] * 4, "4 fractions", id="four"),
+            pytest.param(["x", "1"], "fraction `x` is not a number", id="text"),
+        ],
+    )
+    def test_refused(self, values: list[float | str], message: str) -> None:
+        """Anything but 2 or 3 fractions above 0 adding up to 1 is refused."""
+        with pytest.raises(ValueError, match=re.escape(message)):
+            parse_fractions(values)
+
+
+class TestSplitSamples:
+    def test_each_entry_once(self) -> None:
+        """Every entry is in exactly one set, each set sorted by path."""
+        entries = _entries(200)
+        split = split_samples(entries)
+        assert list(split) == ["train", "validation", "test"]
+        placed = [e for samples in split.values() for e in samples]
+        assert sorted(placed) == sorted(entries)
+        assert all(list(s) == sorted(s) for s in split.values())
+
+    @pytest.mark.parametrize("seed", [0, 1, 2])
+    @pytest.mark.parametrize(
+        "fractions", [(0.7, 0.15, 0.15), (0.8, 0.2), ("1/3", "1/3", "1/3")]
+    )
+    def test_within_one_entry(
+        self, seed: int, fractions: tuple[float | str, ...]
+    ) -> None:
+        """Without groups, each set holds its share of every class within one."""
+        split = split_samples(
+            _entries(301, classes=4, seed=seed), fractions=fractions, seed=seed
+        )
+        shares = dict(zip(split, parse_fractions(fractions), strict=True))
+        _within_one(split, shares)
+
+    def test_singleton_groups_within_one(self) -> None:
+        """With a patient per entry, the same holds."""
+        entries = [
+            (f"p{i}/{i}.png", label) for i, (_, label) in enumerate(_entries(250))
+        ]
+        split = split_samples(entries, group_pattern=PATIENT, seed=5)
+        shares = dict(zip(split, parse_fractions([0.7, 0.15, 0.15]), strict=True))
+        _within_one(split, shares)
+
+    def test_groups_whole(self) -> None:
+        """No patient has entries in two sets."""
+        split = split_samples(_grouped(500, 60), group_pattern=PATIENT, seed=3)
+        sets_of: dict[str, set[str]] = {}
+        for name, entries in split.items():
+            for path, _ in entries:
+                sets_of.setdefault(_group(path), set()).add(name)
+        assert all(len(names) == 1 for names in sets_of.values())
+
+    def test_seed(self) -> None:
+        """The same seed gives the same split, whatever the input order."""
+        entries = _grouped(300, 50)
+        first = split_samples(entries, group_pattern=PATIENT, seed=11)
+        again = split_samples(list(reversed(entries)), group_pattern=PATIENT, seed=11)
+        other = split_samples(entries, group_pattern=PATIENT, seed=12)
+        assert dict(first) == dict(again)
+        assert dict(first) != dict(other)
+
+    def test_multi_hot(self) -> None:
+        """Multi-hot labels: every class near its share in every set."""
+        rng = random.Random(4)
+        prevalence = [0.5, 0.2, 0.05, 0.02]
+        entries = [
+            (f"{i}.png", [int(rng.random() < p) for p in prevalence])
+            for i in range(2000)
+        ]
+        split = split_samples(entries, fractions=[0.6, 0.2, 0.2])
+        for c in range(len(prevalence)):
+            total = sum(label[c] for _, label in entries)
+            for name, share in zip(split, (0.6, 0.2, 0.2), strict=True):
+                count = sum(label[c] for _, label in split[name])
+                assert abs(count - share * total) <= 2, (c, name)
+
+    def test_repeats_kept_once(self) -> None:
+        """A file listed twice with one label is kept once."""
+        split = split_samples(
+            [("./a", 0), ("a", 0), ("b", 1), ("c", 0)], fractions=[0.5, 0.5]
+        )
+        assert sum(map(len, split.values())) == 3
+
+    def test_conflicting_labels(self) -> None:
+        """A file listed with two labels is refused, naming both."""
+        with pytest.raises(SplittingError) as exc_info:
+            split_samples([("a", 0), ("b", 0), ("a", 1)], fractions=[0.5, 0.5])
+        assert str(exc_info.value) == (
+            "cannot split files listed with different labels, 1 problem:\n"
+            "  a: labels 0 (entry 0), 1 (entry 2); keep the right one"
+        )
+
+    def test_ungrouped(self) -> None:
+        """A path the group pattern does not match is refused, naming it."""
+        with pytest.raises(
+            SplittingError, match=re.escape('entry 1: ["b.png", 0]; fix')
+        ):
+            split_samples([("p1/a.png", 0), ("b.png", 0)], group_pattern=PATIENT)
+
+    def test_too_few_groups(self) -> None:
+        """Fewer groups than sets is refused."""
+        with pytest.raises(SplittingError, match="cannot make 3 sets from 2 groups"):
+            split_samples(
+                [("p1/a", 0), ("p2/b", 1), ("p1/c", 0)], group_pattern=PATIENT
+            )
+
+    def test_no_empty_set(self) -> None:
+        """Small inputs still give every set a group."""
+        split = split_samples([("a", 0), ("b", 0), ("c", 0)])
+        assert [len(s) for s in split.values()] == [1, 1, 1]
+
+
+class TestSplitFolds:
+    def test_test_sets_partition(self) -> None:
+        """Each entry is in the test set of exactly one split, once per split."""
+        entries = _entries(103)
+        splits = split_folds(entries, folds=4)
+        assert len(splits) == 4
+        tested = [e for split in splits for e in split["test"]]
+        assert sorted(tested) == sorted(entries)
+        for split in splits:
+            assert sorted(e for s in split.values() for e in s) == sorted(entries)
+
+    @pytest.mark.parametrize("folds", [3, 5, 10])
+    def test_within_one_entry(self, folds: int) -> None:
+        """Without groups, each set of each split is within one of its share."""
+        for split in split_folds(
+            _entries(407, classes=3, seed=folds), folds=folds, seed=folds
+        ):
+            shares = {
+                "train": Fraction(folds - 2, folds),
+                "validation": Fraction(1, folds),
+                "test": Fraction(1, folds),
+            }
+            _within_one(split, shares)
+
+    def test_groups_whole(self) -> None:
+        """No patient crosses the sets of any split."""
+        for split in split_folds(_grouped(400, 40), folds=5, group_pattern=PATIENT):
+            groups = [{_group(p) for p, _ in entries} for entries in split.values()]
+            assert not groups[0] & groups[1]
+            assert not groups[0] & groups[2]
+            assert not groups[1] & groups[2]
+
+    def test_as_good_as_scikit_learn(self) -> None:
+        """Grouped folds are as close to the class shares as StratifiedGroupKFold's."""
+        model_selection = importlib.import_module("sklearn.model_selection")
+        entries = _grouped(3000, 400, seed=8)
+        folds = 5
+        ours = [
+            split["test"]
+            for split in split_folds(entries, folds=folds, group_pattern=PATIENT)
+        ]
+        splitter = model_selection.StratifiedGroupKFold(
+            folds, shuffle=True, random_state=0
+        )
+        labels = [label for _, label in entries]
+        groups = [_group(path) for path, _ in entries]
+        theirs = [
+            [entries[i] for i in test]
+            for _, test in splitter.split(labels, labels, groups)
+        ]
+        positives = sum(labels)
+
+        def worst(tests: Sequence[Sequence[Entry]]) -> float:
+            return max(
+                abs(sum(label for _, label in test) - positives / folds)
+                for test in tests
+            )
+
+        assert worst(ours) <= worst(theirs)
+
+    def test_too_few(self) -> None:
+        """Fewer than three folds, or than groups, is refused."""
+        with pytest.raises(ValueError, match=re.escape("`folds` is 2; give 3 or more")):
+            split_folds(_entries(10), folds=2)
+        with pytest.raises(SplittingError, match="cannot make 4 folds from 3 groups"):
+            split_folds(_entries(3), folds=4)
+
+
+LABELS = st.one_of(
+    st.integers(0, 2),
+    st.lists(st.integers(0, 1), min_size=3, max_size=3),
+    st.sampled_from(["tb", "normal"]),
+    st.none(),
+)
+ENTRIES = st.lists(
+    st.tuples(st.integers(0, 12), st.integers(0, 500), LABELS),
+    min_size=1,
+    max_size=40,
+    unique_by=lambda t: t[1],
+)
+
+
+def _split_file(split: DatabaseSplit[object]) -> DatabaseSplit[object]:
+    """Write ``split`` as JSON and read it back as ``load_split`` does."""
+    return parse_split(json.dumps({n: list(s) for n, s in split.items()}))
+
+
+def _check_made(split: DatabaseSplit[object], entries: list[list[object]]) -> None:
+    """Assert the split reads back, places each entry once, keeps groups whole."""
+    back = _split_file(split)
+    placed = [e for samples in back.values() for e in samples]
+    assert sorted(map(json.dumps, placed)) == sorted(map(json.dumps, entries))
+    sets_of: dict[str, set[str]] = {}
+    for name, samples in back.items():
+        assert samples, f"set `{name}` is empty"
+        for entry in samples:
+            sets_of.setdefault(_group(str(entry[0])), set()).add(name)  # type: ignore[index]  # entries
+    assert all(len(names) == 1 for names in sets_of.values())
+
+
+class TestProperties:
+    @settings(deadline=None)
+    @given(ENTRIES, st.sampled_from([(0.7, 0.15, 0.15), (0.5, 0.5)]), st.integers(0, 9))
+    def test_fractions(
+        self,
+        drawn: list[tuple[int, int, object]],
+        fractions: tuple[float, ...],
+        seed: int,
+    ) -> None:
+        """Any labelled, grouped entries give a valid split, or too few groups."""
+        entries: list[list[object]] = [
+            [f"p{p}/{i}.png", label] for p, i, label in drawn
+        ]
+        groups = len({p for p, _, _ in drawn})
+        if groups < len(fractions):
+            with pytest.raises(SplittingError, match="cannot make"):
+                split_samples(
+                    entries, fractions=fractions, group_pattern=PATIENT, seed=seed
+                )
+            return
+        _check_made(
+            split_samples(
+                entries, fractions=fractions, group_pattern=PATIENT, seed=seed
+            ),
+            entries,
+        )
+
+    @settings(deadline=None)
+    @given(ENTRIES, st.integers(3, 5))
+    def test_folds(self, drawn: list[tuple[int, int, object]], folds: int) -> None:
+        """Any labelled, grouped entries give valid folds, or too few groups."""
+        entries: list[list[object]] = [
+            [f"p{p}/{i}.png", label] for p, i, label in drawn
+        ]
+        if len({p for p, _, _ in drawn}) < folds:
+            with pytest.raises(SplittingError, match="cannot make"):
+                split_folds(entries, folds=folds, group_pattern=PATIENT)
+            return
+        splits = split_folds(entries, folds=folds, group_pattern=PATIENT)
+        for split in splits:
+            _check_made(split, entries)
+        tested = [e for split in splits for e in split["test"]]
+        assert sorted(map(json.dumps, tested)) == sorted(map(json.dumps, entries))
+
+
+class TestAssignGroups:
+    def test_integer_targets(self) -> None:
+        """Shares are reached exactly when the counts allow it."""
+        groups = [GroupCounts(((0, 1),), 1)] * 10
+        placed = assign_groups(groups, range(10), [7, 3], [10])
+        assert Counter(placed.values()) == {0: 7, 1: 3}
+
+    def test_fill_empty_sets(self) -> None:
+        """An empty set takes the smallest group of the set with the most groups."""
+        groups = [GroupCounts(((0, 5),), 5), GroupCounts(((0, 1),), 1)]
+        placed = {0: 0, 1: 0}
+        fill_empty_sets(placed, groups, 2)
+        assert placed == {0: 0, 1: 1}
