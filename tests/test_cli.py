@@ -239,8 +239,7 @@ class TestCheck:
             "  validation           4        2        2\n"
             "  test                 4        2        2\n"
             "  monitor-extra        4        2        2\n"
-            "  no path repeated within a set or shared by `train`, `validation` "
-            "and `test`, none with two labels\n"
+            "  no duplicate, leak or label conflict\n"
             f"{split_file}: ok\n"
         )
 
@@ -1148,11 +1147,11 @@ class TestSplit:
         monkeypatch: pytest.MonkeyPatch,
         capsys: Capture,
     ) -> None:
-        """The same input and seed give byte-identical files, sidecars too."""
+        """The same input and seed give the same bytes; the entries' order is moot."""
         shuffled = tmp_path / "shuffled.json"
         shuffled.write_text(json.dumps(list(reversed(_samples())), indent=1))
         written = []
-        for name, source in (("a", samples_file), ("b", shuffled)):
+        for name, source in (("a", samples_file), ("b", samples_file), ("c", shuffled)):
             folder = tmp_path / name
             folder.mkdir()
             (folder / "samples.json").write_bytes(source.read_bytes())
@@ -1160,7 +1159,11 @@ class TestSplit:
             argv = ("split", "samples.json", "--folds", "3", "--seed", "7", "-o", "f")
             assert _run(capsys, *argv)[0] == 0
             written.append({p.name: p.read_bytes() for p in (folder / "f").iterdir()})
-        assert written[0] == written[1]
+        assert written[0] == written[1]  # split files and sidecars
+        splits = [
+            {k: v for k, v in w.items() if k.endswith("-0.json")} for w in written
+        ]
+        assert splits[0] == splits[2]  # the sidecar records the input file's hash
 
     def test_other_seed_other_split(
         self, samples_file: Path, tmp_path: Path, capsys: Capture
@@ -1431,7 +1434,7 @@ class TestCard:
         ]
         assert "| train |      30 | 0.500 |     10 |" in out
         assert "| 0     | 10 (33.3%) | 10 (33.3%) |" in out
-        assert "None: no path is repeated within a set" in out
+        assert "\nNo duplicate, leak, label conflict or group leak.\n" in out
 
     def test_edited_since(
         self, samples_file: Path, tmp_path: Path, capsys: Capture

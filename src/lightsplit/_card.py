@@ -20,7 +20,7 @@ from ._entries import EntryFields, FieldName, compile_group_pattern, index_split
 from ._hashing import split_sha256
 from ._leaks import LeakReport, leaks_in
 from ._lint import lint_split
-from ._report import leak_lines, leaks_json
+from ._report import leak_lines, leaks_json, nothing_found
 from ._sidecar import SplitProvenance, read_provenance, sidecar_path
 from ._split import load_split
 from ._tables import markdown_table
@@ -125,11 +125,8 @@ class SplitCard:
         if self.problems:
             lines += [f"- {line}" for line in self.problems]
         else:
-            groups = "" if self.group_pattern is None else "; no group in two of them"
-            lines.append(
-                "None: no path is repeated within a set or shared by `train`, "
-                f"`validation` and `test`, none has two labels{groups}."
-            )
+            found = nothing_found(grouped=self.group_pattern is not None)
+            lines.append(f"{found[0].upper()}{found[1:]}.")
         if self.warnings:
             lines += ["", "## Warnings", "", *(f"- {w}" for w in self.warnings)]
         return "\n".join(lines) + "\n"

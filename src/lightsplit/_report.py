@@ -31,6 +31,7 @@ __all__ = [
     "in_sets",
     "leak_lines",
     "leaks_json",
+    "nothing_found",
     "refs_json",
     "summarize_split",
 ]
@@ -149,13 +150,7 @@ class SplitReport:
         yield f"  sha256 {self.sha256}"
         yield from (f"  {line}" for line in self._table())
         if self.leaks.ok:
-            groups = (
-                "" if self.fields.group_pattern is None else ", no group in two of them"
-            )
-            yield (
-                "  no path repeated within a set or shared by `train`, `validation` "
-                f"and `test`, none with two labels{groups}"
-            )
+            yield f"  {nothing_found(grouped=self.fields.group_pattern is not None)}"
         yield from (f"  {line}" for line in leak_lines(self.leaks, self.fields))
         yield from (f"  warning: {warning}" for warning in self.warnings)
         if self.loaded is not None:
@@ -229,6 +224,19 @@ def _by_sets(found: Sequence[LeakT]) -> dict[tuple[SetName, ...], list[LeakT]]:
     for item in found:
         groups.setdefault(item.sets, []).append(item)
     return groups
+
+
+def nothing_found(*, grouped: bool) -> str:
+    """Say that `find_leaks` found no problem (of the kinds it looked for).
+
+    Examples:
+        >>> nothing_found(grouped=True)
+        'no duplicate, leak, label conflict or group leak'
+    """
+    kinds = (
+        "leak, label conflict or group leak" if grouped else "leak or label conflict"
+    )
+    return f"no duplicate, {kinds}"
 
 
 def in_sets(sets: Sequence[SetName]) -> str:

@@ -21,6 +21,7 @@ from ._hashing import split_sha256
 __all__ = [
     "SIDECAR_SUFFIX",
     "SplitProvenance",
+    "encode_entries",
     "lines_of_encoded",
     "read_provenance",
     "sidecar_path",
@@ -46,8 +47,7 @@ class SplitProvenance(FrozenModel):
     input_entries: int
     """How many entries the input held."""
     input_sha256: str
-    """SHA-256 of the canonical JSON of the entries split (each file once,
-    sorted by path): the same for any input listing them, in any order."""
+    """SHA-256 of the input file's bytes."""
     fractions: tuple[str, ...] | None
     """The fractions asked for (train, validation, test), or ``None`` (folds)."""
     folds: int | None
@@ -87,6 +87,29 @@ def write_bytes(path: Path, data: bytes) -> None:
         written.replace(path)
     finally:
         written.unlink(missing_ok=True)
+
+
+_MARK: Final = "\x00"
+"""Put between entries encoded at once, then split on (written ``"\\u0000"``)."""
+
+
+def encode_entries(entries: Sequence[object]) -> list[str]:
+    """Return each entry as ``json.dumps(entry, ensure_ascii=False)`` would.
+
+    The entries are encoded in one call, each followed by a mark the text is
+    then split on: as fast as one document, where a call per entry is not.
+
+    Examples:
+        >>> encode_entries([["a.png", 0], {"b": [1, 2]}])
+        ['["a.png", 0]', '{"b": [1, 2]}']
+    """
+    marked = [item for entry in entries for item in (entry, _MARK)]
+    text = json.dumps(marked, ensure_ascii=False)
+    separator = f", {json.dumps(_MARK)}"
+    parts = text[1 : -1 - len(separator)].split(f"{separator}, ")
+    if len(parts) == len(entries) and entries:
+        return parts
+    return [json.dumps(entry, ensure_ascii=False) for entry in entries]  # a mark in one
 
 
 def lines_of_encoded(sets: Mapping[str, Sequence[str]]) -> str:

@@ -6,6 +6,7 @@ read or split, and usage errors go through ``args.parser.error`` (status 2).
 """
 
 import argparse
+import hashlib
 import json
 import shlex
 import sys
@@ -18,9 +19,8 @@ from ._card import split_card
 from ._commands import fail, write_line
 from ._entries import EntryFields, FieldName
 from ._errors import LightsplitError, SplittingError
-from ._hashing import entries_sha256
 from ._samples import SampleList, read_samples
-from ._sidecar import SIDECAR_SUFFIX, write_bytes, write_split_file
+from ._sidecar import SIDECAR_SUFFIX, encode_entries, write_bytes, write_split_file
 from ._splitsummary import MadeSet, made_sets, summary_lines
 from ._splitting import (
     FOLD_SETS,
@@ -141,7 +141,7 @@ def split_command(args: argparse.Namespace) -> int:
         "command": shlex.join(_command_line(args)),
         "input": str(args.input),
         "input_entries": len(samples.entries),
-        "input_sha256": entries_sha256(pool.entries),
+        "input_sha256": hashlib.sha256(args.input.read_bytes()).hexdigest(),
         "fractions": None if args.fractions is None else tuple(args.fractions),
         "folds": args.folds,
         "fold": None,
@@ -169,7 +169,7 @@ def _write(
     provenance: dict[str, object],
 ) -> list[MadeSet]:
     """Write each split made and its sidecar; say so; return the sets made."""
-    encoded = [json.dumps(entry, ensure_ascii=False) for entry in pool.entries]
+    encoded = encode_entries(pool.entries)
 
     def write(
         path: Path, placed: dict[int, int], names: Sequence[str], **more: object

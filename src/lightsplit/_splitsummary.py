@@ -112,7 +112,7 @@ def summary_lines(pool: SplitPool[RawT], made: Sequence[MadeSet]) -> list[str]:
     elif names:
         last.append("-")
     rows.append(last)
-    lines = text_table(rows)
+    lines = text_table(rows, left=2 if files else 1)
     largest = f"share {share_gap[0]:.3f} ({share_gap[1]})"
     if names:
         largest += f", class prevalence {class_gap[0]:.1f} points ({class_gap[1]})"

@@ -16,6 +16,7 @@ seed give the same split on every machine and Python version.
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -182,7 +183,11 @@ def _kept(
     keys: list[tuple[int, str]] = [
         (0, path) if path is not None else (1, entry_key(entry))
         for path, entry in zip(index.paths, entries, strict=True)
-    ]
+    ]  # the key of an entry without a path sorts after every path
+    if None not in index.paths and len(set(index.paths)) == len(entries):
+        # every entry has a path, each once: the usual case, sorted by path
+        paths: list[str] = index.paths  # type: ignore[assignment]  # no None
+        return sorted(range(len(entries)), key=paths.__getitem__), keys
     positions: dict[tuple[int, str], list[int]] = {}
     for position, key in enumerate(keys):
         positions.setdefault(key, []).append(position)
@@ -220,7 +225,14 @@ def _classes(
     class after the last, of their own.
     """
     scheme = label_scheme([index.tally])
-    tallied = [tally_key(index.labels[p]) for p in kept]
+    labels = [index.labels[p] for p in kept]
+    kinds = set(map(type, labels))
+    if kinds <= {int, str}:
+        tallied: list[Hashable] = labels  # their own keys
+    elif kinds <= {list}:
+        tallied = list(map(tuple, labels))  # type: ignore[arg-type]  # lists
+    else:
+        tallied = list(map(tally_key, labels))
     classes_of: dict[Hashable, tuple[Hashable, ...]] = {}
     for key, p in zip(tallied, kept, strict=True):
         if key not in classes_of:
@@ -239,28 +251,18 @@ def _groups(
     names: Sequence[str], classes: Sequence[tuple[int, ...]], class_count: int
 ) -> tuple[list[int], list[GroupCounts], list[int]]:
     """Return the group of each entry, each group's counts, and class totals."""
-    group_index: dict[str, int] = {}
-    counts: list[dict[int, int]] = []
-    group_of: list[int] = []
-    for name, numbers in zip(names, classes, strict=True):
-        g = group_index.setdefault(name, len(group_index))
-        if g == len(counts):
-            counts.append({})
-        in_group = counts[g]
-        for c in numbers:
-            in_group[c] = in_group.get(c, 0) + 1
-        group_of.append(g)
-    sizes = [0] * len(counts)
-    for g in group_of:
-        sizes[g] += 1
+    group_index = {name: g for g, name in enumerate(dict.fromkeys(names))}
+    group_of = [group_index[name] for name in names]
+    sizes = Counter(group_of)
+    pairs = Counter(
+        (g, c) for g, numbers in zip(group_of, classes, strict=True) for c in numbers
+    )
+    counts: list[list[tuple[int, int]]] = [[] for _ in group_index]
     totals = [0] * class_count
-    for in_group in counts:
-        for c, count in in_group.items():
-            totals[c] += count
-    groups = [
-        GroupCounts(tuple(sorted(in_group.items())), size)
-        for in_group, size in zip(counts, sizes, strict=True)
-    ]
+    for (g, c), count in sorted(pairs.items()):
+        counts[g].append((c, count))
+        totals[c] += count
+    groups = [GroupCounts(tuple(found), sizes[g]) for g, found in enumerate(counts)]
     return group_of, groups, totals
 
 

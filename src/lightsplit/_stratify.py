@@ -2,28 +2,26 @@
 
 Each group (the entries of one patient, say) goes whole to one set. The target
 of set ``s`` for class ``c`` is ``weights[s] / denominator`` of the class's
-total. Groups are placed one at a time, in a given order (`group_order`: the
-groups of the rarest classes first), each in the set where it brings its *key
-class* (the rarest class among its entries) closest to its target: the set
-whose squared distance to that target grows least. As in the iterative
-stratification of Sechidis et al. (2011) for multi-label data, a rare class is
-so dealt out by its own needs, not by those of the common classes its entries
-also have. Ties go to the set where the squared distances of all the group's
-classes, each weighed by the inverse of the class total, grow least; then to
-the set furthest below its target size; then to the first. Everything is
-computed in integers, so that the same input gives the same sets on every
-machine.
+total, and as much of the entries. Groups are placed one at a time, in a given
+order (`group_order`: the groups of the rarest classes first), each in the set
+where the chi-squared distance of the counts to their targets (the sum of
+``(count - target)^2 / target`` over the classes and the size) grows least:
+a rare class, or a small set, weighs as much as a common one. Ties go to the
+set furthest below its target size, then to the first. Everything is computed
+in integers, so that the same input gives the same sets on every machine.
 
-With groups of one entry of one class each (no groups, or a patient per
-image), every set ends within one entry of its target for every class, as
-long as the targets add up to the entries placed, or to less by under one
-entry. Each entry goes to the set furthest below its target for its class,
-which is then below it by more than nothing (the targets left add up to more
-than nothing): so no set ever passes its target by a whole entry. And a set
-still a whole entry below its target at the end was so all along: every later
-entry went to a set at least as far below, which therefore ends at or below
-its own target, and the targets would add up to more than a whole entry above
-what was placed.
+When each entry has one class (single labels), a group of one entry goes to
+the set furthest below its target for its class (then as above). So with
+groups of one entry each (no groups, or a patient per image) and single
+labels, every set ends within one entry of
+its target for every class, as long as the targets add up to the entries
+placed, or to less by under one entry. Each entry goes to the set furthest
+below its target for its class, which is then below it by more than nothing
+(the targets left add up to more than nothing): so no set ever passes its
+target by a whole entry. And a set still a whole entry below its target at
+the end was so all along: every later entry went to a set at least as far
+below, which therefore ends at or below its own target, and the targets would
+add up to more than a whole entry above what was placed.
 """
 
 from collections.abc import Sequence
@@ -83,35 +81,46 @@ def assign_groups(
     if size_total is None:
         size_total = sum(groups[g].size for g in order)
     size_target = [weight * size_total for weight in weights]
-    # Each class's squared distance counts in proportion to 1 / its total, so
-    # that rare classes are balanced as well as common ones (in integers).
-    unit = (1 << 16) * max(class_totals, default=1)
-    emphasis = [unit // total if total else 0 for total in class_totals]
-    have = [[0] * len(class_totals) for _ in sets]  # scale * entries of each class
-    size_have = [0] * len(weights)  # scale * entries
+    # A squared distance to a target t counts as (n - t)^2 / t (a chi-squared
+    # distance): rare classes and small sets weigh as much as common ones. The
+    # division is by an integer approximation, the same on every machine.
+    unit = 1 << 40
+    emphasis = [
+        [unit // (weight * total) if weight * total else 0 for total in class_totals]
+        for weight in weights
+    ]
+    size_emphasis = [unit // (weight * size_total or 1) for weight in weights]
+    # scale * (target - count) of each class and of the size, in each set
+    gaps = [list(row) for row in target]
+    size_gaps = list(size_target)
+    # With one class per entry, a lone entry goes where its class is furthest
+    # below target; with several (multi-label), each entry is placed as a group.
+    single = all(sum(k for _, k in groups[g].classes) == groups[g].size for g in order)
     placed: dict[int, int] = {}
     for g in order:
         group = groups[g]
-        key_class, key_count = key_class_of(group, class_totals)
-        key_step = scale * key_count
+        steps = [(c, scale * count) for c, count in group.classes]
+        step = scale * group.size
+        alone = single and group.size == 1
         best = 0
         best_key: tuple[int, int, int] | None = None
         for s in sets:
-            wanted, got = target[s], have[s]
+            gap, weigh, size_gap = gaps[s], emphasis[s], size_gaps[s]
             # scale^2 * ((n + k - t)^2 - (n - t)^2): n the count, t the target
-            first = key_step * (key_step - 2 * (wanted[key_class] - got[key_class]))
-            cost = 0
-            for c, count in group.classes:
-                step = scale * count
-                cost += emphasis[c] * step * (step - 2 * (wanted[c] - got[c]))
-            key = (first, cost, size_have[s] - size_target[s])
+            cost = size_emphasis[s] * step * (step - 2 * size_gap)
+            for c, c_step in steps:
+                cost += weigh[c] * c_step * (c_step - 2 * gap[c])
+            if alone:  # the set furthest below its target for the entry's class
+                key = (-gap[steps[0][0]], cost, -size_gap)
+            else:
+                key = (cost, 0, -size_gap)
             if best_key is None or key < best_key:
                 best, best_key = s, key
         placed[g] = best
-        got = have[best]
-        for c, count in group.classes:
-            got[c] += scale * count
-        size_have[best] += scale * group.size
+        gap = gaps[best]
+        for c, c_step in steps:
+            gap[c] -= c_step
+        size_gaps[best] -= step
     return placed
 
 

@@ -5,8 +5,10 @@ from collections.abc import Sequence
 __all__ = ["markdown_table", "text_table"]
 
 
-def text_table(rows: Sequence[Sequence[str]]) -> list[str]:
-    r"""Return ``rows`` as aligned lines: the first column to the left, the rest right.
+def text_table(rows: Sequence[Sequence[str]], *, left: int = 1) -> list[str]:
+    r"""Return ``rows`` as aligned lines: the first ``left`` columns to the left.
+
+    The other columns (numbers) are aligned to the right.
 
     Examples:
         >>> print("\n".join(text_table([["set", "entries"], ["train", "12"]])))
@@ -16,7 +18,7 @@ def text_table(rows: Sequence[Sequence[str]]) -> list[str]:
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     return [
         "  ".join(
-            cell.rjust(width) if i else cell.ljust(width)
+            cell.rjust(width) if i >= left else cell.ljust(width)
             for i, (cell, width) in enumerate(zip(row, widths, strict=True))
         ).rstrip()
         for row in rows
