@@ -38,6 +38,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/split_loading.py
 	$(BIN)/python benchmarks/caching.py
 	$(BIN)/python benchmarks/cli_startup.py
+	$(BIN)/python benchmarks/split_tools.py
 	$(BIN)/python benchmarks/resume.py
 
 clean:

@@ -1,0 +1,193 @@
+"""Time ``lightsplit check``, ``split`` and ``card`` on splits the size of NIH's.
+
+Writes, in a temporary folder, 112,000 entries of 30,000 patients with paths
+``images/<8-digit patient>_<3-digit image>.png`` (as NIH's chest X-rays have),
+once with binary labels and once with 15 multi-hot labels: the list of entries,
+and a split of it by patient. Then times, side by side (medians of several
+rounds, each calling every run in turn), against ``json.load`` of the split:
+
+- ``check`` with ``--group-pattern`` and ``card``, in process (``main([...])``,
+  output discarded) and, once, as a new process;
+- ``split --folds 5`` grouped and stratified, in process, and `split_folds`
+  alone (no files written);
+- scikit-learn's ``StratifiedGroupKFold`` on the binary labels (fewer rounds);
+- what ``check`` spends: ``load_split``, the content hash, the rest.
+
+::
+
+    .venv/bin/python benchmarks/split_tools.py [--entries N] [--repeats K]
+"""
+
+import argparse
+import contextlib
+import importlib
+import io
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from functools import partial
+from pathlib import Path
+
+from _common import markdown_table, median_seconds
+
+from lightsplit import load_split, split_folds, split_sha256
+from lightsplit._cli import main
+from lightsplit._entries import EntryFields, compile_group_pattern
+from lightsplit._report import summarize_split
+
+PATIENTS = 30_000
+PATTERN = r"images/(\d{8})_"
+PREVALENCE: tuple[float, ...] = (0.1, 0.02, 0.04, 0.18, 0.05, 0.06, 0.01, 0.05)
+PREVALENCE += (0.03, 0.02, 0.02, 0.015, 0.03, 0.002, 0.5)
+"""Of each of 15 findings, near NIH's (the last is "no finding")."""
+
+
+def samples(entries: int, *, multi: bool, seed: int = 0) -> list[list[object]]:
+    """Return the entries of ``PATIENTS`` patients, some with many images."""
+    rng = random.Random(seed)
+    counts = [1] * PATIENTS
+    for _ in range(entries - PATIENTS):
+        counts[min(int(rng.expovariate(1 / 3000)), PATIENTS - 1)] += 1
+    found: list[list[object]] = []
+    for patient, count in enumerate(counts, start=1):
+        for image in range(count):
+            path = f"images/{patient:08d}_{image:03d}.png"
+            label: object = (
+                [int(rng.random() < p) for p in PREVALENCE]
+                if multi
+                else int(rng.random() < 0.3)  # 30% positive
+            )
+            found.append([path, label])
+    return found
+
+
+def by_patient(entries: list[list[object]]) -> dict[str, list[list[object]]]:
+    """Split entries 70/15/15 by a hash of the patient, without leaks."""
+    sets: dict[str, list[list[object]]] = {"train": [], "validation": [], "test": []}
+    for entry in entries:
+        bucket = int(str(entry[0])[7:15]) * 2654435761 % 100
+        name = "train" if bucket < 70 else "validation" if bucket < 85 else "test"
+        sets[name].append(entry)
+    return sets
+
+
+def json_load(path: Path) -> object:
+    """Read ``path`` with the standard library only."""
+    with path.open() as stream:
+        return json.load(stream)
+
+
+def quietly(argv: list[str]) -> None:
+    """Run the command line in process, its output discarded; it must succeed."""
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = main(argv)
+    if status != 0:
+        msg = f"lightsplit {' '.join(argv)} exited with status {status}"
+        raise RuntimeError(msg)
+
+
+def process_seconds(argv: list[str]) -> float:
+    """Time the command once in a new process (start-up included)."""
+    start = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "lightsplit", *argv],
+        check=True,
+        capture_output=True,
+    )
+    return time.perf_counter() - start
+
+
+def sklearn_folds(entries: list[list[object]]) -> None:
+    """Deal the entries into 5 folds with scikit-learn's StratifiedGroupKFold."""
+    model_selection = importlib.import_module("sklearn.model_selection")
+    labels = [entry[1] for entry in entries]
+    groups = [str(entry[0])[7:15] for entry in entries]
+    splitter = model_selection.StratifiedGroupKFold(5, shuffle=True, random_state=0)
+    for _ in splitter.split(labels, labels, groups):
+        pass
+
+
+def workload(
+    folder: Path, entries: int, *, multi: bool, repeats: int
+) -> list[list[str]]:
+    """Time one workload; return its table rows."""
+    found = samples(entries, multi=multi)
+    samples_path = folder / "samples.json"
+    samples_path.write_text(json.dumps(found))
+    split_path = folder / "split.json"
+    split_path.write_text(json.dumps(by_patient(found)))
+    output = folder / "folds"
+    check = ["check", str(split_path), "--group-pattern", PATTERN]
+    card = ["card", str(split_path), "--group-pattern", PATTERN]
+    split = ["split", str(samples_path), "--folds", "5", "--group-pattern", PATTERN]
+    split += ["-o", str(output)]
+    runs: list[Callable[[], object]] = [
+        partial(json_load, split_path),
+        partial(quietly, check),
+        partial(quietly, card),
+        partial(quietly, split),
+        partial(split_folds, found, folds=5, group_pattern=PATTERN),
+    ]
+    base, checked, carded, made, folds = median_seconds(runs, repeats)
+
+    fields = EntryFields(group_pattern=compile_group_pattern(PATTERN))
+    loaded = load_split(split_path)
+    parts: list[Callable[[], object]] = [
+        partial(load_split, split_path),
+        partial(split_sha256, loaded),
+        partial(summarize_split, loaded, source="split.json", fields=fields),
+    ]
+    loading, hashing, summary = median_seconds(parts, repeats)
+
+    def row(name: str, seconds: float, target: str = "") -> list[str]:
+        return [name, f"{seconds:#.3g}", f"{seconds / base:.2f}x", target]
+
+    kind = "15 multi-hot labels" if multi else "binary labels"
+    size = split_path.stat().st_size / 1024
+    rows = [
+        row(f"json.load of split.json ({size:,.0f} KiB, {kind})", base),
+        row("check --group-pattern, in process", checked, "<= 2x json.load"),
+        row("  of which load_split", loading),
+        row("  of which summarize_split (hash, counts, leaks, groups)", summary),
+        row("    of which split_sha256 (the content hash)", hashing),
+        row("check --group-pattern, new process", process_seconds(check)),
+        row("card --group-pattern, in process", carded, "<= 2x json.load"),
+        row("card --group-pattern, new process", process_seconds(card)),
+        row("split --folds 5, grouped, in process", made, "<= 5 s"),
+        row("  split_folds alone (no files)", folds),
+        row("split --folds 5, grouped, new process", process_seconds(split)),
+    ]
+    if not multi:
+        [sklearn] = median_seconds(
+            [partial(sklearn_folds, found)], max(1, repeats // 3)
+        )
+        rows.append(row("StratifiedGroupKFold(5), scikit-learn", sklearn))
+    return rows
+
+
+def main_benchmark() -> None:
+    """Write the workloads, time them and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--entries", type=int, default=112_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    rows: list[list[str]] = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for multi in (False, True):
+            folder = Path(tmp, "multi" if multi else "binary")
+            folder.mkdir()
+            rows += workload(folder, args.entries, multi=multi, repeats=args.repeats)
+    print(
+        f"{args.entries:,} entries of {PATIENTS:,} patients; medians of "
+        f"{args.repeats} rounds after one warm-up (new processes: one run)\n"
+    )
+    header = ["run", "seconds", "ratio to json.load", "target"]
+    print(markdown_table(header, rows))
+
+
+if __name__ == "__main__":
+    main_benchmark()
