@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    from ._card import SetCard, SplitCard, split_card
     from ._checks import SampleFailure, check_split_loading
     from ._config import DataModuleConfig
     from ._datamodule import CachingDataModule, ConcatDataModule
@@ -23,10 +24,20 @@ if TYPE_CHECKING:
         SampleLoadError,
         SetMissingError,
         SplitFileError,
+        SplittingError,
     )
     from ._factory import build_datamodule
     from ._hashing import split_sha256
     from ._images import ColorMode, ImageFileLoader, ImageMaskLoader
+    from ._leaks import (
+        Duplicate,
+        EntryRef,
+        GroupLeak,
+        LabelConflict,
+        LeakReport,
+        PathLeak,
+        find_leaks,
+    )
     from ._loader import SampleLoader
     from ._mapping import MappingLoader
     from ._parts import SplitPart, Splits
@@ -38,7 +49,9 @@ if TYPE_CHECKING:
         Target,
     )
     from ._schema import split_json_schema
+    from ._sidecar import SplitProvenance
     from ._split import DatabaseSplit, load_split
+    from ._splitting import split_folds, split_samples
 
 __version__ = "0.1.0"
 
@@ -49,28 +62,42 @@ __all__ = [
     "ConcatDataModule",
     "DataModuleConfig",
     "DatabaseSplit",
+    "Duplicate",
+    "EntryRef",
+    "GroupLeak",
     "ImageFileLoader",
     "ImageMaskLoader",
+    "LabelConflict",
+    "LeakReport",
     "LightsplitError",
     "LightsplitWarning",
     "MappingLoader",
     "MappingSampleLoader",
     "ModelTransform",
     "PathEscapeError",
+    "PathLeak",
     "RawDataLoader",
     "Sample",
     "SampleFailure",
     "SampleLoadError",
     "SampleLoader",
+    "SetCard",
     "SetMissingError",
+    "SplitCard",
     "SplitFileError",
     "SplitPart",
+    "SplitProvenance",
     "Splits",
+    "SplittingError",
     "Target",
     "build_datamodule",
     "check_split_loading",
+    "find_leaks",
     "load_split",
+    "split_card",
+    "split_folds",
     "split_json_schema",
+    "split_samples",
     "split_sha256",
 ]
 
@@ -81,28 +108,42 @@ _EXPORTS: Final[Mapping[str, str]] = {
     "ConcatDataModule": "_datamodule",
     "DataModuleConfig": "_config",
     "DatabaseSplit": "_split",
+    "Duplicate": "_leaks",
+    "EntryRef": "_leaks",
+    "GroupLeak": "_leaks",
     "ImageFileLoader": "_images",
     "ImageMaskLoader": "_images",
+    "LabelConflict": "_leaks",
+    "LeakReport": "_leaks",
     "LightsplitError": "_errors",
     "LightsplitWarning": "_errors",
     "MappingLoader": "_mapping",
     "MappingSampleLoader": "_sample",
     "ModelTransform": "_sample",
     "PathEscapeError": "_errors",
+    "PathLeak": "_leaks",
     "RawDataLoader": "_sample",
     "Sample": "_sample",
     "SampleFailure": "_checks",
     "SampleLoadError": "_errors",
     "SampleLoader": "_loader",
+    "SetCard": "_card",
     "SetMissingError": "_errors",
+    "SplitCard": "_card",
     "SplitFileError": "_errors",
     "SplitPart": "_parts",
+    "SplitProvenance": "_sidecar",
     "Splits": "_parts",
+    "SplittingError": "_errors",
     "Target": "_sample",
     "build_datamodule": "_factory",
     "check_split_loading": "_checks",
+    "find_leaks": "_leaks",
     "load_split": "_split",
+    "split_card": "_card",
+    "split_folds": "_splitting",
     "split_json_schema": "_schema",
+    "split_samples": "_splitting",
     "split_sha256": "_hashing",
 }
 """Public name -> the private module of this package that defines it."""
