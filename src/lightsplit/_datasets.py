@@ -1,6 +1,8 @@
 """Map-style datasets over one set: loaded on demand, or served from a cache."""
 
-from collections.abc import Sequence
+import functools
+import itertools
+from collections.abc import Iterable, Iterator, Sequence
 
 from torch import Tensor
 from torch.utils.data import Dataset
@@ -8,8 +10,15 @@ from typing_extensions import override
 
 from ._metadata import Describe, collate_metadata
 from ._sample import ModelTransform, Sample
+from ._serving import (
+    THREADED_BYTES,
+    gather_ahead,
+    gathering_threads,
+    output_buffers,
+)
 from ._sources import SetSource
 from ._stores import SampleStore, stack_inputs
+from ._threads import ThreadChoice
 
 __all__ = ["CachedDataset", "LazyDataset", "SetDataset", "collate_samples"]
 
@@ -38,6 +47,13 @@ class SetDataset(Dataset[Sample]):
     def __getitems__(self, indices: Sequence[int]) -> Sample:
         """Return a batch (torch's protocol for loaders that batch indices)."""
         return self.batch(indices)
+
+    def batches(self, indices: Iterable[int | Tensor]) -> Iterator[Sample]:
+        """Return ``self[index]`` for each item of ``indices``, in order.
+
+        ``indices`` is read as the results are asked for, or a few items ahead.
+        """
+        return (self[index] for index in indices)
 
 
 def collate_samples(batch: Sequence[Sample] | Sample) -> Sample:
@@ -102,6 +118,7 @@ class CachedDataset(SetDataset):
     def __init__(self, store: SampleStore) -> None:
         self.name = store.name
         self.store = store
+        self._choice = ThreadChoice()
 
     @override
     def __len__(self) -> int:
@@ -114,3 +131,46 @@ class CachedDataset(SetDataset):
     @override
     def batch(self, indices: Sequence[int] | Tensor) -> Sample:
         return self.store.gather(indices)
+
+    @override
+    def batches(self, indices: Iterable[int | Tensor]) -> Iterator[Sample]:
+        """Gather the batch of each tensor of ``indices``: large ones ahead.
+
+        When the first batch's inputs take more than `THREADED_BYTES`, the
+        batches are gathered ahead by this process's gathering threads, into
+        reused output buffers (see `gather_ahead`). Smaller batches are gathered
+        when asked for, on the intra-op threads that have been the faster lately
+        (see `ThreadChoice`): for them, the hand-over to a thread would cost more
+        than it saves. Either way, tensors of `REUSED_BYTES` or more go into
+        reused output buffers, never one a batch still held uses.
+        """
+        items = iter(indices)
+        first = next(items, None)
+        if first is None:
+            return iter(())
+        items = itertools.chain([first], items)
+        store, threads = self.store, gathering_threads()
+        if (
+            threads is None
+            or not isinstance(first, Tensor)
+            or first.shape[0] * store.row_nbytes <= THREADED_BYTES
+        ):
+            return self._gather_here(items)
+        buffers = output_buffers()
+        tasks = (
+            functools.partial(store.collect, index, buffers=buffers)
+            if isinstance(index, Tensor)
+            else functools.partial(self.__getitem__, index)
+            for index in items
+        )
+        return gather_ahead(tasks, threads)
+
+    def _gather_here(self, indices: Iterator[int | Tensor]) -> Iterator[Sample]:
+        """Gather each batch when asked for, on the faster intra-op threads."""
+        collect = functools.partial(self.store.collect, buffers=output_buffers())
+        choice = self._choice
+        for index in indices:
+            if isinstance(index, Tensor):
+                yield choice.run(collect, index, index.shape[0])
+            else:
+                yield self[index]

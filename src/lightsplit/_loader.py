@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any, Final, cast
 
 import torch
+from torch import Tensor
 from torch.utils.data import DataLoader
 from torch.utils.data._utils.pin_memory import pin_memory
 from typing_extensions import override
@@ -124,7 +125,9 @@ class SampleLoader(DataLoader[Sample]):
             and self.batch_size is None
             and isinstance(self.dataset, SetDataset)
         ):
-            inner: Iterator[Sample] = self._in_process(self.dataset, iter(self.sampler))
+            # without batch_size, the sampler gives one tensor of indices per batch
+            indices = cast("Iterator[int | Tensor]", iter(self.sampler))
+            inner: Iterator[Sample] = self._in_process(self.dataset, indices)
         else:
             inner = super().__iter__()  # draws the sampler's order now
         position = self._position = _Position()
@@ -135,15 +138,19 @@ class SampleLoader(DataLoader[Sample]):
         return _Batches(inner, position, getattr(self.dataset, "name", "?"))
 
     def _in_process(
-        self, dataset: SetDataset, indices: Iterator[object]
+        self, dataset: SetDataset, indices: Iterator[int | Tensor]
     ) -> Iterator[Sample]:
-        """Do what torch's single-process iterator does, without its overhead."""
+        """Do what torch's single-process iterator does, without its overhead.
+
+        A cached set gathers large batches ahead in threads (`CachedDataset.
+        batches`): those are not served until handed out here.
+        """
         pin = self.pin_memory and torch.cuda.is_available()
         device = self.pin_memory_device or None
         # the data set returns whole batches, which the collate function passes on
         collate = cast("Callable[[Sample], Sample]", self.collate_fn)
-        for index in indices:
-            batch = collate(dataset[index])  # type: ignore[index]  # an index tensor
+        for gathered in dataset.batches(indices):
+            batch = collate(gathered)
             yield pin_memory(batch, device) if pin else batch  # type: ignore[no-untyped-call]  # torch leaves it unannotated
 
     def state_dict(self) -> dict[str, Any]:

@@ -4,7 +4,7 @@ import math
 import operator
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Final, Protocol
 
 import torch
 from torch import Tensor
@@ -13,8 +13,10 @@ from torch.utils.data import get_worker_info
 from ._errors import SampleLoadError
 from ._metadata import SCALARS, Describe, Packed, collate_values
 from ._sample import Sample
+from ._serving import OutputBuffers
 
 __all__ = [
+    "REUSED_BYTES",
     "Column",
     "ContiguousStore",
     "ObjectColumn",
@@ -22,9 +24,14 @@ __all__ = [
     "SampleStore",
     "TensorColumn",
     "join_columns",
+    "select_rows",
     "shared_empty",
     "stack_inputs",
 ]
+
+REUSED_BYTES: Final = 1 << 20
+"""Rows of at least this many bytes are copied into reused output buffers; the
+allocator hands smaller ones out of memory it holds already."""
 
 
 def _new_tensor(shape: Sequence[int], dtype: torch.dtype) -> Tensor:
@@ -38,12 +45,28 @@ def _new_tensor(shape: Sequence[int], dtype: torch.dtype) -> Tensor:
     return shared_empty(shape, dtype)
 
 
-def select_rows(values: Tensor, index: Tensor) -> Tensor:
-    """Return the rows ``index`` of ``values`` as a new tensor (one copy)."""
-    if get_worker_info() is None:
+def select_rows(
+    values: Tensor, index: Tensor, *, buffers: OutputBuffers | None = None
+) -> Tensor:
+    """Return the rows ``index`` of ``values``, copied in one go.
+
+    The rows go into a new tensor; into shared memory in a loader worker; into
+    one of ``buffers`` when given and the rows take `REUSED_BYTES` or more.
+    """
+    if buffers is None and get_worker_info() is None:
         return values.index_select(0, index)
-    out = shared_empty((len(index), *values.shape[1:]), values.dtype)
+    row, rows = tuple(values.shape[1:]), index.shape[0]
+    if get_worker_info() is not None:
+        out = shared_empty((rows, *row), values.dtype)
+    elif buffers is not None and _nbytes(rows, row, values.dtype) >= REUSED_BYTES:
+        out = buffers.take(rows, row, values.dtype)
+    else:
+        return values.index_select(0, index)
     return torch.index_select(values, 0, index, out=out)
+
+
+def _nbytes(rows: int, row: Sequence[int], dtype: torch.dtype) -> int:
+    return rows * math.prod(row) * dtype.itemsize
 
 
 def shared_empty(shape: Sequence[int], dtype: torch.dtype) -> Tensor:
@@ -52,7 +75,7 @@ def shared_empty(shape: Sequence[int], dtype: torch.dtype) -> Tensor:
     ``Tensor.share_memory_`` would copy the tensor into shared memory: allocating
     it there (as ``default_collate`` does) costs no copy.
     """
-    nbytes = math.prod(shape) * dtype.itemsize
+    nbytes = _nbytes(1, shape, dtype)
     storage: torch.UntypedStorage = torch.UntypedStorage._new_shared(nbytes)  # type: ignore[no-untyped-call]  # torch leaves it unannotated
     return torch.empty(0, dtype=dtype).set_(storage).view(tuple(shape))
 
@@ -91,11 +114,19 @@ class Column(Protocol):
         """Return the value of sample ``index``, as the loader returned it."""
         ...
 
-    def gather(self, index: Tensor, *, key: str, where: Describe) -> object:
+    def gather(
+        self,
+        index: Tensor,
+        *,
+        key: str,
+        where: Describe,
+        buffers: OutputBuffers | None = None,
+    ) -> object:
         """Return the values at ``index`` as ``default_collate`` would.
 
         ``key`` names the column and ``where(index)`` describes the sample
-        ``index`` of the set, should the values not batch.
+        ``index`` of the set, should the values not batch. A tensor of values
+        may go into one of ``buffers`` (see `select_rows`).
         """
         ...
 
@@ -111,8 +142,15 @@ class TensorColumn:
         value = self.values[index]
         return self.scalar(value.item()) if self.scalar else value.clone()
 
-    def gather(self, index: Tensor, *, key: str, where: Describe) -> Tensor:
-        return select_rows(self.values, index)
+    def gather(
+        self,
+        index: Tensor,
+        *,
+        key: str,
+        where: Describe,
+        buffers: OutputBuffers | None = None,
+    ) -> Tensor:
+        return select_rows(self.values, index, buffers=buffers)
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,7 +163,14 @@ class ObjectColumn:
     def get(self, index: int) -> object:
         return self.values[index]
 
-    def gather(self, index: Tensor, *, key: str, where: Describe) -> object:
+    def gather(
+        self,
+        index: Tensor,
+        *,
+        key: str,
+        where: Describe,
+        buffers: OutputBuffers | None = None,
+    ) -> object:
         positions = index.tolist()
         if len(positions) == 1:
             picked = [self.values[positions[0]]]
@@ -210,14 +255,24 @@ class SampleStore:
         """Return a copy of the input of sample ``index``."""
         raise NotImplementedError
 
-    def gather_inputs(self, indices: Tensor) -> Tensor:
-        """Return the inputs of ``indices`` stacked into one new tensor."""
+    def gather_inputs(
+        self, indices: Tensor, *, buffers: OutputBuffers | None = None
+    ) -> Tensor:
+        """Return the inputs of ``indices`` stacked into one tensor.
+
+        The tensor is new, or one of ``buffers`` (see `select_rows`).
+        """
         raise NotImplementedError
 
     @property
     def nbytes(self) -> int:
         """Bytes held by the inputs and the tensor columns."""
         raise NotImplementedError
+
+    @property
+    def row_nbytes(self) -> int:
+        """Bytes of one input when all share one shape and dtype (else 0)."""
+        return 0
 
     def get(self, index: int) -> Sample:
         """Return sample ``index`` as the loader (and transforms) produced it."""
@@ -227,21 +282,42 @@ class SampleStore:
     def gather(self, indices: Sequence[int] | Tensor) -> Sample:
         """Return samples ``indices`` as one batch, as if collated one by one.
 
-        The copies run on one thread: a batch is too small to gain from more,
-        and other busy processes would make the wait for a second thread cost
-        far more than the copy itself.
+        The copies run on one intra-op thread (see `one_intra_op_thread`): a
+        batch is too small to gain from more, and when another process holds a
+        core, torch's threads would wait for each other far longer than the
+        copy takes.
         """
-        index = torch.as_tensor(indices, dtype=torch.long)
-        threads = torch.get_num_threads()
+        threads = torch.get_num_threads()  # as one_intra_op_thread, but cheaper
+        if threads == 1:
+            return self.collect(indices)
         torch.set_num_threads(1)
         try:
-            metadata = {
-                key: column.gather(index, key=key, where=self.where)
-                for key, column in self.columns.items()
-            }
-            return Sample(self.gather_inputs(index), metadata)
+            return self.collect(indices)
         finally:
             torch.set_num_threads(threads)
+
+    def collect(
+        self,
+        indices: Sequence[int] | Tensor,
+        *,
+        buffers: OutputBuffers | None = None,
+    ) -> Sample:
+        """Return samples ``indices`` as one batch, on the caller's torch threads.
+
+        `gather` runs it on one intra-op thread; a thread that has one already
+        (see `gather_ahead`) calls it directly. Large copies go into
+        ``buffers`` when given (see `select_rows`).
+        """
+        index = (
+            indices
+            if isinstance(indices, Tensor) and indices.dtype == torch.long
+            else torch.as_tensor(indices, dtype=torch.long)
+        )
+        metadata = {
+            key: column.gather(index, key=key, where=self.where, buffers=buffers)
+            for key, column in self.columns.items()
+        }
+        return Sample(self.gather_inputs(index, buffers=buffers), metadata)
 
 
 class ContiguousStore(SampleStore):
@@ -261,12 +337,18 @@ class ContiguousStore(SampleStore):
     def input(self, index: int) -> Tensor:
         return self.inputs[index].clone()
 
-    def gather_inputs(self, indices: Tensor) -> Tensor:
-        return select_rows(self.inputs, indices)
+    def gather_inputs(
+        self, indices: Tensor, *, buffers: OutputBuffers | None = None
+    ) -> Tensor:
+        return select_rows(self.inputs, indices, buffers=buffers)
 
     @property
     def nbytes(self) -> int:
         return self.inputs.nbytes + _column_bytes(self.columns)
+
+    @property
+    def row_nbytes(self) -> int:
+        return _nbytes(1, self.inputs.shape[1:], self.inputs.dtype)
 
 
 class RaggedStore(SampleStore):
@@ -313,7 +395,9 @@ class RaggedStore(SampleStore):
     def input(self, index: int) -> Tensor:
         return self._view(index).clone()
 
-    def gather_inputs(self, indices: Tensor) -> Tensor:
+    def gather_inputs(
+        self, indices: Tensor, *, buffers: OutputBuffers | None = None
+    ) -> Tensor:
         positions = indices.tolist()
         views = [self._view(index) for index in positions]
         return stack_inputs(

@@ -1,0 +1,219 @@
+"""torch's intra-op threads: running work on one, or on as many as pays.
+
+torch splits a large copy or conversion between its intra-op threads, and each
+then waits for all of them. When another process holds a core, that wait costs
+far more than the work: on two cores, a cached epoch gathered on two threads
+next to one busy process took tens of times longer than on one. Cache builds
+run on one intra-op thread per process (their parallelism is several
+processes); copies repeated batch after batch run on the count that their own
+timings show to be faster at the moment (`ThreadChoice`).
+"""
+
+import contextlib
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Final, TypeVar
+
+import torch
+
+__all__ = ["ThreadChoice", "one_intra_op_thread"]
+
+ArgT = TypeVar("ArgT")
+ResultT = TypeVar("ResultT")
+
+
+@contextlib.contextmanager
+def one_intra_op_thread() -> Iterator[None]:
+    """Run torch on one intra-op thread in this thread for the block's duration.
+
+    The count is set back when the block ends; a thread on one already is left
+    alone (setting the count costs microseconds).
+    """
+    threads = torch.get_num_threads()
+    if threads == 1:
+        yield
+        return
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+_FIRST_TRY: Final = 8
+"""Copies after which the other thread count is tried again, at first."""
+_LAST_TRY: Final = 1024
+"""Copies between two tries of the other count, at most: each time it loses, the
+wait doubles, so that a count that stalls (its second thread waiting for a busy
+core) is seldom tried."""
+_TRIAL: Final = 4
+"""Copies a try runs on the other count; the first wakes its threads up, the mean
+of the others is its timing. A first copy `_HOPELESS` times slower than the
+count in use ends the try at once."""
+_HOPELESS: Final = 3.0
+_SMOOTHING: Final = 0.25
+"""Weight of the newest timing in the running estimate of the count in use."""
+_LOOK: Final = 0.1
+"""Seconds over which the load of other processes is measured, at least..."""
+_STALE: Final = 2.0
+"""... and at most."""
+_STAT: Final = Path("/proc/stat")
+_TICK: Final = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _busy_seconds() -> float | None:
+    """Return the CPU seconds the system has spent busy, all CPUs together.
+
+    Busy is anything but idle and waiting for I/O: time stolen by the
+    hypervisor counts, as no process of this machine can use it. None where
+    ``/proc/stat`` is not there.
+    """
+    try:
+        with _STAT.open() as stat:
+            fields = stat.readline().split()[1:]
+    except OSError:  # pragma: no cover - not Linux
+        return None
+    ticks = [int(field) for field in fields[:8]]
+    return (sum(ticks) - ticks[3] - ticks[4]) / _TICK
+
+
+class _OtherLoad:
+    """Tells how many CPUs other processes kept busy since it last told."""
+
+    def __init__(self) -> None:
+        self._then = self._now()
+        self.known = self._then is not None
+        """Whether this system tells (Linux does, through ``/proc/stat``)."""
+
+    @staticmethod
+    def _now() -> tuple[float, float, float] | None:
+        busy = _busy_seconds()
+        if busy is None:  # pragma: no cover - not Linux
+            return None
+        times = os.times()
+        return time.monotonic(), busy, times.user + times.system
+
+    def cpus(self) -> float | None:
+        """Return the CPUs other processes used on average since it last told.
+
+        None when that cannot be told: too little time passed (`_LOOK` at least,
+        as the system counts CPU time in ticks of 10 ms), or so much that the
+        average says little of now (more than `_STALE`: it starts afresh).
+        """
+        then = self._then
+        now = self._now() if then is not None else None
+        if then is None or now is None or now[0] - then[0] < _LOOK:
+            return None
+        self._then = now
+        if now[0] - then[0] > _STALE:
+            return None
+        busy, own = now[1] - then[1], now[2] - then[2]
+        return max(busy - own, 0.0) / (now[0] - then[0])
+
+
+class ThreadChoice:
+    """Chooses the intra-op threads of a copy repeated many times, from timings.
+
+    Two counts compete: one thread, and the caller's count (two at most). Each
+    copy runs on the count whose copies took least time per row lately; now and
+    then, the other is tried again for a few copies, less often each time it
+    loses. On a quiet machine two threads copy a batch of mid-sized images up
+    to twice as fast; when another process holds a core, they wait for each
+    other and one thread is far faster (see the module docstring): two threads
+    are not even tried while other processes keep the other CPUs busy.
+    """
+
+    def __init__(self) -> None:
+        self._seconds: dict[int, float] = {}
+        self._current = 1
+        self._since = 0
+        self._wait = _FIRST_TRY
+        self._trial: list[float] | None = None
+        """Timings of the try under way (of the other count), if one is."""
+        self._load: _OtherLoad | None = None
+        """The load of other processes, watched from the first copy on."""
+
+    def run(self, copy: Callable[[ArgT], ResultT], arg: ArgT, rows: int) -> ResultT:
+        """Return ``copy(arg)``, run on the count chosen, and time it.
+
+        ``rows`` is the size of the copy, so that copies of several sizes (the
+        last batch of an epoch) compare.
+        """
+        caller = torch.get_num_threads()
+        if caller == 1:
+            return copy(arg)
+        self._since += 1
+        if self._trial is None and self._since < self._wait:
+            threads = self._current
+        else:
+            threads = self._choose(min(caller, 2))
+        start = time.perf_counter()
+        if threads == caller:
+            result = copy(arg)
+        else:
+            torch.set_num_threads(threads)
+            try:
+                result = copy(arg)
+            finally:
+                torch.set_num_threads(caller)
+        seconds = (time.perf_counter() - start) / max(rows, 1)
+        if self._trial is not None:
+            self._record_trial(threads, seconds)
+            return result
+        old = self._seconds.get(threads, seconds)
+        self._seconds[threads] = old + _SMOOTHING * (seconds - old)
+        if threads > 1 and seconds > _HOPELESS * old:
+            self._since = self._wait  # a stall: try one thread with the next copy
+        return result
+
+    def _choose(self, most: int) -> int:
+        """Return the count for a copy when a try may be under way or due."""
+        current = self._current
+        other = most if current == 1 else 1
+        if self._trial is not None:
+            return other
+        self._since = 0
+        if other > 1 and self._others_busy(most):
+            return current
+        self._trial = []
+        return other
+
+    def _others_busy(self, most: int) -> bool:
+        """Tell whether other processes leave fewer than ``most`` CPUs free.
+
+        When that cannot be told yet, they are taken to be busy: a try is put
+        off rather than risked.
+        """
+        if self._load is None:
+            self._load = _OtherLoad()
+        others = self._load.cpus()
+        if others is None:
+            return self._load.known
+        busy = others > _usable_cpus() - most + 0.5
+        if busy:  # no try: wait longer before the next look
+            self._wait = min(2 * self._wait, _LAST_TRY)
+        return busy
+
+    def _record_trial(self, threads: int, seconds: float) -> None:
+        trial = self._trial
+        assert trial is not None  # called during a try only
+        trial.append(seconds)
+        current = self._seconds[self._current]
+        if len(trial) < _TRIAL and seconds < _HOPELESS * current:
+            return
+        tried = statistics.fmean(trial[1:] or trial)
+        self._trial = None
+        self._seconds[threads] = tried
+        if tried < current:  # the count tried wins: use it, try the other soon
+            self._current, self._wait = threads, _FIRST_TRY
+        else:
+            self._wait = min(2 * self._wait, _LAST_TRY)
+
+
+def _usable_cpus() -> int:
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0))
+    return os.cpu_count() or 1  # pragma: no cover - macOS, Windows
