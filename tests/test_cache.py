@@ -1,3 +1,5 @@
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -194,3 +196,56 @@ class TestMemoryCheck:
         assert "(1000 samples of 1.0 TiB)" in message
         assert "is available" in message
         assert isinstance(exc_info.value, MemoryError)
+
+
+_MEMORY_SCRIPT = """
+import sys
+import torch
+from lightsplit import Sample
+from lightsplit._cache import build_store
+from lightsplit._sources import sources_from_splits
+
+def private():
+    fields = {}
+    with open("/proc/self/smaps_rollup") as rollup:
+        for line in rollup:
+            parts = line.split()
+            if len(parts) == 3:
+                fields[parts[0]] = int(parts[1]) * 1024
+    return fields["Private_Clean:"] + fields["Private_Dirty:"]
+
+class Decoding:
+    def sample(self, raw):
+        pixels = torch.randint(0, 256, (1, 256, 256), dtype=torch.uint8)
+        image = pixels.to(torch.float32).div_(255)
+        return Sample(image, {"target": torch.tensor(raw[1])})
+    def target(self, raw):
+        return raw[1]
+
+entries = [(f"s{index}", index % 2) for index in range(512)]
+source = sources_from_splits({"train": [(entries, Decoding())]})["train"]
+Decoding().sample(entries[0])
+before = private()
+store = build_store(source, workers=int(sys.argv[1]))
+store.inputs.sum()  # every page of the cache in this process
+print(private() - before, store.nbytes)
+"""
+
+
+class TestMemoryAfterBuild:
+    @pytest.mark.skipif(
+        not Path("/proc/self/smaps_rollup").exists(), reason="needs Linux's smaps"
+    )
+    @pytest.mark.parametrize("workers", [1, 2])
+    def test_holds_the_cache_and_little_else(self, workers: int) -> None:
+        """After a float32 build, private memory grows by the cache and 5% at most."""
+        result = subprocess.run(
+            [sys.executable, "-c", _MEMORY_SCRIPT, str(workers)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert result.returncode == 0, result.stderr[-2000:]
+        grown, cache = map(int, result.stdout.split())
+        assert cache == 512 * 256 * 256 * 4 + 512 * 8
+        assert grown <= 1.05 * cache

@@ -53,12 +53,13 @@ class PidLoader(MemoryLoader):
         return Sample(sample.input, {**sample.metadata, "pid": os.getpid()})
 
 
-def test_build_processes_use_one_thread() -> None:
-    """Each build process limits torch to one intra-op thread, this one included."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_build_processes_use_one_thread(workers: int) -> None:
+    """Every process that loads samples uses one intra-op thread, this one included."""
     source = sources_from_splits({"test": [(entries_named("t", 64), ThreadsLoader())]})
     threads = torch.get_num_threads()
-    store = build_store(source["test"], workers=2)
-    assert set(store.gather(range(1, 64)).metadata["threads"].tolist()) == {1}
+    store = build_store(source["test"], workers=workers)
+    assert set(store.gather(range(64)).metadata["threads"].tolist()) == {1}
     assert torch.get_num_threads() == threads
 
 

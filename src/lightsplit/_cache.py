@@ -28,7 +28,7 @@ from tqdm import tqdm
 
 from ._errors import SampleLoadError
 from ._files import FileInputs
-from ._memory import check_cache_fits, format_bytes
+from ._memory import check_cache_fits, format_bytes, release_free_memory
 from ._metadata import MetadataRules, Packed, pack_values
 from ._sample import ModelTransform, Sample
 from ._sources import SetSource
@@ -39,6 +39,7 @@ from ._stores import (
     join_columns,
     shared_empty,
 )
+from ._threads import one_intra_op_thread
 
 __all__ = ["build_store"]
 
@@ -338,8 +339,6 @@ def _fill_in_processes(
     """
     method = "spawn" if sys.platform == "darwin" else "fork"
     processes: list[BaseProcess] = []
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
     try:
         pool = ProcessPoolExecutor(
             helpers,
@@ -366,8 +365,6 @@ def _fill_in_processes(
             where = f"set `{source.name}`"
             raise _open_files_error(where) from exc
         raise
-    finally:
-        torch.set_num_threads(threads)
 
 
 def build_store(
@@ -378,6 +375,10 @@ def build_store(
     target: FileInputs | None = None,
 ) -> SampleStore:
     """Load and transform every sample of ``source`` into a shared store.
+
+    Every process loads on one torch intra-op thread, this one included (see
+    `one_intra_op_thread`). Once done, the memory the allocator keeps from
+    the samples loaded here is given back to the system.
 
     Args:
         source: the set to cache.
@@ -396,6 +397,20 @@ def build_store(
         CacheMemoryError: when the estimated cache does not fit in memory.
         OSError: when ``target`` cannot be written.
     """
+    try:
+        with one_intra_op_thread():
+            return _build(source, transforms, workers=workers, target=target)
+    finally:
+        release_free_memory()
+
+
+def _build(
+    source: SetSource,
+    transforms: Sequence[ModelTransform],
+    *,
+    workers: int,
+    target: FileInputs | None,
+) -> SampleStore:
     size = len(source)
     first = _load(source, 0, transforms)
     sample_bytes = _sample_bytes(first)

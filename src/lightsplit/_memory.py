@@ -1,13 +1,21 @@
-"""How much memory a cache may take, and refusing one that cannot fit."""
+"""How much memory a cache may take, refusing one that cannot fit, freeing the rest."""
 
+import ctypes
+import functools
 import math
 import os
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
 from ._errors import CacheMemoryError
 
-__all__ = ["available_memory", "check_cache_fits", "format_bytes"]
+__all__ = [
+    "available_memory",
+    "check_cache_fits",
+    "format_bytes",
+    "release_free_memory",
+]
 
 _SHARED_MEMORY: Final = Path("/dev/shm")
 _CGROUP: Final = Path("/sys/fs/cgroup")
@@ -95,3 +103,27 @@ def check_cache_fits(set_name: str, *, count: int, sample_bytes: int) -> int:
         )
         raise CacheMemoryError(msg)
     return needed
+
+
+@functools.cache
+def _malloc_trim() -> Callable[[int], int] | None:
+    """Return glibc's ``malloc_trim``, or None with another C library."""
+    try:  # the symbols this process has loaded, the C library's among them
+        trim: Callable[[int], int] = ctypes.CDLL(None).malloc_trim
+    except (OSError, AttributeError):  # pragma: no cover - musl, macOS, Windows
+        return None
+    return trim
+
+
+def release_free_memory() -> None:
+    """Give the memory the allocator holds free back to the system, where it can.
+
+    Loading a cache frees as much as it allocates (decoded images, conversions),
+    but glibc's allocator keeps freed memory in its heaps for later: once a
+    cache is built, that memory is of no use to the process. ``malloc_trim``
+    returns it (every arena, and free pages inside them); elsewhere nothing is
+    done.
+    """
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
