@@ -10,8 +10,15 @@ from PIL import Image
 from pydantic import ValidationError
 from torch import Tensor
 
-from lightsplit import CachingDataModule, ImageFileLoader, ImageMaskLoader, Sample
-from lightsplit._batch_transforms import RandomFlip, ToFloat, apply_batch_transforms
+from lightsplit import (
+    CachingDataModule,
+    ImageFileLoader,
+    ImageMaskLoader,
+    RandomFlip,
+    Sample,
+    ToFloat,
+)
+from lightsplit._batch_transforms import apply_batch_transforms
 
 
 class Watcher(LightningModule):

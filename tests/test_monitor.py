@@ -8,8 +8,7 @@ from lightning.pytorch import Trainer
 from lightsplit_testing import Entry, MemoryLoader, entries_named
 from tests_models import RecordingModel
 
-from lightsplit import CachingDataModule, Sample
-from lightsplit._monitor import DataWaitMonitor
+from lightsplit import CachingDataModule, DataWaitMonitor, Sample
 
 
 @dataclass

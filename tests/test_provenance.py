@@ -10,8 +10,8 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightsplit_testing import Entry, MemoryLoader, entries_named
 from tests_models import RecordingModel
 
-from lightsplit import CachingDataModule, LightsplitWarning
-from lightsplit._provenance import PROVENANCE_KEY, DataChangedError
+from lightsplit import CachingDataModule, DataChangedError, LightsplitWarning
+from lightsplit._provenance import PROVENANCE_KEY
 
 
 def _split() -> dict[str, list[Entry]]:

@@ -12,12 +12,19 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
+    from ._batch_transforms import (
+        BatchTransform,
+        RandomFlip,
+        SampleTransform,
+        ToFloat,
+    )
     from ._card import SetCard, SplitCard, split_card
     from ._checks import SampleFailure, check_split_loading
     from ._config import DataModuleConfig
     from ._datamodule import CachingDataModule, ConcatDataModule
     from ._errors import (
         CacheMemoryError,
+        DataChangedError,
         LightsplitError,
         LightsplitWarning,
         PathEscapeError,
@@ -28,7 +35,7 @@ if TYPE_CHECKING:
     )
     from ._factory import build_datamodule
     from ._hashing import split_sha256
-    from ._images import ColorMode, ImageFileLoader, ImageMaskLoader
+    from ._images import ColorMode, ImageDtype, ImageFileLoader, ImageMaskLoader
     from ._leaks import (
         Duplicate,
         EntryRef,
@@ -40,6 +47,7 @@ if TYPE_CHECKING:
     )
     from ._loader import SampleLoader
     from ._mapping import MappingLoader
+    from ._monitor import DataWaitMonitor
     from ._parts import SplitPart, Splits
     from ._sample import (
         MappingSampleLoader,
@@ -56,15 +64,19 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "BatchTransform",
     "CacheMemoryError",
     "CachingDataModule",
     "ColorMode",
     "ConcatDataModule",
+    "DataChangedError",
     "DataModuleConfig",
+    "DataWaitMonitor",
     "DatabaseSplit",
     "Duplicate",
     "EntryRef",
     "GroupLeak",
+    "ImageDtype",
     "ImageFileLoader",
     "ImageMaskLoader",
     "LabelConflict",
@@ -76,11 +88,13 @@ __all__ = [
     "ModelTransform",
     "PathEscapeError",
     "PathLeak",
+    "RandomFlip",
     "RawDataLoader",
     "Sample",
     "SampleFailure",
     "SampleLoadError",
     "SampleLoader",
+    "SampleTransform",
     "SetCard",
     "SetMissingError",
     "SplitCard",
@@ -90,6 +104,7 @@ __all__ = [
     "Splits",
     "SplittingError",
     "Target",
+    "ToFloat",
     "build_datamodule",
     "check_split_loading",
     "find_leaks",
@@ -102,15 +117,19 @@ __all__ = [
 ]
 
 _EXPORTS: Final[Mapping[str, str]] = {
+    "BatchTransform": "_batch_transforms",
     "CacheMemoryError": "_errors",
     "CachingDataModule": "_datamodule",
     "ColorMode": "_images",
     "ConcatDataModule": "_datamodule",
+    "DataChangedError": "_errors",
     "DataModuleConfig": "_config",
+    "DataWaitMonitor": "_monitor",
     "DatabaseSplit": "_split",
     "Duplicate": "_leaks",
     "EntryRef": "_leaks",
     "GroupLeak": "_leaks",
+    "ImageDtype": "_images",
     "ImageFileLoader": "_images",
     "ImageMaskLoader": "_images",
     "LabelConflict": "_leaks",
@@ -122,11 +141,13 @@ _EXPORTS: Final[Mapping[str, str]] = {
     "ModelTransform": "_sample",
     "PathEscapeError": "_errors",
     "PathLeak": "_leaks",
+    "RandomFlip": "_batch_transforms",
     "RawDataLoader": "_sample",
     "Sample": "_sample",
     "SampleFailure": "_checks",
     "SampleLoadError": "_errors",
     "SampleLoader": "_loader",
+    "SampleTransform": "_batch_transforms",
     "SetCard": "_card",
     "SetMissingError": "_errors",
     "SplitCard": "_card",
@@ -136,6 +157,7 @@ _EXPORTS: Final[Mapping[str, str]] = {
     "Splits": "_parts",
     "SplittingError": "_errors",
     "Target": "_sample",
+    "ToFloat": "_batch_transforms",
     "build_datamodule": "_factory",
     "check_split_loading": "_checks",
     "find_leaks": "_leaks",

@@ -22,13 +22,12 @@ from typing_extensions import override
 from ._batch_transforms import BatchTransform, apply_batch_transforms, batch_seed
 from ._config import DataModuleConfig
 from ._datasets import SetDataset
-from ._errors import LightsplitWarning, format_list
+from ._errors import DataChangedError, LightsplitWarning, format_list
 from ._hashing import split_sha256
 from ._loader import SampleLoader, build_loader
 from ._parts import Splits
 from ._provenance import (
     PROVENANCE_KEY,
-    DataChangedError,
     Difference,
     compare_provenance,
     entry_hashes,

@@ -15,6 +15,7 @@ __all__ = [
     "MAX_LISTED",
     "OPTIONAL_DEPENDENCIES",
     "CacheMemoryError",
+    "DataChangedError",
     "ErrorCollector",
     "ErrorType",
     "LightsplitError",
@@ -84,6 +85,10 @@ class SetMissingError(LightsplitError, ValueError):
 
 class PathEscapeError(LightsplitError, ValueError):
     """A split entry names a file outside the loader's root folder."""
+
+
+class DataChangedError(LightsplitError, ValueError):
+    """A checkpoint was made on other data, or settings, than the data module's."""
 
 
 class SampleLoadError(LightsplitError, RuntimeError):

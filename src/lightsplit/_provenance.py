@@ -19,7 +19,7 @@ from torch import Tensor
 
 from ._config import DataModuleConfig
 from ._errors import (
-    LightsplitError,
+    DataChangedError,
     SampleLoadError,
     format_list,
     format_problems,
@@ -34,7 +34,6 @@ from ._types import SetName
 __all__ = [
     "PROVENANCE_FORMAT",
     "PROVENANCE_KEY",
-    "DataChangedError",
     "Difference",
     "compare_provenance",
     "entry_hashes",
@@ -60,10 +59,6 @@ _TRAINING_SETTINGS: Final = frozenset(
     }
 )
 """Settings that change what training sees: changing them on resume is an error."""
-
-
-class DataChangedError(LightsplitError, ValueError):
-    """A checkpoint was made on other data, or settings, than the data module's."""
 
 
 @dataclass(frozen=True, slots=True)
