@@ -10,6 +10,7 @@ from typing import Any, Final, TypeAlias
 from ._commands import check_command, convert_command, demo_command, schema_command
 from ._convert import FORMATS
 from ._entries import compile_group_pattern, parse_field
+from ._provenancecommand import provenance_command
 from ._splitcommands import card_command, split_command
 from ._typeexpr import ALLOWED_TYPES, parse_type_expression
 
@@ -348,6 +349,40 @@ def _add_card(commands: _Commands) -> None:
     _add_fields(parser)
 
 
+def _add_provenance(commands: _Commands) -> None:
+    parser = _command(
+        commands,
+        "provenance",
+        provenance_command,
+        summary="say what data a checkpoint was trained on; compare split files",
+        description=(
+            "Print what a lightsplit data module recorded in a Lightning checkpoint:\n"
+            "its sets (entries, content hash, classes, loaders), its settings and\n"
+            "model transforms. Given split files, say for each set whether it\n"
+            "matches. The checkpoint is read without running any code from it\n"
+            "(weights_only) and without importing the model.\n\n"
+            "exit status: 0 read (and the splits match), 1 no lightsplit record or\n"
+            "a split differs, 2 usage error\n\n"
+            "examples:\n"
+            "  lightsplit provenance checkpoints/last.ckpt\n"
+            "  lightsplit provenance last.ckpt split.json --json"
+        ),
+    )
+    parser.add_argument(
+        "checkpoint", type=Path, metavar="CHECKPOINT", help="a Lightning checkpoint"
+    )
+    parser.add_argument(
+        "splits",
+        nargs="*",
+        type=Path,
+        metavar="SPLIT",
+        help="split files to compare with what the checkpoint recorded",
+    )
+    parser.add_argument(
+        "--json", action="store_true", help="print one JSON document, nothing else"
+    )
+
+
 def _add_demo(commands: _Commands) -> None:
     parser = _command(
         commands,
@@ -406,6 +441,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_split(commands)
     _add_card(commands)
     _add_convert(commands)
+    _add_provenance(commands)
     _add_demo(commands)
     return parser
 

@@ -1,0 +1,161 @@
+"""The ``lightsplit provenance`` command: what data a checkpoint was trained on.
+
+The checkpoint is read with ``torch.load(..., weights_only=True)``: no code of
+the checkpoint runs, and the user's model is never imported. torch is imported
+by this command only.
+"""
+
+import argparse
+import json
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import JsonValue
+
+from ._commands import fail, write_line
+from ._errors import LightsplitError, format_list
+from ._hashing import entries_sha256
+from ._split import load_split
+
+__all__ = ["provenance_command", "read_provenance"]
+
+
+def read_provenance(path: Path) -> tuple[str, Mapping[str, Any]]:
+    """Return the data module's class and its record from the checkpoint at ``path``.
+
+    Raises:
+        LightsplitError: if the file cannot be loaded without running code, or
+            holds no lightsplit record.
+        OSError: if the file cannot be read.
+    """
+    import pickle  # noqa: PLC0415 - only to name its error
+
+    import torch  # noqa: PLC0415 - only this command needs torch
+
+    from ._provenance import PROVENANCE_KEY  # noqa: PLC0415 - imports torch
+
+    try:
+        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        msg = (
+            f"{path}: cannot be read as a checkpoint without running code from it "
+            f"({first}); is it a PyTorch checkpoint, saved by `Trainer`?"
+        )
+        raise LightsplitError(msg) from exc
+    if isinstance(checkpoint, Mapping):
+        for key, value in checkpoint.items():
+            if isinstance(value, Mapping) and PROVENANCE_KEY in value:
+                return str(key), value[PROVENANCE_KEY]
+    keys = list(checkpoint) if isinstance(checkpoint, Mapping) else []
+    msg = (
+        f"{path}: no lightsplit data module recorded its data in this checkpoint "
+        f"(its keys: {format_list([str(k) for k in keys]) or 'none'}); it was not "
+        "trained with a lightsplit data module, or with one older than provenance"
+    )
+    raise LightsplitError(msg)
+
+
+def _matches(record: Mapping[str, Any], split_path: Path) -> dict[str, JsonValue]:
+    """Compare a split file's sets with the record's."""
+    split = load_split(split_path)
+    sets: Mapping[str, Any] = record["sets"]
+    found: dict[str, JsonValue] = {}
+    for name, entries in split.items():
+        recorded = sets.get(name)
+        if recorded is None:
+            found[name] = "not in the checkpoint"
+        elif recorded["size"] != len(entries):
+            found[name] = f"{len(entries)} entries, the checkpoint's {recorded['size']}"
+        elif recorded["sha256"] != entries_sha256(entries):
+            found[name] = "other entries (or order) than the checkpoint's"
+        else:
+            found[name] = "matches"
+    for name in sets:
+        found.setdefault(name, "not in this file")
+    return found
+
+
+def _document(
+    path: Path, owner: str, record: Mapping[str, Any], comparisons: Mapping[str, Any]
+) -> dict[str, JsonValue]:
+    train = record.get("train_entries")
+    sets: dict[str, JsonValue] = {
+        name: {
+            "entries": value["size"],
+            "sha256": value["sha256"],
+            "class_counts": value["class_counts"],
+            "loaders": [{"class": c, "fingerprint": f} for c, f in value["loaders"]],
+        }
+        for name, value in record["sets"].items()
+    }
+    return {
+        "checkpoint": str(path),
+        "data_module": owner,
+        "format": record["format"],
+        "sets": sets,
+        "config": record["config"],
+        "model_transforms": list(record.get("transforms", [])),
+        "train_entries_hashed": 0 if train is None else int(train.numel()),
+        "splits": dict(comparisons),
+        "ok": all(
+            verdict == "matches"
+            for sets_found in comparisons.values()
+            for verdict in sets_found.values()
+            if verdict != "not in this file"
+        ),
+    }
+
+
+def _lines(document: Mapping[str, Any]) -> list[str]:
+    owner = document["data_module"]
+    lines = [f"{document['checkpoint']}: trained on the data of a `{owner}`"]
+    width = max(len(name) for name in document["sets"]) if document["sets"] else 3
+    for name, value in document["sets"].items():
+        classes = value["class_counts"]
+        shown = (
+            ", ".join(f"{label}: {count}" for label, count in classes.items())
+            if classes
+            else "-"
+        )
+        lines.append(
+            f"  {name.ljust(width)}  {value['entries']:>7} entries  "
+            f"sha256 {value['sha256'][:16]}  classes {shown}"
+        )
+        loaders = format_list([loader["class"] for loader in value["loaders"]])
+        lines.append(f"  {' ' * width}  loaded by {loaders}")
+    settings = ", ".join(
+        f"{key}={value!r}" for key, value in document["config"].items()
+    )
+    lines.append(f"  settings: {settings}")
+    lines.append(f"  model transforms: {len(document['model_transforms'])}")
+    for split, verdicts in document["splits"].items():
+        for name, verdict in verdicts.items():
+            lines.append(f"  {split}: set `{name}`: {verdict}")
+    if document["splits"]:
+        lines.append(
+            f"{document['checkpoint']}: "
+            + ("the splits match" if document["ok"] else "the splits differ")
+        )
+    return lines
+
+
+def provenance_command(args: argparse.Namespace) -> int:
+    """Print what a checkpoint was trained on; compare it with split files."""
+    path: Path = args.checkpoint
+    splits: Sequence[Path] = args.splits
+    try:
+        owner, record = read_provenance(path)
+        comparisons = {str(split): _matches(record, split) for split in splits}
+    except LightsplitError as exc:
+        return fail(args, str(exc))
+    except OSError as exc:
+        return fail(args, f"{exc.filename or path}: cannot read: {exc.strerror or exc}")
+    document = _document(path, owner, record, comparisons)
+    if args.json:
+        write_line(json.dumps(document, indent=2, ensure_ascii=False))
+    else:
+        for line in _lines(document):
+            write_line(line)
+    return 0 if document["ok"] else 1

@@ -1,0 +1,96 @@
+"""``lightsplit provenance``: what a checkpoint was trained on, on the command line."""
+
+import json
+from pathlib import Path
+
+import pytest
+import torch
+from lightning.pytorch import Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightsplit_testing import MemoryLoader, entries_named, write_split
+from tests_models import RecordingModel
+
+from lightsplit import CachingDataModule
+from lightsplit._cli import main
+
+
+@pytest.fixture
+def trained(tmp_path: Path) -> tuple[Path, Path]:
+    """A checkpoint of one epoch on a split file, and the split file."""
+    split = write_split(
+        tmp_path / "split.json",
+        {"train": entries_named("t", 8), "validation": entries_named("v", 2)},
+    )
+    trainer = Trainer(
+        accelerator="cpu",
+        max_epochs=1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[ModelCheckpoint(dirpath=tmp_path / "ckpt", filename="last")],
+    )
+    module = CachingDataModule(split, MemoryLoader(), batch_size=4, seed=2)
+    trainer.fit(RecordingModel(6), datamodule=module)
+    return tmp_path / "ckpt" / "last.ckpt", split
+
+
+def test_prints_what_was_recorded(
+    trained: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The text names the data module, each set with its size, hash and classes."""
+    checkpoint, _ = trained
+    assert main(["provenance", str(checkpoint)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == f"{checkpoint}: trained on the data of a `CachingDataModule`"
+    assert lines[1].startswith("  train             8 entries  sha256 ")
+    assert lines[1].endswith("classes 0: 4, 1: 4")
+    assert "batch_size=4" in lines[5]
+
+
+def test_compares_split_files(
+    trained: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same split matches; an edited one differs, set by set, with status 1."""
+    checkpoint, split = trained
+    assert main(["provenance", str(checkpoint), str(split), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["splits"][str(split)] == {
+        "train": "matches",
+        "validation": "matches",
+    }
+    assert document["train_entries_hashed"] == 8
+    edited = write_split(
+        tmp_path / "edited.json",
+        {"train": entries_named("t", 9), "test": entries_named("x", 1)},
+    )
+    assert main(["provenance", str(checkpoint), str(edited), "--json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["splits"][str(edited)] == {
+        "train": "9 entries, the checkpoint's 8",
+        "test": "not in the checkpoint",
+        "validation": "not in this file",
+    }
+
+
+def test_not_a_lightsplit_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A checkpoint without a lightsplit record is said to be one, status 1."""
+    path = tmp_path / "other.ckpt"
+    torch.save({"state_dict": {"w": torch.zeros(1)}, "epoch": 3}, path)
+    assert main(["provenance", str(path)]) == 1
+    assert capsys.readouterr().err == (
+        f"lightsplit provenance: error: {path}: no lightsplit data module recorded "
+        "its data in this checkpoint (its keys: `state_dict`, `epoch`); it was not "
+        "trained with a lightsplit data module, or with one older than provenance\n"
+    )
+
+
+def test_code_is_never_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A file that would run code when unpickled is refused, not executed."""
+    path = tmp_path / "evil.ckpt"
+    torch.save({"payload": Path("/")}, path)  # any object outside the safe list
+    assert main(["provenance", str(path)]) == 1
+    assert (
+        "cannot be read as a checkpoint without running code" in capsys.readouterr().err
+    )
