@@ -17,7 +17,7 @@ from ._serving import (
     output_buffers,
 )
 from ._sources import SetSource
-from ._stores import SampleStore, stack_inputs
+from ._stores import REUSED_BYTES, SampleStore, stack_inputs
 from ._threads import ThreadChoice
 
 __all__ = ["CachedDataset", "LazyDataset", "SetDataset", "collate_samples"]
@@ -141,21 +141,20 @@ class CachedDataset(SetDataset):
         reused output buffers (see `gather_ahead`). Smaller batches are gathered
         when asked for, on the intra-op threads that have been the faster lately
         (see `ThreadChoice`): for them, the hand-over to a thread would cost more
-        than it saves. Either way, tensors of `REUSED_BYTES` or more go into
-        reused output buffers, never one a batch still held uses.
+        than it saves. When the first batch's inputs take `REUSED_BYTES` or
+        more, tensors that large go into reused output buffers (never one that a
+        batch still held uses); smaller ones are new.
         """
         items = iter(indices)
         first = next(items, None)
         if first is None:
             return iter(())
         items = itertools.chain([first], items)
-        store, threads = self.store, gathering_threads()
-        if (
-            threads is None
-            or not isinstance(first, Tensor)
-            or first.shape[0] * store.row_nbytes <= THREADED_BYTES
-        ):
-            return self._gather_here(items)
+        store = self.store
+        nbytes = first.shape[0] * store.row_nbytes if isinstance(first, Tensor) else 0
+        threads = gathering_threads() if nbytes > THREADED_BYTES else None
+        if threads is None:
+            return self._gather_here(items, reuse=nbytes >= REUSED_BYTES)
         buffers = output_buffers()
         tasks = (
             functools.partial(store.collect, index, buffers=buffers)
@@ -165,9 +164,17 @@ class CachedDataset(SetDataset):
         )
         return gather_ahead(tasks, threads)
 
-    def _gather_here(self, indices: Iterator[int | Tensor]) -> Iterator[Sample]:
-        """Gather each batch when asked for, on the faster intra-op threads."""
-        collect = functools.partial(self.store.collect, buffers=output_buffers())
+    def _gather_here(
+        self, indices: Iterator[int | Tensor], *, reuse: bool
+    ) -> Iterator[Sample]:
+        """Gather each batch when asked for, on the faster intra-op threads.
+
+        With ``reuse``, large tensors go into reused output buffers; without,
+        every tensor is new (for small batches, checking costs more than it
+        saves).
+        """
+        buffers = output_buffers() if reuse else None
+        collect = functools.partial(self.store.collect, buffers=buffers)
         choice = self._choice
         for index in indices:
             if isinstance(index, Tensor):

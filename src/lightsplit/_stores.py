@@ -53,15 +53,16 @@ def select_rows(
     The rows go into a new tensor; into shared memory in a loader worker; into
     one of ``buffers`` when given and the rows take `REUSED_BYTES` or more.
     """
-    if buffers is None and get_worker_info() is None:
-        return values.index_select(0, index)
-    row, rows = tuple(values.shape[1:]), index.shape[0]
+    rows = index.shape[0]
     if get_worker_info() is not None:
-        out = shared_empty((rows, *row), values.dtype)
-    elif buffers is not None and _nbytes(rows, row, values.dtype) >= REUSED_BYTES:
-        out = buffers.take(rows, row, values.dtype)
-    else:
+        out = shared_empty((rows, *values.shape[1:]), values.dtype)
+    elif buffers is None or (
+        # the bytes of the rows, cheaply: this runs for every column of a batch
+        rows * values.numel() * values.itemsize < REUSED_BYTES * max(values.shape[0], 1)
+    ):
         return values.index_select(0, index)
+    else:
+        out = buffers.take(rows, tuple(values.shape[1:]), values.dtype)
     return torch.index_select(values, 0, index, out=out)
 
 
