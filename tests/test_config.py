@@ -30,6 +30,8 @@ class TestDataModuleConfig:
             "parallel": -1,
             "cache_dir": None,
             "seed": None,
+            "cache_on_device": False,
+            "device_headroom": 0.25,
             "allow_data_change": False,
         }
 

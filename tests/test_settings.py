@@ -49,6 +49,8 @@ CHANGES: dict[str, tuple[object, object]] = {
     "parallel": (2, -2),
     "cache_dir": ("cache", ""),
     "seed": (7, -1),
+    "cache_on_device": (False, 1),
+    "device_headroom": (0.5, 1.0),
     "allow_data_change": (True, 0),
 }
 

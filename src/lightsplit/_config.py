@@ -14,7 +14,12 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validat
 from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticKnownError
 
-from ._errors import batch_not_divisible, cache_dir_empty, cache_dir_unused
+from ._errors import (
+    batch_not_divisible,
+    cache_dir_empty,
+    cache_dir_unused,
+    cache_on_device_unused,
+)
 from ._types import StrPath
 
 __all__ = [
@@ -84,6 +89,8 @@ class SettingChanges(TypedDict, total=False):
     parallel: int
     cache_dir: StrPath | None
     seed: int | None
+    cache_on_device: bool
+    device_headroom: float
     allow_data_change: bool
 
 
@@ -138,6 +145,15 @@ class DataModuleConfig(FrozenModel):
     the same order on every run, for any `parallel`, and each epoch its own. With
     none, torch's global generator decides (seeded by `seed_everything`)."""
 
+    cache_on_device: bool = False
+    """Keep each cached set in the memory of the training device (each DDP rank:
+    its own GPU), where batches are gathered without any copy from the host
+    (needs `cache_samples` and a CUDA device)."""
+
+    device_headroom: Annotated[float, Field(ge=0, lt=1)] = 0.25
+    """Share of the training device's memory that a cache on the device leaves
+    free for the model (at least 0, below 1)."""
+
     allow_data_change: bool = False
     """Accept a checkpoint made on other data: sets, entries, classes, loaders,
     model transforms or training settings that differ from those it recorded, or
@@ -148,6 +164,12 @@ class DataModuleConfig(FrozenModel):
     def _check_cache_dir_used(self) -> Self:
         if self.cache_dir is not None and not self.cache_samples:
             raise cache_dir_unused(cache_dir=str(self.cache_dir))
+        return self
+
+    @model_validator(mode="after")
+    def _check_cache_on_device_used(self) -> Self:
+        if self.cache_on_device and not self.cache_samples:
+            raise cache_on_device_unused()
         return self
 
     @model_validator(mode="after")

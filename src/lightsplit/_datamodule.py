@@ -85,6 +85,8 @@ class ConcatDataModule(LightningDataModule):
         parallel: see `DataModuleConfig`.
         cache_dir: see `DataModuleConfig`.
         seed: see `DataModuleConfig`.
+        cache_on_device: see `DataModuleConfig`.
+        device_headroom: see `DataModuleConfig`.
         allow_data_change: see `DataModuleConfig`.
         model_transforms: tensor transforms (functions or modules) applied to each
             input after loading and before caching, in order.
@@ -114,6 +116,8 @@ class ConcatDataModule(LightningDataModule):
     parallel = Setting[int]()
     cache_dir = Setting[StrPath | None]()
     seed = Setting[int | None]()
+    cache_on_device = Setting[bool]()
+    device_headroom = Setting[float]()
     allow_data_change = Setting[bool]()
 
     def __init__(  # noqa: PLR0917 - the reference signature is positional
@@ -130,6 +134,8 @@ class ConcatDataModule(LightningDataModule):
         *,
         cache_dir: StrPath | None = None,
         seed: int | None = None,
+        cache_on_device: bool = False,
+        device_headroom: float = 0.25,
         allow_data_change: bool = False,
         model_transforms: Sequence[ModelTransform] = (),
         train_batch_transforms: Sequence[BatchTransform] = (),
@@ -596,6 +602,8 @@ class CachingDataModule(ConcatDataModule):
         parallel: see `DataModuleConfig`.
         cache_dir: see `DataModuleConfig`.
         seed: see `DataModuleConfig`.
+        cache_on_device: see `DataModuleConfig`.
+        device_headroom: see `DataModuleConfig`.
         allow_data_change: see `DataModuleConfig`.
         model_transforms: tensor transforms (functions or modules) applied to each
             input after loading and before caching, in order.
@@ -626,6 +634,8 @@ class CachingDataModule(ConcatDataModule):
         parallel: int = -1,
         cache_dir: StrPath | None = None,
         seed: int | None = None,
+        cache_on_device: bool = False,
+        device_headroom: float = 0.25,
         allow_data_change: bool = False,
         model_transforms: Sequence[ModelTransform] = (),
         train_batch_transforms: Sequence[BatchTransform] = (),

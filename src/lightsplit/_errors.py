@@ -14,6 +14,7 @@ from ._types import EVALUATION_SET_NAMES, SET_NAME_RE
 __all__ = [
     "MAX_LISTED",
     "OPTIONAL_DEPENDENCIES",
+    "CacheDeviceError",
     "CacheMemoryError",
     "DataChangedError",
     "ErrorCollector",
@@ -28,6 +29,7 @@ __all__ = [
     "batch_not_divisible",
     "cache_dir_empty",
     "cache_dir_unused",
+    "cache_on_device_unused",
     "check_set_name",
     "choose",
     "closest_set_name",
@@ -52,6 +54,7 @@ ErrorType: TypeAlias = Literal[
     "batch_not_divisible",
     "cache_dir_empty",
     "cache_dir_unused",
+    "cache_on_device_unused",
     "loader_invalid",
     "loader_not_instance",
     "samples_invalid",
@@ -85,6 +88,10 @@ class SetMissingError(LightsplitError, ValueError):
 
 class PathEscapeError(LightsplitError, ValueError):
     """A split entry names a file outside the loader's root folder."""
+
+
+class CacheDeviceError(LightsplitError, ValueError):
+    """A cache on the training device asked for where there is no CUDA device."""
 
 
 class DataChangedError(LightsplitError, ValueError):
@@ -345,6 +352,15 @@ def cache_dir_empty() -> PydanticCustomError:
         "cache_dir_empty",
         "`cache_dir` is empty; give a folder path (`.` for the current folder), "
         "or leave it unset for no persistent cache",
+    )
+
+
+def cache_on_device_unused() -> PydanticCustomError:
+    """Error for a device cache asked for without caching."""
+    return PydanticCustomError(
+        "cache_on_device_unused",
+        "`cache_on_device` is true but `cache_samples` is false; set "
+        "`cache_samples` to true to cache on the device, or remove `cache_on_device`",
     )
 
 
