@@ -11,6 +11,7 @@ from torch.utils.data import default_collate
 
 from lightsplit import CacheMemoryError, CachingDataModule, Sample, SampleLoadError
 from lightsplit._cache import build_store
+from lightsplit._metadata import SpanPacker, pack_values
 from lightsplit._persist import persistent_store
 from lightsplit._sources import SetSource, sources_from_splits
 from lightsplit._stores import (
@@ -249,3 +250,40 @@ class TestMemoryAfterBuild:
         grown, cache = map(int, result.stdout.split())
         assert cache == 512 * 256 * 256 * 4 + 512 * 8
         assert grown <= 1.05 * cache
+
+
+class TestSpanPacker:
+    @pytest.mark.parametrize(
+        ("kind", "values"),
+        [
+            pytest.param(Tensor, [torch.full((2,), n) for n in range(5)], id="same"),
+            pytest.param(
+                Tensor,
+                [torch.zeros(2), torch.ones(2), torch.ones(3), torch.zeros(2)],
+                id="other-shape",
+            ),
+            pytest.param(
+                Tensor,
+                [torch.zeros(2), torch.ones(2, dtype=torch.int64)],
+                id="other-dtype",
+            ),
+            pytest.param(
+                Tensor,
+                [(torch.arange(6).view(2, 3) + n).t() for n in range(3)],
+                id="strided",
+            ),
+            pytest.param(
+                Tensor,
+                [torch.ones(2, requires_grad=True) * n for n in range(3)],
+                id="grad",
+            ),
+            pytest.param(int, [1, 2, 3], id="int"),
+            pytest.param(str, ["a", "b"], id="str"),
+        ],
+    )
+    def test_as_pack_values(self, kind: type, values: list[object]) -> None:
+        """Values packed as they come pack as `pack_values` packs them at once."""
+        packer = SpanPacker(kind, len(values))
+        for value in values:
+            packer.add(value)
+        assert same(packer.packed(), pack_values(values, kind))

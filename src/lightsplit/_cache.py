@@ -29,7 +29,7 @@ from tqdm import tqdm
 from ._errors import SampleLoadError
 from ._files import FileInputs
 from ._memory import check_cache_fits, format_bytes, release_free_memory
-from ._metadata import MetadataRules, Packed, pack_values
+from ._metadata import MetadataRules, Packed, SpanPacker, pack_values
 from ._sample import ModelTransform, Sample
 from ._sources import SetSource
 from ._stores import (
@@ -253,7 +253,7 @@ def _fill(
             rules of sample 0 (other keys, a value of another type).
     """
     start, stop = span
-    values: dict[str, list[object]] = {key: [] for key in rules.kinds}
+    packers = {key: SpanPacker(kind, stop - start) for key, kind in rules.kinds.items()}
     odd: dict[int, Tensor] = {}
     shape, dtype = inputs.shape[1:], inputs.dtype
     for index in range(start, stop):
@@ -264,11 +264,9 @@ def _fill(
             odd[index] = sample.input
         metadata = sample.metadata
         rules.check(metadata, index, source.where)
-        for key, column in values.items():
-            column.append(metadata[key])
-    packed = {
-        key: pack_values(column, rules.kinds[key]) for key, column in values.items()
-    }
+        for key, packer in packers.items():
+            packer.add(metadata[key])
+    packed = {key: packer.packed() for key, packer in packers.items()}
     return _Filled(start, stop, packed, odd)
 
 

@@ -22,6 +22,7 @@ __all__ = [
     "Describe",
     "MetadataRules",
     "Packed",
+    "SpanPacker",
     "collate_metadata",
     "collate_values",
     "kind_of",
@@ -114,6 +115,56 @@ def pack_values(values: list[object], kind: type) -> Packed:
         if all(t.shape == first.shape and t.dtype == first.dtype for t in tensors):
             return torch.stack([tensor.detach() for tensor in tensors])
     return values
+
+
+class SpanPacker:
+    """Packs one key's values over a span of ``count`` samples, as they come.
+
+    The result is that of `pack_values` on all of them; tensors of the first's
+    shape and dtype are copied into one tensor of ``count`` rows as they are
+    added, and the loader's own tensor is let go at once. Kept one by one,
+    small tensors that live for a whole span sit between the large temporary
+    buffers of later samples (a decoded image, its conversion) and keep the
+    allocator from reusing their memory: each sample then takes new memory
+    from the system, page by page, three times slower to convert an image.
+    """
+
+    def __init__(self, kind: type, count: int) -> None:
+        self._kind = kind
+        self._count = count
+        self._rows: Tensor | None = None
+        self._filled = 0
+        self._items: list[object] = []
+
+    def add(self, value: object) -> None:
+        """Add the value of the next sample of the span."""
+        rows = self._rows
+        if self._kind is Tensor and not self._items:
+            tensor = cast(Tensor, value)  # every value is a tensor, as checked
+            if rows is None:
+                rows = self._rows = torch.empty(
+                    (self._count, *tensor.shape),
+                    dtype=tensor.dtype,
+                    device=tensor.device,
+                )
+            if (
+                tensor.shape == rows.shape[1:]
+                and tensor.dtype == rows.dtype
+                and tensor.device == rows.device
+            ):
+                rows[self._filled].copy_(tensor.detach())
+                self._filled += 1
+                return
+            # another shape: the values stay one by one, as pack_values keeps them
+            self._items = [row.clone() for row in rows[: self._filled]]
+            self._rows = None
+        self._items.append(value)
+
+    def packed(self) -> Packed:
+        """Return the values added, packed by key as `pack_values` packs them."""
+        if self._rows is not None:
+            return self._rows[: self._filled]
+        return pack_values(self._items, self._kind)
 
 
 def collate_values(key: str, values: Sequence[object], *, where: Describe) -> object:
