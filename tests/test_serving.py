@@ -388,6 +388,20 @@ class TestThreadChoice:
         counts = self._copies(ThreadChoice(), clock, {1: 1.0, 2: 0.5}, 500)
         assert set(counts) == {1}
 
+    def test_one_thread_once_others_are_busy(
+        self, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """On two threads, the next look at a busy machine goes to one, untried."""
+        load: list[float] = [0.0]
+        monkeypatch.setattr(threads_module._OtherLoad, "cpus", lambda _: load[0])
+        monkeypatch.setattr(threads_module, "_usable_cpus", lambda: 2)
+        choice = ThreadChoice()
+        assert self._copies(choice, clock, {1: 2.0, 2: 1.0}, 40)[-1] == 2
+        load[0] = 1.0
+        counts = self._copies(choice, clock, {1: 2.0, 2: 1.0}, 80)
+        first = counts.index(1)  # at the next look, which comes later and later
+        assert counts[first:] == [1] * (80 - first)
+
     def test_back_to_one_thread_after_a_stall(
         self, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
     ) -> None:

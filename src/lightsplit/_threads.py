@@ -15,7 +15,7 @@ import statistics
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Final, TypeVar
+from typing import Final, Literal, TypeVar
 
 import torch
 
@@ -56,7 +56,7 @@ count in use ends the try at once."""
 _HOPELESS: Final = 3.0
 _SMOOTHING: Final = 0.25
 """Weight of the newest timing in the running estimate of the count in use."""
-_LOOK: Final = 0.1
+_LOOK: Final = 0.05
 """Seconds over which the load of other processes is measured, at least..."""
 _STALE: Final = 2.0
 """... and at most."""
@@ -104,8 +104,10 @@ class _OtherLoad:
         average says little of now (more than `_STALE`: it starts afresh).
         """
         then = self._then
-        now = self._now() if then is not None else None
-        if then is None or now is None or now[0] - then[0] < _LOOK:
+        if then is None or time.monotonic() - then[0] < _LOOK:
+            return None
+        now = self._now()
+        if now is None:  # pragma: no cover - /proc/stat went away
             return None
         self._then = now
         if now[0] - then[0] > _STALE:
@@ -115,24 +117,28 @@ class _OtherLoad:
 
 
 class ThreadChoice:
-    """Chooses the intra-op threads of a copy repeated many times, from timings.
+    """Chooses the intra-op threads of a copy repeated many times.
 
-    Two counts compete: one thread, and the caller's count (two at most). Each
-    copy runs on the count whose copies took least time per row lately; now and
-    then, the other is tried again for a few copies, less often each time it
-    loses. On a quiet machine two threads copy a batch of mid-sized images up
-    to twice as fast; when another process holds a core, they wait for each
-    other and one thread is far faster (see the module docstring): two threads
-    are not even tried while other processes keep the other CPUs busy.
+    Two counts compete: one thread, and the caller's count (two at most). On a
+    quiet machine, two threads copy a batch of images up to twice as fast; when
+    another process holds a core, they wait for each other and one thread is
+    far faster (see the module docstring). So the load of other processes
+    decides, looked at now and then, less often while it stays the same: while
+    they keep the spare CPUs busy, one thread; while they leave them free, two
+    threads are tried for a few copies and kept if faster per row. Where the
+    load cannot be told (not Linux), or when a copy on two threads stalls, the
+    other count is tried the same way.
     """
 
     def __init__(self) -> None:
         self._seconds: dict[int, float] = {}
+        """Time per row of each count, lately."""
         self._current = 1
         self._since = 0
         self._wait = _FIRST_TRY
         self._trial: list[float] | None = None
         """Timings of the try under way (of the other count), if one is."""
+        self._stalled = False
         self._load: _OtherLoad | None = None
         """The load of other processes, watched from the first copy on."""
 
@@ -145,6 +151,8 @@ class ThreadChoice:
         caller = torch.get_num_threads()
         if caller == 1:
             return copy(arg)
+        if self._load is None:
+            self._load = _OtherLoad()
         self._since += 1
         if self._trial is None and self._since < self._wait:
             threads = self._current
@@ -165,37 +173,39 @@ class ThreadChoice:
             return result
         old = self._seconds.get(threads, seconds)
         self._seconds[threads] = old + _SMOOTHING * (seconds - old)
-        if threads > 1 and seconds > _HOPELESS * old:
-            self._since = self._wait  # a stall: try one thread with the next copy
+        if threads > 1 and seconds > _HOPELESS * old:  # try one thread next
+            self._since, self._stalled = self._wait, True
         return result
 
     def _choose(self, most: int) -> int:
-        """Return the count for a copy when a try may be under way or due."""
+        """Return the count for a copy when a try is under way, or a look due."""
         current = self._current
-        other = most if current == 1 else 1
+        other = 1 if current > 1 else most
         if self._trial is not None:
             return other
         self._since = 0
-        if other > 1 and self._others_busy(most):
+        load = self._look(most)
+        if load == "soon":  # too little time to tell: look again later
             return current
-        self._trial = []
+        if load == "busy":
+            self._current = 1
+            self._wait = min(2 * self._wait, _LAST_TRY)
+            return 1
+        if load == "free" and current > 1 and not self._stalled:
+            self._wait = min(2 * self._wait, _LAST_TRY)
+            return current
+        self._trial, self._stalled = [], False
         return other
 
-    def _others_busy(self, most: int) -> bool:
-        """Tell whether other processes leave fewer than ``most`` CPUs free.
-
-        When that cannot be told yet, they are taken to be busy: a try is put
-        off rather than risked.
-        """
-        if self._load is None:
-            self._load = _OtherLoad()
-        others = self._load.cpus()
+    def _look(self, most: int) -> Literal["busy", "free", "soon", "unknown"]:
+        """Tell whether other processes leave ``most`` CPUs free to this one."""
+        load = self._load
+        if load is None or not load.known:  # pragma: no cover - not Linux
+            return "unknown"
+        others = load.cpus()
         if others is None:
-            return self._load.known
-        busy = others > _usable_cpus() - most + 0.5
-        if busy:  # no try: wait longer before the next look
-            self._wait = min(2 * self._wait, _LAST_TRY)
-        return busy
+            return "soon"
+        return "busy" if others > _usable_cpus() - most + 0.5 else "free"
 
     def _record_trial(self, threads: int, seconds: float) -> None:
         trial = self._trial
