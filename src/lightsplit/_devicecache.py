@@ -63,9 +63,9 @@ def check_device_fits(
             f"set `{set_name}`: caching on `{device}` needs {format_bytes(needed)} "
             f"but only {format_bytes(max(allowed, 0))} may be taken "
             f"({format_bytes(free)} free, {headroom:.0%} of {format_bytes(total)} "
-            "kept for the model, `device_headroom`); keep images as `uint8` (4 times smaller than "
-            "`float32`), lower `device_headroom`, or set `cache_on_device=False` to "
-            "cache in host memory"
+            "kept for the model, `device_headroom`); keep images as `uint8` (4 "
+            "times smaller than `float32`), lower `device_headroom`, or set "
+            "`cache_on_device=False` to cache in host memory"
         )
         raise CacheMemoryError(msg)
 
