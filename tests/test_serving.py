@@ -23,6 +23,7 @@ from lightsplit._serving import (
     OutputBuffers,
     gather_ahead,
 )
+from lightsplit._stores import REUSED_BYTES
 from lightsplit._threads import ThreadChoice, one_intra_op_thread
 
 SIDE = 256
@@ -102,8 +103,9 @@ def _copy(batch: Sample) -> Sample:
 
 class TestBatches:
     def test_sizes_take_both_paths(self) -> None:
-        """The batches of these tests are gathered ahead as float32, here as uint8."""
+        """These batches are gathered ahead as float32, here as uint8, both reused."""
         assert BATCH * SIDE * SIDE * 4 > THREADED_BYTES >= BATCH * SIDE * SIDE
+        assert BATCH * SIDE * SIDE >= REUSED_BYTES
 
     @pytest.mark.parametrize("dtype", [torch.float32, torch.uint8])
     def test_cached_equals_uncached(
@@ -117,9 +119,12 @@ class TestBatches:
             assert len(pairs) == 3
             assert all(_same(left, right) for left, right in pairs)
 
-    def test_held_batch_keeps_its_values(self, noise: tuple[Path, list[Entry]]) -> None:
+    @pytest.mark.parametrize("dtype", [torch.float32, torch.uint8])
+    def test_held_batch_keeps_its_values(
+        self, noise: tuple[Path, list[Entry]], dtype: torch.dtype
+    ) -> None:
         """A batch, or a view of one, keeps its values while later ones are made."""
-        loader = _module(noise, torch.float32).train_dataloader()
+        loader = _module(noise, dtype).train_dataloader()
         batches = iter(loader)
         first = next(batches)
         second = next(batches)
@@ -133,9 +138,12 @@ class TestBatches:
         assert _same(first, kept)
         assert torch.equal(part, kept_part)
 
-    def test_buffers_are_reused(self, noise: tuple[Path, list[Entry]]) -> None:
+    @pytest.mark.parametrize("dtype", [torch.float32, torch.uint8])
+    def test_buffers_are_reused(
+        self, noise: tuple[Path, list[Entry]], dtype: torch.dtype
+    ) -> None:
         """Batches dropped once used leave their memory to later batches."""
-        loader = _module(noise, torch.float32).train_dataloader()
+        loader = _module(noise, dtype).train_dataloader()
         addresses = {
             batch.input.data_ptr() for _ in range(4) for batch in loader
         }  # 12 batches
