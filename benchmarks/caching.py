@@ -1,20 +1,33 @@
-"""Time and measure the cache of lightsplit against the reference and the limit.
+"""Time and measure the cache of lightsplit against the reference and the limits.
 
-For each workload, writes grayscale PNGs (labels 0/1, about 10% positives) and a
-split file (train 90%, validation 10%) in a temporary folder, then runs each
-design in fresh processes of this script: the ``fit`` stage's shuffled training
-loader, batches of 64. Prints one table per workload (cache build, first epoch
-with loader creation, median steady epoch, and peak PSS of the process and its
-children sampled every 20 ms in a run of its own) and the targets::
+Four workloads, each a folder of grayscale PNGs (labels 0/1, about 10% positives)
+with a split file (train 80%, validation 10%, test 10%), served through the
+``fit`` stage's shuffled training loader in batches of 64:
 
-    .venv/bin/python benchmarks/caching.py [--workload a|b|both] [--repeats K]
-        [--quick]
+- A: 4,096 images of 256x256 as uint8, metadata ``label`` (int) and ``name``;
+- B: 60,000 images of 28x28, the same;
+- C: the images of A decoded to float32 in [0, 1], metadata ``target`` (a tensor);
+- D: the images of B, likewise.
+
+For each workload, two runs, each in a fresh process of this script: a quiet one,
+and a busy one, where a CPU-bound process that this script starts and stops keeps
+one core busy. Each run builds lightsplit's caches with ``parallel=-1`` and
+``parallel=2`` and times, side by side in rounds, one epoch of each of: both
+caches, mednet's per-sample design (a list of samples collated by
+``default_collate``, which stacks on torch's threads), and the limits (the same
+batches gathered by ``index_select`` from the cached tensors: into new or reused
+outputs, on one or two threads). The quiet run also times the builds against each
+other, and the loader alone in one and two processes. Peak memory (private and
+shared memory of the process and its children) is measured in runs of their own,
+after setup and while serving two epochs. Prints the tables and the targets::
+
+    .venv/bin/python benchmarks/caching.py [--workload a,b,c,d] [--quick]
 """
 
 import argparse
-import contextlib
 import json
 import math
+import os
 import random
 import statistics
 import subprocess
@@ -22,14 +35,13 @@ import sys
 import tempfile
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import asdict, dataclass, replace
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict, dataclass, field
 from functools import partial
 from multiprocessing import get_context
 from pathlib import Path
 from types import TracebackType
-from typing import Final, Literal, NamedTuple, Self, TypeVar, cast
+from typing import Final, Literal, NamedTuple, Self, cast
 
 import psutil  # type: ignore[import-untyped]  # no stubs in the dev tools
 import torch
@@ -39,42 +51,45 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset, default_collate
 
 from lightsplit import CachingDataModule, DatabaseSplit, Sample, load_split
-
-T = TypeVar("T")
+from lightsplit._datasets import CachedDataset
+from lightsplit._stores import ContiguousStore, ObjectColumn, TensorColumn
 
 BATCH_SIZE: Final = 64
 SAMPLING_S: Final = 0.02
-TIMING_S: Final = 1.0
-# One intra-op thread, as in loader workers: on 2 busy cores, torch's default of 2
-# stalls each parallel copy until the other thread gets a core (milliseconds).
-THREADS: Final = 1
 MIB: Final = 2**20
 SMALL: Final = 28
 """Image side up to which the small-image targets apply."""
+BUSY: Final = """
+import os
+parent = os.getppid()
+while os.getppid() == parent:
+    for _ in range(100_000):
+        pass
+"""
+"""The CPU-bound process that keeps one core busy in busy runs (it ends with the
+process that started it, however that one ends)."""
+
+Load = Literal["quiet", "busy"]
+LOADS: Final[tuple[Load, ...]] = ("quiet", "busy")
 
 DESIGNS: Final = {
-    "cached-1": "lightsplit cached, parallel=-1",
-    "cached-2": "lightsplit cached, parallel=2",
-    "uncached-1": "lightsplit uncached, parallel=-1",
-    "uncached-2": "lightsplit uncached, parallel=2",
-    "reference-0": "reference per-sample, in-process",
-    "reference-2": "reference per-sample, 2 workers",
-    "limit": "the limit (index_select)",
-    "persist-build": "lightsplit cache_dir, first build",
-    "persist-hit": "lightsplit cache_dir, hit",
+    "ls-1": "lightsplit cached, parallel=-1",
+    "ls-2": "lightsplit cached, parallel=2",
+    "reference": "reference per-sample (default_collate)",
+    "fresh-1": "limit: index_select, new output, 1 thread",
+    "fresh-2": "limit: index_select, new output, 2 threads",
+    "reused-1": "limit: index_select, reused output, 1 thread",
+    "reused-2": "limit: index_select, reused output, 2 threads",
+    "sampler": "lightsplit's sampler alone (no gather)",
 }
-MEMORY_DESIGNS: Final = ("cached-1", "cached-2", "reference-0", "reference-2", "limit")
-"""The designs whose peak memory is measured, in a run of its own."""
-SIDE_BY_SIDE: Final = "side-by-side"
-"""One process that builds both caches and alternates the epochs of the designs
-the targets compare, so that the load of the machine weighs on each alike."""
-ROUNDS: Final = 15
-BUILD_ROUNDS: Final = 7
-KEPT_CACHES: Final = 3
-"""Caches of each design whose epochs are timed: where the pages of a cache land
-weighs on its epochs (by 10% and more on this machine), so each design's epoch
-is the median over several caches."""
-LOADER_ROUNDS: Final = 3
+LIMITS: Final = ("fresh-1", "fresh-2", "reused-1", "reused-2")
+ONE_THREAD: Final = ("fresh-1", "reused-1")
+LIGHTSPLIT: Final = ("ls-1", "ls-2")
+MEMORY: Final = {
+    "ls-1": "lightsplit cached, parallel=-1",
+    "ls-2": "lightsplit cached, parallel=2",
+    "reference": "reference per-sample",
+}
 
 
 @dataclass(frozen=True)
@@ -84,74 +99,124 @@ class Workload:
     name: str
     count: int
     size: int
+    dtype: Literal["uint8", "float32"]
     quick_count: int
+
+    @property
+    def images(self) -> str:
+        """The folder of images, shared by workloads of one image size."""
+        return f"png-{self.size}-{self.count}"
 
 
 WORKLOADS: Final = {
-    "a": Workload("A", 4096, 256, 256),
-    "b": Workload("B", 60_000, 28, 4096),
+    "a": Workload("A", 4096, 256, "uint8", 512),
+    "b": Workload("B", 60_000, 28, "uint8", 4096),
+    "c": Workload("C", 4096, 256, "float32", 512),
+    "d": Workload("D", 60_000, 28, "float32", 4096),
 }
 
 
 @dataclass(frozen=True)
 class PngLoader:
-    """Loads a ``(name, label)`` entry: the PNG ``root / name`` as uint8 (1, H, W)."""
+    """Loads a ``(name, label)`` entry: the PNG ``root / name`` as (1, H, W).
+
+    uint8 images come with their ``label`` and ``name``; float32 ones (in [0,
+    1], as ``ImageFileLoader`` and most tutorials decode them) with a tensor
+    ``target``, as mednet's loaders give.
+    """
 
     root: Path
+    dtype: Literal["uint8", "float32"]
 
     def sample(self, raw: tuple[str, int]) -> Sample:
-        """Decode the image, with its label and name as metadata."""
+        """Decode the image, with its metadata."""
         name, label = raw
         with Image.open(self.root / name) as image:
             pixels = torch.frombuffer(bytearray(image.tobytes()), dtype=torch.uint8)
-            shape = (1, image.height, image.width)
-        return Sample(pixels.view(shape), {"label": label, "name": name})
+            pixels = pixels.view(1, image.height, image.width)
+        if self.dtype == "uint8":
+            return Sample(pixels, {"label": label, "name": name})
+        return Sample(
+            pixels.to(torch.float32).div_(255), {"target": torch.tensor(label)}
+        )
 
     def target(self, raw: tuple[str, int]) -> int:
         """Return the label, without reading the image."""
         return raw[1]
 
 
-@dataclass(frozen=True)
-class Result:
-    """What one design measured, in seconds and MiB (NaN: not measured)."""
+def write_images(root: Path, size: int, span: range) -> list[tuple[str, int]]:
+    """Write the PNGs of ``span``: smooth noise plus fine noise, for a real decode."""
+    rng = random.Random(span.start)
+    coarse = max(size // 4, 1)
+    entries: list[tuple[str, int]] = []
+    for index in span:
+        name = f"images/{index:06d}.png"
+        smooth = Image.frombytes("L", (coarse, coarse), rng.randbytes(coarse**2))
+        smooth = smooth.resize((size, size), Image.Resampling.BILINEAR)
+        noise = Image.frombytes("L", (size, size), rng.randbytes(size * size))
+        Image.blend(smooth, noise, 0.25).save(root / name)
+        entries.append((name, int(rng.random() < 0.1)))
+    return entries
 
-    build: float
-    first: float
-    steady: float
-    peak: float = math.nan
-    baseline: float = math.nan
+
+def write_database(root: Path, count: int, size: int) -> float:
+    """Write ``count`` PNGs with 2 processes and ``split.json``; return seconds."""
+    start = time.perf_counter()
+    (root / "images").mkdir(parents=True)
+    spans = [range(start, min(start + 2000, count)) for start in range(0, count, 2000)]
+    with get_context("fork").Pool(2) as pool:
+        parts = pool.map(partial(write_images, root, size), spans)
+    entries = [entry for part in parts for entry in part]
+    train, validation = math.ceil(count * 0.8), math.ceil(count * 0.9)
+    document = {
+        "train": entries[:train],
+        "validation": entries[train:validation],
+        "test": entries[validation:],
+    }
+    (root / "split.json").write_text(json.dumps(document))
+    return time.perf_counter() - start
 
 
-@dataclass(frozen=True)
-class Scaling:
-    """How much faster two processes load than one: medians of per-round ratios.
+# -- memory -------------------------------------------------------------------
 
-    Each round times the two back to back, so that a busier moment of the
-    machine weighs on both alike.
+
+def _smaps(pid: int) -> tuple[int, int]:
+    """Return the private and shared resident bytes of process ``pid``."""
+    fields: dict[str, int] = {}
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        for line in rollup:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "kB":
+                fields[parts[0].rstrip(":")] = int(parts[1]) * 1024
+    private = fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)
+    shared = fields.get("Shared_Clean", 0) + fields.get("Shared_Dirty", 0)
+    return private, shared
+
+
+def tree_memory(me: "psutil.Process") -> int:
+    """Return the physical memory of ``me`` and its children, in bytes.
+
+    Private memory of every process, plus the shared memory of the process that
+    maps the most: shared pages counted once (exact when the children share
+    pages their parent maps too, as forked ones do).
     """
-
-    build: float
-    """Cache build: ``parallel=-1`` time / ``parallel=2`` time."""
-    build_low: float
-    build_high: float
-    loader: float
-    """The loader alone, no lightsplit: one process / two with half the samples
-    each; what this machine allows for this loader."""
-
-
-def paired_ratios(
-    slow: Callable[[], float], fast: Callable[[], float], rounds: int
-) -> list[float]:
-    """Return ``slow() / fast()`` for ``rounds`` rounds, each pair timed in turn."""
-    return [slow() / fast() for _ in range(rounds)]
+    private, shared = 0, 0
+    for process in [me, *me.children(recursive=True)]:
+        try:
+            own, common = _smaps(process.pid)
+        except OSError:  # a child that just ended
+            continue
+        private += own
+        shared = max(shared, common)
+    return private + shared
 
 
 class PeakMemory:
-    """Samples the PSS of this process and its children in a background thread."""
+    """Samples the memory of this process tree in a background thread."""
 
     def __init__(self) -> None:
-        self.samples: list[int] = []
+        self.samples: list[tuple[float, int]] = []
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._sample, daemon=True)
 
@@ -170,144 +235,183 @@ class PeakMemory:
         self._stop.set()
         self._thread.join()
 
+    def peak(self, start: float, stop: float = math.inf) -> int:
+        """Return the most memory sampled between ``start`` and ``stop``."""
+        return max(size for at, size in self.samples if start <= at <= stop)
+
     def _sample(self) -> None:
         me = psutil.Process()
         stopping = False
         while True:
-            total = 0
-            for process in [me, *me.children(recursive=True)]:
-                try:
-                    memory = process.memory_full_info()
-                except psutil.Error:  # a worker that just ended
-                    continue
-                total += getattr(memory, "pss", memory.uss)
-            self.samples.append(total)
+            self.samples.append((time.perf_counter(), tree_memory(me)))
             if stopping:
                 return
             stopping = self._stop.wait(SAMPLING_S)
 
 
-def write_images(root: Path, size: int, span: range) -> list[tuple[str, int]]:
-    """Write the PNGs of ``span``: smooth noise plus fine noise, for a real decode."""
-    rng = random.Random(span.start)
-    coarse = size // 4
-    entries: list[tuple[str, int]] = []
-    for index in span:
-        name = f"images/{index:06d}.png"
-        smooth = Image.frombytes("L", (coarse, coarse), rng.randbytes(coarse**2))
-        smooth = smooth.resize((size, size), Image.Resampling.BILINEAR)
-        noise = Image.frombytes("L", (size, size), rng.randbytes(size * size))
-        Image.blend(smooth, noise, 0.25).save(root / name)
-        entries.append((name, int(rng.random() < 0.1)))
-    return entries
-
-
-def write_database(root: Path, count: int, size: int) -> None:
-    """Write ``count`` PNGs with 2 processes, and the split file ``split.json``."""
-    (root / "images").mkdir()
-    spans = [range(start, min(start + 2000, count)) for start in range(0, count, 2000)]
-    with get_context("fork").Pool(2) as pool:
-        parts = pool.map(partial(write_images, root, size), spans)
-    entries = [entry for part in parts for entry in part]
-    train = count * 9 // 10
-    document = {"train": entries[:train], "validation": entries[train:]}
-    (root / "split.json").write_text(json.dumps(document))
+# -- the designs ----------------------------------------------------------------
 
 
 def consume(batches: Iterable[object]) -> None:
-    """Draw every batch of one epoch."""
-    deque(batches, maxlen=0)
+    """Draw every batch of one epoch, dropping each."""
+    for _ in batches:
+        pass
 
 
-def timed(make: Callable[[], T], least: int, most: int) -> tuple[float, T]:
-    """Return the median time of ``least`` calls of ``make``, and the last result.
-
-    Calls go on up to ``most`` while the calls so far took under ``TIMING_S``;
-    each result is dropped before the next call (workers and caches included).
-    """
-    times: list[float] = []
-    results: list[T] = []
-    while len(times) < least or (len(times) < most and sum(times) < TIMING_S):
-        results.clear()
-        start = time.perf_counter()
-        results.append(make())
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), results[0]
-
-
-def first_epoch(make_loader: Callable[[], Iterable[object]]) -> Iterable[object]:
-    """Make a loader, draw its first epoch and return it."""
-    loader = make_loader()
-    consume(loader)
-    return loader
-
-
-@dataclass(frozen=True)
+@dataclass
 class LimitLoader:
-    """Epochs of a fresh ``randperm`` in batches, gathered from contiguous tensors."""
+    """Epochs of a fresh ``randperm`` in batches, gathered with ``index_select``.
+
+    Tensor columns are gathered alike; other columns (names) as a list.
+    """
 
     inputs: Tensor
-    labels: Tensor
-    names: list[str]
+    tensors: dict[str, Tensor]
+    lists: dict[str, list[object]]
+    threads: int
+    reused: bool
+    _outputs: list[Tensor] = field(default_factory=list)
 
-    def __iter__(self) -> Iterator[tuple[Tensor, Tensor, list[str]]]:
-        for indices in torch.split(torch.randperm(len(self.inputs)), BATCH_SIZE):
-            yield (
-                torch.index_select(self.inputs, 0, indices),
-                torch.index_select(self.labels, 0, indices),
-                [self.names[index] for index in indices.tolist()],
-            )
+    def __iter__(self) -> Iterator[tuple[Tensor, dict[str, object]]]:
+        caller = torch.get_num_threads()
+        torch.set_num_threads(self.threads)
+        try:
+            order = torch.split(torch.randperm(len(self.inputs)), BATCH_SIZE)
+            for number, index in enumerate(order):
+                yield self._gather(number, index)
+        finally:
+            torch.set_num_threads(caller)
+
+    def _gather(self, number: int, index: Tensor) -> tuple[Tensor, dict[str, object]]:
+        if self.reused:
+            if not self._outputs:
+                shape = (BATCH_SIZE, *self.inputs.shape[1:])
+                self._outputs = [
+                    torch.empty(shape, dtype=self.inputs.dtype) for _ in range(4)
+                ]
+            out = self._outputs[number % 4][: len(index)]
+            inputs = torch.index_select(self.inputs, 0, index, out=out)
+        else:
+            inputs = self.inputs.index_select(0, index)
+        metadata: dict[str, object] = {
+            key: values.index_select(0, index) for key, values in self.tensors.items()
+        }
+        positions = index.tolist()
+        for key, items in self.lists.items():
+            metadata[key] = [items[position] for position in positions]
+        return inputs, metadata
 
 
-def load_limit(
-    loader: PngLoader, raws: Sequence[tuple[str, int]]
-) -> tuple[Tensor, Tensor, list[str]]:
-    """Load samples into one contiguous (N, 1, H, W) tensor, labels and names."""
-    first = loader.sample(raws[0]).input
-    inputs = torch.empty((len(raws), *first.shape), dtype=first.dtype)
-    for index, raw in enumerate(raws):
-        inputs[index] = loader.sample(raw).input
-    labels = torch.tensor([label for _, label in raws], dtype=torch.long)
-    return inputs, labels, [name for name, _ in raws]
-
-
-def prepare(
-    design: str, root: Path, split: DatabaseSplit[tuple[str, int]]
-) -> Callable[[], Iterable[object]]:
-    """Cache the sets of ``design`` (if it caches), and return its loader factory."""
-    loader = PngLoader(root)
-    if design == "limit":
-        limits = [load_limit(loader, split[name]) for name in split]
-        return partial(LimitLoader, *limits[0])
-    if design.startswith("reference"):
-        # mednet's cache: a list of (tensor, dict) pairs per set
-        sets = [[tuple(loader.sample(raw)) for raw in split[name]] for name in split]
-        # A list is a map-style dataset to torch, which types only ``Dataset``.
-        train = cast("Dataset[tuple[Tensor, dict[str, object]]]", sets[0])
-        workers = 2 if design == "reference-2" else 0
-        return partial(
-            DataLoader,
-            train,
-            batch_size=BATCH_SIZE,
-            shuffle=True,
-            collate_fn=default_collate,
-            num_workers=workers,
-            persistent_workers=workers > 0,
+def limit_loaders(store: ContiguousStore) -> dict[str, LimitLoader]:
+    """Return the four limits over the very tensors of ``store``."""
+    tensors: dict[str, Tensor] = {}
+    lists: dict[str, list[object]] = {}
+    for key, column in store.columns.items():
+        if isinstance(column, TensorColumn):
+            tensors[key] = column.values
+        else:
+            assert isinstance(column, ObjectColumn)
+            lists[key] = list(column.values)
+    return {
+        f"{'reused' if reused else 'fresh'}-{threads}": LimitLoader(
+            store.inputs, tensors, lists, threads, reused
         )
+        for reused in (False, True)
+        for threads in (1, 2)
+    }
+
+
+def reference_loader(store: ContiguousStore) -> DataLoader[object]:
+    """Return mednet's per-sample design over the samples of ``store``.
+
+    A list of ``(input, metadata)`` pairs (the inputs are views of the cache: no
+    copy), collated by ``default_collate`` on torch's threads, in this process.
+    """
+    samples = [
+        (
+            store.inputs[index],
+            {key: column.get(index) for key, column in store.columns.items()},
+        )
+        for index in range(len(store))
+    ]
+    # A list is a map-style dataset to torch, which types only ``Dataset``.
+    dataset = cast("Dataset[object]", samples)
+    return DataLoader(
+        dataset, batch_size=BATCH_SIZE, shuffle=True, collate_fn=default_collate
+    )
+
+
+def cached_stores(module: CachingDataModule) -> list[ContiguousStore]:
+    """Return the cached sets of ``module`` set up for ``fit``."""
+    loaders = [module.train_dataloader(), *module.val_dataloader().values()]
+    stores: list[ContiguousStore] = []
+    for loader in loaders:
+        dataset = loader.dataset
+        assert isinstance(dataset, CachedDataset)
+        assert isinstance(dataset.store, ContiguousStore)
+        if all(store is not dataset.store for store in stores):
+            stores.append(dataset.store)
+    return stores
+
+
+def reference_cache(
+    root: Path, split: DatabaseSplit[tuple[str, int]], workload: Workload
+) -> tuple[DataLoader[object], int]:
+    """Cache the ``fit`` sets as mednet does; return its training loader and bytes.
+
+    mednet's cache: a list of ``(input, metadata)`` pairs per set, loaded in this
+    process.
+    """
+    loader = PngLoader(root, workload.dtype)
+    sets = [
+        [loader.sample(raw) for raw in split[name]] for name in ("train", "validation")
+    ]
+    cache = 0
+    for sample in (sample for part in sets for sample in part):
+        tensors = [
+            value for value in sample.metadata.values() if isinstance(value, Tensor)
+        ]
+        cache += sample.input.nbytes + sum(tensor.nbytes for tensor in tensors)
+    pairs = [(sample.input, dict(sample.metadata)) for sample in sets[0]]
+    # A list is a map-style dataset to torch, which types only ``Dataset``.
+    dataset = cast("Dataset[object]", pairs)
+    serving = DataLoader(
+        dataset, batch_size=BATCH_SIZE, shuffle=True, collate_fn=default_collate
+    )
+    return serving, cache
+
+
+def train_store(module: CachingDataModule) -> ContiguousStore:
+    """Return the cached training set of ``module`` (set up)."""
+    dataset = module.train_dataloader().dataset
+    assert isinstance(dataset, CachedDataset)
+    store = dataset.store
+    assert isinstance(store, ContiguousStore)
+    return store
+
+
+def cache_module(
+    root: Path, split: DatabaseSplit[tuple[str, int]], workload: Workload, parallel: int
+) -> tuple[CachingDataModule, float]:
+    """Return a data module with its ``fit`` sets cached, and the setup time."""
     module = CachingDataModule(
         split,
-        loader,
+        PngLoader(root, workload.dtype),
         batch_size=BATCH_SIZE,
-        cache_samples="uncached" not in design,
-        parallel=2 if design.endswith("-2") else -1,
-        cache_dir=root / "cache" if "persist" in design else None,
+        cache_samples=True,
+        parallel=parallel,
     )
+    start = time.perf_counter()
     module.setup("fit")
-    return module.train_dataloader
+    return module, time.perf_counter() - start
+
+
+# -- what the machine allows ------------------------------------------------------
 
 
 def load_all(loader: PngLoader, raws: Sequence[tuple[str, int]]) -> None:
-    """Load every entry of ``raws`` and drop the samples."""
+    """Load every entry of ``raws`` and drop the samples (one intra-op thread)."""
+    torch.set_num_threads(1)
     for raw in raws:
         loader.sample(raw)
 
@@ -318,150 +422,276 @@ def time_loader(
     """Time loading ``raws`` in ``processes`` forked processes, evenly split."""
     parts = [raws[part::processes] for part in range(processes)]
     start = time.perf_counter()
-    if processes == 1:
-        load_all(loader, raws)
-    else:
-        workers = [
-            get_context("fork").Process(target=load_all, args=(loader, part))
-            for part in parts
-        ]
-        for worker in workers:
-            worker.start()
-        for worker in workers:
-            worker.join()
+    workers = [
+        get_context("fork").Process(target=load_all, args=(loader, part))
+        for part in parts
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
     return time.perf_counter() - start
 
 
-def run_side_by_side(root: Path, rounds: int) -> tuple[dict[str, Result], Scaling]:
-    """Build the serial and parallel caches in turn, then alternate epochs.
+class OtherLoad:
+    """Measures the CPUs that processes outside this tree keep busy."""
 
-    Before any timing, one untimed build reads every image, so that no design
-    pays for reading them from disk. The limit and the in-process reference get
-    the very tensors lightsplit cached (read back through its unshuffled
-    loader), so only serving differs.
+    def __init__(self) -> None:
+        self._start = self._now()
+
+    @staticmethod
+    def _now() -> tuple[float, float, float]:
+        with open("/proc/stat") as stat:
+            ticks = [int(value) for value in stat.readline().split()[1:9]]
+        busy = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
+        me = psutil.Process()
+        own = 0.0
+        for process in [me, *me.children(recursive=True)]:
+            try:
+                times = process.cpu_times()
+            except psutil.Error:
+                continue
+            own += times.user + times.system
+            own += getattr(times, "children_user", 0.0)
+            own += getattr(times, "children_system", 0.0)
+        return time.monotonic(), busy, own
+
+    def cpus(self) -> float:
+        """Return the CPUs other processes used on average since this started."""
+        now = self._now()
+        wall, busy, own = (now[i] - self._start[i] for i in range(3))
+        return max(busy - own, 0.0) / wall
+
+
+# -- the side-by-side run ---------------------------------------------------------
+
+
+class Scaling(NamedTuple):
+    """Cache builds and the loader alone, one process against two."""
+
+    serial: float
+    """Median build time with ``parallel=-1``, s."""
+    parallel: float
+    """Median build time with ``parallel=2``, s."""
+    build: float
+    """Median of per-round ratios serial / parallel."""
+    build_low: float
+    build_high: float
+    loader: float
+    """The loader alone: one process / two with half the images each."""
+    loader_low: float
+    loader_high: float
+    loader_one: float
+    """The loader alone in one process, median s."""
+    loader_two: float
+    """The loader alone in two processes, median s."""
+
+
+@dataclass
+class Run:
+    """What one side-by-side run measured."""
+
+    load: Load
+    epochs: dict[str, float]
+    """Median epoch time of each design, s."""
+    spread: dict[str, tuple[float, float]]
+    """Lowest and highest epoch time of each design, s."""
+    builds: dict[str, float]
+    """First build time of each lightsplit design, s."""
+    scaling: Scaling | None
+    others: float
+    """CPUs that other processes than this run's (its busy one included) used."""
+
+
+def run_side_by_side(
+    root: Path, workload: Workload, load: Load, rounds: int, build_rounds: int
+) -> Run:
+    """Build both caches, time builds (quiet), then alternate epochs of each design.
+
+    The limits and the reference get the very tensors lightsplit cached, so only
+    serving differs. In a busy run, the busy process runs during the epochs only.
     """
-    torch.set_num_threads(THREADS)
     split = load_split(root / "split.json", sample_type=tuple[str, int])
-    builds: dict[str, list[float]] = {"cached-1": [], "cached-2": []}
-    modules: dict[str, list[CachingDataModule]] = {"cached-1": [], "cached-2": []}
-
-    def build(design: str) -> float:
-        del modules[design][: 1 - KEPT_CACHES]  # keep room for this one
-        module = CachingDataModule(
-            split,
-            PngLoader(root),
-            batch_size=BATCH_SIZE,
-            cache_samples=True,
-            parallel=2 if design.endswith("-2") else -1,
-        )
-        start = time.perf_counter()
-        module.setup("fit")
-        builds[design].append(time.perf_counter() - start)
-        modules[design].append(module)
-        return builds[design][-1]
-
-    build("cached-2")
-    builds["cached-2"].clear()
-    ratios = paired_ratios(
-        partial(build, "cached-1"), partial(build, "cached-2"), BUILD_ROUNDS
-    )
-    raws = [raw for name in split for raw in split[name]]
-    alone = paired_ratios(
-        partial(time_loader, PngLoader(root), raws, 1),
-        partial(time_loader, PngLoader(root), raws, 2),
-        LOADER_ROUNDS,
-    )
-    scaling = Scaling(
-        statistics.median(ratios), min(ratios), max(ratios), statistics.median(alone)
-    )
-    batches = list(modules["cached-1"][-1].unshuffled_train_dataloader())
-    inputs = torch.cat([batch.input for batch in batches])
-    labels = torch.cat([batch.metadata["label"] for batch in batches])
-    names = [name for batch in batches for name in batch.metadata["name"]]
-    pairs = [
-        (inputs[index], {"label": int(labels[index]), "name": names[index]})
-        for index in range(len(inputs))
-    ]
-    reference = cast("Dataset[tuple[Tensor, dict[str, object]]]", pairs)
-    loaders: dict[str, list[Iterable[object]]] = {
-        design: [module.train_dataloader() for module in kept]
-        for design, kept in modules.items()
+    others = OtherLoad()
+    scaling = None
+    if build_rounds:
+        scaling = time_builds(root, split, workload, build_rounds)
+    serial, serial_s = cache_module(root, split, workload, -1)
+    parallel, parallel_s = cache_module(root, split, workload, 2)
+    store = train_store(serial)
+    loaders: dict[str, Iterable[object]] = {
+        "ls-1": serial.train_dataloader(),
+        "ls-2": parallel.train_dataloader(),
+        "reference": reference_loader(store),
+        **limit_loaders(store),
+        "sampler": cast("Iterable[object]", serial.train_dataloader().sampler),
     }
-    loaders["reference-0"] = [
-        DataLoader(
-            reference, batch_size=BATCH_SIZE, shuffle=True, collate_fn=default_collate
-        )
-    ]
-    loaders["limit"] = [LimitLoader(inputs, labels, names)]
     times: dict[str, list[float]] = {design: [] for design in loaders}
-    for _ in range(rounds):
-        for design, kept_loaders in loaders.items():
-            for loader in kept_loaders:
+    with busy_core(on=load == "busy"):
+        for loader in loaders.values():  # warm up: caches, allocator, choices
+            consume(loader)
+        for _ in range(rounds):
+            for design, loader in loaders.items():
                 start = time.perf_counter()
                 consume(loader)
                 times[design].append(time.perf_counter() - start)
-    results = {
-        design: Result(
-            statistics.median(builds.get(design, [math.nan])),
-            math.nan,
-            statistics.median(times[design]),
-        )
-        for design in loaders
-    }
-    return results, scaling
+        busy = others.cpus()
+    return Run(
+        load,
+        {design: statistics.median(values) for design, values in times.items()},
+        {design: (min(values), max(values)) for design, values in times.items()},
+        {"ls-1": serial_s, "ls-2": parallel_s},
+        scaling,
+        busy,
+    )
 
 
-def run_design(design: str, root: Path, epochs: int, *, memory: bool) -> Result:
-    """Measure one design in this process: build and epochs, or its peak memory.
+class busy_core:  # noqa: N801 - used as a context manager, like open()
+    """Keeps one core busy with a CPU-bound process while the block runs."""
 
-    The memory sampler slows what it watches, so a run does one or the other.
-    A cache hit is timed ``epochs`` times, each with a new data module.
+    def __init__(self, *, on: bool) -> None:
+        self._on = on
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> None:
+        if self._on:
+            self._process = subprocess.Popen([sys.executable, "-c", BUSY])
+            time.sleep(0.5)  # let it take its core
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+
+
+def time_builds(
+    root: Path,
+    split: DatabaseSplit[tuple[str, int]],
+    workload: Workload,
+    rounds: int,
+) -> Scaling:
+    """Time serial and parallel builds in turn, and the loader alone, 1 vs 2.
+
+    One untimed build first reads every image, so that no build pays for
+    reading them from disk.
     """
-    torch.set_num_threads(THREADS)
+    cache_module(root, split, workload, 2)
+    serial: list[float] = []
+    parallel: list[float] = []
+    for _ in range(rounds):
+        serial.append(cache_module(root, split, workload, -1)[1])
+        parallel.append(cache_module(root, split, workload, 2)[1])
+    ratios = [one / two for one, two in zip(serial, parallel, strict=True)]
+    raws = [raw for name in ("train", "validation") for raw in split[name]]
+    loader = PngLoader(root, workload.dtype)
+    one: list[float] = []
+    two: list[float] = []
+    for _ in range(max(rounds // 2, 1)):
+        one.append(time_loader(loader, raws, 1))
+        two.append(time_loader(loader, raws, 2))
+    alone = [first / second for first, second in zip(one, two, strict=True)]
+    return Scaling(
+        statistics.median(serial),
+        statistics.median(parallel),
+        statistics.median(ratios),
+        min(ratios),
+        max(ratios),
+        statistics.median(alone),
+        min(alone),
+        max(alone),
+        statistics.median(one),
+        statistics.median(two),
+    )
+
+
+# -- the memory run -----------------------------------------------------------------
+
+
+@dataclass
+class Memory:
+    """Memory of one design, MiB: before setup, its cache, and peaks."""
+
+    baseline: float
+    cache: float
+    setup_peak: float
+    serving_peak: float
+
+
+def run_memory(root: Path, workload: Workload, design: str) -> Memory:
+    """Set up ``design`` and serve two epochs, sampling the memory of the tree.
+
+    The baseline is the process before setup: Python with torch, Lightning and
+    lightsplit imported, and the split file read.
+    """
     split = load_split(root / "split.json", sample_type=tuple[str, int])
-    builds = epochs if design == "persist-hit" else 1
-    sampler = PeakMemory()
-    with sampler if memory else contextlib.nullcontext():
-        build, make_loader = timed(
-            partial(prepare, design, root, split), builds, builds
-        )
-        first, loader = timed(partial(first_epoch, make_loader), 1, epochs)
-        steady = timed(partial(consume, loader), epochs, 50)[0] if epochs else first
-    if not memory:
-        return Result(build, first, steady)
-    samples = sampler.samples
-    return Result(build, first, steady, max(samples) / MIB, samples[0] / MIB)
+    with PeakMemory() as sampler:
+        time.sleep(0.1)
+        baseline = tree_memory(psutil.Process())
+        start = time.perf_counter()
+        if design == "reference":
+            serving, cache = reference_cache(root, split, workload)
+        else:
+            parallel = 2 if design == "ls-2" else -1
+            module, _ = cache_module(root, split, workload, parallel)
+            serving = module.train_dataloader()
+            cache = sum(store.nbytes for store in cached_stores(module))
+        ready = time.perf_counter()
+        for _ in range(2):
+            consume(serving)
+        time.sleep(2 * SAMPLING_S)
+    return Memory(
+        baseline / MIB,
+        cache / MIB,
+        sampler.peak(start, ready) / MIB,
+        sampler.peak(ready) / MIB,
+    )
 
 
-def _run_fresh(design: str, root: Path, epochs: int, *, memory: bool) -> object:
-    """Run ``design`` in a fresh process of this script; return its JSON output."""
-    command = [sys.executable, __file__, "--design", design, "--root", str(root)]
-    command += ["--epochs", str(epochs), *(["--memory"] if memory else [])]
+# -- orchestration --------------------------------------------------------------------
+
+
+def run_fresh(arguments: Sequence[str]) -> object:
+    """Run this script with ``arguments`` in a fresh process; return its JSON."""
+    command = [sys.executable, __file__, *arguments]
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode:
-        msg = f"design `{design}` failed:\n{done.stderr}"
+        msg = f"{' '.join(arguments)} failed:\n{done.stderr[-4000:]}"
         raise RuntimeError(msg)
     return json.loads(done.stdout.splitlines()[-1])
 
 
-def measure(design: str, root: Path, epochs: int, *, memory: bool) -> Result:
-    """Run ``design`` in a fresh process of this script and return its result."""
-    return Result(
-        **cast("dict[str, float]", _run_fresh(design, root, epochs, memory=memory))
+def measure_run(
+    root: Path, key: str, load: Load, rounds: int, build_rounds: int
+) -> Run:
+    """Run the side-by-side run of workload ``key`` in a fresh process."""
+    arguments = ["--run", load, "--root", str(root), "--workload", key]
+    arguments += ["--rounds", str(rounds), "--build-rounds", str(build_rounds)]
+    output = cast("dict[str, object]", run_fresh(arguments))
+    scaling = cast("list[float] | None", output["scaling"])
+    return Run(
+        load,
+        cast("dict[str, float]", output["epochs"]),
+        {
+            design: (low, high)
+            for design, (low, high) in cast(
+                "dict[str, list[float]]", output["spread"]
+            ).items()
+        },
+        cast("dict[str, float]", output["builds"]),
+        Scaling(*scaling) if scaling is not None else None,
+        cast("float", output["others"]),
     )
 
 
-def measure_side_by_side(root: Path) -> tuple[dict[str, Result], Scaling]:
-    """Run the side-by-side comparison in a fresh process."""
-    output = cast(
-        "dict[str, object]", _run_fresh(SIDE_BY_SIDE, root, ROUNDS, memory=False)
-    )
-    results = cast("dict[str, dict[str, float]]", output["results"])
-    scaling = cast("dict[str, float]", output["scaling"])
-    return (
-        {design: Result(**values) for design, values in results.items()},
-        Scaling(**scaling),
-    )
+def measure_memory(root: Path, key: str, design: str) -> Memory:
+    """Run the memory run of ``design`` in a fresh process."""
+    arguments = ["--memory", design, "--root", str(root), "--workload", key]
+    return Memory(**cast("dict[str, float]", run_fresh(arguments)))
 
 
 class Target(NamedTuple):
@@ -482,175 +712,232 @@ class Target(NamedTuple):
         return f"{verdict} {workload}: {self.text}: {value}"
 
 
-def targets(
-    results: dict[str, Result], side: dict[str, Result], scaling: Scaling, size: int
-) -> list[Target]:
-    """Return the targets of one workload.
+def best(epochs: dict[str, float], designs: Sequence[str]) -> tuple[str, float]:
+    """Return the fastest of ``designs`` and its epoch time."""
+    design = min(designs, key=epochs.__getitem__)
+    return design, epochs[design]
 
-    Epoch and build ratios come from the side-by-side run; the first epoch,
-    memory, cache hit and the reference with workers from the fresh processes.
-    """
-    serial, parallel = side["cached-1"], side["cached-2"]
-    limit = side["limit"].steady
-    hit = results["persist-build"].build / results["persist-hit"].build
-    first = results["cached-2"].first / results["limit"].steady
-    memory = results["cached-2"].peak / results["cached-1"].peak
-    checks = [
-        Target("parallel=-1 epoch / limit", serial.steady / limit, "<=", 1.5),
-        Target("parallel=2 epoch / limit", parallel.steady / limit, "<=", 1.5),
-        Target("parallel=2 first epoch / limit", first, "<=", 3),
-        Target(
-            "parallel=2 epoch / parallel=-1, 5% allowed for noise",
-            parallel.steady / serial.steady,
-            "<=",
-            1.05,
-        ),
-        Target("parallel=2 peak / parallel=-1", memory, "<=", 1.2),
-        Target(
-            "serial build / parallel=2 build, median of rounds",
-            scaling.build,
-            ">=",
-            1.7,
-        ),
-        Target("cache_dir first build / hit", hit, ">=", 10),
-    ]
-    if size <= SMALL:
-        reference = side["reference-0"].steady / serial.steady
-        workers = results["reference-2"].steady / results["cached-2"].steady
+
+def targets(
+    workload: Workload, runs: dict[Load, Run], memory: dict[str, Memory]
+) -> list[Target]:
+    """Return the targets of one workload."""
+    quiet, busy = runs["quiet"], runs["busy"]
+    checks: list[Target] = []
+    for design in LIGHTSPLIT:
+        label = "parallel=-1" if design == "ls-1" else "parallel=2"
+        limit = best(quiet.epochs, LIMITS)[1]
+        one = best(busy.epochs, ONE_THREAD)[1]
         checks += [
-            Target("reference in-process epoch / parallel=-1", reference, ">=", 3),
-            Target("reference 2 workers epoch / parallel=2", workers, ">=", 10),
+            Target(
+                f"quiet: {label} epoch / best limit",
+                quiet.epochs[design] / limit,
+                "<=",
+                1.1,
+            ),
+            Target(
+                f"busy: {label} epoch / one-thread limit",
+                busy.epochs[design] / one,
+                "<=",
+                1.2,
+            ),
         ]
+        for run in (quiet, busy):
+            ratio = run.epochs["reference"] / run.epochs[design]
+            bound = 5.0 if workload.size <= SMALL else 1.0
+            checks.append(
+                Target(f"{run.load}: reference / {label} epoch", ratio, ">=", bound)
+            )
+    if quiet.scaling is not None:
+        checks.append(
+            Target(
+                "quiet: build parallel=-1 / parallel=2, median of rounds",
+                quiet.scaling.build,
+                ">=",
+                1.7,
+            )
+        )
+    for design in LIGHTSPLIT:
+        use = memory.get(design)
+        if use is not None:
+            checks.append(
+                Target(
+                    f"peak memory {MEMORY[design]} / (cache + baseline)",
+                    use.serving_peak / (use.cache + use.baseline),
+                    "<=",
+                    1.1,
+                )
+            )
     return checks
 
 
-def memory_cell(result: Result) -> str:
-    """Return the peak memory, and its growth over the start of the run."""
-    if math.isnan(result.peak):
-        return "—"
-    return f"{result.peak:,.0f} (+{result.peak - result.baseline:,.0f})"
+def serving_table(workload: Workload, runs: dict[Load, Run], train: int) -> str:
+    """Return the Markdown table of epochs, quiet and busy side by side."""
+    quiet, busy = runs["quiet"], runs["busy"]
+    best_quiet = best(quiet.epochs, LIMITS)[1]
+    one_busy = best(busy.epochs, ONE_THREAD)[1]
+    rows = []
+    for design, label in DESIGNS.items():
+        cells = [label]
+        for run, limit in ((quiet, best_quiet), (busy, one_busy)):
+            low, high = run.spread[design]
+            epoch = run.epochs[design]
+            cells += [
+                f"{epoch:#.3g} ({low:#.2g}-{high:#.2g})",
+                f"{train / epoch:,.0f}",
+                f"{epoch / limit:.2f}",
+            ]
+        rows.append(cells)
+    header = [
+        "design",
+        "quiet epoch s (range)",
+        "samples/s",
+        "/ best limit",
+        "busy epoch s (range)",
+        "samples/s",
+        "/ one-thread limit",
+    ]
+    return markdown_table(header, rows)
 
 
-def table(results: dict[str, Result], train_count: int) -> str:
-    """Return the Markdown table of one workload."""
-    limit = results["limit"].steady
+def memory_table(memory: dict[str, Memory]) -> str:
+    """Return the Markdown table of peak memory."""
     rows = [
         [
-            DESIGNS[design],
-            f"{result.build:#.3g}",
-            f"{result.first:#.3g}",
-            f"{result.steady:#.3g}",
-            f"{train_count / result.steady:,.0f}",
-            f"{result.steady / limit:.2f}",
-            memory_cell(result),
+            MEMORY[design],
+            f"{use.baseline:,.0f}",
+            f"{use.cache:,.0f}",
+            f"{use.setup_peak:,.0f}",
+            f"{use.serving_peak:,.0f}",
+            f"{use.serving_peak / (use.cache + use.baseline):.3f}",
         ]
-        for design, result in results.items()
+        for design, use in memory.items()
     ]
-    header = ["design", "build s", "first epoch s", "steady epoch s", "samples/s"]
-    return markdown_table([*header, "ratio to limit", "peak memory MiB"], rows)
+    header = [
+        "design",
+        "before setup MiB",
+        "cache MiB",
+        "peak in setup MiB",
+        "peak after setup MiB",
+        "after / (cache + before)",
+    ]
+    return markdown_table(header, rows)
 
 
-def run_workload(workload: Workload, count: int, repeats: int) -> list[str]:
-    """Write the workload's images, measure every design, print its table."""
-    with tempfile.TemporaryDirectory(prefix="lightsplit-caching-") as tmp:
-        root = Path(tmp)
-        start = time.perf_counter()
-        write_database(root, count, workload.size)
-        written = time.perf_counter() - start
-        results: dict[str, Result] = {}
-        for design in DESIGNS:
-            single = design == "uncached-1" and workload.size <= SMALL
-            epochs = 0 if single else repeats
-            result = measure(design, root, epochs, memory=False)
-            if design in MEMORY_DESIGNS:
-                peak = measure(design, root, epochs, memory=True)
-                result = replace(result, peak=peak.peak, baseline=peak.baseline)
-            results[design] = result
-        side, scaling = measure_side_by_side(root)
-    train_count = count * 9 // 10
-    size = workload.size
+def report(
+    workload: Workload,
+    count: int,
+    written: float,
+    runs: dict[Load, Run],
+    memory: dict[str, Memory],
+) -> None:
+    """Print the tables of one workload."""
+    size, train = workload.size, math.ceil(count * 0.8)
+    metadata = "`label` and `name`" if workload.dtype == "uint8" else "tensor `target`"
     print(
-        f"\n## Workload {workload.name}: {count:,} PNGs of (1, {size}, {size}) uint8, "
-        f"{train_count:,} in train, batches of {BATCH_SIZE}\n"
+        f"\n### Workload {workload.name}: {count:,} PNGs as (1, {size}, {size}) "
+        f"{workload.dtype}, {metadata}, {train:,} in train, batches of {BATCH_SIZE}\n"
     )
-    print(table(results, train_count))
+    print(serving_table(workload, runs, train))
+    quiet = runs["quiet"]
     print(
-        f"\nPNGs written in {written:.1f} s. First epoch: median of 1 to {repeats} new "
-        f"loaders; steady epoch: median of {repeats} to 50 epochs after it (more while "
-        f"under {TIMING_S:g} s). Peak memory: PSS of the process and its children "
-        "every 20 ms, in a run of its own (+ over its start, "
-        f"{results['cached-1'].baseline:,.0f} MiB for lightsplit cached, parallel=-1)."
+        f"\nEpochs: median of the rounds (lowest-highest), each round one epoch of "
+        f"each design in turn, in one process per column; other processes used "
+        f"{quiet.others:.2f} CPUs on average in the quiet run, "
+        f"{runs['busy'].others:.2f} besides the busy process in the busy one. "
+        f"First builds in the quiet run: parallel=-1 {quiet.builds['ls-1']:.2f} s, "
+        f"parallel=2 {quiet.builds['ls-2']:.2f} s. PNGs written in {written:.1f} s."
     )
-    rows = [
-        [
-            DESIGNS[design],
-            f"{result.build:#.3g}" if not math.isnan(result.build) else "—",
-            f"{result.steady:#.3g}",
-            f"{result.steady / side['limit'].steady:.2f}",
-        ]
-        for design, result in side.items()
-    ]
-    print(
-        f"\nSide by side in one process: builds alternated {BUILD_ROUNDS} times "
-        "(median), then "
-        f"{ROUNDS} rounds of one epoch of each (median; for lightsplit, one epoch "
-        f"of each of its last {KEPT_CACHES} caches per round):\n"
-    )
-    print(markdown_table(["design", "build s", "epoch s", "ratio to limit"], rows))
-    print(
-        f"\nCache build, parallel=-1 / parallel=2, each round timed back to back: "
-        f"{scaling.build:.2f} (median of {BUILD_ROUNDS} rounds; "
-        f"{scaling.build_low:.2f} to {scaling.build_high:.2f}). For scale, the loader "
-        f"alone (no lightsplit) in one process / in two with half the images each: "
-        f"{scaling.loader:.2f} (median of {LOADER_ROUNDS}), what this machine allows."
-    )
-    checks = targets(results, side, scaling, size)
-    return [target.line(workload.name) for target in checks]
+    scaling = quiet.scaling
+    if scaling is not None:
+        print(
+            f"\nCache build, parallel=-1 / parallel=2, each round timed back to back: "
+            f"{scaling.build:.2f} (median; {scaling.build_low:.2f} to "
+            f"{scaling.build_high:.2f}), {scaling.serial:.2f} s against "
+            f"{scaling.parallel:.2f} s (medians). For scale, the loader alone (no "
+            f"lightsplit) in one process / in two with half the images each: "
+            f"{scaling.loader:.2f} ({scaling.loader_low:.2f} to "
+            f"{scaling.loader_high:.2f}), {scaling.loader_one:.2f} s against "
+            f"{scaling.loader_two:.2f} s: what this machine allows."
+        )
+    if memory:
+        print(
+            "\nMemory: private memory of the process and its children plus the "
+            "largest shared memory among them, sampled every 20 ms, each design in "
+            "a run of its own; before setup is the process with torch, Lightning "
+            "and lightsplit imported and the split read; after setup covers two "
+            "epochs.\n"
+        )
+        print(memory_table(memory))
+
+
+def run_workload(
+    key: str, root: Path, *, quick: bool, written: float
+) -> tuple[list[str], Workload]:
+    """Measure one workload, print its tables; return its target lines."""
+    workload = WORKLOADS[key]
+    rounds, build_rounds = (3, 1) if quick else (15, 5)
+    runs = {
+        load: measure_run(
+            root, key, load, rounds, build_rounds if load == "quiet" else 0
+        )
+        for load in LOADS
+    }
+    memory = {design: measure_memory(root, key, design) for design in MEMORY}
+    count = workload.quick_count if quick else workload.count
+    report(workload, count, written, runs, memory)
+    return [
+        target.line(workload.name) for target in targets(workload, runs, memory)
+    ], workload
 
 
 def main() -> None:
-    """Measure the chosen workloads, or one design when called by this script."""
+    """Measure the chosen workloads, or one run when called by this script."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--workload", choices=["a", "b", "both"], default="both")
-    parser.add_argument("--repeats", type=int, default=5, help="steady epochs")
     parser.add_argument(
-        "--quick",
-        action="store_true",
-        help="few images: a smoke run, targets not judged",
+        "--workload", default="a,b,c,d", help="workloads, comma-separated"
     )
     parser.add_argument(
-        "--design", choices=[*DESIGNS, SIDE_BY_SIDE], help=argparse.SUPPRESS
+        "--quick", action="store_true", help="few images and rounds: a smoke run"
     )
+    parser.add_argument("--run", choices=LOADS, help=argparse.SUPPRESS)
+    parser.add_argument("--memory", choices=list(MEMORY), help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--epochs", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--memory", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=15, help=argparse.SUPPRESS)
+    parser.add_argument("--build-rounds", type=int, default=5, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    if args.design == SIDE_BY_SIDE:
-        side, scaling = run_side_by_side(args.root, args.epochs)
-        results = {design: asdict(result) for design, result in side.items()}
-        print(json.dumps({"results": results, "scaling": asdict(scaling)}))
+    if args.run or args.memory:
+        key = args.workload
+        workload = WORKLOADS[key]
+        if args.run:
+            run = run_side_by_side(
+                args.root, workload, args.run, args.rounds, args.build_rounds
+            )
+            print(json.dumps(asdict(run)))
+        else:
+            print(json.dumps(asdict(run_memory(args.root, workload, args.memory))))
         return
-    if args.design:
-        result = run_design(args.design, args.root, args.epochs, memory=args.memory)
-        print(json.dumps(asdict(result)))
-        return
-    keys = ["a", "b"] if args.workload == "both" else [args.workload]
+    keys = args.workload.split(",")
     print(
         f"# lightsplit caching: {psutil.cpu_count()} CPUs, torch {torch.__version__}, "
-        f"{THREADS} intra-op thread per process"
+        f"{torch.get_num_threads()} intra-op threads by default"
     )
     checks: list[str] = []
-    for key in keys:
-        workload = WORKLOADS[key]
-        count = workload.quick_count if args.quick else workload.count
-        checks += run_workload(workload, count, args.repeats)
-    print("\n## Targets\n")
+    with tempfile.TemporaryDirectory(prefix="lightsplit-caching-") as tmp:
+        written: dict[str, float] = {}
+        for key in keys:
+            workload = WORKLOADS[key]
+            count = workload.quick_count if args.quick else workload.count
+            folder = Path(tmp) / workload.images
+            if workload.images not in written:
+                written[workload.images] = write_database(folder, count, workload.size)
+            lines, _ = run_workload(
+                key, folder, quick=args.quick, written=written[workload.images]
+            )
+            checks += lines
+    print("\n### Targets in this run\n")
     if args.quick:
-        print(
-            "Not judged: a quick run has too few images for the targets (fixed "
-            "costs dominate); it only shows that every design runs."
-        )
-        return
+        print("Not judged: a quick run has too few images and rounds.\n")
     print("\n".join(checks))
 
 
