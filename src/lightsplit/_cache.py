@@ -344,16 +344,19 @@ def _fill_in_processes(
             initializer=_start_builder,
             initargs=(source, transforms, spec, rules),
         )
+        done = False
         try:
             yield from _share_spans(
                 pool, source, transforms, inputs, rules, helpers=helpers
             )
+            done = True
         except BrokenProcessPool:
             # their exit codes tell which went first, and how
             processes.extend((getattr(pool, "_processes", None) or {}).values())
             raise
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            # once every span is in, the build processes end on their own time
+            pool.shutdown(wait=not done, cancel_futures=True)
     except SampleLoadError:
         raise
     except BrokenProcessPool as exc:
@@ -426,7 +429,7 @@ def _build(
     )
     shape, dtype = (size, *first.input.shape), first.input.dtype
     if target is None:
-        inputs = shared_empty(shape, dtype)
+        inputs = shared_empty(shape, dtype, lazy=True)
         spec: _BufferSpec = inputs
     else:
         inputs = target.allocate(shape, dtype)

@@ -2,7 +2,8 @@
 
 import math
 import operator
-from collections.abc import Mapping, Sequence
+import os
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
 
@@ -70,15 +71,43 @@ def _nbytes(rows: int, row: Sequence[int], dtype: torch.dtype) -> int:
     return rows * math.prod(row) * dtype.itemsize
 
 
-def shared_empty(shape: Sequence[int], dtype: torch.dtype) -> Tensor:
+def shared_empty(
+    shape: Sequence[int], dtype: torch.dtype, *, lazy: bool = False
+) -> Tensor:
     """Return an empty tensor in shared memory, seen by every process it reaches.
 
     ``Tensor.share_memory_`` would copy the tensor into shared memory: allocating
-    it there (as ``default_collate`` does) costs no copy.
+    it there (as ``default_collate`` does) costs no copy. torch reserves every
+    page of it at once; with ``lazy`` (on Linux), pages are taken as they are
+    first written, by whichever process writes them: a cache build in several
+    processes shares that work too, rather than wait for this one to do it all.
     """
     nbytes = _nbytes(1, shape, dtype)
-    storage: torch.UntypedStorage = torch.UntypedStorage._new_shared(nbytes)  # type: ignore[no-untyped-call]  # torch leaves it unannotated
+    storage = _lazy_shared(nbytes) if lazy else None
+    if storage is None:
+        storage = torch.UntypedStorage._new_shared(nbytes)  # type: ignore[no-untyped-call]  # torch leaves it unannotated
     return torch.empty(0, dtype=dtype).set_(storage).view(tuple(shape))
+
+
+def _lazy_shared(nbytes: int) -> torch.UntypedStorage | None:
+    """Return shared memory of ``nbytes`` whose pages are taken when first written.
+
+    An anonymous memory file, mapped as torch maps the shared memory it receives
+    from another process. None where there is no such file.
+    """
+    memfd_create = getattr(os, "memfd_create", None)
+    # how torch maps the shared memory of another process; not in its stubs
+    from_descriptor: Callable[[int, int], torch.UntypedStorage] | None = getattr(
+        torch.UntypedStorage, "_new_shared_fd_cpu", None
+    )
+    if memfd_create is None or from_descriptor is None or nbytes == 0:
+        return None  # pragma: no cover - macOS, another torch, an empty set
+    descriptor: int = memfd_create("lightsplit-cache", os.MFD_CLOEXEC)
+    try:
+        os.ftruncate(descriptor, nbytes)
+        return from_descriptor(descriptor, nbytes)  # which keeps a copy of it
+    finally:
+        os.close(descriptor)
 
 
 def stack_inputs(inputs: Sequence[Tensor], *, where: Describe) -> Tensor:
