@@ -51,7 +51,7 @@ wait doubles, so that a count that stalls (its second thread waiting for a busy
 core) is seldom tried."""
 _TRIAL: Final = 4
 """Copies a try runs on the other count; the first wakes its threads up, the mean
-of the others is its timing. A first copy `_HOPELESS` times slower than the
+of the others is its timing. A second copy `_HOPELESS` times slower than the
 count in use ends the try at once."""
 _HOPELESS: Final = 3.0
 _SMOOTHING: Final = 0.25
@@ -212,7 +212,8 @@ class ThreadChoice:
         assert trial is not None  # called during a try only
         trial.append(seconds)
         current = self._seconds[self._current]
-        if len(trial) < _TRIAL and seconds < _HOPELESS * current:
+        hopeless = len(trial) > 1 and seconds > _HOPELESS * current
+        if len(trial) < _TRIAL and not hopeless:
             return
         tried = statistics.fmean(trial[1:] or trial)
         self._trial = None
