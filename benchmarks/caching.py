@@ -876,7 +876,7 @@ def run_workload(
 ) -> tuple[list[str], Workload]:
     """Measure one workload, print its tables; return its target lines."""
     workload = WORKLOADS[key]
-    rounds, build_rounds = (3, 1) if quick else (15, 5)
+    rounds, build_rounds = (3, 1) if quick else (11, 4)
     runs = {
         load: measure_run(
             root, key, load, rounds, build_rounds if load == "quiet" else 0
@@ -903,8 +903,8 @@ def main() -> None:
     parser.add_argument("--run", choices=LOADS, help=argparse.SUPPRESS)
     parser.add_argument("--memory", choices=list(MEMORY), help=argparse.SUPPRESS)
     parser.add_argument("--root", type=Path, help=argparse.SUPPRESS)
-    parser.add_argument("--rounds", type=int, default=15, help=argparse.SUPPRESS)
-    parser.add_argument("--build-rounds", type=int, default=5, help=argparse.SUPPRESS)
+    parser.add_argument("--rounds", type=int, default=11, help=argparse.SUPPRESS)
+    parser.add_argument("--build-rounds", type=int, default=4, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.run or args.memory:
         key = args.workload
