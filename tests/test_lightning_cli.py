@@ -177,6 +177,7 @@ class TestPrintConfig:
         assert printed["data"]["init_args"]["raw_data_loader"]["init_args"] == {
             "root": "images",
             "mode": "L",
+            "dtype": "float32",
         }
         for name, field in DataModuleConfig.model_fields.items():
             first_words = " ".join((field.description or "").split()[:6])
