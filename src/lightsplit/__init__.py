@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from ._config import DataModuleConfig
     from ._datamodule import CachingDataModule, ConcatDataModule
     from ._errors import (
+        CacheDeviceError,
         CacheMemoryError,
         DataChangedError,
         LightsplitError,
@@ -65,6 +66,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "BatchTransform",
+    "CacheDeviceError",
     "CacheMemoryError",
     "CachingDataModule",
     "ColorMode",
@@ -118,6 +120,7 @@ __all__ = [
 
 _EXPORTS: Final[Mapping[str, str]] = {
     "BatchTransform": "_batch_transforms",
+    "CacheDeviceError": "_errors",
     "CacheMemoryError": "_errors",
     "CachingDataModule": "_datamodule",
     "ColorMode": "_images",

@@ -413,7 +413,9 @@ class ConcatDataModule(LightningDataModule):
         dataset = self._datasets.get(name)
         if dataset is None:
             source = self._sources[name]
-            dataset = open_set(source, self._transforms, self._config)
+            trainer = self.trainer
+            device = None if trainer is None else trainer.strategy.root_device
+            dataset = open_set(source, self._transforms, self._config, device=device)
             self._datasets[name] = dataset
         return dataset
 

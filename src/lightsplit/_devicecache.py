@@ -53,9 +53,13 @@ def check_device_fits(
 ) -> None:
     """Refuse a device cache that would leave less than ``headroom`` of the device.
 
+    Only CUDA devices report their free memory; others are not checked.
+
     Raises:
         CacheMemoryError: naming the sizes and what to do instead.
     """
+    if device.type != "cuda":
+        return
     free, total = torch.cuda.mem_get_info(device)
     allowed = free - int(headroom * total)
     if needed > allowed:

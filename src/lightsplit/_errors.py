@@ -91,7 +91,10 @@ class PathEscapeError(LightsplitError, ValueError):
 
 
 class CacheDeviceError(LightsplitError, ValueError):
-    """A cache on the training device asked for where there is no CUDA device."""
+    """A cache on the training device that cannot be made there.
+
+    The training device is not a CUDA GPU, or the set's inputs differ in shape.
+    """
 
 
 class DataChangedError(LightsplitError, ValueError):

@@ -15,6 +15,7 @@ from typing_extensions import override
 
 from ._config import DataModuleConfig
 from ._datasets import CachedDataset, SetDataset, collate_samples
+from ._devicecache import DeviceDataset
 from ._errors import LightsplitWarning, SampleLoadError
 from ._sample import Sample
 from ._sampling import GOLDEN as _GOLDEN
@@ -264,8 +265,11 @@ def build_loader(
         drop_last=train and config.drop_incomplete_batch,
     )
     # A cached set is served by one index_select per batch: that is faster in
-    # this process than shipping batches back from workers (see the docs).
-    workers = 0 if isinstance(dataset, CachedDataset) else config.num_workers
+    # this process than shipping batches back from workers (see the docs). A
+    # set cached on the device is gathered there: nothing to pin or copy.
+    on_device = isinstance(dataset, DeviceDataset)
+    cached = on_device or isinstance(dataset, CachedDataset)
+    workers = 0 if cached else config.num_workers
     context = "spawn" if workers and sys.platform == "darwin" else None
     generator = None if seed is None else torch.Generator().manual_seed(seed)
     # The sampler yields whole batches of indices (batch_size=None): the data
@@ -278,6 +282,6 @@ def build_loader(
         num_workers=workers,
         persistent_workers=workers > 0,
         multiprocessing_context=context,
-        pin_memory=torch.cuda.is_available(),
+        pin_memory=torch.cuda.is_available() and not on_device,
         collate_fn=collate_samples,
     )

@@ -2,9 +2,12 @@
 
 from collections.abc import Sequence
 
+import torch
+
 from ._cache import build_store
 from ._config import DataModuleConfig
 from ._datasets import CachedDataset, LazyDataset, SetDataset
+from ._devicecache import device_dataset, training_device
 from ._persist import persistent_store
 from ._sample import ModelTransform
 from ._sources import SetSource
@@ -16,27 +19,43 @@ def open_set(
     source: SetSource,
     transforms: Sequence[ModelTransform],
     config: DataModuleConfig,
+    *,
+    device: torch.device | None = None,
 ) -> SetDataset:
     """Return the data set that serves ``source`` as ``config`` says.
 
     With `cache_dir`, the set's cache file (built first if needed) is mapped;
     with `cache_samples` alone, the set is loaded into shared memory by
-    `parallel` processes; otherwise samples are loaded when asked for.
+    `parallel` processes; otherwise samples are loaded when asked for. With
+    `cache_on_device`, the cache is then copied to ``device`` (the training
+    device; without one, the current CUDA device) and the host copy let go.
 
     Raises:
         SampleLoadError: when caching and a sample fails to load.
-        CacheMemoryError: when caching and the cache does not fit in memory.
+        CacheMemoryError: when caching and the cache does not fit in memory (of
+            the host, or of the device).
+        CacheDeviceError: with `cache_on_device`, when the training device is
+            not a CUDA GPU (checked before any sample is loaded), or the set's
+            inputs differ in shape.
     """
+    target = None
+    if config.cache_on_device:
+        target = training_device(device, source.name)
     workers = config.num_workers
     cache_dir = config.cache_path
     if cache_dir is not None:
         store = persistent_store(
             source, transforms, cache_dir=cache_dir, workers=workers
         )
+    elif config.cache_samples:
+        store = build_store(source, transforms, workers=workers)
+    else:
+        return LazyDataset(source, transforms)
+    if target is None:
         return CachedDataset(store)
-    if config.cache_samples:
-        return CachedDataset(build_store(source, transforms, workers=workers))
-    return LazyDataset(source, transforms)
+    return device_dataset(
+        store, target, headroom=config.device_headroom, where=source.where
+    )
 
 
 def write_cache_file(
