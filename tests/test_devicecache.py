@@ -93,7 +93,7 @@ class TestDeviceDataset:
         """Inputs that differ in shape cannot be one device tensor: said so."""
         source = _source(MemoryLoader(shapes={"x2": (3, 3)}))
         store = build_store(source)
-        with pytest.raises(CacheDeviceError, match="set `train`.*one shape"):
+        with pytest.raises(CacheDeviceError, match=r"set `train`.*one shape"):
             device_dataset(store, torch.device("cpu"), headroom=0.25, where=str)
 
     def test_loader_has_no_workers_nor_pinning(self) -> None:
