@@ -146,3 +146,31 @@ class TestOnCuda:
         )
         with pytest.raises(CacheMemoryError, match="device_headroom"):
             module.setup("validate")
+
+
+@pytest.mark.gpu
+@pytest.mark.skipif(not CUDA, reason="needs a CUDA device")
+class TestPinnedHostCache:
+    @pytest.mark.parametrize("count", [8, 3000])
+    def test_batches_are_gathered_pinned(self, count: int) -> None:
+        """Small and large cached batches come out pinned, equal to unpinned ones."""
+        split = {
+            "train": entries_named("x", 4),
+            "validation": entries_named("v", count),
+        }
+        loader = MemoryLoader(shapes={f"v{i}": (64, 64) for i in range(count)})
+        module = CachingDataModule(split, loader, cache_samples=True, batch_size=512)
+        module.setup("validate")
+        dataset = module._dataset("validation")
+        assert isinstance(dataset, CachedDataset)
+        assert dataset.pinned
+        unpinned = CachedDataset(dataset.store)
+        validation = module.val_dataloader()["validation"]
+        assert not validation.pin_memory
+        for number, batch in enumerate(validation):
+            start = number * 512
+            rows = list(range(start, min(start + 512, count)))
+            assert batch.input.is_pinned()
+            _same(batch, unpinned.batch(rows))
+            on_device = batch.input.to("cuda", non_blocking=True)
+            assert torch.equal(on_device.cpu(), batch.input)

@@ -15,6 +15,7 @@ from ._serving import (
     gather_ahead,
     gathering_threads,
     output_buffers,
+    pinned_buffers,
 )
 from ._sources import SetSource
 from ._stores import REUSED_BYTES, SampleStore, stack_inputs
@@ -113,11 +114,16 @@ class LazyDataset(SetDataset):
 
 
 class CachedDataset(SetDataset):
-    """Serves a set from its in-memory store, gathering whole batches at once."""
+    """Serves a set from its in-memory store, gathering whole batches at once.
 
-    def __init__(self, store: SampleStore) -> None:
+    With ``pinned``, batches are gathered straight into page-locked memory, to
+    be copied to a CUDA device without blocking and without a second copy.
+    """
+
+    def __init__(self, store: SampleStore, *, pinned: bool = False) -> None:
         self.name = store.name
         self.store = store
+        self.pinned = pinned
         self._choice = ThreadChoice()
 
     @override
@@ -154,8 +160,8 @@ class CachedDataset(SetDataset):
         nbytes = first.shape[0] * store.row_nbytes if isinstance(first, Tensor) else 0
         threads = gathering_threads() if nbytes > THREADED_BYTES else None
         if threads is None:
-            return self._gather_here(items, reuse=nbytes >= REUSED_BYTES)
-        buffers = output_buffers()
+            return self._gather_here(items, reuse=self.pinned or nbytes >= REUSED_BYTES)
+        buffers = pinned_buffers() if self.pinned else output_buffers()
         tasks = (
             functools.partial(store.collect, index, buffers=buffers)
             if isinstance(index, Tensor)
@@ -169,11 +175,14 @@ class CachedDataset(SetDataset):
     ) -> Iterator[Sample]:
         """Gather each batch when asked for, on the faster intra-op threads.
 
-        With ``reuse``, large tensors go into reused output buffers; without,
-        every tensor is new (for small batches, checking costs more than it
+        With ``reuse``, large tensors go into reused output buffers (every
+        tensor into pinned ones, when the set is `pinned`); without, every
+        tensor is new (for small batches, checking costs more than it
         saves).
         """
-        buffers = output_buffers() if reuse else None
+        buffers = None
+        if reuse:
+            buffers = pinned_buffers() if self.pinned else output_buffers()
         collect = functools.partial(self.store.collect, buffers=buffers)
         choice = self._choice
         for index in indices:

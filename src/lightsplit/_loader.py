@@ -282,6 +282,7 @@ def build_loader(
         num_workers=workers,
         persistent_workers=workers > 0,
         multiprocessing_context=context,
-        pin_memory=torch.cuda.is_available() and not on_device,
+        # a cached set gathers into pinned memory itself when bound to a GPU
+        pin_memory=torch.cuda.is_available() and not cached,
         collate_fn=collate_samples,
     )

@@ -42,6 +42,7 @@ __all__ = [
     "gather_ahead",
     "gathering_threads",
     "output_buffers",
+    "pinned_buffers",
 ]
 
 ResultT = TypeVar("ResultT")
@@ -75,15 +76,23 @@ class OutputBuffers:
     view of a kept buffer that no tensor but the kept one references (the batch
     it last held, and every view of that batch, are gone), else of a new one:
     what a consumer holds is never written over.
+
+    ``pinned`` buffers are page-locked, for batches copied to a CUDA device
+    without blocking: each is new, from torch's pinned-memory allocator, which
+    reuses a block only once the copies that read it are done (a batch let go
+    here may still be on its way to the device).
     """
 
-    def __init__(self, *, keep: int) -> None:
+    def __init__(self, *, keep: int, pinned: bool = False) -> None:
         self._keep = keep
+        self.pinned = pinned
         self._kept: dict[_Key, list[tuple[Tensor, int]]] = {}
         self._lock = threading.Lock()
 
     def take(self, rows: int, row: tuple[int, ...], dtype: torch.dtype) -> Tensor:
         """Return a tensor of ``rows`` rows of shape ``row``, free to write into."""
+        if self.pinned:
+            return torch.empty((rows, *row), dtype=dtype, pin_memory=True)
         with self._lock:
             kept = self._kept.setdefault((row, dtype), [])
             small: int | None = None
@@ -186,6 +195,7 @@ class _Shared:
         self.lock = threading.Lock()
         self.threads: GatheringThreads | None = None
         self.buffers: OutputBuffers | None = None
+        self.pinned: OutputBuffers | None = None
 
 
 _SHARED: Final = _Shared()
@@ -216,6 +226,14 @@ def output_buffers() -> OutputBuffers:
         if _SHARED.buffers is None:
             _SHARED.buffers = OutputBuffers(keep=_AHEAD + _HELD)
         return _SHARED.buffers
+
+
+def pinned_buffers() -> OutputBuffers:
+    """Return this process's page-locked outputs, for batches bound to a GPU."""
+    with _SHARED.lock:
+        if _SHARED.pinned is None:
+            _SHARED.pinned = OutputBuffers(keep=0, pinned=True)
+        return _SHARED.pinned
 
 
 def gather_ahead(

@@ -29,6 +29,7 @@ def open_set(
     `parallel` processes; otherwise samples are loaded when asked for. With
     `cache_on_device`, the cache is then copied to ``device`` (the training
     device; without one, the current CUDA device) and the host copy let go.
+    A host cache bound to a CUDA device gathers its batches into pinned memory.
 
     Raises:
         SampleLoadError: when caching and a sample fails to load.
@@ -52,10 +53,17 @@ def open_set(
     else:
         return LazyDataset(source, transforms)
     if target is None:
-        return CachedDataset(store)
+        return CachedDataset(store, pinned=_pinned(device))
     return device_dataset(
         store, target, headroom=config.device_headroom, where=source.where
     )
+
+
+def _pinned(device: torch.device | None) -> bool:
+    """Whether batches are bound to a CUDA device (the trainer's, else any)."""
+    if device is not None:
+        return device.type == "cuda"
+    return torch.cuda.is_available()
 
 
 def write_cache_file(

@@ -52,14 +52,17 @@ def select_rows(
     """Return the rows ``index`` of ``values``, copied in one go.
 
     The rows go into a new tensor; into shared memory in a loader worker; into
-    one of ``buffers`` when given and the rows take `REUSED_BYTES` or more.
+    one of ``buffers`` when given and the rows take `REUSED_BYTES` or more, or
+    whatever their size when ``buffers`` are pinned.
     """
     rows = index.shape[0]
     if get_worker_info() is not None:
         out = shared_empty((rows, *values.shape[1:]), values.dtype)
     elif buffers is None or (
+        not buffers.pinned
         # the bytes of the rows, cheaply: this runs for every column of a batch
-        rows * values.numel() * values.itemsize < REUSED_BYTES * max(values.shape[0], 1)
+        and rows * values.numel() * values.itemsize
+        < REUSED_BYTES * max(values.shape[0], 1)
     ):
         return values.index_select(0, index)
     else:
