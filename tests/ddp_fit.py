@@ -1,10 +1,12 @@
 """Fit on 2 CPU processes with DDP and record what each rank was served.
 
-Run as ``python tests/ddp_fit.py OUT_DIR MODE`` (MODE: ``plain`` or
-``balanced``); Lightning starts the second process by running this file again.
-Each rank writes ``OUT_DIR/rank{rank}.json``: per epoch, the names of the
-training samples and of the validation samples it saw. Every process appends
-its loads of raw samples to ``OUT_DIR/loads-{pid}.txt``.
+Run as ``python tests/ddp_fit.py OUT_DIR MODE`` (MODE: ``plain``, ``balanced``,
+or ``node``: cached in memory rather than in ``cache_dir``); Lightning starts the
+second process by running this file again. Each rank writes
+``OUT_DIR/rank{rank}.json``: per epoch, the names of the training samples and of
+the validation samples it saw, and ``OUT_DIR/maps{rank}.json``: the node-cache
+files it maps once training starts. Every process appends its loads of raw
+samples to ``OUT_DIR/loads-{pid}.txt``.
 """
 
 import json
@@ -35,6 +37,9 @@ class LoggingLoader(MemoryLoader):
         return super().sample(raw)
 
 
+NODE = "lightsplit-node-cache"
+
+
 class Recorder(LightningModule):
     """Records the samples of each epoch, per rank."""
 
@@ -43,6 +48,11 @@ class Recorder(LightningModule):
         self.layer = torch.nn.Linear(6, 2)
         self.out = out
         self.epochs: list[dict[str, list[str]]] = []
+
+    def on_train_start(self) -> None:
+        maps = Path("/proc/self/maps").read_text().splitlines()
+        files = sorted({line.split(None, 5)[-1] for line in maps if NODE in line})
+        (self.out / f"maps{self.global_rank}.json").write_text(json.dumps(files))
 
     def on_train_epoch_start(self) -> None:
         self.epochs.append({"train": [], "validation": [], "labels": []})
@@ -80,7 +90,7 @@ def main(out: Path, mode: str) -> None:
         batch_size=10,
         balance_sampler_by_class=mode == "balanced",
         cache_samples=True,
-        cache_dir=out / "cache",
+        cache_dir=None if mode == "node" else out / "cache",
         seed=7,
     )
     trainer = Trainer(

@@ -11,7 +11,9 @@ DDP_FIT = Path(__file__).parent / "ddp_fit.py"
 @pytest.fixture(scope="module")
 def ddp_runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     """Two real 2-process DDP fits on CPU (gloo), run side by side."""
-    outs = {mode: tmp_path_factory.mktemp(mode) for mode in ("plain", "balanced")}
+    outs = {
+        mode: tmp_path_factory.mktemp(mode) for mode in ("plain", "balanced", "node")
+    }
     runs = {
         mode: subprocess.Popen(
             [sys.executable, str(DDP_FIT), str(out), mode],
@@ -67,3 +69,17 @@ def test_cache_built_once_per_node(ddp_runs: dict[str, Path]) -> None:
         logs = list(out.glob("loads-*.txt"))
         assert len(logs) == 1
         assert len(logs[0].read_text().split()) == 207
+
+
+@pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc")
+def test_in_memory_cache_shared_by_the_node(ddp_runs: dict[str, Path]) -> None:
+    """Without `cache_dir`, both ranks map one copy of each set, removed already."""
+    maps = [
+        json.loads((ddp_runs["node"] / f"maps{rank}.json").read_text())
+        for rank in (0, 1)
+    ]
+    assert maps[0] == maps[1]
+    assert len(maps[0]) == 2  # train and validation
+    assert all(name.endswith("(deleted)") for name in maps[0])
+    folders = {Path(name.split()[0]).parent for name in maps[0]}
+    assert all(not folder.exists() for folder in folders)

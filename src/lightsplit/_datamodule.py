@@ -25,6 +25,7 @@ from ._datasets import SetDataset
 from ._errors import DataChangedError, LightsplitWarning, format_list
 from ._hashing import split_sha256
 from ._loader import SampleLoader, build_loader
+from ._nodecache import open_on_node
 from ._parts import Splits
 from ._provenance import (
     PROVENANCE_KEY,
@@ -386,8 +387,40 @@ class ConcatDataModule(LightningDataModule):
                 train,
                 train,
             )
+        self._open_on_node([name for name in names if name not in self._datasets])
         for name in names:
             self._dataset(name)
+
+    def _open_on_node(self, names: Sequence[SetName]) -> None:
+        """Under DDP, cache ``names`` once per node, in memory every process maps.
+
+        Without `cache_dir`, the first process of each node builds each set's
+        cache in shared memory and the others map it (see `open_on_node`), on
+        the training device too with `cache_on_device`.
+        """
+        trainer = self.trainer
+        config = self._config
+        if (
+            not names
+            or trainer is None
+            or trainer.world_size <= 1
+            or not config.cache_samples
+            or config.cache_path is not None
+        ):
+            return
+        device = trainer.strategy.root_device
+        opened = open_on_node(
+            trainer.strategy,
+            local_rank=trainer.local_rank,
+            node_rank=trainer.node_rank,
+            workers=config.num_workers,
+            sources={name: self._sources[name] for name in names},
+            transforms=self._transforms,
+            open_set=lambda source, cache: open_set(
+                source, self._transforms, config, device=device, node_cache=cache
+            ),
+        )
+        self._datasets.update(opened)
 
     @override
     def prepare_data(self) -> None:

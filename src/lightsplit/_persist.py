@@ -38,7 +38,7 @@ from ._stores import (
     TensorColumn,
 )
 
-__all__ = ["CACHE_SUFFIX", "cache_file", "persistent_store"]
+__all__ = ["CACHE_SUFFIX", "cache_file", "map_cache_file", "persistent_store"]
 
 _LOG: Final = logging.getLogger("lightsplit")
 _MAGIC: Final = b"LSCACHE\n"
@@ -223,10 +223,14 @@ def _header(path: Path, key: str) -> dict[str, Any]:
     return header
 
 
-def _read(path: Path, key: str, *, where: Describe) -> SampleStore:
+def _read(
+    path: Path, key: str, *, where: Describe, check_data: bool = True
+) -> SampleStore:
     """Map the cache file at ``path`` and check it against its header.
 
-    ``where`` describes a sample of the set in the store's messages.
+    ``where`` describes a sample of the set in the store's messages. Without
+    ``check_data``, the checksum of the inputs is not computed (for a file this
+    run has just written and checked).
 
     Raises:
         FileNotFoundError: if there is no such file.
@@ -236,7 +240,7 @@ def _read(path: Path, key: str, *, where: Describe) -> SampleStore:
     data_end, size = header["data_end"], header["file_size"]
     mapped = open_map(path, writable=False)
     with memoryview(mapped) as view:
-        if zlib.crc32(view[_PREAMBLE:data_end]) != header["data_crc32"]:
+        if check_data and zlib.crc32(view[_PREAMBLE:data_end]) != header["data_crc32"]:
             msg = "the checksum of its data does not match"
             raise _DamagedError(msg)
         metadata = bytes(view[data_end:size])
@@ -293,6 +297,27 @@ def _remove_stale(cache_dir: Path) -> None:
             stale.unlink(missing_ok=True)
         except PermissionError:  # pragma: no cover - another user's live process
             continue
+
+
+def map_cache_file(
+    source: SetSource, transforms: Sequence[ModelTransform], *, cache_dir: Path
+) -> SampleStore:
+    """Map the set's cache file that another process of this run has written.
+
+    The file was checked by the process that wrote it: its data is not read
+    again here.
+
+    Raises:
+        OSError: when the file is missing or unreadable.
+        ValueError: when the file is not an intact cache of the set.
+    """
+    key = set_key(source, transforms)
+    path = cache_file(cache_dir, source.name, key)
+    try:
+        return _read(path, key, where=source.where, check_data=False)
+    except _DamagedError as exc:
+        msg = f"set `{source.name}`: cache file {path} is damaged ({exc})"
+        raise ValueError(msg) from exc
 
 
 def persistent_store(

@@ -8,6 +8,7 @@ from ._cache import build_store
 from ._config import DataModuleConfig
 from ._datasets import CachedDataset, LazyDataset, SetDataset
 from ._devicecache import device_dataset, training_device
+from ._nodecache import NodeCache
 from ._persist import persistent_store
 from ._sample import ModelTransform
 from ._sources import SetSource
@@ -21,12 +22,14 @@ def open_set(
     config: DataModuleConfig,
     *,
     device: torch.device | None = None,
+    node_cache: NodeCache | None = None,
 ) -> SetDataset:
     """Return the data set that serves ``source`` as ``config`` says.
 
     With `cache_dir`, the set's cache file (built first if needed) is mapped;
     with `cache_samples` alone, the set is loaded into shared memory by
-    `parallel` processes; otherwise samples are loaded when asked for. With
+    `parallel` processes, or mapped from ``node_cache`` (under DDP, the cache
+    file of the node); otherwise samples are loaded when asked for. With
     `cache_on_device`, the cache is then copied to ``device`` (the training
     device; without one, the current CUDA device) and the host copy let go.
     A host cache bound to a CUDA device gathers its batches into pinned memory.
@@ -48,6 +51,8 @@ def open_set(
         store = persistent_store(
             source, transforms, cache_dir=cache_dir, workers=workers
         )
+    elif node_cache is not None:
+        store = node_cache.store(source, transforms)
     elif config.cache_samples:
         store = build_store(source, transforms, workers=workers)
     else:

@@ -1,0 +1,201 @@
+"""One in-memory cache per node under DDP: built once, mapped by every process.
+
+Without `cache_dir`, each process of a DDP run would decode and hold its own copy
+of every cached set: N copies on a node of N GPUs. Instead, the first process of
+each node (local rank 0) writes each set's cache file into a folder of shared
+memory (``/dev/shm``), the other processes of the node map the same file, and
+once every process has mapped it the folder is removed: the pages stay while a
+process maps them, and go with the last one, crash or not.
+
+A run killed between the build and the removal leaves a folder behind: each
+folder holds its owner's process id, and a folder whose owner is gone is removed
+by the next run on the node (or by `remove_stale_folders`).
+"""
+
+import contextlib
+import logging
+import os
+import secrets
+import shutil
+import tempfile
+import time
+import warnings
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Final, TypeVar
+
+from ._errors import LightsplitWarning
+from ._fingerprint import set_key
+from ._persist import cache_file, map_cache_file, persistent_store
+from ._sample import ModelTransform
+from ._sources import SetSource
+from ._stores import SampleStore
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from lightning.pytorch.strategies import Strategy
+
+__all__ = [
+    "NodeCache",
+    "node_cache_root",
+    "open_on_node",
+    "remove_stale_folders",
+]
+
+_LOG: Final = logging.getLogger("lightsplit")
+_PREFIX: Final = "lightsplit-node-cache"
+_OWNER: Final = "owner"
+_CLAIMING_S: Final = 60.0
+"""A folder without its owner's id yet is being claimed, for this long at most."""
+
+OpenedT = TypeVar("OpenedT")
+
+
+def node_cache_root() -> Path:
+    """Return where node caches go: shared memory, else the temporary folder."""
+    shm = Path("/dev/shm")
+    if shm.is_dir() and os.access(shm, os.W_OK | os.X_OK):
+        return shm
+    return Path(tempfile.gettempdir())  # pragma: no cover - systems without /dev/shm
+
+
+def _folders(root: Path) -> Iterable[Path]:
+    return root.glob(f"{_PREFIX}-{os.getuid()}-*")
+
+
+def _owner_alive(folder: Path) -> bool:
+    try:
+        pid = int((folder / _OWNER).read_text())
+    except (OSError, ValueError):  # being claimed, or claimed and killed at once
+        try:
+            return time.time() - folder.stat().st_mtime < _CLAIMING_S
+        except OSError:
+            return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # pragma: no cover - another user's process now
+        return True
+    return True
+
+
+def remove_stale_folders(root: Path | None = None) -> list[Path]:
+    """Remove the node-cache folders of this user whose owning process is gone.
+
+    Returns:
+        The folders removed.
+    """
+    removed = []
+    for folder in _folders(root or node_cache_root()):
+        if not _owner_alive(folder):
+            shutil.rmtree(folder, ignore_errors=True)
+            removed.append(folder)
+    return removed
+
+
+@dataclass(frozen=True)
+class NodeCache:
+    """The node's folder of cache files, as one process of the node uses it.
+
+    The owner (local rank 0) builds each set's file there and maps it; the
+    other processes only map the files the owner wrote.
+    """
+
+    folder: Path
+    owner: bool
+    workers: int
+
+    def store(
+        self, source: SetSource, transforms: "Sequence[ModelTransform]"
+    ) -> SampleStore:
+        """Return the set's store, mapped from its file in the node's folder.
+
+        Raises:
+            SampleLoadError: (owner) naming a sample that fails to load.
+            OSError: (others) when the owner's file is missing.
+        """
+        if self.owner:
+            return persistent_store(
+                source, transforms, cache_dir=self.folder, workers=self.workers
+            )
+        return map_cache_file(source, transforms, cache_dir=self.folder)
+
+    def written(
+        self, source: SetSource, transforms: "Sequence[ModelTransform]"
+    ) -> bool:
+        """Whether the set's file is in the folder (it is not when it did not fit)."""
+        return cache_file(
+            self.folder, source.name, set_key(source, transforms)
+        ).exists()
+
+
+def _claim(folder: Path) -> None:
+    remove_stale_folders(folder.parent)
+    folder.mkdir(mode=0o700)
+    (folder / _OWNER).write_text(str(os.getpid()))
+
+
+def open_on_node(
+    strategy: "Strategy",
+    *,
+    local_rank: int,
+    node_rank: int,
+    workers: int,
+    sources: Mapping[str, SetSource],
+    transforms: "Sequence[ModelTransform]",
+    open_set: Callable[[SetSource, NodeCache | None], OpenedT],
+) -> dict[str, OpenedT]:
+    """Open ``sources`` in every process of the run, from one cache per node.
+
+    Every process must call it, with the same sets. ``open_set(source, cache)``
+    opens one set from ``cache``, or (``None``) caches it in this process alone:
+    that happens when some node could not write its files (shared memory too
+    small, say), with a warning.
+
+    Raises:
+        SampleLoadError: in the owner, when a sample fails to load (the other
+            processes of its node then load the set themselves, and meet it).
+    """
+    token = strategy.broadcast(secrets.token_hex(8))
+    folder = node_cache_root() / f"{_PREFIX}-{os.getuid()}-{token}-{node_rank}"
+    owner = local_rank == 0
+    cache = NodeCache(folder, owner=owner, workers=workers)
+    opened: dict[str, OpenedT] = {}
+    error: BaseException | None = None
+    ready = True
+    try:
+        if owner:
+            _claim(folder)
+            for name, source in sources.items():
+                opened[name] = open_set(source, cache)
+            ready = all(cache.written(s, transforms) for s in sources.values())
+    except BaseException as exc:  # the other processes must not wait forever
+        error, ready = exc, False
+    everywhere = strategy.reduce_boolean_decision(ready, all=True)
+    try:
+        if error is None and not owner:
+            if not everywhere:
+                warnings.warn(
+                    f"node {node_rank}: the sets {', '.join(sources)} could not be "
+                    f"cached once for the node in {folder.parent} (see the warning "
+                    "or error of local rank 0): this process caches its own copy. "
+                    "Give the node more shared memory, or set `cache_dir`",
+                    LightsplitWarning,
+                    stacklevel=3,
+                )
+            for name, source in sources.items():
+                opened[name] = open_set(source, cache if everywhere else None)
+    except BaseException as exc:
+        error = exc
+    finally:
+        strategy.barrier("lightsplit-node-cache-mapped")
+        if owner:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(folder)
+    if error is not None:
+        raise error
+    _LOG.info("node %d: cached %s once for the node", node_rank, ", ".join(sources))
+    return opened

@@ -1,0 +1,81 @@
+"""Node caches left by killed runs are removed; those of live runs are kept."""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from lightsplit._nodecache import node_cache_root, remove_stale_folders
+
+
+def _folder(root: Path, name: str, owner: int | None, *, age_s: float = 0) -> Path:
+    folder = root / f"lightsplit-node-cache-{os.getuid()}-{name}-0"
+    folder.mkdir()
+    (folder / "train.lscache").write_bytes(b"x" * 100)
+    if owner is not None:
+        (folder / "owner").write_text(str(owner))
+    stamp = time.time() - age_s
+    os.utime(folder, (stamp, stamp))
+    return folder
+
+
+def _dead_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def test_folders_of_dead_owners_are_removed(tmp_path: Path) -> None:
+    """A killed run's folder goes; a live one's, and one being claimed, stay."""
+    dead = _folder(tmp_path, "dead", _dead_pid())
+    live = _folder(tmp_path, "live", os.getpid())
+    claiming = _folder(tmp_path, "claiming", None)
+    abandoned = _folder(tmp_path, "abandoned", None, age_s=3600)
+    other = tmp_path / f"lightsplit-node-cache-{os.getuid() + 1}-x-0"  # another user
+    other.mkdir()
+    removed = remove_stale_folders(tmp_path)
+    assert sorted(removed) == sorted([dead, abandoned])
+    assert not dead.exists()
+    assert not abandoned.exists()
+    assert live.exists()
+    assert claiming.exists()
+    assert other.exists()
+
+
+def test_root_is_shared_memory_when_there_is_some() -> None:
+    """Node caches go to /dev/shm where it exists: memory, not a disk."""
+    root = node_cache_root()
+    if Path("/dev/shm").is_dir():
+        assert root == Path("/dev/shm")
+    assert root.is_dir()
+
+
+NODE_KILL = Path(__file__).parent / "node_kill.py"
+
+
+def _node_folders() -> set[Path]:
+    return set(node_cache_root().glob(f"lightsplit-node-cache-{os.getuid()}-*"))
+
+
+def test_killed_run_leaves_nothing_after_the_next() -> None:
+    """A run killed while building leaves its folder; the next run's sweep ends it."""
+    before = _node_folders()
+    run = subprocess.Popen(
+        [sys.executable, str(NODE_KILL)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        run.communicate(timeout=180)
+    finally:  # the second process, should it wait for the first forever
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(run.pid, signal.SIGKILL)
+    assert run.returncode != 0
+    left = _node_folders() - before
+    assert len(left) == 1  # the killed owner's folder, with its half-built file
+    remove_stale_folders()
+    assert not any(folder.exists() for folder in left)
