@@ -127,7 +127,10 @@ class SampleLoader(DataLoader[Sample]):
             and isinstance(self.dataset, SetDataset)
         ):
             # without batch_size, the sampler gives one tensor of indices per batch
-            indices = cast("Iterator[int | Tensor]", iter(self.sampler))
+            indices = cast(
+                "Iterator[int | Tensor]",
+                sampler.iterate(copies=False) if sampler else iter(self.sampler),
+            )
             inner: Iterator[Sample] = self._in_process(self.dataset, indices)
         else:
             inner = super().__iter__()  # draws the sampler's order now

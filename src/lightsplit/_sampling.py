@@ -196,6 +196,15 @@ class EpochSampler(DistributedSampler[Tensor]):
 
     @override
     def __iter__(self) -> Iterator[Tensor]:
+        return self.iterate(copies=True)
+
+    def iterate(self, *, copies: bool) -> Iterator[Tensor]:
+        """Return the batches of indices of the next epoch (as ``iter`` does).
+
+        With ``copies``, each batch is a tensor of its own, as a worker process
+        needs (a view would carry the whole order with it); without, a view of
+        the epoch's order, which costs nothing (for batches gathered here).
+        """
         # The resume point holds until the epoch is read from (torch makes and
         # drops one iterator unread when starting workers).
         resume = self._resume
@@ -210,10 +219,15 @@ class EpochSampler(DistributedSampler[Tensor]):
             self.current_start = 0
             batches = self._batches(self._order(self.current))
         self.current_batches = len(batches)
-        return self._serve(self.current.epoch, batches, resume)
+        return self._serve(self.current.epoch, batches, resume, copies=copies)
 
     def _serve(
-        self, epoch: int, batches: list[Tensor], resume: _Resume | None
+        self,
+        epoch: int,
+        batches: list[Tensor],
+        resume: _Resume | None,
+        *,
+        copies: bool,
     ) -> Iterator[Tensor]:
         # Once an epoch is read from, the next iteration draws the next epoch,
         # so that a loop that never calls set_epoch gets new orders (an iterator
@@ -222,6 +236,9 @@ class EpochSampler(DistributedSampler[Tensor]):
         self.epoch = epoch + 1
         if resume is not None and self._resume is resume:
             self._resume = None
+        if not copies:
+            yield from batches
+            return
         for batch in batches:
             yield batch.clone()  # a view would carry the whole shard to a worker
 
