@@ -8,7 +8,21 @@ import sys
 import time
 from pathlib import Path
 
-from lightsplit._nodecache import node_cache_root, remove_stale_folders
+import pytest
+import torch
+from lightsplit_testing import Entry, MemoryLoader, entries_named
+
+from lightsplit import CacheMemoryError, Sample
+from lightsplit._nodecache import NodeCache, node_cache_root, remove_stale_folders
+from lightsplit._sources import SetSource
+
+
+class HugeLoader(MemoryLoader):
+    """Claims one TiB per sample, without allocating it."""
+
+    def sample(self, raw: Entry) -> Sample:
+        """Return a sample that looks one TiB large."""
+        return Sample(torch.zeros(1, dtype=torch.uint8).expand(2**40), {})
 
 
 def _folder(root: Path, name: str, owner: int | None, *, age_s: float = 0) -> Path:
@@ -79,3 +93,12 @@ def test_killed_run_leaves_nothing_after_the_next() -> None:
     assert len(left) == 1  # the killed owner's folder, with its half-built file
     remove_stale_folders()
     assert not any(folder.exists() for folder in left)
+
+
+def test_node_cache_must_fit_in_memory(tmp_path: Path) -> None:
+    """The node's cache lives in shared memory: too large a set is refused."""
+    source = SetSource("train", ((entries_named("t", 1000), HugeLoader()),))
+    cache = NodeCache(tmp_path, owner=True, workers=0)
+    with pytest.raises(CacheMemoryError, match=r"caching needs about 1000\.0 TiB"):
+        cache.store(source, [])
+    assert list(tmp_path.iterdir()) == []

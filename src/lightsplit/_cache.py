@@ -387,7 +387,7 @@ def build_store(
         workers: processes that load samples, this one included; 0 or 1
             loads in this process only.
         target: build the inputs straight into this file (which need not fit in
-            memory) instead of shared memory.
+            memory, unless it is in memory itself) instead of shared memory.
 
     Returns:
         A `ContiguousStore` when every input has the shape and dtype of the
@@ -415,7 +415,7 @@ def _build(
     size = len(source)
     first = _load(source, 0, transforms)
     sample_bytes = _sample_bytes(first)
-    if target is None:
+    if target is None or target.in_memory:
         needed = check_cache_fits(source.name, count=size, sample_bytes=sample_bytes)
     else:
         needed = size * sample_bytes

@@ -50,10 +50,15 @@ def reserve_file(path: Path, size: int) -> None:
 
 @dataclass(frozen=True)
 class FileInputs:
-    """Inputs built straight into a file at ``offset``: the start of a cache file."""
+    """Inputs built straight into a file at ``offset``: the start of a cache file.
+
+    ``in_memory`` says the file lives in memory (shared memory, ``/dev/shm``):
+    then, as for any in-memory cache, the set must fit in the memory available.
+    """
 
     path: Path
     offset: int
+    in_memory: bool = False
 
     def allocate(self, shape: Sequence[int], dtype: torch.dtype) -> Tensor:
         """Create the file and return its inputs region as a tensor.

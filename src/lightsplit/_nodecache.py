@@ -115,11 +115,16 @@ class NodeCache:
 
         Raises:
             SampleLoadError: (owner) naming a sample that fails to load.
+            CacheMemoryError: (owner) when the set does not fit in memory.
             OSError: (others) when the owner's file is missing.
         """
         if self.owner:
             return persistent_store(
-                source, transforms, cache_dir=self.folder, workers=self.workers
+                source,
+                transforms,
+                cache_dir=self.folder,
+                workers=self.workers,
+                in_memory=True,
             )
         return map_cache_file(source, transforms, cache_dir=self.folder)
 

@@ -326,8 +326,12 @@ def persistent_store(
     *,
     cache_dir: Path,
     workers: int,
+    in_memory: bool = False,
 ) -> SampleStore:
     """Return the set's store from its cache file, building the file if needed.
+
+    ``in_memory`` says ``cache_dir`` is in memory (shared memory): the set must
+    then fit in the memory available, as an in-memory cache must.
 
     A damaged file is rebuilt with a warning. When the file cannot be written
     (read-only folder, full disk) or its metadata cannot be kept exactly, the set
@@ -335,7 +339,8 @@ def persistent_store(
 
     Raises:
         SampleLoadError: naming the set, index and entry of a sample that fails.
-        CacheMemoryError: when falling back to memory and the cache cannot fit.
+        CacheMemoryError: when the cache cannot fit in memory, and must (in
+            memory, or falling back to memory).
     """
     key = set_key(source, transforms)
     path = cache_file(cache_dir, source.name, key)
@@ -357,7 +362,7 @@ def persistent_store(
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         _remove_stale(cache_dir)
-        target = FileInputs(temporary, _PREAMBLE)
+        target = FileInputs(temporary, _PREAMBLE, in_memory=in_memory)
         built = build_store(source, transforms, workers=workers, target=target)
         _write(temporary, built, key, inputs_in_file=isinstance(built, ContiguousStore))
         temporary.replace(path)
