@@ -415,7 +415,6 @@ class ConcatDataModule(LightningDataModule):
             node_rank=trainer.node_rank,
             workers=config.num_workers,
             sources={name: self._sources[name] for name in names},
-            transforms=self._transforms,
             open_set=lambda source, cache: open_set(
                 source, self._transforms, config, device=device, node_cache=cache
             ),

@@ -26,8 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar
 
 from ._errors import LightsplitWarning
-from ._fingerprint import set_key
-from ._persist import cache_file, map_cache_file, persistent_store
+from ._persist import CACHE_SUFFIX, map_cache_file, persistent_store
 from ._sample import ModelTransform
 from ._sources import SetSource
 from ._stores import SampleStore
@@ -128,13 +127,12 @@ class NodeCache:
             )
         return map_cache_file(source, transforms, cache_dir=self.folder)
 
-    def written(
-        self, source: SetSource, transforms: "Sequence[ModelTransform]"
-    ) -> bool:
-        """Whether the set's file is in the folder (it is not when it did not fit)."""
-        return cache_file(
-            self.folder, source.name, set_key(source, transforms)
-        ).exists()
+    def written(self, source: SetSource) -> bool:
+        """Whether the set's file is in the folder (it is not when it did not fit).
+
+        The folder is this run's own: a file there is the one just built.
+        """
+        return any(self.folder.glob(f"{source.name}-*{CACHE_SUFFIX}"))
 
 
 def _claim(folder: Path) -> None:
@@ -150,7 +148,6 @@ def open_on_node(
     node_rank: int,
     workers: int,
     sources: Mapping[str, SetSource],
-    transforms: "Sequence[ModelTransform]",
     open_set: Callable[[SetSource, NodeCache | None], OpenedT],
 ) -> dict[str, OpenedT]:
     """Open ``sources`` in every process of the run, from one cache per node.
@@ -176,7 +173,7 @@ def open_on_node(
             _claim(folder)
             for name, source in sources.items():
                 opened[name] = open_set(source, cache)
-            ready = all(cache.written(s, transforms) for s in sources.values())
+            ready = all(cache.written(source) for source in sources.values())
     except BaseException as exc:  # the other processes must not wait forever
         error, ready = exc, False
     everywhere = strategy.reduce_boolean_decision(ready, all=True)
