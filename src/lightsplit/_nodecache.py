@@ -199,5 +199,6 @@ def open_on_node(
                 shutil.rmtree(folder)
     if error is not None:
         raise error
-    _LOG.info("node %d: cached %s once for the node", node_rank, ", ".join(sources))
+    if everywhere:
+        _LOG.info("node %d: cached %s once for the node", node_rank, ", ".join(sources))
     return opened
