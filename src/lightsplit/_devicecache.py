@@ -75,23 +75,25 @@ def check_device_fits(
 
 
 class DeviceDataset(SetDataset):
-    """Serves a set from device memory: one ``index_select`` per tensor per batch."""
+    """Serves a set from device memory: one ``index_select`` per tensor per batch.
+
+    ``tensors`` are the tensor columns, their values on the device; ``host``
+    the other columns (strings, say), gathered on the host.
+    """
 
     def __init__(
         self,
         name: str,
         inputs: Tensor,
         *,
-        tensors: dict[str, Tensor],
+        tensors: dict[str, TensorColumn],
         host: dict[str, Column],
-        scalars: dict[str, type[bool | int | float] | None],
         where: Describe,
     ) -> None:
         self.name = name
         self.inputs = inputs
         self.tensors = tensors
         self.host = host
-        self._scalars = scalars
         self._where = where
 
     @override
@@ -100,13 +102,8 @@ class DeviceDataset(SetDataset):
 
     @override
     def sample(self, index: int) -> Sample:
-        metadata: dict[str, object] = {}
-        for key, values in self.tensors.items():
-            scalar = self._scalars[key]
-            value = values[index]
-            metadata[key] = scalar(value.item()) if scalar else value.clone()
-        for key, column in self.host.items():
-            metadata[key] = column.get(index)
+        columns = {**self.tensors, **self.host}
+        metadata = {key: column.get(index) for key, column in columns.items()}
         return Sample(self.inputs[index].clone(), metadata)
 
     @override
@@ -114,7 +111,8 @@ class DeviceDataset(SetDataset):
         host_index = torch.as_tensor(indices, dtype=torch.int64)
         index = host_index.to(self.inputs.device, non_blocking=True)
         metadata: dict[str, object] = {
-            key: values.index_select(0, index) for key, values in self.tensors.items()
+            key: column.values.index_select(0, index)
+            for key, column in self.tensors.items()
         }
         for key, column in self.host.items():
             metadata[key] = column.gather(host_index, key=key, where=self._where)
@@ -140,16 +138,12 @@ def device_dataset(
         )
         raise CacheDeviceError(msg)
     check_device_fits(store.name, store.nbytes, device, headroom=headroom)
-    tensors: dict[str, Tensor] = {}
-    scalars: dict[str, type[bool | int | float] | None] = {}
+    tensors: dict[str, TensorColumn] = {}
     host: dict[str, Column] = {}
     for key, column in store.columns.items():
         if isinstance(column, TensorColumn):
-            tensors[key] = column.values.to(device)
-            scalars[key] = column.scalar
+            tensors[key] = TensorColumn(column.values.to(device), column.scalar)
         else:
             host[key] = column
     inputs = store.inputs.to(device)
-    return DeviceDataset(
-        store.name, inputs, tensors=tensors, host=host, scalars=scalars, where=where
-    )
+    return DeviceDataset(store.name, inputs, tensors=tensors, host=host, where=where)
