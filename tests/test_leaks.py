@@ -52,6 +52,45 @@ class TestNormalizePath:
         assert fields.paths == [normalize_path(p) for p in paths]
 
 
+GROUP_PATTERNS = [
+    r"images/(\d{8})_",  # the usual: a patient number
+    r"(?P<group>p\d+)/",  # a named group
+    r"\d{2}",  # no group: the whole match
+    r"(x)?(\d)",  # a group that may not take part
+    r"^(\w+)",  # anchored at the start
+    r"(\d+)\.png$",  # anchored at the end
+    r"(\d)\s*",  # may run past a path's end into the next
+    r"(\w)\1",  # a back reference
+    r"(?i)(IMAGES)/",  # inline flags, which must come first
+    r"(?s)(p.)",  # a dot that matches line ends
+    r"(?<=p)(\d)",  # looking behind
+    r"([^/]*)_",  # a class that matches line ends
+]
+PATHS = st.text(alphabet="images/p0123_.png\nx", max_size=24)
+
+
+class TestGroups:
+    @given(
+        st.sampled_from(GROUP_PATTERNS),
+        st.lists(PATHS | st.just("images/00000012_001.png"), max_size=12),
+    )
+    def test_bulk_search_is_each_path_searched(
+        self, pattern: str, paths: list[str]
+    ) -> None:
+        """Groups found for all paths at once are those each path alone gives."""
+        fields = EntryFields(group_pattern=re.compile(pattern))
+        [found] = index_split({"train": [[p, 0] for p in paths]}, fields).values()
+        assert found.groups == [fields.group(p or "") or None for p in found.paths]
+
+    @pytest.mark.parametrize("pattern", GROUP_PATTERNS)
+    def test_every_path_matches(self, pattern: str) -> None:
+        """Paths that all have a group (the usual case) get each its own."""
+        paths = [f"images/p{n:02d}/{n:08d}_00{n % 3}.png" for n in range(40)]
+        fields = EntryFields(group_pattern=re.compile(pattern))
+        [found] = index_split({"train": [[p, 0] for p in paths]}, fields).values()
+        assert found.groups == [fields.group(p) or None for p in paths]
+
+
 class TestFindLeaks:
     def test_clean(self) -> None:
         """A split without repeats reports nothing."""

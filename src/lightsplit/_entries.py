@@ -339,18 +339,66 @@ def _labels(
 
 def _groups(paths: list[str | None], pattern: re.Pattern[str]) -> list[str | None]:
     """Return the group the pattern finds in each path (`EntryFields.group`)."""
+    if None not in paths:
+        found = _groups_at_once(paths, pattern)  # type: ignore[arg-type]  # no None
+        if found is not None:
+            return found
     which: int | str = (
         "group" if "group" in pattern.groupindex else int(pattern.groups > 0)
     )
-    found = list(map(pattern.search, [path or "" for path in paths]))
-    if None not in found and None not in paths:
-        groups: list[str | None] = list(map(itemgetter(which), found))  # type: ignore[arg-type]  # matches, checked above
-        if "" not in groups and None not in groups:
-            return groups
     return [
         None if match is None or path is None else match[which] or None
-        for match, path in zip(found, paths, strict=True)
+        for match, path in zip(
+            map(pattern.search, [path or "" for path in paths]), paths, strict=True
+        )
     ]
+
+
+_LOOKING_AROUND: Final = re.compile(r"\(\?[=!<]|\\[AZ]")
+"""What may see past the end of a path when paths are searched as one text."""
+
+
+def _groups_at_once(
+    paths: list[str], pattern: re.Pattern[str]
+) -> list[str | None] | None:
+    r"""Return the group of every path, all searched as one text; ``None`` if not.
+
+    Each path is a line; ``^[^\n]*?(?:pattern)[^\n]*$`` (multi-line) matches a
+    line exactly as searching the path alone would, the lazy prefix taking the
+    place of the search's start positions, unless the pattern crosses a line
+    end: then a match spans lines, and there are fewer matches than paths. A
+    pattern that looks around or at the text's ends, or is verbose, a path with
+    a line end, a path without a match or an empty group: ``None``, and the
+    paths are searched one by one.
+    """
+    if (
+        not paths
+        or pattern.flags & re.VERBOSE
+        or _LOOKING_AROUND.search(pattern.pattern)
+    ):
+        return None
+    # Without groups, the whole match is the group: capture it; with groups,
+    # keep their numbers (for back references) and take the right one.
+    opening = "(?:" if pattern.groups else "("
+    try:
+        lines = re.compile(
+            f"^[^\\n]*?{opening}{pattern.pattern})[^\\n]*$",
+            pattern.flags | re.MULTILINE,
+        )
+    except re.error:  # such as inline flags, which must come first
+        return None
+    text = "\n".join(paths)
+    if text.count("\n") != len(paths) - 1:
+        return None  # a path with a line end
+    found = lines.findall(text)  # strings, or tuples of them with several groups
+    if len(found) != len(paths):
+        return None  # a path without a match, or a match across paths
+    groups: list[str | None] = (
+        list(map(itemgetter(lines.groupindex.get("group", 1) - 1), found))
+        if lines.groups > 1
+        else found
+    )
+    return None if "" in groups else groups
 
 
 def index_split(

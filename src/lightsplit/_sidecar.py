@@ -16,12 +16,11 @@ from typing import Final
 
 from ._codec import json_lines
 from ._config import FrozenModel
-from ._hashing import split_sha256
+from ._hashing import encoded_split_sha256, split_sha256
 
 __all__ = [
     "SIDECAR_SUFFIX",
     "SplitProvenance",
-    "encode_entries",
     "lines_of_encoded",
     "read_provenance",
     "sidecar_path",
@@ -89,29 +88,6 @@ def write_bytes(path: Path, data: bytes) -> None:
         written.unlink(missing_ok=True)
 
 
-_MARK: Final = "\x00"
-"""Put between entries encoded at once, then split on (written ``"\\u0000"``)."""
-
-
-def encode_entries(entries: Sequence[object]) -> list[str]:
-    """Return each entry as ``json.dumps(entry, ensure_ascii=False)`` would.
-
-    The entries are encoded in one call, each followed by a mark the text is
-    then split on: as fast as one document, where a call per entry is not.
-
-    Examples:
-        >>> encode_entries([["a.png", 0], {"b": [1, 2]}])
-        ['["a.png", 0]', '{"b": [1, 2]}']
-    """
-    marked = [item for entry in entries for item in (entry, _MARK)]
-    text = json.dumps(marked, ensure_ascii=False)
-    separator = f", {json.dumps(_MARK)}"
-    parts = text[1 : -1 - len(separator)].split(f"{separator}, ")
-    if len(parts) == len(entries) and entries:
-        return parts
-    return [json.dumps(entry, ensure_ascii=False) for entry in entries]  # a mark in one
-
-
 def lines_of_encoded(sets: Mapping[str, Sequence[str]]) -> str:
     """Lay out sets of entries already written as JSON, as `json_lines` does.
 
@@ -141,6 +117,7 @@ def write_split_file(
     provenance: Mapping[str, object],
     *,
     encoded: Mapping[str, Sequence[str]] | None = None,
+    canonical: Mapping[str, Sequence[str]] | None = None,
 ) -> SplitProvenance:
     r"""Write ``split`` (one entry per line, as `json_lines`) and its sidecar file.
 
@@ -154,6 +131,8 @@ def write_split_file(
         provenance: the fields of `SplitProvenance` but ``sha256``.
         encoded: the same sets with each entry already encoded as JSON
             (`lines_of_encoded`), to save encoding them again.
+        canonical: the same sets with each entry already in canonical form
+            (`encoded_split_sha256`), to save encoding them again for the hash.
 
     Returns:
         What the sidecar file records.
@@ -165,9 +144,10 @@ def write_split_file(
     data = text.encode("utf-8")
     if path.suffix == ".bz2":
         data = bz2.compress(data)
-    record = SplitProvenance.model_validate(
-        {**provenance, "sha256": split_sha256(split)}
+    sha256 = (
+        split_sha256(split) if canonical is None else encoded_split_sha256(canonical)
     )
+    record = SplitProvenance.model_validate({**provenance, "sha256": sha256})
     sidecar = json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False)
     write_bytes(path, data)
     write_bytes(sidecar_path(path), f"{sidecar}\n".encode())

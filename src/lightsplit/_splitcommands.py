@@ -19,8 +19,9 @@ from ._card import split_card
 from ._commands import fail, write_line
 from ._entries import EntryFields, FieldName
 from ._errors import LightsplitError, SplittingError
+from ._hashing import encode_entries
 from ._samples import SampleList, read_samples
-from ._sidecar import SIDECAR_SUFFIX, encode_entries, write_bytes, write_split_file
+from ._sidecar import SIDECAR_SUFFIX, write_bytes, write_split_file
 from ._splitsummary import MadeSet, made_sets, summary_lines
 from ._splitting import (
     FOLD_SETS,
@@ -170,6 +171,7 @@ def _write(
 ) -> list[MadeSet]:
     """Write each split made and its sidecar; say so; return the sets made."""
     encoded = encode_entries(pool.entries)
+    canonical = encode_entries(pool.entries, canonical=True)
 
     def write(
         path: Path, placed: dict[int, int], names: Sequence[str], **more: object
@@ -179,7 +181,12 @@ def _write(
             name: [pool.entries[p] for p in found] for name, found in positions.items()
         }
         texts = {name: [encoded[p] for p in found] for name, found in positions.items()}
-        record = write_split_file(path, split, {**provenance, **more}, encoded=texts)
+        hashed = {
+            name: [canonical[p] for p in found] for name, found in positions.items()
+        }
+        record = write_split_file(
+            path, split, {**provenance, **more}, encoded=texts, canonical=hashed
+        )
         return record.sha256
 
     if shares:
