@@ -183,7 +183,7 @@ class CachedDataset(SetDataset):
         buffers = None
         if reuse:
             buffers = pinned_buffers() if self.pinned else output_buffers()
-        collect = functools.partial(self.store.collect, buffers=buffers)
+        collect = self.store.collector(buffers=buffers)
         choice = self._choice
         for index in indices:
             if isinstance(index, Tensor):

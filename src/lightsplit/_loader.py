@@ -131,30 +131,42 @@ class SampleLoader(DataLoader[Sample]):
                 "Iterator[int | Tensor]",
                 sampler.iterate(copies=False) if sampler else iter(self.sampler),
             )
-            inner: Iterator[Sample] = self._in_process(self.dataset, indices)
-        else:
-            inner = super().__iter__()  # draws the sampler's order now
+            position = self._start(sampler, before)
+            return self._in_process(self.dataset, indices, position)
+        inner = super().__iter__()  # draws the sampler's order now
+        position = self._start(sampler, before)
+        return _Batches(inner, position, getattr(self.dataset, "name", "?"))
+
+    def _start(self, sampler: EpochSampler | None, before: int) -> _Position:
+        """Start counting the batches served of the epoch the sampler just drew."""
         position = self._position = _Position()
         if sampler is not None:
             position.draw, position.start = sampler.current, sampler.current_start
             position.before = before if position.start else 0
             position.batches = sampler.current_batches
-        return _Batches(inner, position, getattr(self.dataset, "name", "?"))
+        return position
 
     def _in_process(
-        self, dataset: SetDataset, indices: Iterator[int | Tensor]
+        self, dataset: SetDataset, indices: Iterator[int | Tensor], position: _Position
     ) -> Iterator[Sample]:
         """Do what torch's single-process iterator does, without its overhead.
 
-        A cached set gathers large batches ahead in threads (`CachedDataset.
-        batches`): those are not served until handed out here.
+        Each batch counts as served as it is handed out. A cached set gathers
+        large batches ahead in threads (`CachedDataset.batches`): those are not
+        served until handed out here.
         """
         pin = self.pin_memory and torch.cuda.is_available()
         device = self.pin_memory_device or None
         # the data set returns whole batches, which the collate function passes on
         collate = cast("Callable[[Sample], Sample]", self.collate_fn)
+        if collate is collate_samples and not pin:  # it passes batches on as they are
+            for batch in dataset.batches(indices):
+                position.served += 1
+                yield batch
+            return
         for gathered in dataset.batches(indices):
             batch = collate(gathered)
+            position.served += 1
             yield pin_memory(batch, device) if pin else batch  # type: ignore[no-untyped-call]  # torch leaves it unannotated
 
     def state_dict(self) -> dict[str, Any]:

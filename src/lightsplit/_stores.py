@@ -1,5 +1,6 @@
 """Cached samples of one set: inputs in shared tensors, metadata in columns."""
 
+import functools
 import math
 import operator
 import os
@@ -352,6 +353,12 @@ class SampleStore:
         }
         return Sample(self.gather_inputs(index, buffers=buffers), metadata)
 
+    def collector(
+        self, *, buffers: OutputBuffers | None = None
+    ) -> Callable[[Tensor], Sample]:
+        """Return `collect` of index tensors with ``buffers``, batch after batch."""
+        return functools.partial(self.collect, buffers=buffers)
+
 
 class ContiguousStore(SampleStore):
     """Samples of one shape and dtype: inputs in one ``(N, ...)`` shared tensor."""
@@ -374,6 +381,35 @@ class ContiguousStore(SampleStore):
         self, indices: Tensor, *, buffers: OutputBuffers | None = None
     ) -> Tensor:
         return select_rows(self.inputs, indices, buffers=buffers)
+
+    def collector(
+        self, *, buffers: OutputBuffers | None = None
+    ) -> Callable[[Tensor], Sample]:
+        """Return `collect` of index tensors, as directly as it can run.
+
+        Into new tensors in this process (no ``buffers``, not a loader worker),
+        every batch comes from one ``index_select`` per tensor, with nothing
+        decided again per batch: for small batches, those decisions would cost
+        a noticeable share of the copy.
+        """
+        if buffers is not None or get_worker_info() is not None:
+            return super().collector(buffers=buffers)
+        inputs, where = self.inputs, self.where
+        plan = tuple(
+            (key, column.values if isinstance(column, TensorColumn) else None, column)
+            for key, column in self.columns.items()
+        )
+
+        def collect(index: Tensor) -> Sample:
+            metadata = {
+                key: column.gather(index, key=key, where=where)
+                if values is None
+                else values.index_select(0, index)
+                for key, values, column in plan
+            }
+            return Sample(inputs.index_select(0, index), metadata)
+
+        return collect
 
     @property
     def nbytes(self) -> int:

@@ -61,6 +61,8 @@ _LOOK: Final = 0.05
 _STALE: Final = 2.0
 """... and at most."""
 _STAT: Final = Path("/proc/stat")
+# looked up once: `ThreadChoice.run` runs for every batch
+_get_num_threads, _set_num_threads = torch.get_num_threads, torch.set_num_threads
 _TICK: Final = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
@@ -148,7 +150,7 @@ class ThreadChoice:
         ``rows`` is the size of the copy, so that copies of several sizes (the
         last batch of an epoch) compare.
         """
-        caller = torch.get_num_threads()
+        caller = _get_num_threads()
         if caller == 1:
             return copy(arg)
         if self._load is None:
@@ -162,12 +164,12 @@ class ThreadChoice:
         if threads == caller:
             result = copy(arg)
         else:
-            torch.set_num_threads(threads)
+            _set_num_threads(threads)
             try:
                 result = copy(arg)
             finally:
-                torch.set_num_threads(caller)
-        seconds = (time.perf_counter() - start) / max(rows, 1)
+                _set_num_threads(caller)
+        seconds = (time.perf_counter() - start) / (rows or 1)
         if self._trial is not None:
             self._record_trial(threads, seconds)
             return result
