@@ -416,7 +416,7 @@ class TestThreadChoice:
     def test_back_to_one_thread_after_a_stall(
         self, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """When copies on two threads stall, one thread is tried with the next."""
+        """When copies on two threads stall, one thread is tried after the second."""
         self._quiet(monkeypatch)
         choice = ThreadChoice()
         self._copies(choice, clock, {1: 2.0, 2: 1.0}, 20)
@@ -424,8 +424,24 @@ class TestThreadChoice:
             self._copies(choice, clock, {1: 2.0, 2: 1.0}, 1)
         assert self._copies(choice, clock, {1: 2.0, 2: 1.0}, 1) == [2]
         counts = self._copies(choice, clock, {1: 2.0, 2: 40.0}, 8)
-        assert counts[:2] == [2, 1]
+        assert counts[:3] == [2, 2, 1]
         assert counts[-4:] == [1] * 4
+
+    def test_one_slow_copy_is_noise(
+        self, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A lone slow copy on two threads (an interrupt, say) changes nothing."""
+        self._quiet(monkeypatch)
+        choice = ThreadChoice()
+        self._copies(choice, clock, {1: 2.0, 2: 1.0}, 20)
+        while choice._trial is not None:  # end a try of one thread under way
+            self._copies(choice, clock, {1: 2.0, 2: 1.0}, 1)
+        estimate = choice._seconds[2]
+        for _ in range(5):  # one slow copy now and then
+            counts = self._copies(choice, clock, {1: 2.0, 2: 40.0}, 1)
+            counts += self._copies(choice, clock, {1: 2.0, 2: 1.0}, 3)
+            assert counts == [2] * 4
+        assert choice._seconds[2] == estimate
 
     def test_caller_on_one_thread_is_left_alone(self) -> None:
         """A caller on one intra-op thread keeps it: nothing to choose."""

@@ -54,6 +54,9 @@ _TRIAL: Final = 4
 of the others is its timing. A second copy `_HOPELESS` times slower than the
 count in use ends the try at once."""
 _HOPELESS: Final = 3.0
+_STALLS: Final = 2
+"""Copies on several threads in a row, each `_HOPELESS` times slower than the
+estimate, that count as a stall: one thread is tried next."""
 _SMOOTHING: Final = 0.25
 """Weight of the newest timing in the running estimate of the count in use."""
 _LOOK: Final = 0.05
@@ -141,6 +144,8 @@ class ThreadChoice:
         self._trial: list[float] | None = None
         """Timings of the try under way (of the other count), if one is."""
         self._stalled = False
+        self._slow = 0
+        """Copies in a row on several threads that took `_HOPELESS` times longer."""
         self._load: _OtherLoad | None = None
         """The load of other processes, watched from the first copy on."""
 
@@ -174,9 +179,16 @@ class ThreadChoice:
             self._record_trial(threads, seconds)
             return result
         old = self._seconds.get(threads, seconds)
+        if threads > 1 and seconds > _HOPELESS * old:
+            # Copies that stall (a busy core) stall one after the other; one
+            # slow copy alone is the machine's noise, and is not averaged in.
+            self._slow += 1
+            if self._slow >= _STALLS:  # try one thread next, against the stall
+                self._since, self._stalled, self._slow = self._wait, True, 0
+                self._seconds[threads] = seconds
+            return result
+        self._slow = 0
         self._seconds[threads] = old + _SMOOTHING * (seconds - old)
-        if threads > 1 and seconds > _HOPELESS * old:  # try one thread next
-            self._since, self._stalled = self._wait, True
         return result
 
     def _choose(self, most: int) -> int:
