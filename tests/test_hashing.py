@@ -1,13 +1,25 @@
 """``split_sha256``: the content hash of a split, as files and data modules give it."""
 
 import json
+import os
+import threading
 from pathlib import Path
+from typing import ClassVar
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 from lightsplit_testing import MemoryLoader
 
-from lightsplit import CachingDataModule, ConcatDataModule, load_split, split_sha256
+from lightsplit import (
+    CachingDataModule,
+    ConcatDataModule,
+    load_split,
+    split_card,
+    split_sha256,
+)
+from lightsplit import _hashing as hashing
+from lightsplit._report import summarize_split
 
 ENTRIES = st.lists(
     st.tuples(st.text(max_size=8), st.integers(-5, 5)), min_size=1, max_size=6
@@ -44,3 +56,71 @@ class TestSplitSha256:
             }
         )
         assert module.split_sha256 == expected
+
+
+class TestHashAside:
+    """Large splits are hashed in a forked process while the caller goes on."""
+
+    SPLIT: ClassVar[dict[str, list[object]]] = {
+        "train": [[f"{n}.png", n % 2] for n in range(50)],
+        "test": [["x.png", [0, 1]]],
+    }
+
+    @pytest.fixture
+    def forks(self, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+        """Every split counts as large; the processes forked are listed."""
+        monkeypatch.setattr(hashing, "_ASIDE_ENTRIES", 0)
+        forked: list[int] = []
+        fork = os.fork
+
+        def counted() -> int:
+            pid = fork()
+            if pid:
+                forked.append(pid)
+            return pid
+
+        monkeypatch.setattr(os, "fork", counted)
+        return forked
+
+    def test_same_hash_from_the_child(self, forks: list[int]) -> None:
+        """The child's hash is `split_sha256`'s, asked for once or twice."""
+        with hashing.hash_aside(self.SPLIT) as sha256:
+            assert len(forks) == 1
+            assert sha256() == sha256() == split_sha256(self.SPLIT)
+
+    def test_child_failing_raises_here(self, forks: list[int]) -> None:
+        """An entry JSON cannot hold fails as `split_sha256` fails, in the caller."""
+        split = {"train": [["a.png", {1, 2}]]}
+        with hashing.hash_aside(split) as sha256, pytest.raises(TypeError, match="set"):
+            sha256()
+        assert len(forks) == 1
+
+    def test_child_reaped_when_not_asked(self, forks: list[int]) -> None:
+        """Leaving the block without the hash (an error) leaves no child behind."""
+        with pytest.raises(RuntimeError), hashing.hash_aside(self.SPLIT):
+            raise RuntimeError
+        [pid] = forks
+        with pytest.raises(ChildProcessError):
+            os.waitpid(pid, os.WNOHANG)
+
+    def test_no_fork_beside_threads(self, forks: list[int]) -> None:
+        """With another Python thread running, the hash is computed here."""
+        stop = threading.Event()
+        thread = threading.Thread(target=stop.wait)
+        thread.start()
+        try:
+            with hashing.hash_aside(self.SPLIT) as sha256:
+                assert sha256() == split_sha256(self.SPLIT)
+        finally:
+            stop.set()
+            thread.join()
+        assert forks == []
+
+    def test_report_and_card_hash(self, forks: list[int], tmp_path: Path) -> None:
+        """`check` and `card` print the split's hash, computed aside."""
+        path = tmp_path / "split.json"
+        path.write_text(json.dumps(self.SPLIT))
+        card = split_card(path)
+        report = summarize_split(self.SPLIT, source=str(path))
+        assert card.sha256 == report.sha256 == split_sha256(self.SPLIT)
+        assert len(forks) == 2

@@ -6,9 +6,12 @@ inside entries) do not change the hash; entry order, and any value, does.
 Tuples hash as the lists they are in a file.
 """
 
+import contextlib
 import hashlib
 import json
-from collections.abc import Mapping, Sequence
+import os
+import threading
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Final
 
 __all__ = [
@@ -16,8 +19,12 @@ __all__ = [
     "encode_entries",
     "encoded_split_sha256",
     "entries_sha256",
+    "hash_aside",
     "split_sha256",
 ]
+
+_ASIDE_ENTRIES: Final = 20_000
+"""Entries from which hashing a split in a process of its own pays."""
 
 _MARK: Final = "\x00"
 """Put between entries encoded at once, then split on (written ``"\\u0000"``)."""
@@ -127,3 +134,56 @@ def split_sha256(split: Mapping[str, Sequence[object]]) -> str:
     return hashlib.sha256(
         canonical_json({name: list(entries) for name, entries in split.items()})
     ).hexdigest()
+
+
+@contextlib.contextmanager
+def hash_aside(split: Mapping[str, Sequence[object]]) -> Iterator[Callable[[], str]]:
+    """Hash ``split`` while the block runs; yield what returns its `split_sha256`.
+
+    Serializing a large split for its hash takes about as long as reading it
+    did. Where this process can fork (POSIX) and runs no other Python thread, a
+    child process hashes the split on another core while the block goes on;
+    otherwise, or if the child fails, the hash is computed here when asked for
+    (raising what `split_sha256` raises). The split must not change in the block.
+
+    Examples:
+        >>> split = {"train": [["a.png", 0]], "test": [["b.png", 1]]}
+        >>> with hash_aside(split) as sha256:
+        ...     same = sha256() == split_sha256(split)
+        >>> same
+        True
+    """
+    fork = getattr(os, "fork", None)
+    entries = sum(map(len, split.values()))
+    if entries < _ASIDE_ENTRIES or fork is None or threading.active_count() > 1:
+        yield lambda: split_sha256(split)
+        return
+    read, write = os.pipe()
+    pid = fork()
+    if pid == 0:  # the child: hash, write the 64 hex digits, leave at once
+        status = 1
+        try:
+            os.close(read)
+            os.write(write, split_sha256(split).encode("ascii"))
+            status = 0
+        finally:
+            os._exit(status)  # no cleanup of the parent's state: it is the parent's
+    os.close(write)
+    reader = os.fdopen(read, "rb")
+    found: list[str] = []
+
+    def sha256() -> str:
+        if not found:
+            text = reader.read()
+            reader.close()
+            _, status = os.waitpid(pid, 0)
+            ok = status == 0 and len(text) == 2 * hashlib.sha256().digest_size
+            found.append(text.decode("ascii") if ok else split_sha256(split))
+        return found[0]
+
+    try:
+        yield sha256
+    finally:
+        if not reader.closed:  # never asked for: let the child end
+            reader.close()
+            os.waitpid(pid, 0)

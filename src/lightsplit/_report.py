@@ -17,7 +17,7 @@ from ._checks import FailureGroup, SampleFailure, group_failures
 from ._classes import class_name, class_order, label_scheme, set_stats
 from ._entries import EntryFields, entry_key, index_split
 from ._errors import MAX_LISTED, preview
-from ._hashing import split_sha256
+from ._hashing import hash_aside
 from ._leaks import EntryRef, LeakReport, PathLeak, leaks_in
 from ._lint import SplitWarning, lint_split
 from ._tables import text_table
@@ -417,35 +417,38 @@ def summarize_split(
           leak: 1 path is in both `train` and `test`: b (train.1, test.0 as "./b")
         s.json: 1 problem
     """
-    index = index_split(split, fields)
-    scheme = label_scheme(f.tally for f in index.values())
-    sets = {
-        name: SetSummary(
-            stats.entries,
-            None
-            if stats.class_counts is None
-            else dict(
-                sorted(stats.class_counts.items(), key=lambda kv: class_order(kv[0]))
-            ),
-            stats.groups,
+    with hash_aside(split) as sha256:
+        index = index_split(split, fields)
+        scheme = label_scheme(f.tally for f in index.values())
+        sets = {
+            name: SetSummary(
+                stats.entries,
+                None
+                if stats.class_counts is None
+                else dict(
+                    sorted(
+                        stats.class_counts.items(), key=lambda kv: class_order(kv[0])
+                    )
+                ),
+                stats.groups,
+            )
+            for name, stats in set_stats(index, scheme).items()
+        }
+        leaks = leaks_in(split, index)
+        pattern = fields.group_pattern
+        warnings = lint_split(
+            split,
+            index,
+            leaks,
+            labels=labels,
+            group_pattern=None if pattern is None else pattern.pattern,
+            path_field=fields.path_field,
         )
-        for name, stats in set_stats(index, scheme).items()
-    }
-    leaks = leaks_in(split, index)
-    pattern = fields.group_pattern
-    warnings = lint_split(
-        split,
-        index,
-        leaks,
-        labels=labels,
-        group_pattern=None if pattern is None else pattern.pattern,
-        path_field=fields.path_field,
-    )
-    return SplitReport(
-        source,
-        sha256=split_sha256(split),
-        sets=sets,
-        leaks=leaks,
-        warnings=warnings,
-        fields=fields,
-    )
+        return SplitReport(
+            source,
+            sha256=sha256(),
+            sets=sets,
+            leaks=leaks,
+            warnings=warnings,
+            fields=fields,
+        )
