@@ -477,3 +477,69 @@ def test_small_batches_are_gathered_here(
     batches = list(dataset.batches([index, index]))
     assert len(batches) == 2
     assert set(seen) == {threading.current_thread().name}
+
+
+@dataclass(frozen=True)
+class MixedLoader:
+    """Small samples with metadata of every column kind: a tensor, a number, a
+    string and a mapping (kept as objects, collated per batch)."""
+
+    def sample(self, raw: Entry) -> Sample:
+        """Return the sample of ``raw``."""
+        name, label = raw
+        number = int(name)
+        return Sample(
+            torch.full((1, 4, 4), number, dtype=torch.float32),
+            {
+                "target": torch.tensor(label),
+                "name": name,
+                "weight": number / 2,
+                "extra": {"id": number},
+            },
+        )
+
+    def target(self, raw: Entry) -> int:
+        """Return the label."""
+        return raw[1]
+
+
+def _identical(left: Sample, right: Sample) -> bool:
+    """Whether two batches hold the same inputs and metadata, dtypes included."""
+    if list(left.metadata) != list(right.metadata):
+        return False
+    values: list[tuple[object, object]] = [(left.input, right.input)]
+    values += [(left.metadata[key], right.metadata[key]) for key in left.metadata]
+    values += [(left.metadata["extra"]["id"], right.metadata["extra"]["id"])]
+    return all(
+        a.dtype == b.dtype and torch.equal(a, b)
+        if isinstance(a, Tensor) and isinstance(b, Tensor)
+        else a == b
+        for a, b in values
+        if not isinstance(a, dict)
+    )
+
+
+def test_small_batches_collected_as_collect_does() -> None:
+    """The per-epoch collector of small batches gives what `collect` gives, and
+    the uncached path too: every column kind, in the loader's key order."""
+    entries = [(f"{n:03d}", n % 2) for n in range(50)]
+    split = {"train": entries[:40], "validation": entries[40:]}
+    cached = CachingDataModule(
+        split, MixedLoader(), batch_size=8, cache_samples=True, seed=3
+    )
+    plain = CachingDataModule(
+        split, MixedLoader(), batch_size=8, cache_samples=False, seed=3
+    )
+    for module in (cached, plain):
+        module.setup("fit")
+    dataset = cached.train_dataloader().dataset
+    assert isinstance(dataset, CachedDataset)
+    collect = dataset.store.collector()
+    for index in (torch.tensor([7, 3, 3, 39]), torch.arange(40)):
+        fast, slow = collect(index), dataset.store.collect(index)
+        assert list(fast.metadata) == ["target", "name", "weight", "extra"]
+        assert _identical(fast, slow)
+    served = list(cached.train_dataloader())
+    expected = list(plain.train_dataloader())
+    assert len(served) == len(expected) == 5
+    assert all(_identical(a, b) for a, b in zip(served, expected, strict=True))
