@@ -351,6 +351,15 @@ class TestThreadChoice:
 
         return [choice.run(copy, 8, 8) for _ in range(count)]
 
+    def _on_two_threads(self, clock: FakeClock) -> ThreadChoice:
+        """Return a choice settled on two threads (the faster), no try under way."""
+        choice = ThreadChoice()
+        self._copies(choice, clock, {1: 2.0, 2: 1.0}, 20)
+        while choice._trial is not None:  # end a try of one thread under way
+            self._copies(choice, clock, {1: 2.0, 2: 1.0}, 1)
+        assert self._copies(choice, clock, {1: 2.0, 2: 1.0}, 1) == [2]
+        return choice
+
     @staticmethod
     def _quiet(monkeypatch: pytest.MonkeyPatch, cpus: float | None = 0.0) -> None:
         monkeypatch.setattr(threads_module._OtherLoad, "cpus", lambda _: cpus)
@@ -418,11 +427,7 @@ class TestThreadChoice:
     ) -> None:
         """When copies on two threads stall, one thread is tried after the second."""
         self._quiet(monkeypatch)
-        choice = ThreadChoice()
-        self._copies(choice, clock, {1: 2.0, 2: 1.0}, 20)
-        while choice._trial is not None:  # end a try of one thread under way
-            self._copies(choice, clock, {1: 2.0, 2: 1.0}, 1)
-        assert self._copies(choice, clock, {1: 2.0, 2: 1.0}, 1) == [2]
+        choice = self._on_two_threads(clock)
         counts = self._copies(choice, clock, {1: 2.0, 2: 40.0}, 8)
         assert counts[:3] == [2, 2, 1]
         assert counts[-4:] == [1] * 4
@@ -432,10 +437,7 @@ class TestThreadChoice:
     ) -> None:
         """A lone slow copy on two threads (an interrupt, say) changes nothing."""
         self._quiet(monkeypatch)
-        choice = ThreadChoice()
-        self._copies(choice, clock, {1: 2.0, 2: 1.0}, 20)
-        while choice._trial is not None:  # end a try of one thread under way
-            self._copies(choice, clock, {1: 2.0, 2: 1.0}, 1)
+        choice = self._on_two_threads(clock)
         estimate = choice._seconds[2]
         for _ in range(5):  # one slow copy now and then
             counts = self._copies(choice, clock, {1: 2.0, 2: 40.0}, 1)
