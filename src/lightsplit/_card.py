@@ -15,12 +15,10 @@ from typing import Final
 
 from pydantic import JsonValue, ValidationError
 
-from ._classes import LabelKind, class_name, class_order, label_scheme, set_stats
-from ._entries import EntryFields, FieldName, compile_group_pattern, index_split
-from ._hashing import hash_aside
-from ._leaks import LeakReport, leaks_in
-from ._lint import lint_split
-from ._report import leak_lines, leaks_json, nothing_found
+from ._classes import LabelKind, class_name, class_order
+from ._entries import EntryFields, FieldName, compile_group_pattern
+from ._leaks import LeakReport
+from ._report import examine_split, leak_lines, leaks_json, nothing_found
 from ._sidecar import SplitProvenance, read_provenance, sidecar_path
 from ._split import load_split
 from ._tables import markdown_table
@@ -249,56 +247,43 @@ def split_card(
         label_field = label_field if label_field is not None else provenance.label_field
     pattern = None if group_pattern is None else compile_group_pattern(group_pattern)
     fields = EntryFields(path_field, label_field, pattern)
-    with hash_aside(split) as sha256:
-        index = index_split(split, fields)
-        scheme = label_scheme(f.tally for f in index.values())
-        stats = set_stats(index, scheme)
-        leaks = leaks_in(split, index)
-        warnings = lint_split(
-            split,
-            index,
-            leaks,
-            labels=False,
-            group_pattern=None if pattern is None else pattern.pattern,
-            path_field=path_field,
+    found = examine_split(split, fields, labels=False)
+    stats = found.stats
+    groups = (
+        None
+        if pattern is None
+        else len(
+            set(chain.from_iterable(f.groups or () for f in found.index.values()))
+            - {None}
         )
-        groups = (
+    )
+    evaluated = sum(s.entries for n, s in stats.items() if n in EVALUATION_SET_NAMES)
+    keys: set[Hashable] = {k for s in stats.values() for k in s.class_counts or {}}
+    classes = sorted(keys, key=class_order)
+    sets = {
+        name: SetCard(
+            s.entries,
+            s.entries / evaluated
+            if name in EVALUATION_SET_NAMES and evaluated
+            else None,
+            s.groups,
             None
-            if pattern is None
-            else len(
-                set(chain.from_iterable(f.groups or () for f in index.values()))
-                - {None}
-            )
+            if s.class_counts is None
+            else {class_name(k): s.class_counts.get(k, 0) for k in classes},
         )
-        evaluated = sum(
-            s.entries for n, s in stats.items() if n in EVALUATION_SET_NAMES
-        )
-        keys: set[Hashable] = {k for s in stats.values() for k in s.class_counts or {}}
-        classes = sorted(keys, key=class_order)
-        sets = {
-            name: SetCard(
-                s.entries,
-                s.entries / evaluated
-                if name in EVALUATION_SET_NAMES and evaluated
-                else None,
-                s.groups,
-                None
-                if s.class_counts is None
-                else {class_name(k): s.class_counts.get(k, 0) for k in classes},
-            )
-            for name, s in stats.items()
-        }
-        return SplitCard(
-            str(path),
-            sha256(),
-            scheme.kind,
-            tuple(map(class_name, classes)),
-            None if pattern is None else pattern.pattern,
-            groups,
-            sets,
-            leaks,
-            tuple(leak_lines(leaks, fields)),
-            tuple(str(w) for w in warnings),
-            provenance,
-            problem,
-        )
+        for name, s in stats.items()
+    }
+    return SplitCard(
+        str(path),
+        found.sha256,
+        found.scheme.kind,
+        tuple(map(class_name, classes)),
+        None if pattern is None else pattern.pattern,
+        groups,
+        sets,
+        found.leaks,
+        tuple(leak_lines(found.leaks, fields)),
+        tuple(str(w) for w in found.warnings),
+        provenance,
+        problem,
+    )

@@ -14,8 +14,15 @@ from typing import Final, Protocol, TypeVar
 from pydantic import JsonValue
 
 from ._checks import FailureGroup, SampleFailure, group_failures
-from ._classes import class_name, class_order, label_scheme, set_stats
-from ._entries import EntryFields, entry_key, index_split
+from ._classes import (
+    LabelScheme,
+    SetStats,
+    class_name,
+    class_order,
+    label_scheme,
+    set_stats,
+)
+from ._entries import EntryFields, SetFields, entry_key, index_split
 from ._errors import MAX_LISTED, preview
 from ._hashing import hash_aside
 from ._leaks import EntryRef, LeakReport, PathLeak, leaks_in
@@ -26,8 +33,10 @@ from ._types import SetName
 __all__ = [
     "MAX_LABEL_COLUMNS",
     "SetSummary",
+    "SplitFindings",
     "SplitReport",
     "entry_key",
+    "examine_split",
     "in_sets",
     "leak_lines",
     "leaks_json",
@@ -384,6 +393,50 @@ def _json_value(entry: object) -> JsonValue:
     return value
 
 
+@dataclass(frozen=True, slots=True)
+class SplitFindings:
+    """What reading a split's entries finds: the ground of reports and cards."""
+
+    sha256: str
+    """The content hash (`split_sha256`)."""
+    index: dict[SetName, SetFields]
+    """The path, label and group of every entry, set by set."""
+    scheme: LabelScheme
+    """How the labels read as classes."""
+    stats: dict[SetName, SetStats]
+    """Each set's entries, groups and classes."""
+    leaks: LeakReport
+    """Duplicates, leaks and label conflicts."""
+    warnings: list[SplitWarning]
+    """What the split may hold but likely should not."""
+
+
+def examine_split(
+    split: Mapping[SetName, Sequence[object]], fields: EntryFields, *, labels: bool
+) -> SplitFindings:
+    """Hash ``split`` and read its entries: classes, groups, leaks and warnings.
+
+    The hash of a large split is computed aside while the rest is found
+    (`hash_aside`). ``labels`` says whether to warn about labels that are not
+    integers.
+    """
+    with hash_aside(split) as sha256:
+        index = index_split(split, fields)
+        scheme = label_scheme(f.tally for f in index.values())
+        leaks = leaks_in(split, index)
+        pattern = fields.group_pattern
+        warnings = lint_split(
+            split,
+            index,
+            leaks,
+            labels=labels,
+            group_pattern=None if pattern is None else pattern.pattern,
+            path_field=fields.path_field,
+        )
+        stats = set_stats(index, scheme)
+        return SplitFindings(sha256(), index, scheme, stats, leaks, warnings)
+
+
 def summarize_split(
     split: Mapping[SetName, Sequence[object]],
     *,
@@ -417,38 +470,24 @@ def summarize_split(
           leak: 1 path is in both `train` and `test`: b (train.1, test.0 as "./b")
         s.json: 1 problem
     """
-    with hash_aside(split) as sha256:
-        index = index_split(split, fields)
-        scheme = label_scheme(f.tally for f in index.values())
-        sets = {
-            name: SetSummary(
-                stats.entries,
-                None
-                if stats.class_counts is None
-                else dict(
-                    sorted(
-                        stats.class_counts.items(), key=lambda kv: class_order(kv[0])
-                    )
-                ),
-                stats.groups,
-            )
-            for name, stats in set_stats(index, scheme).items()
-        }
-        leaks = leaks_in(split, index)
-        pattern = fields.group_pattern
-        warnings = lint_split(
-            split,
-            index,
-            leaks,
-            labels=labels,
-            group_pattern=None if pattern is None else pattern.pattern,
-            path_field=fields.path_field,
+    found = examine_split(split, fields, labels=labels)
+    sets = {
+        name: SetSummary(
+            stats.entries,
+            None
+            if stats.class_counts is None
+            else dict(
+                sorted(stats.class_counts.items(), key=lambda kv: class_order(kv[0]))
+            ),
+            stats.groups,
         )
-        return SplitReport(
-            source,
-            sha256=sha256(),
-            sets=sets,
-            leaks=leaks,
-            warnings=warnings,
-            fields=fields,
-        )
+        for name, stats in found.stats.items()
+    }
+    return SplitReport(
+        source,
+        sha256=found.sha256,
+        sets=sets,
+        leaks=found.leaks,
+        warnings=found.warnings,
+        fields=fields,
+    )
