@@ -1,4 +1,5 @@
 import bz2
+import gc
 import json
 import re
 from functools import partial
@@ -229,6 +230,31 @@ class TestLoadSplit:
         """Users can catch every split-file problem as ``ValueError``."""
         with pytest.raises(ValueError, match="invalid JSON"):
             load_split(_write(tmp_path, "{"))
+
+
+class TestCollector:
+    """Reading a split pauses the cyclic garbage collector, and only then."""
+
+    @pytest.mark.parametrize("enabled", [True, False])
+    @pytest.mark.parametrize("text", ['{"train": [["a.png", 0]]}', '{"train": [['])
+    def test_left_as_found(self, tmp_path: Path, text: str, *, enabled: bool) -> None:
+        """Read or refused, the collector runs afterwards exactly if it ran before."""
+        path = tmp_path / "s.json"
+        path.write_text(text)
+        (gc.enable if enabled else gc.disable)()
+        try:
+            try:
+                load_split(path, sample_type=tuple[str, int])
+            except SplitFileError:
+                assert not text.endswith("]]}")
+            assert gc.isenabled() is enabled
+            try:
+                load_split(path)
+            except SplitFileError:
+                assert not text.endswith("]]}")
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
 
 
 class TestDatabaseSplit:

@@ -334,6 +334,13 @@ def _labels(
         labels: list[object | None] = [entry[1] for entry in samples]  # type: ignore[index]  # arrays
         if str not in set(map(type, labels)):  # no label that may be a file
             return labels
+        # a second file, such as a segmentation mask, is no label
+        return [
+            None
+            if type(label) is str and ("/" in label or _FILE_LIKE.search(label))
+            else label
+            for label in labels
+        ]
     return [fields.label(entry) for entry in samples]
 
 

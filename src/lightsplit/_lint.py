@@ -64,16 +64,24 @@ def _label_warnings(
     split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
 ) -> list[SplitWarning]:
     """Warn about labels that are not integers, and numbers written as strings."""
-    found: dict[bool, list[tuple[EntryRef, object]]] = {True: [], False: []}
+    # Judged once per different label (the tallies), then examples are looked
+    # for only until enough of each kind are found.
     counts = {True: 0, False: 0}
+    for fields in index.values():
+        for key, count in fields.tally.items():
+            if not _acceptable(key):
+                counts[isinstance(key, str) and reads_as_number(key)] += count
+    wanted = {numeric: min(count, MAX_LISTED) for numeric, count in counts.items()}
+    found: dict[bool, list[tuple[EntryRef, object]]] = {True: [], False: []}
     for name, fields in index.items():
         if all(map(_acceptable, fields.tally)):
             continue
         for i, label in enumerate(fields.labels):
+            if len(found[True]) == wanted[True] and len(found[False]) == wanted[False]:
+                break
             if _acceptable(tally_key(label)):
                 continue
             numeric = isinstance(label, str) and reads_as_number(label)
-            counts[numeric] += 1
             if len(found[numeric]) < MAX_LISTED:
                 found[numeric].append((EntryRef(name, i, split[name][i]), label))
     warnings = []

@@ -24,6 +24,7 @@ from ._classes import (
 )
 from ._entries import EntryFields, SetFields, entry_key, index_split
 from ._errors import MAX_LISTED, preview
+from ._gcpause import gc_paused
 from ._hashing import hash_aside
 from ._leaks import EntryRef, LeakReport, PathLeak, leaks_in
 from ._lint import SplitWarning, lint_split
@@ -268,22 +269,25 @@ def _more(shown: Sequence[str], total: int) -> str:
     return f"{text} and {hidden} more" if hidden > 0 else text
 
 
-def _joined(items: Sequence[str]) -> str:
-    """Join at most `MAX_LISTED` items, then how many more (``--json`` has all)."""
-    text = _more(items, len(items))
-    return f"{text} (--json lists all)" if len(items) > MAX_LISTED else text
+def _joined(items: Sequence[str], total: int) -> str:
+    """Join the first items (`MAX_LISTED` at most) of ``total``, then how many more.
+
+    Only the items shown need be given: ``--json`` has all.
+    """
+    text = _more(items, total)
+    return f"{text} (--json lists all)" if total > MAX_LISTED else text
 
 
 def _refs(refs: Sequence[EntryRef]) -> str:
     return _more([str(ref) for ref in refs[:MAX_LISTED]], len(refs))
 
 
-def _capped(kind: str, texts: Sequence[str]) -> Iterator[str]:
+def _capped(kind: str, items: Sequence[object]) -> Iterator[str]:
     """Yield one line per item, at most `MAX_LISTED`, then how many more."""
-    for text in texts[:MAX_LISTED]:
-        yield f"{kind}: {text}"
-    if len(texts) > MAX_LISTED:
-        yield f"and {len(texts) - MAX_LISTED} more {kind}s (--json lists all)"
+    for item in items[:MAX_LISTED]:
+        yield f"{kind}: {item}"
+    if len(items) > MAX_LISTED:
+        yield f"and {len(items) - MAX_LISTED} more {kind}s (--json lists all)"
 
 
 def _failure_lines(groups: Sequence[FailureGroup]) -> Iterator[str]:
@@ -360,20 +364,27 @@ def leaks_json(leaks: LeakReport) -> dict[str, JsonValue]:
 
 def leak_lines(leaks: LeakReport, fields: EntryFields) -> Iterator[str]:
     """Yield the problems as lines: leaks by the sets they join, at most 5 of each."""
-    yield from _capped("duplicate", [str(d) for d in leaks.duplicates])
+    yield from _capped("duplicate", leaks.duplicates)
     for sets, found in _by_sets(leaks.path_leaks).items():
         noun = "path is" if len(found) == 1 else "paths are"
-        shown = [f"{leak.path} ({_spelled(leak, fields)})" for leak in found]
-        yield f"leak: {len(found)} {noun} in {in_sets(sets)}: {_joined(shown)}"
+        shown = [
+            f"{leak.path} ({_spelled(leak, fields)})" for leak in found[:MAX_LISTED]
+        ]
+        yield (
+            f"leak: {len(found)} {noun} in {in_sets(sets)}: "
+            f"{_joined(shown, len(found))}"
+        )
     yield from _capped(
         "conflict", [f"{c}; keep the right label" for c in leaks.conflicts]
     )
     for sets, group_leaks in _by_sets(leaks.group_leaks).items():
         noun = "group is" if len(group_leaks) == 1 else "groups are"
-        shown = [f"{leak.group} ({_refs(leak.entries)})" for leak in group_leaks]
+        shown = [
+            f"{leak.group} ({_refs(leak.entries)})" for leak in group_leaks[:MAX_LISTED]
+        ]
         yield (
             f"group leak: {len(group_leaks)} {noun} in {in_sets(sets)}: "
-            f"{_joined(shown)}"
+            f"{_joined(shown, len(group_leaks))}"
         )
 
 
@@ -420,7 +431,7 @@ def examine_split(
     (`hash_aside`). ``labels`` says whether to warn about labels that are not
     integers.
     """
-    with hash_aside(split) as sha256:
+    with gc_paused(), hash_aside(split) as sha256:
         index = index_split(split, fields)
         scheme = label_scheme(f.tally for f in index.values())
         leaks = leaks_in(split, index)

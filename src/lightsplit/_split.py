@@ -23,6 +23,7 @@ from ._errors import (
     set_name_invalid,
     set_name_problem,
 )
+from ._gcpause import gc_paused
 from ._types import SetName, StrPath
 
 __all__ = ["DatabaseSplit", "load_split", "parse_split", "read_file"]
@@ -175,12 +176,13 @@ def parse_split(
             valid, a set that is not an array, or an entry of the wrong type.
     """
     try:
-        document = json.loads(
-            data,
-            object_pairs_hook=_reject_duplicates,
-            parse_constant=_reject_constant,
-            parse_float=_finite_float,
-        )
+        with gc_paused():
+            document = json.loads(
+                data,
+                object_pairs_hook=_reject_duplicates,
+                parse_constant=_reject_constant,
+                parse_float=_finite_float,
+            )
     except json.JSONDecodeError as exc:
         msg = f"{source}: {json_syntax_problem(exc)}"
         raise SplitFileError(msg) from exc
@@ -208,7 +210,8 @@ def parse_split(
             sets = {name: tuple(samples) for name, samples in document.items()}
     else:
         try:
-            sets = _adapter(sample_type).validate_json(data)
+            with gc_paused():
+                sets = _adapter(sample_type).validate_json(data)
         except ValidationError as exc:
             errors = exc.errors(include_url=False)
             problems += [_describe(error, document) for error in errors]

@@ -19,6 +19,7 @@ from ._card import split_card
 from ._commands import fail, write_line
 from ._entries import EntryFields, FieldName
 from ._errors import LightsplitError, SplittingError
+from ._gcpause import gc_paused
 from ._hashing import encode_entries
 from ._samples import SampleList, read_samples
 from ._sidecar import SIDECAR_SUFFIX, write_bytes, write_split_file
@@ -92,6 +93,7 @@ def _described(
     return f"{read}: {labels}, {groups}{kept}"
 
 
+@gc_paused()
 def split_command(args: argparse.Namespace) -> int:
     """Split the entries of ``input``; write the split files and their sidecars."""
     shares: tuple[Fraction, ...] = ()
@@ -215,6 +217,7 @@ def _write(
     return made
 
 
+@gc_paused()
 def card_command(args: argparse.Namespace) -> int:
     """Write the card of a split file, in Markdown or ``--json``."""
     try:

@@ -1,0 +1,39 @@
+"""``gc_paused``: no cyclic garbage collection while a split is read and examined.
+
+A split file of 100,000 entries becomes as many lists and strings. Python's
+cyclic collector runs every few hundred new objects and, more and more often as
+they pile up, goes through all of them: reading NIH's split with ``json.load``
+spends about two thirds of its time there, to find no cycle (JSON values and
+the records built from them hold none). Paused, the same objects are built
+three times as fast; objects are still freed as soon as they are unused.
+"""
+
+import contextlib
+import gc
+from collections.abc import Iterator
+
+__all__ = ["gc_paused"]
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector in the block (if it runs at all).
+
+    For code that builds many objects without cycles; it is resumed on leaving,
+    however the block ends.
+
+    Examples:
+        >>> with gc_paused():
+        ...     gc.isenabled()
+        False
+        >>> gc.isenabled()
+        True
+    """
+    if not gc.isenabled():  # paused by the caller: theirs to resume
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()

@@ -1,0 +1,79 @@
+"""The label warnings of ``check``: counts and examples, whatever the labels."""
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from lightsplit._classes import reads_as_number
+from lightsplit._entries import EntryFields, index_split
+from lightsplit._errors import MAX_LISTED
+from lightsplit._leaks import leaks_in
+from lightsplit._lint import WarningKind, lint_split
+
+LABELS = st.one_of(
+    st.integers(-3, 3),
+    st.sampled_from(["0", "1", "-2.5", "tb", "cat", "masks/a.png", "b.jpg"]),
+    st.lists(st.integers(0, 1), max_size=3),
+    st.lists(st.sampled_from(["car", "1"]), min_size=1, max_size=2),
+    st.booleans(),
+    st.floats(-2, 2, allow_nan=False),
+    st.none(),
+)
+SPLITS = st.dictionaries(
+    st.sampled_from(["train", "validation", "test", "monitor-a"]),
+    st.lists(st.tuples(st.just("x.png"), LABELS).map(list), max_size=12),
+    min_size=1,
+)
+
+
+def _expected(
+    split: dict[str, list[list[object]]], *, numeric: bool
+) -> tuple[int, list[tuple[str, int]]]:
+    """Count and list, entry by entry, the labels a warning is about."""
+    places = []
+    fields = EntryFields()
+    for name, entries in split.items():
+        for i, entry in enumerate(entries):
+            label = fields.label(entry)
+            integer = label is None or type(label) is int
+            integers = type(label) is list and all(type(x) is int for x in label)
+            if integer or integers:
+                continue
+            if (isinstance(label, str) and reads_as_number(label)) == numeric:
+                places.append((name, i))
+    return len(places), places[:MAX_LISTED]
+
+
+@given(SPLITS)
+def test_label_warnings_count_and_show_the_first(
+    split: dict[str, list[list[object]]],
+) -> None:
+    """Each label warning counts every label it is about and shows the first ones.
+
+    Labels are judged once per different label, then examples are looked for
+    only until enough are found: both must agree with judging every entry.
+    """
+    index = index_split(split, EntryFields())
+    warnings = lint_split(split, index, leaks_in(split, index), labels=True)
+    found = {w.kind: w for w in warnings}
+    kinds: tuple[tuple[WarningKind, bool], ...] = (
+        ("label_numeric_string", True),
+        ("label_not_integer", False),
+    )
+    for kind, numeric in kinds:
+        count, places = _expected(split, numeric=numeric)
+        if not count:
+            assert kind not in found
+            continue
+        warning = found[kind]
+        assert warning.count == count
+        assert [(r.set_name, r.index) for r in warning.examples] == places
+        assert [r.entry for r in warning.examples] == [
+            split[name][i] for name, i in places
+        ]
+
+
+def test_masks_are_no_labels() -> None:
+    """A second file (a segmentation mask) is no label, with or without a folder."""
+    split = {"train": [["a.png", "masks/a.png"], ["b.png", "b_mask.png"], ["c", 1]]}
+    index = index_split(split, EntryFields())
+    assert index["train"].labels == [None, None, 1]
