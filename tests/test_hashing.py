@@ -1,5 +1,6 @@
 """``split_sha256``: the content hash of a split, as files and data modules give it."""
 
+import hashlib
 import json
 import os
 import threading
@@ -42,6 +43,26 @@ class TestSplitSha256:
         reversed_train = list(reversed(train))
         same = split_sha256({"train": train}) == split_sha256({"train": reversed_train})
         assert same == (reversed_train == train)
+
+    def test_cycle_said_as_such(self) -> None:
+        """An entry that holds itself is refused as a cycle, by every encoder."""
+        entry: list[object] = ["a.png"]
+        entry.append(entry)
+        with pytest.raises(ValueError, match="Circular reference"):
+            split_sha256({"train": [entry]})
+        with pytest.raises(ValueError, match="Circular reference"):
+            hashing.encode_entries([entry], canonical=True)
+
+    def test_deep_entries_hash(self) -> None:
+        """Entries nested deep, but not too deep for JSON, hash as their text."""
+        entry: list[object] = ["a.png"]
+        for _ in range(200):
+            entry = [entry]
+        text = json.dumps({"train": [entry]}, separators=(",", ":"))
+        assert (
+            split_sha256({"train": [entry]})
+            == hashlib.sha256(text.encode()).hexdigest()
+        )
 
     def test_file_and_data_module_agree(self, tmp_path: Path) -> None:
         """A data module over a split file reports the file's hash."""

@@ -234,3 +234,39 @@ class TestFindLeaks:
             normalize_path(p) for p, _ in test
         }
         assert {leak.path for leak in report.path_leaks} == shared
+
+    @given(
+        st.dictionaries(
+            st.sampled_from(["train", "validation", "test", "monitor-x"]),
+            st.lists(st.sampled_from(["p1/a.png", "p2/b.png", "p3/c.png", "u.png"])),
+        )
+    )
+    def test_group_leaks_as_set_by_set(self, sets: dict[str, list[str]]) -> None:
+        """Group leaks and ungrouped entries, as a reading of each entry finds them.
+
+        A group leaks when two of train, validation and test hold it; its entries
+        are all of theirs, in split order. Monitor sets take no part.
+        """
+        split = {name: [[path, 0] for path in paths] for name, paths in sets.items()}
+        report = find_leaks(split, group_pattern=r"^(p\d)/")
+        evaluated = [
+            (n, i, p)
+            for n, ps in sets.items()
+            if n != "monitor-x"
+            for i, p in enumerate(ps)
+        ]
+        holders: dict[str, set[str]] = {}
+        for name, _, path in evaluated:
+            if path != "u.png":
+                holders.setdefault(path[:2], set()).add(name)
+        leaking = {group for group, names in holders.items() if len(names) > 1}
+        assert {
+            leak.group: [(r.set_name, r.index) for r in leak.entries]
+            for leak in report.group_leaks
+        } == {
+            group: [(n, i) for n, i, p in evaluated if p[:2] == group]
+            for group in leaking
+        }
+        assert [(r.set_name, r.index) for r in report.ungrouped] == [
+            (n, i) for n, i, p in evaluated if p == "u.png"
+        ]

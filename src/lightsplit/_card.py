@@ -9,7 +9,6 @@ how it was made (from its sidecar file) and whether it was edited since.
 import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
-from itertools import chain
 from pathlib import Path
 from typing import Final
 
@@ -252,10 +251,7 @@ def split_card(
     groups = (
         None
         if pattern is None
-        else len(
-            set(chain.from_iterable(f.groups or () for f in found.index.values()))
-            - {None}
-        )
+        else len(frozenset().union(*(f.group_set or () for f in found.index.values())))
     )
     evaluated = sum(s.entries for n, s in stats.items() if n in EVALUATION_SET_NAMES)
     keys: set[Hashable] = {k for s in stats.values() for k in s.class_counts or {}}

@@ -176,7 +176,7 @@ def set_stats(
     return {
         name: SetStats(
             len(fields.paths),
-            None if fields.groups is None else len(set(fields.groups) - {None}),
+            None if fields.group_set is None else len(fields.group_set),
             count_classes(fields.tally, scheme),
         )
         for name, fields in index.items()

@@ -284,6 +284,10 @@ class SetFields:
     groups: list[str | None] | None
     """The group of each entry (``None`` where the pattern does not match), or
     ``None`` for all when there is no group pattern."""
+    group_set: frozenset[str] | None
+    """The different groups of the set, ``None`` without a group pattern."""
+    ungrouped: bool
+    """Whether an entry has no group (the pattern does not match its path)."""
 
 
 def _raw_paths(
@@ -328,10 +332,11 @@ def _labels(
     ``path_first`` says that every entry is an array whose first item is its
     path, so that the label is the second item.
     """
-    if (
-        path_first and fields.label_field is None and min(map(len, samples)) > 1  # type: ignore[arg-type]  # arrays
-    ):
-        labels: list[object | None] = [entry[1] for entry in samples]  # type: ignore[index]  # arrays
+    if path_first and fields.label_field is None:
+        try:
+            labels: list[object | None] = [entry[1] for entry in samples]  # type: ignore[index]  # arrays
+        except IndexError:  # an entry with a path alone
+            return [fields.label(entry) for entry in samples]
         if str not in set(map(type, labels)):  # no label that may be a file
             return labels
         # a second file, such as a segmentation mask, is no label
@@ -426,7 +431,17 @@ def index_split(
     for name, samples in split.items():
         raw, path_first = _raw_paths(samples, fields)
         paths = _normalized(raw)
-        groups = None if pattern is None else _groups(paths, pattern)
         labels = _labels(samples, fields, path_first=path_first)
-        index[name] = SetFields(paths, labels, tally_labels(labels), groups)
+        tally = tally_labels(labels)
+        if pattern is None:
+            index[name] = SetFields(paths, labels, tally, None, None, ungrouped=False)
+            continue
+        groups = _groups(paths, pattern)
+        found: set[str | None] = set(groups)
+        ungrouped = None in found
+        found.discard(None)
+        group_set: frozenset[str] = frozenset(found)  # type: ignore[arg-type]  # None left out
+        index[name] = SetFields(
+            paths, labels, tally, groups, group_set, ungrouped=ungrouped
+        )
     return index

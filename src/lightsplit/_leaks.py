@@ -204,18 +204,21 @@ def find_leaks(
 
 def _keys(
     split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
-) -> tuple[dict[SetName, list[Hashable]], list[EntryRef]]:
+) -> tuple[dict[SetName, Sequence[Hashable]], list[EntryRef]]:
     """Return each entry's key (its path, else its JSON text), and those pathless."""
-    keys: dict[SetName, list[Hashable]] = {}
+    keys: dict[SetName, Sequence[Hashable]] = {}
     pathless: list[EntryRef] = []
     for name, samples in split.items():
         paths = index[name].paths
-        keys[name] = list(paths)
-        if None in keys[name]:
-            for i, path in enumerate(paths):
-                if path is None:
-                    keys[name][i] = ("entry", entry_key(samples[i]))
-                    pathless.append(EntryRef(name, i, samples[i]))
+        if None not in paths:
+            keys[name] = paths
+            continue
+        with_keys: list[Hashable] = list(paths)
+        for i, path in enumerate(paths):
+            if path is None:
+                with_keys[i] = ("entry", entry_key(samples[i]))
+                pathless.append(EntryRef(name, i, samples[i]))
+        keys[name] = with_keys
     return keys, pathless
 
 
@@ -223,11 +226,14 @@ def _repeats(
     names: Sequence[SetName], keys: Mapping[SetName, Sequence[Hashable]]
 ) -> dict[Hashable, list[tuple[int, int]]]:
     """Return where each key found more than once is: (set position, index)."""
-    everything = list(chain.from_iterable(keys.values()))
     places: dict[Hashable, list[tuple[int, int]]] = {}
-    if len(set(everything)) == len(everything):
+    unique: set[Hashable] = set()
+    for in_set in keys.values():
+        unique.update(in_set)
+    if len(unique) == sum(map(len, keys.values())):
         return places  # no key repeats: the usual case, found at once
-    repeated = {key for key, count in Counter(everything).items() if count > 1}
+    counts = Counter(chain.from_iterable(keys.values()))
+    repeated = {key for key, count in counts.items() if count > 1}
     for position, name in enumerate(names):
         for i, key in enumerate(keys[name]):
             if key in repeated:
@@ -300,14 +306,14 @@ def _group_leaks(
     """Return the groups in more than one evaluation set, and the ungrouped entries."""
     evaluated = [name for name in split if name in EVALUATION_SET_NAMES]
     groups = {name: index[name].groups for name in evaluated}
-    found: dict[SetName, set[str | None]] = {}
+    found: dict[SetName, frozenset[str]] = {}
     ungrouped: list[EntryRef] = []
     for name, in_set in groups.items():
-        if in_set is None:
+        group_set = index[name].group_set
+        if in_set is None or group_set is None:
             return (), ()
-        found[name] = set(in_set)
-        if None in found[name]:
-            found[name].discard(None)
+        found[name] = group_set
+        if index[name].ungrouped:
             paths = index[name].paths
             ungrouped += (
                 EntryRef(name, i, split[name][i])
