@@ -327,12 +327,16 @@ def _group_leaks(
     members: dict[str, list[EntryRef]] = {}
     if leaking:
         for name in evaluated:
-            samples = split[name]
-            for i, group in enumerate(groups[name] or ()):
-                if group in leaking:
-                    members.setdefault(group, []).append(EntryRef(name, i, samples[i]))  # type: ignore[arg-type]  # not None: None is never leaking
+            samples, in_set = split[name], groups[name] or []
+            for i in [i for i, group in enumerate(in_set) if group in leaking]:
+                ref = EntryRef(name, i, samples[i])
+                members.setdefault(in_set[i], []).append(ref)  # type: ignore[arg-type]  # not None: None is never leaking
     leaks = tuple(
-        GroupLeak(group, tuple(dict.fromkeys(r.set_name for r in refs)), tuple(refs))
+        GroupLeak(
+            group,
+            tuple(name for name in evaluated if group in found[name]),
+            tuple(refs),
+        )
         for group, refs in members.items()
     )
     return leaks, tuple(ungrouped)
