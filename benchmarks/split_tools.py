@@ -13,9 +13,15 @@ rounds, each calling every run in turn), against ``json.load`` of the split:
 - scikit-learn's ``StratifiedGroupKFold`` on the binary labels (fewer rounds);
 - what ``check`` spends: ``load_split``, the content hash, the rest.
 
+With ``--file SPLIT [PATTERN]`` (repeatable), it also times ``check`` and
+``card`` on real split files (``.json`` or ``.json.bz2``, decompressed first:
+json.load reads plain text), grouped by ``PATTERN`` where one is given: mednet
+ships NIH CXR14's, PadChest's and CXR8's.
+
 ::
 
     .venv/bin/python benchmarks/split_tools.py [--entries N] [--repeats K]
+        [--file SPLIT [PATTERN]]...
 """
 
 import argparse
@@ -38,6 +44,7 @@ from lightsplit import load_split, split_folds, split_sha256
 from lightsplit._cli import main
 from lightsplit._entries import EntryFields, compile_group_pattern
 from lightsplit._report import summarize_split
+from lightsplit._split import read_file
 
 PATIENTS = 30_000
 PATTERN = r"images/(\d{8})_"
@@ -169,18 +176,70 @@ def workload(
     return rows
 
 
+def real_file(
+    folder: Path, source: Path, pattern: str | None, *, repeats: int
+) -> list[list[str]]:
+    """Time ``check`` and ``card`` on a real split file; return table rows."""
+    path = folder / source.name.removesuffix(".bz2")
+    path.write_bytes(read_file(source))
+    grouped = [] if pattern is None else ["--group-pattern", pattern]
+    check = ["check", str(path), *grouped]
+    card = ["card", str(path), *grouped]
+
+    def checked() -> None:
+        with contextlib.redirect_stdout(io.StringIO()):
+            main(check)  # a split with leaks exits 1: its report is timed alike
+
+    base, checking, carding = median_seconds(
+        [partial(json_load, path), checked, partial(quietly, card)], repeats
+    )
+    entries = sum(map(len, load_split(path).values()))
+    size = path.stat().st_size / 1024
+    name = f"{source.parent.name}/{source.name} ({entries:,} entries, {size:,.0f} KiB)"
+    return [
+        [f"json.load of {name}", f"{base:#.3g}", "1.00x", ""],
+        [
+            f"  check{' --group-pattern' if pattern else ''}, in process",
+            f"{checking:#.3g}",
+            f"{checking / base:.2f}x",
+            "<= 2x json.load",
+        ],
+        [
+            f"  card{' --group-pattern' if pattern else ''}, in process",
+            f"{carding:#.3g}",
+            f"{carding / base:.2f}x",
+            "<= 2x json.load",
+        ],
+    ]
+
+
 def main_benchmark() -> None:
     """Write the workloads, time them and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     parser.add_argument("--entries", type=int, default=112_000)
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument(
+        "--file",
+        action="append",
+        nargs="+",
+        default=[],
+        metavar="SPLIT [PATTERN]",
+        help="also time a real split file, grouped by PATTERN if given",
+    )
     args = parser.parse_args()
+    for given in args.file:
+        if len(given) > 2:
+            parser.error(f"--file takes a split file and a pattern, got {given}")
     rows: list[list[str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         for multi in (False, True):
             folder = Path(tmp, "multi" if multi else "binary")
             folder.mkdir()
             rows += workload(folder, args.entries, multi=multi, repeats=args.repeats)
+        for source, *pattern in args.file:
+            rows += real_file(
+                Path(tmp), Path(source), next(iter(pattern), None), repeats=args.repeats
+            )
     print(
         f"{args.entries:,} entries of {PATIENTS:,} patients; medians of "
         f"{args.repeats} rounds after one warm-up (new processes: one run)\n"
