@@ -1645,6 +1645,33 @@ class TestStartup:
         """``check`` without ``--loader`` or ``--root`` imports neither."""
         assert _run_fresh(tmp_path, "check", split_file, "--json") == (0, [])
 
+    def test_check_imports_its_own(self, split_file: Path, tmp_path: Path) -> None:
+        """``check`` imports no other command, nor pydantic's validators or models."""
+        found = tmp_path / "modules.json"
+        script = (
+            "import json, sys\n"
+            "from lightsplit._cli import main\n"
+            "status = main(sys.argv[2:])\n"
+            "json.dump([status, sorted(sys.modules)], open(sys.argv[1], 'w'))\n"
+        )
+        subprocess.run(
+            [sys.executable, "-c", script, found, "check", split_file],
+            capture_output=True,
+            check=True,
+        )
+        status, loaded = json.loads(found.read_text())
+        assert status == 0
+        assert "lightsplit._report" in loaded  # the probe sees what check imports
+        unneeded = {
+            "pydantic.main",
+            "pydantic.type_adapter",
+            "lightsplit._config",
+            "lightsplit._splitcommands",
+            "lightsplit._provenancecommand",
+            "lightsplit._schema",
+        }
+        assert unneeded.isdisjoint(loaded)
+
     def test_split_and_card(self, split_file: Path, tmp_path: Path) -> None:
         """``split`` and ``card`` import neither torch, Lightning nor scikit-learn."""
         output = tmp_path / "folds"

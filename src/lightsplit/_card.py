@@ -10,9 +10,9 @@ import re
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from pydantic import JsonValue, ValidationError
+from pydantic_core import ValidationError
 
 from ._classes import LabelKind, class_name, class_order
 from ._entries import EntryFields, FieldName, compile_group_pattern
@@ -22,6 +22,9 @@ from ._sidecar import SplitProvenance, read_provenance, sidecar_path
 from ._split import load_split
 from ._tables import markdown_table
 from ._types import EVALUATION_SET_NAMES, SetName, StrPath
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
 
 __all__ = ["SetCard", "SplitCard", "split_card"]
 
@@ -80,7 +83,7 @@ class SplitCard:
             return None
         return self.provenance.sha256 != self.sha256
 
-    def to_json(self) -> dict[str, JsonValue]:
+    def to_json(self) -> "dict[str, JsonValue]":
         """Return the card as a JSON-ready dictionary."""
         sets: dict[str, JsonValue] = {
             name: {

@@ -1,17 +1,15 @@
 """The ``lightsplit`` command line: schema, check, split, card, convert and demo."""
 
 import argparse
-import importlib.metadata
+import importlib
 import re
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from ._commands import check_command, convert_command, demo_command, schema_command
 from ._convert import FORMATS
 from ._entries import compile_group_pattern, parse_field
-from ._provenancecommand import provenance_command
-from ._splitcommands import card_command, split_command
 from ._typeexpr import ALLOWED_TYPES, parse_type_expression
 
 __all__ = ["build_parser", "main"]
@@ -118,6 +116,24 @@ def _add_fields(parser: argparse.ArgumentParser) -> None:
     )
 
 
+class _Lazy:
+    """A command imported when it runs: each imports only the modules it needs.
+
+    ``lightsplit check`` then starts without the modules of ``card``, ``split``
+    or ``provenance`` (and the pydantic models some of them build).
+    """
+
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
+        self.name = name
+
+    def __call__(self, args: argparse.Namespace) -> int:
+        function: Command = getattr(
+            importlib.import_module(self.module, __package__), self.name
+        )
+        return function(args)
+
+
 def _command(
     commands: _Commands,
     name: str,
@@ -142,7 +158,7 @@ def _add_schema(
     parser = _command(
         commands,
         "schema",
-        schema_command,
+        _Lazy("._commands", "schema_command"),
         summary="write the JSON Schema of split files",
         description=(
             "Write the JSON Schema (draft 2020-12) that split files of the given\n"
@@ -161,7 +177,7 @@ def _add_check(commands: _Commands) -> None:
     parser = _command(
         commands,
         "check",
-        check_command,
+        _Lazy("._commands", "check_command"),
         summary="check split files: sets, classes, duplicates, leaks, loading",
         description=(
             "Read each split file and show its content hash (SHA-256), its sets,\n"
@@ -228,7 +244,7 @@ def _add_convert(
     parser = _command(
         commands,
         "convert",
-        convert_command,
+        _Lazy("._commands", "convert_command"),
         summary="convert decathlon datalists and CSV tables to and from split files",
         description=(
             "Convert a Medical Segmentation Decathlon datalist or a CSV table\n"
@@ -264,7 +280,7 @@ def _add_split(commands: _Commands) -> None:
     parser = _command(
         commands,
         "split",
-        split_command,
+        _Lazy("._splitcommands", "split_command"),
         summary="make split files: by fractions or k folds, stratified and grouped",
         description=(
             "Split a list of entries (a JSON array, a CSV table with a header row,\n"
@@ -323,7 +339,7 @@ def _add_card(commands: _Commands) -> None:
     parser = _command(
         commands,
         "card",
-        card_command,
+        _Lazy("._splitcommands", "card_command"),
         summary="describe a split file: hash, sets, classes, leaks, how it was made",
         description=(
             "Write the card of a split file, in Markdown (or --json): its content\n"
@@ -353,7 +369,7 @@ def _add_provenance(commands: _Commands) -> None:
     parser = _command(
         commands,
         "provenance",
-        provenance_command,
+        _Lazy("._provenancecommand", "provenance_command"),
         summary="say what data a checkpoint was trained on; compare split files",
         description=(
             "Print what a lightsplit data module recorded in a Lightning checkpoint:\n"
@@ -387,7 +403,7 @@ def _add_demo(commands: _Commands) -> None:
     parser = _command(
         commands,
         "demo",
-        demo_command,
+        _Lazy("._commands", "demo_command"),
         summary="train a small CNN on scikit-learn's digits, end to end",
         description=(
             "Write the handwritten digits scikit-learn ships as PNG files with a\n"
@@ -419,10 +435,35 @@ def _add_demo(commands: _Commands) -> None:
 
 
 def _version() -> str:
+    import importlib.metadata  # noqa: PLC0415 - imported for --version alone
+
     try:
         return importlib.metadata.version("lightsplit")
     except importlib.metadata.PackageNotFoundError:  # pragma: no cover - a raw clone
         return "unknown"
+
+
+class _VersionAction(argparse.Action):
+    """``--version``: print the installed version, looked up only when asked."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **_: object) -> None:
+        super().__init__(
+            option_strings,
+            dest,
+            nargs=0,
+            default=argparse.SUPPRESS,
+            help="show program's version number and exit",
+        )
+
+    def __call__(
+        self,
+        parser: argparse.ArgumentParser,
+        namespace: argparse.Namespace,
+        values: object,
+        option_string: str | None = None,
+    ) -> None:
+        sys.stdout.write(f"{parser.prog} {_version()}\n")  # stdout, as argparse
+        parser.exit()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -432,7 +473,7 @@ def build_parser() -> argparse.ArgumentParser:
         description="Check, convert and describe lightsplit database split files.",
         epilog="Run `lightsplit COMMAND --help` for the options of a command.",
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(
         title="commands", metavar="COMMAND", dest="command_name", required=True
     )

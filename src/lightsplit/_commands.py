@@ -24,7 +24,6 @@ from ._convert import convert_split
 from ._entries import EntryFields
 from ._errors import SplitFileError, missing_dependency
 from ._report import SplitReport, summarize_split
-from ._schema import split_json_schema
 from ._split import load_split
 
 if TYPE_CHECKING:
@@ -56,6 +55,8 @@ def fail(args: argparse.Namespace, message: str) -> int:
 
 def schema_command(args: argparse.Namespace) -> int:
     """Write the JSON Schema of split files to stdout or ``--output``."""
+    from ._schema import split_json_schema  # noqa: PLC0415 - imported when it runs
+
     schema = split_json_schema(args.sample_type)
     text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     if args.output is None:

@@ -9,9 +9,7 @@ the warnings of `lint_split` and the loader's failures. Problems fail a check
 import json
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Final, Protocol, TypeVar
-
-from pydantic import JsonValue
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 from ._checks import FailureGroup, SampleFailure, group_failures
 from ._classes import (
@@ -30,6 +28,9 @@ from ._leaks import EntryRef, LeakReport, PathLeak, leaks_in
 from ._lint import SplitWarning, lint_split
 from ._tables import text_table
 from ._types import SetName
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
 
 __all__ = [
     "MAX_LABEL_COLUMNS",
@@ -107,7 +108,7 @@ class SplitReport:
         """Whether no problem was found."""
         return self.problems == 0
 
-    def to_json(self) -> dict[str, JsonValue]:
+    def to_json(self) -> "dict[str, JsonValue]":
         """Return the report as a JSON-ready dictionary."""
         sets: dict[str, JsonValue] = {
             name: {
@@ -310,7 +311,7 @@ def _failure_lines(groups: Sequence[FailureGroup]) -> Iterator[str]:
     yield from _capped("failure", lines)
 
 
-def refs_json(refs: Sequence[EntryRef]) -> list[JsonValue]:
+def refs_json(refs: Sequence[EntryRef]) -> "list[JsonValue]":
     """Return entries as ``{"set", "index", "entry"}`` objects."""
     return [
         {"set": ref.set_name, "index": ref.index, "entry": _json_value(ref.entry)}
@@ -318,7 +319,7 @@ def refs_json(refs: Sequence[EntryRef]) -> list[JsonValue]:
     ]
 
 
-def leaks_json(leaks: LeakReport) -> dict[str, JsonValue]:
+def leaks_json(leaks: LeakReport) -> "dict[str, JsonValue]":
     """Return the problems `find_leaks` found as JSON: every one, with its entries."""
     return {
         "duplicates": [
@@ -398,7 +399,7 @@ def _spelled(leak: PathLeak, fields: EntryFields) -> str:
     return _more(shown, len(leak.entries))
 
 
-def _json_value(entry: object) -> JsonValue:
+def _json_value(entry: object) -> "JsonValue":
     """Return ``entry`` as plain JSON data (tuples become lists)."""
     value: JsonValue = json.loads(entry_key(entry))
     return value

@@ -6,12 +6,10 @@ import json
 import math
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Generic, NoReturn, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
 
-from pydantic import TypeAdapter, ValidationError
-from pydantic_core import ErrorDetails
+from pydantic_core import ErrorDetails, ValidationError
 
-from ._config import FROZEN_CONFIG
 from ._errors import (
     ErrorCollector,
     LightsplitError,
@@ -25,6 +23,9 @@ from ._errors import (
 )
 from ._gcpause import gc_paused
 from ._types import SetName, StrPath
+
+if TYPE_CHECKING:
+    from pydantic import TypeAdapter
 
 __all__ = ["DatabaseSplit", "load_split", "parse_split", "read_file"]
 
@@ -92,8 +93,16 @@ class DatabaseSplit(Mapping[SetName, Sequence[RawT_co]], Generic[RawT_co]):
 
 
 @functools.cache
-def _adapter(sample_type: object) -> TypeAdapter[dict[str, tuple[Any, ...]]]:
-    """Return the strict validator of split documents of ``sample_type`` entries."""
+def _adapter(sample_type: object) -> "TypeAdapter[dict[str, tuple[Any, ...]]]":
+    """Return the strict validator of split documents of ``sample_type`` entries.
+
+    pydantic's validators are imported here, when a sample type is given: a
+    split read without one (``lightsplit check``) starts faster without them.
+    """
+    from pydantic import TypeAdapter  # noqa: PLC0415 - imported when first needed
+
+    from ._config import FROZEN_CONFIG  # noqa: PLC0415 - imported when first needed
+
     return TypeAdapter(dict[str, tuple[sample_type, ...]], config=FROZEN_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
 
 
