@@ -105,8 +105,7 @@ def lines_of_encoded(sets: Mapping[str, Sequence[str]]) -> str:
     """
     parts = []
     for name, entries in sets.items():
-        lines = ",\n".join(f"    {text}" for text in entries)
-        body = f"[\n{lines}\n  ]" if entries else "[]"
+        body = "[\n    " + ",\n    ".join(entries) + "\n  ]" if entries else "[]"
         parts.append(f"  {json.dumps(name, ensure_ascii=False)}: {body}")
     return "{\n" + ",\n".join(parts) + "\n}\n" if parts else "{}\n"
 
