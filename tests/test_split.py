@@ -2,6 +2,7 @@ import bz2
 import gc
 import json
 import re
+import weakref
 from functools import partial
 from pathlib import Path
 
@@ -255,6 +256,30 @@ class TestCollector:
             assert gc.isenabled() is enabled
         finally:
             gc.enable()
+
+    def test_cycles_still_collected(self, tmp_path: Path) -> None:
+        """A cycle made while a split is read is collected; frozen objects stay so."""
+        path = tmp_path / "s.json"
+        path.write_text('{"train": [["a.png", 0]]}')
+
+        class Node:
+            def __init__(self) -> None:
+                self.me = self
+
+        gc.collect()
+        cycle = weakref.ref(Node())  # garbage from the start: a cycle alone
+        load_split(path)  # moves every object to the oldest generation
+        gc.collect()
+        assert cycle() is None
+        kept = [object()]
+        gc.freeze()
+        try:
+            frozen = gc.get_freeze_count()
+            load_split(path)
+            assert gc.get_freeze_count() == frozen
+        finally:
+            gc.unfreeze()
+        assert kept
 
 
 class TestDatabaseSplit:
