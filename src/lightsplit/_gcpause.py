@@ -2,10 +2,12 @@
 
 A split file of 100,000 entries becomes as many lists and strings. Python's
 cyclic collector runs every few hundred new objects and, more and more often as
-they pile up, goes through all of them: reading NIH's split with ``json.load``
-spends about two thirds of its time there, to find no cycle (JSON values and
-the records built from them hold none). Paused, the same objects are built
-three times as fast; objects are still freed as soon as they are unused.
+they pile up, goes through all of them (and through every other object the
+process holds): reading NIH's split with ``json.load`` in a process holding
+other data spends up to two thirds of its time there, to find no cycle (JSON
+values and the records built from them hold none). Paused, the same objects
+are built up to three times as fast; objects are still freed as soon as they
+are unused.
 
 Resumed as is, the collector would go through all of them at once, on the next
 allocation: they all count as new. So they are moved to its oldest generation
