@@ -10,7 +10,7 @@ from lightsplit_testing import write_split
 from lightsplit import load_split, split_sha256
 from lightsplit._card import SplitCard, split_card
 from lightsplit._cli import main
-from lightsplit._sidecar import sidecar_path
+from lightsplit._outputs import sidecar_path
 
 SETS: dict[str, list[list[object]]] = {
     "train": [["p1/a.png", 0], ["p2/b.png", 1], ["p2/c.png", 1]],

@@ -1646,31 +1646,39 @@ class TestStartup:
         assert _run_fresh(tmp_path, "check", split_file, "--json") == (0, [])
 
     def test_check_imports_its_own(self, split_file: Path, tmp_path: Path) -> None:
-        """``check`` imports no other command, nor pydantic's validators or models."""
-        found = tmp_path / "modules.json"
-        script = (
-            "import json, sys\n"
-            "from lightsplit._cli import main\n"
-            "status = main(sys.argv[2:])\n"
-            "json.dump([status, sorted(sys.modules)], open(sys.argv[1], 'w'))\n"
-        )
-        subprocess.run(
-            [sys.executable, "-c", script, found, "check", split_file],
-            capture_output=True,
-            check=True,
-        )
-        status, loaded = json.loads(found.read_text())
+        """``check`` imports no other command, nor pydantic or pydantic-core."""
+        status, loaded = _modules_after(tmp_path, "check", split_file)
         assert status == 0
         assert "lightsplit._report" in loaded  # the probe sees what check imports
         unneeded = {
-            "pydantic.main",
-            "pydantic.type_adapter",
+            "pydantic",
+            "pydantic_core",
             "lightsplit._config",
+            "lightsplit._convert",
+            "lightsplit._cardcommand",
             "lightsplit._splitcommands",
             "lightsplit._provenancecommand",
             "lightsplit._schema",
         }
         assert unneeded.isdisjoint(loaded)
+
+    def test_card_imports_its_own(self, split_file: Path, tmp_path: Path) -> None:
+        """``card`` of a split without sidecar imports neither pydantic nor ``split``."""
+        status, loaded = _modules_after(tmp_path, "card", split_file)
+        assert status == 0
+        assert "lightsplit._card" in loaded  # the probe sees what card imports
+        unneeded = {"pydantic", "pydantic_core", "lightsplit._sidecar"}
+        unneeded |= {"lightsplit._splitcommands", "lightsplit._splitting"}
+        assert unneeded.isdisjoint(loaded)
+
+    def test_card_reads_sidecar(self, split_file: Path, tmp_path: Path) -> None:
+        """``card`` of a split made by ``split`` reads how it was made."""
+        output = tmp_path / "made.json"
+        argv = ("split", split_file, "--fractions", "0.5", "0.25", "0.25")
+        assert main([*map(str, argv), "--seed", "3", "-o", str(output)]) == 0
+        status, loaded = _modules_after(tmp_path, "card", output)
+        assert status == 0
+        assert "lightsplit._sidecar" in loaded
 
     def test_split_and_card(self, split_file: Path, tmp_path: Path) -> None:
         """``split`` and ``card`` import neither torch, Lightning nor scikit-learn."""
@@ -1686,6 +1694,22 @@ class TestStartup:
         status, heavy = _run_fresh(tmp_path, "check", split_file, "--root", png_root)
         assert status == 0
         assert "torch" in heavy
+
+
+def _modules_after(tmp_path: Path, *argv: object) -> tuple[int, list[str]]:
+    """Run ``lightsplit *argv`` in a new interpreter; return its status and modules."""
+    found = tmp_path / "modules.json"
+    script = (
+        "import contextlib, io, json, sys\n"
+        "from lightsplit._cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        "    status = main(sys.argv[2:])\n"
+        "json.dump([status, sorted(sys.modules)], open(sys.argv[1], 'w'))\n"
+    )
+    command = [sys.executable, "-c", script, found, *map(str, argv)]
+    subprocess.run(command, capture_output=True, check=True)
+    status, loaded = json.loads(found.read_text())
+    return int(status), list(loaded)
 
 
 class TestEntryPoints:

@@ -2,7 +2,7 @@ import re
 from pathlib import Path
 from typing import get_args
 
-from lightsplit._errors import ErrorType
+from lightsplit._validation_errors import ErrorType
 
 ERRORS_PAGE = Path(__file__).parents[1] / "docs" / "errors.md"
 

@@ -12,19 +12,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from pydantic_core import ValidationError
-
 from ._classes import LabelKind, class_name, class_order
 from ._entries import EntryFields, FieldName, compile_group_pattern
 from ._leaks import LeakReport
+from ._outputs import sidecar_path
 from ._report import examine_split, leak_lines, leaks_json, nothing_found
-from ._sidecar import SplitProvenance, read_provenance, sidecar_path
 from ._split import load_split
 from ._tables import markdown_table
 from ._types import EVALUATION_SET_NAMES, SetName, StrPath
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
+
+    from ._sidecar import SplitProvenance
 
 __all__ = ["SetCard", "SplitCard", "split_card"]
 
@@ -71,7 +71,7 @@ class SplitCard:
     """The leaks and conflicts as lines of text, at most 5 of each kind."""
     warnings: tuple[str, ...]
     """What the split may hold but likely should not."""
-    provenance: SplitProvenance | None
+    provenance: "SplitProvenance | None"
     """How ``lightsplit split`` made the split (its sidecar file), or ``None``."""
     provenance_problem: str | None = None
     """Why the sidecar file could not be read, or ``None``."""
@@ -198,6 +198,24 @@ def _describe_labels(kind: LabelKind, classes: int) -> str:
     return f"multi-label (lists of classes), {classes} {noun}"
 
 
+def _provenance(path: Path) -> "tuple[SplitProvenance | None, str | None]":
+    """Return how the split at ``path`` was made, or why its sidecar cannot say.
+
+    pydantic, which reads sidecar files, is imported only for a split with one.
+    """
+    if not sidecar_path(path).exists():
+        return None, None
+    from pydantic_core import ValidationError  # noqa: PLC0415 - see above
+
+    from ._sidecar import read_provenance  # noqa: PLC0415
+
+    try:
+        return read_provenance(path), None
+    except (ValidationError, OSError) as exc:
+        problem = f"its sidecar file {sidecar_path(path)} cannot be read: {exc}"
+        return None, problem.splitlines()[0]
+
+
 def split_card(
     path: StrPath,
     *,
@@ -237,12 +255,7 @@ def split_card(
     """
     path = Path(path)
     split = load_split(path)
-    provenance, problem = None, None
-    try:
-        provenance = read_provenance(path)
-    except (ValidationError, OSError) as exc:
-        problem = f"its sidecar file {sidecar_path(path)} cannot be read: {exc}"
-        problem = problem.splitlines()[0]
+    provenance, problem = _provenance(path)
     if provenance is not None:
         group_pattern = group_pattern or provenance.group_pattern
         path_field = path_field if path_field is not None else provenance.path_field

@@ -8,9 +8,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from ._convert import FORMATS
 from ._entries import compile_group_pattern, parse_field
 from ._typeexpr import ALLOWED_TYPES, parse_type_expression
+from ._types import FORMATS
 
 __all__ = ["build_parser", "main"]
 
@@ -339,7 +339,7 @@ def _add_card(commands: _Commands) -> None:
     parser = _command(
         commands,
         "card",
-        _Lazy("._splitcommands", "card_command"),
+        _Lazy("._cardcommand", "card_command"),
         summary="describe a split file: hash, sets, classes, leaks, how it was made",
         description=(
             "Write the card of a split file, in Markdown (or --json): its content\n"

@@ -19,8 +19,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._checks import SampleFailure, check_split_loading
-from ._codec import ConvertError
-from ._convert import convert_split
 from ._entries import EntryFields
 from ._errors import SplitFileError, missing_dependency
 from ._report import SplitReport, summarize_split
@@ -239,6 +237,9 @@ def check_command(args: argparse.Namespace) -> int:
 
 def convert_command(args: argparse.Namespace) -> int:
     """Convert ``input`` to ``--output``; say what was written, or why not."""
+    from ._codec import ConvertError  # noqa: PLC0415 - what convert alone needs
+    from ._convert import convert_split  # noqa: PLC0415
+
     try:
         done = convert_split(
             args.input,

@@ -14,13 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validat
 from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticKnownError
 
-from ._errors import (
+from ._types import StrPath
+from ._validation_errors import (
     batch_not_divisible,
     cache_dir_empty,
     cache_dir_unused,
     cache_on_device_unused,
 )
-from ._types import StrPath
 
 __all__ = [
     "FROZEN_CONFIG",

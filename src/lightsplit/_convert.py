@@ -8,11 +8,11 @@ and entry.
 """
 
 import bz2
-import secrets
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final, Literal, TypeAlias
+from typing import Final
 
 from ._codec import ConvertError, Sets, fail, json_lines, load_json
 from ._csvsplit import read_csv_split, write_csv_split
@@ -20,15 +20,10 @@ from ._datalist import read_datalist, write_datalist
 from ._errors import SplitFileError
 from ._report import entry_key
 from ._split import load_split
-from ._types import StrPath
+from ._types import FORMATS, Format, StrPath
 
 __all__ = ["FORMATS", "Conversion", "Format", "convert_split", "infer_format"]
 
-Format: TypeAlias = Literal["lightsplit", "decathlon", "csv"]
-"""A file format ``convert_split`` reads and writes."""
-
-FORMATS: Final[tuple[Format, ...]] = ("lightsplit", "decathlon", "csv")
-"""Every `Format`, for ``--from`` and ``--to``."""
 
 _NAMES: Final[Mapping[Format, str]] = {
     "lightsplit": "a split file",
@@ -155,7 +150,7 @@ def convert_split(
         data = bz2.compress(data)
     # Named like the target, so that its suffix picks the reader; made by `open`,
     # unlike `mkstemp`, so that it gets the permissions of any new file.
-    written = target.with_name(f".{target.name}.{secrets.token_hex(4)}{target.suffix}")
+    written = target.with_name(f".{target.name}.{os.urandom(4).hex()}{target.suffix}")
     try:
         with written.open("xb") as file:
             file.write(data)

@@ -22,21 +22,18 @@ from typing import (
 from pydantic import AfterValidator, BeforeValidator, RootModel, model_validator
 
 from ._config import FROZEN_CONFIG
-from ._errors import (
+from ._errors import SplitFileError, check_set_name, format_list, set_name_problem
+from ._sample import RawDataLoader
+from ._split import DatabaseSplit, load_split
+from ._types import SetName, StrPath
+from ._validation_errors import (
     ErrorCollector,
-    SplitFileError,
-    check_set_name,
-    format_list,
     loader_invalid,
     loader_not_instance,
     samples_invalid,
     set_empty,
-    set_name_problem,
     splits_empty,
 )
-from ._sample import RawDataLoader
-from ._split import DatabaseSplit, load_split
-from ._types import SetName, StrPath
 
 __all__ = ["DataModuleSplits", "Part", "SplitPart", "Splits", "read_split_files"]
 

@@ -9,27 +9,20 @@ edited since.
 
 import bz2
 import json
-import secrets
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Final
 
 from ._codec import json_lines
 from ._config import FrozenModel
 from ._hashing import encoded_split_sha256, split_sha256
+from ._outputs import sidecar_path, write_bytes
 
 __all__ = [
-    "SIDECAR_SUFFIX",
     "SplitProvenance",
     "lines_of_encoded",
     "read_provenance",
-    "sidecar_path",
-    "write_bytes",
     "write_split_file",
 ]
-
-SIDECAR_SUFFIX: Final = ".lightsplit.json"
-"""Added to a split file's name to name its sidecar file."""
 
 
 class SplitProvenance(FrozenModel):
@@ -61,31 +54,6 @@ class SplitProvenance(FrozenModel):
     """The path field named, or ``None`` (the first string)."""
     label_field: int | str | None
     """The label field named, or ``None`` (the default)."""
-
-
-def sidecar_path(split_path: Path) -> Path:
-    """Return the sidecar file of ``split_path``.
-
-    Examples:
-        >>> sidecar_path(Path("folds/fold-0.json")).as_posix()
-        'folds/fold-0.json.lightsplit.json'
-    """
-    return split_path.with_name(split_path.name + SIDECAR_SUFFIX)
-
-
-def write_bytes(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` whole: to a file next to it, then renamed.
-
-    Raises:
-        OSError: if the file cannot be written.
-    """
-    written = path.with_name(f".{path.name}.{secrets.token_hex(4)}")
-    try:
-        with written.open("xb") as file:
-            file.write(data)
-        written.replace(path)
-    finally:
-        written.unlink(missing_ok=True)
 
 
 def lines_of_encoded(sets: Mapping[str, Sequence[str]]) -> str:

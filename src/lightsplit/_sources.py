@@ -9,17 +9,11 @@ from typing import Any, cast
 
 from torch import Tensor
 
-from ._errors import (
-    ErrorCollector,
-    SampleLoadError,
-    format_list,
-    preview,
-    transform_invalid,
-    transforms_invalid,
-)
+from ._errors import SampleLoadError, format_list, preview
 from ._parts import DataModuleSplits, Part, Splits, read_split_files
 from ._sample import ModelTransform, RawDataLoader, Sample
 from ._types import SetName
+from ._validation_errors import ErrorCollector, transform_invalid, transforms_invalid
 
 __all__ = [
     "SetSource",

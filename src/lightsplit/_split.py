@@ -4,21 +4,17 @@ import bz2
 import functools
 import json
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
 
-from pydantic_core import ErrorDetails, ValidationError
-
 from ._errors import (
-    ErrorCollector,
     LightsplitError,
     SplitFileError,
     format_problems,
     json_syntax_problem,
     preview,
     printable,
-    set_name_invalid,
     set_name_problem,
 )
 from ._gcpause import gc_paused
@@ -26,6 +22,7 @@ from ._types import SetName, StrPath
 
 if TYPE_CHECKING:
     from pydantic import TypeAdapter
+    from pydantic_core import ErrorDetails
 
 __all__ = ["DatabaseSplit", "load_split", "parse_split", "read_file"]
 
@@ -61,12 +58,14 @@ class DatabaseSplit(Mapping[SetName, Sequence[RawT_co]], Generic[RawT_co]):
             ValidationError: ``set_name_invalid`` for a name that is not `train`,
                 `validation`, `test` or `monitor-<name>`.
         """
-        errors = ErrorCollector()
-        for key in sets:
-            name: object = key  # a mapping built at run time may hold other keys
-            if not isinstance(name, str) or set_name_problem(name) is not None:
-                errors.add((str(name), "[key]"), set_name_invalid(name=str(name)), name)
-        errors.raise_if_any(type(self).__name__)
+        keys: Iterable[object] = sets  # one built at run time may hold any keys
+        invalid = [
+            name
+            for name in keys
+            if not isinstance(name, str) or set_name_problem(name) is not None
+        ]
+        if invalid:
+            _raise_set_names_invalid(type(self).__name__, invalid)
         self._sets: dict[str, tuple[RawT_co, ...]] = {
             name: tuple(samples) for name, samples in sets.items()
         }
@@ -137,7 +136,7 @@ def _finite_float(text: str) -> float:
     return value
 
 
-def _describe(error: ErrorDetails, document: Mapping[str, object]) -> str:
+def _describe(error: "ErrorDetails", document: Mapping[str, object]) -> str:
     """Describe one validation error with its set, index and entry."""
     loc = error["loc"]
     if not loc:
@@ -218,10 +217,12 @@ def parse_split(
         if not problems:
             sets = {name: tuple(samples) for name, samples in document.items()}
     else:
+        import pydantic_core  # noqa: PLC0415 - with pydantic, for sample types alone
+
         try:
             with gc_paused():
                 sets = _adapter(sample_type).validate_json(data)
-        except ValidationError as exc:
+        except pydantic_core.ValidationError as exc:
             errors = exc.errors(include_url=False)
             problems += [_describe(error, document) for error in errors]
     if problems:
@@ -232,7 +233,17 @@ def parse_split(
     return split
 
 
-def _top_level_error(document: object) -> ErrorDetails:
+def _raise_set_names_invalid(title: str, names: Sequence[object]) -> NoReturn:
+    """Raise ``set_name_invalid`` for each of ``names``, as one ``ValidationError``."""
+    from ._validation_errors import ErrorCollector, set_name_invalid  # noqa: PLC0415
+
+    errors = ErrorCollector()
+    for name in names:
+        errors.add((str(name), "[key]"), set_name_invalid(name=str(name)), name)
+    errors.raise_all(title)
+
+
+def _top_level_error(document: object) -> "ErrorDetails":
     return {"type": "dict_type", "loc": (), "msg": "", "input": document}
 
 

@@ -1,28 +1,26 @@
-"""The ``lightsplit split`` and ``lightsplit card`` commands.
+"""The ``lightsplit split`` command.
 
-Neither imports torch or Lightning; neither needs scikit-learn. Each returns
+It imports neither torch nor Lightning, and needs no scikit-learn. It returns
 the exit status: 0 when the files were written, 1 when the input could not be
 read or split, and usage errors go through ``args.parser.error`` (status 2).
 """
 
 import argparse
 import hashlib
-import json
 import shlex
-import sys
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
 
 from . import __version__
-from ._card import split_card
 from ._commands import fail, write_line
 from ._entries import EntryFields, FieldName
 from ._errors import LightsplitError, SplittingError
 from ._gcpause import gc_paused
 from ._hashing import encode_entries
+from ._outputs import SIDECAR_SUFFIX
 from ._samples import SampleList, read_samples
-from ._sidecar import SIDECAR_SUFFIX, write_bytes, write_split_file
+from ._sidecar import write_split_file
 from ._splitsummary import MadeSet, made_sets, summary_lines
 from ._splitting import (
     FOLD_SETS,
@@ -35,7 +33,7 @@ from ._splitting import (
     pool_samples,
 )
 
-__all__ = ["card_command", "split_command"]
+__all__ = ["split_command"]
 
 
 def _column(
@@ -215,31 +213,3 @@ def _write(
         "`test` set of one of them"
     )
     return made
-
-
-@gc_paused()
-def card_command(args: argparse.Namespace) -> int:
-    """Write the card of a split file, in Markdown or ``--json``."""
-    try:
-        card = split_card(
-            args.split,
-            group_pattern=args.group_pattern,
-            path_field=args.path_field,
-            label_field=args.label_field,
-        )
-    except LightsplitError as exc:
-        return fail(args, str(exc))
-    except OSError as exc:
-        return fail(args, f"{args.split}: cannot read: {exc.strerror or exc}")
-    if args.json:
-        text = json.dumps(card.to_json(), indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = card.to_markdown()
-    if args.output is None:
-        sys.stdout.write(text)
-        return 0
-    try:
-        write_bytes(args.output, text.encode())
-    except OSError as exc:
-        return fail(args, f"cannot write {args.output}: {exc.strerror or exc}")
-    return 0

@@ -6,8 +6,10 @@ from typing import Final, Literal, TypeAlias
 
 __all__ = [
     "EVALUATION_SET_NAMES",
+    "FORMATS",
     "SET_NAME_PATTERN",
     "SET_NAME_RE",
+    "Format",
     "SetName",
     "Stage",
     "StrPath",
@@ -30,3 +32,9 @@ SET_NAME_RE: Final = re.compile(r"(train|validation|test|monitor-[A-Za-z0-9._-]+
 
 EVALUATION_SET_NAMES: Final = ("train", "validation", "test")
 """The fixed set names, in the order a split usually lists them."""
+
+Format: TypeAlias = Literal["lightsplit", "decathlon", "csv"]
+"""A split file format that ``lightsplit convert`` reads and writes."""
+
+FORMATS: Final[tuple[Format, ...]] = ("lightsplit", "decathlon", "csv")
+"""Every `Format`, for ``--from`` and ``--to``."""

@@ -1,0 +1,46 @@
+"""The ``lightsplit card`` command.
+
+It imports neither torch, Lightning nor pydantic (unless the split has a
+sidecar file to read). It returns the exit status: 0 when the card was written,
+1 when the split could not be read or the card not written.
+"""
+
+import argparse
+import json
+import sys
+
+from ._card import split_card
+from ._commands import fail
+from ._errors import LightsplitError
+from ._gcpause import gc_paused
+from ._outputs import write_bytes
+
+__all__ = ["card_command"]
+
+
+@gc_paused()
+def card_command(args: argparse.Namespace) -> int:
+    """Write the card of a split file, in Markdown or ``--json``."""
+    try:
+        card = split_card(
+            args.split,
+            group_pattern=args.group_pattern,
+            path_field=args.path_field,
+            label_field=args.label_field,
+        )
+    except LightsplitError as exc:
+        return fail(args, str(exc))
+    except OSError as exc:
+        return fail(args, f"{args.split}: cannot read: {exc.strerror or exc}")
+    if args.json:
+        text = json.dumps(card.to_json(), indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = card.to_markdown()
+    if args.output is None:
+        sys.stdout.write(text)
+        return 0
+    try:
+        write_bytes(args.output, text.encode())
+    except OSError as exc:
+        return fail(args, f"cannot write {args.output}: {exc.strerror or exc}")
+    return 0

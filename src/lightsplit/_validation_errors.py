@@ -1,0 +1,216 @@
+"""The validation errors lightsplit raises itself: one builder per type.
+
+Each builds a pydantic-core ``PydanticCustomError``, so that lightsplit's own
+checks report like pydantic's (``ValidationError`` with a type and a location).
+They live apart from `lightsplit._errors` so that reading and checking split
+files, which raise none of them, do not import pydantic-core.
+"""
+
+from collections.abc import Iterable
+from typing import Literal, NoReturn, TypeAlias
+
+from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+
+from ._errors import closest_set_name, printable
+
+__all__ = [
+    "ErrorCollector",
+    "ErrorType",
+    "batch_not_divisible",
+    "cache_dir_empty",
+    "cache_dir_unused",
+    "cache_on_device_unused",
+    "loader_invalid",
+    "loader_not_instance",
+    "samples_invalid",
+    "set_empty",
+    "set_name_invalid",
+    "splits_empty",
+    "transform_invalid",
+    "transforms_invalid",
+]
+
+ErrorType: TypeAlias = Literal[
+    "batch_not_divisible",
+    "cache_dir_empty",
+    "cache_dir_unused",
+    "cache_on_device_unused",
+    "loader_invalid",
+    "loader_not_instance",
+    "samples_invalid",
+    "set_empty",
+    "set_name_invalid",
+    "splits_empty",
+    "transform_invalid",
+    "transforms_invalid",
+]
+"""The ``type`` of every validation error lightsplit raises itself."""
+
+
+def set_name_invalid(*, name: str) -> PydanticCustomError:
+    """Error for a set name that is not `train`, `validation`, `test` or `monitor-*`.
+
+    This is the one statement of the set-name rule: every reader of set names
+    (split files, CSV tables, data modules) reports a bad name with it.
+    """
+    name = printable(name)
+    return PydanticCustomError(
+        "set_name_invalid",
+        "`{name}` is not a valid set name; did you mean `{suggestion}`? "
+        "Set names are `train`, `validation`, `test` or `monitor-<name>` "
+        "(<name>: letters, digits, `.`, `_`, `-`)",
+        {"name": name, "suggestion": closest_set_name(name)},
+    )
+
+
+def set_empty(*, set_name: str) -> PydanticCustomError:
+    """Error for a set with no sample given to a data module."""
+    return PydanticCustomError(
+        "set_empty",
+        "set `{set_name}` has no sample; remove the set or give it samples",
+        {"set_name": set_name},
+    )
+
+
+def splits_empty() -> PydanticCustomError:
+    """Error for a data module given no set at all."""
+    return PydanticCustomError(
+        "splits_empty",
+        "the splits have no set; give at least a `train` set",
+    )
+
+
+def samples_invalid(*, type_name: str) -> PydanticCustomError:
+    """Error for raw samples that are neither a sequence nor a split file."""
+    return PydanticCustomError(
+        "samples_invalid",
+        "raw samples must be a sequence (a list or tuple of raw samples) or the "
+        "path of a split file (`.json`, `.json.bz2`), not `{type_name}`",
+        {"type_name": type_name},
+    )
+
+
+def loader_invalid(*, type_name: str, missing: str) -> PydanticCustomError:
+    """Error for a loader that does not satisfy the ``RawDataLoader`` protocol."""
+    return PydanticCustomError(
+        "loader_invalid",
+        "the loader (`{type_name}`) has no callable `{missing}`; give an object "
+        "with `sample(raw) -> Sample` and `target(raw) -> int | Tensor` methods",
+        {"type_name": type_name, "missing": missing},
+    )
+
+
+def loader_not_instance(*, type_name: str) -> PydanticCustomError:
+    """Error for a loader class given where a loader object is expected."""
+    return PydanticCustomError(
+        "loader_not_instance",
+        "the loader is the class `{type_name}`, not a loader object; create one, "
+        "as in `{type_name}(...)`",
+        {"type_name": type_name},
+    )
+
+
+def transforms_invalid(*, field: str, type_name: str) -> PydanticCustomError:
+    """Error for transforms (model or batch) that are not a sequence."""
+    return PydanticCustomError(
+        "transforms_invalid",
+        "`{field}` must be a list or tuple of transforms, not a `{type_name}`; for "
+        "a single transform, write `[transform]`",
+        {"field": field, "type_name": type_name},
+    )
+
+
+def transform_invalid(*, value: str, problem: str) -> PydanticCustomError:
+    """Error for a model transform that is not a transform object (``problem``)."""
+    return PydanticCustomError(
+        "transform_invalid",
+        "model transform {value} {problem}",
+        {"value": value, "problem": problem},
+    )
+
+
+def batch_not_divisible(
+    *, batch_size: int, batch_chunk_count: int
+) -> PydanticCustomError:
+    """Error for a batch that cannot be cut into equal chunks.
+
+    The message proposes the nearest valid values of both fields.
+    """
+    below = batch_size - batch_size % batch_chunk_count
+    sizes = [s for s in (below, below + batch_chunk_count) if s >= batch_chunk_count]
+    divisors = [d for d in range(1, batch_size + 1) if batch_size % d == 0]
+    smaller = [d for d in divisors if d < batch_chunk_count]
+    larger = [d for d in divisors if d > batch_chunk_count]
+    counts = [*smaller[-1:], *larger[:1]]
+    return PydanticCustomError(
+        "batch_not_divisible",
+        "`batch_size` ({batch_size}) is not divisible by `batch_chunk_count` "
+        "({batch_chunk_count}); use a `batch_size` of {sizes}, "
+        "or a `batch_chunk_count` of {counts}",
+        {
+            "batch_size": batch_size,
+            "batch_chunk_count": batch_chunk_count,
+            "sizes": " or ".join(map(str, sizes)),
+            "counts": " or ".join(map(str, counts)),
+        },
+    )
+
+
+def cache_dir_unused(*, cache_dir: str) -> PydanticCustomError:
+    """Error for a persistent-cache folder given without caching."""
+    return PydanticCustomError(
+        "cache_dir_unused",
+        "`cache_dir` ({cache_dir}) is set but `cache_samples` is false; set "
+        "`cache_samples` to true to use it, or remove `cache_dir`",
+        {"cache_dir": cache_dir},
+    )
+
+
+def cache_dir_empty() -> PydanticCustomError:
+    """Error for an empty `cache_dir`, which would silently mean the current folder."""
+    return PydanticCustomError(
+        "cache_dir_empty",
+        "`cache_dir` is empty; give a folder path (`.` for the current folder), "
+        "or leave it unset for no persistent cache",
+    )
+
+
+def cache_on_device_unused() -> PydanticCustomError:
+    """Error for a device cache asked for without caching."""
+    return PydanticCustomError(
+        "cache_on_device_unused",
+        "`cache_on_device` is true but `cache_samples` is false; set "
+        "`cache_samples` to true to cache on the device, or remove `cache_on_device`",
+    )
+
+
+class ErrorCollector:
+    """Collect validation problems, each with its own location, and raise them once."""
+
+    def __init__(self) -> None:
+        self._errors: list[InitErrorDetails] = []
+
+    def add(
+        self,
+        loc: Iterable[str | int],
+        error: PydanticCustomError,
+        value: object,
+    ) -> None:
+        """Record ``error`` about ``value`` found at ``loc``."""
+        self._errors.append({"type": error, "loc": tuple(loc), "input": value})
+
+    def __bool__(self) -> bool:
+        return bool(self._errors)
+
+    def raise_if_any(self, title: str) -> None:
+        """Raise one ``ValidationError`` titled ``title`` if any problem was recorded.
+
+        Raises:
+            ValidationError: with every recorded problem.
+        """
+        if self._errors:
+            self.raise_all(title)
+
+    def raise_all(self, title: str) -> NoReturn:
+        """Raise the recorded problems as one ``ValidationError``."""
+        raise ValidationError.from_exception_data(title, self._errors)
