@@ -1,8 +1,11 @@
-"""Helpers shared by the benchmarks: timing and Markdown tables."""
+"""Helpers shared by the benchmarks: timing, new processes and Markdown tables."""
 
+import os
 import statistics
+import subprocess
 import time
 from collections.abc import Callable, Sequence
+from pathlib import Path
 
 
 def median_seconds(runs: Sequence[Callable[[], object]], repeats: int) -> list[float]:
@@ -32,3 +35,33 @@ def markdown_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
 
     rule = "|" + "|".join("-" * (width + 2) for width in widths) + "|"
     return "\n".join([line(header), rule, *(line(row) for row in rows)])
+
+
+def process_environment(bytecode: Path | None) -> dict[str, str]:
+    """Return this environment, modules' bytecode cached in ``bytecode`` or never.
+
+    With a folder, bytecode is written there (``PYTHONPYCACHEPREFIX``), even
+    where ``PYTHONDONTWRITEBYTECODE`` is set: after one run, processes start as
+    from an installed package. With ``None``, every start compiles the modules
+    it imports from source, as an editable install does under
+    ``PYTHONDONTWRITEBYTECODE``.
+    """
+    env = dict(os.environ)
+    if bytecode is None:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env.pop("PYTHONPYCACHEPREFIX", None)
+    else:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        env["PYTHONPYCACHEPREFIX"] = str(bytecode)
+    return env
+
+
+def run_quietly(command: Sequence[str], env: dict[str, str]) -> None:
+    """Run ``command`` to its end, output discarded; raise if it fails."""
+    subprocess.run(
+        command,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        check=True,
+        env=env,
+    )

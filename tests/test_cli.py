@@ -1706,7 +1706,7 @@ def _modules_after(tmp_path: Path, *argv: object) -> tuple[int, list[str]]:
         "    status = main(sys.argv[2:])\n"
         "json.dump([status, sorted(sys.modules)], open(sys.argv[1], 'w'))\n"
     )
-    command = [sys.executable, "-c", script, found, *map(str, argv)]
+    command = [sys.executable, "-c", script, str(found), *map(str, argv)]
     subprocess.run(command, capture_output=True, check=True)
     status, loaded = json.loads(found.read_text())
     return int(status), list(loaded)

@@ -43,7 +43,7 @@ class TestNormalizePath:
         spelled = "./" + "/".join([*detour, *([".."] * len(detour)), *parts])
         assert normalize_path(spelled) == normalize_path(plain) == plain
 
-    @given(st.lists(st.text("ab./", max_size=8), min_size=1, max_size=20))
+    @given(st.lists(st.text("ab./\né", max_size=8), min_size=1, max_size=20))
     def test_index_normalizes_like_each_path(self, paths: list[str]) -> None:
         """Paths read in bulk are normalised as each one alone would be."""
         [fields] = index_split(

@@ -309,16 +309,24 @@ def _raw_paths(
     return [fields.path(entry) for entry in samples], False
 
 
+_SLASHED: Final = bytes.maketrans(b".\n", b"//")
+"""Turns each ``.`` and line end into ``/``: see `_normalized`."""
+
+
 def _normalized(paths: list[str | None]) -> list[str | None]:
-    """Return ``paths`` normalised, testing them at once for the usual case."""
+    """Return ``paths`` normalised, testing them at once for the usual case.
+
+    A path needs `normalize_path` when it starts with ``.``, ends with ``/``
+    or holds ``/.`` or ``//``: joined by line ends, with each ``.`` and line
+    end then made a ``/``, no path does if the text has no ``//`` (one search
+    instead of four; a ``..`` or ``.\n`` in a name only sends all to the
+    slow path).
+    """
     text = "\n".join(paths if None not in paths else filter(None, paths))  # type: ignore[arg-type]  # None is left out
     if not (
         text.startswith(".")
         or text.endswith("/")
-        or "/." in text
-        or "//" in text
-        or "\n." in text
-        or "/\n" in text
+        or b"//" in text.encode("utf-8", "surrogatepass").translate(_SLASHED)
     ):
         return paths  # no path has a `.`, `..` or empty component
     return [None if path is None else normalize_path(path) for path in paths]
