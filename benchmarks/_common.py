@@ -56,12 +56,16 @@ def process_environment(bytecode: Path | None) -> dict[str, str]:
     return env
 
 
-def run_quietly(command: Sequence[str], env: dict[str, str]) -> None:
-    """Run ``command`` to its end, output discarded; raise if it fails."""
-    subprocess.run(
+def run_quietly(
+    command: Sequence[str], env: dict[str, str], *, statuses: Sequence[int] = (0,)
+) -> None:
+    """Run ``command`` to its end, output discarded; raise for another status."""
+    done = subprocess.run(
         command,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
-        check=True,
         env=env,
+        check=False,
     )
+    if done.returncode not in statuses:
+        raise subprocess.CalledProcessError(done.returncode, command)

@@ -1663,7 +1663,7 @@ class TestStartup:
         assert unneeded.isdisjoint(loaded)
 
     def test_card_imports_its_own(self, split_file: Path, tmp_path: Path) -> None:
-        """``card`` of a split without sidecar imports neither pydantic nor ``split``."""
+        """``card`` of a split without sidecar imports no pydantic, nor ``split``."""
         status, loaded = _modules_after(tmp_path, "card", split_file)
         assert status == 0
         assert "lightsplit._card" in loaded  # the probe sees what card imports

@@ -140,6 +140,16 @@ class TestHashAside:
             assert sha256() == split_sha256(self.SPLIT)
         assert forks == []
 
+    def test_asked_at_once(
+        self, forks: list[int], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Asked before the child is done, this process helps: the same hash."""
+        monkeypatch.setattr(hashing, "_CHUNK_ENTRIES", 3)
+        split = {"train": [[f"{n}.png", {"y": n}] for n in range(300)], "test": []}
+        with hashing.hash_aside(split) as sha256:
+            assert sha256() == split_sha256(split)
+        assert len(forks) == 1
+
     def test_report_and_card_hash(self, forks: list[int], tmp_path: Path) -> None:
         """`check` and `card` print the split's hash, computed aside."""
         path = tmp_path / "split.json"
@@ -179,3 +189,49 @@ def test_files_from_encoded_entries(sets: dict[str, list[object]]) -> None:
         for name, entries in sets.items()
     }
     assert hashing.encoded_split_sha256(canonical) == split_sha256(sets)
+
+
+SPLITS = st.dictionaries(
+    st.sampled_from(["train", "validation", "test", "monitor-é"]),
+    st.lists(JSON_ENTRIES, max_size=12),
+)
+
+
+@given(SPLITS, st.integers(1, 5))
+def test_chunks_make_the_canonical_form(
+    split: dict[str, list[object]], size: int
+) -> None:
+    """The chunks a split is hashed by, in order, are its canonical form."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hashing, "_CHUNK_ENTRIES", size)
+        chunks = hashing._chunks(split)
+        text = b"".join(hashing._chunk_text(split, chunk) for chunk in chunks)
+    assert b"{" + text + b"}" == hashing.canonical_json(split)
+
+
+@given(SPLITS, st.integers(1, 3))
+def test_child_shares_what_is_left(split: dict[str, list[object]], size: int) -> None:
+    """Helped at its first chunk, the child hashes half; the digest is the split's.
+
+    The exchange runs in this process: the help request and this process's
+    half are written to the pipe before the child's loop reads them.
+    """
+    requests_read, requests = os.pipe()
+    replies, replies_write = os.pipe()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(hashing, "_CHUNK_ENTRIES", size)
+        chunks = hashing._chunks(split)
+        stop = (len(chunks) + 1) // 2
+        rest = b"".join(hashing._chunk_text(split, chunk) for chunk in chunks[stop:])
+        message = hashing._HELP
+        if stop < len(chunks):
+            message += b"%012d" % len(rest) + rest
+        os.write(requests, message)
+        hashing._hash_in_child(split, requests_read, replies_write)
+    os.close(replies_write)
+    with os.fdopen(replies, "rb") as answers:
+        answer = answers.read()
+    for fd in (requests, requests_read):
+        os.close(fd)
+    told = b"" if not chunks else b"M%012d" % stop
+    assert answer == told + b"D" + split_sha256(split).encode()

@@ -314,7 +314,7 @@ _SLASHED: Final = bytes.maketrans(b".\n", b"//")
 
 
 def _normalized(paths: list[str | None]) -> list[str | None]:
-    """Return ``paths`` normalised, testing them at once for the usual case.
+    r"""Return ``paths`` normalised, testing them at once for the usual case.
 
     A path needs `normalize_path` when it starts with ``.``, ends with ``/``
     or holds ``/.`` or ``//``: joined by line ends, with each ``.`` and line
