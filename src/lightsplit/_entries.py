@@ -17,7 +17,7 @@ import json
 import posixpath
 import re
 from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from operator import itemgetter
 from typing import Final, TypeAlias
@@ -28,6 +28,7 @@ __all__ = [
     "DEFAULT_LABEL_KEY",
     "EntryFields",
     "FieldName",
+    "GroupsOf",
     "JsonKey",
     "SetFields",
     "compile_group_pattern",
@@ -36,6 +37,8 @@ __all__ = [
     "label_key",
     "normalize_path",
     "parse_field",
+    "path_groups",
+    "set_groups",
     "tally_key",
     "tally_labels",
 ]
@@ -357,7 +360,7 @@ def _labels(
     return [fields.label(entry) for entry in samples]
 
 
-def _groups(paths: list[str | None], pattern: re.Pattern[str]) -> list[str | None]:
+def path_groups(paths: list[str | None], pattern: re.Pattern[str]) -> list[str | None]:
     """Return the group the pattern finds in each path (`EntryFields.group`)."""
     if None not in paths:
         found = _groups_at_once(paths, pattern)  # type: ignore[arg-type]  # no None
@@ -421,13 +424,36 @@ def _groups_at_once(
     return None if "" in groups else groups
 
 
+def set_groups(samples: Sequence[object], fields: EntryFields) -> list[str | None]:
+    """Return the group of each entry of a set (`SetFields.groups`).
+
+    Raises:
+        ValueError: if ``fields`` has no group pattern.
+    """
+    if fields.group_pattern is None:
+        msg = "no group pattern to find groups with"
+        raise ValueError(msg)
+    paths = _normalized(_raw_paths(samples, fields)[0])
+    return path_groups(paths, fields.group_pattern)
+
+
+GroupsOf: TypeAlias = Callable[[SetName, list[str | None]], list[str | None] | None]
+"""Gives the groups of a set from its name and normalised paths, if it has them."""
+
+
 def index_split(
-    split: Mapping[SetName, Sequence[object]], fields: EntryFields
+    split: Mapping[SetName, Sequence[object]],
+    fields: EntryFields,
+    *,
+    found_groups: GroupsOf | None = None,
+    last: SetName | None = None,
 ) -> dict[SetName, SetFields]:
     """Read the path, label and group of every entry of ``split``, set by set.
 
     An empty group (an optional group that did not take part in the match)
-    counts as no group.
+    counts as no group. ``found_groups`` may give a set's groups (found aside,
+    as `set_groups` finds them); the groups of set ``last`` are asked for
+    after every other set is read.
 
     Examples:
         >>> index = index_split({"train": [["./a.png", 0], ["b.png"]]}, EntryFields())
@@ -435,21 +461,43 @@ def index_split(
         (['a.png', 'b.png'], [0, None])
     """
     pattern = fields.group_pattern
+    read: dict[SetName, tuple[list[str | None], list[object | None]]] = {}
     index: dict[SetName, SetFields] = {}
     for name, samples in split.items():
         raw, path_first = _raw_paths(samples, fields)
         paths = _normalized(raw)
         labels = _labels(samples, fields, path_first=path_first)
-        tally = tally_labels(labels)
         if pattern is None:
-            index[name] = SetFields(paths, labels, tally, None, None, ungrouped=False)
-            continue
-        groups = _groups(paths, pattern)
-        found: set[str | None] = set(groups)
-        ungrouped = None in found
-        found.discard(None)
-        group_set: frozenset[str] = frozenset(found)  # type: ignore[arg-type]  # None left out
+            index[name] = SetFields(
+                paths, labels, tally_labels(labels), None, None, ungrouped=False
+            )
+        else:
+            read[name] = paths, labels
+    if pattern is None:
+        return index
+    order = sorted(split, key=lambda name: name == last)  # stable: `last` last
+    grouped = {
+        name: _grouped(name, read[name][0], pattern, found_groups) for name in order
+    }
+    for name, (paths, labels) in read.items():
+        groups, group_set, ungrouped = grouped[name]
         index[name] = SetFields(
-            paths, labels, tally, groups, group_set, ungrouped=ungrouped
+            paths, labels, tally_labels(labels), groups, group_set, ungrouped=ungrouped
         )
     return index
+
+
+def _grouped(
+    name: SetName,
+    paths: list[str | None],
+    pattern: re.Pattern[str],
+    found_groups: GroupsOf | None,
+) -> tuple[list[str | None], frozenset[str], bool]:
+    """Return a set's groups, its different groups, and whether one is missing."""
+    groups = None if found_groups is None else found_groups(name, paths)
+    if groups is None or len(groups) != len(paths):
+        groups = path_groups(paths, pattern)
+    found: set[str | None] = set(groups)
+    ungrouped = None in found
+    found.discard(None)
+    return groups, frozenset(found), ungrouped  # type: ignore[arg-type]  # None left out

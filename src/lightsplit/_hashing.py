@@ -6,25 +6,18 @@ inside entries) do not change the hash; entry order, and any value, does.
 Tuples hash as the lists they are in a file.
 """
 
-import contextlib
 import hashlib
 import json
-import os
-import threading
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import Final, TypeAlias
+from collections.abc import Mapping, Sequence
+from typing import Final
 
 __all__ = [
     "canonical_json",
     "encode_entries",
     "encoded_split_sha256",
     "entries_sha256",
-    "hash_aside",
     "split_sha256",
 ]
-
-_ASIDE_ENTRIES: Final = 20_000
-"""Entries from which hashing a split in a process of its own pays."""
 
 _MARK: Final = "\x00"
 """Put between entries encoded at once, then split on (written ``"\\u0000"``)."""
@@ -147,186 +140,3 @@ def split_sha256(split: Mapping[str, Sequence[object]]) -> str:
     return hashlib.sha256(
         canonical_json({name: list(entries) for name, entries in split.items()})
     ).hexdigest()
-
-
-_CHUNK_ENTRIES: Final = 1_000
-"""Entries encoded at a time when a split is hashed aside (`hash_aside`)."""
-
-_HEX_DIGITS: Final = 2 * hashlib.sha256().digest_size
-"""Of a SHA-256 digest."""
-
-_HELP: Final = b"H"
-"""What this process sends the hashing child when it is free to help."""
-
-_Chunk: TypeAlias = tuple[int, str, int, int]
-"""Part of a split's canonical form: set number and name, first and end entry."""
-
-
-def _chunks(split: Mapping[str, Sequence[object]]) -> list[_Chunk]:
-    """Cut the canonical form of ``split`` into chunks of entries, in its order."""
-    plan: list[_Chunk] = []
-    for number, name in enumerate(sorted(split)):
-        size = len(split[name])
-        starts = range(0, size, _CHUNK_ENTRIES)
-        plan += [
-            (number, name, start, min(start + _CHUNK_ENTRIES, size)) for start in starts
-        ]
-        plan += [] if size else [(number, name, 0, 0)]
-    return plan
-
-
-def _chunk_text(split: Mapping[str, Sequence[object]], chunk: _Chunk) -> bytes:
-    """Return ``chunk`` of the canonical form, between its opening ``{`` and ``}``.
-
-    The chunks of `_chunks`, in order, are that text (the entries of a set
-    encoded a chunk at a time read as the whole set does, split on commas).
-    """
-    number, name, start, stop = chunk
-    entries = split[name]
-    if start == 0:
-        head = f"{',' if number else ''}{_dumps(name, canonical=True)}:["
-    else:
-        head = ","
-    body = _dumps(list(entries[start:stop]), canonical=True)[1:-1]
-    tail = "]" if stop == len(entries) else ""
-    return f"{head}{body}{tail}".encode()
-
-
-def _read_exact(fd: int, size: int) -> bytes:
-    """Read ``size`` bytes from ``fd``; fewer only if it ends first."""
-    parts: list[bytes] = []
-    while size > 0 and (part := os.read(fd, size)):
-        parts.append(part)
-        size -= len(part)
-    return b"".join(parts)
-
-
-def _write_all(fd: int, data: bytes) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _hash_in_child(
-    split: Mapping[str, Sequence[object]], requests: int, replies: int
-) -> None:
-    """Hash ``split`` chunk by chunk; when asked for help, share what is left.
-
-    Between chunks, a help request from the parent (`_HELP` on ``requests``)
-    is answered with ``M`` and the chunk this process stops at (12 digits):
-    it keeps the first half of the chunks left, then reads the parent's
-    encoding of the rest from ``requests`` (12 digits of length, the bytes).
-    The digest goes to ``replies`` as ``D`` and 64 hex digits.
-    """
-    import select  # noqa: PLC0415 - the child alone polls
-
-    plan = _chunks(split)
-    digest = hashlib.sha256(b"{")
-    stop, index, listening = len(plan), 0, True
-    while index < stop:
-        if listening and select.select([requests], [], [], 0)[0]:
-            listening = False
-            if os.read(requests, 1) == _HELP:  # nothing when the parent is gone
-                stop = index + (stop - index + 1) // 2
-                _write_all(replies, b"M%012d" % stop)
-        digest.update(_chunk_text(split, plan[index]))
-        index += 1
-    if stop < len(plan):
-        size = int(_read_exact(requests, 12))
-        rest = _read_exact(requests, size)
-        if len(rest) != size:
-            raise EOFError  # the parent stopped helping: fail, it will hash
-        digest.update(rest)
-    digest.update(b"}")
-    _write_all(replies, b"D" + digest.hexdigest().encode("ascii"))
-
-
-def _help_child(
-    split: Mapping[str, Sequence[object]], requests: int, replies: int
-) -> str | None:
-    """Ask the hashing child for its half of what is left; return the digest.
-
-    ``None`` when the child failed or is gone: the caller hashes alone.
-    """
-    with contextlib.suppress(BrokenPipeError):  # the child is done: see replies
-        _write_all(requests, _HELP)
-    try:
-        kind = _read_exact(replies, 1)
-        if kind == b"M":
-            stop = int(_read_exact(replies, 12))
-            plan = _chunks(split)
-            if stop < len(plan):
-                rest = b"".join(_chunk_text(split, chunk) for chunk in plan[stop:])
-                _write_all(requests, b"%012d" % len(rest) + rest)
-            kind = _read_exact(replies, 1)
-        digest = _read_exact(replies, _HEX_DIGITS)
-    except (OSError, ValueError, TypeError):  # the child gone, or an entry JSON refuses
-        return None
-    ok = kind == b"D" and len(digest) == _HEX_DIGITS
-    return digest.decode("ascii") if ok else None
-
-
-@contextlib.contextmanager
-def hash_aside(split: Mapping[str, Sequence[object]]) -> Iterator[Callable[[], str]]:
-    """Hash ``split`` while the block runs; yield what returns its `split_sha256`.
-
-    Serializing a large split for its hash takes about as long as reading it
-    did. Where this process can fork (POSIX) and runs no other Python thread, a
-    child process hashes the split on another core while the block goes on;
-    when the hash is asked for before the child is done, this process encodes
-    the second half of what is left and the child hashes it after its own
-    half. Otherwise, or if the child fails, the hash is computed here when
-    asked for (raising what `split_sha256` raises). The split must not change
-    in the block.
-
-    Examples:
-        >>> split = {"train": [["a.png", 0]], "test": [["b.png", 1]]}
-        >>> with hash_aside(split) as sha256:
-        ...     same = sha256() == split_sha256(split)
-        >>> same
-        True
-    """
-    fork = getattr(os, "fork", None)
-    entries = sum(map(len, split.values()))
-    if (
-        entries < _ASIDE_ENTRIES
-        or fork is None
-        or threading.active_count() > 1
-        or not all(type(name) is str for name in split)  # as keys of JSON only
-    ):
-        yield lambda: split_sha256(split)
-        return
-    requests_read, requests = os.pipe()
-    replies, replies_write = os.pipe()
-    pid = fork()
-    if pid == 0:  # the child: hash, write the digest, leave at once
-        status = 1
-        try:
-            os.close(requests)
-            os.close(replies)
-            _hash_in_child(split, requests_read, replies_write)
-            status = 0
-        finally:
-            os._exit(status)  # no cleanup of the parent's state: it is the parent's
-    os.close(requests_read)
-    os.close(replies_write)
-    found: list[str] = []
-    child = [pid]  # until reaped
-
-    def reap() -> None:
-        if child:
-            os.close(requests)
-            os.close(replies)
-            os.waitpid(child.pop(), 0)
-
-    def sha256() -> str:
-        if not found:
-            digest = None if not child else _help_child(split, requests, replies)
-            reap()
-            found.append(split_sha256(split) if digest is None else digest)
-        return found[0]
-
-    try:
-        yield sha256
-    finally:
-        reap()  # never asked for: let the child end

@@ -7,10 +7,13 @@ the warnings of `lint_split` and the loader's failures. Problems fail a check
 """
 
 import json
+import pickle
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
+from ._aside import work_aside
 from ._checks import FailureGroup, SampleFailure, group_failures
 from ._classes import (
     LabelScheme,
@@ -20,10 +23,16 @@ from ._classes import (
     label_scheme,
     set_stats,
 )
-from ._entries import EntryFields, SetFields, entry_key, index_split
+from ._entries import (
+    EntryFields,
+    SetFields,
+    entry_key,
+    index_split,
+    path_groups,
+    set_groups,
+)
 from ._errors import MAX_LISTED, preview
 from ._gcpause import gc_paused
-from ._hashing import hash_aside
 from ._leaks import EntryRef, LeakReport, PathLeak, leaks_in
 from ._lint import SplitWarning, lint_split
 from ._tables import text_table
@@ -428,15 +437,30 @@ def examine_split(
 ) -> SplitFindings:
     """Hash ``split`` and read its entries: classes, groups, leaks and warnings.
 
-    The hash of a large split is computed aside while the rest is found
-    (`hash_aside`). ``labels`` says whether to warn about labels that are not
-    integers.
+    The hash of a large split, and the groups of the last two thirds of its
+    largest set, are found aside while the rest is read (`work_aside`).
+    ``labels`` says whether to warn about labels that are not integers.
     """
-    with gc_paused(), hash_aside(split) as sha256:
-        index = index_split(split, fields)
+    pattern = fields.group_pattern
+    largest = max(split, key=lambda name: len(split[name]), default=None)
+    start = 0 if largest is None else len(split[largest]) // 3
+    task = None
+    if pattern is not None and largest is not None:
+        task = partial(_pickled_groups, split[largest][start:], fields)
+    with gc_paused(), work_aside(split, task) as aside:
+
+        def found_groups(
+            name: SetName, paths: list[str | None]
+        ) -> list[str | None] | None:
+            if name != largest or pattern is None or not aside.tasked:
+                return None
+            mine = path_groups(paths[:start], pattern)  # while the child does the rest
+            pickled = aside.first()
+            return None if pickled is None else mine + pickle.loads(pickled)
+
+        index = index_split(split, fields, found_groups=found_groups, last=largest)
         scheme = label_scheme(f.tally for f in index.values())
         leaks = leaks_in(split, index)
-        pattern = fields.group_pattern
         warnings = lint_split(
             split,
             index,
@@ -446,7 +470,12 @@ def examine_split(
             path_field=fields.path_field,
         )
         stats = set_stats(index, scheme)
-        return SplitFindings(sha256(), index, scheme, stats, leaks, warnings)
+        return SplitFindings(aside.sha256(), index, scheme, stats, leaks, warnings)
+
+
+def _pickled_groups(samples: Sequence[object], fields: EntryFields) -> bytes:
+    """Return the groups of ``samples``, pickled: found aside (`work_aside`)."""
+    return pickle.dumps(set_groups(samples, fields), protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def summarize_split(
