@@ -14,6 +14,7 @@ from lightsplit._leaks import (
     GroupLeak,
     LabelConflict,
     PathLeak,
+    _entry_refs,
     find_leaks,
 )
 
@@ -270,3 +271,23 @@ class TestFindLeaks:
         assert [(r.set_name, r.index) for r in report.ungrouped] == [
             (n, i) for n, i, p in evaluated if p == "u.png"
         ]
+        in_order = dict.fromkeys(p[:2] for _, _, p in evaluated if p[:2] in leaking)
+        assert [(leak.group, leak.sets) for leak in report.group_leaks] == [
+            (group, tuple(n for n in sets if n in holders[group])) for group in in_order
+        ]
+
+
+@given(st.lists(st.integers(0, 9), max_size=12))
+def test_entry_refs_in_bulk(indices: list[int]) -> None:
+    """Records made in bulk are those the class makes: equal, frozen, alike."""
+    samples = [[f"{n}.png", n] for n in range(10)]
+    made = _entry_refs("test", indices, samples)
+    assert made == [EntryRef("test", i, samples[i]) for i in indices]
+    assert [repr(ref) for ref in made] == [
+        repr(EntryRef("test", i, samples[i])) for i in indices
+    ]
+    for ref in made:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            ref.index = 0  # type: ignore[misc]  # frozen
+        assert dataclasses.fields(ref) == dataclasses.fields(EntryRef)
+        assert dataclasses.astuple(ref) == ("test", ref.index, samples[ref.index])

@@ -8,10 +8,11 @@ compared whole, as JSON. Leaks are searched among `train`, `validation` and
 """
 
 import re
-from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
+from collections import Counter, defaultdict, deque
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, repeat
+from typing import TypeVar
 
 from ._entries import (
     EntryFields,
@@ -202,6 +203,36 @@ def find_leaks(
     return leaks_in(split, index_split(split, fields))
 
 
+RecordT = TypeVar("RecordT")
+
+
+def _made(cls: type[RecordT], count: int, **fields: Iterable[object]) -> list[RecordT]:
+    """Return ``count`` records of the frozen, slotted dataclass ``cls``, in bulk.
+
+    ``fields`` gives every field's values, in order. Each field is set through
+    its slot for all the records at once: the frozen dataclass's ``__init__``
+    takes 2.5 times as long (about 1.8 µs a record), which a split listing
+    94,000 entries in leaks feels.
+    """
+    records: list[RecordT] = list(map(object.__new__, repeat(cls, count)))
+    for name, values in fields.items():
+        deque(map(vars(cls)[name].__set__, records, values), maxlen=0)
+    return records
+
+
+def _entry_refs(
+    name: SetName, indices: Sequence[int], samples: Sequence[object]
+) -> list[EntryRef]:
+    """Return ``EntryRef(name, i, samples[i])`` for each of ``indices``, in bulk."""
+    return _made(
+        EntryRef,
+        len(indices),
+        set_name=repeat(name),
+        index=indices,
+        entry=map(samples.__getitem__, indices),
+    )
+
+
 def _keys(
     split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
 ) -> tuple[dict[SetName, Sequence[Hashable]], list[EntryRef]]:
@@ -324,19 +355,20 @@ def _group_leaks(
     for position, name in enumerate(evaluated):
         for other in evaluated[position + 1 :]:
             leaking |= found[name] & found[other]
-    members: dict[str, list[EntryRef]] = {}
-    if leaking:
-        for name in evaluated:
-            samples, in_set = split[name], groups[name] or []
-            for i in [i for i, group in enumerate(in_set) if group in leaking]:
-                ref = EntryRef(name, i, samples[i])
-                members.setdefault(in_set[i], []).append(ref)  # type: ignore[arg-type]  # not None: None is never leaking
-    leaks = tuple(
-        GroupLeak(
-            group,
-            tuple(name for name in evaluated if group in found[name]),
-            tuple(refs),
-        )
-        for group, refs in members.items()
+    members: defaultdict[str, list[EntryRef]] = defaultdict(list)
+    sets_of: defaultdict[str, list[SetName]] = defaultdict(list)
+    for name in evaluated if leaking else ():
+        samples, in_set = split[name], groups[name] or []
+        indices = [i for i, group in enumerate(in_set) if group in leaking]
+        for i, ref in zip(indices, _entry_refs(name, indices, samples), strict=True):
+            members[in_set[i]].append(ref)  # type: ignore[index]  # not None: None is never leaking
+        for group in leaking & found[name]:
+            sets_of[group].append(name)  # type: ignore[index]  # not None, as above
+    leaks = _made(
+        GroupLeak,
+        len(members),
+        group=members,
+        sets=[tuple(sets_of[group]) for group in members],
+        entries=map(tuple, members.values()),
     )
-    return leaks, tuple(ungrouped)
+    return tuple(leaks), tuple(ungrouped)
