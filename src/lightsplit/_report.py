@@ -7,7 +7,6 @@ the warnings of `lint_split` and the loader's failures. Problems fail a check
 """
 
 import json
-import pickle
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -454,6 +453,8 @@ def examine_split(
         ) -> list[str | None] | None:
             if name != largest or pattern is None or not aside.tasked:
                 return None
+            import pickle  # noqa: PLC0415 - for large splits alone
+
             mine = path_groups(paths[:start], pattern)  # while the child does the rest
             pickled = aside.first()
             return None if pickled is None else mine + pickle.loads(pickled)
@@ -475,6 +476,8 @@ def examine_split(
 
 def _pickled_groups(samples: Sequence[object], fields: EntryFields) -> bytes:
     """Return the groups of ``samples``, pickled: found aside (`work_aside`)."""
+    import pickle  # noqa: PLC0415 - for large splits alone
+
     return pickle.dumps(set_groups(samples, fields), protocol=pickle.HIGHEST_PROTOCOL)
 
 
