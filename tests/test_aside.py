@@ -125,6 +125,22 @@ class TestHashAside:
             assert work.sha256() == split_sha256(self.SPLIT)
         assert len(forks) == 1
 
+    def test_child_gone_mid_result(self) -> None:
+        """A result cut short (the child killed while writing it): hashed here."""
+        pid = os.fork()
+        if pid == 0:  # a child that is gone at once
+            os._exit(0)
+        requests_read, requests = os.pipe()
+        replies, replies_write = os.pipe()
+        os.write(replies_write, b"R" + b"%012d" % 100 + b"only part")
+        for fd in (requests_read, replies_write):
+            os.close(fd)
+        work = aside.Aside(self.SPLIT, (pid, requests, replies), tasked=True)
+        assert (work.tasked, work.first(), work.tasked) == (True, None, False)
+        assert work.sha256() == split_sha256(self.SPLIT)
+        with pytest.raises(ChildProcessError):  # reaped
+            os.waitpid(pid, os.WNOHANG)
+
     def test_groups_found_aside(
         self, forks: list[int], monkeypatch: pytest.MonkeyPatch
     ) -> None:

@@ -170,7 +170,7 @@ class Aside:
         try:
             if _read_exact(self._replies, 1) == b"R":
                 return _read_sized(self._replies)
-        except (OSError, ValueError):  # the child failed: it is gone
+        except (OSError, ValueError, EOFError):  # the child failed: it is gone
             pass
         self.close()
         return None
