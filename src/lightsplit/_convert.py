@@ -8,7 +8,6 @@ and entry.
 """
 
 import bz2
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +17,7 @@ from ._codec import ConvertError, Sets, fail, json_lines, load_json
 from ._csvsplit import read_csv_split, write_csv_split
 from ._datalist import read_datalist, write_datalist
 from ._errors import SplitFileError
+from ._outputs import write_bytes
 from ._report import entry_key
 from ._split import load_split
 from ._types import FORMATS, Format, StrPath
@@ -148,18 +148,13 @@ def convert_split(
     data = text.encode()
     if target_format == "lightsplit" and target.suffix == ".bz2":
         data = bz2.compress(data)
-    # Named like the target, so that its suffix picks the reader; made by `open`,
-    # unlike `mkstemp`, so that it gets the permissions of any new file.
-    written = target.with_name(f".{target.name}.{os.urandom(4).hex()}{target.suffix}")
-    try:
-        with written.open("xb") as file:
-            file.write(data)
+
+    def reads_back(written: Path) -> None:
         read_back, _ = _read(written, target_format)
         if not _same(read_back, sets):  # pragma: no cover - a bug in a writer
             msg = f"{target}: the output does not read back as the input; please report"
             raise ConvertError(msg)
-        written.replace(target)
-    finally:
-        written.unlink(missing_ok=True)
+
+    write_bytes(target, data, check=reads_back)
     counts = {name: len(entries) for name, entries in sets.items()}
     return Conversion(source_format, target_format, counts, tuple(notes))
