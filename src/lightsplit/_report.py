@@ -445,7 +445,7 @@ def examine_split(
     start = 0 if largest is None else len(split[largest]) // 3
     task = None
     if pattern is not None and largest is not None:
-        task = partial(_pickled_groups, split[largest][start:], fields)
+        task = partial(_pickled_groups, split[largest], start, fields)
     with gc_paused(), work_aside(split, task) as aside:
 
         def found_groups(
@@ -474,11 +474,14 @@ def examine_split(
         return SplitFindings(aside.sha256(), index, scheme, stats, leaks, warnings)
 
 
-def _pickled_groups(samples: Sequence[object], fields: EntryFields) -> bytes:
-    """Return the groups of ``samples``, pickled: found aside (`work_aside`)."""
+def _pickled_groups(
+    samples: Sequence[object], start: int, fields: EntryFields
+) -> bytes:
+    """Return the groups of ``samples[start:]``, pickled: found aside (`work_aside`)."""
     import pickle  # noqa: PLC0415 - for large splits alone
 
-    return pickle.dumps(set_groups(samples, fields), protocol=pickle.HIGHEST_PROTOCOL)
+    groups = set_groups(samples[start:], fields)
+    return pickle.dumps(groups, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def summarize_split(
