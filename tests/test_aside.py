@@ -1,5 +1,6 @@
 """Work on large splits done aside, in a forked child: the hash and one task."""
 
+import contextlib
 import json
 import os
 import pickle
@@ -222,3 +223,36 @@ def test_child_shares_what_is_left(split: dict[str, list[object]], size: int) ->
         os.close(fd)
     told = b"" if not chunks else b"M%012d" % stop
     assert answer == told + b"D" + split_sha256(split).encode()
+
+
+def test_child_listens_past_descriptor_1023() -> None:
+    """A process with many files open still shares the hash (no `select` limit)."""
+    import resource  # noqa: PLC0415 - POSIX, as forking is
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < 2100:
+        pytest.skip(f"this process may open {hard} files, not the 2,100 needed")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, 2100), hard))
+    split: dict[str, list[object]] = {"train": [[f"{n}.png", n] for n in range(5)]}
+    low = os.pipe() + os.pipe()
+    high = (2001, 2002, 2003, 2004)
+    try:
+        for old, new in zip(low, high, strict=True):
+            os.dup2(old, new)
+            os.close(old)
+        requests_read, requests, replies, replies_write = high
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(aside, "_CHUNK_ENTRIES", 1)
+            rest = b"".join(
+                aside._chunk_text(split, c) for c in aside._chunks(split)[3:]
+            )
+            os.write(requests, aside._HELP + aside._sized(rest))
+            aside._work_in_child(split, None, requests_read, replies_write)
+        os.close(replies_write)
+        answer = aside._read_exact(replies, 200)
+    finally:
+        for fd in high:
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+    assert answer == b"M%012d" % 3 + b"D" + split_sha256(split).encode()

@@ -121,8 +121,10 @@ def _work_in_child(
     plan = _chunks(split)
     digest = hashlib.sha256(b"{")
     stop, index, listening = len(plan), 0, True
+    poller = select.poll()  # not `select.select`: it refuses descriptors past 1023
+    poller.register(requests, select.POLLIN)
     while index < stop:
-        if listening and select.select([requests], [], [], 0)[0]:
+        if listening and poller.poll(0):
             listening = False
             if os.read(requests, 1) == _HELP:  # nothing when the parent is gone
                 stop = index + (stop - index + 1) // 2
