@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
+from hypothesis import strategies as st
 from PIL import Image
 from torch import Tensor
 
@@ -183,3 +184,14 @@ class MednetStyleLoader:
         label = raw[1]
         assert isinstance(label, int)
         return torch.tensor([float(label)])
+
+
+JSON_ENTRIES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(st.text(max_size=3), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+"""Split entries as JSON can hold them: scalars, lists and objects, nested."""

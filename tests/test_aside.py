@@ -12,6 +12,7 @@ from typing import ClassVar
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lightsplit_testing import JSON_ENTRIES
 
 from lightsplit import _aside as aside
 from lightsplit import _entries as entries
@@ -20,15 +21,6 @@ from lightsplit import split_card, split_sha256
 from lightsplit._entries import EntryFields, compile_group_pattern
 from lightsplit._hashing import canonical_json
 from lightsplit._report import examine_split, summarize_split
-
-JSON_ENTRIES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(st.text(max_size=3), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
 
 
 class TestHashAside:

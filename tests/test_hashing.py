@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from lightsplit_testing import MemoryLoader
+from lightsplit_testing import JSON_ENTRIES, MemoryLoader
 
 from lightsplit import (
     CachingDataModule,
@@ -74,16 +74,6 @@ class TestSplitSha256:
             }
         )
         assert module.split_sha256 == expected
-
-
-JSON_ENTRIES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.text(max_size=5),
-    lambda inner: (
-        st.lists(inner, max_size=3)
-        | st.dictionaries(st.text(max_size=3), inner, max_size=3)
-    ),
-    max_leaves=8,
-)
 
 
 @given(
