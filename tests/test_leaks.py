@@ -7,7 +7,14 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from lightsplit._entries import EntryFields, index_split, normalize_path
+from lightsplit._entries import (
+    EntryFields,
+    _blind_to_digits,
+    _groups_by_shape,
+    index_split,
+    normalize_path,
+    path_groups,
+)
 from lightsplit._leaks import (
     Duplicate,
     EntryRef,
@@ -90,6 +97,79 @@ class TestGroups:
         fields = EntryFields(group_pattern=re.compile(pattern))
         [found] = index_split({"train": [[p, 0] for p in paths]}, fields).values()
         assert found.groups == [fields.group(p) or None for p in paths]
+
+
+BLIND_PATTERNS = [
+    r"(\d{8})_\d{3}",  # a patient number: digits alike
+    r"(?P<group>[0-9a-f]+)/",
+    r"^(\w+?)_",
+    r"(\d+)\.png$",
+    r"[/-:]{2}",  # a range around all digits
+    r"(?=\d)(\d)\D",  # looking ahead
+    r"(x)?(\d)",  # a group that may not take part
+    r"\d(?<=\d)",  # looking behind
+]
+TELLING_PATTERNS = [
+    r"case_1",  # a literal digit
+    r"([1-5]+)",  # a range through some digits
+    r"(\d)\1",  # a back reference
+    r"(?P<group>\d)(?P=group)",
+    r"\x31",  # an escaped digit
+    r"\N{DIGIT ONE}",
+    r"(a)?(?(1)\d|0)",  # a test of a group
+    r"[^0-9]|0",
+]
+TEMPLATES = st.text(alphabet="ab_/.0x", min_size=1, max_size=12)
+
+
+@st.composite
+def shaped_paths(draw: st.DrawFn) -> list[str]:
+    """Paths of at most three shapes, differing in their digits only."""
+    templates = draw(st.lists(TEMPLATES, min_size=1, max_size=3))
+    digits = st.text(alphabet="0123456789", min_size=1, max_size=1)
+    paths = []
+    for number in range(draw(st.integers(24, 60))):
+        template = templates[number % len(templates)]
+        paths.append("".join(draw(digits) if c == "0" else c for c in template))
+    return paths
+
+
+class TestGroupsByShape:
+    @pytest.mark.parametrize("pattern", BLIND_PATTERNS)
+    def test_blind_patterns(self, pattern: str) -> None:
+        """Patterns that cannot tell digits apart are searched once per shape."""
+        assert _blind_to_digits(pattern, re.compile(pattern).flags)
+
+    @pytest.mark.parametrize("pattern", TELLING_PATTERNS)
+    def test_telling_patterns(self, pattern: str) -> None:
+        """A literal digit, a partial range or a back reference: each path searched."""
+        compiled = re.compile(pattern)
+        assert not _blind_to_digits(pattern, compiled.flags)
+        assert _groups_by_shape(["a/12_1.png"] * 20, compiled) is None
+
+    @given(st.sampled_from(BLIND_PATTERNS), shaped_paths())
+    def test_shapes_find_what_each_path_does(
+        self, pattern: str, paths: list[str]
+    ) -> None:
+        """Groups found once per shape are those each path searched alone gives."""
+        compiled = re.compile(pattern)
+        found = _groups_by_shape(paths, compiled)
+        assert found is not None  # few shapes: found by shape
+        assert found == [EntryFields(group_pattern=compiled).group(p) for p in paths]
+        assert path_groups(list(paths), compiled) == found
+
+    def test_many_shapes(self) -> None:
+        """Names that differ in more than digits are searched one by one."""
+        paths = [f"{chr(97 + n % 26)}{n // 26}_1.png" for n in range(200)]
+        pattern = re.compile(r"(\w+)_")
+        assert _groups_by_shape(paths, pattern) is None
+        assert path_groups(list(paths), pattern) == [p.split("_")[0] for p in paths]
+
+    def test_no_match(self) -> None:
+        """A shape the pattern does not match leaves its paths without a group."""
+        paths = ["images/0001_0.png"] * 10 + ["other/x.png"] * 10
+        found = _groups_by_shape(paths, re.compile(r"(\d+)_"))
+        assert found == ["0001"] * 10 + [None] * 10
 
 
 class TestFindLeaks:
