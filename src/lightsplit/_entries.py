@@ -422,8 +422,7 @@ def _groups_by_shape(
         span = _group_span(pattern, first, which)
         if span is None:
             return [None] * len(paths)
-        start, end = span
-        return [path[start:end] for path in paths]
+        return list(map(itemgetter(slice(*span)), paths))
     return _groups_of_shapes(paths, shaped.split("\n"), pattern, which)
 
 
