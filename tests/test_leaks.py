@@ -165,6 +165,16 @@ class TestGroupsByShape:
         assert _groups_by_shape(paths, pattern) is None
         assert path_groups(list(paths), pattern) == [p.split("_")[0] for p in paths]
 
+    def test_many_shapes_after_few(self) -> None:
+        """Shapes counted on the first paths, then on all: too many, each path."""
+        paths = ["images/0001_0.png"] * 2_000
+        paths += [f"{chr(97 + n % 26) * (n // 26 + 1)}_{n}.png" for n in range(300)]
+        pattern = re.compile(r"([a-z]+|\d+)_")
+        assert _groups_by_shape(paths, pattern) is None
+        assert path_groups(list(paths), pattern) == [
+            p.split("_")[0].split("/")[-1] for p in paths
+        ]
+
     def test_no_match(self) -> None:
         """A shape the pattern does not match leaves its paths without a group."""
         paths = ["images/0001_0.png"] * 10 + ["other/x.png"] * 10
