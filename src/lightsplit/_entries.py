@@ -412,27 +412,29 @@ def _groups_by_shape(
     """
     if not paths or not _blind_to_digits(pattern.pattern, pattern.flags):
         return None
+    sample = "\n".join(paths[:_SHAPES_SAMPLED]).translate(_ZEROS).split("\n")
+    if len(set(sample)) * _SHAPES_AT_MOST > len(sample):
+        return None  # names that differ in more than digits: not worth it
     text = "\n".join(paths)
     if text.count("\n") != len(paths) - 1:
         return None  # a path with a line end
-    shaped = text.translate(_ZEROS)
+    return _groups_of_shapes(paths, text.translate(_ZEROS), sample[0], pattern)
+
+
+def _groups_of_shapes(
+    paths: list[str], shaped: str, first: str, pattern: re.Pattern[str]
+) -> list[str | None] | None:
+    """Return the groups of ``paths``, whose shapes ``shaped`` joins by line ends.
+
+    ``first`` is the first shape. ``None`` for too many shapes.
+    """
     which = _which_group(pattern)
-    first = shaped.partition("\n")[0]
     if shaped == "\n".join(repeat(first, len(paths))):  # one shape for all
         span = _group_span(pattern, first, which)
         if span is None:
             return [None] * len(paths)
         return list(map(itemgetter(slice(*span)), paths))
-    return _groups_of_shapes(paths, shaped.split("\n"), pattern, which)
-
-
-def _groups_of_shapes(
-    paths: list[str], shapes: list[str], pattern: re.Pattern[str], which: int | str
-) -> list[str | None] | None:
-    """Return the groups of ``paths`` of several ``shapes``; ``None`` if too many."""
-    sample = shapes[:_SHAPES_SAMPLED]
-    if len(set(sample)) * _SHAPES_AT_MOST > len(sample):
-        return None  # names that differ in more than digits
+    shapes = shaped.split("\n")
     spans = {shape: _group_span(pattern, shape, which) for shape in set(shapes)}
     if len(spans) * _SHAPES_AT_MOST > len(paths):
         return None
