@@ -126,12 +126,14 @@ TEMPLATES = st.text(alphabet="ab_/.0x", min_size=1, max_size=12)
 def shaped_paths(draw: st.DrawFn) -> list[str]:
     """Paths of at most three shapes, differing in their digits only."""
     templates = draw(st.lists(TEMPLATES, min_size=1, max_size=3))
-    digits = st.text(alphabet="0123456789", min_size=1, max_size=1)
-    paths = []
-    for number in range(draw(st.integers(24, 60))):
-        template = templates[number % len(templates)]
-        paths.append("".join(draw(digits) if c == "0" else c for c in template))
-    return paths
+    digits = draw(st.randoms(use_true_random=False))  # one draw for all digits
+    return [
+        "".join(digits.choice("0123456789") if c == "0" else c for c in template)
+        for template in (
+            templates[number % len(templates)]
+            for number in range(draw(st.integers(24, 60)))
+        )
+    ]
 
 
 class TestGroupsByShape:
