@@ -6,6 +6,7 @@ import os
 import pickle
 import re
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import ClassVar
 
@@ -137,9 +138,14 @@ class TestHashAside:
     def test_groups_found_aside(
         self, forks: list[int], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """The largest set's groups, found in the child, are those found here."""
+        """The largest set's groups, found in the child, are those found here.
+
+        Names that differ in letters (`groups_by_shape` does not pay) are
+        searched aside.
+        """
+        letters = "abcdefghijklmnopqrstuvwxyz"
         split: dict[str, list[object]] = {
-            "train": [[f"p{n % 7}/{n}.png", n % 2] for n in range(40)],
+            "train": [[f"p{n % 7}/{letters[n % 26]}{n}.png", n % 2] for n in range(40)],
             "validation": [["p1/v.png", 0], ["loose.png", 1]],
             "test": [*([f"p{n}/t.png", 1] for n in range(5, 9)), ["x/y.png", 0]],
         }
@@ -160,6 +166,30 @@ class TestHashAside:
         assert (len(forks), searched) == (1, [2, 5, 13, 2, 5, 40])
         assert aside_found == here
         assert [leak.group for leak in here.leaks.group_leaks] == ["1", "5", "6"]
+
+    def test_groups_by_shape_found_here(
+        self, forks: list[int], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Names that differ in digits alone are grouped here: the child only hashes."""
+        split: dict[str, list[object]] = {
+            "train": [[f"p{n % 7}/{n}.png", n % 2] for n in range(40)],
+            "test": [["p1/t.png", 1]],
+        }
+        fields = EntryFields(group_pattern=compile_group_pattern(r"p(\d+)/"))
+        tasks: list[object] = []
+        work = aside.work_aside
+
+        def listed(
+            split: dict[str, list[object]], task: Callable[[], bytes] | None
+        ) -> "contextlib.AbstractContextManager[aside.Aside]":
+            tasks.append(task)
+            return work(split, task)
+
+        monkeypatch.setattr(report, "work_aside", listed)
+        found = examine_split(split, fields, labels=True)
+        assert (len(forks), tasks) == (1, [None])
+        assert found.index["train"].groups == [f"{n % 7}" for n in range(40)]
+        assert [leak.group for leak in found.leaks.group_leaks] == ["1"]
 
     def test_report_and_card_hash(self, forks: list[int], tmp_path: Path) -> None:
         """`check` and `card` print the split's hash, computed aside."""

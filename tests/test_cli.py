@@ -496,6 +496,7 @@ class TestCheck:
                     ],
                     "conflicts": [],
                     "group_leaks": [],
+                    "unchecked": [],
                     "warnings": [],
                     "failures": [
                         {
@@ -821,6 +822,73 @@ class TestCheckLeaks:
         assert f"argument --group-pattern: group pattern `{pattern}` is not a " in err
         assert message in err
 
+    @pytest.mark.parametrize(
+        ("options", "message"),
+        [
+            pytest.param(
+                ["--label-field", "lable"],
+                "problem: the label field `lable` holds a label in no entry, so no "
+                "label could be compared; the entries are objects with the keys "
+                "`image`, `label`; name one of them",
+                id="label-key",
+            ),
+            pytest.param(
+                ["--path-field", "imag"],
+                "problem: the path field `imag` holds a path (a string) in no entry",
+                id="path-key",
+            ),
+            pytest.param(
+                ["--group-pattern", r"patient(\d+)"],
+                "problem: the group pattern `patient(\\d+)` finds no group in any "
+                "path of `train`, `validation` and `test` (such as p1/a.png), so "
+                "no group leak could be checked; fix the pattern",
+                id="pattern",
+            ),
+        ],
+    )
+    def test_options_the_file_cannot_answer(
+        self, tmp_path: Path, capsys: Capture, options: list[str], message: str
+    ) -> None:
+        """A misspelt field or a pattern matching nothing fails: a check is undone."""
+        sets = {
+            "train": [{"image": "p1/a.png", "label": 0}],
+            "test": [{"image": "p2/b.png", "label": 1}],
+        }
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path, *options)
+        assert status == 1
+        assert message in out
+        assert "no duplicate" not in out  # nothing claims the check was made
+        assert "warning" not in out  # the problem says it all, once
+        assert out.endswith("s.json: 1 problem\n")
+        status, out, _ = _run(capsys, "check", path, *options, "--json")
+        [report] = json.loads(out)["files"]
+        assert (status, report["ok"], len(report["unchecked"])) == (1, False, 1)
+        assert report["warnings"] == []
+
+    def test_positions_holding_no_path(self, tmp_path: Path, capsys: Capture) -> None:
+        """A path position past the entries, or holding numbers, says what they are."""
+        path = write_split(tmp_path / "s.json", {"train": [["a.png", 0]]})
+        for position in ("1", "5"):
+            status, out, _ = _run(capsys, "check", path, "--path-field", position)
+            assert status == 1
+            assert (
+                f"the path field `{position}` holds a path (a string) in no entry, "
+                "so no path could be compared; the entries are arrays of 2 items "
+                '(such as ["a.png", 0]); give a position from 0 to 1'
+            ) in out
+
+    def test_card_says_what_it_could_not_check(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """The card lists a check undone among its problems, and in its JSON."""
+        path = write_split(tmp_path / "s.json", {"train": [["p1/a.png", 0]]})
+        status, out, _ = _run(capsys, "card", path, "--group-pattern", "zzz")
+        assert status == 0  # the card is written
+        assert "- the group pattern `zzz` finds no group in any path" in out
+        status, out, _ = _run(capsys, "card", path, "--group-pattern", "zzz", "--json")
+        assert json.loads(out)["unchecked"][0].startswith("the group pattern `zzz`")
+
 
 class TestCheckWarnings:
     def test_empty_set(self, tmp_path: Path, capsys: Capture) -> None:
@@ -869,8 +937,8 @@ class TestCheckWarnings:
         assert "warning" not in out
 
     def test_masks_are_no_labels(self, tmp_path: Path, capsys: Capture) -> None:
-        """A second file path (a mask) is no label: no warning, no classes."""
-        sets = {"train": [["a.png", "a_mask.png"]], "test": [["b.png", "m/b"]]}
+        """A second file (a mask: a file suffix) is no label: no warning, no classes."""
+        sets = {"train": [["a.png", "a_mask.png"]], "test": [["b.png", "m/b.png"]]}
         path = write_split(tmp_path / "s.json", sets)
         status, out, _ = _run(capsys, "check", path)
         assert status == 0

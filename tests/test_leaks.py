@@ -235,6 +235,20 @@ class TestFindLeaks:
         [conflict] = report.conflicts
         assert conflict.labels == (1, 1.0, True)
 
+    @pytest.mark.parametrize("fast", [True, False], ids=["arrays", "objects-too"])
+    def test_labels_with_slashes(self, fast: bool) -> None:
+        """``tb/active`` and ``N/A`` are labels: only a file suffix makes a file."""
+        extra: list[object] = [] if fast else [{"path": "z.png", "label": 0}]
+        split: dict[str, list[object]] = {
+            "train": [["a.png", "tb/active"], ["b.png", "N/A"], *extra],
+            "test": [["a.png", "tb/latent"], ["c.png", "masks/c.png"]],
+        }
+        index = index_split(split, EntryFields())
+        assert index["train"].labels[:2] == ["tb/active", "N/A"]
+        assert index["test"].labels == ["tb/latent", None]  # a mask, no label
+        [conflict] = find_leaks(split).conflicts
+        assert conflict.labels == ("tb/active", "tb/latent")
+
     def test_group_leak(self) -> None:
         """A group in two of train, validation and test is a leak with its entries."""
         split = {

@@ -16,7 +16,13 @@ from ._classes import LabelKind, class_name, class_order
 from ._entries import EntryFields, FieldName, compile_group_pattern
 from ._leaks import LeakReport
 from ._outputs import sidecar_path
-from ._report import examine_split, leak_lines, leaks_json, nothing_found
+from ._report import (
+    examine_split,
+    leak_lines,
+    leaks_json,
+    nothing_found,
+    unchecked_and_warnings,
+)
 from ._split import load_split
 from ._tables import markdown_table
 from ._types import EVALUATION_SET_NAMES, SetName, StrPath
@@ -75,6 +81,10 @@ class SplitCard:
     """How ``lightsplit split`` made the split (its sidecar file), or ``None``."""
     provenance_problem: str | None = None
     """Why the sidecar file could not be read, or ``None``."""
+    unchecked: tuple[str, ...] = ()
+    """What the fields or group pattern ask of the split that it does not hold:
+    a path or label field that no entry has, a group pattern that matches no
+    path (the check it asks for could not be made)."""
 
     @property
     def edited(self) -> bool | None:
@@ -106,6 +116,7 @@ class SplitCard:
             "groups": self.groups,
             "sets": sets,
             **leaks_json(self.leaks),
+            "unchecked": list(self.unchecked),
             "warnings": list(self.warnings),
             "generation": None
             if self.provenance is None
@@ -122,8 +133,8 @@ class SplitCard:
         if self.classes:
             lines += ["", "## Classes", "", *self._classes_table()]
         lines += ["", "## Leaks and conflicts", ""]
-        if self.problems:
-            lines += [f"- {line}" for line in self.problems]
+        if self.problems or self.unchecked:
+            lines += [f"- {line}" for line in (*self.unchecked, *self.problems)]
         else:
             found = nothing_found(grouped=self.group_pattern is not None)
             lines.append(f"{found[0].upper()}{found[1:]}.")
@@ -263,6 +274,7 @@ def split_card(
     pattern = None if group_pattern is None else compile_group_pattern(group_pattern)
     fields = EntryFields(path_field, label_field, pattern)
     found = examine_split(split, fields, labels=False)
+    unchecked, warnings = unchecked_and_warnings(split, found, fields)
     stats = found.stats
     groups = (
         None
@@ -295,7 +307,8 @@ def split_card(
         sets,
         found.leaks,
         tuple(leak_lines(found.leaks, fields)),
-        tuple(str(w) for w in found.warnings),
+        tuple(str(w) for w in warnings),
         provenance,
         problem,
+        tuple(unchecked),
     )

@@ -53,8 +53,9 @@ FieldName: TypeAlias = int | str
 DEFAULT_LABEL_KEY: Final = "label"
 """The key of an object entry read as its label when no label field is named."""
 
-_FILE_LIKE: Final = re.compile(r"[/\\]|\.[A-Za-z][A-Za-z0-9]{0,4}$")
-"""A string that names a file (a folder separator or a file suffix), not a label."""
+_FILE_LIKE: Final = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
+"""A string that names a file (it ends with a file suffix such as ``.png``), not a
+label: ``tb/active`` and ``N/A`` are labels, ``masks/a.png`` is a second file."""
 
 
 def normalize_path(path: str) -> str:
@@ -356,9 +357,7 @@ def _labels(
             return labels
         # a second file, such as a segmentation mask, is no label
         return [
-            None
-            if type(label) is str and ("/" in label or _FILE_LIKE.search(label))
-            else label
+            None if type(label) is str and _FILE_LIKE.search(label) else label
             for label in labels
         ]
     return [fields.label(entry) for entry in samples]
@@ -410,15 +409,39 @@ def _groups_by_shape(
     ``None`` (search each path) for a pattern that tells digits apart, a path
     with a line end, or paths with too many shapes for this to pay.
     """
-    if not paths or not _blind_to_digits(pattern.pattern, pattern.flags):
-        return None
-    sample = "\n".join(paths[:_SHAPES_SAMPLED]).translate(_ZEROS).split("\n")
-    if len(set(sample)) * _SHAPES_AT_MOST > len(sample):
+    if not _shapes_pay(paths, pattern):
         return None  # names that differ in more than digits: not worth it
     text = "\n".join(paths)
     if text.count("\n") != len(paths) - 1:
         return None  # a path with a line end
-    return _groups_of_shapes(paths, text.translate(_ZEROS), sample[0], pattern)
+    first = paths[0].translate(_ZEROS)
+    return _groups_of_shapes(paths, text.translate(_ZEROS), first, pattern)
+
+
+def _shapes_pay(paths: list[str], pattern: re.Pattern[str]) -> bool:
+    """Whether ``pattern`` is blind to digits and the first paths share few shapes.
+
+    The shapes of the first `_SHAPES_SAMPLED` paths are counted: at least
+    `_SHAPES_AT_MOST` paths per shape.
+    """
+    if not paths or not _blind_to_digits(pattern.pattern, pattern.flags):
+        return False
+    sample = "\n".join(paths[:_SHAPES_SAMPLED]).translate(_ZEROS).split("\n")
+    return len(set(sample)) * _SHAPES_AT_MOST <= len(sample)
+
+
+def groups_by_shape(samples: Sequence[object], fields: EntryFields) -> bool:
+    """Whether `set_groups` likely finds the groups of ``samples`` by shape.
+
+    Read from the first `_SHAPES_SAMPLED` entries alone (under a millisecond),
+    so that a caller can tell whether the groups of a large set are quick to
+    find before it reads all of them.
+    """
+    pattern = fields.group_pattern
+    if pattern is None:
+        return False
+    paths = _normalized(_raw_paths(samples[:_SHAPES_SAMPLED], fields)[0])
+    return None not in paths and _shapes_pay(paths, pattern)  # type: ignore[arg-type]  # no None
 
 
 def _groups_of_shapes(

@@ -10,7 +10,7 @@ import json
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Final, Literal, Protocol, TypeVar
 
 from ._aside import work_aside
 from ._checks import FailureGroup, SampleFailure, group_failures
@@ -26,6 +26,7 @@ from ._entries import (
     EntryFields,
     SetFields,
     entry_key,
+    groups_by_shape,
     index_split,
     path_groups,
     set_groups,
@@ -35,7 +36,7 @@ from ._gcpause import gc_paused
 from ._leaks import EntryRef, LeakReport, PathLeak, leaks_in
 from ._lint import SplitWarning, lint_split
 from ._tables import text_table
-from ._types import SetName
+from ._types import EVALUATION_SET_NAMES, SetName
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
@@ -50,9 +51,12 @@ __all__ = [
     "in_sets",
     "leak_lines",
     "leaks_json",
+    "missing_fields",
     "nothing_found",
     "refs_json",
     "summarize_split",
+    "unchecked_and_warnings",
+    "unmatched_pattern",
 ]
 
 MAX_LABEL_COLUMNS: Final = 10
@@ -104,11 +108,15 @@ class SplitReport:
     """How entries were read (their path, label and group)."""
     strict: bool = False
     """Whether warnings count as problems."""
+    unchecked: list[str] = field(default_factory=list)
+    """What the fields or group pattern ask of the split that it does not hold
+    (`unchecked_and_warnings`): each a problem."""
 
     @property
     def problems(self) -> int:
         """How many problems were found (warnings too, when strict)."""
         found = (self.error is not None) + self.leaks.problems + len(self.failures)
+        found += len(self.unchecked)
         return found + (len(self.warnings) if self.strict else 0)
 
     @property
@@ -135,6 +143,7 @@ class SplitReport:
             "sha256": self.sha256,
             "sets": sets,
             **leaks_json(self.leaks),
+            "unchecked": list(self.unchecked),
             "warnings": [
                 {
                     "kind": warning.kind,
@@ -168,7 +177,8 @@ class SplitReport:
         yield f"{self.source}: {len(self.sets)} {sets}, {total} entries"
         yield f"  sha256 {self.sha256}"
         yield from (f"  {line}" for line in self._table())
-        if self.leaks.ok:
+        yield from (f"  problem: {text}" for text in self.unchecked)
+        if self.leaks.ok and not self.unchecked:
             yield f"  {nothing_found(grouped=self.fields.group_pattern is not None)}"
         yield from (f"  {line}" for line in leak_lines(self.leaks, self.fields))
         yield from (f"  warning: {warning}" for warning in self.warnings)
@@ -437,14 +447,19 @@ def examine_split(
     """Hash ``split`` and read its entries: classes, groups, leaks and warnings.
 
     The hash of a large split, and the groups of the last two thirds of its
-    largest set, are found aside while the rest is read (`work_aside`).
+    largest set unless they are found by shape (`groups_by_shape`), are found
+    aside while the rest is read (`work_aside`).
     ``labels`` says whether to warn about labels that are not integers.
     """
     pattern = fields.group_pattern
     largest = max(split, key=lambda name: len(split[name]), default=None)
     start = 0 if largest is None else len(split[largest]) // 3
     task = None
-    if pattern is not None and largest is not None:
+    if (
+        pattern is not None
+        and largest is not None
+        and not groups_by_shape(split[largest], fields)
+    ):  # groups found by shape take less time here than they would aside
         task = partial(_pickled_groups, split[largest], start, fields)
     with gc_paused(), work_aside(split, task) as aside:
 
@@ -472,6 +487,88 @@ def examine_split(
         )
         stats = set_stats(index, scheme)
         return SplitFindings(aside.sha256(), index, scheme, stats, leaks, warnings)
+
+
+def _entries_described(split: Mapping[SetName, Sequence[object]]) -> str:
+    """Say what the entries of ``split`` hold, from its first entry."""
+    first = next((samples[0] for samples in split.values() if samples), None)
+    if isinstance(first, dict):
+        keys = ", ".join(f"`{key}`" for key in first)
+        return f"objects with the keys {keys}; name one of them"
+    if isinstance(first, list | tuple):
+        return (
+            f"arrays of {len(first)} items (such as {preview(first)}); give a "
+            f"position from 0 to {len(first) - 1}"
+        )
+    return f"{type(first).__name__} values such as {preview(first)}"
+
+
+def unchecked_and_warnings(
+    split: Mapping[SetName, Sequence[object]],
+    found: SplitFindings,
+    fields: EntryFields,
+) -> tuple[list[str], list[SplitWarning]]:
+    """Say what the fields and group pattern ask of ``split`` that it does not hold.
+
+    A path or label field that no entry has (`missing_fields`), or a group
+    pattern that finds no group in any path of `train`, `validation` and
+    `test` (`unmatched_pattern`), leaves a check undone (leaks by path, label
+    conflicts, group leaks): a problem, not a warning, as a misspelt option
+    must not pass. Also return the warnings of ``found`` that such a problem
+    does not say already.
+    """
+    missing = missing_fields(split, found.index, fields)
+    unmatched = unmatched_pattern(found.index, fields)
+    unchecked = [*missing.values(), *([] if unmatched is None else [unmatched])]
+    said = {
+        *(["entry_without_path"] if "path" in missing else []),
+        *(["entry_ungrouped"] if unmatched is not None else []),
+    }
+    return unchecked, [w for w in found.warnings if w.kind not in said]
+
+
+def missing_fields(
+    split: Mapping[SetName, Sequence[object]],
+    index: Mapping[SetName, SetFields],
+    fields: EntryFields,
+) -> dict[Literal["path", "label"], str]:
+    """Say of the path and label fields named which no entry of ``split`` holds."""
+    found: dict[Literal["path", "label"], str] = {}
+    if not any(split.values()):
+        return found
+    if fields.path_field is not None and all(
+        path is None for f in index.values() for path in f.paths
+    ):
+        found["path"] = (
+            f"the path field `{fields.path_field}` holds a path (a string) in no "
+            f"entry, so no path could be compared; the entries are "
+            f"{_entries_described(split)}"
+        )
+    if fields.label_field is not None and all(
+        label is None for f in index.values() for label in f.labels
+    ):
+        found["label"] = (
+            f"the label field `{fields.label_field}` holds a label in no entry, so "
+            f"no label could be compared; the entries are {_entries_described(split)}"
+        )
+    return found
+
+
+def unmatched_pattern(
+    index: Mapping[SetName, SetFields], fields: EntryFields
+) -> str | None:
+    """Say that the group pattern finds no group in any path, if so."""
+    pattern = fields.group_pattern
+    evaluated = [f for name, f in index.items() if name in EVALUATION_SET_NAMES]
+    example = next((p for f in evaluated for p in f.paths if p is not None), None)
+    if pattern is None or example is None or any(f.group_set for f in evaluated):
+        return None
+    return (
+        f"the group pattern `{pattern.pattern}` finds no group in any path of "
+        f"`train`, `validation` and `test` (such as {example}), so no group leak "
+        "could be checked; fix the pattern (its group named `group`, else its "
+        "first group, is the patient)"
+    )
 
 
 def _pickled_groups(
@@ -530,11 +627,13 @@ def summarize_split(
         )
         for name, stats in found.stats.items()
     }
+    unchecked, warnings = unchecked_and_warnings(split, found, fields)
     return SplitReport(
         source,
         sha256=found.sha256,
         sets=sets,
         leaks=found.leaks,
-        warnings=found.warnings,
+        warnings=warnings,
         fields=fields,
+        unchecked=unchecked,
     )
