@@ -6,6 +6,7 @@ from lightsplit_testing import Entry, FailingLoader, MemoryLoader, PngLoader
 
 from lightsplit import Sample, SampleFailure, check_split_loading
 from lightsplit._checks import failure_reason, group_failures
+from lightsplit._report import SplitReport
 
 
 class TestCheckSplitLoading:
@@ -84,6 +85,27 @@ class TestFailureReasons:
             "ValueError: cannot decode <path> (truncated)"
         )
 
+    def test_entry_and_values_taken_out(self) -> None:
+        """Entries that differ in labels and values fail for one reason."""
+        arrays: list[list[object]] = [
+            ["images/1.png", ["car", "her"], 57, "M"],
+            ["images/2.png", ["car", "emp", "her"], 58, "F"],
+        ]
+        reasons = {
+            failure_reason(TypeError(f"label {e[1]!r} of entry {e!r} bad"), e)
+            for e in arrays
+        }
+        assert reasons == {"TypeError: label <value> of entry <entry> bad"}
+        objects = [
+            {"image": "images/3.png", "label": "healthy"},
+            {"image": "images/4.png", "label": "effusion"},
+        ]
+        reasons = {
+            failure_reason(ValueError(f"label {e['label']!r} in {e['image']}"), e)
+            for e in objects
+        }
+        assert reasons == {"ValueError: label '<text>' in <path>"}
+
     def test_missing_module(self) -> None:
         """A missing optional module names the extra that installs it."""
         error = ModuleNotFoundError("No module named 'PIL'", name="PIL")
@@ -101,3 +123,17 @@ class TestFailureReasons:
         ]
         groups = group_failures(failures)
         assert [(g.reason, len(g.failures)) for g in groups] == [("E", 2), ("F: y", 1)]
+
+
+def test_report_counts_failures_left_out() -> None:
+    """Past the causes shown, the report counts the failures and causes left."""
+    failures = [
+        SampleFailure("train", i, [f"{i}.png", 0], f"E: {i}", f"E{min(i, 6)}")
+        for i in range(9)
+    ]  # causes E0 ... E5 one failure each, E6 three
+    report = SplitReport("s.json", sha256="0", failures=failures, loaded=9)
+    lines = list(report.lines())
+    assert [line for line in lines if "failure" in line][-1] == (
+        "  and 4 more failures of 2 more causes (--json lists all)"
+    )
+    assert lines[-1] == "s.json: 9 problems"

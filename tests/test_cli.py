@@ -1,5 +1,6 @@
 import json
 import runpy
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -511,6 +512,7 @@ class TestCheck:
                     "loaded": 6,
                 }
             ],
+            "skipped": [],
         }
         assert message.startswith("FileNotFoundError: ")
 
@@ -1136,6 +1138,67 @@ PATIENT: Final = r"p(\d+)/"
 
 
 class TestSplit:
+    @pytest.mark.parametrize("command", ["split", "card", "schema"])
+    def test_reader_gone(
+        self, samples_file: Path, tmp_path: Path, command: str
+    ) -> None:
+        """With its reader gone (``| head``), a command does its work, quietly."""
+        output = tmp_path / "split.json"
+        argv = {
+            "split": ["split", samples_file, "--folds", "3", "-o", tmp_path / "f"],
+            "card": ["card", samples_file.with_name("made.json")],
+            "schema": ["schema"],
+        }[command]
+        made = ["-m", "lightsplit", "split", samples_file, "--fractions", "0.5"]
+        subprocess.run(
+            [sys.executable, *map(str, [*made, "0.5", "-o", output])], check=True
+        )
+        output.rename(samples_file.with_name("made.json"))
+        read, write = os.pipe()
+        os.close(read)  # the reader is gone before the first line
+        try:
+            ran = subprocess.run(
+                [sys.executable, "-m", "lightsplit", *map(str, argv)],
+                stdout=write,
+                stderr=subprocess.PIPE,
+                text=True,
+                check=False,
+            )
+        finally:
+            os.close(write)
+        assert (ran.returncode, ran.stderr) == (0, "")
+        if command == "split":
+            written = sorted(path.name for path in (tmp_path / "f").iterdir())
+            assert written[::2] == ["fold-0.json", "fold-1.json", "fold-2.json"]
+
+    def test_check_skips_sidecars(
+        self, samples_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """``check DIR/fold-*.json`` checks the folds and says it skipped sidecars."""
+        folds = tmp_path / "folds"
+        status, _, _ = _run(capsys, "split", samples_file, "--folds", "3", "-o", folds)
+        assert status == 0
+        matched = sorted(folds.glob("fold-*.json"))  # as the shell expands it
+        splits, sidecars = matched[::2], matched[1::2]
+        assert [path.name for path in splits] == [f"fold-{n}.json" for n in range(3)]
+        status, out, _ = _run(capsys, "check", *matched)
+        assert status == 0
+        lines = out.splitlines()
+        assert lines[0] == (
+            f"skipped {', '.join(map(str, sidecars))}: sidecar files, where "
+            "`lightsplit split` records how it made a split, not split files; "
+            "`lightsplit card SPLIT` shows what they hold"
+        )
+        assert lines[-1] == "checked 3 files: all ok"
+        status, out, _ = _run(capsys, "check", *matched, "--json")
+        document = json.loads(out)
+        assert [f["file"] for f in document["files"]] == list(map(str, splits))
+        assert document["skipped"] == list(map(str, sidecars))
+        status, _, err = _run(capsys, "check", sidecars[0])
+        assert status == 2
+        assert f"{sidecars[0]}: a sidecar file, where `lightsplit split`" in err
+        assert err.endswith("; give the split files themselves\n")
+
     def test_fractions(
         self, samples_file: Path, tmp_path: Path, capsys: Capture
     ) -> None:

@@ -7,10 +7,9 @@ sidecar file to read). It returns the exit status: 0 when the card was written,
 
 import argparse
 import json
-import sys
 
 from ._card import split_card
-from ._commands import fail
+from ._commands import fail, write_text
 from ._errors import LightsplitError
 from ._gcpause import gc_paused
 from ._outputs import write_bytes
@@ -37,7 +36,7 @@ def card_command(args: argparse.Namespace) -> int:
     else:
         text = card.to_markdown()
     if args.output is None:
-        sys.stdout.write(text)
+        write_text(text)
         return 0
     try:
         write_bytes(args.output, text.encode())

@@ -8,6 +8,7 @@ Importing this module imports no torch, so that ``lightsplit check`` without a
 loader starts fast: `check_split_loading` imports the loading code when called.
 """
 
+import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, TypeVar
@@ -82,7 +83,8 @@ def failure_reason(
     A file error keeps its type and cause, and the loader's ``root`` when the
     file is in it (``FileNotFoundError: No such file or directory under
     images``); a missing module says which extra installs it; any other message
-    loses the strings of the entry (its paths).
+    loses what is particular to the entry: the entry itself (``<entry>``), its
+    other values (``<value>``) and its strings (``<path>``, ``<text>``).
 
     Examples:
         >>> error = FileNotFoundError(2, "No such file", "data/a.png")
@@ -90,6 +92,9 @@ def failure_reason(
         'FileNotFoundError: No such file under data'
         >>> failure_reason(ValueError("bad a.png"), ["a.png", 0])
         'ValueError: bad <path>'
+        >>> entry = ["a.png", [0, 1], "healthy"]
+        >>> failure_reason(TypeError(f"label [0, 1] of {entry!r} is healthy"), entry)
+        'TypeError: label <value> of <entry> is <text>'
     """
     name = type(exc).__name__
     if isinstance(exc, OSError) and exc.strerror and exc.filename is not None:
@@ -99,11 +104,28 @@ def failure_reason(
     if isinstance(exc, ModuleNotFoundError) and exc.name:
         hint = missing_dependency(exc.name)
         return f"{name}: no module named `{exc.name}`" + (f"; {hint}" if hint else "")
-    message = f"{name}: {exc}"
+    message = f"{name}: {exc}".replace(repr(entry), "<entry>")
+    for item in sorted(_values(entry), key=lambda item: -len(repr(item))):
+        if len(repr(item)) >= MIN_REPLACED:
+            message = message.replace(repr(item), "<value>")
     for text in _strings(entry):
         if len(text) >= MIN_REPLACED:
-            message = message.replace(text, "<path>")
+            message = message.replace(
+                text, "<path>" if _FILE.search(text) else "<text>"
+            )
     return message
+
+
+_FILE: Final = re.compile(r"[/\\]|\.[A-Za-z][A-Za-z0-9]{0,4}$")
+"""A string that names a file: a folder separator or a file suffix."""
+
+
+def _values(entry: object) -> Iterator[object]:
+    """Yield the items of an entry (or the values of an object) that are no strings."""
+    if isinstance(entry, list | tuple):
+        yield from (item for item in entry if not isinstance(item, str))
+    elif isinstance(entry, dict):
+        yield from (value for value in entry.values() if not isinstance(value, str))
 
 
 def group_failures(failures: Sequence[SampleFailure]) -> list[FailureGroup]:

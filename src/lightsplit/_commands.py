@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from ._checks import SampleFailure, check_split_loading
 from ._entries import EntryFields
-from ._errors import SplitFileError, missing_dependency
+from ._errors import MAX_LISTED, SplitFileError, missing_dependency
+from ._outputs import SIDECAR_SUFFIX
 from ._report import SplitReport, summarize_split
 from ._split import load_split
 
@@ -34,12 +35,28 @@ __all__ = [
     "fail",
     "schema_command",
     "write_line",
+    "write_text",
 ]
 
 
 def write_line(text: str) -> None:
-    """Write one line of output."""
-    sys.stdout.write(f"{text}\n")
+    """Write one line of output (see `write_text`)."""
+    write_text(f"{text}\n")
+
+
+def write_text(text: str) -> None:
+    """Write ``text`` to stdout; once its reader has gone, write nothing more.
+
+    When the reader of a pipe stops reading (``lightsplit split ... | head``),
+    the command still does its work (the files are written): the rest of its
+    output goes to the null device, with no traceback.
+    """
+    try:
+        sys.stdout.write(text)
+    except BrokenPipeError:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
 
 
 def fail(args: argparse.Namespace, message: str) -> int:
@@ -58,7 +75,7 @@ def schema_command(args: argparse.Namespace) -> int:
     schema = split_json_schema(args.sample_type)
     text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
     if args.output is None:
-        sys.stdout.write(text)
+        write_text(text)
         return 0
     try:
         args.output.write_text(text, encoding="utf-8")
@@ -206,6 +223,21 @@ def _check_root(args: argparse.Namespace) -> None:
     )
 
 
+def _sidecars_named(paths: Sequence[Path]) -> str:
+    """Say that ``paths`` are the sidecar files of splits, not splits."""
+    shown = ", ".join(map(str, paths[:MAX_LISTED]))
+    more = f" and {len(paths) - MAX_LISTED} more" if len(paths) > MAX_LISTED else ""
+    one = len(paths) == 1
+    what, held = (
+        ("a sidecar file", "it holds") if one else ("sidecar files", "they hold")
+    )
+    return (
+        f"{shown}{more}: {what}, where `lightsplit split` records how it made a "
+        f"split, not {'a split file' if one else 'split files'}; `lightsplit card "
+        f"SPLIT` shows what {held}"
+    )
+
+
 def check_command(args: argparse.Namespace) -> int:
     """Check each split file; report as text or ``--json``; 1 if any has a problem."""
     _check_root(args)
@@ -214,14 +246,26 @@ def check_command(args: argparse.Namespace) -> int:
         return fail(
             args, f"`--root` loads images with Pillow, which is not installed; {hint}"
         )
+    sidecars = [path for path in args.splits if path.name.endswith(SIDECAR_SUFFIX)]
+    splits = [path for path in args.splits if path not in sidecars]
+    if not splits:
+        args.parser.error(
+            f"{_sidecars_named(sidecars)}; give the split files themselves"
+        )
     loader = _make_loader(args)
     fields = EntryFields(args.path_field, args.label_field, args.group_pattern)
-    reports = [_check_file(path, args, loader, fields) for path in args.splits]
+    reports = [_check_file(path, args, loader, fields) for path in splits]
     ok = all(report.ok for report in reports)
     if args.json:
-        document = {"ok": ok, "files": [report.to_json() for report in reports]}
+        document = {
+            "ok": ok,
+            "files": [report.to_json() for report in reports],
+            "skipped": [str(path) for path in sidecars],
+        }
         write_line(json.dumps(document, indent=2, ensure_ascii=False))
         return 0 if ok else 1
+    if sidecars:
+        write_line(f"skipped {_sidecars_named(sidecars)}")
     for report in reports:
         for line in report.lines():
             write_line(line)

@@ -140,7 +140,11 @@ class ImageFileLoader:
     def _label(self, raw: object) -> tuple[str, int]:
         path, label = _items(raw, least=2, shape="[path, label]")[:2]
         if not isinstance(label, int) or isinstance(label, bool):
-            msg = f"label {label!r} of entry {raw!r} is not an integer"
+            msg = (
+                f"label {label!r} of entry {raw!r} is not an integer; "
+                "ImageFileLoader reads entries [path, integer label, ...]: write "
+                "integer labels, or give a loader that reads these"
+            )
             raise TypeError(msg)
         if not isinstance(path, str):
             msg = f"path {path!r} of entry {raw!r} is not a string"

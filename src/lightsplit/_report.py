@@ -326,7 +326,13 @@ def _failure_lines(groups: Sequence[FailureGroup]) -> Iterator[str]:
         lines.append(
             f"{len(failures)} entries: {group.reason}: {', '.join(shown)}{more}"
         )
-    yield from _capped("failure", lines)
+    for line in lines[:MAX_LISTED]:
+        yield f"failure: {line}"
+    if len(lines) > MAX_LISTED:
+        rest = sum(len(group.failures) for group in groups[MAX_LISTED:])
+        causes = len(lines) - MAX_LISTED
+        noun = "cause" if causes == 1 else "causes"
+        yield f"and {rest} more failures of {causes} more {noun} (--json lists all)"
 
 
 def refs_json(refs: Sequence[EntryRef]) -> "list[JsonValue]":
