@@ -41,6 +41,8 @@ class TestImageFileLoader:
         [
             ("../outside.png", "goes up with `..`"),
             ("a/../../outside.png", "goes up with `..`"),
+            ("a/./../../outside.png", "goes up with `..`"),
+            ("a\\..\\..\\outside.png", "goes up with `..`"),
             ("/etc/passwd", "is absolute"),
             ("C:\\\\Windows\\\\x.png", "is absolute"),
             ("", "is empty"),
@@ -54,6 +56,15 @@ class TestImageFileLoader:
             ImageFileLoader(tmp_path).sample([path, 0])
         assert str(tmp_path) in str(exc_info.value)
         assert isinstance(exc_info.value, ValueError)
+
+    @pytest.mark.parametrize("path", ["x/y/../../a.png", "x/../a.png", "./x/.././a.png"])
+    def test_detours_inside_root_load(self, tmp_path: Path, path: str) -> None:
+        """A ``..`` that stays inside the root names the file check compares."""
+        (tmp_path / "x" / "y").mkdir(parents=True)
+        Image.new("L", (3, 2), color=7).save(tmp_path / "a.png")
+        sample = ImageFileLoader(tmp_path, dtype="uint8").sample([path, 0])
+        assert sample.input.shape == (1, 2, 3)
+        assert int(sample.input.max()) == 7
 
     def test_refuses_symbolic_link_out(self, tmp_path: Path) -> None:
         """A symbolic link inside the root that leads out is refused too."""

@@ -40,7 +40,9 @@ def resolve_entry_path(root: Path, relative: object) -> Path:
     """Return ``root / relative``, refusing a path that could leave ``root``.
 
     Refused: anything but a string, an absolute path (POSIX or Windows), a
-    ``..`` component, and a path that symbolic links lead out of ``root``.
+    ``..`` that goes above ``root`` (``a/../b.png`` is ``b.png``, as `lightsplit
+    check` compares it; ``../b.png`` is refused), and a path that symbolic links
+    lead out of ``root``.
 
     Raises:
         PathEscapeError: naming the entry and the root.
@@ -52,7 +54,7 @@ def resolve_entry_path(root: Path, relative: object) -> Path:
     posix, windows = PurePosixPath(relative), PureWindowsPath(relative)
     if not relative or posix.is_absolute() or windows.is_absolute() or windows.drive:
         reason = "is absolute" if relative else "is empty"
-    elif ".." in posix.parts or ".." in windows.parts:
+    elif _above(posix.parts) or _above(windows.parts):
         reason = "goes up with `..`"
     else:
         path = root / relative
@@ -65,6 +67,16 @@ def resolve_entry_path(root: Path, relative: object) -> Path:
         f"folder {root}; write the path relative to it"
     )
     raise PathEscapeError(msg)
+
+
+def _above(parts: tuple[str, ...]) -> bool:
+    """Whether the relative path of ``parts`` goes above its start with ``..``."""
+    depth = 0
+    for part in parts:
+        depth += -1 if part == ".." else part not in ("", ".")
+        if depth < 0:
+            return True
+    return False
 
 
 def _open_image(path: Path, mode: ColorMode) -> Tensor:
