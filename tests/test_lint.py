@@ -77,3 +77,49 @@ def test_masks_are_no_labels() -> None:
     split = {"train": [["a.png", "masks/a.png"], ["b.png", "b_mask.png"], ["c", 1]]}
     index = index_split(split, EntryFields())
     assert index["train"].labels == [None, None, 1]
+
+
+def _lint(split: dict[str, list[object]]) -> dict[WarningKind, str]:
+    index = index_split(split, EntryFields())
+    found = lint_split(split, index, leaks_in(split, index), labels=False)
+    return {warning.kind: warning.message for warning in found}
+
+
+def test_object_paths_from_varied_keys() -> None:
+    """Key order that gives object entries paths from two keys is a warning."""
+    split: dict[str, list[object]] = {
+        "train": [
+            {"id": "p1", "image": "a.png", "label": 0},
+            {"id": "p2", "image": "b.png", "label": 1},
+        ],
+        "test": [{"image": "a.png", "id": "p3", "label": 0}],
+    }
+    assert _lint(split)["entry_path_key"] == (
+        "the paths of object entries (their first string) come from different "
+        "keys: `id` in 2 entries (train.0, ...), `image` in 1 entry (test.0); name "
+        "the key of the path with `--path-field`"
+    )
+
+
+def test_object_paths_from_a_key_naming_no_file() -> None:
+    """A first string that names no file, next to one that does, is a warning."""
+    split: dict[str, list[object]] = {
+        "train": [{"id": "p1", "image": "x/a.png"}, {"id": "p2", "image": "x/b"}],
+    }
+    message = _lint(split)["entry_path_key"]
+    assert message.startswith(
+        "the paths of object entries are their first string, under `id` (such "
+        'as {"id": '
+    )
+    assert message.endswith(
+        "while `image` does; name the key of the path with `--path-field`"
+    )
+
+
+def test_object_paths_alike_are_no_warning() -> None:
+    """Paths from one key, or from names that all look alike, are no warning."""
+    alike: dict[str, list[object]] = {"train": [{"exam": "Train/2_L", "label": 0}]}
+    codes: dict[str, list[object]] = {"train": [{"id": "p1", "site": "north"}]}
+    arrays: dict[str, list[object]] = {"train": [["a.png", 0]]}
+    for split in (alike, codes, arrays):
+        assert "entry_path_key" not in _lint(split)

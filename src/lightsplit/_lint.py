@@ -6,9 +6,10 @@ entries without a path. Problems (duplicates, leaks, conflicts) are found by
 `lightsplit._leaks`.
 """
 
+import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import Final, Literal, TypeAlias
 
 from ._classes import reads_as_number
 from ._entries import FieldName, SetFields, tally_key
@@ -24,6 +25,7 @@ WarningKind: TypeAlias = Literal[
     "label_numeric_string",
     "entry_ungrouped",
     "entry_without_path",
+    "entry_path_key",
 ]
 """What a warning is about."""
 
@@ -125,6 +127,68 @@ def _refs_warning(
     return SplitWarning(kind, f"{describe}: {listed}; {fix}", len(refs), tuple(shown))
 
 
+_FILE_LIKE: Final = re.compile(r"/|\\|\.[A-Za-z][A-Za-z0-9]{0,4}$")
+"""A string that looks like a file name: a folder separator or a file suffix."""
+
+
+def _first_string_key(entry: dict[str, object]) -> str | None:
+    return next((key for key, value in entry.items() if type(value) is str), None)
+
+
+def _path_key_warning(
+    split: Mapping[SetName, Sequence[object]],
+) -> SplitWarning | None:
+    """Warn when object entries' paths (their first string) come from varied keys.
+
+    Without a path field, the path of an object entry is its first string, so
+    that key order decides it: ``{"id": "p1", "image": "a.png"}`` has the path
+    ``p1``. Warned: paths taken from different keys, or from a key none of
+    whose values looks like a file while another key's do.
+    """
+    keys: dict[str, list[EntryRef]] = {}
+    files: dict[str, bool] = {}  # key -> whether a value of it looks like a file
+    for name, samples in split.items():
+        if not samples or type(samples[0]) is not dict:
+            continue  # a set of arrays (mixed sets are told by their first entry)
+        for i, entry in enumerate(samples):
+            if type(entry) is not dict:
+                continue
+            for key, value in entry.items():
+                if type(value) is str and not files.get(key):
+                    files[key] = bool(_FILE_LIKE.search(value))
+            key = _first_string_key(entry)
+            if key is not None:
+                keys.setdefault(key, []).append(EntryRef(name, i, entry))
+    if not keys:
+        return None
+    if len(keys) > 1:
+        found = ", ".join(
+            f"`{key}` in {len(refs)} {'entry' if len(refs) == 1 else 'entries'} "
+            f"({refs[0]}{', ...' if len(refs) > 1 else ''})"
+            for key, refs in keys.items()
+        )
+        refs = [ref for key_refs in keys.values() for ref in key_refs[:1]]
+        return SplitWarning(
+            "entry_path_key",
+            f"the paths of object entries (their first string) come from different "
+            f"keys: {found}; name the key of the path with `--path-field`",
+            sum(map(len, keys.values())),
+            tuple(refs[:MAX_LISTED]),
+        )
+    [(key, refs)] = keys.items()
+    better = [other for other, file in files.items() if file and other != key]
+    if files.get(key) or not better:
+        return None
+    return SplitWarning(
+        "entry_path_key",
+        f"the paths of object entries are their first string, under `{key}` "
+        f"(such as {preview(refs[0].entry)}), which names no file while "
+        f"`{better[0]}` does; name the key of the path with `--path-field`",
+        len(refs),
+        tuple(refs[:MAX_LISTED]),
+    )
+
+
 def lint_split(
     split: Mapping[SetName, Sequence[object]],
     index: Mapping[SetName, SetFields],
@@ -169,6 +233,9 @@ def lint_split(
                 "they are left out of the group check: fix the pattern",
             )
         )
+    if path_field is None:
+        path_key = _path_key_warning(split)
+        warnings += [] if path_key is None else [path_key]
     if leaks.pathless:
         count = len(leaks.pathless)
         what = "no string" if path_field is None else f"no field `{path_field}`"
