@@ -1,6 +1,6 @@
 import json
-import runpy
 import os
+import runpy
 import subprocess
 import sys
 from pathlib import Path
@@ -1144,14 +1144,15 @@ class TestSplit:
     ) -> None:
         """With its reader gone (``| head``), a command does its work, quietly."""
         output = tmp_path / "split.json"
-        argv = {
+        commands: dict[str, list[str | Path]] = {
             "split": ["split", samples_file, "--folds", "3", "-o", tmp_path / "f"],
             "card": ["card", samples_file.with_name("made.json")],
             "schema": ["schema"],
-        }[command]
-        made = ["-m", "lightsplit", "split", samples_file, "--fractions", "0.5"]
+        }
+        argv = commands[command]
+        made = ["split", samples_file, "--fractions", "0.5", "0.5", "-o", output]
         subprocess.run(
-            [sys.executable, *map(str, [*made, "0.5", "-o", output])], check=True
+            [sys.executable, "-m", "lightsplit", *map(str, made)], check=True
         )
         output.rename(samples_file.with_name("made.json"))
         read, write = os.pipe()
@@ -1422,9 +1423,14 @@ class TestSplit:
         )
         assert status == 1
         assert (
-            "the group pattern `q(\\d)` finds no group in 60 paths, 60 problems:" in err
+            "the group pattern `q(\\d)` finds no group in 60 of 60 paths; fix the "
+            "pattern so that it finds the group in every path:" in err
         )
-        assert '  entry 0: ["p00/000.png", 0]; fix the pattern so that it finds' in err
+        assert '  entry 0: ["p00/000.png", 0]\n' in err
+        assert err.count("fix the pattern") == 1
+        status, _, err = _run(capsys, "split", samples_file, "--folds", "3", "-o", "")
+        assert status == 2
+        assert "-o/--output: an empty path names no file; give the file" in err
 
     def test_too_few_groups(
         self, samples_file: Path, tmp_path: Path, capsys: Capture

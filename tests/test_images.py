@@ -57,7 +57,9 @@ class TestImageFileLoader:
         assert str(tmp_path) in str(exc_info.value)
         assert isinstance(exc_info.value, ValueError)
 
-    @pytest.mark.parametrize("path", ["x/y/../../a.png", "x/../a.png", "./x/.././a.png"])
+    @pytest.mark.parametrize(
+        "path", ["x/y/../../a.png", "x/../a.png", "./x/.././a.png"]
+    )
     def test_detours_inside_root_load(self, tmp_path: Path, path: str) -> None:
         """A ``..`` that stays inside the root names the file check compares."""
         (tmp_path / "x" / "y").mkdir(parents=True)

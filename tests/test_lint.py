@@ -123,3 +123,41 @@ def test_object_paths_alike_are_no_warning() -> None:
     arrays: dict[str, list[object]] = {"train": [["a.png", 0]]}
     for split in (alike, codes, arrays):
         assert "entry_path_key" not in _lint(split)
+
+
+def test_list_labels_of_several_lengths() -> None:
+    """0/1 lists of two lengths are no multi-hot vectors: a warning says so."""
+    split: dict[str, list[object]] = {
+        "train": [["a.png", [0, 1, 0]], ["b.png", [1, 0]]],
+        "test": [["c.png", [0, 0, 1]]],
+    }
+    assert _lint(split)["label_lists_unclear"] == (
+        "3 list labels are lists of 0 and 1 of several lengths (2 and 3), so they "
+        "are read as lists of classes, not as multi-hot vectors; give every vector "
+        'one length (a place per class): train.0 ["a.png", [0, 1, 0]], train.1 '
+        '["b.png", [1, 0]], test.0 ["c.png", [0, 0, 1]]'
+    )
+
+
+def test_list_labels_repeating_a_value() -> None:
+    """Integer lists that repeat a value read neither as vectors nor as classes."""
+    split: dict[str, list[object]] = {"train": [["a.png", [0, 2, 0]], ["b.png", [1]]]}
+    assert _lint(split)["label_lists_unclear"].startswith(
+        "2 list labels are lists of integers that repeat a value, neither "
+        "multi-hot vectors (0 and 1 alone, one length) nor lists of classes"
+    )
+
+
+@given(
+    st.lists(st.lists(st.integers(0, 1), min_size=3, max_size=3), min_size=1),
+    st.lists(st.lists(st.sampled_from(["Mass", "Nodule"]), unique=True), max_size=3),
+)
+def test_clear_list_labels_are_no_warning(
+    vectors: list[list[int]], names: list[list[str]]
+) -> None:
+    """Vectors of one length, and lists of class names, are no warning."""
+    for labels in (vectors, names):
+        split: dict[str, list[object]] = {
+            "train": [[f"{i}.png", label] for i, label in enumerate(labels)]
+        }
+        assert "label_lists_unclear" not in _lint(split)

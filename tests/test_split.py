@@ -10,6 +10,9 @@ import pytest
 from pydantic import ValidationError
 
 from lightsplit import DatabaseSplit, SplitFileError, load_split
+from lightsplit._cli import main
+
+Capture = pytest.CaptureFixture[str]
 
 
 def _write(tmp_path: Path, document: object, name: str = "split.json") -> Path:
@@ -318,3 +321,375 @@ class TestDatabaseSplit:
         assert "test" in split
         assert split == load_split(path, sample_type=tuple[str, int])
         assert split.source == str(path)
+
+
+def _run(capsys: Capture, *argv: str | Path) -> tuple[int, str, str]:
+    """Run ``main`` in process; return its status, stdout and stderr."""
+    status = main([str(arg) for arg in argv])
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def _table(tmp_path: Path, text: str, name: str = "samples.csv") -> Path:
+    """Write ``text`` as the table ``name``; return its path."""
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _array(tmp_path: Path, count: int = 30) -> Path:
+    """Write a JSON array of ``count`` entries of 5 patients, labels 0 and 1."""
+    path = tmp_path / "samples.json"
+    path.write_text(
+        json.dumps([[f"p{i % 5}/{i:03d}.png", i % 2] for i in range(count)])
+    )
+    return path
+
+
+def _halves(
+    capsys: Capture, source: Path, *options: str | Path
+) -> tuple[int, str, str]:
+    """Split ``source`` in halves into ``out.json`` next to it."""
+    output = source.with_name("out.json")
+    return _run(
+        capsys, "split", source, "--fractions", "0.5", "0.5", "-o", output, *options
+    )
+
+
+class TestSplitCsvTables:
+    """``lightsplit split`` refuses tables it would mis-read; reads columns by name."""
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            pytest.param(
+                'path,label\n"p1/a.png,0\np2/b.png,1\np3/c.png,0\n',
+                'row 2 (`"p1/a.png,0`): a quote opened in row 2 is never closed, so '
+                "the rest of the file reads as one cell; close the quote opened in "
+                "row 2\n",
+                id="never-closed",
+            ),
+            pytest.param(
+                'path,label\nz.png,1\n"p1/a.png,0\np2/b.png",1\np3/c.png,0\n',
+                'row 3 (`"p1/a.png,0`): a quote opened in row 3 is closed only in row '
+                "4, so these rows read as one cell; close the quote opened in row 3\n",
+                id="closed-later",
+            ),
+            pytest.param(
+                'path,label\n"p1/a.png,0\np2/b.png"x,1\n',
+                'row 2 (`"p1/a.png,0`): a quote opened in row 2 is closed only in row '
+                "3, so these rows read as one cell; close the quote opened in row 2\n",
+                id="closed-later-then-text",
+            ),
+            pytest.param(
+                'path,label\n"p1/a.png" x,0\n',
+                'row 2 (`"p1/a.png" x,0`): text after the closing quote of a cell; '
+                'quote the whole cell, writing each quote in it as `""`, or remove '
+                "the quotes\n",
+                id="text-after-quote",
+            ),
+        ],
+    )
+    def test_quote_left_open(
+        self, tmp_path: Path, capsys: Capture, text: str, message: str
+    ) -> None:
+        """A quote that runs over rows is refused, naming the row it opens in."""
+        source = _table(tmp_path, text)
+        status, out, err = _halves(capsys, source)
+        assert (status, out) == (1, "")
+        assert err == f"lightsplit split: error: {source}: {message}"
+        assert not (tmp_path / "out.json").exists()
+
+    @pytest.mark.parametrize(
+        ("text", "seen"),
+        [
+            pytest.param("path;label\na.png;0\nb.png;1\n", "`;`", id="semicolon"),
+            pytest.param("path\tlabel\na.png\t0\nb.png\t1\n", "a tab", id="tab"),
+        ],
+    )
+    def test_other_delimiter(
+        self, tmp_path: Path, capsys: Capture, text: str, seen: str
+    ) -> None:
+        """A table separated by ``;`` or tabs is refused, not read as one column."""
+        source = _table(tmp_path, text)
+        status, _, err = _halves(capsys, source)
+        assert status == 1
+        header = text.split("\n", maxsplit=1)[0].replace("\t", "\\t")
+        assert err == (
+            f"lightsplit split: error: {source}: row 1 (`{header}`) holds {seen} but "
+            "no comma, so each row reads as one cell: lightsplit reads "
+            "comma-separated tables; save the table with `,` between the cells\n"
+        )
+
+    @pytest.mark.parametrize(
+        ("text", "reason"),
+        [
+            pytest.param(
+                "a.png,0\nb.png,1\nc.png,0\n", "`a.png` is a file name", id="file"
+            ),
+            pytest.param(
+                "\ufeffimages/a,0\nimages/b,1\n", "`0` is an integer", id="integer-bom"
+            ),
+            pytest.param(
+                "p1/a.jpg,x\np2/b,y\n", "`p1/a.jpg` is a file name", id="folder"
+            ),
+        ],
+    )
+    def test_no_header(
+        self, tmp_path: Path, capsys: Capture, text: str, reason: str
+    ) -> None:
+        """A first row that looks like an entry is refused, not taken as the header."""
+        source = _table(tmp_path, text)
+        status, _, err = _halves(capsys, source)
+        assert status == 1
+        row = text.removeprefix("\ufeff").split("\n")[0]
+        assert err == (
+            f"lightsplit split: error: {source}: row 1 (`{row}`) looks like an "
+            f"entry, not a header: {reason}; the table needs a header row naming "
+            "the columns: add one above it, such as `path,label`\n"
+        )
+
+    def test_header_with_a_dot(self, tmp_path: Path, capsys: Capture) -> None:
+        """A column name ending unlike the file names below it is a header."""
+        rows = "".join(f"{i}.png,{i % 2}\n" for i in range(6))
+        source = _table(tmp_path, "scan.name,label\n" + rows)
+        status, out, _ = _halves(capsys, source)
+        assert status == 0
+        assert out.startswith(f"read 6 entries from {source}: 2 classes")
+
+    def test_label_column_by_name(self, tmp_path: Path, capsys: Capture) -> None:
+        """Without `--label-field`, the column named `label` is read, not the second."""
+        rows = "".join(f"{i}.png,{20 + i},{i % 2}\n" for i in range(8))
+        source = _table(tmp_path, "file,age,label\n" + rows)
+        status, out, _ = _halves(capsys, source)
+        assert status == 0
+        assert out.splitlines()[:2] == [
+            f"read 8 entries from {source}: 2 classes, each path its own group",
+            f"note: {source}: the path is column `file` and the label is column "
+            "`label`, by their names",
+        ]
+        split = load_split(tmp_path / "out.json", sample_type=tuple[str, int, int])
+        for entries in split.values():
+            assert sorted(label for _, _, label in entries) == [0, 0, 1, 1]
+
+    def test_named_columns_any_order_and_bom(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """Names match in any case, behind a byte order mark, in any order."""
+        rows = "".join(f"{i % 2},x{i}.png\n" for i in range(10))
+        source = tmp_path / "samples.csv"
+        source.write_bytes(b"\xef\xbb\xbfTarget,Image\n" + rows.encode())
+        status, out, _ = _halves(capsys, source)
+        assert status == 0
+        assert "the path is column `Image` and the label is column `Target`" in out
+        split = load_split(tmp_path / "out.json", sample_type=tuple[int, str])
+        assert sorted(sum(label for label, _ in s) for s in split.values()) == [2, 3]
+
+    def test_label_field_wins(self, tmp_path: Path, capsys: Capture) -> None:
+        """A `--label-field` given is read, whatever the columns are named."""
+        rows = "".join(f"{i}.png,{20 + i % 4},{i % 2}\n" for i in range(8))
+        source = _table(tmp_path, "file,age,label\n" + rows)
+        status, out, _ = _halves(capsys, source, "--label-field", "age")
+        assert status == 0
+        assert out.startswith(f"read 8 entries from {source}: 4 classes")
+
+    def test_label_column_needed(self, tmp_path: Path, capsys: Capture) -> None:
+        """More than two columns, none named as a label: the user must name it."""
+        source = _table(tmp_path, "file,age,sex\na.png,30,m\nb.png,40,f\n")
+        status, out, err = _halves(capsys, source)
+        assert (status, out) == (2, "")
+        assert err.endswith(
+            f"lightsplit split: error: {source}: none of the columns `file`, `age`, "
+            "`sex` is named `label`, `target` or `class`, and with 3 columns the "
+            "label column is not guessed; give `--label-field COLUMN` naming it\n"
+        )
+        status, _, _ = _halves(capsys, source, "--label-field", "sex")
+        assert status == 0
+
+    def test_two_label_columns(self, tmp_path: Path, capsys: Capture) -> None:
+        """Two columns named as labels are not chosen between."""
+        source = _table(tmp_path, "path,Label,class\na.png,0,1\nb.png,1,1\n")
+        status, _, err = _halves(capsys, source)
+        assert status == 2
+        assert (
+            "the columns `Label`, `class` could each be the label; give "
+            "`--label-field` naming the one to read"
+        ) in err
+
+    def test_converted_columns_name_nothing(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """The `column1`... names that `convert` writes leave the entries' own rules."""
+        rows = "".join(f"train,{i}.png,{i % 2},m{i}.png\n" for i in range(6))
+        source = _table(tmp_path, "set,column1,column2,column3\n" + rows)
+        status, out, _ = _halves(capsys, source)
+        assert status == 0
+        assert out.startswith(f"read 6 entries from {source}: 2 classes")
+        assert "note:" not in out
+
+
+class TestSplitOutput:
+    """``lightsplit split`` never overwrites its input, nor leaves stale folds."""
+
+    def test_stale_folds(self, tmp_path: Path, capsys: Capture) -> None:
+        """Fewer folds into a folder of more is refused, before anything is written."""
+        source, folds = _array(tmp_path), tmp_path / "folds"
+        assert _run(capsys, "split", source, "--folds", "5", "-o", folds)[0] == 0
+        before = {p.name: p.read_bytes() for p in folds.iterdir()}
+        status, out, err = _run(
+            capsys, "split", source, "--folds", "3", "--seed", "1", "-o", folds
+        )
+        assert (status, out) == (2, "")
+        assert err.endswith(
+            f"lightsplit split: error: `-o` {folds} holds `fold-3.json`, "
+            "`fold-3.json.lightsplit.json`, `fold-4.json`, "
+            "`fold-4.json.lightsplit.json` of an earlier split into more folds, "
+            "which would be left next to the 3 new ones; remove them, or choose "
+            "another folder\n"
+        )
+        assert {p.name: p.read_bytes() for p in folds.iterdir()} == before
+        for stale in folds.glob("fold-[34].json*"):
+            stale.unlink()
+        status, _, _ = _run(capsys, "split", source, "--folds", "3", "-o", folds)
+        assert status == 0
+
+    def test_same_folds_again(self, tmp_path: Path, capsys: Capture) -> None:
+        """Folds written again into their own folder replace the files there."""
+        source, folds = _array(tmp_path), tmp_path / "folds"
+        for seed in ("0", "1"):
+            argv = ("--folds", "3", "--seed", seed, "-o", folds)
+            assert _run(capsys, "split", source, *argv)[0] == 0
+        assert len(list(folds.iterdir())) == 6
+
+    @pytest.mark.parametrize("link", [False, True])
+    def test_output_is_input(self, tmp_path: Path, capsys: Capture, link: bool) -> None:
+        """`-o` naming the input (or a link to it) is refused; the input is kept."""
+        source = _array(tmp_path)
+        text = source.read_text()
+        output = source
+        if link:
+            output = tmp_path / "link.json"
+            output.symlink_to(source)
+        status, _, err = _run(
+            capsys, "split", source, "--fractions", "0.5", "0.5", "-o", output
+        )
+        assert status == 2
+        assert err.endswith(
+            f"lightsplit split: error: `-o` {output}: the split would overwrite "
+            f"the input {source}; give another file name\n"
+        )
+        assert source.read_text() == text
+
+    def test_fold_folder_holds_input(self, tmp_path: Path, capsys: Capture) -> None:
+        """The input named as one of the fold files to write is refused."""
+        folds = tmp_path / "folds"
+        folds.mkdir()
+        source = _array(tmp_path).rename(folds / "fold-1.json")
+        text = source.read_text()
+        status, _, err = _run(capsys, "split", source, "--folds", "3", "-o", folds)
+        assert status == 2
+        assert err.endswith(
+            f"lightsplit split: error: `-o` {folds}: the input {source} is its "
+            "`fold-1.json`, which the split would overwrite; choose another folder\n"
+        )
+        assert [p.name for p in folds.iterdir()] == ["fold-1.json"]
+        assert source.read_text() == text
+
+
+class TestSplitMessages:
+    """What ``lightsplit split`` says about fractions, labels and groups."""
+
+    @pytest.mark.parametrize(
+        ("fractions", "message"),
+        [
+            pytest.param(
+                ["0.7", "0.3", "0"],
+                "fraction 3 (0) is zero; give fractions above 0",
+                id="zero",
+            ),
+            pytest.param(
+                ["0.7", "-0.1", "0.4"],
+                "fraction 2 (-0.1) is negative; give fractions above 0",
+                id="negative",
+            ),
+            pytest.param(
+                ["0.7", "0.15", "0.15000001"],
+                "fractions 0.7 0.15 0.15000001 add up to 1.00000001; give fractions "
+                "above 0 that add up to 1, such as 0.7 0.15 0.15",
+                id="almost",
+            ),
+        ],
+    )
+    def test_fractions(
+        self, tmp_path: Path, capsys: Capture, fractions: list[str], message: str
+    ) -> None:
+        """Each fraction's own problem is named; a sum is shown exactly."""
+        status, out, err = _run(
+            capsys, "split", _array(tmp_path), "--fractions", *fractions, "-o", "s.json"
+        )
+        assert (status, out) == (2, "")
+        assert f"lightsplit split: error: `--fractions`: {message}" in err
+
+    def test_unlabelled_entries_warned(self, tmp_path: Path, capsys: Capture) -> None:
+        """Entries without a label among labelled ones get a warning naming them."""
+        entries: list[list[object]] = [[f"{i:02d}.png", i % 2] for i in range(20)]
+        for i in (3, 7, 8, 11, 12, 15, 19):
+            del entries[i][1]
+        source = tmp_path / "samples.json"
+        source.write_text(json.dumps(entries))
+        status, out, _ = _halves(capsys, source)
+        assert status == 0
+        assert out.splitlines()[1] == (
+            f"warning: {source}: 7 of 20 entries have no label (entry 3, entry 7, "
+            "entry 8, entry 11, entry 12 and 2 more); they are split as a class of "
+            "their own, in no label column below; give each a label, or remove them"
+        )
+        split = load_split(tmp_path / "out.json")
+        assert sorted(sum(len(e) == 1 for e in s) for s in split.values()) == [3, 4]
+
+    def test_ragged_vectors_warned(self, tmp_path: Path, capsys: Capture) -> None:
+        """0/1 lists of two lengths are split as lists of classes, with a warning."""
+        entries = [[f"p{i}.png", [0, 1, 0]] for i in range(5)]
+        entries += [[f"q{i}.png", [1, 0]] for i in range(5)]
+        source = tmp_path / "samples.json"
+        source.write_text(json.dumps(entries))
+        status, out, _ = _halves(capsys, source)
+        assert status == 0
+        assert out.splitlines()[1] == (
+            f"warning: {source}: the list labels are lists of 0 and 1 of several "
+            "lengths (2 and 3), so they are read as lists of classes, not as "
+            "multi-hot vectors; give every vector one length (a place per class)"
+        )
+
+    def test_empty_label_cell_warned(self, tmp_path: Path, capsys: Capture) -> None:
+        """A CSV row with an empty label cell is named by its row."""
+        source = _table(tmp_path, "path,label\na.png,0\nb.png,1\nc.png,\nd.png,1\n")
+        status, out, _ = _halves(capsys, source)
+        assert status == 0
+        assert f"warning: {source}: 1 of 4 entries has no label (row 4);" in out
+
+    def test_no_label_at_all(self, tmp_path: Path, capsys: Capture) -> None:
+        """Entries none of which has a label are no reason for a warning."""
+        source = tmp_path / "samples.json"
+        source.write_text(json.dumps([f"{i}.png" for i in range(6)]))
+        status, out, _ = _halves(capsys, source)
+        assert status == 0
+        assert out.startswith(f"read 6 entries from {source}: no labels")
+        assert "warning:" not in out
+
+    def test_ungrouped_paths_listed_once(self, tmp_path: Path, capsys: Capture) -> None:
+        """Paths the pattern misses are listed up to 5, with the fix said once."""
+        source = _array(tmp_path)
+        status, _, err = _halves(capsys, source, "--group-pattern", r"q(\d)")
+        assert status == 1
+        assert err.splitlines() == [
+            f"lightsplit split: error: {source}: the group pattern `q(\\d)` finds no "
+            "group in 30 of 30 paths; fix the pattern so that it finds the group in "
+            "every path:",
+            '  entry 0: ["p0/000.png", 0]',
+            '  entry 1: ["p1/001.png", 1]',
+            '  entry 2: ["p2/002.png", 0]',
+            '  entry 3: ["p3/003.png", 1]',
+            '  entry 4: ["p4/004.png", 0]',
+            "  and 25 more",
+        ]

@@ -13,9 +13,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from lightsplit import DatabaseSplit
+from lightsplit._entries import EntryFields
 from lightsplit._errors import SplittingError
 from lightsplit._split import parse_split
-from lightsplit._splitting import parse_fractions, split_folds, split_samples
+from lightsplit._splitting import (
+    parse_fractions,
+    pool_samples,
+    split_folds,
+    split_samples,
+)
 from lightsplit._stratify import GroupCounts, assign_groups, fill_empty_sets
 
 Entry = tuple[str, int]
@@ -76,7 +82,20 @@ class TestParseFractions:
         ("values", "message"),
         [
             pytest.param([0.5, 0.6], "fractions 0.5 0.6 add up to 1.1; give", id="sum"),
-            pytest.param([1.0, 0.0], "give fractions above 0", id="zero"),
+            pytest.param([1.0, 0.0], "fraction 2 (0.0) is zero; give", id="zero"),
+            pytest.param(
+                ["1.1", "-0.1"], "fraction 2 (-0.1) is negative; give", id="negative"
+            ),
+            pytest.param(
+                ["0.7", "0.15", "0.15000001"],
+                "fractions 0.7 0.15 0.15000001 add up to 1.00000001; give",
+                id="almost",
+            ),
+            pytest.param(
+                ["1/3", "1/3", "1/2"],
+                "fractions 1/3 1/3 1/2 add up to 7/6",
+                id="thirds",
+            ),
             pytest.param([1.0], "1 fractions (1.0); give 3", id="one"),
             pytest.param([0.25] * 4, "4 fractions", id="four"),
             pytest.param(["x", "1"], "fraction `x` is not a number", id="text"),
@@ -171,11 +190,31 @@ class TestSplitSamples:
         )
 
     def test_ungrouped(self) -> None:
-        """A path the group pattern does not match is refused, naming it."""
-        with pytest.raises(
-            SplittingError, match=re.escape('entry 1: ["b.png", 0]; fix')
-        ):
-            split_samples([("p1/a.png", 0), ("b.png", 0)], group_pattern=PATIENT)
+        """Paths the group pattern does not match are listed, in input order."""
+        entries = [("p1/a.png", 0), *((f"{i}.png", 0) for i in range(9, 0, -1))]
+        with pytest.raises(SplittingError) as exc_info:
+            split_samples(entries, group_pattern=PATIENT)
+        assert str(exc_info.value) == (
+            "the group pattern `p(\\d+)/` finds no group in 9 of 10 paths; fix the "
+            "pattern so that it finds the group in every path:\n"
+            '  entry 1: ["9.png", 0]\n'
+            '  entry 2: ["8.png", 0]\n'
+            '  entry 3: ["7.png", 0]\n'
+            '  entry 4: ["6.png", 0]\n'
+            '  entry 5: ["5.png", 0]\n'
+            "  and 4 more"
+        )
+
+    def test_unlabelled_a_class_of_their_own(self) -> None:
+        """Entries without a label are spread over the sets as one more class."""
+        entries: list[tuple[str, int] | tuple[str]] = [
+            (f"{i:02d}.png", i % 2) if i % 3 else (f"{i:02d}.png",) for i in range(30)
+        ]
+        split = split_samples(entries, fractions=[0.6, 0.2, 0.2])
+        unlabelled = [sum(len(e) == 1 for e in s) for s in split.values()]
+        assert unlabelled == [6, 2, 2]
+        pool = pool_samples(entries, EntryFields(), seed=0)
+        assert pool.unlabelled == tuple(f"entry {i}" for i in range(0, 30, 3))
 
     def test_too_few_groups(self) -> None:
         """Fewer groups than sets is refused."""

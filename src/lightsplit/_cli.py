@@ -52,6 +52,14 @@ def _positive(text: str) -> int:
     return value
 
 
+def _written(text: str) -> Path:
+    """Parse a path to write, refusing an empty one (which reads as ``.``)."""
+    if not text:
+        msg = "an empty path names no file; give the file or folder to write"
+        raise argparse.ArgumentTypeError(msg)
+    return Path(text)
+
+
 def _group_pattern(text: str) -> re.Pattern[str]:
     """Compile ``--group-pattern``, keeping the message of a refusal."""
     try:
@@ -324,7 +332,7 @@ def _add_split(commands: _Commands) -> None:
     parser.add_argument(
         "-o",
         "--output",
-        type=Path,
+        type=_written,
         required=True,
         metavar="PATH",
         help="the split file (--fractions) or folder (--folds) to write",

@@ -7,7 +7,7 @@ entries without a path. Problems (duplicates, leaks, conflicts) are found by
 """
 
 import re
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
 
@@ -17,7 +17,7 @@ from ._errors import MAX_LISTED, preview
 from ._leaks import EntryRef, LeakReport
 from ._types import SetName
 
-__all__ = ["SplitWarning", "WarningKind", "lint_split"]
+__all__ = ["SplitWarning", "WarningKind", "lint_split", "unclear_list_labels"]
 
 WarningKind: TypeAlias = Literal[
     "set_empty",
@@ -26,6 +26,7 @@ WarningKind: TypeAlias = Literal[
     "entry_ungrouped",
     "entry_without_path",
     "entry_path_key",
+    "label_lists_unclear",
 ]
 """What a warning is about."""
 
@@ -117,6 +118,62 @@ def _label_warnings(
             )
         )
     return warnings
+
+
+def unclear_list_labels(labels: Iterable[Hashable]) -> str | None:
+    """Say why integer lists among tallied ``labels`` read neither way, if they do.
+
+    A list of 0/1 is a multi-hot vector when all have one length; otherwise
+    lists are lists of classes, which repeat none.
+    """
+    lists = [
+        key
+        for key in labels
+        if type(key) is tuple and key and all(type(x) is int for x in key)
+    ]
+    widths = sorted({len(key) for key in lists})
+    zero_one = all(set(key) <= {0, 1} for key in lists)
+    if len(widths) <= 1 and zero_one:
+        return None  # no integer list, or multi-hot vectors
+    if zero_one:
+        shown = " and ".join(map(str, widths[:2]))
+        return (
+            f"are lists of 0 and 1 of several lengths ({shown}"
+            f"{' ...' if len(widths) > 2 else ''}), so they are read as lists of "  # noqa: PLR2004 - two shown
+            "classes, not as multi-hot vectors; give every vector one length (a "
+            "place per class)"
+        )
+    if any(len(set(key)) < len(key) for key in lists):
+        return (
+            "are lists of integers that repeat a value, neither multi-hot vectors "
+            "(0 and 1 alone, one length) nor lists of classes (each class once); "
+            "write one of the two"
+        )
+    return None
+
+
+def _lists_warning(
+    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
+) -> SplitWarning | None:
+    """Warn about integer list labels that read neither as vectors nor classes."""
+    tallied = {key for fields in index.values() for key in fields.tally}
+    why = unclear_list_labels(tallied)
+    if why is None:
+        return None
+    lists = [key for key in tallied if type(key) is tuple]
+    refs: list[EntryRef] = []
+    for name, fields in index.items():
+        for i, label in enumerate(fields.labels):
+            if len(refs) < MAX_LISTED and isinstance(label, list | tuple):
+                refs.append(EntryRef(name, i, split[name][i]))
+    count = sum(f.tally[key] for f in index.values() for key in lists if key in f.tally)
+    listed = _listed(refs, count, [preview(ref.entry) for ref in refs])
+    return SplitWarning(
+        "label_lists_unclear",
+        f"{count} list labels {why}: {listed}",
+        count,
+        tuple(refs),
+    )
 
 
 def _refs_warning(
@@ -221,6 +278,8 @@ def lint_split(
     ]
     if labels:
         warnings += _label_warnings(split, index)
+    unclear = _lists_warning(split, index)
+    warnings += [] if unclear is None else [unclear]
     if leaks.ungrouped:
         count = len(leaks.ungrouped)
         noun = "path" if count == 1 else "paths"

@@ -5,18 +5,23 @@
   and `test` pooled, `monitor-<name>` sets left out (they repeat entries);
 - a CSV table (``.csv``): its first row names the columns, each further row is
   an entry (integers read as integers, as ``lightsplit convert`` reads them); a
-  table whose first column is ``set`` is a split, pooled the same way.
+  table whose first column is ``set`` is a split, pooled the same way. What
+  would be mis-read is refused: a quote left open across rows, a table
+  separated by ``;`` or tabs, a first row that looks like an entry.
 """
 
 import csv
 import io
 import json
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from ._codec import read_text
 from ._csvsplit import INTEGER_CELL, read_csv_split
-from ._errors import SplittingError, format_list, json_syntax_problem
+from ._errors import SplittingError, format_list, json_syntax_problem, printable
 from ._split import parse_split, read_file
 from ._types import EVALUATION_SET_NAMES
 
@@ -57,12 +62,124 @@ def _pooled(sets: dict[str, list[object]], source: Path) -> SampleList:
     return SampleList(tuple(entries), tuple(origins), notes=tuple(notes))
 
 
+_FILE_SUFFIX: Final = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
+"""The end of a file name (``.png``, ``.nii``): in row 1, a path, not a column name."""
+
+_SHOWN_CHARS: Final = 60
+"""Characters of a row shown in a message about it."""
+
+
+def _shown(lines: Sequence[str], number: int) -> str:
+    """Return row ``number`` as written, without its line end, cut to be read."""
+    text = printable(lines[number - 1].rstrip("\r\n")).replace("\t", "\\t")
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def _quote_problem(
+    path: Path, lines: Sequence[str], number: int, last: int, exc: csv.Error | None
+) -> str:
+    """Say what is wrong with the quotes of row ``number``, read up to row ``last``."""
+    where = f"{path}: row {number} (`{_shown(lines, number)}`)"
+    fix = f"close the quote opened in row {number}"
+    if exc is not None and ("end of data" in str(exc) or "field limit" in str(exc)):
+        return (
+            f"{where}: a quote opened in row {number} is never closed, so the rest "
+            f"of the file reads as one cell; {fix}"
+        )
+    if last > number or exc is None:  # a cell ran over the line end
+        return (
+            f"{where}: a quote opened in row {number} is closed only in row {last}, "
+            f"so these rows read as one cell; {fix}"
+        )
+    if "expected after" in str(exc):
+        return (
+            f"{where}: text after the closing quote of a cell; quote the whole "
+            'cell, writing each quote in it as `""`, or remove the quotes'
+        )
+    return f"{where}: not CSV ({exc}); correct the row"
+
+
+def _csv_rows(path: Path) -> tuple[list[list[str]], list[str]]:
+    """Return the rows of the CSV table in ``path``, and its lines.
+
+    A quote that is never closed, or closed rows later, would make the rows
+    after it one cell: a cell holding a line end, and what Python's ``csv``
+    refuses in strict mode, are refused. Row ``n`` is then line ``n``.
+
+    Raises:
+        SplittingError: naming the row where the quote is opened.
+    """
+    lines = list(io.StringIO(read_text(path), newline=""))
+    reader = csv.reader(lines, strict=True)
+    rows: list[list[str]] = []
+    while True:
+        number = reader.line_num + 1
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            problem = _quote_problem(path, lines, number, reader.line_num, exc)
+            raise SplittingError(problem) from exc
+        if row is None:
+            return rows, lines
+        if any("\n" in cell or "\r" in cell for cell in row):
+            problem = _quote_problem(path, lines, number, reader.line_num, None)
+            raise SplittingError(problem)
+        rows.append(row)
+
+
+def _check_commas(path: Path, lines: Sequence[str], rows: Sequence[list[str]]) -> None:
+    """Refuse a table separated by ``;`` or tabs, read as one column.
+
+    Raises:
+        SplittingError: naming the separator seen in the header.
+    """
+    first = next(number for number, row in enumerate(rows, start=1) if row)
+    header = rows[first - 1][0]
+    if any(len(row) > 1 for row in rows):
+        return
+    seen = "`;`" if ";" in header else "a tab" if "\t" in header else None
+    if seen is not None:
+        msg = (
+            f"{path}: row {first} (`{_shown(lines, first)}`) holds {seen} but no "
+            "comma, so each row reads as one cell: lightsplit reads comma-separated "
+            "tables; save the table with `,` between the cells"
+        )
+        raise SplittingError(msg)
+
+
+def _entry_like(header: Sequence[str], below: Sequence[str]) -> str | None:
+    """Say why a header row looks like an entry, or return ``None``.
+
+    A cell that is an integer, or a file name (with a folder, or with the
+    suffix of the cell below it) names no column.
+    """
+    for column, cell in enumerate(header):
+        if INTEGER_CELL.fullmatch(cell):
+            return f"`{cell}` is an integer"
+        suffix = _FILE_SUFFIX.search(cell)
+        if suffix is None:
+            continue
+        under = below[column].strip() if column < len(below) else ""
+        if "/" in cell or "\\" in cell or under.lower().endswith(suffix[0].lower()):
+            return f"`{cell}` is a file name"
+    return None
+
+
 def _read_csv(path: Path) -> SampleList:
-    rows = list(csv.reader(io.StringIO(read_text(path), newline="")))
+    """Read a CSV table: a header row naming the columns, then one entry per row.
+
+    Raises:
+        SplittingError: for a quote left open, an empty table, a table not
+            separated by commas, a first row that looks like an entry (no
+            header) or a row longer than the header, naming the row.
+        ConvertError: for a CSV split with an invalid set name.
+    """
+    rows, lines = _csv_rows(path)
     numbers = [number for number, row in enumerate(rows, start=1) if row]
     if not numbers:
         msg = f"{path}: the table is empty; write a header row, then one entry per row"
         raise SplittingError(msg)
+    _check_commas(path, lines, rows)
     header = [cell.strip() for cell in rows[numbers[0] - 1]]
     if header[0] == "set":
         sample_list = _pooled(read_csv_split(path), path)
@@ -70,6 +187,15 @@ def _read_csv(path: Path) -> SampleList:
         return SampleList(
             sample_list.entries, sample_list.origins, columns, sample_list.notes
         )
+    below = rows[numbers[1] - 1] if len(numbers) > 1 else []
+    reason = _entry_like(header, below)
+    if reason is not None:
+        msg = (
+            f"{path}: row {numbers[0]} (`{_shown(lines, numbers[0])}`) looks like "
+            f"an entry, not a header: {reason}; the table needs a header row naming "
+            "the columns: add one above it, such as `path,label`"
+        )
+        raise SplittingError(msg)
     entries: list[object] = []
     origins: list[str] = []
     for number in numbers[1:]:
@@ -93,7 +219,7 @@ def read_samples(path: Path) -> SampleList:
     Raises:
         FileNotFoundError: if ``path`` does not exist.
         SplittingError: for text that is no JSON array, split file or table,
-            naming the line and column or row.
+            naming the line and column or row (see the module's docstring).
         SplitFileError: for a split file that breaks the split-file rules.
         ConvertError: for a CSV split with an invalid set name.
     """

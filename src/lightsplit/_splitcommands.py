@@ -7,18 +7,21 @@ read or split, and usage errors go through ``args.parser.error`` (status 2).
 
 import argparse
 import hashlib
+import re
 import shlex
 from collections.abc import Sequence
 from fractions import Fraction
 from pathlib import Path
+from typing import Final
 
 from . import __version__
 from ._commands import fail, write_line
-from ._entries import EntryFields, FieldName
-from ._errors import LightsplitError, SplittingError
+from ._entries import EntryFields, FieldName, tally_labels
+from ._errors import MAX_LISTED, LightsplitError, SplittingError, format_list
 from ._gcpause import gc_paused
 from ._hashing import encode_entries
-from ._outputs import SIDECAR_SUFFIX
+from ._lint import unclear_list_labels
+from ._outputs import SIDECAR_SUFFIX, sidecar_path
 from ._samples import SampleList, read_samples
 from ._sidecar import write_split_file
 from ._splitsummary import MadeSet, made_sets, summary_lines
@@ -33,7 +36,18 @@ from ._splitting import (
     pool_samples,
 )
 
-__all__ = ["split_command"]
+__all__ = ["LABEL_COLUMNS", "PATH_COLUMNS", "split_command"]
+
+PATH_COLUMNS: Final = ("path", "file", "image")
+"""Names (in any case) of the CSV column read as the path without `--path-field`."""
+
+LABEL_COLUMNS: Final = ("label", "target", "class")
+"""Names (in any case) of the CSV column read as the label without `--label-field`."""
+
+_FOLD_FILE: Final = re.compile(
+    rf"fold-(0|[1-9][0-9]*)\.json(?:{re.escape(SIDECAR_SUFFIX)})?"
+)
+"""The name of a file that ``--folds`` writes, and its fold."""
 
 
 def _column(
@@ -49,6 +63,140 @@ def _column(
             f"{columns}, or give a position (0, 1, ...)"
         )
     return samples.columns.index(field)
+
+
+def _named_column(
+    samples: SampleList, names: Sequence[str], role: str, args: argparse.Namespace
+) -> int | None:
+    """Return the position of the CSV column named one of ``names``, if one is."""
+    found = [i for i, c in enumerate(samples.columns) if c.casefold() in names]
+    if len(found) > 1:
+        columns = ", ".join(f"`{samples.columns[i]}`" for i in found)
+        args.parser.error(
+            f"{args.input}: the columns {columns} could each be the {role}; give "
+            f"`--{role}-field` naming the one to read"
+        )
+    return found[0] if found else None
+
+
+def _fields(
+    samples: SampleList, args: argparse.Namespace
+) -> tuple[EntryFields, list[str]]:
+    """Return the fields to read, and notes on the CSV columns chosen by name.
+
+    Without `--path-field` (`--label-field`), a CSV column named one of
+    `PATH_COLUMNS` (`LABEL_COLUMNS`) is read as the path (label). A table of
+    more than two columns, none named as a label, needs `--label-field`. The
+    columns ``column1``, ``column2``... that ``convert`` writes name nothing.
+
+    Raises:
+        SystemExit: through ``args.parser.error`` (status 2), for an unknown
+            column, two columns of one role, or a label column to choose.
+    """
+    path_field = _column(args.path_field, samples, args, "--path-field")
+    label_field = _column(args.label_field, samples, args, "--label-field")
+    columns = samples.columns
+    generated = tuple(f"column{n}" for n in range(1, len(columns) + 1))
+    chosen: list[str] = []
+    if columns and columns != generated:
+        if path_field is None:
+            path_field = _named_column(samples, PATH_COLUMNS, "path", args)
+            if path_field is not None:
+                chosen.append(f"the path is column `{columns[path_field]}`")
+        if label_field is None:
+            label_field = _named_column(samples, LABEL_COLUMNS, "label", args)
+            if label_field is not None:
+                chosen.append(f"the label is column `{columns[label_field]}`")
+            elif len(columns) > 2:  # noqa: PLR2004 - a path, a label and more
+                *others, last = (f"`{name}`" for name in LABEL_COLUMNS)
+                names = f"{', '.join(others)} or {last}"
+                args.parser.error(
+                    f"{args.input}: none of the columns {format_list(columns)} is "
+                    f"named {names}, and with {len(columns)} columns the label "
+                    "column is not guessed; give `--label-field COLUMN` naming it"
+                )
+    notes = [f"{args.input}: {' and '.join(chosen)}, by their names"] if chosen else []
+    return EntryFields(path_field, label_field, args.group_pattern), notes
+
+
+def _unlabelled(pool: SplitPool[object]) -> str | None:
+    """Say how many entries have no label when others have one, and which."""
+    where = pool.unlabelled
+    if not where or not pool.class_names:
+        return None
+    listed = ", ".join(where[:MAX_LISTED])
+    if len(where) > MAX_LISTED:
+        listed += f" and {len(where) - MAX_LISTED} more"
+    verb = "has" if len(where) == 1 else "have"
+    return (
+        f"{len(where)} of {len(pool.entries)} entries {verb} no label ({listed}); "
+        "they are split as a class of their own, in no label column below; give "
+        "each a label, or remove them"
+    )
+
+
+def _same_file(path: Path, other: Path) -> bool:
+    """Whether ``path`` and ``other`` name one file (through links, too)."""
+    try:
+        return path.resolve() == other.resolve() or (
+            path.exists() and other.exists() and path.samefile(other)
+        )
+    except (OSError, RuntimeError):  # a link loop: no file to overwrite
+        return False
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """Refuse an output that is of the wrong kind, or would overwrite the input.
+
+    Also refuse, for `--folds`, a folder holding fold files past the last one
+    this split writes, left from an earlier split into more folds.
+
+    Raises:
+        SystemExit: through ``args.parser.error`` (status 2).
+    """
+    output: Path = args.output
+    source: Path = args.input
+    if args.fractions is not None:
+        if output.is_dir():
+            args.parser.error(
+                f"`-o` {output} is a folder; give the split file to write"
+            )
+        for written, what in (
+            (output, "the split"),
+            (sidecar_path(output), "its sidecar"),
+        ):
+            if _same_file(written, source):
+                args.parser.error(
+                    f"`-o` {output}: {what} would overwrite the input {source}; give "
+                    "another file name"
+                )
+        return
+    if output.exists() and not output.is_dir():
+        args.parser.error(
+            f"`-o` {output} is a file; give the folder to write the folds in"
+        )
+    for fold in range(args.folds):
+        for name in (f"fold-{fold}.json", f"fold-{fold}.json{SIDECAR_SUFFIX}"):
+            if _same_file(output / name, source):
+                args.parser.error(
+                    f"`-o` {output}: the input {source} is its `{name}`, which the "
+                    "split would overwrite; choose another folder"
+                )
+    try:
+        names = [path.name for path in output.iterdir()] if output.is_dir() else []
+    except OSError:  # unreadable: writing there fails, saying so
+        names = []
+    stale = sorted(
+        (int(match[1]), name)
+        for name in names
+        if (match := _FOLD_FILE.fullmatch(name)) and int(match[1]) >= args.folds
+    )
+    if stale:
+        args.parser.error(
+            f"`-o` {output} holds {format_list([name for _, name in stale])} of an "
+            f"earlier split into more folds, which would be left next to the "
+            f"{args.folds} new ones; remove them, or choose another folder"
+        )
 
 
 def _command_line(args: argparse.Namespace) -> list[str]:
@@ -105,24 +253,15 @@ def split_command(args: argparse.Namespace) -> int:
             check_folds(args.folds, name="--folds")
         except ValueError as exc:
             args.parser.error(str(exc))
+    _check_output(args)
     output: Path = args.output
-    if args.fractions is not None and output.is_dir():
-        args.parser.error(f"`-o` {output} is a folder; give the split file to write")
-    if args.folds is not None and output.exists() and not output.is_dir():
-        args.parser.error(
-            f"`-o` {output} is a file; give the folder to write the folds in"
-        )
     try:
         samples = read_samples(args.input)
     except LightsplitError as exc:
         return fail(args, str(exc))
     except OSError as exc:
         return fail(args, f"{args.input}: cannot read: {exc.strerror or exc}")
-    fields = EntryFields(
-        _column(args.path_field, samples, args, "--path-field"),
-        _column(args.label_field, samples, args, "--label-field"),
-        args.group_pattern,
-    )
+    fields, chosen = _fields(samples, args)
     try:
         pool = pool_samples(
             samples.entries, fields, seed=args.seed, origins=samples.origins
@@ -135,8 +274,14 @@ def split_command(args: argparse.Namespace) -> int:
     except SplittingError as exc:
         return fail(args, f"{args.input}: {exc}")
     write_line(_described(pool, samples, args))
-    for note in samples.notes:
+    for note in (*samples.notes, *chosen):
         write_line(f"note: {note}")
+    unlabelled = _unlabelled(pool)
+    if unlabelled is not None:
+        write_line(f"warning: {args.input}: {unlabelled}")
+    unclear = unclear_list_labels(tally_labels(list(map(fields.label, pool.entries))))
+    if unclear is not None:
+        write_line(f"warning: {args.input}: the list labels {unclear}")
     provenance: dict[str, object] = {
         "lightsplit": __version__,
         "command": shlex.join(_command_line(args)),

@@ -34,7 +34,7 @@ from ._entries import (
     label_key,
     tally_key,
 )
-from ._errors import SplittingError, format_problems, preview
+from ._errors import MAX_LISTED, SplittingError, format_problems, preview
 from ._split import DatabaseSplit
 from ._stratify import GroupCounts, assign_groups, fill_empty_sets, group_order
 from ._types import SetName
@@ -111,14 +111,49 @@ def parse_fractions(values: Sequence[float | str | Fraction]) -> tuple[Fraction,
             "test), such as 0.7 0.15 0.15, or 2 (train and test)"
         )
         raise ValueError(msg)
-    if min(fractions) <= 0 or sum(fractions) != 1:
-        total = sum(fractions)
+    for number, (value, fraction) in enumerate(
+        zip(values, fractions, strict=True), start=1
+    ):
+        if fraction <= 0:
+            sign = "zero" if fraction == 0 else "negative"
+            msg = (
+                f"fraction {number} ({value}) is {sign}; give fractions above 0 "
+                "that add up to 1, such as 0.7 0.15 0.15"
+            )
+            raise ValueError(msg)
+    total = sum(fractions, Fraction(0))
+    if total != 1:
         msg = (
-            f"fractions {shown} add up to {float(total):g}; give fractions above 0 "
-            "that add up to 1, such as 0.7 0.15 0.15"
+            f"fractions {shown} add up to {_exact(total)}; give fractions above "
+            "0 that add up to 1, such as 0.7 0.15 0.15"
         )
         raise ValueError(msg)
     return tuple(fractions)
+
+
+def _exact(value: Fraction) -> str:
+    """Write ``value`` exactly: as a decimal if it has one, else as ``n/d``.
+
+    Examples:
+        >>> _exact(Fraction("1.00000001")), _exact(Fraction(7, 6))
+        ('1.00000001', '7/6')
+    """
+    denominator = value.denominator
+    twos = fives = 0
+    while denominator % 2 == 0:
+        denominator //= 2
+        twos += 1
+    while denominator % 5 == 0:
+        denominator //= 5
+        fives += 1
+    if denominator != 1:
+        return str(value)
+    places = max(twos, fives)
+    digits = str(abs(value.numerator) * 10**places // value.denominator)
+    digits = digits.rjust(places + 1, "0")
+    whole, decimals = digits[: len(digits) - places], digits[len(digits) - places :]
+    sign = "-" if value < 0 else ""
+    return f"{sign}{whole}.{decimals}".rstrip("0").rstrip(".")
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +174,9 @@ class SplitPool(Generic[RawT]):
     """Entries left out as repeats of a file (same path, same label)."""
     class_names: tuple[str, ...]
     """The classes, in order (then, in `class_totals` only, entries with none)."""
+    unlabelled: tuple[str, ...]
+    """Where each entry kept without a label comes from (``entry 3``, ``row 5``),
+    in input order: they are split as a class of their own."""
 
     def positions(
         self, placed: dict[int, int], names: Sequence[SetName]
@@ -292,16 +330,7 @@ def pool_samples(
     found = [index.groups[p] if index.groups is not None else keys[p][1] for p in kept]
     ungrouped = [p for p, name in zip(kept, found, strict=True) if name is None]
     if ungrouped:
-        pattern = fields.group_pattern.pattern if fields.group_pattern else ""
-        title = (
-            f"the group pattern `{pattern}` finds no group in {len(ungrouped)} paths"
-        )
-        problems = [
-            f"{where[p]}: {preview(entries[p])}; fix the pattern so that it finds "
-            "the group in every path"
-            for p in ungrouped
-        ]
-        raise SplittingError(format_problems(title, problems))
+        raise SplittingError(_ungrouped(fields, entries, where, ungrouped, len(kept)))
     names = [name or "" for name in found]
     classes, every = _classes(index, kept)
     group_of, groups, totals = _groups(names, classes, len(every) + 1)
@@ -317,6 +346,27 @@ def pool_samples(
         tuple(group_order(groups, totals, ties)),
         len(entries) - len(kept),
         tuple(map(class_name, every)),
+        tuple(where[p] for p in sorted(kept) if index.labels[p] is None),
+    )
+
+
+def _ungrouped(
+    fields: EntryFields,
+    entries: Sequence[object],
+    where: Sequence[str],
+    ungrouped: Sequence[int],
+    paths: int,
+) -> str:
+    """Say which paths the group pattern finds no group in (at most 5), fix once."""
+    pattern = fields.group_pattern.pattern if fields.group_pattern else ""
+    first = sorted(ungrouped)[:MAX_LISTED]  # in input order
+    listed = [f"  {where[p]}: {preview(entries[p])}" for p in first]
+    if len(ungrouped) > MAX_LISTED:
+        listed.append(f"  and {len(ungrouped) - MAX_LISTED} more")
+    return (
+        f"the group pattern `{pattern}` finds no group in {len(ungrouped)} of "
+        f"{paths} paths; fix the pattern so that it finds the group in every "
+        "path:\n" + "\n".join(listed)
     )
 
 
