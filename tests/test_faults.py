@@ -6,6 +6,7 @@ import resource
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -303,3 +304,70 @@ def test_wrong_shape_sample_is_never_cached_silently(
         ),
     ):
         list(module.test_dataloader()["test"])
+
+
+_PRE_EMPTED: str = textwrap.dedent(
+    """
+    import sys, time
+    sys.path.insert(0, sys.argv[1])
+    from lightsplit_testing import MemoryLoader, entries_named
+    from lightsplit import CachingDataModule
+
+    class Slow(MemoryLoader):
+        def sample(self, raw):
+            time.sleep(0.05)
+            return super().sample(raw)
+
+    module = CachingDataModule(
+        {"test": entries_named("x", 400)}, Slow(), parallel=2, cache_samples=True
+    )
+    print("building", flush=True)
+    module.setup("test")
+    """
+)
+"""Builds a slow cache with a build process, to be killed while it does."""
+
+
+def _children(parent: int) -> list[int]:
+    """Return the processes whose parent is ``parent`` (read from /proc)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # it ended meanwhile
+            continue
+        if int(fields[1]) == parent:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="Linux's prctl")
+def test_build_process_ends_with_a_killed_parent() -> None:
+    """A pre-empted job's build process ends too, not holding the cache forever."""
+    with subprocess.Popen(
+        [sys.executable, "-c", _PRE_EMPTED, str(TESTS)],
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as job:
+        assert job.stdout is not None
+        assert job.stdout.readline() == "building\n"
+        deadline = time.monotonic() + 60
+        while not (helpers := _children(job.pid)) and time.monotonic() < deadline:
+            time.sleep(0.05)  # the build process starting
+        assert helpers
+        job.kill()
+    deadline = time.monotonic() + 30
+    while any(map(_alive, helpers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in helpers if _alive(pid)]
+    for pid in left:
+        os.kill(pid, 9)  # not to leave them to the next tests
+    assert left == []

@@ -6,10 +6,12 @@ bytes: whatever the metadata holds, nothing crosses through a file descriptor
 of its own, as torch would share each tensor.
 """
 
+import ctypes
 import errno
 import io
 import logging
 import multiprocessing
+import os
 import pickle
 import resource
 import signal
@@ -188,7 +190,31 @@ _BufferSpec: TypeAlias = Tensor | tuple[FileInputs, tuple[int, ...], torch.dtype
 """The buffer build processes fill: a shared tensor, or a file region to map."""
 
 
+_PR_SET_PDEATHSIG: Final = 1
+"""Linux's ``prctl`` option: the signal a process gets when its parent ends."""
+
+
+def _end_with(parent: int) -> None:
+    """Have this build process killed when ``parent`` ends (Linux).
+
+    A forked build process waits for spans on a pipe whose both ends it holds:
+    were its parent killed (a pre-empted job), it would wait forever, holding
+    the cache's shared memory. Elsewhere, or where ``prctl`` is missing, it is
+    left as it is.
+    """
+    if not sys.platform.startswith("linux"):
+        return  # pragma: no cover - Linux only
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    except (OSError, AttributeError):  # pragma: no cover - no C library to ask
+        return
+    if os.getppid() != parent:  # it ended before the request was made
+        os._exit(1)  # pragma: no cover - a race of a few microseconds
+
+
 def _start_builder(
+    parent: int,
     source: SetSource,
     transforms: Sequence[ModelTransform],
     inputs: _BufferSpec,
@@ -196,11 +222,12 @@ def _start_builder(
 ) -> None:
     """Prepare a build process: one intra-op thread, the set and the shared buffer.
 
-    A buffer in a file is mapped again here, so that it is shared under any start
-    method (a pickled tensor would be copied). An error here is raised by each
-    span the process is given: the pool would only log it, then report the
-    process gone.
+    The process ends with ``parent`` (`_end_with`). A buffer in a file is
+    mapped again here, so that it is shared under any start method (a pickled
+    tensor would be copied). An error here is raised by each span the process
+    is given: the pool would only log it, then report the process gone.
     """
+    _end_with(parent)
     torch.set_num_threads(1)
     try:
         if not isinstance(inputs, Tensor):
@@ -342,7 +369,7 @@ def _fill_in_processes(
             helpers,
             mp_context=multiprocessing.get_context(method),
             initializer=_start_builder,
-            initargs=(source, transforms, spec, rules),
+            initargs=(os.getpid(), source, transforms, spec, rules),
         )
         done = False
         try:
