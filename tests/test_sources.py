@@ -193,6 +193,27 @@ class TestLoaderForms:
             "input_key=...)`, naming the key of the input tensor"
         )
 
+    @pytest.mark.parametrize("cache", [False, True])
+    def test_none_in_metadata(self, cache: bool) -> None:
+        """A metadata value None is refused, naming the key: no batch holds it."""
+
+        class OptionalMask(PairLoader):
+            def sample(self, raw: Entry) -> tuple[torch.Tensor, dict[str, object]]:
+                value, metadata = super().sample(raw)
+                return value, {**metadata, "mask": None}
+
+        module = CachingDataModule(
+            _fit_split(), OptionalMask(), batch_size=4, cache_samples=cache
+        )
+        with pytest.raises(SampleLoadError) as exc_info:
+            module.setup("fit")
+            next(iter(module.unshuffled_train_dataloader()))
+        assert str(exc_info.value).endswith(
+            "TypeError: `OptionalMask.sample` returned metadata `mask` as None, "
+            "which no batch can hold; leave `mask` out of the metadata, or give it "
+            "a value in every sample (such as -1, NaN or an empty string)"
+        )
+
     def test_loader_class_instead_of_object(self) -> None:
         """A loader class is refused at construction, with the call to write."""
         with pytest.raises(ValidationError) as exc_info:

@@ -29,7 +29,8 @@ def as_sample(result: object, *, where: str) -> Sample:
     """Return a loader's result as a `Sample`, or explain what is wrong.
 
     Raises:
-        TypeError: if ``result`` is not a pair of a tensor and a mapping.
+        TypeError: if ``result`` is not a pair of a tensor and a mapping, or a
+            metadata value is None.
     """
     if isinstance(result, Mapping):
         keys = format_list([str(key) for key in result])
@@ -54,6 +55,14 @@ def as_sample(result: object, *, where: str) -> Sample:
         msg = f"{where} returned metadata of type `{type(metadata).__name__}`; "
         msg += "`Sample.metadata` must be a mapping with str keys"
         raise TypeError(msg)
+    for key, item in metadata.items():
+        if item is None:
+            msg = (
+                f"{where} returned metadata `{key}` as None, which no batch can "
+                f"hold; leave `{key}` out of the metadata, or give it a value in "
+                "every sample (such as -1, NaN or an empty string)"
+            )
+            raise TypeError(msg)
     return result if isinstance(result, Sample) else Sample(value, metadata)
 
 
