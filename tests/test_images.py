@@ -8,6 +8,7 @@ from PIL import Image
 
 from lightsplit import (
     CachingDataModule,
+    ColorMode,
     ImageFileLoader,
     ImageMaskLoader,
     PathEscapeError,
@@ -35,6 +36,30 @@ class TestImageFileLoader:
         assert sample.input.shape == (3, 4, 4)
         assert sample.input[0].mean() > 0.9
         assert sample.input[1].mean() < 0.1
+
+    @pytest.mark.parametrize("mode", ["L", "RGB"])
+    def test_sixteen_bits(self, tmp_path: Path, mode: ColorMode) -> None:
+        """A 16-bit grayscale image keeps every level, over 65535 in [0, 1]."""
+        levels = [0, 1, 255, 256, 4095, 32768, 65534, 65535]
+        image = Image.new("I;16", (len(levels), 1))
+        image.putdata(levels)
+        image.save(tmp_path / "x16.png")
+        with Image.open(tmp_path / "x16.png") as written:
+            assert written.mode == "I;16"
+        sample = ImageFileLoader(tmp_path, mode=mode).sample(["x16.png", 0])
+        assert sample.input.dtype == torch.float32
+        assert sample.input.shape == (len(mode), 1, len(levels))
+        expected = torch.tensor(levels, dtype=torch.float32) / 65535
+        for channel in sample.input:
+            assert torch.equal(channel[0], expected)
+        with pytest.raises(ValueError, match='is a 16-bit image: `dtype="uint8"`'):
+            ImageFileLoader(tmp_path, dtype="uint8").sample(["x16.png", 0])
+
+    def test_wide_pixels_refused(self, tmp_path: Path) -> None:
+        """Float or 32-bit pixels, with no range to map to [0, 1], are refused."""
+        Image.new("F", (2, 2), 0.5).save(tmp_path / "f.tiff")
+        with pytest.raises(ValueError, match=r"has floating-point pixels \(Pillow"):
+            ImageFileLoader(tmp_path).sample(["f.tiff", 0])
 
     @pytest.mark.parametrize(
         ("path", "reason"),

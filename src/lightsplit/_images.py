@@ -79,11 +79,38 @@ def _above(parts: tuple[str, ...]) -> bool:
     return False
 
 
+_SIXTEEN_BITS: Final = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
+"""Pillow's modes of 16-bit grayscale images (X-rays, often)."""
+
+
 def _open_image(path: Path, mode: ColorMode) -> Tensor:
-    """Decode the image at ``path`` as a ``uint8`` tensor of shape (C, H, W)."""
+    """Decode the image at ``path`` as a tensor of shape (C, H, W).
+
+    8-bit images give ``uint8`` pixels; 16-bit grayscale images give
+    ``float32`` in [0, 1] (each value over 65535), in three equal channels for
+    ``"RGB"``: `_as_dtype` keeps them.
+
+    Raises:
+        ValueError: for 32-bit integer or floating-point pixels (Pillow modes
+            ``I`` and ``F``), whose range no rule maps to [0, 1].
+    """
     from PIL import Image  # noqa: PLC0415 - Pillow is an optional dependency
 
     with Image.open(path) as image:
+        if image.mode in _SIXTEEN_BITS:
+            wide = image.convert("I")  # 32-bit integers, no value lost
+            data = torch.frombuffer(bytearray(wide.tobytes()), dtype=torch.int32)
+            gray = data.view(1, wide.height, wide.width).to(torch.float32)
+            gray = gray.div_(65535)
+            return gray.expand(len(mode), -1, -1).contiguous()
+        if image.mode in ("I", "F"):
+            kind = "32-bit integer" if image.mode == "I" else "floating-point"
+            msg = (
+                f"image {path} has {kind} pixels (Pillow mode {image.mode}), whose "
+                "range no rule maps to [0, 1]; ImageFileLoader reads 8- and 16-bit "
+                "images: convert the file, or give a loader that scales these"
+            )
+            raise ValueError(msg)
         converted = image.convert(mode)
         data = torch.frombuffer(bytearray(converted.tobytes()), dtype=torch.uint8)
         channels = len(mode)
@@ -91,8 +118,21 @@ def _open_image(path: Path, mode: ColorMode) -> Tensor:
         return pixels.permute(2, 0, 1).contiguous()
 
 
-def _as_dtype(pixels: Tensor, dtype: ImageDtype) -> Tensor:
-    """Return ``uint8`` pixels as they are, or as ``float32`` in [0, 1]."""
+def _as_dtype(pixels: Tensor, dtype: ImageDtype, path: Path) -> Tensor:
+    """Return ``uint8`` pixels as they are, or as ``float32`` in [0, 1].
+
+    Raises:
+        ValueError: for ``uint8`` of a 16-bit image (`_open_image` gives
+            ``float32``), which would lose its low 8 bits.
+    """
+    if pixels.dtype == torch.float32:  # a 16-bit image
+        if dtype == "float32":
+            return pixels
+        msg = (
+            f'image {path} is a 16-bit image: `dtype="uint8"` would keep only its '
+            'high 8 bits; use `dtype="float32"`'
+        )
+        raise ValueError(msg)
     return pixels if dtype == "uint8" else pixels.to(torch.float32).div_(255)
 
 
@@ -110,8 +150,9 @@ def _items(raw: object, *, least: int, shape: str) -> Sequence[object]:
 class ImageFileLoader:
     """Loads ``[path, label]`` entries: an image file and its integer class.
 
-    Images (PNG, JPEG, BMP, TIFF: whatever Pillow reads) become float tensors in
-    [0, 1] of shape (1, H, W) in mode ``"L"`` or (3, H, W) in mode ``"RGB"``;
+    Images (PNG, JPEG, BMP, TIFF: whatever Pillow reads, 8-bit, or 16-bit
+    grayscale as X-rays often are) become float tensors in [0, 1] of shape
+    (1, H, W) in mode ``"L"`` or (3, H, W) in mode ``"RGB"``;
     the metadata holds ``name`` (the path as written) and ``label``. Reading
     images needs Pillow: install the ``images`` extra,
     ``pip install "lightsplit[images]"``.
@@ -170,10 +211,12 @@ class ImageFileLoader:
             TypeError: if ``raw`` is not ``[path, label]``.
             PathEscapeError: if the path leaves the root folder.
             OSError: if the file is missing or not an image.
+            ValueError: for pixels of 32 bits, or 16 bits with ``uint8``.
         """
         path, label = self._label(raw)
-        pixels = _open_image(resolve_entry_path(self.root, path), self.mode)
-        return Sample(_as_dtype(pixels, self.dtype), {"name": path, "label": label})
+        file = resolve_entry_path(self.root, path)
+        pixels = _as_dtype(_open_image(file, self.mode), self.dtype, file)
+        return Sample(pixels, {"name": path, "label": label})
 
     def target(self, raw: Sequence[object]) -> int:
         """Return the label of ``raw`` without opening the image.
@@ -232,9 +275,8 @@ class ImageMaskLoader:
             OSError: if a file is missing or not an image.
         """
         items = _items(raw, least=2, shape="[image, mask] or [image, mask, roi]")
-        image = _as_dtype(
-            _open_image(resolve_entry_path(self.root, items[0]), self.mode), self.dtype
-        )
+        file = resolve_entry_path(self.root, items[0])
+        image = _as_dtype(_open_image(file, self.mode), self.dtype, file)
         target = self._mask(items[1])
         roi = self._mask(items[2]) if len(items) > 2 else torch.ones_like(target)  # noqa: PLR2004
         if target.shape[1:] != image.shape[1:] or roi.shape != target.shape:
