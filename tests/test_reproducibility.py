@@ -1,6 +1,8 @@
+import itertools
 import subprocess
 import sys
 import textwrap
+from collections.abc import Iterable
 from pathlib import Path
 
 import pytest
@@ -8,7 +10,7 @@ import torch
 from lightning.pytorch import seed_everything
 from lightsplit_testing import MemoryLoader, NoisyLoader, entries_named
 
-from lightsplit import CachingDataModule
+from lightsplit import CachingDataModule, Sample, SampleLoader
 
 TESTS = Path(__file__).parent
 LABELS = [1 if index % 5 == 0 else 0 for index in range(40)]
@@ -64,6 +66,39 @@ def test_seed_everything_without_seed() -> None:
     assert _orders(-1, seed=None) == first
     seed_everything(6, verbose=False)
     assert _orders(-1, seed=None) != first
+
+
+@pytest.mark.parametrize("served", [0, 2, 4])
+def test_resume_without_seed_draws_later_epochs_alike(served: int) -> None:
+    """A seedless run resumed mid-epoch serves what the uninterrupted one would.
+
+    The resumed process's global generator is not the interrupted one's: the
+    seed drawn for the orders comes back with the loader's state.
+    """
+
+    def loader() -> SampleLoader:
+        module = CachingDataModule(
+            {"train": entries_named("t", 40, LABELS)}, MemoryLoader(), batch_size=8
+        )
+        return module.train_dataloader()
+
+    def names(batches: Iterable[Sample]) -> list[str]:
+        return [name for batch in batches for name in batch.metadata["name"]]
+
+    seed_everything(5, verbose=False)
+    whole = loader()
+    epochs = [names(whole) for _ in range(3)]
+    seed_everything(5, verbose=False)
+    interrupted = loader()
+    assert names(interrupted) == epochs[0]
+    batches = iter(interrupted)
+    seen = names(itertools.islice(batches, served))
+    state = interrupted.state_dict()
+    seed_everything(99, verbose=False)  # another run: another global state
+    resumed = loader()
+    resumed.load_state_dict(state)
+    assert seen + names(resumed) == epochs[1]
+    assert names(resumed) == epochs[2]
 
 
 def test_workers_are_seeded() -> None:

@@ -175,7 +175,9 @@ class SampleLoader(DataLoader[Sample]):
         Returns:
             ``{}`` unless the loader draws from a lightsplit sampler; else the
             epoch, its seed and length, the positions of its order served so
-            far, the batches this process served and whether it is complete.
+            far, the batches this process served and whether it is complete;
+            without a fixed seed, also the seed drawn for all the orders
+            (``drawn_seed``), so that later epochs draw alike after a resume.
         """
         sampler = self.sampler
         if not isinstance(sampler, EpochSampler):
@@ -185,7 +187,9 @@ class SampleLoader(DataLoader[Sample]):
         if draw is None:  # nothing iterated yet: the next epoch is whole
             return {"epoch": sampler.epoch, "complete": False, "served": 0}
         per_step = sampler.batch_size * sampler.num_replicas
+        drawn = sampler.drawn_seed
         return {
+            **({} if drawn is None else {"drawn_seed": drawn}),
             "set": getattr(self.dataset, "name", ""),
             "epoch": draw.epoch,
             "seed": draw.seed,
@@ -211,6 +215,8 @@ class SampleLoader(DataLoader[Sample]):
         sampler = self.sampler
         if not isinstance(sampler, EpochSampler) or not state:
             return
+        if "drawn_seed" in state:  # the interrupted run had no fixed seed
+            sampler.adopt_drawn_seed(_integer(state, "drawn_seed"))
         if "seed" not in state:  # saved before the first batch: a whole epoch
             sampler.set_epoch(_integer(state, "epoch"))
             return

@@ -93,10 +93,11 @@ class EpochSampler(DistributedSampler[Tensor]):
         draw: ``"ordered"`` (split order), ``"shuffled"`` (a permutation per
             epoch) or ``"balanced"`` (``size`` draws with replacement, weighted
             by ``weights``).
-        seed: fixes the order of every epoch; ``None`` draws each epoch's seed
-            from torch's global generator (seeded by ``lightning.seed_everything``),
-            except when distributed, where every process must agree on the draws:
-            then the seed Lightning shares (``PL_GLOBAL_SEED``, else 0) is used.
+        seed: fixes the order of every epoch; ``None`` draws a seed from torch's
+            global generator (seeded by ``lightning.seed_everything``) when the
+            first epoch is drawn (`drawn_seed`), except when distributed, where
+            every process must agree on the draws: then the seed Lightning
+            shares (``PL_GLOBAL_SEED``, else 0) is used.
         weights: per-sample weights, for ``"balanced"``.
         pad: when distributed, repeat the first indices so that every process
             gets as many (training needs equal steps); without it, a process may
@@ -134,11 +135,30 @@ class EpochSampler(DistributedSampler[Tensor]):
         self.current_batches = 0
         """How many batches the last iteration serves."""
         self._resume: _Resume | None = None
+        self._drawn_seed: int | None = None
+
+    @property
+    def drawn_seed(self) -> int | None:
+        """The seed of all orders drawn from torch's global generator, if any.
+
+        Without a fixed seed, it is drawn when the first epoch is: a checkpoint
+        keeps it, so that a resumed run draws the later epochs the interrupted
+        one would have.
+        """
+        return self._drawn_seed
+
+    def adopt_drawn_seed(self, seed: int) -> None:
+        """Draw the orders from ``seed``, drawn by an interrupted run, if unseeded."""
+        if self.fixed_seed is None:
+            self._drawn_seed = seed
 
     def _epoch_seed(self, epoch: int) -> int:
-        if self.fixed_seed is None:
-            return int(torch.randint(2**62, (), dtype=torch.int64))  # global generator
-        return (self.fixed_seed * GOLDEN + epoch) % 2**63
+        seed = self.fixed_seed
+        if seed is None:
+            if self._drawn_seed is None:  # once, from the global generator
+                self._drawn_seed = int(torch.randint(2**62, (), dtype=torch.int64))
+            seed = self._drawn_seed
+        return (seed * GOLDEN + epoch) % 2**63
 
     def _total(self) -> int:
         if self.num_replicas == 1 or not self.pad:
