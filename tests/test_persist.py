@@ -298,3 +298,34 @@ def test_key_follows_loader_code() -> None:
     edited = fingerprint_of(_loader_class("return super().sample((raw[0], 0))")())
     assert first == again
     assert first != edited
+
+
+def _scaled(namespace: dict[str, object]) -> object:
+    """A transform that reads the module globals ``SCALE`` and ``offset``."""
+    exec(  # as a module defines it
+        "def offset(x):\n    return x + SHIFT\n"
+        "def scale(x):\n    return offset(x) * SCALE\n",
+        namespace,
+    )
+    return namespace["scale"]
+
+
+def test_key_follows_globals_a_transform_reads() -> None:
+    """A constant a transform reads, or one its helper reads, is in its key."""
+    namespace: dict[str, object] = {"SCALE": 3.0, "SHIFT": 1, "torch": torch}
+    transform = _scaled(namespace)
+    first = fingerprint_of(transform)
+    assert fingerprint_of(_scaled(dict(namespace))) == first
+    for name, value in (("SCALE", 4.0), ("SHIFT", 2)):
+        changed = {**namespace, name: value}
+        assert fingerprint_of(_scaled(changed)) != first, name
+    namespace["unread"] = 5  # a global the code does not read
+    assert fingerprint_of(transform) == first
+
+
+def test_key_of_a_function_reading_itself() -> None:
+    """A recursive function, or one read through its own globals, has a key."""
+    namespace: dict[str, object] = {}
+    exec("def walk(x, n=2):\n    return x if n == 0 else walk(x, n - 1)\n", namespace)
+    walk = namespace["walk"]
+    assert fingerprint_of(walk) == fingerprint_of(walk)

@@ -40,24 +40,36 @@ def fingerprint_of(obj: object) -> str:
     It holds the object's type, the code of its class's methods, its declared
     ``fingerprint`` (a string, or a method returning one: bump it when what it
     loads changes other than through its code), and its state: for a function,
-    its qualified name, code, defaults and captured values; for a
-    ``functools.partial``, its function and arguments; for a ``torch.nn.Module``,
-    its ``repr`` and its parameter and buffer values; otherwise its ``repr`` (or its
-    attributes, when the ``repr`` only shows an address).
+    its qualified name, code, defaults, captured values and the module globals
+    its code reads (a ``MEAN`` constant, say; a function or class read so, by
+    its code; modules left out); for a ``functools.partial``, its function and
+    arguments; for a ``torch.nn.Module``, its ``repr`` and its parameter and
+    buffer values; otherwise its ``repr`` (or its attributes, when the ``repr``
+    only shows an address).
     """
+    return _fingerprint(obj, frozenset())
+
+
+def _fingerprint(obj: object, seen: frozenset[int]) -> str:
+    """`fingerprint_of`; ``seen`` holds the objects being fingerprinted, by id."""
+    if id(obj) in seen:  # an object that leads back to itself
+        return f"seen:{type(obj).__qualname__}"
+    inner = seen | {id(obj)}
     declared = _declared(obj)
     kind = f"{type(obj).__module__}.{type(obj).__qualname__}"
     if declared is not None:
         kind = f"{kind}:{declared}"
     if isinstance(obj, types.FunctionType):
-        closure = [fingerprint_of(cell.cell_contents) for cell in obj.__closure__ or ()]
-        defaults = [fingerprint_of(value) for value in obj.__defaults__ or ()]
+        closure = [_fingerprint(c.cell_contents, inner) for c in obj.__closure__ or ()]
+        defaults = [_fingerprint(value, inner) for value in obj.__defaults__ or ()]
         name = f"{obj.__module__}.{obj.__qualname__}"
-        return f"function:{name}:{_code_digest(obj.__code__)}:{defaults}:{closure}"
+        code = _code_digest(obj.__code__)
+        read = _globals_read(obj, inner)
+        return f"function:{name}:{code}:{defaults}:{closure}:{read}"
     if isinstance(obj, functools.partial):
-        arguments = [fingerprint_of(value) for value in obj.args]
-        keywords = {key: fingerprint_of(value) for key, value in obj.keywords.items()}
-        return f"partial:{fingerprint_of(obj.func)}:{arguments}:{keywords}"
+        arguments = [_fingerprint(value, inner) for value in obj.args]
+        keywords = {k: _fingerprint(value, inner) for k, value in obj.keywords.items()}
+        return f"partial:{_fingerprint(obj.func, inner)}:{arguments}:{keywords}"
     if isinstance(obj, torch.nn.Module):
         digest = hashlib.sha256()
         for name, tensor in obj.state_dict().items():
@@ -67,9 +79,38 @@ def fingerprint_of(obj: object) -> str:
     text = repr(obj)
     if " at 0x" in text and hasattr(obj, "__dict__"):
         text = repr(
-            sorted((key, fingerprint_of(value)) for key, value in vars(obj).items())
+            sorted(
+                (key, _fingerprint(value, inner)) for key, value in vars(obj).items()
+            )
         )
     return f"{kind}:{_class_digest(type(obj))}:{text}"
+
+
+def _names(code: types.CodeType) -> set[str]:
+    """Return the names ``code`` (and the code nested in it) reads or calls."""
+    names = set(code.co_names)
+    for const in code.co_consts:
+        if isinstance(const, types.CodeType):
+            names |= _names(const)
+    return names
+
+
+def _globals_read(function: types.FunctionType, seen: frozenset[int]) -> list[str]:
+    """Fingerprint the module globals ``function`` reads, modules left out."""
+    found = []
+    namespace = function.__globals__
+    for name in sorted(_names(function.__code__)):
+        if name not in namespace:
+            continue  # an attribute, or a builtin
+        value = namespace[name]
+        if isinstance(value, types.ModuleType):
+            continue
+        if isinstance(value, type):
+            text = f"{value.__module__}.{value.__qualname__}:{_class_digest(value)}"
+        else:
+            text = _fingerprint(value, seen)
+        found.append(f"{name}={text}")
+    return found
 
 
 def _class_digest(cls: type) -> str:
