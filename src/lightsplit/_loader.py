@@ -40,8 +40,11 @@ class _Batches(Iterator[Sample]):
     def __next__(self) -> Sample:
         try:
             batch = next(self._inner)
-        except SampleLoadError:
-            raise
+        except SampleLoadError as exc:
+            original = _from_worker(str(exc))
+            if original is None:
+                raise
+            raise SampleLoadError(original) from exc  # its text: the worker's trace
         except _WORKER_DEATH as exc:
             died = not isinstance(exc, RuntimeError) or "DataLoader worker" in str(exc)
             if not died:
@@ -70,6 +73,23 @@ class _Batches(Iterator[Sample]):
     def __getattr__(self, name: str) -> object:
         """Reach the torch iterator (Lightning shuts its workers down through it)."""
         return getattr(self._inner, name)
+
+
+_RAISED: Final = f"{SampleLoadError.__module__}.{SampleLoadError.__qualname__}: "
+"""How a traceback's last line starts with a `SampleLoadError`'s message."""
+
+
+def _from_worker(message: str) -> str | None:
+    """Return the message of a `SampleLoadError` a loader worker raised, if it is one.
+
+    torch raises it again in this process as ``Caught SampleLoadError in
+    DataLoader worker process 0`` followed by the worker's traceback, whose
+    last line holds the message.
+    """
+    if not message.startswith("Caught SampleLoadError in DataLoader worker"):
+        return None
+    _, found, original = message.rpartition(_RAISED)
+    return original.rstrip("\n") if found else None
 
 
 @dataclass
