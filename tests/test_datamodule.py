@@ -429,6 +429,29 @@ class TestCachedEqualsUncached:
                 else:
                     assert value == other
 
+    def test_monitor_train_shares_the_train_cache(self) -> None:
+        """A monitor set repeating `train` is served from train's cache, once."""
+        loaded: list[str] = []
+        loader = MemoryLoader(loaded=loaded)
+        train = entries_named("t", 10)
+        split = {
+            "train": train,
+            "validation": entries_named("v", 3),
+            "monitor-train": list(train),
+            "monitor-part": train[:4],  # not the same set: a cache of its own
+        }
+        module = CachingDataModule(split, loader, batch_size=4, cache_samples=True)
+        module.setup("fit")
+        assert sorted(loaded) == sorted(
+            [*(n for n, _ in train), "v0", "v1", "v2"] + [name for name, _ in train[:4]]
+        )
+        monitors = module.val_dataloader()
+        served = _names(monitors["monitor-train"])
+        assert served == _names(module.unshuffled_train_dataloader())
+        assert getattr(monitors["monitor-train"].dataset, "name") == "monitor-train"  # noqa: B009 - torch types it as a bare Dataset
+        uncached = CachingDataModule(split, MemoryLoader(), batch_size=4)
+        assert served == _names(uncached.val_dataloader()["monitor-train"])
+
     def test_ragged_fallback(self) -> None:
         """Samples of several shapes are cached one by one and served the same."""
         loader = MemoryLoader(shapes={"t1": (4, 4), "t2": (1,)})

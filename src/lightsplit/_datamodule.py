@@ -21,7 +21,7 @@ from typing_extensions import override
 
 from ._batch_transforms import BatchTransform, apply_batch_transforms, batch_seed
 from ._config import DataModuleConfig
-from ._datasets import SetDataset
+from ._datasets import CachedDataset, LazyDataset, SetDataset
 from ._errors import DataChangedError, LightsplitWarning, format_list
 from ._hashing import split_sha256
 from ._loader import SampleLoader, build_loader
@@ -44,6 +44,7 @@ from ._sources import (
     SetSource,
     check_model_transforms,
     check_transforms,
+    same_parts,
     sources_from_splits,
 )
 from ._split import load_split
@@ -445,11 +446,32 @@ class ConcatDataModule(LightningDataModule):
         dataset = self._datasets.get(name)
         if dataset is None:
             source = self._sources[name]
-            trainer = self.trainer
-            device = None if trainer is None else trainer.strategy.root_device
-            dataset = open_set(source, self._transforms, self._config, device=device)
+            dataset = self._cached_alike(source)
+            if dataset is None:
+                trainer = self.trainer
+                device = None if trainer is None else trainer.strategy.root_device
+                config = self._config
+                dataset = open_set(source, self._transforms, config, device=device)
             self._datasets[name] = dataset
         return dataset
+
+    def _cached_alike(self, source: SetSource) -> SetDataset | None:
+        """Return the cache of a set of the same entries and loaders, if one is open.
+
+        mednet's `monitor-train` repeats `train`: it is served from the cache
+        of `train` rather than from a second copy (which would double memory).
+        """
+        for other, dataset in self._datasets.items():
+            if isinstance(dataset, LazyDataset) or not same_parts(
+                self._sources[other], source
+            ):
+                continue
+            if isinstance(dataset, CachedDataset):  # named after its own set
+                alike = CachedDataset(dataset.store, pinned=dataset.pinned)
+                alike.name = source.name
+                return alike
+            return dataset
+        return None
 
     # -- provenance --------------------------------------------------------------
 

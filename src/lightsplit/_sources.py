@@ -21,6 +21,7 @@ __all__ = [
     "as_sample",
     "check_model_transforms",
     "check_transforms",
+    "same_parts",
     "sources_from_splits",
 ]
 
@@ -64,6 +65,18 @@ def as_sample(result: object, *, where: str) -> Sample:
             )
             raise TypeError(msg)
     return result if isinstance(result, Sample) else Sample(value, metadata)
+
+
+def same_parts(first: "SetSource", second: "SetSource") -> bool:
+    """Whether two sets hold the same entries, in order, from the same loaders."""
+    if len(first) != len(second) or len(first.parts) != len(second.parts):
+        return False
+    return all(
+        loader is other_loader and list(samples) == list(other_samples)
+        for (samples, loader), (other_samples, other_loader) in zip(
+            first.parts, second.parts, strict=True
+        )
+    )
 
 
 def apply_transforms(sample: Sample, transforms: Sequence[ModelTransform]) -> Sample:
