@@ -185,12 +185,13 @@ class TestLoadSplit:
             pytest.param('{"train": [}', "line 1 column 12: invalid JSON", id="syntax"),
             pytest.param(
                 '{"train": [], "train": [1]}',
-                "key `train` appears twice in one object",
+                "line 1 column 15: invalid JSON: key `train` appears twice in one "
+                "object; keep one of the two",
                 id="duplicate-set",
             ),
             pytest.param(
                 '{"train": [{"a": 1, "a": 2}]}',
-                "key `a` appears twice",
+                "line 1 column 21: invalid JSON: key `a` appears twice",
                 id="duplicate-inner",
             ),
             pytest.param(
@@ -198,10 +199,43 @@ class TestLoadSplit:
                 "key `\\ud800` appears twice",
                 id="duplicate-surrogate",
             ),
-            pytest.param('{"train": [NaN]}', "`NaN` is not valid JSON", id="nan"),
-            pytest.param('{"train": [Infinity]}', "`Infinity` is not valid", id="inf"),
             pytest.param(
-                '{"train": [1e400]}', "number 1e400 is too large", id="overflow"
+                '{"train": [NaN]}',
+                "line 1 column 12: invalid JSON: `NaN` is not valid JSON",
+                id="nan",
+            ),
+            pytest.param(
+                '{"train": [["NaN.png", 0], Infinity]}',
+                "line 1 column 28: invalid JSON: `Infinity` is not valid",
+                id="inf",
+            ),
+            pytest.param(
+                '{"train": [[0], [1e400]]}',
+                "line 1 column 18: invalid JSON: number 1e400 is too large",
+                id="overflow",
+            ),
+            pytest.param(
+                '{"a": [{"k": 1}], "b": [{"k": 1, "k": 2}]}',
+                ": invalid JSON: key `k` appears twice",  # three: not told where
+                id="duplicate-unplaced",
+            ),
+            pytest.param(
+                '{"train": [["a.png", 0],]}',
+                "a comma with no value after it between",
+                id="trailing-comma",
+            ),
+            pytest.param(
+                '{"train": [[a.png, 0]]}', "text without quotes between", id="bare"
+            ),
+            pytest.param(
+                "{\"train\": [['a.png', 0]]}",
+                "a string in single quotes between",
+                id="single-quotes",
+            ),
+            pytest.param(
+                '// split\n{"train": []}',
+                "a comment before `// split {",
+                id="comment",
             ),
             pytest.param("[1, 2]", "must hold a JSON object", id="top-level-array"),
             pytest.param(
@@ -216,6 +250,19 @@ class TestLoadSplit:
             load_split(path)
         assert str(path) in str(exc_info.value)
         assert expected in str(exc_info.value)
+
+    def test_not_utf8(self, tmp_path: Path) -> None:
+        """Bytes that are not UTF-8 are placed, with the encoding to save in."""
+        path = tmp_path / "split.json"
+        path.write_bytes('{"train": [\n  ["caf\u00e9.png", 0]]}'.encode("cp1252"))
+        with pytest.raises(SplitFileError) as exc_info:
+            load_split(path)
+        assert str(exc_info.value) == (
+            f"{path}: line 2 column 8: not UTF-8 text (byte 0xe9, invalid "
+            "continuation byte): the file was likely saved in another encoding "
+            "(such as Windows-1252 or Latin-1); save it as UTF-8, which JSON files "
+            "are"
+        )
 
     def test_set_not_array_typed(self, tmp_path: Path) -> None:
         """With a sample type, a set that is not an array is refused too."""

@@ -230,11 +230,6 @@ def missing_dependency(module: str) -> str | None:
 
 
 _JSON_PROBLEMS: Final[Mapping[str, tuple[str, str]]] = {
-    "Expecting value": (
-        "expected a value",
-        "write a value (a string, number, array or object), or remove the comma "
-        "before `]` or `}`",
-    ),
     "Expecting ',' delimiter": ("expected `,`", "separate the items with `,`"),
     "Expecting ':' delimiter": (
         "expected `:`",
@@ -261,6 +256,24 @@ _JSON_PROBLEMS: Final[Mapping[str, tuple[str, str]]] = {
 
 _EXCERPT: Final = 40
 """Characters of a file quoted either side of a JSON syntax error."""
+
+
+def _missing_value(doc: str, pos: int) -> tuple[str, str]:
+    """Say what stands where a JSON value was expected, and the fix."""
+    after = doc[pos : pos + 2]
+    if after[:1] in ("]", "}") and doc[:pos].rstrip().endswith(","):
+        return "a comma with no value after it", "remove the comma before `]` or `}`"
+    if after in ("//", "/*") or after[:1] == "#":
+        return "a comment", "remove it: JSON has no comments"
+    if after[:1] == "'":
+        return "a string in single quotes", 'write strings in double quotes (`"a.png"`)'
+    if after[:1].isalpha() or after[:1] in ("_", ".", "/"):
+        return (
+            "text without quotes",
+            'write strings in double quotes (`"a.png"`), and `true`, `false` and '
+            "`null` in lower case",
+        )
+    return "expected a value", "write a value (a string, number, array or object)"
 
 
 def json_syntax_problem(exc: json.JSONDecodeError) -> str:
@@ -298,9 +311,12 @@ cut short
             f"{where}: more text after the JSON value (`{after}` after `{before}`); "
             "remove it: a file holds one JSON value"
         )
-    problem, fix = _JSON_PROBLEMS.get(
-        exc.msg, (exc.msg.removesuffix(" at").lower(), "correct the text there")
-    )
+    if exc.msg == "Expecting value":
+        problem, fix = _missing_value(doc, pos)
+    else:
+        problem, fix = _JSON_PROBLEMS.get(
+            exc.msg, (exc.msg.removesuffix(" at").lower(), "correct the text there")
+        )
     if not doc[pos:].strip():
         return (
             f"{where}: {problem} after `{before}`, where the file ends; restore the "

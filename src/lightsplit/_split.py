@@ -2,8 +2,10 @@
 
 import bz2
 import functools
+import itertools
 import json
 import math
+import re
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
@@ -105,6 +107,20 @@ def _adapter(sample_type: object) -> "TypeAdapter[dict[str, tuple[Any, ...]]]":
     return TypeAdapter(dict[str, tuple[sample_type, ...]], config=FROZEN_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
 
 
+class _RefusedJsonError(ValueError):
+    """Valid JSON syntax that a split file refuses; ``token`` finds it in the text.
+
+    ``token`` is a regular expression of the refused text; ``nth`` which of
+    its matches (from 0) is the one refused, or ``None``: the second of
+    exactly two (a key given twice), else it is not told.
+    """
+
+    def __init__(self, message: str, token: str, nth: int | None = 0) -> None:
+        super().__init__(message)
+        self.token = token
+        self.nth = nth
+
+
 def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
     """Build a JSON object, refusing a key given twice (``json`` keeps the last)."""
     document = dict(pairs)
@@ -116,7 +132,8 @@ def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
                     f"key `{printable(key)}` appears twice in one object; "
                     "keep one of the two"
                 )
-                raise ValueError(msg)
+                key_token = rf"{re.escape(json.dumps(key))}\s*:"
+                raise _RefusedJsonError(msg, key_token, nth=None)
             seen.add(key)
     return document
 
@@ -124,7 +141,7 @@ def _reject_duplicates(pairs: list[tuple[str, object]]) -> dict[str, object]:
 def _reject_constant(name: str) -> NoReturn:
     """Refuse ``NaN`` and ``Infinity``, which Python accepts but JSON does not."""
     msg = f"`{name}` is not valid JSON; write a number or a string"
-    raise ValueError(msg)
+    raise _RefusedJsonError(msg, rf"(?<![\w.\"]){re.escape(name)}(?![\w\"])")
 
 
 def _finite_float(text: str) -> float:
@@ -132,8 +149,42 @@ def _finite_float(text: str) -> float:
     value = float(text)
     if not math.isfinite(value):
         msg = f"number {text} is too large for a 64-bit float; write a smaller number"
-        raise ValueError(msg)
+        raise _RefusedJsonError(msg, rf"(?<![\w.]){re.escape(text)}(?![\w.])")
     return value
+
+
+def _where_refused(text: str, exc: _RefusedJsonError) -> str:
+    """Return ``line L column C: `` where ``exc``'s text likely is, else nothing.
+
+    Found by searching the text (in a string, the same text could match first):
+    a pointer for the reader, not a parse.
+    """
+    if exc.nth is None:  # the second of exactly two
+        matches = list(re.finditer(exc.token, text))
+        found = matches[1] if len(matches) == 2 else None  # noqa: PLR2004 - two
+    else:
+        found = next(
+            itertools.islice(re.finditer(exc.token, text), exc.nth, None), None
+        )
+    if found is None:
+        return ""
+    start = found.start()
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    return f"line {line} column {column}: "
+
+
+def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+    """Say where the bytes that are not UTF-8 are, and the fix."""
+    start = exc.start
+    line = data.count(b"\n", 0, start) + 1
+    column = start - (data.rfind(b"\n", 0, start) + 1) + 1
+    return (
+        f"line {line} column {column}: not UTF-8 text (byte "
+        f"0x{data[start]:02x}, {exc.reason}): the file was likely saved in another "
+        "encoding (such as Windows-1252 or Latin-1); save it as UTF-8, which JSON "
+        "files are"
+    )
 
 
 def _describe(error: "ErrorDetails", document: Mapping[str, object]) -> str:
@@ -193,6 +244,14 @@ def parse_split(
             )
     except json.JSONDecodeError as exc:
         msg = f"{source}: {json_syntax_problem(exc)}"
+        raise SplitFileError(msg) from exc
+    except UnicodeDecodeError as exc:
+        raw = data if isinstance(data, bytes) else data.encode()
+        msg = f"{source}: {_not_utf8(raw, exc)}"
+        raise SplitFileError(msg) from exc
+    except _RefusedJsonError as exc:
+        text = data if isinstance(data, str) else data.decode()
+        msg = f"{source}: {_where_refused(text, exc)}invalid JSON: {exc}"
         raise SplitFileError(msg) from exc
     except (ValueError, RecursionError) as exc:
         msg = f"{source}: invalid JSON: {exc}"
