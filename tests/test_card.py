@@ -139,6 +139,18 @@ class TestProvenance:
         assert card.provenance is None
         assert card.provenance_problem is not None
         assert card.provenance_problem.startswith(
-            f"its sidecar file {sidecar_path(made)} cannot be read: "
+            f"its sidecar file {sidecar_path(made)} is not one that `lightsplit "
+            "split` writes: `lightsplit`: Field required; `sha256`: Field required; "
         )
+        assert card.provenance_problem.endswith("and 8 more")
         assert "- Made by: unknown (its sidecar file" in card.to_markdown()
+
+    def test_fold_of_a_family(self, tmp_path: Path) -> None:
+        """The card of a fold file says which fold it is, from its sidecar."""
+        samples = tmp_path / "samples.json"
+        samples.write_text(json.dumps([[f"p{i}/a.png", i % 2] for i in range(12)]))
+        assert main(["split", str(samples), "--folds", "3", "-o", str(tmp_path)]) == 0
+        card = split_card(tmp_path / "fold-2.json")
+        assert "), file 2 of a 3-fold split (its `test` set is fold 2), from 12 " in (
+            card.to_markdown()
+        )

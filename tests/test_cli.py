@@ -1566,8 +1566,8 @@ class TestCard:
             r"- Groups: 20, found in the paths by `p(\d+)/`",
             f"- Made by: `lightsplit split {samples_file} --fractions 0.5 0.5 "
             f"--group-pattern 'p(\\d+)/' --seed 0 -o {output}` (lightsplit 0.1.0, "
-            f"seed 0), from 60 entries of {samples_file} (SHA-256 "
-            f"`{sidecar['input_sha256']}`); unchanged since",
+            f"seed 0), from 60 entries of {samples_file} (SHA-256 of the file's "
+            f"bytes `{sidecar['input_sha256']}`); unchanged since",
         ]
         assert "| train |      30 | 0.500 |     10 |" in out
         assert "| 0     | 10 (33.3%) | 10 (33.3%) |" in out

@@ -205,9 +205,13 @@ class TestLoaderForms:
         module = CachingDataModule(
             _fit_split(), OptionalMask(), batch_size=4, cache_samples=cache
         )
-        with pytest.raises(SampleLoadError) as exc_info:
-            module.setup("fit")
+
+        def first_batch() -> None:
+            module.setup("fit")  # caching, it fails here
             next(iter(module.unshuffled_train_dataloader()))
+
+        with pytest.raises(SampleLoadError) as exc_info:
+            first_batch()
         assert str(exc_info.value).endswith(
             "TypeError: `OptionalMask.sample` returned metadata `mask` as None, "
             "which no batch can hold; leave `mask` out of the metadata, or give it "

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 from ._classes import LabelKind, class_name, class_order
 from ._entries import EntryFields, FieldName, compile_group_pattern
+from ._errors import MAX_LISTED
 from ._leaks import LeakReport
 from ._outputs import sidecar_path
 from ._report import (
@@ -170,10 +171,16 @@ class SplitCard:
             if self.edited
             else "unchanged since"
         )
+        fold = (
+            ""
+            if made.fold is None or made.folds is None
+            else f"file {made.fold} of a {made.folds}-fold split (its `test` set is "
+            f"fold {made.fold}), "
+        )
         return (
             f"Made by: `{made.command}` (lightsplit {made.lightsplit}, seed "
-            f"{made.seed}), from {made.input_entries} entries of {made.input} "
-            f"(SHA-256 `{made.input_sha256}`); {state}"
+            f"{made.seed}), {fold}from {made.input_entries} entries of {made.input} "
+            f"(SHA-256 of the file's bytes `{made.input_sha256}`); {state}"
         )
 
     def _sets_table(self) -> list[str]:
@@ -222,7 +229,21 @@ def _provenance(path: Path) -> "tuple[SplitProvenance | None, str | None]":
 
     try:
         return read_provenance(path), None
-    except (ValidationError, OSError) as exc:
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        found = "; ".join(
+            f"`{'.'.join(map(str, error['loc'])) or 'the file'}`: {error['msg']}"
+            for error in errors[:MAX_LISTED]
+        )
+        more = (
+            f" and {len(errors) - MAX_LISTED} more" if len(errors) > MAX_LISTED else ""
+        )
+        problem = (
+            f"its sidecar file {sidecar_path(path)} is not one that `lightsplit "
+            f"split` writes: {found}{more}"
+        )
+        return None, problem
+    except OSError as exc:
         problem = f"its sidecar file {sidecar_path(path)} cannot be read: {exc}"
         return None, problem.splitlines()[0]
 
