@@ -310,6 +310,11 @@ class TestFindLeaks:
         report = find_leaks(split, path_field="file", label_field="y")
         assert [c.labels for c in report.conflicts] == [(0, 1)]
 
+    def test_misspelt_set_name(self) -> None:
+        """A set name no split file may hold is refused, not left out silently."""
+        with pytest.raises(ValueError, match="`validaton` is not a valid set name; "):
+            find_leaks({"train": [["a", 0]], "validaton": [["a", 0]]})
+
     def test_records_are_frozen(self) -> None:
         """Records cannot be changed."""
         ref = EntryRef("train", 0, ["a", 0])

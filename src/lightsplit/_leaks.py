@@ -23,7 +23,7 @@ from ._entries import (
     index_split,
     label_key,
 )
-from ._errors import preview
+from ._errors import preview, set_name_problem
 from ._types import EVALUATION_SET_NAMES, SetName
 
 __all__ = [
@@ -178,7 +178,9 @@ def find_leaks(
         The problems found, in split order, and the entries left out.
 
     Raises:
-        ValueError: if ``group_pattern`` is not a regular expression.
+        ValueError: if ``group_pattern`` is not a regular expression, or a set
+            name is not one of a split file (``validaton`` would be left out
+            of the leak searches).
 
     Examples:
         >>> report = find_leaks(
@@ -195,6 +197,9 @@ def find_leaks(
         >>> [(leak.group, len(leak.entries)) for leak in report.group_leaks]
         [('p1', 2), ('p2', 2)]
     """
+    problems = [p for name in split if (p := set_name_problem(name)) is not None]
+    if problems:
+        raise ValueError("; ".join(problems))
     fields = EntryFields(
         path_field,
         label_field,
