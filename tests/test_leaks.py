@@ -38,6 +38,7 @@ class TestNormalizePath:
             pytest.param("a//b/../a.png", "a/a.png", id="double-slash"),
             pytest.param("a/./b/", "a/b", id="trailing"),
             pytest.param("../a.png", "../a.png", id="leading-up"),
+            pytest.param("./cafe\u0301.png", "caf\u00e9.png", id="decomposed"),
         ],
     )
     def test_spellings(self, path: str, expected: str) -> None:
@@ -309,6 +310,17 @@ class TestFindLeaks:
         assert find_leaks(split).ok
         report = find_leaks(split, path_field="file", label_field="y")
         assert [c.labels for c in report.conflicts] == [(0, 1)]
+
+    def test_composed_and_decomposed_names(self) -> None:
+        """A name typed composed (NFC) or decomposed (NFD, macOS) is one file."""
+        report = find_leaks(
+            {
+                "train": [["\u00fc/caf\u00e9.png", 0]],
+                "test": [["u\u0308/cafe\u0301.png", 0]],
+            }
+        )
+        [leak] = report.path_leaks
+        assert (leak.path, leak.sets) == ("\u00fc/caf\u00e9.png", ("train", "test"))
 
     def test_misspelt_set_name(self) -> None:
         """A set name no split file may hold is refused, not left out silently."""

@@ -17,6 +17,7 @@ import importlib
 import json
 import posixpath
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -62,14 +63,20 @@ def normalize_path(path: str) -> str:
     """Return the one spelling of ``path`` that names the same file.
 
     ``.`` components, repeated ``/`` and ``name/..`` pairs are removed, as
-    ``posixpath.normpath`` does; a leading ``..`` stays.
+    ``posixpath.normpath`` does; a leading ``..`` stays. Letters are composed
+    (Unicode NFC): ``é`` typed as one character or as ``e`` and an accent (as
+    macOS writes file names) is one spelling.
 
     Examples:
         >>> normalize_path("./a.png"), normalize_path("b//../a.png")
         ('a.png', 'a.png')
         >>> normalize_path("a//b/../c.png"), normalize_path("../a.png")
         ('a/c.png', '../a.png')
+        >>> normalize_path("cafe\u0301.png") == "caf\u00e9.png"
+        True
     """
+    if not path.isascii():
+        path = unicodedata.normalize("NFC", path)
     # Most paths are already normal: test cheaply before calling normpath.
     if path.startswith(".") or "/." in path or "//" in path or path.endswith("/"):
         return posixpath.normpath(path)
@@ -328,13 +335,14 @@ def _normalized(paths: list[str | None]) -> list[str | None]:
     or holds ``/.`` or ``//``: joined by line ends, with each ``.`` and line
     end then made a ``/``, no path does if the text has no ``//`` (one search
     instead of four; a ``..`` or ``.\n`` in a name only sends all to the
-    slow path).
+    slow path). Text that is not ASCII must also be composed already (NFC).
     """
     text = "\n".join(paths if None not in paths else filter(None, paths))  # type: ignore[arg-type]  # None is left out
     if not (
         text.startswith(".")
         or text.endswith("/")
         or b"//" in text.encode("utf-8", "surrogatepass").translate(_SLASHED)
+        or not (text.isascii() or unicodedata.is_normalized("NFC", text))
     ):
         return paths  # no path has a `.`, `..` or empty component
     return [None if path is None else normalize_path(path) for path in paths]
