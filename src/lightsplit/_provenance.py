@@ -237,6 +237,8 @@ def compare_provenance(
     if training:
         old_config: Mapping[str, Any] = recorded.get("config", {})
         for key, value in current["config"].items():
+            if key == "allow_data_change":
+                continue  # how differences are taken, not one of them
             if key in old_config and old_config[key] != value:
                 severity: Literal["error", "warning"] = (
                     "error" if key in _TRAINING_SETTINGS else "warning"
