@@ -218,6 +218,22 @@ class TestLoaderForms:
             "a value in every sample (such as -1, NaN or an empty string)"
         )
 
+    def test_pair_not_in_a_list(self) -> None:
+        """A set given as one pair, not a list of pairs, is named with the fix."""
+        with pytest.raises(ValidationError) as exc_info:
+            ConcatDataModule(
+                {
+                    "train": [(_entries(), PairLoader())],
+                    "test": (_entries(), PairLoader()),  # type: ignore[dict-item]  # the point
+                }
+            )
+        [error] = exc_info.value.errors(include_url=False)
+        assert (error["type"], error["msg"]) == (
+            "pair_not_in_list",
+            "set `test` is one (samples, loader) pair, not a list of them; write "
+            "`[(samples, loader)]` (a set may join several pairs)",
+        )
+
     def test_loader_class_instead_of_object(self) -> None:
         """A loader class is refused at construction, with the call to write."""
         with pytest.raises(ValidationError) as exc_info:

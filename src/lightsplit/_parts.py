@@ -30,6 +30,7 @@ from ._validation_errors import (
     ErrorCollector,
     loader_invalid,
     loader_not_instance,
+    pair_not_in_list,
     samples_invalid,
     set_empty,
     splits_empty,
@@ -142,8 +143,22 @@ def _as_tuple(value: object) -> object:
 
 
 def _as_dict(value: object) -> object:
-    """Accept any mapping (a ``DatabaseSplit`` say) as the splits."""
-    return dict(value) if isinstance(value, Mapping) else value
+    """Accept any mapping (a ``DatabaseSplit`` say) as the splits.
+
+    Refuse a set given as one ``(samples, loader)`` pair, not a list of them,
+    naming the set: item by item, it would read as two broken pairs.
+    """
+    if not isinstance(value, Mapping):
+        return value
+    for set_name, parts in value.items():
+        if (
+            isinstance(parts, list | tuple)
+            and len(parts) == 2  # noqa: PLR2004 - a pair
+            and _loader_like(parts[1])
+            and not _loader_like(parts[0])
+        ):
+            raise pair_not_in_list(set_name=str(set_name))
+    return dict(value)
 
 
 def _check_samples(value: object) -> Sequence[Any]:
@@ -168,6 +183,10 @@ _Pair: TypeAlias = Annotated[
     ],
     BeforeValidator(_as_tuple),
 ]
+
+
+def _loader_like(value: object) -> bool:
+    return callable(getattr(value, "sample", None)) and not isinstance(value, type)
 
 
 class DataModuleSplits(

@@ -22,6 +22,7 @@ __all__ = [
     "cache_on_device_unused",
     "loader_invalid",
     "loader_not_instance",
+    "pair_not_in_list",
     "samples_invalid",
     "set_empty",
     "set_name_invalid",
@@ -37,6 +38,7 @@ ErrorType: TypeAlias = Literal[
     "cache_on_device_unused",
     "loader_invalid",
     "loader_not_instance",
+    "pair_not_in_list",
     "samples_invalid",
     "set_empty",
     "set_name_invalid",
@@ -107,6 +109,16 @@ def loader_not_instance(*, type_name: str) -> PydanticCustomError:
         "the loader is the class `{type_name}`, not a loader object; create one, "
         "as in `{type_name}(...)`",
         {"type_name": type_name},
+    )
+
+
+def pair_not_in_list(*, set_name: str) -> PydanticCustomError:
+    """Error for one ``(samples, loader)`` pair given where a list of pairs is."""
+    return PydanticCustomError(
+        "pair_not_in_list",
+        "set `{set_name}` is one (samples, loader) pair, not a list of them; write "
+        "`[(samples, loader)]` (a set may join several pairs)",
+        {"set_name": set_name},
     )
 
 
