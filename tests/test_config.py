@@ -45,8 +45,10 @@ class TestDataModuleConfig:
             pytest.param(
                 "batch_chunk_count", 0, "greater_than_equal", id="chunks-zero"
             ),
-            pytest.param("parallel", -7, "greater_than_equal", id="parallel-minus-7"),
-            pytest.param("parallel", "2", "int_type", id="parallel-str"),
+            pytest.param("parallel", -7, "parallel_invalid", id="parallel-minus-7"),
+            pytest.param("parallel", "2", "parallel_invalid", id="parallel-str"),
+            pytest.param("parallel", 2.0, "parallel_invalid", id="parallel-float"),
+            pytest.param("parallel", True, "parallel_invalid", id="parallel-bool"),
             pytest.param("cache_samples", 1, "bool_type", id="cache-int"),
             pytest.param("cache_samples", "yes", "bool_type", id="cache-str"),
             pytest.param("database_name", 3, "string_type", id="name-int"),

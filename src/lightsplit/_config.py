@@ -10,7 +10,14 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Final, Self, TypedDict, Unpack
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    model_validator,
+)
 from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticKnownError
 
@@ -20,6 +27,7 @@ from ._validation_errors import (
     cache_dir_empty,
     cache_dir_unused,
     cache_on_device_unused,
+    parallel_invalid,
 )
 
 __all__ = [
@@ -29,6 +37,14 @@ __all__ = [
     "SettingChanges",
     "available_cpus",
 ]
+
+
+def _check_parallel(value: object) -> object:
+    """Refuse a `parallel` that is no integer of -1 or more, saying what each means."""
+    if type(value) is not int or value < -1:
+        raise parallel_invalid(value=repr(value))
+    return value
+
 
 FROZEN_CONFIG: Final = ConfigDict(
     frozen=True, strict=True, validate_default=True, use_attribute_docstrings=True
@@ -129,7 +145,7 @@ class DataModuleConfig(FrozenModel):
     """Drop the last, incomplete chunk of each training epoch (evaluation never
     drops samples)."""
 
-    parallel: Annotated[int, Field(ge=-1)] = -1
+    parallel: Annotated[int, Field(ge=-1), BeforeValidator(_check_parallel)] = -1
     """Worker processes for loading: -1 loads in the main process, 0 uses one
     worker per CPU this process may run on, N uses N workers. When caching, the
     number of processes that build the cache, the main one among them."""

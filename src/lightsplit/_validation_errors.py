@@ -23,6 +23,7 @@ __all__ = [
     "loader_invalid",
     "loader_not_instance",
     "pair_not_in_list",
+    "parallel_invalid",
     "samples_invalid",
     "set_empty",
     "set_name_invalid",
@@ -39,6 +40,7 @@ ErrorType: TypeAlias = Literal[
     "loader_invalid",
     "loader_not_instance",
     "pair_not_in_list",
+    "parallel_invalid",
     "samples_invalid",
     "set_empty",
     "set_name_invalid",
@@ -109,6 +111,16 @@ def loader_not_instance(*, type_name: str) -> PydanticCustomError:
         "the loader is the class `{type_name}`, not a loader object; create one, "
         "as in `{type_name}(...)`",
         {"type_name": type_name},
+    )
+
+
+def parallel_invalid(*, value: str) -> PydanticCustomError:
+    """Error for a `parallel` that is not an integer of -1 or more."""
+    return PydanticCustomError(
+        "parallel_invalid",
+        "`parallel` is {value}; give an integer: -1 to load in this process, 0 for "
+        "one worker process per CPU, or N (1 or more) for N worker processes",
+        {"value": value},
     )
 
 
