@@ -403,6 +403,13 @@ def _halves(
     )
 
 
+def _entries_file(tmp_path: Path, entries: list[list[object]]) -> Path:
+    """Write ``entries`` as the JSON array ``samples.json``."""
+    source = tmp_path / "samples.json"
+    source.write_text(json.dumps(entries))
+    return source
+
+
 class TestSplitCsvTables:
     """``lightsplit split`` refuses tables it would mis-read; reads columns by name."""
 
@@ -682,8 +689,7 @@ class TestSplitMessages:
         entries: list[list[object]] = [[f"{i:02d}.png", i % 2] for i in range(20)]
         for i in (3, 7, 8, 11, 12, 15, 19):
             del entries[i][1]
-        source = tmp_path / "samples.json"
-        source.write_text(json.dumps(entries))
+        source = _entries_file(tmp_path, entries)
         status, out, _ = _halves(capsys, source)
         assert status == 0
         assert out.splitlines()[1] == (
@@ -696,10 +702,9 @@ class TestSplitMessages:
 
     def test_ragged_vectors_warned(self, tmp_path: Path, capsys: Capture) -> None:
         """0/1 lists of two lengths are split as lists of classes, with a warning."""
-        entries = [[f"p{i}.png", [0, 1, 0]] for i in range(5)]
+        entries: list[list[object]] = [[f"p{i}.png", [0, 1, 0]] for i in range(5)]
         entries += [[f"q{i}.png", [1, 0]] for i in range(5)]
-        source = tmp_path / "samples.json"
-        source.write_text(json.dumps(entries))
+        source = _entries_file(tmp_path, entries)
         status, out, _ = _halves(capsys, source)
         assert status == 0
         assert out.splitlines()[1] == (
@@ -717,8 +722,7 @@ class TestSplitMessages:
 
     def test_no_label_at_all(self, tmp_path: Path, capsys: Capture) -> None:
         """Entries none of which has a label are no reason for a warning."""
-        source = tmp_path / "samples.json"
-        source.write_text(json.dumps([f"{i}.png" for i in range(6)]))
+        source = _entries_file(tmp_path, [[f"{i}.png"] for i in range(6)])
         status, out, _ = _halves(capsys, source)
         assert status == 0
         assert out.startswith(f"read 6 entries from {source}: no labels")
