@@ -22,6 +22,8 @@ class TestDataModuleConfig:
         assert DataModuleConfig().model_dump() == {
             "database_name": "",
             "split_name": "",
+            "task": "",
+            "num_classes": 1,
             "cache_samples": False,
             "balance_sampler_by_class": False,
             "batch_size": 1,

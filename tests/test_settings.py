@@ -41,6 +41,8 @@ def _plain(annotation: object) -> object:
 CHANGES: dict[str, tuple[object, object]] = {
     "database_name": ("montgomery", 3),
     "split_name": ("fold-0", None),
+    "task": ("classification", 1),
+    "num_classes": (14, 0),
     "cache_samples": (True, "yes"),
     "balance_sampler_by_class": (True, 1),
     "batch_size": (5, 0),

@@ -19,6 +19,7 @@ from lightsplit import (
     CachingDataModule,
     ConcatDataModule,
     DataModuleConfig,
+    MappingLoader,
     Sample,
     SampleLoadError,
     SplitFileError,
@@ -421,3 +422,35 @@ class TestSplitFiles:
         assert module.set_names == ("train", "test")
         with pytest.raises(FileNotFoundError):
             CachingDataModule(tmp_path / "missing.json", PairLoader())
+
+
+class TestMednetBatches:
+    """Batches read by key, as mednet's engine reads its own."""
+
+    @pytest.mark.parametrize("cache", [False, True])
+    def test_read_and_set_by_key(self, tmp_path: Path, cache: bool) -> None:
+        """``batch["image"]``, ``batch["target"]`` and assignment, as mednet does."""
+        entries = write_pngs(tmp_path, 4)
+        module = CachingDataModule(
+            {"train": entries},
+            MappingLoader(MednetStyleLoader(str(tmp_path)), input_key="image"),
+            batch_size=4,
+            cache_samples=cache,
+            task="classification",
+            num_classes=1,
+        )
+        assert (module.task, module.num_classes) == ("classification", 1)
+        batch = next(iter(module.unshuffled_train_dataloader()))
+        mednet: Any = batch  # read by untyped code, as mednet's engine is
+        assert mednet["image"] is batch.input is mednet["input"] is batch[0]
+        assert mednet["target"].shape == (4, 1)
+        assert mednet["name"] == [name for name, _ in entries]
+        mednet["target"] = mednet["target"].squeeze(1)  # mednet's predictor does so
+        assert batch.metadata["target"].shape == (4,)
+        x, meta = batch  # typed code unpacks it as before
+        assert x is batch.input
+        assert meta is batch.metadata
+        with pytest.raises(KeyError, match="sample has no key `mask`; its keys: "):
+            mednet["mask"]
+        with pytest.raises(TypeError, match=r"make a new one: `sample\._replace"):
+            mednet["image"] = x

@@ -97,6 +97,8 @@ class SettingChanges(TypedDict, total=False):
 
     database_name: str
     split_name: str
+    task: str
+    num_classes: int
     cache_samples: bool
     balance_sampler_by_class: bool
     batch_size: int
@@ -123,6 +125,15 @@ class DataModuleConfig(FrozenModel):
 
     split_name: str = ""
     """Name of the split that groups the samples into sets."""
+
+    task: str = ""
+    """What the samples are for, as mednet's engine reads it from a data module
+    (``"classification"``, ``"segmentation"``, ``"detection"``); empty when not
+    said. lightsplit itself does not use it."""
+
+    num_classes: Annotated[int, Field(ge=1)] = 1
+    """Classes a model of this data predicts, as mednet's engine reads it from a
+    data module (1 for a binary classifier). lightsplit itself does not use it."""
 
     cache_samples: bool = False
     """Load every sample of a stage's sets at setup and serve them from memory."""

@@ -79,6 +79,8 @@ class ConcatDataModule(LightningDataModule):
             the path of a split file instead, whose set of the same name is read.
         database_name: see `DataModuleConfig`.
         split_name: see `DataModuleConfig`.
+        task: see `DataModuleConfig`.
+        num_classes: see `DataModuleConfig`.
         cache_samples: see `DataModuleConfig`.
         balance_sampler_by_class: see `DataModuleConfig`.
         batch_size: see `DataModuleConfig`.
@@ -110,6 +112,8 @@ class ConcatDataModule(LightningDataModule):
 
     database_name = Setting[str]()
     split_name = Setting[str]()
+    task = Setting[str]()
+    num_classes = Setting[int]()
     cache_samples = Setting[bool]()
     balance_sampler_by_class = Setting[bool]()
     batch_size = Setting[int]()
@@ -134,6 +138,8 @@ class ConcatDataModule(LightningDataModule):
         drop_incomplete_batch: bool = False,  # noqa: FBT001, FBT002
         parallel: int = -1,
         *,
+        task: str = "",
+        num_classes: int = 1,
         cache_dir: StrPath | None = None,
         seed: int | None = None,
         cache_on_device: bool = False,
@@ -650,6 +656,8 @@ class CachingDataModule(ConcatDataModule):
         raw_data_loader: loads every raw sample of the split.
         database_name: see `DataModuleConfig`.
         split_name: see `DataModuleConfig`.
+        task: see `DataModuleConfig`.
+        num_classes: see `DataModuleConfig`.
         cache_samples: see `DataModuleConfig`.
         balance_sampler_by_class: see `DataModuleConfig`.
         batch_size: see `DataModuleConfig`.
@@ -682,6 +690,8 @@ class CachingDataModule(ConcatDataModule):
         *,
         database_name: str = "",
         split_name: str = "",
+        task: str = "",
+        num_classes: int = 1,
         cache_samples: bool = False,
         balance_sampler_by_class: bool = False,
         batch_size: int = 1,

@@ -1,9 +1,10 @@
 """The ``Sample`` every loader returns, and the loader protocols."""
 
-from collections.abc import Mapping
+from collections.abc import Mapping, MutableMapping
 from typing import (
     TYPE_CHECKING,
     Any,
+    Final,
     NamedTuple,
     Protocol,
     TypeAlias,
@@ -31,6 +32,11 @@ Target: TypeAlias = int | Tensor
 (``tensor(3)``, ``tensor([0.])``)."""
 
 
+INPUT_KEYS: Final = ("image", "input")
+"""The names a `Sample`'s input goes by when it is read by key, as mednet's
+batches (``batch["image"]``) are."""
+
+
 class Sample(NamedTuple):
     """One loaded sample, or one batch of them.
 
@@ -38,6 +44,18 @@ class Sample(NamedTuple):
     that are ``Sample`` too: ``input`` stacked along a new first dimension and
     ``metadata`` collated key by key (numbers and tensors become tensors, strings
     become lists). ``x, meta = sample`` unpacks it.
+
+    It also reads as mednet's batches do, by key, so that code written for them
+    (mednet's training steps, callbacks and predictors) runs unchanged:
+    ``sample["image"]`` (or ``sample["input"]``) is the input, ``sample[key]``
+    a metadata value, and ``sample[key] = value`` sets one in the metadata.
+
+    Examples:
+        >>> import torch
+        >>> batch = Sample(torch.zeros(2, 1, 4, 4), {"target": torch.tensor([0, 1])})
+        >>> batch["image"].shape, batch["target"].tolist()
+        (torch.Size([2, 1, 4, 4]), [0, 1])
+        >>> x, meta = batch
     """
 
     input: Tensor
@@ -45,6 +63,41 @@ class Sample(NamedTuple):
 
     metadata: Mapping[str, Any]
     """Anything else about the sample: label, name, mask... (passed to torch as is)."""
+
+
+def _item(sample: Sample, key: object) -> object:
+    """``sample[key]``: by position as a tuple, or by key as mednet's batches."""
+    if not isinstance(key, str):
+        return tuple.__getitem__(sample, key)  # type: ignore[call-overload]  # a position or slice
+    metadata = sample.metadata
+    if key in metadata:
+        return metadata[key]
+    if key in INPUT_KEYS:
+        return sample.input
+    keys = ", ".join(f"`{name}`" for name in (*INPUT_KEYS, *metadata))
+    msg = f"sample has no key `{key}`; its keys: {keys}"
+    raise KeyError(msg)
+
+
+def _set_item(sample: Sample, key: object, value: object) -> None:
+    """``sample[key] = value``: a metadata value, as in mednet's batches."""
+    metadata = sample.metadata
+    if not isinstance(key, str) or key in INPUT_KEYS:
+        msg = (
+            f"a `Sample`'s input and fields are not assigned (`{key}`); make a new "
+            "one: `sample._replace(input=...)`"
+        )
+        raise TypeError(msg)
+    if not isinstance(metadata, MutableMapping):
+        kind = type(metadata).__name__
+        msg = f"this sample's metadata (a `{kind}`) is read-only"
+        raise TypeError(msg)
+    metadata[key] = value
+
+
+if not TYPE_CHECKING:  # typed code indexes the pair as a tuple, precisely typed
+    Sample.__getitem__ = _item
+    Sample.__setitem__ = _set_item
 
 
 LoadedSample: TypeAlias = tuple[Tensor, Mapping[str, Any]]
