@@ -47,6 +47,19 @@ def _memory_split() -> dict[str, list[Entry]]:
 
 
 class TestStages:
+    def test_mednet_members(self) -> None:
+        """``splits`` and ``val_dataset_keys()`` read as mednet's data modules do."""
+        loader = MemoryLoader()
+        train, monitor = entries_named("t", 3), entries_named("m", 2)
+        module = CachingDataModule({"train": train, "monitor-a": monitor}, loader)
+        assert module.val_dataset_keys() == ["train", "monitor-a"]
+        assert module.splits["train"][0][0][1] == train[1]
+        assert module.splits["monitor-a"] == [(tuple(monitor), loader)]
+        module.splits["train"].clear()  # a copy: the sets stay as they are
+        assert len(module.splits["train"]) == 1
+        train.append(("t9", 0))  # nor does changing the list given
+        assert len(module.splits["train"][0][0]) == 3
+
     @pytest.mark.parametrize(
         ("stage", "prefixes"),
         [

@@ -252,6 +252,27 @@ class ConcatDataModule(LightningDataModule):
         return tuple(self._sources)
 
     @property
+    def splits(self) -> dict[SetName, list[tuple[Sequence[Any], RawDataLoader[Any]]]]:
+        """Each set's ``(samples, loader)`` pairs, as mednet's data modules hold them.
+
+        A new mapping each time (the sets themselves are fixed at construction):
+        ``splits["train"][0][0][i]`` is the raw sample ``i`` of train's first
+        part, as mednet's scripts read it.
+        """
+        return {
+            name: [(samples, loader) for samples, loader in source.parts]
+            for name, source in self._sources.items()
+        }
+
+    def val_dataset_keys(self) -> list[SetName]:
+        """Return the sets validated on, as mednet's data modules do.
+
+        `validation` (else `train`), then every `monitor-<name>` set: the keys of
+        `val_dataloader`.
+        """
+        return validation_sets(self.set_names, "fit")
+
+    @property
     def split_sha256(self) -> str:
         """The content hash of the sets served, as `split_sha256` computes it.
 

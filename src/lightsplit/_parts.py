@@ -216,8 +216,15 @@ class DataModuleSplits(
         return self
 
     def parts(self) -> dict[SetName, tuple[Part, ...]]:
-        """Return the checked parts of each set, in the splits' order."""
+        """Return the checked parts of each set, in the splits' order.
+
+        The samples are held as tuples (a list given is copied once), so that
+        changing that list later does not change the sets served.
+        """
         return {
-            name: tuple(cast(Part, tuple(pair)) for pair in pairs)  # checked above
+            name: tuple(
+                cast(Part, (tuple(cast(Sequence[Any], samples)), loader))  # checked
+                for samples, loader in pairs
+            )
             for name, pairs in self.root.items()
         }
