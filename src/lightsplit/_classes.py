@@ -28,6 +28,7 @@ __all__ = [
     "label_scheme",
     "reads_as_number",
     "set_stats",
+    "unclear_list_labels",
 ]
 
 LabelKind: TypeAlias = Literal["single", "multi-hot", "multi-label"]
@@ -89,6 +90,41 @@ def label_scheme(tallies: Iterable[Mapping[Hashable, int]]) -> LabelScheme:
     if len(widths) == 1 and set(map(type, items)) <= {int} and set(items) <= {0, 1}:
         return LabelScheme("multi-hot", widths.pop())
     return LabelScheme("multi-label")
+
+
+def unclear_list_labels(labels: Iterable[Hashable], kind: LabelKind) -> str | None:
+    """Say why integer lists among tallied ``labels`` read neither way, if they do.
+
+    A list of 0/1 is a multi-hot vector when all have one length; otherwise
+    lists are lists of classes, which repeat none. ``kind`` is how the labels
+    were read (`label_scheme`): only lists of classes are looked at.
+    """
+    if kind != "multi-label":
+        return None  # one label each, or multi-hot vectors: clear
+    lists = [
+        key
+        for key in labels
+        if type(key) is tuple and key and all(type(x) is int for x in key)
+    ]
+    widths = sorted({len(key) for key in lists})
+    zero_one = all(set(key) <= {0, 1} for key in lists)
+    if len(widths) <= 1 and zero_one:
+        return None  # no integer list, or multi-hot vectors
+    if zero_one:
+        shown = " and ".join(map(str, widths[:2]))
+        return (
+            f"are lists of 0 and 1 of several lengths ({shown}"
+            f"{' ...' if len(widths) > 2 else ''}), so they are read as lists of "  # noqa: PLR2004 - two shown
+            "classes, not as multi-hot vectors; give every vector one length (a "
+            "place per class)"
+        )
+    if any(len(set(key)) < len(key) for key in lists):
+        return (
+            "are lists of integers that repeat a value, neither multi-hot vectors "
+            "(0 and 1 alone, one length) nor lists of classes (each class once); "
+            "write one of the two"
+        )
+    return None
 
 
 def count_classes(

@@ -7,17 +7,17 @@ entries without a path. Problems (duplicates, leaks, conflicts) are found by
 """
 
 import re
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final, Literal, TypeAlias
 
-from ._classes import reads_as_number
+from ._classes import LabelKind, label_scheme, reads_as_number, unclear_list_labels
 from ._entries import FieldName, SetFields, tally_key
 from ._errors import MAX_LISTED, preview
 from ._leaks import EntryRef, LeakReport
 from ._types import SetName
 
-__all__ = ["SplitWarning", "WarningKind", "lint_split", "unclear_list_labels"]
+__all__ = ["SplitWarning", "WarningKind", "lint_split"]
 
 WarningKind: TypeAlias = Literal[
     "set_empty",
@@ -120,44 +120,16 @@ def _label_warnings(
     return warnings
 
 
-def unclear_list_labels(labels: Iterable[Hashable]) -> str | None:
-    """Say why integer lists among tallied ``labels`` read neither way, if they do.
-
-    A list of 0/1 is a multi-hot vector when all have one length; otherwise
-    lists are lists of classes, which repeat none.
-    """
-    lists = [
-        key
-        for key in labels
-        if type(key) is tuple and key and all(type(x) is int for x in key)
-    ]
-    widths = sorted({len(key) for key in lists})
-    zero_one = all(set(key) <= {0, 1} for key in lists)
-    if len(widths) <= 1 and zero_one:
-        return None  # no integer list, or multi-hot vectors
-    if zero_one:
-        shown = " and ".join(map(str, widths[:2]))
-        return (
-            f"are lists of 0 and 1 of several lengths ({shown}"
-            f"{' ...' if len(widths) > 2 else ''}), so they are read as lists of "  # noqa: PLR2004 - two shown
-            "classes, not as multi-hot vectors; give every vector one length (a "
-            "place per class)"
-        )
-    if any(len(set(key)) < len(key) for key in lists):
-        return (
-            "are lists of integers that repeat a value, neither multi-hot vectors "
-            "(0 and 1 alone, one length) nor lists of classes (each class once); "
-            "write one of the two"
-        )
-    return None
-
-
 def _lists_warning(
-    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
+    split: Mapping[SetName, Sequence[object]],
+    index: Mapping[SetName, SetFields],
+    kind: LabelKind,
 ) -> SplitWarning | None:
     """Warn about integer list labels that read neither as vectors nor classes."""
+    if kind != "multi-label":
+        return None
     tallied = {key for fields in index.values() for key in fields.tally}
-    why = unclear_list_labels(tallied)
+    why = unclear_list_labels(tallied, kind)
     if why is None:
         return None
     lists = [key for key in tallied if type(key) is tuple]
@@ -254,6 +226,7 @@ def lint_split(
     labels: bool,
     group_pattern: str | None = None,
     path_field: FieldName | None = None,
+    label_kind: LabelKind | None = None,
 ) -> list[SplitWarning]:
     """Return the warnings about ``split``, whose fields ``index`` holds.
 
@@ -265,6 +238,7 @@ def lint_split(
             sample type states what the entries are).
         group_pattern: the group pattern, named in its warning.
         path_field: the path field, named in its warning.
+        label_kind: how the labels read (`label_scheme`), if known already.
     """
     warnings = [
         SplitWarning(
@@ -278,7 +252,9 @@ def lint_split(
     ]
     if labels:
         warnings += _label_warnings(split, index)
-    unclear = _lists_warning(split, index)
+    if label_kind is None:
+        label_kind = label_scheme(f.tally for f in index.values()).kind
+    unclear = _lists_warning(split, index, label_kind)
     warnings += [] if unclear is None else [unclear]
     if leaks.ungrouped:
         count = len(leaks.ungrouped)

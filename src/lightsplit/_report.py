@@ -490,6 +490,7 @@ def examine_split(
             labels=labels,
             group_pattern=None if pattern is None else pattern.pattern,
             path_field=fields.path_field,
+            label_kind=scheme.kind,
         )
         stats = set_stats(index, scheme)
         return SplitFindings(aside.sha256(), index, scheme, stats, leaks, warnings)

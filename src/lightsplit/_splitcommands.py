@@ -16,11 +16,10 @@ from typing import Final
 
 from . import __version__
 from ._commands import fail, write_line
-from ._entries import EntryFields, FieldName, tally_labels
+from ._entries import EntryFields, FieldName
 from ._errors import MAX_LISTED, LightsplitError, SplittingError, format_list
 from ._gcpause import gc_paused
 from ._hashing import encode_entries
-from ._lint import unclear_list_labels
 from ._outputs import SIDECAR_SUFFIX, sidecar_path
 from ._samples import SampleList, read_samples
 from ._sidecar import write_split_file
@@ -279,9 +278,8 @@ def split_command(args: argparse.Namespace) -> int:
     unlabelled = _unlabelled(pool)
     if unlabelled is not None:
         write_line(f"warning: {args.input}: {unlabelled}")
-    unclear = unclear_list_labels(tally_labels(list(map(fields.label, pool.entries))))
-    if unclear is not None:
-        write_line(f"warning: {args.input}: the list labels {unclear}")
+    if pool.unclear_labels is not None:
+        write_line(f"warning: {args.input}: the list labels {pool.unclear_labels}")
     provenance: dict[str, object] = {
         "lightsplit": __version__,
         "command": shlex.join(_command_line(args)),

@@ -23,7 +23,13 @@ from fractions import Fraction
 from math import lcm
 from typing import Final, Generic, TypeVar
 
-from ._classes import class_name, class_order, label_scheme
+from ._classes import (
+    LabelScheme,
+    class_name,
+    class_order,
+    label_scheme,
+    unclear_list_labels,
+)
 from ._entries import (
     EntryFields,
     FieldName,
@@ -177,6 +183,9 @@ class SplitPool(Generic[RawT]):
     unlabelled: tuple[str, ...]
     """Where each entry kept without a label comes from (``entry 3``, ``row 5``),
     in input order: they are split as a class of their own."""
+    unclear_labels: str | None = None
+    """Why the list labels read neither as multi-hot vectors nor as lists of
+    classes, if they do (`unclear_list_labels`)."""
 
     def positions(
         self, placed: dict[int, int], names: Sequence[SetName]
@@ -255,14 +264,13 @@ def _kept(
 
 
 def _classes(
-    index: SetFields, kept: Sequence[int]
+    index: SetFields, kept: Sequence[int], scheme: LabelScheme
 ) -> tuple[list[tuple[int, ...]], list[Hashable]]:
     """Return the classes of each entry kept (as numbers), and the classes.
 
     Classes are numbered in `class_order`; entries without a class have the
     class after the last, of their own.
     """
-    scheme = label_scheme([index.tally])
     labels = [index.labels[p] for p in kept]
     kinds = set(map(type, labels))
     if kinds <= {int, str}:
@@ -332,7 +340,8 @@ def pool_samples(
     if ungrouped:
         raise SplittingError(_ungrouped(fields, entries, where, ungrouped, len(kept)))
     names = [name or "" for name in found]
-    classes, every = _classes(index, kept)
+    scheme = label_scheme([index.tally])
+    classes, every = _classes(index, kept, scheme)
     group_of, groups, totals = _groups(names, classes, len(every) + 1)
     ties = [
         hashlib.sha256(f"{seed}\0{name}".encode("utf-8", "surrogatepass")).digest()
@@ -347,6 +356,7 @@ def pool_samples(
         len(entries) - len(kept),
         tuple(map(class_name, every)),
         tuple(where[p] for p in sorted(kept) if index.labels[p] is None),
+        unclear_list_labels(index.tally, scheme.kind),
     )
 
 
