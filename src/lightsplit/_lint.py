@@ -250,10 +250,10 @@ def lint_split(
         for name, samples in split.items()
         if not samples
     ]
-    if labels:
-        warnings += _label_warnings(split, index)
     if label_kind is None:
         label_kind = label_scheme(f.tally for f in index.values()).kind
+    if labels and label_kind != "multi-hot":  # 0/1 vectors are integer lists
+        warnings += _label_warnings(split, index)
     unclear = _lists_warning(split, index, label_kind)
     warnings += [] if unclear is None else [unclear]
     if leaks.ungrouped:
