@@ -329,3 +329,12 @@ def test_key_of_a_function_reading_itself() -> None:
     exec("def walk(x, n=2):\n    return x if n == 0 else walk(x, n - 1)\n", namespace)
     walk = namespace["walk"]
     assert fingerprint_of(walk) == fingerprint_of(walk)
+
+
+def test_key_of_a_library_function_read() -> None:
+    """Another module's function read as a global counts by its name alone."""
+    namespace: dict[str, object] = {"interpolate": torch.nn.functional.interpolate}
+    exec("def resize(x):\n    return interpolate(x, size=2)\n", namespace)
+    key = fingerprint_of(namespace["resize"])
+    assert "interpolate=torch.nn.functional.interpolate" in key
+    assert key == fingerprint_of(namespace["resize"])

@@ -41,8 +41,9 @@ def fingerprint_of(obj: object) -> str:
     ``fingerprint`` (a string, or a method returning one: bump it when what it
     loads changes other than through its code), and its state: for a function,
     its qualified name, code, defaults, captured values and the module globals
-    its code reads (a ``MEAN`` constant, say; a function or class read so, by
-    its code; modules left out); for a ``functools.partial``, its function and
+    its code reads (a ``MEAN`` constant, say; a function of its module or a
+    class read so, by its code; another module's function, by its name;
+    modules left out); for a ``functools.partial``, its function and
     arguments; for a ``torch.nn.Module``, its ``repr`` and its parameter and
     buffer values; otherwise its ``repr`` (or its attributes, when the ``repr``
     only shows an address).
@@ -107,6 +108,11 @@ def _globals_read(function: types.FunctionType, seen: frozenset[int]) -> list[st
             continue
         if isinstance(value, type):
             text = f"{value.__module__}.{value.__qualname__}:{_class_digest(value)}"
+        elif (
+            isinstance(value, types.FunctionType | types.BuiltinFunctionType)
+            and value.__module__ != function.__module__
+        ):  # a library's function: by name, not through all that it reads
+            text = f"{value.__module__}.{value.__qualname__}"
         else:
             text = _fingerprint(value, seen)
         found.append(f"{name}={text}")
