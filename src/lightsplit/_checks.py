@@ -8,11 +8,11 @@ Importing this module imports no torch, so that ``lightsplit check`` without a
 loader starts fast: `check_split_loading` imports the loading code when called.
 """
 
-import re
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, TypeVar
 
+from ._entries import FILE_NAME
 from ._errors import missing_dependency, preview
 from ._types import SetName
 
@@ -111,13 +111,9 @@ def failure_reason(
     for text in _strings(entry):
         if len(text) >= MIN_REPLACED:
             message = message.replace(
-                text, "<path>" if _FILE.search(text) else "<text>"
+                text, "<path>" if FILE_NAME.search(text) else "<text>"
             )
     return message
-
-
-_FILE: Final = re.compile(r"[/\\]|\.[A-Za-z][A-Za-z0-9]{0,4}$")
-"""A string that names a file: a folder separator or a file suffix."""
 
 
 def _values(entry: object) -> Iterator[object]:

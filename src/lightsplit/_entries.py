@@ -31,6 +31,8 @@ from ._types import SetName
 
 __all__ = [
     "DEFAULT_LABEL_KEY",
+    "FILE_NAME",
+    "FILE_SUFFIX",
     "EntryFields",
     "FieldName",
     "GroupsOf",
@@ -38,6 +40,7 @@ __all__ = [
     "SetFields",
     "compile_group_pattern",
     "entry_key",
+    "groups_by_shape",
     "index_split",
     "label_key",
     "normalize_path",
@@ -54,9 +57,13 @@ FieldName: TypeAlias = int | str
 DEFAULT_LABEL_KEY: Final = "label"
 """The key of an object entry read as its label when no label field is named."""
 
-_FILE_LIKE: Final = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
-"""A string that names a file (it ends with a file suffix such as ``.png``), not a
-label: ``tb/active`` and ``N/A`` are labels, ``masks/a.png`` is a second file."""
+FILE_SUFFIX: Final = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
+"""The end of a file name (``.png``, ``.nii``). A second string of an entry that
+has one names a file, not a label: ``tb/active`` and ``N/A`` are labels,
+``masks/a.png`` is a second file."""
+
+FILE_NAME: Final = re.compile(rf"[/\\]|{FILE_SUFFIX.pattern}")
+"""A string that looks like a file name: a folder separator or a file suffix."""
 
 
 def normalize_path(path: str) -> str:
@@ -251,7 +258,7 @@ class EntryFields:
         if position is None or position + 1 >= len(entry):
             return None
         label: object = entry[position + 1]
-        if isinstance(label, str) and _FILE_LIKE.search(label):
+        if isinstance(label, str) and FILE_SUFFIX.search(label):
             return None  # a second file, such as a segmentation mask
         return label
 
@@ -365,7 +372,7 @@ def _labels(
             return labels
         # a second file, such as a segmentation mask, is no label
         return [
-            None if type(label) is str and _FILE_LIKE.search(label) else label
+            None if type(label) is str and FILE_SUFFIX.search(label) else label
             for label in labels
         ]
     return [fields.label(entry) for entry in samples]

@@ -6,13 +6,12 @@ entries without a path. Problems (duplicates, leaks, conflicts) are found by
 `lightsplit._leaks`.
 """
 
-import re
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Literal, TypeAlias
+from typing import Literal, TypeAlias
 
 from ._classes import LabelKind, label_scheme, reads_as_number, unclear_list_labels
-from ._entries import FieldName, SetFields, tally_key
+from ._entries import FILE_NAME, FieldName, SetFields, tally_key
 from ._errors import MAX_LISTED, preview
 from ._leaks import EntryRef, LeakReport
 from ._types import SetName
@@ -156,10 +155,6 @@ def _refs_warning(
     return SplitWarning(kind, f"{describe}: {listed}; {fix}", len(refs), tuple(shown))
 
 
-_FILE_LIKE: Final = re.compile(r"/|\\|\.[A-Za-z][A-Za-z0-9]{0,4}$")
-"""A string that looks like a file name: a folder separator or a file suffix."""
-
-
 def _first_string_key(entry: dict[str, object]) -> str | None:
     return next((key for key, value in entry.items() if type(value) is str), None)
 
@@ -184,7 +179,7 @@ def _path_key_warning(
                 continue
             for key, value in entry.items():
                 if type(value) is str and not files.get(key):
-                    files[key] = bool(_FILE_LIKE.search(value))
+                    files[key] = bool(FILE_NAME.search(value))
             key = _first_string_key(entry)
             if key is not None:
                 keys.setdefault(key, []).append(EntryRef(name, i, entry))

@@ -51,12 +51,10 @@ __all__ = [
     "in_sets",
     "leak_lines",
     "leaks_json",
-    "missing_fields",
     "nothing_found",
     "refs_json",
     "summarize_split",
     "unchecked_and_warnings",
-    "unmatched_pattern",
 ]
 
 MAX_LABEL_COLUMNS: Final = 10
@@ -517,15 +515,15 @@ def unchecked_and_warnings(
 ) -> tuple[list[str], list[SplitWarning]]:
     """Say what the fields and group pattern ask of ``split`` that it does not hold.
 
-    A path or label field that no entry has (`missing_fields`), or a group
+    A path or label field that no entry has (`_missing_fields`), or a group
     pattern that finds no group in any path of `train`, `validation` and
-    `test` (`unmatched_pattern`), leaves a check undone (leaks by path, label
+    `test` (`_unmatched_pattern`), leaves a check undone (leaks by path, label
     conflicts, group leaks): a problem, not a warning, as a misspelt option
     must not pass. Also return the warnings of ``found`` that such a problem
     does not say already.
     """
-    missing = missing_fields(split, found.index, fields)
-    unmatched = unmatched_pattern(found.index, fields)
+    missing = _missing_fields(split, found.index, fields)
+    unmatched = _unmatched_pattern(found.index, fields)
     unchecked = [*missing.values(), *([] if unmatched is None else [unmatched])]
     said = {
         *(["entry_without_path"] if "path" in missing else []),
@@ -534,7 +532,7 @@ def unchecked_and_warnings(
     return unchecked, [w for w in found.warnings if w.kind not in said]
 
 
-def missing_fields(
+def _missing_fields(
     split: Mapping[SetName, Sequence[object]],
     index: Mapping[SetName, SetFields],
     fields: EntryFields,
@@ -561,14 +559,16 @@ def missing_fields(
     return found
 
 
-def unmatched_pattern(
+def _unmatched_pattern(
     index: Mapping[SetName, SetFields], fields: EntryFields
 ) -> str | None:
     """Say that the group pattern finds no group in any path, if so."""
     pattern = fields.group_pattern
+    if pattern is None:
+        return None
     evaluated = [f for name, f in index.items() if name in EVALUATION_SET_NAMES]
     example = next((p for f in evaluated for p in f.paths if p is not None), None)
-    if pattern is None or example is None or any(f.group_set for f in evaluated):
+    if example is None or any(f.group_set for f in evaluated):
         return None
     return (
         f"the group pattern `{pattern.pattern}` finds no group in any path of "

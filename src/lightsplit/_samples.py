@@ -13,7 +13,6 @@
 import csv
 import io
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Final
 
 from ._codec import read_text
 from ._csvsplit import INTEGER_CELL, read_csv_split
+from ._entries import FILE_SUFFIX
 from ._errors import SplittingError, format_list, json_syntax_problem, printable
 from ._split import parse_split, read_file
 from ._types import EVALUATION_SET_NAMES
@@ -61,9 +61,6 @@ def _pooled(sets: dict[str, list[object]], source: Path) -> SampleList:
     )
     return SampleList(tuple(entries), tuple(origins), notes=tuple(notes))
 
-
-_FILE_SUFFIX: Final = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
-"""The end of a file name (``.png``, ``.nii``): in row 1, a path, not a column name."""
 
 _SHOWN_CHARS: Final = 60
 """Characters of a row shown in a message about it."""
@@ -156,7 +153,7 @@ def _entry_like(header: Sequence[str], below: Sequence[str]) -> str | None:
     for column, cell in enumerate(header):
         if INTEGER_CELL.fullmatch(cell):
             return f"`{cell}` is an integer"
-        suffix = _FILE_SUFFIX.search(cell)
+        suffix = FILE_SUFFIX.search(cell)
         if suffix is None:
             continue
         under = below[column].strip() if column < len(below) else ""
