@@ -6,6 +6,7 @@ entries without a path. Problems (duplicates, leaks, conflicts) are found by
 `lightsplit._leaks`.
 """
 
+from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
@@ -169,7 +170,8 @@ def _path_key_warning(
     ``p1``. Warned: paths taken from different keys, or from a key none of
     whose values looks like a file while another key's do.
     """
-    keys: dict[str, list[EntryRef]] = {}
+    counts: Counter[str] = Counter()  # entries whose path is under each key
+    shown: dict[str, list[EntryRef]] = {}  # the first entries of each key
     files: dict[str, bool] = {}  # key -> whether a value of it looks like a file
     for name, samples in split.items():
         if not samples or type(samples[0]) is not dict:
@@ -182,34 +184,36 @@ def _path_key_warning(
                     files[key] = bool(FILE_NAME.search(value))
             key = _first_string_key(entry)
             if key is not None:
-                keys.setdefault(key, []).append(EntryRef(name, i, entry))
-    if not keys:
+                counts[key] += 1
+                if len(refs := shown.setdefault(key, [])) < MAX_LISTED:
+                    refs.append(EntryRef(name, i, entry))
+    if not counts:
         return None
-    if len(keys) > 1:
+    if len(counts) > 1:
         found = ", ".join(
-            f"`{key}` in {len(refs)} {'entry' if len(refs) == 1 else 'entries'} "
-            f"({refs[0]}{', ...' if len(refs) > 1 else ''})"
-            for key, refs in keys.items()
+            f"`{key}` in {count} {'entry' if count == 1 else 'entries'} "
+            f"({shown[key][0]}{', ...' if count > 1 else ''})"
+            for key, count in counts.items()
         )
-        refs = [ref for key_refs in keys.values() for ref in key_refs[:1]]
+        firsts = [refs[0] for refs in shown.values()]
         return SplitWarning(
             "entry_path_key",
             f"the paths of object entries (their first string) come from different "
             f"keys: {found}; name the key of the path with `--path-field`",
-            sum(map(len, keys.values())),
-            tuple(refs[:MAX_LISTED]),
+            counts.total(),
+            tuple(firsts[:MAX_LISTED]),
         )
-    [(key, refs)] = keys.items()
+    [(key, count)] = counts.items()
     better = [other for other, file in files.items() if file and other != key]
     if files.get(key) or not better:
         return None
     return SplitWarning(
         "entry_path_key",
         f"the paths of object entries are their first string, under `{key}` "
-        f"(such as {preview(refs[0].entry)}), which names no file while "
+        f"(such as {preview(shown[key][0].entry)}), which names no file while "
         f"`{better[0]}` does; name the key of the path with `--path-field`",
-        len(refs),
-        tuple(refs[:MAX_LISTED]),
+        count,
+        tuple(shown[key]),
     )
 
 
