@@ -8,6 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lightsplit._entries import (
+    FILE_SUFFIX,
     EntryFields,
     _blind_to_digits,
     _groups_by_shape,
@@ -249,6 +250,28 @@ class TestFindLeaks:
         assert index["test"].labels == ["tb/latent", None]  # a mask, no label
         [conflict] = find_leaks(split).conflicts
         assert conflict.labels == ("tb/active", "tb/latent")
+
+    @given(
+        st.lists(
+            st.sampled_from(
+                ["m/a.png", "b.png", "c.nii", "tb/active", "N/A", "1.5", "x.png\n", ""]
+            ),
+            min_size=1,
+            max_size=12,
+        )
+    )
+    def test_second_strings_read_alike_at_once_or_one_by_one(
+        self, seconds: list[str]
+    ) -> None:
+        """Second strings that are all files, or none, read as one at a time.
+
+        A set whose second strings all end with one suffix (a segmentation
+        split's masks), or hold no ``.``, is read at once: the labels must be
+        those that testing each string for a file suffix gives.
+        """
+        split = {"train": [[f"{i}.png", second] for i, second in enumerate(seconds)]}
+        expected = [None if FILE_SUFFIX.search(s) else s for s in seconds]
+        assert index_split(split, EntryFields())["train"].labels == expected
 
     def test_group_leak(self) -> None:
         """A group in two of train, validation and test is a leak with its entries."""

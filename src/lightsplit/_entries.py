@@ -368,14 +368,38 @@ def _labels(
             labels: list[object | None] = [entry[1] for entry in samples]  # type: ignore[index]  # arrays
         except IndexError:  # an entry with a path alone
             return [fields.label(entry) for entry in samples]
-        if str not in set(map(type, labels)):  # no label that may be a file
+        kinds = set(map(type, labels))
+        if str not in kinds:  # no label that may be a file
             return labels
+        if kinds == {str}:
+            files = _files_among(labels)  # type: ignore[arg-type]  # all strings
+            if files is not None:
+                return [None] * len(labels) if files else labels
         # a second file, such as a segmentation mask, is no label
         return [
             None if type(label) is str and FILE_SUFFIX.search(label) else label
             for label in labels
         ]
     return [fields.label(entry) for entry in samples]
+
+
+def _files_among(strings: list[str]) -> bool | None:
+    """Whether all ``strings`` end with a file suffix (True) or none does (False).
+
+    Told from the strings joined by line ends: none does without a ``.``; all
+    do when every line ends with the first string's suffix, as a segmentation
+    split's second strings (``masks/a.png``) do. ``None`` otherwise, or when a
+    string holds a line end: test each.
+    """
+    text = "\n".join(strings)
+    if text.count("\n") != len(strings) - 1:
+        return None  # a string with a line end
+    if "." not in text:
+        return False
+    suffix = FILE_SUFFIX.search(strings[0])
+    if suffix is None or not text.endswith(suffix[0]):
+        return None
+    return text.count(f"{suffix[0]}\n") == len(strings) - 1 or None
 
 
 def path_groups(paths: list[str | None], pattern: re.Pattern[str]) -> list[str | None]:
