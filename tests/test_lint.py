@@ -125,6 +125,31 @@ def test_object_paths_alike_are_no_warning() -> None:
         assert "entry_path_key" not in _lint(split)
 
 
+def test_backslash_paths() -> None:
+    """Paths written with Windows' separator are a warning, counted and shown."""
+    split: dict[str, list[object]] = {
+        "train": [[f"images\\{i}.png", 0] for i in range(6)],
+        "test": [["images/0.png", 0], ["scans\\b.png", 1]],
+    }
+    index = index_split(split, EntryFields())
+    [warning] = [
+        w
+        for w in lint_split(split, index, leaks_in(split, index), labels=False)
+        if w.kind == "path_backslash"
+    ]
+    assert warning.count == 7
+    assert [str(ref) for ref in warning.examples] == [f"train.{i}" for i in range(5)]
+    assert warning.message.startswith(
+        "7 paths hold a backslash `\\`, a folder separator on Windows alone: Linux "
+        "and macOS read `images\\0.png` as one file name, not as `images/0.png`"
+    )
+    assert warning.message.endswith(
+        'train.4 ["images\\\\4.png", 0] and 2 more; write the paths with `/`, '
+        "which every system reads"
+    )
+    assert "path_backslash" not in _lint({"test": [["images/0.png", 0]]})
+
+
 def test_list_labels_of_several_lengths() -> None:
     """0/1 lists of two lengths are no multi-hot vectors: a warning says so."""
     split: dict[str, list[object]] = {

@@ -27,6 +27,7 @@ WarningKind: TypeAlias = Literal[
     "entry_without_path",
     "entry_path_key",
     "label_lists_unclear",
+    "path_backslash",
 ]
 """What a warning is about."""
 
@@ -217,6 +218,41 @@ def _path_key_warning(
     )
 
 
+def _backslash_warning(
+    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
+) -> SplitWarning | None:
+    r"""Warn about paths that hold a backslash, a separator on Windows alone.
+
+    On Linux and macOS ``images\a.png`` is one file name, not ``a.png`` in
+    ``images``: the loader does not find it, and the leak check takes it and
+    ``images/a.png`` for two files. Each set is searched at once, joined.
+    """
+    refs: list[EntryRef] = []
+    count = 0
+    for name, fields in index.items():
+        if "\\" not in "\n".join(filter(None, fields.paths)):
+            continue
+        found = [i for i, path in enumerate(fields.paths) if path and "\\" in path]
+        count += len(found)
+        refs += (EntryRef(name, i, split[name][i]) for i in found[:MAX_LISTED])
+    if not count:
+        return None
+    shown = refs[:MAX_LISTED]
+    listed = _listed(shown, count, [preview(ref.entry) for ref in shown])
+    noun = "path holds" if count == 1 else "paths hold"
+    first = index[shown[0].set_name].paths[shown[0].index] or ""
+    slashed = first.replace("\\", "/")
+    return SplitWarning(
+        "path_backslash",
+        f"{count} {noun} a backslash `\\`, a folder separator on Windows alone: "
+        f"Linux and macOS read `{first}` as one file name, not as `{slashed}`, "
+        f"and so do the loader and the leak check: {listed}; write the paths "
+        "with `/`, which every system reads",
+        count,
+        tuple(shown),
+    )
+
+
 def lint_split(
     split: Mapping[SetName, Sequence[object]],
     index: Mapping[SetName, SetFields],
@@ -267,6 +303,8 @@ def lint_split(
                 "they are left out of the group check: fix the pattern",
             )
         )
+    backslash = _backslash_warning(split, index)
+    warnings += [] if backslash is None else [backslash]
     if path_field is None:
         path_key = _path_key_warning(split)
         warnings += [] if path_key is None else [path_key]
