@@ -111,7 +111,7 @@ class TestDataModuleConfig:
         """A configuration cannot be changed in place."""
         config = DataModuleConfig()
         with pytest.raises(ValidationError) as exc_info:
-            config.batch_size = 4
+            config.batch_size = 4  # type: ignore[misc]  # as mypy says
         assert _error(exc_info) == ("frozen_instance", ("batch_size",))
 
     def test_replace_validates(self) -> None:

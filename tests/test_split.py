@@ -360,6 +360,30 @@ class TestDatabaseSplit:
             "`Test` is not a valid set name; did you mean `test`?"
         )
 
+    @pytest.mark.parametrize(
+        ("samples", "kind"),
+        [
+            pytest.param("images/a.png", "str", id="string"),
+            pytest.param(None, "None", id="none"),
+            pytest.param({"images/a.png", "images/b.png"}, "set", id="unordered"),
+        ],
+    )
+    def test_set_that_is_no_sequence(self, samples: object, kind: str) -> None:
+        """A string set is not read as its characters, nor ``None`` as a crash."""
+        with pytest.raises(ValidationError) as exc_info:
+            DatabaseSplit({"train": [["b.png", 0]], "test": samples})  # type: ignore[arg-type]  # the point
+        [error] = exc_info.value.errors(include_url=False)
+        assert (error["type"], error["loc"]) == ("set_invalid", ("test",))
+        assert error["msg"] == (
+            f"set `test` must be a sequence (a list or tuple) of raw samples, not "
+            f"`{kind}`; a set of one sample is a list of one"
+        )
+
+    def test_split_that_is_no_mapping(self) -> None:
+        """Pairs of names and sets are refused, saying that a mapping is wanted."""
+        with pytest.raises(TypeError, match=r"takes a mapping of set names"):
+            DatabaseSplit([("train", [["a.png", 0]])])  # type: ignore[arg-type]  # the point
+
     def test_mapping_protocol(self, tmp_path: Path) -> None:
         """A split is a mapping: ``len``, ``in``, ``items`` and equality work."""
         path = _write(tmp_path, REFERENCE)

@@ -52,10 +52,20 @@ FROZEN_CONFIG: Final = ConfigDict(
 """Settings shared by every lightsplit model: immutable, strict, documented."""
 
 
-class FrozenModel(BaseModel):
-    """An immutable, strictly validated model that forbids unknown fields."""
+class FrozenModel(
+    BaseModel,
+    frozen=True,
+    extra="forbid",
+    strict=True,
+    validate_default=True,
+    use_attribute_docstrings=True,
+):
+    """An immutable, strictly validated model that forbids unknown fields.
 
-    model_config = FROZEN_CONFIG | ConfigDict(extra="forbid")
+    Its settings are `FROZEN_CONFIG`'s, given as class arguments so that type
+    checkers see them too: a subclass says ``frozen=True`` again, and mypy
+    refuses assignments to its fields as pydantic does at run time.
+    """
 
     def _replaced(self, changes: Mapping[str, object]) -> Self:
         """Return a validated copy with ``changes`` applied.
@@ -112,7 +122,7 @@ class SettingChanges(TypedDict, total=False):
     allow_data_change: bool
 
 
-class DataModuleConfig(FrozenModel):
+class DataModuleConfig(FrozenModel, frozen=True):
     """Settings of a data module: naming, caching, sampling, batching and workers.
 
     Every field is checked strictly (``"64"`` or ``True`` is not a batch size;

@@ -12,7 +12,7 @@ import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, NoReturn, Self, TypeVar, cast
+from typing import Any, Final, Never, NoReturn, Self, TypeVar, cast
 
 import torch
 from lightning.pytorch import LightningDataModule, Trainer
@@ -56,6 +56,8 @@ __all__ = ["CachingDataModule", "ConcatDataModule"]
 _LOG: Final = logging.getLogger("lightsplit")
 
 RawT = TypeVar("RawT")
+BatchT = TypeVar("BatchT")
+"""A batch handed to `ConcatDataModule.on_after_batch_transfer`, returned alike."""
 
 
 @document_settings
@@ -219,11 +221,12 @@ class ConcatDataModule(LightningDataModule):
         return self._config
 
     @config.setter
-    def config(self, value: object) -> None:
-        if not isinstance(value, DataModuleConfig):
+    def config(self, value: DataModuleConfig) -> None:
+        given: object = value  # checked at run time too, for untyped callers
+        if not isinstance(given, DataModuleConfig):
             msg = (
                 f"`config` must be a `DataModuleConfig`, not a "
-                f"`{type(value).__name__}`; derive one with `config.replace(...)`"
+                f"`{type(given).__name__}`; derive one with `config.replace(...)`"
             )
             raise TypeError(msg)
         old = self._config
@@ -306,7 +309,7 @@ class ConcatDataModule(LightningDataModule):
         return math.ceil(self._batch_size() / self._config.batch_chunk_count)
 
     @chunk_size.setter
-    def chunk_size(self, value: object) -> NoReturn:
+    def chunk_size(self, value: Never) -> NoReturn:  # type checkers refuse it too
         _derived("chunk_size", "set `batch_size` and `batch_chunk_count` instead")
 
     def _batch_size(self) -> int:
@@ -322,7 +325,7 @@ class ConcatDataModule(LightningDataModule):
         return self._config.batch_chunk_count
 
     @accumulate_grad_batches.setter
-    def accumulate_grad_batches(self, value: object) -> NoReturn:
+    def accumulate_grad_batches(self, value: Never) -> NoReturn:  # and this
         _derived("accumulate_grad_batches", "set `batch_chunk_count` instead")
 
     @property
@@ -360,8 +363,10 @@ class ConcatDataModule(LightningDataModule):
         )
 
     @override
-    def on_after_batch_transfer(self, batch: Any, dataloader_idx: int) -> Any:
+    def on_after_batch_transfer(self, batch: BatchT, dataloader_idx: int) -> BatchT:
         """Apply the batch transforms to a batch on its device.
+
+        A `Sample` batch comes back a `Sample`; any other batch as it is.
 
         Training batches get `train_batch_transforms`, the others
         `eval_batch_transforms`, with torch's generators seeded from `seed` (or,
@@ -382,7 +387,7 @@ class ConcatDataModule(LightningDataModule):
             epoch, rank = trainer.current_epoch, trainer.global_rank
             number = _batch_number(trainer, training=training)
         key = batch_seed(seed, int(training), dataloader_idx, epoch, number, rank)
-        return apply_batch_transforms(batch, transforms, seed=key)
+        return cast(BatchT, apply_batch_transforms(batch, transforms, seed=key))
 
     # -- stages ------------------------------------------------------------------
 

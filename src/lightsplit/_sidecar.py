@@ -25,7 +25,7 @@ __all__ = [
 ]
 
 
-class SplitProvenance(FrozenModel):
+class SplitProvenance(FrozenModel, frozen=True):
     """How ``lightsplit split`` made a split file: its sidecar file's content."""
 
     lightsplit: str

@@ -6,7 +6,7 @@ import itertools
 import json
 import math
 import re
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
 
@@ -57,17 +57,20 @@ class DatabaseSplit(Mapping[SetName, Sequence[RawT_co]], Generic[RawT_co]):
             source: where the split comes from (a file name), shown in ``repr``.
 
         Raises:
+            TypeError: if ``sets`` is no mapping.
             ValidationError: ``set_name_invalid`` for a name that is not `train`,
-                `validation`, `test` or `monitor-<name>`.
+                `validation`, `test` or `monitor-<name>`; ``set_invalid`` for a
+                set that is no sequence (a string, ``None``...).
         """
-        keys: Iterable[object] = sets  # one built at run time may hold any keys
-        invalid = [
-            name
-            for name in keys
-            if not isinstance(name, str) or set_name_problem(name) is not None
-        ]
-        if invalid:
-            _raise_set_names_invalid(type(self).__name__, invalid)
+        given: object = sets  # one built at run time may hold anything
+        if not isinstance(given, Mapping):
+            msg = (
+                f"{type(self).__name__} takes a mapping of set names to raw samples "
+                f"(such as {{'train': [...], 'test': [...]}}), not a "
+                f"`{type(given).__name__}`"
+            )
+            raise TypeError(msg)
+        _check_sets(type(self).__name__, given)
         self._sets: dict[str, tuple[RawT_co, ...]] = {
             name: tuple(samples) for name, samples in sets.items()
         }
@@ -292,14 +295,28 @@ def parse_split(
     return split
 
 
-def _raise_set_names_invalid(title: str, names: Sequence[object]) -> NoReturn:
-    """Raise ``set_name_invalid`` for each of ``names``, as one ``ValidationError``."""
-    from ._validation_errors import ErrorCollector, set_name_invalid  # noqa: PLC0415
+def _check_sets(title: str, sets: Mapping[object, object]) -> None:
+    """Refuse set names that are not valid, and sets that are no sequence.
+
+    Raises:
+        ValidationError: ``set_name_invalid`` and ``set_invalid``, every one.
+    """
+    from ._validation_errors import (  # noqa: PLC0415 - for the errors alone
+        ErrorCollector,
+        set_invalid,
+        set_name_invalid,
+    )
 
     errors = ErrorCollector()
-    for name in names:
-        errors.add((str(name), "[key]"), set_name_invalid(name=str(name)), name)
-    errors.raise_all(title)
+    for name, samples in sets.items():
+        if not isinstance(name, str) or set_name_problem(name) is not None:
+            errors.add((str(name), "[key]"), set_name_invalid(name=str(name)), name)
+        if isinstance(samples, str | bytes) or not isinstance(samples, Sequence):
+            kind = "None" if samples is None else type(samples).__name__
+            errors.add(
+                (str(name),), set_invalid(set_name=str(name), type_name=kind), samples
+            )
+    errors.raise_if_any(title)
 
 
 def _top_level_error(document: object) -> "ErrorDetails":

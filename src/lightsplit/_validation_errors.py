@@ -26,6 +26,7 @@ __all__ = [
     "parallel_invalid",
     "samples_invalid",
     "set_empty",
+    "set_invalid",
     "set_name_invalid",
     "splits_empty",
     "transform_invalid",
@@ -43,6 +44,7 @@ ErrorType: TypeAlias = Literal[
     "parallel_invalid",
     "samples_invalid",
     "set_empty",
+    "set_invalid",
     "set_name_invalid",
     "splits_empty",
     "transform_invalid",
@@ -73,6 +75,16 @@ def set_empty(*, set_name: str) -> PydanticCustomError:
         "set_empty",
         "set `{set_name}` has no sample; remove the set or give it samples",
         {"set_name": set_name},
+    )
+
+
+def set_invalid(*, set_name: str, type_name: str) -> PydanticCustomError:
+    """Error for a set of a `DatabaseSplit` that is no sequence of raw samples."""
+    return PydanticCustomError(
+        "set_invalid",
+        "set `{set_name}` must be a sequence (a list or tuple) of raw samples, not "
+        "`{type_name}`; a set of one sample is a list of one",
+        {"set_name": set_name, "type_name": type_name},
     )
 
 

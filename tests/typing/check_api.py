@@ -70,6 +70,12 @@ assert_type(module.cache_dir, str | os.PathLike[str] | None)
 module.batch_size = 32
 module.cache_dir = Path("cache")
 module.batch_size = "32"  # type: ignore[assignment]
+module.config = "x"  # type: ignore[assignment]
+module.chunk_size = 3  # type: ignore[assignment]  # derived: refused
+module.accumulate_grad_batches = 2  # type: ignore[assignment]  # derived: refused
+
+# a configuration is immutable and knows its fields, to mypy as at run time
+config.batch_size = 3  # type: ignore[misc]
 
 # a split file's path, and loaders as users write them
 CachingDataModule("split.json", loader)
@@ -104,3 +110,7 @@ mapping = MappingLoader(MednetStyleLoader("images"), input_key="image")
 assert_type(mapping.sample(("a.png", 0)), Sample)
 CachingDataModule(typed, mapping)
 CachingDataModule(typed, MednetStyleLoader("images"))  # type: ignore[arg-type]
+
+# a batch comes back from the batch transforms with its type
+def transferred(batch: Sample) -> None:
+    assert_type(module.on_after_batch_transfer(batch, 0), Sample)
