@@ -420,8 +420,33 @@ class TestSplitFiles:
         write_split(tmp_path / "s.json", {"train": _entries(3), "test": _entries(2)})
         module = CachingDataModule(str(tmp_path / "s.json"), PairLoader())
         assert module.set_names == ("train", "test")
-        with pytest.raises(FileNotFoundError):
+        with pytest.raises(FileNotFoundError) as exc_info:
             CachingDataModule(tmp_path / "missing.json", PairLoader())
+        assert str(exc_info.value) == (
+            f"`database_split`: the split file {tmp_path / 'missing.json'} does not "
+            "exist; give the path of an existing split file (`.json` or `.json.bz2`)"
+        )
+
+    def test_missing_file_named_with_its_set(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A relative path that names no file is shown as it was read."""
+        monkeypatch.chdir(tmp_path)
+        with pytest.raises(FileNotFoundError) as exc_info:
+            ConcatDataModule({"test": [("splits/a.json", PairLoader())]})
+        assert str(exc_info.value) == (
+            f"set `test`: the split file splits/a.json does not exist (read as "
+            f"{tmp_path / 'splits/a.json'}); give the path of an existing split file "
+            "(`.json` or `.json.bz2`)"
+        )
+
+    def test_file_name_in_capitals(self, tmp_path: Path) -> None:
+        """``SPLIT.JSON`` names a split file as ``split.json`` does."""
+        write_split(tmp_path / "S.JSON", {"train": _entries(3)})
+        one = CachingDataModule(str(tmp_path / "S.JSON"), PairLoader())
+        assert one.set_names == ("train",)
+        module = ConcatDataModule({"train": [(str(tmp_path / "S.JSON"), PairLoader())]})
+        assert module.set_names == ("train",)
 
 
 class TestMednetBatches:

@@ -1,5 +1,6 @@
 import bz2
 import gc
+import gzip
 import json
 import re
 import weakref
@@ -276,6 +277,24 @@ class TestLoadSplit:
         path.write_text("{}")
         with pytest.raises(SplitFileError, match="not a valid bzip2 file"):
             load_split(path)
+
+    @pytest.mark.parametrize("name", ["split.JSON.BZ2", "split.json"])
+    def test_bzip2_told_by_its_data(self, tmp_path: Path, name: str) -> None:
+        """bzip2 data is read as such under an upper-case or a plain name."""
+        path = tmp_path / name
+        path.write_bytes(bz2.compress(json.dumps(REFERENCE).encode()))
+        assert list(load_split(path)) == list(REFERENCE)
+
+    def test_other_compression_named(self, tmp_path: Path) -> None:
+        """gzip data is named as such, not blamed on the text's encoding."""
+        path = tmp_path / "split.json.gz"
+        path.write_bytes(gzip.compress(json.dumps(REFERENCE).encode()))
+        with pytest.raises(SplitFileError) as exc_info:
+            load_split(path)
+        assert str(exc_info.value) == (
+            f"{path}: gzip-compressed data; lightsplit reads JSON text, plain or "
+            "compressed with bzip2: decompress it, or recompress it with bzip2"
+        )
 
     def test_errors_are_value_errors(self, tmp_path: Path) -> None:
         """Users can catch every split-file problem as ``ValueError``."""

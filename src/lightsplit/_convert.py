@@ -146,7 +146,7 @@ def convert_split(
         title = f"{source}: cannot write it to {target} as {_NAMES[target_format]}"
         fail(title, problems)
     data = text.encode()
-    if target_format == "lightsplit" and target.suffix == ".bz2":
+    if target_format == "lightsplit" and target.suffix.lower() == ".bz2":
         data = bz2.compress(data)
 
     def reads_back(written: Path) -> None:

@@ -47,7 +47,7 @@ from ._sources import (
     same_parts,
     sources_from_splits,
 )
-from ._split import load_split
+from ._split import load_split, split_file_missing
 from ._stages import require_set, stage_sets, validation_sets
 from ._types import SetName, StrPath
 
@@ -738,7 +738,11 @@ class CachingDataModule(ConcatDataModule):
         config = config_from_arguments(locals())
         split: object = database_split
         if isinstance(split, str | os.PathLike):
-            split = load_split(split)
+            path = split
+            try:
+                split = load_split(path)
+            except FileNotFoundError:
+                raise split_file_missing(path, "`database_split`") from None
         # Anything but a mapping goes on as it is, for validation to name the problem.
         splits: object = split
         if isinstance(split, Mapping):

@@ -24,7 +24,7 @@ from pydantic import AfterValidator, BeforeValidator, RootModel, model_validator
 from ._config import FROZEN_CONFIG
 from ._errors import SplitFileError, check_set_name, format_list, set_name_problem
 from ._sample import RawDataLoader
-from ._split import DatabaseSplit, load_split
+from ._split import DatabaseSplit, load_split, split_file_missing
 from ._types import SetName, StrPath
 from ._validation_errors import (
     ErrorCollector,
@@ -81,7 +81,10 @@ def _set_of_file(
     """
     split = files.get(path)
     if split is None:
-        split = files[path] = load_split(path)
+        try:
+            split = files[path] = load_split(path)
+        except FileNotFoundError:
+            raise split_file_missing(path, f"set `{set_name}`") from None
     if set_name not in split:
         msg = (
             f"{path}: the split file has no set `{set_name}` (it has "
@@ -97,7 +100,7 @@ def _split_file(samples: object) -> Path | None:
     if not isinstance(samples, str | os.PathLike):
         return None
     path = Path(samples)
-    return path if path.name.endswith(SPLIT_FILE_SUFFIXES) else None
+    return path if path.name.lower().endswith(SPLIT_FILE_SUFFIXES) else None
 
 
 def read_split_files(splits: object) -> object:

@@ -109,7 +109,7 @@ def write_split_file(
     """
     text = json_lines(split) if encoded is None else lines_of_encoded(encoded)
     data = text.encode("utf-8")
-    if path.suffix == ".bz2":
+    if path.suffix.lower() == ".bz2":
         data = bz2.compress(data)
     sha256 = (
         split_sha256(split) if canonical is None else encoded_split_sha256(canonical)

@@ -8,7 +8,7 @@ import math
 import re
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, overload
+from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, overload
 
 from ._errors import (
     LightsplitError,
@@ -357,15 +357,48 @@ def load_split(path: StrPath, *, sample_type: object = Any) -> DatabaseSplit[Any
     return parse_split(read_file(path), sample_type=sample_type, source=str(path))
 
 
+_COMPRESSED: Final = (
+    (b"\x1f\x8b", "gzip"),
+    (b"PK\x03\x04", "zip"),
+    (b"\xfd7zXZ", "xz"),
+)
+"""How data compressed by another program than bzip2 starts, and its name."""
+
+
+def split_file_missing(path: StrPath, what: str) -> FileNotFoundError:
+    """Return the error for a split file that does not exist, said of ``what``.
+
+    Its message names the file, absolute where given relative, since a relative
+    path is read from the current folder, which is often not the one meant.
+    """
+    shown = Path(path)
+    where = "" if shown.is_absolute() else f" (read as {Path.cwd() / shown})"
+    return FileNotFoundError(
+        f"{what}: the split file {shown} does not exist{where}; give the path of "
+        "an existing split file (`.json` or `.json.bz2`)"
+    )
+
+
 def read_file(path: Path, *, error: type[LightsplitError] = SplitFileError) -> bytes:
-    """Return the bytes of ``path``, decompressed first if its name ends in ``.bz2``.
+    """Return the bytes of ``path``, decompressed first if they are bzip2's.
+
+    They are when the name ends in ``.bz2`` (any case) or the data starts as
+    bzip2 data does (``BZh``), which no JSON text does.
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
-        LightsplitError: of type ``error``, for data that is not bzip2.
+        LightsplitError: of type ``error``, for data that is not bzip2 in a file
+            so named, and for data compressed another way (gzip, zip, xz).
     """
     data = path.read_bytes()
-    if path.suffix == ".bz2":
+    other = next((name for magic, name in _COMPRESSED if data.startswith(magic)), None)
+    if other is not None:
+        msg = (
+            f"{path}: {other}-compressed data; lightsplit reads JSON text, plain "
+            "or compressed with bzip2: decompress it, or recompress it with bzip2"
+        )
+        raise error(msg)
+    if path.suffix.lower() == ".bz2" or data.startswith(b"BZh"):
         try:
             data = bz2.decompress(data)
         except (OSError, ValueError) as exc:

@@ -111,6 +111,7 @@ assert_type(mapping.sample(("a.png", 0)), Sample)
 CachingDataModule(typed, mapping)
 CachingDataModule(typed, MednetStyleLoader("images"))  # type: ignore[arg-type]
 
+
 # a batch comes back from the batch transforms with its type
 def transferred(batch: Sample) -> None:
     assert_type(module.on_after_batch_transfer(batch, 0), Sample)
