@@ -296,6 +296,29 @@ class TestLoadSplit:
             "compressed with bzip2: decompress it, or recompress it with bzip2"
         )
 
+    @pytest.mark.parametrize(
+        ("sample_type", "said"),
+        [
+            pytest.param(3, "`sample_type` 3 is no type to check entries by", id="3"),
+            pytest.param(
+                None,
+                "`sample_type` None would require every entry to be null",
+                id="none",
+            ),
+        ],
+    )
+    def test_sample_type_that_is_no_type(
+        self, tmp_path: Path, sample_type: object, said: str
+    ) -> None:
+        """A sample type that is no type is named, with the fix."""
+        path = _write(tmp_path, REFERENCE)
+        with pytest.raises(TypeError) as exc_info:
+            load_split(path, sample_type=sample_type)
+        assert str(exc_info.value) == (
+            f"{said}; give the type of one entry, such as `tuple[str, int]`, or "
+            "leave it out"
+        )
+
     def test_errors_are_value_errors(self, tmp_path: Path) -> None:
         """Users can catch every split-file problem as ``ValueError``."""
         with pytest.raises(ValueError, match="invalid JSON"):

@@ -103,11 +103,19 @@ def _adapter(sample_type: object) -> "TypeAdapter[dict[str, tuple[Any, ...]]]":
     pydantic's validators are imported here, when a sample type is given: a
     split read without one (``lightsplit check``) starts faster without them.
     """
-    from pydantic import TypeAdapter  # noqa: PLC0415 - imported when first needed
+    from pydantic import PydanticSchemaGenerationError, PydanticUserError, TypeAdapter  # noqa: PLC0415 - imported when first needed
 
     from ._config import FROZEN_CONFIG  # noqa: PLC0415 - imported when first needed
 
-    return TypeAdapter(dict[str, tuple[sample_type, ...]], config=FROZEN_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
+    fix = "give the type of one entry, such as `tuple[str, int]`, or leave it out"
+    if sample_type is None:
+        msg = f"`sample_type` None would require every entry to be null; {fix}"
+        raise TypeError(msg)
+    try:
+        return TypeAdapter(dict[str, tuple[sample_type, ...]], config=FROZEN_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
+    except (PydanticSchemaGenerationError, PydanticUserError, TypeError) as exc:
+        msg = f"`sample_type` {sample_type!r} is no type to check entries by; {fix}"
+        raise TypeError(msg) from exc
 
 
 class _RefusedJsonError(ValueError):
@@ -345,6 +353,7 @@ def load_split(path: StrPath, *, sample_type: object = Any) -> DatabaseSplit[Any
         SplitFileError: naming the file, set, index and entry of each problem:
             invalid JSON or bzip2 data, a duplicated key, an invalid set name, a
             set that is not an array, an entry of the wrong type.
+        TypeError: for a ``sample_type`` that is no type (or ``None``).
 
     Examples:
         >>> import json, tempfile, pathlib
