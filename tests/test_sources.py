@@ -219,6 +219,24 @@ class TestLoaderForms:
             "a value in every sample (such as -1, NaN or an empty string)"
         )
 
+    def test_metadata_key_that_is_no_string(self) -> None:
+        """A metadata key that is no str is refused: keys name batch columns."""
+
+        class NumberedKeys(PairLoader):
+            def sample(self, raw: Entry) -> tuple[torch.Tensor, dict[str, object]]:
+                value, metadata = super().sample(raw)
+                return value, cast(dict[str, object], {0: metadata["label"]})
+
+        module = CachingDataModule(_fit_split(), NumberedKeys(), batch_size=4)
+        module.setup("fit")
+        with pytest.raises(SampleLoadError) as exc_info:
+            next(iter(module.unshuffled_train_dataloader()))
+        assert str(exc_info.value).endswith(
+            "TypeError: `NumberedKeys.sample` returned metadata key 0 of type `int`; "
+            "metadata keys must be str (they name batch columns, such as `label` or "
+            "`name`)"
+        )
+
     def test_pair_not_in_a_list(self) -> None:
         """A set given as one pair, not a list of pairs, is named with the fix."""
         with pytest.raises(ValidationError) as exc_info:

@@ -30,8 +30,8 @@ def as_sample(result: object, *, where: str) -> Sample:
     """Return a loader's result as a `Sample`, or explain what is wrong.
 
     Raises:
-        TypeError: if ``result`` is not a pair of a tensor and a mapping, or a
-            metadata value is None.
+        TypeError: if ``result`` is not a pair of a tensor and a mapping with str
+            keys, or a metadata value is None.
     """
     if isinstance(result, Mapping):
         keys = format_list([str(key) for key in result])
@@ -57,6 +57,13 @@ def as_sample(result: object, *, where: str) -> Sample:
         msg += "`Sample.metadata` must be a mapping with str keys"
         raise TypeError(msg)
     for key, item in metadata.items():
+        if type(key) is not str:
+            msg = (
+                f"{where} returned metadata key {key!r} of type `{type(key).__name__}`;"
+                " metadata keys must be str (they name batch columns, such as "
+                "`label` or `name`)"
+            )
+            raise TypeError(msg)
         if item is None:
             msg = (
                 f"{where} returned metadata `{key}` as None, which no batch can "
