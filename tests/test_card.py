@@ -93,6 +93,29 @@ class TestContents:
         ) in markdown
         assert "| 1     | 2 (66.7%) | 1 (50.0%) |" in markdown
 
+    def test_entries_without_labels(self, tmp_path: Path) -> None:
+        """Classes count the labelled entries; the others have a row of their own."""
+        sets: dict[str, list[list[object]]] = {
+            "train": [*SETS["train"], ["p5/f.png", None]],
+            "test": SETS["test"],
+        }
+        card = split_card(write_split(tmp_path / "s.json", sets))
+        assert card.sets["train"].class_counts == {"0": 1, "1": 2}
+        assert card.sets["train"].unlabelled == 1
+        assert "| no label | 1 (25.0%) |  0 (0.0%) |" in card.to_markdown()
+        assert [w.split(":")[0] for w in card.warnings] == [
+            "1 of 6 entries has no label while the others have one"
+        ]
+
+    def test_no_labels_at_all(self, tmp_path: Path) -> None:
+        """Entries with a mask and no label (segmentation) have no classes."""
+        sets = {"train": [["a.png", "a_mask.png"]], "test": [["b.png", "b_mask.png"]]}
+        card = split_card(write_split(tmp_path / "s.json", sets))
+        assert card.sets["train"].class_counts is None
+        assert card.sets["train"].unlabelled == 1
+        assert "no label" not in card.to_markdown()
+        assert card.warnings == ()
+
     def test_frozen(self, tmp_path: Path) -> None:
         """A card cannot be changed."""
         card = split_card(write_split(tmp_path / "s.json", SETS))

@@ -245,9 +245,9 @@ class TestCheck:
         )
 
     def test_unlabelled_entries(self, tmp_path: Path, capsys: Capture) -> None:
-        """Sets with an entry without a label show no class counts."""
+        """Entries without a label are counted apart, and warned about."""
         sets: dict[str, list[object]] = {
-            "train": [["a", "m"], ["b", 0]],
+            "train": [["a", "m"], ["b", 0], ["d", None]],
             "validation": [["w"], "v"],
             "test": [["c", 1]],
         }
@@ -255,11 +255,16 @@ class TestCheck:
         status, out, _ = _run(capsys, "check", path)
         assert status == 0
         assert out.splitlines()[2:6] == [
-            "  set         entries  label 0  label 1  label m",
-            "  train             2        1        0        1",
-            "  validation        2        -        -        -",
-            "  test              1        0        1        0",
+            "  set         entries  label 0  label 1  label m  no label",
+            "  train             3        1        0        1         1",
+            "  validation        2        -        -        -         2",
+            "  test              1        0        1        0         0",
         ]
+        assert _lines_with(out, "  warning: 3")[0] == (
+            "  warning: 3 of 6 entries have no label while the others have one: "
+            'train.2 ["d", null], validation.0 ["w"], validation.1 "v"; give each '
+            "its label, or remove it (a loader that reads the label fails on it)"
+        )
 
     def test_many_classes(self, tmp_path: Path, capsys: Capture) -> None:
         """With more than ten labels the table shows class sizes instead."""
@@ -461,11 +466,13 @@ class TestCheck:
                             "entries": 4,
                             "groups": None,
                             "class_counts": {"0": 2, "1": 2},
+                            "unlabelled": 0,
                         },
                         "test": {
                             "entries": 2,
                             "groups": None,
                             "class_counts": {"0": 1, "1": 1},
+                            "unlabelled": 0,
                         },
                     },
                     "duplicates": [
@@ -926,7 +933,10 @@ class TestCheckWarnings:
         assert _lines_with(out, "  warning: ") == [
             "  warning: 4 labels are not integers (or a list of integers): train.0 "
             '"tb", train.1 1.5, train.2 true, train.3 ["x"]; write integer labels, '
-            "or give `--sample-type` to state that the entries are meant so"
+            "or give `--sample-type` to state that the entries are meant so",
+            "  warning: 1 of 7 entries has no label while the others have one: "
+            'train.6 ["6.png", null]; give each its label, or remove it (a loader '
+            "that reads the label fails on it)",
         ]
 
     def test_sample_type_states_the_labels(
@@ -1604,6 +1614,7 @@ class TestCard:
             "share": 0.6,
             "groups": None,
             "class_counts": {"0": 6, "1": 6},
+            "unlabelled": 0,
         }
         assert card["sets"]["monitor-extra"]["share"] is None
 

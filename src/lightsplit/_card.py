@@ -51,7 +51,10 @@ class SetCard:
     groups: int | None
     """Different groups in the set; ``None`` without a group pattern."""
     class_counts: Mapping[str, int] | None
-    """Class -> entries with it, in class order; ``None`` if an entry has no label."""
+    """Class -> labelled entries with it, in class order; ``None`` if none has a
+    label."""
+    unlabelled: int = 0
+    """Entries without a label."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +107,7 @@ class SplitCard:
                 "class_counts": None
                 if card.class_counts is None
                 else dict(card.class_counts),
+                "unlabelled": card.unlabelled,
             }
             for name, card in self.sets.items()
         }
@@ -193,6 +197,7 @@ class SplitCard:
         return markdown_table(rows)
 
     def _classes_table(self) -> list[str]:
+        """Return each class's entries per set, then those without a label."""
         rows = [["class", *self.sets]]
         for name in self.classes:
             row = [name]
@@ -201,10 +206,18 @@ class SplitCard:
                     row.append("-")
                     continue
                 count = card.class_counts.get(name, 0)
-                percent = 100 * count / card.entries if card.entries else 0
-                row.append(f"{count} ({percent:.1f}%)")
+                row.append(_share(count, card.entries))
             rows.append(row)
+        if any(card.unlabelled for card in self.sets.values()):
+            cards = self.sets.values()
+            rows.append(["no label", *(_share(c.unlabelled, c.entries) for c in cards)])
         return markdown_table(rows)
+
+
+def _share(count: int, entries: int) -> str:
+    """Return ``count`` with its share of a set's ``entries``: ``3 (42.9%)``."""
+    percent = 100 * count / entries if entries else 0
+    return f"{count} ({percent:.1f}%)"
 
 
 def _describe_labels(kind: LabelKind, classes: int) -> str:
@@ -315,6 +328,7 @@ def split_card(
             None
             if s.class_counts is None
             else {class_name(k): s.class_counts.get(k, 0) for k in classes},
+            s.unlabelled,
         )
         for name, s in stats.items()
     }

@@ -130,21 +130,25 @@ def unclear_list_labels(labels: Iterable[Hashable], kind: LabelKind) -> str | No
 def count_classes(
     tally: Mapping[Hashable, int], scheme: LabelScheme
 ) -> ClassCounts | None:
-    """Count the entries of each class; ``None`` if an entry has no label.
+    """Count the labelled entries of each class; ``None`` if none has a label.
 
     Examples:
         >>> from lightsplit._entries import tally_labels
         >>> count_classes(tally_labels([1, 0, 1]), LabelScheme("single"))
         {1: 2, 0: 1}
-        >>> count_classes(tally_labels([1, None]), LabelScheme("single")) is None
+        >>> count_classes(tally_labels([1, None]), LabelScheme("single"))
+        {1: 1}
+        >>> count_classes(tally_labels([None, None]), LabelScheme("single")) is None
         True
         >>> count_classes(tally_labels([[0, 1], [1, 1]]), LabelScheme("multi-hot", 2))
         {1: 2, 0: 1}
     """
-    if None in tally:
+    if None in tally and len(tally) == 1:
         return None
     counts: ClassCounts = {}
     for label, number in tally.items():
+        if label is None:
+            continue
         classes = (label,) if isinstance(label, JsonKey) else scheme.classes(label)
         for key in classes:
             counts[key] = counts.get(key, 0) + number
@@ -202,7 +206,9 @@ class SetStats:
     groups: int | None
     """Different groups among them; ``None`` without a group pattern."""
     class_counts: ClassCounts | None
-    """Class -> entries with it; ``None`` if an entry of the set has no label."""
+    """Class -> labelled entries with it; ``None`` if no entry has a label."""
+    unlabelled: int
+    """Entries without a label."""
 
 
 def set_stats(
@@ -214,6 +220,7 @@ def set_stats(
             len(fields.paths),
             None if fields.group_set is None else len(fields.group_set),
             count_classes(fields.tally, scheme),
+            fields.tally.get(None, 0),
         )
         for name, fields in index.items()
     }

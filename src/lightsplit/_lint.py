@@ -9,6 +9,7 @@ entries without a path. Problems (duplicates, leaks, conflicts) are found by
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import islice
 from typing import Literal, TypeAlias
 
 from ._classes import LabelKind, label_scheme, reads_as_number, unclear_list_labels
@@ -28,6 +29,7 @@ WarningKind: TypeAlias = Literal[
     "entry_path_key",
     "label_lists_unclear",
     "path_backslash",
+    "label_missing",
 ]
 """What a warning is about."""
 
@@ -218,6 +220,36 @@ def _path_key_warning(
     )
 
 
+def _missing_label_warning(
+    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
+) -> SplitWarning | None:
+    """Warn about entries without a label (``null``, or none) among labelled ones.
+
+    A split whose entries have no label at all (segmentation: an image and its
+    mask) is no warning.
+    """
+    missing = sum(fields.tally.get(None, 0) for fields in index.values())
+    total = sum(len(fields.labels) for fields in index.values())
+    if not missing or missing == total:
+        return None
+    refs: list[EntryRef] = []
+    for name, fields in index.items():
+        if fields.tally.get(None):
+            at = (i for i, label in enumerate(fields.labels) if label is None)
+            refs += (EntryRef(name, i, split[name][i]) for i in islice(at, MAX_LISTED))
+    shown = refs[:MAX_LISTED]
+    listed = _listed(shown, missing, [preview(ref.entry) for ref in shown])
+    verb = "has" if missing == 1 else "have"
+    return SplitWarning(
+        "label_missing",
+        f"{missing} of {total} entries {verb} no label while the others have one: "
+        f"{listed}; give each its label, or remove it (a loader that reads the "
+        "label fails on it)",
+        missing,
+        tuple(shown),
+    )
+
+
 def _backslash_warning(
     split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
 ) -> SplitWarning | None:
@@ -303,6 +335,8 @@ def lint_split(
                 "they are left out of the group check: fix the pattern",
             )
         )
+    missing = _missing_label_warning(split, index)
+    warnings += [] if missing is None else [missing]
     backslash = _backslash_warning(split, index)
     warnings += [] if backslash is None else [backslash]
     if path_field is None:

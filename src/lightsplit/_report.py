@@ -77,9 +77,11 @@ class SetSummary:
     entries: int
     """Entries in the set."""
     class_counts: Mapping[Hashable, int] | None
-    """Class -> entries, in class order; ``None`` unless every entry has a label."""
+    """Class -> labelled entries, in class order; ``None`` if none has a label."""
     groups: int | None = None
     """Different groups in the set; ``None`` without a group pattern."""
+    unlabelled: int = 0
+    """Entries without a label."""
 
 
 @dataclass(slots=True)
@@ -131,6 +133,7 @@ class SplitReport:
                 "class_counts": None
                 if summary.class_counts is None
                 else {class_name(k): v for k, v in summary.class_counts.items()},
+                "unlabelled": summary.unlabelled,
             }
             for name, summary in self.sets.items()
         }
@@ -216,6 +219,8 @@ class SplitReport:
             if by_size
             else [f"label {class_name(label)}" for label in labels]
         )
+        unlabelled = bool(labels) and any(s.unlabelled for s in self.sets.values())
+        header += ["no label"] if unlabelled else []
         rows = [header]
         for name, summary in self.sets.items():
             counts = summary.class_counts
@@ -223,12 +228,13 @@ class SplitReport:
             if grouped:
                 first.append(str(summary.groups))
             if counts is None:
-                classes = ["-"] * (len(header) - len(first))
+                classes = ["-"] * (len(header) - len(first) - unlabelled)
             elif by_size:
                 sizes = list(counts.values()) or [0]
                 classes = [str(len(counts)), str(min(sizes)), str(max(sizes))]
             else:
                 classes = [str(counts.get(label, 0)) for label in labels]
+            classes += [str(summary.unlabelled)] if unlabelled else []
             rows.append([*first, *classes])
         return text_table(rows)
 
@@ -631,6 +637,7 @@ def summarize_split(
                 sorted(stats.class_counts.items(), key=lambda kv: class_order(kv[0]))
             ),
             stats.groups,
+            stats.unlabelled,
         )
         for name, stats in found.stats.items()
     }
