@@ -55,6 +55,20 @@ class TestImageFileLoader:
         with pytest.raises(ValueError, match='is a 16-bit image: `dtype="uint8"`'):
             ImageFileLoader(tmp_path, dtype="uint8").sample(["x16.png", 0])
 
+    @pytest.mark.parametrize("root", ["missing", "file.png"])
+    def test_root_that_is_no_folder(self, tmp_path: Path, root: str) -> None:
+        """A missing file under a root that is no folder blames the root."""
+        Image.new("L", (2, 2)).save(tmp_path / "file.png")
+        what = "does not exist" if root == "missing" else "is a file, not a folder"
+        with pytest.raises(FileNotFoundError) as exc_info:
+            ImageFileLoader(tmp_path / root).sample(["a.png", 0])
+        assert str(exc_info.value) == (
+            f"the loader's root {tmp_path / root} {what} (read as {tmp_path / root}); "
+            "give the folder that the entries' paths are relative to"
+        )
+        with pytest.raises(FileNotFoundError, match="No such file"):
+            ImageFileLoader(tmp_path).sample(["a.png", 0])  # the root is fine
+
     def test_wide_pixels_refused(self, tmp_path: Path) -> None:
         """Float or 32-bit pixels, with no range to map to [0, 1], are refused."""
         Image.new("F", (2, 2), 0.5).save(tmp_path / "f.tiff")

@@ -83,6 +83,25 @@ _SIXTEEN_BITS: Final = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 """Pillow's modes of 16-bit grayscale images (X-rays, often)."""
 
 
+def _image_under(root: Path, file: Path, mode: ColorMode) -> Tensor:
+    """Decode ``file`` (`_open_image`); a missing file under a missing root says so.
+
+    Raises:
+        FileNotFoundError: naming the root when it is no folder, else the file.
+    """
+    try:
+        return _open_image(file, mode)
+    except (FileNotFoundError, NotADirectoryError) as exc:
+        if root.is_dir():
+            raise
+        what = "is a file, not a folder" if root.exists() else "does not exist"
+        msg = (
+            f"the loader's root {root} {what} (read as {root.absolute()}); give "
+            "the folder that the entries' paths are relative to"
+        )
+        raise FileNotFoundError(msg) from exc
+
+
 def _open_image(path: Path, mode: ColorMode) -> Tensor:
     """Decode the image at ``path`` as a tensor of shape (C, H, W).
 
@@ -215,7 +234,7 @@ class ImageFileLoader:
         """
         path, label = self._label(raw)
         file = resolve_entry_path(self.root, path)
-        pixels = _as_dtype(_open_image(file, self.mode), self.dtype, file)
+        pixels = _as_dtype(_image_under(self.root, file, self.mode), self.dtype, file)
         return Sample(pixels, {"name": path, "label": label})
 
     def target(self, raw: Sequence[object]) -> int:
@@ -263,7 +282,7 @@ class ImageMaskLoader:
         )
 
     def _mask(self, relative: object) -> Tensor:
-        pixels = _open_image(resolve_entry_path(self.root, relative), "L")
+        pixels = _image_under(self.root, resolve_entry_path(self.root, relative), "L")
         return (pixels > 0).to(torch.uint8 if self.dtype == "uint8" else torch.float32)
 
     def sample(self, raw: Sequence[object]) -> Sample:
@@ -276,7 +295,7 @@ class ImageMaskLoader:
         """
         items = _items(raw, least=2, shape="[image, mask] or [image, mask, roi]")
         file = resolve_entry_path(self.root, items[0])
-        image = _as_dtype(_open_image(file, self.mode), self.dtype, file)
+        image = _as_dtype(_image_under(self.root, file, self.mode), self.dtype, file)
         target = self._mask(items[1])
         roi = self._mask(items[2]) if len(items) > 2 else torch.ones_like(target)  # noqa: PLR2004
         if target.shape[1:] != image.shape[1:] or roi.shape != target.shape:
