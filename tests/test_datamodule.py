@@ -33,6 +33,18 @@ from lightsplit import (
 )
 
 
+class _TwoPartError(Exception):
+    """An error that pickles, but cannot be made again from its message alone."""
+
+    def __init__(self, name: str, what: str) -> None:
+        super().__init__(f"{name} {what}")
+
+
+class _TwoPartErrorLoader(MemoryLoader):
+    def sample(self, raw: Entry) -> Sample:
+        raise _TwoPartError(raw[0], "failed")
+
+
 def _names(batches: Iterable[Sample]) -> list[str]:
     return [name for batch in batches for name in batch.metadata["name"]]
 
@@ -363,9 +375,36 @@ class TestLoadingErrors:
         assert str(exc_info.value) == (
             f'set `test`, index 3, entry ["{entries[3][0]}", 1]: OSError: cannot '
             f"decode {entries[3][0]}"
-        )  # from a worker too: the message alone, its trace in the cause
-        if parallel == -1:
-            assert isinstance(exc_info.value.__cause__, OSError)
+        )  # from a worker too: the message alone, the loader's error its cause
+        assert isinstance(exc_info.value.__cause__, OSError)
+        assert str(exc_info.value.__cause__) == f"cannot decode {entries[3][0]}"
+
+    def test_worker_error_that_cannot_unpickle(self) -> None:
+        """An error that cannot come back whole is a cause holding its traceback."""
+        module = CachingDataModule(
+            {"test": entries_named("t", 4)}, _TwoPartErrorLoader(), parallel=1
+        )
+        with pytest.raises(SampleLoadError) as exc_info:
+            list(module.test_dataloader()["test"])
+        assert str(exc_info.value) == (
+            'set `test`, index 0, entry ["t0", 0]: _TwoPartError: t0 failed'
+        )
+        cause = exc_info.value.__cause__
+        assert isinstance(cause, RuntimeError)
+        assert str(cause).startswith("raised in a loader worker process:\nTraceback")
+        assert str(cause).endswith("_TwoPartError: t0 failed\n")
+
+    def test_worker_error_in_a_loader_made_elsewhere(self) -> None:
+        """A torch loader made by hand over a set gets the error raised, as ever."""
+        module = CachingDataModule(
+            {"test": entries_named("t", 4)}, _TwoPartErrorLoader(), parallel=1
+        )
+        dataset = module.test_dataloader()["test"].dataset
+        by_hand = torch.utils.data.DataLoader(
+            dataset, batch_size=None, sampler=[torch.tensor([0, 1])], num_workers=1
+        )
+        with pytest.raises(SampleLoadError, match="Caught SampleLoadError in Data"):
+            list(by_hand)
 
     def test_wrong_return_type(self) -> None:
         """A loader returning no ``Sample`` is named with what it returned."""

@@ -3,11 +3,13 @@
 import functools
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from typing import cast
 
 from torch import Tensor
 from torch.utils.data import Dataset
 from typing_extensions import override
 
+from ._errors import SampleLoadError
 from ._metadata import Describe, collate_metadata
 from ._sample import ModelTransform, Sample
 from ._serving import (
@@ -20,6 +22,7 @@ from ._serving import (
 from ._sources import SetSource
 from ._stores import REUSED_BYTES, SampleStore, stack_inputs
 from ._threads import ThreadChoice
+from ._workererrors import WorkerFailure, in_marked_worker
 
 __all__ = ["CachedDataset", "LazyDataset", "SetDataset", "collate_samples"]
 
@@ -68,8 +71,8 @@ def collate_samples(batch: Sequence[Sample] | Sample) -> Sample:
         SampleLoadError: if inputs differ in shape or dtype, or metadata keys,
             value types or tensor shapes differ, naming the batch items.
     """
-    if isinstance(batch, Sample):
-        return batch
+    if isinstance(batch, Sample | WorkerFailure):
+        return batch  # a WorkerFailure too, which the loader raises again
     return _collate(batch, where=_batch_item)
 
 
@@ -106,11 +109,21 @@ class LazyDataset(SetDataset):
 
     @override
     def batch(self, indices: Sequence[int] | Tensor) -> Sample:
+        """Load and collate samples ``indices``.
+
+        In a worker of a lightsplit loader, a failure comes back as the batch
+        (`WorkerFailure`), for the loader to raise with its cause.
+        """
         positions = indices.tolist() if isinstance(indices, Tensor) else list(indices)
-        samples = [self.source.load(index, self.transforms) for index in positions]
-        return _collate(
-            samples, where=lambda position: self.source.where(positions[position])
-        )
+        try:
+            samples = [self.source.load(index, self.transforms) for index in positions]
+            return _collate(
+                samples, where=lambda position: self.source.where(positions[position])
+            )
+        except SampleLoadError as error:
+            if not in_marked_worker():
+                raise
+            return cast(Sample, WorkerFailure.of(error))  # raised again by the loader
 
 
 class CachedDataset(SetDataset):

@@ -20,6 +20,7 @@ from ._errors import LightsplitWarning, SampleLoadError
 from ._sample import Sample
 from ._sampling import GOLDEN as _GOLDEN
 from ._sampling import Draw, EpochDraw, EpochSampler, class_weights
+from ._workererrors import WorkerFailure, mark_worker
 
 __all__ = ["SampleLoader", "build_loader"]
 
@@ -56,6 +57,8 @@ class _Batches(Iterator[Sample]):
                 "`parallel=-1` to load in the main process"
             )
             raise SampleLoadError(msg) from exc
+        if isinstance(batch, WorkerFailure):  # a loader error, from a worker
+            raise batch.error()
         self._position.served += 1
         return batch
 
@@ -326,4 +329,6 @@ def build_loader(
         # a cached set gathers into pinned memory itself when bound to a GPU
         pin_memory=torch.cuda.is_available() and not cached,
         collate_fn=collate_samples,
+        # a loader error comes back from a worker whole, with its cause
+        worker_init_fn=mark_worker if workers else None,
     )

@@ -1,0 +1,80 @@
+"""Loader errors raised in a loader worker process, handed back whole.
+
+torch re-raises an exception from a ``DataLoader`` worker process by its type
+and its formatted traceback alone: the loader's own exception, the cause of the
+`SampleLoadError` that names the sample, is lost on the way, and with it what
+``except SampleLoadError as error: error.__cause__`` promises. In the workers
+of a lightsplit loader (`mark_worker`), a set that fails returns a
+`WorkerFailure` as its batch instead: the message, the loader's exception
+pickled, and the worker's traceback. The loader's iterator raises it again in
+this process (`WorkerFailure.error`), the loader's exception as its cause.
+"""
+
+import pickle
+import traceback
+from dataclasses import dataclass
+
+from torch.utils.data import get_worker_info
+
+from ._errors import SampleLoadError
+
+__all__ = ["WorkerFailure", "in_marked_worker", "mark_worker"]
+
+_MARKED = False
+"""Whether this process is a worker of a lightsplit loader (`mark_worker`)."""
+
+
+def mark_worker(worker_id: int) -> None:  # torch passes the worker's number
+    """Mark this process as a worker of a lightsplit loader: its ``worker_init_fn``.
+
+    Only then may a set hand a `WorkerFailure` back as its batch: a loader made
+    elsewhere over a lightsplit set gets the exception raised, as torch does.
+    """
+    global _MARKED  # noqa: PLW0603 - one flag for the worker process
+    _MARKED = True
+
+
+def in_marked_worker() -> bool:
+    """Whether this is a worker process of a lightsplit loader."""
+    return _MARKED and get_worker_info() is not None
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerFailure:
+    """A `SampleLoadError` raised in a loader worker, handed back as its batch."""
+
+    message: str
+    """The error's message: the set, index and entry, and the loader's error."""
+    cause: bytes | None
+    """The loader's exception, pickled; ``None`` if it could not be."""
+    trace: str
+    """The traceback of the loader's exception, in the worker."""
+
+    @classmethod
+    def of(cls, error: SampleLoadError) -> "WorkerFailure":
+        """Return the failure of ``error``, its cause pickled if it can be."""
+        cause = error.__cause__
+        trace = "".join(traceback.format_exception(cause or error))
+        try:
+            pickled = None if cause is None else pickle.dumps(cause)
+            if pickled is not None:
+                pickle.loads(pickled)  # an exception may pickle, yet not unpickle
+        except Exception:  # any exception may refuse to pickle, or to unpickle
+            pickled = None
+        return cls(str(error), pickled, trace)
+
+    def error(self) -> SampleLoadError:
+        """Return the `SampleLoadError` again, the loader's exception as its cause.
+
+        The cause carries the worker's traceback as a note; one that could not
+        be pickled is a `RuntimeError` holding that traceback.
+        """
+        cause: BaseException = RuntimeError(
+            f"raised in a loader worker process:\n{self.trace}"
+        )
+        if self.cause is not None:
+            cause = pickle.loads(self.cause)  # pickled by our own worker, in `of`
+            cause.add_note(f"raised in a loader worker process:\n{self.trace}")
+        error = SampleLoadError(self.message)
+        error.__cause__ = cause
+        return error
