@@ -208,6 +208,42 @@ class TestAssignment:
         module.model_transforms = []
         assert not recwarn.list
 
+    @pytest.mark.parametrize(
+        ("name", "said"),
+        [
+            pytest.param("batch_szie", "did you mean `batch_size`?", id="typo"),
+            pytest.param("cache_sample", "did you mean `cache_samples`?", id="plural"),
+            pytest.param(
+                "num_workers",
+                "the worker processes of lightsplit's loaders are set by `parallel`",
+                id="torch",
+            ),
+        ],
+    )
+    def test_misspelt_setting_refused(self, name: str, said: str) -> None:
+        """An attribute that looks like a setting would be ignored: it is refused."""
+        module = _module()
+        with pytest.raises(AttributeError) as exc_info:
+            setattr(module, name, 8)
+        message = str(exc_info.value)
+        assert message.startswith(
+            f"`{name}` is no setting of CachingDataModule, and lightsplit would "
+            f"never read it; {said}"
+        )
+        assert name not in vars(module)
+
+    def test_own_attributes_allowed(self) -> None:
+        """Other names, and names a subclass declares, are plain attributes."""
+
+        class Seeded(CachingDataModule):
+            seeds: list[int]
+
+        module = _module()
+        module.notes = "run 3"  # type: ignore[attr-defined]  # a user's own
+        seeded = Seeded(_split(), MemoryLoader())
+        seeded.seeds = [1, 2]
+        assert (module.notes, seeded.seeds) == ("run 3", [1, 2])  # type: ignore[attr-defined]
+
     def test_config_assignment(self) -> None:
         """Several settings change at once by assigning a derived configuration."""
         module = _module()

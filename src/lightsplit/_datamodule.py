@@ -12,7 +12,7 @@ import math
 import os
 import warnings
 from collections.abc import Mapping, Sequence
-from typing import Any, Final, Never, NoReturn, Self, TypeVar, cast
+from typing import TYPE_CHECKING, Any, Final, Never, NoReturn, Self, TypeVar, cast
 
 import torch
 from lightning.pytorch import LightningDataModule, Trainer
@@ -38,7 +38,12 @@ from ._provenance import (
     set_record,
 )
 from ._sample import ModelTransform, RawDataLoader, Sample
-from ._settings import Setting, config_from_arguments, document_settings
+from ._settings import (
+    Setting,
+    config_from_arguments,
+    document_settings,
+    misspelt_setting,
+)
 from ._setup import open_set, write_cache_file
 from ._sources import (
     SetSource,
@@ -212,6 +217,19 @@ class ConcatDataModule(LightningDataModule):
                 config.split_name,
                 len(source),
             )
+
+    if not TYPE_CHECKING:  # type checkers refuse unknown attributes already
+
+        def __setattr__(self, name: str, value: object) -> None:
+            """Refuse an attribute that looks like a setting and would be ignored.
+
+            ``datamodule.batch_szie = 8`` or ``datamodule.num_workers = 4`` would
+            set an attribute that lightsplit never reads (`misspelt_setting`).
+            """
+            refused = misspelt_setting(type(self), name)
+            if refused is not None and name not in self.__dict__:
+                raise AttributeError(refused)
+            super().__setattr__(name, value)
 
     # -- configuration -----------------------------------------------------------
 

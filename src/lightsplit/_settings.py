@@ -7,6 +7,7 @@ arguments, and the constructors' documentation of each setting (read by
 ``help()`` and by LightningCLI for its ``--help`` and ``--print_config``).
 """
 
+import difflib
 import re
 import textwrap
 from collections.abc import Mapping
@@ -14,7 +15,13 @@ from typing import Final, Generic, Protocol, Self, TypeVar, cast, overload
 
 from ._config import DataModuleConfig
 
-__all__ = ["SETTING_NAMES", "Setting", "config_from_arguments", "document_settings"]
+__all__ = [
+    "SETTING_NAMES",
+    "Setting",
+    "config_from_arguments",
+    "document_settings",
+    "misspelt_setting",
+]
 
 T = TypeVar("T")
 ClassT = TypeVar("ClassT", bound=type)
@@ -33,6 +40,40 @@ class _Configured(Protocol):
 
     @config.setter
     def config(self, value: DataModuleConfig) -> None: ...
+
+
+_MEANT: Final = {"num_workers": "parallel", "workers": "parallel"}
+"""Names that users of torch's loaders set, and the setting that does it here."""
+
+
+def misspelt_setting(cls: type, name: str) -> str | None:
+    """Say why assigning attribute ``name`` to a data module of ``cls`` is refused.
+
+    A public name that is no attribute of ``cls`` and looks like a setting (a
+    close spelling, or torch's ``num_workers``) would be a plain attribute that
+    lightsplit never reads: a silently ignored setting. ``None`` for any other
+    name, and for one that ``cls`` or a base declares (annotates) in its body.
+    """
+    if name.startswith("_") or hasattr(cls, name):
+        return None
+    if any(name in vars(base).get("__annotations__", {}) for base in cls.__mro__):
+        return None
+    meant = _MEANT.get(name) or next(
+        iter(difflib.get_close_matches(name, SETTING_NAMES, n=1, cutoff=0.8)), None
+    )
+    if meant is None:
+        return None
+    fix = (
+        f"did you mean `{meant}`?"
+        if name not in _MEANT
+        else f"the worker processes of lightsplit's loaders are set by `{meant}` "
+        "(-1: none, load in this process; N: N processes): set it instead"
+    )
+    return (
+        f"`{name}` is no setting of {cls.__name__}, and lightsplit would never "
+        f"read it; {fix} (A subclass that wants an attribute `{name}` of its own "
+        f"declares it in its class body: `{name}: ...`.)"
+    )
 
 
 def describe(name: str) -> str:

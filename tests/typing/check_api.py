@@ -73,6 +73,7 @@ module.batch_size = "32"  # type: ignore[assignment]
 module.config = "x"  # type: ignore[assignment]
 module.chunk_size = 3  # type: ignore[assignment]  # derived: refused
 module.accumulate_grad_batches = 2  # type: ignore[assignment]  # derived: refused
+module.batch_szie = 8  # type: ignore[attr-defined]  # a misspelt setting
 
 # a configuration is immutable and knows its fields, to mypy as at run time
 config.batch_size = 3  # type: ignore[misc]
