@@ -458,6 +458,16 @@ class TestSplitFiles:
             "(`.json` or `.json.bz2`)"
         )
 
+    def test_arguments_swapped(self) -> None:
+        """A loader first and the split second is named as such."""
+        with pytest.raises(TypeError) as exc_info:
+            CachingDataModule(PairLoader(), {"train": _entries(2)})  # type: ignore[arg-type]  # the point
+        assert str(exc_info.value) == (
+            "CachingDataModule takes the split first, then the loader: "
+            "`CachingDataModule(database_split, raw_data_loader)`; the first "
+            "argument is a loader (`PairLoader`), the second a `dict`"
+        )
+
     def test_file_name_in_capitals(self, tmp_path: Path) -> None:
         """``SPLIT.JSON`` names a split file as ``split.json`` does."""
         write_split(tmp_path / "S.JSON", {"train": _entries(3)})

@@ -755,6 +755,15 @@ class CachingDataModule(ConcatDataModule):
         # The settings are picked from the arguments by name: see _settings.
         config = config_from_arguments(locals())
         split: object = database_split
+        loader: object = raw_data_loader
+        if hasattr(split, "sample") and isinstance(loader, Mapping | str | os.PathLike):
+            msg = (
+                f"{type(self).__name__} takes the split first, then the loader: "
+                f"`{type(self).__name__}(database_split, raw_data_loader)`; the "
+                f"first argument is a loader (`{type(split).__name__}`), the second "
+                f"a `{type(loader).__name__}`"
+            )
+            raise TypeError(msg)
         if isinstance(split, str | os.PathLike):
             path = split
             try:

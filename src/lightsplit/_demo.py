@@ -282,7 +282,11 @@ def _train(
     datamodule.setup("fit")
     datamodule.setup("test")
     workers = config.num_workers
-    by = f"{workers} worker processes" if workers else "the main process"
+    by = (
+        f"{workers} processes: the main one and {workers - 1} more"
+        if workers > 1
+        else "the main process"
+    )
     _say(
         f"cached the {sum(map(len, split.values())):,} images of "
         f"{', '.join(split)} in memory ({by}, {time.perf_counter() - started:.1f} s)"
