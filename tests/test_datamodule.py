@@ -186,6 +186,28 @@ class TestLoaders:
         assert module.chunk_size == 2
         assert module.accumulate_grad_batches == 2
 
+    @pytest.mark.parametrize(
+        ("database", "split", "said"),
+        [
+            pytest.param("", "", "set `train`: 10 samples", id="unnamed"),
+            pytest.param(
+                "mc", "default", "set `train` of `mc/default`: 10 samples", id="named"
+            ),
+        ],
+    )
+    def test_sets_logged(
+        self, caplog: pytest.LogCaptureFixture, database: str, split: str, said: str
+    ) -> None:
+        """Each set is logged with its size, and its database and split if named."""
+        with caplog.at_level(logging.INFO, logger="lightsplit"):
+            CachingDataModule(
+                _memory_split(),
+                MemoryLoader(),
+                database_name=database,
+                split_name=split,
+            )
+        assert said in caplog.messages
+
     def test_batch_truncated_to_train_size(
         self, caplog: pytest.LogCaptureFixture
     ) -> None:

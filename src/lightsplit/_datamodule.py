@@ -209,14 +209,10 @@ class ConcatDataModule(LightningDataModule):
         self._targets: dict[SetName, list[int]] = {}
         self._records: dict[SetName, dict[str, Any]] = {}
         self._train_hashes: Tensor | None = None
+        named = "/".join(filter(None, (config.database_name, config.split_name)))
+        of = f" of `{named}`" if named else ""
         for name, source in sources.items():
-            _LOG.info(
-                "set `%s` of `%s`/`%s`: %d samples",
-                name,
-                config.database_name,
-                config.split_name,
-                len(source),
-            )
+            _LOG.info("set `%s`%s: %d samples", name, of, len(source))
 
     if not TYPE_CHECKING:  # type checkers refuse unknown attributes already
 
