@@ -31,6 +31,7 @@ from lightsplit import (
     build_datamodule,
     load_split,
 )
+from lightsplit._workererrors import WorkerFailure
 
 
 class _TwoPartError(Exception):
@@ -591,3 +592,29 @@ def test_batches_are_pinned_with_cuda() -> None:
         batch = next(iter(module.train_dataloader()))
         assert batch.input.is_pinned()
         assert batch.metadata["label"].is_pinned()
+
+
+class TestWorkerFailure:
+    """A loader error as a worker hands it back, read in one process."""
+
+    def test_cause_comes_back(self) -> None:
+        """A cause that pickles comes back as itself, the worker's trace noted."""
+        with pytest.raises(RuntimeError) as raised:  # a real raise, with its trace
+            MemoryLoader(shapes={"a": (-1,)}).sample(("a", 0))
+        error = SampleLoadError("set `test`, index 0: a.png")
+        error.__cause__ = raised.value
+        again = WorkerFailure.of(error).error()
+        assert str(again) == "set `test`, index 0: a.png"
+        assert type(again.__cause__) is RuntimeError
+        assert "negative dimension" in str(again.__cause__)
+        assert again.__cause__.__notes__[0].startswith(
+            "raised in a loader worker process:\nTraceback"
+        )
+
+    def test_cause_that_cannot_unpickle(self) -> None:
+        """A cause that pickles but cannot unpickle is a RuntimeError of its trace."""
+        error = SampleLoadError("set `test`, index 0: failed")
+        error.__cause__ = _TwoPartError("t0", "failed")
+        again = WorkerFailure.of(error).error()
+        assert type(again.__cause__) is RuntimeError
+        assert str(again.__cause__).endswith("_TwoPartError: t0 failed\n")
