@@ -69,6 +69,18 @@ class TestImageFileLoader:
         with pytest.raises(FileNotFoundError, match="No such file"):
             ImageFileLoader(tmp_path).sample(["a.png", 0])  # the root is fine
 
+    def test_backslash_path(self, tmp_path: Path) -> None:
+        """A path written with Windows' separator is named as such when missing."""
+        (tmp_path / "images").mkdir()
+        Image.new("L", (2, 2)).save(tmp_path / "images" / "a.png")
+        with pytest.raises(FileNotFoundError) as exc_info:
+            ImageFileLoader(tmp_path).sample(["images\\a.png", 0])
+        assert str(exc_info.value) == (
+            f"no file {tmp_path}/images\\a.png: its path holds a backslash `\\`, a "
+            "folder separator on Windows alone, which this system reads as part of "
+            "a file name; write the paths of the split with `/`"
+        )
+
     def test_wide_pixels_refused(self, tmp_path: Path) -> None:
         """Float or 32-bit pixels, with no range to map to [0, 1], are refused."""
         Image.new("F", (2, 2), 0.5).save(tmp_path / "f.tiff")

@@ -84,14 +84,22 @@ _SIXTEEN_BITS: Final = frozenset({"I;16", "I;16L", "I;16B", "I;16N"})
 
 
 def _image_under(root: Path, file: Path, mode: ColorMode) -> Tensor:
-    """Decode ``file`` (`_open_image`); a missing file under a missing root says so.
+    """Decode ``file`` (`_open_image`); say why a file is missing where it can.
 
     Raises:
-        FileNotFoundError: naming the root when it is no folder, else the file.
+        FileNotFoundError: naming the root when it is no folder, a backslash
+            in the path on Linux and macOS, else the file.
     """
     try:
         return _open_image(file, mode)
     except (FileNotFoundError, NotADirectoryError) as exc:
+        if root.is_dir() and "\\" in str(file) and os.sep == "/":
+            msg = (
+                f"no file {file}: its path holds a backslash `\\`, a folder "
+                "separator on Windows alone, which this system reads as part of a "
+                "file name; write the paths of the split with `/`"
+            )
+            raise FileNotFoundError(msg) from exc
         if root.is_dir():
             raise
         what = "is a file, not a folder" if root.exists() else "does not exist"
