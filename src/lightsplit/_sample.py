@@ -29,7 +29,9 @@ RawT_contra = TypeVar("RawT_contra", contravariant=True)
 
 Target: TypeAlias = int | Tensor
 """A class label: an ``int``, or a tensor holding one integral value of any dtype
-(``tensor(3)``, ``tensor([0.])``)."""
+(``tensor(3)``, ``tensor([0.])``). A ``bool`` is refused when the sample loads,
+although type checkers take it for an ``int``: a class label is no truth value.
+NumPy integers are accepted too."""
 
 
 INPUT_KEYS: Final = ("image", "input")
