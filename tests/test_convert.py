@@ -244,13 +244,27 @@ class TestCsvInput:
         """A byte order mark, CRLF line ends, blank lines and free names are fine."""
         source = tmp_path / "s.csv"
         source.write_bytes(
-            b"\xef\xbb\xbfset,path,label\r\ntrain,a.png,1\r\n\r\ntest,b.png,0\r\n"
+            b"\xef\xbb\xbfset,path,label\r\ntrain,a.png,1\r\n\r\n,,\r\ntest,b.png,0\r\n"
         )
         convert_split(source, tmp_path / "s.json")
         assert json.loads((tmp_path / "s.json").read_text()) == {
             "train": [["a.png", 1]],
             "test": [["b.png", 0]],
         }
+
+    def test_quote_left_open(self, tmp_path: Path) -> None:
+        """A quote never closed would swallow the rows after it: it is refused."""
+        source = _write(
+            tmp_path / "s.csv", 'set,path,label\ntrain,"a.png,1\ntest,b,0\n'
+        )
+        with pytest.raises(ConvertError) as exc_info:
+            convert_split(source, tmp_path / "s.json")
+        assert str(exc_info.value) == (
+            f'{source}: row 2 (`train,"a.png,1`): a quote opened in row 2 is never '
+            "closed, so the rest of the file reads as one cell; close the quote "
+            "opened in row 2"
+        )
+        assert not (tmp_path / "s.json").exists()
 
     @pytest.mark.parametrize(
         ("table", "problem"),
@@ -270,6 +284,16 @@ class TestCsvInput:
                 "set,path\ntrain,a.png,1\n",
                 "row 2: 2 items but the header names 1 columns; add columns",
                 id="long-row",
+            ),
+            pytest.param(
+                "set,path\ntrain,,\n",
+                "row 2: set `train` but no item; give the row its entry's items",
+                id="set-alone",
+            ),
+            pytest.param(
+                "set;path\ntrain;a.png\n",
+                "row 1 must be the header `set,column1,column2,...` (it is `set;path`)",
+                id="semicolons",
             ),
         ],
     )

@@ -3,16 +3,82 @@
 import csv
 import io
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
 
-from ._codec import Sets, fail, items_of, read_text
-from ._errors import preview, set_name_problem
+from ._codec import ConvertError, Sets, fail, items_of, read_text
+from ._errors import LightsplitError, preview, printable, set_name_problem
 
-__all__ = ["INTEGER_CELL", "read_csv_split", "write_csv_split"]
+__all__ = ["INTEGER_CELL", "csv_rows", "read_csv_split", "shown_row", "write_csv_split"]
 
 INTEGER_CELL: Final = re.compile(r"0|-?[1-9][0-9]*")
 """A cell read as an integer: written as Python writes one (``007`` is text)."""
+
+
+_SHOWN_CHARS: Final = 60
+"""Characters of a row shown in a message about it."""
+
+
+def shown_row(lines: Sequence[str], number: int) -> str:
+    """Return row ``number`` as written, without its line end, cut to be read."""
+    text = printable(lines[number - 1].rstrip("\r\n")).replace("\t", "\\t")
+    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
+
+
+def _quote_problem(
+    path: Path, lines: Sequence[str], number: int, last: int, exc: csv.Error | None
+) -> str:
+    """Say what is wrong with the quotes of row ``number``, read up to row ``last``."""
+    where = f"{path}: row {number} (`{shown_row(lines, number)}`)"
+    fix = f"close the quote opened in row {number}"
+    if exc is not None and ("end of data" in str(exc) or "field limit" in str(exc)):
+        return (
+            f"{where}: a quote opened in row {number} is never closed, so the rest "
+            f"of the file reads as one cell; {fix}"
+        )
+    if last > number or exc is None:  # a cell ran over the line end
+        return (
+            f"{where}: a quote opened in row {number} is closed only in row {last}, "
+            f"so these rows read as one cell; {fix}"
+        )
+    if "expected after" in str(exc):
+        return (
+            f"{where}: text after the closing quote of a cell; quote the whole "
+            'cell, writing each quote in it as `""`, or remove the quotes'
+        )
+    return f"{where}: not CSV ({exc}); correct the row"
+
+
+def csv_rows(
+    path: Path, *, error: type[LightsplitError]
+) -> tuple[list[list[str]], list[str]]:
+    """Return the rows of the CSV table in ``path``, and its lines.
+
+    A quote that is never closed, or closed rows later, would make the rows
+    after it one cell: a cell holding a line end, and what Python's ``csv``
+    refuses in strict mode, are refused. Row ``n`` is then line ``n``.
+
+    Raises:
+        LightsplitError: of type ``error``, naming the row where the quote is
+            opened.
+    """
+    lines = list(io.StringIO(read_text(path), newline=""))
+    reader = csv.reader(lines, strict=True)
+    rows: list[list[str]] = []
+    while True:
+        number = reader.line_num + 1
+        try:
+            row = next(reader, None)
+        except csv.Error as exc:
+            problem = _quote_problem(path, lines, number, reader.line_num, exc)
+            raise error(problem) from exc
+        if row is None:
+            return rows, lines
+        if any("\n" in cell or "\r" in cell for cell in row):
+            problem = _quote_problem(path, lines, number, reader.line_num, None)
+            raise error(problem)
+        rows.append(row)
 
 
 def read_csv_split(path: Path) -> Sets:
@@ -26,22 +92,28 @@ def read_csv_split(path: Path) -> Sets:
         ConvertError: for a missing header, an invalid set name or a row longer
             than the header, naming the row.
     """
-    rows = csv.reader(io.StringIO(read_text(path), newline=""))
-    header = next(rows, [])
+    all_rows, lines = csv_rows(path, error=ConvertError)
+    header = all_rows[0] if all_rows else []
     title = f"{path}: cannot read it as a CSV split"
     if not header or header[0].strip() != "set":
-        fail(title, ["row 1 must be the header `set,column1,column2,...`"])
+        found = f" (it is `{shown_row(lines, 1)}`)" if lines else " (the file is empty)"
+        fail(title, [f"row 1 must be the header `set,column1,column2,...`{found}"])
     sets: Sets = {}
     problems: list[str] = []
-    for number, row in enumerate(rows, start=2):
-        if not row:
-            continue
+    for number, row in enumerate(all_rows[1:], start=2):
+        if not any(row):
+            continue  # a blank row, or one a spreadsheet padded with commas
         name, *cells = row
         while cells and not cells[-1]:
             cells.pop()
         name_problem = set_name_problem(name)
         if name_problem is not None:
             problems.append(f"row {number}: {name_problem}")
+        elif not cells:
+            problems.append(
+                f"row {number}: set `{name}` but no item; give the row its entry's "
+                "items, or remove it"
+            )
         elif len(cells) >= len(header):
             problems.append(
                 f"row {number}: {len(cells)} items but the header names "

@@ -10,18 +10,14 @@
   separated by ``;`` or tabs, a first row that looks like an entry.
 """
 
-import csv
-import io
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Final
 
-from ._codec import read_text
-from ._csvsplit import INTEGER_CELL, read_csv_split
+from ._csvsplit import INTEGER_CELL, csv_rows, read_csv_split, shown_row
 from ._entries import FILE_SUFFIX
-from ._errors import SplittingError, format_list, json_syntax_problem, printable
+from ._errors import SplittingError, format_list, json_syntax_problem
 from ._split import parse_split, read_file
 from ._types import EVALUATION_SET_NAMES
 
@@ -62,68 +58,6 @@ def _pooled(sets: dict[str, list[object]], source: Path) -> SampleList:
     return SampleList(tuple(entries), tuple(origins), notes=tuple(notes))
 
 
-_SHOWN_CHARS: Final = 60
-"""Characters of a row shown in a message about it."""
-
-
-def _shown(lines: Sequence[str], number: int) -> str:
-    """Return row ``number`` as written, without its line end, cut to be read."""
-    text = printable(lines[number - 1].rstrip("\r\n")).replace("\t", "\\t")
-    return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
-
-
-def _quote_problem(
-    path: Path, lines: Sequence[str], number: int, last: int, exc: csv.Error | None
-) -> str:
-    """Say what is wrong with the quotes of row ``number``, read up to row ``last``."""
-    where = f"{path}: row {number} (`{_shown(lines, number)}`)"
-    fix = f"close the quote opened in row {number}"
-    if exc is not None and ("end of data" in str(exc) or "field limit" in str(exc)):
-        return (
-            f"{where}: a quote opened in row {number} is never closed, so the rest "
-            f"of the file reads as one cell; {fix}"
-        )
-    if last > number or exc is None:  # a cell ran over the line end
-        return (
-            f"{where}: a quote opened in row {number} is closed only in row {last}, "
-            f"so these rows read as one cell; {fix}"
-        )
-    if "expected after" in str(exc):
-        return (
-            f"{where}: text after the closing quote of a cell; quote the whole "
-            'cell, writing each quote in it as `""`, or remove the quotes'
-        )
-    return f"{where}: not CSV ({exc}); correct the row"
-
-
-def _csv_rows(path: Path) -> tuple[list[list[str]], list[str]]:
-    """Return the rows of the CSV table in ``path``, and its lines.
-
-    A quote that is never closed, or closed rows later, would make the rows
-    after it one cell: a cell holding a line end, and what Python's ``csv``
-    refuses in strict mode, are refused. Row ``n`` is then line ``n``.
-
-    Raises:
-        SplittingError: naming the row where the quote is opened.
-    """
-    lines = list(io.StringIO(read_text(path), newline=""))
-    reader = csv.reader(lines, strict=True)
-    rows: list[list[str]] = []
-    while True:
-        number = reader.line_num + 1
-        try:
-            row = next(reader, None)
-        except csv.Error as exc:
-            problem = _quote_problem(path, lines, number, reader.line_num, exc)
-            raise SplittingError(problem) from exc
-        if row is None:
-            return rows, lines
-        if any("\n" in cell or "\r" in cell for cell in row):
-            problem = _quote_problem(path, lines, number, reader.line_num, None)
-            raise SplittingError(problem)
-        rows.append(row)
-
-
 def _check_commas(path: Path, lines: Sequence[str], rows: Sequence[list[str]]) -> None:
     """Refuse a table separated by ``;`` or tabs, read as one column.
 
@@ -137,7 +71,7 @@ def _check_commas(path: Path, lines: Sequence[str], rows: Sequence[list[str]]) -
     seen = "`;`" if ";" in header else "a tab" if "\t" in header else None
     if seen is not None:
         msg = (
-            f"{path}: row {first} (`{_shown(lines, first)}`) holds {seen} but no "
+            f"{path}: row {first} (`{shown_row(lines, first)}`) holds {seen} but no "
             "comma, so each row reads as one cell: lightsplit reads comma-separated "
             "tables; save the table with `,` between the cells"
         )
@@ -171,7 +105,7 @@ def _read_csv(path: Path) -> SampleList:
             header) or a row longer than the header, naming the row.
         ConvertError: for a CSV split with an invalid set name.
     """
-    rows, lines = _csv_rows(path)
+    rows, lines = csv_rows(path, error=SplittingError)
     numbers = [number for number, row in enumerate(rows, start=1) if row]
     if not numbers:
         msg = f"{path}: the table is empty; write a header row, then one entry per row"
@@ -188,7 +122,7 @@ def _read_csv(path: Path) -> SampleList:
     reason = _entry_like(header, below)
     if reason is not None:
         msg = (
-            f"{path}: row {numbers[0]} (`{_shown(lines, numbers[0])}`) looks like "
+            f"{path}: row {numbers[0]} (`{shown_row(lines, numbers[0])}`) looks like "
             f"an entry, not a header: {reason}; the table needs a header row naming "
             "the columns: add one above it, such as `path,label`"
         )
