@@ -218,10 +218,34 @@ class TestDecathlonInput:
         with pytest.raises(
             ConvertError,
             match=re.escape(
-                f"{source}: line 2 column 13: invalid JSON: Expecting value"
+                f"{source}: line 2 column 13: invalid JSON: expected a value between"
             ),
         ):
             convert_split(source, tmp_path / "s.json")
+
+    @pytest.mark.parametrize(
+        ("text", "problem"),
+        [
+            pytest.param(
+                '{"training": [{"image": "a", "image": "b"}]}',
+                "line 1 column 30: invalid JSON: key `image` appears twice in one "
+                "object; keep one of the two",
+                id="duplicate-key",
+            ),
+            pytest.param(
+                '{"training": [{"image": "a", "label": NaN}]}',
+                "line 1 column 39: invalid JSON: `NaN` is not valid JSON; write a "
+                "number or a string",
+                id="nan",
+            ),
+        ],
+    )
+    def test_json_read_strictly(self, tmp_path: Path, text: str, problem: str) -> None:
+        """A datalist is read as strictly as a split file, the problem placed."""
+        source = _write(tmp_path / "d.json", text)
+        with pytest.raises(ConvertError) as exc_info:
+            convert_split(source, tmp_path / "s.json")
+        assert str(exc_info.value) == f"{source}: {problem}"
 
     def test_bad_bzip2(self, tmp_path: Path) -> None:
         """A ``.bz2`` file that is not bzip2 data is refused."""

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import NoReturn, TypeAlias
 
 from ._errors import LightsplitError, format_problems
-from ._split import read_file
+from ._split import read_file, strict_json
 
 __all__ = [
     "ConvertError",
@@ -46,16 +46,13 @@ def read_text(path: Path) -> str:
 
 
 def load_json(path: Path) -> object:
-    """Return the JSON document in ``path``.
+    """Return the JSON document in ``path``, read as strictly as split files are.
 
     Raises:
-        ConvertError: naming the line and column of invalid JSON.
+        ConvertError: naming the line and column of invalid JSON, of a key given
+            twice in one object, of ``NaN`` or of a number too large.
     """
-    try:
-        return json.loads(read_text(path))
-    except json.JSONDecodeError as exc:
-        msg = f"{path}: line {exc.lineno} column {exc.colno}: invalid JSON: {exc.msg}"
-        raise ConvertError(msg) from exc
+    return strict_json(read_text(path), source=str(path), error=ConvertError)
 
 
 def items_of(entry: object) -> list[object] | None:

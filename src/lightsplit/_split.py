@@ -26,7 +26,14 @@ if TYPE_CHECKING:
     from pydantic import TypeAdapter
     from pydantic_core import ErrorDetails
 
-__all__ = ["DatabaseSplit", "load_split", "parse_split", "read_file"]
+__all__ = [
+    "DatabaseSplit",
+    "load_split",
+    "parse_split",
+    "read_file",
+    "split_file_missing",
+    "strict_json",
+]
 
 RawT = TypeVar("RawT")
 RawT_co = TypeVar("RawT_co", covariant=True)
@@ -228,6 +235,47 @@ def _raise_file_error(source: str, problems: Sequence[str]) -> NoReturn:
     raise SplitFileError(format_problems(title, [f"{source}: {p}" for p in problems]))
 
 
+def strict_json(
+    data: bytes | str,
+    *,
+    source: str,
+    error: type[LightsplitError] = SplitFileError,
+) -> object:
+    """Parse JSON text as split files are read: strictly, every problem placed.
+
+    A key given twice in one object, ``NaN``, ``Infinity`` and numbers too large
+    for a float are refused (Python's ``json`` accepts them), as are text that
+    is not UTF-8 and invalid JSON, by line and column with the fix.
+
+    Raises:
+        LightsplitError: of type ``error``, its message starting with ``source``.
+    """
+    try:
+        with gc_paused():
+            document = json.loads(
+                data,
+                object_pairs_hook=_reject_duplicates,
+                parse_constant=_reject_constant,
+                parse_float=_finite_float,
+            )
+    except json.JSONDecodeError as exc:
+        msg = f"{source}: {json_syntax_problem(exc)}"
+        raise error(msg) from exc
+    except UnicodeDecodeError as exc:
+        raw = data if isinstance(data, bytes) else data.encode()
+        msg = f"{source}: {_not_utf8(raw, exc)}"
+        raise error(msg) from exc
+    except _RefusedJsonError as exc:
+        text = data if isinstance(data, str) else data.decode()
+        msg = f"{source}: {_where_refused(text, exc)}invalid JSON: {exc}"
+        raise error(msg) from exc
+    except (ValueError, RecursionError) as exc:
+        msg = f"{source}: invalid JSON: {exc}"
+        raise error(msg) from exc
+
+    return document
+
+
 def parse_split(
     data: bytes | str, *, sample_type: object = Any, source: str = "<split>"
 ) -> DatabaseSplit[Any]:
@@ -245,29 +293,7 @@ def parse_split(
         SplitFileError: for invalid JSON, a duplicated key, a set name that is not
             valid, a set that is not an array, or an entry of the wrong type.
     """
-    try:
-        with gc_paused():
-            document = json.loads(
-                data,
-                object_pairs_hook=_reject_duplicates,
-                parse_constant=_reject_constant,
-                parse_float=_finite_float,
-            )
-    except json.JSONDecodeError as exc:
-        msg = f"{source}: {json_syntax_problem(exc)}"
-        raise SplitFileError(msg) from exc
-    except UnicodeDecodeError as exc:
-        raw = data if isinstance(data, bytes) else data.encode()
-        msg = f"{source}: {_not_utf8(raw, exc)}"
-        raise SplitFileError(msg) from exc
-    except _RefusedJsonError as exc:
-        text = data if isinstance(data, str) else data.decode()
-        msg = f"{source}: {_where_refused(text, exc)}invalid JSON: {exc}"
-        raise SplitFileError(msg) from exc
-    except (ValueError, RecursionError) as exc:
-        msg = f"{source}: invalid JSON: {exc}"
-        raise SplitFileError(msg) from exc
-
+    document = strict_json(data, source=source)
     if not isinstance(document, dict):
         _raise_file_error(source, [_describe(_top_level_error(document), {})])
     problems = [
