@@ -147,13 +147,76 @@ class TestDecathlonInput:
         source = _write(tmp_path / "dataset.json", json.dumps(document))
         done = convert_split(source, tmp_path / "split.json")
         assert json.loads((tmp_path / "split.json").read_text()) == {
-            "train": [["a", "al", 61, "ar"], ["b", None, "br"]]
+            "train": [["a", "al", 61, "ar"], ["b", None, None, "br"]]
         }
         assert done.notes == (
             f"{source}: left out the top-level keys `name`, `numTraining` (not sets)",
             f"{source}: kept the other item keys (`age`, `roi`) as entry items after "
-            "the image and label, in key order; they do not convert back to a "
-            "datalist",
+            "the image and label, in that order in every entry (null where an item "
+            "has none); they do not convert back to a datalist",
+        )
+
+    def test_modalities_round_trip(self, tmp_path: Path) -> None:
+        """An image of several modalities is a list of paths, both ways."""
+        document = {
+            "training": [{"image": ["a/t1.nii", "a/t2.nii"], "label": "a/seg.nii"}],
+            "test": [{"image": ["b/t1.nii", "b/t2.nii"]}],
+        }
+        source = _write(tmp_path / "d.json", json.dumps(document))
+        convert_split(source, tmp_path / "s.json")
+        assert json.loads((tmp_path / "s.json").read_text()) == {
+            "train": [[["a/t1.nii", "a/t2.nii"], "a/seg.nii"]],
+            "test": [[["b/t1.nii", "b/t2.nii"]]],
+        }
+        convert_split(
+            tmp_path / "s.json", tmp_path / "back.json", target_format="decathlon"
+        )
+        assert json.loads((tmp_path / "back.json").read_text()) == document
+
+    def test_datalist_without_training(self, tmp_path: Path) -> None:
+        """A datalist is written with `training`, empty, so that it reads back."""
+        source = _write(tmp_path / "s.json", json.dumps({"test": [["a.nii", "b.nii"]]}))
+        convert_split(source, tmp_path / "d.json", target_format="decathlon")
+        assert json.loads((tmp_path / "d.json").read_text()) == {
+            "training": [],
+            "test": [{"image": "a.nii", "label": "b.nii"}],
+        }
+        convert_split(tmp_path / "d.json", tmp_path / "again.json")
+        assert json.loads((tmp_path / "again.json").read_text()) == {
+            "test": [["a.nii", "b.nii"]]
+        }
+
+    @pytest.mark.parametrize(
+        ("document", "problem"),
+        [
+            pytest.param(
+                {"training": [{"image": "a"}], "val": [{"image": "b"}]},
+                "`val` holds 1 items but is no datalist set, so they would be left "
+                "out; did you mean `validation`?",
+                id="misspelt-set",
+            ),
+            pytest.param(
+                {"training": [{"image": 5}]},
+                "training.0: `image` 5 is no path (a string) nor a list of paths (one "
+                "per modality); name the image's file(s)",
+                id="image-number",
+            ),
+            pytest.param(
+                {"test": [""]},
+                "test.0: an empty path; name a file",
+                id="empty-path",
+            ),
+        ],
+    )
+    def test_invalid_datalist(
+        self, tmp_path: Path, document: dict[str, object], problem: str
+    ) -> None:
+        """Items that are no image, and misspelt sets, are refused, not dropped."""
+        source = _write(tmp_path / "d.json", json.dumps(document))
+        with pytest.raises(ConvertError) as exc_info:
+            convert_split(source, tmp_path / "s.json", source_format="decathlon")
+        assert str(exc_info.value) == (
+            f"{source}: cannot read it as a decathlon datalist, 1 problem:\n  {problem}"
         )
 
     def test_forced_format(self, tmp_path: Path) -> None:
@@ -338,22 +401,22 @@ class TestUnconvertible:
             pytest.param(
                 {"train": [["a.png", 0]]},
                 'train.0: entry ["a.png", 0] is not [image] or [image, label] of '
-                "strings, all a datalist item holds; convert to `csv`, or keep the "
-                "split file",
+                "paths (an image may be a list of paths), all a datalist item "
+                "holds; convert to `csv`, or keep the split file",
                 id="int-label",
             ),
             pytest.param(
                 {"test": [["a", "b", "c"]]},
                 'test.0: entry ["a", "b", "c"] is not [image] or [image, label] of '
-                "strings, all a datalist item holds; convert to `csv`, or keep the "
-                "split file",
+                "paths (an image may be a list of paths), all a datalist item "
+                "holds; convert to `csv`, or keep the split file",
                 id="three-items",
             ),
             pytest.param(
                 {"test": ["a.nii"]},
                 'test.0: entry "a.nii" is not [image] or [image, label] of '
-                "strings, all a datalist item holds; convert to `csv`, or keep the "
-                "split file",
+                "paths (an image may be a list of paths), all a datalist item "
+                "holds; convert to `csv`, or keep the split file",
                 id="not-an-array",
             ),
             pytest.param(

@@ -273,6 +273,16 @@ class TestFindLeaks:
         expected = [None if FILE_SUFFIX.search(s) else s for s in seconds]
         assert index_split(split, EntryFields())["train"].labels == expected
 
+    def test_images_of_several_modalities(self) -> None:
+        """An image given as a list of paths is found by its first path."""
+        split: dict[str, list[object]] = {
+            "train": [[["a/t1.nii", "a/t2.nii"], "a/seg.nii"]],
+            "test": [[["a/t1.nii", "a/t2.nii"]]],
+        }
+        [leak] = find_leaks(split).path_leaks
+        assert (leak.path, leak.sets) == ("a/t1.nii", ("train", "test"))
+        assert index_split(split, EntryFields())["train"].labels == [None]
+
     def test_group_leak(self) -> None:
         """A group in two of train, validation and test is a leak with its entries."""
         split = {

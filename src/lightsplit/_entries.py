@@ -198,7 +198,9 @@ class EntryFields:
     """Which fields of an entry are its path and its label, and how to group it."""
 
     path_field: FieldName | None = None
-    """The path's position or key; ``None``: the first string of the entry."""
+    """The path's position or key; ``None``: the first string of the entry, or
+    the first path of its first item when that is a list of paths (an image of
+    several modalities: ``[["t1.nii", "t2.nii"], "seg.nii"]``)."""
     label_field: FieldName | None = None
     """The label's position or key; ``None``: the item after the path, or the
     ``label`` key of an object entry."""
@@ -211,23 +213,15 @@ class EntryFields:
         Examples:
             >>> EntryFields().path(["a.png", 0]), EntryFields(path_field=1).path([0])
             ('a.png', None)
+            >>> EntryFields().path([["t1.nii", "t2.nii"], "seg.nii"])
+            't1.nii'
         """
         field = self.path_field
         if field is None:
-            kind = type(entry)
-            if kind is list or kind is tuple:
-                for item in entry:  # type: ignore[attr-defined]  # list or tuple
-                    if type(item) is str:
-                        return item
-                return None
-            if kind is str:
-                return entry  # type: ignore[return-value]  # checked above
-            if kind is dict:
-                for value in entry.values():  # type: ignore[attr-defined]  # dict
-                    if type(value) is str:
-                        return value
-            return None
+            return _first_path(entry)
         value = _field_value(entry, field)
+        if _paths_first(value):
+            return value[0]  # type: ignore[index, no-any-return]  # checked
         return value if isinstance(value, str) else None
 
     def label(self, entry: object) -> object | None:
@@ -250,7 +244,7 @@ class EntryFields:
         if self.path_field is None:
             position = (
                 0
-                if entry and type(entry[0]) is str  # the usual [path, label, ...]
+                if entry and (type(entry[0]) is str or _paths_first(entry[0]))
                 else next((i for i, x in enumerate(entry) if type(x) is str), None)
             )
         else:
@@ -279,6 +273,30 @@ class EntryFields:
         if "group" in pattern.groupindex:
             return match["group"]
         return match[1] if pattern.groups else match[0]
+
+
+def _first_path(entry: object) -> str | None:
+    """Return the first string of ``entry``, or the first path of its first item."""
+    kind = type(entry)
+    if kind is list or kind is tuple:
+        if entry and _paths_first(entry[0]):  # type: ignore[index]  # list or tuple
+            return entry[0][0]  # type: ignore[index, no-any-return]  # checked
+        return next((item for item in entry if type(item) is str), None)  # type: ignore[attr-defined]  # list or tuple
+    if kind is str:
+        return entry  # type: ignore[return-value]  # checked above
+    if kind is dict:
+        values = entry.values()  # type: ignore[attr-defined]  # dict
+        return next((value for value in values if type(value) is str), None)
+    return None
+
+
+def _paths_first(value: object) -> bool:
+    """Whether ``value`` is a list of paths (an image of several modalities)."""
+    return (
+        type(value) in (list, tuple)
+        and bool(value)
+        and all(type(item) is str for item in value)  # type: ignore[attr-defined]  # list or tuple
+    )
 
 
 def _field_value(entry: object, field: FieldName) -> object | None:
