@@ -513,6 +513,38 @@ class TestUnconvertible:
         assert target.read_text() == "set\n"
         assert sorted(path.name for path in tmp_path.iterdir()) == ["out.csv", "s.json"]
 
+    @pytest.mark.parametrize(
+        ("name", "problem"),
+        [
+            pytest.param(
+                "nodir/out.json",
+                "the folder {tmp}/nodir does not exist; create it, or write the "
+                "file elsewhere",
+                id="no-folder",
+            ),
+            pytest.param(
+                "adir.json", "a folder; give the path of the file to write", id="folder"
+            ),
+        ],
+    )
+    def test_output_named(self, tmp_path: Path, name: str, problem: str) -> None:
+        """An output that cannot be written is named as given, not a scratch file."""
+        (tmp_path / "adir.json").mkdir()
+        source = _write(tmp_path / "s.json", '{"train": [["a", 0]]}')
+        with pytest.raises(ConvertError) as exc_info:
+            convert_split(source, tmp_path / name)
+        said = problem.format(tmp=tmp_path)
+        assert str(exc_info.value) == f"{tmp_path / name}: {said}"
+
+    def test_compressed_datalist(self, tmp_path: Path) -> None:
+        """A datalist or a table named `.bz2` is written compressed, and reads back."""
+        source = _write(tmp_path / "s.json", '{"train": [["a.nii", "b.nii"]]}')
+        target = tmp_path / "d.json.bz2"
+        convert_split(source, target, target_format="decathlon")
+        assert json.loads(bz2.decompress(target.read_bytes())) == {
+            "training": [{"image": "a.nii", "label": "b.nii"}]
+        }
+
 
 class TestInferFormat:
     @pytest.mark.parametrize(

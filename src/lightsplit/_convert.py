@@ -146,15 +146,29 @@ def convert_split(
         title = f"{source}: cannot write it to {target} as {_NAMES[target_format]}"
         fail(title, problems)
     data = text.encode()
-    if target_format == "lightsplit" and target.suffix.lower() == ".bz2":
+    if target.suffix.lower() == ".bz2":  # read back as bzip2, in any format
         data = bz2.compress(data)
 
     def reads_back(written: Path) -> None:
-        read_back, _ = _read(written, target_format)
+        try:
+            read_back, _ = _read(written, target_format)
+        except ConvertError as exc:  # pragma: no cover - a bug in a writer
+            said = str(exc).replace(str(written), str(target))
+            msg = f"{target}: the output does not read back: {said}; please report"
+            raise ConvertError(msg) from exc
         if not _same(read_back, sets):  # pragma: no cover - a bug in a writer
             msg = f"{target}: the output does not read back as the input; please report"
             raise ConvertError(msg)
 
+    if target.is_dir():
+        msg = f"{target}: a folder; give the path of the file to write"
+        raise ConvertError(msg)
+    if not target.parent.is_dir():
+        msg = (
+            f"{target}: the folder {target.parent} does not exist; create it, or "
+            "write the file elsewhere"
+        )
+        raise ConvertError(msg)
     write_bytes(target, data, check=reads_back)
     counts = {name: len(entries) for name, entries in sets.items()}
     return Conversion(source_format, target_format, counts, tuple(notes))
