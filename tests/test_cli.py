@@ -1366,6 +1366,39 @@ class TestSplit:
             "`label`, or give a position (0, 1, ...)"
         ) in err
 
+    @pytest.mark.parametrize(
+        ("option", "said"),
+        [
+            pytest.param(
+                "--label-field",
+                "the label field `lable` holds a label in no entry, so nothing could "
+                "be stratified",
+                id="label",
+            ),
+            pytest.param(
+                "--path-field",
+                "the path field `lable` holds a path (a string) in no entry",
+                id="path",
+            ),
+        ],
+    )
+    def test_field_no_entry_holds(
+        self, tmp_path: Path, capsys: Capture, option: str, said: str
+    ) -> None:
+        """A misspelt field is refused, not a split left unstratified in silence."""
+        entries = [{"image": f"p{i}.png", "label": i % 2} for i in range(8)]
+        source = tmp_path / "samples.json"
+        source.write_text(json.dumps(entries))
+        argv: list[str | Path] = ["split", source, "--fractions", "0.5", "0.5"]
+        argv += ["-o", tmp_path / "s.json"]
+        status, _, err = _run(capsys, *argv, option, "lable")
+        assert status == 2
+        assert (
+            f"{source}: {said}; the entries are objects with the keys `image`, "
+            "`label`; name one of them"
+        ) in err
+        assert not (tmp_path / "s.json").exists()
+
     def test_pooled_split_file(
         self, split_file: Path, tmp_path: Path, capsys: Capture
     ) -> None:
@@ -1684,7 +1717,7 @@ class TestConvert:
             f"lightsplit convert: error: {split_file}: cannot write it to {target} "
             "as a decathlon datalist, 21 problems:\n"
             '  train.0: entry ["img_00000.png", 0] is not [image] or [image, label] '
-            "of strings"
+            "of paths"
         )
         assert not target.exists()
 

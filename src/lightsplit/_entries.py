@@ -27,6 +27,7 @@ from operator import itemgetter
 from types import ModuleType
 from typing import Any, Final, TypeAlias
 
+from ._errors import preview
 from ._types import SetName
 
 __all__ = [
@@ -39,6 +40,7 @@ __all__ = [
     "JsonKey",
     "SetFields",
     "compile_group_pattern",
+    "describe_entries",
     "entry_key",
     "groups_by_shape",
     "index_split",
@@ -273,6 +275,25 @@ class EntryFields:
         if "group" in pattern.groupindex:
             return match["group"]
         return match[1] if pattern.groups else match[0]
+
+
+def describe_entries(entries: Sequence[object]) -> str:
+    """Say what ``entries`` hold, from the first, and which fields to name.
+
+    Examples:
+        >>> describe_entries([["a.png", 0]])
+        'arrays of 2 items (such as ["a.png", 0]); give a position from 0 to 1'
+    """
+    first = entries[0] if entries else None
+    if isinstance(first, dict):
+        keys = ", ".join(f"`{key}`" for key in first)
+        return f"objects with the keys {keys}; name one of them"
+    if isinstance(first, list | tuple):
+        return (
+            f"arrays of {len(first)} items (such as {preview(first)}); give a "
+            f"position from 0 to {len(first) - 1}"
+        )
+    return f"{type(first).__name__} values such as {preview(first)}"
 
 
 def _first_path(entry: object) -> str | None:

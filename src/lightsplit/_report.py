@@ -25,6 +25,7 @@ from ._classes import (
 from ._entries import (
     EntryFields,
     SetFields,
+    describe_entries,
     entry_key,
     groups_by_shape,
     index_split,
@@ -500,20 +501,6 @@ def examine_split(
         return SplitFindings(aside.sha256(), index, scheme, stats, leaks, warnings)
 
 
-def _entries_described(split: Mapping[SetName, Sequence[object]]) -> str:
-    """Say what the entries of ``split`` hold, from its first entry."""
-    first = next((samples[0] for samples in split.values() if samples), None)
-    if isinstance(first, dict):
-        keys = ", ".join(f"`{key}`" for key in first)
-        return f"objects with the keys {keys}; name one of them"
-    if isinstance(first, list | tuple):
-        return (
-            f"arrays of {len(first)} items (such as {preview(first)}); give a "
-            f"position from 0 to {len(first) - 1}"
-        )
-    return f"{type(first).__name__} values such as {preview(first)}"
-
-
 def unchecked_and_warnings(
     split: Mapping[SetName, Sequence[object]],
     found: SplitFindings,
@@ -547,20 +534,20 @@ def _missing_fields(
     found: dict[Literal["path", "label"], str] = {}
     if not any(split.values()):
         return found
+    held = describe_entries(next(samples for samples in split.values() if samples))
     if fields.path_field is not None and all(
         path is None for f in index.values() for path in f.paths
     ):
         found["path"] = (
             f"the path field `{fields.path_field}` holds a path (a string) in no "
-            f"entry, so no path could be compared; the entries are "
-            f"{_entries_described(split)}"
+            f"entry, so no path could be compared; the entries are {held}"
         )
     if fields.label_field is not None and all(
         label is None for f in index.values() for label in f.labels
     ):
         found["label"] = (
             f"the label field `{fields.label_field}` holds a label in no entry, so "
-            f"no label could be compared; the entries are {_entries_described(split)}"
+            f"no label could be compared; the entries are {held}"
         )
     return found
 

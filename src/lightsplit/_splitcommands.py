@@ -16,7 +16,7 @@ from typing import Final
 
 from . import __version__
 from ._commands import fail, write_line
-from ._entries import EntryFields, FieldName
+from ._entries import EntryFields, FieldName, describe_entries
 from ._errors import MAX_LISTED, LightsplitError, SplittingError, format_list
 from ._gcpause import gc_paused
 from ._hashing import encode_entries
@@ -116,6 +116,33 @@ def _fields(
                 )
     notes = [f"{args.input}: {' and '.join(chosen)}, by their names"] if chosen else []
     return EntryFields(path_field, label_field, args.group_pattern), notes
+
+
+def _check_fields_held(
+    samples: SampleList, fields: EntryFields, args: argparse.Namespace
+) -> None:
+    """Refuse a `--path-field` or `--label-field` that no entry holds.
+
+    A split made without the labels or paths meant would not be stratified, or
+    not grouped, and say nothing: `check` refuses the same fields.
+
+    Raises:
+        SystemExit: through ``args.parser.error`` (status 2).
+    """
+    entries = samples.entries
+    if not entries:
+        return
+    if args.path_field is not None and all(fields.path(e) is None for e in entries):
+        args.parser.error(
+            f"{args.input}: the path field `{fields.path_field}` holds a path (a "
+            f"string) in no entry; the entries are {describe_entries(entries)}"
+        )
+    if args.label_field is not None and all(fields.label(e) is None for e in entries):
+        args.parser.error(
+            f"{args.input}: the label field `{fields.label_field}` holds a label in "
+            f"no entry, so nothing could be stratified; the entries are "
+            f"{describe_entries(entries)}"
+        )
 
 
 def _unlabelled(pool: SplitPool[object]) -> str | None:
@@ -261,6 +288,7 @@ def split_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         return fail(args, f"{args.input}: cannot read: {exc.strerror or exc}")
     fields, chosen = _fields(samples, args)
+    _check_fields_held(samples, fields, args)
     try:
         pool = pool_samples(
             samples.entries, fields, seed=args.seed, origins=samples.origins
