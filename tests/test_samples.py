@@ -98,6 +98,22 @@ class TestReadSamples:
     def test_not_utf8(self, tmp_path: Path) -> None:
         """Bytes that are not UTF-8 are refused."""
         path = tmp_path / "s.json"
-        path.write_bytes(b"\xff\xfe[")
-        with pytest.raises(SplittingError, match="not a JSON file"):
+        path.write_bytes(b"\xff\xfe[")  # UTF-16, cut short
+        with pytest.raises(SplittingError) as exc_info:
             read_samples(path)
+        assert str(exc_info.value) == (
+            f"{path}: UTF-16 text (it starts with UTF-16's byte order mark), not "
+            "UTF-8; save it as UTF-8, which JSON files are"
+        )
+
+    def test_datalist_named(self, tmp_path: Path) -> None:
+        """A datalist given to split is named, with the command to convert it."""
+        path = tmp_path / "dataset.json"
+        path.write_text('{"name": "Heart", "training": [{"image": "a.nii"}]}')
+        with pytest.raises(SplittingError) as exc_info:
+            read_samples(path)
+        assert str(exc_info.value) == (
+            f"{path}: holds `training`, as a Decathlon or MONAI datalist does, not a "
+            "split file; convert it first (`lightsplit convert dataset.json -o "
+            "split.json`), then split that"
+        )

@@ -235,14 +235,25 @@ class EntryFields:
             (1, None)
             >>> fields.label({"image": "a.png", "label": [0, 1]})
             [0, 1]
+            >>> fields.label({"image": "a.nii", "label": "a_seg.nii"}) is None
+            True
         """
         field = self.label_field
         if field is not None:
             return _field_value(entry, field)
-        if isinstance(entry, dict):
-            return entry.get(DEFAULT_LABEL_KEY)
-        if not isinstance(entry, list | tuple):
-            return None
+        label = (
+            entry.get(DEFAULT_LABEL_KEY)
+            if isinstance(entry, dict)
+            else self._after_path(entry)
+            if isinstance(entry, list | tuple)
+            else None
+        )
+        if isinstance(label, str) and FILE_SUFFIX.search(label):
+            return None  # a second file: a segmentation's mask, not a label
+        return label
+
+    def _after_path(self, entry: list[object] | tuple[object, ...]) -> object | None:
+        """Return the item after the path of an array entry, or ``None``."""
         if self.path_field is None:
             position = (
                 0
@@ -253,10 +264,7 @@ class EntryFields:
             position = self.path_field if isinstance(self.path_field, int) else None
         if position is None or position + 1 >= len(entry):
             return None
-        label: object = entry[position + 1]
-        if isinstance(label, str) and FILE_SUFFIX.search(label):
-            return None  # a second file, such as a segmentation mask
-        return label
+        return entry[position + 1]
 
     def group(self, path: str) -> str | None:
         r"""Return the group that the pattern finds in ``path``, or ``None``.

@@ -10,15 +10,14 @@
   separated by ``;`` or tabs, a first row that looks like an entry.
 """
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ._csvsplit import INTEGER_CELL, csv_rows, read_csv_split, shown_row
 from ._entries import FILE_SUFFIX
-from ._errors import SplittingError, format_list, json_syntax_problem
-from ._split import parse_split, read_file
+from ._errors import SplittingError, format_list
+from ._split import parse_split, read_file, strict_json
 from ._types import EVALUATION_SET_NAMES
 
 __all__ = ["SampleList", "read_samples"]
@@ -159,14 +158,14 @@ def read_samples(path: Path) -> SampleList:
         found = _read_csv(path)
     else:
         data = read_file(path, error=SplittingError)
-        try:
-            document = json.loads(data)
-        except json.JSONDecodeError as exc:
-            msg = f"{path}: {json_syntax_problem(exc)}"
-            raise SplittingError(msg) from exc
-        except ValueError as exc:  # bytes that are not UTF-8
-            msg = f"{path}: not a JSON file ({exc}); save it as UTF-8 JSON"
-            raise SplittingError(msg) from exc
+        document = strict_json(data, source=str(path), error=SplittingError)
+        if isinstance(document, dict) and "training" in document:
+            msg = (
+                f"{path}: holds `training`, as a Decathlon or MONAI datalist does, "
+                "not a split file; convert it first (`lightsplit convert "
+                f"{path.name} -o split.json`), then split that"
+            )
+            raise SplittingError(msg)
         if isinstance(document, list):
             found = SampleList(
                 tuple(document), tuple(f"entry {i}" for i in range(len(document)))

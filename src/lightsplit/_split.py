@@ -194,6 +194,11 @@ def _where_refused(text: str, exc: _RefusedJsonError) -> str:
 
 def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
     """Say where the bytes that are not UTF-8 are, and the fix."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # as Windows tools often write
+        return (
+            "UTF-16 text (it starts with UTF-16's byte order mark), not UTF-8; save "
+            "it as UTF-8, which JSON files are"
+        )
     start = exc.start
     line = data.count(b"\n", 0, start) + 1
     column = start - (data.rfind(b"\n", 0, start) + 1) + 1
