@@ -273,6 +273,16 @@ class TestFindLeaks:
         expected = [None if FILE_SUFFIX.search(s) else s for s in seconds]
         assert index_split(split, EntryFields())["train"].labels == expected
 
+    def test_object_label_naming_a_file(self) -> None:
+        """An object entry's `label` that names a file is a mask: no label."""
+        split: dict[str, list[object]] = {
+            "train": [
+                {"image": "a.nii", "label": "a_seg.nii"},
+                {"image": "b", "label": 1},
+            ]
+        }
+        assert index_split(split, EntryFields())["train"].labels == [None, 1]
+
     def test_images_of_several_modalities(self) -> None:
         """An image given as a list of paths is found by its first path."""
         split: dict[str, list[object]] = {
