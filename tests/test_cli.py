@@ -1399,6 +1399,47 @@ class TestSplit:
         ) in err
         assert not (tmp_path / "s.json").exists()
 
+    @pytest.mark.parametrize(
+        ("how", "said"),
+        [
+            pytest.param(
+                ["--fractions", "0.5", "0.25", "0.25"],
+                "more than the 25 that set `validation` should get",
+                id="fractions",
+            ),
+            pytest.param(
+                ["--folds", "3"],
+                "more than the 33 that each test fold should get",
+                id="folds",
+            ),
+        ],
+    )
+    def test_group_larger_than_a_set(
+        self, tmp_path: Path, capsys: Capture, how: list[str], said: str
+    ) -> None:
+        """A group larger than a set's share is warned about: no split can fit."""
+        entries = [[f"p0/img{k}.png", k % 2] for k in range(90)]
+        entries += [[f"p{g}/img0.png", g % 2] for g in range(1, 11)]
+        source = tmp_path / "samples.json"
+        source.write_text(json.dumps(entries))
+        status, out, _ = _run(
+            capsys,
+            "split",
+            source,
+            *how,
+            "--group-pattern",
+            r"p(\d+)/",
+            "-o",
+            tmp_path / "out",
+        )
+        assert status == 0
+        assert (
+            f"warning: {source}: the largest group holds 90 of the 100 entries "
+            f'(such as ["p0/img0.png", 0]), {said}: groups stay whole, so the sets '
+            "cannot come near their targets; check that the group pattern finds one "
+            "patient per group"
+        ) in out.splitlines()
+
     def test_pooled_split_file(
         self, split_file: Path, tmp_path: Path, capsys: Capture
     ) -> None:

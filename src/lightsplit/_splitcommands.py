@@ -17,7 +17,7 @@ from typing import Final
 from . import __version__
 from ._commands import fail, write_line
 from ._entries import EntryFields, FieldName, describe_entries
-from ._errors import MAX_LISTED, LightsplitError, SplittingError, format_list
+from ._errors import MAX_LISTED, LightsplitError, SplittingError, format_list, preview
 from ._gcpause import gc_paused
 from ._hashing import encode_entries
 from ._outputs import SIDECAR_SUFFIX, sidecar_path
@@ -143,6 +143,51 @@ def _check_fields_held(
             f"no entry, so nothing could be stratified; the entries are "
             f"{describe_entries(entries)}"
         )
+
+
+def _pool_warnings(
+    pool: SplitPool[object], shares: Sequence[Fraction], folds: int | None
+) -> list[str]:
+    """Say what the entries to split hold that the split may not be meant for."""
+    unclear = pool.unclear_labels
+    found = [
+        _unlabelled(pool),
+        None if unclear is None else f"the list labels {unclear}",
+        _large_group(pool, shares, folds),
+    ]
+    return [warning for warning in found if warning is not None]
+
+
+def _large_group(
+    pool: SplitPool[object], shares: Sequence[Fraction], folds: int | None
+) -> str | None:
+    """Warn when one group holds more entries than the smallest set should get.
+
+    Groups stay whole, so that such a split cannot come near its fractions (or
+    folds near equal): often a group pattern that finds one group for many
+    patients.
+    """
+    total = len(pool.entries)
+    if not pool.groups or not total:
+        return None
+    largest = max(range(len(pool.groups)), key=lambda g: pool.groups[g].size)
+    size = pool.groups[largest].size
+    if shares:
+        smallest = min(range(len(shares)), key=shares.__getitem__)
+        wanted = shares[smallest] * total
+        what = f"set `{FRACTION_SETS[len(shares)][smallest]}` should get"
+    else:
+        wanted = Fraction(total, folds or 1)
+        what = "each test fold should get"
+    if size <= wanted:
+        return None
+    example = pool.entries[pool.group_of.index(largest)]
+    return (
+        f"the largest group holds {size} of the {total} entries (such as "
+        f"{preview(example)}), more than the {float(wanted):.0f} that {what}: "
+        "groups stay whole, so the sets cannot come near their targets; check "
+        "that the group pattern finds one patient per group"
+    )
 
 
 def _unlabelled(pool: SplitPool[object]) -> str | None:
@@ -303,11 +348,8 @@ def split_command(args: argparse.Namespace) -> int:
     write_line(_described(pool, samples, args))
     for note in (*samples.notes, *chosen):
         write_line(f"note: {note}")
-    unlabelled = _unlabelled(pool)
-    if unlabelled is not None:
-        write_line(f"warning: {args.input}: {unlabelled}")
-    if pool.unclear_labels is not None:
-        write_line(f"warning: {args.input}: the list labels {pool.unclear_labels}")
+    for warning in _pool_warnings(pool, shares, args.folds):
+        write_line(f"warning: {args.input}: {warning}")
     provenance: dict[str, object] = {
         "lightsplit": __version__,
         "command": shlex.join(_command_line(args)),
