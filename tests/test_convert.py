@@ -339,6 +339,15 @@ class TestCsvInput:
             "test": [["b.png", 0]],
         }
 
+    def test_header_alone(self, tmp_path: Path) -> None:
+        """A table with no row is refused, not written as a split of no set."""
+        source = _write(tmp_path / "s.csv", "set,path,label\n")
+        with pytest.raises(ConvertError) as exc_info:
+            convert_split(source, tmp_path / "s.json")
+        assert str(exc_info.value) == (
+            f"{source}: holds no set, so there is nothing to convert; give it entries"
+        )
+
     def test_quote_left_open(self, tmp_path: Path) -> None:
         """A quote never closed would swallow the rows after it: it is refused."""
         source = _write(

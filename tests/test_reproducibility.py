@@ -11,6 +11,7 @@ from lightning.pytorch import seed_everything
 from lightsplit_testing import MemoryLoader, NoisyLoader, entries_named
 
 from lightsplit import CachingDataModule, Sample, SampleLoader
+from lightsplit._sampling import EpochSampler
 
 TESTS = Path(__file__).parent
 LABELS = [1 if index % 5 == 0 else 0 for index in range(40)]
@@ -122,3 +123,24 @@ def test_workers_are_seeded() -> None:
     first = noise()
     torch.manual_seed(1)
     assert noise() == first
+
+
+def test_distributed_resume_without_seed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Under DDP without a seed, the shared seed comes back with the loader state.
+
+    Lightning shares a seed among the processes (``PL_GLOBAL_SEED``), which a
+    new launch draws again: the later epochs of a resumed run must still be
+    those of the interrupted one.
+    """
+    monkeypatch.setattr("lightsplit._sampling.shard", lambda: (0, 2))
+    monkeypatch.setenv("PL_GLOBAL_SEED", "5")
+    interrupted = EpochSampler(20, batch_size=2, draw="shuffled")
+    interrupted.set_epoch(1)
+    later = [batch.tolist() for batch in interrupted]
+    assert interrupted.drawn_seed == 5
+    monkeypatch.setenv("PL_GLOBAL_SEED", "77")  # the resumed launch's own
+    resumed = EpochSampler(20, batch_size=2, draw="shuffled")
+    assert resumed.drawn_seed == 77
+    resumed.adopt_drawn_seed(5)  # as `SampleLoader.load_state_dict` does
+    resumed.set_epoch(1)
+    assert [batch.tolist() for batch in resumed] == later

@@ -141,6 +141,9 @@ def convert_split(
     source_format = source_format or infer_format(source, reading=True)
     target_format = target_format or infer_format(target, reading=False)
     sets, notes = _read(source, source_format)
+    if not sets:
+        msg = f"{source}: holds no set, so there is nothing to convert; give it entries"
+        raise ConvertError(msg)
     text, problems = _render(sets, target_format)
     if problems:
         title = f"{source}: cannot write it to {target} as {_NAMES[target_format]}"

@@ -124,8 +124,6 @@ class EpochSampler(DistributedSampler[Tensor]):
         self.pad = pad
         self.weights = weights
         self.drop_last = drop_last
-        if seed is None and world > 1:
-            seed = int(os.environ.get("PL_GLOBAL_SEED", "0"))
         self.fixed_seed = seed
         self.epoch = 0
         self.current: EpochDraw | None = None
@@ -136,14 +134,17 @@ class EpochSampler(DistributedSampler[Tensor]):
         """How many batches the last iteration serves."""
         self._resume: _Resume | None = None
         self._drawn_seed: int | None = None
+        if seed is None and world > 1:  # the seed every process shares
+            self._drawn_seed = int(os.environ.get("PL_GLOBAL_SEED", "0"))
 
     @property
     def drawn_seed(self) -> int | None:
-        """The seed of all orders drawn from torch's global generator, if any.
+        """The seed of all orders when no seed is fixed, once it is known.
 
-        Without a fixed seed, it is drawn when the first epoch is: a checkpoint
-        keeps it, so that a resumed run draws the later epochs the interrupted
-        one would have.
+        It is drawn from torch's global generator when the first epoch is, or,
+        when distributed, taken from the seed Lightning shares (which a new
+        launch draws again). A checkpoint keeps it, so that a resumed run draws
+        the later epochs the interrupted one would have.
         """
         return self._drawn_seed
 
