@@ -41,15 +41,16 @@ def noise(batch: Tensor) -> Tensor:
     return batch + torch.rand_like(batch)
 
 
-def make_datamodule(mode: str, **changes: object) -> CachingDataModule:
-    """Return the data module of ``mode``, with any setting changed."""
+def make_datamodule(mode: str, train: int = 31, **changes: object) -> CachingDataModule:
+    """Return the data module of ``mode``, its first ``train`` training entries,
+    with any setting changed."""
     settings: dict[str, object] = {"batch_size": 4, "batch_chunk_count": 2, "seed": 3}
     if mode == "plain":
         settings |= {"cache_samples": True, "drop_incomplete_batch": True}
     else:
         settings |= {"balance_sampler_by_class": True, "parallel": 2}
     split = {
-        "train": entries_named("t", 31, LABELS),
+        "train": entries_named("t", train, LABELS[:train]),
         "validation": entries_named("v", 4),
     }
     return CachingDataModule(
@@ -104,10 +105,11 @@ def fit(
     devices: int,
     *,
     epochs: int = 3,
+    train: int = 31,
     **changes: object,
 ) -> Trainer:
     """Run ``phase`` of ``mode`` on ``devices`` CPU processes; see the module doc."""
-    datamodule = make_datamodule(mode, **changes)
+    datamodule = make_datamodule(mode, train, **changes)
     callbacks: list[Callback] = []
     if phase == "kill":
         callbacks.append(

@@ -80,6 +80,30 @@ def test_ddp_resumes_exactly(tmp_path: Path) -> None:
         )
 
 
+def test_changed_set_starts_next_epoch(tmp_path: Path) -> None:
+    """Resumed on a training set that changed, the epoch's rest is skipped, said.
+
+    Its order was drawn from the set as it was: served from the set as it is,
+    it would repeat some entries and miss others.
+    """
+    assert _run(tmp_path, "plain", "kill", 1) == -9
+    messages = _quietly_fit(
+        tmp_path, "plain", "resume", train=30, allow_data_change=True
+    )
+    assert any(
+        "set `train` differs from the one epoch 1 was drawn from (resumed with "
+        "`allow_data_change`): the rest of that epoch"
+        in message
+        and "training goes on with epoch 2, drawn from the set as it is" in message
+        for message in messages
+    )
+    resumed = [step.split("\t") for step in _steps(tmp_path, "resume")]
+    assert {epoch for epoch, *_ in resumed} == {"2"}
+    names = [name for _, step, _ in resumed for name in step.split(",")]
+    assert len(names) == len(set(names)) == 30  # the whole set as it is, once
+    assert "t30" not in names
+
+
 def test_other_world_size_starts_next_epoch(tmp_path: Path) -> None:
     """Resumed on another number of processes, the epoch's rest is skipped, said."""
     assert _run(tmp_path, "plain", "kill", 2, epochs=4) == -9

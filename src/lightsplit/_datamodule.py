@@ -209,6 +209,8 @@ class ConcatDataModule(LightningDataModule):
         self._targets: dict[SetName, list[int]] = {}
         self._records: dict[SetName, dict[str, Any]] = {}
         self._train_hashes: Tensor | None = None
+        self._train_changed = False
+        """Whether `train` differs from the checkpoint resumed (`allow_data_change`)."""
         named = "/".join(filter(None, (config.database_name, config.split_name)))
         of = f" of `{named}`" if named else ""
         for name, source in sources.items():
@@ -595,6 +597,10 @@ class ConcatDataModule(LightningDataModule):
         )
         if error is not None:
             raise DataChangedError(error)
+        if training:  # allowed: the interrupted epoch's order is no longer this set's
+            old_train = recorded["sets"].get("train", {})
+            new_train = self._provenance()["sets"].get("train", {})
+            self._train_changed = old_train.get("sha256") != new_train.get("sha256")
         if warning is not None:
             warnings.warn(warning, LightsplitWarning, stacklevel=2)
 
@@ -605,13 +611,15 @@ class ConcatDataModule(LightningDataModule):
         targets = None
         if train and self._config.balance_sampler_by_class:
             targets = self._set_targets(name)
-        return build_loader(
+        loader = build_loader(
             self._dataset(name),
             self._config,
             chunk_size=self.chunk_size,
             train=train,
             targets=targets,
         )
+        loader.set_changed = train and self._train_changed
+        return loader
 
     def _check_trainer(self) -> None:
         trainer = self.trainer

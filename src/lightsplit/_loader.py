@@ -132,6 +132,9 @@ class SampleLoader(DataLoader[Sample]):
 
     _position: _Position
     _pending_before: int = 0
+    set_changed: bool = False
+    """Whether the set differs from the one whose interrupted epoch a state
+    describes (resumed with ``allow_data_change``): its rest is not served."""
 
     @override
     def __iter__(self) -> Iterator[Sample]:  # type: ignore[override]  # torch returns its private iterator type
@@ -247,6 +250,20 @@ class SampleLoader(DataLoader[Sample]):
         draw = EpochDraw(values["epoch"], values["seed"], values["total"])
         if values["complete"]:
             sampler.set_epoch(draw.epoch + 1)
+            return
+        if self.set_changed:
+            sampler.skip(draw)
+            warnings.warn(
+                f"set `{getattr(self.dataset, 'name', '?')}` differs from the one "
+                f"epoch {draw.epoch} was drawn from (resumed with "
+                "`allow_data_change`): the rest of that epoch, "
+                f"{draw.total - values['consumed']} of its {draw.total} draws, is "
+                f"not served, since it would repeat some entries and miss others; "
+                f"training goes on with epoch {draw.epoch + 1}, drawn from the set "
+                "as it is",
+                LightsplitWarning,
+                stacklevel=2,
+            )
             return
         left = len(self) - values["served"]
         remaining = sampler.resume(draw, values["consumed"])
