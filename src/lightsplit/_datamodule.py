@@ -575,8 +575,9 @@ class ConcatDataModule(LightningDataModule):
         stage = "fit" if fn is None else str(fn.value)
         training = stage == "fit"
         names = [] if training else stage_sets(self.set_names, stage)
+        current = self._provenance()
         differences = compare_provenance(
-            recorded, self._provenance(), sets=names, training=training
+            recorded, current, sets=names, training=training
         )
         for name in names:
             if name == "train":
@@ -599,7 +600,7 @@ class ConcatDataModule(LightningDataModule):
             raise DataChangedError(error)
         if training:  # allowed: the interrupted epoch's order is no longer this set's
             old_train = recorded["sets"].get("train", {})
-            new_train = self._provenance()["sets"].get("train", {})
+            new_train = current["sets"].get("train", {})
             self._train_changed = old_train.get("sha256") != new_train.get("sha256")
         if warning is not None:
             warnings.warn(warning, LightsplitWarning, stacklevel=2)

@@ -152,11 +152,21 @@ def _lists_warning(
 
 
 def _refs_warning(
-    kind: WarningKind, describe: str, refs: Sequence[EntryRef], fix: str
+    kind: WarningKind,
+    describe: str,
+    refs: Sequence[EntryRef],
+    fix: str,
+    *,
+    count: int | None = None,
 ) -> SplitWarning:
+    """Return ``describe: <the first refs> and N more; fix``.
+
+    ``count`` is how many entries it is about, when ``refs`` are the first only.
+    """
+    count = len(refs) if count is None else count
     shown = refs[:MAX_LISTED]
-    listed = _listed(shown, len(refs), [preview(ref.entry) for ref in shown])
-    return SplitWarning(kind, f"{describe}: {listed}; {fix}", len(refs), tuple(shown))
+    listed = _listed(shown, count, [preview(ref.entry) for ref in shown])
+    return SplitWarning(kind, f"{describe}: {listed}; {fix}", count, tuple(shown))
 
 
 def _first_string_key(entry: dict[str, object]) -> str | None:
@@ -237,16 +247,13 @@ def _missing_label_warning(
         if fields.tally.get(None):
             at = (i for i, label in enumerate(fields.labels) if label is None)
             refs += (EntryRef(name, i, split[name][i]) for i in islice(at, MAX_LISTED))
-    shown = refs[:MAX_LISTED]
-    listed = _listed(shown, missing, [preview(ref.entry) for ref in shown])
     verb = "has" if missing == 1 else "have"
-    return SplitWarning(
+    return _refs_warning(
         "label_missing",
-        f"{missing} of {total} entries {verb} no label while the others have one: "
-        f"{listed}; give each its label, or remove it (a loader that reads the "
-        "label fails on it)",
-        missing,
-        tuple(shown),
+        f"{missing} of {total} entries {verb} no label while the others have one",
+        refs,
+        "give each its label, or remove it (a loader that reads the label fails on it)",
+        count=missing,
     )
 
 
@@ -269,19 +276,17 @@ def _backslash_warning(
         refs += (EntryRef(name, i, split[name][i]) for i in found[:MAX_LISTED])
     if not count:
         return None
-    shown = refs[:MAX_LISTED]
-    listed = _listed(shown, count, [preview(ref.entry) for ref in shown])
     noun = "path holds" if count == 1 else "paths hold"
-    first = index[shown[0].set_name].paths[shown[0].index] or ""
+    first = index[refs[0].set_name].paths[refs[0].index] or ""
     slashed = first.replace("\\", "/")
-    return SplitWarning(
+    return _refs_warning(
         "path_backslash",
         f"{count} {noun} a backslash `\\`, a folder separator on Windows alone: "
         f"Linux and macOS read `{first}` as one file name, not as `{slashed}`, "
-        f"and so do the loader and the leak check: {listed}; write the paths "
-        "with `/`, which every system reads",
-        count,
-        tuple(shown),
+        "and so do the loader and the leak check",
+        refs,
+        "write the paths with `/`, which every system reads",
+        count=count,
     )
 
 
