@@ -476,6 +476,11 @@ class TestUnconvertible:
                 id="final-empty",
             ),
             pytest.param(
+                {"train": [["a\nb.png", 0]]},
+                'train.0: entry ["a\\nb.png", 0]: item "a\\nb.png" holds a line end',
+                id="line-end",
+            ),
+            pytest.param(
                 {"train": [{"image": "a.png"}]},
                 'train.0: entry {"image": "a.png"} is not an array',
                 id="object",

@@ -139,6 +139,11 @@ def _problem(name: str, index: int, entry: object) -> str | None:
                 f"{where}: item {preview(item)} is no string or integer, which is "
                 "all a CSV cell holds; keep the split file"
             )
+        if isinstance(item, str) and ("\n" in item or "\r" in item):
+            return (
+                f"{where}: item {preview(item)} holds a line end, which tables read "
+                "here refuse (it is how a quote left open shows); keep the split file"
+            )
         if isinstance(item, str) and INTEGER_CELL.fullmatch(item):
             return (
                 f'{where}: the string "{item}" would read back as the integer '
