@@ -1,7 +1,9 @@
 import json
 import os
 
+import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -148,6 +150,66 @@ class TestDataModuleConfig:
     def test_json_round_trip(self, config: DataModuleConfig) -> None:
         """A configuration survives a trip through JSON unchanged."""
         assert DataModuleConfig.model_validate_json(config.model_dump_json()) == config
+
+    @pytest.mark.parametrize(
+        ("field", "value", "message"),
+        [
+            pytest.param(
+                "batch_size",
+                np.int64(8),
+                "not the numpy.int64 8; give a Python `int`, as in `int(value)`",
+                id="numpy-int",
+            ),
+            pytest.param(
+                "seed",
+                torch.tensor(3),
+                "not the torch.Tensor tensor(3); give a Python `int`",
+                id="tensor-int",
+            ),
+            pytest.param("batch_size", 64.0, "not the float 64.0; give 64", id="float"),
+            pytest.param(
+                "batch_chunk_count",
+                " 2",
+                "not the string ' 2'; give 2, without quotes",
+                id="str",
+            ),
+            pytest.param(
+                "num_classes", True, "not the bool True; give a whole number", id="bool"
+            ),
+            pytest.param(
+                "cache_samples",
+                "yes",
+                "valid boolean, not the string 'yes'; give true or false, without",
+                id="yes",
+            ),
+            pytest.param(
+                "allow_data_change",
+                np.bool_(True),
+                "not the numpy.bool True; give true or false, as in `bool(value)`",
+                id="numpy-bool",
+            ),
+            pytest.param(
+                "drop_incomplete_batch", 0, "not the int 0; give true or false", id="0"
+            ),
+        ],
+    )
+    def test_wrong_type_says_fix(self, field: str, value: object, message: str) -> None:
+        """A value of the wrong type that plainly means a number or truth value
+        is still refused, with pydantic's type, and the message says what to give."""
+        with pytest.raises(ValidationError) as exc_info:
+            DataModuleConfig.model_validate({field: value})
+        [error] = exc_info.value.errors(include_url=False)
+        assert error["type"] == ("bool_type" if "true or" in message else "int_type")
+        assert error["loc"] == (field,)
+        assert message in error["msg"]
+
+    @pytest.mark.parametrize("value", [8.5, "eight", [8], torch.tensor(8.0)])
+    def test_wrong_type_without_fix(self, value: object) -> None:
+        """Other values keep pydantic's message: no fix is guessed."""
+        with pytest.raises(ValidationError) as exc_info:
+            DataModuleConfig.model_validate({"batch_size": value})
+        [error] = exc_info.value.errors(include_url=False)
+        assert error["msg"] == "Input should be a valid integer"
 
     def test_json_strict(self) -> None:
         """JSON input is strict too: a quoted number is not a batch size."""

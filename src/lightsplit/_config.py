@@ -8,7 +8,7 @@ properties and document them from the field docstrings below.
 import os
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Final, Self, TypedDict, Unpack
+from typing import Annotated, Final, Literal, Self, TypedDict, Unpack
 
 from pydantic import (
     BaseModel,
@@ -16,6 +16,9 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainValidator,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
     model_validator,
 )
 from pydantic.json_schema import WithJsonSchema
@@ -28,6 +31,7 @@ from ._validation_errors import (
     cache_dir_unused,
     cache_on_device_unused,
     parallel_invalid,
+    strict_type_hint,
 )
 
 __all__ = [
@@ -44,6 +48,26 @@ def _check_parallel(value: object) -> object:
     if type(value) is not int or value < -1:
         raise parallel_invalid(value=repr(value))
     return value
+
+
+def _explained(
+    value: object,
+    handler: ValidatorFunctionWrapHandler,
+    *,
+    expected: Literal["integer", "boolean"],
+) -> object:
+    """Validate ``value``, saying how to fix one that plainly means the type.
+
+    Such a value is still refused, with pydantic's error type (`strict_type_hint`).
+    """
+    try:
+        return handler(value)
+    except ValidationError as error:
+        wrong_type = {"int_type", "bool_type"} & {e["type"] for e in error.errors()}
+        hint = strict_type_hint(value, expected=expected) if wrong_type else None
+        if hint is None:
+            raise
+        raise hint from None
 
 
 FROZEN_CONFIG: Final = ConfigDict(
@@ -196,6 +220,29 @@ class DataModuleConfig(FrozenModel, frozen=True):
     model transforms or training settings that differ from those it recorded, or
     an evaluated set that shares entries with its training set, are warned about
     instead of refused."""
+
+    @field_validator(
+        "num_classes", "batch_size", "batch_chunk_count", "seed", mode="wrap"
+    )
+    @classmethod
+    def _explain_integer(
+        cls, value: object, handler: ValidatorFunctionWrapHandler
+    ) -> object:
+        return _explained(value, handler, expected="integer")
+
+    @field_validator(
+        "cache_samples",
+        "balance_sampler_by_class",
+        "drop_incomplete_batch",
+        "cache_on_device",
+        "allow_data_change",
+        mode="wrap",
+    )
+    @classmethod
+    def _explain_boolean(
+        cls, value: object, handler: ValidatorFunctionWrapHandler
+    ) -> object:
+        return _explained(value, handler, expected="boolean")
 
     @model_validator(mode="after")
     def _check_cache_dir_used(self) -> Self:

@@ -6,6 +6,7 @@ They live apart from `lightsplit._errors` so that reading and checking split
 files, which raise none of them, do not import pydantic-core.
 """
 
+import operator
 from collections.abc import Iterable
 from typing import Literal, NoReturn, TypeAlias
 
@@ -29,6 +30,7 @@ __all__ = [
     "set_invalid",
     "set_name_invalid",
     "splits_empty",
+    "strict_type_hint",
     "transform_invalid",
     "transforms_invalid",
 ]
@@ -217,6 +219,71 @@ def cache_on_device_unused() -> PydanticCustomError:
         "cache_on_device_unused",
         "`cache_on_device` is true but `cache_samples` is false; set "
         "`cache_samples` to true to cache on the device, or remove `cache_on_device`",
+    )
+
+
+_BOOLEAN_WORDS: frozenset[str] = frozenset(
+    {"true", "false", "yes", "no", "on", "off", "y", "n", "1", "0"}
+)
+
+
+def _is_index(value: object) -> bool:
+    """Whether ``value`` is an integer of another kind (numpy's, a torch scalar)."""
+    try:
+        operator.index(value)  # type: ignore[arg-type]  # any object may be one
+    except TypeError:
+        return False
+    return True
+
+
+def strict_type_hint(
+    value: object, *, expected: Literal["integer", "boolean"]
+) -> PydanticCustomError | None:
+    """Pydantic's own ``int_type`` or ``bool_type`` error, saying how to fix ``value``.
+
+    For a value that strict validation refuses but that plainly means a number
+    or a truth value (``np.int64(8)``, ``"8"``, ``8.0``, ``1``, ``"yes"``), the
+    error keeps pydantic's type and says what to write instead; for any other
+    value, None (pydantic's message stands).
+
+    Examples:
+        >>> print(strict_type_hint(8.0, expected="integer"))
+        Input should be a valid integer, not the float 8.0; give 8
+        >>> print(strict_type_hint("yes", expected="boolean"))
+        Input should be a valid boolean, not the string 'yes'; give true or false, \
+without quotes
+        >>> strict_type_hint([8], expected="integer") is None
+        True
+    """
+    kind = type(value)
+    fix: str | None = None
+    if expected == "integer":
+        if isinstance(value, bool):
+            fix = "give a whole number, not a truth value"
+        elif isinstance(value, float) and value.is_integer():
+            fix = f"give {int(value)}"
+        elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+            fix = f"give {int(value)}, without quotes"
+        elif not isinstance(value, str | float) and _is_index(value):
+            fix = "give a Python `int`, as in `int(value)`"
+    elif isinstance(value, str) and value.strip().lower() in _BOOLEAN_WORDS:
+        fix = "give true or false, without quotes"
+    elif type(value) is int or (
+        str(getattr(value, "dtype", "")) in {"bool", "torch.bool"}
+        and getattr(value, "ndim", None) == 0
+    ):
+        fix = "give true or false, as in `bool(value)`"
+    if fix is None:
+        return None
+    shown = repr(value) if isinstance(value, str) else str(value)
+    name = kind.__name__ if kind.__module__ == "builtins" else kind.__qualname__
+    module = "" if kind.__module__ == "builtins" else f"{kind.__module__}."
+    if isinstance(value, str):
+        name = "string"
+    return PydanticCustomError(
+        "int_type" if expected == "integer" else "bool_type",
+        "Input should be a valid {expected}, not the {name} {shown}; {fix}",
+        {"expected": expected, "name": module + name, "shown": shown, "fix": fix},
     )
 
 
