@@ -779,6 +779,22 @@ class TestSplitMessages:
             "multi-hot vectors; give every vector one length (a place per class)"
         )
 
+    def test_number_spellings_warned(self, tmp_path: Path, capsys: Capture) -> None:
+        """One number written several ways is split as several classes, with a
+        warning naming the spellings; labels of one spelling each get none."""
+        spellings: list[object] = [0, 1, 1.0, "01", True]
+        entries = [[f"{i:02d}.png", spellings[i % 5]] for i in range(20)]
+        source = _entries_file(tmp_path, entries)
+        status, out, _ = _halves(capsys, source)
+        assert status == 0
+        assert out.splitlines()[1] == (
+            f'warning: {source}: labels 1, "01", 1.0 and true are one number (1) '
+            "written 4 ways, so they are split as different classes; write each "
+            "label one way"
+        )
+        plain = _entries_file(tmp_path, [[f"{i}.png", i % 2] for i in range(20)])
+        assert "warning" not in _halves(capsys, plain)[1]
+
     def test_empty_label_cell_warned(self, tmp_path: Path, capsys: Capture) -> None:
         """A CSV row with an empty label cell is named by its row."""
         source = _table(tmp_path, "path,label\na.png,0\nb.png,1\nc.png,\nd.png,1\n")

@@ -9,8 +9,9 @@ How labels name classes is decided once for all the labels of a split:
 """
 
 import re
-from collections.abc import Hashable, Iterable, Mapping
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from itertools import chain
 from typing import Final, Literal, TypeAlias
 
@@ -26,6 +27,7 @@ __all__ = [
     "class_order",
     "count_classes",
     "label_scheme",
+    "number_spellings",
     "reads_as_number",
     "set_stats",
     "unclear_list_labels",
@@ -163,6 +165,44 @@ def reads_as_number(text: str) -> bool:
         (True, True, False)
     """
     return _NUMBER.fullmatch(text) is not None
+
+
+def _number(key: Hashable) -> Decimal | None:
+    """The number a class key reads as (``1``, ``1.0``, ``"01"``, ``true``), if any."""
+    if isinstance(key, int):
+        return Decimal(key)
+    text = key if isinstance(key, str) else key.text if isinstance(key, JsonKey) else ""
+    if text in {"true", "false"} and isinstance(key, JsonKey):
+        return Decimal(text == "true")
+    return Decimal(text.strip()) if reads_as_number(text) else None
+
+
+def number_spellings(classes: Sequence[Hashable]) -> str | None:
+    """Say which classes are one number written several ways, if any are.
+
+    Such labels (``1``, ``1.0``, ``"01"``, ``" 1"``, ``true``) are told apart,
+    as a loader would not: each spelling is a class of its own.
+
+    Examples:
+        >>> print(number_spellings([0, 1, JsonKey("1.0"), "01"]))
+        labels 1, 1.0 and "01" are one number (1) written 3 ways
+        >>> number_spellings([0, 1, "tb"]) is None
+        True
+    """
+    found: dict[Decimal, list[Hashable]] = {}
+    for key in classes:
+        number = _number(key)
+        if number is not None:
+            found.setdefault(number.normalize(), []).append(key)
+    said = []
+    for number, keys in found.items():
+        if len(keys) > 1:
+            shown = [class_name(key) for key in keys]
+            listed = ", ".join(shown[:-1]) + f" and {shown[-1]}"
+            said.append(
+                f"labels {listed} are one number ({number:f}) written {len(keys)} ways"
+            )
+    return "; ".join(said) or None
 
 
 def class_order(key: Hashable) -> tuple[int, int, str]:

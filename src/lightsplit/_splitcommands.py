@@ -153,6 +153,10 @@ def _pool_warnings(
     found = [
         _unlabelled(pool),
         None if unclear is None else f"the list labels {unclear}",
+        None
+        if pool.number_spellings is None
+        else f"{pool.number_spellings}, so they are split as different classes; "
+        "write each label one way",
         _large_group(pool, shares, folds),
     ]
     return [warning for warning in found if warning is not None]

@@ -28,6 +28,7 @@ from ._classes import (
     class_name,
     class_order,
     label_scheme,
+    number_spellings,
     unclear_list_labels,
 )
 from ._entries import (
@@ -186,6 +187,8 @@ class SplitPool(Generic[RawT]):
     unclear_labels: str | None = None
     """Why the list labels read neither as multi-hot vectors nor as lists of
     classes, if they do (`unclear_list_labels`)."""
+    number_spellings: str | None = None
+    """Which classes are one number written several ways (`number_spellings`)."""
 
     def positions(
         self, placed: dict[int, int], names: Sequence[SetName]
@@ -357,6 +360,7 @@ def pool_samples(
         tuple(map(class_name, every)),
         tuple(where[p] for p in sorted(kept) if index.labels[p] is None),
         unclear_list_labels(index.tally, scheme.kind),
+        number_spellings(every),
     )
 
 
