@@ -386,11 +386,6 @@ class TestCsvInput:
                 "row 2: set `train` but no item; give the row its entry's items",
                 id="set-alone",
             ),
-            pytest.param(
-                "set;path\ntrain;a.png\n",
-                "row 1 must be the header `set,column1,column2,...` (it is `set;path`)",
-                id="semicolons",
-            ),
         ],
     )
     def test_invalid_table(self, tmp_path: Path, table: str, problem: str) -> None:
@@ -401,6 +396,30 @@ class TestCsvInput:
         message = str(exc_info.value)
         assert message.startswith(f"{source}: cannot read it as a CSV split, 1 problem")
         assert problem in message
+
+    @pytest.mark.parametrize(
+        ("table", "problem"),
+        [
+            pytest.param(
+                "set;path\ntrain;a.png\n",
+                "row 1 (`set;path`) holds `;` but no comma, so each row reads as one "
+                "cell",
+                id="semicolons",
+            ),
+            pytest.param(
+                "set,path,label\ntrain;a.png;0\n",
+                "row 2 (`train;a.png;0`) holds `;` but no comma, so it reads as one "
+                "cell, while row 1 has 3 cells",
+                id="row",
+            ),
+        ],
+    )
+    def test_other_separator(self, tmp_path: Path, table: str, problem: str) -> None:
+        """A table, or a row, separated by `;` is refused, naming the row."""
+        source = _write(tmp_path / "s.csv", table)
+        with pytest.raises(ConvertError) as exc_info:
+            convert_split(source, tmp_path / "s.json")
+        assert str(exc_info.value).startswith(f"{source}: {problem}")
 
 
 class TestUnconvertible:

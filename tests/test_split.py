@@ -542,6 +542,36 @@ class TestSplitCsvTables:
         )
 
     @pytest.mark.parametrize(
+        ("text", "problem"),
+        [
+            pytest.param(
+                "path,label\na.png,0\nb.png;1\n",
+                "row 3 (`b.png;1`) holds `;` but no comma, so it reads as one cell, "
+                "while row 1 has 2 cells",
+                id="row",
+            ),
+            pytest.param(
+                "path;label\na.png,0\nb.png,1\n",
+                "row 1 (`path;label`) holds `;` but no comma, so it names one column, "
+                "while row 2 has 2 cells",
+                id="header",
+            ),
+        ],
+    )
+    def test_mixed_delimiters(
+        self, tmp_path: Path, capsys: Capture, text: str, problem: str
+    ) -> None:
+        """Rows separated otherwise than the header are refused: a row read as
+        one cell would be an entry whose path holds its label."""
+        source = _table(tmp_path, text)
+        status, _, err = _halves(capsys, source)
+        assert status == 1
+        assert err == (
+            f"lightsplit split: error: {source}: {problem}; save the table with `,` "
+            "between the cells\n"
+        )
+
+    @pytest.mark.parametrize(
         ("text", "reason"),
         [
             pytest.param(

@@ -50,6 +50,61 @@ def _quote_problem(
     return f"{where}: not CSV ({exc}); correct the row"
 
 
+def _separator(text: str) -> str | None:
+    """Name the other separator ``text`` holds (``;`` or a tab), if any."""
+    return "`;`" if ";" in text else "a tab" if "\t" in text else None
+
+
+def _check_separator(
+    path: Path,
+    lines: Sequence[str],
+    rows: Sequence[list[str]],
+    *,
+    error: type[LightsplitError],
+) -> None:
+    """Refuse a table separated by ``;`` or tabs, which reads as one column.
+
+    So is a table whose header has commas but a row none, only ``;`` or tabs:
+    that row would read as one cell, an entry without its other items.
+
+    Raises:
+        LightsplitError: of type ``error``, naming the row and the separator.
+    """
+    numbers = [number for number, row in enumerate(rows, start=1) if any(row)]
+    if not numbers:
+        return
+    first = numbers[0]
+    fix = "save the table with `,` between the cells"
+    if len(rows[first - 1]) == 1:
+        seen = _separator(rows[first - 1][0])
+        wider = [n for n in numbers if len(rows[n - 1]) > 1]
+        if seen is not None and not wider:
+            msg = (
+                f"{path}: row {first} (`{shown_row(lines, first)}`) holds {seen} but "
+                "no comma, so each row reads as one cell: lightsplit reads "
+                f"comma-separated tables; {fix}"
+            )
+            raise error(msg)
+        if seen is not None:
+            msg = (
+                f"{path}: row {first} (`{shown_row(lines, first)}`) holds {seen} but "
+                f"no comma, so it names one column, while row {wider[0]} has "
+                f"{len(rows[wider[0] - 1])} cells; {fix}"
+            )
+            raise error(msg)
+        return
+    for number in numbers[1:]:
+        cells = [cell for cell in rows[number - 1] if cell]
+        seen = _separator(cells[0]) if len(cells) == 1 else None
+        if seen is not None:
+            msg = (
+                f"{path}: row {number} (`{shown_row(lines, number)}`) holds {seen} "
+                f"but no comma, so it reads as one cell, while row {first} has "
+                f"{len(rows[first - 1])} cells; {fix}"
+            )
+            raise error(msg)
+
+
 def csv_rows(
     path: Path, *, error: type[LightsplitError]
 ) -> tuple[list[list[str]], list[str]]:
@@ -57,11 +112,12 @@ def csv_rows(
 
     A quote that is never closed, or closed rows later, would make the rows
     after it one cell: a cell holding a line end, and what Python's ``csv``
-    refuses in strict mode, are refused. Row ``n`` is then line ``n``.
+    refuses in strict mode, are refused. Row ``n`` is then line ``n``. So is a
+    table separated by ``;`` or tabs, wholly or in some rows.
 
     Raises:
         LightsplitError: of type ``error``, naming the row where the quote is
-            opened.
+            opened, or the row separated otherwise.
     """
     lines = list(io.StringIO(read_text(path), newline=""))
     reader = csv.reader(lines, strict=True)
@@ -74,6 +130,7 @@ def csv_rows(
             problem = _quote_problem(path, lines, number, reader.line_num, exc)
             raise error(problem) from exc
         if row is None:
+            _check_separator(path, lines, rows, error=error)
             return rows, lines
         if any("\n" in cell or "\r" in cell for cell in row):
             problem = _quote_problem(path, lines, number, reader.line_num, None)

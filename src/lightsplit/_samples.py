@@ -57,26 +57,6 @@ def _pooled(sets: dict[str, list[object]], source: Path) -> SampleList:
     return SampleList(tuple(entries), tuple(origins), notes=tuple(notes))
 
 
-def _check_commas(path: Path, lines: Sequence[str], rows: Sequence[list[str]]) -> None:
-    """Refuse a table separated by ``;`` or tabs, read as one column.
-
-    Raises:
-        SplittingError: naming the separator seen in the header.
-    """
-    first = next(number for number, row in enumerate(rows, start=1) if row)
-    header = rows[first - 1][0]
-    if any(len(row) > 1 for row in rows):
-        return
-    seen = "`;`" if ";" in header else "a tab" if "\t" in header else None
-    if seen is not None:
-        msg = (
-            f"{path}: row {first} (`{shown_row(lines, first)}`) holds {seen} but no "
-            "comma, so each row reads as one cell: lightsplit reads comma-separated "
-            "tables; save the table with `,` between the cells"
-        )
-        raise SplittingError(msg)
-
-
 def _entry_like(header: Sequence[str], below: Sequence[str]) -> str | None:
     """Say why a header row looks like an entry, or return ``None``.
 
@@ -109,7 +89,6 @@ def _read_csv(path: Path) -> SampleList:
     if not numbers:
         msg = f"{path}: the table is empty; write a header row, then one entry per row"
         raise SplittingError(msg)
-    _check_commas(path, lines, rows)
     header = [cell.strip() for cell in rows[numbers[0] - 1]]
     if header[0] == "set":
         sample_list = _pooled(read_csv_split(path), path)
