@@ -75,8 +75,20 @@ class TestResumeChecks:
             ),
             pytest.param(
                 lambda s: s["train"].__setitem__(0, ("t0", 1)),
-                "set `train` holds other entries",
+                "set `train` lists the same files, but in another order, or with "
+                "other labels or items",
                 id="label-changed",
+            ),
+            pytest.param(
+                lambda s: s["train"].reverse(),
+                "set `train` lists the same files, but in another order",
+                id="reordered",
+            ),
+            pytest.param(
+                lambda s: s["train"].__setitem__(3, ("t99", 0)),
+                "set `train` holds other entries: 1 of its 12 entries names a file "
+                "that the checkpoint's did not list",
+                id="file-changed",
             ),
             pytest.param(
                 lambda s: s.__setitem__("monitor-x", s.pop("test")),

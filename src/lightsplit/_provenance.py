@@ -157,16 +157,38 @@ def provenance_of(
     return record
 
 
+def _changed_entries(name: str, old: object, new: object) -> str | None:
+    """Say how a set's entries differ, from their files (`entry_hashes`) if known."""
+    if not isinstance(old, Tensor) or not isinstance(new, Tensor):
+        return None
+    if torch.equal(old, new):
+        return (
+            f"set `{name}` lists the same files, but in another order, or with other "
+            "labels or items"
+        )
+    changed = int((~torch.isin(new, old)).sum())
+    verb = "names a file" if changed == 1 else "name files"
+    return (
+        f"set `{name}` holds other entries: {changed} of its {new.numel()} entries "
+        f"{verb} that the checkpoint's did not list"
+    )
+
+
 def _compare_set(
-    name: str, old: Mapping[str, Any], new: Mapping[str, Any]
+    name: str,
+    old: Mapping[str, Any],
+    new: Mapping[str, Any],
+    hashes: tuple[object, object] = (None, None),
 ) -> list[str]:
     found: list[str] = []
     if old.get("size") != new["size"]:
         found.append(f"set `{name}` has {new['size']} entries, not {old.get('size')}")
     elif old.get("sha256") != new["sha256"]:
         found.append(
-            f"set `{name}` holds other entries, or the same in another order (sha256 "
-            f"{str(old.get('sha256'))[:12]}... then, {new['sha256'][:12]}... now)"
+            _changed_entries(name, *hashes)
+            or f"set `{name}` holds other entries, or the same in another order "
+            f"(sha256 {str(old.get('sha256'))[:12]}... then, {new['sha256'][:12]}... "
+            "now)"
         )
     if (
         old.get("class_counts") is not None
@@ -228,9 +250,14 @@ def compare_provenance(
             kind = "is new" if training else "was not among the checkpoint's sets"
             found.append(Difference(f"set `{name}` {kind}", "error"))
             continue
+        hashes = (
+            (recorded.get("train_entries"), current.get("train_entries"))
+            if name == "train"
+            else (None, None)
+        )
         found += [
             Difference(text, "error")
-            for text in _compare_set(name, old_sets[name], new_sets[name])
+            for text in _compare_set(name, old_sets[name], new_sets[name], hashes)
         ]
     if recorded.get("transforms") != current["transforms"]:
         found.append(Difference("the model transforms changed", "error"))
