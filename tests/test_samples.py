@@ -102,8 +102,7 @@ class TestReadSamples:
         with pytest.raises(SplittingError) as exc_info:
             read_samples(path)
         assert str(exc_info.value) == (
-            f"{path}: UTF-16 text (it starts with UTF-16's byte order mark), not "
-            "UTF-8; save it as UTF-8, which JSON files are"
+            f"{path}: UTF-16 text, not UTF-8; save it as UTF-8, which JSON files are"
         )
 
     def test_datalist_named(self, tmp_path: Path) -> None:

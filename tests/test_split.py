@@ -238,6 +238,17 @@ class TestLoadSplit:
                 "a comment before `// split {",
                 id="comment",
             ),
+            pytest.param(
+                '{"train": [["a\\ud800.png", 0]]}',
+                "line 1 column 15: `\\ud800` is half of a UTF-16 surrogate pair, "
+                "which names no character; write the character itself, or both",
+                id="lone-surrogate",
+            ),
+            pytest.param(
+                '{"train": [["\\ud83d\\ude00.png", 0], ["\\udc00.png", 1]]}',
+                "line 1 column 39: `\\udc00` is half",
+                id="lone-second-half",
+            ),
             pytest.param("[1, 2]", "must hold a JSON object", id="top-level-array"),
             pytest.param(
                 '{"train": 3}', "train: a set must be a JSON array", id="set-int"
@@ -264,6 +275,28 @@ class TestLoadSplit:
             "(such as Windows-1252 or Latin-1); save it as UTF-8, which JSON files "
             "are"
         )
+
+    def test_utf16_refused(self, tmp_path: Path) -> None:
+        """A UTF-16 file, which Python's ``json`` reads, is refused, as JSON is UTF-8
+        and other tools would refuse it."""
+        path = tmp_path / "split.json"
+        path.write_bytes(json.dumps(REFERENCE).encode("utf-16"))
+        with pytest.raises(SplitFileError) as exc_info:
+            load_split(path)
+        assert str(exc_info.value) == (
+            f"{path}: UTF-16 text, not UTF-8; save it as UTF-8, which JSON files are"
+        )
+
+    def test_surrogate_pair_read(self, tmp_path: Path) -> None:
+        """A character beyond U+FFFF written as a pair of escapes is read, and a
+        backslash before `u` is no escape."""
+        path = _write(
+            tmp_path, '{"train": [["\\ud83d\\ude00.png", 0], ["\\\\ud800", 1]]}'
+        )
+        assert list(load_split(path)["train"]) == [
+            ["\U0001f600.png", 0],
+            ["\\ud800", 1],
+        ]
 
     def test_set_not_array_typed(self, tmp_path: Path) -> None:
         """With a sample type, a set that is not an array is refused too."""

@@ -192,13 +192,12 @@ def _where_refused(text: str, exc: _RefusedJsonError) -> str:
     return f"line {line} column {column}: "
 
 
+_UTF16: Final = "UTF-16 text, not UTF-8; save it as UTF-8, which JSON files are"
+"""What is said of a file in UTF-16, as Windows tools often write."""
+
+
 def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
     """Say where the bytes that are not UTF-8 are, and the fix."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):  # as Windows tools often write
-        return (
-            "UTF-16 text (it starts with UTF-16's byte order mark), not UTF-8; save "
-            "it as UTF-8, which JSON files are"
-        )
     start = exc.start
     line = data.count(b"\n", 0, start) + 1
     column = start - (data.rfind(b"\n", 0, start) + 1) + 1
@@ -255,6 +254,12 @@ def strict_json(
     Raises:
         LightsplitError: of type ``error``, its message starting with ``source``.
     """
+    if isinstance(data, bytes) and json.detect_encoding(data).startswith("utf-16"):
+        msg = f"{source}: {_UTF16}"
+        raise error(msg)
+    if isinstance(data, bytes) and json.detect_encoding(data).startswith("utf-32"):
+        msg = f"{source}: {_UTF16.replace('UTF-16', 'UTF-32')}"
+        raise error(msg)
     try:
         with gc_paused():
             document = json.loads(
@@ -277,8 +282,67 @@ def strict_json(
     except (ValueError, RecursionError) as exc:
         msg = f"{source}: invalid JSON: {exc}"
         raise error(msg) from exc
-
+    if _escapes_surrogate(data):
+        lone = _lone_surrogate(data if isinstance(data, str) else data.decode())
+        if lone is not None:
+            msg = f"{source}: {lone}"
+            raise error(msg)
     return document
+
+
+_SURROGATES: Final = re.compile(r"\\u[dD][89a-fA-F]")
+"""An escape of half a UTF-16 surrogate pair, or text that looks like one."""
+_SURROGATE_BYTES: Final = re.compile(_SURROGATES.pattern.encode())
+"""`_SURROGATES`, in bytes."""
+
+
+def _escapes_surrogate(data: bytes | str) -> bool:
+    """Whether ``data`` may hold an escape of half a surrogate pair (`_SURROGATES`).
+
+    Text without a backslash, the usual case, is told at once.
+    """
+    if isinstance(data, str):
+        return "\\" in data and _SURROGATES.search(data) is not None
+    return b"\\" in data and _SURROGATE_BYTES.search(data) is not None
+
+
+def _lone_surrogate(text: str) -> str | None:
+    r"""Say where the first escape of half a surrogate pair alone is, if any.
+
+    JSON writes a character beyond U+FFFF as a pair (``\ud83d\ude00``); half
+    of one (``\ud800``) names no character, and no file could be named so.
+    Python's ``json`` reads it into a string that cannot be written as UTF-8.
+
+    Examples:
+        >>> print(_lone_surrogate('["a\\ud800.png"]'))  # doctest: +ELLIPSIS
+        line 1 column 4: `\ud800` is half of a UTF-16 surrogate pair, which ...
+        >>> _lone_surrogate('["\\ud83d\\ude00", "\\\\ud800"]') is None
+        True
+    """
+    escapes = re.finditer(r"(\\+)u([dD][89a-fA-F][0-9a-fA-F]{2})", text)
+    pending: re.Match[str] | None = None  # a first half, or a half alone
+    for found in escapes:
+        if len(found[1]) % 2 == 0:
+            continue  # an escaped backslash, then the letter u
+        second = found[2][1].lower() in "cdef"
+        if pending is not None:
+            if second and found.end(1) - 1 == pending.end():
+                pending = None  # the pair is whole
+                continue
+            break  # the first half is alone
+        pending = found
+        if second:
+            break  # a second half alone
+    if pending is None:
+        return None
+    start = pending.end(1) - 1
+    line = text.count("\n", 0, start) + 1
+    column = start - (text.rfind("\n", 0, start) + 1) + 1
+    return (
+        f"line {line} column {column}: `\\u{pending[2]}` is half of a UTF-16 "
+        "surrogate pair, which names no character; write the character itself, or "
+        "both halves of its pair"
+    )
 
 
 def parse_split(
