@@ -1210,6 +1210,18 @@ class TestSplit:
         assert f"{sidecars[0]}: a sidecar file, where `lightsplit split`" in err
         assert err.endswith("; give the split files themselves\n")
 
+    def test_split_named_as_sidecar_checked(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A split file whose name ends as a sidecar's is checked, not skipped:
+        a sidecar is told by what it holds too."""
+        path = tmp_path / "project.lightsplit.json"
+        path.write_text(json.dumps({"train": [["a.png", 0]], "test": [["a.png", 0]]}))
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 1
+        assert "leak: 1 path is in both `train` and `test`: a.png" in out
+        assert "skipped" not in out
+
     def test_fractions(
         self, samples_file: Path, tmp_path: Path, capsys: Capture
     ) -> None:

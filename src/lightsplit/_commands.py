@@ -223,6 +223,21 @@ def _check_root(args: argparse.Namespace) -> None:
     )
 
 
+def _is_sidecar(path: Path) -> bool:
+    """Whether ``path`` is the sidecar of a split: by its name and what it holds.
+
+    A file named so that is no sidecar (a split file, or one that does not
+    load) is checked as a split, so that its problems are reported.
+    """
+    if not path.name.endswith(SIDECAR_SUFFIX):
+        return False
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return False
+    return isinstance(document, dict) and "lightsplit" in document
+
+
 def _sidecars_named(paths: Sequence[Path]) -> str:
     """Say that ``paths`` are the sidecar files of splits, not splits."""
     shown = ", ".join(map(str, paths[:MAX_LISTED]))
@@ -246,7 +261,7 @@ def check_command(args: argparse.Namespace) -> int:
         return fail(
             args, f"`--root` loads images with Pillow, which is not installed; {hint}"
         )
-    sidecars = [path for path in args.splits if path.name.endswith(SIDECAR_SUFFIX)]
+    sidecars = [path for path in args.splits if _is_sidecar(path)]
     splits = [path for path in args.splits if path not in sidecars]
     if not splits:
         args.parser.error(
