@@ -75,6 +75,27 @@ class TestSplitSha256:
         )
         assert module.split_sha256 == expected
 
+    def test_whole_floats_hash_as_integers(self, tmp_path: Path) -> None:
+        """A sample type of ``float`` reads the file's ``1`` as ``1.0``: the hash
+        is still the file's, as JSON does not tell the two apart; other floats,
+        and their place, still count."""
+        path = tmp_path / "s.json"
+        path.write_text('{"train": [["a", 0], ["b", 1]], "test": [["c", 2.5]]}')
+        expected = split_sha256(load_split(path))
+        typed = load_split(path, sample_type=tuple[str, float])
+        assert typed["train"][1] == ("b", 1.0)
+        assert split_sha256(typed) == expected
+        assert (
+            split_sha256({"train": [["a", 0.0], ["b", 1.0]], "test": [["c", 2.5]]})
+            == expected
+        )
+        assert split_sha256({"train": [["a", 0], ["b", 1]], "test": [["c", 2]]}) != (
+            expected
+        )
+        assert hashing.canonical_json({"x": [1.0, -0.0, 1e300, 2.0**53]}) == (
+            b'{"x":[1,0,1e+300,9007199254740992.0]}'
+        )
+
 
 @given(
     st.dictionaries(

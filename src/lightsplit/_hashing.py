@@ -3,11 +3,15 @@
 The canonical form is compact JSON with object keys sorted and non-ASCII text
 kept as UTF-8: whitespace and key order (of the file, of set names, of objects
 inside entries) do not change the hash; entry order, and any value, does.
-Tuples hash as the lists they are in a file.
+Tuples hash as the lists they are in a file, and numbers by their value: a
+whole number written as a float (``1.0``) hashes as the integer (``1``), as
+JSON does not tell them apart (and a sample type of ``float`` reads ``1`` as
+``1.0``).
 """
 
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Final
 
@@ -31,7 +35,7 @@ def canonical_json(value: object) -> bytes:
         ValueError: for ``NaN`` or infinite floats, which JSON has no form for.
 
     Examples:
-        >>> canonical_json({"b": [1, 2], "a": ("x", 1.5)})
+        >>> canonical_json({"b": [1, 2.0], "a": ("x", 1.5)})
         b'{"a":["x",1.5],"b":[1,2]}'
     """
     return _dumps(value, canonical=True).encode("utf-8")
@@ -45,9 +49,41 @@ def _dumps(value: object, *, canonical: bool) -> str:
     written again with that check, to say whether it holds a cycle.
     """
     try:
-        return _written(value, canonical=canonical, check_circular=False)
+        text = _written(value, canonical=canonical, check_circular=False)
     except RecursionError:  # a cycle, or a value nested too deep
-        return _written(value, canonical=canonical, check_circular=True)
+        text = _written(value, canonical=canonical, check_circular=True)
+    if canonical and _POINT_ZERO.search(text):  # maybe a whole float, `1.0`
+        whole = _whole_numbers(value)
+        if whole is not value:
+            text = _written(whole, canonical=True, check_circular=False)
+    return text
+
+
+_POINT_ZERO: Final = re.compile(r"\.0")
+"""In the text of a whole float (searched so, faster than ``".0" in text``)."""
+
+_EXACT_INTEGERS: Final = 2**53
+"""Below it (in size), every whole float is written ``N.0``, and is exact."""
+
+
+def _whole_numbers(value: object) -> object:
+    """Return ``value`` with whole floats as ints (``1.0`` as ``1``); itself if none.
+
+    JSON does not tell ``1`` from ``1.0``, and a sample type of ``float`` reads
+    the ``1`` of a file as ``1.0``: both hash alike.
+    """
+    if isinstance(value, float):
+        exact = value.is_integer() and abs(value) < _EXACT_INTEGERS
+        return int(value) if exact else value
+    if isinstance(value, list | tuple):
+        items = [_whole_numbers(item) for item in value]
+        changed = any(new is not old for new, old in zip(items, value, strict=True))
+        return items if changed else value
+    if isinstance(value, dict):
+        pairs = {key: _whole_numbers(item) for key, item in value.items()}
+        changed = any(pairs[key] is not item for key, item in value.items())
+        return pairs if changed else value
+    return value
 
 
 def _written(value: object, *, canonical: bool, check_circular: bool) -> str:
