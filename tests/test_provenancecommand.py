@@ -94,3 +94,37 @@ def test_code_is_never_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert (
         "cannot be read as a checkpoint without running code" in capsys.readouterr().err
     )
+
+
+@pytest.mark.parametrize(
+    ("data", "said"),
+    [
+        pytest.param(
+            b"hello", 'is no PyTorch checkpoint: it starts with "hell"', id="text"
+        ),
+        pytest.param(
+            b"", "is no PyTorch checkpoint: it starts with nothing", id="empty"
+        ),
+        pytest.param(
+            b'{"train": []}',
+            'is no PyTorch checkpoint: it starts with "{\\"tr"',
+            id="json",
+        ),
+        pytest.param(
+            b"\x80\x02}q\x00X",
+            "cannot be read as a checkpoint without running code from it (",
+            id="cut-pickle",
+        ),
+    ],
+)
+def test_not_a_checkpoint(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], data: bytes, said: str
+) -> None:
+    """A file that is no checkpoint, or a damaged one, is said to be so (exit 1),
+    without a traceback or torch's advice to load it unsafely."""
+    path = tmp_path / "notes.ckpt"
+    path.write_bytes(data)
+    assert main(["provenance", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"lightsplit provenance: error: {path}: {said}")
+    assert "weights_only" not in err

@@ -14,7 +14,7 @@ from typing import Any
 from pydantic import JsonValue
 
 from ._commands import fail, write_line
-from ._errors import LightsplitError, format_list
+from ._errors import LightsplitError, format_list, preview
 from ._hashing import entries_sha256
 from ._split import load_split
 
@@ -29,15 +29,25 @@ def read_provenance(path: Path) -> tuple[str, Mapping[str, Any]]:
             holds no lightsplit record.
         OSError: if the file cannot be read.
     """
-    import pickle  # noqa: PLC0415 - only to name its error
-
     import torch  # noqa: PLC0415 - only this command needs torch
 
     from ._provenance import PROVENANCE_KEY  # noqa: PLC0415 - imports torch
 
+    with path.open("rb") as file:
+        start = file.read(4)
+    if not start.startswith((b"PK\x03\x04", b"\x80")):  # a zip archive, or a pickle
+        shown = preview(start.decode("utf-8", "replace")) if start else "nothing"
+        msg = (
+            f"{path}: is no PyTorch checkpoint: it starts with {shown}, where a "
+            "checkpoint saved by `Trainer` (`torch.save`) is a zip archive; give the "
+            "`.ckpt` file of a run"
+        )
+        raise LightsplitError(msg)
     try:
         checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except (pickle.UnpicklingError, RuntimeError, EOFError) as exc:
+    except OSError:
+        raise
+    except Exception as exc:  # damaged data raises any kind (struct.error...)
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
         msg = (
             f"{path}: cannot be read as a checkpoint without running code from it "
