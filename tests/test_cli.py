@@ -911,6 +911,21 @@ class TestCheckWarnings:
         ]
         assert out.endswith(f"{path}: ok, 1 warning\n")
 
+    def test_no_set(self, tmp_path: Path, capsys: Capture) -> None:
+        """A file with no set is a warning, so that ``--strict`` fails on it."""
+        path = write_split(tmp_path / "s.json", {})
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 0
+        assert out.startswith(f"{path}: 0 sets, 0 entries\n")
+        assert _lines_with(out, "  warning: ") == [
+            "  warning: the split has no set; give it at least a `train` set (a data "
+            "module refuses a split with no set)"
+        ]
+        assert _run(capsys, "check", path, "--strict")[0] == 1
+        status, out, _ = _run(capsys, "check", path, "--json")
+        [warning] = json.loads(out)["files"][0]["warnings"]
+        assert (warning["kind"], warning["count"]) == ("split_empty", 0)
+
     def test_numbers_written_as_strings(self, tmp_path: Path, capsys: Capture) -> None:
         """Labels such as ``"0"`` are a warning naming them."""
         sets = {"train": [["a", "0"], ["b", "1"]], "test": [["c", " 1.5"]]}

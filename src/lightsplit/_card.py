@@ -153,7 +153,8 @@ class SplitCard:
         noun = "set" if len(self.sets) == 1 else "sets"
         facts = [
             f"SHA-256: `{self.sha256}`",
-            f"Entries: {total} in {len(self.sets)} {noun} ({sizes})",
+            f"Entries: {total} in {len(self.sets)} {noun}"
+            + (f" ({sizes})" if sizes else ""),
             f"Labels: {_describe_labels(self.labels, len(self.classes))}",
         ]
         if self.group_pattern is not None:

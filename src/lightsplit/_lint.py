@@ -21,6 +21,7 @@ from ._types import SetName
 __all__ = ["SplitWarning", "WarningKind", "lint_split"]
 
 WarningKind: TypeAlias = Literal[
+    "split_empty",
     "set_empty",
     "label_not_integer",
     "label_numeric_string",
@@ -322,6 +323,15 @@ def lint_split(
         for name, samples in split.items()
         if not samples
     ]
+    if not split:
+        warnings.append(
+            SplitWarning(
+                "split_empty",
+                "the split has no set; give it at least a `train` set (a data "
+                "module refuses a split with no set)",
+                0,
+            )
+        )
     if label_kind is None:
         label_kind = label_scheme(f.tally for f in index.values()).kind
     if labels and label_kind != "multi-hot":  # 0/1 vectors are integer lists

@@ -77,7 +77,8 @@ def _matches(record: Mapping[str, Any], split_path: Path) -> dict[str, JsonValue
         if recorded is None:
             found[name] = "not in the checkpoint"
         elif recorded["size"] != len(entries):
-            found[name] = f"{len(entries)} entries, the checkpoint's {recorded['size']}"
+            noun = "entry" if len(entries) == 1 else "entries"
+            found[name] = f"{len(entries)} {noun}, the checkpoint's {recorded['size']}"
         elif recorded["sha256"] != entries_sha256(entries):
             found[name] = "other entries (or order) than the checkpoint's"
         else:

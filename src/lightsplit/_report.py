@@ -176,7 +176,8 @@ class SplitReport:
             return
         total = sum(summary.entries for summary in self.sets.values())
         sets = "set" if len(self.sets) == 1 else "sets"
-        yield f"{self.source}: {len(self.sets)} {sets}, {total} entries"
+        entries = "entry" if total == 1 else "entries"
+        yield f"{self.source}: {len(self.sets)} {sets}, {total} {entries}"
         yield f"  sha256 {self.sha256}"
         yield from (f"  {line}" for line in self._table())
         yield from (f"  problem: {text}" for text in self.unchecked)
@@ -328,8 +329,9 @@ def _failure_lines(groups: Sequence[FailureGroup]) -> Iterator[str]:
         ]
         hidden = len(failures) - len(shown)
         more = f" and {hidden} more" if hidden > 0 else ""
+        noun = "entry" if len(failures) == 1 else "entries"
         lines.append(
-            f"{len(failures)} entries: {group.reason}: {', '.join(shown)}{more}"
+            f"{len(failures)} {noun}: {group.reason}: {', '.join(shown)}{more}"
         )
     for line in lines[:MAX_LISTED]:
         yield f"failure: {line}"
