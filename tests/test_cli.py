@@ -726,6 +726,22 @@ class TestCheckLeaks:
             "(train.0, test.0)"
         ]
 
+    def test_group_leak_shows_each_set(self, tmp_path: Path, capsys: Capture) -> None:
+        """A patient with many images in one set and one in another: the line
+        shows an entry of each set, not only the first five of the first."""
+        sets = {
+            "validation": [[f"p1/{i}.png", 0] for i in range(9)],
+            "test": [["p2/0.png", 0], ["p1/9.png", 0]],
+        }
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path, "--group-pattern", r"(p\d)/")
+        assert status == 1
+        assert _lines_with(out, "  group leak: ") == [
+            "  group leak: 1 group is in both `validation` and `test`: p1 "
+            "(validation.0, validation.1, validation.2, validation.3, test.1 and 5 "
+            "more)"
+        ]
+
     def test_named_group(self, tmp_path: Path, capsys: Capture) -> None:
         """The named group ``group`` is the group, whatever other groups there are."""
         sets = {"train": [["p1/x/a.png", 0]], "test": [["p1/y/a.png", 0]]}

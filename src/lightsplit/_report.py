@@ -303,8 +303,30 @@ def _joined(items: Sequence[str], total: int) -> str:
     return f"{text} (--json lists all)" if total > MAX_LISTED else text
 
 
+def _spread(refs: Sequence[EntryRef]) -> list[EntryRef]:
+    """Return the first `MAX_LISTED` of ``refs``, the first of each set among them.
+
+    A group leak lists its entries set by set: the few in the second set would
+    otherwise hide behind the many in the first.
+
+    Examples:
+        >>> refs = [EntryRef("validation", i, None) for i in range(9)]
+        >>> [str(r) for r in _spread([*refs, EntryRef("test", 4, None)])]
+        ['validation.0', 'validation.1', 'validation.2', 'validation.3', 'test.4']
+    """
+    firsts: dict[str, int] = {}
+    for position, ref in enumerate(refs):
+        firsts.setdefault(ref.set_name, position)
+    chosen = set(list(firsts.values())[:MAX_LISTED])
+    for position in range(len(refs)):
+        if len(chosen) >= MAX_LISTED:
+            break
+        chosen.add(position)
+    return [refs[position] for position in sorted(chosen)]
+
+
 def _refs(refs: Sequence[EntryRef]) -> str:
-    return _more([str(ref) for ref in refs[:MAX_LISTED]], len(refs))
+    return _more([str(ref) for ref in _spread(refs)], len(refs))
 
 
 def _capped(kind: str, items: Sequence[object]) -> Iterator[str]:
@@ -423,7 +445,7 @@ def leak_lines(leaks: LeakReport, fields: EntryFields) -> Iterator[str]:
 def _spelled(leak: PathLeak, fields: EntryFields) -> str:
     """Return where a leaked path is, with its spelling where not normalised."""
     shown = []
-    for ref in leak.entries[:MAX_LISTED]:
+    for ref in _spread(leak.entries):
         written = fields.path(ref.entry)
         spelled = "" if written in (None, leak.path) else f' as "{written}"'
         shown.append(f"{ref}{spelled}")
