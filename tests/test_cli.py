@@ -1483,6 +1483,21 @@ class TestSplit:
             "patient per group"
         ) in out.splitlines()
 
+    def test_no_group_warning_without_groups(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """Each path its own group, no group can be too large: a set too small
+        for one entry draws no warning about a group pattern nobody gave."""
+        source = tmp_path / "samples.json"
+        source.write_text(json.dumps([[f"{i}.png", i % 2] for i in range(20)]))
+        fractions = ["0.98", "0.01", "0.01"]
+        output = tmp_path / "out.json"
+        status, out, _ = _run(
+            capsys, "split", source, "--fractions", *fractions, "-o", output
+        )
+        assert status == 0
+        assert "warning" not in out
+
     def test_pooled_split_file(
         self, split_file: Path, tmp_path: Path, capsys: Capture
     ) -> None:

@@ -183,7 +183,7 @@ def _large_group(
     else:
         wanted = Fraction(total, folds or 1)
         what = "each test fold should get"
-    if size <= wanted:
+    if size <= wanted or size == 1:  # a group of one entry is no larger than it
         return None
     example = pool.entries[pool.group_of.index(largest)]
     return (
