@@ -927,6 +927,27 @@ class TestCheckWarnings:
         ]
         assert out.endswith(f"{path}: ok, 1 warning\n")
 
+    def test_array_path_names_no_file(self, tmp_path: Path, capsys: Capture) -> None:
+        """Array entries whose first string is a class, their file after it: the
+        leaks found on the classes come with a warning naming the fix."""
+        sets = {
+            "train": [["tb", "img/a.png"], ["tb", "img/b.png"]],
+            "test": [["tb", "img/c.png"]],
+        }
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 1
+        assert _lines_with(out, "  warning: ") == [
+            "  warning: the paths of array entries are their first string (such as "
+            '["tb", "img/a.png"] at train.0), which names no file while item 1 '
+            "does; name the path's position with `--path-field 1`"
+        ]
+        status, out, _ = _run(capsys, "check", path, "--path-field", "1")
+        assert status == 0
+        assert "entry_path_key" not in out
+        plain = write_split(tmp_path / "p.json", {"train": [["img/a.png", 0, "x"]]})
+        assert "warning" not in _run(capsys, "check", plain)[1]
+
     def test_no_set(self, tmp_path: Path, capsys: Capture) -> None:
         """A file with no set is a warning, so that ``--strict`` fails on it."""
         path = write_split(tmp_path / "s.json", {})

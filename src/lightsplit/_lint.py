@@ -10,7 +10,7 @@ from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Literal, TypeAlias
+from typing import Final, Literal, TypeAlias
 
 from ._classes import LabelKind, label_scheme, reads_as_number, unclear_list_labels
 from ._entries import FILE_NAME, FieldName, SetFields, tally_key
@@ -231,6 +231,52 @@ def _path_key_warning(
     )
 
 
+_LOOKED_AT: Final = 1_000
+"""Array entries of each set whose strings `_array_path_warning` looks at."""
+
+
+def _array_path_warning(
+    split: Mapping[SetName, Sequence[object]],
+) -> SplitWarning | None:
+    """Warn when array entries' paths (their first string) name no file.
+
+    ``["tb", "img/a.png"]`` has the path ``tb``: paths that repeat across the
+    entries then read as duplicates and leaks. Warned when, among the first
+    entries of each set, no first string looks like a file while a later
+    string of the same entries does.
+    """
+    later: Counter[int] = Counter()  # positions of later strings that look like files
+    first: EntryRef | None = None
+    count = 0
+    for name, samples in split.items():
+        if not samples or not isinstance(samples[0], list | tuple):
+            continue
+        count += len(samples)
+        for i, entry in enumerate(samples[:_LOOKED_AT]):
+            if not isinstance(entry, list | tuple):
+                continue
+            strings = [(p, v) for p, v in enumerate(entry) if type(v) is str]
+            if not strings:
+                continue
+            if FILE_NAME.search(strings[0][1]):
+                return None  # a path that names a file: paths are where they are
+            files = [p for p, value in strings[1:] if FILE_NAME.search(value)]
+            later.update(files[:1])
+            if files and first is None:
+                first = EntryRef(name, i, entry)
+    if first is None:
+        return None
+    [(position, _)] = later.most_common(1)
+    return SplitWarning(
+        "entry_path_key",
+        f"the paths of array entries are their first string (such as "
+        f"{preview(first.entry)} at {first}), which names no file while item "
+        f"{position} does; name the path's position with `--path-field {position}`",
+        count,
+        (first,),
+    )
+
+
 def _missing_label_warning(
     split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
 ) -> SplitWarning | None:
@@ -355,7 +401,7 @@ def lint_split(
     backslash = _backslash_warning(split, index)
     warnings += [] if backslash is None else [backslash]
     if path_field is None:
-        path_key = _path_key_warning(split)
+        path_key = _path_key_warning(split) or _array_path_warning(split)
         warnings += [] if path_key is None else [path_key]
     if leaks.pathless:
         count = len(leaks.pathless)
