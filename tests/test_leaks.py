@@ -237,6 +237,16 @@ class TestFindLeaks:
         [conflict] = report.conflicts
         assert conflict.labels == (1, 1.0, True)
 
+    def test_class_lists_in_any_order(self) -> None:
+        """A list of class names is a set of classes: in another order it is the
+        same label; a 0/1 vector is read by position."""
+        split = {
+            "train": [["a", ["Mass", "Effusion"]], ["b", [0, 1]]],
+            "monitor-train": [["a", ["Effusion", "Mass"]], ["b", [1, 0]]],
+        }
+        [conflict] = find_leaks(split).conflicts
+        assert (conflict.path, conflict.labels) == ("b", ([0, 1], [1, 0]))
+
     @pytest.mark.parametrize("fast", [True, False], ids=["arrays", "objects-too"])
     def test_labels_with_slashes(self, fast: bool) -> None:
         """``tb/active`` and ``N/A`` are labels: only a file suffix makes a file."""

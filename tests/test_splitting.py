@@ -189,6 +189,12 @@ class TestSplitSamples:
             "  a: labels 0 (entry 0), 1 (entry 2); keep the right one"
         )
 
+    def test_class_lists_in_any_order(self) -> None:
+        """A file listed twice with its classes in two orders is kept once."""
+        entries = [("a", ["Mass", "Effusion"]), ("b", []), ("a", ["Effusion", "Mass"])]
+        split = split_samples(entries, fractions=[0.5, 0.5])
+        assert sorted(e[0] for s in split.values() for e in s) == ["a", "b"]
+
     def test_ungrouped(self) -> None:
         """Paths the group pattern does not match are listed, in input order."""
         entries = [("p1/a.png", 0), *((f"{i}.png", 0) for i in range(9, 0, -1))]

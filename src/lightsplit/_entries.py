@@ -48,6 +48,7 @@ __all__ = [
     "normalize_path",
     "parse_field",
     "path_groups",
+    "same_label_key",
     "set_groups",
     "tally_key",
     "tally_labels",
@@ -125,6 +126,24 @@ def label_key(label: object) -> Hashable:
     if type(label) in (int, str):
         return label
     return JsonKey(entry_key(label))
+
+
+def same_label_key(label: object) -> Hashable:
+    """Return what two labels of one file share exactly when they say the same.
+
+    As `label_key`, except that a list of class names is a set of classes: in
+    any order, it is the same label (a 0/1 vector, by contrast, is read by
+    position).
+
+    Examples:
+        >>> same_label_key(["Mass", "Effusion"]) == same_label_key(["Effusion", "Mass"])
+        True
+        >>> same_label_key([0, 1]) == same_label_key([1, 0])
+        False
+    """
+    if isinstance(label, list | tuple) and all(type(item) is str for item in label):
+        return JsonKey(entry_key(sorted(label)))
+    return label_key(label)
 
 
 def tally_key(label: object) -> Hashable:

@@ -21,7 +21,7 @@ from ._entries import (
     compile_group_pattern,
     entry_key,
     index_split,
-    label_key,
+    same_label_key,
 )
 from ._errors import preview, set_name_problem
 from ._types import EVALUATION_SET_NAMES, SetName
@@ -327,7 +327,7 @@ def _conflict(
     for ref in refs:
         label = index[ref.set_name].labels[ref.index]
         if label is not None:
-            key = label_key(label)
+            key = same_label_key(label)
             labels.setdefault(key, label)
             by_label.setdefault(key, []).append(ref)
     if len(labels) < 2:  # noqa: PLR2004 - one label is no conflict

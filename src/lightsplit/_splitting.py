@@ -38,7 +38,7 @@ from ._entries import (
     compile_group_pattern,
     entry_key,
     index_split,
-    label_key,
+    same_label_key,
     tally_key,
 )
 from ._errors import MAX_LISTED, SplittingError, format_problems, preview
@@ -250,7 +250,9 @@ def _kept(
         labels: dict[Hashable, list[int]] = {}
         for p in found:
             label = index.labels[p]
-            labels.setdefault(None if label is None else label_key(label), []).append(p)
+            labels.setdefault(
+                None if label is None else same_label_key(label), []
+            ).append(p)
         if len(labels) > 1:
             shown = ", ".join(
                 f"{preview(index.labels[ps[0]])} ({_problem(where, ps)})"
