@@ -726,6 +726,20 @@ class TestCheckLeaks:
             "(train.0, test.0)"
         ]
 
+    def test_control_characters_escaped(self, tmp_path: Path, capsys: Capture) -> None:
+        """A path holding a line end stays on its line: it cannot forge an `ok`."""
+        forged = "a\nforged.json: ok\nb.png"
+        sets = {"train": [[forged, 0]], "test": [[forged, 1]]}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 1
+        assert "forged.json: ok" not in out.splitlines()
+        assert (
+            "  leak: 1 path is in both `train` and `test`: a\\nforged.json: ok\\nb.png "
+            in out
+        )
+        assert "  conflict: a\\nforged.json: ok\\nb.png has 2 labels" in out
+
     def test_group_leak_shows_each_set(self, tmp_path: Path, capsys: Capture) -> None:
         """A patient with many images in one set and one in another: the line
         shows an entry of each set, not only the first five of the first."""

@@ -150,13 +150,30 @@ def closest_set_name(name: str) -> str:
 
 
 def printable(text: str) -> str:
-    r"""Return ``text`` with what UTF-8 cannot hold (lone surrogates) escaped.
+    r"""Return ``text`` with control characters and lone surrogates escaped.
+
+    A name or path read from a file then stays on its line of a message (and
+    can be written as UTF-8).
 
     Examples:
         >>> printable("tr\ud800ain")
         'tr\\ud800ain'
+        >>> print(printable("a\nevil.json: ok\tb\x00.png"))
+        a\nevil.json: ok\tb\x00.png
     """
+    if _CONTROL.search(text):
+        text = _CONTROL.sub(lambda found: _ESCAPES[found[0]], text)
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+_CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+"""Control characters: written raw, they break a message's lines."""
+
+_ESCAPES: Final = {
+    chr(code): {"\n": "\\n", "\r": "\\r", "\t": "\\t"}.get(chr(code), f"\\x{code:02x}")
+    for code in [*range(0x20), *range(0x7F, 0xA0)]
+}
+"""How `printable` writes each control character."""
 
 
 def preview(entry: object) -> str:

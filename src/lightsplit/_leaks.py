@@ -23,7 +23,7 @@ from ._entries import (
     index_split,
     same_label_key,
 )
-from ._errors import preview, set_name_problem
+from ._errors import preview, printable, set_name_problem
 from ._types import EVALUATION_SET_NAMES, SetName
 
 __all__ = [
@@ -96,7 +96,7 @@ class LabelConflict:
             f"{preview(label)} ({', '.join(map(str, refs))})"
             for label, refs in zip(self.labels, self.entries, strict=True)
         )
-        return f"{self.path} has {len(self.labels)} labels: {shown}"
+        return f"{printable(self.path)} has {len(self.labels)} labels: {shown}"
 
 
 @dataclass(frozen=True, slots=True)

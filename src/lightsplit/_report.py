@@ -32,7 +32,7 @@ from ._entries import (
     path_groups,
     set_groups,
 )
-from ._errors import MAX_LISTED, preview
+from ._errors import MAX_LISTED, preview, printable
 from ._gcpause import gc_paused
 from ._leaks import EntryRef, LeakReport, PathLeak, leaks_in
 from ._lint import SplitWarning, lint_split
@@ -422,7 +422,8 @@ def leak_lines(leaks: LeakReport, fields: EntryFields) -> Iterator[str]:
     for sets, found in _by_sets(leaks.path_leaks).items():
         noun = "path is" if len(found) == 1 else "paths are"
         shown = [
-            f"{leak.path} ({_spelled(leak, fields)})" for leak in found[:MAX_LISTED]
+            f"{printable(leak.path)} ({_spelled(leak, fields)})"
+            for leak in found[:MAX_LISTED]
         ]
         yield (
             f"leak: {len(found)} {noun} in {in_sets(sets)}: "
@@ -434,7 +435,8 @@ def leak_lines(leaks: LeakReport, fields: EntryFields) -> Iterator[str]:
     for sets, group_leaks in _by_sets(leaks.group_leaks).items():
         noun = "group is" if len(group_leaks) == 1 else "groups are"
         shown = [
-            f"{leak.group} ({_refs(leak.entries)})" for leak in group_leaks[:MAX_LISTED]
+            f"{printable(leak.group)} ({_refs(leak.entries)})"
+            for leak in group_leaks[:MAX_LISTED]
         ]
         yield (
             f"group leak: {len(group_leaks)} {noun} in {in_sets(sets)}: "
@@ -447,7 +449,7 @@ def _spelled(leak: PathLeak, fields: EntryFields) -> str:
     shown = []
     for ref in _spread(leak.entries):
         written = fields.path(ref.entry)
-        spelled = "" if written in (None, leak.path) else f' as "{written}"'
+        spelled = "" if written in (None, leak.path) else f' as "{printable(written)}"'
         shown.append(f"{ref}{spelled}")
     return _more(shown, len(leak.entries))
 
