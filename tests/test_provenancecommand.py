@@ -10,7 +10,7 @@ from lightning.pytorch.callbacks import ModelCheckpoint
 from lightsplit_testing import MemoryLoader, entries_named, write_split
 from tests_models import RecordingModel
 
-from lightsplit import CachingDataModule
+from lightsplit import CachingDataModule, load_split, split_sha256
 from lightsplit._cli import main
 
 
@@ -37,14 +37,20 @@ def trained(tmp_path: Path) -> tuple[Path, Path]:
 def test_prints_what_was_recorded(
     trained: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    """The text names the data module, each set with its size, hash and classes."""
-    checkpoint, _ = trained
+    """The text names the data module, the split's hash (as `card` prints it for
+    the split file), each set with its size, hash and classes."""
+    checkpoint, split = trained
     assert main(["provenance", str(checkpoint)]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == f"{checkpoint}: trained on the data of a `CachingDataModule`"
-    assert lines[1].startswith("  train             8 entries  sha256 ")
-    assert lines[1].endswith("classes 0: 4, 1: 4")
-    assert "batch_size=4" in lines[5]
+    assert lines[1] == f"  sha256 {split_sha256(load_split(split))} (of all its sets)"
+    assert lines[2].startswith("  train             8 entries  sha256 ")
+    assert lines[2].endswith("classes 0: 4, 1: 4")
+    assert "batch_size=4" in lines[6]
+    assert main(["card", str(split), "--json"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert main(["provenance", str(checkpoint), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["split_sha256"] == card["sha256"]
 
 
 def test_compares_split_files(

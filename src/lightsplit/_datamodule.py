@@ -23,7 +23,7 @@ from ._batch_transforms import BatchTransform, apply_batch_transforms, batch_see
 from ._config import DataModuleConfig
 from ._datasets import CachedDataset, LazyDataset, SetDataset
 from ._errors import DataChangedError, LightsplitWarning, format_list
-from ._hashing import split_sha256
+from ._hashing import canonical_json, sets_sha256, split_sha256
 from ._loader import SampleLoader, build_loader
 from ._nodecache import open_on_node
 from ._parts import Splits
@@ -208,6 +208,8 @@ class ConcatDataModule(LightningDataModule):
         self._datasets: dict[SetName, SetDataset] = {}
         self._targets: dict[SetName, list[int]] = {}
         self._records: dict[SetName, dict[str, Any]] = {}
+        self._split_hash: str | None = None
+        """The content hash of the sets, once `_provenance` has made the record."""
         self._train_hashes: Tensor | None = None
         self._train_changed = False
         """Whether `train` differs from the checkpoint resumed (`allow_data_change`)."""
@@ -296,11 +298,14 @@ class ConcatDataModule(LightningDataModule):
         """The content hash of the sets served, as `split_sha256` computes it.
 
         For a `CachingDataModule` over a split file, it is the hash of the file
-        (``lightsplit card`` and ``lightsplit check`` print the same).
+        (``lightsplit card`` and ``lightsplit check`` print the same). Checkpoints
+        record it (``lightsplit provenance`` prints it).
 
         Raises:
             TypeError: if a raw sample holds something JSON cannot represent.
         """
+        if self._split_hash is not None:  # made with the checkpoint record
+            return self._split_hash
         return split_sha256(
             {name: source.entries() for name, source in self._sources.items()}
         )
@@ -530,15 +535,23 @@ class ConcatDataModule(LightningDataModule):
         return targets
 
     def _provenance(self) -> dict[str, Any]:
-        """Return the record of the data served (computed once per set)."""
-        for name, source in self._sources.items():
-            if name not in self._records:
+        """Return the record of the data served (computed once)."""
+        if self._split_hash is None:
+            # each set encoded once, for its own hash and the split's
+            texts = {
+                name: canonical_json(list(source.entries()))
+                for name, source in self._sources.items()
+            }
+            for name, source in self._sources.items():
                 targets = functools.partial(self._set_targets, name)
-                self._records[name] = set_record(source, targets)
+                self._records[name] = set_record(source, targets, texts[name])
+            self._split_hash = sets_sha256(texts)
         if self._train_hashes is None and "train" in self._sources:
             self._train_hashes = entry_hashes(self._sources["train"].entries())
         sets = {name: self._records[name] for name in self._sources}
-        return provenance_of(sets, self._train_hashes, self._config, self._transforms)
+        return provenance_of(
+            sets, self._split_hash, self._train_hashes, self._config, self._transforms
+        )
 
     @override
     def state_dict(self) -> dict[str, Any]:

@@ -20,6 +20,7 @@ __all__ = [
     "encode_entries",
     "encoded_split_sha256",
     "entries_sha256",
+    "sets_sha256",
     "split_sha256",
 ]
 
@@ -147,6 +148,28 @@ def encoded_split_sha256(sets: Mapping[str, Sequence[str]]) -> str:
         digest.update(f"{',' if number else ''}{head}:[".encode())
         digest.update(",".join(sets[name]).encode("utf-8"))
         digest.update(b"]")
+    digest.update(b"}")
+    return digest.hexdigest()
+
+
+def sets_sha256(sets: Mapping[str, bytes]) -> str:
+    """Return `split_sha256` of sets already in canonical form, each whole.
+
+    ``sets`` holds each set's entries as ``canonical_json(list(entries))``
+    wrote them (the form `entries_sha256` hashes): a split's hash and its sets'
+    from one encoding.
+
+    Examples:
+        >>> split = {"train": [["a.png", 0]], "test": [["b.png", 1.0]]}
+        >>> texts = {name: canonical_json(list(e)) for name, e in split.items()}
+        >>> sets_sha256(texts) == split_sha256(split)
+        True
+    """
+    digest = hashlib.sha256(b"{")
+    for number, name in enumerate(sorted(sets)):
+        head = json.dumps(name, ensure_ascii=False)
+        digest.update(f"{',' if number else ''}{head}:".encode())
+        digest.update(sets[name])
     digest.update(b"}")
     return digest.hexdigest()
 

@@ -26,7 +26,7 @@ from ._errors import (
     preview,
 )
 from ._fingerprint import fingerprint_of
-from ._hashing import canonical_json, entries_sha256
+from ._hashing import canonical_json
 from ._sample import ModelTransform
 from ._sources import SetSource
 from ._types import SetName
@@ -122,12 +122,16 @@ def _class_counts(targets: Callable[[], Sequence[int]]) -> dict[str, int] | None
 
 
 def set_record(
-    source: SetSource, targets: Callable[[], Sequence[int]]
+    source: SetSource, targets: Callable[[], Sequence[int]], canonical: bytes
 ) -> dict[str, Any]:
-    """Return the record of one set: size, content hash, classes and loaders."""
+    """Return the record of one set: size, content hash, classes and loaders.
+
+    ``canonical`` is the set's entries in canonical form (``canonical_json``),
+    whose SHA-256 is the set's content hash.
+    """
     return {
         "size": len(source),
-        "sha256": entries_sha256(source.entries()),
+        "sha256": hashlib.sha256(canonical).hexdigest(),
         "class_counts": _class_counts(targets),
         "loaders": [
             [
@@ -141,13 +145,18 @@ def set_record(
 
 def provenance_of(
     sets: Mapping[SetName, dict[str, Any]],
+    split_sha256: str,
     train_hashes: Tensor | None,
     config: DataModuleConfig,
     transforms: Sequence[ModelTransform],
 ) -> dict[str, Any]:
-    """Assemble the record a data module stores in checkpoints."""
+    """Assemble the record a data module stores in checkpoints.
+
+    ``split_sha256`` is the content hash of all its sets (`split_sha256`).
+    """
     record: dict[str, Any] = {
         "format": PROVENANCE_FORMAT,
+        "split_sha256": split_sha256,
         "sets": dict(sets),
         "config": config.model_dump(mode="json"),
         "transforms": [_digest(fingerprint_of(t)) for t in transforms],

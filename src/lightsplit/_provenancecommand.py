@@ -105,6 +105,7 @@ def _document(
         "checkpoint": str(path),
         "data_module": owner,
         "format": record["format"],
+        "split_sha256": record.get("split_sha256"),
         "sets": sets,
         "config": record["config"],
         "model_transforms": list(record.get("transforms", [])),
@@ -122,6 +123,8 @@ def _document(
 def _lines(document: Mapping[str, Any]) -> list[str]:
     owner = document["data_module"]
     lines = [f"{document['checkpoint']}: trained on the data of a `{owner}`"]
+    if document["split_sha256"] is not None:  # recorded since lightsplit 0.1.0
+        lines.append(f"  sha256 {document['split_sha256']} (of all its sets)")
     width = max(len(name) for name in document["sets"]) if document["sets"] else 3
     for name, value in document["sets"].items():
         classes = value["class_counts"]
