@@ -842,6 +842,26 @@ class TestSplitMessages:
             "multi-hot vectors; give every vector one length (a place per class)"
         )
 
+    def test_differing_repeat_named(self, tmp_path: Path, capsys: Capture) -> None:
+        """A file listed twice with one label but other items is kept once, and
+        the entry left out is named with the one kept; an exact repeat is not."""
+        entries: list[list[object]] = [
+            ["p0.png", 0, 60, "M"],
+            ["p1.png", 1, 50, "F"],
+            ["p0.png", 0, 99, "F"],
+            ["p2.png", 0, 1, "M"],
+            ["p2.png", 0, 1, "M"],
+        ]
+        source = _entries_file(tmp_path, entries)
+        status, out, _ = _halves(capsys, source)
+        assert status == 0
+        assert out.splitlines()[1] == (
+            f"warning: {source}: 1 repeated entry (same path, same label) left out "
+            'differs from the one kept in other items (entry 2 ["p0.png", 0, 99, '
+            '"F"], kept: entry 0 ["p0.png", 0, 60, "M"]); the first in JSON text is '
+            "kept: remove or correct the others"
+        )
+
     def test_number_spellings_warned(self, tmp_path: Path, capsys: Capture) -> None:
         """One number written several ways is split as several classes, with a
         warning naming the spellings; labels of one spelling each get none."""

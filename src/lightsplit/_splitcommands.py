@@ -158,8 +158,26 @@ def _pool_warnings(
         else f"{pool.number_spellings}, so they are split as different classes; "
         "write each label one way",
         _large_group(pool, shares, folds),
+        _differing(pool),
     ]
     return [warning for warning in found if warning is not None]
+
+
+def _differing(pool: SplitPool[object]) -> str | None:
+    """Say which repeated entries left out differ from the one kept, if any do."""
+    found = pool.differing
+    if not found:
+        return None
+    listed = "; ".join(found[:MAX_LISTED])
+    if len(found) > MAX_LISTED:
+        listed += f"; and {len(found) - MAX_LISTED} more"
+    noun = "entry" if len(found) == 1 else "entries"
+    return (
+        f"{len(found)} repeated {noun} (same path, same label) left out "
+        f"{'differs' if len(found) == 1 else 'differ'} from the one kept in other "
+        f"items ({listed}); the first in JSON text is kept: remove or correct the "
+        "others"
+    )
 
 
 def _large_group(

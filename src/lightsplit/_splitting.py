@@ -189,6 +189,9 @@ class SplitPool(Generic[RawT]):
     classes, if they do (`unclear_list_labels`)."""
     number_spellings: str | None = None
     """Which classes are one number written several ways (`number_spellings`)."""
+    differing: tuple[str, ...] = ()
+    """The repeated entries left out whose other items differ from the one kept
+    (``entry 5 [...], kept: entry 3 [...]``)."""
 
     def positions(
         self, placed: dict[int, int], names: Sequence[SetName]
@@ -221,11 +224,13 @@ def _problem(origins: Sequence[str], positions: Sequence[int]) -> str:
 
 def _kept(
     entries: Sequence[object], index: SetFields, where: Sequence[str]
-) -> tuple[list[int], list[tuple[int, str]]]:
-    """Return the positions of the entries kept, sorted by path, and all keys.
+) -> tuple[list[int], list[tuple[int, str]], list[str]]:
+    """Return the positions of the entries kept (sorted by path), and all keys.
 
-    An entry's key is its path, or its JSON text without one. Of the entries
-    with one key and one label, the first in JSON text is kept.
+    Third, the repeated entries left out that differ from the one kept, said
+    as ``entry 5 [...], kept: entry 3 [...]``. An entry's key is its path, or
+    its JSON text without one. Of the entries with one key and one label, the
+    first in JSON text is kept.
 
     Raises:
         SplittingError: for a key listed with different labels.
@@ -237,12 +242,13 @@ def _kept(
     if None not in index.paths and len(set(index.paths)) == len(entries):
         # every entry has a path, each once: the usual case, sorted by path
         paths: list[str] = index.paths  # type: ignore[assignment]  # no None
-        return sorted(range(len(entries)), key=paths.__getitem__), keys
+        return sorted(range(len(entries)), key=paths.__getitem__), keys, []
     positions: dict[tuple[int, str], list[int]] = {}
     for position, key in enumerate(keys):
         positions.setdefault(key, []).append(position)
     kept: list[int] = []
     conflicts: list[str] = []
+    differing: list[str] = []
     for key, found in positions.items():
         if len(found) == 1:
             kept.append(found[0])
@@ -260,12 +266,20 @@ def _kept(
             )
             conflicts.append(f"{key[1]}: labels {shown}; keep the right one")
         else:
-            kept.append(min(found, key=lambda p: entry_key(entries[p])))
+            texts = {p: entry_key(entries[p]) for p in found}
+            first = min(found, key=texts.__getitem__)
+            kept.append(first)
+            differing += [
+                f"{where[p]} {preview(entries[p])}, kept: {where[first]} "
+                f"{preview(entries[first])}"
+                for p in found
+                if texts[p] != texts[first]
+            ]
     if conflicts:
         title = "cannot split files listed with different labels"
         raise SplittingError(format_problems(title, conflicts))
     kept.sort(key=keys.__getitem__)
-    return kept, keys
+    return kept, keys, differing
 
 
 def _classes(
@@ -339,7 +353,7 @@ def pool_samples(
     """
     where = list(origins or (f"entry {i}" for i in range(len(entries))))
     [index] = index_split({"train": entries}, fields).values()
-    kept, keys = _kept(entries, index, where)
+    kept, keys, differing = _kept(entries, index, where)
     found = [index.groups[p] if index.groups is not None else keys[p][1] for p in kept]
     ungrouped = [p for p, name in zip(kept, found, strict=True) if name is None]
     if ungrouped:
@@ -363,6 +377,7 @@ def pool_samples(
         tuple(where[p] for p in sorted(kept) if index.labels[p] is None),
         unclear_list_labels(index.tally, scheme.kind),
         number_spellings(every),
+        tuple(differing),
     )
 
 
