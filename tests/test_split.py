@@ -3,6 +3,7 @@ import gc
 import gzip
 import json
 import re
+import sys
 import weakref
 from functools import partial
 from pathlib import Path
@@ -248,6 +249,17 @@ class TestLoadSplit:
                 '{"train": [["\\ud83d\\ude00.png", 0], ["\\udc00.png", 1]]}',
                 "line 1 column 39: `\\udc00` is half",
                 id="lone-second-half",
+            ),
+            pytest.param(
+                '{"train": [["a", ' + "9" * 5000 + "]]}",
+                f"invalid JSON: an integer of more than {sys.get_int_max_str_digits()} "
+                "digits; write a smaller number",
+                id="long-integer",
+            ),
+            pytest.param(
+                '{"train": [' + "[" * 100_000 + "]" * 100_000 + "]}",
+                "invalid JSON: arrays or objects nested too deep to read",
+                id="too-deep",
             ),
             pytest.param("[1, 2]", "must hold a JSON object", id="top-level-array"),
             pytest.param(

@@ -6,6 +6,7 @@ import itertools
 import json
 import math
 import re
+import sys
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, overload
@@ -279,8 +280,20 @@ def strict_json(
         text = data if isinstance(data, str) else data.decode()
         msg = f"{source}: {_where_refused(text, exc)}invalid JSON: {exc}"
         raise error(msg) from exc
-    except (ValueError, RecursionError) as exc:
-        msg = f"{source}: invalid JSON: {exc}"
+    except RecursionError as exc:
+        msg = (
+            f"{source}: invalid JSON: arrays or objects nested too deep to read (about "
+            "a thousand levels); an entry nests a few levels at most"
+        )
+        raise error(msg) from exc
+    except ValueError as exc:
+        if "integer string conversion" in str(exc):
+            msg = (
+                f"{source}: invalid JSON: an integer of more than "
+                f"{sys.get_int_max_str_digits()} digits; write a smaller number"
+            )
+        else:
+            msg = f"{source}: invalid JSON: {exc}"
         raise error(msg) from exc
     if _escapes_surrogate(data):
         lone = _lone_surrogate(data if isinstance(data, str) else data.decode())
