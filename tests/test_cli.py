@@ -740,6 +740,21 @@ class TestCheckLeaks:
         )
         assert "  conflict: a\\nforged.json: ok\\nb.png has 2 labels" in out
 
+    def test_accents_composed_otherwise_shown(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A path whose accent is written as a second character is the same
+        file; the line shows that spelling with escapes, which would otherwise
+        print as the path itself."""
+        sets = {"train": [["cafe\u0301.png", 0]], "test": [["caf\u00e9.png", 0]]}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path)
+        assert status == 1
+        assert _lines_with(out, "  leak: ") == [
+            "  leak: 1 path is in both `train` and `test`: caf\u00e9.png (train.0 as "
+            '"cafe\\u0301.png", test.0)'
+        ]
+
     def test_group_leak_shows_each_set(self, tmp_path: Path, capsys: Capture) -> None:
         """A patient with many images in one set and one in another: the line
         shows an entry of each set, not only the first five of the first."""

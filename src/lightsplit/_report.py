@@ -7,6 +7,7 @@ the warnings of `lint_split` and the loader's failures. Problems fail a check
 """
 
 import json
+import unicodedata
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -449,7 +450,13 @@ def _spelled(leak: PathLeak, fields: EntryFields) -> str:
     shown = []
     for ref in _spread(leak.entries):
         written = fields.path(ref.entry)
-        spelled = "" if written in (None, leak.path) else f' as "{printable(written)}"'
+        spelled = ""
+        if written is not None and written != leak.path:
+            composed = written.isascii() or unicodedata.is_normalized("NFC", written)
+            # a spelling that differs in how its accents are composed alone
+            # would print as the path: its characters are written as escapes
+            text = printable(written) if composed else ascii(written)[1:-1]
+            spelled = f' as "{text}"'
         shown.append(f"{ref}{spelled}")
     return _more(shown, len(leak.entries))
 
