@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-from jsonargparse import ArgumentParser
+from jsonargparse import ArgumentError, ArgumentParser
 from lightsplit_testing import write_pngs, write_split
 
 from lightsplit import CachingDataModule, DataModuleConfig
@@ -262,6 +262,35 @@ class TestProtocolCheck:
         )
         assert module.set_names == ("train", "validation")
         assert len(module.model_transforms) == 1
+
+    @pytest.mark.parametrize(
+        ("key", "value"),
+        [
+            pytest.param("cache_dir", ["a", "b"], id="cache-dir-list"),
+            pytest.param("cache_dir", True, id="cache-dir-bool"),
+            pytest.param("cache_dir", 5, id="cache-dir-int"),
+            pytest.param(
+                "database_split", ["split.json", "more.json"], id="split-list"
+            ),
+        ],
+    )
+    def test_path_refuses_other_values(
+        self, workdir: Path, key: str, value: object
+    ) -> None:
+        """A path setting given a list, a truth value or a number in YAML is
+        refused, naming it; it used to become a folder named `['a', 'b']`."""
+        loader = {
+            "class_path": "lightsplit.ImageFileLoader",
+            "init_args": {"root": "."},
+        }
+        data = {
+            "database_split": {"train": [["a.png", 0]]},
+            "raw_data_loader": loader,
+            "cache_samples": True,
+            key: value,
+        }
+        with pytest.raises(ArgumentError, match=f'Parser key "data.{key}"'):
+            _parse(data)
 
     def test_quoted_number_is_converted(self, workdir: Path) -> None:
         """jsonargparse reads a quoted ``"4"`` in YAML as 4 (documented as laxer)."""

@@ -1,8 +1,9 @@
 """Aliases and closed vocabularies shared by every lightsplit module."""
 
 import os
+import pathlib
 import re
-from typing import Final, Literal, TypeAlias
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias
 
 __all__ = [
     "EVALUATION_SET_NAMES",
@@ -21,8 +22,15 @@ SetName: TypeAlias = str
 Stage: TypeAlias = Literal["fit", "validate", "test", "predict"]
 """A Lightning stage, as passed to ``setup`` and ``teardown``."""
 
-StrPath: TypeAlias = str | os.PathLike[str]
-"""A file-system path."""
+if TYPE_CHECKING:
+    StrPath: TypeAlias = str | os.PathLike[str]
+    """A file-system path."""
+else:
+    # What introspection sees: LightningCLI (jsonargparse), reading the data
+    # modules' and loaders' signatures, writes any YAML value given for an
+    # `os.PathLike` as a string (`cache_dir: [a, b]` made a folder named
+    # "['a', 'b']"); for `pathlib.Path` it refuses what is no string.
+    StrPath = str | pathlib.Path
 
 SET_NAME_PATTERN: Final = r"^(train|validation|test|monitor-[A-Za-z0-9._-]+)$"
 """The JSON Schema (ECMA-262) pattern every set name matches."""
