@@ -57,6 +57,8 @@ class TestDataModuleConfig:
             pytest.param("cache_samples", "yes", "bool_type", id="cache-str"),
             pytest.param("database_name", 3, "string_type", id="name-int"),
             pytest.param("batchsize", 3, "extra_forbidden", id="misspelled"),
+            pytest.param("cache_dir", "~/caches", "cache_dir_home", id="home"),
+            pytest.param("cache_dir", "~user/caches", "cache_dir_home", id="home-of"),
         ],
     )
     def test_invalid_value(self, field: str, value: object, error_type: str) -> None:

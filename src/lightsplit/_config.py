@@ -28,6 +28,7 @@ from ._types import StrPath
 from ._validation_errors import (
     batch_not_divisible,
     cache_dir_empty,
+    cache_dir_home,
     cache_dir_unused,
     cache_on_device_unused,
     parallel_invalid,
@@ -115,7 +116,14 @@ def _folder(value: object) -> Path:
         raise PydanticKnownError("string_type")  # noqa: EM101 - pydantic's error type
     if not value:
         raise cache_dir_empty()
-    return Path(value)
+    path = Path(value)
+    if path.parts[0].startswith("~"):
+        expanded = path.expanduser()
+        raise cache_dir_home(
+            cache_dir=value,
+            expanded=f"`{expanded}`" if expanded != path else "the full path",
+        )
+    return path
 
 
 _Folder = Annotated[

@@ -19,6 +19,7 @@ __all__ = [
     "ErrorType",
     "batch_not_divisible",
     "cache_dir_empty",
+    "cache_dir_home",
     "cache_dir_unused",
     "cache_on_device_unused",
     "loader_invalid",
@@ -38,6 +39,7 @@ __all__ = [
 ErrorType: TypeAlias = Literal[
     "batch_not_divisible",
     "cache_dir_empty",
+    "cache_dir_home",
     "cache_dir_unused",
     "cache_on_device_unused",
     "loader_invalid",
@@ -210,6 +212,17 @@ def cache_dir_empty() -> PydanticCustomError:
         "cache_dir_empty",
         "`cache_dir` is empty; give a folder path (`.` for the current folder), "
         "or leave it unset for no persistent cache",
+    )
+
+
+def cache_dir_home(*, cache_dir: str, expanded: str) -> PydanticCustomError:
+    """Error for a `cache_dir` starting with ``~``, which only a shell expands."""
+    return PydanticCustomError(
+        "cache_dir_home",
+        "`cache_dir` ({cache_dir}) starts with `~`, which only a shell reads as a "
+        "home folder: it would be a folder named `~` in the current one; write "
+        "{expanded}",
+        {"cache_dir": cache_dir, "expanded": expanded},
     )
 
 
