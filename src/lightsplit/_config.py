@@ -118,7 +118,10 @@ def _folder(value: object) -> Path:
         raise cache_dir_empty()
     path = Path(value)
     if path.parts[0].startswith("~"):
-        expanded = path.expanduser()
+        try:
+            expanded = path.expanduser()
+        except RuntimeError:  # ~user of no known user
+            expanded = path
         raise cache_dir_home(
             cache_dir=value,
             expanded=f"`{expanded}`" if expanded != path else "the full path",
