@@ -297,7 +297,12 @@ class TestLoaders:
             LightsplitWarning, match=re.escape("accumulate_grad_batches=2")
         ) as record:
             module.train_dataloader()
-        assert str(record[0].message).endswith("sees `batch_size` (4) samples")
+        assert str(record[0].message) == (
+            "the trainer accumulates gradients over 1 step but `batch_chunk_count` "
+            "is 2; use `Trainer(accumulate_grad_batches=2)` "
+            "(`--trainer.accumulate_grad_batches 2` with LightningCLI) so that each "
+            "optimizer step sees `batch_size` (4) samples"
+        )
 
     def test_trainer_accumulation_mismatch_names_truncated_batch(self) -> None:
         """The warning counts the samples a step sees when `train` is smaller."""

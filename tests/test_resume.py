@@ -110,7 +110,7 @@ def test_other_world_size_starts_next_epoch(tmp_path: Path) -> None:
     messages = _quietly_fit(tmp_path, "plain", "resume", epochs=4)
     assert any(
         "epoch 2 was interrupted with 24 of its 32 draws left, which do not share "
-        "into the 13 steps left of the epoch with 1 process(es) of 2 samples: they "
+        "into the 13 steps left of the epoch with 1 process of 2 samples: they "
         "are not served, and training goes on with epoch 3" in message
         for message in messages
     )

@@ -646,11 +646,14 @@ class ConcatDataModule(LightningDataModule):
                 else f"all {batch} samples of `train` (fewer than `batch_size`, "
                 f"{self._config.batch_size})"
             )
+            count = trainer.accumulate_grad_batches
+            steps = "1 step" if count == 1 else f"{count} steps"
             warnings.warn(
-                f"the trainer accumulates gradients over "
-                f"{trainer.accumulate_grad_batches} steps but `batch_chunk_count` is "
-                f"{expected}; use `Trainer(accumulate_grad_batches={expected})` so "
-                f"that each optimizer step sees {samples}",
+                f"the trainer accumulates gradients over {steps} but "
+                f"`batch_chunk_count` is {expected}; use "
+                f"`Trainer(accumulate_grad_batches={expected})` "
+                f"(`--trainer.accumulate_grad_batches {expected}` with LightningCLI) "
+                f"so that each optimizer step sees {samples}",
                 LightsplitWarning,
                 stacklevel=3,
             )

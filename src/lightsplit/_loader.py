@@ -273,11 +273,12 @@ class SampleLoader(DataLoader[Sample]):
         sampler.skip(draw)
         samples = draw.total - values["consumed"]
         steps = f"{left} step" if left == 1 else f"{left} steps"
+        processes = "process" if sampler.num_replicas == 1 else "processes"
         warnings.warn(
             f"set `{getattr(self.dataset, 'name', '?')}`: epoch {draw.epoch} was "
             f"interrupted with {samples} of its {draw.total} draws left, which do not "
             f"share into the {steps} left of the epoch with "
-            f"{sampler.num_replicas} process(es) of {sampler.batch_size} samples: they "
+            f"{sampler.num_replicas} {processes} of {sampler.batch_size} samples: they "
             f"are not served, and training goes on with epoch {draw.epoch + 1}. "
             "Resume with the processes and batch size of the interrupted run to "
             "take the epoch up exactly",
