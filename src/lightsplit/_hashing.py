@@ -142,14 +142,9 @@ def encoded_split_sha256(sets: Mapping[str, Sequence[str]]) -> str:
         >>> encoded_split_sha256(encoded) == split_sha256(split)
         True
     """
-    digest = hashlib.sha256(b"{")
-    for number, name in enumerate(sorted(sets)):
-        head = json.dumps(name, ensure_ascii=False)
-        digest.update(f"{',' if number else ''}{head}:[".encode())
-        digest.update(",".join(sets[name]).encode("utf-8"))
-        digest.update(b"]")
-    digest.update(b"}")
-    return digest.hexdigest()
+    return sets_sha256(
+        {name: f"[{','.join(entries)}]".encode() for name, entries in sets.items()}
+    )
 
 
 def sets_sha256(sets: Mapping[str, bytes]) -> str:
