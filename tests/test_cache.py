@@ -10,6 +10,7 @@ from torch import Tensor
 from torch.utils.data import default_collate
 
 from lightsplit import CacheMemoryError, CachingDataModule, Sample, SampleLoadError
+from lightsplit import _memory as memory
 from lightsplit._cache import build_store
 from lightsplit._metadata import SpanPacker, pack_values
 from lightsplit._persist import persistent_store
@@ -197,6 +198,36 @@ class TestMemoryCheck:
         assert "(1000 samples of 1.0 TiB)" in message
         assert "is available" in message
         assert isinstance(exc_info.value, MemoryError)
+
+    def test_small_dev_shm_binds_only_files_there(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A container's 64 MiB `/dev/shm` bounds a cache in its files (a node's
+        cache under DDP), not one in anonymous memory: a process alone caches
+        as much as memory holds."""
+        monkeypatch.setattr(memory, "_shm_free", lambda: 2**20)  # 1 MiB free
+        assert (
+            memory.check_cache_fits(
+                "train", count=4, sample_bytes=2**20, shared_files=False
+            )
+            == 4 * 2**20
+        )
+        with pytest.raises(CacheMemoryError) as exc_info:
+            memory.check_cache_fits(
+                "train", count=4, sample_bytes=2**20, shared_files=True
+            )
+        assert str(exc_info.value).endswith(
+            "is available (free space in /dev/shm); set `cache_samples=False`, add a "
+            "model transform that makes samples smaller, or give the container more "
+            "(`docker run --shm-size`), set `cache_dir` to cache in files"
+        )
+        loader = MemoryLoader(shapes={f"t{i}": (2**18,) for i in range(8)})  # 1 MiB
+        module = CachingDataModule(
+            {"test": entries_named("t", 8)}, loader, cache_samples=True, batch_size=8
+        )
+        module.setup("test")  # 8 samples of 1 MiB: more than /dev/shm has free
+        [batch] = list(module.test_dataloader()["test"])
+        assert batch.input.shape == (8, 2**18)
 
 
 _MEMORY_SCRIPT = """

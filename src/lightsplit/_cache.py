@@ -38,6 +38,7 @@ from ._stores import (
     ContiguousStore,
     RaggedStore,
     SampleStore,
+    anonymous_shared_memory,
     join_columns,
     shared_empty,
 )
@@ -443,7 +444,12 @@ def _build(
     first = _load(source, 0, transforms)
     sample_bytes = _sample_bytes(first)
     if target is None or target.in_memory:
-        needed = check_cache_fits(source.name, count=size, sample_bytes=sample_bytes)
+        needed = check_cache_fits(
+            source.name,
+            count=size,
+            sample_bytes=sample_bytes,
+            shared_files=target is not None or not anonymous_shared_memory(),
+        )
     else:
         needed = size * sample_bytes
     _LOG.info(

@@ -19,6 +19,7 @@ __all__ = [
 
 _SHARED_MEMORY: Final = Path("/dev/shm")
 _CGROUP: Final = Path("/sys/fs/cgroup")
+_SHM_BOUND: Final = "free space in /dev/shm"
 
 
 def format_bytes(size: float) -> str:
@@ -54,12 +55,22 @@ def _meminfo_available() -> int | None:
     return None  # pragma: no cover - every Linux since 3.14 has MemAvailable
 
 
-def available_memory() -> tuple[int, str]:
+def _shm_free() -> int | None:
+    """Return the free bytes of ``/dev/shm``, or None where there is none."""
+    if not _SHARED_MEMORY.is_dir():
+        return None  # pragma: no cover - macOS, Windows
+    stat = os.statvfs(_SHARED_MEMORY)
+    return stat.f_bavail * stat.f_frsize
+
+
+def available_memory(*, shared_files: bool = True) -> tuple[int, str]:
     """Return the bytes a new shared cache may take, and where the bound comes from.
 
     The smallest of: the memory the system reports available, the room left under
-    this process's cgroup memory limit, and the free space of ``/dev/shm`` (where
-    shared tensors live on Linux).
+    this process's cgroup memory limit, and, for a cache in ``shared_files``, the
+    free space of ``/dev/shm`` (where they live on Linux). A cache in anonymous
+    memory files (`memfd_create`) is not bound by it: containers often give
+    ``/dev/shm`` 64 MiB alone.
     """
     bounds: list[tuple[int, str]] = []
     available = _meminfo_available()
@@ -74,16 +85,21 @@ def available_memory() -> tuple[int, str]:
     used = _read_int(_CGROUP / "memory.current")
     if limit is not None and used is not None:
         bounds.append((max(limit - used, 0), "room under the cgroup memory limit"))
-    if _SHARED_MEMORY.is_dir():
-        stat = os.statvfs(_SHARED_MEMORY)
-        bounds.append((stat.f_bavail * stat.f_frsize, "free space in /dev/shm"))
+    free = _shm_free() if shared_files else None
+    if free is not None:
+        bounds.append((free, _SHM_BOUND))
     if not bounds:  # pragma: no cover - no way to tell: do not refuse
         return (2**63, "unknown")
     return min(bounds)
 
 
-def check_cache_fits(set_name: str, *, count: int, sample_bytes: int) -> int:
+def check_cache_fits(
+    set_name: str, *, count: int, sample_bytes: int, shared_files: bool
+) -> int:
     """Estimate the cache of a set, and refuse it when it cannot fit in memory.
+
+    ``shared_files`` says whether the cache goes to files of ``/dev/shm``,
+    whose free space then bounds it too.
 
     Returns:
         The estimated size in bytes.
@@ -92,14 +108,20 @@ def check_cache_fits(set_name: str, *, count: int, sample_bytes: int) -> int:
         CacheMemoryError: naming the size needed and the memory available.
     """
     needed = count * sample_bytes
-    available, bound = available_memory()
+    available, bound = available_memory(shared_files=shared_files)
     if needed > available:
+        fix = (
+            "give the container more (`docker run --shm-size`), set `cache_dir` "
+            "to cache in files"
+            if bound == _SHM_BOUND
+            else "free memory"
+        )
         msg = (
             f"set `{set_name}`: caching needs about {format_bytes(needed)} "
             f"({count} samples of {format_bytes(sample_bytes)}) but only "
             f"{format_bytes(available)} is available ({bound}); set "
             "`cache_samples=False`, add a model transform that makes samples "
-            "smaller, or free memory"
+            f"smaller, or {fix}"
         )
         raise CacheMemoryError(msg)
     return needed

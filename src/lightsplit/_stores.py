@@ -25,6 +25,7 @@ __all__ = [
     "RaggedStore",
     "SampleStore",
     "TensorColumn",
+    "anonymous_shared_memory",
     "join_columns",
     "select_rows",
     "shared_empty",
@@ -91,6 +92,17 @@ def shared_empty(
     if storage is None:
         storage = torch.UntypedStorage._new_shared(nbytes)  # type: ignore[no-untyped-call]  # torch leaves it unannotated
     return torch.empty(0, dtype=dtype).set_(storage).view(tuple(shape))
+
+
+def anonymous_shared_memory() -> bool:
+    """Whether `shared_empty` with ``lazy`` takes anonymous memory files.
+
+    Those are bound by memory alone; otherwise shared tensors are files of
+    ``/dev/shm`` (on Linux), bound by its free space too.
+    """
+    return hasattr(os, "memfd_create") and hasattr(
+        torch.UntypedStorage, "_new_shared_fd_cpu"
+    )
 
 
 def _lazy_shared(nbytes: int) -> torch.UntypedStorage | None:
