@@ -1,10 +1,13 @@
+import random
 import subprocess
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from lightning.pytorch import seed_everything
 from lightsplit_testing import Entry, MemoryLoader, entries_named
 from torch import Tensor
 from torch.utils.data import default_collate
@@ -74,6 +77,31 @@ class HugeLoader(MemoryLoader):
         return Sample(torch.zeros(1, dtype=torch.uint8).expand(2**40), {"name": raw[0]})
 
 
+class RandomLoader(MemoryLoader):
+    """Draws from torch's, Python's and numpy's generators in each sample, as a
+    random crop would."""
+
+    def sample(self, raw: Entry) -> Sample:
+        draws = [
+            float(torch.randint(0, 2**30, ())),
+            float(random.randrange(2**30)),
+            float(np.random.randint(2**30)),
+        ]
+        return Sample(torch.tensor(draws), {"name": raw[0]})
+
+
+@dataclass
+class MissingLoader(MemoryLoader):
+    """Fails on the entry named ``bad``, as a loader of a missing file does."""
+
+    bad: str = ""
+
+    def sample(self, raw: Entry) -> Sample:
+        if raw[0] == self.bad:
+            raise FileNotFoundError(raw[0])
+        return super().sample(raw)
+
+
 class TestStore:
     def test_contiguous(self) -> None:
         """Same-shape samples share one contiguous tensor in shared memory."""
@@ -96,6 +124,34 @@ class TestStore:
         assert [serial.get(i).metadata for i in range(300)] == [
             parallel.get(i).metadata for i in range(300)
         ]
+
+    def test_parallel_build_draws_apart(self) -> None:
+        """Random draws in the loader differ between samples loaded by different
+        build processes (forked alike), and repeat from build to build."""
+        source = _source(entries_named("t", 300), RandomLoader())
+        stores = []
+        for _ in range(2):
+            seed_everything(0, verbose=False)  # sample 0 loads here, unseeded
+            stores.append(build_store(source, workers=2))
+        first, again = stores
+        assert isinstance(first, ContiguousStore)
+        assert isinstance(again, ContiguousStore)
+        for draws in first.inputs.unbind(1):  # each generator's draws
+            assert len(set(draws.tolist())) == 300
+        assert torch.equal(first.inputs, again.inputs)
+
+    def test_parallel_build_error_keeps_its_cause(self) -> None:
+        """A sample failing in a build process raises with the loader's own
+        exception as its cause, as in this process."""
+        source = _source(entries_named("t", 300), MissingLoader(bad="t1"))
+        with pytest.raises(SampleLoadError) as exc_info:
+            build_store(source, workers=2)  # sample 1: the build process's first
+        assert str(exc_info.value) == (
+            'set `test`, index 1, entry ["t1", 1]: FileNotFoundError: t1'
+        )
+        cause = exc_info.value.__cause__
+        assert isinstance(cause, FileNotFoundError)
+        assert cause.__notes__[0].startswith("raised in a cache build process:\n")
 
     def test_ragged(self) -> None:
         """Samples of different shapes fall back to the ragged store."""

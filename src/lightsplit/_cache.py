@@ -6,13 +6,16 @@ bytes: whatever the metadata holds, nothing crosses through a file descriptor
 of its own, as torch would share each tensor.
 """
 
+import contextlib
 import ctypes
 import errno
+import hashlib
 import io
 import logging
 import multiprocessing
 import os
 import pickle
+import random
 import resource
 import signal
 import sys
@@ -43,6 +46,7 @@ from ._stores import (
     shared_empty,
 )
 from ._threads import one_intra_op_thread
+from ._workererrors import WorkerFailure
 
 __all__ = ["build_store"]
 
@@ -214,14 +218,38 @@ def _end_with(parent: int) -> None:
         os._exit(1)  # pragma: no cover - a race of a few microseconds
 
 
+@contextlib.contextmanager
+def _generators_kept() -> Iterator[None]:
+    """Restore torch's, Python's and numpy's generators of this process after.
+
+    The spans this process fills in a parallel build are seeded
+    (`_seed_span`): the program's own draws go on as if none had been.
+    """
+    numpy = sys.modules.get("numpy")
+    states = (
+        torch.get_rng_state(),
+        random.getstate(),
+        None if numpy is None else numpy.random.get_state(),
+    )
+    try:
+        yield
+    finally:
+        torch.set_rng_state(states[0])
+        random.setstate(states[1])
+        if numpy is not None and states[2] is not None:
+            numpy.random.set_state(states[2])
+
+
 def _start_builder(
     parent: int,
     source: SetSource,
     transforms: Sequence[ModelTransform],
     inputs: _BufferSpec,
-    rules: MetadataRules,
+    rules_and_seed: tuple[MetadataRules, int],
 ) -> None:
     """Prepare a build process: one intra-op thread, the set and the shared buffer.
+
+    ``rules_and_seed``: the metadata rules of sample 0, and the seed of spans.
 
     The process ends with ``parent`` (`_end_with`). A buffer in a file is
     mapped again here, so that it is shared under any start method (a pickled
@@ -237,7 +265,10 @@ def _start_builder(
     except Exception as exc:  # raised with the first span
         _BUILD["error"] = exc
         return
-    _BUILD.update(source=source, transforms=transforms, inputs=inputs, rules=rules)
+    rules, seed = rules_and_seed
+    _BUILD.update(
+        source=source, transforms=transforms, inputs=inputs, rules=rules, seed=seed
+    )
 
 
 def _load(
@@ -263,24 +294,47 @@ class _Filled(NamedTuple):
     """Inputs whose shape or dtype differs from the buffer's, by index."""
 
 
+def _seed_span(base: int, start: int) -> None:
+    """Seed torch's, Python's and numpy's generators for the span from ``start``.
+
+    In a build of several processes, which process loads a span depends on
+    timing, and forked processes start with the generators of their parent:
+    a loader drawing random numbers (a random crop) would draw alike for
+    samples of different processes. Seeded by span, draws differ between
+    samples and repeat from run to run (for the same ``base`` and `parallel`).
+    """
+    digest = hashlib.blake2b(f"{base}:{start}".encode(), digest_size=8).digest()
+    seed = int.from_bytes(digest, "little")
+    torch.manual_seed(seed)
+    random.seed(seed)
+    numpy = sys.modules.get("numpy")  # seeded where the loader may use it
+    if numpy is not None:
+        numpy.random.seed(seed % 2**32)
+
+
 def _fill(
     source: SetSource,
     transforms: Sequence[ModelTransform],
     inputs: Tensor,
     rules: MetadataRules,
     span: tuple[int, int],
+    *,
+    seed: int | None = None,
 ) -> _Filled:
     """Load samples ``span`` into ``inputs``; return their metadata and odd inputs.
 
     Metadata comes back packed by key: one tensor per key where values stack,
     which crosses processes and joins into columns far faster than one value
-    per sample.
+    per sample. With ``seed`` (a build of several processes), the generators
+    are seeded for the span first (`_seed_span`).
 
     Raises:
         SampleLoadError: when a sample fails to load, or its metadata breaks the
             rules of sample 0 (other keys, a value of another type).
     """
     start, stop = span
+    if seed is not None:
+        _seed_span(seed, start)
     packers = {key: SpanPacker(kind, stop - start) for key, kind in rules.kinds.items()}
     odd: dict[int, Tensor] = {}
     shape, dtype = inputs.shape[1:], inputs.dtype
@@ -299,13 +353,25 @@ def _fill(
 
 
 def _fill_in_builder(span: tuple[int, int]) -> bytes:
-    """Fill ``span`` in a build process; return the `_Filled`, pickled by value."""
+    """Fill ``span`` in a build process; return the `_Filled`, pickled by value.
+
+    A sample that fails comes back as a `WorkerFailure`: raised, the error
+    would cross processes without its cause, the loader's own exception.
+    """
     error = _BUILD.get("error")
     if error is not None:
         raise error
-    filled = _fill(
-        _BUILD["source"], _BUILD["transforms"], _BUILD["inputs"], _BUILD["rules"], span
-    )
+    try:
+        filled = _fill(
+            _BUILD["source"],
+            _BUILD["transforms"],
+            _BUILD["inputs"],
+            _BUILD["rules"],
+            span,
+            seed=_BUILD["seed"],
+        )
+    except SampleLoadError as exc:
+        return pickle.dumps(WorkerFailure.of(exc, process="a cache build process"))
     return _dumps(filled)
 
 
@@ -323,21 +389,27 @@ def _share_spans(
     rules: MetadataRules,
     *,
     helpers: int,
+    seed: int,
 ) -> Iterator[_Filled]:
-    """Give the build processes spans from the start, fill spans here from the end."""
+    """Give the build processes spans from the start, fill spans here from the end.
+
+    Every span is seeded from ``seed`` (`_seed_span`), here as in them.
+    """
     spans = deque(_spans(len(source), helpers + 1))
     pending: set[Future[bytes]] = set()
     while spans or pending:
         while spans and len(pending) < _QUEUED * helpers:
             pending.add(pool.submit(_fill_in_builder, spans.popleft()))
         if spans:
-            yield _fill(source, transforms, inputs, rules, spans.pop())
+            yield _fill(source, transforms, inputs, rules, spans.pop(), seed=seed)
             done = {future for future in pending if future.done()}
         else:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
         pending -= done
         for future in done:
-            filled: _Filled = pickle.loads(future.result())  # from our build process
+            filled: _Filled | WorkerFailure = pickle.loads(future.result())  # ours
+            if isinstance(filled, WorkerFailure):
+                raise filled.error()
             yield filled
 
 
@@ -365,18 +437,20 @@ def _fill_in_processes(
     """
     method = "spawn" if sys.platform == "darwin" else "fork"
     processes: list[BaseProcess] = []
+    seed = torch.initial_seed()  # as set by `seed_everything`, or drawn
     try:
         pool = ProcessPoolExecutor(
             helpers,
             mp_context=multiprocessing.get_context(method),
             initializer=_start_builder,
-            initargs=(os.getpid(), source, transforms, spec, rules),
+            initargs=(os.getpid(), source, transforms, spec, (rules, seed)),
         )
         done = False
         try:
-            yield from _share_spans(
-                pool, source, transforms, inputs, rules, helpers=helpers
-            )
+            with _generators_kept():
+                yield from _share_spans(
+                    pool, source, transforms, inputs, rules, helpers=helpers, seed=seed
+                )
             done = True
         except BrokenProcessPool:
             # their exit codes tell which went first, and how

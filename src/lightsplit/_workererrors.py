@@ -49,9 +49,13 @@ class WorkerFailure:
     """The loader's exception, pickled; ``None`` if it could not be."""
     trace: str
     """The traceback of the loader's exception, in the worker."""
+    process: str = "a loader worker process"
+    """The process it was raised in, as the note on the cause names it."""
 
     @classmethod
-    def of(cls, error: SampleLoadError) -> "WorkerFailure":
+    def of(
+        cls, error: SampleLoadError, *, process: str = "a loader worker process"
+    ) -> "WorkerFailure":
         """Return the failure of ``error``, its cause pickled if it can be."""
         cause = error.__cause__
         trace = "".join(traceback.format_exception(cause or error))
@@ -61,7 +65,7 @@ class WorkerFailure:
                 pickle.loads(pickled)  # an exception may pickle, yet not unpickle
         except Exception:  # any exception may refuse to pickle, or to unpickle
             pickled = None
-        return cls(str(error), pickled, trace)
+        return cls(str(error), pickled, trace, process)
 
     def error(self) -> SampleLoadError:
         """Return the `SampleLoadError` again, the loader's exception as its cause.
@@ -69,12 +73,10 @@ class WorkerFailure:
         The cause carries the worker's traceback as a note; one that could not
         be pickled is a `RuntimeError` holding that traceback.
         """
-        cause: BaseException = RuntimeError(
-            f"raised in a loader worker process:\n{self.trace}"
-        )
+        cause: BaseException = RuntimeError(f"raised in {self.process}:\n{self.trace}")
         if self.cause is not None:
             cause = pickle.loads(self.cause)  # pickled by our own worker, in `of`
-            cause.add_note(f"raised in a loader worker process:\n{self.trace}")
+            cause.add_note(f"raised in {self.process}:\n{self.trace}")
         error = SampleLoadError(self.message)
         error.__cause__ = cause
         return error
