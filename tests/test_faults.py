@@ -139,6 +139,40 @@ def test_killed_loader_worker() -> None:
         list(module.test_dataloader()["test"])
 
 
+class BoxesLoader(MemoryLoader):
+    """Gives each sample as many boxes as its number: lists of several lengths."""
+
+    def sample(self, raw: Entry) -> Sample:
+        number = int(raw[0][1:])
+        return Sample(torch.zeros(2), {"boxes": [[0, 0, 1, 1]] * number})
+
+
+@pytest.mark.parametrize(
+    ("cache", "parallel"), [(False, -1), (False, 1), (True, -1), (True, 2)]
+)
+def test_uncollated_metadata_named(cache: bool, parallel: int) -> None:
+    """Metadata that cannot be collated into a batch is said so, naming the
+    samples, in a worker too, where it used to read as a worker that died."""
+    module = CachingDataModule(
+        {"test": entries_named("x", 4)},
+        BoxesLoader(),
+        batch_size=2,
+        cache_samples=cache,
+        parallel=parallel,
+    )
+    module.setup("test")
+    with pytest.raises(SampleLoadError) as exc_info:
+        list(module.test_dataloader()["test"])
+    assert str(exc_info.value) == (
+        'set `test`, index 1, entry ["x1", 1] (with the batch\'s first sample, set '
+        '`test`, index 0, entry ["x0", 0]): metadata `boxes` cannot be collated into '
+        "a batch (each element in list of batch should be of equal size): [[0, 0, "
+        "1, 1]] against []; give `boxes` values of one structure in every sample "
+        "(lists of one length, dicts of one set of keys, items of one type), or use "
+        "a `batch_size` of 1"
+    )
+
+
 def test_killed_build_process() -> None:
     """A cache build process killed by a signal fails the build, naming the signal."""
     # the build process takes the first spans, this process decodes from the end

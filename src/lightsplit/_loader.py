@@ -47,14 +47,24 @@ class _Batches(Iterator[Sample]):
                 raise
             raise SampleLoadError(original) from exc  # its text: the worker's trace
         except _WORKER_DEATH as exc:
-            died = not isinstance(exc, RuntimeError) or "DataLoader worker" in str(exc)
+            # torch's words for a worker gone: "DataLoader worker (pid 12) is
+            # killed by signal", "... exited unexpectedly"; an error a worker
+            # raised is "Caught ... in DataLoader worker process 0"
+            text = str(exc)
+            died = not isinstance(exc, RuntimeError) or "DataLoader worker (pid" in text
             if not died:
                 raise
             self._stop_workers()
+            how = (
+                "was killed by a signal (the out-of-memory killer sends SIGKILL: "
+                "check memory use)"
+                if "signal" in text
+                else "ended unexpectedly (killed, out of memory, or the loader ended "
+                "its process)"
+            )
             msg = (
-                f"set `{self._name}`: a loader worker process died ({exc}); it was "
-                "killed by a signal or ran out of memory. Check memory use, or set "
-                "`parallel=-1` to load in the main process"
+                f"set `{self._name}`: a loader worker process died ({exc}); it {how}. "
+                "Try again, or set `parallel=-1` to load in the main process"
             )
             raise SampleLoadError(msg) from exc
         if isinstance(batch, WorkerFailure):  # a loader error, from a worker

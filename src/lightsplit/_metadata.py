@@ -15,7 +15,7 @@ import torch
 from torch import Tensor
 from torch.utils.data import default_collate
 
-from ._errors import SampleLoadError, format_list
+from ._errors import SampleLoadError, format_list, preview
 
 __all__ = [
     "SCALARS",
@@ -188,7 +188,47 @@ def collate_values(key: str, values: Sequence[object], *, where: Describe) -> ob
                     "every sample, or use a `batch_size` of 1"
                 )
                 raise SampleLoadError(msg)
-    return default_collate(list(values))
+    try:
+        return default_collate(list(values))
+    except (TypeError, RuntimeError) as exc:
+        raise _uncollated(key, values, where, exc) from exc
+
+
+def _uncollated(
+    key: str, values: Sequence[object], where: Describe, exc: Exception
+) -> SampleLoadError:
+    """Say which sample's value of ``key`` does not go with the batch's first.
+
+    Values nested in lists and dicts are collated item by item, so lists of
+    several lengths, dicts of other keys, or items of other types deep inside
+    fail in torch (with its own words, which name no sample).
+    """
+    position = next(
+        (p for p in range(1, len(values)) if not _collates(values[0], values[p])), 0
+    )
+    reason = (
+        str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    )
+    other = (
+        f"{where(position)} (with the batch's first sample, {where(0)})"
+        if position
+        else f"the batch's first sample ({where(0)})"
+    )
+    return SampleLoadError(
+        f"{other}: metadata `{key}` cannot be collated into a batch ({reason}): "
+        f"{preview(values[position])} against {preview(values[0])}; give `{key}` "
+        "values of one structure in every sample (lists of one length, dicts of "
+        "one set of keys, items of one type), or use a `batch_size` of 1"
+    )
+
+
+def _collates(first: object, other: object) -> bool:
+    """Whether ``first`` and ``other`` collate together."""
+    try:
+        default_collate([first, other])
+    except (TypeError, RuntimeError):
+        return False
+    return True
 
 
 def collate_metadata(
