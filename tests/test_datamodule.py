@@ -1,5 +1,7 @@
+import gc
 import logging
 import re
+import weakref
 from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
@@ -134,6 +136,27 @@ class TestStages:
         module.teardown("test")
         module.setup("test")
         assert Counter(loaded) == {f"test{i}": 2 for i in range(4)}
+
+    def test_teardown_frees_the_cache_of_live_loaders(self) -> None:
+        """A loader kept after teardown (a trainer keeps its loaders, a model its
+        trainer) no longer holds the cache: the memory goes, and the loader says
+        why it cannot serve; a cache another stage's set serves is kept."""
+        split = {
+            "train": entries_named("t", 4),
+            "validation": entries_named("v", 2),
+            "test": entries_named("x", 2),
+        }
+        module = CachingDataModule(split, MemoryLoader(), cache_samples=True)
+        module.setup("test")
+        module.setup("fit")
+        loader = module.train_dataloader()
+        store = weakref.ref(loader.dataset.store)  # type: ignore[attr-defined]  # a cached set
+        module.teardown("fit")
+        gc.collect()
+        assert store() is None
+        with pytest.raises(RuntimeError, match=r"set `train` was released by the "):
+            next(iter(loader))
+        assert _names(module.test_dataloader()["test"]) == ["x0", "x1"]
 
     def test_loader_sets_up_lazily(self) -> None:
         """Asking for a loader without setup sets its set up."""

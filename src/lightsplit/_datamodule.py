@@ -490,10 +490,28 @@ class ConcatDataModule(LightningDataModule):
 
     @override
     def teardown(self, stage: str) -> None:
-        """Release the sets ``stage`` set up, cached memory included."""
+        """Release the sets ``stage`` set up, cached memory included.
+
+        The cache is let go of even while loaders made for the stage live on (a
+        trainer keeps its loaders, and a trained model its trainer); such a
+        loader then fails, saying so. A cache that a set of another stage
+        still serves (`monitor-train` repeating `train`) is kept.
+        """
+        dropped = [
+            self._datasets.pop(name)
+            for name in stage_sets(self.set_names, stage)
+            if name in self._datasets
+        ]
         for name in stage_sets(self.set_names, stage):
-            self._datasets.pop(name, None)
             self._targets.pop(name, None)
+        kept = {
+            id(dataset.store)
+            for dataset in self._datasets.values()
+            if isinstance(dataset, CachedDataset)
+        }
+        for dataset in dropped:
+            if isinstance(dataset, CachedDataset) and id(dataset.store) not in kept:
+                dataset.release()
 
     def _dataset(self, name: SetName) -> SetDataset:
         dataset = self._datasets.get(name)

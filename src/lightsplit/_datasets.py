@@ -20,7 +20,7 @@ from ._serving import (
     pinned_buffers,
 )
 from ._sources import SetSource
-from ._stores import REUSED_BYTES, SampleStore, stack_inputs
+from ._stores import REUSED_BYTES, ReleasedStore, SampleStore, stack_inputs
 from ._threads import ThreadChoice
 from ._workererrors import WorkerFailure, in_marked_worker
 
@@ -138,6 +138,13 @@ class CachedDataset(SetDataset):
         self.store = store
         self.pinned = pinned
         self._choice = ThreadChoice()
+
+    def release(self) -> None:
+        """Let go of the store, and with it the cache's memory: the set is torn down.
+
+        Loaders still holding this set then fail, saying so (`ReleasedStore`).
+        """
+        self.store = ReleasedStore(self.store.name, len(self.store))
 
     @override
     def __len__(self) -> int:

@@ -6,11 +6,12 @@ import operator
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, Protocol
+from typing import Any, Final, NoReturn, Protocol
 
 import torch
 from torch import Tensor
 from torch.utils.data import get_worker_info
+from typing_extensions import override
 
 from ._errors import SampleLoadError
 from ._metadata import SCALARS, Describe, Packed, collate_values
@@ -23,6 +24,7 @@ __all__ = [
     "ContiguousStore",
     "ObjectColumn",
     "RaggedStore",
+    "ReleasedStore",
     "SampleStore",
     "TensorColumn",
     "anonymous_shared_memory",
@@ -370,6 +372,59 @@ class SampleStore:
     ) -> Callable[[Tensor], Sample]:
         """Return `collect` of index tensors with ``buffers``, batch after batch."""
         return functools.partial(self.collect, buffers=buffers)
+
+
+class ReleasedStore(SampleStore):
+    """What a set's store becomes once its data module has torn the set down.
+
+    Loaders made before ``teardown`` (which a trainer keeps, and a model keeps
+    its trainer) would otherwise keep the cache's memory for as long as they
+    live; they now fail, saying why.
+    """
+
+    def __init__(self, name: str, size: int) -> None:
+        super().__init__(name, {}, size)
+
+    def _released(self) -> NoReturn:
+        msg = (
+            f"set `{self.name}` was released by the data module's `teardown`, its "
+            "cache with it; call `setup` again and ask for a new loader"
+        )
+        raise RuntimeError(msg)
+
+    @override
+    def input(self, index: int) -> Tensor:
+        self._released()
+
+    @override
+    def gather_inputs(
+        self, indices: Tensor, *, buffers: OutputBuffers | None = None
+    ) -> Tensor:
+        self._released()
+
+    @property
+    @override
+    def nbytes(self) -> int:
+        return 0
+
+    @override
+    def get(self, index: int) -> Sample:
+        self._released()
+
+    @override
+    def collect(
+        self,
+        indices: Sequence[int] | Tensor,
+        *,
+        buffers: OutputBuffers | None = None,
+    ) -> Sample:
+        self._released()
+
+    @override
+    def collector(
+        self, *, buffers: OutputBuffers | None = None
+    ) -> Callable[[Tensor], Sample]:
+        self._released()
 
 
 class ContiguousStore(SampleStore):
