@@ -12,8 +12,9 @@ import pytest
 import torch
 from lightsplit_testing import Entry, MemoryLoader, entries_named
 
-from lightsplit import CacheMemoryError, Sample
+from lightsplit import CacheMemoryError, CachingDataModule, Sample
 from lightsplit._nodecache import NodeCache, node_cache_root, remove_stale_folders
+from lightsplit._setup import _sweep_node
 from lightsplit._sources import SetSource
 
 
@@ -93,6 +94,27 @@ def test_killed_run_leaves_nothing_after_the_next() -> None:
     assert len(left) == 1  # the killed owner's folder, with its half-built file
     remove_stale_folders()
     assert not any(folder.exists() for folder in left)
+
+
+def test_process_alone_sweeps_stale_node_caches() -> None:
+    """A run that caches alone, not under DDP, also removes the node caches of
+    killed runs, whose files hold memory until then."""
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    stale = node_cache_root() / f"lightsplit-node-cache-{os.getuid()}-stale-0"
+    stale.mkdir()
+    (stale / "owner").write_text(dead.stdout.strip())  # a process gone
+    (stale / "train.lscache").write_bytes(b"\0" * 4096)
+    _sweep_node.cache_clear()  # once per process: this test's process again
+    module = CachingDataModule(
+        {"test": entries_named("t", 4)}, MemoryLoader(), cache_samples=True
+    )
+    module.setup("test")
+    assert not stale.exists()
 
 
 def test_node_cache_must_fit_in_memory(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
 """Setting a set up: loaded on demand, cached in memory, or cached in a file."""
 
+import functools
 from collections.abc import Sequence
 
 import torch
@@ -8,7 +9,7 @@ from ._cache import build_store
 from ._config import DataModuleConfig
 from ._datasets import CachedDataset, LazyDataset, SetDataset
 from ._devicecache import device_dataset, training_device
-from ._nodecache import NodeCache
+from ._nodecache import NodeCache, remove_stale_folders
 from ._persist import persistent_store
 from ._sample import ModelTransform
 from ._sources import SetSource
@@ -54,6 +55,7 @@ def open_set(
     elif node_cache is not None:
         store = node_cache.store(source, transforms)
     elif config.cache_samples:
+        _sweep_node()
         store = build_store(source, transforms, workers=workers)
     else:
         return LazyDataset(source, transforms)
@@ -62,6 +64,16 @@ def open_set(
     return device_dataset(
         store, target, headroom=config.device_headroom, where=source.where
     )
+
+
+@functools.cache
+def _sweep_node() -> None:
+    """Remove, once per process, the node caches that killed DDP runs left.
+
+    Their files hold memory until removed; the next run on the node that
+    caches, under DDP or not, removes them (`remove_stale_folders`).
+    """
+    remove_stale_folders()
 
 
 def _pinned(device: torch.device | None) -> bool:
