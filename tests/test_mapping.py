@@ -1,6 +1,7 @@
 """``MappingLoader``: mednet-2.x-style loaders that return one mapping per sample."""
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
@@ -123,3 +124,26 @@ class TestInDataModule:
             ),
         ):
             module.setup("fit")
+
+    def test_target_failure_names_the_wrapped_loader(
+        self, tmp_path: Path, mednet_split: dict[str, list[Entry]]
+    ) -> None:
+        """A target that is no class names the user's loader, not the wrapper."""
+        loader = MappingLoader(FloatTargets(str(tmp_path)))
+        module = CachingDataModule(
+            mednet_split, loader, balance_sampler_by_class=True, seed=0
+        )
+        with pytest.raises(
+            SampleLoadError,
+            match=re.escape(
+                "`FloatTargets.target` (through `MappingLoader`) returned `0.5`"
+            ),
+        ):
+            module.train_dataloader()
+
+
+class FloatTargets(MednetStyleLoader):
+    """Gives a fraction as every target."""
+
+    def target(self, raw: Sequence[object]) -> torch.Tensor:
+        return torch.tensor(0.5)

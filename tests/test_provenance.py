@@ -149,8 +149,12 @@ class TestResumeChecks:
         state = _module().state_dict()
         with pytest.warns(
             LightsplitWarning, match=re.escape("`parallel` is 2, not -1")
-        ):
+        ) as seen:
             _module(parallel=2, cache_samples=True).load_state_dict(state)
+        assert str(seen[0].message).startswith(
+            "resuming training with settings that differ from the checkpoint's (how "
+            "the data are served or named, not the data), 2 problems:"
+        )
 
     def test_same_data_silent(self, recwarn: pytest.WarningsRecorder) -> None:
         """The same data and settings pass without a word."""

@@ -312,9 +312,11 @@ def report(
         )
         errors = []
     shown = errors + warnings_
-    warning = (
-        format_problems(f"{action} with data that differ from the checkpoint's", shown)
-        if shown
-        else None
+    title = (
+        f"{action} with data that differ from the checkpoint's"
+        if errors
+        else f"{action} with settings that differ from the checkpoint's (how the "
+        "data are served or named, not the data)"
     )
+    warning = format_problems(title, shown) if shown else None
     return error, warning

@@ -244,7 +244,12 @@ class SetSource:
         labels: list[int] = []
         index = 0
         for samples, loader in self.parts:
-            where = f"`{type(loader).__name__}.target`"
+            wrapped = getattr(loader, "loader", None)  # a MappingLoader's own loader
+            where = (
+                f"`{type(wrapped).__name__}.target` (through `{type(loader).__name__}`)"
+                if wrapped is not None and hasattr(wrapped, "target")
+                else f"`{type(loader).__name__}.target`"
+            )
             for raw in samples:
                 try:
                     labels.append(_target_as_int(loader.target(raw), where=where))
