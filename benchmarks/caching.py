@@ -29,6 +29,7 @@ import json
 import math
 import os
 import random
+import re
 import statistics
 import subprocess
 import sys
@@ -935,9 +936,11 @@ def main() -> None:
                 key, folder, quick=args.quick, written=written[workload.images]
             )
             checks += lines
-    print("\n### Targets in this run\n")
-    if args.quick:
-        print("Not judged: a quick run has too few images and rounds.\n")
+    if args.quick:  # the ratios alone: too few images and rounds to judge them
+        print("\n### Ratios of this quick run (not judged against the targets)\n")
+        checks = [re.sub(r"^(PASS|FAIL) ", "", line) for line in checks]
+    else:
+        print("\n### Targets in this run\n")
     print("\n".join(checks))
 
 
