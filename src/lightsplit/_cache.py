@@ -305,7 +305,7 @@ def _seed_span(base: int, start: int) -> None:
     """
     digest = hashlib.blake2b(f"{base}:{start}".encode(), digest_size=8).digest()
     seed = int.from_bytes(digest, "little")
-    torch.manual_seed(seed)
+    torch.default_generator.manual_seed(seed)  # the CPU's: a GPU's stays as it is
     random.seed(seed)
     numpy = sys.modules.get("numpy")  # seeded where the loader may use it
     if numpy is not None:
