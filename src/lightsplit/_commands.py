@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._checks import SampleFailure, check_split_loading
 from ._entries import EntryFields
-from ._errors import MAX_LISTED, SplitFileError, missing_dependency
+from ._errors import SplitFileError, first_few, missing_dependency
 from ._outputs import SIDECAR_SUFFIX
 from ._report import SplitReport, summarize_split
 from ._split import load_split
@@ -240,14 +240,13 @@ def _is_sidecar(path: Path) -> bool:
 
 def _sidecars_named(paths: Sequence[Path]) -> str:
     """Say that ``paths`` are the sidecar files of splits, not splits."""
-    shown = ", ".join(map(str, paths[:MAX_LISTED]))
-    more = f" and {len(paths) - MAX_LISTED} more" if len(paths) > MAX_LISTED else ""
+    shown = first_few([str(path) for path in paths])
     one = len(paths) == 1
     what, held = (
         ("a sidecar file", "it holds") if one else ("sidecar files", "they hold")
     )
     return (
-        f"{shown}{more}: {what}, where `lightsplit split` records how it made a "
+        f"{shown}: {what}, where `lightsplit split` records how it made a "
         f"split, not {'a split file' if one else 'split files'}; `lightsplit card "
         f"SPLIT` shows what {held}"
     )

@@ -22,7 +22,7 @@ _SHOWN_CHARS: Final = 60
 
 def shown_row(lines: Sequence[str], number: int) -> str:
     """Return row ``number`` as written, without its line end, cut to be read."""
-    text = printable(lines[number - 1].rstrip("\r\n")).replace("\t", "\\t")
+    text = printable(lines[number - 1].rstrip("\r\n"))  # a tab written `\t`
     return text if len(text) <= _SHOWN_CHARS else text[: _SHOWN_CHARS - 3] + "..."
 
 

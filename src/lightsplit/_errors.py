@@ -24,6 +24,7 @@ __all__ = [
     "check_set_name",
     "choose",
     "closest_set_name",
+    "first_few",
     "format_list",
     "format_problems",
     "json_syntax_problem",
@@ -80,6 +81,34 @@ class LightsplitWarning(UserWarning):
     """Warning issued by lightsplit; filter it with ``warnings.filterwarnings``."""
 
 
+def first_few(
+    items: Sequence[str],
+    *,
+    total: int | None = None,
+    limit: int = MAX_LISTED,
+    separator: str = ", ",
+) -> str:
+    """Join the first ``limit`` of ``items``, then say how many more there are.
+
+    ``total`` counts all the items (by default, those given): only the first
+    need be given. Items that hold commas are joined by ``"; "``, and so is
+    the count of the others.
+
+    Examples:
+        >>> first_few(["a", "b", "c"], limit=2)
+        'a, b and 1 more'
+        >>> first_few(["x, y", "z"], total=4, separator="; ")
+        'x, y; z; and 2 more'
+    """
+    shown = items[:limit]
+    hidden = (len(items) if total is None else total) - len(shown)
+    text = separator.join(shown)
+    if hidden <= 0:
+        return text
+    before = "; " if separator == "; " else " "
+    return f"{text}{before}and {hidden} more"
+
+
 def format_list(items: Sequence[str], *, limit: int = MAX_LISTED) -> str:
     """Join ``items`` as backticked names, listing at most ``limit`` of them.
 
@@ -89,9 +118,9 @@ def format_list(items: Sequence[str], *, limit: int = MAX_LISTED) -> str:
         >>> format_list([str(i) for i in range(7)], limit=2)
         '`0`, `1` and 5 more'
     """
-    shown = ", ".join(f"`{item}`" for item in items[:limit])
-    hidden = len(items) - limit
-    return f"{shown} and {hidden} more" if hidden > 0 else shown
+    return first_few(
+        [f"`{item}`" for item in items[:limit]], total=len(items), limit=limit
+    )
 
 
 def choose(value: str, choices: Sequence[ChoiceT], *, what: str) -> ChoiceT:

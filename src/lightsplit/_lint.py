@@ -14,7 +14,7 @@ from typing import Final, Literal, TypeAlias
 
 from ._classes import LabelKind, label_scheme, reads_as_number, unclear_list_labels
 from ._entries import FILE_NAME, FieldName, SetFields, tally_key
-from ._errors import MAX_LISTED, preview
+from ._errors import MAX_LISTED, first_few, preview
 from ._leaks import EntryRef, LeakReport
 from ._types import SetName
 
@@ -54,8 +54,8 @@ class SplitWarning:
 
 def _listed(refs: Sequence[EntryRef], count: int, shown: Sequence[str]) -> str:
     """Return ``train.0 "x", ...`` for the first refs, then how many more."""
-    text = ", ".join(f"{ref} {item}" for ref, item in zip(refs, shown, strict=True))
-    return f"{text} and {count - len(refs)} more" if count > len(refs) else text
+    items = [f"{ref} {item}" for ref, item in zip(refs, shown, strict=True)]
+    return first_few(items, total=count)
 
 
 def _acceptable(label: Hashable) -> bool:

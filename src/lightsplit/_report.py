@@ -33,7 +33,7 @@ from ._entries import (
     path_groups,
     set_groups,
 )
-from ._errors import MAX_LISTED, preview, printable
+from ._errors import MAX_LISTED, first_few, preview, printable
 from ._gcpause import gc_paused
 from ._leaks import EntryRef, LeakReport, PathLeak, leaks_in
 from ._lint import SplitWarning, lint_split
@@ -288,19 +288,12 @@ def in_sets(sets: Sequence[SetName]) -> str:
     return ", ".join(names[:-1]) + f" and {names[-1]}"
 
 
-def _more(shown: Sequence[str], total: int) -> str:
-    """Join the first items shown, then say how many of ``total`` are not."""
-    text = ", ".join(shown[:MAX_LISTED])
-    hidden = total - min(len(shown), MAX_LISTED)
-    return f"{text} and {hidden} more" if hidden > 0 else text
-
-
 def _joined(items: Sequence[str], total: int) -> str:
     """Join the first items (`MAX_LISTED` at most) of ``total``, then how many more.
 
     Only the items shown need be given: ``--json`` has all.
     """
-    text = _more(items, total)
+    text = first_few(items, total=total)
     return f"{text} (--json lists all)" if total > MAX_LISTED else text
 
 
@@ -327,7 +320,7 @@ def _spread(refs: Sequence[EntryRef]) -> list[EntryRef]:
 
 
 def _refs(refs: Sequence[EntryRef]) -> str:
-    return _more([str(ref) for ref in _spread(refs)], len(refs))
+    return first_few([str(ref) for ref in _spread(refs)], total=len(refs))
 
 
 def _capped(kind: str, items: Sequence[object]) -> Iterator[str]:
@@ -350,12 +343,9 @@ def _failure_lines(groups: Sequence[FailureGroup]) -> Iterator[str]:
             f"{f.set_name}.{f.index} {preview(f.entry)}"
             for f in failures[:FAILURE_EXAMPLES]
         ]
-        hidden = len(failures) - len(shown)
-        more = f" and {hidden} more" if hidden > 0 else ""
+        listed = first_few(shown, total=len(failures), limit=FAILURE_EXAMPLES)
         noun = "entry" if len(failures) == 1 else "entries"
-        lines.append(
-            f"{len(failures)} {noun}: {group.reason}: {', '.join(shown)}{more}"
-        )
+        lines.append(f"{len(failures)} {noun}: {group.reason}: {listed}")
     for line in lines[:MAX_LISTED]:
         yield f"failure: {line}"
     if len(lines) > MAX_LISTED:
@@ -458,7 +448,7 @@ def _spelled(leak: PathLeak, fields: EntryFields) -> str:
             text = printable(written) if composed else ascii(written)[1:-1]
             spelled = f' as "{text}"'
         shown.append(f"{ref}{spelled}")
-    return _more(shown, len(leak.entries))
+    return first_few(shown, total=len(leak.entries))
 
 
 def _json_value(entry: object) -> "JsonValue":

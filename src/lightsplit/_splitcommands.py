@@ -17,7 +17,13 @@ from typing import Final
 from . import __version__
 from ._commands import fail, write_line
 from ._entries import EntryFields, FieldName, describe_entries
-from ._errors import MAX_LISTED, LightsplitError, SplittingError, format_list, preview
+from ._errors import (
+    LightsplitError,
+    SplittingError,
+    first_few,
+    format_list,
+    preview,
+)
 from ._gcpause import gc_paused
 from ._hashing import encode_entries
 from ._outputs import SIDECAR_SUFFIX, sidecar_path
@@ -163,20 +169,12 @@ def _pool_warnings(
     return [warning for warning in found if warning is not None]
 
 
-def _first_few(items: Sequence[str], separator: str) -> str:
-    """Join the first `MAX_LISTED` items, then say how many more there are."""
-    listed = separator.join(items[:MAX_LISTED])
-    more = len(items) - MAX_LISTED
-    before = "; " if separator == "; " else " "  # items that hold commas: `; and`
-    return f"{listed}{before}and {more} more" if more > 0 else listed
-
-
 def _differing(pool: SplitPool[object]) -> str | None:
     """Say which repeated entries left out differ from the one kept, if any do."""
     found = pool.differing
     if not found:
         return None
-    listed = _first_few(found, "; ")
+    listed = first_few(found, separator="; ")
     noun = "entry" if len(found) == 1 else "entries"
     return (
         f"{len(found)} repeated {noun} (same path, same label) left out "
@@ -223,7 +221,7 @@ def _unlabelled(pool: SplitPool[object]) -> str | None:
     where = pool.unlabelled
     if not where or not pool.class_names:
         return None
-    listed = _first_few(where, ", ")
+    listed = first_few(where)
     verb = "has" if len(where) == 1 else "have"
     return (
         f"{len(where)} of {len(pool.entries)} entries {verb} no label ({listed}); "
