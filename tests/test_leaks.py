@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from lightsplit._checks import SampleFailure
 from lightsplit._entries import (
     FILE_SUFFIX,
     EntryFields,
@@ -385,6 +386,26 @@ class TestFindLeaks:
         ref = EntryRef("train", 0, ["a", 0])
         with pytest.raises(dataclasses.FrozenInstanceError):
             ref.index = 1  # type: ignore[misc]  # the point of the test
+        with pytest.raises(dataclasses.FrozenInstanceError, match="delete field"):
+            del ref.entry
+
+    def test_records_made_typed(self) -> None:
+        """``Record[T](...)``, as typed code may write it, makes a frozen record."""
+        ref = EntryRef[tuple[str, int]]("train", 0, ("a.png", 0))
+        made: list[object] = [
+            ref,
+            Duplicate[tuple[str, int]]("a.png", ref, ref),
+            PathLeak[tuple[str, int]]("a.png", ("train",), (ref,)),
+            LabelConflict[tuple[str, int]]("a.png", (0, 1), ((ref,), (ref,))),
+            GroupLeak[tuple[str, int]]("p1", ("train",), (ref,)),
+            SampleFailure[tuple[str, int]]("train", 0, ("a.png", 0), "OSError: x"),
+        ]
+        kinds = [EntryRef, Duplicate, PathLeak, LabelConflict, GroupLeak, SampleFailure]
+        assert [type(record) for record in made] == kinds
+        for record in made:
+            field = dataclasses.fields(record)[0].name  # type: ignore[arg-type]
+            with pytest.raises(dataclasses.FrozenInstanceError):
+                setattr(record, field, None)
 
     def test_bad_pattern(self) -> None:
         """A group pattern that is no regular expression says so."""

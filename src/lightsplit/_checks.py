@@ -10,11 +10,11 @@ loader starts fast: `check_split_loading` imports the loading code when called.
 
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, TypeVar
+from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 from ._entries import FILE_NAME
 from ._errors import missing_dependency, preview
-from ._types import SetName
+from ._types import EntryT_co, SetName, generic_record
 
 if TYPE_CHECKING:
     from ._sample import RawDataLoader
@@ -33,15 +33,16 @@ MIN_REPLACED: Final = 4
 """Strings of an entry this long or longer are taken out of a failure's reason."""
 
 
+@generic_record
 @dataclass(frozen=True, slots=True)
-class SampleFailure:
+class SampleFailure(Generic[EntryT_co]):
     """A raw sample that its loader could not load."""
 
     set_name: SetName
     """The set holding the sample."""
     index: int
     """The sample's position in its set."""
-    entry: object
+    entry: EntryT_co
     """The raw sample description."""
     message: str
     """What went wrong: the exception's type and message."""
@@ -55,13 +56,14 @@ class SampleFailure:
         )
 
 
+@generic_record
 @dataclass(frozen=True, slots=True)
-class FailureGroup:
+class FailureGroup(Generic[EntryT_co]):
     """Failures of one cause, such as files missing."""
 
     reason: str
     """The cause: the failures' shared message, without their paths."""
-    failures: tuple[SampleFailure, ...]
+    failures: tuple[SampleFailure[EntryT_co], ...]
     """The failures, in split order."""
 
 
@@ -124,9 +126,11 @@ def _values(entry: object) -> Iterator[object]:
         yield from (value for value in entry.values() if not isinstance(value, str))
 
 
-def group_failures(failures: Sequence[SampleFailure]) -> list[FailureGroup]:
+def group_failures(
+    failures: Sequence[SampleFailure[RawT]],
+) -> list[FailureGroup[RawT]]:
     """Group failures by reason, in the order each reason first appears."""
-    groups: dict[str, list[SampleFailure]] = {}
+    groups: dict[str, list[SampleFailure[RawT]]] = {}
     for failure in failures:
         groups.setdefault(failure.reason or failure.message, []).append(failure)
     return [FailureGroup(reason, tuple(found)) for reason, found in groups.items()]
@@ -138,7 +142,7 @@ def check_split_loading(
     limit: int = 0,
     *,
     progress: Callable[[], object] | None = None,
-) -> list[SampleFailure]:
+) -> list[SampleFailure[RawT]]:
     """Load the samples of every set and return the failures, in split order.
 
     A failure is a loader that raises, or returns something other than a
@@ -161,7 +165,7 @@ def check_split_loading(
         raise ValueError(msg)
     from ._sources import as_sample  # noqa: PLC0415 - torch, only to load samples
 
-    failures: list[SampleFailure] = []
+    failures: list[SampleFailure[RawT]] = []
     where = f"`{type(loader).__name__}.sample`"
     root: object | None = getattr(loader, "root", None)
     for set_name, samples in split.items():

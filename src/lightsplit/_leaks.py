@@ -12,7 +12,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, repeat
-from typing import TypeVar
+from typing import Generic, TypeVar
 
 from ._entries import (
     EntryFields,
@@ -24,7 +24,7 @@ from ._entries import (
     same_label_key,
 )
 from ._errors import preview, printable, set_name_problem
-from ._types import EVALUATION_SET_NAMES, SetName
+from ._types import EVALUATION_SET_NAMES, EntryT_co, SetName, generic_record
 
 __all__ = [
     "Duplicate",
@@ -38,57 +38,61 @@ __all__ = [
 ]
 
 
+@generic_record
 @dataclass(frozen=True, slots=True)
-class EntryRef:
+class EntryRef(Generic[EntryT_co]):
     """One entry of a split: its set, its position in the set, and the entry."""
 
     set_name: SetName
     """The set holding the entry."""
     index: int
     """The entry's position in its set, from 0."""
-    entry: object
+    entry: EntryT_co
     """The raw entry."""
 
     def __str__(self) -> str:
         return f"{self.set_name}.{self.index}"
 
 
+@generic_record
 @dataclass(frozen=True, slots=True)
-class Duplicate:
+class Duplicate(Generic[EntryT_co]):
     """A file listed again in the same set (the same normalised path)."""
 
     path: str
     """The normalised path (an entry without one: its JSON text)."""
-    first: EntryRef
+    first: EntryRef[EntryT_co]
     """Where the set lists the file first."""
-    again: EntryRef
+    again: EntryRef[EntryT_co]
     """Where it lists it again."""
 
     def __str__(self) -> str:
         return f"{self.again} repeats {self.first}: {preview(self.again.entry)}"
 
 
+@generic_record
 @dataclass(frozen=True, slots=True)
-class PathLeak:
+class PathLeak(Generic[EntryT_co]):
     """A file found in more than one of the sets `train`, `validation` and `test`."""
 
     path: str
     """The normalised path (an entry without one: its JSON text)."""
     sets: tuple[SetName, ...]
     """The sets holding the file, in split order."""
-    entries: tuple[EntryRef, ...]
+    entries: tuple[EntryRef[EntryT_co], ...]
     """Every entry of those sets naming the file, in split order."""
 
 
+@generic_record
 @dataclass(frozen=True, slots=True)
-class LabelConflict:
+class LabelConflict(Generic[EntryT_co]):
     """A file listed with different labels, in one set or in several."""
 
     path: str
     """The normalised path."""
     labels: tuple[object, ...]
     """The different labels, in the order they first appear."""
-    entries: tuple[tuple[EntryRef, ...], ...]
+    entries: tuple[tuple[EntryRef[EntryT_co], ...], ...]
     """The entries listing the file with each label, in the order of `labels`."""
 
     def __str__(self) -> str:
@@ -99,34 +103,36 @@ class LabelConflict:
         return f"{printable(self.path)} has {len(self.labels)} labels: {shown}"
 
 
+@generic_record
 @dataclass(frozen=True, slots=True)
-class GroupLeak:
+class GroupLeak(Generic[EntryT_co]):
     """A group (a patient, say) with entries in more than one of the sets."""
 
     group: str
     """The group, as the group pattern finds it in the paths."""
     sets: tuple[SetName, ...]
     """The sets among `train`, `validation` and `test` holding its entries."""
-    entries: tuple[EntryRef, ...]
+    entries: tuple[EntryRef[EntryT_co], ...]
     """Every entry of the group in those sets, in split order."""
 
 
+@generic_record
 @dataclass(frozen=True, slots=True)
-class LeakReport:
+class LeakReport(Generic[EntryT_co]):
     """What `find_leaks` found: every problem, and the entries it could not read."""
 
-    duplicates: tuple[Duplicate, ...]
+    duplicates: tuple[Duplicate[EntryT_co], ...]
     """Files listed again in one set."""
-    path_leaks: tuple[PathLeak, ...]
+    path_leaks: tuple[PathLeak[EntryT_co], ...]
     """Files in more than one of `train`, `validation` and `test`."""
-    conflicts: tuple[LabelConflict, ...]
+    conflicts: tuple[LabelConflict[EntryT_co], ...]
     """Files listed with different labels (any sets, `monitor-<name>` included)."""
-    group_leaks: tuple[GroupLeak, ...]
+    group_leaks: tuple[GroupLeak[EntryT_co], ...]
     """Groups in more than one of `train`, `validation` and `test`."""
-    ungrouped: tuple[EntryRef, ...]
+    ungrouped: tuple[EntryRef[EntryT_co], ...]
     """Entries of `train`, `validation` and `test` whose path the group pattern
     does not match, left out of the group search (a warning, not a problem)."""
-    pathless: tuple[EntryRef, ...]
+    pathless: tuple[EntryRef[EntryT_co], ...]
     """Entries without a path, compared whole (a warning, not a problem)."""
 
     @property
@@ -145,13 +151,16 @@ class LeakReport:
         return self.problems == 0
 
 
+RawT = TypeVar("RawT")
+
+
 def find_leaks(
-    split: Mapping[SetName, Sequence[object]],
+    split: Mapping[SetName, Sequence[RawT]],
     *,
     path_field: FieldName | None = None,
     label_field: FieldName | None = None,
     group_pattern: str | re.Pattern[str] | None = None,
-) -> LeakReport:
+) -> LeakReport[RawT]:
     r"""Find the files and groups a split lists where it should not.
 
     - a *duplicate*: a file listed again in the same set;
@@ -226,8 +235,8 @@ def _made(cls: type[RecordT], count: int, **fields: Iterable[object]) -> list[Re
 
 
 def _entry_refs(
-    name: SetName, indices: Sequence[int], samples: Sequence[object]
-) -> list[EntryRef]:
+    name: SetName, indices: Sequence[int], samples: Sequence[RawT]
+) -> list[EntryRef[RawT]]:
     """Return ``EntryRef(name, i, samples[i])`` for each of ``indices``, in bulk."""
     return _made(
         EntryRef,
@@ -239,11 +248,11 @@ def _entry_refs(
 
 
 def _keys(
-    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
-) -> tuple[dict[SetName, Sequence[Hashable]], list[EntryRef]]:
+    split: Mapping[SetName, Sequence[RawT]], index: Mapping[SetName, SetFields]
+) -> tuple[dict[SetName, Sequence[Hashable]], list[EntryRef[RawT]]]:
     """Return each entry's key (its path, else its JSON text), and those pathless."""
     keys: dict[SetName, Sequence[Hashable]] = {}
-    pathless: list[EntryRef] = []
+    pathless: list[EntryRef[RawT]] = []
     for name, samples in split.items():
         paths = index[name].paths
         if None not in paths:
@@ -278,20 +287,20 @@ def _repeats(
 
 
 def leaks_in(
-    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
-) -> LeakReport:
+    split: Mapping[SetName, Sequence[RawT]], index: Mapping[SetName, SetFields]
+) -> LeakReport[RawT]:
     """Find the leaks of ``split`` from its fields, read once by `index_split`."""
     names = list(split)
     keys, pathless = _keys(split, index)
     places = _repeats(names, keys)
 
-    def ref(where: tuple[int, int]) -> EntryRef:
+    def ref(where: tuple[int, int]) -> EntryRef[RawT]:
         name = names[where[0]]
         return EntryRef(name, where[1], split[name][where[1]])
 
-    duplicates: list[Duplicate] = []
-    path_leaks: list[PathLeak] = []
-    conflicts: list[LabelConflict] = []
+    duplicates: list[Duplicate[RawT]] = []
+    path_leaks: list[PathLeak[RawT]] = []
+    conflicts: list[LabelConflict[RawT]] = []
     for key, found in places.items():
         path = key if isinstance(key, str) else str(key[1])  # type: ignore[index]  # ("entry", text)
         firsts: dict[int, tuple[int, int]] = {}
@@ -319,11 +328,11 @@ def leaks_in(
 
 
 def _conflict(
-    path: str, refs: Sequence[EntryRef], index: Mapping[SetName, SetFields]
-) -> LabelConflict | None:
+    path: str, refs: Sequence[EntryRef[RawT]], index: Mapping[SetName, SetFields]
+) -> LabelConflict[RawT] | None:
     """Return the conflict of a file's labelled entries, if their labels differ."""
     labels: dict[Hashable, object] = {}
-    by_label: dict[Hashable, list[EntryRef]] = {}
+    by_label: dict[Hashable, list[EntryRef[RawT]]] = {}
     for ref in refs:
         label = index[ref.set_name].labels[ref.index]
         if label is not None:
@@ -337,13 +346,13 @@ def _conflict(
 
 
 def _group_leaks(
-    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
-) -> tuple[tuple[GroupLeak, ...], tuple[EntryRef, ...]]:
+    split: Mapping[SetName, Sequence[RawT]], index: Mapping[SetName, SetFields]
+) -> tuple[tuple[GroupLeak[RawT], ...], tuple[EntryRef[RawT], ...]]:
     """Return the groups in more than one evaluation set, and the ungrouped entries."""
     evaluated = [name for name in split if name in EVALUATION_SET_NAMES]
     groups = {name: index[name].groups for name in evaluated}
     found: dict[SetName, frozenset[str]] = {}
-    ungrouped: list[EntryRef] = []
+    ungrouped: list[EntryRef[RawT]] = []
     for name, in_set in groups.items():
         group_set = index[name].group_set
         if in_set is None or group_set is None:
@@ -360,7 +369,7 @@ def _group_leaks(
     for position, name in enumerate(evaluated):
         for other in evaluated[position + 1 :]:
             leaking |= found[name] & found[other]
-    members: defaultdict[str, list[EntryRef]] = defaultdict(list)
+    members: defaultdict[str, list[EntryRef[RawT]]] = defaultdict(list)
     sets_of: defaultdict[str, list[SetName]] = defaultdict(list)
     for name in evaluated if leaking else ():
         samples, in_set = split[name], groups[name] or []

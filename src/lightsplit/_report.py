@@ -102,7 +102,7 @@ class SplitReport:
     """Duplicates, leaks and label conflicts."""
     warnings: list[SplitWarning] = field(default_factory=list)
     """What the split may hold but likely should not."""
-    failures: list[SampleFailure] = field(default_factory=list)
+    failures: Sequence[SampleFailure] = field(default_factory=list)
     """Samples the loader could not load."""
     loaded: int | None = None
     """How many samples were loaded, or ``None`` when no loader ran."""

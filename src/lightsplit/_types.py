@@ -3,17 +3,21 @@
 import os
 import pathlib
 import re
-from typing import TYPE_CHECKING, Final, Literal, TypeAlias
+import sys
+from dataclasses import FrozenInstanceError
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias, TypeVar
 
 __all__ = [
     "EVALUATION_SET_NAMES",
     "FORMATS",
     "SET_NAME_PATTERN",
     "SET_NAME_RE",
+    "EntryT_co",
     "Format",
     "SetName",
     "Stage",
     "StrPath",
+    "generic_record",
 ]
 
 SetName: TypeAlias = str
@@ -31,6 +35,42 @@ else:
     # `os.PathLike` as a string (`cache_dir: [a, b]` made a folder named
     # "['a', 'b']"); for `pathlib.Path` it refuses what is no string.
     StrPath = str | pathlib.Path
+
+if TYPE_CHECKING:
+    import typing_extensions
+
+    EntryT_co = typing_extensions.TypeVar("EntryT_co", covariant=True, default=object)
+    """The type of a split's raw entries, in the records that hold them; a
+    record named without it (`EntryRef`) holds ``object``."""
+else:  # a default is for type checkers; typing_extensions would slow `check`
+    EntryT_co = TypeVar("EntryT_co", covariant=True)
+
+RecordT = TypeVar("RecordT", bound=type)
+
+
+def _refuse_setattr(self: object, name: str, value: object) -> None:
+    msg = f"cannot assign to field {name!r} of a {type(self).__name__}"
+    raise FrozenInstanceError(msg)
+
+
+def _refuse_delattr(self: object, name: str) -> None:
+    msg = f"cannot delete field {name!r} of a {type(self).__name__}"
+    raise FrozenInstanceError(msg)
+
+
+def generic_record(cls: RecordT) -> RecordT:
+    """Let a frozen, slotted, generic dataclass be made as ``Record[int](...)``.
+
+    Before Python 3.13, the ``__setattr__`` that ``dataclass`` writes for
+    such a class calls ``super()`` with the class it replaced, so that
+    assigning ``__orig_class__`` (which ``Record[int](...)`` does) raised a
+    ``TypeError`` instead of the ``FrozenInstanceError`` typing expects.
+    """
+    if sys.version_info < (3, 13):
+        cls.__setattr__ = _refuse_setattr  # type: ignore[method-assign,assignment]
+        cls.__delattr__ = _refuse_delattr  # type: ignore[method-assign,assignment]
+    return cls
+
 
 SET_NAME_PATTERN: Final = r"^(train|validation|test|monitor-[A-Za-z0-9._-]+)$"
 """The JSON Schema (ECMA-262) pattern every set name matches."""

@@ -49,7 +49,11 @@ for batch in module.train_dataloader():
     inputs, metadata = batch
     assert_type(inputs, torch.Tensor)
 
-assert_type(check_split_loading(typed, loader, limit=4), list[SampleFailure])
+assert_type(
+    check_split_loading(typed, loader, limit=4), list[SampleFailure[tuple[str, int]]]
+)
+name, label = check_split_loading(typed, loader)[0].entry  # the entries' type
+assert_type(name, str)
 assert_type(split_json_schema(tuple[str, int]), dict[str, JsonValue])
 
 # cache_dir: a string or a path in every signature, never anything else

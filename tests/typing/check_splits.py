@@ -21,8 +21,8 @@ split_samples(entries, fractions=0.7)  # type: ignore[arg-type]
 split_folds(entries, folds="5")  # type: ignore[arg-type]
 
 report = find_leaks({"train": entries}, group_pattern=r"(\d{8})_")
-assert_type(report, LeakReport)
-assert_type(report.group_leaks, tuple[GroupLeak, ...])
+assert_type(report, LeakReport[tuple[str, int]])
+assert_type(report.group_leaks, tuple[GroupLeak[tuple[str, int]], ...])
 assert_type(report.problems, int)
 report.problems = 0  # type: ignore[misc]
 
@@ -31,3 +31,12 @@ assert_type(card, SplitCard)
 assert_type(card.sha256, str)
 assert_type(card.edited, bool | None)
 assert_type(card.provenance, SplitProvenance | None)
+
+# the records keep the entries' type: no cast to unpack one
+path, label = report.path_leaks[0].entries[0].entry
+assert_type(path, str)
+assert_type(label, int)
+assert_type(report.conflicts[0].entries[0][0].entry, tuple[str, int])
+# read-only, so a report of tuples is a report of objects, which bare names mean
+anything: LeakReport = report
+assert_type(anything.pathless[0].entry, object)
