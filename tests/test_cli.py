@@ -1330,7 +1330,7 @@ class TestSplit:
         )
         assert lines[1] == (
             f"wrote {output} (sha256 {split_sha256(split)}) and its sidecar "
-            "split.json.lightsplit.json"
+            f"{output}.lightsplit.json"
         )
         assert lines[2:7] == [
             "  set         entries  share  target  groups  label 0  label 1  label 2",

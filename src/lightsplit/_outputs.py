@@ -1,11 +1,13 @@
 """Where lightsplit writes: files written whole, and the sidecar of a split file."""
 
 import os
+import stat
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-__all__ = ["SIDECAR_SUFFIX", "sidecar_path", "write_bytes"]
+__all__ = ["SIDECAR_SUFFIX", "is_special_file", "sidecar_path", "write_bytes"]
 
 SIDECAR_SUFFIX: Final = ".lightsplit.json"
 """Added to a split file's name to name its sidecar file."""
@@ -21,6 +23,19 @@ def sidecar_path(split_path: Path) -> Path:
     return split_path.with_name(split_path.name + SIDECAR_SUFFIX)
 
 
+def is_special_file(path: Path) -> bool:
+    """Whether ``path`` is (or links to) something other than a file or folder.
+
+    A device (``/dev/null``), a pipe (``/dev/stdout`` in a pipeline) or a
+    socket: written straight through, never replaced.
+    """
+    try:
+        mode = path.stat().st_mode  # through links
+    except OSError:  # missing (or unreadable): a file is made
+        return False
+    return not (stat.S_ISREG(mode) or stat.S_ISDIR(mode))
+
+
 def write_bytes(
     path: Path, data: bytes, *, check: Callable[[Path], None] | None = None
 ) -> None:
@@ -31,9 +46,25 @@ def write_bytes(
     ``open``, unlike ``mkstemp``, so that it gets the permissions of any new
     file. ``check``, given that file, may raise to leave ``path`` untouched.
 
+    A symbolic link stays one: the file it names is written. A device or a pipe
+    (`is_special_file`) is written straight through, as a shell's ``>``
+    would, after ``check`` (of a temporary file) passed: renaming a file over
+    it would replace ``/dev/null`` itself.
+
     Raises:
         OSError: if the file cannot be written.
     """
+    if is_special_file(path):
+        if check is not None:
+            with tempfile.TemporaryDirectory(prefix="lightsplit-") as folder:
+                checked = Path(folder, f"checked{path.suffix}")
+                checked.write_bytes(data)
+                check(checked)
+        with path.open("wb") as file:
+            file.write(data)
+        return
+    if path.is_symlink():
+        path = path.resolve()  # the file it names, made if missing
     written = path.with_name(f".{path.name}.{os.urandom(4).hex()}{path.suffix}")
     try:
         with written.open("xb") as file:

@@ -15,7 +15,7 @@ from pathlib import Path
 from ._codec import json_lines
 from ._config import FrozenModel
 from ._hashing import encoded_split_sha256, split_sha256
-from ._outputs import sidecar_path, write_bytes
+from ._outputs import is_special_file, sidecar_path, write_bytes
 
 __all__ = [
     "SplitProvenance",
@@ -88,6 +88,8 @@ def write_split_file(
 ) -> SplitProvenance:
     r"""Write ``split`` (one entry per line, as `json_lines`) and its sidecar file.
 
+    A device or a pipe (``/dev/null``, ``/dev/stdout``) gets the split alone.
+
     The bytes depend on nothing but the split: UTF-8, ``\n`` line ends, and
     numbers as Python writes them on every platform. A name ending in ``.bz2``
     is compressed.
@@ -116,8 +118,10 @@ def write_split_file(
     )
     record = SplitProvenance.model_validate({**provenance, "sha256": sha256})
     sidecar = json.dumps(record.model_dump(mode="json"), indent=2, ensure_ascii=False)
+    special = is_special_file(path)
     write_bytes(path, data)
-    write_bytes(sidecar_path(path), f"{sidecar}\n".encode())
+    if not special:  # a device or a pipe has no file beside it to describe
+        write_bytes(sidecar_path(path), f"{sidecar}\n".encode())
     return record
 
 

@@ -26,7 +26,7 @@ from ._errors import (
 )
 from ._gcpause import gc_paused
 from ._hashing import encode_entries
-from ._outputs import SIDECAR_SUFFIX, sidecar_path
+from ._outputs import SIDECAR_SUFFIX, is_special_file, sidecar_path
 from ._samples import SampleList, read_samples
 from ._sidecar import write_split_file
 from ._splitsummary import MadeSet, made_sets, summary_lines
@@ -430,11 +430,14 @@ def _write(
         [placed] = placements
         names = FRACTION_SETS[len(shares)]
         output.parent.mkdir(parents=True, exist_ok=True)
+        special = is_special_file(output)
         sha256 = write(output, placed, names)
-        write_line(
-            f"wrote {output} (sha256 {sha256}) and its sidecar "
-            f"{output.name}{SIDECAR_SUFFIX}"
+        beside = (
+            "no sidecar: it is no file"
+            if special
+            else f"its sidecar {sidecar_path(output)}"
         )
+        write_line(f"wrote {output} (sha256 {sha256}) and {beside}")
         return made_sets(pool, placed, names, shares)
     folds = len(placements)
     output.mkdir(parents=True, exist_ok=True)
