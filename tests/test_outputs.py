@@ -88,7 +88,7 @@ def test_failed_check_writes_nothing_to_a_pipe(fifo: Path) -> None:
     def refuse(path: Path) -> None:
         raise ValueError(path.read_bytes().decode())
 
-    with pytest.raises(ValueError, match="^data$"):
+    with pytest.raises(ValueError, match=r"^data$"):
         write_bytes(fifo, b"data", check=refuse)
     assert is_special_file(fifo)
 
