@@ -168,6 +168,41 @@ class TestProvenance:
         assert card.provenance_problem.endswith("and 8 more")
         assert "- Made by: unknown (its sidecar file" in card.to_markdown()
 
+    @pytest.mark.parametrize(
+        ("change", "said"),
+        [
+            pytest.param(
+                {"group_pattern": "("},
+                "`group_pattern`: Value error, group pattern `(` is not a regular",
+                id="pattern",
+            ),
+            pytest.param(
+                {"folds": 3, "fold": 3},
+                "`fold` 3 is not one of 3 folds (0 to 2)",
+                id="fold-past",
+            ),
+            pytest.param(
+                {"folds": 0, "fold": 0}, "`folds`: Input should be", id="folds"
+            ),
+            pytest.param(
+                {"fold": 1}, "`fold` and `folds` are given together", id="one"
+            ),
+            pytest.param({"input_entries": -1}, "`input_entries`: Input", id="count"),
+            pytest.param({"seed": -1}, "`seed`: Input should be greater", id="seed"),
+        ],
+    )
+    def test_impossible_sidecar(
+        self, made: Path, change: dict[str, object], said: str
+    ) -> None:
+        """A sidecar that `split` cannot have written is not trusted, and says why
+        (a group pattern that is no regular expression stopped `card` before)."""
+        sidecar = sidecar_path(made)
+        sidecar.write_text(json.dumps({**json.loads(sidecar.read_text()), **change}))
+        card = split_card(made)
+        assert card.provenance is None
+        assert card.provenance_problem is not None
+        assert said in card.provenance_problem
+
     def test_fold_of_a_family(self, tmp_path: Path) -> None:
         """The card of a fold file says which fold it is, from its sidecar."""
         samples = tmp_path / "samples.json"

@@ -216,6 +216,27 @@ class TestSchema:
         assert (status, out) == (0, "")
         assert json.loads(path.read_text()) == split_json_schema()
 
+    @pytest.mark.parametrize("command", ["schema", "card", "convert"])
+    def test_empty_output(
+        self, split_file: Path, capsys: Capture, command: str
+    ) -> None:
+        """``-o ''`` names no file: a usage error, as `split` says it."""
+        given = [] if command == "schema" else [split_file]
+        status, out, err = _run(capsys, command, *given, "-o", "")
+        assert (status, out) == (2, "")
+        assert "-o/--output: an empty path names no file; give the file" in err
+
+    def test_null_entries_checked(self, split_file: Path, capsys: Capture) -> None:
+        """``check --sample-type None`` is a usage error (no entry is null); a
+        schema of it is the schema of nulls."""
+        status, out, err = _run(capsys, "check", split_file, "--sample-type", "None")
+        assert (status, out) == (2, "")
+        assert (
+            "error: argument --sample-type: `None` would require every entry to be "
+            "null; give the type of one entry"
+        ) in err
+        assert _run(capsys, "schema", "--sample-type", "None")[0] == 0
+
     def test_output_not_writable(self, tmp_path: Path, capsys: Capture) -> None:
         """A file that cannot be written is an error naming it."""
         path = tmp_path / "missing" / "schema.json"

@@ -134,3 +134,76 @@ def test_not_a_checkpoint(
     err = capsys.readouterr().err
     assert err.startswith(f"lightsplit provenance: error: {path}: {said}")
     assert "weights_only" not in err
+
+
+def _good_record() -> dict[str, object]:
+    return {
+        "format": 1,
+        "split_sha256": "0" * 64,
+        "sets": {
+            "train": {
+                "size": 2,
+                "sha256": "1" * 64,
+                "class_counts": {"0": 1, "1": 1},
+                "loaders": [["x.Loader", "ab"]],
+            }
+        },
+        "config": {"batch_size": 2},
+        "transforms": [],
+        "train_entries": torch.zeros(2, dtype=torch.int64),
+    }
+
+
+@pytest.mark.parametrize(
+    ("change", "said"),
+    [
+        pytest.param({}, None, id="whole"),
+        pytest.param({"sets": None}, "`sets`: Input should be a valid dict", id="sets"),
+        pytest.param(
+            {"format": "1"}, "`format`: Input should be a valid int", id="fmt"
+        ),
+        pytest.param(
+            {"sets": {"train": {"size": 2}}}, "`sets.train.sha256`: Field", id="set"
+        ),
+        pytest.param(
+            {"sets": {"train": {**_good_record()["sets"]["train"], "loaders": [3]}}},  # type: ignore[index]
+            "`sets.train.loaders.0`: Input should be a valid list",
+            id="loaders",
+        ),
+        pytest.param(
+            {"config": {"seed": torch.tensor(1)}},
+            "`config.seed`: input was not a valid JSON value",
+            id="tensor-in-config",
+        ),
+        pytest.param(
+            {"train_entries": 5}, "`train_entries` is a int, not a tensor", id="train"
+        ),
+        pytest.param(
+            {"format": 2}, "its lightsplit record has format 2, and this", id="format"
+        ),
+    ],
+)
+@pytest.mark.parametrize("as_json", [False, True])
+def test_damaged_record(
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    change: dict[str, object],
+    said: str | None,
+    as_json: bool,
+) -> None:
+    """A record damaged, or of another layout, is said to be so (exit 1), naming
+    what is amiss, without a traceback; a whole one reads."""
+    path = tmp_path / "model.ckpt"
+    torch.save(
+        {"CachingDataModule": {"lightsplit_provenance": {**_good_record(), **change}}},
+        path,
+    )
+    status = main(["provenance", str(path), *(["--json"] if as_json else [])])
+    out, err = capsys.readouterr()
+    if said is None:
+        assert (status, err) == (0, "")
+        assert "train" in out
+        return
+    assert status == 1
+    assert err.startswith(f"lightsplit provenance: error: {path}: ")
+    assert said in err

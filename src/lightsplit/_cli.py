@@ -31,6 +31,18 @@ def _sample_type(text: str) -> object:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _entry_type(text: str) -> object:
+    """Parse ``--sample-type`` of entries read from a file: ``None`` holds none."""
+    value = _sample_type(text)
+    if value is None:
+        msg = (
+            "`None` would require every entry to be null; give the type of one "
+            "entry, such as `tuple[str, int]`, or leave it out"
+        )
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
 def _count(text: str) -> int:
     """Parse a count of 0 or more."""
     try:
@@ -88,10 +100,11 @@ _SAMPLE_TYPE_HELP: Final = (
 ).replace("%", "%%")
 
 
-def _add_sample_type(parser: argparse.ArgumentParser) -> None:
+def _add_sample_type(parser: argparse.ArgumentParser, *, entries: bool) -> None:
+    """Add ``--sample-type``; with ``entries`` (of a file to read), not ``None``."""
     parser.add_argument(
         "--sample-type",
-        type=_sample_type,
+        type=_entry_type if entries else _sample_type,
         default=Any,
         metavar="EXPR",
         help=_SAMPLE_TYPE_HELP,
@@ -175,9 +188,13 @@ def _add_schema(
             "  lightsplit schema --sample-type 'tuple[str, int]' -o split.schema.json"
         ),
     )
-    _add_sample_type(parser)
+    _add_sample_type(parser, entries=False)
     parser.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="write here, not to stdout"
+        "-o",
+        "--output",
+        type=_written,
+        metavar="FILE",
+        help="write here, not to stdout",
     )
 
 
@@ -213,7 +230,7 @@ def _add_check(commands: _Commands) -> None:
         metavar="SPLIT",
         help="split files (.json, .json.bz2)",
     )
-    _add_sample_type(parser)
+    _add_sample_type(parser, entries=True)
     _add_fields(parser)
     parser.add_argument(
         "--loader",
@@ -234,7 +251,7 @@ def _add_check(commands: _Commands) -> None:
         "--limit",
         type=_count,
         metavar="N",
-        help="load only the first N samples of each set (default: all)",
+        help="load only the first N samples of each set (default, or 0: all)",
     )
     parser.add_argument(
         "--strict",
@@ -268,7 +285,12 @@ def _add_convert(
     )
     parser.add_argument("input", type=Path, metavar="INPUT", help="the file to convert")
     parser.add_argument(
-        "-o", "--output", type=Path, metavar="OUTPUT", required=True, help="write here"
+        "-o",
+        "--output",
+        type=_written,
+        metavar="OUTPUT",
+        required=True,
+        help="write here",
     )
     parser.add_argument(
         "--from",
@@ -365,7 +387,11 @@ def _add_card(commands: _Commands) -> None:
     )
     parser.add_argument("split", type=Path, metavar="SPLIT", help="the split file")
     parser.add_argument(
-        "-o", "--output", type=Path, metavar="FILE", help="write here, not to stdout"
+        "-o",
+        "--output",
+        type=_written,
+        metavar="FILE",
+        help="write here, not to stdout",
     )
     parser.add_argument(
         "--json", action="store_true", help="write the card as one JSON object"

@@ -9,9 +9,17 @@ import argparse
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Final, NotRequired
 
-from pydantic import JsonValue
+from pydantic import (
+    ConfigDict,
+    Field,
+    JsonValue,
+    TypeAdapter,
+    ValidationError,
+    with_config,
+)
+from typing_extensions import TypedDict  # pydantic reads only this, before 3.12
 
 from ._commands import fail, write_line
 from ._errors import LightsplitError, format_list, preview
@@ -19,6 +27,76 @@ from ._hashing import entries_sha256
 from ._split import load_split
 
 __all__ = ["provenance_command", "read_provenance"]
+
+
+@with_config(ConfigDict(strict=True))
+class _SetRecord(TypedDict):
+    """What a checkpoint records of one set (see `lightsplit._provenance`)."""
+
+    size: Annotated[int, Field(ge=0)]
+    sha256: str
+    class_counts: dict[str, int] | None
+    loaders: list[Annotated[list[str], Field(min_length=2, max_length=2)]]
+
+
+@with_config(ConfigDict(strict=True))
+class _Record(TypedDict):
+    """What a data module records in a checkpoint, as this command reads it."""
+
+    format: int
+    split_sha256: NotRequired[str | None]
+    sets: dict[str, _SetRecord]
+    config: dict[str, JsonValue]
+    transforms: NotRequired[list[str]]
+    train_entries: NotRequired[object]
+    """A tensor of 8-byte hashes (checked apart: pydantic has no tensor type)."""
+
+
+_SHOWN: Final = 3
+"""Problems of a damaged record named, before counting the others."""
+
+
+def _damaged(path: Path, found: str) -> LightsplitError:
+    return LightsplitError(
+        f"{path}: its lightsplit record is damaged, or was written by another "
+        f"version of lightsplit: {found}"
+    )
+
+
+def _checked_record(path: Path, record: object) -> Mapping[str, Any]:
+    """Return ``record`` once it has the layout this command reads.
+
+    Raises:
+        LightsplitError: naming what is amiss, for a record damaged or written
+            by another version of lightsplit.
+    """
+    from torch import Tensor  # noqa: PLC0415 - imported by `read_provenance` already
+
+    from ._provenance import PROVENANCE_FORMAT  # noqa: PLC0415 - imports torch
+
+    try:
+        checked = TypeAdapter(_Record).validate_python(record)
+    except ValidationError as exc:
+        errors = exc.errors(include_url=False)
+        found = "; ".join(
+            f"`{'.'.join(map(str, error['loc'])) or 'the record'}`: {error['msg']}"
+            for error in errors[:_SHOWN]
+        )
+        more = f" and {len(errors) - _SHOWN} more" if len(errors) > _SHOWN else ""
+        raise _damaged(path, f"{found}{more}") from exc
+    train = checked.get("train_entries")
+    if train is not None and not isinstance(train, Tensor):
+        raise _damaged(
+            path, f"`train_entries` is a {type(train).__name__}, not a tensor"
+        )
+    if checked["format"] != PROVENANCE_FORMAT:
+        msg = (
+            f"{path}: its lightsplit record has format {checked['format']}, and this "
+            f"lightsplit reads format {PROVENANCE_FORMAT}; read it with the version "
+            "of lightsplit that trained it"
+        )
+        raise LightsplitError(msg)
+    return checked
 
 
 def read_provenance(path: Path) -> tuple[str, Mapping[str, Any]]:
@@ -57,7 +135,7 @@ def read_provenance(path: Path) -> tuple[str, Mapping[str, Any]]:
     if isinstance(checkpoint, Mapping):
         for key, value in checkpoint.items():
             if isinstance(value, Mapping) and PROVENANCE_KEY in value:
-                return str(key), value[PROVENANCE_KEY]
+                return str(key), _checked_record(path, value[PROVENANCE_KEY])
     keys = list(checkpoint) if isinstance(checkpoint, Mapping) else []
     msg = (
         f"{path}: no lightsplit data module recorded its data in this checkpoint "

@@ -11,9 +11,13 @@ import bz2
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Annotated, Self
+
+from pydantic import AfterValidator, Field, model_validator
 
 from ._codec import json_lines
 from ._config import FrozenModel
+from ._entries import compile_group_pattern
 from ._hashing import encoded_split_sha256, split_sha256
 from ._outputs import is_special_file, sidecar_path, write_bytes
 
@@ -23,6 +27,11 @@ __all__ = [
     "read_provenance",
     "write_split_file",
 ]
+
+
+def _compiles(pattern: str) -> str:
+    compile_group_pattern(pattern)  # raises ValueError, saying why
+    return pattern
 
 
 class SplitProvenance(FrozenModel, frozen=True):
@@ -36,24 +45,35 @@ class SplitProvenance(FrozenModel, frozen=True):
     """The command that made it, quoted for a POSIX shell."""
     input: str
     """The file the entries were read from, as the command named it."""
-    input_entries: int
+    input_entries: Annotated[int, Field(ge=0)]
     """How many entries the input held."""
     input_sha256: str
     """SHA-256 of the input file's bytes."""
     fractions: tuple[str, ...] | None
     """The fractions asked for (train, validation, test), or ``None`` (folds)."""
-    folds: int | None
+    folds: Annotated[int, Field(ge=3)] | None
     """How many folds, or ``None`` (fractions)."""
-    fold: int | None
+    fold: Annotated[int, Field(ge=0)] | None
     """Which fold this split tests on, from 0, or ``None`` (fractions)."""
-    seed: int
+    seed: Annotated[int, Field(ge=0)]
     """The seed."""
-    group_pattern: str | None
+    group_pattern: Annotated[str, AfterValidator(_compiles)] | None
     """The regular expression that found each entry's group, or ``None``."""
     path_field: int | str | None
     """The path field named, or ``None`` (the first string)."""
     label_field: int | str | None
     """The label field named, or ``None`` (the default)."""
+
+    @model_validator(mode="after")
+    def _fold_of_folds(self) -> Self:
+        if (self.fold is None) != (self.folds is None):
+            msg = "`fold` and `folds` are given together (folds) or not at all"
+            raise ValueError(msg)
+        if self.fold is not None and self.folds is not None and self.fold >= self.folds:
+            last = self.folds - 1
+            msg = f"`fold` {self.fold} is not one of {self.folds} folds (0 to {last})"
+            raise ValueError(msg)
+        return self
 
 
 def lines_of_encoded(sets: Mapping[str, Sequence[str]]) -> str:
