@@ -64,6 +64,32 @@ class TestReadSamples:
         with pytest.raises(SplittingError, match=re.escape("row 2 has 2 cells")):
             read_samples(path)
 
+    def test_csv_long_cell(self, tmp_path: Path) -> None:
+        """A cell longer than Python's ``csv`` allows by default (128 KiB) is read,
+        not taken for a quote left open: no cell spans lines."""
+        path = tmp_path / "s.csv"
+        long = "x" * 200_000 + ".png"
+        path.write_text(f"path,label\n{long},0\nb.png,1\n")
+        assert read_samples(path).entries == ([long, 0], ["b.png", 1])
+
+    @pytest.mark.parametrize("columns", ["path,label", "set,path,label"])
+    def test_csv_integer_too_long(self, tmp_path: Path, columns: str) -> None:
+        """An integer cell of more digits than Python reads is refused, naming the
+        row, as the JSON reader refuses one."""
+        path = tmp_path / "s.csv"
+        cells = "train,a.png" if columns.startswith("set") else "a.png"
+        path.write_text(f"{columns}\n{cells},{'9' * 5000}\n")
+        with pytest.raises(
+            (SplittingError, ConvertError),
+            match=re.escape(
+                "row 2: a cell of 5000 digits is an integer of more than 4300 digits; "
+                "write a smaller number"
+            )
+            if columns.startswith("set")
+            else r"row 2 \(`a\.png,9+\.\.\.`\): a cell of 5000 digits is an integer",
+        ):
+            read_samples(path)
+
     def test_csv_bad_set(self, tmp_path: Path) -> None:
         """A CSV split with an invalid set name is refused as ``convert`` does."""
         path = tmp_path / "s.csv"

@@ -3,6 +3,7 @@
 import csv
 import io
 import re
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Final
@@ -10,10 +11,34 @@ from typing import Final
 from ._codec import ConvertError, Sets, fail, items_of, read_text
 from ._errors import LightsplitError, preview, printable, set_name_problem
 
-__all__ = ["INTEGER_CELL", "csv_rows", "read_csv_split", "shown_row", "write_csv_split"]
+__all__ = [
+    "INTEGER_CELL",
+    "csv_rows",
+    "entry_of_cells",
+    "read_csv_split",
+    "shown_row",
+    "write_csv_split",
+]
 
 INTEGER_CELL: Final = re.compile(r"0|-?[1-9][0-9]*")
 """A cell read as an integer: written as Python writes one (``007`` is text)."""
+
+
+def entry_of_cells(cells: Sequence[str]) -> list[int | str]:
+    """Return a row's entry: its integer cells (`INTEGER_CELL`) as integers.
+
+    Raises:
+        ValueError: for an integer cell too long for Python to read, saying so.
+    """
+    try:
+        return [int(c) if INTEGER_CELL.fullmatch(c) else c for c in cells]
+    except ValueError:  # more digits than `sys.get_int_max_str_digits()`
+        digits = max(len(c) for c in cells if INTEGER_CELL.fullmatch(c))
+        msg = (
+            f"a cell of {digits} digits is an integer of more than "
+            f"{sys.get_int_max_str_digits()} digits; write a smaller number"
+        )
+        raise ValueError(msg) from None
 
 
 _SHOWN_CHARS: Final = 60
@@ -122,20 +147,27 @@ def csv_rows(
     lines = list(io.StringIO(read_text(path), newline=""))
     reader = csv.reader(lines, strict=True)
     rows: list[list[str]] = []
-    while True:
-        number = reader.line_num + 1
-        try:
-            row = next(reader, None)
-        except csv.Error as exc:
-            problem = _quote_problem(path, lines, number, reader.line_num, exc)
-            raise error(problem) from exc
-        if row is None:
-            _check_separator(path, lines, rows, error=error)
-            return rows, lines
-        if any("\n" in cell or "\r" in cell for cell in row):
-            problem = _quote_problem(path, lines, number, reader.line_num, None)
-            raise error(problem)
-        rows.append(row)
+    # a cell holds no line end, so no cell is longer than the longest line:
+    # csv's limit (128 KiB a cell) would call a longer one an unclosed quote
+    limit = csv.field_size_limit()
+    csv.field_size_limit(max(limit, max(map(len, lines), default=0) + 1))
+    try:
+        while True:
+            number = reader.line_num + 1
+            try:
+                row = next(reader, None)
+            except csv.Error as exc:
+                problem = _quote_problem(path, lines, number, reader.line_num, exc)
+                raise error(problem) from exc
+            if row is None:
+                _check_separator(path, lines, rows, error=error)
+                return rows, lines
+            if any("\n" in cell or "\r" in cell for cell in row):
+                problem = _quote_problem(path, lines, number, reader.line_num, None)
+                raise error(problem)
+            rows.append(row)
+    finally:
+        csv.field_size_limit(limit)
 
 
 def read_csv_split(path: Path) -> Sets:
@@ -177,8 +209,10 @@ def read_csv_split(path: Path) -> Sets:
                 f"{len(header) - 1} columns; add columns to the header"
             )
         else:
-            entry = [int(c) if INTEGER_CELL.fullmatch(c) else c for c in cells]
-            sets.setdefault(name, []).append(entry)
+            try:
+                sets.setdefault(name, []).append(entry_of_cells(cells))
+            except ValueError as exc:
+                problems.append(f"row {number}: {exc}")
     if problems:
         fail(title, problems)
     return sets

@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._csvsplit import INTEGER_CELL, csv_rows, read_csv_split, shown_row
+from ._csvsplit import (
+    INTEGER_CELL,
+    csv_rows,
+    entry_of_cells,
+    read_csv_split,
+    shown_row,
+)
 from ._entries import FILE_SUFFIX
 from ._errors import SplittingError, format_list
 from ._split import parse_split, read_file, strict_json
@@ -117,7 +123,11 @@ def _read_csv(path: Path) -> SampleList:
                 f"{len(header)} columns; add columns to the header"
             )
             raise SplittingError(msg)
-        entries.append([int(c) if INTEGER_CELL.fullmatch(c) else c for c in cells])
+        try:
+            entries.append(entry_of_cells(cells))
+        except ValueError as exc:
+            msg = f"{path}: row {number} (`{shown_row(lines, number)}`): {exc}"
+            raise SplittingError(msg) from None
         origins.append(f"row {number}")
     return SampleList(tuple(entries), tuple(origins), tuple(header))
 
