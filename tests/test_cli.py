@@ -1665,6 +1665,13 @@ class TestSplit:
             "cannot make 30 folds from 20 groups: every fold needs a group; give "
             "more entries (or a group pattern that finds more groups)\n"
         )
+        # a count far past the entries is refused as soon (the output's fold
+        # files are no longer each looked for first: 10**11 of them took hours)
+        status, _, err = _run(
+            capsys, "split", samples_file, "--folds", "99999999999", "-o", tmp_path
+        )
+        assert status == 1
+        assert "cannot make 99999999999 folds from 60 groups" in err
 
     @pytest.mark.parametrize(
         ("options", "message"),

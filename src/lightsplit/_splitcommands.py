@@ -270,17 +270,17 @@ def _check_output(args: argparse.Namespace) -> None:
         args.parser.error(
             f"`-o` {output} is a file; give the folder to write the folds in"
         )
-    for fold in range(args.folds):
-        for name in (f"fold-{fold}.json", f"fold-{fold}.json{SIDECAR_SUFFIX}"):
-            if _same_file(output / name, source):
-                args.parser.error(
-                    f"`-o` {output}: the input {source} is its `{name}`, which the "
-                    "split would overwrite; choose another folder"
-                )
     try:
         names = [path.name for path in output.iterdir()] if output.is_dir() else []
     except OSError:  # unreadable: writing there fails, saying so
         names = []
+    for name in names:  # only a file there can be the input (by name or link)
+        match = _FOLD_FILE.fullmatch(name)
+        if match and int(match[1]) < args.folds and _same_file(output / name, source):
+            args.parser.error(
+                f"`-o` {output}: the input {source} is its `{name}`, which the "
+                "split would overwrite; choose another folder"
+            )
     stale = sorted(
         (int(match[1]), name)
         for name in names
