@@ -448,6 +448,13 @@ class TestUnconvertible:
                 id="not-an-array",
             ),
             pytest.param(
+                {"train": [], "test": [["a.nii"]]},
+                "train: an empty `training` list is how a datalist without a `train` "
+                "set is written, so an empty `train` set would read back as none; "
+                "remove the set, or keep the split file",
+                id="empty-train",
+            ),
+            pytest.param(
                 {"monitor-train": [["a", "b"]]},
                 "monitor-train: a datalist has no set `monitor-train` (only "
                 "`training`, `validation` and `test`); remove the set, or convert "
@@ -503,6 +510,12 @@ class TestUnconvertible:
                 {"train": [{"image": "a.png"}]},
                 'train.0: entry {"image": "a.png"} is not an array',
                 id="object",
+            ),
+            pytest.param(
+                {"train": [["a"], []]},
+                "train.1: entry [] has no item, and a row without one reads back as "
+                "no entry; give the entry its items, or remove it",
+                id="no-item",
             ),
             pytest.param(
                 {"train": [["a"]], "test": []},

@@ -224,6 +224,11 @@ def _problem(name: str, index: int, entry: object) -> str | None:
     items = items_of(entry)
     if items is None:
         return f"{where} is not an array; a CSV row holds the items of an array"
+    if not items:
+        return (
+            f"{where} has no item, and a row without one reads back as no entry; "
+            "give the entry its items, or remove it"
+        )
     for item in items:
         if isinstance(item, bool) or not isinstance(item, str | int):
             return (

@@ -198,6 +198,12 @@ def write_datalist(sets: Sets) -> tuple[str, list[str]]:
     datalist from a split file.
     """
     problems = [p for name, entries in sets.items() for p in _problems(name, entries)]
+    if "train" in sets and not sets["train"] and len(sets) > 1:
+        problems.append(
+            "train: an empty `training` list is how a datalist without a `train` "
+            "set is written, so an empty `train` set would read back as none; "
+            "remove the set, or keep the split file"
+        )
     if problems:
         return "", problems
     keys = {name: key for key, name in DATALIST_SETS.items()}
