@@ -218,6 +218,23 @@ def read_csv_split(path: Path) -> Sets:
     return sets
 
 
+def _item_problem(item: object) -> str | None:
+    """Return why ``item`` cannot be a cell that reads back the same, or ``None``."""
+    if isinstance(item, bool) or not isinstance(item, str | int):
+        return (
+            f"item {preview(item)} is no string or integer, which is all a CSV "
+            "cell holds"
+        )
+    if isinstance(item, str) and ("\n" in item or "\r" in item):
+        return (
+            f"item {preview(item)} holds a line end, which tables read here refuse "
+            "(it is how a quote left open shows)"
+        )
+    if isinstance(item, str) and INTEGER_CELL.fullmatch(item):
+        return f'the string "{item}" would read back as the integer {item}'
+    return None
+
+
 def _problem(name: str, index: int, entry: object) -> str | None:
     """Return why ``entry`` cannot be a row that reads back the same, or ``None``."""
     where = f"{name}.{index}: entry {preview(entry)}"
@@ -230,22 +247,10 @@ def _problem(name: str, index: int, entry: object) -> str | None:
             "give the entry its items, or remove it"
         )
     for item in items:
-        if isinstance(item, bool) or not isinstance(item, str | int):
-            return (
-                f"{where}: item {preview(item)} is no string or integer, which is "
-                "all a CSV cell holds; keep the split file"
-            )
-        if isinstance(item, str) and ("\n" in item or "\r" in item):
-            return (
-                f"{where}: item {preview(item)} holds a line end, which tables read "
-                "here refuse (it is how a quote left open shows); keep the split file"
-            )
-        if isinstance(item, str) and INTEGER_CELL.fullmatch(item):
-            return (
-                f'{where}: the string "{item}" would read back as the integer '
-                f"{item}; keep the split file"
-            )
-    if items and items[-1] == "":
+        problem = _item_problem(item)
+        if problem is not None:
+            return f"{where}: {problem}; keep the split file"
+    if items[-1] == "":
         return (
             f"{where} ends with an empty string, which reads back as no item; "
             "keep the split file"
