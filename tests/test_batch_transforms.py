@@ -175,6 +175,49 @@ class TestProvided:
         assert torch.equal(output.metadata["mask"], output.input)
 
     @pytest.mark.parametrize(
+        ("keys", "error", "message"),
+        [
+            pytest.param(
+                ["roi"],
+                LookupError,
+                "RandomFlip(p=0.5, dim=-1, keys=('roi',)): metadata `roi` is not in "
+                "the batch, whose tensors are `mask`, `label`; name in `keys` the "
+                "masks flipped with the input",
+                id="missing",
+            ),
+            pytest.param(
+                ["name"],
+                TypeError,
+                "RandomFlip(p=0.5, dim=-1, keys=('name',)): metadata `name` is a "
+                "`list`, not a tensor",
+                id="not-a-tensor",
+            ),
+            pytest.param(
+                ["label"],
+                ValueError,
+                "RandomFlip(p=0.5, dim=-1, keys=('label',)): metadata `label` of "
+                "shape (8,) does not line up with the input (8, 1, 1, 6) along "
+                "`dim` -1: only tensors of the input's size (masks) are flipped with "
+                "it; remove it from `keys`",
+                id="labels",
+            ),
+        ],
+    )
+    def test_flip_refuses(
+        self, keys: list[str], error: type[Exception], message: str
+    ) -> None:
+        """A key the batch lacks, or that is no mask of the input's size, is refused
+        naming the transform and what the batch holds: labels flipped along the
+        batch would be swapped between items."""
+        image = torch.arange(6.0).view(1, 1, 1, 6).repeat(8, 1, 1, 1)
+        batch = Sample(
+            image, {"mask": image.clone(), "label": torch.arange(8), "name": ["a"] * 8}
+        )
+        with pytest.raises(error) as info:
+            apply_batch_transforms(batch, [RandomFlip(keys=keys)], seed=1)
+        assert str(info.value) == message
+
+    @pytest.mark.parametrize(
         ("make", "message"),
         [
             pytest.param(lambda: ToFloat(std=(0.0,)), "finite, non-zero", id="std"),

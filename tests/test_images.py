@@ -1,4 +1,5 @@
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -137,13 +138,18 @@ class TestImageFileLoader:
             (["a.png", "1"], "is not an integer"),
             (["a.png", True], "is not an integer"),
             ([3, 1], "is not a string"),
+            (
+                ["a.png", "masks/a.png"],
+                "(entries [image, mask] are `ImageMaskLoader`'s, `--loader "
+                "lightsplit:ImageMaskLoader` on the command line)",
+            ),
         ],
     )
     def test_refuses_malformed_entries(
         self, tmp_path: Path, entry: object, message: str
     ) -> None:
         """Malformed entries are named."""
-        with pytest.raises(TypeError, match=message):
+        with pytest.raises(TypeError, match=re.escape(message)):
             ImageFileLoader(tmp_path).sample(entry)  # type: ignore[arg-type]  # the point
 
     def test_mode_is_checked(self, tmp_path: Path) -> None:
@@ -185,11 +191,25 @@ class TestImageMaskLoader:
         assert loader.target(["i.png", "m.png"]) == 0
 
     def test_sizes_must_match(self, tmp_path: Path) -> None:
-        """A mask of another size than its image is refused."""
+        """A mask of another size than its image is refused, naming the sizes of
+        the files the entry names (no region of interest where it has none)."""
         Image.new("L", (4, 3)).save(tmp_path / "i.png")
         Image.new("L", (2, 2)).save(tmp_path / "m.png")
-        with pytest.raises(ValueError, match="must be the same size"):
-            ImageMaskLoader(tmp_path, mode="L").sample(["i.png", "m.png"])
+        loader = ImageMaskLoader(tmp_path, mode="L")
+        with pytest.raises(ValueError, match="must be the same size") as info:
+            loader.sample(["i.png", "m.png"])
+        assert "image is (3, 4) but mask is (2, 2); they" in str(info.value)
+        with pytest.raises(ValueError, match="must be the same size") as info:
+            loader.sample(["i.png", "m.png", "m.png"])
+        assert "image is (3, 4) but mask is (2, 2) and roi (2, 2); " in str(info.value)
+
+    def test_refuses_more_items(self, tmp_path: Path) -> None:
+        """An entry of more than image, mask and roi is refused, not cut short: its
+        fourth item (a real region of interest, say) would be left out."""
+        Image.new("L", (4, 3)).save(tmp_path / "i.png")
+        with pytest.raises(TypeError, match="has 4 items, not of the form") as info:
+            ImageMaskLoader(tmp_path).sample(["i.png", "i.png", "i.png", "r.png"])
+        assert "the items past the 3 it reads would be left out" in str(info.value)
 
     def test_refuses_mask_leaving_root(self, tmp_path: Path) -> None:
         """The mask path is checked like the image path."""

@@ -190,15 +190,50 @@ class RandomFlip:
 
     def transform_batch(self, batch: Sample, /) -> Sample:
         """Return ``batch`` with the drawn items (and their ``keys``) flipped."""
-        chosen = torch.rand(len(batch.input), device=batch.input.device) < self.p
         metadata = dict(batch.metadata)
         for key in self.keys:
-            value = metadata[key]
-            if not isinstance(value, Tensor):
-                msg = f"metadata `{key}` is a `{type(value).__name__}`, not a tensor"
-                raise TypeError(msg)
-            metadata[key] = _flip_items(value, chosen, self.dim)
+            self._check_flippable(key, metadata.get(key, _MISSING), batch)
+        chosen = torch.rand(len(batch.input), device=batch.input.device) < self.p
+        for key in self.keys:
+            metadata[key] = _flip_items(metadata[key], chosen, self.dim)
         return Sample(_flip_items(batch.input, chosen, self.dim), metadata)
+
+    def _check_flippable(self, key: str, value: object, batch: Sample) -> None:
+        """Refuse a key the batch lacks, or a value that is no image-sized tensor.
+
+        Raises:
+            LookupError: naming the key and the tensors the batch has.
+            TypeError: for a value that is no tensor.
+            ValueError: for a tensor that does not line up with the input along
+                ``dim``: flipping a vector of labels would swap them between items.
+        """
+        if isinstance(value, Tensor) and value.dim() > 1:
+            if value.shape[self.dim] == batch.input.shape[self.dim]:
+                return  # the usual case: a mask
+        where = f"{self!r}: metadata `{key}`"
+        if value is _MISSING:
+            tensors = [k for k, v in batch.metadata.items() if isinstance(v, Tensor)]
+            have = ", ".join(f"`{k}`" for k in tensors) or "none"
+            msg = (
+                f"{where} is not in the batch, whose tensors are {have}; name in "
+                "`keys` the masks flipped with the input"
+            )
+            raise LookupError(msg)
+        if not isinstance(value, Tensor):
+            msg = f"{where} is a `{type(value).__name__}`, not a tensor"
+            raise TypeError(msg)
+        shape = batch.input.shape
+        if value.dim() < 2 or value.shape[self.dim] != shape[self.dim]:  # noqa: PLR2004
+            msg = (
+                f"{where} of shape {tuple(value.shape)} does not line up with the "
+                f"input {tuple(shape)} along `dim` {self.dim}: only tensors of "
+                "the input's size (masks) are flipped with it; remove it from `keys`"
+            )
+            raise ValueError(msg)
+
+
+_MISSING: Final = object()
+"""A metadata key the batch does not hold."""
 
 
 def _flip_items(values: Tensor, chosen: Tensor, dim: int) -> Tensor:

@@ -13,6 +13,7 @@ from typing import Final, Literal, TypeAlias
 import torch
 from torch import Tensor
 
+from ._entries import FILE_SUFFIX
 from ._errors import PathEscapeError, choose
 from ._sample import Sample
 from ._types import StrPath
@@ -134,8 +135,9 @@ def _open_image(path: Path, mode: ColorMode) -> Tensor:
             kind = "32-bit integer" if image.mode == "I" else "floating-point"
             msg = (
                 f"image {path} has {kind} pixels (Pillow mode {image.mode}), whose "
-                "range no rule maps to [0, 1]; ImageFileLoader reads 8- and 16-bit "
-                "images: convert the file, or give a loader that scales these"
+                "range no rule maps to [0, 1]; lightsplit's image loaders read 8- "
+                "and 16-bit images: convert the file, or give a loader that scales "
+                "these"
             )
             raise ValueError(msg)
         converted = image.convert(mode)
@@ -163,13 +165,22 @@ def _as_dtype(pixels: Tensor, dtype: ImageDtype, path: Path) -> Tensor:
     return pixels if dtype == "uint8" else pixels.to(torch.float32).div_(255)
 
 
-def _items(raw: object, *, least: int, shape: str) -> Sequence[object]:
+def _items(
+    raw: object, *, least: int, shape: str, most: int | None = None
+) -> Sequence[object]:
     if (
         isinstance(raw, str | bytes)
         or not isinstance(raw, Sequence)
         or len(raw) < least
     ):
         msg = f"entry {raw!r} is not of the form {shape}"
+        raise TypeError(msg)
+    if most is not None and len(raw) > most:
+        msg = (
+            f"entry {raw!r} has {len(raw)} items, not of the form {shape}: the "
+            f"items past the {most} it reads would be left out; give entries of "
+            "that form, or a loader that reads the others"
+        )
         raise TypeError(msg)
     return raw
 
@@ -225,6 +236,11 @@ class ImageFileLoader:
                 "ImageFileLoader reads entries [path, integer label, ...]: write "
                 "integer labels, or give a loader that reads these"
             )
+            if isinstance(label, str) and FILE_SUFFIX.search(label):
+                msg += (
+                    " (entries [image, mask] are `ImageMaskLoader`'s, "
+                    "`--loader lightsplit:ImageMaskLoader` on the command line)"
+                )
             raise TypeError(msg)
         if not isinstance(path, str):
             msg = f"path {path!r} of entry {raw!r} is not a string"
@@ -301,17 +317,19 @@ class ImageMaskLoader:
             PathEscapeError: if a path leaves the root folder.
             OSError: if a file is missing or not an image.
         """
-        items = _items(raw, least=2, shape="[image, mask] or [image, mask, roi]")
+        items = _items(
+            raw, least=2, most=3, shape="[image, mask] or [image, mask, roi]"
+        )
         file = resolve_entry_path(self.root, items[0])
         image = _as_dtype(_image_under(self.root, file, self.mode), self.dtype, file)
         target = self._mask(items[1])
         roi = self._mask(items[2]) if len(items) > 2 else torch.ones_like(target)  # noqa: PLR2004
         if target.shape[1:] != image.shape[1:] or roi.shape != target.shape:
-            msg = (
-                f"entry {list(items)!r}: image is {tuple(image.shape[1:])} but mask is "
-                f"{tuple(target.shape[1:])} and roi {tuple(roi.shape[1:])}; "
-                "they must be the same size"
-            )
+            sizes = f"image is {tuple(image.shape[1:])} but mask is "
+            sizes += f"{tuple(target.shape[1:])}"
+            if len(items) > 2:  # noqa: PLR2004 - an roi of its own
+                sizes += f" and roi {tuple(roi.shape[1:])}"
+            msg = f"entry {list(items)!r}: {sizes}; they must be the same size"
             raise ValueError(msg)
         return Sample(image, {"name": str(items[0]), "target": target, "roi": roi})
 
