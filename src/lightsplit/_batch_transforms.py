@@ -207,9 +207,13 @@ class RandomFlip:
             ValueError: for a tensor that does not line up with the input along
                 ``dim``: flipping a vector of labels would swap them between items.
         """
-        if isinstance(value, Tensor) and value.dim() > 1:
-            if value.shape[self.dim] == batch.input.shape[self.dim]:
-                return  # the usual case: a mask
+        size = batch.input.shape[self.dim]
+        if (
+            isinstance(value, Tensor)
+            and value.dim() > 1
+            and value.shape[self.dim] == size
+        ):
+            return  # the usual case: a mask
         where = f"{self!r}: metadata `{key}`"
         if value is _MISSING:
             tensors = [k for k, v in batch.metadata.items() if isinstance(v, Tensor)]
