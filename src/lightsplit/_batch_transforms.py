@@ -207,11 +207,12 @@ class RandomFlip:
             ValueError: for a tensor that does not line up with the input along
                 ``dim``: flipping a vector of labels would swap them between items.
         """
-        size = batch.input.shape[self.dim]
+        shape = batch.input.shape
+        least = max(2, -self.dim)  # a batch of items, with dimension `dim`
         if (
             isinstance(value, Tensor)
-            and value.dim() > 1
-            and value.shape[self.dim] == size
+            and value.dim() >= least
+            and value.shape[self.dim] == shape[self.dim]
         ):
             return  # the usual case: a mask
         where = f"{self!r}: metadata `{key}`"
@@ -226,14 +227,12 @@ class RandomFlip:
         if not isinstance(value, Tensor):
             msg = f"{where} is a `{type(value).__name__}`, not a tensor"
             raise TypeError(msg)
-        shape = batch.input.shape
-        if value.dim() < 2 or value.shape[self.dim] != shape[self.dim]:  # noqa: PLR2004
-            msg = (
-                f"{where} of shape {tuple(value.shape)} does not line up with the "
-                f"input {tuple(shape)} along `dim` {self.dim}: only tensors of "
-                "the input's size (masks) are flipped with it; remove it from `keys`"
-            )
-            raise ValueError(msg)
+        msg = (
+            f"{where} of shape {tuple(value.shape)} does not line up with the "
+            f"input {tuple(shape)} along `dim` {self.dim}: only tensors of "
+            "the input's size (masks) are flipped with it; remove it from `keys`"
+        )
+        raise ValueError(msg)
 
 
 _MISSING: Final = object()
