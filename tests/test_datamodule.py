@@ -275,6 +275,20 @@ class TestLoaders:
             drawn.update(epoch)
         assert 0.45 < drawn[1] / 2000 < 0.55
 
+    def test_balanced_one_class(self) -> None:
+        """Balancing a set of one class (a segmentation loader's targets, all 0)
+        is said to draw with replacement, for nothing."""
+        split = {"train": entries_named("t", 6, [0] * 6)}
+        module = CachingDataModule(split, MemoryLoader(), balance_sampler_by_class=True)
+        with pytest.warns(LightsplitWarning) as record:
+            module.train_dataloader()
+        assert str(record[0].message) == (
+            "`balance_sampler_by_class` on set `train`, whose 6 samples are all of "
+            "class 0: each epoch draws that many with replacement, so that some are "
+            "seen several times and others not at all; set "
+            "`balance_sampler_by_class=False` to see each once an epoch"
+        )
+
     def test_balanced_across_datasets(self) -> None:
         """Balancing counts classes over every dataset of the set together."""
         first = entries_named("a", 30, [0] * 30)

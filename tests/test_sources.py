@@ -19,6 +19,7 @@ from lightsplit import (
     CachingDataModule,
     ConcatDataModule,
     DataModuleConfig,
+    LightsplitWarning,
     MappingLoader,
     Sample,
     SampleLoadError,
@@ -283,7 +284,8 @@ class TestTargets:
             _fit_split(), TargetLoader(value), balance_sampler_by_class=True
         )
         module.setup("fit")
-        assert len(list(module.train_dataloader())) == 4
+        with pytest.warns(LightsplitWarning, match="are all of class"):  # one class
+            assert len(list(module.train_dataloader())) == 4
         assert module._targets["train"] == [label] * 4
 
     @pytest.mark.parametrize(

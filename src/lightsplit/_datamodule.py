@@ -643,6 +643,16 @@ class ConcatDataModule(LightningDataModule):
         targets = None
         if train and self._config.balance_sampler_by_class:
             targets = self._set_targets(name)
+            if len(set(targets)) == 1:
+                warnings.warn(
+                    f"`balance_sampler_by_class` on set `{name}`, whose "
+                    f"{len(targets)} samples are all of class {targets[0]}: each "
+                    "epoch draws that many with replacement, so that some are seen "
+                    "several times and others not at all; set "
+                    "`balance_sampler_by_class=False` to see each once an epoch",
+                    LightsplitWarning,
+                    stacklevel=3,
+                )
         loader = build_loader(
             self._dataset(name),
             self._config,
