@@ -1749,8 +1749,8 @@ class TestSplit:
         )
         assert status == 1
         assert err == (
-            f"lightsplit split: error: {source}: holds a JSON str; give a JSON "
-            "array of entries, a split file or a CSV table\n"
+            f"lightsplit split: error: {source}: holds a string; give a JSON array "
+            "of entries, a split file or a CSV table\n"
         )
         status, _, err = _run(
             capsys,

@@ -261,7 +261,7 @@ class TestDecathlonInput:
     @pytest.mark.parametrize(
         ("text", "problem"),
         [
-            pytest.param("[1]", "a datalist is a JSON object, not a `list`", id="list"),
+            pytest.param("[1]", "a datalist is a JSON object, not an array", id="list"),
             pytest.param(
                 '{"name": "x"}',
                 "no `training`, `validation` or `test` key; is it a datalist?",

@@ -101,7 +101,7 @@ class TestReadSamples:
         ("text", "message"),
         [
             pytest.param("[]", "holds no entry to split", id="empty"),
-            pytest.param("3", "holds a JSON int; give a JSON array", id="number"),
+            pytest.param("3", "holds a number; give a JSON array", id="number"),
             pytest.param(
                 '[["a", 0]', "line 1 column 10: invalid JSON: expected `,`", id="cut"
             ),

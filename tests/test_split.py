@@ -176,6 +176,17 @@ class TestLoadSplit:
         second = 'train.1: entry ["b", "x"]' if typed else "test: a set must be"
         assert second in lines[2]
 
+    def test_empty_set_name(self, tmp_path: Path) -> None:
+        """An empty set name is said to be empty, not given a name to mean."""
+        path = _write(tmp_path, {"": [["a.png", 0]]})
+        with pytest.raises(SplitFileError) as exc_info:
+            load_split(path)
+        assert str(exc_info.value).splitlines()[1] == (
+            f"  {path}: (empty name): a set name is empty; name the set. Set names "
+            "are `train`, `validation`, `test` or `monitor-<name>` (<name>: "
+            "letters, digits, `.`, `_`, `-`)"
+        )
+
     def test_missing_file(self, tmp_path: Path) -> None:
         """A missing file is a ``FileNotFoundError``."""
         with pytest.raises(FileNotFoundError):

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Final
 
 from ._codec import Sets, fail, items_of, json_lines, load_json
-from ._errors import preview
+from ._errors import json_kind, preview
 
 __all__ = ["DATALIST_SETS", "read_datalist", "write_datalist"]
 
@@ -109,8 +109,7 @@ def read_datalist(path: Path) -> tuple[Sets, list[str]]:
     document = load_json(path)
     title = f"{path}: cannot read it as a decathlon datalist"
     if not isinstance(document, dict):
-        kind = type(document).__name__
-        fail(title, [f"a datalist is a JSON object, not a `{kind}`"])
+        fail(title, [f"a datalist is a JSON object, not {json_kind(document)}"])
     keys = [key for key in document if key in DATALIST_SETS]
     if not keys:
         fail(title, ["no `training`, `validation` or `test` key; is it a datalist?"])

@@ -27,6 +27,7 @@ __all__ = [
     "first_few",
     "format_list",
     "format_problems",
+    "json_kind",
     "json_syntax_problem",
     "missing_dependency",
     "preview",
@@ -203,6 +204,22 @@ _ESCAPES: Final = {
     for code in [*range(0x20), *range(0x7F, 0xA0)]
 }
 """How `printable` writes each control character."""
+
+
+def json_kind(value: object) -> str:
+    """Name what JSON value ``value`` was read from, as JSON calls it.
+
+    Examples:
+        >>> [json_kind(v) for v in (None, True, 3, 1.5, "a", [], {})]
+        ['null', 'true', 'a number', 'a number', 'a string', 'an array', 'an object']
+    """
+    if value is None or isinstance(value, bool):
+        return json.dumps(value)
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    return "an array" if isinstance(value, list | tuple) else "an object"
 
 
 def preview(entry: object) -> str:

@@ -22,7 +22,7 @@ from ._csvsplit import (
     shown_row,
 )
 from ._entries import FILE_SUFFIX
-from ._errors import SplittingError, format_list
+from ._errors import SplittingError, format_list, json_kind
 from ._split import parse_split, read_file, strict_json
 from ._types import EVALUATION_SET_NAMES
 
@@ -164,8 +164,8 @@ def read_samples(path: Path) -> SampleList:
             found = _pooled({k: list(v) for k, v in split.items()}, path)
         else:
             msg = (
-                f"{path}: holds a JSON {type(document).__name__}; give a JSON array "
-                "of entries, a split file or a CSV table"
+                f"{path}: holds {json_kind(document)}; give a JSON array of "
+                "entries, a split file or a CSV table"
             )
             raise SplittingError(msg)
     if not found.entries:

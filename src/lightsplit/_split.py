@@ -15,6 +15,7 @@ from ._errors import (
     LightsplitError,
     SplitFileError,
     format_problems,
+    json_kind,
     json_syntax_problem,
     preview,
     printable,
@@ -214,10 +215,9 @@ def _describe(error: "ErrorDetails", document: Mapping[str, object]) -> str:
     """Describe one validation error with its set, index and entry."""
     loc = error["loc"]
     if not loc:
-        kind = type(error["input"]).__name__
         return (
             f"the file must hold a JSON object mapping set names to arrays of "
-            f"samples, not a `{kind}`"
+            f"samples, not {json_kind(error['input'])}"
         )
     set_name = str(loc[0])
     if len(loc) == 1:
@@ -379,7 +379,7 @@ def parse_split(
     if not isinstance(document, dict):
         _raise_file_error(source, [_describe(_top_level_error(document), {})])
     problems = [
-        f"{printable(name)}: {problem}"
+        f"{printable(name) or '(empty name)'}: {problem}"
         for name in document
         if (problem := set_name_problem(name)) is not None
     ]

@@ -63,12 +63,20 @@ def set_name_invalid(*, name: str) -> PydanticCustomError:
     This is the one statement of the set-name rule: every reader of set names
     (split files, CSV tables, data modules) reports a bad name with it.
     """
+    rule = (
+        "Set names are `train`, `validation`, `test` or `monitor-<name>` "
+        "(<name>: letters, digits, `.`, `_`, `-`)"
+    )
+    if not name:
+        return PydanticCustomError(
+            "set_name_invalid",
+            f"a set name is empty; name the set. {rule}",
+            {"name": ""},
+        )
     name = printable(name)
     return PydanticCustomError(
         "set_name_invalid",
-        "`{name}` is not a valid set name; did you mean `{suggestion}`? "
-        "Set names are `train`, `validation`, `test` or `monitor-<name>` "
-        "(<name>: letters, digits, `.`, `_`, `-`)",
+        f"`{{name}}` is not a valid set name; did you mean `{{suggestion}}`? {rule}",
         {"name": name, "suggestion": closest_set_name(name)},
     )
 
