@@ -226,6 +226,12 @@ class TestSchema:
         assert (status, out) == (2, "")
         assert "-o/--output: an empty path names no file; give the file" in err
 
+    def test_empty_root(self, split_file: Path, capsys: Capture) -> None:
+        """``--root ''`` names no folder (it would read as the current one)."""
+        status, out, err = _run(capsys, "check", split_file, "--root", "")
+        assert (status, out) == (2, "")
+        assert "argument --root: an empty path names no folder; give the" in err
+
     def test_null_entries_checked(self, split_file: Path, capsys: Capture) -> None:
         """``check --sample-type None`` is a usage error (no entry is null); a
         schema of it is the schema of nulls."""
@@ -1683,6 +1689,23 @@ class TestSplit:
                 id="sum",
             ),
             pytest.param(
+                ["--fractions", "1e-400", "1"],
+                "`--fractions`: fractions 1e-400 1 add up to more than 1, by 1e-400; "
+                "give fractions above 0",
+                id="sum-too-long-to-write",
+            ),
+            pytest.param(
+                ["--folds", "-3"],
+                "argument --folds: `-3` is not a count; write a positive integer",
+                id="negative-folds",
+            ),
+            pytest.param(
+                ["--fractions", "0.5", "0.5", "-o", "s.CSV"],
+                "`split` writes a JSON split file, which a `.csv` name would have "
+                "read as a table; name it `.json`",
+                id="csv-output",
+            ),
+            pytest.param(
                 ["--fractions", "1"],
                 "`--fractions`: 1 fractions (1); give 3 (train, validation and "
                 "test), such as 0.7 0.15 0.15, or 2 (train and test)",
@@ -1719,9 +1742,10 @@ class TestSplit:
         message: str,
     ) -> None:
         """Fractions, folds and their mix are checked before anything is read."""
-        status, out, err = _run(
-            capsys, "split", samples_file, *options, "-o", tmp_path / "s.json"
+        output: list[str | Path] = (
+            [] if "-o" in options else ["-o", tmp_path / "s.json"]
         )
+        status, out, err = _run(capsys, "split", samples_file, *options, *output)
         assert (status, out) == (2, "")
         assert message in err
 
@@ -1836,6 +1860,18 @@ class TestCard:
         status, out, _ = _run(capsys, "card", split_file, "-o", output)
         assert (status, out) == (0, "")
         assert output.read_text().startswith(f"# Split card: {split_file}\n")
+
+    def test_unreadable_json(self, tmp_path: Path, capsys: Capture) -> None:
+        """With ``--json``, a split that does not load gives a JSON document
+        saying so on stdout, as ``check --json`` does, and the error on stderr."""
+        path = tmp_path / "bad.json"
+        path.write_text("[]")
+        status, out, err = _run(capsys, "card", path, "--json")
+        assert status == 1
+        document = json.loads(out)
+        assert document == {"split": str(path), "ok": False, "error": document["error"]}
+        assert document["error"].endswith("samples, not an array")
+        assert err == f"lightsplit card: error: {document['error']}\n"
 
     def test_unreadable(self, tmp_path: Path, capsys: Capture) -> None:
         """A split file that does not load is an error naming it."""

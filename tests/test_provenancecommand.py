@@ -207,3 +207,17 @@ def test_damaged_record(
     assert status == 1
     assert err.startswith(f"lightsplit provenance: error: {path}: ")
     assert said in err
+
+
+def test_unreadable_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """With ``--json``, a file that is no checkpoint gives a JSON document saying
+    so on stdout (a script gets JSON), and the error on stderr."""
+    path = tmp_path / "notes.ckpt"
+    path.write_text("notes")
+    assert main(["provenance", str(path), "--json"]) == 1
+    out, err = capsys.readouterr()
+    document = json.loads(out)
+    assert document["checkpoint"] == str(path)
+    assert document["ok"] is False
+    assert document["error"].startswith(f"{path}: is no PyTorch checkpoint")
+    assert err == f"lightsplit provenance: error: {document['error']}\n"

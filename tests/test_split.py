@@ -176,6 +176,21 @@ class TestLoadSplit:
         second = 'train.1: entry ["b", "x"]' if typed else "test: a set must be"
         assert second in lines[2]
 
+    @pytest.mark.parametrize(
+        "sample_type",
+        [frozenset, set[str], tuple[str, frozenset[int]], list[set[int]]],
+    )
+    def test_unordered_sample_type(self, tmp_path: Path, sample_type: object) -> None:
+        """A set type would read an array without its order and repeats: refused."""
+        path = _write(tmp_path, {"train": [["a.png", 0, "a.png"]]})
+        with pytest.raises(TypeError, match="losing its order and repeated items"):
+            load_split(path, sample_type=sample_type)
+
+    def test_folder(self, tmp_path: Path) -> None:
+        """A folder given for the split file is said to be one."""
+        with pytest.raises(SplitFileError, match=r"is a folder; give the path of a"):
+            load_split(tmp_path)
+
     def test_empty_set_name(self, tmp_path: Path) -> None:
         """An empty set name is said to be empty, not given a name to mean."""
         path = _write(tmp_path, {"": [["a.png", 0]]})

@@ -28,9 +28,10 @@ def card_command(args: argparse.Namespace) -> int:
             label_field=args.label_field,
         )
     except LightsplitError as exc:
-        return fail(args, str(exc))
+        return fail(args, str(exc), about=("split", str(args.split)))
     except OSError as exc:
-        return fail(args, f"{args.split}: cannot read: {exc.strerror or exc}")
+        problem = f"{args.split}: cannot read: {exc.strerror or exc}"
+        return fail(args, problem, about=("split", str(args.split)))
     if args.json:
         text = json.dumps(card.to_json(), indent=2, ensure_ascii=False) + "\n"
     else:

@@ -57,9 +57,13 @@ def _count(text: str) -> int:
 
 def _positive(text: str) -> int:
     """Parse a positive integer."""
-    value = _count(text)
-    if value == 0:
-        msg = "`0` is not allowed here; write a positive integer"
+    try:
+        value = _count(text)
+    except argparse.ArgumentTypeError:
+        value = -1
+    if value <= 0:
+        shown = "`0` is not allowed here" if value == 0 else f"`{text}` is not a count"
+        msg = f"{shown}; write a positive integer"
         raise argparse.ArgumentTypeError(msg)
     return value
 
@@ -68,6 +72,14 @@ def _written(text: str) -> Path:
     """Parse a path to write, refusing an empty one (which reads as ``.``)."""
     if not text:
         msg = "an empty path names no file; give the file or folder to write"
+        raise argparse.ArgumentTypeError(msg)
+    return Path(text)
+
+
+def _folder(text: str) -> Path:
+    """Parse a folder to read, refusing an empty path (which reads as ``.``)."""
+    if not text:
+        msg = "an empty path names no folder; give the folder (`.` for this one)"
         raise argparse.ArgumentTypeError(msg)
     return Path(text)
 
@@ -243,7 +255,7 @@ def _add_check(commands: _Commands) -> None:
     )
     parser.add_argument(
         "--root",
-        type=Path,
+        type=_folder,
         metavar="DIR",
         help="the data folder; alone, load [path, label] images with ImageFileLoader",
     )
@@ -277,6 +289,8 @@ def _add_convert(
             "come from the file names: `.csv` is CSV, `.json` a split file, or a\n"
             "datalist when it has a `training` key. The output is read back and\n"
             "must hold exactly the input's sets before it replaces OUTPUT.\n\n"
+            "exit status: 0 converted, 1 the input cannot be read or converted, 2 "
+            "usage error\n\n"
             "examples:\n"
             "  lightsplit convert dataset.json -o split.json\n"
             "  lightsplit convert split.json -o datalist.json --to decathlon\n"

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ._checks import SampleFailure, check_split_loading
 from ._entries import EntryFields
 from ._errors import SplitFileError, first_few, missing_dependency
-from ._outputs import SIDECAR_SUFFIX
+from ._outputs import SIDECAR_SUFFIX, write_bytes
 from ._report import SplitReport, summarize_split
 from ._split import load_split
 
@@ -59,8 +59,19 @@ def write_text(text: str) -> None:
         os.close(null)
 
 
-def fail(args: argparse.Namespace, message: str) -> int:
-    """Report a failure that is no usage error; return exit status 1."""
+def fail(
+    args: argparse.Namespace, message: str, *, about: tuple[str, str] | None = None
+) -> int:
+    """Report a failure that is no usage error; return exit status 1.
+
+    With ``about`` (a key and the file the command was given), ``--json`` gets
+    ``{key: file, "ok": false, "error": message}`` on stdout too, as ``check
+    --json`` reports a file it cannot read: a script reading the JSON gets JSON.
+    """
+    if about is not None and args.json and getattr(args, "output", None) is None:
+        key, given = about
+        document = {key: given, "ok": False, "error": message}
+        write_line(json.dumps(document, indent=2, ensure_ascii=False))
     sys.stderr.write(f"{args.parser.prog}: error: {message}\n")
     return 1
 
@@ -78,7 +89,7 @@ def schema_command(args: argparse.Namespace) -> int:
         write_text(text)
         return 0
     try:
-        args.output.write_text(text, encoding="utf-8")
+        write_bytes(args.output, text.encode())
     except OSError as exc:
         return fail(args, f"cannot write {args.output}: {exc.strerror or exc}")
     return 0

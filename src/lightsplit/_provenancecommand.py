@@ -241,9 +241,10 @@ def provenance_command(args: argparse.Namespace) -> int:
         owner, record = read_provenance(path)
         comparisons = {str(split): _matches(record, split) for split in splits}
     except LightsplitError as exc:
-        return fail(args, str(exc))
+        return fail(args, str(exc), about=("checkpoint", str(path)))
     except OSError as exc:
-        return fail(args, f"{exc.filename or path}: cannot read: {exc.strerror or exc}")
+        problem = f"{exc.filename or path}: cannot read: {exc.strerror or exc}"
+        return fail(args, problem, about=("checkpoint", str(path)))
     document = _document(path, owner, record, comparisons)
     if args.json:
         write_line(json.dumps(document, indent=2, ensure_ascii=False))

@@ -1,12 +1,14 @@
 """``DatabaseSplit`` and ``load_split``: read-only, validated split files."""
 
 import bz2
+import collections.abc
 import functools
 import itertools
 import json
 import math
 import re
 import sys
+import typing
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, overload
@@ -105,6 +107,27 @@ class DatabaseSplit(Mapping[SetName, Sequence[RawT_co]], Generic[RawT_co]):
         return f"<DatabaseSplit{source} ({sets})>"
 
 
+_UNORDERED: Final = (set, frozenset, collections.abc.Set, collections.abc.MutableSet)
+"""Types that read a JSON array without its order and repeats."""
+
+
+def _type_name(sample_type: object) -> str:
+    """Write a type as in code: ``frozenset``, ``tuple[str, int]``."""
+    return sample_type.__name__ if isinstance(sample_type, type) else repr(sample_type)
+
+
+def _unordered(sample_type: object) -> object | None:
+    """Return the set type ``sample_type`` holds anywhere, or ``None``."""
+    origin = typing.get_origin(sample_type) or sample_type
+    if origin in _UNORDERED:
+        return origin
+    for argument in typing.get_args(sample_type):
+        found = _unordered(argument)
+        if found is not None:
+            return found
+    return None
+
+
 @functools.cache
 def _adapter(sample_type: object) -> "TypeAdapter[dict[str, tuple[Any, ...]]]":
     """Return the strict validator of split documents of ``sample_type`` entries.
@@ -119,6 +142,14 @@ def _adapter(sample_type: object) -> "TypeAdapter[dict[str, tuple[Any, ...]]]":
     fix = "give the type of one entry, such as `tuple[str, int]`, or leave it out"
     if sample_type is None:
         msg = f"`sample_type` None would require every entry to be null; {fix}"
+        raise TypeError(msg)
+    unordered = _unordered(sample_type)
+    if unordered is not None:
+        msg = (
+            f"`sample_type` {_type_name(sample_type)} reads a JSON array as a "
+            f"`{getattr(unordered, '__name__', unordered)}`, losing its order and "
+            "repeated items; give `tuple[...]` or `list[...]` instead"
+        )
         raise TypeError(msg)
     try:
         return TypeAdapter(dict[str, tuple[sample_type, ...]], config=FROZEN_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
@@ -460,8 +491,10 @@ def load_split(path: StrPath, *, sample_type: object = Any) -> DatabaseSplit[Any
         FileNotFoundError: if ``path`` does not exist.
         SplitFileError: naming the file, set, index and entry of each problem:
             invalid JSON or bzip2 data, a duplicated key, an invalid set name, a
-            set that is not an array, an entry of the wrong type.
-        TypeError: for a ``sample_type`` that is no type (or ``None``).
+            set that is not an array, an entry of the wrong type; or naming a
+            folder given for the file.
+        TypeError: for a ``sample_type`` that is no type (or ``None``), or that
+            would read an array as a set (``frozenset``).
 
     Examples:
         >>> import json, tempfile, pathlib
@@ -507,6 +540,12 @@ def read_file(path: Path, *, error: type[LightsplitError] = SplitFileError) -> b
         LightsplitError: of type ``error``, for data that is not bzip2 in a file
             so named, and for data compressed another way (gzip, zip, xz).
     """
+    if path.is_dir():
+        msg = (
+            f"{path}: is a folder; give the path of a split file (`.json` or "
+            "`.json.bz2`)"
+        )
+        raise error(msg)
     data = path.read_bytes()
     other = next((name for magic, name in _COMPRESSED if data.startswith(magic)), None)
     if other is not None:

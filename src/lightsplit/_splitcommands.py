@@ -256,6 +256,12 @@ def _check_output(args: argparse.Namespace) -> None:
             args.parser.error(
                 f"`-o` {output} is a folder; give the split file to write"
             )
+        if output.suffix.lower() == ".csv":
+            args.parser.error(
+                f"`-o` {output}: `split` writes a JSON split file, which a `.csv` "
+                "name would have read as a table; name it `.json` (or `.json.bz2`), "
+                "then `lightsplit convert` it to CSV if you need one"
+            )
         for written, what in (
             (output, "the split"),
             (sidecar_path(output), "its sidecar"),

@@ -14,6 +14,7 @@ path. So the same input and
 seed give the same split on every machine and Python version.
 """
 
+import decimal
 import hashlib
 import re
 from collections import Counter
@@ -130,12 +131,23 @@ def parse_fractions(values: Sequence[float | str | Fraction]) -> tuple[Fraction,
             raise ValueError(msg)
     total = sum(fractions, Fraction(0))
     if total != 1:
+        exact = _exact(total)
+        if len(exact) > _SUM_CHARS:  # 1e-400 1: 1.000...0001, 400 digits long
+            over = "more" if total > 1 else "less"
+            gap = abs(total - 1)
+            with decimal.localcontext(prec=3):
+                size = decimal.Decimal(gap.numerator) / gap.denominator
+            exact = f"{over} than 1, by {size:g}"
         msg = (
-            f"fractions {shown} add up to {_exact(total)}; give fractions above "
-            "0 that add up to 1, such as 0.7 0.15 0.15"
+            f"fractions {shown} add up to {exact}; give fractions above 0 that "
+            "add up to 1, such as 0.7 0.15 0.15"
         )
         raise ValueError(msg)
     return tuple(fractions)
+
+
+_SUM_CHARS: Final = 24
+"""The longest sum of fractions written out exactly in a message."""
 
 
 def _exact(value: Fraction) -> str:
