@@ -319,11 +319,45 @@ class TestDecathlonInput:
             convert_split(source, tmp_path / "s.csv", source_format="decathlon")
 
     def test_not_utf8(self, tmp_path: Path) -> None:
-        """Text that is not UTF-8 is refused, naming the file."""
+        """Text that is not UTF-8 is refused, naming the file, line and column, as
+        a split file is."""
         source = tmp_path / "s.csv"
         source.write_bytes(b"set,path\ntrain,\xe9.png\n")
-        with pytest.raises(ConvertError, match=re.escape(f"{source}: not UTF-8 text")):
+        with pytest.raises(ConvertError) as info:
             convert_split(source, tmp_path / "s.json")
+        assert str(info.value) == (
+            f"{source}: line 2 column 7: not UTF-8 text (byte 0xe9, invalid "
+            "continuation byte): the file was likely saved in another encoding (such "
+            "as Windows-1252 or Latin-1); save it as UTF-8 (in a spreadsheet: CSV "
+            "UTF-8)"
+        )
+
+    @pytest.mark.parametrize(
+        ("name", "text", "said"),
+        [
+            pytest.param(
+                "s.json",
+                '{"train": [["a.png", 0]]}',
+                "UTF-16 text, not UTF-8; save it as UTF-8, which JSON files are",
+                id="json",
+            ),
+            pytest.param(
+                "s.csv",
+                "set,path\ntrain,a.png\n",
+                "UTF-16 text, not UTF-8; save it as UTF-8 (in a spreadsheet: CSV "
+                "UTF-8)",
+                id="csv",
+            ),
+        ],
+    )
+    def test_utf16(self, tmp_path: Path, name: str, text: str, said: str) -> None:
+        """UTF-16 without a byte order mark (ASCII and NULs, which pass for UTF-8)
+        is said to be UTF-16, as `check` says of a split file."""
+        source = tmp_path / name
+        source.write_bytes(text.encode("utf-16-le"))
+        with pytest.raises(ConvertError) as info:
+            convert_split(source, tmp_path / "out.json")
+        assert str(info.value) == f"{source}: {said}"
 
 
 class TestCsvInput:

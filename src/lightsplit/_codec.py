@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import NoReturn, TypeAlias
 
 from ._errors import LightsplitError, format_problems
-from ._split import read_file, strict_json
+from ._split import read_file, strict_json, utf8_table
 
 __all__ = [
     "ConvertError",
@@ -37,12 +37,9 @@ def read_text(path: Path) -> str:
     Raises:
         ConvertError: for bad bzip2 data or text that is not UTF-8.
     """
-    data = read_file(path, error=ConvertError)
-    try:
-        return data.decode("utf-8-sig")  # a byte order mark, as spreadsheets write
-    except UnicodeDecodeError as exc:
-        msg = f"{path}: not UTF-8 text ({exc}); save it as UTF-8"
-        raise ConvertError(msg) from exc
+    return utf8_table(
+        read_file(path, error=ConvertError), source=str(path), error=ConvertError
+    )
 
 
 def load_json(path: Path) -> object:
@@ -52,7 +49,8 @@ def load_json(path: Path) -> object:
         ConvertError: naming the line and column of invalid JSON, of a key given
             twice in one object, of ``NaN`` or of a number too large.
     """
-    return strict_json(read_text(path), source=str(path), error=ConvertError)
+    data = read_file(path, error=ConvertError)
+    return strict_json(data, source=str(path), error=ConvertError)
 
 
 def items_of(entry: object) -> list[object] | None:

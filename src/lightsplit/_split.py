@@ -229,7 +229,9 @@ _UTF16: Final = "UTF-16 text, not UTF-8; save it as UTF-8, which JSON files are"
 """What is said of a file in UTF-16, as Windows tools often write."""
 
 
-def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
+def _not_utf8(
+    data: bytes, exc: UnicodeDecodeError, *, kind: str = ", which JSON files are"
+) -> str:
     """Say where the bytes that are not UTF-8 are, and the fix."""
     start = exc.start
     line = data.count(b"\n", 0, start) + 1
@@ -237,9 +239,31 @@ def _not_utf8(data: bytes, exc: UnicodeDecodeError) -> str:
     return (
         f"line {line} column {column}: not UTF-8 text (byte "
         f"0x{data[start]:02x}, {exc.reason}): the file was likely saved in another "
-        "encoding (such as Windows-1252 or Latin-1); save it as UTF-8, which JSON "
-        "files are"
+        f"encoding (such as Windows-1252 or Latin-1); save it as UTF-8{kind}"
     )
+
+
+def utf8_table(data: bytes, *, source: str, error: type[LightsplitError]) -> str:
+    """Return the text of a table (CSV), refusing what is not UTF-8 as JSON is.
+
+    A byte order mark, as spreadsheets write, is dropped. UTF-16 (which ASCII
+    bytes and NULs would pass for UTF-8) and bytes of another encoding are
+    refused, saying where and how to save the file.
+
+    Raises:
+        LightsplitError: of type ``error``, its message starting with ``source``.
+    """
+    kind = " (in a spreadsheet: CSV UTF-8)"
+    encoding = json.detect_encoding(data)
+    if encoding.startswith(("utf-16", "utf-32")):
+        wide = encoding[:6].upper()
+        msg = f"{source}: {wide} text, not UTF-8; save it as UTF-8{kind}"
+        raise error(msg)
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        msg = f"{source}: {_not_utf8(data, exc, kind=kind)}"
+        raise error(msg) from exc
 
 
 def _describe(error: "ErrorDetails", document: Mapping[str, object]) -> str:
