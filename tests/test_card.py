@@ -203,6 +203,20 @@ class TestProvenance:
         assert card.provenance_problem is not None
         assert said in card.provenance_problem
 
+    def test_sidecar_key_twice(self, made: Path) -> None:
+        """A sidecar with a key given twice is not trusted (its last value would
+        win), as a split file with one is refused."""
+        sidecar = sidecar_path(made)
+        text = sidecar.read_text()
+        sidecar.write_text(text.replace('"seed": 3', '"seed": 3,\n  "seed": 7'))
+        card = split_card(made)
+        assert card.provenance is None
+        assert card.provenance_problem is not None
+        assert card.provenance_problem.startswith(
+            f"its sidecar file {sidecar} is not one that `lightsplit split` writes: "
+        )
+        assert "`seed`" in card.provenance_problem
+
     def test_fold_of_a_family(self, tmp_path: Path) -> None:
         """The card of a fold file says which fold it is, from its sidecar."""
         samples = tmp_path / "samples.json"

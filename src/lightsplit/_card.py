@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 from ._classes import LabelKind, class_name, class_order
 from ._entries import EntryFields, FieldName, compile_group_pattern
-from ._errors import MAX_LISTED
+from ._errors import MAX_LISTED, LightsplitError
 from ._leaks import LeakReport
 from ._outputs import sidecar_path
 from ._report import (
@@ -255,6 +255,12 @@ def _provenance(path: Path) -> "tuple[SplitProvenance | None, str | None]":
         problem = (
             f"its sidecar file {sidecar_path(path)} is not one that `lightsplit "
             f"split` writes: {found}{more}"
+        )
+        return None, problem
+    except LightsplitError as exc:  # no strict JSON: a key given twice, say
+        problem = (
+            f"its sidecar file {sidecar_path(path)} is not one that `lightsplit "
+            f"split` writes: {str(exc).removeprefix(f'{sidecar_path(path)}: ')}"
         )
         return None, problem
     except OSError as exc:

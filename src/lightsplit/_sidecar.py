@@ -20,6 +20,7 @@ from ._config import FrozenModel
 from ._entries import compile_group_pattern
 from ._hashing import encoded_split_sha256, split_sha256
 from ._outputs import is_special_file, sidecar_path, write_bytes
+from ._split import strict_json
 
 __all__ = [
     "SplitProvenance",
@@ -149,10 +150,14 @@ def read_provenance(split_path: Path) -> SplitProvenance | None:
     """Return how the split at ``split_path`` was made, if its sidecar says.
 
     Raises:
+        SplitFileError: for a sidecar that is no strict JSON (a key given twice,
+            which pydantic would read as its last value).
         ValidationError: for a sidecar file that is not one lightsplit writes.
         OSError: if the sidecar exists but cannot be read.
     """
     sidecar = sidecar_path(split_path)
     if not sidecar.is_file():
         return None
-    return SplitProvenance.model_validate_json(sidecar.read_bytes())
+    data = sidecar.read_bytes()
+    strict_json(data, source=str(sidecar))  # as split files are read
+    return SplitProvenance.model_validate_json(data)
