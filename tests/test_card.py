@@ -217,6 +217,17 @@ class TestProvenance:
         )
         assert "`seed`" in card.provenance_problem
 
+    def test_sidecar_text_escaped(self, made: Path) -> None:
+        """Control characters of a sidecar's text (a terminal's escapes) are
+        written escaped in the card, never sent to the terminal."""
+        sidecar = sidecar_path(made)
+        document = json.loads(sidecar.read_text())
+        document["command"] = "lightsplit split \x1b[31mred"
+        sidecar.write_text(json.dumps(document))
+        markdown = split_card(made).to_markdown()
+        assert "\x1b" not in markdown
+        assert "- Made by: `lightsplit split \\x1b[31mred` (lightsplit" in markdown
+
     def test_fold_of_a_family(self, tmp_path: Path) -> None:
         """The card of a fold file says which fold it is, from its sidecar."""
         samples = tmp_path / "samples.json"

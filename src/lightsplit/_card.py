@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 from ._classes import LabelKind, class_name, class_order
 from ._entries import EntryFields, FieldName, compile_group_pattern
-from ._errors import MAX_LISTED, LightsplitError
+from ._errors import MAX_LISTED, LightsplitError, printable
 from ._leaks import LeakReport
 from ._outputs import sidecar_path
 from ._report import (
@@ -172,7 +172,7 @@ class SplitCard:
             )
             return f"Made by: unknown ({why})"
         state = (
-            f"**edited since**: the sidecar records SHA-256 `{made.sha256}`"
+            f"**edited since**: the sidecar records SHA-256 `{printable(made.sha256)}`"
             if self.edited
             else "unchanged since"
         )
@@ -182,10 +182,11 @@ class SplitCard:
             else f"file {made.fold} of a {made.folds}-fold split (its `test` set is "
             f"fold {made.fold}), "
         )
+        command, source = printable(made.command), printable(made.input)  # no escapes
         return (
-            f"Made by: `{made.command}` (lightsplit {made.lightsplit}, seed "
-            f"{made.seed}), {fold}from {made.input_entries} entries of {made.input} "
-            f"(SHA-256 of the file's bytes `{made.input_sha256}`); {state}"
+            f"Made by: `{command}` (lightsplit {printable(made.lightsplit)}, seed "
+            f"{made.seed}), {fold}from {made.input_entries} entries of {source} "
+            f"(SHA-256 of the file's bytes `{printable(made.input_sha256)}`); {state}"
         )
 
     def _sets_table(self) -> list[str]:
