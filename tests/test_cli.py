@@ -254,6 +254,25 @@ class TestSchema:
         )
 
 
+def test_internal_error(monkeypatch: pytest.MonkeyPatch, capsys: Capture) -> None:
+    """A bug of lightsplit exits with status 3, not 1 (a problem found in the
+    files), with its traceback and a word on what it is."""
+
+    def broken(sample_type: object = None) -> dict[str, object]:
+        msg = "a bug"
+        raise RuntimeError(msg)
+
+    monkeypatch.setattr("lightsplit._schema.split_json_schema", broken)
+    status, out, err = _run(capsys, "schema")
+    assert (status, out) == (3, "")
+    assert "Traceback (most recent call last):" in err
+    assert "RuntimeError: a bug\n" in err
+    assert err.endswith(
+        "lightsplit: internal error: the traceback above is a bug of lightsplit, "
+        "not a problem of the files given; please report it, with the command\n"
+    )
+
+
 class TestCheck:
     def test_clean_split(self, split_file: Path, capsys: Capture) -> None:
         """A clean split exits 0 with a table of entries and class counts."""

@@ -19,6 +19,9 @@ PROG: Final = "lightsplit"
 Command: TypeAlias = Callable[[argparse.Namespace], int]
 """A command: parsed arguments -> exit status."""
 
+INTERNAL_ERROR: Final = 3
+"""The exit status of an error of lightsplit itself (a bug), not of its input."""
+
 _Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """What ``add_subparsers`` returns (a private argparse class)."""
 
@@ -543,7 +546,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     Returns:
         0 when all went well, 1 when a problem was found (a check failed, a file
-        could not be converted), 2 for a usage error.
+        could not be converted), 2 for a usage error, 3 for an error of
+        lightsplit itself (its traceback is printed), which a script should not
+        take for a problem of its files.
 
     Examples:
         >>> main(["schema", "--sample-type", "tuple[str, int]"])  # doctest: +ELLIPSIS
@@ -560,3 +565,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit as exc:  # argparse: --help, --version and usage errors
         code = exc.code
         return code if isinstance(code, int) else int(code is not None)
+    except Exception:  # a bug: Python's own status, 1, would read as a problem found
+        import traceback  # noqa: PLC0415 - only for a bug: commands start faster
+
+        traceback.print_exc()
+        sys.stderr.write(
+            "lightsplit: internal error: the traceback above is a bug of lightsplit, "
+            "not a problem of the files given; please report it, with the command\n"
+        )
+        return INTERNAL_ERROR
