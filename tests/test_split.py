@@ -186,6 +186,23 @@ class TestLoadSplit:
         with pytest.raises(TypeError, match="losing its order and repeated items"):
             load_split(path, sample_type=sample_type)
 
+    def test_sidecar_given(self, tmp_path: Path) -> None:
+        """The sidecar of a split (which `*.json` matches too) is said to be one,
+        naming its split, not read as a split of 10 invalid set names."""
+        samples = tmp_path / "samples.json"
+        samples.write_text(json.dumps([[f"{i}.png", i % 2] for i in range(6)]))
+        folds = tmp_path / "folds"
+        assert main(["split", str(samples), "--folds", "3", "-o", str(folds)]) == 0
+        sidecar = folds / "fold-0.json.lightsplit.json"
+        with pytest.raises(SplitFileError) as exc_info:
+            load_split(sidecar)
+        assert str(exc_info.value) == (
+            f"{sidecar}: the sidecar file where `lightsplit split` records how it "
+            f"made a split, not a split file; give the split file, {folds}/"
+            "fold-0.json, itself (a pattern such as `*.json` matches both: leave out "
+            "`*.lightsplit.json`)"
+        )
+
     def test_folder(self, tmp_path: Path) -> None:
         """A folder given for the split file is said to be one."""
         with pytest.raises(SplitFileError, match=r"is a folder; give the path of a"):

@@ -24,6 +24,7 @@ from ._errors import (
     set_name_problem,
 )
 from ._gcpause import gc_paused
+from ._outputs import SIDECAR_SUFFIX
 from ._types import SetName, StrPath
 
 if TYPE_CHECKING:
@@ -433,6 +434,15 @@ def parse_split(
     document = strict_json(data, source=source)
     if not isinstance(document, dict):
         _raise_file_error(source, [_describe(_top_level_error(document), {})])
+    if "lightsplit" in document and "command" in document:  # no set is so named
+        made = source.removesuffix(SIDECAR_SUFFIX)
+        named = f", {made}," if made != source else ""
+        msg = (
+            f"{source}: the sidecar file where `lightsplit split` records how it "
+            f"made a split, not a split file; give the split file{named} itself (a "
+            f"pattern such as `*.json` matches both: leave out `*{SIDECAR_SUFFIX}`)"
+        )
+        raise SplitFileError(msg)
     problems = [
         f"{printable(name) or '(empty name)'}: {problem}"
         for name in document
