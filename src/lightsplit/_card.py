@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Final
 
 from ._classes import LabelKind, class_name, class_order
 from ._entries import EntryFields, FieldName, compile_group_pattern
-from ._errors import MAX_LISTED, LightsplitError, printable
+from ._errors import LightsplitError, located_problems, printable
 from ._leaks import LeakReport
 from ._outputs import sidecar_path
 from ._report import (
@@ -245,17 +245,10 @@ def _provenance(path: Path) -> "tuple[SplitProvenance | None, str | None]":
     try:
         return read_provenance(path), None
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        found = "; ".join(
-            f"`{'.'.join(map(str, error['loc'])) or 'the file'}`: {error['msg']}"
-            for error in errors[:MAX_LISTED]
-        )
-        more = (
-            f" and {len(errors) - MAX_LISTED} more" if len(errors) > MAX_LISTED else ""
-        )
+        found = located_problems(exc.errors(include_url=False), whole="the file")
         problem = (
             f"its sidecar file {sidecar_path(path)} is not one that `lightsplit "
-            f"split` writes: {found}{more}"
+            f"split` writes: {found}"
         )
         return None, problem
     except LightsplitError as exc:  # no strict JSON: a key given twice, say

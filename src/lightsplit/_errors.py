@@ -4,7 +4,7 @@ import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 from ._types import EVALUATION_SET_NAMES, SET_NAME_RE
 
@@ -29,6 +29,7 @@ __all__ = [
     "format_problems",
     "json_kind",
     "json_syntax_problem",
+    "located_problems",
     "missing_dependency",
     "preview",
     "printable",
@@ -108,6 +109,21 @@ def first_few(
         return text
     before = "; " if separator == "; " else " "
     return f"{text}{before}and {hidden} more"
+
+
+def located_problems(errors: Sequence[Mapping[str, Any]], *, whole: str) -> str:
+    """Join pydantic's errors as ```location`: message``, the first few only.
+
+    ``whole`` names the location of an error of the whole value.
+
+    Examples:
+        >>> located_problems([{"loc": ("seed",), "msg": "Field required"}], whole="it")
+        '`seed`: Field required'
+    """
+    return first_few(
+        [f"`{'.'.join(map(str, e['loc'])) or whole}`: {e['msg']}" for e in errors],
+        separator="; ",
+    )
 
 
 def format_list(items: Sequence[str], *, limit: int = MAX_LISTED) -> str:

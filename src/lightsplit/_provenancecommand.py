@@ -9,7 +9,7 @@ import argparse
 import json
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Final, NotRequired
+from typing import Annotated, Any, NotRequired
 
 from pydantic import (
     ConfigDict,
@@ -22,7 +22,7 @@ from pydantic import (
 from typing_extensions import TypedDict  # pydantic reads only this, before 3.12
 
 from ._commands import fail, write_line
-from ._errors import LightsplitError, format_list, preview
+from ._errors import LightsplitError, format_list, located_problems, preview
 from ._hashing import entries_sha256
 from ._split import load_split
 
@@ -52,10 +52,6 @@ class _Record(TypedDict):
     """A tensor of 8-byte hashes (checked apart: pydantic has no tensor type)."""
 
 
-_SHOWN: Final = 3
-"""Problems of a damaged record named, before counting the others."""
-
-
 def _damaged(path: Path, found: str) -> LightsplitError:
     return LightsplitError(
         f"{path}: its lightsplit record is damaged, or was written by another "
@@ -77,13 +73,8 @@ def _checked_record(path: Path, record: object) -> Mapping[str, Any]:
     try:
         checked = TypeAdapter(_Record).validate_python(record)
     except ValidationError as exc:
-        errors = exc.errors(include_url=False)
-        found = "; ".join(
-            f"`{'.'.join(map(str, error['loc'])) or 'the record'}`: {error['msg']}"
-            for error in errors[:_SHOWN]
-        )
-        more = f" and {len(errors) - _SHOWN} more" if len(errors) > _SHOWN else ""
-        raise _damaged(path, f"{found}{more}") from exc
+        found = located_problems(exc.errors(include_url=False), whole="the record")
+        raise _damaged(path, found) from exc
     train = checked.get("train_entries")
     if train is not None and not isinstance(train, Tensor):
         raise _damaged(

@@ -1,4 +1,4 @@
-"""Aliases and closed vocabularies shared by every lightsplit module."""
+"""Aliases, closed vocabularies and generic records shared by lightsplit modules."""
 
 import os
 import pathlib
