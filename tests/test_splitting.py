@@ -259,6 +259,29 @@ class TestSplitFolds:
             }
             _within_one(split, shares)
 
+    @pytest.mark.parametrize(("folds", "rotated"), [(3, 3), (4, 4), (5, 5), (10, 9)])
+    def test_validation_rotates(self, folds: int, rotated: int) -> None:
+        """File ``i`` validates on the fold file ``i + 1`` tests on, unless that
+        leaves a set more than one entry off a share the carve reaches (one file
+        of 10 here): patients are trained on ``folds - 2`` times or about, none
+        never (the carve alone drew the same groups for every file's validation:
+        with 3 folds, two files trained alike and a third of the patients never)."""
+        splits = split_folds(
+            _grouped(400, 40), folds=folds, group_pattern=PATIENT, seed=folds
+        )
+        same = [
+            sorted(split["validation"]) == sorted(splits[(i + 1) % folds]["test"])
+            for i, split in enumerate(splits)
+        ]
+        assert sum(same) == rotated
+        trained: Counter[str] = Counter()
+        for split in splits:
+            trained.update({_group(p) for p, _ in split["train"]})
+        assert len(trained) == 40
+        assert folds - 3 <= min(trained.values()) <= max(trained.values()) <= folds - 1
+        if rotated == folds:
+            assert set(trained.values()) == {folds - 2}
+
     def test_groups_whole(self) -> None:
         """No patient crosses the sets of any split."""
         for split in split_folds(_grouped(400, 40), folds=5, group_pattern=PATIENT):

@@ -514,8 +514,14 @@ def fold_assignments(pool: SplitPool[RawT], folds: int) -> list[dict[int, int]]:
     """Return, for each file of a k-fold split, the set of each group.
 
     The groups are first dealt into ``folds`` stratified folds; file ``i``
-    tests on fold ``i`` and splits the other folds into validation (one
-    fold's share of every class) and training (the rest), stratified too.
+    tests on fold ``i`` and validates on the next fold, ``i + 1`` (the first
+    for the last file), training on the others: each group is validated on in
+    one file and trained on in ``folds - 2``, as in every test fold rotation.
+    Where that next fold would leave the training or validation set more than
+    one entry off its share of a class, and a validation set carved from the
+    other folds (stratified, as `split_samples` carves) would not, the carved
+    one is taken, each file ordering the groups of equal standing its own way,
+    so that validation sets still vary.
 
     Raises:
         SplittingError: if there are fewer groups than folds.
@@ -524,22 +530,73 @@ def fold_assignments(pool: SplitPool[RawT], folds: int) -> list[dict[int, int]]:
         raise _too_few(pool, folds, "folds")
     fold_of = assign_groups(pool.groups, pool.order, [1] * folds, pool.class_totals)
     fill_empty_sets(fold_of, pool.groups, folds)
-    size = len(pool.entries)
+    rank = {g: position for position, g in enumerate(pool.order)}
     files = []
     for fold in range(folds):
-        rest = [g for g in pool.order if fold_of[g] != fold]
-        carved = assign_groups(
-            pool.groups,
-            rest,
-            [folds - 2, 1],
-            pool.class_totals,
-            denominator=folds,
-            size_total=size,
-        )
-        fill_empty_sets(carved, pool.groups, 2)
+        after = (fold + 1) % folds
+        rotated = {g: int(f == after) for g, f in fold_of.items() if f != fold}
+        if _worst_gap(pool, rotated, [folds - 2, 1], folds) >= 1:
+            carved = _carved(pool, fold_of, fold, folds, rank)
+            if _worst_gap(pool, carved, [folds - 2, 1], folds) < 1:
+                rotated = carved  # within one entry of every share, as promised
         placed = {g: 2 for g, where in fold_of.items() if where == fold}
-        files.append(placed | carved)
+        files.append(placed | rotated)
     return files
+
+
+def _carved(
+    pool: SplitPool[RawT],
+    fold_of: dict[int, int],
+    fold: int,
+    folds: int,
+    rank: dict[int, int],
+) -> dict[int, int]:
+    """Carve training and validation sets from the folds but ``fold``.
+
+    Groups of equal standing are ordered by a hash of the file and their place
+    in the pool's order: each file carves its own validation set.
+    """
+    ties = [
+        hashlib.blake2b(f"{fold}:{rank[g]}".encode(), digest_size=8).digest()
+        for g in range(len(pool.groups))
+    ]
+    order = group_order(pool.groups, pool.class_totals, ties)
+    rest = [g for g in order if fold_of[g] != fold]
+    carved = assign_groups(
+        pool.groups,
+        rest,
+        [folds - 2, 1],
+        pool.class_totals,
+        denominator=folds,
+        size_total=len(pool.entries),
+    )
+    fill_empty_sets(carved, pool.groups, 2)
+    return carved
+
+
+def _worst_gap(
+    pool: SplitPool[RawT],
+    placed: dict[int, int],
+    weights: Sequence[int],
+    denominator: int,
+) -> Fraction:
+    """Return how far the sets of ``placed`` are, at worst, from their shares.
+
+    Set ``s`` aims at ``weights[s] / denominator`` of every class's entries;
+    the gap is in entries.
+    """
+    counts = [[0] * len(pool.class_totals) for _ in weights]
+    for g, where in placed.items():
+        for c, count in pool.groups[g].classes:
+            counts[where][c] += count
+    return max(
+        (
+            abs(counts[s][c] - Fraction(weights[s] * total, denominator))
+            for s in range(len(weights))
+            for c, total in enumerate(pool.class_totals)
+        ),
+        default=Fraction(0),
+    )
 
 
 def split_folds(
@@ -554,9 +611,13 @@ def split_folds(
     r"""Make ``folds`` splits, each testing on its own fold of the entries.
 
     The groups are dealt into ``folds`` stratified folds, so that each entry
-    is in the `test` set of exactly one split. Split ``i`` tests on fold ``i``;
-    its `validation` set takes one fold's share of every class from the other
-    folds, and `train` the rest (stratified, groups whole, as `split_samples`).
+    is in the `test` set of exactly one split. Split ``i`` tests on fold ``i``
+    and validates on fold ``i + 1`` (the last on fold 0), training on the
+    rest: each entry is validated on once and trained on ``folds - 2`` times.
+    Where the next fold would leave `train` or `validation` more than one entry
+    off its share of a class, and a `validation` set carved from the other
+    folds would not, that one is taken (stratified, groups whole, as
+    `split_samples`).
 
     Args:
         entries: the entries to split.
