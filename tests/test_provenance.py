@@ -194,11 +194,21 @@ class TestEvaluation:
             trainer.test(
                 RecordingModel(6), datamodule=_module(split), ckpt_path=checkpoint
             )
-        assert (
-            "set `test` shares 2 of its 4 entries with the training set the "
-            "checkpoint was trained on"
-        ) in str(exc_info.value)
-        assert "set `test` holds other entries" in str(exc_info.value)
+        lines = str(exc_info.value).splitlines()
+        assert lines[:2] == [
+            "running `test` on entries the checkpoint was trained on, 2 problems:",
+            "  set `test` shares 2 of its 4 entries with the training set the "
+            "checkpoint was trained on",
+        ]
+        assert lines[2].startswith("  set `test` holds other entries")
+        assert lines[3].startswith(
+            "Its results would not be held out: evaluate on a set disjoint from the "
+            "checkpoint's training set"
+        )
+        assert lines[3].endswith(
+            "To evaluate on training entries on purpose, set `allow_data_change=True` "
+            "(`--data.allow_data_change true`)"
+        )
 
     def test_same_split_passes(self, tmp_path: Path) -> None:
         """Testing a checkpoint on its own split's test set runs."""

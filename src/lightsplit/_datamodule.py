@@ -22,7 +22,7 @@ from typing_extensions import override
 from ._batch_transforms import BatchTransform, apply_batch_transforms, batch_seed
 from ._config import DataModuleConfig
 from ._datasets import CachedDataset, LazyDataset, SetDataset
-from ._errors import DataChangedError, LightsplitWarning, format_list
+from ._errors import DataChangedError, LightsplitWarning, format_list, format_problems
 from ._hashing import canonical_json, sets_sha256, split_sha256
 from ._loader import SampleLoader, build_loader
 from ._nodecache import open_on_node
@@ -610,19 +610,27 @@ class ConcatDataModule(LightningDataModule):
         differences = compare_provenance(
             recorded, current, sets=names, training=training
         )
-        for name in names:
-            if name == "train":
-                continue
-            shared = overlap(recorded, self._sources[name].entries())
-            if shared:
-                differences.append(
-                    Difference(
-                        f"set `{name}` shares {shared} of its "
-                        f"{len(self._sources[name])} entries with the training set "
-                        "the checkpoint was trained on",
-                        "error",
-                    )
+        leaks = [
+            f"set `{name}` shares {shared} of its {len(self._sources[name])} entries "
+            "with the training set the checkpoint was trained on"
+            for name in names
+            if name != "train"
+            and (shared := overlap(recorded, self._sources[name].entries()))
+        ]
+        if leaks and not self._config.allow_data_change:
+            changed = [str(d) for d in differences if d.severity == "error"]
+            raise DataChangedError(
+                format_problems(
+                    f"running `{stage}` on entries the checkpoint was trained on",
+                    leaks + changed,
                 )
+                + "\nIts results would not be held out: evaluate on a set disjoint "
+                "from the checkpoint's training set (of k-fold files, the file it "
+                "was trained on; `lightsplit provenance CHECKPOINT SPLIT...` says "
+                "which matches). To evaluate on training entries on purpose, set "
+                "`allow_data_change=True` (`--data.allow_data_change true`)"
+            )
+        differences += [Difference(leak, "error") for leak in leaks]
         action = "resuming training" if training else f"running `{stage}`"
         error, warning = report(
             differences, allowed=self._config.allow_data_change, action=action
