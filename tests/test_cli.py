@@ -507,6 +507,8 @@ class TestCheck:
                     "ok": False,
                     "error": None,
                     "sha256": split_sha256(load_split(path)),
+                    "group_pattern": None,
+                    "fields_from": None,
                     "sets": {
                         "train": {
                             "entries": 4,
@@ -1308,6 +1310,33 @@ class TestSplit:
         if command == "split":
             written = sorted(path.name for path in (tmp_path / "f").iterdir())
             assert written[::2] == ["fold-0.json", "fold-1.json", "fold-2.json"]
+
+    def test_check_reads_sidecar_fields(
+        self, samples_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A split made with a group pattern is checked by patient without the
+        option given again, as `card` describes it, saying where it came from; a
+        patient moved by hand into another set is then a leak (it was `ok`)."""
+        output = tmp_path / "s.json"
+        argv: list[str | Path] = ["split", samples_file, "--fractions", "0.5", "0.5"]
+        assert _run(capsys, *argv, "-o", output, "--group-pattern", PATIENT)[0] == 0
+        document = json.loads(output.read_text())
+        document["test"].append(document["train"][0])  # a patient in both sets
+        document["train"] = document["train"][1:]
+        output.write_text(json.dumps(document))
+        status, out, _ = _run(capsys, "check", output)
+        assert status == 1
+        lines = out.splitlines()
+        assert lines[2] == (
+            f"  group pattern `{PATIENT}` from its sidecar {output}.lightsplit.json"
+        )
+        assert "group leak: 1 group is in both `train` and `test`" in out
+        status, out, _ = _run(capsys, "check", output, "--json")
+        found = json.loads(out)["files"][0]
+        assert (found["group_pattern"], found["fields_from"]) == (
+            PATIENT,
+            f"{output}.lightsplit.json",
+        )
 
     def test_check_skips_sidecars(
         self, samples_file: Path, tmp_path: Path, capsys: Capture

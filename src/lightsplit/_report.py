@@ -113,6 +113,8 @@ class SplitReport:
     unchecked: list[str] = field(default_factory=list)
     """What the fields or group pattern ask of the split that it does not hold
     (`unchecked_and_warnings`): each a problem."""
+    fields_from: str | None = None
+    """The sidecar file the fields not given were read from, or ``None``."""
 
     @property
     def problems(self) -> int:
@@ -139,11 +141,14 @@ class SplitReport:
             }
             for name, summary in self.sets.items()
         }
+        pattern = self.fields.group_pattern
         return {
             "file": self.source,
             "ok": self.ok,
             "error": self.error,
             "sha256": self.sha256,
+            "group_pattern": None if pattern is None else pattern.pattern,
+            "fields_from": self.fields_from,
             "sets": sets,
             **leaks_json(self.leaks),
             "unchecked": list(self.unchecked),
@@ -180,6 +185,8 @@ class SplitReport:
         entries = "entry" if total == 1 else "entries"
         yield f"{self.source}: {len(self.sets)} {sets}, {total} {entries}"
         yield f"  sha256 {self.sha256}"
+        if self.fields_from is not None:
+            yield f"  {self._fields_read()} from its sidecar {self.fields_from}"
         yield from (f"  {line}" for line in self._table())
         yield from (f"  problem: {text}" for text in self.unchecked)
         if self.leaks.ok and not self.unchecked:
@@ -194,6 +201,18 @@ class SplitReport:
             f"  {line}" for line in _failure_lines(group_failures(self.failures))
         )
         yield f"{self.source}: {self._verdict()}"
+
+    def _fields_read(self) -> str:
+        """Say how entries were read, as the sidecar gave it."""
+        fields = self.fields
+        said = []
+        if fields.group_pattern is not None:
+            said.append(f"group pattern `{printable(fields.group_pattern.pattern)}`")
+        if fields.path_field is not None:
+            said.append(f"path field `{fields.path_field}`")
+        if fields.label_field is not None:
+            said.append(f"label field `{fields.label_field}`")
+        return ", ".join(said)
 
     def _verdict(self) -> str:
         count = len(self.warnings)
