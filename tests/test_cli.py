@@ -1699,6 +1699,28 @@ class TestSplit:
         assert status == 2
         assert "-o/--output: an empty path names no file; give the file" in err
 
+    def test_odd_vector_named(self, tmp_path: Path, capsys: Capture) -> None:
+        """One vector of another length among many is named by `split`, which
+        reads the labels as lists of classes for it."""
+        vectors = [[1 if j == i % 14 else 0 for j in range(14)] for i in range(20)]
+        vectors[7] = vectors[7][:13]
+        source = tmp_path / "samples.json"
+        source.write_text(json.dumps([[f"{i}.png", v] for i, v in enumerate(vectors)]))
+        output = tmp_path / "s.json"
+        status, out, _ = _run(
+            capsys, "split", source, "--fractions", "0.5", "0.5", "-o", output
+        )
+        assert status == 0
+        [warning] = [line for line in out.splitlines() if "several lengths" in line]
+        assert (
+            "are lists of 0 and 1 of several lengths (13 and 14), so they are read "
+            "as lists of classes"
+        ) in warning
+        assert warning.endswith(
+            '; unlike the others: entry 7 ["7.png", [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, '
+            "0, 0]]"
+        )
+
     def test_too_few_groups(
         self, samples_file: Path, tmp_path: Path, capsys: Capture
     ) -> None:

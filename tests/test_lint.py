@@ -159,8 +159,25 @@ def test_list_labels_of_several_lengths() -> None:
     assert _lint(split)["label_lists_unclear"] == (
         "3 list labels are lists of 0 and 1 of several lengths (2 and 3), so they "
         "are read as lists of classes, not as multi-hot vectors; give every vector "
-        'one length (a place per class): train.0 ["a.png", [0, 1, 0]], train.1 '
-        '["b.png", [1, 0]], test.0 ["c.png", [0, 0, 1]]'
+        'one length (a place per class); 1 unlike the others: train.1 ["b.png", '
+        "[1, 0]]"
+    )
+
+
+def test_list_labels_odd_ones_named() -> None:
+    """Among many vectors, the one of another length, and one holding a 2, are
+    the entries named (the first five were named, all valid), with their count."""
+    vectors = [[1 if j == i % 14 else 0 for j in range(14)] for i in range(20)]
+    vectors[7] = vectors[7][:13]
+    vectors[11] = [2, *vectors[11][1:]]
+    split: dict[str, list[object]] = {
+        "train": [[f"{i}.png", v] for i, v in enumerate(vectors)]
+    }
+    warning = _lint(split)["label_lists_unclear"]
+    assert warning.startswith("20 list labels are lists of integers that repeat")
+    assert warning.endswith(
+        '; 2 unlike the others: train.7 ["7.png", [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, '
+        '0, 0, 0]], train.11 ["11.png", [2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0]]'
     )
 
 

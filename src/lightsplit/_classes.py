@@ -9,6 +9,7 @@ How labels name classes is decided once for all the labels of a split:
 """
 
 import re
+from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -28,6 +29,7 @@ __all__ = [
     "count_classes",
     "label_scheme",
     "number_spellings",
+    "odd_list_labels",
     "reads_as_number",
     "set_stats",
     "unclear_list_labels",
@@ -127,6 +129,28 @@ def unclear_list_labels(labels: Iterable[Hashable], kind: LabelKind) -> str | No
             "write one of the two"
         )
     return None
+
+
+def odd_list_labels(labels: Iterable[Hashable]) -> frozenset[Hashable]:
+    """Return the integer list labels that differ from most: the ones to fix.
+
+    Among lists of 0 and 1 (read by `unclear_list_labels` as vectors of several
+    lengths), those not of the most common length; and any integer list that
+    holds another value than 0 and 1 or repeats one (a ``2`` in a vector).
+
+    Examples:
+        >>> sorted(odd_list_labels([(0, 1, 0), (1, 0, 0), (1, 0), (0, 2, 0)]))
+        [(0, 2, 0), (1, 0)]
+    """
+    lists = [
+        key
+        for key in labels
+        if type(key) is tuple and key and all(type(x) is int for x in key)
+    ]
+    zero_one = {key for key in lists if set(key) <= {0, 1}}
+    widths = Counter(len(key) for key in zero_one)
+    common = widths.most_common(1)[0][0] if widths else None
+    return frozenset(key for key in lists if key not in zero_one or len(key) != common)
 
 
 def count_classes(

@@ -12,7 +12,13 @@ from dataclasses import dataclass
 from itertools import islice
 from typing import Final, Literal, TypeAlias
 
-from ._classes import LabelKind, label_scheme, reads_as_number, unclear_list_labels
+from ._classes import (
+    LabelKind,
+    label_scheme,
+    odd_list_labels,
+    reads_as_number,
+    unclear_list_labels,
+)
 from ._entries import FILE_NAME, FieldName, SetFields, tally_key
 from ._errors import MAX_LISTED, first_few, preview
 from ._leaks import EntryRef, LeakReport
@@ -137,16 +143,25 @@ def _lists_warning(
     if why is None:
         return None
     lists = [key for key in tallied if type(key) is tuple]
+    odd = odd_list_labels(tallied)  # the ones unlike most: to show first
     refs: list[EntryRef] = []
     for name, fields in index.items():
         for i, label in enumerate(fields.labels):
-            if len(refs) < MAX_LISTED and isinstance(label, list | tuple):
+            room = len(refs) < MAX_LISTED and isinstance(label, list | tuple)
+            if room and (not odd or tally_key(label) in odd):
                 refs.append(EntryRef(name, i, split[name][i]))
     count = sum(f.tally[key] for f in index.values() for key in lists if key in f.tally)
-    listed = _listed(refs, count, [preview(ref.entry) for ref in refs])
+    if odd:
+        unlike = sum(
+            f.tally[key] for f in index.values() for key in odd if key in f.tally
+        )
+        listed = _listed(refs, unlike, [preview(ref.entry) for ref in refs])
+        shown = f"{unlike} unlike the others: {listed}"
+    else:
+        shown = _listed(refs, count, [preview(ref.entry) for ref in refs])
     return SplitWarning(
         "label_lists_unclear",
-        f"{count} list labels {why}: {listed}",
+        f"{count} list labels {why}; {shown}",
         count,
         tuple(refs),
     )

@@ -25,11 +25,13 @@ from math import lcm
 from typing import Final, Generic, TypeVar
 
 from ._classes import (
+    LabelKind,
     LabelScheme,
     class_name,
     class_order,
     label_scheme,
     number_spellings,
+    odd_list_labels,
     unclear_list_labels,
 )
 from ._entries import (
@@ -42,7 +44,13 @@ from ._entries import (
     same_label_key,
     tally_key,
 )
-from ._errors import MAX_LISTED, SplittingError, format_problems, preview
+from ._errors import (
+    MAX_LISTED,
+    SplittingError,
+    first_few,
+    format_problems,
+    preview,
+)
 from ._split import DatabaseSplit
 from ._stratify import GroupCounts, assign_groups, fill_empty_sets, group_order
 from ._types import SetName
@@ -387,10 +395,36 @@ def pool_samples(
         len(entries) - len(kept),
         tuple(map(class_name, every)),
         tuple(where[p] for p in sorted(kept) if index.labels[p] is None),
-        unclear_list_labels(index.tally, scheme.kind),
+        _unclear(
+            index,
+            scheme.kind,
+            [(where[p], entries[p], index.labels[p]) for p in sorted(kept)],
+        ),
         number_spellings(every),
         tuple(differing),
     )
+
+
+def _unclear(
+    index: SetFields, kind: LabelKind, kept: Sequence[tuple[str, object, object]]
+) -> str | None:
+    """Say why list labels read neither way (`unclear_list_labels`).
+
+    The entries unlike most are named (the one vector of another length among
+    many), in input order.
+    """
+    why = unclear_list_labels(index.tally, kind)
+    if why is None:
+        return None
+    odd = odd_list_labels(index.tally)
+    found = [
+        f"{origin} {preview(entry)}"
+        for origin, entry, label in kept
+        if isinstance(label, list | tuple) and tally_key(label) in odd
+    ]
+    if not found:
+        return why
+    return f"{why}; unlike the others: {first_few(found, separator='; ')}"
 
 
 def _ungrouped(
