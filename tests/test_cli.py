@@ -1063,6 +1063,10 @@ class TestCheckWarnings:
             "  warning: 4 labels are not integers (or a list of integers): train.0 "
             '"tb", train.1 1.5, train.2 true, train.3 ["x"]; write integer labels, '
             "or give `--sample-type` to state that the entries are meant so",
+            '  warning: 2 labels are lists, among single labels: train.3 ["3.png", '
+            '["x"]], train.4 ["4.png", [0, 1]]; write every label one way: lists (of '
+            "classes, or 0/1 vectors), or single labels; mixed, each list is read as "
+            "a class of its own",
             "  warning: 1 of 7 entries has no label while the others have one: "
             'train.6 ["6.png", null]; give each its label, or remove it (a loader '
             "that reads the label fails on it)",
@@ -1720,6 +1724,22 @@ class TestSplit:
             '; unlike the others: entry 7 ["7.png", [0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, '
             "0, 0]]"
         )
+
+    def test_mixed_labels_named(self, tmp_path: Path, capsys: Capture) -> None:
+        """One integer label among lists of names is named by `split`."""
+        labels: list[object] = [["Mass"] if i % 2 else [] for i in range(12)]
+        labels[3] = 1
+        source = tmp_path / "samples.json"
+        source.write_text(json.dumps([[f"{i}.png", v] for i, v in enumerate(labels)]))
+        output = tmp_path / "s.json"
+        status, out, _ = _run(
+            capsys, "split", source, "--fractions", "0.5", "0.5", "-o", output
+        )
+        assert status == 0
+        assert (
+            f"warning: {source}: 1 label is no list, among list labels: entry 3 "
+            '["3.png", 1]; write every label one way'
+        ) in out
 
     def test_too_few_groups(
         self, samples_file: Path, tmp_path: Path, capsys: Capture

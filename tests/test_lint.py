@@ -181,6 +181,25 @@ def test_list_labels_odd_ones_named() -> None:
     )
 
 
+def test_mixed_labels_named() -> None:
+    """A label that is no list among lists of finding names (NIH's CSV style,
+    ``"A|B"``), which makes every list a class of its own, is named."""
+    names = ["Atelectasis", "Effusion", "Mass"]
+    labels: list[object] = [[names[i % 3]] if i % 4 else [] for i in range(12)]
+    labels[5] = "Atelectasis|Effusion"
+    split: dict[str, list[object]] = {
+        "train": [[f"{i}.png", label] for i, label in enumerate(labels)]
+    }
+    assert _lint(split)["label_mixed"] == (
+        '1 label is no list, among list labels: train.5 ["5.png", '
+        '"Atelectasis|Effusion"]; write every label one way: lists (of classes, '
+        "or 0/1 vectors), or single labels; mixed, each list is read as a class "
+        "of its own"
+    )
+    split["train"][5] = ["5.png", ["Atelectasis", "Effusion"]]
+    assert "label_mixed" not in _lint(split)
+
+
 def test_list_labels_repeating_a_value() -> None:
     """Integer lists that repeat a value read neither as vectors nor as classes."""
     split: dict[str, list[object]] = {"train": [["a.png", [0, 2, 0]], ["b.png", [1]]]}

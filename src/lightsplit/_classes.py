@@ -20,6 +20,7 @@ from ._entries import JsonKey, SetFields, label_key
 from ._types import SetName
 
 __all__ = [
+    "MIXED_FIX",
     "ClassCounts",
     "LabelKind",
     "LabelScheme",
@@ -27,7 +28,10 @@ __all__ = [
     "class_name",
     "class_order",
     "count_classes",
+    "is_list_key",
     "label_scheme",
+    "mixed_labels",
+    "mixed_message",
     "number_spellings",
     "odd_list_labels",
     "reads_as_number",
@@ -84,10 +88,7 @@ def label_scheme(tallies: Iterable[Mapping[Hashable, int]]) -> LabelScheme:
     """
     labels = {key for tally in tallies for key in tally if key is not None}
     if not labels or not all(type(key) is tuple for key in labels):
-        lists = all(
-            type(key) is tuple or (isinstance(key, JsonKey) and key.text[:1] == "[")
-            for key in labels
-        )
+        lists = all(map(is_list_key, labels))
         return LabelScheme("multi-label" if labels and lists else "single")
     widths = set(map(len, labels))  # type: ignore[arg-type]  # tuples
     items: list[object] = list(chain.from_iterable(labels))  # type: ignore[arg-type]  # tuples
@@ -129,6 +130,55 @@ def unclear_list_labels(labels: Iterable[Hashable], kind: LabelKind) -> str | No
             "write one of the two"
         )
     return None
+
+
+def is_list_key(key: Hashable) -> bool:
+    """Whether tallied label ``key`` is a list (of classes, or a 0/1 vector)."""
+    return type(key) is tuple or (isinstance(key, JsonKey) and key.text[:1] == "[")
+
+
+MIXED_FIX: Final = (
+    "write every label one way: lists (of classes, or 0/1 vectors), or single "
+    "labels; mixed, each list is read as a class of its own"
+)
+"""The fix said of list labels mixed with others."""
+
+
+def mixed_message(count: int, *, lists_fewer: bool) -> str:
+    """Say which labels are unlike the others, for `mixed_labels`' result."""
+    noun = "label" if count == 1 else "labels"
+    unlike = "is a list" if lists_fewer and count == 1 else "are lists"
+    if not lists_fewer:
+        unlike = "is no list" if count == 1 else "are no lists"
+    others = "single labels" if lists_fewer else "list labels"
+    return f"{count} {noun} {unlike}, among {others}"
+
+
+def mixed_labels(tally: Mapping[Hashable, int]) -> tuple[bool, int] | None:
+    """Say whether list labels are mixed with others: which are fewer, how many.
+
+    Returns ``(lists_are_fewer, count_of_the_fewer)``, or ``None`` when the
+    labels are all lists or all not (``None`` labels aside). One
+    ``"Atelectasis|Effusion"`` among lists of finding names makes every label a
+    class of its own; the fewer kind is the one to fix.
+
+    Examples:
+        >>> mixed_labels({("Mass",): 3, (): 2, "Mass|Nodule": 1})
+        (False, 1)
+        >>> mixed_labels({0: 5, 1: 5}) is None
+        True
+    """
+    lists = sum(
+        count for key, count in tally.items() if key is not None and is_list_key(key)
+    )
+    others = sum(
+        count
+        for key, count in tally.items()
+        if key is not None and not is_list_key(key)
+    )
+    if not lists or not others:
+        return None
+    return (lists < others, min(lists, others))
 
 
 def odd_list_labels(labels: Iterable[Hashable]) -> frozenset[Hashable]:

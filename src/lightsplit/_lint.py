@@ -13,8 +13,12 @@ from itertools import islice
 from typing import Final, Literal, TypeAlias
 
 from ._classes import (
+    MIXED_FIX,
     LabelKind,
+    is_list_key,
     label_scheme,
+    mixed_labels,
+    mixed_message,
     odd_list_labels,
     reads_as_number,
     unclear_list_labels,
@@ -35,6 +39,7 @@ WarningKind: TypeAlias = Literal[
     "entry_without_path",
     "entry_path_key",
     "label_lists_unclear",
+    "label_mixed",
     "path_backslash",
     "label_missing",
 ]
@@ -162,6 +167,33 @@ def _lists_warning(
     return SplitWarning(
         "label_lists_unclear",
         f"{count} list labels {why}; {shown}",
+        count,
+        tuple(refs),
+    )
+
+
+def _mixed_warning(
+    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
+) -> SplitWarning | None:
+    """Warn about list labels mixed with others, naming the fewer kind's entries."""
+    tally: dict[Hashable, int] = {}
+    for fields in index.values():
+        for key, count in fields.tally.items():
+            tally[key] = tally.get(key, 0) + count
+    mixed = mixed_labels(tally)
+    if mixed is None:
+        return None
+    lists_fewer, count = mixed
+    refs = [
+        EntryRef(name, i, split[name][i])
+        for name, fields in index.items()
+        for i, label in enumerate(fields.labels)
+        if label is not None and is_list_key(tally_key(label)) == lists_fewer
+    ][:MAX_LISTED]
+    listed = _listed(refs, count, [preview(ref.entry) for ref in refs])
+    return SplitWarning(
+        "label_mixed",
+        f"{mixed_message(count, lists_fewer=lists_fewer)}: {listed}; {MIXED_FIX}",
         count,
         tuple(refs),
     )
@@ -399,6 +431,8 @@ def lint_split(
         warnings += _label_warnings(split, index)
     unclear = _lists_warning(split, index, label_kind)
     warnings += [] if unclear is None else [unclear]
+    mixed = _mixed_warning(split, index)
+    warnings += [] if mixed is None else [mixed]
     if leaks.ungrouped:
         count = len(leaks.ungrouped)
         noun = "path" if count == 1 else "paths"

@@ -165,6 +165,7 @@ def _pool_warnings(
         "write each label one way",
         _large_group(pool, shares, folds),
         _differing(pool),
+        pool.mixed_labels,
     ]
     return [warning for warning in found if warning is not None]
 

@@ -25,11 +25,15 @@ from math import lcm
 from typing import Final, Generic, TypeVar
 
 from ._classes import (
+    MIXED_FIX,
     LabelKind,
     LabelScheme,
     class_name,
     class_order,
+    is_list_key,
     label_scheme,
+    mixed_labels,
+    mixed_message,
     number_spellings,
     odd_list_labels,
     unclear_list_labels,
@@ -212,6 +216,9 @@ class SplitPool(Generic[RawT]):
     differing: tuple[str, ...] = ()
     """The repeated entries left out whose other items differ from the one kept
     (``entry 5 [...], kept: entry 3 [...]``)."""
+    mixed_labels: str | None = None
+    """Which labels are lists among others, or others among lists, if any are
+    (`mixed_labels`): each list is then a class of its own."""
 
     def positions(
         self, placed: dict[int, int], names: Sequence[SetName]
@@ -386,6 +393,7 @@ def pool_samples(
         hashlib.sha256(f"{seed}\0{name}".encode("utf-8", "surrogatepass")).digest()
         for name in dict.fromkeys(names)
     ]
+    rows = [(where[p], entries[p], index.labels[p]) for p in sorted(kept)]
     return SplitPool(
         tuple(entries[p] for p in kept),
         tuple(group_of),
@@ -395,13 +403,10 @@ def pool_samples(
         len(entries) - len(kept),
         tuple(map(class_name, every)),
         tuple(where[p] for p in sorted(kept) if index.labels[p] is None),
-        _unclear(
-            index,
-            scheme.kind,
-            [(where[p], entries[p], index.labels[p]) for p in sorted(kept)],
-        ),
+        _unclear(index, scheme.kind, rows),
         number_spellings(every),
         tuple(differing),
+        _mixed(index, rows),
     )
 
 
@@ -425,6 +430,21 @@ def _unclear(
     if not found:
         return why
     return f"{why}; unlike the others: {first_few(found, separator='; ')}"
+
+
+def _mixed(index: SetFields, kept: Sequence[tuple[str, object, object]]) -> str | None:
+    """Say which labels are lists among others, or others among lists, if any."""
+    mixed = mixed_labels(index.tally)
+    if mixed is None:
+        return None
+    lists_fewer, count = mixed
+    found = [
+        f"{origin} {preview(entry)}"
+        for origin, entry, label in kept
+        if label is not None and is_list_key(tally_key(label)) == lists_fewer
+    ]
+    listed = first_few(found, total=count, separator="; ")
+    return f"{mixed_message(count, lists_fewer=lists_fewer)}: {listed}; {MIXED_FIX}"
 
 
 def _ungrouped(
