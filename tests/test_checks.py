@@ -2,6 +2,7 @@ import dataclasses
 from pathlib import Path
 
 import pytest
+import torch
 from lightsplit_testing import Entry, FailingLoader, MemoryLoader, PngLoader
 
 from lightsplit import Sample, SampleFailure, check_split_loading
@@ -28,6 +29,49 @@ class TestCheckSplitLoading:
             f'train.1: entry ["{entries[1][0]}", 1]: '
             f"OSError: cannot decode {entries[1][0]}"
         )
+
+    def test_samples_that_do_not_batch(self) -> None:
+        """A target vector of another length, or metadata of other keys, load
+        alone but fail a batch: they are failures, as a data module finds them;
+        inputs of several shapes (batched one by one) are not compared."""
+
+        class VectorLoader:
+            def sample(self, raw: tuple[str, list[int]]) -> Sample:
+                size = 4 if raw[0] == "wide" else 2
+                target = torch.tensor(raw[1], dtype=torch.float32)
+                metadata: dict[str, object] = {"target": target}
+                if raw[0] == "named":
+                    metadata["name"] = raw[0]
+                return Sample(torch.zeros(1, size, size), metadata)
+
+            def target(self, raw: tuple[str, list[int]]) -> int:
+                return 0
+
+        split = {
+            "train": [
+                ("a", [0, 1, 0]),
+                ("b", [1, 0]),
+                ("named", [1, 0, 0]),
+                ("wide", [1, 0]),
+                ("c", [0, 0, 1]),
+            ]
+        }
+        failures = check_split_loading(split, VectorLoader())
+        assert [(f.index, f.message) for f in failures] == [
+            (
+                1,
+                "SampleLoadError: metadata `target` is a tensor of shape (2,) but of "
+                'shape (3,) in set `train`, index 0, entry ["a", [0, 1, 0]]; a batch '
+                "stacks them: give `target` one shape in every sample",
+            ),
+            (
+                2,
+                "SampleLoadError: this sample: metadata keys ['name', 'target'] "
+                'differ from those of set `train`, index 0, entry ["a", [0, 1, 0]] '
+                "['target'] (extra `name`); give every sample of a set the same "
+                "metadata keys",
+            ),
+        ]
 
     def test_limit(self, entries: list[Entry], png_root: Path) -> None:
         """With a limit, only the first samples of each set are loaded."""

@@ -13,11 +13,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 from ._entries import FILE_NAME
-from ._errors import missing_dependency, preview
+from ._errors import SampleLoadError, missing_dependency, preview
 from ._types import EntryT_co, SetName, generic_record
 
 if TYPE_CHECKING:
-    from ._sample import RawDataLoader
+    from ._metadata import MetadataRules
+    from ._sample import RawDataLoader, Sample
 
 __all__ = [
     "FailureGroup",
@@ -170,10 +171,11 @@ def check_split_loading(
     root: object | None = getattr(loader, "root", None)
     for set_name, samples in split.items():
         count = len(samples) if limit == 0 else min(limit, len(samples))
+        batchable = _Batchable(set_name, samples)
         for index in range(count):
             raw = samples[index]
             try:
-                as_sample(loader.sample(raw), where=where)
+                batchable.check(index, as_sample(loader.sample(raw), where=where))
             except Exception as exc:
                 message = f"{type(exc).__name__}: {exc}"
                 reason = failure_reason(exc, raw, root=root)
@@ -181,3 +183,56 @@ def check_split_loading(
             if progress is not None:
                 progress()
     return failures
+
+
+class _Batchable:
+    """Checks that the samples of a set batch together, as a data module needs.
+
+    The first sample loaded sets the rules: the same metadata keys, values of
+    one type (`MetadataRules`), and, for inputs of the first's shape, metadata
+    tensors of one shape: a target vector of another length fails a batch it
+    shares, which loading alone would pass. Inputs of several shapes (masks
+    with them) are batched one by one, and are not compared.
+    """
+
+    def __init__(self, set_name: SetName, samples: Sequence[object]) -> None:
+        self.set_name = set_name
+        self.samples = samples
+        self.first: tuple[int, Sample] | None = None
+        self.rules: MetadataRules | None = None
+
+    def where(self, index: int) -> str:
+        entry = preview(self.samples[index])
+        return f"set `{self.set_name}`, index {index}, entry {entry}"
+
+    def check(self, index: int, sample: "Sample") -> None:
+        """Remember the first sample; check the others against it.
+
+        Raises:
+            SampleLoadError: for other keys, another type, or a tensor of another
+                shape than the first sample's.
+        """
+        from torch import Tensor  # noqa: PLC0415 - torch, only to load samples
+
+        from ._metadata import MetadataRules  # noqa: PLC0415 - as torch
+
+        if self.first is None or self.rules is None:
+            self.first = (index, sample)
+            self.rules = MetadataRules(sample.metadata, described=self.where(index))
+            return
+        self.rules.check(sample.metadata, index, lambda _: "this sample")
+        first_index, first = self.first
+        if sample.input.shape != first.input.shape:
+            return  # a set of several shapes, batched one by one: masks follow
+        for key, value in sample.metadata.items():
+            before = first.metadata[key]
+            if not isinstance(value, Tensor) or not isinstance(before, Tensor):
+                continue
+            if value.shape != before.shape:
+                shapes = f"{tuple(value.shape)} but of shape {tuple(before.shape)}"
+                msg = (
+                    f"metadata `{key}` is a tensor of shape {shapes} in "
+                    f"{self.where(first_index)}; a batch stacks them: give `{key}` "
+                    "one shape in every sample"
+                )
+                raise SampleLoadError(msg)
