@@ -289,17 +289,34 @@ class TestTargets:
         assert module._targets["train"] == [label] * 4
 
     @pytest.mark.parametrize(
-        ("value", "shown"),
+        ("value", "shown", "advice"),
         [
-            pytest.param(torch.tensor([0.5]), "tensor([0.5000])", id="fraction"),
-            pytest.param(torch.tensor([1.0, 0.0]), "tensor([1., 0.])", id="one-hot"),
-            pytest.param(True, "true", id="bool"),
-            pytest.param("1", '"1"', id="string"),
-            pytest.param(1.0, "1.0", id="float"),
+            pytest.param(torch.tensor([0.5]), "tensor([0.5000])", "", id="fraction"),
+            pytest.param(
+                torch.tensor([1.0, 0.0]),
+                "tensor([1., 0.])",
+                "; for a one-hot target, return the index of its class",
+                id="one-hot",
+            ),
+            pytest.param(
+                torch.tensor([1.0, 0.0, 1.0]),
+                "tensor([1., 0., 1.])",
+                "; a multi-label target (several classes, or none, per sample) has "
+                "no one class for `balance_sampler_by_class` to balance: leave it "
+                "False, and weigh the loss per class instead (BCE's `pos_weight`, "
+                "from the training set's counts)",
+                id="multi-label",
+            ),
+            pytest.param(True, "true", "", id="bool"),
+            pytest.param("1", '"1"', "", id="string"),
+            pytest.param(1.0, "1.0", "", id="float"),
         ],
     )
-    def test_other_targets_refused(self, value: object, shown: str) -> None:
-        """Anything else is an error naming set, index, entry and the value."""
+    def test_other_targets_refused(
+        self, value: object, shown: str, advice: str
+    ) -> None:
+        """Anything else is an error naming set, index, entry and the value; a
+        multi-label target is said to have no class to balance."""
         module = CachingDataModule(
             {"train": _entries()}, TargetLoader(value), balance_sampler_by_class=True
         )
@@ -309,7 +326,7 @@ class TestTargets:
             'set `train`, index 0, entry ["s0.png", 0]: TypeError: '
             f"`TargetLoader.target` returned `{shown}`; a class target must be an int "
             "or a tensor holding one integral value (`3`, `tensor(3)`, `tensor([0.])`"
-            "); for a one-hot or multi-label target, return the class index instead"
+            f"){advice}"
         )
 
 

@@ -129,9 +129,18 @@ def _target_as_int(target: object, *, where: str) -> int:
     shown = target if isinstance(target, Tensor) else preview(target)
     msg = (
         f"{where} returned `{shown}`; a class target must be an int or a tensor "
-        "holding one integral value (`3`, `tensor(3)`, `tensor([0.])`); for a "
-        "one-hot or multi-label target, return the class index instead"
+        "holding one integral value (`3`, `tensor(3)`, `tensor([0.])`)"
     )
+    if isinstance(target, Tensor) and target.numel() > 1:
+        hot = int((target != 0).sum())
+        msg += (
+            "; for a one-hot target, return the index of its class"
+            if hot == 1
+            else "; a multi-label target (several classes, or none, per sample) "
+            "has no one class for `balance_sampler_by_class` to balance: leave it "
+            "False, and weigh the loss per class instead (BCE's `pos_weight`, "
+            "from the training set's counts)"
+        )
     raise TypeError(msg)
 
 
