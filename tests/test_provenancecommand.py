@@ -53,6 +53,24 @@ def test_prints_what_was_recorded(
     assert json.loads(capsys.readouterr().out)["split_sha256"] == card["sha256"]
 
 
+def test_which_fold_file_matches(
+    trained: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Given every file of a folder (`folds/*.json`, sidecars too), the sidecars
+    are skipped and the last line says which file matches."""
+    checkpoint, split = trained
+    other = write_split(tmp_path / "other.json", {"train": entries_named("t", 9)})
+    sidecar = tmp_path / "other.json.lightsplit.json"
+    sidecar.write_text(json.dumps({"lightsplit": "0.1.0", "command": "x"}))
+    argv = ["provenance", str(checkpoint), str(other), str(sidecar), str(split)]
+    assert main(argv) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith(f"skipped {sidecar}: a sidecar file, where ")
+    assert lines[-1] == (
+        f"{checkpoint}: the splits differ, but for `{split}`, which matches"
+    )
+
+
 def test_compares_split_files(
     trained: tuple[Path, Path], tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -34,7 +34,9 @@ __all__ = [
     "convert_command",
     "demo_command",
     "fail",
+    "is_sidecar",
     "schema_command",
+    "sidecars_named",
     "write_line",
     "write_text",
 ]
@@ -268,7 +270,7 @@ def _check_root(args: argparse.Namespace) -> None:
     )
 
 
-def _is_sidecar(path: Path) -> bool:
+def is_sidecar(path: Path) -> bool:
     """Whether ``path`` is the sidecar of a split: by its name and what it holds.
 
     A file named so that is no sidecar (a split file, or one that does not
@@ -283,7 +285,7 @@ def _is_sidecar(path: Path) -> bool:
     return isinstance(document, dict) and "lightsplit" in document
 
 
-def _sidecars_named(paths: Sequence[Path]) -> str:
+def sidecars_named(paths: Sequence[Path]) -> str:
     """Say that ``paths`` are the sidecar files of splits, not splits."""
     shown = first_few([str(path) for path in paths])
     one = len(paths) == 1
@@ -305,11 +307,11 @@ def check_command(args: argparse.Namespace) -> int:
         return fail(
             args, f"`--root` loads images with Pillow, which is not installed; {hint}"
         )
-    sidecars = [path for path in args.splits if _is_sidecar(path)]
+    sidecars = [path for path in args.splits if is_sidecar(path)]
     splits = [path for path in args.splits if path not in sidecars]
     if not splits:
         args.parser.error(
-            f"{_sidecars_named(sidecars)}; give the split files themselves"
+            f"{sidecars_named(sidecars)}; give the split files themselves"
         )
     loader = _make_loader(args)
     fields = EntryFields(args.path_field, args.label_field, args.group_pattern)
@@ -324,7 +326,7 @@ def check_command(args: argparse.Namespace) -> int:
         write_line(json.dumps(document, indent=2, ensure_ascii=False))
         return 0 if ok else 1
     if sidecars:
-        write_line(f"skipped {_sidecars_named(sidecars)}")
+        write_line(f"skipped {sidecars_named(sidecars)}")
     for report in reports:
         for line in report.lines():
             write_line(line)

@@ -21,7 +21,7 @@ from pydantic import (
 )
 from typing_extensions import TypedDict  # pydantic reads only this, before 3.12
 
-from ._commands import fail, write_line
+from ._commands import fail, is_sidecar, sidecars_named, write_line
 from ._errors import LightsplitError, format_list, located_problems, preview
 from ._hashing import entries_sha256
 from ._split import load_split
@@ -217,17 +217,29 @@ def _lines(document: Mapping[str, Any]) -> list[str]:
         for name, verdict in verdicts.items():
             lines.append(f"  {split}: set `{name}`: {verdict}")
     if document["splits"]:
-        lines.append(
-            f"{document['checkpoint']}: "
-            + ("the splits match" if document["ok"] else "the splits differ")
-        )
+        lines.append(f"{document['checkpoint']}: {_verdict(document['splits'])}")
     return lines
+
+
+def _verdict(splits: Mapping[str, Mapping[str, str]]) -> str:
+    """Say whether the split files match, and which do when only some do."""
+    matching = [
+        split
+        for split, verdicts in splits.items()
+        if all(v in ("matches", "not in this file") for v in verdicts.values())
+    ]
+    if len(matching) == len(splits):
+        return "the splits match"
+    if not matching:
+        return "the splits differ"
+    return f"the splits differ, but for {format_list(matching)}, which matches"
 
 
 def provenance_command(args: argparse.Namespace) -> int:
     """Print what a checkpoint was trained on; compare it with split files."""
     path: Path = args.checkpoint
-    splits: Sequence[Path] = args.splits
+    splits: Sequence[Path] = [p for p in args.splits if not is_sidecar(p)]
+    skipped = [p for p in args.splits if p not in splits]  # `folds/*.json`
     try:
         owner, record = read_provenance(path)
         comparisons = {str(split): _matches(record, split) for split in splits}
@@ -237,9 +249,12 @@ def provenance_command(args: argparse.Namespace) -> int:
         problem = f"{exc.filename or path}: cannot read: {exc.strerror or exc}"
         return fail(args, problem, about=("checkpoint", str(path)))
     document = _document(path, owner, record, comparisons)
+    document["skipped"] = [str(p) for p in skipped]
     if args.json:
         write_line(json.dumps(document, indent=2, ensure_ascii=False))
     else:
+        if skipped:
+            write_line(f"skipped {sidecars_named(skipped)}")
         for line in _lines(document):
             write_line(line)
     return 0 if document["ok"] else 1
