@@ -153,7 +153,7 @@ class TestResumeChecks:
             _module(parallel=2, cache_samples=True).load_state_dict(state)
         assert str(seen[0].message).startswith(
             "resuming training with settings that differ from the checkpoint's (how "
-            "the data are served or named, not the data), 2 problems:"
+            "the data are served or named, not the data), 2 differences:"
         )
 
     def test_same_data_silent(self, recwarn: pytest.WarningsRecorder) -> None:

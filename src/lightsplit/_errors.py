@@ -159,8 +159,12 @@ def choose(value: str, choices: Sequence[ChoiceT], *, what: str) -> ChoiceT:
     raise ValueError(msg)
 
 
-def format_problems(title: str, problems: Sequence[str]) -> str:
+def format_problems(
+    title: str, problems: Sequence[str], *, noun: str = "problem"
+) -> str:
     """Return ``title`` with its problems counted and listed (at most 5).
+
+    ``noun`` names one of them (``"difference"``); an ``s`` makes it plural.
 
     Examples:
         >>> print(format_problems("a.json: invalid", ["x", "y"]))
@@ -171,8 +175,8 @@ def format_problems(title: str, problems: Sequence[str]) -> str:
     listed = [f"  {problem}" for problem in problems[:MAX_LISTED]]
     if len(problems) > MAX_LISTED:
         listed.append(f"  and {len(problems) - MAX_LISTED} more")
-    noun = "problem" if len(problems) == 1 else "problems"
-    return f"{title}, {len(problems)} {noun}:\n" + "\n".join(listed)
+    counted = noun if len(problems) == 1 else f"{noun}s"
+    return f"{title}, {len(problems)} {counted}:\n" + "\n".join(listed)
 
 
 def closest_set_name(name: str) -> str:

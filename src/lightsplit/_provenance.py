@@ -318,5 +318,5 @@ def report(
         else f"{action} with settings that differ from the checkpoint's (how the "
         "data are served or named, not the data)"
     )
-    warning = format_problems(title, shown) if shown else None
+    warning = format_problems(title, shown, noun="difference") if shown else None
     return error, warning
