@@ -185,8 +185,8 @@ def odd_list_labels(labels: Iterable[Hashable]) -> frozenset[Hashable]:
     """Return the integer list labels that differ from most: the ones to fix.
 
     Among lists of 0 and 1 (read by `unclear_list_labels` as vectors of several
-    lengths), those not of the most common length; and any integer list that
-    holds another value than 0 and 1 or repeats one (a ``2`` in a vector).
+    lengths), those not of the most common length, where one is; and any
+    integer list that holds another value than 0 and 1 (a ``2`` in a vector).
 
     Examples:
         >>> sorted(odd_list_labels([(0, 1, 0), (1, 0, 0), (1, 0), (0, 2, 0)]))
@@ -198,9 +198,14 @@ def odd_list_labels(labels: Iterable[Hashable]) -> frozenset[Hashable]:
         if type(key) is tuple and key and all(type(x) is int for x in key)
     ]
     zero_one = {key for key in lists if set(key) <= {0, 1}}
-    widths = Counter(len(key) for key in zero_one)
-    common = widths.most_common(1)[0][0] if widths else None
-    return frozenset(key for key in lists if key not in zero_one or len(key) != common)
+    widths = Counter(len(key) for key in zero_one).most_common(2)
+    tie = len(widths) > 1 and widths[0][1] == widths[1][1]
+    common = widths[0][0] if widths and not tie else None  # no length is most
+    return frozenset(
+        key
+        for key in lists
+        if key not in zero_one or (common is not None and len(key) != common)
+    )
 
 
 def count_classes(

@@ -226,13 +226,22 @@ def _where_refused(text: str, exc: _RefusedJsonError) -> str:
     return f"line {line} column {column}: "
 
 
-_UTF16: Final = "UTF-16 text, not UTF-8; save it as UTF-8, which JSON files are"
-"""What is said of a file in UTF-16, as Windows tools often write."""
+_JSON_FILES: Final = ", which JSON files are"
+"""How `_wide_text` and `_not_utf8` end the fix of a JSON file."""
 
 
-def _not_utf8(
-    data: bytes, exc: UnicodeDecodeError, *, kind: str = ", which JSON files are"
-) -> str:
+def _wide_text(data: bytes, kind: str) -> str | None:
+    """Say that ``data`` is UTF-16 or UTF-32 text, as Windows tools often write.
+
+    Such text, of ASCII characters and NULs, can pass for UTF-8 in part.
+    """
+    encoding = json.detect_encoding(data)
+    if encoding.startswith(("utf-16", "utf-32")):
+        return f"{encoding[:6].upper()} text, not UTF-8; save it as UTF-8{kind}"
+    return None
+
+
+def _not_utf8(data: bytes, exc: UnicodeDecodeError, *, kind: str = _JSON_FILES) -> str:
     """Say where the bytes that are not UTF-8 are, and the fix."""
     start = exc.start
     line = data.count(b"\n", 0, start) + 1
@@ -255,10 +264,9 @@ def utf8_table(data: bytes, *, source: str, error: type[LightsplitError]) -> str
         LightsplitError: of type ``error``, its message starting with ``source``.
     """
     kind = " (in a spreadsheet: CSV UTF-8)"
-    encoding = json.detect_encoding(data)
-    if encoding.startswith(("utf-16", "utf-32")):
-        wide = encoding[:6].upper()
-        msg = f"{source}: {wide} text, not UTF-8; save it as UTF-8{kind}"
+    wide = _wide_text(data, kind)
+    if wide is not None:
+        msg = f"{source}: {wide}"
         raise error(msg)
     try:
         return data.decode("utf-8-sig")
@@ -311,11 +319,9 @@ def strict_json(
     Raises:
         LightsplitError: of type ``error``, its message starting with ``source``.
     """
-    if isinstance(data, bytes) and json.detect_encoding(data).startswith("utf-16"):
-        msg = f"{source}: {_UTF16}"
-        raise error(msg)
-    if isinstance(data, bytes) and json.detect_encoding(data).startswith("utf-32"):
-        msg = f"{source}: {_UTF16.replace('UTF-16', 'UTF-32')}"
+    wide = _wide_text(data, _JSON_FILES) if isinstance(data, bytes) else None
+    if wide is not None:
+        msg = f"{source}: {wide}"
         raise error(msg)
     try:
         with gc_paused():
