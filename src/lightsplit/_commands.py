@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ._checks import SampleFailure, check_split_loading
 from ._entries import EntryFields, compile_group_pattern
 from ._errors import SplitFileError, first_few, missing_dependency
-from ._outputs import SIDECAR_SUFFIX, sidecar_path, write_bytes
+from ._outputs import SIDECAR_SUFFIX, sidecar_path, sidecar_record, write_bytes
 from ._report import SplitReport, summarize_split
 from ._split import load_split
 
@@ -237,12 +237,8 @@ def _sidecar_fields(path: Path, fields: EntryFields) -> EntryFields:
     no JSON object of lightsplit's, or whose pattern is no regular expression,
     gives nothing (`card` says why).
     """
-    sidecar = sidecar_path(path)
-    try:
-        document = json.loads(sidecar.read_bytes())
-    except (OSError, ValueError):
-        return fields
-    if not isinstance(document, dict) or "lightsplit" not in document:
+    document = sidecar_record(sidecar_path(path))
+    if document is None:
         return fields
     found: dict[str, Any] = {}
     pattern = document.get("group_pattern")
@@ -276,13 +272,7 @@ def is_sidecar(path: Path) -> bool:
     A file named so that is no sidecar (a split file, or one that does not
     load) is checked as a split, so that its problems are reported.
     """
-    if not path.name.endswith(SIDECAR_SUFFIX):
-        return False
-    try:
-        document = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return False
-    return isinstance(document, dict) and "lightsplit" in document
+    return path.name.endswith(SIDECAR_SUFFIX) and sidecar_record(path) is not None
 
 
 def sidecars_named(paths: Sequence[Path]) -> str:

@@ -1,5 +1,6 @@
 """Where lightsplit writes: files written whole, and the sidecar of a split file."""
 
+import json
 import os
 import stat
 import tempfile
@@ -7,7 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
-__all__ = ["SIDECAR_SUFFIX", "is_special_file", "sidecar_path", "write_bytes"]
+__all__ = [
+    "SIDECAR_SUFFIX",
+    "is_sidecar_document",
+    "is_special_file",
+    "sidecar_path",
+    "sidecar_record",
+    "write_bytes",
+]
 
 SIDECAR_SUFFIX: Final = ".lightsplit.json"
 """Added to a split file's name to name its sidecar file."""
@@ -21,6 +29,26 @@ def sidecar_path(split_path: Path) -> Path:
         'folds/fold-0.json.lightsplit.json'
     """
     return split_path.with_name(split_path.name + SIDECAR_SUFFIX)
+
+
+def is_sidecar_document(document: object) -> bool:
+    """Whether a JSON document is a sidecar's: an object with a `lightsplit` key.
+
+    No split file holds that key: it is no set name.
+    """
+    return isinstance(document, dict) and "lightsplit" in document
+
+
+def sidecar_record(path: Path) -> dict[str, object] | None:
+    """Return what the sidecar file at ``path`` holds, read as plain JSON.
+
+    ``None`` when there is no such file, or it holds no sidecar's document.
+    """
+    try:
+        document = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    return document if is_sidecar_document(document) else None
 
 
 def is_special_file(path: Path) -> bool:

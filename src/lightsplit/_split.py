@@ -24,7 +24,7 @@ from ._errors import (
     set_name_problem,
 )
 from ._gcpause import gc_paused
-from ._outputs import SIDECAR_SUFFIX
+from ._outputs import SIDECAR_SUFFIX, is_sidecar_document
 from ._types import SetName, StrPath
 
 if TYPE_CHECKING:
@@ -440,7 +440,7 @@ def parse_split(
     document = strict_json(data, source=source)
     if not isinstance(document, dict):
         _raise_file_error(source, [_describe(_top_level_error(document), {})])
-    if "lightsplit" in document and "command" in document:  # no set is so named
+    if is_sidecar_document(document):
         made = source.removesuffix(SIDECAR_SUFFIX)
         named = f", {made}," if made != source else ""
         msg = (
