@@ -146,12 +146,12 @@ MIXED_FIX: Final = (
 
 def mixed_message(count: int, *, lists_fewer: bool) -> str:
     """Say which labels are unlike the others, for `mixed_labels`' result."""
-    noun = "label" if count == 1 else "labels"
-    unlike = "is a list" if lists_fewer and count == 1 else "are lists"
-    if not lists_fewer:
-        unlike = "is no list" if count == 1 else "are no lists"
+    if count == 1:
+        unlike = "label is a list" if lists_fewer else "label is no list"
+    else:
+        unlike = "labels are lists" if lists_fewer else "labels are no lists"
     others = "single labels" if lists_fewer else "list labels"
-    return f"{count} {noun} {unlike}, among {others}"
+    return f"{count} {unlike}, among {others}"
 
 
 def mixed_labels(tally: Mapping[Hashable, int]) -> tuple[bool, int] | None:
@@ -168,14 +168,11 @@ def mixed_labels(tally: Mapping[Hashable, int]) -> tuple[bool, int] | None:
         >>> mixed_labels({0: 5, 1: 5}) is None
         True
     """
-    lists = sum(
-        count for key, count in tally.items() if key is not None and is_list_key(key)
-    )
-    others = sum(
-        count
-        for key, count in tally.items()
-        if key is not None and not is_list_key(key)
-    )
+    counts = {True: 0, False: 0}  # lists, others
+    for key, count in tally.items():
+        if key is not None:
+            counts[is_list_key(key)] += count
+    lists, others = counts[True], counts[False]
     if not lists or not others:
         return None
     return (lists < others, min(lists, others))
