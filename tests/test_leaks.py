@@ -9,11 +9,11 @@ from hypothesis import strategies as st
 
 from lightsplit._checks import SampleFailure
 from lightsplit._entries import (
-    FILE_SUFFIX,
     EntryFields,
     _blind_to_digits,
     _groups_by_shape,
     index_split,
+    names_file,
     normalize_path,
     path_groups,
 )
@@ -265,7 +265,10 @@ class TestFindLeaks:
     @given(
         st.lists(
             st.sampled_from(
-                ["m/a.png", "b.png", "c.nii", "tb/active", "N/A", "1.5", "x.png\n", ""]
+                [
+                    *("m/a.png", "b.png", "c.nii", "tb/active", "N/A", "1.5"),
+                    *("x.png\n", "", "tb.pos", "m/b.pos", "grade.high"),
+                ]
             ),
             min_size=1,
             max_size=12,
@@ -278,11 +281,63 @@ class TestFindLeaks:
 
         A set whose second strings all end with one suffix (a segmentation
         split's masks), or hold no ``.``, is read at once: the labels must be
-        those that testing each string for a file suffix gives.
+        those that testing each string for a file name (`names_file`) gives.
         """
         split = {"train": [[f"{i}.png", second] for i, second in enumerate(seconds)]}
-        expected = [None if FILE_SUFFIX.search(s) else s for s in seconds]
+        expected = [None if names_file(s) else s for s in seconds]
         assert index_split(split, EntryFields())["train"].labels == expected
+
+    @pytest.mark.parametrize("fast", [True, False], ids=["arrays", "objects-too"])
+    def test_labels_with_dots(self, fast: bool) -> None:
+        """``tb.pos`` and ``grade.high`` are labels: their ends are no file's."""
+        extra: list[object] = [] if fast else [{"path": "z.png", "label": 0}]
+        split: dict[str, list[object]] = {
+            "train": [["a.png", "tb.pos"], ["b.png", "grade.high"], *extra],
+            "monitor-site2": [["a.png", "tb.neg"], ["c.png", "masks/c.pos"]],
+        }
+        index = index_split(split, EntryFields())
+        assert index["train"].labels[:2] == ["tb.pos", "grade.high"]
+        assert index["monitor-site2"].labels == ["tb.neg", None]  # in a folder: a file
+        [conflict] = find_leaks(split).conflicts
+        assert conflict.labels == ("tb.pos", "tb.neg")
+
+    def test_all_labels_with_one_dotted_end(self) -> None:
+        """Labels that all end alike (``x.pos``) are labels, not masks."""
+        split = {"train": [["a.png", "tb.pos"], ["b.png", "hiv.pos"]]}
+        assert index_split(split, EntryFields())["train"].labels == [
+            "tb.pos",
+            "hiv.pos",
+        ]
+
+    @pytest.mark.parametrize(
+        ("entry", "fields", "path"),
+        [
+            ({"label": "tb", "path": "images/a.png"}, EntryFields(), "images/a.png"),
+            ({"y": "tb", "image": "a.png"}, EntryFields(label_field="y"), "a.png"),
+            (["tb", "images/a.png"], EntryFields(label_field=0), "images/a.png"),
+            (["tb", "images/a.png"], EntryFields(label_field=-2), "images/a.png"),
+            (["a.png", "tb"], EntryFields(label_field=1), "a.png"),
+            ({"label": "a.png"}, EntryFields(), None),
+        ],
+    )
+    def test_label_is_never_the_path(
+        self, entry: object, fields: EntryFields, path: str | None
+    ) -> None:
+        """Without a path field, the path is the first string that is not the label."""
+        assert fields.path(entry) == path
+
+    def test_label_first_entries_are_no_duplicates(self) -> None:
+        """Entries that write their label first are told apart by their paths."""
+        split: dict[str, list[object]] = {
+            "train": [["tb", "images/a.png"], ["tb", "images/b.png"]],
+            "test": [["normal", "images/c.png"], ["normal", "images/d.png"]],
+        }
+        fields = EntryFields(label_field=0)
+        index = index_split(split, fields)
+        assert index["train"].paths == ["images/a.png", "images/b.png"]
+        assert index["train"].labels == ["tb", "tb"]
+        found = find_leaks(split, label_field=0)
+        assert found.problems == 0
 
     def test_object_label_naming_a_file(self) -> None:
         """An object entry's `label` that names a file is a mask: no label."""

@@ -913,9 +913,41 @@ class TestSplitMessages:
         assert out.splitlines()[1] == (
             f"warning: {source}: 1 repeated entry (same path, same label) left out "
             'differs from the one kept in other items (entry 2 ["p0.png", 0, 99, '
-            '"F"], kept: entry 0 ["p0.png", 0, 60, "M"]); the first in JSON text is '
-            "kept: remove or correct the others"
+            '"F"], kept: entry 0 ["p0.png", 0, 60, "M"]); the one whose JSON text '
+            "sorts first is kept, whatever the order of the input: remove or "
+            "correct the others"
         )
+
+    @pytest.mark.parametrize(
+        ("entries", "options"),
+        [
+            ([{"label": f"c{i % 4}", "path": f"img/{i}.png"} for i in range(40)], ()),
+            (
+                [[f"c{i % 4}", f"img/{i}.png"] for i in range(40)],
+                ("--label-field", "0"),
+            ),
+        ],
+        ids=["label-key-first", "label-position-first"],
+    )
+    def test_label_written_first_is_not_the_path(
+        self,
+        tmp_path: Path,
+        capsys: Capture,
+        entries: list[object],
+        options: tuple[str, ...],
+    ) -> None:
+        """A label written before the path (``json.dumps(sort_keys=True)`` does)
+        is not read as the path: every entry is split, stratified, none lost."""
+        source = tmp_path / "samples.json"
+        source.write_text(json.dumps(entries))
+        status, out, _ = _halves(capsys, source, *options)
+        assert status == 0, out
+        written = json.loads(source.with_name("out.json").read_text())
+        assert sorted(map(json.dumps, written["train"] + written["test"])) == sorted(
+            map(json.dumps, entries)
+        )
+        assert "4 classes" in out.splitlines()[0]
+        assert "repeated" not in out
 
     def test_number_spellings_warned(self, tmp_path: Path, capsys: Capture) -> None:
         """One number written several ways is split as several classes, with a

@@ -4,9 +4,9 @@ lightsplit reads three things from an entry, whatever its shape:
 
 - its *path*, which names the file: by default the first string of an array
   entry (``["CXR_png/a.png", 0]``), the first string value of an object entry,
-  or a string entry itself; or the field a user names (a position ``0`` or a
-  key ``"image"``). Paths compare normalised: ``./a.png``, ``a.png`` and
-  ``b/../a.png`` are one file.
+  or a string entry itself, never its label field; or the field a user names
+  (a position ``0`` or a key ``"image"``). Paths compare normalised:
+  ``./a.png``, ``a.png`` and ``b/../a.png`` are one file.
 - its *label*: by default the item after the path in an array entry (unless it
   is itself a file path, as the mask of ``[image, mask]`` is) or the ``label``
   key of an object entry; or the field a user names. ``null`` is no label.
@@ -31,6 +31,7 @@ from ._errors import preview
 from ._types import SetName
 
 __all__ = [
+    "DATA_SUFFIXES",
     "DEFAULT_LABEL_KEY",
     "FILE_NAME",
     "FILE_SUFFIX",
@@ -42,12 +43,15 @@ __all__ = [
     "compile_group_pattern",
     "describe_entries",
     "entry_key",
+    "field_position",
     "groups_by_shape",
     "index_split",
     "label_key",
+    "names_file",
     "normalize_path",
     "parse_field",
     "path_groups",
+    "path_key",
     "same_label_key",
     "set_groups",
     "tally_key",
@@ -61,12 +65,68 @@ DEFAULT_LABEL_KEY: Final = "label"
 """The key of an object entry read as its label when no label field is named."""
 
 FILE_SUFFIX: Final = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
-"""The end of a file name (``.png``, ``.nii``). A second string of an entry that
-has one names a file, not a label: ``tb/active`` and ``N/A`` are labels,
-``masks/a.png`` is a second file."""
+"""The end of a file name (``.png``, ``.nii``); see `names_file`."""
 
 FILE_NAME: Final = re.compile(rf"[/\\]|{FILE_SUFFIX.pattern}")
 """A string that looks like a file name: a folder separator or a file suffix."""
+
+DATA_SUFFIXES: Final = frozenset(
+    [
+        ".bmp",
+        ".bz2",
+        ".csv",
+        ".dcm",
+        ".dicom",
+        ".gif",
+        ".gz",
+        ".h5",
+        ".hdf5",
+        ".hdr",
+        ".img",
+        ".jpeg",
+        ".jpg",
+        ".json",
+        ".mat",
+        ".mha",
+        ".mhd",
+        ".ndpi",
+        ".npy",
+        ".npz",
+        ".nii",
+        ".nrrd",
+        ".png",
+        ".pt",
+        ".pth",
+        ".raw",
+        ".svs",
+        ".tif",
+        ".tiff",
+        ".txt",
+        ".webp",
+        ".xml",
+        ".zarr",
+        ".zip",
+    ]
+)
+"""Suffixes of the files that entries name: images, volumes, arrays, tables."""
+
+
+def names_file(text: str) -> bool:
+    """Whether a string of an entry names a file (a mask, say), not a label.
+
+    A file name has a suffix (`FILE_SUFFIX`) and a folder, or a suffix of
+    the files entries name (`DATA_SUFFIXES`): ``masks/a.png`` and
+    ``a_seg.nii`` are files; ``tb.pos``, ``grade.high``, ``tb/active`` and
+    ``N/A`` are labels.
+
+    Examples:
+        >>> names_file("a_seg.nii"), names_file("masks/a.xyz"), names_file("tb.pos")
+        (True, True, False)
+    """
+    suffix = FILE_SUFFIX.search(text)
+    if suffix is None:
+        return False
+    return "/" in text or "\\" in text or suffix[0].lower() in DATA_SUFFIXES
 
 
 def normalize_path(path: str) -> str:
@@ -219,8 +279,9 @@ class EntryFields:
     """Which fields of an entry are its path and its label, and how to group it."""
 
     path_field: FieldName | None = None
-    """The path's position or key; ``None``: the first string of the entry, or
-    the first path of its first item when that is a list of paths (an image of
+    """The path's position or key; ``None``: the first string of the entry that
+    is not its label (the label field, or an object's ``label`` key), or the
+    first path of its first item when that is a list of paths (an image of
     several modalities: ``[["t1.nii", "t2.nii"], "seg.nii"]``)."""
     label_field: FieldName | None = None
     """The label's position or key; ``None``: the item after the path, or the
@@ -239,7 +300,7 @@ class EntryFields:
         """
         field = self.path_field
         if field is None:
-            return _first_path(entry)
+            return _first_path(entry, self.label_field)
         value = _field_value(entry, field)
         if _paths_first(value):
             return value[0]  # type: ignore[index, no-any-return]  # checked
@@ -267,7 +328,7 @@ class EntryFields:
             if isinstance(entry, list | tuple)
             else None
         )
-        if isinstance(label, str) and FILE_SUFFIX.search(label):
+        if isinstance(label, str) and names_file(label):
             return None  # a second file: a segmentation's mask, not a label
         return label
 
@@ -323,19 +384,47 @@ def describe_entries(entries: Sequence[object]) -> str:
     return f"{type(first).__name__} values such as {preview(first)}"
 
 
-def _first_path(entry: object) -> str | None:
-    """Return the first string of ``entry``, or the first path of its first item."""
+def _first_path(entry: object, label_field: FieldName | None) -> str | None:
+    """Return the first string of ``entry`` but its label, or its first item's path.
+
+    The label is at ``label_field``, or under the ``label`` key of an object
+    when no label field is named: a label written before the path
+    (``{"label": "tb", "path": "a.png"}``) is never taken for the path.
+    """
     kind = type(entry)
     if kind is list or kind is tuple:
-        if entry and _paths_first(entry[0]):  # type: ignore[index]  # list or tuple
-            return entry[0][0]  # type: ignore[index, no-any-return]  # checked
-        return next((item for item in entry if type(item) is str), None)  # type: ignore[attr-defined]  # list or tuple
+        items: Sequence[object] = entry  # type: ignore[assignment]  # list or tuple
+        skip = field_position(label_field, len(items))
+        if items and skip != 0 and _paths_first(items[0]):
+            return items[0][0]  # type: ignore[index, no-any-return]  # checked
+        return next(
+            (x for i, x in enumerate(items) if type(x) is str and i != skip), None
+        )
     if kind is str:
         return entry  # type: ignore[return-value]  # checked above
     if kind is dict:
-        values = entry.values()  # type: ignore[attr-defined]  # dict
-        return next((value for value in values if type(value) is str), None)
+        label = DEFAULT_LABEL_KEY if label_field is None else label_field
+        pairs = entry.items()  # type: ignore[attr-defined]  # dict
+        return next((v for k, v in pairs if type(v) is str and k != label), None)
     return None
+
+
+def field_position(field: FieldName | None, length: int) -> int | None:
+    """Return the position ``field`` names in an array of ``length`` items."""
+    if not isinstance(field, int) or not -length <= field < length:
+        return None
+    return field % length
+
+
+def path_key(entry: dict[str, object], label_field: FieldName | None) -> str | None:
+    """Return the key of an object entry's path when no path field is named.
+
+    Examples:
+        >>> path_key({"label": "tb", "image": "a.png"}, None)
+        'image'
+    """
+    label = DEFAULT_LABEL_KEY if label_field is None else label_field
+    return next((k for k, v in entry.items() if type(v) is str and k != label), None)
 
 
 def _paths_first(value: object) -> bool:
@@ -386,7 +475,11 @@ def _raw_paths(
     Also return whether every entry is an array whose first item is its path.
     """
     field = fields.path_field
-    if samples and field in (None, 0) and set(map(type, samples)) <= {list, tuple}:
+    label = fields.label_field
+    first_is_path = field == 0 or (
+        field is None and (label is None or isinstance(label, str) or label > 0)
+    )
+    if samples and first_is_path and set(map(type, samples)) <= {list, tuple}:
         # The usual entries, arrays with the path first, read in one pass.
         try:
             firsts: list[object] | None = [entry[0] for entry in samples]  # type: ignore[index]  # arrays
@@ -443,7 +536,7 @@ def _labels(
                 return [None] * len(labels) if files else labels
         # a second file, such as a segmentation mask, is no label
         return [
-            None if type(label) is str and FILE_SUFFIX.search(label) else label
+            None if type(label) is str and names_file(label) else label
             for label in labels
         ]
     return [fields.label(entry) for entry in samples]
@@ -463,7 +556,7 @@ def _files_among(strings: list[str]) -> bool | None:
     if "." not in text:
         return False
     suffix = FILE_SUFFIX.search(strings[0])
-    if suffix is None or not text.endswith(suffix[0]):
+    if suffix is None or not names_file(strings[0]) or not text.endswith(suffix[0]):
         return None
     return text.count(f"{suffix[0]}\n") == len(strings) - 1 or None
 

@@ -13,7 +13,7 @@ from typing import Final, Literal, TypeAlias
 import torch
 from torch import Tensor
 
-from ._entries import FILE_SUFFIX
+from ._entries import names_file
 from ._errors import PathEscapeError, choose
 from ._sample import Sample
 from ._types import StrPath
@@ -236,7 +236,7 @@ class ImageFileLoader:
                 "ImageFileLoader reads entries [path, integer label, ...]: write "
                 "integer labels, or give a loader that reads these"
             )
-            if isinstance(label, str) and FILE_SUFFIX.search(label):
+            if isinstance(label, str) and names_file(label):
                 msg += (
                     " (entries [image, mask] are `ImageMaskLoader`'s, "
                     "`--loader lightsplit:ImageMaskLoader` on the command line)"

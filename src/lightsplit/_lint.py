@@ -23,7 +23,14 @@ from ._classes import (
     reads_as_number,
     unclear_list_labels,
 )
-from ._entries import FILE_NAME, FieldName, SetFields, tally_key
+from ._entries import (
+    FILE_NAME,
+    FieldName,
+    SetFields,
+    field_position,
+    path_key,
+    tally_key,
+)
 from ._errors import MAX_LISTED, first_few, preview
 from ._leaks import EntryRef, LeakReport
 from ._types import SetName
@@ -217,19 +224,16 @@ def _refs_warning(
     return SplitWarning(kind, f"{describe}: {listed}; {fix}", count, tuple(shown))
 
 
-def _first_string_key(entry: dict[str, object]) -> str | None:
-    return next((key for key, value in entry.items() if type(value) is str), None)
-
-
 def _path_key_warning(
-    split: Mapping[SetName, Sequence[object]],
+    split: Mapping[SetName, Sequence[object]], label_field: FieldName | None
 ) -> SplitWarning | None:
     """Warn when object entries' paths (their first string) come from varied keys.
 
-    Without a path field, the path of an object entry is its first string, so
-    that key order decides it: ``{"id": "p1", "image": "a.png"}`` has the path
-    ``p1``. Warned: paths taken from different keys, or from a key none of
-    whose values looks like a file while another key's do.
+    Without a path field, the path of an object entry is its first string that
+    is not its label (`path_key`), so that key order decides it: ``{"id": "p1",
+    "image": "a.png"}`` has the path ``p1``. Warned: paths taken from
+    different keys, or from a key none of whose values looks like a file while
+    another key's do.
     """
     counts: Counter[str] = Counter()  # entries whose path is under each key
     shown: dict[str, list[EntryRef]] = {}  # the first entries of each key
@@ -243,7 +247,7 @@ def _path_key_warning(
             for key, value in entry.items():
                 if type(value) is str and not files.get(key):
                     files[key] = bool(FILE_NAME.search(value))
-            key = _first_string_key(entry)
+            key = path_key(entry, label_field)
             if key is not None:
                 counts[key] += 1
                 if len(refs := shown.setdefault(key, [])) < MAX_LISTED:
@@ -283,14 +287,14 @@ _LOOKED_AT: Final = 1_000
 
 
 def _array_path_warning(
-    split: Mapping[SetName, Sequence[object]],
+    split: Mapping[SetName, Sequence[object]], label_field: FieldName | None
 ) -> SplitWarning | None:
     """Warn when array entries' paths (their first string) name no file.
 
     ``["tb", "img/a.png"]`` has the path ``tb``: paths that repeat across the
     entries then read as duplicates and leaks. Warned when, among the first
-    entries of each set, no first string looks like a file while a later
-    string of the same entries does.
+    entries of each set, no first string (but the label, at ``label_field``)
+    looks like a file while a later string of the same entries does.
     """
     later: Counter[int] = Counter()  # positions of later strings that look like files
     first: EntryRef | None = None
@@ -302,7 +306,10 @@ def _array_path_warning(
         for i, entry in enumerate(samples[:_LOOKED_AT]):
             if not isinstance(entry, list | tuple):
                 continue
-            strings = [(p, v) for p, v in enumerate(entry) if type(v) is str]
+            skip = field_position(label_field, len(entry))
+            strings = [
+                (p, v) for p, v in enumerate(entry) if type(v) is str and p != skip
+            ]
             if not strings:
                 continue
             if FILE_NAME.search(strings[0][1]):
@@ -392,6 +399,7 @@ def lint_split(
     labels: bool,
     group_pattern: str | None = None,
     path_field: FieldName | None = None,
+    label_field: FieldName | None = None,
     label_kind: LabelKind | None = None,
 ) -> list[SplitWarning]:
     """Return the warnings about ``split``, whose fields ``index`` holds.
@@ -404,6 +412,7 @@ def lint_split(
             sample type states what the entries are).
         group_pattern: the group pattern, named in its warning.
         path_field: the path field, named in its warning.
+        label_field: the label field, never read as the path.
         label_kind: how the labels read (`label_scheme`), if known already.
     """
     warnings = [
@@ -450,8 +459,10 @@ def lint_split(
     backslash = _backslash_warning(split, index)
     warnings += [] if backslash is None else [backslash]
     if path_field is None:
-        path_key = _path_key_warning(split) or _array_path_warning(split)
-        warnings += [] if path_key is None else [path_key]
+        keyed = _path_key_warning(split, label_field) or _array_path_warning(
+            split, label_field
+        )
+        warnings += [] if keyed is None else [keyed]
     if leaks.pathless:
         count = len(leaks.pathless)
         what = "no string" if path_field is None else f"no field `{path_field}`"

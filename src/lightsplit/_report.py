@@ -537,6 +537,7 @@ def examine_split(
             labels=labels,
             group_pattern=None if pattern is None else pattern.pattern,
             path_field=fields.path_field,
+            label_field=fields.label_field,
             label_kind=scheme.kind,
         )
         stats = set_stats(index, scheme)

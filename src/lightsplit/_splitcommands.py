@@ -180,8 +180,8 @@ def _differing(pool: SplitPool[object]) -> str | None:
     return (
         f"{len(found)} repeated {noun} (same path, same label) left out "
         f"{'differs' if len(found) == 1 else 'differ'} from the one kept in other "
-        f"items ({listed}); the first in JSON text is kept: remove or correct the "
-        "others"
+        f"items ({listed}); the one whose JSON text sorts first is kept, whatever "
+        "the order of the input: remove or correct the others"
     )
 
 

@@ -257,7 +257,7 @@ def _kept(
     Third, the repeated entries left out that differ from the one kept, said
     as ``entry 5 [...], kept: entry 3 [...]``. An entry's key is its path, or
     its JSON text without one. Of the entries with one key and one label, the
-    first in JSON text is kept.
+    one whose JSON text sorts first is kept (the input's order does not count).
 
     Raises:
         SplittingError: for a key listed with different labels.
