@@ -4,7 +4,7 @@ import dataclasses
 import re
 
 import pytest
-from hypothesis import given
+from hypothesis import example, given
 from hypothesis import strategies as st
 
 from lightsplit._checks import SampleFailure
@@ -274,6 +274,7 @@ class TestFindLeaks:
             max_size=12,
         )
     )
+    @example(["m/b.pos", "tb.pos"])  # a file by its folder, then a label
     def test_second_strings_read_alike_at_once_or_one_by_one(
         self, seconds: list[str]
     ) -> None:

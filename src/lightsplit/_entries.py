@@ -543,12 +543,13 @@ def _labels(
 
 
 def _files_among(strings: list[str]) -> bool | None:
-    """Whether all ``strings`` end with a file suffix (True) or none does (False).
+    """Whether all ``strings`` name files (True) or none does (False).
 
     Told from the strings joined by line ends: none does without a ``.``; all
-    do when every line ends with the first string's suffix, as a segmentation
-    split's second strings (``masks/a.png``) do. ``None`` otherwise, or when a
-    string holds a line end: test each.
+    do when every line ends with the first string's suffix, one of
+    `DATA_SUFFIXES`, as a segmentation split's second strings (``masks/a.png``)
+    do. ``None`` otherwise, or when a string holds a line end: test each
+    (`names_file`).
     """
     text = "\n".join(strings)
     if text.count("\n") != len(strings) - 1:
@@ -556,7 +557,11 @@ def _files_among(strings: list[str]) -> bool | None:
     if "." not in text:
         return False
     suffix = FILE_SUFFIX.search(strings[0])
-    if suffix is None or not names_file(strings[0]) or not text.endswith(suffix[0]):
+    if (
+        suffix is None
+        or suffix[0].lower() not in DATA_SUFFIXES  # a file by its folder alone
+        or not text.endswith(suffix[0])
+    ):
         return None
     return text.count(f"{suffix[0]}\n") == len(strings) - 1 or None
 
