@@ -418,6 +418,24 @@ class TestSettings:
         assert next(iter(module.test_dataloader()["test"])).input.shape == (1, 1, 3)
         assert len(loaded) == 8
 
+    @pytest.mark.parametrize("cache", [False, True])
+    def test_transform_with_parameters(self, cache: bool) -> None:
+        """A transform with parameters (a fixed filter) gives data, not a graph:
+        batches ask for no gradient, cached or not, and are the same."""
+        torch.manual_seed(0)
+        weight = torch.nn.Linear(3, 3, bias=False)  # its weight asks for gradients
+        module = CachingDataModule(
+            _memory_split(), MemoryLoader(), cache_samples=cache, batch_size=4
+        )
+        module.model_transforms = [weight]
+        batches = list(module.train_dataloader())
+        assert not any(batch.input.requires_grad for batch in batches)
+        for batch in batches:
+            for row, name in zip(batch.input, batch.metadata["name"], strict=True):
+                number = float(name.removeprefix("train"))
+                with torch.no_grad():
+                    assert torch.equal(row, weight(torch.full((2, 3), number)))
+
 
 class TestLoadingErrors:
     @pytest.mark.parametrize(

@@ -201,6 +201,16 @@ class TestOutputBuffers:
         third = buffers.take(4, (3,), torch.float32)
         assert third.data_ptr() == address
 
+    def test_shared_buffer_is_not_handed_out(self) -> None:
+        """A buffer whose memory became shared (sent to another process) is
+        never handed out again, even once this process holds it no more."""
+        buffers = OutputBuffers(keep=2)
+        first = buffers.take(4, (3,), torch.float32)
+        first.untyped_storage().share_memory_()  # what sending it through a queue does
+        address = first.data_ptr()
+        del first
+        assert buffers.take(4, (3,), torch.float32).data_ptr() != address
+
     def test_smaller_batch_takes_a_part(self) -> None:
         """A batch smaller than a free buffer gets its first rows."""
         buffers = OutputBuffers(keep=1)

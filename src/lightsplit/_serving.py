@@ -69,13 +69,25 @@ def _use_count(tensor: Tensor) -> int:
     return count
 
 
+def _sent_away(tensor: Tensor) -> bool:
+    """Whether the memory of ``tensor`` went to shared memory, for another process.
+
+    torch moves a tensor's memory into shared memory, in place, when it sends
+    the tensor to another process (a ``torch.multiprocessing`` queue): that
+    process may read it for as long as it likes, and no count of this one's
+    says when it is done.
+    """
+    return bool(tensor.untyped_storage().is_shared())
+
+
 class OutputBuffers:
     """Output tensors for gathered batches, reused once nothing else holds them.
 
     Up to ``keep`` buffers are kept per row shape and dtype. `take` hands out a
     view of a kept buffer that no tensor but the kept one references (the batch
     it last held, and every view of that batch, are gone), else of a new one:
-    what a consumer holds is never written over.
+    what a consumer holds is never written over. A buffer whose batch was sent
+    to another process (its memory made shared) is never reused.
 
     ``pinned`` buffers are page-locked, for batches copied to a CUDA device
     without blocking: each is new, from torch's pinned-memory allocator, which
@@ -95,6 +107,7 @@ class OutputBuffers:
             return torch.empty((rows, *row), dtype=dtype, pin_memory=True)
         with self._lock:
             kept = self._kept.setdefault((row, dtype), [])
+            kept[:] = [pair for pair in kept if not _sent_away(pair[0])]
             small: int | None = None
             for position, (buffer, free) in enumerate(kept):
                 if _use_count(buffer) != free:

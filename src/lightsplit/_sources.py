@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
+import torch
 from torch import Tensor
 
 from ._errors import SampleLoadError, format_list, preview
@@ -230,19 +231,28 @@ class SetSource:
     def load(self, index: int, transforms: Sequence[ModelTransform] = ()) -> Sample:
         """Load sample ``index`` and apply the model transforms.
 
+        Both run without autograd, and the input comes out detached: a sample is
+        data, never part of a graph (a transform with parameters, such as a
+        fixed filter or a frozen encoder, would otherwise tie every cached
+        sample to its graph, and batches could not be stacked).
+
         Raises:
             SampleLoadError: naming the set, index and entry, chained to the
                 loader's error, when loading fails or returns no sample.
         """
         raw, loader = self.locate(index)
         try:
-            sample = as_sample(
-                loader.sample(raw), where=f"`{type(loader).__name__}.sample`"
-            )
-            return apply_transforms(sample, transforms)
+            with torch.no_grad():
+                sample = as_sample(
+                    loader.sample(raw), where=f"`{type(loader).__name__}.sample`"
+                )
+                sample = apply_transforms(sample, transforms)
         except Exception as exc:
             msg = f"{self.where(index)}: {type(exc).__name__}: {exc}"
             raise SampleLoadError(msg) from exc
+        if sample.input.requires_grad:  # a leaf that asks for gradients
+            return Sample(sample.input.detach(), sample.metadata)
+        return sample
 
     def targets(self) -> list[int]:
         """Return the class label of every sample, from the loaders' ``target``.
