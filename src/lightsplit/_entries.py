@@ -403,9 +403,8 @@ def _first_path(entry: object, label_field: FieldName | None) -> str | None:
     if kind is str:
         return entry  # type: ignore[return-value]  # checked above
     if kind is dict:
-        label = DEFAULT_LABEL_KEY if label_field is None else label_field
-        pairs = entry.items()  # type: ignore[attr-defined]  # dict
-        return next((v for k, v in pairs if type(v) is str and k != label), None)
+        key = path_key(entry, label_field)  # type: ignore[arg-type]  # a dict
+        return None if key is None else entry[key]  # type: ignore[index]  # a dict
     return None
 
 
