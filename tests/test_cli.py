@@ -64,6 +64,20 @@ def _run(capsys: Capture, *argv: str | Path) -> tuple[int, str, str]:
     return status, out, err
 
 
+def _split_halves(
+    tmp_path: Path, capsys: Capture, entries: list[object], output: str = "s.json"
+) -> tuple[Path, Path, tuple[int, str, str]]:
+    """Write ``entries`` as ``samples.json``; split it in halves into ``output``.
+
+    Returns the input, the output and what `_run` returns.
+    """
+    source = tmp_path / "samples.json"
+    source.write_text(json.dumps(entries))
+    written = tmp_path / output
+    found = _run(capsys, "split", source, "--fractions", "0.5", "0.5", "-o", written)
+    return source, written, found
+
+
 @pytest.fixture
 def split_file(tmp_path: Path, split: dict[str, list[Entry]]) -> Path:
     """The conftest split (its monitor set repeats train entries) as a file."""
@@ -1650,12 +1664,8 @@ class TestSplit:
 
     def test_repeats_kept_once(self, tmp_path: Path, capsys: Capture) -> None:
         """An entry listed twice (two spellings, one label) is kept once."""
-        source = tmp_path / "samples.json"
-        source.write_text(json.dumps([["./a", 0], ["a", 0], ["b", 1], ["c", 0]]))
-        output = tmp_path / "s.json"
-        status, out, _ = _run(
-            capsys, "split", source, "--fractions", "0.5", "0.5", "-o", output
-        )
+        entries: list[object] = [["./a", 0], ["a", 0], ["b", 1], ["c", 0]]
+        _, output, (status, out, _) = _split_halves(tmp_path, capsys, entries)
         assert status == 0
         assert out.splitlines()[0].endswith(
             "; 1 repeated entry (same path, same label) kept once"
@@ -1664,11 +1674,8 @@ class TestSplit:
 
     def test_conflicting_labels(self, tmp_path: Path, capsys: Capture) -> None:
         """A path listed with two labels stops the split, naming both entries."""
-        source = tmp_path / "samples.json"
-        source.write_text(json.dumps([["a", 0], ["b", 1], ["./a", 1]]))
-        status, out, err = _run(
-            capsys, "split", source, "--fractions", "0.5", "0.5", "-o", tmp_path / "s"
-        )
+        entries: list[object] = [["a", 0], ["b", 1], ["./a", 1]]
+        source, _, (status, out, err) = _split_halves(tmp_path, capsys, entries, "s")
         assert (status, out) == (1, "")
         assert err == (
             f"lightsplit split: error: {source}: cannot split files listed with "
@@ -1708,12 +1715,8 @@ class TestSplit:
         reads the labels as lists of classes for it."""
         vectors = [[1 if j == i % 14 else 0 for j in range(14)] for i in range(20)]
         vectors[7] = vectors[7][:13]
-        source = tmp_path / "samples.json"
-        source.write_text(json.dumps([[f"{i}.png", v] for i, v in enumerate(vectors)]))
-        output = tmp_path / "s.json"
-        status, out, _ = _run(
-            capsys, "split", source, "--fractions", "0.5", "0.5", "-o", output
-        )
+        entries: list[object] = [[f"{i}.png", v] for i, v in enumerate(vectors)]
+        _, _, (status, out, _) = _split_halves(tmp_path, capsys, entries)
         assert status == 0
         [warning] = [line for line in out.splitlines() if "several lengths" in line]
         assert (
@@ -1729,12 +1732,8 @@ class TestSplit:
         """One integer label among lists of names is named by `split`."""
         labels: list[object] = [["Mass"] if i % 2 else [] for i in range(12)]
         labels[3] = 1
-        source = tmp_path / "samples.json"
-        source.write_text(json.dumps([[f"{i}.png", v] for i, v in enumerate(labels)]))
-        output = tmp_path / "s.json"
-        status, out, _ = _run(
-            capsys, "split", source, "--fractions", "0.5", "0.5", "-o", output
-        )
+        entries: list[object] = [[f"{i}.png", v] for i, v in enumerate(labels)]
+        source, _, (status, out, _) = _split_halves(tmp_path, capsys, entries)
         assert status == 0
         assert (
             f"warning: {source}: 1 label is no list, among list labels: entry 3 "

@@ -249,18 +249,30 @@ class TestFindLeaks:
         assert (conflict.path, conflict.labels) == ("b", ([0, 1], [1, 0]))
 
     @pytest.mark.parametrize("fast", [True, False], ids=["arrays", "objects-too"])
-    def test_labels_with_slashes(self, fast: bool) -> None:
-        """``tb/active`` and ``N/A`` are labels: only a file suffix makes a file."""
+    @pytest.mark.parametrize(
+        ("labels", "other", "mask"),
+        [
+            (("tb/active", "N/A", "tb/latent"), "test", "masks/c.png"),
+            (("tb.pos", "grade.high", "tb.neg"), "monitor-site2", "masks/c.pos"),
+        ],
+        ids=["slashes", "dots"],
+    )
+    def test_labels_that_name_no_file(
+        self, fast: bool, labels: tuple[str, str, str], other: str, mask: str
+    ) -> None:
+        """``tb/active``, ``N/A``, ``tb.pos`` and ``grade.high`` are labels; a
+        second string in a folder with a file's suffix is a mask."""
         extra: list[object] = [] if fast else [{"path": "z.png", "label": 0}]
+        first, second, third = labels
         split: dict[str, list[object]] = {
-            "train": [["a.png", "tb/active"], ["b.png", "N/A"], *extra],
-            "test": [["a.png", "tb/latent"], ["c.png", "masks/c.png"]],
+            "train": [["a.png", first], ["b.png", second], *extra],
+            other: [["a.png", third], ["c.png", mask]],
         }
         index = index_split(split, EntryFields())
-        assert index["train"].labels[:2] == ["tb/active", "N/A"]
-        assert index["test"].labels == ["tb/latent", None]  # a mask, no label
+        assert index["train"].labels[:2] == [first, second]
+        assert index[other].labels == [third, None]  # a mask, no label
         [conflict] = find_leaks(split).conflicts
-        assert conflict.labels == ("tb/active", "tb/latent")
+        assert conflict.labels == (first, third)
 
     @given(
         st.lists(
@@ -287,20 +299,6 @@ class TestFindLeaks:
         split = {"train": [[f"{i}.png", second] for i, second in enumerate(seconds)]}
         expected = [None if names_file(s) else s for s in seconds]
         assert index_split(split, EntryFields())["train"].labels == expected
-
-    @pytest.mark.parametrize("fast", [True, False], ids=["arrays", "objects-too"])
-    def test_labels_with_dots(self, fast: bool) -> None:
-        """``tb.pos`` and ``grade.high`` are labels: their ends are no file's."""
-        extra: list[object] = [] if fast else [{"path": "z.png", "label": 0}]
-        split: dict[str, list[object]] = {
-            "train": [["a.png", "tb.pos"], ["b.png", "grade.high"], *extra],
-            "monitor-site2": [["a.png", "tb.neg"], ["c.png", "masks/c.pos"]],
-        }
-        index = index_split(split, EntryFields())
-        assert index["train"].labels[:2] == ["tb.pos", "grade.high"]
-        assert index["monitor-site2"].labels == ["tb.neg", None]  # in a folder: a file
-        [conflict] = find_leaks(split).conflicts
-        assert conflict.labels == ("tb.pos", "tb.neg")
 
     def test_all_labels_with_one_dotted_end(self) -> None:
         """Labels that all end alike (``x.pos``) are labels, not masks."""
