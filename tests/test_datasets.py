@@ -31,6 +31,12 @@ class MetadataLoader(MemoryLoader):
             }
         elif self.kind == "ragged-tensor":
             extra = {"points": torch.zeros(number + 1)}
+        elif self.kind == "dtypes":  # one sample's target of another dtype
+            extra = {
+                "target": torch.tensor(
+                    number, dtype=torch.float64 if number == 1 else torch.float32
+                )
+            }
         elif self.kind == "types":
             extra = {"score": "three" if number == 3 else number}
         else:
@@ -95,6 +101,40 @@ class TestMetadata:
             "['label', 'name', 'weight'] (extra `only_some`); give every sample of "
             "a set the same metadata keys"
         )
+
+    @pytest.mark.parametrize(
+        ("cache", "parallel"), [(True, -1), (True, 2), (False, -1), (False, 2)]
+    )
+    def test_tensor_dtypes_must_agree_in_a_batch(
+        self, cache: bool, parallel: int
+    ) -> None:
+        """A tensor of another dtype in a batch is refused, cached, in process or
+        in workers alike (workers would cast it to the first's, others widen)."""
+        module = CachingDataModule(
+            {"test": entries_named("x", 4)},
+            MetadataLoader(kind="dtypes"),
+            batch_size=2,
+            cache_samples=cache,
+            parallel=parallel,
+        )
+        with pytest.raises(SampleLoadError) as exc_info:
+            list(module.test_dataloader()["test"])
+        assert str(exc_info.value) == (
+            'set `test`, index 1, entry ["x1", 1]: metadata `target` is a tensor of '
+            "dtype torch.float64 but of dtype torch.float32 in the batch's first "
+            'sample (set `test`, index 0, entry ["x0", 0]); give `target` one dtype '
+            "in every sample (in the loader, `torch.tensor(value, "
+            "dtype=torch.float32)`)"
+        )
+        batches = CachingDataModule(
+            {"test": entries_named("x", 4)},
+            MetadataLoader(kind="dtypes"),
+            batch_size=1,
+            cache_samples=cache,
+            parallel=parallel,
+        ).test_dataloader()["test"]
+        dtypes = [batch.metadata["target"].dtype for batch in batches]
+        assert dtypes == [torch.float32, torch.float64, torch.float32, torch.float32]
 
     @pytest.mark.parametrize("parallel", [-1, 2])
     def test_types_must_agree_when_cached(self, parallel: int) -> None:

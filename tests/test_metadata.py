@@ -127,6 +127,19 @@ class TestCollate:
             "use a `batch_size` of 1"
         )
 
+    def test_tensor_dtypes_differ(self) -> None:
+        """Tensors of several dtypes are refused, not cast to one (as workers do)."""
+        with pytest.raises(SampleLoadError) as exc_info:
+            collate_values(
+                "m", [torch.zeros(2), torch.zeros(2, dtype=torch.float64)], where=_item
+            )
+        assert str(exc_info.value) == (
+            "item 1: metadata `m` is a tensor of dtype torch.float64 but of dtype "
+            "torch.float32 in the batch's first sample (item 0); give `m` one dtype "
+            "in every sample (in the loader, `torch.tensor(value, "
+            "dtype=torch.float32)`)"
+        )
+
     def test_collates_as_default_collate(self) -> None:
         """Each key is collated as default_collate collates its values."""
         metadata: list[dict[str, object]] = [

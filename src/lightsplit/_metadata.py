@@ -172,20 +172,34 @@ def collate_values(key: str, values: Sequence[object], *, where: Describe) -> ob
 
     ``where(position)`` describes the sample at ``position`` of the batch.
 
+    Tensors of one key must share a dtype too: ``default_collate`` would stack
+    them into the first's dtype in a loader's worker processes but into the
+    widest one elsewhere, so that one batch would differ by where it is made.
+
     Raises:
-        SampleLoadError: if the values are tensors of several shapes, naming the
-            key, the first sample of another shape, the batch's first, and both
-            shapes.
+        SampleLoadError: if the values are tensors of several shapes or dtypes,
+            naming the key, the first sample that differs, the batch's first,
+            and both shapes or dtypes.
     """
     first = values[0]
     if isinstance(first, Tensor):
         for position, value in enumerate(values):
-            if isinstance(value, Tensor) and value.shape != first.shape:
+            if not isinstance(value, Tensor):
+                continue
+            if value.shape != first.shape:
                 msg = (
                     f"{where(position)}: metadata `{key}` is a tensor of shape "
                     f"{tuple(value.shape)} but of shape {tuple(first.shape)} in the "
                     f"batch's first sample ({where(0)}); give `{key}` one shape in "
                     "every sample, or use a `batch_size` of 1"
+                )
+                raise SampleLoadError(msg)
+            if value.dtype != first.dtype:
+                msg = (
+                    f"{where(position)}: metadata `{key}` is a tensor of dtype "
+                    f"{value.dtype} but of dtype {first.dtype} in the batch's first "
+                    f"sample ({where(0)}); give `{key}` one dtype in every sample "
+                    f"(in the loader, `torch.tensor(value, dtype={first.dtype})`)"
                 )
                 raise SampleLoadError(msg)
     try:
