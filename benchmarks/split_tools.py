@@ -89,7 +89,9 @@ def by_patient(entries: list[list[object]]) -> dict[str, list[list[object]]]:
 
 
 FRESH: Final = """
-import contextlib, io, json, statistics, sys, time
+import contextlib, gc, io, json, statistics, sys, time
+from collections import Counter
+from operator import itemgetter
 from lightsplit._cli import main
 path, repeats, argvs = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
 def load():
@@ -98,7 +100,29 @@ def load():
 def command(argv):
     with contextlib.redirect_stdout(io.StringIO()):
         main(argv)
+def floor():
+    gc.disable()
+    try:
+        with open(path) as stream:
+            split = json.load(stream)
+        paths, groups = set(), []
+        for entries in split.values():
+            named = list(map(itemgetter(0), entries))
+            "//" in "\\n".join(named)
+            labels = list(map(itemgetter(1), entries))
+            if isinstance(labels[0], list):  # multi-hot: count each class
+                [sum(column) for column in zip(*labels)]
+            else:
+                Counter(labels)
+            paths.update(named)
+            groups.append(set(map(itemgetter(slice(7, 15)), named)))
+        groups[0] & groups[-1]
+        del split
+    finally:
+        gc.enable()
 runs = [load] + [lambda argv=argv: command(argv) for argv in argvs]
+if len(sys.argv) > 4:
+    runs.append(floor)
 for run in runs:
     run()
 times = [[] for _ in runs]
@@ -115,13 +139,27 @@ The interpreter imports what the ``lightsplit`` command imports, nothing more:
 ``json.load`` costs what it costs a user's script (in a process holding many
 objects, the cyclic garbage collector makes it up to twice as slow, which
 would flatter the commands, which pause that collector).
+
+With a fifth argument, it also times the *floor*: the least that any check in
+Python does on the synthetic files, one C-level pass per step and nothing
+else. It parses the file with the collector paused, as lightsplit does, then
+per set lists the paths and searches them once (for paths to normalise),
+counts the labels (each class of multi-hot ones), collects the paths for
+duplicates, and cuts each patient out of its path at a fixed place (no pattern
+searched). There is no validation, no content hash and no report.
 """
 
 
-def fresh_seconds(path: Path, argvs: list[list[str]], repeats: int) -> list[float]:
-    """Return the median times of json.load of ``path`` and of each command."""
+def fresh_seconds(
+    path: Path, argvs: list[list[str]], repeats: int, *, floor: bool = False
+) -> list[float]:
+    """Return the median times of json.load of ``path`` and of each command.
+
+    With ``floor``, the time of the floor (see `FRESH`) comes last.
+    """
     found = subprocess.run(
-        [sys.executable, "-c", FRESH, str(path), str(repeats), json.dumps(argvs)],
+        [sys.executable, "-c", FRESH, str(path), str(repeats), json.dumps(argvs)]
+        + (["floor"] if floor else []),
         check=True,
         capture_output=True,
         text=True,
@@ -189,7 +227,9 @@ def workload(
     card = ["card", str(split_path), "--group-pattern", PATTERN]
     split = ["split", str(samples_path), "--folds", "5", "--group-pattern", PATTERN]
     split += ["-o", str(output)]
-    base, checked, carded = fresh_seconds(split_path, [check, card], repeats)
+    base, checked, carded, floor = fresh_seconds(
+        split_path, [check, card], repeats, floor=True
+    )
     started, *in_processes = process_seconds(
         split_path, [check, card, split], repeats, folder.parent / "bytecode"
     )
@@ -223,6 +263,10 @@ def workload(
             "json.load of split.json, new process (python -c)", started, started
         ),
         row("check --group-pattern, in process (fresh)", checked, "<= 2x json.load"),
+        row(
+            "  floor: parse and one pass per step, in Python (fresh; see FRESH)",
+            floor,
+        ),
         row("  of which load_split", loading),
         row("  of which summarize_split (hash, counts, leaks, groups)", summary),
         row("    of which split_sha256 (the content hash)", hashing),
