@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -237,3 +238,37 @@ class TestProvenance:
         assert "), file 2 of a 3-fold split (its `test` set is fold 2), from 12 " in (
             card.to_markdown()
         )
+
+
+class TestOutput:
+    @pytest.mark.parametrize(
+        ("written", "what"),
+        [
+            pytest.param(lambda split: split, "the split file", id="split"),
+            pytest.param(
+                lambda split: Path(f"{split.parent}/../{split.parent.name}/nih.json"),
+                "the split file",
+                id="spelled-otherwise",
+            ),
+            pytest.param(sidecar_path, "its sidecar", id="sidecar"),
+        ],
+    )
+    def test_split_and_sidecar_not_overwritten(
+        self,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        written: Callable[[Path], Path],
+        what: str,
+    ) -> None:
+        """``-o`` naming the split or its sidecar is refused; both stay as they were."""
+        split = write_split(tmp_path / "nih.json", SETS)
+        sidecar = sidecar_path(split)
+        sidecar.write_text('{"lightsplit": "0", "seed": 1}')
+        before = split.read_bytes(), sidecar.read_bytes()
+        output = written(split)
+        assert main(["card", str(split), "-o", str(output)]) == 2
+        assert (split.read_bytes(), sidecar.read_bytes()) == before
+        assert (
+            f"`-o` {output} is {what}, which the card would overwrite; give another "
+            f"file name, such as {tmp_path / 'nih.card.md'}"
+        ) in capsys.readouterr().err

@@ -7,12 +7,13 @@ sidecar file to read). It returns the exit status: 0 when the card was written,
 
 import argparse
 import json
+from pathlib import Path
 
 from ._card import split_card
 from ._commands import fail, write_text
 from ._errors import LightsplitError
 from ._gcpause import gc_paused
-from ._outputs import write_bytes
+from ._outputs import same_file, sidecar_path, write_bytes
 
 __all__ = ["card_command"]
 
@@ -20,6 +21,7 @@ __all__ = ["card_command"]
 @gc_paused()
 def card_command(args: argparse.Namespace) -> int:
     """Write the card of a split file, in Markdown or ``--json``."""
+    _check_output(args)
     try:
         card = split_card(
             args.split,
@@ -44,3 +46,25 @@ def card_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         return fail(args, f"cannot write {args.output}: {exc.strerror or exc}")
     return 0
+
+
+def _check_output(args: argparse.Namespace) -> None:
+    """Refuse an output that is the split file or its sidecar: it would be lost.
+
+    Raises:
+        SystemExit: through ``args.parser.error`` (status 2).
+    """
+    output: Path | None = args.output
+    split: Path = args.split
+    if output is None:
+        return
+    for source, what in (
+        (split, "the split file"),
+        (sidecar_path(split), "its sidecar"),
+    ):
+        if same_file(output, source):
+            args.parser.error(
+                f"`-o` {output} is {what}, which the card would overwrite; give "
+                "another file name, such as "
+                f"{split.with_name(split.name.split('.')[0] + '.card.md')}"
+            )

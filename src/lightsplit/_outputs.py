@@ -12,6 +12,7 @@ __all__ = [
     "SIDECAR_SUFFIX",
     "is_sidecar_document",
     "is_special_file",
+    "same_file",
     "sidecar_path",
     "sidecar_record",
     "write_bytes",
@@ -19,6 +20,16 @@ __all__ = [
 
 SIDECAR_SUFFIX: Final = ".lightsplit.json"
 """Added to a split file's name to name its sidecar file."""
+
+
+def same_file(path: Path, other: Path) -> bool:
+    """Whether ``path`` and ``other`` name one file (through links, too)."""
+    try:
+        return path.resolve() == other.resolve() or (
+            path.exists() and other.exists() and path.samefile(other)
+        )
+    except (OSError, RuntimeError):  # a link loop: no file to overwrite
+        return False
 
 
 def sidecar_path(split_path: Path) -> Path:

@@ -26,7 +26,7 @@ from ._errors import (
 )
 from ._gcpause import gc_paused
 from ._hashing import encode_entries
-from ._outputs import SIDECAR_SUFFIX, is_special_file, sidecar_path
+from ._outputs import SIDECAR_SUFFIX, is_special_file, same_file, sidecar_path
 from ._samples import SampleList, read_samples
 from ._sidecar import write_split_file
 from ._splitsummary import MadeSet, made_sets, summary_lines
@@ -231,16 +231,6 @@ def _unlabelled(pool: SplitPool[object]) -> str | None:
     )
 
 
-def _same_file(path: Path, other: Path) -> bool:
-    """Whether ``path`` and ``other`` name one file (through links, too)."""
-    try:
-        return path.resolve() == other.resolve() or (
-            path.exists() and other.exists() and path.samefile(other)
-        )
-    except (OSError, RuntimeError):  # a link loop: no file to overwrite
-        return False
-
-
 def _check_output(args: argparse.Namespace) -> None:
     """Refuse an output that is of the wrong kind, or would overwrite the input.
 
@@ -267,7 +257,7 @@ def _check_output(args: argparse.Namespace) -> None:
             (output, "the split"),
             (sidecar_path(output), "its sidecar"),
         ):
-            if _same_file(written, source):
+            if same_file(written, source):
                 args.parser.error(
                     f"`-o` {output}: {what} would overwrite the input {source}; give "
                     "another file name"
@@ -283,7 +273,7 @@ def _check_output(args: argparse.Namespace) -> None:
         names = []
     for name in names:  # only a file there can be the input (by name or link)
         match = _FOLD_FILE.fullmatch(name)
-        if match and int(match[1]) < args.folds and _same_file(output / name, source):
+        if match and int(match[1]) < args.folds and same_file(output / name, source):
             args.parser.error(
                 f"`-o` {output}: the input {source} is its `{name}`, which the "
                 "split would overwrite; choose another folder"
