@@ -1,5 +1,6 @@
 import json
 import os
+import random
 import runpy
 import subprocess
 import sys
@@ -1467,6 +1468,37 @@ class TestSplit:
             tested += split["test"]
         assert sorted(map(tuple, tested)) == sorted(tuple(e) for e in _samples())  # type: ignore[arg-type]  # entries are lists
         assert "  fold-3.json  validation  " in out
+        assert "carved" not in out  # every file validates on the next fold
+
+    def test_carved_fold_noted(self, tmp_path: Path, capsys: Capture) -> None:
+        """A file validating on a set carved from the other folds is named."""
+        rng = random.Random(0)
+        samples = tmp_path / "samples.json"
+        samples.write_text(
+            json.dumps(
+                [
+                    [f"p{rng.randrange(40):03d}/{i:04d}.png", int(rng.random() < 0.3)]
+                    for i in range(400)
+                ]
+            )
+        )
+        argv: list[str | Path] = ["split", samples, "--folds", "10"]
+        argv += ["--group-pattern", r"p(\d+)/"]
+        status, out, _ = _run(capsys, *argv, "--seed", "10", "-o", tmp_path / "f")
+        assert status == 0
+        splits = [load_split(tmp_path / "f" / f"fold-{i}.json") for i in range(10)]
+        carved = [
+            i
+            for i, split in enumerate(splits)
+            if sorted(split["validation"]) != sorted(splits[(i + 1) % 10]["test"])
+        ]
+        assert len(carved) == 1
+        assert out.splitlines()[-1] == (
+            f"note: `fold-{carved[0]}.json` validates on a set carved from the other "
+            "folds, not on the fold the next file tests on, which would leave a set "
+            "one entry or more off its share of a class; so not every entry is "
+            "validated on in exactly one file"
+        )
 
     def test_same_seed_same_bytes(
         self,

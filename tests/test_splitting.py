@@ -17,6 +17,9 @@ from lightsplit._entries import EntryFields
 from lightsplit._errors import SplittingError
 from lightsplit._split import parse_split
 from lightsplit._splitting import (
+    FOLD_SETS,
+    carved_files,
+    fold_assignments,
     parse_fractions,
     pool_samples,
     split_folds,
@@ -281,6 +284,47 @@ class TestSplitFolds:
         assert folds - 3 <= min(trained.values()) <= max(trained.values()) <= folds - 1
         if rotated == folds:
             assert set(trained.values()) == {folds - 2}
+
+    @pytest.mark.parametrize(
+        ("count", "patients", "seed"), [(300, 300, 0), (1000, 200, 0), (400, 400, 5)]
+    )
+    def test_multi_label_validation_rotates(
+        self, count: int, patients: int, seed: int
+    ) -> None:
+        """Multi-hot labels keep the rotation: every patient is validated on in
+        exactly one file (no carve keeps every set of them within one entry of
+        every class, which is promised for single labels alone; these inputs
+        carved one or two files' validation before)."""
+        rng = random.Random(seed)
+        entries = [
+            (
+                f"p{rng.randrange(patients):03d}/{i:04d}.png",
+                [int(rng.random() < p) for p in (0.1, 0.3, 0.5)],
+            )
+            for i in range(count)
+        ]
+        folds = 5
+        splits = split_folds(entries, folds=folds, group_pattern=PATIENT, seed=seed)
+        for i, split in enumerate(splits):
+            assert split["validation"] == splits[(i + 1) % folds]["test"]
+        validated = [p for split in splits for p, _ in split["validation"]]
+        assert sorted(validated) == sorted(p for p, _ in entries)
+
+    def test_carved_files(self) -> None:
+        """`carved_files` names the files whose validation is not the next fold."""
+        entries = _grouped(400, 40)
+        pool = pool_samples(
+            entries, EntryFields(group_pattern=re.compile(PATIENT)), seed=10
+        )
+        placements = fold_assignments(pool, 10)
+        splits = [pool.sets(placed, FOLD_SETS) for placed in placements]
+        rotated = [
+            i
+            for i, split in enumerate(splits)
+            if sorted(split["validation"]) != sorted(splits[(i + 1) % 10]["test"])
+        ]
+        assert carved_files(placements) == rotated
+        assert len(rotated) == 1
 
     def test_groups_whole(self) -> None:
         """No patient crosses the sets of any split."""

@@ -34,6 +34,7 @@ from ._splitting import (
     FOLD_SETS,
     FRACTION_SETS,
     SplitPool,
+    carved_files,
     check_folds,
     fold_assignments,
     fraction_assignment,
@@ -393,7 +394,22 @@ def split_command(args: argparse.Namespace) -> int:
         return fail(args, f"{exc.filename or output}: {exc.strerror or exc}")
     for line in summary_lines(pool, made):
         write_line(f"  {line}")
+    carved = carved_files(placements) if args.folds is not None else []
+    if carved:
+        write_line(f"note: {_carved_note(carved)}")
     return 0
+
+
+def _carved_note(carved: Sequence[int]) -> str:
+    """Say which fold files validate on a carved set, not on the next fold."""
+    names = format_list([f"fold-{file}.json" for file in carved])
+    one = len(carved) == 1
+    return (
+        f"{names} {'validates on a set' if one else 'validate on sets'} carved "
+        "from the other folds, not on the fold the next file tests on, which "
+        "would leave a set one entry or more off its share of a class; so not "
+        "every entry is validated on in exactly one file"
+    )
 
 
 def _write(

@@ -64,6 +64,7 @@ __all__ = [
     "FRACTION_SETS",
     "MIN_FOLDS",
     "SplitPool",
+    "carved_files",
     "check_folds",
     "fold_assignments",
     "fold_splits",
@@ -571,11 +572,13 @@ def fold_assignments(pool: SplitPool[RawT], folds: int) -> list[dict[int, int]]:
     tests on fold ``i`` and validates on the next fold, ``i + 1`` (the first
     for the last file), training on the others: each group is validated on in
     one file and trained on in ``folds - 2``, as in every test fold rotation.
-    Where that next fold would leave the training or validation set more than
-    one entry off its share of a class, and a validation set carved from the
-    other folds (stratified, as `split_samples` carves) would not, the carved
-    one is taken, each file ordering the groups of equal standing its own way,
-    so that validation sets still vary.
+    With one label per entry, where that next fold would leave the training or
+    validation set one entry or more off its share of a class, and a
+    validation set carved from the other folds (stratified, as `split_samples`
+    carves) would not, the carved one is taken, each file ordering the groups
+    of equal standing its own way, so that validation sets still vary (see
+    `carved_files`). Multi-label entries keep the rotation: no carving keeps
+    every set of them within one entry of its share of every class.
 
     Raises:
         SplittingError: if there are fewer groups than folds.
@@ -585,17 +588,38 @@ def fold_assignments(pool: SplitPool[RawT], folds: int) -> list[dict[int, int]]:
     fold_of = assign_groups(pool.groups, pool.order, [1] * folds, pool.class_totals)
     fill_empty_sets(fold_of, pool.groups, folds)
     rank = {g: position for position, g in enumerate(pool.order)}
+    single = sum(pool.class_totals) == len(pool.entries)  # one class per entry
     files = []
     for fold in range(folds):
         after = (fold + 1) % folds
         rotated = {g: int(f == after) for g, f in fold_of.items() if f != fold}
-        if _worst_gap(pool, rotated, [folds - 2, 1], folds) >= 1:
+        if single and _worst_gap(pool, rotated, [folds - 2, 1], folds) >= 1:
             carved = _carved(pool, fold_of, fold, folds, rank)
             if _worst_gap(pool, carved, [folds - 2, 1], folds) < 1:
                 rotated = carved  # within one entry of every share, as promised
         placed = {g: 2 for g, where in fold_of.items() if where == fold}
         files.append(placed | rotated)
     return files
+
+
+def carved_files(placements: Sequence[dict[int, int]]) -> list[int]:
+    """Return the files of a k-fold split that validate on a carved set.
+
+    ``placements`` are `fold_assignments`: file ``i`` validates on the fold that
+    file ``i + 1`` tests on, unless its validation set was carved from the
+    other folds.
+
+    Examples:
+        >>> carved_files([{0: 2, 1: 1, 2: 0}, {0: 0, 1: 2, 2: 1}, {0: 0, 1: 1, 2: 2}])
+        [2]
+    """
+    found = []
+    for file, placed in enumerate(placements):
+        after = placements[(file + 1) % len(placements)]
+        validated = {g for g, where in placed.items() if where == 1}
+        if validated != {g for g, where in after.items() if where == 2}:  # noqa: PLR2004 - test
+            found.append(file)
+    return found
 
 
 def _carved(
@@ -668,10 +692,10 @@ def split_folds(
     is in the `test` set of exactly one split. Split ``i`` tests on fold ``i``
     and validates on fold ``i + 1`` (the last on fold 0), training on the
     rest: each entry is validated on once and trained on ``folds - 2`` times.
-    Where the next fold would leave `train` or `validation` more than one entry
-    off its share of a class, and a `validation` set carved from the other
-    folds would not, that one is taken (stratified, groups whole, as
-    `split_samples`).
+    With one label per entry, where the next fold would leave `train` or
+    `validation` one entry or more off its share of a class, and a
+    `validation` set carved from the other folds would not, that one is taken
+    (stratified, groups whole, as `split_samples`).
 
     Args:
         entries: the entries to split.
