@@ -232,6 +232,31 @@ class TestSplitSamples:
                 [("p1/a", 0), ("p2/b", 1), ("p1/c", 0)], group_pattern=PATIENT
             )
 
+    @pytest.mark.parametrize("seed", range(3))
+    def test_rare_classes_spread(self, seed: int) -> None:
+        """Classes of one or two entries spread over the sets by their sizes: the
+        sets keep their shares, and the evaluation sets get rare cases too (they
+        all went to `train` before, 615/113/112 entries against 588/126/126)."""
+        rng = random.Random(seed)
+        entries: list[Entry] = [
+            (f"c{c}-{i}.png", c) for c in range(5) for i in range(150)
+        ]
+        entries += [
+            (f"r{c}-{i}.png", 5 + c)
+            for c in range(60)
+            for i in range(rng.choice((1, 2)))
+        ]
+        split = split_samples(entries, fractions=[0.7, 0.15, 0.15], seed=seed)
+        shares = {
+            "train": Fraction(7, 10),
+            "validation": Fraction(3, 20),
+            "test": Fraction(3, 20),
+        }
+        _within_one(split, shares)
+        for name, share in shares.items():
+            assert abs(len(split[name]) - share * len(entries)) <= 1, name
+            assert any(label >= 5 for _, label in split[name]), name
+
     def test_no_empty_set(self) -> None:
         """Small inputs still give every set a group."""
         split = split_samples([("a", 0), ("b", 0), ("c", 0)])

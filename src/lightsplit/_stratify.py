@@ -11,17 +11,22 @@ set furthest below its target size, then to the first. Everything is computed
 in integers, so that the same input gives the same sets on every machine.
 
 When each entry has one class (single labels), a group of one entry goes to
-the set furthest below its target for its class (then as above). So with
+a set below its target for its class (`_lone_set`): the one whose size lags
+most behind its share, then the one furthest below its class target. So with
 groups of one entry each (no groups, or a patient per image) and single
-labels, every set ends within one entry of
-its target for every class, as long as the targets add up to the entries
-placed, or to less by under one entry. Each entry goes to the set furthest
-below its target for its class, which is then below it by more than nothing
-(the targets left add up to more than nothing): so no set ever passes its
-target by a whole entry. And a set still a whole entry below its target at
-the end was so all along: every later entry went to a set at least as far
-below, which therefore ends at or below its own target, and the targets would
-add up to more than a whole entry above what was placed.
+labels, every set ends within one entry of its target for every class, as
+long as the targets add up to the entries placed, or to less by under one
+entry. A set takes an entry only while below its target for the class, so no
+set passes that target by a whole entry. And the entries of the class left
+to place are never fewer than those that the sets a whole entry or more below
+their targets need to come within one (their *needs*): at the start, the needs
+add up to at most the targets, so at most the entries; while there are more
+entries left than needs, some set is below its target (the targets left add
+up to more than nothing), and an entry placed anywhere leaves at least as
+many entries as needs; once there are as many, only a set with a need takes
+the entry, which lowers both. So when none is left, no set is a whole entry
+below its target. Classes of one or two entries then spread over the sets by
+their sizes rather than all going to the largest set.
 """
 
 from collections.abc import Sequence
@@ -96,11 +101,26 @@ def assign_groups(
     # With one class per entry, a lone entry goes where its class is furthest
     # below target; with several (multi-label), each entry is placed as a group.
     single = all(sum(k for _, k in groups[g].classes) == groups[g].size for g in order)
+    remaining = [0] * len(class_totals)  # entries of each class left to place
+    for g in order:
+        for c, count in groups[g].classes:
+            remaining[c] += count
     placed: dict[int, int] = {}
     for g in order:
         group = groups[g]
         steps = [(c, scale * count) for c, count in group.classes]
         step = scale * group.size
+        if single and group.size == 1:
+            lags = [
+                gap * weigh for gap, weigh in zip(size_gaps, size_emphasis, strict=True)
+            ]
+            best = _lone_set(steps[0][0], gaps, lags, remaining, scale)
+            if best is not None:
+                placed[g] = best
+                gaps[best][steps[0][0]] -= scale
+                size_gaps[best] -= scale
+                remaining[steps[0][0]] -= 1
+                continue
         alone = single and group.size == 1
         best = 0
         best_key: tuple[int, int, int] | None = None
@@ -120,8 +140,39 @@ def assign_groups(
         gap = gaps[best]
         for c, c_step in steps:
             gap[c] -= c_step
+            remaining[c] -= c_step // scale
         size_gaps[best] -= step
     return placed
+
+
+def _lone_set(
+    c: int,
+    gaps: Sequence[Sequence[int]],
+    lags: Sequence[int],
+    remaining: Sequence[int],
+    scale: int,
+) -> int | None:
+    """Return the set for a lone entry of class ``c``: where the size most lags.
+
+    ``lags`` says how far below its target size each set is, relative to that
+    target (in the same integer unit for every set).
+
+    Only sets below their target for ``c`` take it (so none passes it by a
+    whole entry); once the entries of ``c`` left are all needed to bring sets
+    a whole entry or more below up to within one, only those do (so none ends
+    a whole entry below). Among them, the set furthest below its target size
+    for its share, then below its target for ``c``, then the first: classes of
+    one or two entries do not all pile into the largest set, leaving the
+    others short.
+    ``None`` when no set is below its target (earlier groups overshot): place
+    it as a group.
+    """
+    needed = sum(max(0, gap[c] // scale) for gap in gaps)
+    least = scale if remaining[c] <= needed else 1
+    found = [s for s, gap in enumerate(gaps) if gap[c] >= least]
+    if not found:
+        return None
+    return min(found, key=lambda s: (-lags[s], -gaps[s][c], s))
 
 
 def key_class_of(group: GroupCounts, class_totals: Sequence[int]) -> tuple[int, int]:
