@@ -1068,21 +1068,23 @@ class TestCheckWarnings:
         ]
 
     def test_labels_not_integers(self, tmp_path: Path, capsys: Capture) -> None:
-        """Labels that are not integers (or lists of them) are a warning."""
-        labels: list[object] = ["tb", 1.5, True, ["x"], [0, 1], 2, None]
+        """Labels that are not integers (or lists of them, or of class names) are a
+        warning."""
+        labels: list[object] = ["tb", 1.5, True, ["x", 1], [0, 1], 2, None, ["car"]]
         sets = {"train": [[f"{i}.png", label] for i, label in enumerate(labels)]}
         path = write_split(tmp_path / "s.json", sets)
         status, out, _ = _run(capsys, "check", path)
         assert status == 0
         assert _lines_with(out, "  warning: ") == [
-            "  warning: 4 labels are not integers (or a list of integers): train.0 "
-            '"tb", train.1 1.5, train.2 true, train.3 ["x"]; write integer labels, '
-            "or give `--sample-type` to state that the entries are meant so",
-            '  warning: 2 labels are lists, among single labels: train.3 ["3.png", '
-            '["x"]], train.4 ["4.png", [0, 1]]; write every label one way: lists (of '
-            "classes, or 0/1 vectors), or single labels; mixed, each list is read as "
-            "a class of its own",
-            "  warning: 1 of 7 entries has no label while the others have one: "
+            "  warning: 4 labels are not integers (or a list of integers or of class "
+            'names): train.0 "tb", train.1 1.5, train.2 true, train.3 ["x", 1]; write '
+            "integer labels, or give `--sample-type` to state that the entries are "
+            "meant so",
+            '  warning: 3 labels are lists, among single labels: train.3 ["3.png", '
+            '["x", 1]], train.4 ["4.png", [0, 1]], train.7 ["7.png", ["car"]]; write '
+            "every label one way: lists (of classes, or 0/1 vectors), or single "
+            "labels; mixed, each list is read as a class of its own",
+            "  warning: 1 of 8 entries has no label while the others have one: "
             'train.6 ["6.png", null]; give each its label, or remove it (a loader '
             "that reads the label fails on it)",
         ]

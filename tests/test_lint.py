@@ -13,7 +13,8 @@ LABELS = st.one_of(
     st.integers(-3, 3),
     st.sampled_from(["0", "1", "-2.5", "tb", "cat", "masks/a.png", "b.jpg"]),
     st.lists(st.integers(0, 1), max_size=3),
-    st.lists(st.sampled_from(["car", "1"]), min_size=1, max_size=2),
+    st.lists(st.sampled_from(["car", "her", "1"]), min_size=1, max_size=2),
+    st.lists(st.sampled_from(["car", 1]), min_size=2, max_size=2),
     st.booleans(),
     st.floats(-2, 2, allow_nan=False),
     st.none(),
@@ -36,7 +37,12 @@ def _expected(
             label = fields.label(entry)
             integer = label is None or type(label) is int
             integers = type(label) is list and all(type(x) is int for x in label)
-            if integer or integers:
+            names = (
+                type(label) is list
+                and bool(label)
+                and all(type(x) is str and not reads_as_number(x) for x in label)
+            )
+            if integer or integers or names:
                 continue
             if (isinstance(label, str) and reads_as_number(label)) == numeric:
                 places.append((name, i))

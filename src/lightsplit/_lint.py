@@ -77,12 +77,17 @@ def _listed(refs: Sequence[EntryRef], count: int, shown: Sequence[str]) -> str:
 
 
 def _acceptable(label: Hashable) -> bool:
-    """Whether a tallied label is an integer, a list of them, or no label."""
-    return (
-        label is None
-        or type(label) is int
-        or (type(label) is tuple and all(type(item) is int for item in label))
-    )
+    """Whether a tallied label is an integer, a list of them, or no label.
+
+    A list of class names (``["Effusion", "Nodule"]``, as NIH's and PadChest's
+    splits have) is a multi-label label too, unless a name reads as a number.
+    """
+    if label is None or type(label) is int:
+        return True
+    if type(label) is not tuple:
+        return False
+    kinds = set(map(type, label))
+    return kinds <= {int} or (kinds == {str} and not any(map(reads_as_number, label)))
 
 
 def _label_warnings(
@@ -132,7 +137,8 @@ def _label_warnings(
         warnings.append(
             SplitWarning(
                 "label_not_integer",
-                f"{count} {noun} (or a list of integers): {listed}; write integer "
+                f"{count} {noun} (or a list of integers or of class names): "
+                f"{listed}; write integer "
                 "labels, or give `--sample-type` to state that the entries are "
                 "meant so",
                 count,
