@@ -8,8 +8,11 @@ Run as ``python tests/resume_fit.py OUT MODE PHASE DEVICES`` or call `fit`:
 - PHASE ``full`` trains 3 epochs; ``kill`` trains with a checkpoint every 3
   optimizer steps into ``OUT/ckpt`` and kills its process group (SIGKILL) two
   steps after the checkpoint of step 9, mid-epoch; ``resume`` takes the
-  latest checkpoint of ``OUT/ckpt`` up.
+  latest checkpoint of ``OUT/ckpt`` up. ``epochs`` trains with a checkpoint at
+  the end of each epoch (Lightning's default) into ``OUT/ckpt``;
+  ``after-epoch`` takes the first of them up.
 - DEVICES: the number of CPU processes (2 runs DDP with gloo).
+- A last argument ``unseeded`` leaves the data module without a fixed seed.
 
 Each process appends one line per training step to ``OUT/PHASE-rank{R}.txt``:
 the epoch, the names of the samples of the step and the sum of its inputs
@@ -92,10 +95,11 @@ class Recorder(LightningModule):
         return torch.optim.SGD(self.parameters(), lr=0.1)
 
 
-def latest_checkpoint(out: Path) -> Path:
-    """Return the checkpoint of the highest step under ``out/ckpt``."""
+def latest_checkpoint(out: Path, *, first: bool = False) -> Path:
+    """Return the checkpoint of the highest (or lowest) step under ``out/ckpt``."""
     paths = (out / "ckpt").glob("step=*.ckpt")
-    return max(paths, key=lambda path: int(path.stem.split("=")[1]))
+    pick = min if first else max
+    return pick(paths, key=lambda path: int(path.stem.split("=")[1]))
 
 
 def fit(
@@ -120,6 +124,10 @@ def fit(
                 save_top_k=-1,
             )
         )
+    if phase == "epochs":  # at the end of each epoch
+        callbacks.append(
+            ModelCheckpoint(dirpath=out / "ckpt", filename="{step}", save_top_k=-1)
+        )
     trainer = Trainer(
         accelerator="cpu",
         devices=devices,
@@ -128,17 +136,23 @@ def fit(
         accumulate_grad_batches=datamodule.accumulate_grad_batches,
         callbacks=callbacks,
         logger=False,
-        enable_checkpointing=phase == "kill",
+        enable_checkpointing=phase in ("kill", "epochs"),
         enable_progress_bar=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,
     )
     model = Recorder(out / phase, kill=phase == "kill")
-    ckpt_path = latest_checkpoint(out) if phase == "resume" else None
+    ckpt_path = None
+    if phase in ("resume", "after-epoch"):
+        ckpt_path = latest_checkpoint(out, first=phase == "after-epoch")
     trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt_path)
     return trainer
 
 
 if __name__ == "__main__":
-    out, mode, phase, devices, *epochs = sys.argv[1:]
-    fit(Path(out), mode, phase, int(devices), epochs=int(epochs[0]) if epochs else 3)
+    out, mode, phase, devices, *rest = sys.argv[1:]
+    epochs = int(rest[0]) if rest else 3
+    if "unseeded" in rest:
+        fit(Path(out), mode, phase, int(devices), epochs=epochs, seed=None)
+    else:
+        fit(Path(out), mode, phase, int(devices), epochs=epochs)

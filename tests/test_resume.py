@@ -16,10 +16,21 @@ from lightsplit._sampling import EpochSampler
 SCRIPT = Path(__file__).with_name("resume_fit.py")
 
 
-def _run(out: Path, mode: str, phase: str, devices: int, epochs: int = 3) -> int:
+def _run(
+    out: Path, mode: str, phase: str, devices: int, epochs: int = 3, *more: str
+) -> int:
     """Run a phase in its own process group (a ``kill`` phase kills its group)."""
     result = subprocess.run(
-        [sys.executable, str(SCRIPT), str(out), mode, phase, str(devices), str(epochs)],
+        [
+            sys.executable,
+            str(SCRIPT),
+            str(out),
+            mode,
+            phase,
+            str(devices),
+            str(epochs),
+            *more,
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -65,6 +76,35 @@ def test_killed_run_resumes_exactly(tmp_path: Path, mode: str) -> None:
     names = [name for step in full[:15] for name in step.split("\t")[1].split(",")]
     if mode == "plain":  # one epoch: every sample once, the dropped one aside
         assert len(names) == len(set(names)) == 30
+
+
+@pytest.mark.parametrize(
+    ("mode", "seeded"), [("plain", True), ("balanced", True), ("plain", False)]
+)
+def test_resumed_after_an_epoch_draws_the_next(
+    tmp_path: Path, mode: str, seeded: bool
+) -> None:
+    """Resumed from a checkpoint of an epoch's end (Lightning's default), the
+    next epoch is the one the run would have drawn, not the one before again:
+    with or without a fixed seed, with workers, and with the same batch
+    transforms when seeded (without a fixed seed, those follow the process)."""
+    more = () if seeded else ("unseeded",)
+    assert _run(tmp_path, mode, "epochs", 1, 2, *more) == 0
+    assert _run(tmp_path, mode, "after-epoch", 1, 2, *more) == 0
+    ran = _steps(tmp_path, "epochs")
+    resumed = _steps(tmp_path, "after-epoch")
+    first, second = (
+        [step for step in ran if step.startswith(f"{epoch}\t")] for epoch in (0, 1)
+    )
+    assert resumed
+    assert {step.split("\t")[0] for step in resumed} == {"1"}
+    if not seeded:  # only the order: the batch transforms follow the process
+        first, second, resumed = (
+            [step.split("\t")[1] for step in steps]
+            for steps in (first, second, resumed)
+        )
+    assert resumed == second
+    assert resumed != first
 
 
 def test_ddp_resumes_exactly(tmp_path: Path) -> None:

@@ -38,6 +38,7 @@ from ._provenance import (
     set_record,
 )
 from ._sample import ModelTransform, RawDataLoader, Sample
+from ._sampling import EpochSampler
 from ._settings import (
     Setting,
     config_from_arguments,
@@ -699,7 +700,10 @@ class ConcatDataModule(LightningDataModule):
         """Return the loader of `train`, shuffled or class-balanced."""
         self._check_trainer()
         require_set(self.set_names, "fit", "train")
-        return self._loader("train", train=True)
+        loader = self._loader("train", train=True)
+        if self.trainer is not None:
+            _follow_fit_loop(loader, self.trainer)
+        return loader
 
     def unshuffled_train_dataloader(self) -> SampleLoader:
         """Return the loader of `train` in split order, dropping no sample."""
@@ -722,6 +726,36 @@ class ConcatDataModule(LightningDataModule):
     def predict_dataloader(self) -> dict[SetName, SampleLoader]:
         """Return a loader for every set, in split order."""
         return {name: self._loader(name) for name in self._sources}
+
+
+def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
+    """Start the training loader at the epoch the trainer's fit loop runs next.
+
+    Lightning makes the loader's first iterator before it sets the sampler's
+    epoch, and when it resumes from a checkpoint taken once an epoch was over,
+    it gives the loader no state back (its fit loop is not restarting): the
+    first epoch after such a resume would replay the order of the one before.
+    So the loader takes up the state the checkpoint holds for it, whose epoch
+    is complete (the next epoch follows, drawn as it would have been), or
+    else starts at the epoch the fit loop sets. A fit loop restarting mid-epoch
+    gives the loader its state itself.
+    """
+    sampler = loader.sampler
+    fit_loop = trainer.fit_loop
+    if not isinstance(sampler, EpochSampler) or fit_loop.restarting:
+        return
+    # the loader states of the checkpoint being resumed from (no public access)
+    states = getattr(fit_loop, "_combined_loader_states_to_load", None)
+    state = states[0] if isinstance(states, list) and len(states) == 1 else None
+    if isinstance(state, Mapping) and state.get("set") == "train":
+        if state.get("complete") is True:
+            loader.load_state_dict(state)
+            return
+        if isinstance(drawn := state.get("drawn_seed"), int):
+            sampler.adopt_drawn_seed(drawn)
+    # the epoch Lightning sets (typed as a tracker without it, a subclass has it)
+    epoch = getattr(fit_loop.epoch_progress.current, "processed", trainer.current_epoch)
+    sampler.set_epoch(int(epoch))
 
 
 def _batch_number(trainer: "Trainer", *, training: bool) -> int:
