@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from itertools import chain
 from typing import Final, Literal, TypeAlias
 
@@ -243,6 +243,11 @@ def reads_as_number(text: str) -> bool:
     return _NUMBER.fullmatch(text) is not None
 
 
+_EXACT: Final = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+"""Normalizes numbers without rounding (the default context keeps 28 digits, so
+that ``10**30`` and ``10**30 + 1`` would be one number)."""
+
+
 def _number(key: Hashable) -> Decimal | None:
     """The number a class key reads as (``1``, ``1.0``, ``"01"``, ``true``), if any."""
     if isinstance(key, int):
@@ -264,12 +269,14 @@ def number_spellings(classes: Sequence[Hashable]) -> str | None:
         labels 1, 1.0 and "01" are one number (1) written 3 ways
         >>> number_spellings([0, 1, "tb"]) is None
         True
+        >>> number_spellings([10**30, 10**30 + 1]) is None
+        True
     """
     found: dict[Decimal, list[Hashable]] = {}
     for key in classes:
         number = _number(key)
         if number is not None:
-            found.setdefault(number.normalize(), []).append(key)
+            found.setdefault(number.normalize(_EXACT), []).append(key)
     said = []
     for number, keys in found.items():
         if len(keys) > 1:
