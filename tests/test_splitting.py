@@ -257,6 +257,25 @@ class TestSplitSamples:
             assert abs(len(split[name]) - share * len(entries)) <= 1, name
             assert any(label >= 5 for _, label in split[name]), name
 
+    def test_too_few_groups_from_repeats(self) -> None:
+        """A path field that names no file (a column of sexes) leaves few paths, and
+        the error says that entries were left out as repeats."""
+        entries = [
+            ("a.png", 0, "M"),
+            ("b.png", 1, "F"),
+            ("c.png", 0, "M"),
+            ("d", 1, "M"),
+        ]
+        with pytest.raises(SplittingError) as exc_info:
+            split_samples(entries, path_field=2)
+        assert str(exc_info.value) == (
+            "cannot make 3 sets from 2 groups: every set needs a group; give more "
+            "entries (or a group pattern that finds more groups); 2 of the 4 entries "
+            "were left out as repeats of another's path and label, so check that the "
+            "path read (the first string, or the path field given) names each "
+            "entry's own file"
+        )
+
     def test_no_empty_set(self) -> None:
         """Small inputs still give every set a group."""
         split = split_samples([("a", 0), ("b", 0), ("c", 0)])

@@ -480,9 +480,18 @@ def _fields(
 def _too_few(pool: SplitPool[RawT], sets: int, what: str) -> SplittingError:
     groups = len(pool.groups)
     noun = "group" if groups == 1 else "groups"
+    repeats = ""
+    if pool.dropped:  # such as a path field that names no file: one "path" for many
+        given = len(pool.entries) + pool.dropped
+        repeats = (
+            f"; {pool.dropped} of the {given} entries were left out as repeats of "
+            "another's path and label, so check that the path read (the first "
+            "string, or the path field given) names each entry's own file"
+        )
     return SplittingError(
         f"cannot make {sets} {what} from {groups} {noun}: every {what[:-1]} needs a "
-        "group; give more entries (or a group pattern that finds more groups)"
+        f"group; give more entries (or a group pattern that finds more groups)"
+        f"{repeats}"
     )
 
 
