@@ -328,15 +328,19 @@ class TestCheck:
         )
 
     def test_many_classes(self, tmp_path: Path, capsys: Capture) -> None:
-        """With more than ten labels the table shows class sizes instead."""
+        """With more than ten labels the table shows class sizes instead; a class
+        absent from a set is its smallest."""
         train = [[f"{i}.png", i % 12] for i in range(30)]
-        path = write_split(tmp_path / "s.json", {"train": train, "test": []})
+        test = [[f"t{i}.png", i] for i in range(3)]
+        sets = {"train": train, "test": test, "validation": []}
+        path = write_split(tmp_path / "s.json", sets)
         status, out, _ = _run(capsys, "check", path)
         assert status == 0
-        assert out.splitlines()[2:5] == [
-            "  set    entries  classes  smallest  largest",
-            "  train       30       12         2        3",
-            "  test         0        0         0        0",
+        assert out.splitlines()[2:6] == [
+            "  set         entries  classes  smallest  largest",
+            "  train            30       12         2        3",
+            "  test              3        3         0        1",
+            "  validation        0        0         0        0",
         ]
 
     def test_leakage(

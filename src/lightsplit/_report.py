@@ -251,8 +251,8 @@ class SplitReport:
                 first.append(str(summary.groups))
             if counts is None:
                 classes = ["-"] * (len(header) - len(first) - unlabelled)
-            elif by_size:
-                sizes = list(counts.values()) or [0]
+            elif by_size:  # a class of the split absent from this set is its smallest
+                sizes = [counts.get(label, 0) for label in labels] or [0]
                 classes = [str(len(counts)), str(min(sizes)), str(max(sizes))]
             else:
                 classes = [str(counts.get(label, 0)) for label in labels]
