@@ -1476,6 +1476,30 @@ class TestSplit:
         assert "  fold-3.json  validation  " in out
         assert "carved" not in out  # every file validates on the next fold
 
+    def test_joined_labels_warned(self, tmp_path: Path, capsys: Capture) -> None:
+        """Labels of names joined by ``|`` (NIH's table) are a warning with the fix."""
+        table = tmp_path / "findings.csv"
+        rows = ["a/1.png,car|her", "a/2.png,car", "b/3.png,her|nod", "c/4.png,nod"]
+        table.write_text("path,label\n" + "\n".join(rows) + "\n")
+        argv: list[str | Path] = [
+            "split",
+            table,
+            "--fractions",
+            "0.5",
+            "0.5",
+            "-o",
+            tmp_path / "s.json",
+        ]
+        status, out, _ = _run(capsys, *argv)
+        assert status == 0
+        assert (
+            f"warning: {table}: 2 of the 4 classes are names joined by `|` (such as "
+            "`car|her`): each combination is split as a class of its own, and a "
+            "finding's prevalence is not kept set by set; to stratify by each name, "
+            "give each label as a list of names in a JSON list of entries ([path, "
+            '["car", "her"]])'
+        ) in out.splitlines()
+
     def test_carved_fold_noted(self, tmp_path: Path, capsys: Capture) -> None:
         """A file validating on a set carved from the other folds is named."""
         rng = random.Random(0)

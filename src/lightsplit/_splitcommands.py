@@ -167,8 +167,29 @@ def _pool_warnings(
         _large_group(pool, shares, folds),
         _differing(pool),
         pool.mixed_labels,
+        _joined_labels(pool),
     ]
     return [warning for warning in found if warning is not None]
+
+
+def _joined_labels(pool: SplitPool[object]) -> str | None:
+    """Say that labels look like several names joined by ``|``, if several do.
+
+    Tables such as NIH's ``Data_Entry.csv`` write an image's findings so
+    (``Effusion|Nodule``): read as one label, each combination is a class.
+    """
+    joined = [name for name in pool.class_names if "|" in name]
+    if len(joined) < 2:  # noqa: PLR2004 - one such name may be a name
+        return None
+    names = joined[0].split("|")
+    listed = ", ".join(f'"{name}"' for name in names)
+    return (
+        f"{len(joined)} of the {len(pool.class_names)} classes are names joined by "
+        f"`|` (such as `{joined[0]}`): each combination is split as a class of its "
+        "own, and a finding's prevalence is not kept set by set; to stratify by "
+        "each name, give each label as a list of names in a JSON list of entries "
+        f"([path, [{listed}]])"
+    )
 
 
 def _differing(pool: SplitPool[object]) -> str | None:
