@@ -10,6 +10,7 @@ from lightsplit_testing import Entry, MemoryLoader, entries_named
 from lightsplit import CachingDataModule, LightsplitWarning, Sample, SampleLoadError
 from lightsplit._datasets import collate_samples
 from lightsplit._fingerprint import fingerprint_of
+from lightsplit._loader import SampleLoader
 
 
 @dataclass
@@ -56,6 +57,26 @@ def _both(
         )
         for c in (True, False)
     ]
+
+
+def _test_batches(
+    loader: MemoryLoader, *, batch_size: int = 2, **settings: bool | int
+) -> SampleLoader:
+    """Return the loader of a test set of 4 entries of ``loader``."""
+    module = CachingDataModule(
+        {"test": entries_named("x", 4)},
+        loader,
+        batch_size=batch_size,
+        **settings,  # type: ignore[arg-type]  # cache_samples, parallel
+    )
+    return module.test_dataloader()["test"]
+
+
+def _failure(loader: MemoryLoader, **settings: bool | int) -> str:
+    """Return the message of the error the batches of `_test_batches` raise."""
+    with pytest.raises(SampleLoadError) as exc_info:
+        list(_test_batches(loader, **settings))
+    return str(exc_info.value)
 
 
 class TestMetadata:
@@ -110,29 +131,15 @@ class TestMetadata:
     ) -> None:
         """A tensor of another dtype in a batch is refused, cached, in process or
         in workers alike (workers would cast it to the first's, others widen)."""
-        module = CachingDataModule(
-            {"test": entries_named("x", 4)},
-            MetadataLoader(kind="dtypes"),
-            batch_size=2,
-            cache_samples=cache,
-            parallel=parallel,
-        )
-        with pytest.raises(SampleLoadError) as exc_info:
-            list(module.test_dataloader()["test"])
-        assert str(exc_info.value) == (
+        settings = {"cache_samples": cache, "parallel": parallel}
+        assert _failure(MetadataLoader(kind="dtypes"), **settings) == (
             'set `test`, index 1, entry ["x1", 1]: metadata `target` is a tensor of '
             "dtype torch.float64 but of dtype torch.float32 in the batch's first "
             'sample (set `test`, index 0, entry ["x0", 0]); give `target` one dtype '
             "in every sample (in the loader, `torch.tensor(value, "
             "dtype=torch.float32)`)"
         )
-        batches = CachingDataModule(
-            {"test": entries_named("x", 4)},
-            MetadataLoader(kind="dtypes"),
-            batch_size=1,
-            cache_samples=cache,
-            parallel=parallel,
-        ).test_dataloader()["test"]
+        batches = _test_batches(MetadataLoader(kind="dtypes"), batch_size=1, **settings)
         dtypes = [batch.metadata["target"].dtype for batch in batches]
         assert dtypes == [torch.float32, torch.float64, torch.float32, torch.float32]
 
@@ -170,15 +177,7 @@ class TestMetadata:
     @pytest.mark.parametrize("cache", [True, False])
     def test_tensor_shapes_must_agree_in_a_batch(self, cache: bool) -> None:
         """Tensors of several shapes in one batch are named with both samples."""
-        module = CachingDataModule(
-            {"test": entries_named("x", 4)},
-            MetadataLoader(kind="ragged-tensor"),
-            batch_size=2,
-            cache_samples=cache,
-        )
-        with pytest.raises(SampleLoadError) as exc_info:
-            list(module.test_dataloader()["test"])
-        assert str(exc_info.value) == (
+        assert _failure(MetadataLoader(kind="ragged-tensor"), cache_samples=cache) == (
             'set `test`, index 1, entry ["x1", 1]: metadata `points` is a tensor of '
             "shape (2,) but of shape (1,) in the batch's first sample (set `test`, "
             'index 0, entry ["x0", 0]); give `points` one shape in every sample, or '

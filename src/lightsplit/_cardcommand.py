@@ -13,7 +13,7 @@ from ._card import split_card
 from ._commands import fail, write_text
 from ._errors import LightsplitError
 from ._gcpause import gc_paused
-from ._outputs import same_file, sidecar_path, write_bytes
+from ._outputs import clashing, sidecar_path, write_bytes
 
 __all__ = ["card_command"]
 
@@ -58,13 +58,11 @@ def _check_output(args: argparse.Namespace) -> None:
     split: Path = args.split
     if output is None:
         return
-    for source, what in (
-        (split, "the split file"),
-        (sidecar_path(split), "its sidecar"),
-    ):
-        if same_file(output, source):
-            args.parser.error(
-                f"`-o` {output} is {what}, which the card would overwrite; give "
-                "another file name, such as "
-                f"{split.with_name(split.name.split('.')[0] + '.card.md')}"
-            )
+    kept = [(split, "the split file"), (sidecar_path(split), "its sidecar")]
+    what = clashing(kept, output)
+    if what is not None:
+        args.parser.error(
+            f"`-o` {output} is {what}, which the card would overwrite; give "
+            "another file name, such as "
+            f"{split.with_name(split.name.split('.')[0] + '.card.md')}"
+        )

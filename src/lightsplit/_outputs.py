@@ -4,12 +4,13 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Final
 
 __all__ = [
     "SIDECAR_SUFFIX",
+    "clashing",
     "is_sidecar_document",
     "is_special_file",
     "same_file",
@@ -30,6 +31,14 @@ def same_file(path: Path, other: Path) -> bool:
         )
     except (OSError, RuntimeError):  # a link loop: no file to overwrite
         return False
+
+
+def clashing(paths: Iterable[tuple[Path, str]], other: Path) -> str | None:
+    """Return what the first of ``paths`` that is the file ``other`` is, if one is.
+
+    ``paths`` pairs each path with what it is (``"its sidecar"``).
+    """
+    return next((what for path, what in paths if same_file(path, other)), None)
 
 
 def sidecar_path(split_path: Path) -> Path:

@@ -26,7 +26,13 @@ from ._errors import (
 )
 from ._gcpause import gc_paused
 from ._hashing import encode_entries
-from ._outputs import SIDECAR_SUFFIX, is_special_file, same_file, sidecar_path
+from ._outputs import (
+    SIDECAR_SUFFIX,
+    clashing,
+    is_special_file,
+    same_file,
+    sidecar_path,
+)
 from ._samples import SampleList, read_samples
 from ._sidecar import write_split_file
 from ._splitsummary import MadeSet, made_sets, summary_lines
@@ -275,15 +281,13 @@ def _check_output(args: argparse.Namespace) -> None:
                 "name would have read as a table; name it `.json` (or `.json.bz2`), "
                 "then `lightsplit convert` it to CSV if you need one"
             )
-        for written, what in (
-            (output, "the split"),
-            (sidecar_path(output), "its sidecar"),
-        ):
-            if same_file(written, source):
-                args.parser.error(
-                    f"`-o` {output}: {what} would overwrite the input {source}; give "
-                    "another file name"
-                )
+        written = [(output, "the split"), (sidecar_path(output), "its sidecar")]
+        what = clashing(written, source)
+        if what is not None:
+            args.parser.error(
+                f"`-o` {output}: {what} would overwrite the input {source}; give "
+                "another file name"
+            )
         return
     if output.exists() and not output.is_dir():
         args.parser.error(
