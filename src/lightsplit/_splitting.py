@@ -626,7 +626,7 @@ def carved_files(placements: Sequence[dict[int, int]]) -> list[int]:
     for file, placed in enumerate(placements):
         after = placements[(file + 1) % len(placements)]
         validated = {g for g, where in placed.items() if where == 1}
-        if validated != {g for g, where in after.items() if where == 2}:  # noqa: PLR2004 - test
+        if validated != {g for g, where in after.items() if where == 2}:  # noqa: PLR2004 - the test set
             found.append(file)
     return found
 

@@ -98,8 +98,9 @@ def assign_groups(
     # scale * (target - count) of each class and of the size, in each set
     gaps = [list(row) for row in target]
     size_gaps = list(size_target)
-    # With one class per entry, a lone entry goes where its class is furthest
-    # below target; with several (multi-label), each entry is placed as a group.
+    # With one class per entry, a lone entry goes where `_lone_set` says (or,
+    # if no set is below its class target, where its class is furthest below);
+    # with several classes (multi-label), each entry is placed as a group.
     single = all(sum(k for _, k in groups[g].classes) == groups[g].size for g in order)
     remaining = [0] * len(class_totals)  # entries of each class left to place
     for g in order:
