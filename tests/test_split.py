@@ -208,6 +208,21 @@ class TestLoadSplit:
         with pytest.raises(SplitFileError, match=r"is a folder; give the path of a"):
             load_split(tmp_path)
 
+    def test_csv_table(self, tmp_path: Path) -> None:
+        """A CSV table given for the split file is said to be one, with the command
+        that converts it; a `.csv` name holding JSON is read."""
+        table = tmp_path / "split.csv"
+        table.write_text("set,path,label\ntrain,a.png,0\n")
+        with pytest.raises(SplitFileError) as exc_info:
+            load_split(table)
+        assert str(exc_info.value) == (
+            f"{table}: a CSV table, not a JSON split file; `lightsplit convert "
+            f"{table} -o {tmp_path / 'split.json'}` makes a split file of a table "
+            "with a `set` column, then one column per entry item"
+        )
+        table.write_text('{"train": [["a.png", 0]]}')
+        assert load_split(table)["train"] == (["a.png", 0],)
+
     def test_empty_set_name(self, tmp_path: Path) -> None:
         """An empty set name is said to be empty, not given a name to mean."""
         path = _write(tmp_path, {"": [["a.png", 0]]})
@@ -768,6 +783,26 @@ class TestSplitCsvTables:
 
 class TestSplitOutput:
     """``lightsplit split`` never overwrites its input, nor leaves stale folds."""
+
+    def test_folds_into_a_file_name(self, tmp_path: Path, capsys: Capture) -> None:
+        """``--folds`` into a name such as ``folds.json`` is refused: it would be a
+        folder named so."""
+        output = tmp_path / "Folds.json.bz2"
+        argv: list[str | Path] = [
+            "split",
+            _array(tmp_path),
+            "--folds",
+            "3",
+            "-o",
+            output,
+        ]
+        status, out, err = _run(capsys, *argv)
+        assert (status, out, output.exists()) == (2, "", False)
+        assert err.endswith(
+            f"lightsplit split: error: `-o` {output} names a file; with `--folds`, "
+            "give the folder to write the folds in (fold-0.json to fold-2.json), "
+            f"such as {tmp_path / 'Folds'}\n"
+        )
 
     def test_stale_folds(self, tmp_path: Path, capsys: Capture) -> None:
         """Fewer folds into a folder of more is refused, before anything is written."""

@@ -544,7 +544,18 @@ def load_split(path: StrPath, *, sample_type: object = Any) -> DatabaseSplit[Any
         (('a.png', 0), ('b.png', 1))
     """
     path = Path(path)
-    return parse_split(read_file(path), sample_type=sample_type, source=str(path))
+    data = read_file(path)
+    try:
+        return parse_split(data, sample_type=sample_type, source=str(path))
+    except SplitFileError:
+        if path.suffix.lower() != ".csv":
+            raise
+    msg = (
+        f"{path}: a CSV table, not a JSON split file; `lightsplit convert {path} "
+        f"-o {path.with_suffix('.json')}` makes a split file of a table with a "
+        "`set` column, then one column per entry item"
+    )
+    raise SplitFileError(msg)
 
 
 _COMPRESSED: Final = (

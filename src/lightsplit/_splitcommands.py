@@ -293,6 +293,13 @@ def _check_output(args: argparse.Namespace) -> None:
         args.parser.error(
             f"`-o` {output} is a file; give the folder to write the folds in"
         )
+    named = output.name.lower()
+    if not output.exists() and named.endswith((".json", ".json.bz2", ".csv")):
+        args.parser.error(
+            f"`-o` {output} names a file; with `--folds`, give the folder to write "
+            f"the folds in (fold-0.json to fold-{args.folds - 1}.json), such as "
+            f"{output.with_name(output.name.split('.')[0])}"
+        )
     try:
         names = [path.name for path in output.iterdir()] if output.is_dir() else []
     except OSError:  # unreadable: writing there fails, saying so
