@@ -744,18 +744,21 @@ def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
     fit_loop = trainer.fit_loop
     if not isinstance(sampler, EpochSampler) or fit_loop.restarting:
         return
-    # the loader states of the checkpoint being resumed from (no public access)
+    # the epoch Lightning sets (typed as a tracker without it, a subclass has it)
+    epoch = int(
+        getattr(fit_loop.epoch_progress.current, "processed", trainer.current_epoch)
+    )
+    # the loader states of the checkpoint resumed from (no public access), kept
+    # by the fit loop for the rest of the run when it does not restart
     states = getattr(fit_loop, "_combined_loader_states_to_load", None)
     state = states[0] if isinstance(states, list) and len(states) == 1 else None
     if isinstance(state, Mapping) and state.get("set") == "train":
-        if state.get("complete") is True:
+        if state.get("complete") is True and state.get("epoch") == epoch - 1:
             loader.load_state_dict(state)
             return
         if isinstance(drawn := state.get("drawn_seed"), int):
             sampler.adopt_drawn_seed(drawn)
-    # the epoch Lightning sets (typed as a tracker without it, a subclass has it)
-    epoch = getattr(fit_loop.epoch_progress.current, "processed", trainer.current_epoch)
-    sampler.set_epoch(int(epoch))
+    sampler.set_epoch(epoch)
 
 
 def _batch_number(trainer: "Trainer", *, training: bool) -> int:
