@@ -25,7 +25,7 @@ from ._report import (
     unchecked_and_warnings,
 )
 from ._split import load_split
-from ._tables import markdown_table
+from ._tables import markdown_table, percent
 from ._types import EVALUATION_SET_NAMES, SetName, StrPath
 
 if TYPE_CHECKING:
@@ -218,8 +218,7 @@ class SplitCard:
 
 def _share(count: int, entries: int) -> str:
     """Return ``count`` with its share of a set's ``entries``: ``3 (42.9%)``."""
-    percent = 100 * count / entries if entries else 0
-    return f"{count} ({percent:.1f}%)"
+    return f"{count} ({percent(count, entries)})"
 
 
 def _describe_labels(kind: LabelKind, classes: int) -> str:

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Final, TypeVar
 
 from ._splitting import SplitPool
-from ._tables import text_table
+from ._tables import percent, text_table
 from ._types import SetName
 
 __all__ = ["MadeSet", "made_sets", "summary_lines"]
@@ -68,7 +68,7 @@ def made_sets(
 
 
 def _percent(count: int, total: int) -> str:
-    return f"{100 * count / total:.1f}%" if total else "-"
+    return percent(count, total) if total else "-"
 
 
 def summary_lines(pool: SplitPool[RawT], made: Sequence[MadeSet]) -> list[str]:

@@ -2,7 +2,20 @@
 
 from collections.abc import Sequence
 
-__all__ = ["markdown_table", "text_table"]
+__all__ = ["markdown_table", "percent", "text_table"]
+
+
+def percent(count: int, total: int) -> str:
+    """Return ``count`` as a percentage of ``total``, with one decimal.
+
+    A count above zero never reads as none: under 0.05% it is ``<0.1%``.
+
+    Examples:
+        >>> percent(11, 96_269), percent(0, 10), percent(1, 3)
+        ('<0.1%', '0.0%', '33.3%')
+    """
+    share = 100 * count / total if total else 0
+    return "<0.1%" if 0 < share < 0.05 else f"{share:.1f}%"  # noqa: PLR2004 - 0.05 rounds to 0.1
 
 
 def text_table(rows: Sequence[Sequence[str]], *, left: int = 1) -> list[str]:
