@@ -1652,7 +1652,7 @@ class TestSplit:
         [
             pytest.param(
                 ["--fractions", "0.5", "0.25", "0.25"],
-                "more than the 25 that set `validation` should get",
+                "more than the 50 that set `train` should get",
                 id="fractions",
             ),
             pytest.param(
@@ -1687,6 +1687,22 @@ class TestSplit:
             "cannot come near their targets; check that the group pattern finds one "
             "patient per group"
         ) in out.splitlines()
+
+    def test_group_larger_than_a_small_set(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A group larger than `validation`'s share but not `train`'s goes to
+        `train`: no warning that the sets cannot come near their targets."""
+        entries = [[f"p0/img{k}.png", k % 2] for k in range(30)]
+        entries += [[f"p{g}/img0.png", g % 2] for g in range(1, 71)]
+        source = tmp_path / "samples.json"
+        source.write_text(json.dumps(entries))
+        argv: list[str | Path] = ["split", source, "--fractions", "0.5", "0.25", "0.25"]
+        argv += ["--group-pattern", r"p(\d+)/", "-o", tmp_path / "out.json"]
+        status, out, _ = _run(capsys, *argv)
+        assert status == 0
+        assert "warning" not in out
+        assert len(load_split(tmp_path / "out.json")["train"]) == 50
 
     def test_no_group_warning_without_groups(
         self, tmp_path: Path, capsys: Capture

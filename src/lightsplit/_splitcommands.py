@@ -216,11 +216,12 @@ def _differing(pool: SplitPool[object]) -> str | None:
 def _large_group(
     pool: SplitPool[object], shares: Sequence[Fraction], folds: int | None
 ) -> str | None:
-    """Warn when one group holds more entries than the smallest set should get.
+    """Warn when one group holds more entries than the largest set should get.
 
     Groups stay whole, so that such a split cannot come near its fractions (or
     folds near equal): often a group pattern that finds one group for many
-    patients.
+    patients. A group too large for a smaller set only is not warned about: it
+    goes to a larger one.
     """
     total = len(pool.entries)
     if not pool.groups or not total:
@@ -228,9 +229,9 @@ def _large_group(
     largest = max(range(len(pool.groups)), key=lambda g: pool.groups[g].size)
     size = pool.groups[largest].size
     if shares:
-        smallest = min(range(len(shares)), key=shares.__getitem__)
-        wanted = shares[smallest] * total
-        what = f"set `{FRACTION_SETS[len(shares)][smallest]}` should get"
+        largest_set = max(range(len(shares)), key=shares.__getitem__)
+        wanted = shares[largest_set] * total
+        what = f"set `{FRACTION_SETS[len(shares)][largest_set]}` should get"
     else:
         wanted = Fraction(total, folds or 1)
         what = "each test fold should get"
