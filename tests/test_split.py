@@ -215,10 +215,13 @@ class TestLoadSplit:
         table.write_text("set,path,label\ntrain,a.png,0\n")
         with pytest.raises(SplitFileError) as exc_info:
             load_split(table)
+        json_path = tmp_path / "split.json"
         assert str(exc_info.value) == (
             f"{table}: a CSV table, not a JSON split file; `lightsplit convert "
-            f"{table} -o {tmp_path / 'split.json'}` makes a split file of a table "
-            "with a `set` column, then one column per entry item"
+            f"{table} -o {json_path}` makes a split file of a table with a `set` "
+            "column, then one column per entry item, and `lightsplit split "
+            f"{table} --fractions 0.7 0.15 0.15 -o {json_path}` splits a table of "
+            "samples (a path and a label column)"
         )
         table.write_text('{"train": [["a.png", 0]]}')
         assert load_split(table)["train"] == (["a.png", 0],)
@@ -783,6 +786,23 @@ class TestSplitCsvTables:
 
 class TestSplitOutput:
     """``lightsplit split`` never overwrites its input, nor leaves stale folds."""
+
+    @pytest.mark.parametrize("how", [["--fractions", "0.5", "0.5"], ["--folds", "3"]])
+    def test_into_a_sidecar_name(
+        self, tmp_path: Path, capsys: Capture, how: list[str]
+    ) -> None:
+        """An output named as a sidecar (another split's record) is refused."""
+        output = tmp_path / "s.json.lightsplit.json"
+        output.write_text('{"lightsplit": "0.1.0"}')
+        argv: list[str | Path] = ["split", _array(tmp_path), *how, "-o", output]
+        status, out, err = _run(capsys, *argv)
+        assert (status, out, output.read_text()) == (2, "", '{"lightsplit": "0.1.0"}')
+        assert err.endswith(
+            f"lightsplit split: error: `-o` {output} is named as the sidecar of a "
+            "split file, where `split` records how it made that split (written "
+            "beside the split); give the split file's own name (or, with "
+            "`--folds`, a folder)\n"
+        )
 
     def test_folds_into_a_file_name(self, tmp_path: Path, capsys: Capture) -> None:
         """``--folds`` into a name such as ``folds.json`` is refused: it would be a

@@ -550,10 +550,13 @@ def load_split(path: StrPath, *, sample_type: object = Any) -> DatabaseSplit[Any
     except SplitFileError:
         if path.suffix.lower() != ".csv":
             raise
+    json_path = path.with_suffix(".json")
     msg = (
         f"{path}: a CSV table, not a JSON split file; `lightsplit convert {path} "
-        f"-o {path.with_suffix('.json')}` makes a split file of a table with a "
-        "`set` column, then one column per entry item"
+        f"-o {json_path}` makes a split file of a table with a `set` column, then "
+        f"one column per entry item, and `lightsplit split {path} --fractions 0.7 "
+        f"0.15 0.15 -o {json_path}` splits a table of samples (a path and a label "
+        "column)"
     )
     raise SplitFileError(msg)
 

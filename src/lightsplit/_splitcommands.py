@@ -271,6 +271,12 @@ def _check_output(args: argparse.Namespace) -> None:
     """
     output: Path = args.output
     source: Path = args.input
+    if output.name.endswith(SIDECAR_SUFFIX):
+        args.parser.error(
+            f"`-o` {output} is named as the sidecar of a split file, where `split` "
+            "records how it made that split (written beside the split); give the "
+            "split file's own name (or, with `--folds`, a folder)"
+        )
     if args.fractions is not None:
         if output.is_dir():
             args.parser.error(
