@@ -23,7 +23,7 @@ from ._csvsplit import (
 )
 from ._entries import FILE_SUFFIX
 from ._errors import SplittingError, format_list, json_kind
-from ._split import parse_split, read_file, strict_json
+from ._split import read_file, split_of_document, strict_json
 from ._types import EVALUATION_SET_NAMES
 
 __all__ = ["SampleList", "read_samples"]
@@ -160,7 +160,7 @@ def read_samples(path: Path) -> SampleList:
                 tuple(document), tuple(f"entry {i}" for i in range(len(document)))
             )
         elif isinstance(document, dict):
-            split = parse_split(data, source=str(path))
+            split = split_of_document(document, source=str(path))
             found = _pooled({k: list(v) for k, v in split.items()}, path)
         else:
             msg = (

@@ -37,6 +37,7 @@ __all__ = [
     "parse_split",
     "read_file",
     "split_file_missing",
+    "split_of_document",
     "strict_json",
 ]
 
@@ -437,7 +438,27 @@ def parse_split(
         SplitFileError: for invalid JSON, a duplicated key, a set name that is not
             valid, a set that is not an array, or an entry of the wrong type.
     """
-    document = strict_json(data, source=source)
+    return _split_of(strict_json(data, source=source), data, sample_type, source)
+
+
+def split_of_document(
+    document: object, *, source: str = "<split>"
+) -> DatabaseSplit[Any]:
+    """Validate a split file's JSON document, which `strict_json` parsed.
+
+    As `parse_split` without a sample type, for a caller that has parsed the
+    text already (the text is not parsed again).
+
+    Raises:
+        SplitFileError: as `parse_split` does.
+    """
+    return _split_of(document, b"", Any, source)
+
+
+def _split_of(
+    document: object, data: bytes | str, sample_type: object, source: str
+) -> DatabaseSplit[Any]:
+    """Validate ``document``, parsed from ``data`` (read again for a sample type)."""
     if not isinstance(document, dict):
         _raise_file_error(source, [_describe(_top_level_error(document), {})])
     if is_sidecar_document(document):
