@@ -8,9 +8,13 @@ from pathlib import Path
 
 import pytest
 import torch
+from lightning.pytorch import Callback, LightningModule, Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
+from lightsplit_testing import MemoryLoader, entries_named
 from resume_fit import fit, latest_checkpoint, make_datamodule
+from torch import Tensor
 
-from lightsplit import LightsplitWarning
+from lightsplit import CachingDataModule, LightsplitWarning, Sample
 from lightsplit._sampling import EpochSampler
 
 SCRIPT = Path(__file__).with_name("resume_fit.py")
@@ -161,3 +165,74 @@ def test_other_world_size_starts_next_epoch(tmp_path: Path) -> None:
     sampler.set_epoch(3)
     expected = [",".join(f"t{i}" for i in batch.tolist()) for batch in sampler]
     assert [step.split("\t")[1] for step in resumed] == expected
+
+
+class _Names(LightningModule):
+    """Records the names of the samples of each training step, by epoch."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.layer = torch.nn.Linear(6, 2)
+        self.seen: dict[int, list[str]] = {}
+
+    def training_step(self, batch: Sample, batch_idx: int) -> Tensor:
+        inputs, metadata = batch
+        self.seen.setdefault(self.current_epoch, []).extend(metadata["name"])
+        logits: Tensor = self.layer(inputs.flatten(1))
+        return torch.nn.functional.cross_entropy(logits, metadata["label"])
+
+    def configure_optimizers(self) -> torch.optim.Optimizer:
+        return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def _names_fit(
+    root: Path, epochs: int, *, ckpt: Path | None = None, every: int | None = None
+) -> dict[int, list[str]]:
+    """Fit 22 samples in batches of 4 (6 steps an epoch), reloading the loaders
+    each epoch; with ``every``, checkpoint every so many steps into ``root``."""
+    callbacks: list[Callback] = []
+    if every is not None:
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=root,
+                filename="{step}",
+                every_n_train_steps=every,
+                save_top_k=-1,
+            )
+        )
+    trainer = Trainer(
+        accelerator="cpu",
+        max_epochs=epochs,
+        reload_dataloaders_every_n_epochs=1,
+        callbacks=callbacks,
+        logger=False,
+        enable_checkpointing=every is not None,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        default_root_dir=root,
+    )
+    datamodule = CachingDataModule(
+        {"train": entries_named("s", 22)}, MemoryLoader(), batch_size=4, seed=42
+    )
+    model = _Names()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt)
+    return model.seen
+
+
+def test_reloaded_loader_after_a_step_checkpoint_at_an_epoch_end(
+    tmp_path: Path,
+) -> None:
+    """Resumed from a step checkpoint on an epoch's last batch, loaders reloaded
+    each epoch: the next epoch is the one the run would have drawn (the loader
+    reloaded while the fit loop restarts gets no state from Lightning; it drew
+    epoch 0 again)."""
+    reference = _names_fit(tmp_path / "reference", 3)
+    _names_fit(tmp_path / "first", 2, every=6)
+    resumed = _names_fit(
+        tmp_path / "resumed", 3, ckpt=tmp_path / "first" / "step=12.ckpt"
+    )
+    assert set(resumed) == {2}
+    assert resumed[2] == reference[2]
+    assert resumed[2] != reference[0]

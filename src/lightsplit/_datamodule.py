@@ -738,16 +738,21 @@ def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
     So the loader takes up the state the checkpoint holds for it, whose epoch
     is complete (the next epoch follows, drawn as it would have been), or
     else starts at the epoch the fit loop sets. A fit loop restarting mid-epoch
-    gives the loader its state itself.
+    gives its first loader its state itself, after this; a loader reloaded
+    (``reload_dataloaders_every_n_epochs``) while it still restarts gets none,
+    and starts at the epoch the fit loop sets.
     """
     sampler = loader.sampler
-    fit_loop = trainer.fit_loop
-    if not isinstance(sampler, EpochSampler) or fit_loop.restarting:
+    if not isinstance(sampler, EpochSampler):
         return
+    fit_loop = trainer.fit_loop
     # the epoch Lightning sets (typed as a tracker without it, a subclass has it)
     epoch = int(
         getattr(fit_loop.epoch_progress.current, "processed", trainer.current_epoch)
     )
+    if fit_loop.restarting:  # Lightning gives the first loader its state next
+        sampler.set_epoch(epoch)  # a loader reloaded in the epoch has none
+        return
     # the loader states of the checkpoint resumed from (no public access), kept
     # by the fit loop for the rest of the run when it does not restart
     states = getattr(fit_loop, "_combined_loader_states_to_load", None)
