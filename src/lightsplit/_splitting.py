@@ -581,10 +581,12 @@ def fold_assignments(pool: SplitPool[RawT], folds: int) -> list[dict[int, int]]:
     tests on fold ``i`` and validates on the next fold, ``i + 1`` (the first
     for the last file), training on the others: each group is validated on in
     one file and trained on in ``folds - 2``, as in every test fold rotation.
-    With one label per entry, where that next fold would leave the training or
-    validation set one entry or more off its share of a class, and a
-    validation set carved from the other folds (stratified, as `split_samples`
-    carves) would not, the carved one is taken, each file ordering the groups
+    With one label per entry, the folds are first ordered so that adjacent
+    ones pair well (`_fold_cycle`, up to `_ORDERED_FOLDS` folds); where the
+    next fold would still leave the training or validation set one entry or
+    more off its share of a class, and a validation set carved from the other
+    folds (stratified, as `split_samples` carves) would not, the carved one is
+    taken, each file ordering the groups
     of equal standing its own way, so that validation sets still vary (see
     `carved_files`). Multi-label entries keep the rotation: no carving keeps
     every set of them within one entry of its share of every class.
@@ -598,6 +600,10 @@ def fold_assignments(pool: SplitPool[RawT], folds: int) -> list[dict[int, int]]:
     fill_empty_sets(fold_of, pool.groups, folds)
     rank = {g: position for position, g in enumerate(pool.order)}
     single = sum(pool.class_totals) == len(pool.entries)  # one class per entry
+    if single and folds <= _ORDERED_FOLDS:
+        cycle = _fold_cycle(pool, fold_of, folds)
+        number = {fold: position for position, fold in enumerate(cycle)}
+        fold_of = {g: number[f] for g, f in fold_of.items()}
     files = []
     for fold in range(folds):
         after = (fold + 1) % folds
@@ -609,6 +615,70 @@ def fold_assignments(pool: SplitPool[RawT], folds: int) -> list[dict[int, int]]:
         placed = {g: 2 for g, where in fold_of.items() if where == fold}
         files.append(placed | rotated)
     return files
+
+
+_ORDERED_FOLDS: Final = 10
+"""Folds up to which their order is chosen so that fewer files carve (`_fold_cycle`)."""
+
+
+def _fold_cycle(
+    pool: SplitPool[RawT], fold_of: dict[int, int], folds: int
+) -> list[int]:
+    """Return the folds in the order that leaves the fewest files to carve.
+
+    File ``i`` tests on the ``i``-th fold of the order and validates on the
+    next: the training set is what the two leave, so its error on a class is
+    minus the sum of theirs, and pairing a fold short of a class with one over
+    it keeps the training set within one entry where the plain order would
+    not. Of the cyclic orders (each fold once), the one with the most pairs
+    that leave every class's training and validation counts within one entry
+    of their shares is taken, found over the subsets of folds; the plain order
+    when it has as many.
+    """
+    counts = [[0] * len(pool.class_totals) for _ in range(folds)]
+    for g, fold in fold_of.items():
+        for c, count in pool.groups[g].classes:
+            counts[fold][c] += count
+    totals = pool.class_totals
+
+    def good(test: int, validation: int) -> bool:  # as `_worst_gap` < 1 says
+        return all(
+            abs(
+                folds * (total - counts[test][c] - counts[validation][c])
+                - (folds - 2) * total
+            )
+            < folds
+            and abs(folds * counts[validation][c] - total) < folds
+            for c, total in enumerate(totals)
+        )
+
+    pairs = [[good(t, v) for v in range(folds)] for t in range(folds)]
+    plain = sum(pairs[f][(f + 1) % folds] for f in range(folds))
+    if plain == folds:
+        return list(range(folds))
+    # best[mask][last]: most good pairs on a path from fold 0 through ``mask``
+    best: dict[tuple[int, int], tuple[int, int]] = {(1, 0): (0, -1)}
+    for mask in range(1, 1 << folds):
+        for last in range(folds):
+            found = best.get((mask, last))
+            if found is None:
+                continue
+            for following in range(folds):
+                if mask >> following & 1:
+                    continue
+                key = (mask | 1 << following, following)
+                score = found[0] + pairs[last][following]
+                if key not in best or score > best[key][0]:
+                    best[key] = (score, last)
+    full = (1 << folds) - 1
+    last = max(range(1, folds), key=lambda f: (best[full, f][0] + pairs[f][0], -f))
+    if best[full, last][0] + pairs[last][0] <= plain:
+        return list(range(folds))
+    cycle, mask = [], full
+    while last != -1:
+        cycle.append(last)
+        mask, last = mask & ~(1 << last), best[mask, last][1]
+    return cycle[::-1]
 
 
 def carved_files(placements: Sequence[dict[int, int]]) -> list[int]:
