@@ -490,7 +490,7 @@ def _too_few(pool: SplitPool[RawT], sets: int, what: str) -> SplittingError:
         )
     return SplittingError(
         f"cannot make {sets} {what} from {groups} {noun}: every {what[:-1]} needs a "
-        f"group; give more entries (or a group pattern that finds more groups)"
+        "group; give more entries (or a group pattern that finds more groups)"
         f"{repeats}"
     )
 
@@ -635,22 +635,15 @@ def _fold_cycle(
     of their shares is taken, found over the subsets of folds; the plain order
     when it has as many.
     """
-    counts = [[0] * len(pool.class_totals) for _ in range(folds)]
-    for g, fold in fold_of.items():
-        for c, count in pool.groups[g].classes:
-            counts[fold][c] += count
+    counts = _set_counts(pool, fold_of, folds)
     totals = pool.class_totals
 
-    def good(test: int, validation: int) -> bool:  # as `_worst_gap` < 1 says
-        return all(
-            abs(
-                folds * (total - counts[test][c] - counts[validation][c])
-                - (folds - 2) * total
-            )
-            < folds
-            and abs(folds * counts[validation][c] - total) < folds
+    def good(test: int, validation: int) -> bool:  # as in `fold_assignments`
+        train = [
+            total - counts[test][c] - counts[validation][c]
             for c, total in enumerate(totals)
-        )
+        ]
+        return _counts_gap(pool, [train, counts[validation]], [folds - 2, 1], folds) < 1
 
     pairs = [[good(t, v) for v in range(folds)] for t in range(folds)]
     plain = sum(pairs[f][(f + 1) % folds] for f in range(folds))
@@ -742,10 +735,28 @@ def _worst_gap(
     Set ``s`` aims at ``weights[s] / denominator`` of every class's entries;
     the gap is in entries.
     """
-    counts = [[0] * len(pool.class_totals) for _ in weights]
+    counts = _set_counts(pool, placed, len(weights))
+    return _counts_gap(pool, counts, weights, denominator)
+
+
+def _set_counts(
+    pool: SplitPool[RawT], placed: dict[int, int], sets: int
+) -> list[list[int]]:
+    """Return the entries of each class in each of the ``sets`` of ``placed``."""
+    counts = [[0] * len(pool.class_totals) for _ in range(sets)]
     for g, where in placed.items():
         for c, count in pool.groups[g].classes:
             counts[where][c] += count
+    return counts
+
+
+def _counts_gap(
+    pool: SplitPool[RawT],
+    counts: Sequence[Sequence[int]],
+    weights: Sequence[int],
+    denominator: int,
+) -> Fraction:
+    """Return how far sets of class ``counts`` are, at worst, from their shares."""
     return max(
         (
             abs(counts[s][c] - Fraction(weights[s] * total, denominator))
