@@ -111,21 +111,16 @@ def assign_groups(
         group = groups[g]
         steps = [(c, scale * count) for c, count in group.classes]
         step = scale * group.size
-        if single and group.size == 1:
+        alone = single and group.size == 1
+        lone = None
+        if alone:
             lags = [
                 gap * weigh for gap, weigh in zip(size_gaps, size_emphasis, strict=True)
             ]
-            best = _lone_set(steps[0][0], gaps, lags, remaining, scale)
-            if best is not None:
-                placed[g] = best
-                gaps[best][steps[0][0]] -= scale
-                size_gaps[best] -= scale
-                remaining[steps[0][0]] -= 1
-                continue
-        alone = single and group.size == 1
-        best = 0
+            lone = _lone_set(steps[0][0], gaps, lags, remaining, scale)
+        best = 0 if lone is None else lone
         best_key: tuple[int, int, int] | None = None
-        for s in sets:
+        for s in sets if lone is None else ():
             gap, weigh, size_gap = gaps[s], emphasis[s], size_gaps[s]
             # scale^2 * ((n + k - t)^2 - (n - t)^2): n the count, t the target
             cost = size_emphasis[s] * step * (step - 2 * size_gap)
