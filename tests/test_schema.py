@@ -1,12 +1,14 @@
 import json
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NotRequired
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel
+from typing_extensions import TypedDict
 
 from lightsplit import SplitFileError, load_split, split_json_schema
 
@@ -49,6 +51,41 @@ def test_model_sample_type(tmp_path: Path) -> None:
     path.write_text(json.dumps(document))
     assert Draft202012Validator(schema).is_valid(document)
     assert load_split(path, sample_type=ImageSample)["train"][0].label == 1
+
+
+class Record(TypedDict):
+    """An object entry with an optional key."""
+
+    path: str
+    label: int
+    patient: NotRequired[str]
+
+
+@dataclass(frozen=True)
+class RecordClass:
+    """The same entry as a dataclass."""
+
+    path: str
+    label: int
+    patient: str = ""
+
+
+@pytest.mark.parametrize("sample_type", [Record, RecordClass])
+def test_undeclared_key_is_refused(tmp_path: Path, sample_type: object) -> None:
+    """A misspelt optional key is an error, in files and by the schema, not dropped."""
+    good = {"path": "a.png", "label": 0, "patient": "p1"}
+    misspelt = {"path": "b.png", "label": 1, "pateint": "p2"}
+    path = tmp_path / "split.json"
+    validator = Draft202012Validator(split_json_schema(sample_type))
+    path.write_text(json.dumps({"train": [good, misspelt]}))
+    with pytest.raises(SplitFileError) as caught:
+        load_split(path, sample_type=sample_type)
+    assert "train.1: entry" in str(caught.value)
+    assert "key `pateint` is not one the sample type declares" in str(caught.value)
+    assert not validator.is_valid({"train": [good, misspelt]})
+    path.write_text(json.dumps({"train": [good, {"path": "b.png", "label": 1}]}))
+    assert len(load_split(path, sample_type=sample_type)["train"]) == 2
+    assert validator.is_valid({"train": [good]})
 
 
 # JSON values, excluding integral floats: JSON Schema counts 1.0 as an integer

@@ -37,6 +37,7 @@ from ._validation_errors import (
 
 __all__ = [
     "FROZEN_CONFIG",
+    "SAMPLE_CONFIG",
     "DataModuleConfig",
     "FrozenModel",
     "SettingChanges",
@@ -75,6 +76,11 @@ FROZEN_CONFIG: Final = ConfigDict(
     frozen=True, strict=True, validate_default=True, use_attribute_docstrings=True
 )
 """Settings shared by every lightsplit model: immutable, strict, documented."""
+
+SAMPLE_CONFIG: Final = ConfigDict(**FROZEN_CONFIG, extra="forbid")
+"""How entries are checked against a sample type: as `FROZEN_CONFIG`, and a key
+that an object entry's type (a `TypedDict`, a dataclass) does not declare is
+refused, not dropped (a misspelt optional key would lose its value unseen)."""
 
 
 class FrozenModel(

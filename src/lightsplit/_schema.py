@@ -4,7 +4,7 @@ from typing import Any, Final
 
 from pydantic import JsonValue, TypeAdapter
 
-from ._config import FROZEN_CONFIG
+from ._config import SAMPLE_CONFIG
 from ._types import SET_NAME_PATTERN
 
 __all__ = ["JSON_SCHEMA_DIALECT", "split_json_schema"]
@@ -34,7 +34,7 @@ def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
         [{'type': 'string'}, {'type': 'integer'}]
     """
     # Wrapped in a list: models, dataclasses and TypedDicts take no outer config.
-    adapter: TypeAdapter[object] = TypeAdapter(list[sample_type], config=FROZEN_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
+    adapter: TypeAdapter[object] = TypeAdapter(list[sample_type], config=SAMPLE_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
     wrapped = dict(adapter.json_schema())
     definitions = wrapped.pop("$defs", None)
     sample_schema = wrapped["items"]

@@ -139,7 +139,7 @@ def _adapter(sample_type: object) -> "TypeAdapter[dict[str, tuple[Any, ...]]]":
     """
     from pydantic import PydanticSchemaGenerationError, PydanticUserError, TypeAdapter  # noqa: PLC0415 - imported when first needed
 
-    from ._config import FROZEN_CONFIG  # noqa: PLC0415 - imported when first needed
+    from ._config import SAMPLE_CONFIG  # noqa: PLC0415 - imported when first needed
 
     fix = "give the type of one entry, such as `tuple[str, int]`, or leave it out"
     if sample_type is None:
@@ -154,7 +154,7 @@ def _adapter(sample_type: object) -> "TypeAdapter[dict[str, tuple[Any, ...]]]":
         )
         raise TypeError(msg)
     try:
-        return TypeAdapter(dict[str, tuple[sample_type, ...]], config=FROZEN_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
+        return TypeAdapter(dict[str, tuple[sample_type, ...]], config=SAMPLE_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
     except (PydanticSchemaGenerationError, PydanticUserError, TypeError) as exc:
         msg = f"`sample_type` {sample_type!r} is no type to check entries by; {fix}"
         raise TypeError(msg) from exc
@@ -276,6 +276,11 @@ def utf8_table(data: bytes, *, source: str, error: type[LightsplitError]) -> str
         raise error(msg) from exc
 
 
+_UNDECLARED_KEY: Final = frozenset({"extra_forbidden", "unexpected_keyword_argument"})
+"""pydantic's error types of a key that an entry's type does not declare (a
+`TypedDict`'s, a dataclass's): see `SAMPLE_CONFIG`."""
+
+
 def _describe(error: "ErrorDetails", document: Mapping[str, object]) -> str:
     """Describe one validation error with its set, index and entry."""
     loc = error["loc"]
@@ -293,6 +298,11 @@ def _describe(error: "ErrorDetails", document: Mapping[str, object]) -> str:
         samples[index] if isinstance(samples, list) and isinstance(index, int) else None
     )
     inner = ".".join(map(str, loc[2:]))
+    if error["type"] in _UNDECLARED_KEY:
+        return (
+            f"{set_name}.{index}: entry {preview(entry)}: key `{inner}` is not one "
+            "the sample type declares; check its spelling, or declare it in the type"
+        )
     where = f" (at `{inner}`)" if inner else ""
     return (
         f"{set_name}.{index}: entry {preview(entry)}: {error['msg']}{where}, "
