@@ -2,7 +2,7 @@ import os
 import signal
 import subprocess
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -338,3 +338,81 @@ def test_key_of_a_library_function_read() -> None:
     key = fingerprint_of(namespace["resize"])
     assert "interpolate=torch.nn.functional.interpolate" in key
     assert key == fingerprint_of(namespace["resize"])
+
+
+class Gamma(torch.nn.Module):
+    """A model transform whose setting is a plain attribute."""
+
+    def __init__(self, gamma: float) -> None:
+        super().__init__()
+        self.gamma = gamma
+        self.register_buffer("shift", torch.zeros(3), persistent=False)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Raise to the power ``gamma``."""
+        result: torch.Tensor = x**self.gamma
+        return result
+
+
+def test_key_follows_a_module_transform_state() -> None:
+    """A module's plain attributes, its submodules' and every buffer are in its key."""
+    first = fingerprint_of(torch.nn.Sequential(Gamma(2.0)))
+    assert fingerprint_of(torch.nn.Sequential(Gamma(2.0))) == first
+    assert fingerprint_of(torch.nn.Sequential(Gamma(1.0))) != first
+    shifted = torch.nn.Sequential(Gamma(2.0))
+    shifted[0].get_buffer("shift").add_(1)  # a buffer left out of the state dict
+    assert fingerprint_of(shifted) != first
+
+
+def _module_class(body: str) -> type[torch.nn.Module]:
+    namespace: dict[str, object] = {"torch": torch}
+    exec(  # two versions of one class, as after an edit
+        f"class Edited(torch.nn.Module):\n    def forward(self, x):\n        {body}\n",
+        namespace,
+    )
+    edited = namespace["Edited"]
+    assert isinstance(edited, type)
+    assert issubclass(edited, torch.nn.Module)
+    return edited
+
+
+def test_key_follows_a_module_transform_code() -> None:
+    """Editing a module transform's ``forward`` changes its key."""
+    first = fingerprint_of(_module_class("return x * 2")())
+    assert fingerprint_of(_module_class("return x * 2")()) == first
+    assert fingerprint_of(_module_class("return x * 10")()) != first
+
+
+@dataclass
+class TableLoader(MemoryLoader):
+    """A loader holding a lookup table, which its ``repr`` shortens."""
+
+    table: torch.Tensor = field(default_factory=lambda: torch.arange(5000))
+
+
+class PlainTableLoader:
+    """A loader without a ``repr`` of its own, holding a lookup table."""
+
+    def __init__(self, table: object) -> None:
+        self.tables = [table]
+
+
+def test_key_follows_every_value_of_an_array() -> None:
+    """A changed value in the middle of a large tensor or array changes the key."""
+    table = torch.arange(5000)
+    edited = table.clone()
+    edited[2500] = -1
+    first = fingerprint_of(TableLoader(table=table))
+    assert fingerprint_of(TableLoader(table=table.clone())) == first
+    assert fingerprint_of(TableLoader(table=edited)) != first
+    assert fingerprint_of(TableLoader(table=table.to(torch.int32))) != first
+    arrays = [PlainTableLoader(t.numpy()) for t in (table, table.clone(), edited)]
+    assert fingerprint_of(arrays[0]) == fingerprint_of(arrays[1])
+    assert fingerprint_of(arrays[0]) != fingerprint_of(arrays[2])
+    assert fingerprint_of(_adding(table)) == fingerprint_of(_adding(table.clone()))
+    assert fingerprint_of(_adding(table)) != fingerprint_of(_adding(edited))
+
+
+def _adding(table: torch.Tensor) -> object:
+    """Return a transform that captures ``table``."""
+    return lambda x: x + table[0]

@@ -4,7 +4,8 @@ import functools
 import hashlib
 import json
 import types
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from itertools import chain
 from typing import Final
 
 import torch
@@ -44,9 +45,12 @@ def fingerprint_of(obj: object) -> str:
     its code reads (a ``MEAN`` constant, say; a function of its module or a
     class read so, by its code; another module's function, by its name;
     modules left out); for a ``functools.partial``, its function and
-    arguments; for a ``torch.nn.Module``, its ``repr`` and its parameter and
-    buffer values; otherwise its ``repr`` (or its attributes, when the ``repr``
-    only shows an address).
+    arguments; for a ``torch.nn.Module``, the class code and the attributes of
+    it and of each of its submodules, and every parameter and buffer value; for
+    a tensor or a NumPy array, its dtype, shape and every value (a ``repr``
+    shortens large ones); for a list, tuple, dict or set, its items; otherwise
+    its ``repr`` and those of its attributes that are or hold arrays (all its
+    attributes when the ``repr`` shows an address).
     """
     return _fingerprint(obj, frozenset())
 
@@ -71,20 +75,117 @@ def _fingerprint(obj: object, seen: frozenset[int]) -> str:
         arguments = [_fingerprint(value, inner) for value in obj.args]
         keywords = {k: _fingerprint(value, inner) for k, value in obj.keywords.items()}
         return f"partial:{_fingerprint(obj.func, inner)}:{arguments}:{keywords}"
-    if isinstance(obj, torch.nn.Module):
-        digest = hashlib.sha256()
-        for name, tensor in obj.state_dict().items():
-            digest.update(name.encode())
-            digest.update(repr(tensor.detach().cpu().tolist()).encode())
-        return f"{kind}:{obj!r}:{digest.hexdigest()}"
+    data = _data(obj, inner)
+    if data is not None:
+        return f"{kind}:{data}"
     text = repr(obj)
-    if " at 0x" in text and hasattr(obj, "__dict__"):
-        text = repr(
-            sorted(
-                (key, _fingerprint(value, inner)) for key, value in vars(obj).items()
-            )
-        )
+    if hasattr(obj, "__dict__"):
+        state = vars(obj).items()
+        if " at 0x" in text:  # a repr that shows no state: the attributes
+            text = _attributes(state, inner)
+        else:  # its repr, and what a repr shortens: arrays
+            arrays = [(name, value) for name, value in state if _holds_array(value)]
+            text = f"{text}:{_attributes(arrays, inner)}"
     return f"{kind}:{_class_digest(type(obj))}:{text}"
+
+
+def _holds_array(value: object) -> bool:
+    """Whether ``value`` is, or directly holds, a tensor or a NumPy array."""
+    items: Iterable[object] = (value,)
+    if isinstance(value, list | tuple | set | frozenset):
+        items = chain(items, value)
+    elif isinstance(value, dict):
+        items = chain(items, value.values())
+    return any(isinstance(item, torch.Tensor) or _is_array(item) for item in items)
+
+
+def _is_array(value: object) -> bool:
+    """Whether ``value`` is a NumPy array (NumPy is not imported for it)."""
+    return type(value).__module__ == "numpy" and hasattr(value, "tobytes")
+
+
+def _data(obj: object, seen: frozenset[int]) -> str | None:
+    """Fingerprint values, modules and containers by what they hold, else ``None``."""
+    found: str | None = None
+    if isinstance(obj, torch.Tensor):
+        found = _tensor_digest(obj)
+    elif _is_array(obj):
+        found = _array_digest(obj)
+    elif isinstance(obj, torch.nn.Module):
+        found = _module_digest(obj, seen)
+    elif isinstance(obj, _PLAIN):
+        found = repr(obj)
+    elif isinstance(obj, list | tuple):
+        plain = all(type(item) in _PLAIN for item in obj)  # a list of paths, say
+        items = obj if plain else [_fingerprint(item, seen) for item in obj]
+        found = repr(list(items))
+    elif isinstance(obj, dict):
+        found = repr(sorted((repr(k), _fingerprint(v, seen)) for k, v in obj.items()))
+    elif isinstance(obj, set | frozenset):
+        found = repr(sorted(_fingerprint(item, seen) for item in obj))
+    return found
+
+
+_PLAIN: Final = (str, bytes, int, float, complex, bool, type(None))
+"""Types whose ``repr`` is their whole value, written in full."""
+
+_MODULE_INTERNALS: Final = frozenset(vars(torch.nn.Module()))
+"""The attributes every module has (its hooks, its `training` flag, the dicts
+of its parameters, buffers and submodules), left out of its attributes."""
+
+
+def _attributes(attributes: Iterable[tuple[str, object]], seen: frozenset[int]) -> str:
+    """Fingerprint attributes, sorted by name."""
+    return repr(sorted((name, _fingerprint(value, seen)) for name, value in attributes))
+
+
+def _module_digest(module: torch.nn.Module, seen: frozenset[int]) -> str:
+    """Digest a module: the code and attributes of it and of its submodules.
+
+    And its parameter and buffer values, non-persistent buffers included.
+    """
+    digest = hashlib.sha256()
+    for name, submodule in module.named_modules(remove_duplicate=False):
+        own = (
+            (key, value)
+            for key, value in vars(submodule).items()
+            if key not in _MODULE_INTERNALS
+        )
+        kind = f"{type(submodule).__module__}.{type(submodule).__qualname__}"
+        code = _class_digest(type(submodule))
+        digest.update(f"{name}:{kind}:{code}:{_attributes(own, seen)}".encode())
+    tensors = chain(
+        module.named_parameters(remove_duplicate=False),
+        module.named_buffers(remove_duplicate=False),
+    )
+    for name, tensor in tensors:
+        digest.update(f"{name}={_tensor_digest(tensor)}".encode())
+    return digest.hexdigest()
+
+
+def _tensor_digest(tensor: torch.Tensor) -> str:
+    """Digest a tensor's dtype, shape and values."""
+    digest = hashlib.sha256(f"{tensor.dtype}:{tuple(tensor.shape)}".encode())
+    values = tensor.detach().cpu()
+    try:
+        digest.update(
+            values.contiguous().reshape(-1).view(torch.uint8).numpy().tobytes()
+        )
+    except (RuntimeError, TypeError, ValueError):  # sparse, quantized, no NumPy
+        digest.update(repr(values.tolist()).encode())
+    return digest.hexdigest()
+
+
+def _array_digest(array: object) -> str:
+    """Digest a NumPy array's dtype, shape and values (objects by their items)."""
+    dtype = getattr(array, "dtype", None)
+    header = f"{dtype}:{getattr(array, 'shape', None)}"
+    digest = hashlib.sha256(header.encode())
+    if getattr(dtype, "hasobject", True):  # pointers: the items instead
+        digest.update(repr(array.tolist()).encode())  # type: ignore[attr-defined]  # an array
+    else:
+        digest.update(array.tobytes())  # type: ignore[attr-defined]  # an array
+    return digest.hexdigest()
 
 
 def _names(code: types.CodeType) -> set[str]:
