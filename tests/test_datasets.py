@@ -40,6 +40,8 @@ class MetadataLoader(MemoryLoader):
             }
         elif self.kind == "types":
             extra = {"score": "three" if number == 3 else number}
+        elif self.kind == "wide":  # a 64-bit unsigned hash, say
+            extra = {"accession": 2**63 + number if number == 1 else number}
         else:
             extra = {"only_some": 1} if number == 2 else {}
         return Sample(sample.input, {**sample.metadata, **extra})
@@ -142,6 +144,21 @@ class TestMetadata:
         batches = _test_batches(MetadataLoader(kind="dtypes"), batch_size=1, **settings)
         dtypes = [batch.metadata["target"].dtype for batch in batches]
         assert dtypes == [torch.float32, torch.float64, torch.float32, torch.float32]
+
+    @pytest.mark.parametrize(
+        ("cache", "parallel"), [(True, -1), (True, 2), (False, -1), (False, 2)]
+    )
+    def test_integers_beyond_64_bits_are_named(
+        self, cache: bool, parallel: int
+    ) -> None:
+        """An integer that no batch tensor holds is refused, naming the sample."""
+        settings = {"cache_samples": cache, "parallel": parallel}
+        assert _failure(MetadataLoader(kind="wide"), **settings) == (
+            'set `test`, index 1, entry ["x1", 1]: metadata `accession` is '
+            "9223372036854775809, beyond what a batch's 64-bit integers hold "
+            "(-9223372036854775808 to 9223372036854775807); give `accession` as a "
+            "string (`str(value)`)"
+        )
 
     @pytest.mark.parametrize("parallel", [-1, 2])
     def test_types_must_agree_when_cached(self, parallel: int) -> None:

@@ -202,10 +202,32 @@ def collate_values(key: str, values: Sequence[object], *, where: Describe) -> ob
                     f"(in the loader, `torch.tensor(value, dtype={first.dtype})`)"
                 )
                 raise SampleLoadError(msg)
+    if isinstance(first, int):
+        _refuse_wide_int(key, values, where)
     try:
         return default_collate(list(values))
     except (TypeError, RuntimeError) as exc:
         raise _uncollated(key, values, where, exc) from exc
+
+
+def _refuse_wide_int(key: str, values: Sequence[object], where: Describe) -> None:
+    """Refuse an integer that a batch's tensor (64-bit) cannot hold.
+
+    Raises:
+        SampleLoadError: naming the sample, the key and the value.
+    """
+    for position, value in enumerate(values):
+        if type(value) is int and not _INT64_MIN <= value <= _INT64_MAX:
+            msg = (
+                f"{where(position)}: metadata `{key}` is {value}, beyond what a "
+                f"batch's 64-bit integers hold ({_INT64_MIN} to {_INT64_MAX}); "
+                f"give `{key}` as a string (`str(value)`)"
+            )
+            raise SampleLoadError(msg)
+
+
+_INT64_MIN: Final = -(2**63)
+_INT64_MAX: Final = 2**63 - 1
 
 
 def _uncollated(
