@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,6 +55,24 @@ class TestContents:
         assert card.leaks.ok
         assert card.provenance is None
         assert card.edited is None
+
+    def test_class_names_in_markdown_stay_one_cell(self, tmp_path: Path) -> None:
+        """A class holding ``|`` (NIH's joined findings) is one cell of its row."""
+        sets = {
+            "train": [["a.png", "Cardiomegaly"], ["b.png", "Cardiomegaly|Emphysema"]],
+            "test": [["c.png", "Cardiomegaly"], ["d.png", "Hernia"]],
+        }
+        markdown = split_card(write_split(tmp_path / "s.json", sets)).to_markdown()
+        row = next(line for line in markdown.splitlines() if "Emphysema" in line)
+        cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]]
+        assert cells == [r"Cardiomegaly\|Emphysema", "1 (50.0%)", "0 (0.0%)"]
+
+    def test_a_string_reading_as_json_is_its_own_class(self, tmp_path: Path) -> None:
+        """Labels ``"true"`` and ``true`` are two classes with two names."""
+        sets = {"train": [["a.png", "true"], ["b.png", True], ["c.png", 0]]}
+        card = split_card(write_split(tmp_path / "s.json", sets))
+        assert card.classes == ("0", '"true"', "true")
+        assert card.sets["train"].class_counts == {"0": 1, '"true"': 1, "true": 1}
 
     def test_multi_hot(self, tmp_path: Path) -> None:
         """Multi-hot labels count the entries having each class."""

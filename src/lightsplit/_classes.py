@@ -8,6 +8,7 @@ How labels name classes is decided once for all the labels of a split:
 - ``multi-label``: every label is a list of class names (``["Effusion", "Mass"]``).
 """
 
+import json
 import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
@@ -303,21 +304,36 @@ def class_order(key: Hashable) -> tuple[int, int, str]:
 
 
 def class_name(key: Hashable) -> str:
-    """Return how a class is shown: its label, quoted when it reads as a number.
+    """Return how a class is shown: its label, quoted when it reads as another.
+
+    A string is quoted when it reads as a number or as JSON (``"true"``,
+    ``"null"``, ``"[1, 0]"``): a label ``true`` and a label ``"true"`` are two
+    classes, with two names.
 
     Examples:
         >>> class_name(3), class_name("tb"), class_name("3")
         ('3', 'tb', '"3"')
-        >>> class_name(JsonKey("true"))
-        'true'
+        >>> class_name(JsonKey("true")), class_name("true")
+        ('true', '"true"')
     """
     if isinstance(key, int):
         return str(key)
     if isinstance(key, str):
-        return f'"{key}"' if not key or reads_as_number(key) else key
+        return f'"{key}"' if _reads_as_other(key) else key
     if isinstance(key, JsonKey):
         return key.text
     return repr(key)  # pragma: no cover - every key comes from label_key
+
+
+def _reads_as_other(text: str) -> bool:
+    """Whether a string label reads as a label of another type (or is empty)."""
+    if not text or reads_as_number(text):
+        return True
+    try:
+        json.loads(text)
+    except ValueError:
+        return False
+    return True
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,6 +1,7 @@
 """Tables of text: aligned columns for a terminal, and Markdown."""
 
 from collections.abc import Sequence
+from typing import Final
 
 __all__ = ["markdown_table", "percent", "text_table"]
 
@@ -41,12 +42,20 @@ def text_table(rows: Sequence[Sequence[str]], *, left: int = 1) -> list[str]:
 def markdown_table(rows: Sequence[Sequence[str]]) -> list[str]:
     r"""Return ``rows`` (a header first) as a Markdown table, numbers to the right.
 
+    A ``|`` in a cell is escaped (a class named ``Cardiomegaly|Emphysema`` is one
+    cell), and so is a backslash; a line end is a space.
+
     Examples:
         >>> print("\n".join(markdown_table([["set", "entries"], ["train", "12"]])))
         | set   | entries |
         |-------|--------:|
         | train |      12 |
+        >>> print("\n".join(markdown_table([["class", "train"], ["A|B", "1"]])))
+        | class | train |
+        |-------|------:|
+        | A\|B  |     1 |
     """
+    rows = [[_escaped(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
 
     def line(row: Sequence[str]) -> str:
@@ -65,3 +74,11 @@ def markdown_table(rows: Sequence[Sequence[str]]) -> list[str]:
         + "|"
     )
     return [line(rows[0]), rule, *(line(row) for row in rows[1:])]
+
+
+_MARKDOWN_CELL: Final = str.maketrans({"\\": "\\\\", "|": "\\|", "\n": " ", "\r": " "})
+"""Escapes what would end or split a Markdown table's cell."""
+
+
+def _escaped(cell: str) -> str:
+    return cell.translate(_MARKDOWN_CELL)
