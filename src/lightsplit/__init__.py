@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     )
     from ._card import SetCard, SplitCard, split_card
     from ._checks import SampleFailure, check_split_loading
-    from ._config import DataModuleConfig
+    from ._config import DataModuleConfig, SettingChanges
     from ._datamodule import CachingDataModule, ConcatDataModule
     from ._errors import (
         CacheDeviceError,
@@ -99,6 +99,7 @@ __all__ = [
     "SampleTransform",
     "SetCard",
     "SetMissingError",
+    "SettingChanges",
     "SplitCard",
     "SplitFileError",
     "SplitPart",
@@ -153,6 +154,7 @@ _EXPORTS: Final[Mapping[str, str]] = {
     "SampleTransform": "_batch_transforms",
     "SetCard": "_card",
     "SetMissingError": "_errors",
+    "SettingChanges": "_config",
     "SplitCard": "_card",
     "SplitFileError": "_errors",
     "SplitPart": "_parts",

@@ -17,6 +17,7 @@ from lightsplit import (
     Sample,
     SampleFailure,
     SampleLoader,
+    SettingChanges,
     SplitPart,
     check_split_loading,
     load_split,
@@ -25,6 +26,9 @@ from lightsplit import (
 
 config = DataModuleConfig(batch_size=16, batch_chunk_count=2)
 assert_type(config.replace(batch_size=32), DataModuleConfig)
+changes: SettingChanges = {"batch_size": 32, "seed": 7}  # settings passed along
+assert_type(config.replace(**changes), DataModuleConfig)
+wrong: SettingChanges = {"batch_size": "32"}  # type: ignore[typeddict-item]
 assert_type(config.cache_path, Path | None)
 assert_type(config.num_workers, int)
 DataModuleConfig(batch_size="16")  # type: ignore[arg-type]
