@@ -143,3 +143,13 @@ def test_schema_agrees_with_load_split(
     path.write_text(json.dumps(document))
     valid = Draft202012Validator(split_json_schema(sample_type)).is_valid(document)
     assert _accepted(path, sample_type) == valid
+
+
+def test_set_name_with_a_final_line_end_is_refused(tmp_path: Path) -> None:
+    """``train\\n`` is no set name, for Python validators too (whose ``$`` matches
+    before a final line end)."""
+    document = {"train\n": [["a.png", 0]]}
+    assert not Draft202012Validator(split_json_schema()).is_valid(document)
+    path = tmp_path / "split.json"
+    path.write_text(json.dumps(document))
+    assert not _accepted(path, Any)

@@ -1,4 +1,5 @@
 import bz2
+import codecs
 import gc
 import gzip
 import json
@@ -7,6 +8,7 @@ import sys
 import weakref
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -358,6 +360,30 @@ class TestLoadSplit:
             load_split(path)
         assert str(exc_info.value) == (
             f"{path}: UTF-16 text, not UTF-8; save it as UTF-8, which JSON files are"
+        )
+
+    @pytest.mark.parametrize("sample_type", [Any, tuple[str, int]])
+    def test_byte_order_mark_read(self, tmp_path: Path, sample_type: object) -> None:
+        """A UTF-8 file that starts with a byte order mark (as Windows editors
+        save) is read, with a sample type or without."""
+        path = tmp_path / "split.json"
+        path.write_bytes(codecs.BOM_UTF8 + json.dumps(REFERENCE).encode())
+        split = load_split(path, sample_type=sample_type)
+        assert [list(entry) for entry in split["train"]] == REFERENCE["train"]
+
+    def test_too_deep_for_a_sample_type(self, tmp_path: Path) -> None:
+        """Entries nested deeper than pydantic reads are named as such, not as a
+        document that is no object."""
+        path = tmp_path / "split.json"
+        path.write_text('{"train": [' + "[" * 300 + "]" * 300 + "]}")
+        assert len(load_split(path)["train"]) == 1
+        with pytest.raises(SplitFileError) as exc_info:
+            load_split(path, sample_type=list[Any])
+        assert "recursion limit exceeded at line 1 column" in str(exc_info.value)
+        assert str(exc_info.value).endswith(
+            "the JSON is valid, but pydantic, which checks the entries against a "
+            "sample type, cannot read it (arrays or objects nested more than about "
+            "200 levels deep, say); leave out the sample type"
         )
 
     def test_surrogate_pair_read(self, tmp_path: Path) -> None:

@@ -17,10 +17,12 @@ def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
     """Return the JSON Schema that a split file of ``sample_type`` entries satisfies.
 
     A file validates against it exactly when `load_split` with the same
-    ``sample_type`` accepts it, with two exceptions JSON Schema cannot express:
-    a duplicated key (which a JSON parser silently merges) and an integral float
+    ``sample_type`` accepts it, but for what JSON Schema cannot express: a
+    duplicated key (which a JSON parser silently merges), an integral float
     such as ``1.0`` where an integer is expected (JSON Schema counts it as an
-    integer; lightsplit does not).
+    integer; lightsplit does not), a number beyond a float's range (``1e400``),
+    an escaped half of a surrogate pair (``"\\ud800"``), and the ``format``
+    of strings (dates, UUIDs) where the validator does not assert formats.
 
     Args:
         sample_type: the type of every raw sample, for example ``tuple[str, int]``.
@@ -46,7 +48,9 @@ def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
             "arrays of raw samples."
         ),
         "type": "object",
-        "propertyNames": {"pattern": SET_NAME_PATTERN},
+        # `$` ends the name (ECMA-262); Python's `re` also lets it match before
+        # a final line end, which the `not` refuses for validators using it
+        "propertyNames": {"pattern": SET_NAME_PATTERN, "not": {"pattern": "\n"}},
         "additionalProperties": {"type": "array", "items": sample_schema},
     }
     if definitions is not None:

@@ -1,6 +1,7 @@
 """``DatabaseSplit`` and ``load_split``: read-only, validated split files."""
 
 import bz2
+import codecs
 import collections.abc
 import functools
 import itertools
@@ -284,6 +285,12 @@ _UNDECLARED_KEY: Final = frozenset({"extra_forbidden", "unexpected_keyword_argum
 def _describe(error: "ErrorDetails", document: Mapping[str, object]) -> str:
     """Describe one validation error with its set, index and entry."""
     loc = error["loc"]
+    if not loc and error["type"] == "json_invalid":  # read by Python, not pydantic
+        return (
+            f"{error['msg']}: the JSON is valid, but pydantic, which checks the "
+            "entries against a sample type, cannot read it (arrays or objects "
+            "nested more than about 200 levels deep, say); leave out the sample type"
+        )
     if not loc:
         return (
             f"the file must hold a JSON object mapping set names to arrays of "
@@ -499,6 +506,8 @@ def _split_of(
     else:
         import pydantic_core  # noqa: PLC0415 - with pydantic, for sample types alone
 
+        if isinstance(data, bytes) and data.startswith(codecs.BOM_UTF8):
+            data = data[len(codecs.BOM_UTF8) :]  # read by Python's json, not pydantic
         try:
             with gc_paused():
                 sets = _adapter(sample_type).validate_json(data)
