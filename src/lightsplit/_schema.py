@@ -14,14 +14,14 @@ JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 
 
 def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
-    """Return the JSON Schema that a split file of ``sample_type`` entries satisfies.
+    r"""Return the JSON Schema that a split file of ``sample_type`` entries satisfies.
 
     A file validates against it exactly when `load_split` with the same
     ``sample_type`` accepts it, but for what JSON Schema cannot express: a
     duplicated key (which a JSON parser silently merges), an integral float
     such as ``1.0`` where an integer is expected (JSON Schema counts it as an
     integer; lightsplit does not), a number beyond a float's range (``1e400``),
-    an escaped half of a surrogate pair (``"\\ud800"``), and the ``format``
+    an escaped half of a surrogate pair (``"\ud800"``), and the ``format``
     of strings (dates, UUIDs) where the validator does not assert formats.
 
     Args:
