@@ -1,3 +1,4 @@
+import enum
 import json
 import os
 
@@ -130,6 +131,20 @@ class TestDataModuleConfig:
     def test_num_workers(self, parallel: int, workers: int) -> None:
         """``parallel`` maps to ``num_workers`` as in the reference."""
         assert DataModuleConfig(parallel=parallel).num_workers == workers
+
+    def test_integer_enum_members_are_integers(self) -> None:
+        """An ``IntEnum`` member is an integer for ``parallel`` as for the others."""
+
+        class Workers(enum.IntEnum):
+            TWO = 2
+
+        config = DataModuleConfig(parallel=Workers.TWO, batch_size=Workers.TWO)
+        assert (type(config.parallel), config.parallel, config.num_workers) == (
+            int,
+            2,
+            2,
+        )
+        assert type(config.batch_size) is int
 
     def test_num_workers_per_cpu(self) -> None:
         """``parallel=0`` uses one worker per CPU this process may run on."""

@@ -47,9 +47,9 @@ __all__ = [
 
 def _check_parallel(value: object) -> object:
     """Refuse a `parallel` that is no integer of -1 or more, saying what each means."""
-    if type(value) is not int or value < -1:
+    if isinstance(value, bool) or not isinstance(value, int) or value < -1:
         raise parallel_invalid(value=repr(value))
-    return value
+    return int(value)  # an `IntEnum` member, as pydantic takes the other integers
 
 
 def _explained(
