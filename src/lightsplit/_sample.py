@@ -7,6 +7,7 @@ from typing import (
     Final,
     NamedTuple,
     Protocol,
+    SupportsIndex,
     TypeAlias,
     TypeVar,
     runtime_checkable,
@@ -27,11 +28,11 @@ __all__ = [
 RawT_contra = TypeVar("RawT_contra", contravariant=True)
 """The type of one raw sample description (for example ``tuple[str, int]``)."""
 
-Target: TypeAlias = int | Tensor
-"""A class label: an ``int``, or a tensor holding one integral value of any dtype
+Target: TypeAlias = SupportsIndex | Tensor
+"""A class label: an integer (an ``int``, or one with ``__index__``, such as
+NumPy's ``np.int64``), or a tensor holding one integral value of any dtype
 (``tensor(3)``, ``tensor([0.])``). A ``bool`` is refused when the sample loads,
-although type checkers take it for an ``int``: a class label is no truth value.
-NumPy integers are accepted too."""
+although type checkers take it for an ``int``: a class label is no truth value."""
 
 
 INPUT_KEYS: Final = ("image", "input")

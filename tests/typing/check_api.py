@@ -4,6 +4,7 @@ import os
 from pathlib import Path
 from typing import Any, assert_type
 
+import numpy as np
 import torch
 from lightsplit_testing import MednetStyleLoader, PngLoader
 from pydantic import JsonValue
@@ -106,7 +107,25 @@ class IndexLoader:
         return torch.tensor([0.0])
 
 
+class NumpyLabelLoader:  # labels read with NumPy or pandas
+    def sample(self, raw: tuple[str, int]) -> Sample:
+        return Sample(torch.zeros(1), {})
+
+    def target(self, raw: tuple[str, int]) -> np.int64:
+        return np.int64(raw[1])
+
+
+class FloatLabelLoader:
+    def sample(self, raw: tuple[str, int]) -> Sample:
+        return Sample(torch.zeros(1), {})
+
+    def target(self, raw: tuple[str, int]) -> float:
+        return float(raw[1])
+
+
 CachingDataModule(typed, PairLoader())
+CachingDataModule(typed, NumpyLabelLoader())
+CachingDataModule(typed, FloatLabelLoader())  # type: ignore[arg-type]  # no class
 CachingDataModule(typed, IndexLoader())  # type: ignore[misc]  # no RawT fits both
 
 # ConcatDataModule parts: SplitPart checks the loader against its samples
