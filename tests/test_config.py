@@ -1,5 +1,6 @@
 import enum
 import json
+import math
 import os
 
 import numpy as np
@@ -60,6 +61,17 @@ class TestDataModuleConfig:
             pytest.param("batchsize", 3, "extra_forbidden", id="misspelled"),
             pytest.param("cache_dir", "~/caches", "cache_dir_home", id="home"),
             pytest.param("cache_dir", "~user/caches", "cache_dir_home", id="home-of"),
+            pytest.param("device_headroom", "0.1", "float_type", id="headroom-str"),
+            pytest.param("device_headroom", True, "float_type", id="headroom-bool"),
+            pytest.param(
+                "device_headroom", np.float32(0.1), "float_type", id="headroom-f32"
+            ),
+            pytest.param(
+                "device_headroom", torch.tensor(0.1), "float_type", id="headroom-t"
+            ),
+            pytest.param(
+                "device_headroom", math.nan, "finite_number", id="headroom-nan"
+            ),
         ],
     )
     def test_invalid_value(self, field: str, value: object, error_type: str) -> None:
@@ -67,6 +79,24 @@ class TestDataModuleConfig:
         with pytest.raises(ValidationError) as exc_info:
             DataModuleConfig.model_validate({field: value})
         assert _error(exc_info) == (error_type, (field,))
+
+    @pytest.mark.parametrize(
+        ("value", "fix"),
+        [
+            ("0.1", "not the string '0.1'; give 0.1, without quotes"),
+            (
+                np.float32(0.5),
+                "not the numpy.float32 0.5; give a Python `float`, as "
+                "in `float(value)`",
+            ),
+        ],
+    )
+    def test_number_hint(self, value: object, fix: str) -> None:
+        """A value that plainly means a number is refused, saying what to write."""
+        with pytest.raises(ValidationError) as exc_info:
+            DataModuleConfig(device_headroom=value)  # type: ignore[arg-type]  # the point
+        [error] = exc_info.value.errors(include_url=False)
+        assert error["msg"] == f"Input should be a valid number, {fix}"
 
     def test_not_divisible(self) -> None:
         """The error names both fields and proposes the nearest valid values."""

@@ -307,8 +307,9 @@ class TestTargets:
                 "from the training set's counts)",
                 id="multi-label",
             ),
-            pytest.param(True, "true", "", id="bool"),
-            pytest.param("1", '"1"', "", id="string"),
+            pytest.param(True, "True", "", id="bool"),
+            pytest.param(None, "None", "", id="none"),
+            pytest.param("1", "'1'", "", id="string"),
             pytest.param(1.0, "1.0", "", id="float"),
         ],
     )
@@ -381,6 +382,24 @@ class TestModelTransforms:
             ("model_transforms", 1),
         )
         assert error["msg"] == message
+
+    def test_batch_transform_item_refused(self) -> None:
+        """An item of a batch transform list is named a batch transform."""
+        with pytest.raises(ValidationError) as exc_info:
+            CachingDataModule(
+                {"train": _entries()},
+                PairLoader(),
+                eval_batch_transforms=[3],  # type: ignore[list-item]  # the point
+            )
+        [error] = exc_info.value.errors(include_url=False)
+        assert (error["type"], error["loc"]) == (
+            "transform_invalid",
+            ("eval_batch_transforms", 0),
+        )
+        assert error["msg"] == (
+            "batch transform 3 (a `int`) is not callable; give a function or module "
+            "that maps a tensor to a tensor, or an object with `transform_batch(batch)`"
+        )
 
     def test_setter_checks(self) -> None:
         """Assigned transforms are checked the same way, and nothing changes."""

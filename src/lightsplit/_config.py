@@ -56,7 +56,7 @@ def _explained(
     value: object,
     handler: ValidatorFunctionWrapHandler,
     *,
-    expected: Literal["integer", "boolean"],
+    expected: Literal["integer", "number", "boolean"],
 ) -> object:
     """Validate ``value``, saying how to fix one that plainly means the type.
 
@@ -65,7 +65,8 @@ def _explained(
     try:
         return handler(value)
     except ValidationError as error:
-        wrong_type = {"int_type", "bool_type"} & {e["type"] for e in error.errors()}
+        types = {e["type"] for e in error.errors()}
+        wrong_type = {"int_type", "float_type", "bool_type"} & types
         hint = strict_type_hint(value, expected=expected) if wrong_type else None
         if hint is None:
             raise
@@ -228,7 +229,7 @@ class DataModuleConfig(FrozenModel, frozen=True):
     its own GPU), where batches are gathered without any copy from the host
     (needs `cache_samples` and a CUDA device)."""
 
-    device_headroom: Annotated[float, Field(ge=0, lt=1)] = 0.25
+    device_headroom: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False)] = 0.25
     """Share of the training device's memory that a cache on the device leaves
     free for the model (at least 0, below 1)."""
 
@@ -246,6 +247,19 @@ class DataModuleConfig(FrozenModel, frozen=True):
         cls, value: object, handler: ValidatorFunctionWrapHandler
     ) -> object:
         return _explained(value, handler, expected="integer")
+
+    @field_validator("device_headroom", mode="wrap")
+    @classmethod
+    def _explain_number(
+        cls, value: object, handler: ValidatorFunctionWrapHandler
+    ) -> object:
+        if isinstance(value, bool) or not isinstance(value, float | int):
+            # pydantic takes what has `__float__` (`np.float32(0.1)`, a tensor),
+            # changing its value: refused as integers' other types are
+            hint = strict_type_hint(value, expected="number")
+            if hint is not None:
+                raise hint
+        return _explained(value, handler, expected="number")
 
     @field_validator(
         "cache_samples",

@@ -3,6 +3,7 @@
 import bisect
 import itertools
 import numbers
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -127,7 +128,7 @@ def _target_as_int(target: object, *, where: str) -> int:
         label = _integral(target)
     if label is not None:
         return label
-    shown = target if isinstance(target, Tensor) else preview(target)
+    shown = target if isinstance(target, Tensor) else reprlib.repr(target)  # Python's
     msg = (
         f"{where} returned `{shown}`; a class target must be an int or a tensor "
         "holding one integral value (`3`, `tensor(3)`, `tensor([0.])`)"
@@ -179,7 +180,8 @@ def check_transforms(
             )
         else:
             continue
-        error = transform_invalid(value=preview(transform), problem=problem)
+        kind = "batch transform" if batch else "model transform"
+        error = transform_invalid(kind=kind, value=preview(transform), problem=problem)
         errors.add((field, index), error, transform)
     errors.raise_if_any(field)
     return tuple(transforms)

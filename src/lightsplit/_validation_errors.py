@@ -6,6 +6,7 @@ They live apart from `lightsplit._errors` so that reading and checking split
 files, which raise none of them, do not import pydantic-core.
 """
 
+import math
 import operator
 from collections.abc import Iterable
 from typing import Literal, NoReturn, TypeAlias
@@ -168,12 +169,12 @@ def transforms_invalid(*, field: str, type_name: str) -> PydanticCustomError:
     )
 
 
-def transform_invalid(*, value: str, problem: str) -> PydanticCustomError:
-    """Error for a model transform that is not a transform object (``problem``)."""
+def transform_invalid(*, kind: str, value: str, problem: str) -> PydanticCustomError:
+    """Error for a transform (of ``kind``) that is no transform object (``problem``)."""
     return PydanticCustomError(
         "transform_invalid",
-        "model transform {value} {problem}",
-        {"value": value, "problem": problem},
+        "{kind} {value} {problem}",
+        {"kind": kind, "value": value, "problem": problem},
     )
 
 
@@ -258,18 +259,20 @@ def _is_index(value: object) -> bool:
 
 
 def strict_type_hint(
-    value: object, *, expected: Literal["integer", "boolean"]
+    value: object, *, expected: Literal["integer", "number", "boolean"]
 ) -> PydanticCustomError | None:
-    """Pydantic's own ``int_type`` or ``bool_type`` error, saying how to fix ``value``.
+    """Pydantic's type error (``int_type``...) for ``value``, saying how to fix it.
 
     For a value that strict validation refuses but that plainly means a number
-    or a truth value (``np.int64(8)``, ``"8"``, ``8.0``, ``1``, ``"yes"``), the
-    error keeps pydantic's type and says what to write instead; for any other
-    value, None (pydantic's message stands).
+    or a truth value (``np.int64(8)``, ``"8"``, ``8.0``, ``"0.1"``, ``1``,
+    ``"yes"``), the error keeps pydantic's type and says what to write instead;
+    for any other value, None (pydantic's message stands).
 
     Examples:
         >>> print(strict_type_hint(8.0, expected="integer"))
         Input should be a valid integer, not the float 8.0; give 8
+        >>> print(strict_type_hint("0.1", expected="number"))
+        Input should be a valid number, not the string '0.1'; give 0.1, without quotes
         >>> print(strict_type_hint("yes", expected="boolean"))
         Input should be a valid boolean, not the string 'yes'; give true or false, \
 without quotes
@@ -278,7 +281,9 @@ without quotes
     """
     kind = type(value)
     fix: str | None = None
-    if expected == "integer":
+    if expected == "number":
+        fix = _number_fix(value)
+    elif expected == "integer":
         if isinstance(value, bool):
             fix = "give a whole number, not a truth value"
         elif isinstance(value, float) and value.is_integer():
@@ -301,11 +306,27 @@ without quotes
     module = "" if kind.__module__ == "builtins" else f"{kind.__module__}."
     if isinstance(value, str):
         name = "string"
+    error_type = {"integer": "int_type", "number": "float_type"}.get(expected)
     return PydanticCustomError(
-        "int_type" if expected == "integer" else "bool_type",
+        error_type or "bool_type",
         "Input should be a valid {expected}, not the {name} {shown}; {fix}",
         {"expected": expected, "name": module + name, "shown": shown, "fix": fix},
     )
+
+
+def _number_fix(value: object) -> str | None:
+    """Say how to write ``value`` as a number, if it plainly means one."""
+    if isinstance(value, bool):
+        return "give a number, not a truth value"
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return None
+        return f"give {number!r}, without quotes" if math.isfinite(number) else None
+    if hasattr(value, "__float__") and getattr(value, "ndim", 0) == 0:
+        return "give a Python `float`, as in `float(value)`"
+    return None
 
 
 class ErrorCollector:
