@@ -223,10 +223,44 @@ class TestProvided:
             pytest.param(lambda: ToFloat(std=(0.0,)), "finite, non-zero", id="std"),
             pytest.param(lambda: ToFloat(mean=(1, 2), std=(1,)), "same", id="lengths"),
             pytest.param(lambda: RandomFlip(p=2), "probability", id="p"),
-            pytest.param(lambda: RandomFlip(dim=1), "count from the end", id="dim"),
+            pytest.param(lambda: RandomFlip(dim=1), "counting from the end", id="dim"),
+            pytest.param(lambda: RandomFlip(dim=-1.0), "an integer", id="dim-float"),  # type: ignore[arg-type]  # the point
+            pytest.param(lambda: RandomFlip(p=True), "a number", id="p-bool"),
         ],
     )
     def test_bad_arguments(self, make: object, message: str) -> None:
         """Arguments out of range are refused, saying what is valid."""
         with pytest.raises(ValueError, match=message):
             make()  # type: ignore[operator]  # a constructor call
+
+    def test_keys_as_one_string_refused(self) -> None:
+        """``keys="target"`` would be read as the keys ``t``, ``a``, ``r``..."""
+        with pytest.raises(TypeError, match=r"as in `keys=\['target'\]`"):
+            RandomFlip(keys="target")
+
+    @pytest.mark.parametrize("dim", [-4, -5])
+    def test_flip_never_swaps_items(self, dim: int) -> None:
+        """A ``dim`` reaching the dimension of items is refused: flipping it would
+        give each item another's image, its labels left in place."""
+        batch = Sample(torch.arange(4.0).view(4, 1, 1, 1).repeat(1, 1, 2, 2), {})
+        with pytest.raises(ValueError, match="dimension of items") as info:
+            apply_batch_transforms(batch, [RandomFlip(p=1.0, dim=dim)], seed=1)
+        assert str(info.value) == (
+            f"RandomFlip(p=1.0, dim={dim}, keys=()): `dim` {dim} is the batch's "
+            "dimension of items, or beyond, for a batch of shape (4, 1, 2, 2): "
+            "flipping it would swap images between items; give a dimension of each "
+            "item, from -1 to -3"
+        )
+
+    def test_to_float_refuses_a_float_batch(self) -> None:
+        """A batch converted already is not scaled a second time, nor changed."""
+        batch = torch.ones(2, 1, 2, 2)
+        with pytest.raises(TypeError, match=r"got a batch of torch\.float32, not of"):
+            ToFloat()(batch)
+        assert torch.equal(batch, torch.ones(2, 1, 2, 2))
+
+    def test_to_float_names_channels(self) -> None:
+        """Normalising values of 3 channels on gray images says so."""
+        imagenet = ToFloat(mean=(0.485, 0.456, 0.406), std=(0.229, 0.224, 0.225))
+        with pytest.raises(ValueError, match="whose dimension 1 holds 1 channels"):
+            imagenet(torch.zeros(2, 1, 4, 4, dtype=torch.uint8))

@@ -147,7 +147,31 @@ class ToFloat:
         return f"ToFloat(scale={self.scale!r}, mean={self.mean!r}, std={self.std!r})"
 
     def __call__(self, input: Tensor, /) -> Tensor:  # noqa: A002 - torch's name
-        """Return ``input`` as normalised ``float32``, on its device."""
+        """Return ``input`` as normalised ``float32``, on its device.
+
+        Raises:
+            TypeError: for a batch of floats, converted already (scaling it again
+                would shrink it 255 times).
+            ValueError: for ``mean`` and ``std`` of one value per channel, for
+                a batch of another number of channels.
+        """
+        if input.is_floating_point() or input.dtype == torch.bool:
+            msg = (
+                f"{self!r} got a batch of {input.dtype}, not of integers: it "
+                f"converts integer images (`uint8`), and would multiply this one "
+                f"by {self.scale!r}; remove it, or load the images as `uint8` "
+                '(`ImageFileLoader(..., dtype="uint8")`)'
+            )
+            raise TypeError(msg)
+        channels = input.shape[1] if input.dim() > 1 else 1
+        if len(self.mean) not in {1, channels}:
+            msg = (
+                f"{self!r} has {len(self.mean)} values of `mean` and `std`, one per "
+                f"channel, for a batch of shape {tuple(input.shape)}, whose "
+                f"dimension 1 holds {channels} channels; give one value, or "
+                f"{channels}"
+            )
+            raise ValueError(msg)
         shape = (1, -1, *([1] * (input.dim() - 2)))
         mean = torch.tensor(self.mean, device=input.device).view(shape)
         std = torch.tensor(self.std, device=input.device).view(shape)
@@ -173,14 +197,24 @@ class RandomFlip:
 
         Raises:
             ValueError: for a probability outside [0, 1], or a ``dim`` that is not
-                negative.
+                a negative integer.
+            TypeError: for ``keys`` that are no list of strings (one string).
         """
-        if not 0 <= p <= 1:
-            msg = f"`p` ({p}) must be a probability, between 0 and 1"
+        if not _real(p) or not 0 <= p <= 1:
+            msg = f"`p` ({p!r}) must be a probability, a number between 0 and 1"
             raise ValueError(msg)
-        if dim >= 0:
-            msg = f"`dim` ({dim}) must count from the end: -1 for width, -2 for height"
+        if type(dim) is not int or dim >= 0:
+            msg = (
+                f"`dim` ({dim!r}) must be an integer counting from the end: -1 for "
+                "width, -2 for height"
+            )
             raise ValueError(msg)
+        if isinstance(keys, str) or not all(isinstance(key, str) for key in keys):
+            msg = (
+                f"`keys` ({keys!r}) must be a list of metadata keys, as in "
+                "`keys=['target']`"
+            )
+            raise TypeError(msg)
         self.p = p
         self.dim = dim
         self.keys = tuple(keys)
@@ -189,7 +223,21 @@ class RandomFlip:
         return f"RandomFlip(p={self.p!r}, dim={self.dim!r}, keys={self.keys!r})"
 
     def transform_batch(self, batch: Sample, /) -> Sample:
-        """Return ``batch`` with the drawn items (and their ``keys``) flipped."""
+        """Return ``batch`` with the drawn items (and their ``keys``) flipped.
+
+        Raises:
+            ValueError: when ``dim`` reaches the batch's first dimension (that of
+                its items: flipping it would swap images between items).
+        """
+        shape = tuple(batch.input.shape)
+        if len(shape) < 1 - self.dim:
+            msg = (
+                f"{self!r}: `dim` {self.dim} is the batch's dimension of items, or "
+                f"beyond, for a batch of shape {shape}: flipping it would swap "
+                f"images between items; give a dimension of each item, from -1 to "
+                f"{1 - len(shape)}"
+            )
+            raise ValueError(msg)
         metadata = dict(batch.metadata)
         for key in self.keys:
             self._check_flippable(key, metadata.get(key, _MISSING), batch)
@@ -208,7 +256,7 @@ class RandomFlip:
                 ``dim``: flipping a vector of labels would swap them between items.
         """
         shape = batch.input.shape
-        least = max(2, -self.dim)  # a batch of items, with dimension `dim`
+        least = 1 - self.dim  # a batch of items, with dimension `dim`
         if (
             isinstance(value, Tensor)
             and value.dim() >= least
@@ -233,6 +281,11 @@ class RandomFlip:
             "the input's size (masks) are flipped with it; remove it from `keys`"
         )
         raise ValueError(msg)
+
+
+def _real(value: object) -> bool:
+    """Whether ``value`` is a number (an ``int`` or ``float``, no truth value)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 _MISSING: Final = object()
