@@ -40,6 +40,11 @@ class MetadataLoader(MemoryLoader):
             }
         elif self.kind == "types":
             extra = {"score": "three" if number == 3 else number}
+        elif self.kind == "nested-keys":  # a dict of one more key in one sample
+            extra = {"info": {"x": 1, "y": 2} if number == 1 else {"x": 1}}
+        elif self.kind == "nested-dtypes":  # a nested tensor of another dtype
+            dtype = torch.float32 if number == 1 else torch.uint8
+            extra = {"box": {"t": torch.tensor([1, 2], dtype=dtype)}}
         elif self.kind == "wide":  # a 64-bit unsigned hash, say
             extra = {"accession": 2**63 + number if number == 1 else number}
         else:
@@ -158,6 +163,27 @@ class TestMetadata:
             "9223372036854775809, beyond what a batch's 64-bit integers hold "
             "(-9223372036854775808 to 9223372036854775807); give `accession` as a "
             "string (`str(value)`)"
+        )
+
+    @pytest.mark.parametrize(
+        ("cache", "parallel"), [(True, -1), (True, 2), (False, -1), (False, 2)]
+    )
+    def test_nested_values_must_agree(self, cache: bool, parallel: int) -> None:
+        """A nested dict of other keys (one more was dropped, one fewer a bare
+        KeyError) or tensor of another dtype (widened in process only) is named."""
+        settings = {"cache_samples": cache, "parallel": parallel}
+        first = 'the batch\'s first sample (set `test`, index 0, entry ["x0", 0])'
+        assert _failure(MetadataLoader(kind="nested-keys"), **settings) == (
+            'set `test`, index 1, entry ["x1", 1]: metadata `info` is a dict of keys '
+            f"['x', 'y'] but ['x'] (extra `y`) in {first}; give `info` values of "
+            "one structure in every sample (dicts of one set of keys, lists of one "
+            "length), or use a `batch_size` of 1"
+        )
+        assert _failure(MetadataLoader(kind="nested-dtypes"), **settings) == (
+            "set `test`, index 1, entry [\"x1\", 1]: metadata `box['t']` is a tensor "
+            f"of dtype torch.float32 but of dtype torch.uint8 in {first}; give "
+            "`box['t']` one dtype in every sample (in the loader, "
+            "`torch.tensor(value, dtype=torch.uint8)`)"
         )
 
     @pytest.mark.parametrize("parallel", [-1, 2])

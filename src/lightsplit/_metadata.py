@@ -8,8 +8,8 @@ span of samples key by key; batch collation checks each batch against its first
 sample. Both report a sample that breaks a rule in the same words.
 """
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Final, TypeAlias, cast
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Final, NamedTuple, TypeAlias, cast
 
 import torch
 from torch import Tensor
@@ -172,42 +172,102 @@ def collate_values(key: str, values: Sequence[object], *, where: Describe) -> ob
 
     ``where(position)`` describes the sample at ``position`` of the batch.
 
-    Tensors of one key must share a dtype too: ``default_collate`` would stack
-    them into the first's dtype in a loader's worker processes but into the
-    widest one elsewhere, so that one batch would differ by where it is made.
+    Every value must have the first's structure, nested values included:
+    ``default_collate`` takes a dict's keys from the first (a key missing from
+    another fails without naming it, one more is dropped) and stacks tensors
+    into the first's dtype in a loader's worker processes but into the widest
+    one elsewhere, so that one batch would differ by where it is made.
 
     Raises:
-        SampleLoadError: if the values are tensors of several shapes or dtypes,
-            naming the key, the first sample that differs, the batch's first,
-            and both shapes or dtypes.
+        SampleLoadError: if a value differs from the first in structure (tensors
+            of another shape or dtype, dicts of other keys, lists of another
+            length), naming the key, the first sample that differs, the batch's
+            first, and both.
     """
     first = values[0]
-    if isinstance(first, Tensor):
-        for position, value in enumerate(values):
-            if not isinstance(value, Tensor):
-                continue
-            if value.shape != first.shape:
-                msg = (
-                    f"{where(position)}: metadata `{key}` is a tensor of shape "
-                    f"{tuple(value.shape)} but of shape {tuple(first.shape)} in the "
-                    f"batch's first sample ({where(0)}); give `{key}` one shape in "
-                    "every sample, or use a `batch_size` of 1"
-                )
-                raise SampleLoadError(msg)
-            if value.dtype != first.dtype:
-                msg = (
-                    f"{where(position)}: metadata `{key}` is a tensor of dtype "
-                    f"{value.dtype} but of dtype {first.dtype} in the batch's first "
-                    f"sample ({where(0)}); give `{key}` one dtype in every sample "
-                    f"(in the loader, `torch.tensor(value, dtype={first.dtype})`)"
-                )
-                raise SampleLoadError(msg)
+    if isinstance(first, Tensor | Mapping | list | tuple):
+        for position, value in enumerate(values[1:], start=1):
+            problem = _difference(first, value)
+            if problem is not None:
+                raise _unlike(key, problem, position, where)
     if isinstance(first, int):
         _refuse_wide_int(key, values, where)
     try:
         return default_collate(list(values))
     except (TypeError, RuntimeError) as exc:
         raise _uncollated(key, values, where, exc) from exc
+
+
+class _Difference(NamedTuple):
+    """Where a value differs from the batch's first in structure, and how."""
+
+    at: str
+    """The place in the key's value (``["box"]``, ``[2]``), empty for the value."""
+    how: str
+    """What differs: ``a tensor of dtype torch.float32 but of dtype torch.uint8``."""
+    fix: str
+    """What to make one in every sample: ``one dtype (in the loader, ...)``."""
+
+
+def _difference(first: object, other: object, at: str = "") -> _Difference | None:
+    """Return where ``other`` differs from ``first`` in structure, or ``None``."""
+    if isinstance(first, Tensor) and isinstance(other, Tensor):
+        return _tensor_difference(first, other, at)
+    pairs: Iterable[tuple[object, object, str]] = ()
+    if isinstance(first, Mapping) and isinstance(other, Mapping):
+        if set(other) != set(first):
+            extra = ", ".join(f"`{k}`" for k in other if k not in first)
+            missing = ", ".join(f"`{k}`" for k in first if k not in other)
+            said = "; ".join(
+                part
+                for part in (extra and f"extra {extra}", missing and f"no {missing}")
+                if part
+            )
+            how = f"a dict of keys {list(other)} but {list(first)} ({said})"
+            return _Difference(at, how, _ONE_STRUCTURE)
+        pairs = ((v, other[k], f"{at}[{k!r}]") for k, v in first.items())
+    elif isinstance(first, list | tuple) and isinstance(other, list | tuple):
+        if len(other) != len(first):
+            how = f"a list of {len(other)} items but of {len(first)}"
+            return _Difference(at, how, _ONE_STRUCTURE)
+        pairs = ((v, other[i], f"{at}[{i}]") for i, v in enumerate(first))
+    # other types of their own are told by collating
+    return next((d for f, o, a in pairs if (d := _difference(f, o, a))), None)
+
+
+_ONE_STRUCTURE: Final = (
+    "values of one structure in every sample (dicts of one set of keys, lists of "
+    "one length), or use a `batch_size` of 1"
+)
+
+
+def _tensor_difference(first: Tensor, other: Tensor, at: str) -> _Difference | None:
+    if other.shape != first.shape:
+        how = (
+            f"a tensor of shape {tuple(other.shape)} but of shape {tuple(first.shape)}"
+        )
+        return _Difference(
+            at, how, "one shape in every sample, or use a `batch_size` of 1"
+        )
+    if other.dtype != first.dtype:
+        how = f"a tensor of dtype {other.dtype} but of dtype {first.dtype}"
+        fix = (
+            "one dtype in every sample (in the loader, "
+            f"`torch.tensor(value, dtype={first.dtype})`)"
+        )
+        return _Difference(at, how, fix)
+    return None
+
+
+def _unlike(
+    key: str, difference: _Difference, position: int, where: Describe
+) -> SampleLoadError:
+    """Say that the value of ``key`` at ``position`` differs from the first's."""
+    named = f"`{key}{difference.at}`"
+    return SampleLoadError(
+        f"{where(position)}: metadata {named} is {difference.how} in the batch's "
+        f"first sample ({where(0)}); give {named} {difference.fix}"
+    )
 
 
 def _refuse_wide_int(key: str, values: Sequence[object], where: Describe) -> None:
