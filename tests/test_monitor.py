@@ -7,6 +7,7 @@ import pytest
 from lightning.pytorch import Trainer
 from lightsplit_testing import Entry, MemoryLoader, entries_named
 from tests_models import RecordingModel
+from torch import Tensor
 
 from lightsplit import CachingDataModule, DataWaitMonitor, Sample
 
@@ -23,7 +24,24 @@ class SlowLoader(MemoryLoader):
         return super().sample(raw)
 
 
-def _fit(delay: float) -> float:
+class SlowValidation(RecordingModel):
+    """Takes ``seconds`` per training step, thirty times as long per validation one."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(6)
+        self.seconds = seconds
+
+    def training_step(self, batch: Sample, batch_idx: int) -> Tensor:
+        time.sleep(self.seconds)
+        return super().training_step(batch, batch_idx)
+
+    def validation_step(
+        self, batch: Sample, batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
+        time.sleep(30 * self.seconds)
+
+
+def _fit(delay: float, val_check_interval: float = 1.0) -> float:
     monitor = DataWaitMonitor()
     split = {"train": entries_named("t", 8), "validation": entries_named("v", 2)}
     trainer = Trainer(
@@ -34,9 +52,12 @@ def _fit(delay: float) -> float:
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
+        num_sanity_val_steps=0,
+        val_check_interval=val_check_interval,
     )
     module = CachingDataModule(split, SlowLoader(delay=delay), batch_size=2)
-    trainer.fit(RecordingModel(6), datamodule=module)
+    model = RecordingModel(6) if delay else SlowValidation(0.01)
+    trainer.fit(model, datamodule=module)
     logged = float(trainer.callback_metrics["data_wait"])
     assert logged == pytest.approx(monitor.fraction, rel=1e-6)  # logged as float32
     return logged
@@ -46,3 +67,9 @@ def test_logs_a_fraction() -> None:
     """The epoch's wait is logged as a fraction in [0, 1], for fast or slow loading."""
     assert 0.0 <= _fit(0.0) <= 1.0
     assert 0.0 < _fit(0.01) <= 1.0
+
+
+def test_validation_within_an_epoch_is_no_wait() -> None:
+    """Validating within the epoch, longer than training, is not counted as
+    waiting for data (it was 80% of the epoch's time; the wait is a few %)."""
+    assert _fit(0.0, val_check_interval=0.5) < 0.5

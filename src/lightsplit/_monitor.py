@@ -15,9 +15,12 @@ class DataWaitMonitor(Callback):
     The wait of a step runs from the end of the previous step to the start of
     this one: fetching the batch, copying it to the device and the batch
     transforms. The rest, from the start of a step to its end, is the step
-    itself. ``data_wait`` is the epoch's wait over its total, in [0, 1], logged
-    to the Trainer's logger and shown in the progress bar: near 0, the model is
-    the bottleneck; above a few percent, data loading slows training down.
+    itself. Validation within the epoch (``val_check_interval``) counts as
+    neither; what other callbacks do at the end of a step after this one (a
+    ``ModelCheckpoint`` saving every few steps) counts as waiting.
+    ``data_wait`` is the epoch's wait over its total, in [0, 1], logged to the
+    Trainer's logger and shown in the progress bar: near 0, the model is the
+    bottleneck; above a few percent, data loading slows training down.
 
     On a GPU, the host reaches the end of a step before the device does; to
     time what the device really waits for, the monitor synchronizes the device
@@ -73,6 +76,11 @@ class DataWaitMonitor(Callback):
     ) -> None:
         self._mark = self._now(pl_module)
         self._busy += self._mark - self._started
+
+    @override
+    def on_validation_end(self, trainer: Trainer, pl_module: LightningModule) -> None:
+        if trainer.state.fn == "fit":  # validation within a training epoch
+            self._mark = self._now(pl_module)  # is no wait for data
 
     @property
     def fraction(self) -> float:
