@@ -2,16 +2,22 @@
 
 import hashlib
 import json
-from pathlib import Path
+import math
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
 
+import numpy as np
 import pytest
+import torch
 from hypothesis import given
 from hypothesis import strategies as st
 from lightsplit_testing import JSON_ENTRIES, MemoryLoader
+from pydantic import BaseModel
 
 from lightsplit import (
     CachingDataModule,
     ConcatDataModule,
+    Sample,
     load_split,
     split_sha256,
 )
@@ -95,6 +101,58 @@ class TestSplitSha256:
         assert hashing.canonical_json({"x": [1.0, -0.0, 1e300, 2.0**53]}) == (
             b'{"x":[1,0,1e+300,9007199254740992.0]}'
         )
+
+    def test_typed_entries_hash_as_their_file(self, tmp_path: Path) -> None:
+        """Entries read as dataclasses or models, or made with NumPy numbers and
+        paths, hash as the file that holds them; a data module over them records
+        them, NaN included, instead of failing at its first checkpoint."""
+        path = tmp_path / "s.json"
+        path.write_text('{"train": [{"path": "a.png", "label": 1, "weight": 1}]}')
+        expected = split_sha256(load_split(path))
+        for sample_type in (Record, RecordModel):
+            typed = load_split(path, sample_type=sample_type)
+            assert split_sha256(typed) == expected, sample_type
+        made = {
+            "train": [
+                {"path": PurePosixPath("a.png"), "label": np.int64(1), "weight": 1.0}
+            ]
+        }
+        assert split_sha256(made) == expected
+        with_nan = {"train": [("a.png", math.nan)], "test": [("b.png", 0.5)]}
+        module = CachingDataModule(with_nan, WeightLoader())
+        assert len(module.split_sha256) == 64
+        module.state_dict()  # what a checkpoint saves
+        with pytest.raises(ValueError, match="Out of range float"):
+            split_sha256(with_nan)  # no JSON file holds it
+
+
+class WeightLoader:
+    """Loads ``(path, weight)`` entries, the weight a float that may be NaN."""
+
+    def sample(self, raw: tuple[str, float]) -> Sample:
+        """Return a sample holding the weight."""
+        return Sample(torch.zeros(1), {"weight": raw[1]})
+
+    def target(self, raw: tuple[str, float]) -> int:
+        """Return class 0."""
+        return 0
+
+
+@dataclass(frozen=True)
+class Record:
+    """An entry of a split file, as a dataclass."""
+
+    path: str
+    label: int
+    weight: float
+
+
+class RecordModel(BaseModel):
+    """An entry of a split file, as a pydantic model."""
+
+    path: str
+    label: int
+    weight: float
 
 
 @given(

@@ -23,7 +23,7 @@ from ._batch_transforms import BatchTransform, apply_batch_transforms, batch_see
 from ._config import DataModuleConfig
 from ._datasets import CachedDataset, LazyDataset, SetDataset
 from ._errors import DataChangedError, LightsplitWarning, format_list, format_problems
-from ._hashing import canonical_json, sets_sha256, split_sha256
+from ._hashing import canonical_json, sets_sha256
 from ._loader import SampleLoader, build_loader
 from ._nodecache import open_on_node
 from ._parts import Splits
@@ -300,15 +300,20 @@ class ConcatDataModule(LightningDataModule):
 
         For a `CachingDataModule` over a split file, it is the hash of the file
         (``lightsplit card`` and ``lightsplit check`` print the same). Checkpoints
-        record it (``lightsplit provenance`` prints it).
+        record it (``lightsplit provenance`` prints it). A split made in Python
+        may hold ``NaN``, which no JSON file does: it is written as Python's
+        ``json`` writes it.
 
         Raises:
             TypeError: if a raw sample holds something JSON cannot represent.
         """
         if self._split_hash is not None:  # made with the checkpoint record
             return self._split_hash
-        return split_sha256(
-            {name: source.entries() for name, source in self._sources.items()}
+        return sets_sha256(
+            {
+                name: canonical_json(list(source.entries()), allow_nan=True)
+                for name, source in self._sources.items()
+            }
         )
 
     def set_chunk_size(self, batch_size: int, batch_chunk_count: int) -> None:
@@ -558,7 +563,7 @@ class ConcatDataModule(LightningDataModule):
         if self._split_hash is None:
             # each set encoded once, for its own hash and the split's
             texts = {
-                name: canonical_json(list(source.entries()))
+                name: canonical_json(list(source.entries()), allow_nan=True)
                 for name, source in self._sources.items()
             }
             for name, source in self._sources.items():

@@ -6,12 +6,21 @@ inside entries) do not change the hash; entry order, and any value, does.
 Tuples hash as the lists they are in a file, and numbers by their value: a
 whole number written as a float (``1.0``) hashes as the integer (``1``), as
 JSON does not tell them apart (and a sample type of ``float`` reads ``1`` as
-``1.0``).
+``1.0``). Entries read with a sample type, or made in Python, hash in the JSON
+form of a file that holds them: a dataclass or pydantic model as its object, a
+NumPy number as the number, a path as its text (see `json_form`).
 """
 
+import dataclasses
+import datetime
+import enum
+import functools
 import hashlib
 import json
+import numbers
+import os
 import re
+import uuid
 from collections.abc import Mapping, Sequence
 from typing import Final
 
@@ -20,6 +29,7 @@ __all__ = [
     "encode_entries",
     "encoded_split_sha256",
     "entries_sha256",
+    "json_form",
     "sets_sha256",
     "split_sha256",
 ]
@@ -28,35 +38,94 @@ _MARK: Final = "\x00"
 """Put between entries encoded at once, then split on (written ``"\\u0000"``)."""
 
 
-def canonical_json(value: object) -> bytes:
+def canonical_json(value: object, *, allow_nan: bool = False) -> bytes:
     """Return the canonical JSON form of ``value``, as UTF-8 bytes.
 
+    With ``allow_nan``, ``NaN`` and infinite floats are written as Python's
+    ``json`` writes them (``NaN``), which JSON has no form for: to record a
+    split made in Python that holds them.
+
     Raises:
-        TypeError: if ``value`` holds something JSON cannot represent.
-        ValueError: for ``NaN`` or infinite floats, which JSON has no form for.
+        TypeError: if ``value`` holds something JSON cannot represent (see
+            `json_form` for what is written in a JSON form).
+        ValueError: for ``NaN`` or infinite floats, unless ``allow_nan``.
 
     Examples:
         >>> canonical_json({"b": [1, 2.0], "a": ("x", 1.5)})
         b'{"a":["x",1.5],"b":[1,2]}'
     """
-    return _dumps(value, canonical=True).encode("utf-8")
+    return _dumps(value, canonical=True, allow_nan=allow_nan).encode("utf-8")
 
 
-def _dumps(value: object, *, canonical: bool) -> str:
+def json_form(value: object) -> object:
+    """Return the JSON form of a value that ``json`` cannot write, as a file has it.
+
+    A dataclass is the object of its fields, a pydantic model its JSON dump (by
+    alias), a NumPy number the number, a path its text, an enumeration member
+    its value, a date, time or UUID its ISO text.
+
+    Raises:
+        TypeError: for any other value.
+
+    Examples:
+        >>> import dataclasses, pathlib
+        >>> @dataclasses.dataclass
+        ... class Entry:
+        ...     path: pathlib.PurePosixPath
+        ...     label: int
+        >>> json_form(Entry(pathlib.PurePosixPath("a.png"), 1))
+        {'path': PurePosixPath('a.png'), 'label': 1}
+        >>> json_form(pathlib.PurePosixPath("a.png"))
+        'a.png'
+    """
+    found: object = _NO_FORM
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        found = {
+            field.name: getattr(value, field.name)
+            for field in dataclasses.fields(value)
+        }
+    elif callable(dump := getattr(value, "model_dump", None)):
+        found = dump(mode="json", by_alias=True)
+    elif isinstance(value, numbers.Integral):  # np.int64
+        found = int(value)
+    elif isinstance(value, numbers.Real):  # np.float32
+        found = float(value)
+    elif type(value).__name__ == "bool_" and hasattr(value, "item"):  # np.bool_
+        found = bool(value)
+    elif isinstance(value, os.PathLike):
+        found = os.fspath(value)
+    elif isinstance(value, enum.Enum):
+        found = value.value
+    elif isinstance(value, datetime.date | datetime.time):
+        found = value.isoformat()
+    elif isinstance(value, uuid.UUID):
+        found = str(value)
+    if found is _NO_FORM:
+        msg = f"Object of type {type(value).__name__} is not JSON serializable"
+        raise TypeError(msg)
+    return found
+
+
+_NO_FORM: Final = object()
+"""What `json_form` finds for a value it has no JSON form of."""
+
+
+def _dumps(value: object, *, canonical: bool, allow_nan: bool = False) -> str:
     """Return ``value`` as JSON text: canonical, or as ``json.dumps`` writes it.
 
     Values are first written without looking for cycles (a third faster for
     many small entries, which hold none); only a value that nests too deep is
     written again with that check, to say whether it holds a cycle.
     """
+    write = functools.partial(_written, canonical=canonical, allow_nan=allow_nan)
     try:
-        text = _written(value, canonical=canonical, check_circular=False)
+        text = write(value, check_circular=False)
     except RecursionError:  # a cycle, or a value nested too deep
-        text = _written(value, canonical=canonical, check_circular=True)
+        text = write(value, check_circular=True)
     if canonical and _POINT_ZERO.search(text):  # maybe a whole float, `1.0`
         whole = _whole_numbers(value)
         if whole is not value:
-            text = _written(whole, canonical=True, check_circular=False)
+            text = write(whole, check_circular=False)
     return text
 
 
@@ -87,17 +156,27 @@ def _whole_numbers(value: object) -> object:
     return value
 
 
-def _written(value: object, *, canonical: bool, check_circular: bool) -> str:
+def _written(
+    value: object, *, canonical: bool, allow_nan: bool, check_circular: bool
+) -> str:
     if canonical:
         return json.dumps(
             value,
             sort_keys=True,
             separators=(",", ":"),
             ensure_ascii=False,
-            allow_nan=False,
+            allow_nan=allow_nan,
             check_circular=check_circular,
+            default=_whole_form,
         )
-    return json.dumps(value, ensure_ascii=False, check_circular=check_circular)
+    return json.dumps(
+        value, ensure_ascii=False, check_circular=check_circular, default=json_form
+    )
+
+
+def _whole_form(value: object) -> object:
+    """`json_form`, a whole float as an int (``np.float32(1.0)`` as ``1``)."""
+    return _whole_numbers(json_form(value))
 
 
 def encode_entries(entries: Sequence[object], *, canonical: bool = False) -> list[str]:
