@@ -13,6 +13,7 @@ from pydantic import ValidationError
 from lightsplit import CachingDataModule, DataModuleConfig, LightsplitWarning, Sample
 from lightsplit._datasets import CachedDataset
 from lightsplit._fingerprint import fingerprint_of
+from lightsplit._persist import _locked_temporary, _remove_stale
 from lightsplit._stores import ContiguousStore
 
 
@@ -416,3 +417,37 @@ def test_key_follows_every_value_of_an_array() -> None:
 def _adding(table: torch.Tensor) -> object:
     """Return a transform that captures ``table``."""
     return lambda x: x + table[0]
+
+
+def test_a_live_build_keeps_its_temporary_file(tmp_path: Path) -> None:
+    """Two builds of one file never share a temporary file, and a build in
+    progress (its lock held) is not taken for a dead one by another process's
+    clean-up, whatever its process id (containers and nodes reuse them)."""
+    path = tmp_path / "train-key.lscache"
+    with (
+        _locked_temporary(path) as first,
+        _locked_temporary(path) as second,
+    ):
+        assert first != second
+        assert first.name.endswith(".tmp")
+        assert first.exists()
+        assert second.exists()
+        cleaning = subprocess.run(
+            [
+                sys.executable,
+                "-c",
+                "import sys; from pathlib import Path; "
+                "from lightsplit._persist import _remove_stale; "
+                "_remove_stale(Path(sys.argv[1]))",
+                str(tmp_path),
+            ],
+            check=True,
+        )
+        assert cleaning.returncode == 0
+        assert first.exists()
+        assert second.exists()
+    assert list(tmp_path.iterdir()) == []
+    stale = tmp_path / f".{path.name}.1-0123456789abcdef.tmp"  # its build is gone
+    stale.write_bytes(b"half")
+    _remove_stale(tmp_path)
+    assert not stale.exists()

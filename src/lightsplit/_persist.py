@@ -8,14 +8,16 @@ size or checksums do not match its header is rebuilt.
 """
 
 import contextlib
+import fcntl
 import json
 import logging
 import math
 import os
+import secrets
 import struct
 import warnings
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -288,15 +290,54 @@ def _store_from(
 
 
 def _remove_stale(cache_dir: Path) -> None:
-    """Remove the temporary files of builds whose process is gone (killed)."""
+    """Remove the temporary files of builds whose process is gone (killed).
+
+    A build holds a lock on its temporary file (`_locked_temporary`) until it is
+    done, which the system lets go when its process dies, in whatever process
+    namespace or on whatever node of a shared file system it ran: a file whose
+    lock can be taken is a dead build's. One whose lock cannot be asked for (a
+    file system without locks) is left alone.
+    """
     for stale in cache_dir.glob(f".*{CACHE_SUFFIX}.*.tmp"):
-        pid = stale.name.removesuffix(".tmp").rsplit(".", 1)[-1]
         try:
-            os.kill(int(pid), 0)
-        except (ValueError, ProcessLookupError):
+            descriptor = os.open(stale, os.O_RDWR)
+        except OSError:
+            continue  # gone, or another user's
+        try:
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a live build's (or no locks here)
+        else:
             stale.unlink(missing_ok=True)
-        except PermissionError:  # pragma: no cover - another user's live process
-            continue
+        finally:
+            os.close(descriptor)
+
+
+@contextlib.contextmanager
+def _locked_temporary(path: Path) -> Iterator[Path]:
+    """Create a temporary file for ``path``'s build, locked while the build runs.
+
+    Its name is unique to this build (the process id is not: two containers,
+    or two nodes, may run their trainers under the same one): no other build
+    opens it. It is created under a name `_remove_stale` does not look at, then
+    locked, then given its ``.tmp`` name, so that no other process takes it for
+    a dead build's before the lock is held. The file is removed on the way out
+    (once renamed to ``path``, there is nothing left to remove).
+    """
+    stem = f".{path.name}.{os.getpid()}-{secrets.token_hex(8)}"
+    creating = path.with_name(f"{stem}.new")
+    temporary = path.with_name(f"{stem}.tmp")
+    descriptor = os.open(creating, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+    try:
+        with contextlib.suppress(OSError):  # a file system without locks
+            fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        creating.replace(temporary)
+        yield temporary
+    finally:
+        os.close(descriptor)  # lets go of the lock
+        for leftover in (creating, temporary):
+            with contextlib.suppress(OSError):
+                leftover.unlink(missing_ok=True)
 
 
 def map_cache_file(
@@ -357,15 +398,16 @@ def persistent_store(
     else:
         _LOG.info("set `%s`: mapped cache file %s", source.name, path)
         return store
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     built: SampleStore | None = None
     try:
         cache_dir.mkdir(parents=True, exist_ok=True)
         _remove_stale(cache_dir)
-        target = FileInputs(temporary, _PREAMBLE, in_memory=in_memory)
-        built = build_store(source, transforms, workers=workers, target=target)
-        _write(temporary, built, key, inputs_in_file=isinstance(built, ContiguousStore))
-        temporary.replace(path)
+        with _locked_temporary(path) as temporary:
+            target = FileInputs(temporary, _PREAMBLE, in_memory=in_memory)
+            built = build_store(source, transforms, workers=workers, target=target)
+            contiguous = isinstance(built, ContiguousStore)
+            _write(temporary, built, key, inputs_in_file=contiguous)
+            temporary.replace(path)
     except (OSError, _NotPersistableError) as exc:
         warnings.warn(
             f"set `{source.name}`: cannot keep its cache in {cache_dir} ({exc}); "
@@ -378,7 +420,4 @@ def persistent_store(
             if built is not None
             else build_store(source, transforms, workers=workers)
         )
-    finally:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)
     return _read(path, key, where=source.where)
