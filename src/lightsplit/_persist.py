@@ -209,20 +209,42 @@ def _header(path: Path, key: str) -> dict[str, Any]:
         raise _DamagedError(msg)
     (length,) = _LENGTH.unpack_from(preamble, len(_MAGIC))
     try:
-        header: dict[str, Any] = json.loads(preamble[start : start + length])
+        header: object = json.loads(preamble[start : start + length])
     except ValueError as exc:
         msg = f"unreadable header: {exc}"
         raise _DamagedError(msg) from exc
+    if not isinstance(header, dict):
+        msg = "unreadable header: no JSON object"
+        raise _DamagedError(msg)
     if header.get("format") != CACHE_FORMAT:
         msg = f"format {header.get('format')}, expected {CACHE_FORMAT}"
         raise _DamagedError(msg)
     if header.get("key") != key:
         msg = "its key does not match the set"
         raise _DamagedError(msg)
+    wrong = [
+        name for name, kind in _HEADER_FIELDS if type(header.get(name)) is not kind
+    ]
+    if wrong:  # the header has no checksum of its own: a bit flipped in a name
+        msg = f"unreadable header: no valid {', '.join(f'`{n}`' for n in wrong)}"
+        raise _DamagedError(msg)
     if size != header["file_size"]:
         msg = f"{size} bytes where its header says {header['file_size']}: truncated"
         raise _DamagedError(msg)
+    if not _PREAMBLE <= header["data_end"] <= size:
+        msg = f"its data ends at {header['data_end']}, outside its {size} bytes"
+        raise _DamagedError(msg)
     return header
+
+
+_HEADER_FIELDS: Final = (
+    ("set", str),
+    ("file_size", int),
+    ("data_end", int),
+    ("data_crc32", int),
+    ("metadata_crc32", int),
+)
+"""The fields of a cache file's header that reading it takes, with their types."""
 
 
 def _read(
