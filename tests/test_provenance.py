@@ -198,7 +198,7 @@ class TestEvaluation:
         assert lines[:2] == [
             "running `test` on entries the checkpoint was trained on, 2 problems:",
             "  set `test` shares 2 of its 4 entries with the training set the "
-            "checkpoint was trained on",
+            'checkpoint was trained on: test.0 ["./t1", 1], test.1 ["t2", 0]',
         ]
         assert lines[2].startswith("  set `test` holds other entries")
         assert lines[3].startswith(
@@ -209,6 +209,24 @@ class TestEvaluation:
             "To evaluate on training entries on purpose, set `allow_data_change=True` "
             "(`--data.allow_data_change true`)"
         )
+
+    def test_monitor_sets_repeat_training_entries(self, tmp_path: Path) -> None:
+        """A `monitor-train` set, which repeats the training entries on purpose,
+        is validated with the checkpoint trained on them."""
+        split = {**_split(), "monitor-train": entries_named("t", 4)}
+        module = _module(split)
+        trainer = Trainer(
+            accelerator="cpu",
+            max_epochs=1,
+            logger=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            callbacks=[ModelCheckpoint(dirpath=tmp_path, filename="last")],
+        )
+        trainer.fit(RecordingModel(6), datamodule=module)
+        model = RecordingModel(6)
+        trainer.validate(model, datamodule=_module(split), ckpt_path="last")
+        assert len(model.val_names) == 8  # validation and monitor-train
 
     def test_same_split_passes(self, tmp_path: Path) -> None:
         """Testing a checkpoint on its own split's test set runs."""

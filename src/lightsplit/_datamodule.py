@@ -22,7 +22,13 @@ from typing_extensions import override
 from ._batch_transforms import BatchTransform, apply_batch_transforms, batch_seed
 from ._config import DataModuleConfig
 from ._datasets import CachedDataset, LazyDataset, SetDataset
-from ._errors import DataChangedError, LightsplitWarning, format_list, format_problems
+from ._errors import (
+    DataChangedError,
+    LightsplitWarning,
+    format_list,
+    format_problems,
+    preview,
+)
 from ._hashing import canonical_json, sets_sha256
 from ._loader import SampleLoader, build_loader
 from ._nodecache import open_on_node
@@ -55,7 +61,7 @@ from ._sources import (
 )
 from ._split import load_split, split_file_missing
 from ._stages import require_set, stage_sets, validation_sets
-from ._types import SetName, StrPath
+from ._types import HELD_OUT_SET_NAMES, SetName, StrPath
 
 __all__ = ["CachingDataModule", "ConcatDataModule"]
 
@@ -617,10 +623,9 @@ class ConcatDataModule(LightningDataModule):
             recorded, current, sets=names, training=training
         )
         leaks = [
-            f"set `{name}` shares {shared} of its {len(self._sources[name])} entries "
-            "with the training set the checkpoint was trained on"
+            _shared_entries(name, self._sources[name].entries(), shared)
             for name in names
-            if name != "train"
+            if name in HELD_OUT_SET_NAMES  # `monitor-*` sets repeat others on purpose
             and (shared := overlap(recorded, self._sources[name].entries()))
         ]
         if leaks and not self._config.allow_data_change:
@@ -731,6 +736,16 @@ class ConcatDataModule(LightningDataModule):
     def predict_dataloader(self) -> dict[SetName, SampleLoader]:
         """Return a loader for every set, in split order."""
         return {name: self._loader(name) for name in self._sources}
+
+
+def _shared_entries(name: SetName, entries: Sequence[object], shared: list[int]) -> str:
+    """Say that set ``name`` shares the ``shared`` of its entries with training."""
+    shown = ", ".join(f"{name}.{i} {preview(entries[i])}" for i in shared[:3])
+    more = f" and {len(shared) - 3} more" if len(shared) > 3 else ""  # noqa: PLR2004 - shown
+    return (
+        f"set `{name}` shares {len(shared)} of its {len(entries)} entries with the "
+        f"training set the checkpoint was trained on: {shown}{more}"
+    )
 
 
 def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:

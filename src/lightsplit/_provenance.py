@@ -97,8 +97,11 @@ def _identity(entry: object) -> bytes:
         return repr(entry).encode("utf-8", "backslashreplace")
 
 
-def entry_hashes(entries: Sequence[object]) -> Tensor:
-    """Return 8 bytes per entry identifying it (see `_identity`), as int64, sorted."""
+def entry_hashes(entries: Sequence[object], *, in_order: bool = False) -> Tensor:
+    """Return 8 bytes per entry identifying it (see `_identity`), as int64.
+
+    Sorted, unless ``in_order`` (the entries' order).
+    """
     values = [
         int.from_bytes(
             hashlib.blake2b(_identity(entry), digest_size=8).digest(),
@@ -107,7 +110,7 @@ def entry_hashes(entries: Sequence[object]) -> Tensor:
         )
         for entry in entries
     ]
-    return torch.tensor(sorted(values), dtype=torch.int64)
+    return torch.tensor(values if in_order else sorted(values), dtype=torch.int64)
 
 
 def _class_counts(targets: Callable[[], Sequence[int]]) -> dict[str, int] | None:
@@ -288,12 +291,14 @@ def compare_provenance(
     return found
 
 
-def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> int:
-    """Return how many of ``entries`` are in the checkpoint's training set."""
+def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> list[int]:
+    """Return the positions of ``entries`` that the checkpoint's training set holds."""
     train = recorded.get("train_entries")
     if not isinstance(train, Tensor) or not entries:
-        return 0
-    return int(torch.isin(entry_hashes(entries), train).sum())
+        return []
+    found = torch.isin(entry_hashes(entries, in_order=True), train)
+    shared: list[int] = found.nonzero().flatten().tolist()
+    return shared
 
 
 def report(

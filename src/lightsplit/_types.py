@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Final, Literal, TypeAlias, TypeVar
 __all__ = [
     "EVALUATION_SET_NAMES",
     "FORMATS",
+    "HELD_OUT_SET_NAMES",
     "SET_NAME_PATTERN",
     "SET_NAME_RE",
     "EntryT_co",
@@ -80,6 +81,10 @@ SET_NAME_RE: Final = re.compile(r"(train|validation|test|monitor-[A-Za-z0-9._-]+
 
 EVALUATION_SET_NAMES: Final = ("train", "validation", "test")
 """The fixed set names, in the order a split usually lists them."""
+
+HELD_OUT_SET_NAMES: Final = ("validation", "test")
+"""The sets whose entries a model must not have been trained on (a `monitor-*`
+set repeats entries of the others on purpose)."""
 
 Format: TypeAlias = Literal["lightsplit", "decathlon", "csv"]
 """A split file format that ``lightsplit convert`` reads and writes."""
