@@ -91,6 +91,12 @@ class TestResumeChecks:
                 id="file-changed",
             ),
             pytest.param(
+                lambda s: s["train"].__setitem__(3, s["train"][5]),
+                "set `train` holds other entries: 1 of the checkpoint's 12 files is "
+                "no longer listed, and others are listed more than once",
+                id="file-repeated",
+            ),
+            pytest.param(
                 lambda s: s.__setitem__("monitor-x", s.pop("test")),
                 "set `test` of the checkpoint is gone",
                 id="set-renamed",

@@ -179,10 +179,19 @@ def _changed_entries(name: str, old: object, new: object) -> str | None:
             "labels or items"
         )
     changed = int((~torch.isin(new, old)).sum())
-    verb = "names a file" if changed == 1 else "name files"
+    if changed:
+        verb = "names a file" if changed == 1 else "name files"
+        return (
+            f"set `{name}` holds other entries: {changed} of its {new.numel()} "
+            f"entries {verb} that the checkpoint's did not list"
+        )
+    gone = int((~torch.isin(old, new)).sum())  # files listed twice in their place
     return (
-        f"set `{name}` holds other entries: {changed} of its {new.numel()} entries "
-        f"{verb} that the checkpoint's did not list"
+        f"set `{name}` holds other entries: {gone} of the checkpoint's "
+        f"{old.numel()} files {'is' if gone == 1 else 'are'} no longer listed, and "
+        "others are listed more than once"
+        if gone
+        else f"set `{name}` lists the same files, some a different number of times"
     )
 
 
