@@ -172,7 +172,8 @@ class TestStore:
             'set `test`, index 2, entry ["t2", 0]: input is (5,) torch.float32 but '
             "(2, 3) torch.float32 in the batch's first sample (set `test`, index 1, "
             'entry ["t1", 1]); add a model transform that gives every sample the same '
-            "shape and dtype, or use a `batch_size` of 1"
+            "shape and dtype (or, for samples with masks, resize both in the loader: "
+            "a model transform sees the input alone), or use a `batch_size` of 1"
         )
 
     def test_get_returns_copies(self) -> None:

@@ -245,7 +245,9 @@ class TestCollate:
         assert str(exc_info.value) == (
             "batch item 1: input is (3,) torch.float32 but (2,) torch.float32 in the "
             "batch's first sample (batch item 0); add a model transform that gives "
-            "every sample the same shape and dtype, or use a `batch_size` of 1"
+            "every sample the same shape and dtype (or, for samples with masks, "
+            "resize both in the loader: a model transform sees the input alone), or "
+            "use a `batch_size` of 1"
         )
 
 

@@ -144,7 +144,8 @@ def stack_inputs(inputs: Sequence[Tensor], *, where: Describe) -> Tensor:
                 f"{where(position)}: input is {_describe(tensor)} but "
                 f"{_describe(first)} in the batch's first sample ({where(0)}); add "
                 "a model transform that gives every sample the same shape and "
-                "dtype, or use a `batch_size` of 1"
+                "dtype (or, for samples with masks, resize both in the loader: a "
+                "model transform sees the input alone), or use a `batch_size` of 1"
             )
             raise SampleLoadError(msg)
     out = _new_tensor((len(inputs), *first.shape), first.dtype)
