@@ -2,6 +2,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Final
 
 import pytest
 import torch
@@ -50,6 +51,13 @@ class MetadataLoader(MemoryLoader):
         else:
             extra = {"only_some": 1} if number == 2 else {}
         return Sample(sample.input, {**sample.metadata, **extra})
+
+
+SERVING: Final = [(True, -1), (True, 2), (False, -1), (False, 2)]
+"""Cached or not, in process or in loader workers: ``(cache, parallel)``."""
+
+FIRST: Final = 'the batch\'s first sample (set `test`, index 0, entry ["x0", 0])'
+"""How messages name the first sample of the first test batch."""
 
 
 def _both(
@@ -130,9 +138,7 @@ class TestMetadata:
             "a set the same metadata keys"
         )
 
-    @pytest.mark.parametrize(
-        ("cache", "parallel"), [(True, -1), (True, 2), (False, -1), (False, 2)]
-    )
+    @pytest.mark.parametrize(("cache", "parallel"), SERVING)
     def test_tensor_dtypes_must_agree_in_a_batch(
         self, cache: bool, parallel: int
     ) -> None:
@@ -150,40 +156,42 @@ class TestMetadata:
         dtypes = [batch.metadata["target"].dtype for batch in batches]
         assert dtypes == [torch.float32, torch.float64, torch.float32, torch.float32]
 
+    @pytest.mark.parametrize(("cache", "parallel"), SERVING)
     @pytest.mark.parametrize(
-        ("cache", "parallel"), [(True, -1), (True, 2), (False, -1), (False, 2)]
+        ("kind", "message"),
+        [
+            pytest.param(
+                "wide",
+                "metadata `accession` is 9223372036854775809, beyond what a batch's "
+                "64-bit integers hold (-9223372036854775808 to 9223372036854775807); "
+                "give `accession` as a string (`str(value)`)",
+                id="beyond-64-bits",
+            ),
+            pytest.param(
+                "nested-keys",
+                "metadata `info` is a dict of keys ['x', 'y'] but ['x'] (extra `y`) in "
+                f"{FIRST}; give `info` values of one structure in every sample (dicts "
+                "of one set of keys, lists of one length), or use a `batch_size` of 1",
+                id="nested-keys",
+            ),
+            pytest.param(
+                "nested-dtypes",
+                "metadata `box['t']` is a tensor of dtype torch.float32 but of dtype "
+                f"torch.uint8 in {FIRST}; give `box['t']` one dtype in every sample "
+                "(in the loader, `torch.tensor(value, dtype=torch.uint8)`)",
+                id="nested-dtypes",
+            ),
+        ],
     )
-    def test_integers_beyond_64_bits_are_named(
-        self, cache: bool, parallel: int
+    def test_values_no_batch_holds_are_named(
+        self, cache: bool, parallel: int, kind: str, message: str
     ) -> None:
-        """An integer that no batch tensor holds is refused, naming the sample."""
+        """An integer beyond 64 bits, a nested dict of other keys (one more was
+        dropped, one fewer a bare KeyError) or a nested tensor of another dtype
+        (widened in process only) is refused, naming the sample and the place."""
         settings = {"cache_samples": cache, "parallel": parallel}
-        assert _failure(MetadataLoader(kind="wide"), **settings) == (
-            'set `test`, index 1, entry ["x1", 1]: metadata `accession` is '
-            "9223372036854775809, beyond what a batch's 64-bit integers hold "
-            "(-9223372036854775808 to 9223372036854775807); give `accession` as a "
-            "string (`str(value)`)"
-        )
-
-    @pytest.mark.parametrize(
-        ("cache", "parallel"), [(True, -1), (True, 2), (False, -1), (False, 2)]
-    )
-    def test_nested_values_must_agree(self, cache: bool, parallel: int) -> None:
-        """A nested dict of other keys (one more was dropped, one fewer a bare
-        KeyError) or tensor of another dtype (widened in process only) is named."""
-        settings = {"cache_samples": cache, "parallel": parallel}
-        first = 'the batch\'s first sample (set `test`, index 0, entry ["x0", 0])'
-        assert _failure(MetadataLoader(kind="nested-keys"), **settings) == (
-            'set `test`, index 1, entry ["x1", 1]: metadata `info` is a dict of keys '
-            f"['x', 'y'] but ['x'] (extra `y`) in {first}; give `info` values of "
-            "one structure in every sample (dicts of one set of keys, lists of one "
-            "length), or use a `batch_size` of 1"
-        )
-        assert _failure(MetadataLoader(kind="nested-dtypes"), **settings) == (
-            "set `test`, index 1, entry [\"x1\", 1]: metadata `box['t']` is a tensor "
-            f"of dtype torch.float32 but of dtype torch.uint8 in {first}; give "
-            "`box['t']` one dtype in every sample (in the loader, "
-            "`torch.tensor(value, dtype=torch.uint8)`)"
+        assert _failure(MetadataLoader(kind=kind), **settings) == (
+            f'set `test`, index 1, entry ["x1", 1]: {message}'
         )
 
     @pytest.mark.parametrize("parallel", [-1, 2])

@@ -168,8 +168,8 @@ class TestResumeChecks:
         assert not recwarn.list
 
 
-def _checkpoint(tmp_path: Path) -> Path:
-    module = _module()
+def _checkpoint(tmp_path: Path, split: dict[str, list[Entry]] | None = None) -> Path:
+    module = _module(split)
     trainer = Trainer(
         accelerator="cpu",
         max_epochs=1,
@@ -220,18 +220,15 @@ class TestEvaluation:
         """A `monitor-train` set, which repeats the training entries on purpose,
         is validated with the checkpoint trained on them."""
         split = {**_split(), "monitor-train": entries_named("t", 4)}
-        module = _module(split)
+        checkpoint = _checkpoint(tmp_path, split)
         trainer = Trainer(
             accelerator="cpu",
-            max_epochs=1,
             logger=False,
             enable_progress_bar=False,
-            enable_model_summary=False,
-            callbacks=[ModelCheckpoint(dirpath=tmp_path, filename="last")],
+            enable_checkpointing=False,
         )
-        trainer.fit(RecordingModel(6), datamodule=module)
         model = RecordingModel(6)
-        trainer.validate(model, datamodule=_module(split), ckpt_path="last")
+        trainer.validate(model, datamodule=_module(split), ckpt_path=checkpoint)
         assert len(model.val_names) == 8  # validation and monitor-train
 
     def test_same_split_passes(self, tmp_path: Path) -> None:
