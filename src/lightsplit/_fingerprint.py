@@ -120,7 +120,11 @@ def _data(obj: object, seen: frozenset[int]) -> str | None:
         items = obj if plain else [_fingerprint(item, seen) for item in obj]
         found = repr(list(items))
     elif isinstance(obj, dict):
-        found = repr(sorted((repr(k), _fingerprint(v, seen)) for k, v in obj.items()))
+        plain = all(type(v) in _PLAIN for v in obj.values())  # a table of labels
+        pairs = (
+            (repr(k), v if plain else _fingerprint(v, seen)) for k, v in obj.items()
+        )
+        found = repr(sorted(pairs))
     elif isinstance(obj, set | frozenset):
         found = repr(sorted(_fingerprint(item, seen) for item in obj))
     return found
