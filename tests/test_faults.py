@@ -164,12 +164,10 @@ def test_uncollated_metadata_named(cache: bool, parallel: int) -> None:
     with pytest.raises(SampleLoadError) as exc_info:
         list(module.test_dataloader()["test"])
     assert str(exc_info.value) == (
-        'set `test`, index 1, entry ["x1", 1] (with the batch\'s first sample, set '
-        '`test`, index 0, entry ["x0", 0]): metadata `boxes` cannot be collated into '
-        "a batch (each element in list of batch should be of equal size): [[0, 0, "
-        "1, 1]] against []; give `boxes` values of one structure in every sample "
-        "(lists of one length, dicts of one set of keys, items of one type), or use "
-        "a `batch_size` of 1"
+        'set `test`, index 1, entry ["x1", 1]: metadata `boxes` is a list of 1 items '
+        "but of 0 in the batch's first sample (set `test`, index 0, entry "
+        '["x0", 0]); give `boxes` values of one structure in every sample (dicts of '
+        "one set of keys, lists of one length), or use a `batch_size` of 1"
     )
 
 
