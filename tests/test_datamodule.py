@@ -587,6 +587,23 @@ class TestCachedEqualsUncached:
         uncached = CachingDataModule(split, MemoryLoader(), batch_size=4)
         assert served == _names(uncached.val_dataloader()["monitor-train"])
 
+    def test_shared_cache_released_with_its_last_set(self) -> None:
+        """`monitor-train`, torn down with `validate` while `train` still serves
+        the cache, lets go of it with `train` (it kept it for as long as the loader
+        lived), and its loader then names its own set."""
+        train = entries_named("t", 10)
+        split = {"train": train, "validation": train[:2], "monitor-train": list(train)}
+        module = CachingDataModule(
+            split, MemoryLoader(), batch_size=4, cache_samples=True
+        )
+        module.setup("fit")
+        monitor = module.val_dataloader()["monitor-train"]
+        module.teardown("validate")
+        assert len(_names(monitor)) == 10  # train still serves the cache
+        module.teardown("fit")
+        with pytest.raises(RuntimeError, match="set `monitor-train` was released"):
+            _names(monitor)
+
     def test_ragged_fallback(self) -> None:
         """Samples of several shapes are cached one by one and served the same."""
         loader = MemoryLoader(shapes={"t1": (4, 4), "t2": (1,)})

@@ -213,6 +213,7 @@ class ConcatDataModule(LightningDataModule):
             eval_batch_transforms, field="eval_batch_transforms", batch=True
         )
         self._datasets: dict[SetName, SetDataset] = {}
+        self._sharing: list[CachedDataset] = []  # torn down, their store still served
         self._targets: dict[SetName, list[int]] = {}
         self._records: dict[SetName, dict[str, Any]] = {}
         self._split_hash: str | None = None
@@ -521,8 +522,10 @@ class ConcatDataModule(LightningDataModule):
             for dataset in self._datasets.values()
             if isinstance(dataset, CachedDataset)
         }
-        for dataset in dropped:
-            if isinstance(dataset, CachedDataset) and id(dataset.store) not in kept:
+        cached = [d for d in (*dropped, *self._sharing) if isinstance(d, CachedDataset)]
+        self._sharing = [d for d in cached if id(d.store) in kept]
+        for dataset in cached:
+            if id(dataset.store) not in kept:  # released with the last set serving it
                 dataset.release()
 
     def _dataset(self, name: SetName) -> SetDataset:

@@ -144,7 +144,7 @@ class CachedDataset(SetDataset):
 
         Loaders still holding this set then fail, saying so (`ReleasedStore`).
         """
-        self.store = ReleasedStore(self.store.name, len(self.store))
+        self.store = ReleasedStore(self.name, len(self.store))
 
     @override
     def __len__(self) -> int:
