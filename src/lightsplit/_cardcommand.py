@@ -13,7 +13,7 @@ from ._card import split_card
 from ._commands import fail, write_text
 from ._errors import LightsplitError
 from ._gcpause import gc_paused
-from ._outputs import clashing, sidecar_path, write_bytes
+from ._outputs import clashing, write_bytes
 
 __all__ = ["card_command"]
 
@@ -58,8 +58,7 @@ def _check_output(args: argparse.Namespace) -> None:
     split: Path = args.split
     if output is None:
         return
-    kept = [(split, "the split file"), (sidecar_path(split), "its sidecar")]
-    what = clashing(kept, output)
+    what = clashing(split, "the split file", output)
     if what is not None:
         args.parser.error(
             f"`-o` {output} is {what}, which the card would overwrite; give "

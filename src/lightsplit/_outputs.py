@@ -4,7 +4,7 @@ import json
 import os
 import stat
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Final
 
@@ -33,11 +33,13 @@ def same_file(path: Path, other: Path) -> bool:
         return False
 
 
-def clashing(paths: Iterable[tuple[Path, str]], other: Path) -> str | None:
-    """Return what the first of ``paths`` that is the file ``other`` is, if one is.
+def clashing(split: Path, named: str, other: Path) -> str | None:
+    """Say whether the file ``other`` is the split file ``split`` or its sidecar.
 
-    ``paths`` pairs each path with what it is (``"its sidecar"``).
+    Returns ``named`` (what ``split`` is, ``"the split file"``), ``"its sidecar"``,
+    or ``None`` when ``other`` is neither.
     """
+    paths = ((split, named), (sidecar_path(split), "its sidecar"))
     return next((what for path, what in paths if same_file(path, other)), None)
 
 

@@ -288,8 +288,7 @@ def _check_output(args: argparse.Namespace) -> None:
                 "name would have read as a table; name it `.json` (or `.json.bz2`), "
                 "then `lightsplit convert` it to CSV if you need one"
             )
-        written = [(output, "the split"), (sidecar_path(output), "its sidecar")]
-        what = clashing(written, source)
+        what = clashing(output, "the split", source)
         if what is not None:
             args.parser.error(
                 f"`-o` {output}: {what} would overwrite the input {source}; give "
