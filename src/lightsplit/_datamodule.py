@@ -316,12 +316,14 @@ class ConcatDataModule(LightningDataModule):
         """
         if self._split_hash is not None:  # made with the checkpoint record
             return self._split_hash
-        return sets_sha256(
-            {
-                name: canonical_json(list(source.entries()), allow_nan=True)
-                for name, source in self._sources.items()
-            }
-        )
+        return sets_sha256(self._canonical_sets())
+
+    def _canonical_sets(self) -> dict[SetName, bytes]:
+        """Return each set's entries in canonical form (``NaN`` as Python writes it)."""
+        return {
+            name: canonical_json(source.entries(), allow_nan=True)
+            for name, source in self._sources.items()
+        }
 
     def set_chunk_size(self, batch_size: int, batch_chunk_count: int) -> None:
         """Set the batch size and the number of chunks it is cut into, together.
@@ -571,10 +573,7 @@ class ConcatDataModule(LightningDataModule):
         """Return the record of the data served (computed once)."""
         if self._split_hash is None:
             # each set encoded once, for its own hash and the split's
-            texts = {
-                name: canonical_json(list(source.entries()), allow_nan=True)
-                for name, source in self._sources.items()
-            }
+            texts = self._canonical_sets()
             for name, source in self._sources.items():
                 targets = functools.partial(self._set_targets, name)
                 self._records[name] = set_record(source, targets, texts[name])
@@ -625,11 +624,15 @@ class ConcatDataModule(LightningDataModule):
         differences = compare_provenance(
             recorded, current, sets=names, training=training
         )
-        leaks = [
-            _shared_entries(name, self._sources[name].entries(), shared)
+        held_out = {  # `monitor-*` sets repeat others on purpose
+            name: self._sources[name].entries()
             for name in names
-            if name in HELD_OUT_SET_NAMES  # `monitor-*` sets repeat others on purpose
-            and (shared := overlap(recorded, self._sources[name].entries()))
+            if name in HELD_OUT_SET_NAMES
+        }
+        leaks = [
+            _shared_entries(name, entries, shared)
+            for name, entries in held_out.items()
+            if (shared := overlap(recorded, entries))
         ]
         if leaks and not self._config.allow_data_change:
             changed = [str(d) for d in differences if d.severity == "error"]
