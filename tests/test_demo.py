@@ -22,7 +22,7 @@ class TestRunDemo:
         assert split["test"][0][0].startswith("digits/")
         assert accuracy > 0.5
         output = capsys.readouterr().out
-        assert "$ lightsplit check" in output
+        assert "checked with `lightsplit check" in output
         assert "epoch 1/1: test accuracy" in output
         assert f"test accuracy: {accuracy:.1%} (chance 10%)" in output
 

@@ -481,7 +481,7 @@ def _add_demo(commands: _Commands) -> None:
         default=2,
         metavar="N",
         help="processes that build the cache, the main one included: -1 the main "
-        "one alone, 0 one per CPU, N N (default: 2)",
+        "one alone, 0 one per CPU, or N (default: 2)",
     )
 
 

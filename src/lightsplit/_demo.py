@@ -131,7 +131,7 @@ def _check_split(split_path: Path, root: Path) -> None:
     """
     command = [sys.executable, "-m", "lightsplit", "check", str(split_path)]
     command += ["--root", str(root)]
-    _say(f"$ lightsplit check {split_path} --root {root}")
+    _say(f"checked with `lightsplit check {split_path} --root {root}`:")
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     output = (result.stdout + result.stderr).rstrip()
     if output:
