@@ -1,13 +1,16 @@
+import enum
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NotRequired
+from typing import Any, Final, Literal, NamedTuple, NotRequired
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from pydantic import BaseModel
+from pydantic.dataclasses import dataclass as pydantic_dataclass
 from typing_extensions import TypedDict
 
 from lightsplit import SplitFileError, load_split, split_json_schema
@@ -118,7 +121,12 @@ _set_names = st.sampled_from(
         "x",
     ]
 ) | st.text(max_size=8)
-_entries = st.tuples(st.text(max_size=4), st.integers(-5, 5)).map(list) | _json
+_entries = (
+    st.tuples(st.text(max_size=4), st.integers(-5, 5)).map(list)
+    | st.tuples(st.text(max_size=4), _scalars).map(list)
+    | st.fixed_dictionaries({"image": st.text(max_size=3), "label": _scalars})
+    | _json
+)
 _documents = st.dictionaries(
     _set_names, st.lists(_entries, max_size=3) | _json, max_size=3
 )
@@ -132,7 +140,42 @@ def _accepted(path: Path, sample_type: object) -> bool:
     return True
 
 
-@pytest.mark.parametrize("sample_type", [Any, tuple[str, int]])
+class Finding(enum.IntEnum):
+    """Labels as an integer enum."""
+
+    NORMAL = 0
+    TUBERCULOSIS = 1
+
+
+class Pair(NamedTuple):
+    """An entry as a named tuple: an array in JSON."""
+
+    image: str
+    label: int
+
+
+@pydantic_dataclass
+class LaxRecord:
+    """A pydantic dataclass, lax by its own configuration."""
+
+    image: str
+    label: int
+
+
+_TYPES_CHECKED: Final = [
+    Any,
+    tuple[str, int],
+    tuple[str, Literal[0, 1]],
+    tuple[str, Finding],
+    tuple[str, Literal[True]],
+    Pair,
+    ImageSample,
+    LaxRecord,
+]
+"""Sample types whose schema is checked against `load_split` on any JSON."""
+
+
+@pytest.mark.parametrize("sample_type", _TYPES_CHECKED, ids=str)
 @settings(max_examples=150, deadline=None)
 @given(document=_documents | _json)
 def test_schema_agrees_with_load_split(
@@ -153,3 +196,104 @@ def test_set_name_with_a_final_line_end_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "split.json"
     path.write_text(json.dumps(document))
     assert not _accepted(path, Any)
+
+
+class Color(enum.Enum):
+    """Members named in a literal, written as their values."""
+
+    RED = "red"
+    BLUE = "blue"
+
+
+@pytest.mark.parametrize(
+    ("sample_type", "entry", "message"),
+    [
+        (ImageSample, {"image": "a", "label": "1"}, "Input should be a valid integer"),
+        (ImageSample, {"image": "a", "label": True}, "Input should be a valid integer"),
+        (LaxRecord, {"image": "a", "label": "0"}, "Input should be a valid integer"),
+        (
+            tuple[str, Literal[0, 1]],
+            ["a", True],
+            "Input should be 0 or 1; a JSON `true` or `false` is no number (at `1`)",
+        ),
+        (
+            tuple[str, Finding],
+            ["a", False],
+            "Input should be 0 or 1; a JSON `true` or `false` is no number (at `1`)",
+        ),
+        (
+            tuple[str, Literal[True]],
+            ["a", 1],
+            "Input should be true; a number is no JSON `true` or `false` (at `1`)",
+        ),
+        (
+            Pair,
+            {"image": "a", "label": 1},
+            "Input should be a JSON array of the items of `Pair` in order (image, "
+            "label), not an object",
+        ),
+    ],
+    ids=str,
+)
+def test_no_value_read_as_another(
+    tmp_path: Path, sample_type: object, entry: object, message: str
+) -> None:
+    """What the schema refuses, ``load_split`` refuses, whatever pydantic would
+    take: a string or boolean for a model's integer (a model's own lax settings
+    included), a boolean for a literal or enum number, a number for a literal
+    boolean, an object for a named tuple."""
+    document = {"train": [entry]}
+    assert not Draft202012Validator(split_json_schema(sample_type)).is_valid(document)
+    path = tmp_path / "split.json"
+    path.write_text(json.dumps(document))
+    with pytest.raises(SplitFileError) as caught:
+        load_split(path, sample_type=sample_type)
+    assert f"train.0: entry {json.dumps(entry)}: {message}" in str(caught.value)
+
+
+@pytest.mark.parametrize(
+    ("sample_type", "label"),
+    [(tuple[str, Literal[0, 1]], 1.0), (tuple[str, Finding], 1.0)],
+    ids=str,
+)
+def test_integral_float_is_no_integer_label(
+    tmp_path: Path, sample_type: object, label: float
+) -> None:
+    """``1.0`` is not the ``1`` of a literal or an integer enum, as it is not an
+    ``int`` (one of the documented cases that JSON Schema cannot express)."""
+    path = tmp_path / "split.json"
+    path.write_text(json.dumps({"train": [["a", label]]}))
+    with pytest.raises(SplitFileError, match="write the integer without a fraction"):
+        load_split(path, sample_type=sample_type)
+
+
+def test_literal_enum_member_reads_its_value(tmp_path: Path) -> None:
+    """A literal enum member is written as its value, as the schema says."""
+    sample_type = tuple[str, Literal[Color.RED]]
+    document = {"train": [["a", "red"]]}
+    assert Draft202012Validator(split_json_schema(sample_type)).is_valid(document)
+    path = tmp_path / "split.json"
+    path.write_text(json.dumps(document))
+    assert load_split(path, sample_type=sample_type)["train"] == (("a", Color.RED),)
+
+
+def test_integer_beyond_a_float_is_refused_as_float(tmp_path: Path) -> None:
+    """An integer too large for a float is refused for a ``float``, as ``1e400``
+    is, not read as infinity."""
+    path = tmp_path / "split.json"
+    path.write_text('{"train": [["a", 1' + "0" * 400 + '], ["b", 2]]}')
+    with pytest.raises(SplitFileError, match="too large for a 64-bit float"):
+        load_split(path, sample_type=tuple[str, float])
+    path.write_text('{"train": [["a", 1' + "0" * 300 + '], ["b", 2]]}')
+    values = [
+        label for _, label in load_split(path, sample_type=tuple[str, float])["train"]
+    ]
+    assert values == [1e300, 2.0]
+    assert all(map(math.isfinite, values))
+
+
+@pytest.mark.parametrize("sample_type", [None, frozenset[int]])
+def test_no_schema_of_a_refused_type(sample_type: object) -> None:
+    """No schema is made for a type that ``load_split`` refuses."""
+    with pytest.raises(TypeError, match="`sample_type`"):
+        split_json_schema(sample_type)

@@ -398,10 +398,52 @@ class TestLoadSplit:
         ]
 
     def test_set_not_array_typed(self, tmp_path: Path) -> None:
-        """With a sample type, a set that is not an array is refused too."""
+        """With a sample type, a set that is not an array is refused too, with
+        the same message as without one."""
         path = _write(tmp_path, {"train": {"a": 1}})
-        with pytest.raises(SplitFileError, match=re.escape("train: Input should be")):
+        message = 'train: a set must be a JSON array of samples, not {"a": 1}'
+        for sample_type in (Any, tuple[str, int]):
+            with pytest.raises(SplitFileError, match=re.escape(message)):
+                load_split(path, sample_type=sample_type)
+
+    @pytest.mark.parametrize(
+        ("sample_type", "entry", "place"),
+        [
+            pytest.param(tuple[str, int], ["a", "1"], "1", id="item"),
+            pytest.param(
+                tuple[str, list[list[int]]],
+                ["a", [[1], [2, "x"]]],
+                "1[1][1]",
+                id="deep",
+            ),
+            pytest.param(
+                tuple[str, dict[str, int]], ["a", {"1.2": "x"}], '1["1.2"]', id="key"
+            ),
+            pytest.param(
+                dict[str, list[int]], {"boxes": [0, "x"]}, "boxes[1]", id="field"
+            ),
+        ],
+    )
+    def test_place_in_entry(
+        self, tmp_path: Path, sample_type: object, entry: object, place: str
+    ) -> None:
+        """The place of a wrong value within its entry reads as one: items of
+        arrays in brackets, keys that are no names quoted (not ``1.1``, which
+        reads as a number, nor ``1.2`` for the key ``"1.2"``)."""
+        path = _write(tmp_path, {"train": [entry]})
+        with pytest.raises(SplitFileError, match=re.escape(f"(at `{place}`)")):
+            load_split(path, sample_type=sample_type)
+
+    def test_control_characters_of_set_names_escaped(self, tmp_path: Path) -> None:
+        """A set name's control characters are escaped in its entries' problems,
+        as in its own: a message stays on its line and cannot recolour a terminal."""
+        path = _write(tmp_path, {"test\x1b[31m\n": [["a", "1"]]})
+        with pytest.raises(SplitFileError) as caught:
             load_split(path, sample_type=tuple[str, int])
+        message = str(caught.value)
+        assert "\x1b" not in message
+        assert message.count("\n") == 2  # the title and one line per problem
+        assert "test\\x1b[31m\\n.0: entry" in message
 
     def test_bad_bzip2(self, tmp_path: Path) -> None:
         """A ``.bz2`` file that is not bzip2 data is reported as such."""

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, Final, TypeAlias
 
 from ._entries import compile_group_pattern, parse_field
+from ._split import refuse_sample_type
 from ._typeexpr import ALLOWED_TYPES, parse_type_expression
 from ._types import FORMATS
 
@@ -27,22 +28,17 @@ _Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _sample_type(text: str) -> object:
-    """Parse ``--sample-type`` for argparse, keeping the message of a refusal."""
+    """Parse ``--sample-type`` for argparse, keeping the message of a refusal.
+
+    A type that `load_split` refuses (``None``: every entry null; a set) is
+    refused here too, for ``schema`` as for the commands that read files.
+    """
     try:
-        return parse_type_expression(text)
-    except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
-
-
-def _entry_type(text: str) -> object:
-    """Parse ``--sample-type`` of entries read from a file: ``None`` holds none."""
-    value = _sample_type(text)
-    if value is None:
-        msg = (
-            "`None` would require every entry to be null; give the type of one "
-            "entry, such as `tuple[str, int]`, or leave it out"
-        )
-        raise argparse.ArgumentTypeError(msg)
+        value = parse_type_expression(text)
+        refuse_sample_type(value)
+    except (TypeError, ValueError) as exc:
+        msg = str(exc).replace("`sample_type` None", "`None`")
+        raise argparse.ArgumentTypeError(msg.replace("`sample_type` ", "")) from exc
     return value
 
 
@@ -115,11 +111,11 @@ _SAMPLE_TYPE_HELP: Final = (
 ).replace("%", "%%")
 
 
-def _add_sample_type(parser: argparse.ArgumentParser, *, entries: bool) -> None:
-    """Add ``--sample-type``; with ``entries`` (of a file to read), not ``None``."""
+def _add_sample_type(parser: argparse.ArgumentParser) -> None:
+    """Add ``--sample-type``."""
     parser.add_argument(
         "--sample-type",
-        type=_entry_type if entries else _sample_type,
+        type=_sample_type,
         default=Any,
         metavar="EXPR",
         help=_SAMPLE_TYPE_HELP,
@@ -203,7 +199,7 @@ def _add_schema(
             "  lightsplit schema --sample-type 'tuple[str, int]' -o split.schema.json"
         ),
     )
-    _add_sample_type(parser, entries=False)
+    _add_sample_type(parser)
     parser.add_argument(
         "-o",
         "--output",
@@ -245,7 +241,7 @@ def _add_check(commands: _Commands) -> None:
         metavar="SPLIT",
         help="split files (.json, .json.bz2)",
     )
-    _add_sample_type(parser, entries=True)
+    _add_sample_type(parser)
     _add_fields(parser)
     parser.add_argument(
         "--loader",

@@ -5,6 +5,7 @@ from typing import Any, Final
 from pydantic import JsonValue, TypeAdapter
 
 from ._config import SAMPLE_CONFIG
+from ._split import refuse_sample_type
 from ._types import SET_NAME_PATTERN
 
 __all__ = ["JSON_SCHEMA_DIALECT", "split_json_schema"]
@@ -21,8 +22,11 @@ def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
     duplicated key (which a JSON parser silently merges), an integral float
     such as ``1.0`` where an integer is expected (JSON Schema counts it as an
     integer; lightsplit does not), a number beyond a float's range (``1e400``),
-    an escaped half of a surrogate pair (``"\ud800"``), and the ``format``
-    of strings (dates, UUIDs) where the validator does not assert formats.
+    an escaped half of a surrogate pair (``"\ud800"``), nesting deeper than
+    pydantic reads (about 200 levels), the ``format`` of strings (dates,
+    UUIDs) where the validator does not assert formats, and constraints that
+    validators apply in their own way (see "What the schema cannot check" in
+    the docs on split files).
 
     Args:
         sample_type: the type of every raw sample, for example ``tuple[str, int]``.
@@ -30,11 +34,16 @@ def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
     Returns:
         A draft 2020-12 JSON Schema, as a JSON-ready dictionary.
 
+    Raises:
+        TypeError: for a ``sample_type`` that `load_split` refuses too (``None``,
+            a type holding a set).
+
     Examples:
         >>> schema = split_json_schema(tuple[str, int])
         >>> schema["additionalProperties"]["items"]["prefixItems"]
         [{'type': 'string'}, {'type': 'integer'}]
     """
+    refuse_sample_type(sample_type)
     # Wrapped in a list: models, dataclasses and TypedDicts take no outer config.
     adapter: TypeAdapter[object] = TypeAdapter(list[sample_type], config=SAMPLE_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
     wrapped = dict(adapter.json_schema())

@@ -29,8 +29,7 @@ from ._outputs import SIDECAR_SUFFIX, is_sidecar_document
 from ._types import SetName, StrPath
 
 if TYPE_CHECKING:
-    from pydantic import TypeAdapter
-    from pydantic_core import ErrorDetails
+    from pydantic_core import ErrorDetails, SchemaValidator
 
 __all__ = [
     "DatabaseSplit",
@@ -131,20 +130,19 @@ def _unordered(sample_type: object) -> object | None:
     return None
 
 
-@functools.cache
-def _adapter(sample_type: object) -> "TypeAdapter[dict[str, tuple[Any, ...]]]":
-    """Return the strict validator of split documents of ``sample_type`` entries.
+_FIX: Final = "give the type of one entry, such as `tuple[str, int]`, or leave it out"
+"""How to give a sample type, for messages about one that is refused."""
 
-    pydantic's validators are imported here, when a sample type is given: a
-    split read without one (``lightsplit check``) starts faster without them.
+
+def refuse_sample_type(sample_type: object) -> None:
+    """Refuse a ``sample_type`` that entries are never checked by.
+
+    Raises:
+        TypeError: for ``None`` (every entry null) and for a type holding a set
+            (a JSON array read as a set loses its order and repeated items).
     """
-    from pydantic import PydanticSchemaGenerationError, PydanticUserError, TypeAdapter  # noqa: PLC0415 - imported when first needed
-
-    from ._config import SAMPLE_CONFIG  # noqa: PLC0415 - imported when first needed
-
-    fix = "give the type of one entry, such as `tuple[str, int]`, or leave it out"
     if sample_type is None:
-        msg = f"`sample_type` None would require every entry to be null; {fix}"
+        msg = f"`sample_type` None would require every entry to be null; {_FIX}"
         raise TypeError(msg)
     unordered = _unordered(sample_type)
     if unordered is not None:
@@ -154,11 +152,30 @@ def _adapter(sample_type: object) -> "TypeAdapter[dict[str, tuple[Any, ...]]]":
             "repeated items; give `tuple[...]` or `list[...]` instead"
         )
         raise TypeError(msg)
+
+
+@functools.cache
+def _adapter(sample_type: object) -> "SchemaValidator":
+    """Return the strict validator of split documents of ``sample_type`` entries.
+
+    Stricter than pydantic's strict mode (see `strict_validator`), which is
+    applied to models too, whatever their own configuration says.
+
+    pydantic's validators are imported here, when a sample type is given: a
+    split read without one (``lightsplit check``) starts faster without them.
+    """
+    from pydantic import PydanticSchemaGenerationError, PydanticUserError, TypeAdapter  # noqa: PLC0415 - imported when first needed
+
+    from ._config import SAMPLE_CONFIG  # noqa: PLC0415 - imported when first needed
+    from ._strictcore import strict_validator  # noqa: PLC0415 - with pydantic
+
+    refuse_sample_type(sample_type)
     try:
-        return TypeAdapter(dict[str, tuple[sample_type, ...]], config=SAMPLE_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
+        adapter = TypeAdapter(dict[str, tuple[sample_type, ...]], config=SAMPLE_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
     except (PydanticSchemaGenerationError, PydanticUserError, TypeError) as exc:
-        msg = f"`sample_type` {sample_type!r} is no type to check entries by; {fix}"
+        msg = f"`sample_type` {sample_type!r} is no type to check entries by; {_FIX}"
         raise TypeError(msg) from exc
+    return strict_validator(adapter.core_schema)
 
 
 class _RefusedJsonError(ValueError):
@@ -296,25 +313,55 @@ def _describe(error: "ErrorDetails", document: Mapping[str, object]) -> str:
             f"the file must hold a JSON object mapping set names to arrays of "
             f"samples, not {json_kind(error['input'])}"
         )
-    set_name = str(loc[0])
+    name = str(loc[0])
+    set_name = printable(name)
     if len(loc) == 1:
-        return f"{set_name}: {error['msg']}; each set must be a JSON array of samples"
+        return (
+            f"{set_name}: a set must be a JSON array of samples, "
+            f"not {preview(document.get(name))}"
+        )
     index = loc[1]
-    samples = document.get(set_name)
+    samples = document.get(name)
     entry = (
         samples[index] if isinstance(samples, list) and isinstance(index, int) else None
     )
-    inner = ".".join(map(str, loc[2:]))
+    inner = _place(loc[2:])
     if error["type"] in _UNDECLARED_KEY:
         return (
             f"{set_name}.{index}: entry {preview(entry)}: key `{inner}` is not one "
             "the sample type declares; check its spelling, or declare it in the type"
         )
     where = f" (at `{inner}`)" if inner else ""
+    hint = _HINTS.get(error["type"], "")
     return (
         f"{set_name}.{index}: entry {preview(entry)}: {error['msg']}{where}, "
-        f"got {preview(error['input'])}"
+        f"got {preview(error['input'])}{hint}"
     )
+
+
+_HINTS: Final = {
+    "finite_number": ", too large for a 64-bit float; write a smaller number",
+}
+"""What to add to pydantic's message of an error of a type, to say how to fix it."""
+
+_PLAIN_KEY: Final = re.compile(r"[^\W\d]\w*")
+"""A key written as is in a place (`_place`); others are quoted."""
+
+
+def _place(loc: Sequence[int | str]) -> str:
+    """Return the place of a value within an entry, as a reader finds it.
+
+    Such as ``1``, ``label``, ``extra[0].image``, ``boxes[1][0]``, ``["1.2"]``.
+    """
+    parts: list[str] = []
+    for step in loc:
+        if isinstance(step, int):
+            parts.append(f"[{step}]" if parts else str(step))
+        elif _PLAIN_KEY.fullmatch(step):
+            parts.append(f".{step}" if parts else step)
+        else:
+            parts.append(f"[{printable(json.dumps(step, ensure_ascii=False))}]")
+    return "".join(parts)
 
 
 def _raise_file_error(source: str, problems: Sequence[str]) -> NoReturn:
@@ -510,7 +557,7 @@ def _split_of(
             data = data[len(codecs.BOM_UTF8) :]  # read by Python's json, not pydantic
         try:
             with gc_paused():
-                sets = _adapter(sample_type).validate_json(data)
+                sets = _adapter(sample_type).validate_json(data, strict=True)
         except pydantic_core.ValidationError as exc:
             errors = exc.errors(include_url=False)
             problems += [_describe(error, document) for error in errors]
