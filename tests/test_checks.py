@@ -30,6 +30,37 @@ class TestCheckSplitLoading:
             f"OSError: cannot decode {entries[1][0]}"
         )
 
+    def test_targets_that_are_no_class(self) -> None:
+        """A ``target`` that raises or returns no class (a string, a fraction) is
+        a failure, as class balancing would find it in the middle of a run; a
+        multi-label tensor target is none."""
+
+        class TargetLoader:
+            def sample(self, raw: tuple[str, object]) -> Sample:
+                return Sample(torch.zeros(1, 2, 2), {})
+
+            def target(self, raw: tuple[str, object]) -> object:
+                if raw[0] == "raises":
+                    raise KeyError(raw[0])
+                return raw[1]
+
+        split = {
+            "train": [
+                ("a", 1),
+                ("b", "0"),
+                ("c", torch.tensor([0, 1, 1])),
+                ("d", torch.tensor(0.5)),
+                ("raises", 0),
+            ]
+        }
+        failures = check_split_loading(split, TargetLoader())  # type: ignore[arg-type]  # returns no int on purpose
+        assert [f.index for f in failures] == [1, 3, 4]
+        assert failures[0].message.startswith(
+            "TypeError: `TargetLoader.target` returned `'0'`; a class target must be "
+            "an int or a tensor holding one integral value"
+        )
+        assert failures[2].message == "KeyError: 'raises'"
+
     def test_samples_that_do_not_batch(self) -> None:
         """A target vector of another length, or metadata of other keys, load
         alone but fail a batch: they are failures, as a data module finds them;

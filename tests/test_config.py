@@ -2,6 +2,9 @@ import enum
 import json
 import math
 import os
+from collections.abc import Callable
+from functools import partial
+from typing import Any
 
 import numpy as np
 import pytest
@@ -42,6 +45,43 @@ class TestDataModuleConfig:
         }
 
     @pytest.mark.parametrize(
+        ("name", "fix"),
+        [
+            ("batch_szie", "did you mean `batch_size`?"),
+            ("batchsize", "did you mean `batch_size`?"),
+            ("cache_sample", "did you mean `cache_samples`?"),
+            ("num_workers", "the worker processes of lightsplit's loaders are set by"),
+        ],
+    )
+    def test_unknown_setting_named(self, name: str, fix: str) -> None:
+        """A name close to a setting, or torch's, is refused naming the setting
+        meant: made, replaced and read from JSON alike."""
+        changes: dict[str, Any] = {name: 4}
+        replace: Callable[..., object] = DataModuleConfig().replace
+        attempts: list[Callable[[], object]] = [
+            partial(DataModuleConfig.model_validate, changes),
+            partial(replace, **changes),
+            partial(DataModuleConfig.model_validate_json, json.dumps(changes)),
+        ]
+        for attempt in attempts:
+            with pytest.raises(ValidationError) as exc_info:
+                attempt()
+            [error] = exc_info.value.errors(include_url=False)
+            assert error["type"] == "extra_forbidden"
+            assert f"`{name}` is no setting of a data module; {fix}" in error["msg"]
+
+    def test_frozen_field_says_replace(self) -> None:
+        """Assigning a setting is refused (pydantic's type), saying how to derive
+        a changed configuration."""
+        config = DataModuleConfig()
+        with pytest.raises(ValidationError) as exc_info:
+            config.batch_size = 4  # type: ignore[misc]  # frozen, refused on purpose
+        [error] = exc_info.value.errors(include_url=False)
+        assert (error["type"], error["loc"]) == ("frozen_instance", ("batch_size",))
+        assert "derive a changed copy: `.replace(batch_size=...)`" in error["msg"]
+        assert config.batch_size == 1
+
+    @pytest.mark.parametrize(
         ("field", "value", "error_type"),
         [
             pytest.param("batch_size", "64", "int_type", id="batch-size-str"),
@@ -58,7 +98,7 @@ class TestDataModuleConfig:
             pytest.param("cache_samples", 1, "bool_type", id="cache-int"),
             pytest.param("cache_samples", "yes", "bool_type", id="cache-str"),
             pytest.param("database_name", 3, "string_type", id="name-int"),
-            pytest.param("batchsize", 3, "extra_forbidden", id="misspelled"),
+            pytest.param("colour", 3, "extra_forbidden", id="unknown"),
             pytest.param("cache_dir", "~/caches", "cache_dir_home", id="home"),
             pytest.param("cache_dir", "~user/caches", "cache_dir_home", id="home-of"),
             pytest.param("device_headroom", "0.1", "float_type", id="headroom-str"),
@@ -238,6 +278,18 @@ class TestDataModuleConfig:
             pytest.param(
                 "drop_incomplete_batch", 0, "not the int 0; give true or false", id="0"
             ),
+            pytest.param(
+                "batch_size",
+                8.5,
+                "not the float 8.5; give a whole number, such as 8 or 9",
+                id="fraction",
+            ),
+            pytest.param(
+                "batch_size", None, "not None; give a whole number", id="None"
+            ),
+            pytest.param(
+                "cache_samples", None, "not None; give true or false", id="null"
+            ),
         ],
     )
     def test_wrong_type_says_fix(self, field: str, value: object, message: str) -> None:
@@ -250,7 +302,7 @@ class TestDataModuleConfig:
         assert error["loc"] == (field,)
         assert message in error["msg"]
 
-    @pytest.mark.parametrize("value", [8.5, "eight", [8], torch.tensor(8.0)])
+    @pytest.mark.parametrize("value", ["eight", [8], torch.tensor(8.0)])
     def test_wrong_type_without_fix(self, value: object) -> None:
         """Other values keep pydantic's message: no fix is guessed."""
         with pytest.raises(ValidationError) as exc_info:

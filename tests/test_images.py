@@ -29,6 +29,28 @@ class TestImageFileLoader:
         assert torch.all(sample.input == 1.0)
         assert sample.metadata == {"name": entry[0], "label": entry[1]}
 
+    @pytest.mark.parametrize("loader", [ImageFileLoader, ImageMaskLoader])
+    @pytest.mark.parametrize(
+        ("root", "error", "message"),
+        [
+            ("", ValueError, "`root` is empty; give the folder of the files"),
+            (5, TypeError, "`root` must be a folder path (a str or os.PathLike), not"),
+            ("~/images", ValueError, "`root` (~/images) starts with `~`, which only"),
+            (
+                "~nobody-here/x",
+                ValueError,
+                "folder named `~nobody-here` in the current",
+            ),
+        ],
+    )
+    def test_root_that_names_no_folder(
+        self, loader: type, root: object, error: type[Exception], message: str
+    ) -> None:
+        """A root that would silently be another folder (the current one, a folder
+        named `~`) or is no path is refused when the loader is made, named."""
+        with pytest.raises(error, match=re.escape(message)):
+            loader(root)
+
     @pytest.mark.parametrize("suffix", [".png", ".jpg", ".bmp", ".tiff"])
     def test_formats_and_rgb(self, tmp_path: Path, suffix: str) -> None:
         """Common formats load, in RGB as three channels."""

@@ -445,6 +445,33 @@ class TestLoadSplit:
         assert message.count("\n") == 2  # the title and one line per problem
         assert "test\\x1b[31m\\n.0: entry" in message
 
+    def test_empty_path(self) -> None:
+        """An empty path is named as such, not as the current folder (``.``)."""
+        with pytest.raises(SplitFileError, match="the path of the split file is empty"):
+            load_split("")
+
+    @pytest.mark.parametrize(
+        ("data", "kind"),
+        [
+            (b"\x89PNG\r\n\x1a\n\x00\x00", "a PNG image"),
+            (b"\xff\xd8\xff\xe0\x00\x10JFIF", "a JPEG image"),
+            (bytes(128) + b"DICM\x02\x00", "a DICOM file"),
+            (b"\x93NUMPY\x01\x00", "a NumPy array (`.npy`)"),
+        ],
+        ids=["png", "jpeg", "dicom", "npy"],
+    )
+    def test_data_file_given(self, tmp_path: Path, data: bytes, kind: str) -> None:
+        """A data file given for the split file (an image named in place of the
+        split) is named as what it is, not as text of another encoding."""
+        path = tmp_path / "split.json"
+        path.write_bytes(data)
+        with pytest.raises(SplitFileError) as caught:
+            load_split(path)
+        assert str(caught.value) == (
+            f"{path}: {kind}, not a split file; give the path of a split file "
+            "(`.json` or `.json.bz2`)"
+        )
+
     def test_bad_bzip2(self, tmp_path: Path) -> None:
         """A ``.bz2`` file that is not bzip2 data is reported as such."""
         path = tmp_path / "split.json.bz2"

@@ -147,7 +147,10 @@ def check_split_loading(
     """Load the samples of every set and return the failures, in split order.
 
     A failure is a loader that raises, or returns something other than a
-    `Sample` (a tensor and a mapping).
+    `Sample` (a tensor and a mapping), or whose ``target`` raises or returns
+    what is no class target (an int, or a tensor of one integral value) nor a
+    tensor of several (a multi-label target): a string, say, which class
+    balancing would refuse in the middle of a run.
 
     Args:
         split: set name -> raw samples.
@@ -164,10 +167,13 @@ def check_split_loading(
     if limit < 0:
         msg = f"`limit` ({limit}) must be 0 (every sample) or a positive count"
         raise ValueError(msg)
-    from ._sources import as_sample  # noqa: PLC0415 - torch, only to load samples
+    from torch import Tensor  # noqa: PLC0415 - torch, only to load samples
+
+    from ._sources import as_sample, target_as_int  # noqa: PLC0415 - as torch
 
     failures: list[SampleFailure[RawT]] = []
     where = f"`{type(loader).__name__}.sample`"
+    where_target = f"`{type(loader).__name__}.target`"
     root: object | None = getattr(loader, "root", None)
     for set_name, samples in split.items():
         count = len(samples) if limit == 0 else min(limit, len(samples))
@@ -176,6 +182,9 @@ def check_split_loading(
             raw = samples[index]
             try:
                 batchable.check(index, as_sample(loader.sample(raw), where=where))
+                target = loader.target(raw)
+                if not isinstance(target, Tensor) or target.numel() == 1:
+                    target_as_int(target, where=where_target)
             except Exception as exc:
                 message = f"{type(exc).__name__}: {exc}"
                 reason = failure_reason(exc, raw, root=root)

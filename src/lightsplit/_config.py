@@ -5,6 +5,7 @@ under the same names and defaults (a test keeps them in step), read them back as
 properties and document them from the field docstrings below.
 """
 
+import difflib
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,8 +32,10 @@ from ._validation_errors import (
     cache_dir_home,
     cache_dir_unused,
     cache_on_device_unused,
+    frozen_field,
     parallel_invalid,
     strict_type_hint,
+    unknown_setting,
 )
 
 __all__ = [
@@ -99,6 +102,20 @@ class FrozenModel(
     refuses assignments to its fields as pydantic does at run time.
     """
 
+    def __setattr__(self, name: str, value: object) -> None:
+        """Refuse to change a field, saying how to derive a changed copy."""
+        if name in type(self).model_fields:
+            fix = (
+                f"derive a changed copy: `.replace({name}=...)`"
+                if hasattr(self, "replace")
+                else f"make a new `{type(self).__name__}`"
+            )
+            error = frozen_field(name=name, model=type(self).__name__, fix=fix)
+            raise ValidationError.from_exception_data(
+                type(self).__name__, [{"type": error, "loc": (name,), "input": value}]
+            )
+        super().__setattr__(name, value)
+
     def _replaced(self, changes: Mapping[str, object]) -> Self:
         """Return a validated copy with ``changes`` applied.
 
@@ -106,6 +123,27 @@ class FrozenModel(
             ValidationError: if the result is not valid.
         """
         return self.model_validate({**self.model_dump(), **changes})
+
+
+_MEANT: Final = {"num_workers": "parallel", "workers": "parallel"}
+"""Names that users of torch's loaders set, and the setting that does it here."""
+
+
+def setting_fix(name: str) -> str | None:
+    """Say which setting an unknown ``name`` means, if it plainly means one.
+
+    A close spelling of a setting (``batch_szie``), or torch's ``num_workers``;
+    ``None`` for other names.
+    """
+    if name in _MEANT:
+        return (
+            f"the worker processes of lightsplit's loaders are set by "
+            f"`{_MEANT[name]}` (-1: none, load in this process; N: N processes): "
+            "set it instead"
+        )
+    fields = DataModuleConfig.model_fields
+    meant = difflib.get_close_matches(name, fields, n=1, cutoff=0.8)
+    return f"did you mean `{meant[0]}`?" if meant else None
 
 
 def available_cpus() -> int:
@@ -274,6 +312,20 @@ class DataModuleConfig(FrozenModel, frozen=True):
         cls, value: object, handler: ValidatorFunctionWrapHandler
     ) -> object:
         return _explained(value, handler, expected="boolean")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _check_known_settings(cls, data: object) -> object:
+        """Refuse a setting that is close to a known one, naming the known one.
+
+        Other unknown names get pydantic's ``extra_forbidden``, with the rest.
+        """
+        if isinstance(data, Mapping):
+            for name in data:
+                fix = setting_fix(name) if isinstance(name, str) else None
+                if fix is not None and name not in cls.model_fields:
+                    raise unknown_setting(name=name, fix=fix)
+        return data
 
     @model_validator(mode="after")
     def _check_cache_dir_used(self) -> Self:

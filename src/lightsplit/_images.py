@@ -165,6 +165,39 @@ def _as_dtype(pixels: Tensor, dtype: ImageDtype, path: Path) -> Tensor:
     return pixels if dtype == "uint8" else pixels.to(torch.float32).div_(255)
 
 
+def _root_folder(root: object) -> Path:
+    """Return ``root``, a loader's folder, as a path; refuse what names none.
+
+    Raises:
+        TypeError: if ``root`` is not a ``str`` or ``os.PathLike``.
+        ValueError: if it is empty (which would read as the current folder) or
+            starts with ``~``, which only a shell reads as a home folder.
+    """
+    if not isinstance(root, str | os.PathLike):
+        msg = (
+            f"`root` must be a folder path (a str or os.PathLike), not "
+            f"`{type(root).__name__}` {root!r}"
+        )
+        raise TypeError(msg)
+    text = os.fspath(root)
+    if not text:
+        msg = "`root` is empty; give the folder of the files (`.` for the current one)"
+        raise ValueError(msg)
+    path = Path(text)
+    if path.parts[0].startswith("~"):
+        try:
+            full = f"`{path.expanduser()}`"
+        except RuntimeError:  # ~user of no known user
+            full = "the full path"
+        msg = (
+            f"`root` ({text}) starts with `~`, which only a shell reads as a home "
+            f"folder: it would be a folder named `{path.parts[0]}` in the current "
+            f"one; write {full}"
+        )
+        raise ValueError(msg)
+    return path
+
+
 def _items(
     raw: object, *, least: int, shape: str, most: int | None = None
 ) -> Sequence[object]:
@@ -216,9 +249,11 @@ class ImageFileLoader:
                 transform such as `ToFloat`.
 
         Raises:
-            ValueError: for another mode or dtype.
+            TypeError: for a ``root`` that is no path.
+            ValueError: for another mode or dtype, or a ``root`` that names no
+                folder (`_root_folder`).
         """
-        self.root = Path(root)
+        self.root = _root_folder(root)
         self.mode = choose(mode, _MODES, what="`mode`")
         self.dtype = choose(dtype, _DTYPES, what="`dtype`")
 
@@ -293,9 +328,11 @@ class ImageMaskLoader:
                 ``"uint8"``: images as their 8-bit values, masks of 0 and 1.
 
         Raises:
-            ValueError: for another mode or dtype.
+            TypeError: for a ``root`` that is no path.
+            ValueError: for another mode or dtype, or a ``root`` that names no
+                folder (`_root_folder`).
         """
-        self.root = Path(root)
+        self.root = _root_folder(root)
         self.mode = choose(mode, _MODES, what="`mode`")
         self.dtype = choose(dtype, _DTYPES, what="`dtype`")
 

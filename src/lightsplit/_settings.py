@@ -7,13 +7,12 @@ arguments, and the constructors' documentation of each setting (read by
 ``help()`` and by LightningCLI for its ``--help`` and ``--print_config``).
 """
 
-import difflib
 import re
 import textwrap
 from collections.abc import Mapping
 from typing import Final, Generic, Protocol, Self, TypeVar, cast, overload
 
-from ._config import DataModuleConfig
+from ._config import DataModuleConfig, setting_fix
 
 __all__ = [
     "SETTING_NAMES",
@@ -42,10 +41,6 @@ class _Configured(Protocol):
     def config(self, value: DataModuleConfig) -> None: ...
 
 
-_MEANT: Final = {"num_workers": "parallel", "workers": "parallel"}
-"""Names that users of torch's loaders set, and the setting that does it here."""
-
-
 def misspelt_setting(cls: type, name: str) -> str | None:
     """Say why assigning attribute ``name`` to a data module of ``cls`` is refused.
 
@@ -58,17 +53,9 @@ def misspelt_setting(cls: type, name: str) -> str | None:
         return None
     if any(name in vars(base).get("__annotations__", {}) for base in cls.__mro__):
         return None
-    meant = _MEANT.get(name) or next(
-        iter(difflib.get_close_matches(name, SETTING_NAMES, n=1, cutoff=0.8)), None
-    )
-    if meant is None:
+    fix = setting_fix(name)
+    if fix is None:
         return None
-    fix = (
-        f"did you mean `{meant}`?"
-        if name not in _MEANT
-        else f"the worker processes of lightsplit's loaders are set by `{meant}` "
-        "(-1: none, load in this process; N: N processes): set it instead"
-    )
     return (
         f"`{name}` is no setting of {cls.__name__}, and lightsplit would never "
         f"read it; {fix} (A subclass that wants an attribute `{name}` of its own "

@@ -25,6 +25,7 @@ __all__ = [
     "check_transforms",
     "same_parts",
     "sources_from_splits",
+    "target_as_int",
 ]
 
 
@@ -120,7 +121,7 @@ def _integral(value: object) -> int | None:
     return None
 
 
-def _target_as_int(target: object, *, where: str) -> int:
+def target_as_int(target: object, *, where: str) -> int:
     """Return a class target as an int: an int, or a tensor of one integral value."""
     if isinstance(target, bool) or not isinstance(target, numbers.Integral | Tensor):
         label = None
@@ -273,7 +274,7 @@ class SetSource:
             )
             for raw in samples:
                 try:
-                    labels.append(_target_as_int(loader.target(raw), where=where))
+                    labels.append(target_as_int(loader.target(raw), where=where))
                 except Exception as exc:
                     msg = f"{self.where(index)}: {type(exc).__name__}: {exc}"
                     raise SampleLoadError(msg) from exc

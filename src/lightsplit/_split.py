@@ -7,6 +7,7 @@ import functools
 import itertools
 import json
 import math
+import os
 import re
 import sys
 import typing
@@ -630,6 +631,12 @@ def load_split(path: StrPath, *, sample_type: object = Any) -> DatabaseSplit[Any
         >>> load_split(path, sample_type=tuple[str, int])["train"]
         (('a.png', 0), ('b.png', 1))
     """
+    if not os.fspath(path):
+        msg = (
+            "the path of the split file is empty (which would read as the current "
+            "folder); give the path of a split file (`.json` or `.json.bz2`)"
+        )
+        raise SplitFileError(msg)
     path = Path(path)
     data = read_file(path)
     try:
@@ -654,6 +661,24 @@ _COMPRESSED: Final = (
     (b"\xfd7zXZ", "xz"),
 )
 """How data compressed by another program than bzip2 starts, and its name."""
+
+_BINARY: Final = (
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"GIF8", "a GIF image"),
+    (b"\x93NUMPY", "a NumPy array (`.npy`)"),
+    (b"\x89HDF", "an HDF5 file"),
+)
+"""How files that a split file's samples often name start, and what they are."""
+
+
+def _binary_kind(data: bytes) -> str | None:
+    """Say what kind of data file ``data`` is (an image, say), if it is one."""
+    if data[128:132] == b"DICM":
+        return "a DICOM file"
+    return next((name for magic, name in _BINARY if data.startswith(magic)), None)
 
 
 def split_file_missing(path: StrPath, what: str) -> FileNotFoundError:
@@ -688,6 +713,13 @@ def read_file(path: Path, *, error: type[LightsplitError] = SplitFileError) -> b
         )
         raise error(msg)
     data = path.read_bytes()
+    kind = _binary_kind(data)
+    if kind is not None:
+        msg = (
+            f"{path}: {kind}, not a split file; give the path of a split file "
+            "(`.json` or `.json.bz2`)"
+        )
+        raise error(msg)
     other = next((name for magic, name in _COMPRESSED if data.startswith(magic)), None)
     if other is not None:
         msg = (

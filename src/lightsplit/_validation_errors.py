@@ -23,6 +23,7 @@ __all__ = [
     "cache_dir_home",
     "cache_dir_unused",
     "cache_on_device_unused",
+    "frozen_field",
     "loader_invalid",
     "loader_not_instance",
     "pair_not_in_list",
@@ -35,6 +36,7 @@ __all__ = [
     "strict_type_hint",
     "transform_invalid",
     "transforms_invalid",
+    "unknown_setting",
 ]
 
 ErrorType: TypeAlias = Literal[
@@ -244,6 +246,27 @@ def cache_on_device_unused() -> PydanticCustomError:
     )
 
 
+def unknown_setting(*, name: str, fix: str) -> PydanticCustomError:
+    """Error for a setting that does not exist but plainly means one (``fix``).
+
+    Its type is pydantic's for unknown fields, ``extra_forbidden``.
+    """
+    return PydanticCustomError(
+        "extra_forbidden",
+        "`{name}` is no setting of a data module; {fix}",
+        {"name": name, "fix": fix},
+    )
+
+
+def frozen_field(*, name: str, model: str, fix: str) -> PydanticCustomError:
+    """Error for assigning a field of an immutable model; its type is pydantic's."""
+    return PydanticCustomError(
+        "frozen_instance",
+        "a `{model}` cannot be changed, and `{name}` with it; {fix}",
+        {"name": name, "model": model, "fix": fix},
+    )
+
+
 _BOOLEAN_WORDS: frozenset[str] = frozenset(
     {"true", "false", "yes", "no", "on", "off", "y", "n", "1", "0"}
 )
@@ -276,22 +299,26 @@ def strict_type_hint(
         >>> print(strict_type_hint("yes", expected="boolean"))
         Input should be a valid boolean, not the string 'yes'; give true or false, \
 without quotes
+        >>> print(strict_type_hint(1.5, expected="integer"))
+        Input should be a valid integer, not the float 1.5; give a whole number, \
+such as 1 or 2
+        >>> print(strict_type_hint(None, expected="boolean"))
+        Input should be a valid boolean, not None; give true or false
         >>> strict_type_hint([8], expected="integer") is None
         True
     """
     kind = type(value)
     fix: str | None = None
-    if expected == "number":
+    if value is None:
+        fix = {
+            "integer": "give a whole number",
+            "number": "give a number",
+            "boolean": "give true or false",
+        }[expected]
+    elif expected == "number":
         fix = _number_fix(value)
     elif expected == "integer":
-        if isinstance(value, bool):
-            fix = "give a whole number, not a truth value"
-        elif isinstance(value, float) and value.is_integer():
-            fix = f"give {int(value)}"
-        elif isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-            fix = f"give {int(value)}, without quotes"
-        elif not isinstance(value, str | float) and _is_index(value):
-            fix = "give a Python `int`, as in `int(value)`"
+        fix = _integer_fix(value)
     elif isinstance(value, str) and value.strip().lower() in _BOOLEAN_WORDS:
         fix = "give true or false, without quotes"
     elif type(value) is int or (
@@ -306,12 +333,34 @@ without quotes
     module = "" if kind.__module__ == "builtins" else f"{kind.__module__}."
     if isinstance(value, str):
         name = "string"
+    if value is None:
+        name, shown = "", "None"
     error_type = {"integer": "int_type", "number": "float_type"}.get(expected)
     return PydanticCustomError(
         error_type or "bool_type",
-        "Input should be a valid {expected}, not the {name} {shown}; {fix}",
-        {"expected": expected, "name": module + name, "shown": shown, "fix": fix},
+        "Input should be a valid {expected}, not {described}; {fix}",
+        {
+            "expected": expected,
+            "described": f"the {module}{name} {shown}" if name else shown,
+            "fix": fix,
+        },
     )
+
+
+def _integer_fix(value: object) -> str | None:
+    """Say how to write ``value`` as an integer, if it plainly means one."""
+    if isinstance(value, bool):
+        return "give a whole number, not a truth value"
+    if isinstance(value, float) and value.is_integer():
+        return f"give {int(value)}"
+    if isinstance(value, float) and math.isfinite(value):
+        low, high = math.floor(value), math.ceil(value)
+        return f"give a whole number, such as {low} or {high}"
+    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
+        return f"give {int(value)}, without quotes"
+    if not isinstance(value, str | float) and _is_index(value):
+        return "give a Python `int`, as in `int(value)`"
+    return None
 
 
 def _number_fix(value: object) -> str | None:
