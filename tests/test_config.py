@@ -4,6 +4,7 @@ import math
 import os
 from collections.abc import Callable
 from functools import partial
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -69,6 +70,11 @@ class TestDataModuleConfig:
             [error] = exc_info.value.errors(include_url=False)
             assert error["type"] == "extra_forbidden"
             assert f"`{name}` is no setting of a data module; {fix}" in error["msg"]
+
+    def test_current_folder_as_cache_dir(self) -> None:
+        """``.`` is the current folder, as the message of an empty one says."""
+        config = DataModuleConfig(cache_samples=True, cache_dir=".")
+        assert config.cache_dir == Path()
 
     def test_frozen_field_says_replace(self) -> None:
         """Assigning a setting is refused (pydantic's type), saying how to derive

@@ -51,6 +51,11 @@ class TestImageFileLoader:
         with pytest.raises(error, match=re.escape(message)):
             loader(root)
 
+    @pytest.mark.parametrize("loader", [ImageFileLoader, ImageMaskLoader])
+    def test_current_folder_as_root(self, loader: type) -> None:
+        """``.`` is a root: the current folder, named."""
+        assert loader(".").root == Path()
+
     @pytest.mark.parametrize("suffix", [".png", ".jpg", ".bmp", ".tiff"])
     def test_formats_and_rgb(self, tmp_path: Path, suffix: str) -> None:
         """Common formats load, in RGB as three channels."""

@@ -114,7 +114,29 @@ class TestSplitsValidation:
         [error] = exc_info.value.errors(include_url=False)
         assert error["msg"] == (
             "raw samples must be a sequence (a list or tuple of raw samples) or the "
-            "path of a split file (`.json`, `.json.bz2`), not `str`"
+            "path of a split file (`.json`, `.json.bz2`), not `str` 'a.png'"
+        )
+
+    @pytest.mark.parametrize(
+        ("splits", "fix"),
+        [
+            ([["a.png", 0]], '; a list of raw samples is one set: `{"train": [...]}`'),
+            (None, ""),
+        ],
+        ids=["list", "None"],
+    )
+    def test_splits_not_mapping(self, splits: object, fix: str) -> None:
+        """Splits that map no set names are refused, saying what they must be
+        (pydantic's type), under a title that names them, not a class."""
+        with pytest.raises(ValidationError) as exc_info:
+            ConcatDataModule(splits)  # type: ignore[arg-type]  # refused on purpose
+        assert exc_info.value.title == "the splits of a data module"
+        [error] = exc_info.value.errors(include_url=False)
+        assert error["type"] == "dict_type"
+        assert error["msg"] == (
+            "the splits must map set names (`train`, `validation`, `test`, "
+            "`monitor-<name>`) to raw samples, or be the path of a split file "
+            f"(`.json`, `.json.bz2`), not `{type(splits).__name__}`{fix}"
         )
 
     def test_pair_shape(self, entries: list[Entry], loader: PngLoader) -> None:

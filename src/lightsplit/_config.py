@@ -162,7 +162,7 @@ def _folder(value: object) -> Path:
     if not value:
         raise cache_dir_empty()
     path = Path(value)
-    if path.parts[0].startswith("~"):
+    if path.parts and path.parts[0].startswith("~"):
         try:
             expanded = path.expanduser()
         except RuntimeError:  # ~user of no known user

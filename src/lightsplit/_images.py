@@ -184,7 +184,7 @@ def _root_folder(root: object) -> Path:
         msg = "`root` is empty; give the folder of the files (`.` for the current one)"
         raise ValueError(msg)
     path = Path(text)
-    if path.parts[0].startswith("~"):
+    if path.parts and path.parts[0].startswith("~"):
         try:
             full = f"`{path.expanduser()}`"
         except RuntimeError:  # ~user of no known user

@@ -19,7 +19,13 @@ from typing import (
     cast,
 )
 
-from pydantic import AfterValidator, BeforeValidator, RootModel, model_validator
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    RootModel,
+    model_validator,
+)
 
 from ._config import FROZEN_CONFIG
 from ._errors import SplitFileError, check_set_name, format_list, set_name_problem
@@ -34,6 +40,7 @@ from ._validation_errors import (
     samples_invalid,
     set_empty,
     splits_empty,
+    splits_not_mapping,
 )
 
 __all__ = ["DataModuleSplits", "Part", "SplitPart", "Splits", "read_split_files"]
@@ -152,7 +159,7 @@ def _as_dict(value: object) -> object:
     naming the set: item by item, it would read as two broken pairs.
     """
     if not isinstance(value, Mapping):
-        return value
+        raise splits_not_mapping(value=value)
     for set_name, parts in value.items():
         if (
             isinstance(parts, list | tuple)
@@ -166,7 +173,7 @@ def _as_dict(value: object) -> object:
 
 def _check_samples(value: object) -> Sequence[Any]:
     if isinstance(value, str | bytes) or not isinstance(value, Sequence):
-        raise samples_invalid(type_name=type(value).__name__)
+        raise samples_invalid(value=value)
     return value
 
 
@@ -192,6 +199,10 @@ def _loader_like(value: object) -> bool:
     return callable(getattr(value, "sample", None)) and not isinstance(value, type)
 
 
+SPLITS_TITLE: Final = "the splits of a data module"
+"""The title of `DataModuleSplits`' validation errors (its name is lightsplit's)."""
+
+
 class DataModuleSplits(
     RootModel[
         Annotated[
@@ -205,7 +216,7 @@ class DataModuleSplits(
 ):
     """The splits of a data module: valid set names, each a non-empty set of pairs."""
 
-    model_config = FROZEN_CONFIG
+    model_config = ConfigDict(**FROZEN_CONFIG, title=SPLITS_TITLE)
 
     @model_validator(mode="after")
     def _check_not_empty(self) -> Self:
@@ -215,7 +226,7 @@ class DataModuleSplits(
         for set_name, pairs in self.root.items():
             if sum(len(cast(Sequence[Any], samples)) for samples, _ in pairs) == 0:
                 errors.add((set_name,), set_empty(set_name=set_name), pairs)
-        errors.raise_if_any(type(self).__name__)
+        errors.raise_if_any(SPLITS_TITLE)
         return self
 
     def parts(self) -> dict[SetName, tuple[Part, ...]]:

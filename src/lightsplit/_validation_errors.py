@@ -8,6 +8,7 @@ files, which raise none of them, do not import pydantic-core.
 
 import math
 import operator
+import reprlib
 from collections.abc import Iterable
 from typing import Literal, NoReturn, TypeAlias
 
@@ -33,6 +34,7 @@ __all__ = [
     "set_invalid",
     "set_name_invalid",
     "splits_empty",
+    "splits_not_mapping",
     "strict_type_hint",
     "transform_invalid",
     "transforms_invalid",
@@ -111,13 +113,29 @@ def splits_empty() -> PydanticCustomError:
     )
 
 
-def samples_invalid(*, type_name: str) -> PydanticCustomError:
+def samples_invalid(*, value: object) -> PydanticCustomError:
     """Error for raw samples that are neither a sequence nor a split file."""
     return PydanticCustomError(
         "samples_invalid",
         "raw samples must be a sequence (a list or tuple of raw samples) or the "
-        "path of a split file (`.json`, `.json.bz2`), not `{type_name}`",
-        {"type_name": type_name},
+        "path of a split file (`.json`, `.json.bz2`), not `{type_name}` {shown}",
+        {"type_name": type(value).__name__, "shown": printable(reprlib.repr(value))},
+    )
+
+
+def splits_not_mapping(*, value: object) -> PydanticCustomError:
+    """Error for splits that are no mapping of set names (pydantic's ``dict_type``)."""
+    fix = (
+        '; a list of raw samples is one set: `{"train": [...]}`'
+        if isinstance(value, list | tuple)
+        else ""
+    )
+    return PydanticCustomError(
+        "dict_type",
+        "the splits must map set names (`train`, `validation`, `test`, "
+        "`monitor-<name>`) to raw samples, or be the path of a split file "
+        "(`.json`, `.json.bz2`), not `{type_name}`{fix}",
+        {"type_name": type(value).__name__, "fix": fix},
     )
 
 
