@@ -55,7 +55,7 @@ class Recorder(LightningModule):
         (self.out / f"maps{self.global_rank}.json").write_text(json.dumps(files))
 
     def on_train_epoch_start(self) -> None:
-        self.epochs.append({"train": [], "validation": [], "labels": []})
+        self.epochs.append({"train": [], "labels": []})
 
     def training_step(self, batch: Sample, batch_idx: int) -> Tensor:
         inputs, metadata = batch
@@ -64,9 +64,16 @@ class Recorder(LightningModule):
         logits: Tensor = self.layer(inputs.flatten(1))
         return torch.nn.functional.cross_entropy(logits, metadata["label"])
 
-    def validation_step(self, batch: Sample, batch_idx: int) -> None:
+    def validation_step(
+        self, batch: Sample, batch_idx: int, dataloader_idx: int = 0
+    ) -> None:
+        # a collective each step, as gathering predictions does: every rank
+        # must take as many steps of each set
+        steps = self.all_gather(torch.tensor(batch_idx))
+        assert steps.tolist() == [batch_idx, batch_idx]
         if self.epochs:
-            self.epochs[-1]["validation"] += batch.metadata["name"]
+            name = list(self.trainer.val_dataloaders)[dataloader_idx]
+            self.epochs[-1].setdefault(name, []).extend(batch.metadata["name"])
 
     def on_train_epoch_end(self) -> None:
         path = self.out / f"rank{self.global_rank}.json"
@@ -83,6 +90,8 @@ def main(out: Path, mode: str) -> None:
     split = {
         "train": entries_named("t", 200, labels),
         "validation": entries_named("v", 7),
+        "monitor-odd": entries_named("o", 21),  # 11 and 10: 2 and 1 batches of 10
+        "monitor-tiny": entries_named("m", 1),  # fewer samples than processes
     }
     module = CachingDataModule(
         split,

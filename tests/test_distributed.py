@@ -52,6 +52,20 @@ def test_validation_sharded_without_repeats(ddp_runs: dict[str, Path]) -> None:
             assert sorted(served) == sorted(f"v{index}" for index in range(7))
 
 
+def test_evaluation_sets_take_equal_steps(ddp_runs: dict[str, Path]) -> None:
+    """Each evaluation set takes as many steps on every rank (the fit gathers
+    across ranks at each step), at least one: a set whose shards would differ
+    in batches (21 samples in batches of 10) repeats as few of its first samples
+    as that takes, and one smaller than the ranks is served to each."""
+    rank0, rank1 = _ranks(ddp_runs["plain"])
+    for epoch in range(2):
+        odd = [rank0[epoch]["monitor-odd"], rank1[epoch]["monitor-odd"]]
+        assert [len(served) for served in odd] == [11, 11]
+        assert sorted(set(odd[0] + odd[1])) == sorted(f"o{i}" for i in range(21))
+        assert odd[1][-1] == "o0"  # the one repeat: the first sample
+        assert rank0[epoch]["monitor-tiny"] == rank1[epoch]["monitor-tiny"] == ["m0"]
+
+
 def test_balanced_sampler_sharded(ddp_runs: dict[str, Path]) -> None:
     """Balanced draws are split across ranks and stay balanced."""
     rank0, rank1 = _ranks(ddp_runs["balanced"])
@@ -68,7 +82,7 @@ def test_cache_built_once_per_node(ddp_runs: dict[str, Path]) -> None:
     for out in ddp_runs.values():
         logs = list(out.glob("loads-*.txt"))
         assert len(logs) == 1
-        assert len(logs[0].read_text().split()) == 207
+        assert len(logs[0].read_text().split()) == 229  # 200 + 7 + 21 + 1
 
 
 @pytest.mark.skipif(not Path("/proc/self/maps").exists(), reason="needs /proc")
@@ -79,7 +93,7 @@ def test_in_memory_cache_shared_by_the_node(ddp_runs: dict[str, Path]) -> None:
         for rank in (0, 1)
     ]
     assert maps[0] == maps[1]
-    assert len(maps[0]) == 2  # train and validation
+    assert len(maps[0]) == 4  # train, validation and two monitor sets
     assert all(name.endswith("(deleted)") for name in maps[0])
     folders = {Path(name.split()[0]).parent for name in maps[0]}
     assert all(not folder.exists() for folder in folders)

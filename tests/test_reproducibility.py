@@ -11,7 +11,7 @@ from lightning.pytorch import seed_everything
 from lightsplit_testing import MemoryLoader, NoisyLoader, entries_named
 
 from lightsplit import CachingDataModule, Sample, SampleLoader
-from lightsplit._sampling import EpochSampler
+from lightsplit._sampling import EpochSampler, Shards
 
 TESTS = Path(__file__).parent
 LABELS = [1 if index % 5 == 0 else 0 for index in range(40)]
@@ -144,3 +144,45 @@ def test_distributed_resume_without_seed(monkeypatch: pytest.MonkeyPatch) -> Non
     resumed.adopt_drawn_seed(5)  # as `SampleLoader.load_state_dict` does
     resumed.set_epoch(1)
     assert [batch.tolist() for batch in resumed] == later
+
+
+def _shares(
+    monkeypatch: pytest.MonkeyPatch, size: int, world: int, batch: int, shards: Shards
+) -> list[list[list[int]]]:
+    """Return the batches each of ``world`` processes serves of an ordered set."""
+    shares: list[list[list[int]]] = []
+    for rank in range(world):
+        monkeypatch.setattr(
+            "lightsplit._sampling.shard", lambda rank=rank: (rank, world)
+        )
+        sampler = EpochSampler(size, batch_size=batch, draw="ordered", shards=shards)
+        batches = [batch.tolist() for batch in sampler]
+        assert len(sampler) == len(batches)  # as Lightning counts the steps
+        shares.append(batches)
+    return shares
+
+
+@pytest.mark.parametrize(
+    ("layout", "shards", "expected"),
+    [
+        ((5, 2, 4), "steps", [[[0, 2, 4]], [[1, 3]]]),  # one step each: none repeated
+        ((3, 2, 1), "steps", [[[0], [2]], [[1], [0]]]),  # 2 steps each: one repeat
+        ((5, 2, 2), "steps", [[[0, 2], [4]], [[1, 3], [0]]]),
+        ((1, 3, 2), "steps", [[[0]], [[0]], [[0]]]),  # a set smaller than the ranks
+        ((7, 2, 1), "once", [[[0], [2], [4], [6]], [[1], [3], [5]]]),  # no repeat
+        ((1, 2, 4), "once", [[[0]], [[0]]]),  # but none left without a sample
+        ((3, 4, 1), "equal", [[[0]], [[1]], [[2]], [[0]]]),
+        ((2, 5, 1), "equal", [[[0]], [[1]], [[0]], [[1]], [[0]]]),  # smaller: cycled
+    ],
+)
+def test_shards(
+    monkeypatch: pytest.MonkeyPatch,
+    layout: tuple[int, int, int],
+    shards: Shards,
+    expected: list[list[list[int]]],
+) -> None:
+    """Evaluation shards take equal steps, at least one, repeating as few of
+    the first samples as that takes; predict repeats none but where a rank would
+    have none; training shards are equal, even for a set smaller than the ranks."""
+    size, world, batch = layout  # the set's, the processes', a batch's
+    assert _shares(monkeypatch, size, world, batch, shards) == expected

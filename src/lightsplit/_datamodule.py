@@ -44,7 +44,7 @@ from ._provenance import (
     set_record,
 )
 from ._sample import ModelTransform, RawDataLoader, Sample
-from ._sampling import EpochSampler
+from ._sampling import EpochSampler, Shards
 from ._settings import (
     Setting,
     config_from_arguments,
@@ -663,8 +663,14 @@ class ConcatDataModule(LightningDataModule):
 
     # -- loaders -----------------------------------------------------------------
 
-    def _loader(self, name: SetName, *, train: bool = False) -> SampleLoader:
-        """Return the loader of set ``name``; ``train`` shuffles (or balances)."""
+    def _loader(
+        self, name: SetName, *, train: bool = False, shards: Shards | None = None
+    ) -> SampleLoader:
+        """Return the loader of set ``name``; ``train`` shuffles (or balances).
+
+        ``shards`` says how it is shared among distributed processes (see
+        `build_loader`).
+        """
         targets = None
         if train and self._config.balance_sampler_by_class:
             targets = self._set_targets(name)
@@ -684,6 +690,7 @@ class ConcatDataModule(LightningDataModule):
             chunk_size=self.chunk_size,
             train=train,
             targets=targets,
+            shards=shards,
         )
         loader.set_changed = train and self._train_changed
         return loader
@@ -724,7 +731,7 @@ class ConcatDataModule(LightningDataModule):
     def unshuffled_train_dataloader(self) -> SampleLoader:
         """Return the loader of `train` in split order, dropping no sample."""
         require_set(self.set_names, "fit", "train")
-        return self._loader("train")
+        return self._loader("train", shards="once")
 
     @override
     def val_dataloader(self) -> dict[SetName, SampleLoader]:
@@ -741,7 +748,7 @@ class ConcatDataModule(LightningDataModule):
     @override
     def predict_dataloader(self) -> dict[SetName, SampleLoader]:
         """Return a loader for every set, in split order."""
-        return {name: self._loader(name) for name in self._sources}
+        return {name: self._loader(name, shards="once") for name in self._sources}
 
 
 def _shared_entries(name: SetName, entries: Sequence[object], shared: list[int]) -> str:

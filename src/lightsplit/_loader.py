@@ -19,7 +19,7 @@ from ._devicecache import DeviceDataset
 from ._errors import LightsplitWarning, SampleLoadError
 from ._sample import Sample
 from ._sampling import GOLDEN as _GOLDEN
-from ._sampling import Draw, EpochDraw, EpochSampler, class_weights
+from ._sampling import Draw, EpochDraw, EpochSampler, Shards, class_weights
 from ._workererrors import WorkerFailure, mark_worker
 
 __all__ = ["SampleLoader", "build_loader"]
@@ -316,13 +316,17 @@ def build_loader(
     chunk_size: int,
     train: bool = False,
     targets: Sequence[int] | None = None,
+    shards: Shards | None = None,
 ) -> SampleLoader:
     """Return the loader of one set, serving ``chunk_size`` samples per step.
 
     ``train`` shuffles, or draws classes in balance from ``targets`` (one class
-    per sample) when given. The sampler is sharded when distributed: training
-    pads the shards to equal length, evaluation repeats no sample.
+    per sample) when given. The sampler is sharded when distributed, as
+    ``shards`` says (`Shards`): by default, training pads the shards to equal
+    length and evaluation to equal steps.
     """
+    if shards is None:
+        shards = "equal" if train else "steps"
     seed = config.seed
     draw: Draw = "shuffled" if train else "ordered"
     weights = None
@@ -334,7 +338,7 @@ def build_loader(
         draw=draw,
         seed=seed,
         weights=weights,
-        pad=train,
+        shards=shards,
         drop_last=train and config.drop_incomplete_batch,
     )
     # A cached set is served by one index_select per batch: that is faster in

@@ -18,9 +18,28 @@ from torch import Tensor
 from torch.utils.data import DistributedSampler
 from typing_extensions import override
 
-__all__ = ["GOLDEN", "Draw", "EpochDraw", "EpochSampler", "class_weights", "shard"]
+__all__ = [
+    "GOLDEN",
+    "Draw",
+    "EpochDraw",
+    "EpochSampler",
+    "Shards",
+    "class_weights",
+    "shard",
+]
 
 Draw: TypeAlias = Literal["ordered", "shuffled", "balanced"]
+Shards: TypeAlias = Literal["equal", "steps", "once"]
+"""How an epoch's order is shared among distributed processes, each taking every
+``world_size``-th index of it:
+
+- ``"equal"``: every process as many indices, the first ones repeated where the
+  order does not divide (training: DDP steps together);
+- ``"steps"``: every process as many batches, at least one, repeating as few of
+  the first indices as that takes, often none (validation and test, whose steps
+  may gather across processes);
+- ``"once"``: no index repeated, but where a process would get none (a set
+  smaller than the processes), which Lightning refuses (predict)."""
 """How a sampler orders a set: split order, a permutation, or balanced draws."""
 
 GOLDEN: Final = 0x9E3779B97F4A7C15
@@ -32,6 +51,16 @@ def shard() -> tuple[int, int]:
     if distributed.is_available() and distributed.is_initialized():
         return distributed.get_rank(), distributed.get_world_size()
     return 0, 1
+
+
+def _cycled(order: Tensor, count: int) -> Tensor:
+    """Return the first ``count`` indices of ``order``, cycling through it."""
+    return order.repeat(math.ceil(count / len(order)))[:count]
+
+
+def _padded(order: Tensor, missing: int) -> Tensor:
+    """Return ``order`` followed by its first ``missing`` indices (`_cycled`)."""
+    return torch.cat([order, _cycled(order, missing)]) if missing > 0 else order
 
 
 def class_weights(targets: Sequence[int]) -> torch.Tensor:
@@ -99,9 +128,7 @@ class EpochSampler(DistributedSampler[Tensor]):
             every process must agree on the draws: then the seed Lightning
             shares (``PL_GLOBAL_SEED``, else 0) is used.
         weights: per-sample weights, for ``"balanced"``.
-        pad: when distributed, repeat the first indices so that every process
-            gets as many (training needs equal steps); without it, a process may
-            get one index fewer and none is repeated (evaluation).
+        shards: how the order is shared when distributed (`Shards`).
         drop_last: drop this process's last batch when it is incomplete.
     """
 
@@ -113,7 +140,7 @@ class EpochSampler(DistributedSampler[Tensor]):
         draw: Draw,
         seed: int | None = None,
         weights: torch.Tensor | None = None,
-        pad: bool = True,
+        shards: Shards = "equal",
         drop_last: bool = False,
     ) -> None:
         rank, world = shard()
@@ -121,7 +148,7 @@ class EpochSampler(DistributedSampler[Tensor]):
         self.size = size
         self.batch_size = batch_size
         self.draw = draw
-        self.pad = pad
+        self.shards = shards
         self.weights = weights
         self.drop_last = drop_last
         self.fixed_seed = seed
@@ -162,7 +189,7 @@ class EpochSampler(DistributedSampler[Tensor]):
         return (seed * GOLDEN + epoch) % 2**63
 
     def _total(self) -> int:
-        if self.num_replicas == 1 or not self.pad:
+        if self.num_replicas == 1 or self.shards != "equal":
             return self.size
         return math.ceil(self.size / self.num_replicas) * self.num_replicas
 
@@ -178,17 +205,19 @@ class EpochSampler(DistributedSampler[Tensor]):
             order = torch.randperm(self.size, generator=generator)
         else:
             order = torch.arange(self.size)
-        missing = draw.total - self.size
-        return torch.cat([order, order[:missing]]) if missing else order
+        return _padded(order, draw.total - self.size)
 
     def _batches(self, order: Tensor) -> list[Tensor]:
-        """Cut this process's share of ``order`` into batches."""
-        if self.pad and self.num_replicas > 1 and len(order) % self.num_replicas:
-            missing = self.num_replicas - len(order) % self.num_replicas
-            order = torch.cat([order, order[:missing]])
-        batches = list(
-            torch.split(order[self.rank :: self.num_replicas], self.batch_size)
-        )
+        """Cut this process's share of ``order`` into batches (see `Shards`)."""
+        world = self.num_replicas
+        if world > 1 and self.shards == "equal" and len(order) % world:
+            order = _padded(order, world - len(order) % world)
+        share = order[self.rank :: world]
+        if world > 1 and self.shards != "equal" and len(order):
+            missing = self._least_share() - len(share)
+            if missing > 0:  # after this process's own indices, from the start
+                share = torch.cat([share, _cycled(order, missing)])
+        batches = list(torch.split(share, self.batch_size))
         if self.drop_last and batches and len(batches[-1]) < self.batch_size:
             batches.pop()
         return batches
@@ -263,8 +292,19 @@ class EpochSampler(DistributedSampler[Tensor]):
         for batch in batches:
             yield batch.clone()  # a view would carry the whole shard to a worker
 
+    def _least_share(self) -> int:
+        """Indices a process takes at least, sharing ``size`` (not ``"equal"``)."""
+        if self.shards == "once":
+            return 1
+        largest = math.ceil(self.size / self.num_replicas)
+        steps = max(1, math.ceil(largest / self.batch_size))
+        return (steps - 1) * self.batch_size + 1
+
     def _shard_size(self) -> int:
-        return len(range(self.rank, self._total(), self.num_replicas))
+        size = len(range(self.rank, self._total(), self.num_replicas))
+        if self.num_replicas > 1 and self.shards != "equal" and self.size:
+            return max(size, self._least_share())
+        return size
 
     @override
     def __len__(self) -> int:
