@@ -70,9 +70,12 @@ class Recorder(LightningModule):
         # a collective each step, as gathering predictions does: every rank
         # must take as many steps of each set
         steps = self.all_gather(torch.tensor(batch_idx))
+        assert isinstance(steps, Tensor)
         assert steps.tolist() == [batch_idx, batch_idx]
         if self.epochs:
-            name = list(self.trainer.val_dataloaders)[dataloader_idx]
+            loaders = self.trainer.val_dataloaders
+            assert isinstance(loaders, dict)  # the data module's, by set name
+            name = list(loaders)[dataloader_idx]
             self.epochs[-1].setdefault(name, []).extend(batch.metadata["name"])
 
     def on_train_epoch_end(self) -> None:

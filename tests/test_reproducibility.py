@@ -136,14 +136,23 @@ def test_distributed_resume_without_seed(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("PL_GLOBAL_SEED", "5")
     interrupted = EpochSampler(20, batch_size=2, draw="shuffled")
     interrupted.set_epoch(1)
-    later = [batch.tolist() for batch in interrupted]
+    later = _indices(interrupted)
     assert interrupted.drawn_seed == 5
     monkeypatch.setenv("PL_GLOBAL_SEED", "77")  # the resumed launch's own
     resumed = EpochSampler(20, batch_size=2, draw="shuffled")
     assert resumed.drawn_seed == 77
     resumed.adopt_drawn_seed(5)  # as `SampleLoader.load_state_dict` does
     resumed.set_epoch(1)
-    assert [batch.tolist() for batch in resumed] == later
+    assert _indices(resumed) == later
+
+
+def _indices(sampler: EpochSampler) -> list[list[int]]:
+    """Return the batches of indices of the sampler's next epoch."""
+    batches: list[list[int]] = []
+    for batch in sampler:
+        assert isinstance(batch, torch.Tensor)  # an unseeded sampler's
+        batches.append(batch.tolist())
+    return batches
 
 
 def _shares(
@@ -156,7 +165,7 @@ def _shares(
             "lightsplit._sampling.shard", lambda rank=rank: (rank, world)
         )
         sampler = EpochSampler(size, batch_size=batch, draw="ordered", shards=shards)
-        batches = [batch.tolist() for batch in sampler]
+        batches = _indices(sampler)
         assert len(sampler) == len(batches)  # as Lightning counts the steps
         shares.append(batches)
     return shares
@@ -186,3 +195,61 @@ def test_shards(
     have none; training shards are equal, even for a set smaller than the ranks."""
     size, world, batch = layout  # the set's, the processes', a batch's
     assert _shares(monkeypatch, size, world, batch, shards) == expected
+
+
+def _noise(batches: Iterable[Sample]) -> list[tuple[str, float]]:
+    return [
+        (name, float(noise))
+        for batch in batches
+        for name, noise in zip(
+            batch.metadata["name"], batch.metadata["noise"], strict=True
+        )
+    ]
+
+
+def _noisy_loader(parallel: int) -> SampleLoader:
+    module = CachingDataModule(
+        {"train": entries_named("t", 24, LABELS)},
+        NoisyLoader(),
+        batch_size=4,
+        parallel=parallel,
+        seed=11,
+    )
+    return module.train_dataloader()
+
+
+def test_loader_draws_alike_with_any_parallel() -> None:
+    """What a loader draws (random augmentation) depends on the batch and its
+    epoch, not on the process that loads it: workers draw as this process does,
+    each epoch draws anew, and the program's own generator is left alone."""
+    torch.manual_seed(0)
+    here = _noisy_loader(-1)
+    epochs = [_noise(here) for _ in range(2)]
+    after = torch.rand(())
+    torch.manual_seed(0)
+    assert torch.rand(()) == after  # loading drew nothing from it
+    assert [noise for _, noise in epochs[0]] != [noise for _, noise in epochs[1]]
+    workers = _noisy_loader(2)
+    assert [_noise(workers) for _ in range(2)] == epochs
+
+
+@pytest.mark.parametrize("parallel", [-1, 2])
+@pytest.mark.parametrize("served", [0, 3, 6])
+def test_resumed_loader_draws_alike(parallel: int, served: int) -> None:
+    """A run resumed mid-epoch (or at its end, 6 batches) draws in its loader
+    what the uninterrupted run would have, in that epoch and the next."""
+    whole = _noisy_loader(parallel)
+    epochs = [_noise(whole) for _ in range(2)]
+    interrupted = _noisy_loader(parallel)
+    batches = iter(interrupted)
+    seen = _noise(itertools.islice(batches, served))
+    state = interrupted.state_dict()
+    del batches
+    torch.manual_seed(123)  # another process: another global state
+    resumed = _noisy_loader(parallel)
+    resumed.load_state_dict(state)
+    if served == len(interrupted):  # the epoch was complete: the next follows
+        assert (seen, _noise(resumed)) == (epochs[0], epochs[1])
+    else:
+        assert seen + _noise(resumed) == epochs[0]
+        assert _noise(resumed) == epochs[1]

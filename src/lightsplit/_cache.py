@@ -6,16 +6,13 @@ bytes: whatever the metadata holds, nothing crosses through a file descriptor
 of its own, as torch would share each tensor.
 """
 
-import contextlib
 import ctypes
 import errno
-import hashlib
 import io
 import logging
 import multiprocessing
 import os
 import pickle
-import random
 import resource
 import signal
 import sys
@@ -33,6 +30,7 @@ from tqdm import tqdm
 
 from ._errors import SampleLoadError
 from ._files import FileInputs
+from ._generators import derived_seed, generators_kept, seed_generators
 from ._memory import check_cache_fits, format_bytes, release_free_memory
 from ._metadata import MetadataRules, Packed, SpanPacker, pack_values
 from ._sample import ModelTransform, Sample
@@ -218,28 +216,6 @@ def _end_with(parent: int) -> None:
         os._exit(1)  # pragma: no cover - a race of a few microseconds
 
 
-@contextlib.contextmanager
-def _generators_kept() -> Iterator[None]:
-    """Restore torch's, Python's and numpy's generators of this process after.
-
-    The spans this process fills in a parallel build are seeded
-    (`_seed_span`): the program's own draws go on as if none had been.
-    """
-    numpy = sys.modules.get("numpy")
-    states = (
-        torch.get_rng_state(),
-        random.getstate(),
-        None if numpy is None else numpy.random.get_state(),
-    )
-    try:
-        yield
-    finally:
-        torch.set_rng_state(states[0])
-        random.setstate(states[1])
-        if numpy is not None and states[2] is not None:
-            numpy.random.set_state(states[2])
-
-
 def _start_builder(
     parent: int,
     source: SetSource,
@@ -303,13 +279,7 @@ def _seed_span(base: int, start: int) -> None:
     samples of different processes. Seeded by span, draws differ between
     samples and repeat from run to run (for the same ``base`` and `parallel`).
     """
-    digest = hashlib.blake2b(f"{base}:{start}".encode(), digest_size=8).digest()
-    seed = int.from_bytes(digest, "little")
-    torch.default_generator.manual_seed(seed)  # the CPU's: a GPU's stays as it is
-    random.seed(seed)
-    numpy = sys.modules.get("numpy")  # seeded where the loader may use it
-    if numpy is not None:
-        numpy.random.seed(seed % 2**32)
+    seed_generators(derived_seed(f"{base}:{start}".encode()))
 
 
 def _fill(
@@ -447,7 +417,7 @@ def _fill_in_processes(
         )
         done = False
         try:
-            with _generators_kept():
+            with generators_kept():
                 yield from _share_spans(
                     pool, source, transforms, inputs, rules, helpers=helpers, seed=seed
                 )

@@ -10,8 +10,10 @@ from torch.utils.data import Dataset
 from typing_extensions import override
 
 from ._errors import SampleLoadError
+from ._generators import generators_kept, seed_generators
 from ._metadata import Describe, collate_metadata
 from ._sample import ModelTransform, Sample
+from ._sampling import SeededIndices
 from ._serving import (
     THREADED_BYTES,
     gather_ahead,
@@ -44,15 +46,27 @@ class SetDataset(Dataset[Sample]):
         raise NotImplementedError
 
     @override
-    def __getitem__(self, index: int | Tensor) -> Sample:
-        """Return one sample, or the batch of a tensor of indices."""
+    def __getitem__(self, index: int | Tensor | SeededIndices) -> Sample:
+        """Return one sample, or the batch of a tensor of indices.
+
+        The batch of `SeededIndices` is loaded with torch's, Python's and
+        NumPy's generators seeded with its seed, and left as they were after:
+        what a loader draws (a random crop) depends on the batch and its epoch
+        alone, not on the process loading it or on what it loaded before.
+        """
+        if isinstance(index, SeededIndices):
+            with generators_kept():
+                seed_generators(index.seed)
+                return self.batch(index.indices)
         return self.batch(index) if isinstance(index, Tensor) else self.sample(index)
 
     def __getitems__(self, indices: Sequence[int]) -> Sample:
         """Return a batch (torch's protocol for loaders that batch indices)."""
         return self.batch(indices)
 
-    def batches(self, indices: Iterable[int | Tensor]) -> Iterator[Sample]:
+    def batches(
+        self, indices: Iterable[int | Tensor | SeededIndices]
+    ) -> Iterator[Sample]:
         """Return ``self[index]`` for each item of ``indices``, in order.
 
         ``indices`` is read as the results are asked for, or a few items ahead.
@@ -159,8 +173,12 @@ class CachedDataset(SetDataset):
         return self.store.gather(indices)
 
     @override
-    def batches(self, indices: Iterable[int | Tensor]) -> Iterator[Sample]:
+    def batches(
+        self, indices: Iterable[int | Tensor | SeededIndices]
+    ) -> Iterator[Sample]:
         """Gather the batch of each tensor of ``indices``: large ones ahead.
+
+        A cache draws nothing: the seeds of `SeededIndices` are not used.
 
         When the first batch's inputs take more than `THREADED_BYTES`, the
         batches are gathered ahead by this process's gathering threads, into
@@ -171,7 +189,10 @@ class CachedDataset(SetDataset):
         more, tensors that large go into reused output buffers (never one that a
         batch still held uses); smaller ones are new.
         """
-        items = iter(indices)
+        items: Iterator[int | Tensor] = (
+            index.indices if isinstance(index, SeededIndices) else index
+            for index in indices
+        )
         first = next(items, None)
         if first is None:
             return iter(())

@@ -14,12 +14,19 @@ from torch.utils.data._utils.pin_memory import pin_memory
 from typing_extensions import override
 
 from ._config import DataModuleConfig
-from ._datasets import CachedDataset, SetDataset, collate_samples
+from ._datasets import CachedDataset, LazyDataset, SetDataset, collate_samples
 from ._devicecache import DeviceDataset
 from ._errors import LightsplitWarning, SampleLoadError
 from ._sample import Sample
 from ._sampling import GOLDEN as _GOLDEN
-from ._sampling import Draw, EpochDraw, EpochSampler, Shards, class_weights
+from ._sampling import (
+    Draw,
+    EpochDraw,
+    EpochSampler,
+    SeededIndices,
+    Shards,
+    class_weights,
+)
 from ._workererrors import WorkerFailure, mark_worker
 
 __all__ = ["SampleLoader", "build_loader"]
@@ -152,7 +159,8 @@ class SampleLoader(DataLoader[Sample]):
         before = self._pending_before
         self._pending_before = 0
         if sampler is not None and self.generator is not None and self.num_workers:
-            # worker seeds follow the epoch, so that a resumed epoch seeds alike
+            # worker seeds follow the epoch (what a loader draws is seeded per
+            # batch, by `SeededIndices`: the same in any process, and resumed)
             base = getattr(self, "_base_seed", None)
             if base is None:
                 base = self._base_seed = self.generator.initial_seed()
@@ -164,7 +172,7 @@ class SampleLoader(DataLoader[Sample]):
         ):
             # without batch_size, the sampler gives one tensor of indices per batch
             indices = cast(
-                "Iterator[int | Tensor]",
+                "Iterator[int | Tensor | SeededIndices]",
                 sampler.iterate(copies=False) if sampler else iter(self.sampler),
             )
             position = self._start(sampler, before)
@@ -183,7 +191,10 @@ class SampleLoader(DataLoader[Sample]):
         return position
 
     def _in_process(
-        self, dataset: SetDataset, indices: Iterator[int | Tensor], position: _Position
+        self,
+        dataset: SetDataset,
+        indices: Iterator[int | Tensor | SeededIndices],
+        position: _Position,
     ) -> Iterator[Sample]:
         """Do what torch's single-process iterator does, without its overhead.
 
@@ -340,6 +351,7 @@ def build_loader(
         weights=weights,
         shards=shards,
         drop_last=train and config.drop_incomplete_batch,
+        seeded=isinstance(dataset, LazyDataset),  # its loader draws as it loads
     )
     # A cached set is served by one index_select per batch: that is faster in
     # this process than shipping batches back from workers (see the docs). A

@@ -11,18 +11,21 @@ import os
 from collections import Counter
 from collections.abc import Iterator, Sequence, Sized
 from dataclasses import dataclass
-from typing import Final, Literal, TypeAlias
+from typing import Final, Literal, NamedTuple, TypeAlias
 
 import torch
 from torch import Tensor
 from torch.utils.data import DistributedSampler
 from typing_extensions import override
 
+from ._generators import derived_seed
+
 __all__ = [
     "GOLDEN",
     "Draw",
     "EpochDraw",
     "EpochSampler",
+    "SeededIndices",
     "Shards",
     "class_weights",
     "shard",
@@ -51,6 +54,22 @@ def shard() -> tuple[int, int]:
     if distributed.is_available() and distributed.is_initialized():
         return distributed.get_rank(), distributed.get_world_size()
     return 0, 1
+
+
+def _bytes(indices: Tensor) -> bytes:
+    """Return the indices of a batch as bytes, to seed from."""
+    return indices.numpy().tobytes()
+
+
+class SeededIndices(NamedTuple):
+    """The indices of one batch, with the seed of what loading them draws.
+
+    The seed comes from the epoch's and from the indices: a batch draws alike
+    whichever process loads it, with any ``parallel``, and after a resume.
+    """
+
+    indices: Tensor
+    seed: int
 
 
 def _cycled(order: Tensor, count: int) -> Tensor:
@@ -109,7 +128,7 @@ class _Resume:
     """This process's batches of the rest of the epoch."""
 
 
-class EpochSampler(DistributedSampler[Tensor]):
+class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
     """Batches of indices of one set for one process, epoch after epoch.
 
     Each batch is a tensor of indices: the data set gathers it in one go. Every
@@ -129,6 +148,9 @@ class EpochSampler(DistributedSampler[Tensor]):
             shares (``PL_GLOBAL_SEED``, else 0) is used.
         weights: per-sample weights, for ``"balanced"``.
         shards: how the order is shared when distributed (`Shards`).
+        seeded: yield each batch's indices with the seed of its loading
+            (`SeededIndices`), for a set whose loader runs as batches are
+            served (not a cache).
         drop_last: drop this process's last batch when it is incomplete.
     """
 
@@ -142,6 +164,7 @@ class EpochSampler(DistributedSampler[Tensor]):
         weights: torch.Tensor | None = None,
         shards: Shards = "equal",
         drop_last: bool = False,
+        seeded: bool = False,
     ) -> None:
         rank, world = shard()
         super().__init__(_Sized(size), num_replicas=world, rank=rank, shuffle=False)  # type: ignore[arg-type]  # only its length is used
@@ -149,6 +172,7 @@ class EpochSampler(DistributedSampler[Tensor]):
         self.batch_size = batch_size
         self.draw = draw
         self.shards = shards
+        self.seeded = seeded
         self.weights = weights
         self.drop_last = drop_last
         self.fixed_seed = seed
@@ -245,10 +269,10 @@ class EpochSampler(DistributedSampler[Tensor]):
         self.epoch = draw.epoch
 
     @override
-    def __iter__(self) -> Iterator[Tensor]:
+    def __iter__(self) -> Iterator[Tensor | SeededIndices]:
         return self.iterate(copies=True)
 
-    def iterate(self, *, copies: bool) -> Iterator[Tensor]:
+    def iterate(self, *, copies: bool) -> Iterator[Tensor | SeededIndices]:
         """Return the batches of indices of the next epoch (as ``iter`` does).
 
         With ``copies``, each batch is a tensor of its own, as a worker process
@@ -269,7 +293,13 @@ class EpochSampler(DistributedSampler[Tensor]):
             self.current_start = 0
             batches = self._batches(self._order(self.current))
         self.current_batches = len(batches)
-        return self._serve(self.current.epoch, batches, resume, copies=copies)
+        served = self._serve(self.current.epoch, batches, resume, copies=copies)
+        if not self.seeded:
+            return served
+        seed = self.current.seed
+        return (
+            SeededIndices(batch, derived_seed(seed, _bytes(batch))) for batch in served
+        )
 
     def _serve(
         self,
