@@ -55,6 +55,9 @@ class SetDataset(Dataset[Sample]):
         alone, not on the process loading it or on what it loaded before.
         """
         if isinstance(index, SeededIndices):
+            if in_marked_worker():  # nothing else in a worker draws: not kept
+                seed_generators(index.seed)
+                return self.batch(index.indices)
             with generators_kept():
                 seed_generators(index.seed)
                 return self.batch(index.indices)
