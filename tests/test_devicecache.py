@@ -10,6 +10,7 @@ from lightsplit._cache import build_store
 from lightsplit._datasets import CachedDataset
 from lightsplit._devicecache import DeviceDataset, device_dataset
 from lightsplit._loader import build_loader
+from lightsplit._sampling import SeededIndices
 from lightsplit._sources import SetSource
 
 CUDA = torch.cuda.is_available()
@@ -61,6 +62,17 @@ class TestWithoutCuda:
         module.trainer = trainer
         with pytest.raises(CacheDeviceError, match="training device is `cpu`"):
             module.setup("fit")
+
+
+def test_cache_ignores_seeds_of_indices() -> None:
+    """A cache draws nothing: indices given with a seed gather what they name."""
+    host = CachedDataset(build_store(_source(MemoryLoader())))
+    plain = [torch.tensor([3, 1]), torch.tensor([0])]
+    seeded = [SeededIndices(indices, seed=7) for indices in plain]
+    for gathered, expected in zip(
+        host.batches(seeded), host.batches(plain), strict=True
+    ):
+        _same(gathered, expected)
 
 
 class TestDeviceDataset:

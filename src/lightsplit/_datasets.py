@@ -192,14 +192,19 @@ class CachedDataset(SetDataset):
         more, tensors that large go into reused output buffers (never one that a
         batch still held uses); smaller ones are new.
         """
-        items: Iterator[int | Tensor] = (
-            index.indices if isinstance(index, SeededIndices) else index
-            for index in indices
-        )
-        first = next(items, None)
-        if first is None:
+        given = iter(indices)
+        head = next(given, None)
+        if head is None:
             return iter(())
-        items = itertools.chain([first], items)
+        first = head.indices if isinstance(head, SeededIndices) else head
+        items: Iterator[int | Tensor]
+        if isinstance(head, SeededIndices):  # not given by a cache's own sampler
+            items = (
+                index.indices if isinstance(index, SeededIndices) else index
+                for index in itertools.chain([head], given)
+            )
+        else:  # a cache's sampler gives tensors alone
+            items = itertools.chain([first], cast("Iterator[int | Tensor]", given))
         store = self.store
         nbytes = first.shape[0] * store.row_nbytes if isinstance(first, Tensor) else 0
         threads = gathering_threads() if nbytes > THREADED_BYTES else None
