@@ -72,6 +72,11 @@ class Recorder(LightningModule):
         steps = self.all_gather(torch.tensor(batch_idx))
         assert isinstance(steps, Tensor)
         assert steps.tolist() == [batch_idx, batch_idx]
+        # per-sample values too, as gathering predictions does: batches of one
+        # size on every rank
+        values = self.all_gather(batch.input.flatten(1)[:, 0])
+        assert isinstance(values, Tensor)
+        assert values.shape == (2, len(batch.input))
         if self.epochs:
             loaders = self.trainer.val_dataloaders
             assert isinstance(loaders, dict)  # the data module's, by set name

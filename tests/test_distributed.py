@@ -43,20 +43,22 @@ def test_each_training_sample_once_per_epoch(ddp_runs: dict[str, Path]) -> None:
     assert rank0[0]["train"] != rank0[1]["train"]
 
 
-def test_validation_sharded_without_repeats(ddp_runs: dict[str, Path]) -> None:
-    """An odd validation set is split across ranks, no sample lost or repeated."""
+def test_validation_sharded(ddp_runs: dict[str, Path]) -> None:
+    """An odd validation set is split across ranks, no sample lost, its first
+    repeated once to even the shards (as Lightning's own sampler does)."""
     for mode in ("plain", "balanced"):
         rank0, rank1 = _ranks(ddp_runs[mode])
         for epoch in range(2):
+            assert len(rank0[epoch]["validation"]) == len(rank1[epoch]["validation"])
             served = rank0[epoch]["validation"] + rank1[epoch]["validation"]
-            assert sorted(served) == sorted(f"v{index}" for index in range(7))
+            assert sorted(served) == sorted(["v0", *(f"v{i}" for i in range(7))])
 
 
 def test_evaluation_sets_take_equal_steps(ddp_runs: dict[str, Path]) -> None:
-    """Each evaluation set takes as many steps on every rank (the fit gathers
-    across ranks at each step), at least one: a set whose shards would differ
-    in batches (21 samples in batches of 10) repeats as few of its first samples
-    as that takes, and one smaller than the ranks is served to each."""
+    """Each evaluation set takes as many steps on every rank, with batches of
+    one size (the fit gathers per-sample values across ranks at each step): a
+    set that does not divide among the ranks (21 samples) repeats its first
+    sample, and one smaller than the ranks is served to each."""
     rank0, rank1 = _ranks(ddp_runs["plain"])
     for epoch in range(2):
         odd = [rank0[epoch]["monitor-odd"], rank1[epoch]["monitor-odd"]]

@@ -174,10 +174,11 @@ def _shares(
 @pytest.mark.parametrize(
     ("layout", "shards", "expected"),
     [
-        ((5, 2, 4), "steps", [[[0, 2, 4]], [[1, 3]]]),  # one step each: none repeated
-        ((3, 2, 1), "steps", [[[0], [2]], [[1], [0]]]),  # 2 steps each: one repeat
-        ((5, 2, 2), "steps", [[[0, 2], [4]], [[1, 3], [0]]]),
-        ((1, 3, 2), "steps", [[[0]], [[0]], [[0]]]),  # a set smaller than the ranks
+        ((5, 2, 4), "equal", [[[0, 2, 4]], [[1, 3, 0]]]),  # batches of one size
+        ((3, 2, 1), "equal", [[[0], [2]], [[1], [0]]]),
+        ((5, 2, 2), "equal", [[[0, 2], [4]], [[1, 3], [0]]]),
+        ((1, 3, 2), "equal", [[[0]], [[0]], [[0]]]),  # a set smaller than the ranks
+        ((6, 3, 4), "equal", [[[0, 3]], [[1, 4]], [[2, 5]]]),  # none repeated
         ((7, 2, 1), "once", [[[0], [2], [4], [6]], [[1], [3], [5]]]),  # no repeat
         ((1, 2, 4), "once", [[[0]], [[0]]]),  # but none left without a sample
         ((3, 4, 1), "equal", [[[0]], [[1]], [[2]], [[0]]]),
@@ -190,9 +191,10 @@ def test_shards(
     shards: Shards,
     expected: list[list[list[int]]],
 ) -> None:
-    """Evaluation shards take equal steps, at least one, repeating as few of
-    the first samples as that takes; predict repeats none but where a rank would
-    have none; training shards are equal, even for a set smaller than the ranks."""
+    """Training, validation and test shards are equal (the set's first samples
+    repeated where it does not divide), so that every step has batches of one
+    size on every rank, even for a set smaller than the ranks; predict repeats
+    none but where a rank would have none."""
     size, world, batch = layout  # the set's, the processes', a batch's
     assert _shares(monkeypatch, size, world, batch, shards) == expected
 
@@ -253,3 +255,26 @@ def test_resumed_loader_draws_alike(parallel: int, served: int) -> None:
     else:
         assert seen + _noise(resumed) == epochs[0]
         assert _noise(resumed) == epochs[1]
+
+
+@pytest.mark.parametrize("parallel", [-1, 2])
+def test_cache_build_leaves_generators_alone(parallel: int) -> None:
+    """Building a cache with a loader that draws (sample 0 and every span) does
+    not move this process's generators: the model's draws do not depend on it."""
+    torch.manual_seed(3)
+    expected = torch.rand(())
+    torch.manual_seed(3)
+    split = {
+        "train": entries_named("t", 12, LABELS),
+        "validation": entries_named("v", 3),
+    }
+    module = CachingDataModule(
+        split, NoisyLoader(), cache_samples=True, parallel=parallel
+    )
+    module.setup("fit")
+    assert torch.rand(()) == expected
+    noise = [
+        float(n)
+        for n in module.train_dataloader().dataset[torch.arange(12)].metadata["noise"]
+    ]
+    assert len(set(noise)) == 12  # every sample drew its own

@@ -295,8 +295,8 @@ def _fill(
 
     Metadata comes back packed by key: one tensor per key where values stack,
     which crosses processes and joins into columns far faster than one value
-    per sample. With ``seed`` (a build of several processes), the generators
-    are seeded for the span first (`_seed_span`).
+    per sample. With ``seed``, the generators are seeded for the span first
+    (`_seed_span`).
 
     Raises:
         SampleLoadError: when a sample fails to load, or its metadata breaks the
@@ -391,8 +391,11 @@ def _fill_in_processes(
     rules: MetadataRules,
     *,
     helpers: int,
+    seed: int,
 ) -> Iterator[_Filled]:
     """Fill ``inputs`` here and in ``helpers`` build processes; yield spans as done.
+
+    Every span is seeded from ``seed`` (`_seed_span`).
 
     The build processes take spans from the start of the set, this process from
     its end, each on one intra-op thread: the process that would otherwise wait
@@ -407,7 +410,6 @@ def _fill_in_processes(
     """
     method = "spawn" if sys.platform == "darwin" else "fork"
     processes: list[BaseProcess] = []
-    seed = torch.initial_seed()  # as set by `seed_everything`, or drawn
     try:
         pool = ProcessPoolExecutor(
             helpers,
@@ -417,10 +419,9 @@ def _fill_in_processes(
         )
         done = False
         try:
-            with generators_kept():
-                yield from _share_spans(
-                    pool, source, transforms, inputs, rules, helpers=helpers, seed=seed
-                )
+            yield from _share_spans(
+                pool, source, transforms, inputs, rules, helpers=helpers, seed=seed
+            )
             done = True
         except BrokenProcessPool:
             # their exit codes tell which went first, and how
@@ -450,8 +451,11 @@ def build_store(
     """Load and transform every sample of ``source`` into a shared store.
 
     Every process loads on one torch intra-op thread, this one included (see
-    `one_intra_op_thread`). Once done, the memory the allocator keeps from
-    the samples loaded here is given back to the system.
+    `one_intra_op_thread`), with torch's, Python's and NumPy's generators seeded
+    for each span of samples from torch's initial seed (sample 0 alone is the
+    first span): what a loader draws repeats from run to run, and this
+    process's generators are left as they were. Once done, the memory the
+    allocator keeps from the samples loaded here is given back to the system.
 
     Args:
         source: the set to cache.
@@ -471,7 +475,7 @@ def build_store(
         OSError: when ``target`` cannot be written.
     """
     try:
-        with one_intra_op_thread():
+        with one_intra_op_thread(), generators_kept():
             return _build(source, transforms, workers=workers, target=target)
     finally:
         release_free_memory()
@@ -485,6 +489,8 @@ def _build(
     target: FileInputs | None,
 ) -> SampleStore:
     size = len(source)
+    seed = torch.initial_seed()  # as set by `seed_everything`, or drawn
+    _seed_span(seed, 0)
     first = _load(source, 0, transforms)
     sample_bytes = _sample_bytes(first)
     if target is None or target.in_memory:
@@ -527,13 +533,13 @@ def _build(
         progress.update(1)
         if min(workers, size) <= 1:
             spans: Iterator[_Filled] = (
-                _fill(source, transforms, inputs, rules, span)
+                _fill(source, transforms, inputs, rules, span, seed=seed)
                 for span in _spans(size, 1)
             )
         else:
             helpers = min(workers, size) - 1
             spans = _fill_in_processes(
-                source, transforms, inputs, spec, rules, helpers=helpers
+                source, transforms, inputs, spec, rules, helpers=helpers, seed=seed
             )
         for filled in spans:
             parts[filled.start] = filled.metadata

@@ -664,7 +664,7 @@ class ConcatDataModule(LightningDataModule):
     # -- loaders -----------------------------------------------------------------
 
     def _loader(
-        self, name: SetName, *, train: bool = False, shards: Shards | None = None
+        self, name: SetName, *, train: bool = False, shards: Shards = "equal"
     ) -> SampleLoader:
         """Return the loader of set ``name``; ``train`` shuffles (or balances).
 

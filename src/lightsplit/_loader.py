@@ -327,17 +327,14 @@ def build_loader(
     chunk_size: int,
     train: bool = False,
     targets: Sequence[int] | None = None,
-    shards: Shards | None = None,
+    shards: Shards = "equal",
 ) -> SampleLoader:
     """Return the loader of one set, serving ``chunk_size`` samples per step.
 
     ``train`` shuffles, or draws classes in balance from ``targets`` (one class
     per sample) when given. The sampler is sharded when distributed, as
-    ``shards`` says (`Shards`): by default, training pads the shards to equal
-    length and evaluation to equal steps.
+    ``shards`` says (`Shards`): equal shards unless told otherwise.
     """
-    if shards is None:
-        shards = "equal" if train else "steps"
     seed = config.seed
     draw: Draw = "shuffled" if train else "ordered"
     weights = None

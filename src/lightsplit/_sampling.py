@@ -32,15 +32,14 @@ __all__ = [
 ]
 
 Draw: TypeAlias = Literal["ordered", "shuffled", "balanced"]
-Shards: TypeAlias = Literal["equal", "steps", "once"]
+Shards: TypeAlias = Literal["equal", "once"]
 """How an epoch's order is shared among distributed processes, each taking every
 ``world_size``-th index of it:
 
 - ``"equal"``: every process as many indices, the first ones repeated where the
-  order does not divide (training: DDP steps together);
-- ``"steps"``: every process as many batches, at least one, repeating as few of
-  the first indices as that takes, often none (validation and test, whose steps
-  may gather across processes);
+  order does not divide, as Lightning's ``DistributedSampler`` does: every step
+  has batches of one size on every process, which gathering across processes
+  needs (training, validation and test);
 - ``"once"``: no index repeated, but where a process would get none (a set
   smaller than the processes), which Lightning refuses (predict)."""
 """How a sampler orders a set: split order, a permutation, or balanced draws."""
@@ -237,10 +236,8 @@ class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
         if world > 1 and self.shards == "equal" and len(order) % world:
             order = _padded(order, world - len(order) % world)
         share = order[self.rank :: world]
-        if world > 1 and self.shards != "equal" and len(order):
-            missing = self._least_share() - len(share)
-            if missing > 0:  # after this process's own indices, from the start
-                share = torch.cat([share, _cycled(order, missing)])
+        if world > 1 and self.shards == "once" and len(order) and not len(share):
+            share = order[:1]  # a set smaller than the processes: Lightning needs one
         batches = list(torch.split(share, self.batch_size))
         if self.drop_last and batches and len(batches[-1]) < self.batch_size:
             batches.pop()
@@ -322,18 +319,10 @@ class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
         for batch in batches:
             yield batch.clone()  # a view would carry the whole shard to a worker
 
-    def _least_share(self) -> int:
-        """Indices a process takes at least, sharing ``size`` (not ``"equal"``)."""
-        if self.shards == "once":
-            return 1
-        largest = math.ceil(self.size / self.num_replicas)
-        steps = max(1, math.ceil(largest / self.batch_size))
-        return (steps - 1) * self.batch_size + 1
-
     def _shard_size(self) -> int:
         size = len(range(self.rank, self._total(), self.num_replicas))
-        if self.num_replicas > 1 and self.shards != "equal" and self.size:
-            return max(size, self._least_share())
+        if self.num_replicas > 1 and self.shards == "once" and self.size:
+            return max(size, 1)
         return size
 
     @override
