@@ -32,6 +32,7 @@ __all__ = [
 ]
 
 Draw: TypeAlias = Literal["ordered", "shuffled", "balanced"]
+"""How a sampler orders a set: split order, a permutation, or balanced draws."""
 Shards: TypeAlias = Literal["equal", "once"]
 """How an epoch's order is shared among distributed processes, each taking every
 ``world_size``-th index of it:
@@ -42,7 +43,6 @@ Shards: TypeAlias = Literal["equal", "once"]
   needs (training, validation and test);
 - ``"once"``: no index repeated, but where a process would get none (a set
   smaller than the processes), which Lightning refuses (predict)."""
-"""How a sampler orders a set: split order, a permutation, or balanced draws."""
 
 GOLDEN: Final = 0x9E3779B97F4A7C15
 
