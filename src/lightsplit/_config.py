@@ -25,6 +25,7 @@ from pydantic import (
 from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticKnownError
 
+from ._errors import home_written_out
 from ._types import StrPath
 from ._validation_errors import (
     batch_not_divisible,
@@ -162,15 +163,9 @@ def _folder(value: object) -> Path:
     if not value:
         raise cache_dir_empty()
     path = Path(value)
-    if path.parts and path.parts[0].startswith("~"):
-        try:
-            expanded = path.expanduser()
-        except RuntimeError:  # ~user of no known user
-            expanded = path
-        raise cache_dir_home(
-            cache_dir=value,
-            expanded=f"`{expanded}`" if expanded != path else "the full path",
-        )
+    expanded = home_written_out(path)
+    if expanded is not None:
+        raise cache_dir_home(cache_dir=value, expanded=expanded)
     return path
 
 
@@ -322,8 +317,10 @@ class DataModuleConfig(FrozenModel, frozen=True):
         """
         if isinstance(data, Mapping):
             for name in data:
-                fix = setting_fix(name) if isinstance(name, str) else None
-                if fix is not None and name not in cls.model_fields:
+                if not isinstance(name, str) or name in cls.model_fields:
+                    continue
+                fix = setting_fix(name)
+                if fix is not None:
                     raise unknown_setting(name=name, fix=fix)
         return data
 

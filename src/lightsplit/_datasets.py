@@ -3,6 +3,7 @@
 import functools
 import itertools
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import nullcontext
 from typing import cast
 
 from torch import Tensor
@@ -55,10 +56,9 @@ class SetDataset(Dataset[Sample]):
         alone, not on the process loading it or on what it loaded before.
         """
         if isinstance(index, SeededIndices):
-            if in_marked_worker():  # nothing else in a worker draws: not kept
-                seed_generators(index.seed)
-                return self.batch(index.indices)
-            with generators_kept():
+            # nothing else in a worker draws: its generators need not be kept
+            kept = nullcontext() if in_marked_worker() else generators_kept()
+            with kept:
                 seed_generators(index.seed)
                 return self.batch(index.indices)
         return self.batch(index) if isinstance(index, Tensor) else self.sample(index)
@@ -196,15 +196,13 @@ class CachedDataset(SetDataset):
         head = next(given, None)
         if head is None:
             return iter(())
+        chained = itertools.chain([head], given)
+        items: Iterator[int | Tensor] = (
+            (i.indices if isinstance(i, SeededIndices) else i for i in chained)
+            if isinstance(head, SeededIndices)  # not from a cache's own sampler
+            else cast("Iterator[int | Tensor]", chained)
+        )
         first = head.indices if isinstance(head, SeededIndices) else head
-        items: Iterator[int | Tensor]
-        if isinstance(head, SeededIndices):  # not given by a cache's own sampler
-            items = (
-                index.indices if isinstance(index, SeededIndices) else index
-                for index in itertools.chain([head], given)
-            )
-        else:  # a cache's sampler gives tensors alone
-            items = itertools.chain([first], cast("Iterator[int | Tensor]", given))
         store = self.store
         nbytes = first.shape[0] * store.row_nbytes if isinstance(first, Tensor) else 0
         threads = gathering_threads() if nbytes > THREADED_BYTES else None

@@ -4,6 +4,7 @@ import difflib
 import json
 import re
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any, Final, TypeVar
 
 from ._types import EVALUATION_SET_NAMES, SET_NAME_RE
@@ -197,6 +198,23 @@ def closest_set_name(name: str) -> str:
         return f"monitor-{rest}" if rest else "monitor-<name>"
     matches = difflib.get_close_matches(lowered, EVALUATION_SET_NAMES, n=1, cutoff=0.0)
     return matches[0] if matches else "train"
+
+
+def home_written_out(path: Path) -> str | None:
+    """Say how to write ``path`` without a leading ``~``, if it starts with one.
+
+    Only a shell reads ``~`` as a home folder: opened as it is, ``~/x`` is a
+    folder named ``~`` in the current one. ``None`` for a path without one;
+    else the path expanded, in backticks, or "the full path" where it cannot
+    be expanded (``~user`` of no known user).
+    """
+    if not path.parts or not path.parts[0].startswith("~"):
+        return None
+    try:
+        expanded = path.expanduser()
+    except RuntimeError:  # ~user of no known user
+        return "the full path"
+    return f"`{expanded}`" if expanded != path else "the full path"
 
 
 def printable(text: str) -> str:

@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from ._entries import names_file
-from ._errors import PathEscapeError, choose
+from ._errors import PathEscapeError, choose, home_written_out
 from ._sample import Sample
 from ._types import StrPath
 
@@ -184,11 +184,8 @@ def _root_folder(root: object) -> Path:
         msg = "`root` is empty; give the folder of the files (`.` for the current one)"
         raise ValueError(msg)
     path = Path(text)
-    if path.parts and path.parts[0].startswith("~"):
-        try:
-            full = f"`{path.expanduser()}`"
-        except RuntimeError:  # ~user of no known user
-            full = "the full path"
+    full = home_written_out(path)
+    if full is not None:
         msg = (
             f"`root` ({text}) starts with `~`, which only a shell reads as a home "
             f"folder: it would be a folder named `{path.parts[0]}` in the current "

@@ -300,6 +300,12 @@ _UNDECLARED_KEY: Final = frozenset({"extra_forbidden", "unexpected_keyword_argum
 `TypedDict`'s, a dataclass's): see `SAMPLE_CONFIG`."""
 
 
+def _not_an_array(name: str, samples: object) -> str:
+    """Describe set ``name``, which is not an array of samples but ``samples``."""
+    shown = preview(samples)
+    return f"{printable(name)}: a set must be a JSON array of samples, not {shown}"
+
+
 def _describe(error: "ErrorDetails", document: Mapping[str, object]) -> str:
     """Describe one validation error with its set, index and entry."""
     loc = error["loc"]
@@ -315,12 +321,9 @@ def _describe(error: "ErrorDetails", document: Mapping[str, object]) -> str:
             f"samples, not {json_kind(error['input'])}"
         )
     name = str(loc[0])
-    set_name = printable(name)
     if len(loc) == 1:
-        return (
-            f"{set_name}: a set must be a JSON array of samples, "
-            f"not {preview(document.get(name))}"
-        )
+        return _not_an_array(name, document.get(name))
+    set_name = printable(name)
     index = loc[1]
     samples = document.get(name)
     entry = (
@@ -544,8 +547,7 @@ def _split_of(
     sets: dict[str, tuple[Any, ...]] = {}
     if sample_type is Any:
         problems += [
-            f"{printable(name)}: a set must be a JSON array of samples, "
-            f"not {preview(samples)}"
+            _not_an_array(name, samples)
             for name, samples in document.items()
             if not isinstance(samples, list)
         ]
