@@ -11,7 +11,7 @@ import re
 from collections import Counter, defaultdict, deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain, repeat
+from itertools import chain, compress, repeat
 from typing import Generic, TypeVar
 
 from ._entries import (
@@ -373,9 +373,11 @@ def _group_leaks(
     sets_of: defaultdict[str, list[SetName]] = defaultdict(list)
     for name in evaluated if leaking else ():
         samples, in_set = split[name], groups[name] or []
-        indices = [i for i, group in enumerate(in_set) if group in leaking]
-        for i, ref in zip(indices, _entry_refs(name, indices, samples), strict=True):
-            members[in_set[i]].append(ref)  # type: ignore[index]  # not None: None is never leaking
+        indices = list(compress(range(len(in_set)), map(leaking.__contains__, in_set)))
+        # each ref appended to its group's list, in C: a loop in Python here
+        # took a third of a check of CXR8's split (94,000 entries in leaks)
+        lists = map(members.__getitem__, map(in_set.__getitem__, indices))  # type: ignore[arg-type]  # not None: None is never leaking
+        deque(map(list.append, lists, _entry_refs(name, indices, samples)), maxlen=0)
         for group in leaking & found[name]:
             sets_of[group].append(name)  # type: ignore[index]  # not None, as above
     leaks = _made(
