@@ -1,5 +1,6 @@
 """Data-module splits, loaders, targets and transforms, checked at the boundary."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -25,6 +26,7 @@ from lightsplit import (
     SampleLoadError,
     SplitFileError,
     SplitPart,
+    load_split,
 )
 from lightsplit._datasets import SetDataset
 
@@ -79,6 +81,42 @@ class TestSplitsValidation:
         with pytest.raises(ValidationError) as exc_info:
             CachingDataModule({"train": entries, "validation": []}, loader)
         assert _errors(exc_info) == [("set_empty", ("validation",))]
+
+    def test_empty_set_names_its_file(
+        self, tmp_path: Path, loader: PngLoader, entries: list[Entry]
+    ) -> None:
+        """An empty set read from a split file is refused naming the file.
+
+        Whether the file is given by its path, read by `load_split`, or named
+        in every part of the set; not when another part has no file.
+        """
+        path = write_split(tmp_path / "split.json", {"train": entries, "test": []})
+        expected = (
+            f"set `test` has no sample: it is empty in {path}; remove it from the "
+            "file or give it samples there"
+        )
+        makers: tuple[Callable[[], object], ...] = (
+            lambda: CachingDataModule(path, loader),
+            lambda: CachingDataModule(load_split(path), loader),
+            lambda: ConcatDataModule(
+                {"train": [(path, loader)], "test": [(path, loader), (path, loader)]}
+            ),
+        )
+        for make in makers:
+            with pytest.raises(ValidationError) as exc_info:
+                make()
+            [error] = exc_info.value.errors(include_url=False)
+            assert (error["type"], error["loc"]) == ("set_empty", ("test",))
+            assert error["msg"] == expected
+        with pytest.raises(ValidationError) as exc_info:
+            ConcatDataModule(
+                {"train": [(path, loader)], "test": [(path, loader), ([], loader)]}
+            )
+        [error] = exc_info.value.errors(include_url=False)
+        assert (
+            error["msg"]
+            == "set `test` has no sample; remove the set or give it samples"
+        )
 
     def test_no_set(self) -> None:
         """Splits without any set are refused."""

@@ -59,7 +59,7 @@ from ._sources import (
     same_parts,
     sources_from_splits,
 )
-from ._split import load_split, split_file_missing
+from ._split import DatabaseSplit, load_split, split_file_missing
 from ._stages import require_set, stage_sets, validation_sets
 from ._types import HELD_OUT_SET_NAMES, SetName, StrPath
 
@@ -904,10 +904,13 @@ class CachingDataModule(ConcatDataModule):
                 raise split_file_missing(path, "`database_split`") from None
         # Anything but a mapping goes on as it is, for validation to name the problem.
         splits: object = split
+        files: dict[tuple[SetName, int], str] = {}  # for errors to name the file
         if isinstance(split, Mapping):
             splits = {name: [(raw, raw_data_loader)] for name, raw in split.items()}
+            if isinstance(split, DatabaseSplit) and split.source:
+                files = {(name, 0): split.source for name in split}
         self._start(
-            sources_from_splits(cast(Splits, splits)),
+            sources_from_splits(cast(Splits, splits), files=files),
             config,
             model_transforms,
             train_batch_transforms,

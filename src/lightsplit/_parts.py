@@ -24,6 +24,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     RootModel,
+    ValidationInfo,
     model_validator,
 )
 
@@ -43,7 +44,14 @@ from ._validation_errors import (
     splits_not_mapping,
 )
 
-__all__ = ["DataModuleSplits", "Part", "SplitPart", "Splits", "read_split_files"]
+__all__ = [
+    "DataModuleSplits",
+    "Part",
+    "PartFiles",
+    "SplitPart",
+    "Splits",
+    "read_split_files",
+]
 
 RawT = TypeVar("RawT")
 
@@ -110,20 +118,26 @@ def _split_file(samples: object) -> Path | None:
     return path if path.name.lower().endswith(SPLIT_FILE_SUFFIXES) else None
 
 
-def read_split_files(splits: object) -> object:
+PartFiles: TypeAlias = Mapping[tuple[SetName, int], str]
+"""(set name, part position) -> the split file that part's samples were read from."""
+
+
+def read_split_files(splits: object) -> tuple[object, dict[tuple[SetName, int], str]]:
     """Replace each part whose samples are a split file's path by that set's samples.
 
     A path is a string or ``os.PathLike`` ending in ``.json`` or ``.json.bz2``.
     Anything that is not a mapping of sets of ``(samples, loader)`` pairs, or a
     set whose name is not valid, is left as it is, for validation to name the
-    problem.
+    problem. Also return the file of each part read (`PartFiles`), for errors
+    to name it.
 
     Raises:
         FileNotFoundError: if a named split file does not exist.
         SplitFileError: if a named file is not a valid split, or lacks the set.
     """
+    origins: dict[tuple[SetName, int], str] = {}
     if not isinstance(splits, Mapping):
-        return splits
+        return splits, origins
     files: dict[Path, DatabaseSplit[Any]] = {}
     read: dict[object, object] = {}
     for set_name, parts in splits.items():
@@ -135,7 +149,7 @@ def read_split_files(splits: object) -> object:
             read[set_name] = parts
             continue
         resolved: list[object] = []
-        for part in parts:
+        for position, part in enumerate(parts):
             pair = isinstance(part, list | tuple) and len(part) == 2  # noqa: PLR2004
             path = _split_file(part[0]) if pair else None
             if path is None:
@@ -143,8 +157,9 @@ def read_split_files(splits: object) -> object:
             else:
                 samples = _set_of_file(path, set_name, files)
                 resolved.append(SplitPart(samples, part[1]))
+                origins[set_name, position] = str(path)
         read[set_name] = resolved
-    return read
+    return read, origins
 
 
 def _as_tuple(value: object) -> object:
@@ -219,13 +234,24 @@ class DataModuleSplits(
     model_config = ConfigDict(**FROZEN_CONFIG, title=SPLITS_TITLE)
 
     @model_validator(mode="after")
-    def _check_not_empty(self) -> Self:
+    def _check_not_empty(self, info: ValidationInfo) -> Self:
+        """Refuse splits without a set, and empty sets.
+
+        The validation context's ``"files"`` (`PartFiles`) name the split files
+        that an empty set was read from.
+        """
         errors = ErrorCollector()
         if not self.root:
             errors.add((), splits_empty(), self.root)
+        origins: PartFiles = (info.context or {}).get("files", {})
         for set_name, pairs in self.root.items():
             if sum(len(cast(Sequence[Any], samples)) for samples, _ in pairs) == 0:
-                errors.add((set_name,), set_empty(set_name=set_name), pairs)
+                files = [origins.get((set_name, i)) for i in range(len(pairs))]
+                named = [file for file in files if file is not None]
+                error = set_empty(
+                    set_name=set_name, files=named if len(named) == len(files) else ()
+                )
+                errors.add((set_name,), error, pairs)
         errors.raise_if_any(SPLITS_TITLE)
         return self
 

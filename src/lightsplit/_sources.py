@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from ._errors import SampleLoadError, format_list, preview
-from ._parts import DataModuleSplits, Part, Splits, read_split_files
+from ._parts import DataModuleSplits, Part, PartFiles, Splits, read_split_files
 from ._sample import ModelTransform, RawDataLoader, Sample
 from ._types import SetName
 from ._validation_errors import ErrorCollector, transform_invalid, transforms_invalid
@@ -282,8 +282,13 @@ class SetSource:
         return labels
 
 
-def sources_from_splits(splits: Splits) -> dict[SetName, SetSource]:
+def sources_from_splits(
+    splits: Splits, *, files: PartFiles | None = None
+) -> dict[SetName, SetSource]:
     """Validate ``splits`` and return one source per set, in the splits' order.
+
+    ``files`` names the split files that parts were read from (`PartFiles`),
+    for errors to name them; parts given as a file's path are named anyway.
 
     Raises:
         ValidationError: ``set_name_invalid``, ``set_empty``, ``splits_empty``,
@@ -292,5 +297,8 @@ def sources_from_splits(splits: Splits) -> dict[SetName, SetSource]:
         FileNotFoundError: if a split file named in place of samples is missing.
         SplitFileError: if such a file is invalid or lacks the set.
     """
-    model = DataModuleSplits.model_validate(read_split_files(splits))
+    read, origins = read_split_files(splits)
+    model = DataModuleSplits.model_validate(
+        read, context={"files": {**(files or {}), **origins}}
+    )
     return {name: SetSource(name, parts) for name, parts in model.parts().items()}

@@ -9,12 +9,12 @@ files, which raise none of them, do not import pydantic-core.
 import math
 import operator
 import reprlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import Literal, NoReturn, TypeAlias
 
 from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
 
-from ._errors import closest_set_name, printable
+from ._errors import closest_set_name, first_few, printable
 
 __all__ = [
     "ErrorCollector",
@@ -86,8 +86,18 @@ def set_name_invalid(*, name: str) -> PydanticCustomError:
     )
 
 
-def set_empty(*, set_name: str) -> PydanticCustomError:
-    """Error for a set with no sample given to a data module."""
+def set_empty(*, set_name: str, files: Sequence[str] = ()) -> PydanticCustomError:
+    """Error for a set with no sample given to a data module.
+
+    ``files`` are the split files its samples come from, when all do.
+    """
+    if files:
+        return PydanticCustomError(
+            "set_empty",
+            "set `{set_name}` has no sample: it is empty in {files}; remove it "
+            "from the file or give it samples there",
+            {"set_name": set_name, "files": first_few(list(dict.fromkeys(files)))},
+        )
     return PydanticCustomError(
         "set_empty",
         "set `{set_name}` has no sample; remove the set or give it samples",
