@@ -258,6 +258,26 @@ class TestCollate:
             "use a `batch_size` of 1"
         )
 
+    def test_collate_samples_names_the_odd_one(self) -> None:
+        """The input unlike most of the batch is named, not a later one like them.
+
+        Where no shape is the most common, the first sample's is the one expected.
+        """
+        samples = [Sample(torch.zeros(3), {})] + [Sample(torch.zeros(2), {})] * 3
+        with pytest.raises(SampleLoadError) as exc_info:
+            collate_samples(samples)
+        assert str(exc_info.value).startswith(
+            "batch item 0: input is (3,) torch.float32 but (2,) torch.float32 in 3 of "
+            "the batch's 4 samples (such as batch item 1); add a model transform"
+        )
+        samples = [Sample(torch.zeros(n), {}) for n in (2, 3, 3, 2, 1)]
+        with pytest.raises(SampleLoadError) as exc_info:
+            collate_samples(samples)
+        assert str(exc_info.value).startswith(
+            "batch item 1: input is (3,) torch.float32 but (2,) torch.float32 in 2 of "
+            "the batch's 5 samples (such as batch item 0); add"
+        )
+
 
 class TestTargets:
     @pytest.mark.parametrize(

@@ -4,6 +4,7 @@ import functools
 import math
 import operator
 import os
+from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, NoReturn, Protocol
@@ -135,21 +136,38 @@ def stack_inputs(inputs: Sequence[Tensor], *, where: Describe) -> Tensor:
 
     Raises:
         SampleLoadError: if the inputs differ in shape or dtype, naming the first
-            sample that differs, the batch's first sample, and both shapes.
+            sample that differs from most of the batch (from its first sample,
+            where no shape is the most common), a sample of that shape, and
+            both shapes.
     """
     first = inputs[0]
-    for position, tensor in enumerate(inputs):
-        if tensor.shape != first.shape or tensor.dtype != first.dtype:
-            msg = (
-                f"{where(position)}: input is {_describe(tensor)} but "
-                f"{_describe(first)} in the batch's first sample ({where(0)}); add "
-                "a model transform that gives every sample the same shape and "
-                "dtype (or, for samples with masks, resize both in the loader: a "
-                "model transform sees the input alone), or use a `batch_size` of 1"
-            )
-            raise SampleLoadError(msg)
+    if any(t.shape != first.shape or t.dtype != first.dtype for t in inputs):
+        raise SampleLoadError(_unlike(inputs, where))
     out = _new_tensor((len(inputs), *first.shape), first.dtype)
     return torch.stack(list(inputs), out=out)
+
+
+def _unlike(inputs: Sequence[Tensor], where: Describe) -> str:
+    """Say which input of a batch differs in shape or dtype from most of them."""
+    kinds = [(tuple(tensor.shape), tensor.dtype) for tensor in inputs]
+    counts = Counter(kinds)
+    [(usual, most), *rest] = counts.most_common(2)
+    if rest and rest[0][1] == most:  # no shape is the most common: the first's
+        usual, most = kinds[0], counts[kinds[0]]
+    odd = next(i for i, kind in enumerate(kinds) if kind != usual)
+    model = kinds.index(usual)
+    held = (
+        f"the batch's first sample ({where(model)})"
+        if most == 1
+        else f"{most} of the batch's {len(inputs)} samples (such as {where(model)})"
+    )
+    return (
+        f"{where(odd)}: input is {_describe(inputs[odd])} but "
+        f"{_describe(inputs[model])} in {held}; add a model "
+        "transform that gives every sample the same shape and dtype (or, for "
+        "samples with masks, resize both in the loader: a model transform sees "
+        "the input alone), or use a `batch_size` of 1"
+    )
 
 
 def _describe(tensor: Tensor) -> str:
