@@ -256,6 +256,56 @@ class TestLoaders:
         assert [len(b.input) for b in module.unshuffled_train_dataloader()] == [4, 4, 2]
         assert [len(b.input) for b in module.val_dataloader()["validation"]] == [3]
 
+    @pytest.mark.parametrize(
+        ("train", "batch_size", "chunks", "sizes"),
+        [
+            pytest.param(11, 8, 4, [2, 2, 2, 2], id="incomplete-batch-of-chunks"),
+            pytest.param(10, 32, 4, [3, 3, 3, 1], id="truncated-batch-complete"),
+            pytest.param(24, 30, 5, [5, 5, 5, 5, 4], id="truncated-uneven-chunks"),
+            pytest.param(21, 4, 2, [2] * 10, id="one-left"),
+        ],
+    )
+    def test_drop_incomplete_batch_of_chunks(
+        self, train: int, batch_size: int, chunks: int, sizes: list[int]
+    ) -> None:
+        """A batch is dropped whole: no chunk of it makes an optimizer step.
+
+        A batch truncated to the training set is complete: nothing is dropped.
+        """
+        module = CachingDataModule(
+            {"train": entries_named("t", train)},
+            MemoryLoader(),
+            batch_size=batch_size,
+            batch_chunk_count=chunks,
+            drop_incomplete_batch=True,
+        )
+        loader = module.train_dataloader()
+        assert [len(b.input) for b in loader] == sizes
+        assert len(loader) == len(sizes)
+
+    def test_dropped_batch_makes_no_optimizer_step(self) -> None:
+        """In a fit, 11 samples in batches of 8 in 4 chunks make one step of 8."""
+        module = CachingDataModule(
+            {"train": entries_named("t", 11), "validation": entries_named("v", 2)},
+            MemoryLoader(),
+            batch_size=8,
+            batch_chunk_count=4,
+            drop_incomplete_batch=True,
+        )
+        model = RecordingModel(pixels=6)
+        trainer = Trainer(
+            accelerator="cpu",
+            max_epochs=1,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            accumulate_grad_batches=module.accumulate_grad_batches,
+        )
+        trainer.fit(model, module)
+        assert trainer.global_step == 1
+        assert len(model.train_names) == len(set(model.train_names)) == 8
+
     def test_balanced_sampler(self) -> None:
         """Classes are drawn in balance, with replacement, len(train) per epoch."""
         labels = [0] * 90 + [1] * 10

@@ -115,6 +115,25 @@ class TestLoadSplit:
             'integer (at `1`), got "0"'
         )
 
+    def test_union_sample_type_one_problem_per_entry(self, tmp_path: Path) -> None:
+        """An entry matching no form of a union is one problem, saying why per form.
+
+        The entry is shown once: a value that is the whole entry is not again.
+        """
+        path = _write(tmp_path, {"train": [["a.png", "x"], ["b.png", 1], 3]})
+        with pytest.raises(SplitFileError) as exc_info:
+            load_split(path, sample_type=tuple[str, int] | tuple[str, list[int]])
+        assert str(exc_info.value) == (
+            f"{path}: invalid split file, 2 problems:\n"
+            f'  {path}: train.0: entry ["a.png", "x"]: matches no form of the sample '
+            "type: as `tuple[str, int]`, Input should be a valid integer (at `1`), "
+            'got "x"; as `tuple[str, list[int]]`, Input should be a valid array (at '
+            '`1`), got "x"\n'
+            f"  {path}: train.2: entry 3: matches no form of the sample type: as "
+            "`tuple[str, int]`, Input should be a valid array; as "
+            "`tuple[str, list[int]]`, Input should be a valid array"
+        )
+
     def test_wrong_length(self, tmp_path: Path) -> None:
         """An entry with too many items is refused."""
         path = _write(tmp_path, {"train": [["a.png", 0, 1]]})

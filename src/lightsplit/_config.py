@@ -238,8 +238,10 @@ class DataModuleConfig(FrozenModel, frozen=True):
     are accumulated over `batch_chunk_count` steps."""
 
     drop_incomplete_batch: bool = False
-    """Drop the last, incomplete chunk of each training epoch (evaluation never
-    drops samples)."""
+    """Drop the samples at the end of each training epoch that make no complete
+    batch, every chunk of it: each optimizer step then sees `batch_size`
+    samples (a batch truncated to the training set is complete). Evaluation
+    never drops samples."""
 
     parallel: Annotated[int, Field(ge=-1), BeforeValidator(_check_parallel)] = -1
     """Worker processes for loading: -1 loads in the main process, 0 uses one

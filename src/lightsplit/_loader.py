@@ -348,6 +348,7 @@ def build_loader(
         weights=weights,
         shards=shards,
         drop_last=train and config.drop_incomplete_batch,
+        chunks=config.batch_chunk_count,
         seeded=isinstance(dataset, LazyDataset),  # its loader draws as it loads
     )
     # A cached set is served by one index_select per batch: that is faster in

@@ -150,7 +150,11 @@ class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
         seeded: yield each batch's indices with the seed of its loading
             (`SeededIndices`), for a set whose loader runs as batches are
             served (not a cache).
-        drop_last: drop this process's last batch when it is incomplete.
+        drop_last: drop the samples of this process that its last complete
+            batch of ``chunks`` batches (one optimizer step, with gradient
+            accumulation) leaves over; a batch larger than this process's
+            share is the share (it is truncated to it), and complete.
+        chunks: the batches of ``batch_size`` making up one complete batch.
     """
 
     def __init__(
@@ -163,6 +167,7 @@ class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
         weights: torch.Tensor | None = None,
         shards: Shards = "equal",
         drop_last: bool = False,
+        chunks: int = 1,
         seeded: bool = False,
     ) -> None:
         rank, world = shard()
@@ -174,6 +179,7 @@ class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
         self.seeded = seeded
         self.weights = weights
         self.drop_last = drop_last
+        self.chunks = chunks
         self.fixed_seed = seed
         self.epoch = 0
         self.current: EpochDraw | None = None
@@ -238,10 +244,24 @@ class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
         share = order[self.rank :: world]
         if world > 1 and self.shards == "once" and len(order) and not len(share):
             share = order[:1]  # a set smaller than the processes: Lightning needs one
-        batches = list(torch.split(share, self.batch_size))
-        if self.drop_last and batches and len(batches[-1]) < self.batch_size:
-            batches.pop()
-        return batches
+        if self.drop_last:
+            share = share[: self._kept(len(share))]
+        return list(torch.split(share, self.batch_size))
+
+    def _kept(self, count: int) -> int:
+        """Return how many of ``count`` samples of this process are served.
+
+        With ``drop_last``, those of the complete batches: ``chunks`` batches of
+        ``batch_size``, or the whole share of an epoch where that is less (a
+        batch truncated to the set). ``count`` may be the rest of a resumed
+        epoch: the samples dropped are the last of the whole epoch's share, so
+        that it ends where the uninterrupted epoch would have.
+        """
+        if not self.drop_last:
+            return count
+        share = self._shard_size()
+        complete = min(self.batch_size * self.chunks, share)
+        return max(count - share % complete, 0) if complete else count
 
     def resume(self, draw: EpochDraw, consumed: int) -> int:
         """Take epoch ``draw`` up after the first ``consumed`` positions of its order.
@@ -327,9 +347,7 @@ class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
 
     @override
     def __len__(self) -> int:
-        if self.drop_last:
-            return self._shard_size() // self.batch_size
-        return math.ceil(self._shard_size() / self.batch_size)
+        return math.ceil(self._kept(self._shard_size()) / self.batch_size)
 
     @override
     def set_epoch(self, epoch: int) -> None:

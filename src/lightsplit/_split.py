@@ -10,6 +10,7 @@ import math
 import os
 import re
 import sys
+import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -323,24 +324,65 @@ def _describe(error: "ErrorDetails", document: Mapping[str, object]) -> str:
     name = str(loc[0])
     if len(loc) == 1:
         return _not_an_array(name, document.get(name))
-    set_name = printable(name)
-    index = loc[1]
+    return f"{_entry_at(loc, document)}: {_reason(error, loc[2:], 'sample type')}"
+
+
+def _entry_at(loc: Sequence[int | str], document: Mapping[str, object]) -> str:
+    """Say which entry the error at ``loc`` (set name, index, ...) is about."""
+    name, index = str(loc[0]), loc[1]
     samples = document.get(name)
     entry = (
         samples[index] if isinstance(samples, list) and isinstance(index, int) else None
     )
-    inner = _place(loc[2:])
+    return f"{printable(name)}.{index}: entry {preview(entry)}"
+
+
+def _reason(error: "ErrorDetails", inner: Sequence[int | str], declared: str) -> str:
+    """Say what is wrong at ``inner``, a place in an entry; ``declared`` by what."""
+    place = _place(inner)
     if error["type"] in _UNDECLARED_KEY:
         return (
-            f"{set_name}.{index}: entry {preview(entry)}: key `{inner}` is not one "
-            "the sample type declares; check its spelling, or declare it in the type"
+            f"key `{place}` is not one the {declared} declares; check its "
+            "spelling, or declare it in the type"
         )
-    where = f" (at `{inner}`)" if inner else ""
     hint = _HINTS.get(error["type"], "")
-    return (
-        f"{set_name}.{index}: entry {preview(entry)}: {error['msg']}{where}, "
-        f"got {preview(error['input'])}{hint}"
-    )
+    if not place:  # the entry itself, shown already
+        return f"{error['msg']}{hint}"
+    return f"{error['msg']} (at `{place}`), got {preview(error['input'])}{hint}"
+
+
+def _described(
+    errors: Sequence["ErrorDetails"], document: Mapping[str, object], *, union: bool
+) -> list[str]:
+    """Describe ``errors``; of a ``union`` sample type, one line per entry.
+
+    pydantic reports an entry that matches no form of a union once per form,
+    its place in the entry led by the form's name: those are said together.
+    """
+    if not union:
+        return [_describe(error, document) for error in errors]
+
+    def entry(error: "ErrorDetails") -> tuple[int | str, ...] | int:
+        loc = error["loc"]
+        formed = len(loc) > 2 and isinstance(loc[1], int) and isinstance(loc[2], str)  # noqa: PLR2004
+        return tuple(loc[:2]) if formed else id(error)
+
+    described: list[str] = []
+    for _, found in itertools.groupby(errors, key=entry):
+        same = list(found)
+        if len(same) == 1:
+            described.append(_describe(same[0], document))
+            continue
+        forms = [
+            f"as `{form}`, "
+            + "; ".join(_reason(error, error["loc"][3:], "form") for error in of_form)
+            for form, of_form in itertools.groupby(same, key=lambda e: e["loc"][2])
+        ]
+        described.append(
+            f"{_entry_at(same[0]['loc'], document)}: matches no form of the sample "
+            f"type: {'; '.join(forms)}"
+        )
+    return described
 
 
 _HINTS: Final = {
@@ -563,7 +605,8 @@ def _split_of(
                 sets = _adapter(sample_type).validate_json(data, strict=True)
         except pydantic_core.ValidationError as exc:
             errors = exc.errors(include_url=False)
-            problems += [_describe(error, document) for error in errors]
+            union = typing.get_origin(sample_type) in (typing.Union, types.UnionType)
+            problems += _described(errors, document, union=union)
     if problems:
         _raise_file_error(source, problems)
     split: DatabaseSplit[Any] = DatabaseSplit.__new__(DatabaseSplit)
