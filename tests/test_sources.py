@@ -276,8 +276,31 @@ class TestLoaderForms:
             first_batch()
         assert str(exc_info.value).endswith(
             "TypeError: `OptionalMask.sample` returned metadata `mask` as None, "
-            "which no batch can hold; leave `mask` out of the metadata, or give it "
-            "a value in every sample (such as -1, NaN or an empty string)"
+            "which no batch can hold (at any batch size); leave it out of the "
+            "metadata, or give it a value in every sample (such as -1, NaN or an "
+            "empty string)"
+        )
+
+    @pytest.mark.parametrize(
+        ("value", "shown"),
+        [({"roi": None}, "`extra['roi']`"), ([0, (1, None)], "`extra[1][1]`")],
+    )
+    def test_none_nested_in_metadata(self, value: object, shown: str) -> None:
+        """A None inside a dict or list of metadata is named where it is.
+
+        No batch size collates it: a batch of one is not offered as the fix.
+        """
+
+        class NestedNone(PairLoader):
+            def sample(self, raw: Entry) -> tuple[torch.Tensor, dict[str, object]]:
+                tensor, metadata = super().sample(raw)
+                return tensor, {**metadata, "extra": value}
+
+        module = CachingDataModule(_fit_split(), NestedNone(), batch_size=1)
+        with pytest.raises(SampleLoadError) as exc_info:
+            next(iter(module.unshuffled_train_dataloader()))
+        assert f"returned metadata {shown} as None, which no batch can hold" in str(
+            exc_info.value
         )
 
     def test_metadata_key_that_is_no_string(self) -> None:
