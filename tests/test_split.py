@@ -5,6 +5,7 @@ import gzip
 import json
 import re
 import sys
+import typing
 import weakref
 from functools import partial
 from pathlib import Path
@@ -17,6 +18,12 @@ from lightsplit import DatabaseSplit, SplitFileError, load_split
 from lightsplit._cli import main
 
 Capture = pytest.CaptureFixture[str]
+
+
+class TypingEntry(typing.TypedDict):
+    """A ``typing.TypedDict``, which pydantic reads from Python 3.12 on."""
+
+    image: str
 
 
 def _write(tmp_path: Path, document: object, name: str = "split.json") -> Path:
@@ -519,7 +526,28 @@ class TestLoadSplit:
     @pytest.mark.parametrize(
         ("sample_type", "said"),
         [
-            pytest.param(3, "`sample_type` 3 is no type to check entries by", id="3"),
+            pytest.param(
+                3,
+                "`sample_type` 3 is no type to check entries by (Unable to generate "
+                "pydantic-core schema for 3)",
+                id="3",
+            ),
+            pytest.param(
+                "Undefined",
+                "`sample_type` 'Undefined' is no type to check entries by (name "
+                "'Undefined' is not defined)",
+                id="name-not-defined",
+            ),
+            pytest.param(
+                TypingEntry,
+                f"`sample_type` {TypingEntry!r} is no type to check entries "
+                "by (Please use `typing_extensions.TypedDict` instead of "
+                "`typing.TypedDict` on Python < 3.12)",
+                id="typing-typeddict",
+                marks=pytest.mark.skipif(
+                    sys.version_info >= (3, 12), reason="read from Python 3.12"
+                ),
+            ),
             pytest.param(
                 None,
                 "`sample_type` None would require every entry to be null",

@@ -63,7 +63,11 @@ class SplitPart(NamedTuple, Generic[RawT]):
     """Raw samples and the loader that loads them: one part of a set.
 
     ``SplitPart(samples, loader)`` lets mypy check that ``loader`` takes the
-    samples given (a plain ``(samples, loader)`` tuple works too, unchecked).
+    samples given (a plain ``(samples, loader)`` tuple works too, unchecked),
+    where the part is made on its own: ``part = SplitPart(samples, loader)``,
+    then ``ConcatDataModule({"train": [part]})``. Written inside the mapping
+    given to a data module, it takes its type from the mapping's parts
+    (``SplitPart[Any]``), and type checkers check nothing.
     ``samples`` may be the path of a split file instead (``.json`` or
     ``.json.bz2``): the set of the same name is read from it with `load_split`.
     """

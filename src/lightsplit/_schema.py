@@ -2,10 +2,9 @@
 
 from typing import Any, Final
 
-from pydantic import JsonValue, TypeAdapter
+from pydantic import JsonValue
 
-from ._config import SAMPLE_CONFIG
-from ._split import refuse_sample_type
+from ._split import refuse_sample_type, sample_adapter
 from ._types import SET_NAME_PATTERN
 
 __all__ = ["JSON_SCHEMA_DIALECT", "split_json_schema"]
@@ -36,7 +35,7 @@ def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
 
     Raises:
         TypeError: for a ``sample_type`` that `load_split` refuses too (``None``,
-            a type holding a set).
+            a type holding a set, a type pydantic does not know).
 
     Examples:
         >>> schema = split_json_schema(tuple[str, int])
@@ -45,7 +44,7 @@ def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
     """
     refuse_sample_type(sample_type)
     # Wrapped in a list: models, dataclasses and TypedDicts take no outer config.
-    adapter: TypeAdapter[object] = TypeAdapter(list[sample_type], config=SAMPLE_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
+    adapter = sample_adapter(list[sample_type], sample_type)  # type: ignore[valid-type]  # the sample type is a runtime value
     wrapped = dict(adapter.json_schema())
     definitions = wrapped.pop("$defs", None)
     sample_schema = wrapped["items"]

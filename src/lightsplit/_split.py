@@ -31,6 +31,7 @@ from ._outputs import SIDECAR_SUFFIX, is_sidecar_document
 from ._types import SetName, StrPath
 
 if TYPE_CHECKING:
+    from pydantic import TypeAdapter
     from pydantic_core import ErrorDetails, SchemaValidator
 
 __all__ = [
@@ -166,18 +167,47 @@ def _adapter(sample_type: object) -> "SchemaValidator":
     pydantic's validators are imported here, when a sample type is given: a
     split read without one (``lightsplit check``) starts faster without them.
     """
-    from pydantic import PydanticSchemaGenerationError, PydanticUserError, TypeAdapter  # noqa: PLC0415 - imported when first needed
-
-    from ._config import SAMPLE_CONFIG  # noqa: PLC0415 - imported when first needed
     from ._strictcore import strict_validator  # noqa: PLC0415 - with pydantic
 
     refuse_sample_type(sample_type)
-    try:
-        adapter = TypeAdapter(dict[str, tuple[sample_type, ...]], config=SAMPLE_CONFIG)  # type: ignore[valid-type]  # the sample type is a runtime value
-    except (PydanticSchemaGenerationError, PydanticUserError, TypeError) as exc:
-        msg = f"`sample_type` {sample_type!r} is no type to check entries by; {_FIX}"
-        raise TypeError(msg) from exc
+    adapter = sample_adapter(dict[str, tuple[sample_type, ...]], sample_type)  # type: ignore[valid-type]  # the sample type is a runtime value
     return strict_validator(adapter.core_schema)
+
+
+def sample_adapter(wrapped: object, sample_type: object) -> "TypeAdapter[Any]":
+    """Return pydantic's adapter of ``wrapped``, a type holding ``sample_type``.
+
+    Raises:
+        TypeError: if pydantic makes none, saying why: a type it does not know,
+            a name the type uses that is not defined (a forward reference), a
+            ``typing.TypedDict`` before Python 3.12...
+    """
+    from pydantic import (  # noqa: PLC0415 - imported when first needed
+        PydanticSchemaGenerationError,
+        PydanticUserError,
+        TypeAdapter,
+    )
+
+    from ._config import SAMPLE_CONFIG  # noqa: PLC0415 - imported when first needed
+
+    try:
+        adapter: TypeAdapter[Any] = TypeAdapter(wrapped, config=SAMPLE_CONFIG)  # type: ignore[arg-type]  # a type made at run time
+        # names not defined are left for later by pydantic: said now, not there
+        adapter.rebuild(raise_errors=True)
+    except (
+        PydanticSchemaGenerationError,
+        PydanticUserError,
+        TypeError,
+        NameError,
+    ) as exc:
+        said = str(exc).strip().splitlines()
+        reason = said[0].split(". ")[0].rstrip(".") if said else type(exc).__name__
+        msg = (
+            f"`sample_type` {sample_type!r} is no type to check entries by "
+            f"({reason}); {_FIX}"
+        )
+        raise TypeError(msg) from exc
+    return adapter
 
 
 class _RefusedJsonError(ValueError):

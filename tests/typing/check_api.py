@@ -132,6 +132,9 @@ CachingDataModule(typed, IndexLoader())  # type: ignore[misc]  # no RawT fits bo
 ConcatDataModule({"train": [SplitPart(typed["train"], PairLoader())]})
 ConcatDataModule({"train": [SplitPart("split.json", IndexLoader())]})
 SplitPart(typed["train"], IndexLoader())  # type: ignore[misc]  # no RawT fits both
+part = SplitPart(typed["train"], IndexLoader())  # type: ignore[misc]  # made alone
+# inside the mapping, a part takes the mapping's type (SplitPart[Any]): unchecked
+ConcatDataModule({"train": [SplitPart(typed["train"], IndexLoader())]})
 
 # loaders that return mappings (mednet 2.x), through the adapter
 mapping = MappingLoader(MednetStyleLoader("images"), input_key="image")
