@@ -1,8 +1,10 @@
+import contextlib
 import errno
 import multiprocessing
 import os
 import re
 import resource
+import signal
 import subprocess
 import sys
 import textwrap
@@ -11,6 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 import torch
@@ -105,12 +108,50 @@ class Unsendable:
         raise TwoPartError(first, "send")
 
 
+def _local_box() -> Callable[[torch.Tensor], tuple[torch.Tensor]]:
+    class Box(NamedTuple):  # made in a function: pickle cannot find it by name
+        x: torch.Tensor
+
+    return Box
+
+
+_BOX = _local_box()
+
+
+class LocalBoxLoader(MemoryLoader):
+    """Gives metadata that default_collate batches, but pickle cannot send."""
+
+    def sample(self, raw: Entry) -> Sample:
+        """Return the sample of ``raw`` with a ``Box`` of its label."""
+        box = _BOX(torch.tensor(raw[1]))
+        return Sample(super().sample(raw).input, {"box": box})
+
+
 class UnsendableLoader(MemoryLoader):
     """Gives metadata that cannot be pickled."""
 
     def sample(self, raw: Entry) -> Sample:
         """Return the sample of ``raw`` with an ``Unsendable`` value."""
         return Sample(super().sample(raw).input, {"odd": Unsendable()})
+
+
+def _two_parts(first: str) -> object:
+    raise TwoPartError(first, "receive")
+
+
+class Unreceivable:
+    """A metadata value that pickles, but does not unpickle."""
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (_two_parts, ("cannot",))
+
+
+class UnreceivableLoader(MemoryLoader):
+    """Gives metadata that pickles, but does not unpickle."""
+
+    def sample(self, raw: Entry) -> Sample:
+        """Return the sample of ``raw`` with an ``Unreceivable`` value."""
+        return Sample(super().sample(raw).input, {"odd": Unreceivable()})
 
 
 @dataclass(frozen=True)
@@ -203,21 +244,90 @@ def test_exited_build_process() -> None:
         module.setup("test")
 
 
-def test_unreceivable_result_names_its_cause() -> None:
-    """A build process whose result cannot be received is reported with the cause."""
+def test_unsendable_metadata_names_sample_key_and_cause() -> None:
+    """Metadata that cannot leave a build process names the sample, key and why.
+
+    The loader's exception is the cause, even one that does not unpickle.
+    """
     module = CachingDataModule(
         {"test": entries_named("x", 64)},
         UnsendableLoader(),
         parallel=2,
         cache_samples=True,
     )
+    with pytest.raises(SampleLoadError) as exc_info:
+        module.setup("test")
+    # the build process loads the first spans, whichever ends first
+    assert re.fullmatch(
+        r'set `test`, index \d+, entry \["x\d+", [01]\]: metadata `odd` cannot be '
+        r"sent from a cache build process to this one \(TwoPartError: cannot "
+        r"send\); give it values of types that pickle finds by name \(classes "
+        r"defined at the top level of a module\), or load in this process "
+        r"\(`parallel=-1`\)",
+        str(exc_info.value),
+    )
+    assert "raised in a cache build process" in str(exc_info.value.__cause__)
+
+
+_FIRST_BATCH: str = textwrap.dedent(
+    """
+    import sys
+    sys.path.insert(0, sys.argv[1])
+    from lightsplit_testing import entries_named
+    from test_faults import LocalBoxLoader
+    from lightsplit import CachingDataModule, SampleLoadError
+
+    module = CachingDataModule(
+        {"test": entries_named("x", 64)},
+        LocalBoxLoader(),
+        parallel=2,
+        cache_samples=sys.argv[2] == "cache",
+    )
+    try:
+        next(iter(module.test_dataloader()["test"]))
+    except SampleLoadError as error:
+        print(error)
+    """
+)
+"""Serves the first batch of a set whose metadata pickle cannot send, or says why."""
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_metadata_of_a_local_class_from_other_processes(cache: bool) -> None:
+    """A value of a class made in a function, which default_collate batches but
+    pickle cannot send, fails naming the key: a loader worker would otherwise
+    have its batch dropped by torch, and the loader wait for it forever (hence
+    a process of its own, given two minutes)."""
+    said = subprocess.run(
+        [sys.executable, "-c", _FIRST_BATCH, str(TESTS), "cache" if cache else ""],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    process = "a cache build process" if cache else "a loader worker process"
+    assert re.fullmatch(
+        r'set `test`, index \d+, entry \["x\d+", [01]\]: metadata `box` cannot '
+        f"be sent from {process} to this one "
+        r"\((Pickling|Attribute)Error: Can't pickle .*_local_box.<locals>.Box.*\); "
+        "give it values of types that pickle finds by name.*\n",
+        said,
+    )
+
+
+def test_unreceivable_result_names_its_cause() -> None:
+    """A build process whose result cannot be received is reported with the cause."""
+    module = CachingDataModule(
+        {"test": entries_named("x", 64)},
+        UnreceivableLoader(),
+        parallel=2,
+        cache_samples=True,
+    )
     with pytest.raises(
         SampleLoadError,
-        match=re.escape(
-            "set `test`: the result of a cache build process could not be received "
-            "(TypeError: TwoPartError.__init__() missing 1 required positional "
-            "argument: 'second')"
-        ),
+        match=r"set `test`, sample \d+: the result of a cache build process could "
+        r"not be received \(TwoPartError: cannot receive\); give metadata values "
+        r"that pickle and unpickle, or load in this process \(`parallel=-1`\)",
     ):
         module.setup("test")
 
@@ -402,4 +512,109 @@ def test_build_process_ends_with_a_killed_parent() -> None:
     left = [pid for pid in helpers if _alive(pid)]
     for pid in left:
         os.kill(pid, 9)  # not to leave them to the next tests
+    assert left == []
+
+
+@dataclass
+class SysExitLoader(MemoryLoader):
+    """Calls ``sys.exit(0)`` on ``victim``, unless it is the main process."""
+
+    victim: str = ""
+    main_pid: int = 0
+
+    def sample(self, raw: Entry) -> Sample:
+        """Load ``raw``, or exit as a script would."""
+        if raw[0] == self.victim and os.getpid() != self.main_pid:
+            sys.exit(0)
+        return super().sample(raw)
+
+
+def test_sys_exit_in_a_build_process() -> None:
+    """A loader's ``sys.exit`` in a build process fails the sample, named.
+
+    The pool would hand the exit to this process, which would end, status 0,
+    as if the run had succeeded.
+    """
+    loader = SysExitLoader(victim="x1", main_pid=os.getpid())
+    module = CachingDataModule(
+        {"test": entries_named("x", 64)}, loader, parallel=2, cache_samples=True
+    )
+    with pytest.raises(SampleLoadError) as exc_info:
+        module.setup("test")
+    assert str(exc_info.value) == (
+        'set `test`, index 1, entry ["x1", 1]: the loader called `sys.exit(0)` in a '
+        "cache build process; a loader must raise an exception, not end its process"
+    )
+
+
+_STUCK: str = textwrap.dedent(
+    """
+    import os, sys, time
+    sys.path.insert(0, sys.argv[1])
+    from lightsplit_testing import MemoryLoader, entries_named
+    from lightsplit import CachingDataModule, SampleLoadError
+
+    MAIN = os.getpid()
+
+    class Stuck(MemoryLoader):
+        def sample(self, raw):
+            if raw[0] == "x1" and os.getpid() != MAIN:
+                open(sys.argv[3], "w").close()
+                print("stuck", flush=True)
+                time.sleep(10**6)  # a read that never returns, in the build process
+            if raw[0] == "x63" and sys.argv[2] == "fail":
+                while not os.path.exists(sys.argv[3]):  # the build process stuck
+                    time.sleep(0.01)
+                raise OSError("cannot read x63")  # here, loading from the end
+            return super().sample(raw)
+
+    module = CachingDataModule(
+        {"test": entries_named("x", 64)}, Stuck(), parallel=2, cache_samples=True
+    )
+    try:
+        module.setup("test")
+    except SampleLoadError as error:
+        print(error, flush=True)
+    """
+)
+"""A cache build whose build process never returns from the loader."""
+
+
+@pytest.mark.parametrize("ending", ["fail", "interrupt"])
+def test_stuck_build_process_does_not_hold_the_end(tmp_path: Path, ending: str) -> None:
+    """An error here, or an interrupt of this process alone (``kill -INT``, a
+    notebook's "interrupt"), ends the build at once, the stuck build process
+    with it: nothing waits for its span."""
+    with subprocess.Popen(
+        [sys.executable, "-c", _STUCK, str(TESTS), ending, str(tmp_path / "stuck")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as job:
+        assert job.stdout is not None
+        helpers: list[int] = []
+        try:
+            assert job.stdout.readline() == "stuck\n"
+            helpers = _children(job.pid)
+            if ending == "interrupt":
+                job.send_signal(signal.SIGINT)
+            status = job.wait(timeout=120)  # a guard: it ends at once, or never
+        finally:
+            job.kill()
+        said = job.stdout.read()
+    deadline = time.monotonic() + 30
+    while any(map(_alive, helpers)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    left = [pid for pid in helpers if _alive(pid)]
+    for pid in left:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)  # not to leave them to the next tests
+    if ending == "fail":
+        assert status == 0
+        assert said.endswith(
+            'set `test`, index 63, entry ["x63", 1]: OSError: cannot read x63\n'
+        )
+    else:
+        assert status != 0  # ended by the interrupt
+    assert helpers
     assert left == []

@@ -44,7 +44,7 @@ from ._stores import (
     shared_empty,
 )
 from ._threads import one_intra_op_thread
-from ._workererrors import WorkerFailure
+from ._workererrors import WorkerFailure, unsent_metadata
 
 __all__ = ["build_store"]
 
@@ -250,13 +250,26 @@ def _start_builder(
 def _load(
     source: SetSource, index: int, transforms: Sequence[ModelTransform]
 ) -> Sample:
-    """Load sample ``index``; running out of file descriptors is said as such."""
+    """Load sample ``index``; running out of file descriptors is said as such.
+
+    In a build process, a loader that ends the process (``sys.exit``) fails
+    the sample: the exit would reach the pool, which hands it to this process.
+    """
     try:
         return source.load(index, transforms)
     except SampleLoadError as exc:
         if _too_many_files(exc):
             raise _open_files_error(source.where(index)) from exc
         raise
+    except SystemExit as exc:
+        if not _BUILD:  # this process: it ends, as the loader asks
+            raise
+        msg = (
+            f"{source.where(index)}: the loader called `sys.exit({exc.code!r})` in "
+            "a cache build process; a loader must raise an exception, not end "
+            "its process"
+        )
+        raise SampleLoadError(msg) from exc
 
 
 class _Filled(NamedTuple):
@@ -342,7 +355,16 @@ def _fill_in_builder(span: tuple[int, int]) -> bytes:
         )
     except SampleLoadError as exc:
         return pickle.dumps(WorkerFailure.of(exc, process="a cache build process"))
-    return _dumps(filled)
+    try:
+        return _dumps(filled)
+    except Exception:
+        where = _BUILD["source"].where(filled.start)
+        unsent = unsent_metadata(
+            filled.metadata, where, process="a cache build process"
+        )
+        if unsent is None:
+            raise
+        return pickle.dumps(WorkerFailure.of(unsent, process="a cache build process"))
 
 
 def _spans(size: int, workers: int) -> list[tuple[int, int]]:
@@ -366,21 +388,46 @@ def _share_spans(
     Every span is seeded from ``seed`` (`_seed_span`), here as in them.
     """
     spans = deque(_spans(len(source), helpers + 1))
-    pending: set[Future[bytes]] = set()
+    pending: dict[Future[bytes], tuple[int, int]] = {}
     while spans or pending:
         while spans and len(pending) < _QUEUED * helpers:
-            pending.add(pool.submit(_fill_in_builder, spans.popleft()))
+            span = spans.popleft()
+            pending[pool.submit(_fill_in_builder, span)] = span
         if spans:
             yield _fill(source, transforms, inputs, rules, spans.pop(), seed=seed)
             done = {future for future in pending if future.done()}
         else:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
-        pending -= done
         for future in done:
-            filled: _Filled | WorkerFailure = pickle.loads(future.result())  # ours
+            filled = _received(future.result(), source.name, pending.pop(future))
             if isinstance(filled, WorkerFailure):
                 raise filled.error()
             yield filled
+
+
+def _received(
+    data: bytes, name: str, span: tuple[int, int]
+) -> "_Filled | WorkerFailure":
+    """Unpickle what a build process sent for ``span``, or say why it cannot be.
+
+    A metadata value may pickle there yet not unpickle here (its class's
+    ``__reduce__`` says how to make it again, and that fails).
+    """
+    try:
+        received: _Filled | WorkerFailure = pickle.loads(data)  # ours
+    except Exception as exc:
+        start, stop = span
+        samples = (
+            f"sample {start}" if stop - start == 1 else f"samples {start}-{stop - 1}"
+        )
+        msg = (
+            f"set `{name}`, {samples}: the result of a "
+            f"cache build process could not be received ({type(exc).__name__}: "
+            f"{exc}); give metadata values that pickle and unpickle, or load in "
+            "this process (`parallel=-1`)"
+        )
+        raise SampleLoadError(msg) from exc
+    return received
 
 
 def _fill_in_processes(
@@ -428,8 +475,10 @@ def _fill_in_processes(
             processes.extend((getattr(pool, "_processes", None) or {}).values())
             raise
         finally:
-            # once every span is in, the build processes end on their own time
-            pool.shutdown(wait=not done, cancel_futures=True)
+            if done:  # every span is in: the build processes end on their own time
+                pool.shutdown(wait=False, cancel_futures=True)
+            else:  # an error, or an interrupt: not held up by a slow or stuck loader
+                _stop(pool)
     except SampleLoadError:
         raise
     except BrokenProcessPool as exc:
@@ -439,6 +488,28 @@ def _fill_in_processes(
             where = f"set `{source.name}`"
             raise _open_files_error(where) from exc
         raise
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """End the build processes of ``pool`` now, without waiting for their spans.
+
+    On an error or an interrupt here, a build process may be in a loader that
+    takes long, or never returns (a hung network read): waiting for it would
+    hold the error back, or keep the program from ending.
+    """
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        process.join(_STOP_SECONDS)
+        if process.is_alive():  # pragma: no cover - SIGTERM caught and ignored
+            process.kill()
+            process.join()
+
+
+_STOP_SECONDS: Final = 5.0
+"""How long a build process is given to end on SIGTERM, before SIGKILL."""
 
 
 def build_store(

@@ -25,7 +25,7 @@ from ._serving import (
 from ._sources import SetSource
 from ._stores import REUSED_BYTES, ReleasedStore, SampleStore, stack_inputs
 from ._threads import ThreadChoice
-from ._workererrors import WorkerFailure, in_marked_worker
+from ._workererrors import WorkerFailure, in_marked_worker, unsent_metadata
 
 __all__ = ["CachedDataset", "LazyDataset", "SetDataset", "collate_samples"]
 
@@ -134,13 +134,21 @@ class LazyDataset(SetDataset):
         positions = indices.tolist() if isinstance(indices, Tensor) else list(indices)
         try:
             samples = [self.source.load(index, self.transforms) for index in positions]
-            return _collate(
+            batch = _collate(
                 samples, where=lambda position: self.source.where(positions[position])
             )
         except SampleLoadError as error:
             if not in_marked_worker():
                 raise
             return cast(Sample, WorkerFailure.of(error))  # raised again by the loader
+        if in_marked_worker() and positions:
+            where = self.source.where(positions[0])
+            unsent = unsent_metadata(
+                batch.metadata, where, process="a loader worker process"
+            )
+            if unsent is not None:
+                return cast(Sample, WorkerFailure.of(unsent))
+        return batch
 
 
 class CachedDataset(SetDataset):

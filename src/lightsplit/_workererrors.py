@@ -10,15 +10,18 @@ pickled, and the worker's traceback. The loader's iterator raises it again in
 this process (`WorkerFailure.error`), the loader's exception as its cause.
 """
 
+import io
 import pickle
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from torch import Tensor
 from torch.utils.data import get_worker_info
 
 from ._errors import SampleLoadError
 
-__all__ = ["WorkerFailure", "in_marked_worker", "mark_worker"]
+__all__ = ["WorkerFailure", "in_marked_worker", "mark_worker", "unsent_metadata"]
 
 _MARKED = False
 """Whether this process is a worker of a lightsplit loader (`mark_worker`)."""
@@ -80,3 +83,39 @@ class WorkerFailure:
         error = SampleLoadError(self.message)
         error.__cause__ = cause
         return error
+
+
+class _TensorsAside(pickle.Pickler):
+    """Pickles all but tensors: what must pickle for a value to cross processes.
+
+    Tensors cross in shared memory, and would be copied here for nothing.
+    """
+
+    def persistent_id(self, obj: object) -> int | None:
+        return 0 if isinstance(obj, Tensor) else None
+
+
+def unsent_metadata(
+    metadata: Mapping[str, object], where: str, *, process: str
+) -> SampleLoadError | None:
+    """Return the error of a metadata value that cannot cross processes, if any.
+
+    A value whose type pickle cannot find by name (a class made in a
+    function, say) is collated in ``process`` but never reaches this one: torch
+    drops a batch that does not pickle, and its loader waits for it forever.
+    ``where`` names the first sample of the batch or span.
+    """
+    for key, value in metadata.items():
+        try:
+            _TensorsAside(io.BytesIO(), protocol=pickle.HIGHEST_PROTOCOL).dump(value)
+        except Exception as exc:  # pickle raises many kinds
+            msg = (
+                f"{where}: metadata `{key}` cannot be sent from {process} to this "
+                f"one ({type(exc).__name__}: {exc}); give it values of types that "
+                "pickle finds by name (classes defined at the top level of a "
+                "module), or load in this process (`parallel=-1`)"
+            )
+            error = SampleLoadError(msg)
+            error.__cause__ = exc
+            return error
+    return None
