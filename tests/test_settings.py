@@ -3,10 +3,12 @@
 import inspect
 import re
 import typing
+import warnings
 from pathlib import Path
 from typing import Any
 
 import pytest
+import torch
 from lightsplit_testing import Entry, MemoryLoader, entries_named
 from pydantic import ValidationError
 
@@ -259,3 +261,23 @@ class TestAssignment:
         with pytest.raises(AttributeError, match="is derived from the settings"):
             setattr(module, name, 3)
         assert name not in vars(module)
+
+
+@pytest.mark.parametrize("how", ["setting", "config", "model_transforms"])
+def test_dropped_sets_warning_names_the_users_line(how: str) -> None:
+    """The warning of sets dropped points at the assignment, however it is made."""
+    module = CachingDataModule(
+        {"train": entries_named("t", 4), "validation": entries_named("v", 2)},
+        MemoryLoader(),
+    )
+    module.setup("fit")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        if how == "setting":
+            module.cache_samples = True
+        elif how == "config":
+            module.config = module.config.replace(cache_samples=True)
+        else:
+            module.model_transforms = [torch.nn.Identity()]
+    assert [(w.category, w.filename) for w in caught] == [(LightsplitWarning, __file__)]
+    assert "dropping the sets" in str(caught[0].message)

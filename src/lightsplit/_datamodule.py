@@ -25,6 +25,7 @@ from ._datasets import CachedDataset, LazyDataset, SetDataset
 from ._errors import (
     DataChangedError,
     LightsplitWarning,
+    caller_stacklevel,
     format_list,
     format_problems,
     preview,
@@ -271,7 +272,7 @@ class ConcatDataModule(LightningDataModule):
                 f"({format_list(list(self._datasets))}) and their cache; they are set "
                 "up again when used",
                 LightsplitWarning,
-                stacklevel=4,
+                stacklevel=caller_stacklevel(),
             )
             self._datasets.clear()
 

@@ -2,9 +2,12 @@
 
 import difflib
 import json
+import os
 import re
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any, Final, TypeVar
 
 from ._types import EVALUATION_SET_NAMES, SET_NAME_RE
@@ -425,3 +428,22 @@ cut short
         )
     place = f"between `{before}` and `{after}`" if before else f"before `{after}`"
     return f"{where}: {problem} {place}; {fix}"
+
+
+_PACKAGE: Final = str(Path(__file__).parent) + os.sep
+
+
+def caller_stacklevel() -> int:
+    """Return the ``stacklevel`` of a warning that points at the user's code.
+
+    That of the first frame outside lightsplit, counted from the function that
+    calls this one (stacklevel 1): a warning raised through several of
+    lightsplit's frames (a setting assigned through its descriptor, say) names
+    the user's line, whatever the path to it.
+    """
+    frame: FrameType | None = sys._getframe(1)  # the frames, as warnings walks them
+    level = 1
+    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+        frame = frame.f_back
+        level += 1
+    return level
