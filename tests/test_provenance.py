@@ -7,10 +7,15 @@ import pytest
 import torch
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
-from lightsplit_testing import Entry, MemoryLoader, entries_named
+from lightsplit_testing import Entry, MemoryLoader, entries_named, write_split
 from tests_models import RecordingModel
 
-from lightsplit import CachingDataModule, DataChangedError, LightsplitWarning
+from lightsplit import (
+    CachingDataModule,
+    ConcatDataModule,
+    DataChangedError,
+    LightsplitWarning,
+)
 from lightsplit._provenance import PROVENANCE_KEY
 
 
@@ -46,6 +51,31 @@ class TestRecord:
         assert record["config"]["batch_size"] == 4
         assert record["train_entries"].dtype == torch.int64
         assert record["train_entries"].numel() == 12
+
+    def test_split_files_named(self, tmp_path: Path) -> None:
+        """The split file each part was read from is recorded, for people to read;
+        moved elsewhere, the same data still pass the resume checks."""
+        sets = {"train": entries_named("t", 4), "validation": entries_named("v", 2)}
+        path = write_split(tmp_path / "split.json", sets)
+        record = CachingDataModule(path, MemoryLoader()).state_dict()[PROVENANCE_KEY]
+        assert record["sets"]["train"]["files"] == [str(path)]
+        parts = ConcatDataModule(
+            {
+                "train": [
+                    (path, MemoryLoader()),
+                    (entries_named("x", 2), MemoryLoader()),
+                ],
+                "validation": [(path, MemoryLoader())],
+            }
+        ).state_dict()[PROVENANCE_KEY]
+        assert parts["sets"]["train"]["files"] == [str(path), None]
+        assert "files" not in _module().state_dict()[PROVENANCE_KEY]["sets"]["train"]
+        moved = write_split(tmp_path / "moved.json", sets)
+        module = CachingDataModule(moved, MemoryLoader())
+        module.load_state_dict({PROVENANCE_KEY: record})  # no error, no warning
+        assert module.state_dict()[PROVENANCE_KEY]["sets"]["train"]["files"] == [
+            str(moved)
+        ]
 
     def test_compact_for_large_sets(self) -> None:
         """100,000 training entries take 8 bytes each in the record."""

@@ -46,7 +46,9 @@ def test_prints_what_was_recorded(
     assert lines[1] == f"  sha256 {split_sha256(load_split(split))} (of all its sets)"
     assert lines[2].startswith("  train             8 entries  sha256 ")
     assert lines[2].endswith("classes 0: 4, 1: 4")
-    assert "batch_size=4" in lines[6]
+    assert lines[3] == f"  {' ' * 10}  loaded by `lightsplit_testing.MemoryLoader`"
+    assert lines[4] == f"  {' ' * 10}  read from {split}"  # for people to read
+    assert "batch_size=4" in lines[8]
     assert main(["card", str(split), "--json"]) == 0
     card = json.loads(capsys.readouterr().out)
     assert main(["provenance", str(checkpoint), "--json"]) == 0

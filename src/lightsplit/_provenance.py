@@ -130,9 +130,13 @@ def set_record(
     """Return the record of one set: size, content hash, classes and loaders.
 
     ``canonical`` is the set's entries in canonical form (``canonical_json``),
-    whose SHA-256 is the set's content hash.
+    whose SHA-256 is the set's content hash. The split file of each part is
+    recorded too where any is known (``files``): for people to read, as the
+    data are compared by their content, not by where they were read from.
     """
+    files = {"files": list(source.files)} if any(source.files) else {}
     return {
+        **files,
         "size": len(source),
         "sha256": hashlib.sha256(canonical).hexdigest(),
         "class_counts": _class_counts(targets),

@@ -22,7 +22,13 @@ from pydantic import (
 from typing_extensions import TypedDict  # pydantic reads only this, before 3.12
 
 from ._commands import fail, is_sidecar, sidecars_named, write_line
-from ._errors import LightsplitError, format_list, located_problems, preview
+from ._errors import (
+    LightsplitError,
+    first_few,
+    format_list,
+    located_problems,
+    preview,
+)
 from ._hashing import entries_sha256
 from ._split import load_split
 
@@ -37,6 +43,8 @@ class _SetRecord(TypedDict):
     sha256: str
     class_counts: dict[str, int] | None
     loaders: list[Annotated[list[str], Field(min_length=2, max_length=2)]]
+    files: NotRequired[list[str | None]]
+    """The split file of each part, where known (since lightsplit 0.1.0)."""
 
 
 @with_config(ConfigDict(strict=True))
@@ -167,6 +175,7 @@ def _document(
             "sha256": value["sha256"],
             "class_counts": value["class_counts"],
             "loaders": [{"class": c, "fingerprint": f} for c, f in value["loaders"]],
+            "files": value.get("files", []),
         }
         for name, value in record["sets"].items()
     }
@@ -208,6 +217,10 @@ def _lines(document: Mapping[str, Any]) -> list[str]:
         )
         loaders = format_list([loader["class"] for loader in value["loaders"]])
         lines.append(f"  {' ' * width}  loaded by {loaders}")
+        files = [file for file in value["files"] if file is not None]
+        if files:
+            read = first_few(list(dict.fromkeys(files)))
+            lines.append(f"  {' ' * width}  read from {read}")
     settings = ", ".join(
         f"{key}={value!r}" for key, value in document["config"].items()
     )

@@ -221,6 +221,8 @@ class SetSource:
 
     name: SetName
     parts: tuple[Part, ...]
+    files: tuple[str | None, ...] = ()
+    """The split file each part was read from, where known (``None`` if not)."""
     _starts: tuple[int, ...] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -316,7 +318,11 @@ def sources_from_splits(
         SplitFileError: if such a file is invalid or lacks the set.
     """
     read, origins = read_split_files(splits)
-    model = DataModuleSplits.model_validate(
-        read, context={"files": {**(files or {}), **origins}}
-    )
-    return {name: SetSource(name, parts) for name, parts in model.parts().items()}
+    known = {**(files or {}), **origins}
+    model = DataModuleSplits.model_validate(read, context={"files": known})
+    return {
+        name: SetSource(
+            name, parts, tuple(known.get((name, i)) for i in range(len(parts)))
+        )
+        for name, parts in model.parts().items()
+    }
