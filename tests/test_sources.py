@@ -433,6 +433,20 @@ class TestModelTransforms:
             "`Identity`; for a single transform, write `[transform]`"
         )
 
+    def test_no_model_transforms_as_none(self) -> None:
+        """mednet's ``None`` for no transform is refused, saying what means none."""
+        with pytest.raises(ValidationError) as exc_info:
+            CachingDataModule(
+                {"train": _entries()},
+                PairLoader(),
+                model_transforms=None,  # type: ignore[arg-type]  # the point
+            )
+        [error] = exc_info.value.errors(include_url=False)
+        assert error["msg"] == (
+            "`model_transforms` must be a list or tuple of transforms, not None; "
+            "for no transform, leave it out or give `[]`"
+        )
+
     @pytest.mark.parametrize(
         ("transform", "message"),
         [

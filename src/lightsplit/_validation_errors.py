@@ -191,6 +191,13 @@ def pair_not_in_list(*, set_name: str) -> PydanticCustomError:
 
 def transforms_invalid(*, field: str, type_name: str) -> PydanticCustomError:
     """Error for transforms (model or batch) that are not a sequence."""
+    if type_name == "NoneType":  # mednet's "no transform"
+        return PydanticCustomError(
+            "transforms_invalid",
+            "`{field}` must be a list or tuple of transforms, not None; for no "
+            "transform, leave it out or give `[]`",
+            {"field": field, "type_name": type_name},
+        )
     return PydanticCustomError(
         "transforms_invalid",
         "`{field}` must be a list or tuple of transforms, not a `{type_name}`; for "
