@@ -562,11 +562,24 @@ _STUCK: str = textwrap.dedent(
                 open(sys.argv[3], "w").close()
                 print("stuck", flush=True)
                 time.sleep(10**6)  # a read that never returns, in the build process
-            if raw[0] == "x63" and sys.argv[2] == "fail":
+            if raw[0] == "x63" and sys.argv[2] != "interrupt":  # here, first
                 while not os.path.exists(sys.argv[3]):  # the build process stuck
                     time.sleep(0.01)
-                raise OSError("cannot read x63")  # here, loading from the end
+                if sys.argv[2] == "fail":
+                    raise OSError("cannot read x63")
             return super().sample(raw)
+
+    class Between:  # progress whose update is interrupted: between two spans
+        def __init__(self, *args, **kwargs): pass
+        def __enter__(self): return self
+        def __exit__(self, *args): return False
+        def update(self, count):
+            if count and os.path.exists(sys.argv[3]):
+                raise KeyboardInterrupt
+
+    if sys.argv[2] == "interrupt-between-spans":
+        import lightsplit._cache
+        lightsplit._cache.tqdm = Between
 
     module = CachingDataModule(
         {"test": entries_named("x", 64)}, Stuck(), parallel=2, cache_samples=True
@@ -580,11 +593,13 @@ _STUCK: str = textwrap.dedent(
 """A cache build whose build process never returns from the loader."""
 
 
-@pytest.mark.parametrize("ending", ["fail", "interrupt"])
+@pytest.mark.parametrize("ending", ["fail", "interrupt", "interrupt-between-spans"])
 def test_stuck_build_process_does_not_hold_the_end(tmp_path: Path, ending: str) -> None:
     """An error here, or an interrupt of this process alone (``kill -INT``, a
     notebook's "interrupt"), ends the build at once, the stuck build process
-    with it: nothing waits for its span."""
+    with it: nothing waits for its span. Also an interrupt that lands between
+    two spans, outside the code that runs the build processes (made certain
+    here by a progress bar that raises it)."""
     with subprocess.Popen(
         [sys.executable, "-c", _STUCK, str(TESTS), ending, str(tmp_path / "stuck")],
         stdout=subprocess.PIPE,

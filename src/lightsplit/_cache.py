@@ -6,6 +6,7 @@ bytes: whatever the metadata holds, nothing crosses through a file descriptor
 of its own, as torch would share each tensor.
 """
 
+import contextlib
 import ctypes
 import errno
 import io
@@ -17,7 +18,7 @@ import resource
 import signal
 import sys
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.process import BaseProcess
@@ -439,7 +440,7 @@ def _fill_in_processes(
     *,
     helpers: int,
     seed: int,
-) -> Iterator[_Filled]:
+) -> Generator[_Filled, None, None]:
     """Fill ``inputs`` here and in ``helpers`` build processes; yield spans as done.
 
     Every span is seeded from ``seed`` (`_seed_span`).
@@ -603,7 +604,7 @@ def _build(
     with progress:
         progress.update(1)
         if min(workers, size) <= 1:
-            spans: Iterator[_Filled] = (
+            spans: Generator[_Filled, None, None] = (
                 _fill(source, transforms, inputs, rules, span, seed=seed)
                 for span in _spans(size, 1)
             )
@@ -612,10 +613,14 @@ def _build(
             spans = _fill_in_processes(
                 source, transforms, inputs, spec, rules, helpers=helpers, seed=seed
             )
-        for filled in spans:
-            parts[filled.start] = filled.metadata
-            odd.update(filled.odd)
-            progress.update(filled.stop - filled.start)
+        # closed however the loop ends: an interrupt raised here, between two
+        # spans, would otherwise leave the build processes to the garbage
+        # collector, and the exit waiting for them (for ever, on a stuck loader)
+        with contextlib.closing(spans):
+            for filled in spans:
+                parts[filled.start] = filled.metadata
+                odd.update(filled.odd)
+                progress.update(filled.stop - filled.start)
     columns = join_columns([parts[start] for start in sorted(parts)], rules.kinds)
     if not odd:
         return ContiguousStore(source.name, inputs, columns, where=source.where)
