@@ -36,6 +36,20 @@ from lightsplit import (
 from lightsplit._workererrors import WorkerFailure
 
 
+def _quiet_trainer(module: CachingDataModule, **options: int) -> Trainer:
+    """A CPU trainer without logs, checkpoints or bars, accumulating ``module``'s
+    chunks into its batches."""
+    return Trainer(
+        accelerator="cpu",
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        accumulate_grad_batches=module.accumulate_grad_batches,
+        **options,  # type: ignore[arg-type]  # Trainer's int options
+    )
+
+
 class _TwoPartError(Exception):
     """An error that pickles, but cannot be made again from its message alone."""
 
@@ -293,15 +307,7 @@ class TestLoaders:
             drop_incomplete_batch=True,
         )
         model = RecordingModel(pixels=6)
-        trainer = Trainer(
-            accelerator="cpu",
-            max_epochs=1,
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            accumulate_grad_batches=module.accumulate_grad_batches,
-        )
+        trainer = _quiet_trainer(module, max_epochs=1)
         trainer.fit(model, module)
         assert trainer.global_step == 1
         assert len(model.train_names) == len(set(model.train_names)) == 8
@@ -689,16 +695,7 @@ class TestEndToEnd:
             balance_sampler_by_class=True,
         )
         model = RecordingModel(pixels=64)
-        trainer = Trainer(
-            accelerator="cpu",
-            max_epochs=2,
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            num_sanity_val_steps=0,
-            accumulate_grad_batches=module.accumulate_grad_batches,
-        )
+        trainer = _quiet_trainer(module, max_epochs=2, num_sanity_val_steps=0)
         trainer.fit(model, module)
         train_names = {name for name, _ in entries[:20]}
         assert len(model.train_names) == 2 * 20

@@ -81,14 +81,18 @@ class LeakingLoader(MemoryLoader):
 
 @dataclass
 class ExitingLoader(MemoryLoader):
-    """Exits its process with code 3 on ``victim``, unless it is the main process."""
+    """Exits its process on ``victim``, unless it is the main process: with code 3
+    at once, or with ``sys.exit(0)`` as a script would (``script``)."""
 
     victim: str = ""
     main_pid: int = 0
+    script: bool = False
 
     def sample(self, raw: Entry) -> Sample:
         """Load ``raw``, or exit."""
         if raw[0] == self.victim and os.getpid() != self.main_pid:
+            if self.script:
+                sys.exit(0)
             os._exit(3)
         return super().sample(raw)
 
@@ -515,27 +519,13 @@ def test_build_process_ends_with_a_killed_parent() -> None:
     assert left == []
 
 
-@dataclass
-class SysExitLoader(MemoryLoader):
-    """Calls ``sys.exit(0)`` on ``victim``, unless it is the main process."""
-
-    victim: str = ""
-    main_pid: int = 0
-
-    def sample(self, raw: Entry) -> Sample:
-        """Load ``raw``, or exit as a script would."""
-        if raw[0] == self.victim and os.getpid() != self.main_pid:
-            sys.exit(0)
-        return super().sample(raw)
-
-
 def test_sys_exit_in_a_build_process() -> None:
     """A loader's ``sys.exit`` in a build process fails the sample, named.
 
     The pool would hand the exit to this process, which would end, status 0,
     as if the run had succeeded.
     """
-    loader = SysExitLoader(victim="x1", main_pid=os.getpid())
+    loader = ExitingLoader(victim="x1", main_pid=os.getpid(), script=True)
     module = CachingDataModule(
         {"test": entries_named("x", 64)}, loader, parallel=2, cache_samples=True
     )
