@@ -1,9 +1,7 @@
 """``split_card``: hash, sets, classes, leaks and origin of a split file."""
 
-import copy
 import dataclasses
 import json
-import pickle
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -293,20 +291,3 @@ class TestOutput:
             f"`-o` {output} is {what}, which the card would overwrite; give another "
             f"file name, such as {tmp_path / 'nih.card.md'}"
         ) in capsys.readouterr().err
-
-
-def test_card_is_read_only_hashable_and_pickles(tmp_path: Path) -> None:
-    """A card describes a file as it was: its mappings cannot be changed, it
-    hashes as the frozen record it is, and it pickles and copies whole."""
-    path = write_split(tmp_path / "s.json", {"train": [["a", 0], ["b", 1]]})
-    card = split_card(path)
-    with pytest.raises(TypeError):
-        card.sets["test"] = card.sets["train"]  # type: ignore[index]  # the point
-    counts = card.sets["train"].class_counts
-    assert counts is not None
-    with pytest.raises(TypeError):
-        counts["0"] = 5  # type: ignore[index]  # the point
-    assert hash(card) == hash(split_card(path))
-    again = pickle.loads(pickle.dumps(card))
-    assert again == card == copy.deepcopy(card)
-    assert again.to_json() == card.to_json()

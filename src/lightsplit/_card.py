@@ -8,9 +8,8 @@ how it was made (from its sidecar file) and whether it was edited since.
 
 import re
 from collections.abc import Hashable, Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
-from types import MappingProxyType
 from typing import TYPE_CHECKING, Final
 
 from ._classes import LabelKind, class_name, class_order
@@ -40,15 +39,6 @@ DIGITS: Final = 4
 """Decimals of the shares a card's JSON gives."""
 
 
-def _reduced(card: object) -> tuple[type, tuple[object, ...]]:
-    """Return how to make ``card`` again: pickle cannot hold its read-only mappings."""
-    values = (getattr(card, field.name) for field in fields(card))  # type: ignore[arg-type]  # a card
-    return type(card), tuple(
-        dict(value) if isinstance(value, MappingProxyType) else value
-        for value in values
-    )
-
-
 @dataclass(frozen=True, slots=True)
 class SetCard:
     """One set of a split card."""
@@ -60,18 +50,11 @@ class SetCard:
     ``None`` for a `monitor-<name>` set."""
     groups: int | None
     """Different groups in the set; ``None`` without a group pattern."""
-    class_counts: Mapping[str, int] | None = field(hash=False)
+    class_counts: Mapping[str, int] | None
     """Class -> labelled entries with it, in class order; ``None`` if none has a
-    label. Read-only."""
+    label."""
     unlabelled: int = 0
     """Entries without a label."""
-
-    def __post_init__(self) -> None:
-        counts = self.class_counts
-        if counts is not None:  # read-only: a card describes a file as it was
-            object.__setattr__(self, "class_counts", MappingProxyType(dict(counts)))
-
-    __reduce__ = _reduced
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +73,8 @@ class SplitCard:
     """The regular expression that found each entry's group, or ``None``."""
     groups: int | None
     """Different groups in all the sets; ``None`` without a group pattern."""
-    sets: Mapping[SetName, SetCard] = field(hash=False)
-    """Each set, in file order. Read-only."""
+    sets: Mapping[SetName, SetCard]
+    """Each set, in file order."""
     leaks: LeakReport
     """Duplicates, leaks and label conflicts."""
     problems: tuple[str, ...]
@@ -106,11 +89,6 @@ class SplitCard:
     """What the fields or group pattern ask of the split that it does not hold:
     a path or label field that no entry has, a group pattern that matches no
     path (the check it asks for could not be made)."""
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "sets", MappingProxyType(dict(self.sets)))
-
-    __reduce__ = _reduced
 
     @property
     def edited(self) -> bool | None:
