@@ -539,7 +539,7 @@ def test_sys_exit_in_a_build_process() -> None:
 
 _STUCK: str = textwrap.dedent(
     """
-    import os, sys, time
+    import os, signal, sys, time
     sys.path.insert(0, sys.argv[1])
     from lightsplit_testing import MemoryLoader, entries_named
     from lightsplit import CachingDataModule, SampleLoadError
@@ -555,7 +555,7 @@ _STUCK: str = textwrap.dedent(
             if raw[0] == "x63" and sys.argv[2] != "interrupt":  # here, first
                 while not os.path.exists(sys.argv[3]):  # the build process stuck
                     time.sleep(0.01)
-                if sys.argv[2] == "fail":
+                if sys.argv[2].startswith("fail"):
                     raise OSError("cannot read x63")
             return super().sample(raw)
 
@@ -567,6 +567,11 @@ _STUCK: str = textwrap.dedent(
             if count and os.path.exists(sys.argv[3]):
                 raise KeyboardInterrupt
 
+    def ignored(*args):  # as a job's "bypassing SIGTERM" handler does
+        open(sys.argv[3] + ".ignored", "w").close()
+
+    if sys.argv[2] == "fail-ignoring-sigterm":  # forked into the build process
+        signal.signal(signal.SIGTERM, ignored)
     if sys.argv[2] == "interrupt-between-spans":
         import lightsplit._cache
         lightsplit._cache.tqdm = Between
@@ -583,13 +588,18 @@ _STUCK: str = textwrap.dedent(
 """A cache build whose build process never returns from the loader."""
 
 
-@pytest.mark.parametrize("ending", ["fail", "interrupt", "interrupt-between-spans"])
+@pytest.mark.parametrize(
+    "ending",
+    ["fail", "fail-ignoring-sigterm", "interrupt", "interrupt-between-spans"],
+)
 def test_stuck_build_process_does_not_hold_the_end(tmp_path: Path, ending: str) -> None:
     """An error here, or an interrupt of this process alone (``kill -INT``, a
     notebook's "interrupt"), ends the build at once, the stuck build process
     with it: nothing waits for its span. Also an interrupt that lands between
     two spans, outside the code that runs the build processes (made certain
-    here by a progress bar that raises it)."""
+    here by a progress bar that raises it), and with a SIGTERM handler that
+    does not exit (a job's "bypassing SIGTERM"), which build processes do not
+    keep."""
     with subprocess.Popen(
         [sys.executable, "-c", _STUCK, str(TESTS), ending, str(tmp_path / "stuck")],
         stdout=subprocess.PIPE,
@@ -614,8 +624,11 @@ def test_stuck_build_process_does_not_hold_the_end(tmp_path: Path, ending: str) 
     for pid in left:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)  # not to leave them to the next tests
-    if ending == "fail":
+    if ending.startswith("fail"):
         assert status == 0
+        # a build process forked with a handler that ignores SIGTERM ends anyway,
+        # at once: the handler is not there
+        assert not (tmp_path / "stuck.ignored").exists()
         assert said.endswith(
             'set `test`, index 63, entry ["x63", 1]: OSError: cannot read x63\n'
         )

@@ -17,6 +17,7 @@ import pickle
 import resource
 import signal
 import sys
+import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -234,6 +235,9 @@ def _start_builder(
     is given: the pool would only log it, then report the process gone.
     """
     _end_with(parent)
+    # a handler of the parent's that ignores SIGTERM (forked with it) would
+    # keep the build from being ended at once (`_stop`)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
     torch.set_num_threads(1)
     try:
         if not isinstance(inputs, Tensor):
@@ -502,15 +506,17 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
+    deadline = time.monotonic() + _STOP_SECONDS
     for process in processes:
-        process.join(_STOP_SECONDS)
+        process.join(max(deadline - time.monotonic(), 0))
         if process.is_alive():  # pragma: no cover - SIGTERM caught and ignored
             process.kill()
             process.join()
 
 
 _STOP_SECONDS: Final = 5.0
-"""How long a build process is given to end on SIGTERM, before SIGKILL."""
+"""How long the build processes are given to end on SIGTERM, all together,
+before SIGKILL."""
 
 
 def build_store(
