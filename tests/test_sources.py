@@ -285,8 +285,12 @@ class TestLoaderForms:
         ("value", "shown"),
         [({"roi": None}, "`extra['roi']`"), ([0, (1, None)], "`extra[1][1]`")],
     )
-    def test_none_nested_in_metadata(self, value: object, shown: str) -> None:
-        """A None inside a dict or list of metadata is named where it is.
+    @pytest.mark.parametrize("cache", [False, True])
+    def test_none_nested_in_metadata(
+        self, value: object, shown: str, cache: bool
+    ) -> None:
+        """A None inside a dict or list of metadata is named where it is, when its
+        batch is made (cached or not).
 
         No batch size collates it: a batch of one is not offered as the fix.
         """
@@ -296,11 +300,15 @@ class TestLoaderForms:
                 tensor, metadata = super().sample(raw)
                 return tensor, {**metadata, "extra": value}
 
-        module = CachingDataModule(_fit_split(), NestedNone(), batch_size=1)
+        module = CachingDataModule(
+            _fit_split(), NestedNone(), batch_size=1, cache_samples=cache
+        )
         with pytest.raises(SampleLoadError) as exc_info:
             next(iter(module.unshuffled_train_dataloader()))
-        assert f"returned metadata {shown} as None, which no batch can hold" in str(
-            exc_info.value
+        assert str(exc_info.value).endswith(
+            f"metadata {shown} is None, which no batch can hold (at any batch "
+            "size); leave it out of the metadata, or give it a value in every "
+            "sample (such as -1, NaN or an empty string)"
         )
 
     def test_metadata_key_that_is_no_string(self) -> None:

@@ -9,7 +9,7 @@ import typing
 import weakref
 from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import pytest
 from pydantic import ValidationError
@@ -122,14 +122,24 @@ class TestLoadSplit:
             'integer (at `1`), got "0"'
         )
 
-    def test_union_sample_type_one_problem_per_entry(self, tmp_path: Path) -> None:
-        """An entry matching no form of a union is one problem, saying why per form.
+    @pytest.mark.parametrize(
+        "sample_type",
+        [
+            tuple[str, int] | tuple[str, list[int]],
+            Annotated[tuple[str, int] | tuple[str, list[int]], "a note"],
+        ],
+    )
+    def test_union_sample_type_one_problem_per_entry(
+        self, tmp_path: Path, sample_type: object
+    ) -> None:
+        """An entry matching no form of a union is one problem, saying why per form
+        (``Annotated`` or not).
 
         The entry is shown once: a value that is the whole entry is not again.
         """
         path = _write(tmp_path, {"train": [["a.png", "x"], ["b.png", 1], 3]})
         with pytest.raises(SplitFileError) as exc_info:
-            load_split(path, sample_type=tuple[str, int] | tuple[str, list[int]])
+            load_split(path, sample_type=sample_type)
         assert str(exc_info.value) == (
             f"{path}: invalid split file, 2 problems:\n"
             f'  {path}: train.0: entry ["a.png", "x"]: matches no form of the sample '

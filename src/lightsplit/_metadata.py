@@ -299,6 +299,14 @@ def _uncollated(
     several lengths, dicts of other keys, or items of other types deep inside
     fail in torch (with its own words, which name no sample).
     """
+    for position, value in enumerate(values):
+        place = _none_in(value)
+        if place is not None:  # no batch holds it, whatever the others hold
+            return SampleLoadError(
+                f"{where(position)}: metadata `{key}{place}` is None, which no batch "
+                "can hold (at any batch size); leave it out of the metadata, or give "
+                "it a value in every sample (such as -1, NaN or an empty string)"
+            )
     position = next(
         (p for p in range(1, len(values)) if not _collates(values[0], values[p])), 0
     )
@@ -315,6 +323,23 @@ def _uncollated(
         f"{preview(values[position])} against {preview(values[0])}; give `{key}` "
         "values of one structure in every sample (lists of one length, dicts of "
         "one set of keys, items of one type), or use a `batch_size` of 1"
+    )
+
+
+def _none_in(value: object, at: str = "") -> str | None:
+    """Return where ``value`` holds None, nested in dicts, lists and tuples, if it does.
+
+    ``""`` is ``value`` itself; ``['roi']`` or ``[2]`` a place within it.
+    """
+    if value is None:
+        return at
+    items: Iterable[tuple[object, object]] = ()
+    if isinstance(value, Mapping):
+        items = value.items()
+    elif isinstance(value, list | tuple):
+        items = enumerate(value)
+    return next(
+        (p for k, v in items if (p := _none_in(v, f"{at}[{k!r}]")) is not None), None
     )
 
 

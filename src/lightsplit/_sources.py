@@ -4,7 +4,7 @@ import bisect
 import itertools
 import numbers
 import reprlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -67,32 +67,14 @@ def as_sample(result: object, *, where: str) -> Sample:
                 "`label` or `name`)"
             )
             raise TypeError(msg)
-        place = _none_in(item)
-        if place is not None:
+        if item is None:  # nested ones are found when a batch fails
             msg = (
-                f"{where} returned metadata `{key}{place}` as None, which no batch "
-                "can hold (at any batch size); leave it out of the metadata, or give "
-                "it a value in every sample (such as -1, NaN or an empty string)"
+                f"{where} returned metadata `{key}` as None, which no batch can hold "
+                "(at any batch size); leave it out of the metadata, or give it a "
+                "value in every sample (such as -1, NaN or an empty string)"
             )
             raise TypeError(msg)
     return result if isinstance(result, Sample) else Sample(value, metadata)
-
-
-def _none_in(value: object, at: str = "") -> str | None:
-    """Return where ``value`` holds None, nested in dicts, lists and tuples, if it does.
-
-    ``""`` is ``value`` itself; ``['roi']`` or ``[2]`` a place within it.
-    """
-    if value is None:
-        return at
-    items: Iterable[tuple[object, object]] = ()
-    if isinstance(value, Mapping):
-        items = value.items()
-    elif isinstance(value, list | tuple):
-        items = enumerate(value)
-    return next(
-        (p for k, v in items if (p := _none_in(v, f"{at}[{k!r}]")) is not None), None
-    )
 
 
 def same_parts(first: "SetSource", second: "SetSource") -> bool:

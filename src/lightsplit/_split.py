@@ -381,6 +381,13 @@ def _reason(error: "ErrorDetails", inner: Sequence[int | str], declared: str) ->
     return f"{error['msg']} (at `{place}`), got {preview(error['input'])}{hint}"
 
 
+def _is_union(sample_type: object) -> bool:
+    """Whether ``sample_type`` is a union at its top (under ``Annotated`` too)."""
+    while typing.get_origin(sample_type) is typing.Annotated:
+        sample_type = typing.get_args(sample_type)[0]
+    return typing.get_origin(sample_type) in (typing.Union, types.UnionType)
+
+
 def _described(
     errors: Sequence["ErrorDetails"], document: Mapping[str, object], *, union: bool
 ) -> list[str]:
@@ -635,8 +642,7 @@ def _split_of(
                 sets = _adapter(sample_type).validate_json(data, strict=True)
         except pydantic_core.ValidationError as exc:
             errors = exc.errors(include_url=False)
-            union = typing.get_origin(sample_type) in (typing.Union, types.UnionType)
-            problems += _described(errors, document, union=union)
+            problems += _described(errors, document, union=_is_union(sample_type))
     if problems:
         _raise_file_error(source, problems)
     split: DatabaseSplit[Any] = DatabaseSplit.__new__(DatabaseSplit)
