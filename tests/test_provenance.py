@@ -1,19 +1,27 @@
 """Provenance: what data a checkpoint was trained on, checked when it is used."""
 
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 import torch
 from lightning.pytorch import Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
-from lightsplit_testing import Entry, MemoryLoader, entries_named, write_split
+from lightsplit_testing import (
+    Entry,
+    MemoryLoader,
+    entries_named,
+    write_pngs,
+    write_split,
+)
 from tests_models import RecordingModel
 
 from lightsplit import (
     CachingDataModule,
     ConcatDataModule,
     DataChangedError,
+    ImageFileLoader,
     LightsplitWarning,
 )
 from lightsplit._provenance import PROVENANCE_KEY
@@ -145,6 +153,21 @@ class TestResumeChecks:
         assert message in text
         assert "set `allow_data_change=True`" in text
 
+    def test_moved_data_folder_warned_not_refused(self, tmp_path: Path) -> None:
+        """The same files in another folder (another ``root``) load the same data:
+        resuming on them warns that the loader changed, and goes on."""
+        entries = write_pngs(tmp_path / "a", 6)
+        shutil.copytree(tmp_path / "a", tmp_path / "b")
+        split = {"train": entries[:4], "validation": entries[4:]}
+        state = CachingDataModule(split, ImageFileLoader(tmp_path / "a")).state_dict()
+        moved = CachingDataModule(split, ImageFileLoader(tmp_path / "b"))
+        with pytest.warns(LightsplitWarning) as seen:
+            moved.load_state_dict(state)
+        [warning] = seen
+        assert "the loader of set `train` changed (its code or settings, such as " in (
+            str(warning.message)
+        )
+
     def test_label_change_names_classes(self) -> None:
         """A changed label also shows in the class counts."""
         state = _module().state_dict()
@@ -188,8 +211,9 @@ class TestResumeChecks:
         ) as seen:
             _module(parallel=2, cache_samples=True).load_state_dict(state)
         assert str(seen[0].message).startswith(
-            "resuming training with settings that differ from the checkpoint's (how "
-            "the data are served or named, not the data), 2 differences:"
+            "resuming training with settings or loaders that differ from the "
+            "checkpoint's (how the data are served, named or loaded, not which "
+            "data), 2 differences:"
         )
 
     def test_same_data_silent(self, recwarn: pytest.WarningsRecorder) -> None:

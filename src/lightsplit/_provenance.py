@@ -204,7 +204,14 @@ def _compare_set(
     old: Mapping[str, Any],
     new: Mapping[str, Any],
     hashes: tuple[object, object] = (None, None),
-) -> list[str]:
+) -> list[Difference]:
+    """Say how set ``name`` differs: its entries or classes (errors), its loader.
+
+    A loader of the same class whose fingerprint changed is a warning: that is
+    its code or settings, also where its files are (a moved data folder) or a
+    new version of lightsplit, which load the same data; the entries and the
+    model transforms are what tell the data apart.
+    """
     found: list[str] = []
     if old.get("size") != new["size"]:
         found.append(f"set `{name}` has {new['size']} entries, not {old.get('size')}")
@@ -226,17 +233,23 @@ def _compare_set(
         )
     old_loaders = [tuple(loader) for loader in old.get("loaders", [])]
     new_loaders = [tuple(loader) for loader in new["loaders"]]
-    if [c for c, _ in old_loaders] != [c for c, _ in new_loaders]:
+    same_classes = [c for c, _ in old_loaders] == [c for c, _ in new_loaders]
+    if not same_classes:
         found.append(
             f"set `{name}` is loaded by {format_list([c for c, _ in new_loaders])}, "
             f"not {format_list([c for c, _ in old_loaders])}"
         )
-    elif old_loaders != new_loaders:
-        found.append(
-            f"the loader of set `{name}` changed (its code, settings or "
-            "`fingerprint`), so samples may load differently"
+    errors = [Difference(text, "error") for text in found]
+    if same_classes and old_loaders != new_loaders:
+        errors.append(
+            Difference(
+                f"the loader of set `{name}` changed (its code or settings, such as "
+                "the folder of its files, or the version of lightsplit), so "
+                "samples may load differently; check that it loads the same data",
+                "warning",
+            )
         )
-    return found
+    return errors
 
 
 def compare_provenance(
@@ -280,10 +293,7 @@ def compare_provenance(
             if name == "train"
             else (None, None)
         )
-        found += [
-            Difference(text, "error")
-            for text in _compare_set(name, old_sets[name], new_sets[name], hashes)
-        ]
+        found += _compare_set(name, old_sets[name], new_sets[name], hashes)
     if recorded.get("transforms") != current["transforms"]:
         found.append(Difference("the model transforms changed", "error"))
     if training:
@@ -333,8 +343,8 @@ def report(
     title = (
         f"{action} with data that differ from the checkpoint's"
         if errors
-        else f"{action} with settings that differ from the checkpoint's (how the "
-        "data are served or named, not the data)"
+        else f"{action} with settings or loaders that differ from the checkpoint's "
+        "(how the data are served, named or loaded, not which data)"
     )
     warning = format_problems(title, shown, noun="difference") if shown else None
     return error, warning
