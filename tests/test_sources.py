@@ -648,5 +648,12 @@ class TestMednetBatches:
         assert meta is batch.metadata
         with pytest.raises(KeyError, match="sample has no key `mask`; its keys: "):
             mednet["mask"]
+        # as a dict of its keys: mednet's models ask `batch.get("phase_id")`
+        assert "target" in batch
+        assert "image" in batch
+        assert "mask" not in batch
+        assert batch.get("mask") is None
+        assert batch.get("name") == mednet["name"]
+        assert batch.keys() == ["image", "target", "name"]
         with pytest.raises(TypeError, match=r"make a new one: `sample\._replace"):
             mednet["image"] = x

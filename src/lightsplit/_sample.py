@@ -51,7 +51,9 @@ class Sample(NamedTuple):
     It also reads as mednet's batches do, by key, so that code written for them
     (mednet's training steps, callbacks and predictors) runs unchanged:
     ``sample["image"]`` (or ``sample["input"]``) is the input, ``sample[key]``
-    a metadata value, and ``sample[key] = value`` sets one in the metadata.
+    a metadata value, and ``sample[key] = value`` sets one in the metadata;
+    ``key in sample``, ``sample.get(key)`` and ``sample.keys()`` answer as
+    for a dict of those keys.
 
     Examples:
         >>> import torch
@@ -66,6 +68,26 @@ class Sample(NamedTuple):
 
     metadata: Mapping[str, Any]
     """Anything else about the sample: label, name, mask... (passed to torch as is)."""
+
+    def __contains__(self, key: object) -> bool:
+        """Whether ``key`` reads a value (``"image"``, a metadata key), as in a dict.
+
+        Anything but a string is looked for among the two fields, as in a tuple.
+        """
+        if isinstance(key, str):
+            return key in INPUT_KEYS or key in self.metadata
+        return tuple.__contains__(self, key)
+
+    def get(self, key: str, default: Any = None) -> Any:  # noqa: ANN401 - as `metadata`'s values
+        """Return ``sample[key]`` if ``key in sample``, else ``default``.
+
+        As mednet's ``batch.get`` (a dict's).
+        """
+        return _item(self, key) if key in self else default
+
+    def keys(self) -> list[str]:
+        """Return the keys that read a value: ``"image"``, then the metadata's."""
+        return [INPUT_KEYS[0], *self.metadata]
 
 
 def _item(sample: Sample, key: object) -> object:
