@@ -539,8 +539,9 @@ def test_sys_exit_in_a_build_process() -> None:
 
 _STUCK: str = textwrap.dedent(
     """
-    import os, signal, sys, time
+    import faulthandler, os, signal, sys, time
     sys.path.insert(0, sys.argv[1])
+    faulthandler.dump_traceback_later(60)  # where it waits, should it hang
     from lightsplit_testing import MemoryLoader, entries_named
     from lightsplit import CachingDataModule, SampleLoadError
 
@@ -600,23 +601,32 @@ def test_stuck_build_process_does_not_hold_the_end(tmp_path: Path, ending: str) 
     here by a progress bar that raises it), and with a SIGTERM handler that
     does not exit (a job's "bypassing SIGTERM"), which build processes do not
     keep."""
-    with subprocess.Popen(
-        [sys.executable, "-c", _STUCK, str(TESTS), ending, str(tmp_path / "stuck")],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    ) as job:
+    errors = tmp_path / "stderr"
+    with (
+        errors.open("w") as stderr,
+        subprocess.Popen(
+            [sys.executable, "-c", _STUCK, str(TESTS), ending, str(tmp_path / "stuck")],
+            stdout=subprocess.PIPE,
+            stderr=stderr,
+            text=True,
+        ) as job,
+    ):
         assert job.stdout is not None
         helpers: list[int] = []
+        status: int | None = None
         try:
             assert job.stdout.readline() == "stuck\n"
             helpers = _children(job.pid)
-            if ending == "interrupt":
-                job.send_signal(signal.SIGINT)
-            status = job.wait(timeout=120)  # a guard: it ends at once, or never
+            for _ in range(24):  # a guard of 2 minutes: it ends at once, or never
+                if ending == "interrupt":  # again, as a user would press Ctrl-C
+                    job.send_signal(signal.SIGINT)
+                with contextlib.suppress(subprocess.TimeoutExpired):
+                    status = job.wait(timeout=5)
+                    break
         finally:
             job.kill()
         said = job.stdout.read()
+    assert status is not None, errors.read_text()  # its threads' stacks, if stuck
     deadline = time.monotonic() + 30
     while any(map(_alive, helpers)) and time.monotonic() < deadline:
         time.sleep(0.05)
