@@ -359,17 +359,26 @@ def _fill_in_builder(span: tuple[int, int]) -> bytes:
             seed=_BUILD["seed"],
         )
     except SampleLoadError as exc:
-        return pickle.dumps(WorkerFailure.of(exc, process="a cache build process"))
-    try:
-        return _dumps(filled)
-    except Exception:
-        where = _BUILD["source"].where(filled.start)
-        unsent = unsent_metadata(
-            filled.metadata, where, process="a cache build process"
-        )
-        if unsent is None:
-            raise
-        return pickle.dumps(WorkerFailure.of(unsent, process="a cache build process"))
+        failure = exc
+    else:
+        try:
+            return _dumps(filled)
+        except Exception:
+            where = _BUILD["source"].where(filled.start)
+            unsent = unsent_metadata(filled.metadata, where, process=_BUILDER)
+            if unsent is None:
+                raise
+            failure = unsent
+    return pickle.dumps(WorkerFailure.of(failure, process=_BUILDER))
+
+
+_BUILDER: Final = "a cache build process"
+"""A build process, as errors that come from one name it."""
+
+
+def _pool_processes(pool: ProcessPoolExecutor) -> list[BaseProcess]:
+    """Return the processes of ``pool``: it has no public list of them."""
+    return list((getattr(pool, "_processes", None) or {}).values())
 
 
 def _spans(size: int, workers: int) -> list[tuple[int, int]]:
@@ -477,7 +486,7 @@ def _fill_in_processes(
             done = True
         except BrokenProcessPool:
             # their exit codes tell which went first, and how
-            processes.extend((getattr(pool, "_processes", None) or {}).values())
+            processes.extend(_pool_processes(pool))
             raise
         finally:
             if done:  # every span is in: the build processes end on their own time
@@ -502,7 +511,7 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     takes long, or never returns (a hung network read): waiting for it would
     hold the error back, or keep the program from ending.
     """
-    processes = list((getattr(pool, "_processes", None) or {}).values())
+    processes = _pool_processes(pool)
     pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()

@@ -18,6 +18,7 @@ from torch.utils.data import default_collate
 from ._errors import SampleLoadError, format_list, preview
 
 __all__ = [
+    "NONE_HELD",
     "SCALARS",
     "Describe",
     "MetadataRules",
@@ -28,6 +29,12 @@ __all__ = [
     "kind_of",
     "pack_values",
 ]
+
+NONE_HELD: Final = (
+    "which no batch can hold (at any batch size); leave it out of the metadata, or "
+    "give it a value in every sample (such as -1, NaN or an empty string)"
+)
+"""What is said of a metadata value None, wherever it is (at the top or nested)."""
 
 SCALARS: Final = (bool, int, float)
 """Python numbers: one tensor holds a key's values when they are all of one."""
@@ -303,9 +310,7 @@ def _uncollated(
         place = _none_in(value)
         if place is not None:  # no batch holds it, whatever the others hold
             return SampleLoadError(
-                f"{where(position)}: metadata `{key}{place}` is None, which no batch "
-                "can hold (at any batch size); leave it out of the metadata, or give "
-                "it a value in every sample (such as -1, NaN or an empty string)"
+                f"{where(position)}: metadata `{key}{place}` is None, {NONE_HELD}"
             )
     position = next(
         (p for p in range(1, len(values)) if not _collates(values[0], values[p])), 0

@@ -12,6 +12,7 @@ import torch
 from torch import Tensor
 
 from ._errors import SampleLoadError, format_list, preview
+from ._metadata import NONE_HELD
 from ._parts import DataModuleSplits, Part, PartFiles, Splits, read_split_files
 from ._sample import ModelTransform, RawDataLoader, Sample
 from ._types import SetName
@@ -68,11 +69,7 @@ def as_sample(result: object, *, where: str) -> Sample:
             )
             raise TypeError(msg)
         if item is None:  # nested ones are found when a batch fails
-            msg = (
-                f"{where} returned metadata `{key}` as None, which no batch can hold "
-                "(at any batch size); leave it out of the metadata, or give it a "
-                "value in every sample (such as -1, NaN or an empty string)"
-            )
+            msg = f"{where} returned metadata `{key}` as None, {NONE_HELD}"
             raise TypeError(msg)
     return result if isinstance(result, Sample) else Sample(value, metadata)
 
