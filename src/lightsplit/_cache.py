@@ -512,7 +512,6 @@ def _stop(pool: ProcessPoolExecutor) -> None:
     hold the error back, or keep the program from ending.
     """
     processes = _pool_processes(pool)
-    pool.shutdown(wait=False, cancel_futures=True)
     for process in processes:
         process.terminate()
     deadline = time.monotonic() + _STOP_SECONDS
@@ -521,6 +520,9 @@ def _stop(pool: ProcessPoolExecutor) -> None:
         if process.is_alive():  # pragma: no cover - SIGTERM caught and ignored
             process.kill()
             process.join()
+    # The pool's own thread reaps them too, racing this one: once it is done (at
+    # once, they are gone), each one's exit code is known (`_pool_broken`).
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 _STOP_SECONDS: Final = 5.0
