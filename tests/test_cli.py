@@ -1626,7 +1626,8 @@ class TestSplit:
             ),
             pytest.param(
                 "--path-field",
-                "the path field `lable` holds a path (a string) in no entry",
+                "the path field `lable` holds a path (a string) in no entry, so no "
+                "file could be told from another or grouped",
                 id="path",
             ),
         ],

@@ -188,6 +188,42 @@ class TestGroupsByShape:
 
 
 class TestFindLeaks:
+    @pytest.mark.parametrize(
+        ("options", "said"),
+        [
+            pytest.param(
+                {"path_field": "path"},
+                "the path field `path` holds a path (a string) in no entry, so no "
+                "path could be compared",
+                id="path-field",
+            ),
+            pytest.param(
+                {"label_field": "lbl"},
+                "the label field `lbl` holds a label in no entry, so no label could "
+                "be compared",
+                id="label-field",
+            ),
+            pytest.param(
+                {"group_pattern": r"(patient\d)/"},
+                r"the group pattern `(patient\d)/` finds no group in any path of "
+                "`train`, `validation` and `test` (such as p1/a.png)",
+                id="group-pattern",
+            ),
+        ],
+    )
+    def test_check_left_undone_is_refused(
+        self, options: dict[str, str], said: str
+    ) -> None:
+        """A field or pattern that reads nothing raises: a clean report would lie.
+
+        The split has a path leak, a label conflict and a group leak, each of
+        which the misspelt option would hide, as `lightsplit check` refuses it.
+        """
+        split = {"train": [["p1/a.png", 0]], "test": [["p1/a.png", 1]]}
+        with pytest.raises(ValueError, match=re.escape(said)):
+            find_leaks(split, **options)
+        assert not find_leaks(split, group_pattern=r"(p\d)/").ok
+
     def test_clean(self) -> None:
         """A split without repeats reports nothing."""
         report = find_leaks({"train": [["a", 0]], "test": [["b", 1]]})
@@ -500,13 +536,18 @@ class TestFindLeaks:
         are all of theirs, in split order. Monitor sets take no part.
         """
         split = {name: [[path, 0] for path in paths] for name, paths in sets.items()}
-        report = find_leaks(split, group_pattern=r"^(p\d)/")
         evaluated = [
             (n, i, p)
             for n, ps in sets.items()
             if n != "monitor-x"
             for i, p in enumerate(ps)
         ]
+        if evaluated and all(p == "u.png" for _, _, p in evaluated):
+            # a pattern that groups nothing checks nothing: refused, not passed
+            with pytest.raises(ValueError, match="finds no group in any path"):
+                find_leaks(split, group_pattern=r"^(p\d)/")
+            return
+        report = find_leaks(split, group_pattern=r"^(p\d)/")
         holders: dict[str, set[str]] = {}
         for name, _, path in evaluated:
             if path != "u.png":

@@ -197,6 +197,20 @@ class TestSplitsValidation:
         ]
 
 
+def test_split_file_of_a_misnamed_set(
+    tmp_path: Path, entries: list[Entry], loader: PngLoader
+) -> None:
+    """A split file given for a misnamed set is not blamed too: the name is the fault.
+
+    Its path was left unread and reported as samples that are no sequence or
+    split file path, which it is.
+    """
+    path = write_split(tmp_path / "split.json", {"train": entries})
+    with pytest.raises(ValidationError) as exc_info:
+        ConcatDataModule({"train": [(path, loader)], "valid": [(path, loader)]})
+    assert _errors(exc_info) == [("set_name_invalid", ("valid", "[key]"))]
+
+
 class PairLoader:
     """Returns a plain ``(tensor, dict)`` pair, as the reference loaders do."""
 

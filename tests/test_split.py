@@ -563,6 +563,24 @@ class TestLoadSplit:
                 "`sample_type` None would require every entry to be null",
                 id="none",
             ),
+            pytest.param(
+                [str, int],
+                "`sample_type` [<class 'str'>, <class 'int'>] is a list, not a type "
+                "(for object entries, give a `typing_extensions.TypedDict`)",
+                id="list",
+            ),
+            pytest.param(
+                {"path": str},
+                "`sample_type` {'path': <class 'str'>} is a dict, not a type (for "
+                "object entries, give a `typing_extensions.TypedDict`)",
+                id="dict",
+            ),
+            pytest.param(
+                "not a type",
+                "`sample_type` 'not a type' is no type to check entries by (Forward "
+                "reference must be an expression -- got 'not a type')",
+                id="string-no-expression",
+            ),
         ],
     )
     def test_sample_type_that_is_no_type(

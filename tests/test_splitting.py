@@ -5,7 +5,7 @@ import json
 import random
 import re
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 
 import pytest
@@ -120,6 +120,95 @@ class TestParseFractions:
         """Anything but 2 or 3 fractions above 0 adding up to 1 is refused."""
         with pytest.raises(ValueError, match=re.escape(message)):
             parse_fractions(values)
+
+
+class TestArguments:
+    @pytest.mark.parametrize("function", ["split_samples", "split_folds"])
+    @pytest.mark.parametrize(
+        ("field", "said"),
+        [
+            (
+                "label_field",
+                "the label field `lbl` holds a label in no entry, so nothing could "
+                "be stratified",
+            ),
+            (
+                "path_field",
+                "the path field `lbl` holds a path (a string) in no entry, so no "
+                "file could be told from another or grouped",
+            ),
+        ],
+    )
+    def test_field_no_entry_holds(self, function: str, field: str, said: str) -> None:
+        """A misspelt field raises, as the CLI refuses it: no unstratified split."""
+        entries = [[f"p{i}.png", int(i < 4)] for i in range(20)]
+        split = getattr(importlib.import_module("lightsplit"), function)
+        with pytest.raises(ValueError, match=re.escape(said)):
+            split(entries, **{field: "lbl"})
+
+    @pytest.mark.parametrize(
+        ("call", "error", "said"),
+        [
+            pytest.param(
+                lambda e: split_samples(e, seed=-1),
+                ValueError,
+                "`seed` is -1; give a whole number, 0 or more",
+                id="negative-seed",
+            ),
+            pytest.param(
+                lambda e: split_samples(e, seed=1.5),  # type: ignore[arg-type]  # the point
+                TypeError,
+                "`seed` is 1.5; give a whole number",
+                id="float-seed",
+            ),
+            pytest.param(
+                lambda e: split_folds(e, seed=True),
+                TypeError,
+                "`seed` is True",
+                id="bool-seed",
+            ),
+            pytest.param(
+                lambda e: split_samples(e, fractions="0.7 0.3"),
+                TypeError,
+                "`fractions` is the string '0.7 0.3'; give a list of numbers",
+                id="fractions-string",
+            ),
+            pytest.param(
+                lambda e: split_samples({"train": e}),  # type: ignore[arg-type]  # the point
+                TypeError,
+                "`entries` is a mapping (a split?)",
+                id="split-given",
+            ),
+            pytest.param(
+                lambda e: split_folds(iter(e)),
+                TypeError,
+                "`entries` is list_iterator; give the list of entries",
+                id="iterator",
+            ),
+            pytest.param(
+                lambda e: split_folds(e, folds=5.0),  # type: ignore[arg-type]  # the point
+                TypeError,
+                "`folds` is 5.0; give a whole number, 3 or more",
+                id="float-folds",
+            ),
+            pytest.param(
+                lambda e: split_folds(e, folds="5"),  # type: ignore[arg-type]  # the point
+                TypeError,
+                "`folds` is '5'",
+                id="string-folds",
+            ),
+        ],
+    )
+    def test_argument_refused(
+        self, call: Callable[[object], object], error: type[Exception], said: str
+    ) -> None:
+        """Arguments the CLI could not take are refused, naming them and the fix.
+
+        A negative or float seed made a split no ``--seed`` reproduces; a string
+        of fractions was read character by character.
+        """
+        with pytest.raises(error, match=re.escape(said)):
+            call(_entries(30))
 
 
 class TestSplitSamples:

@@ -25,7 +25,7 @@ from functools import cache
 from itertools import repeat
 from operator import itemgetter
 from types import ModuleType
-from typing import Any, Final, TypeAlias
+from typing import Any, Final, Literal, TypeAlias
 
 from ._errors import preview
 from ._types import SetName
@@ -43,6 +43,7 @@ __all__ = [
     "compile_group_pattern",
     "describe_entries",
     "entry_key",
+    "field_held_nowhere",
     "field_position",
     "groups_by_shape",
     "index_split",
@@ -382,6 +383,27 @@ def describe_entries(entries: Sequence[object]) -> str:
             f"position from 0 to {len(first) - 1}"
         )
     return f"{type(first).__name__} values such as {preview(first)}"
+
+
+def field_held_nowhere(
+    kind: Literal["path", "label"], fields: EntryFields, values: Iterable[object]
+) -> str | None:
+    """Say that the path or label field named holds nothing in ``values``, if so.
+
+    ``values`` are the paths or labels read from the entries (``None`` where an
+    entry has none); a field left to its default is never blamed.
+
+    Examples:
+        >>> field_held_nowhere("label", EntryFields(label_field="lbl"), [None])
+        'the label field `lbl` holds a label in no entry'
+        >>> field_held_nowhere("label", EntryFields(label_field=1), [0, None]) is None
+        True
+    """
+    name = fields.path_field if kind == "path" else fields.label_field
+    if name is None or any(value is not None for value in values):
+        return None
+    what = "a path (a string)" if kind == "path" else "a label"
+    return f"the {kind} field `{name}` holds {what} in no entry"
 
 
 def _first_path(entry: object, label_field: FieldName | None) -> str | None:

@@ -12,14 +12,16 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, compress, repeat
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 from ._entries import (
     EntryFields,
     FieldName,
     SetFields,
     compile_group_pattern,
+    describe_entries,
     entry_key,
+    field_held_nowhere,
     index_split,
     same_label_key,
 )
@@ -35,6 +37,8 @@ __all__ = [
     "PathLeak",
     "find_leaks",
     "leaks_in",
+    "missing_fields",
+    "unmatched_pattern",
 ]
 
 
@@ -187,7 +191,10 @@ def find_leaks(
         The problems found, in split order, and the entries left out.
 
     Raises:
-        ValueError: if ``group_pattern`` is not a regular expression, or a set
+        ValueError: if ``group_pattern`` is not a regular expression or finds
+            no group in any path of `train`, `validation` and `test`, if
+            ``path_field`` or ``label_field`` is named but holds nothing in any
+            entry (the check it asks for would be left undone), or if a set
             name is not one of a split file (``validaton`` would be left out
             of the leak searches).
 
@@ -214,7 +221,57 @@ def find_leaks(
         label_field,
         None if group_pattern is None else compile_group_pattern(group_pattern),
     )
-    return leaks_in(split, index_split(split, fields))
+    index = index_split(split, fields)
+    missing = missing_fields(split, index, fields)
+    unmatched = unmatched_pattern(index, fields)
+    unchecked = [*missing.values(), *([] if unmatched is None else [unmatched])]
+    if unchecked:
+        raise ValueError("; ".join(unchecked))
+    return leaks_in(split, index)
+
+
+def missing_fields(
+    split: Mapping[SetName, Sequence[object]],
+    index: Mapping[SetName, SetFields],
+    fields: EntryFields,
+) -> dict[Literal["path", "label"], str]:
+    """Say of the path and label fields named which no entry of ``split`` holds."""
+    found: dict[Literal["path", "label"], str] = {}
+    if not any(split.values()):
+        return found
+    held = describe_entries(next(samples for samples in split.values() if samples))
+    paths = chain.from_iterable(f.paths for f in index.values())
+    nowhere = field_held_nowhere("path", fields, paths)
+    if nowhere is not None:
+        found["path"] = (
+            f"{nowhere}, so no path could be compared; the entries are {held}"
+        )
+    labels = chain.from_iterable(f.labels for f in index.values())
+    nowhere = field_held_nowhere("label", fields, labels)
+    if nowhere is not None:
+        found["label"] = (
+            f"{nowhere}, so no label could be compared; the entries are {held}"
+        )
+    return found
+
+
+def unmatched_pattern(
+    index: Mapping[SetName, SetFields], fields: EntryFields
+) -> str | None:
+    """Say that the group pattern finds no group in any path, if so."""
+    pattern = fields.group_pattern
+    if pattern is None:
+        return None
+    evaluated = [f for name, f in index.items() if name in EVALUATION_SET_NAMES]
+    example = next((p for f in evaluated for p in f.paths if p is not None), None)
+    if example is None or any(f.group_set for f in evaluated):
+        return None
+    return (
+        f"the group pattern `{pattern.pattern}` finds no group in any path of "
+        f"`train`, `validation` and `test` (such as {example}), so no group leak "
+        "could be checked; fix the pattern (its group named `group`, else its "
+        "first group, is the patient)"
+    )
 
 
 RecordT = TypeVar("RecordT")

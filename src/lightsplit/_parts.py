@@ -130,10 +130,11 @@ def read_split_files(splits: object) -> tuple[object, dict[tuple[SetName, int], 
     """Replace each part whose samples are a split file's path by that set's samples.
 
     A path is a string or ``os.PathLike`` ending in ``.json`` or ``.json.bz2``.
-    Anything that is not a mapping of sets of ``(samples, loader)`` pairs, or a
-    set whose name is not valid, is left as it is, for validation to name the
-    problem. Also return the file of each part read (`PartFiles`), for errors
-    to name it.
+    Anything that is not a mapping of sets of ``(samples, loader)`` pairs is
+    left as it is, for validation to name the problem; the paths of a set whose
+    name is not valid are not read, and stand for no samples, for validation
+    to name the set alone. Also return the file of each part read
+    (`PartFiles`), for errors to name it.
 
     Raises:
         FileNotFoundError: if a named split file does not exist.
@@ -145,19 +146,18 @@ def read_split_files(splits: object) -> tuple[object, dict[tuple[SetName, int], 
     files: dict[Path, DatabaseSplit[Any]] = {}
     read: dict[object, object] = {}
     for set_name, parts in splits.items():
-        if (
-            not isinstance(set_name, str)
-            or set_name_problem(set_name) is not None
-            or not isinstance(parts, list | tuple)
-        ):
+        if not isinstance(set_name, str) or not isinstance(parts, list | tuple):
             read[set_name] = parts
             continue
         resolved: list[object] = []
+        named = set_name_problem(set_name) is None
         for position, part in enumerate(parts):
             pair = isinstance(part, list | tuple) and len(part) == 2  # noqa: PLR2004
             path = _split_file(part[0]) if pair else None
             if path is None:
                 resolved.append(part)
+            elif not named:  # the name alone is the problem: no file read for it
+                resolved.append(((), part[1]))
             else:
                 samples = _set_of_file(path, set_name, files)
                 resolved.append(SplitPart(samples, part[1]))

@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Final, Literal, Protocol, TypeVar
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar
 
 from ._aside import work_aside
 from ._checks import FailureGroup, SampleFailure, group_failures
@@ -26,7 +26,6 @@ from ._classes import (
 from ._entries import (
     EntryFields,
     SetFields,
-    describe_entries,
     entry_key,
     groups_by_shape,
     index_split,
@@ -35,10 +34,17 @@ from ._entries import (
 )
 from ._errors import MAX_LISTED, first_few, preview, printable
 from ._gcpause import gc_paused
-from ._leaks import EntryRef, LeakReport, PathLeak, leaks_in
+from ._leaks import (
+    EntryRef,
+    LeakReport,
+    PathLeak,
+    leaks_in,
+    missing_fields,
+    unmatched_pattern,
+)
 from ._lint import SplitWarning, lint_split
 from ._tables import text_table
-from ._types import EVALUATION_SET_NAMES, SetName
+from ._types import SetName
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
@@ -551,67 +557,21 @@ def unchecked_and_warnings(
 ) -> tuple[list[str], list[SplitWarning]]:
     """Say what the fields and group pattern ask of ``split`` that it does not hold.
 
-    A path or label field that no entry has (`_missing_fields`), or a group
+    A path or label field that no entry has (`missing_fields`), or a group
     pattern that finds no group in any path of `train`, `validation` and
-    `test` (`_unmatched_pattern`), leaves a check undone (leaks by path, label
+    `test` (`unmatched_pattern`), leaves a check undone (leaks by path, label
     conflicts, group leaks): a problem, not a warning, as a misspelt option
     must not pass. Also return the warnings of ``found`` that such a problem
     does not say already.
     """
-    missing = _missing_fields(split, found.index, fields)
-    unmatched = _unmatched_pattern(found.index, fields)
+    missing = missing_fields(split, found.index, fields)
+    unmatched = unmatched_pattern(found.index, fields)
     unchecked = [*missing.values(), *([] if unmatched is None else [unmatched])]
     said = {
         *(["entry_without_path"] if "path" in missing else []),
         *(["entry_ungrouped"] if unmatched is not None else []),
     }
     return unchecked, [w for w in found.warnings if w.kind not in said]
-
-
-def _missing_fields(
-    split: Mapping[SetName, Sequence[object]],
-    index: Mapping[SetName, SetFields],
-    fields: EntryFields,
-) -> dict[Literal["path", "label"], str]:
-    """Say of the path and label fields named which no entry of ``split`` holds."""
-    found: dict[Literal["path", "label"], str] = {}
-    if not any(split.values()):
-        return found
-    held = describe_entries(next(samples for samples in split.values() if samples))
-    if fields.path_field is not None and all(
-        path is None for f in index.values() for path in f.paths
-    ):
-        found["path"] = (
-            f"the path field `{fields.path_field}` holds a path (a string) in no "
-            f"entry, so no path could be compared; the entries are {held}"
-        )
-    if fields.label_field is not None and all(
-        label is None for f in index.values() for label in f.labels
-    ):
-        found["label"] = (
-            f"the label field `{fields.label_field}` holds a label in no entry, so "
-            f"no label could be compared; the entries are {held}"
-        )
-    return found
-
-
-def _unmatched_pattern(
-    index: Mapping[SetName, SetFields], fields: EntryFields
-) -> str | None:
-    """Say that the group pattern finds no group in any path, if so."""
-    pattern = fields.group_pattern
-    if pattern is None:
-        return None
-    evaluated = [f for name, f in index.items() if name in EVALUATION_SET_NAMES]
-    example = next((p for f in evaluated for p in f.paths if p is not None), None)
-    if example is None or any(f.group_set for f in evaluated):
-        return None
-    return (
-        f"the group pattern `{pattern.pattern}` finds no group in any path of "
-        f"`train`, `validation` and `test` (such as {example}), so no group leak "
-        "could be checked; fix the pattern (its group named `group`, else its "
-        "first group, is the patient)"
-    )
 
 
 def _pickled_groups(

@@ -141,11 +141,19 @@ def refuse_sample_type(sample_type: object) -> None:
     """Refuse a ``sample_type`` that entries are never checked by.
 
     Raises:
-        TypeError: for ``None`` (every entry null) and for a type holding a set
-            (a JSON array read as a set loses its order and repeated items).
+        TypeError: for ``None`` (every entry null), a list, tuple, dict or set
+            given for a type (``[str, int]``), and a type holding a set (a JSON
+            array read as a set loses its order and repeated items).
     """
     if sample_type is None:
         msg = f"`sample_type` None would require every entry to be null; {_FIX}"
+        raise TypeError(msg)
+    if isinstance(sample_type, list | tuple | dict | set | frozenset):
+        kind = type(sample_type).__name__
+        msg = (
+            f"`sample_type` {sample_type!r} is a {kind}, not a type (for object "
+            f"entries, give a `typing_extensions.TypedDict`); {_FIX}"
+        )
         raise TypeError(msg)
     unordered = _unordered(sample_type)
     if unordered is not None:
@@ -157,8 +165,21 @@ def refuse_sample_type(sample_type: object) -> None:
         raise TypeError(msg)
 
 
-@functools.cache
 def _adapter(sample_type: object) -> "SchemaValidator":
+    """Return the strict validator of split documents of ``sample_type`` entries.
+
+    Made once per sample type that hashes; one that does not (``[str, int]``,
+    a list given for a type, or ``Annotated`` with a dict) is made each time,
+    and refused there, saying why, if pydantic makes no validator of it.
+    """
+    try:
+        hash(sample_type)
+    except TypeError:
+        return _new_adapter(sample_type)
+    return _cached_adapter(sample_type)
+
+
+def _new_adapter(sample_type: object) -> "SchemaValidator":
     """Return the strict validator of split documents of ``sample_type`` entries.
 
     Stricter than pydantic's strict mode (see `strict_validator`), which is
@@ -172,6 +193,9 @@ def _adapter(sample_type: object) -> "SchemaValidator":
     refuse_sample_type(sample_type)
     adapter = sample_adapter(dict[str, tuple[sample_type, ...]], sample_type)  # type: ignore[valid-type]  # the sample type is a runtime value
     return strict_validator(adapter.core_schema)
+
+
+_cached_adapter = functools.cache(_new_adapter)
 
 
 def sample_adapter(wrapped: object, sample_type: object) -> "TypeAdapter[Any]":
@@ -199,6 +223,7 @@ def sample_adapter(wrapped: object, sample_type: object) -> "TypeAdapter[Any]":
         PydanticUserError,
         TypeError,
         NameError,
+        SyntaxError,  # a string that is no expression: a forward reference
     ) as exc:
         said = str(exc).strip().splitlines()
         reason = said[0].split(". ")[0].rstrip(".") if said else type(exc).__name__

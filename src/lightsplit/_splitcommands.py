@@ -16,7 +16,7 @@ from typing import Final
 
 from . import __version__
 from ._commands import fail, write_line
-from ._entries import EntryFields, FieldName, describe_entries
+from ._entries import EntryFields, FieldName
 from ._errors import (
     LightsplitError,
     SplittingError,
@@ -42,6 +42,7 @@ from ._splitting import (
     SplitPool,
     carved_files,
     check_folds,
+    fields_not_held,
     fold_assignments,
     fraction_assignment,
     parse_fractions,
@@ -142,20 +143,9 @@ def _check_fields_held(
     Raises:
         SystemExit: through ``args.parser.error`` (status 2).
     """
-    entries = samples.entries
-    if not entries:
-        return
-    if args.path_field is not None and all(fields.path(e) is None for e in entries):
-        args.parser.error(
-            f"{args.input}: the path field `{fields.path_field}` holds a path (a "
-            f"string) in no entry; the entries are {describe_entries(entries)}"
-        )
-    if args.label_field is not None and all(fields.label(e) is None for e in entries):
-        args.parser.error(
-            f"{args.input}: the label field `{fields.label_field}` holds a label in "
-            f"no entry, so nothing could be stratified; the entries are "
-            f"{describe_entries(entries)}"
-        )
+    problem = fields_not_held(samples.entries, fields)
+    if problem is not None:
+        args.parser.error(f"{args.input}: {problem}")
 
 
 def _pool_warnings(

@@ -18,7 +18,7 @@ import decimal
 import hashlib
 import re
 from collections import Counter
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from math import lcm
@@ -43,7 +43,9 @@ from ._entries import (
     FieldName,
     SetFields,
     compile_group_pattern,
+    describe_entries,
     entry_key,
+    field_held_nowhere,
     index_split,
     same_label_key,
     tally_key,
@@ -65,7 +67,9 @@ __all__ = [
     "MIN_FOLDS",
     "SplitPool",
     "carved_files",
+    "check_entries",
     "check_folds",
+    "fields_not_held",
     "fold_assignments",
     "fold_splits",
     "fraction_assignment",
@@ -92,11 +96,15 @@ FOLD_SETS: Final = ("train", "validation", "test")
 
 
 def check_folds(folds: int, *, name: str = "folds") -> None:
-    """Refuse fewer than `MIN_FOLDS` folds.
+    """Refuse fewer than `MIN_FOLDS` folds, or folds that are not a whole number.
 
     Raises:
+        TypeError: for folds that are not an `int` (``5.0``, ``"5"``, ``True``).
         ValueError: naming ``name`` and the fewest folds allowed.
     """
+    if isinstance(folds, bool) or not isinstance(folds, int):
+        msg = f"`{name}` is {folds!r}; give a whole number, {MIN_FOLDS} or more"
+        raise TypeError(msg)
     if folds < MIN_FOLDS:
         msg = (
             f"`{name}` is {folds}; give {MIN_FOLDS} or more, so that each split has "
@@ -109,6 +117,7 @@ def parse_fractions(values: Sequence[float | str | Fraction]) -> tuple[Fraction,
     """Read fractions exactly: ``0.15`` is 3/20, as written (``"1/3"`` works too).
 
     Raises:
+        TypeError: for fractions given as one string, not a sequence of them.
         ValueError: unless there are 2 or 3 fractions, each above 0, adding up
             to 1.
 
@@ -116,6 +125,12 @@ def parse_fractions(values: Sequence[float | str | Fraction]) -> tuple[Fraction,
         >>> parse_fractions([0.7, 0.15, 0.15])
         (Fraction(7, 10), Fraction(3, 20), Fraction(3, 20))
     """
+    if isinstance(values, str):
+        msg = (
+            f"`fractions` is the string {values!r}; give a list of numbers, such "
+            "as [0.7, 0.15, 0.15]"
+        )
+        raise TypeError(msg)
     fractions = []
     for value in values:
         try:
@@ -359,6 +374,58 @@ def _groups(
     return group_of, groups, totals
 
 
+def check_entries(entries: object, seed: object) -> None:
+    """Refuse entries that are no sequence of entries, and a seed below 0 or no int.
+
+    The CLI's ``--seed`` takes whole numbers from 0, which the sidecar records:
+    a seed it could not take would make a split no command reproduces.
+
+    Raises:
+        TypeError: naming the argument and what to give.
+        ValueError: for a negative seed.
+    """
+    if isinstance(entries, Mapping):
+        msg = (
+            "`entries` is a mapping (a split?); give the list of entries to split. "
+            "To split again the entries of a split's sets, pool them: "
+            "[entry for samples in split.values() for entry in samples]"
+        )
+        raise TypeError(msg)
+    if isinstance(entries, str | bytes) or not isinstance(entries, Sequence):
+        msg = (
+            f"`entries` is {type(entries).__name__}; give the list of entries to "
+            'split, such as [["images/0001_000.png", 1], ...]'
+        )
+        raise TypeError(msg)
+    if isinstance(seed, bool) or not isinstance(seed, int):
+        msg = f"`seed` is {seed!r}; give a whole number, 0 or more"
+        raise TypeError(msg)
+    if seed < 0:
+        msg = f"`seed` is {seed}; give a whole number, 0 or more (as `--seed` takes)"
+        raise ValueError(msg)
+
+
+def fields_not_held(entries: Sequence[object], fields: EntryFields) -> str | None:
+    """Say that the path or label field named holds nothing in ``entries``, if so.
+
+    A split made without the paths or labels meant would be neither grouped nor
+    stratified, and say nothing: `check` refuses the same fields.
+    """
+    if not entries:
+        return None
+    held = describe_entries(entries)
+    paths = field_held_nowhere("path", fields, map(fields.path, entries))
+    if paths is not None:
+        return (
+            f"{paths}, so no file could be told from another or grouped; the "
+            f"entries are {held}"
+        )
+    labels = field_held_nowhere("label", fields, map(fields.label, entries))
+    if labels is not None:
+        return f"{labels}, so nothing could be stratified; the entries are {held}"
+    return None
+
+
 def pool_samples(
     entries: Sequence[RawT],
     fields: EntryFields,
@@ -376,9 +443,13 @@ def pool_samples(
             5``); by default ``entry 0``, ``entry 1``...
 
     Raises:
+        ValueError: for a path or label field named that no entry holds.
         SplittingError: for a file listed with different labels, or a path the
             group pattern finds no group in.
     """
+    problem = fields_not_held(entries, fields)
+    if problem is not None:
+        raise ValueError(problem)
     where = list(origins or (f"entry {i}" for i in range(len(entries))))
     [index] = index_split({"train": entries}, fields).values()
     kept, keys, differing = _kept(entries, index, where)
@@ -529,8 +600,11 @@ def split_samples(
         The split, each set's entries sorted by path.
 
     Raises:
+        TypeError: for entries that are no sequence (a split: pool its sets),
+            fractions given as a string, or a seed that is no `int`.
         ValueError: for fractions that are not 2 or 3 numbers above 0 adding up
-            to 1, or a group pattern that is no regular expression.
+            to 1, a negative seed, a group pattern that is no regular
+            expression, or a path or label field named that no entry holds.
         SplittingError: for a file listed with different labels, a path the
             group pattern finds no group in, or fewer groups than sets.
 
@@ -541,6 +615,7 @@ def split_samples(
         >>> {name: len(samples) for name, samples in split.items()}
         {'train': 12, 'validation': 4, 'test': 4}
     """
+    check_entries(entries, seed)
     shares = parse_fractions(fractions)
     fields = _fields(path_field, label_field, group_pattern)
     return split_pool(pool_samples(entries, fields, seed=seed), shares)
@@ -799,8 +874,11 @@ def split_folds(
         The splits, fold 0 first.
 
     Raises:
-        ValueError: for fewer than 3 folds, or a group pattern that is no
-            regular expression.
+        TypeError: for entries that are no sequence (a split: pool its sets),
+            or folds or a seed that are no `int`.
+        ValueError: for fewer than 3 folds, a negative seed, a group pattern
+            that is no regular expression, or a path or label field named that
+            no entry holds.
         SplittingError: for a file listed with different labels, a path the
             group pattern finds no group in, or fewer groups than folds.
 
@@ -810,6 +888,7 @@ def split_folds(
         >>> [len(split["test"]) for split in splits]
         [10, 10, 10]
     """
+    check_entries(entries, seed)
     check_folds(folds)
     fields = _fields(path_field, label_field, group_pattern)
     return fold_splits(pool_samples(entries, fields, seed=seed), folds)
