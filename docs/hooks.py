@@ -23,7 +23,7 @@ import re
 import sys
 from pathlib import Path
 from types import ModuleType, UnionType
-from typing import Final, Union, get_args, get_origin
+from typing import Annotated, Final, Union, get_args, get_origin
 
 from mkdocs.exceptions import PluginError
 from mkdocs.structure.pages import Page
@@ -89,6 +89,8 @@ def _type_name(annotation: object) -> str:
         return "None"
     if isinstance(annotation, type):
         return annotation.__name__
+    if get_origin(annotation) is Annotated:  # validators and bounds: not the type
+        return _type_name(get_args(annotation)[0])
     if get_origin(annotation) in (Union, UnionType):
         return " | ".join(_type_name(arg) for arg in get_args(annotation))
     return str(annotation).replace("typing.", "")
@@ -106,10 +108,14 @@ def _strictness(field: FieldInfo, *, model_strict: bool) -> str | None:
 
 
 def _constraints(schema: dict[str, object], strictness: str | None) -> str:
+    """Say the bounds of ``schema``, or of the forms of an optional field's."""
+    forms = schema.get("anyOf")
+    schemas = [schema, *(forms if isinstance(forms, list) else [])]
     found = [
-        template.format(schema[key])
+        template.format(form[key])
+        for form in schemas
         for key, template in _CONSTRAINTS.items()
-        if key in schema
+        if key in form
     ]
     if strictness is not None:
         found.append(strictness)

@@ -254,6 +254,49 @@ class TestAssignment:
         with pytest.raises(TypeError, match=re.escape("derive one with")):
             module.config = {"batch_size": 6}  # type: ignore[assignment]  # as mypy says
 
+    @pytest.mark.parametrize(
+        "make",
+        [
+            pytest.param(
+                lambda c: c.model_copy(update={"batch_size": 9}), id="model_copy"
+            ),
+            pytest.param(
+                lambda c: DataModuleConfig.model_construct(
+                    **{**dict(c), "parallel": -7}
+                ),
+                id="model_construct",
+            ),
+        ],
+    )
+    def test_unvalidated_config_is_refused(
+        self, make: typing.Callable[[DataModuleConfig], DataModuleConfig]
+    ) -> None:
+        """A configuration made without validation is validated when handed over.
+
+        ``model_copy(update=...)`` skips validation: batches of 9 in 2 chunks were
+        served as chunks of 5 (steps of 10), and a `parallel` of -7 failed in
+        ``train_dataloader`` with a comparison of types. Assigned, or given to
+        `build_datamodule`, it now raises and the data module keeps its own.
+        """
+        module = _module(batch_size=8, batch_chunk_count=2)
+        before = module.config
+        bad = make(before)
+        with pytest.raises(ValidationError):
+            module.config = bad
+        assert module.config is before
+        with pytest.raises(ValidationError):
+            build_datamodule(bad, {"train": [(entries_named("t", 9), MemoryLoader())]})
+
+    def test_factory_refuses_a_mapping(self) -> None:
+        """A mapping given for the configuration says how to make one."""
+        with pytest.raises(
+            TypeError, match=re.escape("DataModuleConfig.model_validate")
+        ):
+            build_datamodule(
+                {"batch_size": 2},  # type: ignore[arg-type]  # the point
+                {"train": [(entries_named("t", 9), MemoryLoader())]},
+            )
+
     @pytest.mark.parametrize("name", ["chunk_size", "accumulate_grad_batches"])
     def test_derived_values_are_read_only(self, name: str) -> None:
         """A derived value cannot be assigned; the message names what to set."""

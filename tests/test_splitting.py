@@ -212,6 +212,27 @@ class TestArguments:
 
 
 class TestSplitSamples:
+    @pytest.mark.parametrize(
+        "labels",
+        [
+            pytest.param([[[0, 1]], [[1, 0]]], id="lists-of-lists"),
+            pytest.param([[{"x": 1}], [{"x": 2}]], id="lists-of-objects"),
+            pytest.param([[], [[0]]], id="empty-and-nested"),
+        ],
+    )
+    def test_list_labels_holding_lists(self, labels: list[object]) -> None:
+        """List labels holding lists or objects are split as classes, not a crash.
+
+        They raised ``unhashable type: 'list'`` (an internal error of `split`),
+        where `check` and `card` read the same file.
+        """
+        entries = [[f"p{i}.png", labels[i % 2]] for i in range(8)]
+        split = split_samples(entries, fractions=[0.5, 0.5], seed=1)
+        placed = [e for samples in split.values() for e in samples]
+        assert sorted(map(json.dumps, placed)) == sorted(map(json.dumps, entries))
+        for samples in split.values():  # stratified: each class in each set
+            assert {json.dumps(e[1]) for e in samples} == set(map(json.dumps, labels))
+
     def test_each_entry_once(self) -> None:
         """Every entry is in exactly one set, each set sorted by path."""
         entries = _entries(200)

@@ -46,6 +46,7 @@ __all__ = [
     "FrozenModel",
     "SettingChanges",
     "available_cpus",
+    "checked_config",
 ]
 
 
@@ -378,3 +379,27 @@ class DataModuleConfig(FrozenModel, frozen=True):
         if self.parallel == 0:
             return available_cpus()
         return self.parallel
+
+
+def checked_config(config: object, *, name: str) -> DataModuleConfig:
+    """Return ``config`` itself once it is checked to be a valid configuration.
+
+    A configuration made without validation (``model_copy(update=...)``,
+    ``model_construct``) may hold anything: it is validated again here, where
+    a data module is handed one, so that it is refused with pydantic's message
+    instead of misbehaving later (a `batch_size` that the chunks do not divide).
+
+    Raises:
+        TypeError: for anything but a `DataModuleConfig`, naming ``name``.
+        ValidationError: for a configuration whose settings are not valid.
+    """
+    if not isinstance(config, DataModuleConfig):
+        msg = (
+            f"`{name}` must be a `DataModuleConfig`, not a `{type(config).__name__}`"
+            "; make one with `DataModuleConfig(...)` (from a mapping: "
+            "`DataModuleConfig.model_validate(mapping)`), or derive one with "
+            "`config.replace(...)`"
+        )
+        raise TypeError(msg)
+    type(config).model_validate(dict(config))
+    return config

@@ -20,7 +20,7 @@ from torch import Tensor
 from typing_extensions import override
 
 from ._batch_transforms import BatchTransform, apply_batch_transforms, batch_seed
-from ._config import DataModuleConfig
+from ._config import DataModuleConfig, checked_config
 from ._datasets import CachedDataset, LazyDataset, SetDataset
 from ._errors import (
     DataChangedError,
@@ -184,7 +184,8 @@ class ConcatDataModule(LightningDataModule):
         train_batch_transforms: Sequence[BatchTransform] = (),
         eval_batch_transforms: Sequence[BatchTransform] = (),
     ) -> Self:
-        """Make a data module that holds ``config`` itself (it is valid already)."""
+        """Make a data module that holds ``config`` itself, once checked."""
+        config = checked_config(config, name="config")
         module = cls.__new__(cls)
         LightningDataModule.__init__(module)
         module._start(
@@ -249,13 +250,7 @@ class ConcatDataModule(LightningDataModule):
 
     @config.setter
     def config(self, value: DataModuleConfig) -> None:
-        given: object = value  # checked at run time too, for untyped callers
-        if not isinstance(given, DataModuleConfig):
-            msg = (
-                f"`config` must be a `DataModuleConfig`, not a "
-                f"`{type(given).__name__}`; derive one with `config.replace(...)`"
-            )
-            raise TypeError(msg)
+        value = checked_config(value, name="config")  # for untyped callers too
         old = self._config
         if (old.cache_samples, old.cache_path) != (
             value.cache_samples,

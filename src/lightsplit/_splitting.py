@@ -341,11 +341,11 @@ def _classes(
         tallied = list(map(tuple, labels))  # type: ignore[arg-type]  # lists
     else:
         tallied = list(map(tally_key, labels))
-    classes_of: dict[Hashable, tuple[Hashable, ...]] = {}
-    for key, p in zip(tallied, kept, strict=True):
-        if key not in classes_of:
-            label = index.labels[p]
-            classes_of[key] = () if label is None else scheme.classes(label)
+    try:
+        classes_of = _classes_of(tallied, kept, index, scheme)
+    except TypeError:  # lists holding lists or objects: no tuple of them hashes
+        tallied = list(map(tally_key, labels))
+        classes_of = _classes_of(tallied, kept, index, scheme)
     every = sorted({c for cs in classes_of.values() for c in cs}, key=class_order)
     number = {c: i for i, c in enumerate(every)}
     numbered = {
@@ -353,6 +353,21 @@ def _classes(
         for key, classes in classes_of.items()
     }
     return [numbered[key] for key in tallied], every
+
+
+def _classes_of(
+    tallied: Sequence[Hashable],
+    kept: Sequence[int],
+    index: SetFields,
+    scheme: LabelScheme,
+) -> dict[Hashable, tuple[Hashable, ...]]:
+    """Return the classes of each different label of the entries kept, by its key."""
+    classes_of: dict[Hashable, tuple[Hashable, ...]] = {}
+    for key, p in zip(tallied, kept, strict=True):
+        if key not in classes_of:
+            label = index.labels[p]
+            classes_of[key] = () if label is None else scheme.classes(label)
+    return classes_of
 
 
 def _groups(
