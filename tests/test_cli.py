@@ -1363,6 +1363,29 @@ class TestSplit:
             f"{output}.lightsplit.json",
         )
 
+    def test_check_and_card_read_one_sidecar_alike(
+        self, samples_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A sidecar holding a key lightsplit does not write gives both commands
+        its group pattern: `card` dropped it, and called a leaking split clean
+        where `check` found the leak."""
+        output = tmp_path / "s.json"
+        argv: list[str | Path] = ["split", samples_file, "--fractions", "0.5", "0.5"]
+        assert _run(capsys, *argv, "-o", output, "--group-pattern", PATIENT)[0] == 0
+        document = json.loads(output.read_text())
+        document["test"].append(document["train"].pop(0))  # a patient in both sets
+        output.write_text(json.dumps(document))
+        sidecar = Path(f"{output}.lightsplit.json")
+        recorded = json.loads(sidecar.read_text())
+        sidecar.write_text(json.dumps({**recorded, "note": "made on cluster A"}))
+        status, out, _ = _run(capsys, "check", output)
+        assert status == 1
+        assert "group leak: 1 group is in both `train` and `test`" in out
+        status, out, _ = _run(capsys, "card", output)
+        assert status == 0
+        assert "group leak: 1 group is in both `train` and `test`" in out
+        assert "`note`: Extra inputs are not permitted" in out
+
     def test_check_skips_sidecars(
         self, samples_file: Path, tmp_path: Path, capsys: Capture
     ) -> None:
@@ -1592,6 +1615,22 @@ class TestSplit:
         split = load_split(output, sample_type=tuple[int, str])
         assert [len(entries) for entries in split.values()] == [5, 5]
         assert sorted(sum(label for label, _ in s) for s in split.values()) == [2, 3]
+
+    def test_csv_padded_rows_are_no_entries(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """Rows of empty cells, as a spreadsheet pads a table, are skipped as
+        `convert` skips them: one was split as an entry `[]` of no label."""
+        table = tmp_path / "samples.csv"
+        rows = "".join(f"x{i}.png,{i % 2}\n" for i in range(8))
+        table.write_text(f"path,label\n{rows},\n,,\n")
+        output = tmp_path / "s.json"
+        argv: list[str | Path] = ["split", table, "--fractions", "0.5", "0.5"]
+        status, out, err = _run(capsys, *argv, "-o", output)
+        assert (status, err) == (0, "")
+        assert "no label" not in out
+        split = load_split(output, sample_type=tuple[str, int])
+        assert [len(entries) for entries in split.values()] == [4, 4]
 
     def test_unknown_column(self, tmp_path: Path, capsys: Capture) -> None:
         """A field naming no column of the table is a usage error listing them."""

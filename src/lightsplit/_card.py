@@ -16,7 +16,7 @@ from ._classes import LabelKind, class_name, class_order
 from ._entries import EntryFields, FieldName, compile_group_pattern
 from ._errors import LightsplitError, located_problems, printable
 from ._leaks import LeakReport
-from ._outputs import sidecar_path
+from ._outputs import recorded_fields, sidecar_path
 from ._report import (
     examine_split,
     leak_lines,
@@ -301,12 +301,11 @@ def split_card(
     path = Path(path)
     split = load_split(path)
     provenance, problem = _provenance(path)
-    if provenance is not None:
-        group_pattern = group_pattern or provenance.group_pattern
-        path_field = path_field if path_field is not None else provenance.path_field
-        label_field = label_field if label_field is not None else provenance.label_field
     pattern = None if group_pattern is None else compile_group_pattern(group_pattern)
-    fields = EntryFields(path_field, label_field, pattern)
+    # the sidecar's fields, read as `check` reads them: even from a sidecar that
+    # holds more than lightsplit writes, which `provenance` does not describe
+    fields = recorded_fields(path, EntryFields(path_field, label_field, pattern))
+    pattern = fields.group_pattern
     found = examine_split(split, fields, labels=False)
     unchecked, warnings = unchecked_and_warnings(split, found, fields)
     stats = found.stats

@@ -9,7 +9,6 @@ import it when they run, so that ``--help``, ``schema``, ``convert`` and
 """
 
 import argparse
-import dataclasses
 import importlib
 import json
 import os
@@ -20,9 +19,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._checks import SampleFailure, check_split_loading
-from ._entries import EntryFields, compile_group_pattern
+from ._entries import EntryFields
 from ._errors import SplitFileError, first_few, missing_dependency
-from ._outputs import SIDECAR_SUFFIX, sidecar_path, sidecar_record, write_bytes
+from ._outputs import (
+    SIDECAR_SUFFIX,
+    recorded_fields,
+    sidecar_path,
+    sidecar_record,
+    write_bytes,
+)
 from ._report import SplitReport, summarize_split
 from ._split import load_split
 
@@ -214,7 +219,7 @@ def _check_file(
             str(path), error=f"{path}: cannot read: {exc.strerror or exc}"
         )
     given = fields
-    fields = _sidecar_fields(path, fields)
+    fields = recorded_fields(path, fields)
     report = summarize_split(
         split, source=str(path), fields=fields, labels=args.sample_type is Any
     )
@@ -227,31 +232,6 @@ def _check_file(
             split, loader, limit=limit, source=str(path)
         )
     return report
-
-
-def _sidecar_fields(path: Path, fields: EntryFields) -> EntryFields:
-    """Complete ``fields`` with those the sidecar of ``path`` records, if any.
-
-    A split made by ``lightsplit split --group-pattern`` is checked by patient
-    without the option given again, as `card` describes it. A sidecar that is
-    no JSON object of lightsplit's, or whose pattern is no regular expression,
-    gives nothing (`card` says why).
-    """
-    document = sidecar_record(sidecar_path(path))
-    if document is None:
-        return fields
-    found: dict[str, Any] = {}
-    pattern = document.get("group_pattern")
-    if fields.group_pattern is None and isinstance(pattern, str):
-        try:
-            found["group_pattern"] = compile_group_pattern(pattern)
-        except ValueError:
-            return fields
-    for name in ("path_field", "label_field"):
-        value = document.get(name)
-        if getattr(fields, name) is None and isinstance(value, str | int):
-            found[name] = value
-    return dataclasses.replace(fields, **found) if found else fields
 
 
 def _check_root(args: argparse.Namespace) -> None:

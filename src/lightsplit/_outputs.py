@@ -1,18 +1,22 @@
 """Where lightsplit writes: files written whole, and the sidecar of a split file."""
 
+import dataclasses
 import json
 import os
 import stat
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Any, Final
+
+from ._entries import EntryFields, compile_group_pattern
 
 __all__ = [
     "SIDECAR_SUFFIX",
     "clashing",
     "is_sidecar_document",
     "is_special_file",
+    "recorded_fields",
     "same_file",
     "sidecar_path",
     "sidecar_record",
@@ -124,3 +128,34 @@ def write_bytes(
         written.replace(path)
     finally:
         written.unlink(missing_ok=True)
+
+
+def recorded_fields(path: Path, fields: EntryFields) -> EntryFields:
+    """Complete ``fields`` with those the sidecar of ``path`` records, if any.
+
+    A split made by ``lightsplit split --group-pattern`` is checked by patient
+    without the option given again, by `check` and `card` alike. A sidecar
+    that is no JSON object of lightsplit's, or whose pattern is no regular
+    expression, gives nothing (`card` says why); one that holds more than
+    lightsplit writes (a key of a later version, a note) still gives the
+    fields it records.
+    """
+    document = sidecar_record(sidecar_path(path))
+    if document is None:
+        return fields
+    found: dict[str, Any] = {}
+    pattern = document.get("group_pattern")
+    if fields.group_pattern is None and isinstance(pattern, str):
+        try:
+            found["group_pattern"] = compile_group_pattern(pattern)
+        except ValueError:
+            return fields
+    for name in ("path_field", "label_field"):
+        value = document.get(name)
+        if (
+            getattr(fields, name) is None
+            and isinstance(value, str | int)
+            and not isinstance(value, bool)
+        ):
+            found[name] = value
+    return dataclasses.replace(fields, **found) if found else fields

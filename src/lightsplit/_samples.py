@@ -91,7 +91,9 @@ def _read_csv(path: Path) -> SampleList:
         ConvertError: for a CSV split with an invalid set name.
     """
     rows, lines = csv_rows(path, error=SplittingError)
-    numbers = [number for number, row in enumerate(rows, start=1) if row]
+    # rows of empty cells (`,,` padding from a spreadsheet) are no entries, as
+    # in `convert`
+    numbers = [number for number, row in enumerate(rows, start=1) if any(row)]
     if not numbers:
         msg = f"{path}: the table is empty; write a header row, then one entry per row"
         raise SplittingError(msg)
