@@ -557,7 +557,8 @@ _STUCK: str = textwrap.dedent(
                 print("stuck", flush=True)
                 time.sleep(10**6)  # a read that never returns, in the build process
             if raw[0] == "x63" and sys.argv[2] != "interrupt":  # here, first
-                while not os.path.exists(sys.argv[3]):  # the build process stuck
+                # the build process stuck, and the test has seen its processes
+                while not os.path.exists(sys.argv[3] + ".seen"):
                     time.sleep(0.01)
                 if sys.argv[2].startswith("fail"):
                     raise OSError("cannot read x63")
@@ -569,6 +570,8 @@ _STUCK: str = textwrap.dedent(
         def __exit__(self, *args): return False
         def update(self, count):
             if count and os.path.exists(sys.argv[3]):
+                while not os.path.exists(sys.argv[3] + ".seen"):
+                    time.sleep(0.01)
                 raise KeyboardInterrupt
 
     def ignored(*args):  # as a job's "bypassing SIGTERM" handler does
@@ -620,6 +623,8 @@ def test_stuck_build_process_does_not_hold_the_end(tmp_path: Path, ending: str) 
         try:
             assert job.stdout.readline() == "stuck\n"
             helpers = _children(job.pid)
+            # before it fails: ended at once, its processes could be gone already
+            (tmp_path / "stuck.seen").touch()
             if ending == "interrupt":
                 job.send_signal(signal.SIGINT)
             with contextlib.suppress(subprocess.TimeoutExpired):

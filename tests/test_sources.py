@@ -436,6 +436,46 @@ class TestTargets:
         )
 
 
+class RaisingTarget(TargetLoader):
+    def target(self, raw: Entry) -> int:
+        label: int = raw["label"]  # type: ignore[call-overload, assignment]  # a bug of the loader
+        return label
+
+
+def _mismatch(x: torch.Tensor) -> torch.Tensor:
+    msg = "size mismatch"
+    raise ValueError(msg)
+
+
+@pytest.mark.parametrize("cache", [False, True])
+def test_failing_callable_is_named(cache: bool) -> None:
+    """A model transform or ``target`` that raises is named in the error, not
+    read as the loader's failure (``entry [...]: ValueError: size mismatch``
+    blamed no one); the original error stays its cause."""
+    module = CachingDataModule(
+        {"train": _entries()},
+        TargetLoader(0),
+        model_transforms=[torch.nn.Identity(), _mismatch],
+        cache_samples=cache,
+    )
+    with pytest.raises(SampleLoadError) as exc_info:
+        list(module.predict_dataloader()["train"])
+    assert str(exc_info.value) == (
+        'set `train`, index 0, entry ["s0.png", 0]: model transform 1 `_mismatch` '
+        "raised ValueError: size mismatch"
+    )
+    assert isinstance(exc_info.value.__cause__, ValueError)
+    module = CachingDataModule(
+        {"train": _entries()}, RaisingTarget(0), balance_sampler_by_class=True
+    )
+    with pytest.raises(SampleLoadError) as exc_info:
+        module.train_dataloader()
+    assert str(exc_info.value) == (
+        'set `train`, index 0, entry ["s0.png", 0]: `RaisingTarget.target` raised '
+        "TypeError: tuple indices must be integers or slices, not str"
+    )
+
+
 class TestModelTransforms:
     def test_single_module_refused(self) -> None:
         """One transform where a list is expected is refused at construction."""

@@ -86,15 +86,27 @@ def same_parts(first: "SetSource", second: "SetSource") -> bool:
     )
 
 
+class _TransformError(SampleLoadError):
+    """A model transform raised: `SetSource.load` names the sample it failed on."""
+
+
 def apply_transforms(sample: Sample, transforms: Sequence[ModelTransform]) -> Sample:
     """Apply the model transforms, in order, to ``sample.input``.
 
     Raises:
         TypeError: if a transform returns something other than a tensor.
+        SampleLoadError: if a transform raises, naming it (and its place among
+            several), chained to its error: not to be read as the loader's.
     """
     value = sample.input
-    for transform in transforms:
-        result: object = transform(value)
+    for position, transform in enumerate(transforms):
+        try:
+            result: object = transform(value)
+        except Exception as exc:
+            name = getattr(transform, "__qualname__", None) or type(transform).__name__
+            place = f" {position}" if len(transforms) > 1 else ""
+            msg = f"model transform{place} `{name}` raised {type(exc).__name__}: {exc}"
+            raise _TransformError(msg) from exc
         if not isinstance(result, Tensor):
             msg = (
                 f"model transform {transform!r} returned a `{type(result).__name__}`; "
@@ -249,6 +261,9 @@ class SetSource:
                     loader.sample(raw), where=f"`{type(loader).__name__}.sample`"
                 )
                 sample = apply_transforms(sample, transforms)
+        except _TransformError as exc:  # which names the transform
+            msg = f"{self.where(index)}: {exc}"
+            raise SampleLoadError(msg) from exc.__cause__
         except Exception as exc:
             msg = f"{self.where(index)}: {type(exc).__name__}: {exc}"
             raise SampleLoadError(msg) from exc
@@ -273,7 +288,15 @@ class SetSource:
             )
             for raw in samples:
                 try:
-                    labels.append(target_as_int(loader.target(raw), where=where))
+                    target = loader.target(raw)
+                except Exception as exc:
+                    msg = (
+                        f"{self.where(index)}: {where} raised "
+                        f"{type(exc).__name__}: {exc}"
+                    )
+                    raise SampleLoadError(msg) from exc
+                try:
+                    labels.append(target_as_int(target, where=where))
                 except Exception as exc:
                     msg = f"{self.where(index)}: {type(exc).__name__}: {exc}"
                     raise SampleLoadError(msg) from exc
