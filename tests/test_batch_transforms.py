@@ -1,5 +1,6 @@
 """Batch transforms on the training device, and uint8 kept from loader to batch."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -159,6 +160,16 @@ class TestOnDevice:
 
 
 class TestProvided:
+    def test_to_float_takes_one_number(self) -> None:
+        """A mean and standard deviation given as numbers are one value each; a
+        string is refused (``len`` of a float failed)."""
+        batch = torch.full((1, 3, 1, 1), 255, dtype=torch.uint8)
+        assert ToFloat(mean=0.5, std=0.25)(batch).flatten().tolist() == [2.0] * 3
+        with pytest.raises(TypeError, match=re.escape("`mean` is '0.5'; give a")):
+            ToFloat(mean="0.5")  # type: ignore[arg-type]  # the point
+        with pytest.raises(TypeError, match=re.escape("`std` is [True]")):
+            ToFloat(std=[True])
+
     def test_to_float_normalises_per_channel(self) -> None:
         """``ToFloat`` scales, then normalises each channel."""
         batch = torch.full((2, 3, 1, 1), 255, dtype=torch.uint8)

@@ -11,6 +11,47 @@ from lightsplit._report import SplitReport
 
 
 class TestCheckSplitLoading:
+    @pytest.mark.parametrize(
+        ("change", "error", "said"),
+        [
+            pytest.param(
+                {"limit": "2"},
+                TypeError,
+                "`limit` is '2'; give a whole number: 0 (every sample) or a count",
+                id="limit-string",
+            ),
+            pytest.param({"limit": True}, TypeError, "`limit` is True", id="bool"),
+            pytest.param(
+                {"split": {"valid": []}},
+                ValueError,
+                "`valid` is not a valid set name; did you mean `validation`?",
+                id="set-name",
+            ),
+            pytest.param(
+                {"loader": PngLoader},
+                TypeError,
+                "the loader is the class `PngLoader`, not a loader object; create "
+                "one, as in `PngLoader(...)`",
+                id="class",
+            ),
+        ],
+    )
+    def test_arguments_refused_up_front(
+        self,
+        split: dict[str, list[Entry]],
+        loader: PngLoader,
+        change: dict[str, object],
+        error: type[Exception],
+        said: str,
+    ) -> None:
+        """What the data modules refuse is refused before loading, not reported
+        as one failure per sample (a class: ``missing 1 required positional
+        argument``), nor taken as another value (``True`` as 1)."""
+        arguments: dict[str, object] = {"split": split, "loader": loader, **change}
+        with pytest.raises(error) as exc_info:
+            check_split_loading(**arguments)  # type: ignore[arg-type]  # the point
+        assert said in str(exc_info.value)
+
     def test_no_failure(self, split: dict[str, list[Entry]], loader: PngLoader) -> None:
         """A loader that loads every sample gives no failure."""
         assert check_split_loading(split, loader) == []

@@ -55,6 +55,11 @@ def make_number() -> int:
 
 def broken() -> ImageFileLoader:
     raise RuntimeError("no data here")
+
+
+class NoTarget:
+    def sample(self, raw: object) -> object:
+        return LOADER.sample(raw)
 """
 
 
@@ -711,6 +716,14 @@ class TestCheck:
                 "`--root` is given but `--loader` `cli_loaders:LOADER` is a loader "
                 "object",
                 id="object-with-root",
+            ),
+            pytest.param(
+                "cli_loaders:NoTarget",
+                False,
+                "`--loader` `cli_loaders:NoTarget`: the loader (`NoTarget`) has no "
+                "callable `target`; give an object with `sample(raw) -> Sample` and "
+                "`target(raw) -> int | Tensor` methods",
+                id="no-target",
             ),
         ],
     )

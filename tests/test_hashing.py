@@ -3,6 +3,7 @@
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -31,6 +32,41 @@ ENTRIES = st.lists(
 
 
 class TestSplitSha256:
+    @pytest.mark.parametrize(
+        ("split", "error", "said"),
+        [
+            pytest.param(
+                [["a.png", 0]],
+                TypeError,
+                "`split` is a `list`; give a mapping of set names to entries",
+                id="list",
+            ),
+            pytest.param(
+                {"train": "ab"},
+                TypeError,
+                "set `train` is a `str`, not a list of entries",
+                id="string-set",
+            ),
+            pytest.param(
+                {"valid": [["a.png", 0]]},
+                ValueError,
+                "`valid` is not a valid set name",
+                id="set-name",
+            ),
+            pytest.param(
+                {"train": [["a.png", 0], ["b.png", object()]]},
+                TypeError,
+                "set `train`, index 1: Object of type object is not JSON serializable",
+                id="not-json",
+            ),
+        ],
+    )
+    def test_refused(self, split: object, error: type[Exception], said: str) -> None:
+        """What no split file holds is refused, naming it: a string set hashed as
+        its characters, and an entry JSON cannot write was not located."""
+        with pytest.raises(error, match=re.escape(said)):
+            split_sha256(split)  # type: ignore[arg-type]  # the point
+
     @given(ENTRIES, ENTRIES)
     def test_layout_does_not_matter(
         self, train: list[tuple[str, int]], test: list[tuple[str, int]]
@@ -157,7 +193,7 @@ class RecordModel(BaseModel):
 
 @given(
     st.dictionaries(
-        st.sampled_from(["train", "validation", "test", "monitor-é"]),
+        st.sampled_from(["train", "validation", "test", "monitor-x"]),
         st.lists(JSON_ENTRIES, max_size=4),
     )
 )

@@ -63,6 +63,13 @@ def _fit(delay: float, val_check_interval: float = 1.0) -> float:
     return logged
 
 
+@pytest.mark.parametrize("name", [3, ""])
+def test_name_refused(name: object) -> None:
+    """A name to log under that is no string, or empty, is refused at once."""
+    with pytest.raises(TypeError, match="give the name to log the fraction under"):
+        DataWaitMonitor(name=name)  # type: ignore[arg-type]  # the point
+
+
 def test_logs_a_fraction() -> None:
     """The epoch's wait is logged as a fraction in [0, 1], for fast or slow loading."""
     assert 0.0 <= _fit(0.0) <= 1.0

@@ -230,13 +230,18 @@ CachingDataModule({{"test": entries_named("x", 5)}}, Killer(), cache_samples=Tru
         assert list(tmp_path.glob(".*.tmp")) == []
         assert len(_files(tmp_path)) == 1
 
-    def test_unwritable_folder_falls_back_to_memory(self, tmp_path: Path) -> None:
-        """A cache folder that cannot be made is warned about; caching goes on."""
+    @pytest.mark.parametrize("below", [True, False])
+    def test_unwritable_folder_falls_back_to_memory(
+        self, tmp_path: Path, below: bool
+    ) -> None:
+        """A cache folder that cannot be made is warned about; caching goes on. A
+        file in its place, or above it, is named as such (not "File exists")."""
         blocker = tmp_path / "file"
         blocker.write_text("")
-        module = _module(blocker / "cache", MemoryLoader())
-        with pytest.warns(LightsplitWarning, match="caching in memory only"):
+        module = _module(blocker / "cache" if below else blocker, MemoryLoader())
+        with pytest.warns(LightsplitWarning, match="caching in memory only") as got:
             module.setup("predict")
+        assert f"({blocker} is a file, not a folder)" in str(got[0].message)
         assert _same(
             _batches(module), _batches(_module(tmp_path / "ok", MemoryLoader()))
         )

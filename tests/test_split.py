@@ -522,6 +522,26 @@ class TestLoadSplit:
         path.write_bytes(bz2.compress(json.dumps(REFERENCE).encode()))
         assert list(load_split(path)) == list(REFERENCE)
 
+    def test_missing_file_named(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A missing file, or a link to one, is named as the data modules name it,
+        the absolute path of a relative one included (it was a bare errno)."""
+        monkeypatch.chdir(tmp_path)
+        (tmp_path / "link.json").symlink_to("gone.json")
+        for name, why in [
+            ("nowhere.json", ""),
+            ("link.json", " (a link to gone.json, which does not exist)"),
+        ]:
+            with pytest.raises(FileNotFoundError) as exc_info:
+                load_split(name)
+            assert str(exc_info.value) == (
+                f"`load_split`: the split file {name} does not exist (read as "
+                f"{tmp_path / name}){why}; give the path of an existing split "
+                "file (`.json` or `.json.bz2`)"
+            )
+            assert exc_info.value.strerror == "No such file or directory"
+
     def test_other_compression_named(self, tmp_path: Path) -> None:
         """gzip data is named as such, not blamed on the text's encoding."""
         path = tmp_path / "split.json.gz"

@@ -12,6 +12,7 @@ epoch, the batch and the process: runs repeat exactly, and resume exactly.
 """
 
 import math
+import numbers
 from collections.abc import Sequence
 from typing import Final, Protocol, TypeAlias, runtime_checkable
 
@@ -101,6 +102,29 @@ def _apply(transform: BatchTransform, batch: Sample) -> Sample:
     return Sample(output, batch.metadata)
 
 
+def _values(given: float | Sequence[float], name: str) -> tuple[float, ...]:
+    """Return a number, or a sequence of numbers, as a tuple of floats.
+
+    Raises:
+        TypeError: naming ``name``, for anything else (a string, a bool).
+    """
+    items: object = (given,) if isinstance(given, numbers.Real) else given
+    if (
+        isinstance(items, str | bytes)
+        or not isinstance(items, Sequence)
+        or not all(
+            isinstance(item, numbers.Real) and not isinstance(item, bool)
+            for item in items
+        )
+    ):
+        msg = (
+            f"`{name}` is {given!r}; give a number, or one number per channel "
+            "(such as [0.485, 0.456, 0.406])"
+        )
+        raise TypeError(msg)
+    return tuple(float(item) for item in items)
+
+
 class ToFloat:
     """Converts an 8-bit batch to ``float32`` on its device, and normalises it.
 
@@ -117,19 +141,21 @@ class ToFloat:
     def __init__(
         self,
         scale: float = 1 / 255,
-        mean: Sequence[float] = (0.0,),
-        std: Sequence[float] = (1.0,),
+        mean: float | Sequence[float] = (0.0,),
+        std: float | Sequence[float] = (1.0,),
     ) -> None:
         """Scale by ``scale``, then subtract ``mean`` and divide by ``std``.
 
         Args:
             scale: multiplies the input first (1/255 maps 8-bit values to [0, 1]).
-            mean: one value, or one per channel.
+            mean: one value (a number, or a sequence of one), or one per channel.
             std: one value, or one per channel; none may be 0.
 
         Raises:
+            TypeError: for a mean or standard deviation that holds no numbers.
             ValueError: for a standard deviation of 0 or lengths that differ.
         """
+        mean, std = _values(mean, "mean"), _values(std, "std")
         if len(mean) != len(std) or not mean:
             msg = (
                 f"`mean` ({list(mean)}) and `std` ({list(std)}) must have the same, "

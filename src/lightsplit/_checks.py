@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 from ._entries import FILE_NAME
-from ._errors import SampleLoadError, missing_dependency, preview
+from ._errors import SampleLoadError, missing_dependency, preview, set_name_problem
 from ._types import EntryT_co, SetName, generic_record
 
 if TYPE_CHECKING:
@@ -162,12 +162,25 @@ def check_split_loading(
         One `SampleFailure` per sample that failed; empty when all loaded.
 
     Raises:
-        ValueError: if ``limit`` is negative.
+        TypeError: if ``limit`` is no `int`, or ``loader`` is a class or lacks a
+            `sample` or `target` method (as the data modules refuse it).
+        ValueError: if ``limit`` is negative, or a set name is not one of a
+            split file (``valid``).
     """
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        msg = f"`limit` is {limit!r}; give a whole number: 0 (every sample) or a count"
+        raise TypeError(msg)
     if limit < 0:
         msg = f"`limit` ({limit}) must be 0 (every sample) or a positive count"
         raise ValueError(msg)
+    problems = [p for name in split if (p := set_name_problem(name)) is not None]
+    if problems:
+        raise ValueError("; ".join(problems))
     from torch import Tensor  # noqa: PLC0415 - torch, only to load samples
+
+    from ._parts import refuse_loader  # noqa: PLC0415 - with pydantic
+
+    refuse_loader(loader)
 
     from ._sources import as_sample, target_as_int  # noqa: PLC0415 - as torch
 

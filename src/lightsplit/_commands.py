@@ -177,7 +177,13 @@ def _make_loader(args: argparse.Namespace) -> "RawDataLoader[Any] | None":
             f"`--root` is given but `--loader` `{spec}` is a loader object, which "
             "takes no root; remove `--root`, or name the loader's class"
         )
-    loader: RawDataLoader[Any] = value  # type: ignore[assignment]  # checked by _is_loader
+    from ._parts import refuse_loader  # noqa: PLC0415 - with pydantic
+
+    try:
+        refuse_loader(value)
+    except TypeError as exc:
+        parser.error(f"`--loader` `{spec}`: {exc}")
+    loader: RawDataLoader[Any] = value  # type: ignore[assignment]  # checked just above
     return loader
 
 

@@ -24,6 +24,8 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Final
 
+from ._errors import set_name_problem
+
 __all__ = [
     "canonical_json",
     "encode_entries",
@@ -261,7 +263,9 @@ def split_sha256(split: Mapping[str, Sequence[object]]) -> str:
     the hash to cite for the split a result was obtained on.
 
     Raises:
-        TypeError: if an entry holds something JSON cannot represent.
+        TypeError: if ``split`` is no mapping of sets of entries, or an entry
+            holds something JSON cannot represent (naming its set and index).
+        ValueError: if a set name is not one of a split file (``valid``).
 
     Examples:
         >>> first = split_sha256({"train": [["a.png", 0]], "test": [["b.png", 1]]})
@@ -270,6 +274,37 @@ def split_sha256(split: Mapping[str, Sequence[object]]) -> str:
         >>> first == split_sha256({"train": [["a.png", 1]], "test": [["b.png", 1]]})
         False
     """
-    return hashlib.sha256(
-        canonical_json({name: list(entries) for name, entries in split.items()})
-    ).hexdigest()
+    given: object = split  # checked at run time too, for untyped callers
+    if not isinstance(given, Mapping):
+        msg = (
+            f"`split` is a `{type(given).__name__}`; give a mapping of set names to "
+            "entries, such as a `load_split` result"
+        )
+        raise TypeError(msg)
+    kinds = [
+        f"set `{name}` is a `{type(entries).__name__}`, not a list of entries"
+        for name, entries in split.items()
+        if isinstance(entries, str | bytes) or not isinstance(entries, Sequence)
+    ]
+    if kinds:
+        raise TypeError("; ".join(kinds))
+    names = [p for name in split if (p := set_name_problem(name)) is not None]
+    if names:
+        raise ValueError("; ".join(names))
+    sets = {name: list(entries) for name, entries in split.items()}
+    try:
+        text = canonical_json(sets)
+    except TypeError as exc:
+        raise TypeError(_unwritable(sets, exc)) from exc
+    return hashlib.sha256(text).hexdigest()
+
+
+def _unwritable(sets: Mapping[str, Sequence[object]], exc: TypeError) -> str:
+    """Say which entry JSON cannot write (the first), and why."""
+    for name, entries in sets.items():
+        for index, entry in enumerate(entries):
+            try:
+                canonical_json(entry)
+            except TypeError:
+                return f"set `{name}`, index {index}: {exc}; entries must be JSON data"
+    return str(exc)

@@ -34,7 +34,14 @@ class DataWaitMonitor(Callback):
         Args:
             name: the name the fraction is logged under.
             synchronize: wait for a CUDA device at each step's end.
+
+        Raises:
+            TypeError: for a name that is no string, or empty.
         """
+        given: object = name  # checked at run time too, for untyped callers
+        if not isinstance(given, str) or not given:
+            msg = f"`name` is {name!r}; give the name to log the fraction under"
+            raise TypeError(msg)
         self.name = name
         self.synchronize = synchronize
         self._mark = 0.0

@@ -27,6 +27,7 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from ._config import FROZEN_CONFIG
 from ._errors import SplitFileError, check_set_name, format_list, set_name_problem
@@ -51,6 +52,7 @@ __all__ = [
     "SplitPart",
     "Splits",
     "read_split_files",
+    "refuse_loader",
 ]
 
 RawT = TypeVar("RawT")
@@ -203,6 +205,20 @@ def _check_loader(value: object) -> RawDataLoader[Any]:
         if not callable(getattr(value, method, None)):
             raise loader_invalid(type_name=type(value).__name__, missing=method)
     return cast(RawDataLoader[Any], value)  # both methods checked just above
+
+
+def refuse_loader(value: object) -> None:
+    """Refuse, outside a data module's validation, what a data module refuses.
+
+    Raises:
+        TypeError: for a loader class, or an object without callable `sample`
+            and `target` methods, with the words of ``loader_not_instance`` and
+            ``loader_invalid``.
+    """
+    try:
+        _check_loader(value)
+    except PydanticCustomError as exc:
+        raise TypeError(exc.message()) from None
 
 
 _Pair: TypeAlias = Annotated[

@@ -311,6 +311,14 @@ def _store_from(
     return RaggedStore(name, buffers, layout, columns, where=where)
 
 
+def _file_on_the_way(folder: Path) -> Path | None:
+    """Return ``folder`` or the first folder above it that is a file, if one is."""
+    for path in (*reversed(folder.parents), folder):
+        if path.exists() and not path.is_dir():
+            return path
+    return None
+
+
 def _remove_stale(cache_dir: Path) -> None:
     """Remove the temporary files of builds whose process is gone (killed).
 
@@ -431,8 +439,15 @@ def persistent_store(
             _write(temporary, built, key, inputs_in_file=contiguous)
             temporary.replace(path)
     except (OSError, _NotPersistableError) as exc:
+        # mkdir says "File exists" of a file there, or of a file on the way
+        blocking = (
+            _file_on_the_way(cache_dir)
+            if isinstance(exc, FileExistsError | NotADirectoryError)
+            else None
+        )
+        why = str(exc) if blocking is None else f"{blocking} is a file, not a folder"
         warnings.warn(
-            f"set `{source.name}`: cannot keep its cache in {cache_dir} ({exc}); "
+            f"set `{source.name}`: cannot keep its cache in {cache_dir} ({why}); "
             "caching in memory only",
             LightsplitWarning,
             stacklevel=4,

@@ -3,6 +3,7 @@
 import bz2
 import codecs
 import collections.abc
+import errno
 import functools
 import itertools
 import json
@@ -744,7 +745,10 @@ def load_split(path: StrPath, *, sample_type: object = Any) -> DatabaseSplit[Any
         )
         raise SplitFileError(msg)
     path = Path(path)
-    data = read_file(path)
+    try:
+        data = read_file(path)
+    except FileNotFoundError:
+        raise split_file_missing(path, "`load_split`") from None
     try:
         return parse_split(data, sample_type=sample_type, source=str(path))
     except SplitFileError:
@@ -795,10 +799,14 @@ def split_file_missing(path: StrPath, what: str) -> FileNotFoundError:
     """
     shown = Path(path)
     where = "" if shown.is_absolute() else f" (read as {Path.cwd() / shown})"
-    return FileNotFoundError(
+    if shown.is_symlink():
+        where += f" (a link to {os.readlink(shown)}, which does not exist)"
+    error = FileNotFoundError(
         f"{what}: the split file {shown} does not exist{where}; give the path of "
         "an existing split file (`.json` or `.json.bz2`)"
     )
+    error.strerror = os.strerror(errno.ENOENT)  # for those who say it short
+    return error
 
 
 def read_file(path: Path, *, error: type[LightsplitError] = SplitFileError) -> bytes:
