@@ -1645,6 +1645,33 @@ class TestSplit:
         split = load_split(output, sample_type=tuple[str, int])
         assert [len(entries) for entries in split.values()] == [4, 4]
 
+    @pytest.mark.parametrize("command", ["check", "split", "card"])
+    def test_one_field_for_path_and_label(
+        self, split_file: Path, tmp_path: Path, capsys: Capture, command: str
+    ) -> None:
+        """The same field named for the path and the label is a usage error: the
+        path was taken for the label (one class per file)."""
+        argv: list[str | Path] = [command, split_file]
+        if command == "split":
+            argv += ["--fractions", "0.5", "0.5", "-o", tmp_path / "s.json"]
+        status, out, err = _run(
+            capsys, *argv, "--path-field", "0", "--label-field", "0"
+        )
+        assert (status, out) == (2, "")
+        assert err.endswith(
+            "error: `--path-field` and `--label-field` both name `0`; the label is "
+            "another field than the path: name each its own\n"
+        )
+
+    def test_non_ascii_digits_are_keys(self, tmp_path: Path, capsys: Capture) -> None:
+        """Only ASCII digits name a position: ``٣`` was read as 3, ``²`` failed
+        in ``int`` with the parser's "invalid parse_field value"."""
+        path = write_split(tmp_path / "s.json", {"train": [{"٣": "a.png", "²": 0}]})
+        status, out, _ = _run(
+            capsys, "check", path, "--path-field", "٣", "--label-field", "²"
+        )
+        assert status == 0, out
+
     def test_unknown_column(self, tmp_path: Path, capsys: Capture) -> None:
         """A field naming no column of the table is a usage error listing them."""
         table = tmp_path / "samples.csv"

@@ -556,6 +556,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+        path_field = getattr(args, "path_field", None)
+        if path_field is not None and path_field == getattr(args, "label_field", None):
+            args.parser.error(
+                f"`--path-field` and `--label-field` both name `{path_field}`; the "
+                "label is another field than the path: name each its own"
+            )
         command: Command = args.command
         return command(args)
     except SystemExit as exc:  # argparse: --help, --version and usage errors

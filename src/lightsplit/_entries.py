@@ -242,11 +242,13 @@ def tally_labels(labels: Sequence[object | None]) -> Counter[Hashable]:
 def parse_field(text: str) -> FieldName:
     """Read a field given on the command line: digits are a position, else a key.
 
+    Only ASCII digits make a position: ``²`` or ``٣`` are keys, as written.
+
     Examples:
-        >>> parse_field("0"), parse_field("image")
-        (0, 'image')
+        >>> parse_field("0"), parse_field("image"), parse_field("٣")
+        (0, 'image', '٣')
     """
-    return int(text) if text.isdigit() else text
+    return int(text) if text.isascii() and text.isdigit() else text
 
 
 def compile_group_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
