@@ -95,8 +95,10 @@ def main(out: Path, mode: str) -> None:
     """Fit 2 epochs on 2 processes."""
     warnings.filterwarnings("ignore")  # Lightning's advice for tiny CPU runs
     labels = [1 if index % 10 == 0 else 0 for index in range(200)]
+    train = entries_named("t", 200, labels)
     split = {
-        "train": entries_named("t", 200, labels),
+        "train": train,
+        "monitor-train": train,  # as mednet's: served from train's cache
         "validation": entries_named("v", 7),
         "monitor-odd": entries_named("o", 21),  # 11 and 10: 2 and 1 batches of 10
         "monitor-tiny": entries_named("m", 1),  # fewer samples than processes

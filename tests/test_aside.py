@@ -202,7 +202,7 @@ class TestHashAside:
 
 
 SPLITS = st.dictionaries(
-    st.sampled_from(["train", "validation", "test", "monitor-é"]),
+    st.sampled_from(["train", "validation", "test", "monitor-x"]),
     st.lists(JSON_ENTRIES, max_size=8),
 )
 NESTED = settings(suppress_health_check=[HealthCheck.too_slow])

@@ -68,6 +68,15 @@ def test_evaluation_sets_take_equal_steps(ddp_runs: dict[str, Path]) -> None:
         assert rank0[epoch]["monitor-tiny"] == rank1[epoch]["monitor-tiny"] == ["m0"]
 
 
+def test_monitor_train_served_whole(ddp_runs: dict[str, Path]) -> None:
+    """`monitor-train`, served from the cache of `train`, gives every sample."""
+    for mode in ("plain", "node"):
+        rank0, rank1 = _ranks(ddp_runs[mode])
+        for epoch in range(2):
+            served = rank0[epoch]["monitor-train"] + rank1[epoch]["monitor-train"]
+            assert sorted(served) == sorted(f"t{index}" for index in range(200))
+
+
 def test_balanced_sampler_sharded(ddp_runs: dict[str, Path]) -> None:
     """Balanced draws are split across ranks and stay balanced."""
     rank0, rank1 = _ranks(ddp_runs["balanced"])
@@ -95,7 +104,9 @@ def test_in_memory_cache_shared_by_the_node(ddp_runs: dict[str, Path]) -> None:
         for rank in (0, 1)
     ]
     assert maps[0] == maps[1]
-    assert len(maps[0]) == 4  # train, validation and two monitor sets
+    # train (which monitor-train repeats: no second copy), validation, and the
+    # two other monitor sets
+    assert len(maps[0]) == 4
     assert all(name.endswith("(deleted)") for name in maps[0])
     folders = {Path(name.split()[0]).parent for name in maps[0]}
     assert all(not folder.exists() for folder in folders)

@@ -452,7 +452,7 @@ class ConcatDataModule(LightningDataModule):
                 train,
                 train,
             )
-        self._open_on_node([name for name in names if name not in self._datasets])
+        self._open_on_node(self._distinct(names))
         for name in names:
             self._dataset(name)
 
@@ -538,6 +538,25 @@ class ConcatDataModule(LightningDataModule):
                 dataset = open_set(source, self._transforms, config, device=device)
             self._datasets[name] = dataset
         return dataset
+
+    def _distinct(self, names: Sequence[SetName]) -> list[SetName]:
+        """Return the sets of ``names`` not set up yet that no other set repeats.
+
+        A set of the same entries and loaders as an earlier one of ``names``, or
+        as a set cached already (`monitor-train` repeating `train`), is left
+        out: `_cached_alike` serves it from that set's cache, which caching it
+        for the node would double.
+        """
+        kept: list[SetName] = []
+        for name in names:
+            source = self._sources[name]
+            if name in self._datasets or any(
+                same_parts(self._sources[other], source) for other in kept
+            ):
+                continue
+            if self._cached_alike(source) is None:
+                kept.append(name)
+        return kept
 
     def _cached_alike(self, source: SetSource) -> SetDataset | None:
         """Return the cache of a set of the same entries and loaders, if one is open.
