@@ -87,6 +87,34 @@ class TestPersistentCache:
             _batches(second), _batches(_module(tmp_path / "new", MemoryLoader()))
         )
 
+    def test_repeated_set_maps_the_file_of_its_twin(self, tmp_path: Path) -> None:
+        """`monitor-train`, the entries and loader of `train`, maps the file of
+        `train` when it has none of its own: a run that validates alone, after
+        one that fit, decodes nothing again and writes no second file (each
+        was a second copy of the training set on disk)."""
+        train = entries_named("t", 12)
+        split = {"train": train, "validation": entries_named("v", 3)}
+        split["monitor-train"] = train
+        first_loads: list[str] = []
+        fitted = _module(tmp_path, MemoryLoader(loaded=first_loads), split)
+        fitted.setup("fit")
+        assert len(first_loads) == 15
+        assert [path.name.split("-")[0] for path in _files(tmp_path)] == [
+            "train",
+            "validation",
+        ]
+        loads: list[str] = []
+        validating = _module(tmp_path, MemoryLoader(loaded=loads), split)
+        validating.setup("validate")
+        assert loads == []
+        assert len(_files(tmp_path)) == 2
+        served = validating.val_dataloader()["monitor-train"]
+        expected = fitted.val_dataloader()["monitor-train"]
+        assert _same(list(served), list(expected))
+        dataset = served.dataset
+        assert isinstance(dataset, CachedDataset)
+        assert dataset.name == "monitor-train"
+
     def test_parallel_build_into_the_file(self, tmp_path: Path) -> None:
         """Two build processes write the file; it serves what one process would."""
         built = _module(tmp_path / "two", MemoryLoader(), parallel=2)

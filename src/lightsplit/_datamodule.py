@@ -496,8 +496,9 @@ class ConcatDataModule(LightningDataModule):
         """
         if self.trainer is None or self.trainer.world_size <= 1:
             return
-        for source in self._sources.values():
-            write_cache_file(source, self._transforms, self._config)
+        for name, source in self._sources.items():
+            alike = self._alike_source(name)
+            write_cache_file(source, self._transforms, self._config, alike=alike)
 
     @override
     def teardown(self, stage: str) -> None:
@@ -535,9 +536,28 @@ class ConcatDataModule(LightningDataModule):
                 trainer = self.trainer
                 device = None if trainer is None else trainer.strategy.root_device
                 config = self._config
-                dataset = open_set(source, self._transforms, config, device=device)
+                alike = self._alike_source(name)
+                dataset = open_set(
+                    source, self._transforms, config, device=device, alike=alike
+                )
             self._datasets[name] = dataset
         return dataset
+
+    def _alike_source(self, name: SetName) -> SetSource | None:
+        """Return the first other set of the same entries and loaders, if any.
+
+        With `cache_dir`, a set without a cache file maps that set's (mednet's
+        `monitor-train` repeating `train`): one file, written once, for both.
+        """
+        source = self._sources[name]
+        return next(
+            (
+                other
+                for other_name, other in self._sources.items()
+                if other_name != name and same_parts(other, source)
+            ),
+            None,
+        )
 
     def _distinct(self, names: Sequence[SetName]) -> list[SetName]:
         """Return the sets of ``names`` not set up yet that no other set repeats.

@@ -248,11 +248,17 @@ _HEADER_FIELDS: Final = (
 
 
 def _read(
-    path: Path, key: str, *, where: Describe, check_data: bool = True
+    path: Path,
+    key: str,
+    *,
+    where: Describe,
+    check_data: bool = True,
+    name: str | None = None,
 ) -> SampleStore:
     """Map the cache file at ``path`` and check it against its header.
 
-    ``where`` describes a sample of the set in the store's messages. Without
+    ``where`` describes a sample of the set in the store's messages, and
+    ``name`` names the store (by default, the set whose file it is). Without
     ``check_data``, the checksum of the inputs is not computed (for a file this
     run has just written and checked).
 
@@ -272,7 +278,8 @@ def _read(
         msg = "the checksum of its metadata does not match"
         raise _DamagedError(msg)
     try:
-        return _store_from(header["set"], json.loads(metadata), mapped, where=where)
+        named = header["set"] if name is None else name
+        return _store_from(named, json.loads(metadata), mapped, where=where)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         msg = f"inconsistent metadata: {exc}"
         raise _DamagedError(msg) from exc
@@ -391,6 +398,31 @@ def map_cache_file(
         raise ValueError(msg) from exc
 
 
+def _alike_store(
+    source: SetSource,
+    alike: SetSource | None,
+    transforms: Sequence[ModelTransform],
+    *,
+    cache_dir: Path,
+) -> SampleStore | None:
+    """Map the cache file of ``alike`` for ``source``, if it has an intact one."""
+    if alike is None:
+        return None
+    key = set_key(alike, transforms)
+    path = cache_file(cache_dir, alike.name, key)
+    try:
+        store = _read(path, key, where=source.where, name=source.name)
+    except (OSError, _DamagedError):
+        return None
+    _LOG.info(
+        "set `%s`: mapped cache file %s of set `%s`, of the same entries",
+        source.name,
+        path,
+        alike.name,
+    )
+    return store
+
+
 def persistent_store(
     source: SetSource,
     transforms: Sequence[ModelTransform],
@@ -398,11 +430,15 @@ def persistent_store(
     cache_dir: Path,
     workers: int,
     in_memory: bool = False,
+    alike: SetSource | None = None,
 ) -> SampleStore:
     """Return the set's store from its cache file, building the file if needed.
 
     ``in_memory`` says ``cache_dir`` is in memory (shared memory): the set must
-    then fit in the memory available, as an in-memory cache must.
+    then fit in the memory available, as an in-memory cache must. ``alike`` is
+    a set of the same entries and loaders (`train` for `monitor-train`): when
+    this set has no file, that set's file is mapped instead of building a
+    second one of the same data.
 
     A damaged file is rebuilt with a warning. When the file cannot be written
     (read-only folder, full disk) or its metadata cannot be kept exactly, the set
@@ -418,6 +454,9 @@ def persistent_store(
     try:
         store = _read(path, key, where=source.where)
     except OSError as exc:  # not there yet, or not readable
+        lent = _alike_store(source, alike, transforms, cache_dir=cache_dir)
+        if lent is not None:
+            return lent
         _LOG.info("set `%s`: building cache file %s (%s)", source.name, path, exc)
     except _DamagedError as exc:
         warnings.warn(

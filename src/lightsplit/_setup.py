@@ -24,6 +24,7 @@ def open_set(
     *,
     device: torch.device | None = None,
     node_cache: NodeCache | None = None,
+    alike: SetSource | None = None,
 ) -> SetDataset:
     """Return the data set that serves ``source`` as ``config`` says.
 
@@ -34,6 +35,8 @@ def open_set(
     `cache_on_device`, the cache is then copied to ``device`` (the training
     device; without one, the current CUDA device) and the host copy let go.
     A host cache bound to a CUDA device gathers its batches into pinned memory.
+    ``alike``, a set of the same entries and loaders, lends its cache file to a
+    set that has none (see `persistent_store`).
 
     Raises:
         SampleLoadError: when caching and a sample fails to load.
@@ -50,7 +53,7 @@ def open_set(
     cache_dir = config.cache_path
     if cache_dir is not None:
         store = persistent_store(
-            source, transforms, cache_dir=cache_dir, workers=workers
+            source, transforms, cache_dir=cache_dir, workers=workers, alike=alike
         )
     elif node_cache is not None:
         store = node_cache.store(source, transforms)
@@ -87,8 +90,13 @@ def write_cache_file(
     source: SetSource,
     transforms: Sequence[ModelTransform],
     config: DataModuleConfig,
+    *,
+    alike: SetSource | None = None,
 ) -> None:
     """Build the cache file of ``source`` under `cache_dir` unless it is there.
+
+    No file is built either where ``alike`` (a set of the same entries and
+    loaders) has one.
 
     Raises:
         SampleLoadError: when a sample fails to load.
@@ -96,5 +104,9 @@ def write_cache_file(
     cache_dir = config.cache_path
     if cache_dir is not None:
         persistent_store(
-            source, transforms, cache_dir=cache_dir, workers=config.num_workers
+            source,
+            transforms,
+            cache_dir=cache_dir,
+            workers=config.num_workers,
+            alike=alike,
         )
