@@ -69,6 +69,26 @@ def test_seed_everything_without_seed() -> None:
     assert _orders(-1, seed=None) != first
 
 
+def test_program_draws_without_seed_do_not_depend_on_parallel() -> None:
+    """Without a data-module seed, ``seed_everything`` fixes the model's own
+    draws (dropout) whatever ``parallel`` is: each loader draws its seeds from
+    the global generator once. An epoch in this process drew one more from it
+    than in persistent workers, so a speed setting changed the training."""
+
+    def model_draws(parallel: int) -> list[float]:
+        seed_everything(7, verbose=False)
+        module = CachingDataModule(
+            {"train": entries_named("t", 24)},
+            MemoryLoader(),
+            batch_size=8,
+            parallel=parallel,
+        )
+        loader = module.train_dataloader()
+        return [float(torch.rand(())) for _ in range(3) for _batch in loader]
+
+    assert model_draws(-1) == model_draws(2)
+
+
 @pytest.mark.parametrize("served", [0, 2, 4])
 def test_resume_without_seed_draws_later_epochs_alike(served: int) -> None:
     """A seedless run resumed mid-epoch serves what the uninterrupted one would.

@@ -358,7 +358,13 @@ def build_loader(
     cached = on_device or isinstance(dataset, CachedDataset)
     workers = 0 if cached else config.num_workers
     context = "spawn" if workers and sys.platform == "darwin" else None
-    generator = None if seed is None else torch.Generator().manual_seed(seed)
+    # Without a seed, one draw of the global generator (seeded by
+    # `seed_everything`) seeds the loader's own: torch would otherwise draw from
+    # it at each iterator made (each epoch in this process, once for persistent
+    # workers), and the model's draws (dropout) would depend on `parallel`.
+    if seed is None:
+        seed = int(torch.empty((), dtype=torch.int64).random_().item())
+    generator = torch.Generator().manual_seed(seed)
     # The sampler yields whole batches of indices (batch_size=None): the data
     # set gathers each batch in one go.
     return SampleLoader(
