@@ -277,6 +277,31 @@ def test_resumed_loader_draws_alike(parallel: int, served: int) -> None:
         assert _noise(resumed) == epochs[1]
 
 
+def test_cached_draws_follow_the_seed() -> None:
+    """With a `seed`, what a loader draws while caching is the same on every run
+    and with any `parallel`: it followed torch's initial seed (new at each run
+    without `seed_everything`), and the spans the build processes took."""
+
+    def cached_noise(parallel: int, initial: int) -> list[float]:
+        torch.manual_seed(initial)  # as a new run without seed_everything
+        module = CachingDataModule(
+            {"train": entries_named("t", 70, [0] * 70)},
+            NoisyLoader(),
+            cache_samples=True,
+            parallel=parallel,
+            seed=42,
+        )
+        module.setup("predict")
+        dataset = module.predict_dataloader()["train"].dataset
+        return [float(n) for n in dataset[torch.arange(70)].metadata["noise"]]
+
+    first = cached_noise(-1, 1)
+    assert len(set(first)) == 70  # every sample drew its own
+    assert cached_noise(-1, 2) == first
+    assert cached_noise(2, 3) == first
+    assert cached_noise(3, 4) == first
+
+
 @pytest.mark.parametrize("parallel", [-1, 2])
 def test_cache_build_leaves_generators_alone(parallel: int) -> None:
     """Building a cache with a loader that draws (sample 0 and every span) does

@@ -288,14 +288,20 @@ class _Filled(NamedTuple):
     """Inputs whose shape or dtype differs from the buffer's, by index."""
 
 
+_SEED_BLOCK: Final = 16
+"""Samples loaded after one seeding of the generators (`_seed_span`); spans of
+work are whole blocks, so that what a sample draws does not depend on them."""
+
+
 def _seed_span(base: int, start: int) -> None:
-    """Seed torch's, Python's and numpy's generators for the span from ``start``.
+    """Seed torch's, Python's and numpy's generators for the block from ``start``.
 
     In a build of several processes, which process loads a span depends on
     timing, and forked processes start with the generators of their parent:
     a loader drawing random numbers (a random crop) would draw alike for
-    samples of different processes. Seeded by span, draws differ between
-    samples and repeat from run to run (for the same ``base`` and `parallel`).
+    samples of different processes. Seeded by block of `_SEED_BLOCK` samples
+    (sample 0 alone is one), draws differ between samples and repeat from run
+    to run for the same ``base``, with any `parallel`.
     """
     seed_generators(derived_seed(f"{base}:{start}".encode()))
 
@@ -313,20 +319,20 @@ def _fill(
 
     Metadata comes back packed by key: one tensor per key where values stack,
     which crosses processes and joins into columns far faster than one value
-    per sample. With ``seed``, the generators are seeded for the span first
-    (`_seed_span`).
+    per sample. With ``seed``, the generators are seeded at the start of each
+    block of `_SEED_BLOCK` samples (`_seed_span`).
 
     Raises:
         SampleLoadError: when a sample fails to load, or its metadata breaks the
             rules of sample 0 (other keys, a value of another type).
     """
     start, stop = span
-    if seed is not None:
-        _seed_span(seed, start)
     packers = {key: SpanPacker(kind, stop - start) for key, kind in rules.kinds.items()}
     odd: dict[int, Tensor] = {}
     shape, dtype = inputs.shape[1:], inputs.dtype
     for index in range(start, stop):
+        if seed is not None and (index - 1) % _SEED_BLOCK == 0:  # a block starts
+            _seed_span(seed, index)
         sample = _load(source, index, transforms)
         if sample.input.shape == shape and sample.input.dtype == dtype:
             inputs[index] = sample.input
@@ -382,8 +388,12 @@ def _pool_processes(pool: ProcessPoolExecutor) -> list[BaseProcess]:
 
 
 def _spans(size: int, workers: int) -> list[tuple[int, int]]:
-    """Cut samples ``1:size`` (sample 0 is loaded first, alone) into spans of work."""
+    """Cut samples ``1:size`` (sample 0 is loaded first, alone) into spans of work.
+
+    Each span is whole blocks of `_SEED_BLOCK` samples (the last but its end).
+    """
     step = max(1, min(256, size // (workers * 32)))  # small spans: balanced ends
+    step = -(-step // _SEED_BLOCK) * _SEED_BLOCK
     return [(start, min(start + step, size)) for start in range(1, size, step)]
 
 
@@ -399,7 +409,8 @@ def _share_spans(
 ) -> Iterator[_Filled]:
     """Give the build processes spans from the start, fill spans here from the end.
 
-    Every span is seeded from ``seed`` (`_seed_span`), here as in them.
+    Every block of every span is seeded from ``seed`` (`_seed_span`), here as
+    in them.
     """
     spans = deque(_spans(len(source), helpers + 1))
     pending: dict[Future[bytes], tuple[int, int]] = {}
@@ -456,7 +467,7 @@ def _fill_in_processes(
 ) -> Generator[_Filled, None, None]:
     """Fill ``inputs`` here and in ``helpers`` build processes; yield spans as done.
 
-    Every span is seeded from ``seed`` (`_seed_span`).
+    Every block of every span is seeded from ``seed`` (`_seed_span`).
 
     The build processes take spans from the start of the set, this process from
     its end, each on one intra-op thread: the process that would otherwise wait
@@ -536,14 +547,16 @@ def build_store(
     *,
     workers: int = 0,
     target: FileInputs | None = None,
+    seed: int | None = None,
 ) -> SampleStore:
     """Load and transform every sample of ``source`` into a shared store.
 
     Every process loads on one torch intra-op thread, this one included (see
     `one_intra_op_thread`), with torch's, Python's and NumPy's generators seeded
-    for each span of samples from torch's initial seed (sample 0 alone is the
-    first span): what a loader draws repeats from run to run, and this
-    process's generators are left as they were. Once done, the memory the
+    for each block of 16 samples from ``seed``, or without one from torch's
+    initial seed (which `seed_everything` sets): what a loader draws repeats
+    from run to run, with any number of processes, and this process's
+    generators are left as they were. Once done, the memory the
     allocator keeps from the samples loaded here is given back to the system.
 
     Args:
@@ -553,6 +566,7 @@ def build_store(
             loads in this process only.
         target: build the inputs straight into this file (which need not fit in
             memory, unless it is in memory itself) instead of shared memory.
+        seed: the data module's, which seeds what a loader draws.
 
     Returns:
         A `ContiguousStore` when every input has the shape and dtype of the
@@ -565,7 +579,7 @@ def build_store(
     """
     try:
         with one_intra_op_thread(), generators_kept():
-            return _build(source, transforms, workers=workers, target=target)
+            return _build(source, transforms, workers=workers, target=target, seed=seed)
     finally:
         release_free_memory()
 
@@ -576,9 +590,11 @@ def _build(
     *,
     workers: int,
     target: FileInputs | None,
+    seed: int | None,
 ) -> SampleStore:
     size = len(source)
-    seed = torch.initial_seed()  # as set by `seed_everything`, or drawn
+    if seed is None:
+        seed = torch.initial_seed()  # as set by `seed_everything`, or drawn
     _seed_span(seed, 0)
     first = _load(source, 0, transforms)
     sample_bytes = _sample_bytes(first)

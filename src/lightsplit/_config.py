@@ -256,9 +256,10 @@ class DataModuleConfig(FrozenModel, frozen=True):
     string (`.` for the current folder)."""
 
     seed: Annotated[int, Field(ge=0, lt=2**63)] | None = None
-    """Fixes shuffling, class-balanced draws and worker seeds: the same seed gives
-    the same order on every run, for any `parallel`, and each epoch its own. With
-    none, torch's global generator decides (seeded by `seed_everything`)."""
+    """Fixes shuffling, class-balanced draws, worker seeds and what a loader
+    draws while caching: the same seed gives the same order on every run, for
+    any `parallel`, and each epoch its own. With none, torch's global generator
+    decides (seeded by `seed_everything`)."""
 
     cache_on_device: bool = False
     """Keep each cached set in the memory of the training device (each DDP rank:

@@ -479,6 +479,7 @@ class ConcatDataModule(LightningDataModule):
             local_rank=trainer.local_rank,
             node_rank=trainer.node_rank,
             workers=config.num_workers,
+            seed=config.seed,
             sources={name: self._sources[name] for name in names},
             open_set=lambda source, cache: open_set(
                 source, self._transforms, config, device=device, node_cache=cache

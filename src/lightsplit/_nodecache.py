@@ -106,6 +106,8 @@ class NodeCache:
     folder: Path
     owner: bool
     workers: int
+    seed: int | None = None
+    """The data module's, which seeds what a loader draws while caching."""
 
     def store(
         self, source: SetSource, transforms: "Sequence[ModelTransform]"
@@ -124,6 +126,7 @@ class NodeCache:
                 cache_dir=self.folder,
                 workers=self.workers,
                 in_memory=True,
+                seed=self.seed,
             )
         return map_cache_file(source, transforms, cache_dir=self.folder)
 
@@ -147,6 +150,7 @@ def open_on_node(
     local_rank: int,
     node_rank: int,
     workers: int,
+    seed: int | None = None,
     sources: Mapping[str, SetSource],
     open_set: Callable[[SetSource, NodeCache | None], OpenedT],
 ) -> dict[str, OpenedT]:
@@ -164,7 +168,7 @@ def open_on_node(
     token = strategy.broadcast(secrets.token_hex(8))
     folder = node_cache_root() / f"{_PREFIX}-{os.getuid()}-{token}-{node_rank}"
     owner = local_rank == 0
-    cache = NodeCache(folder, owner=owner, workers=workers)
+    cache = NodeCache(folder, owner=owner, workers=workers, seed=seed)
     opened: dict[str, OpenedT] = {}
     error: BaseException | None = None
     ready = True

@@ -431,6 +431,7 @@ def persistent_store(
     workers: int,
     in_memory: bool = False,
     alike: SetSource | None = None,
+    seed: int | None = None,
 ) -> SampleStore:
     """Return the set's store from its cache file, building the file if needed.
 
@@ -438,7 +439,8 @@ def persistent_store(
     then fit in the memory available, as an in-memory cache must. ``alike`` is
     a set of the same entries and loaders (`train` for `monitor-train`): when
     this set has no file, that set's file is mapped instead of building a
-    second one of the same data.
+    second one of the same data. ``seed`` seeds what a loader draws while the
+    file is built (see `build_store`).
 
     A damaged file is rebuilt with a warning. When the file cannot be written
     (read-only folder, full disk) or its metadata cannot be kept exactly, the set
@@ -473,7 +475,9 @@ def persistent_store(
         _remove_stale(cache_dir)
         with _locked_temporary(path) as temporary:
             target = FileInputs(temporary, _PREAMBLE, in_memory=in_memory)
-            built = build_store(source, transforms, workers=workers, target=target)
+            built = build_store(
+                source, transforms, workers=workers, target=target, seed=seed
+            )
             contiguous = isinstance(built, ContiguousStore)
             _write(temporary, built, key, inputs_in_file=contiguous)
             temporary.replace(path)
@@ -494,6 +498,6 @@ def persistent_store(
         return (
             built
             if built is not None
-            else build_store(source, transforms, workers=workers)
+            else build_store(source, transforms, workers=workers, seed=seed)
         )
     return _read(path, key, where=source.where)

@@ -53,13 +53,18 @@ def open_set(
     cache_dir = config.cache_path
     if cache_dir is not None:
         store = persistent_store(
-            source, transforms, cache_dir=cache_dir, workers=workers, alike=alike
+            source,
+            transforms,
+            cache_dir=cache_dir,
+            workers=workers,
+            alike=alike,
+            seed=config.seed,
         )
     elif node_cache is not None:
         store = node_cache.store(source, transforms)
     elif config.cache_samples:
         _sweep_node()
-        store = build_store(source, transforms, workers=workers)
+        store = build_store(source, transforms, workers=workers, seed=config.seed)
     else:
         return LazyDataset(source, transforms)
     if target is None:
@@ -109,4 +114,5 @@ def write_cache_file(
             cache_dir=cache_dir,
             workers=config.num_workers,
             alike=alike,
+            seed=config.seed,
         )
