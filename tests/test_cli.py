@@ -1629,6 +1629,19 @@ class TestSplit:
         assert [len(entries) for entries in split.values()] == [5, 5]
         assert sorted(sum(label for label, _ in s) for s in split.values()) == [2, 3]
 
+    def test_csv_empty_label_column_splits_unstratified(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A `label` column left empty, picked by its name, is no misspelt field:
+        the pool is split without labels, as before, not refused."""
+        table = tmp_path / "samples.csv"
+        table.write_text("path,label\n" + "".join(f"x{i}.png,\n" for i in range(8)))
+        output = tmp_path / "s.json"
+        argv: list[str | Path] = ["split", table, "--fractions", "0.5", "0.5"]
+        status, _, err = _run(capsys, *argv, "-o", output)
+        assert status == 0, err
+        assert [len(s) for s in load_split(output).values()] == [4, 4]
+
     def test_csv_padded_rows_are_no_entries(
         self, tmp_path: Path, capsys: Capture
     ) -> None:

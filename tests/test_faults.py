@@ -329,9 +329,10 @@ def test_unreceivable_result_names_its_cause() -> None:
     )
     with pytest.raises(
         SampleLoadError,
-        match=r"set `test`, sample \d+: the result of a cache build process could "
-        r"not be received \(TwoPartError: cannot receive\); give metadata values "
-        r"that pickle and unpickle, or load in this process \(`parallel=-1`\)",
+        match=r"set `test`, samples? \d+(-\d+)?: the result of a cache build "
+        r"process could not be received \(TwoPartError: cannot receive\); give "
+        r"metadata values that pickle and unpickle, or load in this process "
+        r"\(`parallel=-1`\)",
     ):
         module.setup("test")
 

@@ -54,6 +54,12 @@ class TestSplitSha256:
                 id="set-name",
             ),
             pytest.param(
+                {1: [["a.png", 0]]},
+                ValueError,
+                "set name 1 is a `int`; set names are strings",
+                id="set-name-int",
+            ),
+            pytest.param(
                 {"train": [["a.png", 0], ["b.png", object()]]},
                 TypeError,
                 "set `train`, index 1: Object of type object is not JSON serializable",

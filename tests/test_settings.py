@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import torch
 from lightsplit_testing import Entry, MemoryLoader, entries_named
-from pydantic import ValidationError
+from pydantic import Field, ValidationError
 
 from lightsplit import (
     CachingDataModule,
@@ -286,6 +286,21 @@ class TestAssignment:
         assert module.config is before
         with pytest.raises(ValidationError):
             build_datamodule(bad, {"train": [(entries_named("t", 9), MemoryLoader())]})
+
+    def test_valid_subclass_is_taken(self) -> None:
+        """A subclass with fields of its own (an alias) is validated by the
+        settings lightsplit reads, and held as it is."""
+
+        class Experiment(DataModuleConfig):
+            learning_rate: float = Field(0.1, alias="lr")
+
+        config = Experiment(batch_size=4, lr=0.5)
+        module = build_datamodule(
+            config, {"train": [(entries_named("t", 9), MemoryLoader())]}
+        )
+        assert module.config is config
+        module.config = config
+        assert module.config is config
 
     def test_factory_refuses_a_mapping(self) -> None:
         """A mapping given for the configuration says how to make one."""

@@ -1,8 +1,10 @@
 import bz2
 import codecs
+import errno
 import gc
 import gzip
 import json
+import pickle
 import re
 import sys
 import typing
@@ -540,7 +542,13 @@ class TestLoadSplit:
                 f"{tmp_path / name}){why}; give the path of an existing split "
                 "file (`.json` or `.json.bz2`)"
             )
-            assert exc_info.value.strerror == "No such file or directory"
+            error = exc_info.value
+            assert (error.errno, error.strerror, error.filename) == (
+                errno.ENOENT,
+                "No such file or directory",
+                name,
+            )
+            assert str(pickle.loads(pickle.dumps(error))) == str(error)
 
     def test_other_compression_named(self, tmp_path: Path) -> None:
         """gzip data is named as such, not blamed on the text's encoding."""

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -146,6 +147,15 @@ class TestArguments:
         with pytest.raises(ValueError, match=re.escape(said)):
             split(entries, **{field: "lbl"})
 
+    def test_numpy_integers_taken(self) -> None:
+        """NumPy's integers are integers: a seed or fold count of them splits as
+        the same Python int does."""
+        entries = _entries(30)
+        seed: int = np.int64(1)  # type: ignore[assignment]  # NumPy's
+        assert split_samples(entries, seed=seed) == split_samples(entries, seed=1)
+        folds: int = np.int64(3)  # type: ignore[assignment]  # NumPy's
+        assert split_folds(entries, folds=folds) == split_folds(entries, folds=3)
+
     @pytest.mark.parametrize(
         ("call", "error", "said"),
         [
@@ -190,6 +200,12 @@ class TestArguments:
                 TypeError,
                 "`folds` is 5.0; give a whole number, 3 or more",
                 id="float-folds",
+            ),
+            pytest.param(
+                lambda e: split_samples(e, path_field=0, label_field=0),
+                ValueError,
+                "`path_field` and `label_field` both name `0`",
+                id="one-field",
             ),
             pytest.param(
                 lambda e: split_folds(e, folds="5"),  # type: ignore[arg-type]  # the point

@@ -402,5 +402,9 @@ def checked_config(config: object, *, name: str) -> DataModuleConfig:
             "`config.replace(...)`"
         )
         raise TypeError(msg)
-    type(config).model_validate(dict(config))
+    # the settings alone, as lightsplit reads them: a subclass's own fields
+    # (an alias, `use_enum_values`) need not survive a second validation
+    DataModuleConfig.model_validate(
+        {name: getattr(config, name) for name in DataModuleConfig.model_fields}
+    )
     return config

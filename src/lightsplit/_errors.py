@@ -289,6 +289,12 @@ def set_name_problem(name: str) -> str | None:
 `train`, `validation`, `test` or `monitor-<name>` (<name>: letters, digits, \
 `.`, `_`, `-`)
     """
+    given: object = name  # checked at run time too, for untyped callers
+    if not isinstance(given, str):
+        return (
+            f"set name {given!r} is a `{type(given).__name__}`; set names are "
+            "strings: `train`, `validation`, `test` or `monitor-<name>`"
+        )
     if SET_NAME_RE.fullmatch(name) is not None:
         return None
     from ._validation_errors import set_name_invalid  # noqa: PLC0415 - pydantic-core, when needed

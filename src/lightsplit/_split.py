@@ -801,12 +801,28 @@ def split_file_missing(path: StrPath, what: str) -> FileNotFoundError:
     where = "" if shown.is_absolute() else f" (read as {Path.cwd() / shown})"
     if shown.is_symlink():
         where += f" (a link to {os.readlink(shown)}, which does not exist)"
-    error = FileNotFoundError(
+    return _SplitFileMissingError(
         f"{what}: the split file {shown} does not exist{where}; give the path of "
-        "an existing split file (`.json` or `.json.bz2`)"
+        "an existing split file (`.json` or `.json.bz2`)",
+        shown,
     )
-    error.strerror = os.strerror(errno.ENOENT)  # for those who say it short
-    return error
+
+
+class _SplitFileMissingError(FileNotFoundError):
+    """A `FileNotFoundError` whose text says what to do, not ``[Errno 2] ...``.
+
+    Its ``errno``, ``strerror`` and ``filename`` are those of the system's.
+    """
+
+    def __init__(self, message: str, path: Path) -> None:
+        super().__init__(errno.ENOENT, os.strerror(errno.ENOENT), str(path))
+        self.message = message
+
+    def __str__(self) -> str:
+        return self.message
+
+    def __reduce__(self) -> tuple[type["_SplitFileMissingError"], tuple[str, Path]]:
+        return type(self), (self.message, Path(self.filename))
 
 
 def read_file(path: Path, *, error: type[LightsplitError] = SplitFileError) -> bytes:

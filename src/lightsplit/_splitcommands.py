@@ -143,7 +143,11 @@ def _check_fields_held(
     Raises:
         SystemExit: through ``args.parser.error`` (status 2).
     """
-    problem = fields_not_held(samples.entries, fields)
+    named = EntryFields(  # a column picked by its name, left empty, is no error
+        fields.path_field if args.path_field is not None else None,
+        fields.label_field if args.label_field is not None else None,
+    )
+    problem = fields_not_held(samples.entries, named)
     if problem is not None:
         args.parser.error(f"{args.input}: {problem}")
 

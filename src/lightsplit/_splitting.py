@@ -16,6 +16,7 @@ seed give the same split on every machine and Python version.
 
 import decimal
 import hashlib
+import numbers
 import re
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
@@ -99,10 +100,12 @@ def check_folds(folds: int, *, name: str = "folds") -> None:
     """Refuse fewer than `MIN_FOLDS` folds, or folds that are not a whole number.
 
     Raises:
-        TypeError: for folds that are not an `int` (``5.0``, ``"5"``, ``True``).
+        TypeError: for folds that are no integer (``5.0``, ``"5"``, ``True``;
+            NumPy's integers are integers).
         ValueError: naming ``name`` and the fewest folds allowed.
     """
-    if isinstance(folds, bool) or not isinstance(folds, int):
+    given: object = folds  # checked at run time too, for untyped callers
+    if isinstance(given, bool) or not isinstance(given, numbers.Integral):
         msg = f"`{name}` is {folds!r}; give a whole number, {MIN_FOLDS} or more"
         raise TypeError(msg)
     if folds < MIN_FOLDS:
@@ -412,7 +415,7 @@ def check_entries(entries: object, seed: object) -> None:
             'split, such as [["images/0001_000.png", 1], ...]'
         )
         raise TypeError(msg)
-    if isinstance(seed, bool) or not isinstance(seed, int):
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral):
         msg = f"`seed` is {seed!r}; give a whole number, 0 or more"
         raise TypeError(msg)
     if seed < 0:
@@ -458,13 +461,9 @@ def pool_samples(
             5``); by default ``entry 0``, ``entry 1``...
 
     Raises:
-        ValueError: for a path or label field named that no entry holds.
         SplittingError: for a file listed with different labels, or a path the
             group pattern finds no group in.
     """
-    problem = fields_not_held(entries, fields)
-    if problem is not None:
-        raise ValueError(problem)
     where = list(origins or (f"entry {i}" for i in range(len(entries))))
     [index] = index_split({"train": entries}, fields).values()
     kept, keys, differing = _kept(entries, index, where)
@@ -563,6 +562,31 @@ def _fields(
     return EntryFields(path_field, label_field, pattern)
 
 
+def _named_fields(
+    entries: Sequence[object],
+    path_field: FieldName | None,
+    label_field: FieldName | None,
+    group_pattern: str | re.Pattern[str] | None,
+) -> EntryFields:
+    """Return the fields named, refusing one that no entry holds.
+
+    Raises:
+        ValueError: for such a field, or a group pattern that is no regular
+            expression.
+    """
+    if path_field is not None and path_field == label_field:
+        msg = (
+            f"`path_field` and `label_field` both name `{path_field}`; the label "
+            "is another field than the path: name each its own"
+        )
+        raise ValueError(msg)
+    fields = _fields(path_field, label_field, group_pattern)
+    problem = fields_not_held(entries, fields)
+    if problem is not None:
+        raise ValueError(problem)
+    return fields
+
+
 def _too_few(pool: SplitPool[RawT], sets: int, what: str) -> SplittingError:
     groups = len(pool.groups)
     noun = "group" if groups == 1 else "groups"
@@ -632,7 +656,7 @@ def split_samples(
     """
     check_entries(entries, seed)
     shares = parse_fractions(fractions)
-    fields = _fields(path_field, label_field, group_pattern)
+    fields = _named_fields(entries, path_field, label_field, group_pattern)
     return split_pool(pool_samples(entries, fields, seed=seed), shares)
 
 
@@ -905,7 +929,7 @@ def split_folds(
     """
     check_entries(entries, seed)
     check_folds(folds)
-    fields = _fields(path_field, label_field, group_pattern)
+    fields = _named_fields(entries, path_field, label_field, group_pattern)
     return fold_splits(pool_samples(entries, fields, seed=seed), folds)
 
 
