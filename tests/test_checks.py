@@ -206,6 +206,7 @@ class TestFailureReasons:
         arrays: list[list[object]] = [
             ["images/1.png", ["car", "her"], 57, "M"],
             ["images/2.png", ["car", "emp", "her"], 58, "F"],
+            ["images/5.png", [], 59, "F"],  # NIH's "no finding": a short list
         ]
         reasons = {
             failure_reason(TypeError(f"label {e[1]!r} of entry {e!r} bad"), e)

@@ -332,6 +332,22 @@ class TestCheck:
             "its label, or remove it (a loader that reads the label fails on it)"
         )
 
+    def test_class_counts_as_cards_give_them(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """`check --json` gives every class of the split in every set, 0 where a
+        set has none, as `card --json` does: it left such classes out, and the two
+        outputs differed for one file."""
+        sets = {"train": [["a.png", 0], ["b.png", 1]], "test": [["c.png", 0]]}
+        path = write_split(tmp_path / "s.json", sets)
+        _, out, _ = _run(capsys, "check", path, "--json")
+        checked = json.loads(out)["files"][0]["sets"]
+        _, out, _ = _run(capsys, "card", path, "--json")
+        carded = json.loads(out)["sets"]
+        assert checked["test"]["class_counts"] == {"0": 1, "1": 0}
+        for name in sets:
+            assert checked[name]["class_counts"] == carded[name]["class_counts"]
+
     def test_many_classes(self, tmp_path: Path, capsys: Capture) -> None:
         """With more than ten labels the table shows class sizes instead; a class
         absent from a set is its smallest."""

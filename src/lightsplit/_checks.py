@@ -109,7 +109,9 @@ def failure_reason(
         return f"{name}: no module named `{exc.name}`" + (f"; {hint}" if hint else "")
     message = f"{name}: {exc}".replace(repr(entry), "<entry>")
     for item in sorted(_values(entry), key=lambda item: -len(repr(item))):
-        if len(repr(item)) >= MIN_REPLACED:
+        # a short number is left (`0` is in many messages), a list never (`[]`,
+        # NIH's "no finding", made its own line of failures)
+        if len(repr(item)) >= MIN_REPLACED or isinstance(item, list | tuple | dict):
             message = message.replace(repr(item), "<value>")
     for text in _strings(entry):
         if len(text) >= MIN_REPLACED:

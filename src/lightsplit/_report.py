@@ -259,7 +259,8 @@ class SplitReport:
                 classes = ["-"] * (len(header) - len(first) - unlabelled)
             elif by_size:  # a class of the split absent from this set is its smallest
                 sizes = [counts.get(label, 0) for label in labels] or [0]
-                classes = [str(len(counts)), str(min(sizes)), str(max(sizes))]
+                held = sum(1 for size in sizes if size)
+                classes = [str(held), str(min(sizes)), str(max(sizes))]
             else:
                 classes = [str(counts.get(label, 0)) for label in labels]
             classes += [str(summary.unlabelled)] if unlabelled else []
@@ -618,14 +619,15 @@ def summarize_split(
         s.json: 1 problem
     """
     found = examine_split(split, fields, labels=labels)
+    # every class of the split in every set, 0 where a set has none: as cards
+    present = {key for s in found.stats.values() for key in s.class_counts or {}}
+    classes = sorted(present, key=class_order)
     sets = {
         name: SetSummary(
             stats.entries,
             None
             if stats.class_counts is None
-            else dict(
-                sorted(stats.class_counts.items(), key=lambda kv: class_order(kv[0]))
-            ),
+            else {key: stats.class_counts.get(key, 0) for key in classes},
             stats.groups,
             stats.unlabelled,
         )
