@@ -1392,6 +1392,30 @@ class TestSplit:
             f"{output}.lightsplit.json",
         )
 
+    def test_check_warns_of_an_edited_split(
+        self, samples_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A split changed since `split` wrote it is warned about, as `card` says
+        "edited since": `check` read the sidecar's options and said `ok`."""
+        output = tmp_path / "s.json"
+        argv: list[str | Path] = ["split", samples_file, "--fractions", "0.5", "0.5"]
+        assert _run(capsys, *argv, "-o", output)[0] == 0
+        status, out, _ = _run(capsys, "check", output, "--json")
+        assert (status, json.loads(out)["files"][0]["warnings"]) == (0, [])
+        document = json.loads(output.read_text())
+        document["train"][0][1] = 1 - document["train"][0][1]  # a label changed
+        output.write_text(json.dumps(document))
+        status, out, _ = _run(capsys, "check", output)
+        assert status == 0
+        assert (
+            "  warning: edited since `lightsplit split` wrote it: its sidecar "
+            "s.json.lightsplit.json records SHA-256 "
+        ) in out
+        assert _run(capsys, "check", output, "--strict")[0] == 1
+        _, out, _ = _run(capsys, "check", output, "--json")
+        [warning] = json.loads(out)["files"][0]["warnings"]
+        assert warning["kind"] == "split_edited"
+
     def test_check_and_card_read_one_sidecar_alike(
         self, samples_file: Path, tmp_path: Path, capsys: Capture
     ) -> None:

@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 from ._checks import SampleFailure, check_split_loading
 from ._entries import EntryFields
-from ._errors import SplitFileError, first_few, missing_dependency
+from ._errors import SplitFileError, first_few, missing_dependency, printable
+from ._lint import SplitWarning
 from ._outputs import (
     SIDECAR_SUFFIX,
     recorded_fields,
@@ -231,6 +232,9 @@ def _check_file(
     )
     if fields is not given:
         report.fields_from = str(sidecar_path(path))
+    edited = _edited(path, report.sha256)
+    if edited is not None:
+        report.warnings.append(edited)
     report.strict = args.strict
     if loader is not None:
         limit = args.limit or 0
@@ -238,6 +242,21 @@ def _check_file(
             split, loader, limit=limit, source=str(path)
         )
     return report
+
+
+def _edited(path: Path, sha256: str | None) -> SplitWarning | None:
+    """Warn of a split changed since ``lightsplit split`` wrote it, as `card` says."""
+    record = sidecar_record(sidecar_path(path))
+    recorded = None if record is None else record.get("sha256")
+    if not isinstance(recorded, str) or sha256 is None or recorded == sha256:
+        return None
+    message = (
+        f"edited since `lightsplit split` wrote it: its sidecar "
+        f"{sidecar_path(path).name} records SHA-256 {printable(recorded[:12])}..., "
+        "so the seed and options there no longer describe it; cite this hash, or "
+        "split again"
+    )
+    return SplitWarning("split_edited", message, 1)
 
 
 def _check_root(args: argparse.Namespace) -> None:

@@ -49,6 +49,7 @@ WarningKind: TypeAlias = Literal[
     "label_mixed",
     "path_backslash",
     "label_missing",
+    "split_edited",
 ]
 """What a warning is about."""
 
