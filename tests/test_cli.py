@@ -332,6 +332,33 @@ class TestCheck:
             "its label, or remove it (a loader that reads the label fails on it)"
         )
 
+    def test_pattern_of_alternatives_is_explained(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A pattern whose second alternative has its own group leaves the paths
+        it matches ungrouped (the first group is the patient): the warning says
+        so, and how to write it, where it said only "fix the pattern"."""
+        sets = {
+            "train": [["MCUCXR_0001_0.png", 0], ["CHNCXR_0002_1.png", 1]],
+            "test": [["CHNCXR_0002_0.png", 0]],  # patient 0002 again
+        }
+        path = write_split(tmp_path / "s.json", sets)
+        pattern = r"MCUCXR_(\d+)|CHNCXR_(\d+)"
+        status, out, _ = _run(capsys, "check", path, "--group-pattern", pattern)
+        assert status == 0
+        assert (
+            out.count(
+                "the pattern matches such paths, but not through its group (the group "
+                "named `group`, else the first): write one group around the "
+                r"alternatives, as in `(?:MCUCXR_|CHNCXR_)(\d+)`"
+            )
+            == 1
+        )
+        fixed = r"(?:MCUCXR_|CHNCXR_)(\d+)"
+        status, out, _ = _run(capsys, "check", path, "--group-pattern", fixed)
+        assert status == 1  # the patients found, and one leaks
+        assert "group leak" in out
+
     def test_class_counts_as_cards_give_them(
         self, tmp_path: Path, capsys: Capture
     ) -> None:

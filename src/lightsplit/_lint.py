@@ -6,6 +6,7 @@ entries without a path. Problems (duplicates, leaks, conflicts) are found by
 `lightsplit._leaks`.
 """
 
+import re
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -211,6 +212,32 @@ def _mixed_warning(
         count,
         tuple(refs),
     )
+
+
+def _other_alternative(
+    group_pattern: str | None,
+    index: Mapping[SetName, SetFields],
+    ungrouped: Sequence[EntryRef],
+) -> str:
+    r"""Say, if so, that the pattern matches paths left ungrouped, but not its group.
+
+    ``MCUCXR_(\d+)|CHNCXR_(\d+)`` groups by its first group: the paths that the
+    second alternative matches have none.
+    """
+    if group_pattern is None:
+        return ""
+    pattern = re.compile(group_pattern)
+    if pattern.groups < 2:  # noqa: PLR2004 - a second group: alternatives
+        return ""
+    for ref in ungrouped[:MAX_LISTED]:
+        path = index[ref.set_name].paths[ref.index]
+        if path is not None and pattern.search(path) is not None:
+            return (
+                "; the pattern matches such paths, but not through its group (the "
+                "group named `group`, else the first): write one group around the "
+                "alternatives, as in `(?:MCUCXR_|CHNCXR_)(\\d+)`"
+            )
+    return ""
 
 
 def _refs_warning(
@@ -458,7 +485,8 @@ def lint_split(
                 f"the group pattern `{group_pattern}` finds no group in {count} "
                 f"{noun} of `train`, `validation` and `test`",
                 leaks.ungrouped,
-                "they are left out of the group check: fix the pattern",
+                "they are left out of the group check: fix the pattern"
+                + _other_alternative(group_pattern, index, leaks.ungrouped),
             )
         )
     missing = _missing_label_warning(split, index)
