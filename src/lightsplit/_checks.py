@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Final, Generic, TypeVar
 
 from ._entries import FILE_NAME
-from ._errors import SampleLoadError, missing_dependency, preview, set_name_problem
+from ._errors import SampleLoadError, missing_dependency, preview, refuse_set_names
 from ._types import EntryT_co, SetName, generic_record
 
 if TYPE_CHECKING:
@@ -175,9 +175,7 @@ def check_split_loading(
     if limit < 0:
         msg = f"`limit` ({limit}) must be 0 (every sample) or a positive count"
         raise ValueError(msg)
-    problems = [p for name in split if (p := set_name_problem(name)) is not None]
-    if problems:
-        raise ValueError("; ".join(problems))
+    refuse_set_names(split)
     from torch import Tensor  # noqa: PLC0415 - torch, only to load samples
 
     from ._parts import refuse_loader  # noqa: PLC0415 - with pydantic

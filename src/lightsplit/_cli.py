@@ -8,7 +8,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from ._entries import compile_group_pattern, parse_field
+from ._entries import compile_group_pattern, one_field_for_both, parse_field
 from ._split import refuse_sample_type
 from ._typeexpr import ALLOWED_TYPES, parse_type_expression
 from ._types import FORMATS
@@ -556,12 +556,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
-        path_field = getattr(args, "path_field", None)
-        if path_field is not None and path_field == getattr(args, "label_field", None):
-            args.parser.error(
-                f"`--path-field` and `--label-field` both name `{path_field}`; the "
-                "label is another field than the path: name each its own"
-            )
+        same = one_field_for_both(
+            getattr(args, "path_field", None),
+            getattr(args, "label_field", None),
+            named=("--path-field", "--label-field"),
+        )
+        if same is not None:
+            args.parser.error(same)
         command: Command = args.command
         return command(args)
     except SystemExit as exc:  # argparse: --help, --version and usage errors

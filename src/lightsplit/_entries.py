@@ -50,6 +50,7 @@ __all__ = [
     "label_key",
     "names_file",
     "normalize_path",
+    "one_field_for_both",
     "parse_field",
     "path_groups",
     "path_key",
@@ -385,6 +386,30 @@ def describe_entries(entries: Sequence[object]) -> str:
             f"position from 0 to {len(first) - 1}"
         )
     return f"{type(first).__name__} values such as {preview(first)}"
+
+
+def one_field_for_both(
+    path_field: FieldName | None,
+    label_field: FieldName | None,
+    *,
+    named: tuple[str, str] = ("path_field", "label_field"),
+) -> str | None:
+    """Say that one field is named for the path and the label, if so.
+
+    ``named`` are the two options as the caller spells them (`--path-field`).
+
+    Examples:
+        >>> print(one_field_for_both(0, 0))
+        `path_field` and `label_field` both name `0`; the label is another field \
+than the path: name each its own
+    """
+    if path_field is None or path_field != label_field:
+        return None
+    path_option, label_option = named
+    return (
+        f"`{path_option}` and `{label_option}` both name `{path_field}`; the label "
+        "is another field than the path: name each its own"
+    )
 
 
 def field_held_nowhere(

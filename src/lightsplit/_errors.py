@@ -5,7 +5,7 @@ import json
 import os
 import re
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 from typing import Any, Final, TypeVar
@@ -37,6 +37,7 @@ __all__ = [
     "missing_dependency",
     "preview",
     "printable",
+    "refuse_set_names",
     "set_name_problem",
 ]
 
@@ -300,6 +301,17 @@ def set_name_problem(name: str) -> str | None:
     from ._validation_errors import set_name_invalid  # noqa: PLC0415 - pydantic-core, when needed
 
     return set_name_invalid(name=name).message()
+
+
+def refuse_set_names(names: Iterable[str]) -> None:
+    """Refuse set names that no split file may hold, each said (`set_name_problem`).
+
+    Raises:
+        ValueError: naming every such set name, and what would be valid.
+    """
+    problems = [p for name in names if (p := set_name_problem(name)) is not None]
+    if problems:
+        raise ValueError("; ".join(problems))
 
 
 def check_set_name(name: str) -> str:

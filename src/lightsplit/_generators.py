@@ -14,7 +14,12 @@ from collections.abc import Iterator
 
 import torch
 
-__all__ = ["derived_seed", "generators_kept", "seed_generators"]
+__all__ = ["derived_seed", "generators_kept", "global_seed", "seed_generators"]
+
+
+def global_seed() -> int:
+    """Return a seed drawn once from torch's global generator (`seed_everything`'s)."""
+    return int(torch.randint(2**62, (), dtype=torch.int64))
 
 
 def derived_seed(*parts: object) -> int:

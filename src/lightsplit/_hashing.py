@@ -24,7 +24,7 @@ import uuid
 from collections.abc import Mapping, Sequence
 from typing import Final
 
-from ._errors import set_name_problem
+from ._errors import refuse_set_names
 
 __all__ = [
     "canonical_json",
@@ -288,9 +288,7 @@ def split_sha256(split: Mapping[str, Sequence[object]]) -> str:
     ]
     if kinds:
         raise TypeError("; ".join(kinds))
-    names = [p for name in split if (p := set_name_problem(name)) is not None]
-    if names:
-        raise ValueError("; ".join(names))
+    refuse_set_names(split)
     sets = {name: list(entries) for name, entries in split.items()}
     try:
         text = canonical_json(sets)

@@ -25,7 +25,7 @@ from ._entries import (
     index_split,
     same_label_key,
 )
-from ._errors import preview, printable, set_name_problem
+from ._errors import preview, printable, refuse_set_names
 from ._types import EVALUATION_SET_NAMES, EntryT_co, SetName, generic_record
 
 __all__ = [
@@ -213,9 +213,7 @@ def find_leaks(
         >>> [(leak.group, len(leak.entries)) for leak in report.group_leaks]
         [('p1', 2), ('p2', 2)]
     """
-    problems = [p for name in split if (p := set_name_problem(name)) is not None]
-    if problems:
-        raise ValueError("; ".join(problems))
+    refuse_set_names(split)
     fields = EntryFields(
         path_field,
         label_field,

@@ -17,6 +17,7 @@ from ._config import DataModuleConfig
 from ._datasets import CachedDataset, LazyDataset, SetDataset, collate_samples
 from ._devicecache import DeviceDataset
 from ._errors import LightsplitWarning, SampleLoadError
+from ._generators import global_seed
 from ._sample import Sample
 from ._sampling import GOLDEN as _GOLDEN
 from ._sampling import (
@@ -363,7 +364,7 @@ def build_loader(
     # it at each iterator made (each epoch in this process, once for persistent
     # workers), and the model's draws (dropout) would depend on `parallel`.
     if seed is None:
-        seed = int(torch.empty((), dtype=torch.int64).random_().item())
+        seed = global_seed()
     generator = torch.Generator().manual_seed(seed)
     # The sampler yields whole batches of indices (batch_size=None): the data
     # set gathers each batch in one go.

@@ -18,7 +18,7 @@ from torch import Tensor
 from torch.utils.data import DistributedSampler
 from typing_extensions import override
 
-from ._generators import derived_seed
+from ._generators import derived_seed, global_seed
 
 __all__ = [
     "GOLDEN",
@@ -213,7 +213,7 @@ class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
         seed = self.fixed_seed
         if seed is None:
             if self._drawn_seed is None:  # once, from the global generator
-                self._drawn_seed = int(torch.randint(2**62, (), dtype=torch.int64))
+                self._drawn_seed = global_seed()
             seed = self._drawn_seed
         return (seed * GOLDEN + epoch) % 2**63
 

@@ -48,6 +48,7 @@ from ._entries import (
     entry_key,
     field_held_nowhere,
     index_split,
+    one_field_for_both,
     same_label_key,
     tally_key,
 )
@@ -574,12 +575,9 @@ def _named_fields(
         ValueError: for such a field, or a group pattern that is no regular
             expression.
     """
-    if path_field is not None and path_field == label_field:
-        msg = (
-            f"`path_field` and `label_field` both name `{path_field}`; the label "
-            "is another field than the path: name each its own"
-        )
-        raise ValueError(msg)
+    same = one_field_for_both(path_field, label_field)
+    if same is not None:
+        raise ValueError(same)
     fields = _fields(path_field, label_field, group_pattern)
     problem = fields_not_held(entries, fields)
     if problem is not None:
