@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 from ._checks import SampleFailure, check_split_loading
 from ._entries import EntryFields
 from ._errors import SplitFileError, first_few, missing_dependency, printable
+from ._folds import FoldFamily, check_family, fold_families
 from ._lint import SplitWarning
 from ._outputs import (
     SIDECAR_SUFFIX,
@@ -310,12 +311,27 @@ def check_command(args: argparse.Namespace) -> int:
         )
     loader = _make_loader(args)
     fields = EntryFields(args.path_field, args.label_field, args.group_pattern)
-    reports = [_check_file(path, args, loader, fields) for path in splits]
+    candidates = fold_families(splits)
+    in_family = {path for family in candidates for path in family}
+    reports = []
+    for path in splits:
+        report = _check_file(path, args, loader, fields)
+        if path not in in_family:
+            report.keys = {}  # needed by no family: freed now
+        reports.append(report)
+    by_path = dict(zip(splits, reports, strict=True))
+    families = [
+        family
+        for members in candidates
+        if (family := _check_family(members, by_path, strict=args.strict))
+    ]
     ok = all(report.ok for report in reports)
+    ok = ok and not any(family.problems for family in families)
     if args.json:
         document = {
             "ok": ok,
             "files": [report.to_json() for report in reports],
+            "families": [family.to_json() for family in families],
             "skipped": [str(path) for path in sidecars],
         }
         write_line(json.dumps(document, indent=2, ensure_ascii=False))
@@ -325,11 +341,31 @@ def check_command(args: argparse.Namespace) -> int:
     for report in reports:
         for line in report.lines():
             write_line(line)
+    for family in families:
+        for line in family.lines():
+            write_line(line)
     if len(reports) > 1:
         failed = sum(not report.ok for report in reports)
         found = f"{failed} with problems" if failed else "all ok"
+        if families:
+            failing = sum(bool(family.problems) for family in families)
+            noun = "family" if len(families) == 1 else "families"
+            found += f"; {len(families)} {noun} of folds"
+            found += f", {failing} with problems" if failing else ", ok"
         write_line(f"checked {len(reports)} files: {found}")
     return 0 if ok else 1
+
+
+def _check_family(
+    members: Sequence[Path], reports: Mapping[Path, SplitReport], *, strict: bool
+) -> "FoldFamily | None":
+    """Check a family of folds across its files that load, if two or more do."""
+    loaded = {
+        str(path): reports[path].keys for path in members if reports[path].error is None
+    }
+    if len(loaded) < 2:  # noqa: PLR2004 - a family is two files at least
+        return None
+    return check_family(loaded, strict=strict)
 
 
 # --- convert -----------------------------------------------------------------

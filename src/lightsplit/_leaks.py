@@ -35,6 +35,7 @@ __all__ = [
     "LabelConflict",
     "LeakReport",
     "PathLeak",
+    "entry_keys",
     "find_leaks",
     "leaks_in",
     "missing_fields",
@@ -302,7 +303,7 @@ def _entry_refs(
     )
 
 
-def _keys(
+def entry_keys(
     split: Mapping[SetName, Sequence[RawT]], index: Mapping[SetName, SetFields]
 ) -> tuple[dict[SetName, Sequence[Hashable]], list[EntryRef[RawT]]]:
     """Return each entry's key (its path, else its JSON text), and those pathless."""
@@ -346,7 +347,7 @@ def leaks_in(
 ) -> LeakReport[RawT]:
     """Find the leaks of ``split`` from its fields, read once by `index_split`."""
     names = list(split)
-    keys, pathless = _keys(split, index)
+    keys, pathless = entry_keys(split, index)
     places = _repeats(names, keys)
 
     def ref(where: tuple[int, int]) -> EntryRef[RawT]:

@@ -38,13 +38,14 @@ from ._leaks import (
     EntryRef,
     LeakReport,
     PathLeak,
+    entry_keys,
     leaks_in,
     missing_fields,
     unmatched_pattern,
 )
 from ._lint import SplitWarning, lint_split
 from ._tables import text_table
-from ._types import SetName
+from ._types import EVALUATION_SET_NAMES, SetName
 
 if TYPE_CHECKING:
     from pydantic import JsonValue
@@ -121,6 +122,9 @@ class SplitReport:
     (`unchecked_and_warnings`): each a problem."""
     fields_from: str | None = None
     """The sidecar file the fields not given were read from, or ``None``."""
+    keys: Mapping[SetName, Sequence[Hashable]] = field(default_factory=dict, repr=False)
+    """Each of `train`, `validation` and `test` -> the keys of its entries
+    (normalised path, else JSON text), for checks across files (`check_family`)."""
 
     @property
     def problems(self) -> int:
@@ -634,6 +638,8 @@ def summarize_split(
         for name, stats in found.stats.items()
     }
     unchecked, warnings = unchecked_and_warnings(split, found, fields)
+    evaluated = {n: s for n, s in split.items() if n in EVALUATION_SET_NAMES}
+    keys, _ = entry_keys(evaluated, found.index)
     return SplitReport(
         source,
         sha256=found.sha256,
@@ -642,4 +648,5 @@ def summarize_split(
         warnings=warnings,
         fields=fields,
         unchecked=unchecked,
+        keys=keys,
     )

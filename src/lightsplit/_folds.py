@@ -1,0 +1,279 @@
+"""Fold families: split files checked together, by what their rotating set holds.
+
+``lightsplit split --folds K`` writes ``fold-0.json`` to ``fold-<K-1>.json``,
+and mednet ships such families, made by scripts of their own. In each file of
+a family one set rotates: `test` (or `validation`, when every file holds the
+same `test`), and cross-validation needs that set to hold each entry of the
+pool exactly once across the files, the pool being the same in every file.
+Checked one at a time, every file of a family can be clean while an entry is
+tested twice, or never. Files whose names differ in one number only
+(``fold-3.json``, ``fold_3.json.bz2``, ``split3.json``, in one folder) are taken as
+one family (`fold_families`), unless a file holds half the entries they hold
+together or fewer, or no set rotates (`check_family`).
+
+Entries are compared by their key: their normalised path, else their JSON
+text, as `find_leaks` compares them.
+"""
+
+import re
+from collections.abc import Hashable, Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import TYPE_CHECKING, Final
+
+from ._errors import first_few, printable
+from ._types import SetName
+
+if TYPE_CHECKING:
+    from pydantic import JsonValue
+
+__all__ = ["FoldFamily", "check_family", "fold_families"]
+
+_NUMBERED: Final = re.compile(
+    r"(.*?)([0-9]+)([^0-9.]*(?:\.[A-Za-z][A-Za-z0-9]*)*)", re.ASCII
+)
+"""A file name around its last number, outside extensions such as ``.bz2``:
+before it, the number, after it."""
+
+
+def fold_families(paths: Sequence[Path]) -> list[list[Path]]:
+    """Return the families among ``paths``: names that differ in one number only.
+
+    A family is at least two files of one folder whose names are the same but
+    for their last number, ordered by that number.
+
+    Examples:
+        >>> names = ["f/fold-1.json", "f/fold-0.json", "f/all.json", "g/fold-2.json"]
+        >>> families = fold_families([Path(name) for name in names])
+        >>> [[path.name for path in family] for family in families]
+        [['fold-0.json', 'fold-1.json']]
+    """
+    families: dict[tuple[Path, str, str], list[tuple[int, Path]]] = {}
+    for path in dict.fromkeys(paths):
+        numbered = _NUMBERED.fullmatch(path.name)
+        if numbered is not None:
+            before, number, after = numbered.groups()
+            key = (path.parent, before, after)
+            families.setdefault(key, []).append((int(number), path))
+    return [
+        [path for _, path in sorted(members, key=lambda member: member[0])]
+        for members in families.values()
+        if len(members) > 1
+    ]
+
+
+def _shown(key: Hashable) -> str:
+    """Return an entry's key as the report shows it: its path, else its JSON."""
+    text = key if isinstance(key, str) else str(key[1])  # type: ignore[index]  # ("entry", text)
+    return printable(text)
+
+
+@dataclass(frozen=True, slots=True)
+class FoldFamily:
+    """What the rotating set of a family of split files holds across the files."""
+
+    files: tuple[str, ...]
+    """The files, in the order of their numbers."""
+    rotating: SetName
+    """The set that changes from file to file: `test`, or `validation` when
+    every file holds the same `test`."""
+    entries: int
+    """Entries in the pool: those of the files' `train`, `validation` and
+    `test` sets (less the common `test` when `validation` rotates)."""
+    covered: int
+    """Entries of the pool in the rotating set of some file."""
+    repeated: tuple[tuple[str, tuple[str, ...]], ...]
+    """Entries in the rotating set of more than one file, with those files."""
+    uncovered: tuple[str, ...]
+    """Entries of the pool in no file's rotating set."""
+    family_size: int
+    """How many files the family has, by the mean size of the rotating sets
+    (the pool's entries over it, rounded down)."""
+    lacking: tuple[tuple[str, int, tuple[str, ...]], ...]
+    """Files that lack entries other files hold: the file, how many, the first."""
+    strict: bool = False
+    """Whether warnings count as problems."""
+
+    @property
+    def complete(self) -> bool:
+        """Whether the sizes of the rotating sets say these are all the files."""
+        return self.family_size <= len(self.files)
+
+    @property
+    def warnings(self) -> list[str]:
+        """What the family holds that cross-validation should not."""
+        found: list[str] = []
+        where = f"`{self.rotating}` set"
+        if self.repeated:
+            shown = [f"{path} ({', '.join(files)})" for path, files in self.repeated]
+            found.append(
+                f"{len(self.repeated)} {_entries(len(self.repeated))} in the {where} "
+                f"of more than one file: {first_few(shown, separator='; ')}; each "
+                f"entry belongs in the {where} of one fold only, or its results are "
+                "counted twice"
+            )
+        if self.uncovered and self.complete:
+            found.append(
+                f"{len(self.uncovered)} of the {self.entries} entries "
+                f"{'is' if len(self.uncovered) == 1 else 'are'} in no file's "
+                f"{where}: {first_few(self.uncovered)}; the sets' sizes say these "
+                f"{len(self.files)} files are the whole family, so "
+                f"{'it is' if len(self.uncovered) == 1 else 'they are'} never "
+                "evaluated"
+            )
+        for file, count, first in self.lacking:
+            found.append(
+                f"{file} lacks {count} {_entries(count)} that other files of the "
+                f"family hold: {first_few(first, total=count)}; every fold splits "
+                "the same entries"
+            )
+        return found
+
+    @property
+    def problems(self) -> int:
+        """How many problems were found: the warnings, when strict."""
+        return len(self.warnings) if self.strict else 0
+
+    @property
+    def name(self) -> str:
+        """The family, by its first and last files."""
+        return f"{self.files[0]} ... {self.files[-1]}"
+
+    def lines(self) -> list[str]:
+        """Return the report of the family as lines of text."""
+        files = len(self.files)
+        where = f"`{self.rotating}` set"
+        head = f"{self.name}: {files} files, one family; `{self.rotating}` rotates"
+        if not self.uncovered and not self.repeated:
+            said = f"each of the {self.entries} entries is in the {where} of one file"
+        elif self.complete or self.repeated:
+            said = f"{self.covered} of the {self.entries} entries are in a {where}"
+        else:
+            said = (
+                f"{self.covered} of the {self.entries} entries are in a {where}, "
+                f"none in two; by the sets' sizes, these are {files} files of a "
+                f"family of about {self.family_size}"
+            )
+        lines = [head, f"  {said}"]
+        lines += [f"  warning: {warning}" for warning in self.warnings]
+        lines.append(f"{self.name}: {self._verdict()}")
+        return lines
+
+    def _verdict(self) -> str:
+        count = len(self.warnings)
+        if not count:
+            return "ok"
+        noun = "warning" if count == 1 else "warnings"
+        if not self.strict:
+            return f"ok, {count} {noun}"
+        return f"{count} {'problem' if count == 1 else 'problems'} (warnings included)"
+
+    def to_json(self) -> "dict[str, JsonValue]":
+        """Return the family's report as a JSON-ready dictionary."""
+        return {
+            "files": list(self.files),
+            "ok": self.problems == 0,
+            "rotating_set": self.rotating,
+            "entries": self.entries,
+            "covered": self.covered,
+            "family_size": self.family_size,
+            "repeated": [
+                {"entry": path, "files": list(files)} for path, files in self.repeated
+            ],
+            "uncovered": list(self.uncovered),
+            "lacking": [
+                {"file": file, "count": count, "first": list(first)}
+                for file, count, first in self.lacking
+            ],
+            "warnings": list(self.warnings),
+        }
+
+
+def _entries(count: int) -> str:
+    return "entry" if count == 1 else "entries"
+
+
+EVALUATED: Final = ("train", "validation", "test")
+
+
+def check_family(
+    keys: Mapping[str, Mapping[SetName, Sequence[Hashable]]], *, strict: bool = False
+) -> FoldFamily | None:
+    """Check what the rotating set of a family holds across its files.
+
+    Files that are no family of folds after all give ``None``: where a file
+    holds half the entries that the files hold together or fewer, or where
+    the set that would rotate is the same in every file (splits of one pool
+    with other labels or masks, such as two annotators').
+
+    Args:
+        keys: each file of the family, in order -> its sets of `train`,
+            `validation` and `test` -> the keys of their entries.
+        strict: whether warnings count as problems.
+
+    Examples:
+        >>> folds = {
+        ...     "fold-0.json": {"train": ["b", "c"], "test": ["a"]},
+        ...     "fold-1.json": {"train": ["a", "c"], "test": ["b"]},
+        ...     "fold-2.json": {"train": ["a", "c"], "test": ["b"]},
+        ... }
+        >>> family = check_family(folds)
+        >>> family.rotating, family.entries, family.repeated, family.uncovered
+        ('test', 3, (('b', ('fold-1.json', 'fold-2.json')),), ('c',))
+        >>> family.complete, len(family.warnings)
+        (True, 2)
+    """
+    tests = [frozenset(sets.get("test", ())) for sets in keys.values()]
+    fixed_test = bool(tests[0]) and all(test == tests[0] for test in tests)
+    rotating: SetName = "validation" if fixed_test else "test"
+    common = tests[0] if fixed_test else frozenset()
+    pools = {
+        file: {key for name in EVALUATED for key in sets.get(name, ())} - common
+        for file, sets in keys.items()
+    }
+    everything: set[Hashable] = set().union(*pools.values())
+    if any(2 * len(pool) <= len(everything) for pool in pools.values()):
+        return None  # not splits of one pool
+    rotated = [frozenset(sets.get(rotating, ())) - common for sets in keys.values()]
+    if all(held == rotated[0] for held in rotated):
+        return None  # nothing rotates: variants of one split (annotators, say)
+    held_by: dict[Hashable, list[str]] = {}
+    for file, held in zip(keys, rotated, strict=True):
+        for key in held:
+            held_by.setdefault(key, []).append(file)
+    sizes = sum(map(len, rotated))
+    order = {key: position for position, key in enumerate(_ordered(keys, rotating))}
+    repeated = sorted(
+        (key for key, files in held_by.items() if len(files) > 1), key=order.__getitem__
+    )
+    uncovered = sorted(everything - held_by.keys(), key=_shown)
+    lacking = []
+    for file, pool in pools.items():
+        missing = everything - pool
+        if missing:
+            first = sorted(map(_shown, missing))
+            lacking.append((file, len(missing), tuple(first[:5])))
+    # the files the rotating sets' mean size makes of the pool: k-fold sets are
+    # within one entry of each other, so this is the family's size when complete
+    family_size = int(Fraction(len(everything) * len(keys), sizes))
+    return FoldFamily(
+        files=tuple(keys),
+        rotating=rotating,
+        entries=len(everything),
+        covered=len(held_by),
+        repeated=tuple((_shown(key), tuple(held_by[key])) for key in repeated),
+        uncovered=tuple(map(_shown, uncovered)),
+        family_size=family_size,
+        lacking=tuple(lacking),
+        strict=strict,
+    )
+
+
+def _ordered(
+    keys: Mapping[str, Mapping[SetName, Sequence[Hashable]]], rotating: SetName
+) -> list[Hashable]:
+    """Return the keys of the rotating sets in file order, each once."""
+    return list(
+        dict.fromkeys(key for sets in keys.values() for key in sets.get(rotating, ()))
+    )
