@@ -1,5 +1,6 @@
 import os
 import re
+import sys
 from pathlib import Path
 
 import pytest
@@ -13,6 +14,7 @@ from lightsplit import (
     ImageFileLoader,
     ImageMaskLoader,
     PathEscapeError,
+    Sample,
     SampleLoadError,
     check_split_loading,
 )
@@ -55,6 +57,37 @@ class TestImageFileLoader:
     def test_current_folder_as_root(self, loader: type) -> None:
         """``.`` is a root: the current folder, named."""
         assert loader(".").root == Path()
+
+    def test_without_pillow(
+        self, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Without Pillow, loading says which extra installs it, also through a
+        data module; so does a loader of one's own that imports it."""
+        entries = write_pngs(tmp_path, 2)
+        monkeypatch.setitem(sys.modules, "PIL", None)
+        hint = 'install Pillow: pip install "lightsplit[images]"'
+        with pytest.raises(ModuleNotFoundError, match=re.escape(hint)):
+            ImageFileLoader(tmp_path).sample(entries[0])
+
+        class OwnLoader:
+            def sample(self, raw: tuple[str, int]) -> Sample:
+                import PIL  # noqa: F401, PLC0415 - as a mednet loader does
+
+                return Sample(torch.zeros(1), {})
+
+            def target(self, raw: tuple[str, int]) -> int:
+                return raw[1]
+
+        for loader in (ImageFileLoader(tmp_path), OwnLoader()):
+            datamodule = CachingDataModule(
+                {"train": entries, "validation": entries}, loader, batch_size=2
+            )
+            datamodule.setup("fit")
+            with pytest.raises(SampleLoadError) as caught:
+                next(iter(datamodule.train_dataloader()))
+            assert str(caught.value).startswith("set `train`, index ")
+            assert str(caught.value).endswith(hint)
+            assert str(caught.value).count(hint) == 1
 
     @pytest.mark.parametrize("suffix", [".png", ".jpg", ".bmp", ".tiff"])
     def test_formats_and_rgb(self, tmp_path: Path, suffix: str) -> None:

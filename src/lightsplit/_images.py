@@ -14,7 +14,7 @@ import torch
 from torch import Tensor
 
 from ._entries import names_file
-from ._errors import PathEscapeError, choose, home_written_out
+from ._errors import PathEscapeError, choose, home_written_out, missing_dependency
 from ._sample import Sample
 from ._types import StrPath
 
@@ -111,6 +111,10 @@ def _image_under(root: Path, file: Path, mode: ColorMode) -> Tensor:
         raise FileNotFoundError(msg) from exc
 
 
+_PILLOW_HINT: Final = missing_dependency("PIL")
+"""How to install Pillow, which image loaders need."""
+
+
 def _open_image(path: Path, mode: ColorMode) -> Tensor:
     """Decode the image at ``path`` as a tensor of shape (C, H, W).
 
@@ -122,7 +126,11 @@ def _open_image(path: Path, mode: ColorMode) -> Tensor:
         ValueError: for 32-bit integer or floating-point pixels (Pillow modes
             ``I`` and ``F``), whose range no rule maps to [0, 1].
     """
-    from PIL import Image  # noqa: PLC0415 - Pillow is an optional dependency
+    try:
+        from PIL import Image  # noqa: PLC0415 - Pillow is an optional dependency
+    except ModuleNotFoundError as exc:
+        msg = f"reading images needs Pillow, which is not installed; {_PILLOW_HINT}"
+        raise ModuleNotFoundError(msg, name=exc.name) from exc
 
     with Image.open(path) as image:
         if image.mode in _SIXTEEN_BITS:

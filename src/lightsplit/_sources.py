@@ -11,7 +11,7 @@ from typing import Any, cast
 import torch
 from torch import Tensor
 
-from ._errors import SampleLoadError, format_list, preview
+from ._errors import SampleLoadError, format_list, missing_dependency, preview
 from ._metadata import NONE_HELD
 from ._parts import DataModuleSplits, Part, PartFiles, Splits, read_split_files
 from ._sample import ModelTransform, RawDataLoader, Sample
@@ -84,6 +84,14 @@ def same_parts(first: "SetSource", second: "SetSource") -> bool:
             first.parts, second.parts, strict=True
         )
     )
+
+
+def _install_hint(exc: Exception) -> str | None:
+    """Say how to install the optional package a loader missed, unless it says so."""
+    if not isinstance(exc, ModuleNotFoundError) or not exc.name:
+        return None
+    hint = missing_dependency(exc.name)
+    return None if hint is None or hint in str(exc) else hint
 
 
 class _TransformError(SampleLoadError):
@@ -266,7 +274,8 @@ class SetSource:
             raise SampleLoadError(msg) from exc.__cause__
         except Exception as exc:
             msg = f"{self.where(index)}: {type(exc).__name__}: {exc}"
-            raise SampleLoadError(msg) from exc
+            hint = _install_hint(exc)
+            raise SampleLoadError(msg + (f"; {hint}" if hint else "")) from exc
         if sample.input.requires_grad:  # a leaf that asks for gradients
             return Sample(sample.input.detach(), sample.metadata)
         return sample
