@@ -2,10 +2,12 @@
 
 import dataclasses
 import re
+from typing import NamedTuple
 
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
+from pydantic import BaseModel
 
 from lightsplit._checks import SampleFailure
 from lightsplit._entries import (
@@ -26,6 +28,7 @@ from lightsplit._leaks import (
     _entry_refs,
     find_leaks,
 )
+from lightsplit._splitting import split_samples
 
 SEGMENTS = st.sampled_from(["a", "b", "img.png", "x_1"])
 
@@ -583,3 +586,53 @@ def test_entry_refs_in_bulk(indices: list[int]) -> None:
             ref.index = 0  # type: ignore[misc]  # frozen
         assert dataclasses.fields(ref) == dataclasses.fields(EntryRef)
         assert dataclasses.astuple(ref) == ("test", ref.index, samples[ref.index])
+
+
+@dataclasses.dataclass(frozen=True)
+class DataclassEntry:
+    path: str
+    label: int
+
+
+class ModelEntry(BaseModel):
+    path: str
+    label: int
+
+
+class TupleEntry(NamedTuple):
+    path: str
+    label: int
+
+
+TYPED_ENTRIES = pytest.mark.parametrize(
+    "kind", [DataclassEntry, ModelEntry, TupleEntry], ids=lambda kind: kind.__name__
+)
+"""The typed entries `load_split` makes (``sample_type``), each read by name."""
+
+
+@TYPED_ENTRIES
+@pytest.mark.parametrize("named", [False, True], ids=["default-fields", "named"])
+def test_typed_entries(kind: type[DataclassEntry], named: bool) -> None:
+    """Dataclass, pydantic and named-tuple entries are read by their fields, as
+    objects are by key: their leaks, conflicts and groups are found."""
+    split = {
+        "train": [kind(path="p1/a.png", label=0), kind(path="p2/b.png", label=1)],
+        "test": [kind(path="./p1/a.png", label=1)],
+    }
+    fields = {"path_field": "path", "label_field": "label"} if named else {}
+    report = find_leaks(split, group_pattern=r"(p\d)/", **fields)
+    assert [leak.path for leak in report.path_leaks] == ["p1/a.png"]
+    assert [conflict.labels for conflict in report.conflicts] == [(0, 1)]
+    assert [leak.group for leak in report.group_leaks] == ["p1"]
+    assert report.pathless == ()
+    assert report.path_leaks[0].entries[1].entry is split["test"][0]
+
+
+@TYPED_ENTRIES
+def test_typed_entries_split_by_group(kind: type[DataclassEntry]) -> None:
+    """`split_samples` groups typed entries by the pattern, keeping the objects."""
+    entries = [kind(path=f"p{i % 5}/{i}.png", label=i % 2) for i in range(40)]
+    made = split_samples(entries, group_pattern=r"(p\d)/", seed=1)
+    groups = {name: {e.path[:2] for e in made[name]} for name in made}
+    assert not groups["train"] & (groups["validation"] | groups["test"])
+    assert sorted(id(e) for s in made.values() for e in s) == sorted(map(id, entries))

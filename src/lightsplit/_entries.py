@@ -13,6 +13,7 @@ lightsplit reads three things from an entry, whatever its shape:
 - its *group* (a patient, say): what a regular expression finds in its path.
 """
 
+import dataclasses
 import importlib
 import json
 import posixpath
@@ -304,7 +305,7 @@ class EntryFields:
         """
         field = self.path_field
         if field is None:
-            return _first_path(entry, self.label_field)
+            return _first_path(fields_of(entry), self.label_field)
         value = _field_value(entry, field)
         if _paths_first(value):
             return value[0]  # type: ignore[index, no-any-return]  # checked
@@ -325,6 +326,7 @@ class EntryFields:
         field = self.label_field
         if field is not None:
             return _field_value(entry, field)
+        entry = fields_of(entry)
         label = (
             entry.get(DEFAULT_LABEL_KEY)
             if isinstance(entry, dict)
@@ -376,7 +378,7 @@ def describe_entries(entries: Sequence[object]) -> str:
         >>> describe_entries([["a.png", 0]])
         'arrays of 2 items (such as ["a.png", 0]); give a position from 0 to 1'
     """
-    first = entries[0] if entries else None
+    first = fields_of(entries[0]) if entries else None
     if isinstance(first, dict):
         keys = ", ".join(f"`{key}`" for key in first)
         return f"objects with the keys {keys}; name one of them"
@@ -484,8 +486,39 @@ def _paths_first(value: object) -> bool:
     )
 
 
+def fields_of(entry: object) -> object:
+    """Return the fields of a dataclass or pydantic entry as a dict, by name.
+
+    Entries read from JSON (lists, dicts, strings) come back as they are, and a
+    named tuple as a tuple (read by position, or by name in `_field_value`).
+
+    Examples:
+        >>> from dataclasses import dataclass
+        >>> @dataclass
+        ... class Entry:
+        ...     path: str
+        ...     label: int
+        >>> fields_of(Entry("a.png", 1)), fields_of(["a.png", 1])
+        ({'path': 'a.png', 'label': 1}, ['a.png', 1])
+    """
+    kind = type(entry)
+    if kind is list or kind is tuple or kind is dict or kind is str:
+        return entry
+    if isinstance(entry, tuple):
+        return tuple(entry)
+    if dataclasses.is_dataclass(entry) and not isinstance(entry, type):
+        return {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)}
+    declared = getattr(kind, "model_fields", None)  # a pydantic model's
+    if isinstance(declared, dict):
+        return {name: getattr(entry, name) for name in declared}
+    return entry
+
+
 def _field_value(entry: object, field: FieldName) -> object | None:
     """Return the field of ``entry`` (a position or a key), or ``None``."""
+    if isinstance(entry, tuple) and field in getattr(entry, "_fields", ()):
+        return getattr(entry, field)  # type: ignore[arg-type, no-any-return]  # a named tuple's
+    entry = fields_of(entry)
     if isinstance(field, int):
         if isinstance(entry, list | tuple) and -len(entry) <= field < len(entry):
             value: object = entry[field]
