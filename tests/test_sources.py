@@ -435,6 +435,27 @@ class TestTargets:
             f"){advice}"
         )
 
+    def test_refused_before_caching(self) -> None:
+        """With a cache, a target that cannot be balanced fails in ``setup``,
+        before any sample is loaded, not once the whole set is cached."""
+
+        class CountingLoader(TargetLoader):
+            loaded = 0
+
+            def sample(self, raw: Entry) -> Sample:
+                CountingLoader.loaded += 1
+                return super().sample(raw)
+
+        module = CachingDataModule(
+            _fit_split(),
+            CountingLoader(torch.tensor([1.0, 0.0, 1.0])),
+            balance_sampler_by_class=True,
+            cache_samples=True,
+        )
+        with pytest.raises(SampleLoadError, match="a multi-label target"):
+            module.setup("fit")
+        assert CountingLoader.loaded == 0
+
 
 class RaisingTarget(TargetLoader):
     def target(self, raw: Entry) -> int:

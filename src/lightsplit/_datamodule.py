@@ -434,7 +434,9 @@ class ConcatDataModule(LightningDataModule):
         Raises:
             ValueError: for an unknown stage.
             SetMissingError: when the stage needs a set the splits do not have.
-            SampleLoadError: when caching and a sample fails to load.
+            SampleLoadError: when caching and a sample fails to load, or, with
+                `balance_sampler_by_class`, when the loader's ``target`` of a
+                training sample is no class (before anything is cached).
             CacheMemoryError: when caching and the cache does not fit in memory.
         """
         names = stage_sets(self.set_names, stage)
@@ -452,6 +454,13 @@ class ConcatDataModule(LightningDataModule):
                 train,
                 train,
             )
+        if (
+            stage == "fit"
+            and "train" in names
+            and self._config.balance_sampler_by_class
+        ):
+            self._set_targets("train")  # a target that cannot balance fails now,
+            # not once the cache is built (`target` opens no file: it is quick)
         self._open_on_node(self._distinct(names))
         for name in names:
             self._dataset(name)
