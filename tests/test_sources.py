@@ -463,6 +463,10 @@ class RaisingTarget(TargetLoader):
         return label
 
 
+def _halved(x: torch.Tensor) -> torch.Tensor:
+    return x[: len(x) // 2]
+
+
 def _mismatch(x: torch.Tensor) -> torch.Tensor:
     msg = "size mismatch"
     raise ValueError(msg)
@@ -497,7 +501,58 @@ def test_failing_callable_is_named(cache: bool) -> None:
     )
 
 
+class MaskLoader:
+    """A segmentation loader: a 1x8x8 image with its 8x8 target and mask."""
+
+    def sample(self, raw: Entry) -> Sample:
+        image = torch.rand(1, 8, 8)
+        mask = torch.ones(1, 8, 8)
+        return Sample(image, {"target": image > 0.5, "mask": mask, "label": 1})
+
+    def target(self, raw: Entry) -> int:
+        return raw[1]
+
+
 class TestModelTransforms:
+    @pytest.mark.parametrize("cache", [False, True])
+    def test_resize_apart_from_masks_refused(self, cache: bool) -> None:
+        """A transform that resizes the input while its masks keep their size is
+        an error naming them (mednet's resized masks too); one that keeps the
+        size, or a sample without such metadata, passes."""
+        module = CachingDataModule(
+            {"train": _entries()},
+            MaskLoader(),
+            model_transforms=[torch.nn.AvgPool2d(2)],
+            cache_samples=cache,
+            batch_size=4,
+        )
+        with pytest.raises(SampleLoadError) as exc_info:
+            list(module.predict_dataloader()["train"])
+        assert str(exc_info.value) == (
+            'set `train`, index 0, entry ["s0.png", 0]: the model transforms made '
+            "the input 4x4 from 8x8, but metadata `target`, `mask` stay 8x8: model "
+            "transforms change the input alone (mednet's changed masks too); resize "
+            "those in the loader (nearest-neighbour for masks), or the input with "
+            "them in a batch transform"
+        )
+        module = CachingDataModule(
+            {"train": _entries()},
+            MaskLoader(),
+            model_transforms=[torch.nn.Identity(), torch.sigmoid],
+            cache_samples=cache,
+            batch_size=4,
+        )
+        (batch,) = module.predict_dataloader()["train"]
+        assert batch.input.shape == (4, 1, 8, 8)
+        module = CachingDataModule(
+            {"train": _entries()},
+            PairLoader(),
+            model_transforms=[_halved],
+            batch_size=4,
+        )
+        (batch,) = module.predict_dataloader()["train"]
+        assert batch.input.shape == (4, 1)
+
     def test_single_module_refused(self) -> None:
         """One transform where a list is expected is refused at construction."""
         with pytest.raises(ValidationError) as exc_info:

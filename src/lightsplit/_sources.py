@@ -122,7 +122,38 @@ def apply_transforms(sample: Sample, transforms: Sequence[ModelTransform]) -> Sa
             )
             raise TypeError(msg)
         value = result
+    if transforms:
+        _refuse_resized_apart(sample, value)
     return Sample(value, sample.metadata)
+
+
+def _refuse_resized_apart(sample: Sample, transformed: Tensor) -> None:
+    """Refuse transforms that resized the input away from its metadata images.
+
+    Model transforms change the input alone: a segmentation's target and mask
+    of the input's size would be left at the old size (mednet applied model
+    transforms to masks too), and fail later, far from the cause.
+    """
+    before, after = sample.input.shape[-2:], transformed.shape[-2:]
+    if sample.input.dim() < 2 or transformed.dim() < 2 or before == after:  # noqa: PLR2004 - height and width
+        return
+    kept = [
+        key
+        for key, value in sample.metadata.items()
+        if isinstance(value, Tensor) and value.dim() >= 2 and value.shape[-2:] == before  # noqa: PLR2004
+    ]
+    if not kept:
+        return
+    keys = ", ".join(f"`{key}`" for key in kept)
+    msg = (
+        f"the model transforms made the input {after[0]}x{after[1]} from "
+        f"{before[0]}x{before[1]}, but metadata {keys} "
+        f"{'stays' if len(kept) == 1 else 'stay'} {before[0]}x{before[1]}: model "
+        "transforms change the input alone (mednet's changed masks too); resize "
+        "those in the loader (nearest-neighbour for masks), or the input with them "
+        "in a batch transform"
+    )
+    raise _TransformError(msg)
 
 
 def _integral(value: object) -> int | None:
