@@ -203,6 +203,13 @@ class TestImageFileLoader:
                 "(entries [image, mask] are `ImageMaskLoader`'s, `--loader "
                 "lightsplit:ImageMaskLoader` on the command line)",
             ),
+            (
+                ["a.png", "left/a.png", "right/a.png"],
+                "(entries [image, mask, roi] are `ImageMaskLoader`'s, `--loader "
+                "lightsplit:ImageMaskLoader` on the command line; it reads the third "
+                "file as the region of interest, not as a second mask: masks to "
+                "combine, such as left and right lungs, need a loader of your own)",
+            ),
         ],
     )
     def test_refuses_malformed_entries(

@@ -269,7 +269,8 @@ class ImageFileLoader:
         )
 
     def _label(self, raw: object) -> tuple[str, int]:
-        path, label = _items(raw, least=2, shape="[path, label]")[:2]
+        items = _items(raw, least=2, shape="[path, label]")
+        path, label = items[:2]
         if not isinstance(label, int) or isinstance(label, bool):
             msg = (
                 f"label {label!r} of entry {raw!r} is not an integer; "
@@ -280,6 +281,12 @@ class ImageFileLoader:
                 msg += (
                     " (entries [image, mask] are `ImageMaskLoader`'s, "
                     "`--loader lightsplit:ImageMaskLoader` on the command line)"
+                    if len(items) == 2  # noqa: PLR2004 - image and mask
+                    else " (entries [image, mask, roi] are `ImageMaskLoader`'s, "
+                    "`--loader lightsplit:ImageMaskLoader` on the command line; it "
+                    "reads the third file as the region of interest, not as a "
+                    "second mask: masks to combine, such as left and right lungs, "
+                    "need a loader of your own)"
                 )
             raise TypeError(msg)
         if not isinstance(path, str):
