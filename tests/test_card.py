@@ -291,3 +291,37 @@ class TestOutput:
             f"`-o` {output} is {what}, which the card would overwrite; give another "
             f"file name, such as {tmp_path / 'nih.card.md'}"
         ) in capsys.readouterr().err
+
+
+MULTI_HOT: dict[str, list[list[object]]] = {
+    "train": [["a.png", [1, 0, 0]], ["b.png", [0, 0, 1]], ["c.png", [0, 0, 0]]],
+    "test": [["d.png", [0, 0, 0]], ["e.png", [1, 0, 0]]],
+}
+
+
+def test_multi_label_without_class(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Multi-label entries with no class (NIH's "no finding" ``[]``, a vector of
+    zeros) are counted in `check` and cards, not left out; every position of a
+    vector is a class, even one never set; vector positions are `class N`."""
+    path = tmp_path / "vectors.json"
+    path.write_text(json.dumps(MULTI_HOT))
+    assert main(["check", str(path)]) == 0
+    table = capsys.readouterr().out.splitlines()[2:5]
+    assert table == [
+        "  set    entries  class 0  class 1  class 2  no class",
+        "  train        3        1        0        1         1",
+        "  test         2        1        0        0         1",
+    ]
+    card = split_card(path)
+    assert card.classes == ("0", "1", "2")
+    assert card.sets["train"].classless == 1
+    assert "| no class | 1 (33.3%) | 1 (50.0%) |" in card.to_markdown()
+    names = tmp_path / "names.json"
+    names.write_text(json.dumps({"train": [["a.png", ["Mass"]], ["b.png", []]]}))
+    assert main(["check", str(names), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert document["files"][0]["sets"]["train"]["classless"] == 1
+    assert main(["check", str(names)]) == 0
+    assert "  set    entries  label Mass  no class" in capsys.readouterr().out

@@ -582,12 +582,14 @@ class TestCheck:
                             "groups": None,
                             "class_counts": {"0": 2, "1": 2},
                             "unlabelled": 0,
+                            "classless": 0,
                         },
                         "test": {
                             "entries": 2,
                             "groups": None,
                             "class_counts": {"0": 1, "1": 1},
                             "unlabelled": 0,
+                            "classless": 0,
                         },
                     },
                     "duplicates": [
@@ -2178,6 +2180,7 @@ class TestCard:
             "groups": None,
             "class_counts": {"0": 6, "1": 6},
             "unlabelled": 0,
+            "classless": 0,
         }
         assert card["sets"]["monitor-extra"]["share"] is None
 

@@ -55,6 +55,8 @@ class SetCard:
     label."""
     unlabelled: int = 0
     """Entries without a label."""
+    classless: int = 0
+    """Entries whose multi-label label holds no class (``[]``, a vector of 0)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +110,7 @@ class SplitCard:
                 if card.class_counts is None
                 else dict(card.class_counts),
                 "unlabelled": card.unlabelled,
+                "classless": card.classless,
             }
             for name, card in self.sets.items()
         }
@@ -210,8 +213,10 @@ class SplitCard:
                 count = card.class_counts.get(name, 0)
                 row.append(_share(count, card.entries))
             rows.append(row)
-        if any(card.unlabelled for card in self.sets.values()):
-            cards = self.sets.values()
+        cards = self.sets.values()
+        if any(card.classless for card in cards):
+            rows.append(["no class", *(_share(c.classless, c.entries) for c in cards)])
+        if any(card.unlabelled for card in cards):
             rows.append(["no label", *(_share(c.unlabelled, c.entries) for c in cards)])
         return markdown_table(rows)
 
@@ -328,6 +333,7 @@ def split_card(
             if s.class_counts is None
             else {class_name(k): s.class_counts.get(k, 0) for k in classes},
             s.unlabelled,
+            s.classless,
         )
         for name, s in stats.items()
     }

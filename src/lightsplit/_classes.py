@@ -219,12 +219,13 @@ def count_classes(
         {1: 1}
         >>> count_classes(tally_labels([None, None]), LabelScheme("single")) is None
         True
-        >>> count_classes(tally_labels([[0, 1], [1, 1]]), LabelScheme("multi-hot", 2))
-        {1: 2, 0: 1}
+        >>> count_classes(tally_labels([[0, 1], [0, 0]]), LabelScheme("multi-hot", 3))
+        {0: 0, 1: 1, 2: 0}
     """
     if None in tally and len(tally) == 1:
         return None
-    counts: ClassCounts = {}
+    # every position of a multi-hot vector is a class, even one never set
+    counts: ClassCounts = dict.fromkeys(range(scheme.width), 0)
     for label, number in tally.items():
         if label is None:
             continue
@@ -348,6 +349,9 @@ class SetStats:
     """Class -> labelled entries with it; ``None`` if no entry has a label."""
     unlabelled: int
     """Entries without a label."""
+    classless: int = 0
+    """Entries whose multi-label label holds no class (``[]``, NIH's "no
+    finding", or a vector of zeros)."""
 
 
 def set_stats(
@@ -360,6 +364,20 @@ def set_stats(
             None if fields.group_set is None else len(fields.group_set),
             count_classes(fields.tally, scheme),
             fields.tally.get(None, 0),
+            _classless(fields.tally, scheme),
         )
         for name, fields in index.items()
     }
+
+
+def _classless(tally: Mapping[Hashable, int], scheme: LabelScheme) -> int:
+    """Count the labelled entries with no class: only multi-label ones can be."""
+    if scheme.kind == "single":
+        return 0
+    return sum(
+        number
+        for label, number in tally.items()
+        if label is not None
+        and not isinstance(label, JsonKey)
+        and not scheme.classes(label)
+    )

@@ -91,6 +91,8 @@ class SetSummary:
     """Different groups in the set; ``None`` without a group pattern."""
     unlabelled: int = 0
     """Entries without a label."""
+    classless: int = 0
+    """Entries whose multi-label label holds no class (``[]``, a vector of 0)."""
 
 
 @dataclass(slots=True)
@@ -122,6 +124,8 @@ class SplitReport:
     (`unchecked_and_warnings`): each a problem."""
     fields_from: str | None = None
     """The sidecar file the fields not given were read from, or ``None``."""
+    multi_hot: bool = False
+    """Whether the labels are 0/1 vectors, whose classes are positions."""
     keys: Mapping[SetName, Sequence[Hashable]] = field(default_factory=dict, repr=False)
     """Each of `train`, `validation` and `test` -> the keys of its entries
     (normalised path, else JSON text), for checks across files (`check_family`)."""
@@ -148,6 +152,7 @@ class SplitReport:
                 if summary.class_counts is None
                 else {class_name(k): v for k, v in summary.class_counts.items()},
                 "unlabelled": summary.unlabelled,
+                "classless": summary.classless,
             }
             for name, summary in self.sets.items()
         }
@@ -246,12 +251,15 @@ class SplitReport:
         by_size = len(labels) > MAX_LABEL_COLUMNS
         grouped = self.fields.group_pattern is not None
         header = ["set", "entries", *(["groups"] if grouped else [])]
+        noun = "class" if self.multi_hot else "label"  # `label 0` reads as 0
         header += (
             ["classes", "smallest", "largest"]
             if by_size
-            else [f"label {class_name(label)}" for label in labels]
+            else [f"{noun} {class_name(label)}" for label in labels]
         )
+        classless = any(s.classless for s in self.sets.values())
         unlabelled = bool(labels) and any(s.unlabelled for s in self.sets.values())
+        header += ["no class"] if classless else []
         header += ["no label"] if unlabelled else []
         rows = [header]
         for name, summary in self.sets.items():
@@ -260,13 +268,14 @@ class SplitReport:
             if grouped:
                 first.append(str(summary.groups))
             if counts is None:
-                classes = ["-"] * (len(header) - len(first) - unlabelled)
+                classes = ["-"] * (len(header) - len(first) - unlabelled - classless)
             elif by_size:  # a class of the split absent from this set is its smallest
                 sizes = [counts.get(label, 0) for label in labels] or [0]
                 held = sum(1 for size in sizes if size)
                 classes = [str(held), str(min(sizes)), str(max(sizes))]
             else:
                 classes = [str(counts.get(label, 0)) for label in labels]
+            classes += [str(summary.classless)] if classless else []
             classes += [str(summary.unlabelled)] if unlabelled else []
             rows.append([*first, *classes])
         return text_table(rows)
@@ -634,6 +643,7 @@ def summarize_split(
             else {key: stats.class_counts.get(key, 0) for key in classes},
             stats.groups,
             stats.unlabelled,
+            stats.classless,
         )
         for name, stats in found.stats.items()
     }
@@ -648,5 +658,6 @@ def summarize_split(
         warnings=warnings,
         fields=fields,
         unchecked=unchecked,
+        multi_hot=found.scheme.kind == "multi-hot",
         keys=keys,
     )
