@@ -23,6 +23,7 @@ from lightsplit import (
     DataChangedError,
     ImageFileLoader,
     LightsplitWarning,
+    Sample,
 )
 from lightsplit._provenance import PROVENANCE_KEY
 
@@ -33,6 +34,19 @@ def _split() -> dict[str, list[Entry]]:
         "validation": entries_named("v", 4),
         "test": entries_named("x", 4),
     }
+
+
+class _Scaled:
+    """A loader with a setting that its ``repr`` (an address) does not show."""
+
+    def __init__(self, scale: float) -> None:
+        self.scale = scale
+
+    def sample(self, raw: Entry) -> Sample:
+        return Sample(torch.full((2, 3), self.scale), {"label": raw[1]})
+
+    def target(self, raw: Entry) -> int:
+        return raw[1]
 
 
 def _module(
@@ -164,7 +178,23 @@ class TestResumeChecks:
         with pytest.warns(LightsplitWarning) as seen:
             moved.load_state_dict(state)
         [warning] = seen
-        assert "the loader of set `train` changed (its code or settings, such as " in (
+        a, b = repr(str(tmp_path / "a")), repr(str(tmp_path / "b"))
+        assert (
+            f"the loader of sets `train`, `validation` changed (ImageFileLoader({a}, "
+            f"mode='L', dtype='float32') then, ImageFileLoader({b}, mode='L', "
+            "dtype='float32') now), so samples may load differently; check that it "
+            "loads the same data"
+        ) in str(warning.message)
+
+    def test_loader_change_without_settings_shown(self) -> None:
+        """A loader whose repr shows no settings (an address) is said to have
+        changed in its code or settings, once for all its sets."""
+        state = CachingDataModule(_split(), _Scaled(1.0)).state_dict()
+        with pytest.warns(LightsplitWarning) as seen:
+            CachingDataModule(_split(), _Scaled(2.0)).load_state_dict(state)
+        [warning] = seen
+        assert str(warning.message).count("the loader of sets `train`") == 1
+        assert "changed (its code or settings, such as the folder of its files" in (
             str(warning.message)
         )
 

@@ -147,7 +147,28 @@ def set_record(
             ]
             for _, loader in source.parts
         ],
+        # for people to read when a loader changed (`_loader_change`), not compared
+        "loader_settings": [_settings_shown(loader) for _, loader in source.parts],
     }
+
+
+LOADER_SHOWN: Final = 200
+"""The longest loader ``repr`` recorded to show what changed in it."""
+
+
+def _settings_shown(loader: object) -> str | None:
+    """Return the ``repr`` of ``loader`` if it shows settings, else ``None``.
+
+    The default ``repr`` (``<module.Loader object at 0x...>``) names an address,
+    which changes with every run, and says nothing of the settings.
+    """
+    try:
+        shown = repr(loader)
+    except Exception:  # a loader's repr is no reason to fail a checkpoint
+        return None
+    if " at 0x" in shown or len(shown) > LOADER_SHOWN:
+        return None
+    return shown
 
 
 def provenance_of(
@@ -204,13 +225,14 @@ def _compare_set(
     old: Mapping[str, Any],
     new: Mapping[str, Any],
     hashes: tuple[object, object] = (None, None),
-) -> list[Difference]:
+) -> tuple[list[Difference], str | None]:
     """Say how set ``name`` differs: its entries or classes (errors), its loader.
 
     A loader of the same class whose fingerprint changed is a warning: that is
     its code or settings, also where its files are (a moved data folder) or a
     new version of lightsplit, which load the same data; the entries and the
-    model transforms are what tell the data apart.
+    model transforms are what tell the data apart. It is returned apart, as
+    what changed (`_loader_change`), for sets of one loader to share a line.
     """
     found: list[str] = []
     if old.get("size") != new["size"]:
@@ -241,15 +263,25 @@ def _compare_set(
         )
     errors = [Difference(text, "error") for text in found]
     if same_classes and old_loaders != new_loaders:
-        errors.append(
-            Difference(
-                f"the loader of set `{name}` changed (its code or settings, such as "
-                "the folder of its files, or the version of lightsplit), so "
-                "samples may load differently; check that it loads the same data",
-                "warning",
-            )
-        )
-    return errors
+        return errors, _loader_change(old, new)
+    return errors, None
+
+
+def _loader_change(old: Mapping[str, Any], new: Mapping[str, Any]) -> str:
+    """Say what changed in a set's loaders: their settings where both show them."""
+    before = old.get("loader_settings") or []
+    after = new.get("loader_settings") or []
+    shown = [
+        f"{was} then, {now} now"
+        for was, now in zip(before, after, strict=False)
+        if was is not None and now is not None and was != now
+    ]
+    if shown:
+        return "; ".join(shown)
+    return (
+        "its code or settings, such as the folder of its files, or the version of "
+        "lightsplit"
+    )
 
 
 def compare_provenance(
@@ -277,6 +309,7 @@ def compare_provenance(
     old_sets: Mapping[str, Any] = recorded["sets"]
     new_sets: Mapping[str, Any] = current["sets"]
     names = list(new_sets) if training else list(sets)
+    loaders_changed: dict[str, list[SetName]] = {}  # what changed -> in which sets
     if training:
         found += [
             Difference(f"set `{name}` of the checkpoint is gone", "error")
@@ -293,7 +326,23 @@ def compare_provenance(
             if name == "train"
             else (None, None)
         )
-        found += _compare_set(name, old_sets[name], new_sets[name], hashes)
+        differences, loader_change = _compare_set(
+            name, old_sets[name], new_sets[name], hashes
+        )
+        found += differences
+        if loader_change is not None:
+            loaders_changed.setdefault(loader_change, []).append(name)
+    for change, changed in loaders_changed.items():
+        sets = (
+            f"set `{changed[0]}`"
+            if len(changed) == 1
+            else f"sets {format_list(changed)}"
+        )
+        text = (
+            f"the loader of {sets} changed ({change}), so samples may load "
+            "differently; check that it loads the same data"
+        )
+        found.append(Difference(text, "warning"))
     if recorded.get("transforms") != current["transforms"]:
         found.append(Difference("the model transforms changed", "error"))
     if training:
