@@ -139,7 +139,10 @@ def test_changed_set_starts_next_epoch(tmp_path: Path) -> None:
         "set `train` differs from the one epoch 1 was drawn from (resumed with "
         "`allow_data_change`): the rest of that epoch"
         in message
-        and "training goes on with epoch 2, drawn from the set as it is" in message
+        and "training goes on with epoch 2, drawn from the set as it is (epochs "
+        "count from 0: with `max_epochs=2`, no epoch is left, and the run ends "
+        "without training)"
+        in message
         for message in messages
     )
     resumed = [step.split("\t") for step in _steps(tmp_path, "resume")]
@@ -157,7 +160,8 @@ def test_other_world_size_starts_next_epoch(tmp_path: Path) -> None:
     assert any(
         "epoch 2 was interrupted with 24 of its 32 draws left, which do not share "
         "into the 12 steps left of the epoch with 1 process of 2 samples: they "
-        "are not served, and training goes on with epoch 3" in message
+        "are not served, and training goes on with epoch 3 (none with "
+        "`max_epochs=3`: epochs count from 0)" in message
         for message in messages
     )
     resumed = _steps(tmp_path, "resume")

@@ -282,7 +282,8 @@ class SampleLoader(DataLoader[Sample]):
                 f"{draw.total - values['consumed']} of its {draw.total} draws, is "
                 f"not served, since it would repeat some entries and miss others; "
                 f"training goes on with epoch {draw.epoch + 1}, drawn from the set "
-                "as it is",
+                f"as it is (epochs count from 0: with `max_epochs={draw.epoch + 1}`, "
+                "no epoch is left, and the run ends without training)",
                 LightsplitWarning,
                 stacklevel=2,
             )
@@ -301,7 +302,8 @@ class SampleLoader(DataLoader[Sample]):
             f"interrupted with {samples} of its {draw.total} draws left, which do not "
             f"share into the {steps} left of the epoch with "
             f"{sampler.num_replicas} {processes} of {sampler.batch_size} samples: they "
-            f"are not served, and training goes on with epoch {draw.epoch + 1}. "
+            f"are not served, and training goes on with epoch {draw.epoch + 1} (none "
+            f"with `max_epochs={draw.epoch + 1}`: epochs count from 0). "
             "Resume with the processes and batch size of the interrupted run to "
             "take the epoch up exactly",
             LightsplitWarning,
