@@ -255,8 +255,10 @@ class ImageFileLoader:
 
         Raises:
             TypeError: for a ``root`` that is no path.
-            ValueError: for another mode or dtype, or a ``root`` that names no
-                folder (`_root_folder`).
+            ValueError: for another mode or dtype, or a ``root`` that is empty
+                or starts with ``~`` (`_root_folder`). A folder that does not
+                exist is not refused here (the loader may be made before the
+                data are mounted): loading a sample from it fails, naming it.
         """
         self.root = _root_folder(root)
         self.mode = choose(mode, _MODES, what="`mode`")
@@ -341,8 +343,10 @@ class ImageMaskLoader:
 
         Raises:
             TypeError: for a ``root`` that is no path.
-            ValueError: for another mode or dtype, or a ``root`` that names no
-                folder (`_root_folder`).
+            ValueError: for another mode or dtype, or a ``root`` that is empty
+                or starts with ``~`` (`_root_folder`). A folder that does not
+                exist is not refused here (the loader may be made before the
+                data are mounted): loading a sample from it fails, naming it.
         """
         self.root = _root_folder(root)
         self.mode = choose(mode, _MODES, what="`mode`")
