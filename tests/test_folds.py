@@ -165,8 +165,9 @@ def test_some_folds_of_a_family(tmp_path: Path, capsys: Capture) -> None:
 
 
 def test_no_family_without_rotation(tmp_path: Path, capsys: Capture) -> None:
-    """Two annotators' splits of one pool (same sets, other masks) are no folds,
-    and neither are numbered splits of different entries."""
+    """Splits of one pool in which no set rotates (two annotators' masks) are
+    no folds, even named so, and neither are numbered splits of different
+    entries."""
     split: dict[str, list[list[object]]] = {
         "train": [["a.png", "a-1.png"]],
         "test": [["b.png", "b-1.png"]],
@@ -175,7 +176,7 @@ def test_no_family_without_rotation(tmp_path: Path, capsys: Capture) -> None:
         "train": [["a.png", "a-2.png"]],
         "test": [["b.png", "b-2.png"]],
     }
-    paths = _write(tmp_path / "annotators", [split, other], "expert{}.json")
+    paths = _write(tmp_path / "annotators", [split, other], "fold-{}-masks.json")
     status, out = _run(capsys, "check", *paths)
     assert (status, out.splitlines()[-1]) == (0, "checked 2 files: all ok")
     cohorts: Folds = [
@@ -207,11 +208,14 @@ def test_family_of_files_that_load(tmp_path: Path, capsys: Capture) -> None:
         (["a/fold-0.json", "b/fold-1.json"], []),
         (["d/fold-0.json", "d/fold-0.json"], []),
         (["d/default.json", "d/test.json"], []),
+        (["d/seed-1.json", "d/seed-2.json"], []),
+        (["d/CV_Fold1.json", "d/CV_Fold2.json"], [[0, 1]]),
     ],
 )
 def test_families_by_name(names: list[str], families: list[list[int]]) -> None:
-    """Names that differ in their last number only (outside extensions), in one
-    folder, make a family, ordered by that number."""
+    """Names of folds that differ in their last number only (outside
+    extensions), in one folder, make a family, ordered by that number; other
+    numbered splits (repeated random splits, say) do not."""
     paths = [Path(name) for name in names]
     found = fold_families(paths)
     assert found == [[paths[i] for i in family] for family in families]

@@ -6,9 +6,11 @@ a family one set rotates: `test` (or `validation`, when every file holds the
 same `test`), and cross-validation needs that set to hold each entry of the
 pool exactly once across the files, the pool being the same in every file.
 Checked one at a time, every file of a family can be clean while an entry is
-tested twice, or never. Files whose names differ in one number only
-(``fold-3.json``, ``fold_3.json.bz2``, ``split3.json``, in one folder) are taken as
-one family (`fold_families`), unless a file holds half the entries they hold
+tested twice, or never. Files named as folds whose names differ in one
+number only (``fold-3.json``, ``v1_fold3.json.bz2``, in one folder) are taken as
+one family (`fold_families`): other numbered splits of one pool, such as
+repeated random splits (``seed-1.json``, ``seed-2.json``), may share test
+entries on purpose, unless a file holds half the entries they hold
 together or fewer, or no set rotates (`check_family`).
 
 Entries are compared by their key: their normalised path, else their JSON
@@ -38,13 +40,14 @@ before it, the number, after it."""
 
 
 def fold_families(paths: Sequence[Path]) -> list[list[Path]]:
-    """Return the families among ``paths``: names that differ in one number only.
+    """Return the families among ``paths``: folds that differ in one number only.
 
-    A family is at least two files of one folder whose names are the same but
-    for their last number, ordered by that number.
+    A family is at least two files of one folder whose names hold ``fold`` (in
+    any case) and are the same but for their last number, ordered by that
+    number.
 
     Examples:
-        >>> names = ["f/fold-1.json", "f/fold-0.json", "f/all.json", "g/fold-2.json"]
+        >>> names = ["f/fold-1.json", "f/fold-0.json", "f/s1.json", "f/s2.json"]
         >>> families = fold_families([Path(name) for name in names])
         >>> [[path.name for path in family] for family in families]
         [['fold-0.json', 'fold-1.json']]
@@ -52,7 +55,7 @@ def fold_families(paths: Sequence[Path]) -> list[list[Path]]:
     families: dict[tuple[Path, str, str], list[tuple[int, Path]]] = {}
     for path in dict.fromkeys(paths):
         numbered = _NUMBERED.fullmatch(path.name)
-        if numbered is not None:
+        if numbered is not None and "fold" in path.name.lower():
             before, number, after = numbered.groups()
             key = (path.parent, before, after)
             families.setdefault(key, []).append((int(number), path))
