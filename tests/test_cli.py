@@ -2471,3 +2471,26 @@ class TestEntryPoints:
         )
         assert result.returncode == 1
         assert "leak: 2 paths are in both `train` and `test`" in result.stdout
+
+
+def test_split_counts_entries_without_class(tmp_path: Path, capsys: Capture) -> None:
+    """`split` shows the share of multi-label entries with no class (``[]``, NIH's
+    "no finding") per set: they are stratified as a class of their own."""
+    entries = [
+        [f"p{i % 30}/{i}.png", [] if i % 3 == 0 else ["Mass", "Nodule"][: i % 3]]
+        for i in range(120)
+    ]
+    source = tmp_path / "samples.json"
+    source.write_text(json.dumps(entries))
+    argv: list[str | Path] = ["split", source, "--fractions", "0.5", "0.5"]
+    argv += ["--group-pattern", r"p(\d+)/"]
+    status, out, _ = _run(capsys, *argv, "-o", tmp_path / "s.json")
+    assert status == 0
+    header, *rows = _lines_with(out, "  ")[:4]
+    assert header.split("  ")[-3:] == ["label Mass", "label Nodule", "no class"]
+    shares = {row.split()[0]: row.split()[-1] for row in rows}
+    assert shares["all"] == "33.3%"
+    split = load_split(tmp_path / "s.json")
+    for name in split:
+        empty = sum(entry[1] == [] for entry in split[name])
+        assert shares[name] == f"{100 * empty / len(split[name]):.1f}%"

@@ -39,6 +39,8 @@ class MadeSet:
     """Groups in the set."""
     class_counts: tuple[int, ...]
     """Entries with each class (in the order of the pool's classes)."""
+    classless: int = 0
+    """Entries with no class (``[]``, NIH's "no finding"), or no label."""
 
 
 def made_sets(
@@ -54,6 +56,7 @@ def made_sets(
     entries = [0] * len(names)
     groups = [0] * len(names)
     counts = [[0] * classes for _ in names]
+    classless = [0] * len(names)
     for group, where in placed.items():
         counts_here = counts[where]
         entries[where] += pool.groups[group].size
@@ -61,8 +64,12 @@ def made_sets(
         for c, count in pool.groups[group].classes:
             if c < classes:
                 counts_here[c] += count
+            else:  # the class after the last: entries with none
+                classless[where] += count
     return [
-        MadeSet(file, name, target, entries[s], groups[s], tuple(counts[s]))
+        MadeSet(
+            file, name, target, entries[s], groups[s], tuple(counts[s]), classless[s]
+        )
         for s, (name, target) in enumerate(zip(names, targets, strict=True))
     ]
 
@@ -82,6 +89,9 @@ def summary_lines(pool: SplitPool[RawT], made: Sequence[MadeSet]) -> list[str]:
     header += ["groups", *([f"label {n}" for n in names] if by_column else [])]
     if names and not by_column:
         header.append("largest prevalence gap")
+    classless = sum(pool.class_totals[len(names) :])  # entries with no class
+    if classless:
+        header.append("no class")
     rows = [header]
     share_gap: tuple[float, str] = (0.0, "")
     class_gap: tuple[float, str] = (0.0, "")
@@ -104,6 +114,8 @@ def summary_lines(pool: SplitPool[RawT], made: Sequence[MadeSet]) -> list[str]:
             row += [_percent(count, item.entries) for count in item.class_counts]
         elif names:
             row.append(f"{gap:.1f} points (label {names[worst]})")
+        if classless:
+            row.append(_percent(item.classless, item.entries))
         rows.append(row)
     last = [*([""] if files else []), "all", str(total), "1.000", "1.000"]
     last.append(str(len(pool.groups)))
@@ -111,6 +123,8 @@ def summary_lines(pool: SplitPool[RawT], made: Sequence[MadeSet]) -> list[str]:
         last += [_percent(pool.class_totals[c], total) for c in range(len(names))]
     elif names:
         last.append("-")
+    if classless:
+        last.append(_percent(classless, total))
     rows.append(last)
     lines = text_table(rows, left=2 if files else 1)
     largest = f"share {share_gap[0]:.3f} ({share_gap[1]})"
