@@ -187,6 +187,16 @@ def test_no_family_without_rotation(tmp_path: Path, capsys: Capture) -> None:
     assert "one family" not in out
 
 
+def test_emptied_fold_is_no_partial_family(tmp_path: Path, capsys: Capture) -> None:
+    """A fold whose test set was emptied by mistake leaves its entries never
+    tested: a warning, not read as a family of more files than given."""
+    folds = _kfold(30, 5)
+    folds[2]["train"] += folds[2]["test"]
+    folds[2]["test"] = []
+    _, out = _run(capsys, "check", *_write(tmp_path, folds))
+    assert "  warning: 6 of the 30 entries are in no file's `test` set" in out
+
+
 def test_family_of_files_that_load(tmp_path: Path, capsys: Capture) -> None:
     """A fold that does not load fails alone; the others are still a family."""
     paths = _write(tmp_path, _kfold(30, 3))
@@ -210,12 +220,19 @@ def test_family_of_files_that_load(tmp_path: Path, capsys: Capture) -> None:
         (["d/default.json", "d/test.json"], []),
         (["d/seed-1.json", "d/seed-2.json"], []),
         (["d/CV_Fold1.json", "d/CV_Fold2.json"], [[0, 1]]),
+        (["d/fold-1.json.bz2", "d/fold-0.json"], [[1, 0]]),
+        (["d/fold-0.json", "d/../d/fold-1.json"], [[0, 1]]),
+        (["d/fold-1-of-2.json", "d/fold-0-of-2.json"], [[1, 0]]),
+        (
+            [f"d/fold{k}_seed{s}.json" for k in (0, 1) for s in (1, 2)],
+            [[0, 2], [1, 3]],
+        ),
     ],
 )
 def test_families_by_name(names: list[str], families: list[list[int]]) -> None:
-    """Names of folds that differ in their last number only (outside
-    extensions), in one folder, make a family, ordered by that number; other
-    numbered splits (repeated random splits, say) do not."""
+    """Names of folds that differ in the number after `fold` only (and in a
+    compression suffix), in one folder however written, make a family, ordered
+    by that number; other numbered splits (repeated random splits) do not."""
     paths = [Path(name) for name in names]
     found = fold_families(paths)
     assert found == [[paths[i] for i in family] for family in families]

@@ -6,12 +6,13 @@ a family one set rotates: `test` (or `validation`, when every file holds the
 same `test`), and cross-validation needs that set to hold each entry of the
 pool exactly once across the files, the pool being the same in every file.
 Checked one at a time, every file of a family can be clean while an entry is
-tested twice, or never. Files named as folds whose names differ in one
-number only (``fold-3.json``, ``v1_fold3.json.bz2``, in one folder) are taken as
-one family (`fold_families`): other numbered splits of one pool, such as
-repeated random splits (``seed-1.json``, ``seed-2.json``), may share test
-entries on purpose, unless a file holds half the entries they hold
-together or fewer, or no set rotates (`check_family`).
+tested twice, or never. Files named as folds whose names differ in the
+number after ``fold`` only (``fold-3.json``, ``v1_fold3.json.bz2``,
+``fold3_seed1.json``, in one folder) are taken as one family
+(`fold_families`), unless a file holds half the entries they hold together
+or fewer, or no set rotates (`check_family`). Other numbered splits of one
+pool, such as repeated random splits (``seed-1.json``, ``seed-2.json``), may
+share test entries on purpose: they are no family.
 
 Entries are compared by their key: their normalised path, else their JSON
 text, as `find_leaks` compares them.
@@ -32,32 +33,34 @@ if TYPE_CHECKING:
 
 __all__ = ["FoldFamily", "check_family", "fold_families"]
 
-_NUMBERED: Final = re.compile(
-    r"(.*?)([0-9]+)([^0-9.]*(?:\.[A-Za-z][A-Za-z0-9]*)*)", re.ASCII
-)
-"""A file name around its last number, outside extensions such as ``.bz2``:
-before it, the number, after it."""
+_FOLD_NUMBER: Final = re.compile(r"(.*?fold[-_ .]?)([0-9]+)(.*)", re.ASCII | re.I)
+"""A fold's file name around the number after ``fold``: before it, the number,
+after it (``fold3_seed1.json``: ``fold``, ``3``, ``_seed1.json``)."""
+
+_COMPRESSED: Final = re.compile(r"\.(bz2|gz|xz)$", re.I)
+"""A compression suffix: `load_split` reads such files as it reads the others."""
 
 
 def fold_families(paths: Sequence[Path]) -> list[list[Path]]:
     """Return the families among ``paths``: folds that differ in one number only.
 
     A family is at least two files of one folder whose names hold ``fold`` (in
-    any case) and are the same but for their last number, ordered by that
-    number.
+    any case) followed by a number, and are the same but for that number (and a
+    compression suffix such as ``.bz2``), ordered by that number. Folders are
+    compared resolved: ``f/../f/fold-2.json`` is in ``f``.
 
     Examples:
-        >>> names = ["f/fold-1.json", "f/fold-0.json", "f/s1.json", "f/s2.json"]
+        >>> names = ["f/fold-1.json", "f/fold-0.json.bz2", "f/s1.json", "f/s2.json"]
         >>> families = fold_families([Path(name) for name in names])
         >>> [[path.name for path in family] for family in families]
-        [['fold-0.json', 'fold-1.json']]
+        [['fold-0.json.bz2', 'fold-1.json']]
     """
     families: dict[tuple[Path, str, str], list[tuple[int, Path]]] = {}
     for path in dict.fromkeys(paths):
-        numbered = _NUMBERED.fullmatch(path.name)
-        if numbered is not None and "fold" in path.name.lower():
+        numbered = _FOLD_NUMBER.fullmatch(path.name)
+        if numbered is not None:
             before, number, after = numbered.groups()
-            key = (path.parent, before, after)
+            key = (path.parent.resolve(), before.lower(), _COMPRESSED.sub("", after))
             families.setdefault(key, []).append((int(number), path))
     return [
         [path for _, path in sorted(members, key=lambda member: member[0])]
@@ -92,7 +95,7 @@ class FoldFamily:
     """Entries of the pool in no file's rotating set."""
     family_size: int
     """How many files the family has, by the mean size of the rotating sets
-    (the pool's entries over it, rounded down)."""
+    that are not empty (the pool's entries over it, rounded down)."""
     lacking: tuple[tuple[str, int, tuple[str, ...]], ...]
     """Files that lack entries other files hold: the file, how many, the first."""
     strict: bool = False
@@ -258,8 +261,10 @@ def check_family(
             first = sorted(map(_shown, missing))
             lacking.append((file, len(missing), tuple(first[:5])))
     # the files the rotating sets' mean size makes of the pool: k-fold sets are
-    # within one entry of each other, so this is the family's size when complete
-    family_size = int(Fraction(len(everything) * len(keys), sizes))
+    # within one entry of each other, so this is the family's size when complete;
+    # an empty one (a fold emptied by mistake) is no measure of a fold's size
+    held = sum(1 for found in rotated if found)
+    family_size = int(Fraction(len(everything) * held, sizes))
     return FoldFamily(
         files=tuple(keys),
         rotating=rotating,
