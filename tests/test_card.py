@@ -316,9 +316,15 @@ def test_multi_label_without_class(
     ]
     card = split_card(path)
     assert card.classes == ("0", "1", "2")
+    assert "- Labels: multi-label (0/1 lists), 2 classes present" in (
+        card.to_markdown().splitlines()
+    )
     assert card.sets["train"].classless == 1
     assert "| no class | 1 (33.3%) | 1 (50.0%) |" in card.to_markdown()
     names = tmp_path / "names.json"
+    nothing = tmp_path / "nothing.json"
+    nothing.write_text(json.dumps({"train": [["a.png", []], ["b.png", []]]}))
+    assert "| no class | 2 (100.0%) |" in split_card(nothing).to_markdown()
     names.write_text(json.dumps({"train": [["a.png", ["Mass"]], ["b.png", []]]}))
     assert main(["check", str(names), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)

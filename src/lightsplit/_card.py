@@ -138,7 +138,7 @@ class SplitCard:
         lines = [f"# Split card: {self.source}", ""]
         lines += [f"- {item}" for item in self._facts()]
         lines += ["", "## Sets", "", *self._sets_table()]
-        if self.classes:
+        if self.classes or any(card.classless for card in self.sets.values()):
             lines += ["", "## Classes", "", *self._classes_table()]
         lines += ["", "## Leaks and conflicts", ""]
         if self.problems or self.unchecked:
@@ -158,7 +158,7 @@ class SplitCard:
             f"SHA-256: `{self.sha256}`",
             f"Entries: {total} in {len(self.sets)} {noun}"
             + (f" ({sizes})" if sizes else ""),
-            f"Labels: {_describe_labels(self.labels, len(self.classes))}",
+            f"Labels: {_describe_labels(self.labels, self._present())}",
         ]
         if self.group_pattern is not None:
             facts.append(
@@ -166,6 +166,13 @@ class SplitCard:
             )
         facts.append(self._made_by())
         return facts
+
+    def _present(self) -> int:
+        """Count the classes some entry has (a vector position may have none)."""
+        return sum(
+            any((card.class_counts or {}).get(name) for card in self.sets.values())
+            for name in self.classes
+        )
 
     def _made_by(self) -> str:
         made = self.provenance

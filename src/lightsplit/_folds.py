@@ -263,8 +263,8 @@ def check_family(
     # the files the rotating sets' mean size makes of the pool: k-fold sets are
     # within one entry of each other, so this is the family's size when complete;
     # an empty one (a fold emptied by mistake) is no measure of a fold's size
-    held = sum(1 for found in rotated if found)
-    family_size = int(Fraction(len(everything) * held, sizes))
+    measured = sum(1 for found in rotated if found)
+    family_size = int(Fraction(len(everything) * measured, sizes))
     return FoldFamily(
         files=tuple(keys),
         rotating=rotating,
