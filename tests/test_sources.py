@@ -1,5 +1,6 @@
 """Data-module splits, loaders, targets and transforms, checked at the boundary."""
 
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -513,12 +514,29 @@ class MaskLoader:
         return raw[1]
 
 
+class WaveLoader:
+    """A denoising loader: a noisy waveform, and the clean one as its target."""
+
+    def sample(self, raw: Entry) -> Sample:
+        clean = torch.zeros(1, 2000)
+        return Sample(clean + torch.rand(1, 2000), {"target": clean})
+
+    def target(self, raw: Entry) -> int:
+        return raw[1]
+
+
+def _spectrogram(wave: torch.Tensor) -> torch.Tensor:
+    window = torch.hann_window(128)
+    return torch.stft(wave[0], 128, window=window, return_complex=True).abs()
+
+
 class TestModelTransforms:
     @pytest.mark.parametrize("cache", [False, True])
-    def test_resize_apart_from_masks_refused(self, cache: bool) -> None:
-        """A transform that resizes the input while its masks keep their size is
-        an error naming them (mednet's resized masks too); one that keeps the
-        size, or a sample without such metadata, passes."""
+    def test_resize_apart_from_masks_warned(self, cache: bool) -> None:
+        """A transform that resizes an image while its masks keep their size is
+        warned about, naming them (mednet's resized masks too): kept on purpose,
+        full-size masks are allowed. One that keeps the size, or an input that is
+        no image (a waveform made a spectrogram), is not."""
         module = CachingDataModule(
             {"train": _entries()},
             MaskLoader(),
@@ -526,32 +544,39 @@ class TestModelTransforms:
             cache_samples=cache,
             batch_size=4,
         )
-        with pytest.raises(SampleLoadError) as exc_info:
-            list(module.predict_dataloader()["train"])
-        assert str(exc_info.value) == (
-            'set `train`, index 0, entry ["s0.png", 0]: the model transforms made '
-            "the input 4x4 from 8x8, but metadata `target`, `mask` stay 8x8: model "
-            "transforms change the input alone (mednet's changed masks too); resize "
-            "those in the loader (nearest-neighbour for masks), or the input with "
-            "them in a batch transform"
+        with pytest.warns(LightsplitWarning) as seen:
+            (batch,) = module.predict_dataloader()["train"]
+        assert str(seen[0].message) == (
+            "the model transforms made the input image 4x4 from 8x8, but metadata "
+            "`target`, `mask` stay 8x8: model transforms change the input alone "
+            "(mednet's changed masks too); unless that is meant, resize those in the "
+            "loader (nearest-neighbour for masks), or the input with them in a "
+            "batch transform"
         )
-        module = CachingDataModule(
-            {"train": _entries()},
-            MaskLoader(),
-            model_transforms=[torch.nn.Identity(), torch.sigmoid],
-            cache_samples=cache,
-            batch_size=4,
+        assert (batch.input.shape, batch.metadata["mask"].shape) == (
+            (4, 1, 4, 4),
+            (4, 1, 8, 8),
         )
-        (batch,) = module.predict_dataloader()["train"]
-        assert batch.input.shape == (4, 1, 8, 8)
-        module = CachingDataModule(
-            {"train": _entries()},
-            PairLoader(),
-            model_transforms=[_halved],
-            batch_size=4,
-        )
-        (batch,) = module.predict_dataloader()["train"]
-        assert batch.input.shape == (4, 1)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            module = CachingDataModule(
+                {"train": _entries()},
+                MaskLoader(),
+                model_transforms=[torch.nn.Identity(), torch.sigmoid],
+                cache_samples=cache,
+                batch_size=4,
+            )
+            (batch,) = module.predict_dataloader()["train"]
+            assert batch.input.shape == (4, 1, 8, 8)
+            module = CachingDataModule(
+                {"train": _entries()},
+                WaveLoader(),
+                model_transforms=[_spectrogram],
+                cache_samples=cache,
+                batch_size=4,
+            )
+            (batch,) = module.predict_dataloader()["train"]
+            assert batch.input.shape == (4, 65, 63)
 
     def test_single_module_refused(self) -> None:
         """One transform where a list is expected is refused at construction."""

@@ -4,14 +4,21 @@ import bisect
 import itertools
 import numbers
 import reprlib
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any, Final, cast
 
 import torch
 from torch import Tensor
 
-from ._errors import SampleLoadError, format_list, missing_dependency, preview
+from ._errors import (
+    LightsplitWarning,
+    SampleLoadError,
+    format_list,
+    missing_dependency,
+    preview,
+)
 from ._metadata import NONE_HELD
 from ._parts import DataModuleSplits, Part, PartFiles, Splits, read_split_files
 from ._sample import ModelTransform, RawDataLoader, Sample
@@ -123,37 +130,44 @@ def apply_transforms(sample: Sample, transforms: Sequence[ModelTransform]) -> Sa
             raise TypeError(msg)
         value = result
     if transforms:
-        _refuse_resized_apart(sample, value)
+        _warn_resized_apart(sample, value)
     return Sample(value, sample.metadata)
 
 
-def _refuse_resized_apart(sample: Sample, transformed: Tensor) -> None:
-    """Refuse transforms that resized the input away from its metadata images.
+IMAGE_DIMS: Final = 3
+"""An image input's dimensions, ``(C, H, W)``, at the least (volumes have more)."""
+
+
+def _warn_resized_apart(sample: Sample, transformed: Tensor) -> None:
+    """Warn of transforms that resized an image away from its metadata images.
 
     Model transforms change the input alone: a segmentation's target and mask
-    of the input's size would be left at the old size (mednet applied model
-    transforms to masks too), and fail later, far from the cause.
+    of the image's size are left at the old size (mednet's model transforms
+    resized masks too), to fail later in the loss, far from the cause. Kept on
+    purpose (a metric on full-size masks), that is a warning, not an error;
+    inputs that are no images (a waveform made a spectrogram) are left alone.
     """
     before, after = sample.input.shape[-2:], transformed.shape[-2:]
-    if sample.input.dim() < 2 or transformed.dim() < 2 or before == after:  # noqa: PLR2004 - height and width
+    if min(sample.input.dim(), transformed.dim()) < IMAGE_DIMS or before == after:
         return
     kept = [
         key
         for key, value in sample.metadata.items()
-        if isinstance(value, Tensor) and value.dim() >= 2 and value.shape[-2:] == before  # noqa: PLR2004
+        if isinstance(value, Tensor) and value.dim() >= 2 and value.shape[-2:] == before  # noqa: PLR2004 - height and width
     ]
     if not kept:
         return
     keys = ", ".join(f"`{key}`" for key in kept)
-    msg = (
-        f"the model transforms made the input {after[0]}x{after[1]} from "
+    warnings.warn(
+        f"the model transforms made the input image {after[0]}x{after[1]} from "
         f"{before[0]}x{before[1]}, but metadata {keys} "
         f"{'stays' if len(kept) == 1 else 'stay'} {before[0]}x{before[1]}: model "
-        "transforms change the input alone (mednet's changed masks too); resize "
-        "those in the loader (nearest-neighbour for masks), or the input with them "
-        "in a batch transform"
+        "transforms change the input alone (mednet's changed masks too); unless "
+        "that is meant, resize those in the loader (nearest-neighbour for masks), "
+        "or the input with them in a batch transform",
+        LightsplitWarning,
+        stacklevel=2,
     )
-    raise _TransformError(msg)
 
 
 def _integral(value: object) -> int | None:
