@@ -7,7 +7,7 @@ from typing import NamedTuple
 import pytest
 from hypothesis import example, given
 from hypothesis import strategies as st
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from lightsplit._checks import SampleFailure
 from lightsplit._entries import (
@@ -636,3 +636,36 @@ def test_typed_entries_split_by_group(kind: type[DataclassEntry]) -> None:
     groups = {name: {e.path[:2] for e in made[name]} for name in made}
     assert not groups["train"] & (groups["validation"] | groups["test"])
     assert sorted(id(e) for s in made.values() for e in s) == sorted(map(id, entries))
+
+
+class LabelFirst(NamedTuple):
+    label: int
+    path: str
+
+
+class AliasedEntry(BaseModel):
+    image_path: str = Field(alias="img")
+    target: int = Field(alias="y")
+
+
+def test_typed_entries_by_name_not_position() -> None:
+    """A named tuple is read by its field names, as a dataclass is, whatever
+    their order (its label before its path); a pydantic model also by the
+    aliases its JSON is written with."""
+    split = {
+        "train": [LabelFirst(0, "p1/a.png")],
+        "test": [LabelFirst(1, "./p1/a.png")],
+    }
+    report = find_leaks(split)
+    assert [conflict.labels for conflict in report.conflicts] == [(0, 1)]
+    assert find_leaks(split, path_field=1, label_field=0).conflicts  # positions too
+    aliased = {
+        "train": [AliasedEntry(img="p1/a.png", y=0)],
+        "test": [AliasedEntry(img="p1/a.png", y=1)],
+    }
+    for fields in (
+        {"path_field": "img", "label_field": "y"},
+        {"label_field": "target"},
+    ):
+        found = find_leaks(aliased, **fields)
+        assert [conflict.labels for conflict in found.conflicts] == [(0, 1)]

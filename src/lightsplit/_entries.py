@@ -487,10 +487,12 @@ def _paths_first(value: object) -> bool:
 
 
 def fields_of(entry: object) -> object:
-    """Return the fields of a dataclass or pydantic entry as a dict, by name.
+    """Return the fields of a typed entry as a dict, by name.
 
-    Entries read from JSON (lists, dicts, strings) come back as they are, and a
-    named tuple as a tuple (read by position, or by name in `_field_value`).
+    Dataclasses, named tuples and pydantic models (under their field names and
+    their aliases, as JSON spells them) are read as objects are, by key: the
+    path is their first string but the label, the label their ``label`` field.
+    Entries read from JSON (lists, dicts, strings) come back as they are.
 
     Examples:
         >>> from dataclasses import dataclass
@@ -505,25 +507,29 @@ def fields_of(entry: object) -> object:
     if kind is list or kind is tuple or kind is dict or kind is str:
         return entry
     if isinstance(entry, tuple):
-        return tuple(entry)
+        named = getattr(entry, "_asdict", None)  # a named tuple's
+        return named() if callable(named) else tuple(entry)
     if dataclasses.is_dataclass(entry) and not isinstance(entry, type):
         return {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)}
     declared = getattr(kind, "model_fields", None)  # a pydantic model's
     if isinstance(declared, dict):
-        return {name: getattr(entry, name) for name in declared}
+        found = {name: getattr(entry, name) for name in declared}
+        for name, info in declared.items():
+            alias = getattr(info, "alias", None)
+            if isinstance(alias, str):
+                found.setdefault(alias, found[name])
+        return found
     return entry
 
 
 def _field_value(entry: object, field: FieldName) -> object | None:
     """Return the field of ``entry`` (a position or a key), or ``None``."""
-    if isinstance(entry, tuple) and field in getattr(entry, "_fields", ()):
-        return getattr(entry, field)  # type: ignore[arg-type, no-any-return]  # a named tuple's
-    entry = fields_of(entry)
     if isinstance(field, int):
         if isinstance(entry, list | tuple) and -len(entry) <= field < len(entry):
             value: object = entry[field]
             return value
         return None
+    entry = fields_of(entry)
     if isinstance(entry, dict):
         return entry.get(field)
     return None
