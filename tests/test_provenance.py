@@ -49,6 +49,13 @@ class _Scaled:
         return raw[1]
 
 
+class _Spread(_Scaled):
+    """A loader whose ``repr`` spans lines."""
+
+    def __repr__(self) -> str:
+        return f"_Spread(\n    scale={self.scale},\n)"
+
+
 def _module(
     split: dict[str, list[Entry]] | None = None, **settings: object
 ) -> CachingDataModule:
@@ -196,6 +203,15 @@ class TestResumeChecks:
         assert str(warning.message).count("the loader of sets `train`") == 1
         assert "changed (its code or settings, such as the folder of its files" in (
             str(warning.message)
+        )
+
+    def test_loader_shown_on_one_line(self) -> None:
+        """A loader whose repr spans lines is shown on one line of the warning."""
+        state = CachingDataModule(_split(), _Spread(1.0)).state_dict()
+        with pytest.warns(LightsplitWarning) as seen:
+            CachingDataModule(_split(), _Spread(2.0)).load_state_dict(state)
+        assert "(_Spread( scale=1.0, ) then, _Spread( scale=2.0, ) now)" in str(
+            seen[0].message
         )
 
     def test_label_change_names_classes(self) -> None:

@@ -166,6 +166,7 @@ def _settings_shown(loader: object) -> str | None:
         shown = repr(loader)
     except Exception:  # a loader's repr is no reason to fail a checkpoint
         return None
+    shown = " ".join(shown.split())  # a repr over several lines, on one
     if " at 0x" in shown or len(shown) > LOADER_SHOWN:
         return None
     return shown
