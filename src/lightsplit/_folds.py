@@ -19,9 +19,11 @@ text, as `find_leaks` compares them.
 """
 
 import re
+from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
@@ -234,29 +236,34 @@ def check_family(
     fixed_test = bool(tests[0]) and all(test == tests[0] for test in tests)
     rotating: SetName = "validation" if fixed_test else "test"
     common = tests[0] if fixed_test else frozenset()
-    pools = {
-        file: {key for name in EVALUATED for key in sets.get(name, ())} - common
+    pools = {  # unions in C: a fold of 112,000 entries is read in milliseconds
+        file: set().union(*(sets.get(name, ()) for name in EVALUATED))
         for file, sets in keys.items()
     }
+    if common:
+        pools = {file: pool - common for file, pool in pools.items()}
     everything: set[Hashable] = set().union(*pools.values())
     if any(2 * len(pool) <= len(everything) for pool in pools.values()):
         return None  # not splits of one pool
-    rotated = [frozenset(sets.get(rotating, ())) - common for sets in keys.values()]
+    rotated = [frozenset(sets.get(rotating, ())) for sets in keys.values()]
+    if common:
+        rotated = [held - common for held in rotated]
     if all(held == rotated[0] for held in rotated):
         return None  # nothing rotates: variants of one split (annotators, say)
-    held_by: dict[Hashable, list[str]] = {}
-    for file, held in zip(keys, rotated, strict=True):
-        for key in held:
-            held_by.setdefault(key, []).append(file)
+    times = Counter(chain.from_iterable(rotated))  # in how many files each is
     sizes = sum(map(len, rotated))
-    order = {key: position for position, key in enumerate(_ordered(keys, rotating))}
-    repeated = sorted(
-        (key for key, files in held_by.items() if len(files) > 1), key=order.__getitem__
-    )
-    uncovered = sorted(everything - held_by.keys(), key=_shown)
+    held_by: dict[Hashable, list[str]] = {}  # of an entry in two files, the files
+    if len(times) < sizes:
+        held_by = {
+            key: [file for file, held in zip(keys, rotated, strict=True) if key in held]
+            for key in _ordered(keys, rotating)
+            if times[key] > 1
+        }
+    repeated = list(held_by)
+    uncovered = sorted(everything - times.keys(), key=_shown)
     lacking = []
     for file, pool in pools.items():
-        missing = everything - pool
+        missing = everything - pool if len(pool) < len(everything) else ()
         if missing:
             first = sorted(map(_shown, missing))
             lacking.append((file, len(missing), tuple(first[:5])))
@@ -269,7 +276,7 @@ def check_family(
         files=tuple(keys),
         rotating=rotating,
         entries=len(everything),
-        covered=len(held_by),
+        covered=len(times),
         repeated=tuple((_shown(key), tuple(held_by[key])) for key in repeated),
         uncovered=tuple(map(_shown, uncovered)),
         family_size=family_size,
