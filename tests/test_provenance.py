@@ -2,6 +2,7 @@
 
 import re
 import shutil
+import warnings
 from pathlib import Path
 
 import pytest
@@ -25,7 +26,7 @@ from lightsplit import (
     LightsplitWarning,
     Sample,
 )
-from lightsplit._provenance import PROVENANCE_KEY
+from lightsplit._provenance import PROVENANCE_KEY, entry_hashes, overlap
 
 
 def _split() -> dict[str, list[Entry]]:
@@ -315,6 +316,65 @@ class TestEvaluation:
             "To evaluate on training entries on purpose, set `allow_data_change=True` "
             "(`--data.allow_data_change true`)"
         )
+
+    def test_overlap_allowed_said_apart(self, tmp_path: Path) -> None:
+        """Allowed, testing on training entries is still said, in a warning of its
+        own: not among the data that differ from the checkpoint's."""
+        checkpoint = _checkpoint(tmp_path)
+        split = _split()
+        split["test"] = entries_named("t", 2)
+        trainer = Trainer(
+            accelerator="cpu",
+            logger=False,
+            enable_progress_bar=False,
+            enable_checkpointing=False,
+        )
+        module = _module(split, allow_data_change=True)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            trainer.test(RecordingModel(6), datamodule=module, ckpt_path=checkpoint)
+        messages = [str(w.message) for w in seen if w.category is LightsplitWarning]
+        assert any(
+            message.startswith(
+                "running `test` on entries the checkpoint was trained on, as "
+                "`allow_data_change=True` allows: its results are not held out, 1 "
+                "problem:\n  set `test` shares 2 of its 2 entries with the training "
+                "set"
+            )
+            for message in messages
+        )
+
+    @pytest.mark.parametrize(
+        ("train", "test", "shared"),
+        [
+            pytest.param(
+                [["site-A", "p1/a.png", 0], ["site-A", "p1/b.png", 1]],
+                [["site-A", "p2/c.png", 0], ["site-B", "./p1/a.png", 0]],
+                [1],
+                id="site-first",
+            ),
+            pytest.param(
+                [["P1", "p1/a.png", 46, "F", 1]],
+                [["P1", "p1/b.png", 46, "F", 1], ["P1", "p1/a.png", 46, "F", 0]],
+                [1],
+                id="patient-first",
+            ),
+            pytest.param(
+                [{"id": "P1", "image": "p1/a.png"}],
+                [{"id": "P1", "image": "p1/b.png"}, {"image": "p1/a.png", "id": "X"}],
+                [1],
+                id="objects",
+            ),
+            pytest.param([["t1", 1]], [["./t1", 0], ["t2", 1]], [0], id="no-file"),
+        ],
+    )
+    def test_entries_told_by_their_file(
+        self, train: list[object], test: list[object], shared: list[int]
+    ) -> None:
+        """Entries are told apart by the file they name, not by a patient or site
+        written before it (a table's row split by `lightsplit split`)."""
+        recorded = {"train_entries": entry_hashes(train)}
+        assert overlap(recorded, test) == shared
 
     def test_monitor_sets_repeat_training_entries(self, tmp_path: Path) -> None:
         """A `monitor-train` set, which repeats the training entries on purpose,

@@ -18,6 +18,7 @@ import torch
 from torch import Tensor
 
 from ._config import DataModuleConfig
+from ._entries import names_file
 from ._errors import (
     DataChangedError,
     SampleLoadError,
@@ -81,13 +82,21 @@ def _digest(text: str) -> str:
 def _identity(entry: object) -> bytes:
     r"""Return what identifies an entry: its normalised path, else its JSON form.
 
-    The path is the entry's first string (the entry itself when it is one),
-    with ``\\``, ``.`` and repeated separators normalised, so that ``./a.png``
-    and ``a.png`` are the same file.
+    The path is the entry's first string that names a file (`names_file`),
+    else its first string (the entry itself when it is one), with ``\\``,
+    ``.`` and repeated separators normalised, so that ``./a.png`` and ``a.png``
+    are the same file. A row of a table split by ``lightsplit split`` (``["P003",
+    "p3/a.png", 1]``, or a site first) is so told by its file, not by the
+    patient or site it shares with others. An object entry is told by the
+    first of its strings that names a file, else by all its JSON.
     """
     first = entry
-    if isinstance(entry, list | tuple):
-        first = next((item for item in entry if isinstance(item, str)), None)
+    if isinstance(entry, list | tuple | dict):
+        items = entry.values() if isinstance(entry, dict) else entry
+        strings = [item for item in items if isinstance(item, str)]
+        files = (text for text in strings if names_file(text))
+        fallback = None if isinstance(entry, dict) or not strings else strings[0]
+        first = next(files, fallback)
     if isinstance(first, str):
         path = posixpath.normpath(first.replace("\\", "/"))
         return path.encode("utf-8", "backslashreplace")
