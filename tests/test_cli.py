@@ -1487,7 +1487,7 @@ class TestSplit:
             "`lightsplit split` records how it made a split, not split files; "
             "`lightsplit card SPLIT` shows what they hold"
         )
-        assert lines[-1] == "checked 3 files: all ok; 1 family of folds, ok"
+        assert lines[-1] == "checked 3 files: all ok; 1 family of folds: ok"
         status, out, _ = _run(capsys, "check", *matched, "--json")
         document = json.loads(out)
         assert [f["file"] for f in document["files"]] == list(map(str, splits))

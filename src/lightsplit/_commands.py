@@ -347,13 +347,22 @@ def check_command(args: argparse.Namespace) -> int:
     if len(reports) > 1:
         failed = sum(not report.ok for report in reports)
         found = f"{failed} with problems" if failed else "all ok"
-        if families:
-            failing = sum(bool(family.problems) for family in families)
-            noun = "family" if len(families) == 1 else "families"
-            found += f"; {len(families)} {noun} of folds"
-            found += f", {failing} with problems" if failing else ", ok"
+        found += _families_said(families)
         write_line(f"checked {len(reports)} files: {found}")
     return 0 if ok else 1
+
+
+def _families_said(families: Sequence["FoldFamily"]) -> str:
+    """Sum the families of folds up for the last line of ``check``, if any."""
+    if len(families) == 1:
+        return f"; 1 family of folds: {families[0].verdict()}"
+    if not families:
+        return ""
+    failing = sum(bool(family.problems) for family in families)
+    warned = sum(bool(family.warnings) for family in families)
+    said = f"; {len(families)} families of folds: "
+    said += f"{failing} with problems" if failing else "all ok"
+    return said + (f", {warned} with warnings" if warned and not failing else "")
 
 
 def _check_family(
@@ -365,7 +374,12 @@ def _check_family(
     }
     if len(loaded) < 2:  # noqa: PLR2004 - a family is two files at least
         return None
-    return check_family(loaded, strict=strict)
+    records = {
+        str(path): sidecar_record(sidecar_path(path))
+        for path in members
+        if str(path) in loaded
+    }
+    return check_family(loaded, records=records, strict=strict)
 
 
 # --- convert -----------------------------------------------------------------

@@ -20,14 +20,14 @@ text, as `find_leaks` compares them.
 
 import re
 from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from itertools import chain
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from ._errors import first_few, printable
+from ._errors import first_few, preview, printable
 from ._types import SetName
 
 if TYPE_CHECKING:
@@ -96,10 +96,19 @@ class FoldFamily:
     uncovered: tuple[str, ...]
     """Entries of the pool in no file's rotating set."""
     family_size: int
-    """How many files the family has, by the mean size of the rotating sets
-    that are not empty (the pool's entries over it, rounded down)."""
+    """How many files the family has: as their sidecars record it
+    (`recorded_folds`), else by the mean size of the rotating sets that are
+    not empty (the pool's entries over it, rounded)."""
     lacking: tuple[tuple[str, int, tuple[str, ...]], ...]
     """Files that lack entries other files hold: the file, how many, the first."""
+    recorded_folds: int | None = None
+    """The folds that every file's sidecar records (``lightsplit split
+    --folds``), or ``None`` where some file has none, or they differ."""
+    missing_folds: tuple[int, ...] = ()
+    """The folds of `recorded_folds` that no file given is (by its sidecar)."""
+    other_runs: tuple[str, ...] = ()
+    """Files whose sidecar records another run than the first file's: what
+    differs (seed, input)."""
     strict: bool = False
     """Whether warnings count as problems."""
 
@@ -111,7 +120,11 @@ class FoldFamily:
     @property
     def warnings(self) -> list[str]:
         """What the family holds that cross-validation should not."""
-        found: list[str] = []
+        found = [  # the cause first: the repeats and misses follow from it
+            f"{other}: folds of different runs do not part the entries; make them "
+            "in one `lightsplit split --folds` run"
+            for other in self.other_runs
+        ]
         where = f"`{self.rotating}` set"
         if self.repeated:
             shown = [f"{path} ({', '.join(files)})" for path, files in self.repeated]
@@ -121,15 +134,14 @@ class FoldFamily:
                 f"entry belongs in the {where} of one fold only, or its results are "
                 "counted twice"
             )
-        if self.uncovered and self.complete:
+        if self.uncovered:
+            one = len(self.uncovered) == 1
             found.append(
                 f"{len(self.uncovered)} of the {self.entries} entries "
-                f"{'is' if len(self.uncovered) == 1 else 'are'} in no file's "
-                f"{where}: {first_few(self.uncovered)}; the sets' sizes say these "
-                f"{len(self.files)} files are the whole family, so "
-                f"{'it is' if len(self.uncovered) == 1 else 'they are'} never "
-                "evaluated"
+                f"{'is' if one else 'are'} in no file's {where}: "
+                f"{first_few(self.uncovered)}; {self._why_uncovered(one=one)}"
             )
+
         for file, count, first in self.lacking:
             found.append(
                 f"{file} lacks {count} {_entries(count)} that other files of the "
@@ -137,6 +149,31 @@ class FoldFamily:
                 "the same entries"
             )
         return found
+
+    def _why_uncovered(self, *, one: bool) -> str:
+        """Say why entries in no rotating set matter: never evaluated, or missing."""
+        never = "it is" if one else "they are"
+        if self.missing_folds:
+            missing = ", ".join(map(str, self.missing_folds))
+            folds = "fold" if len(self.missing_folds) == 1 else "folds"
+            return (
+                f"the sidecars record {self.recorded_folds} folds, and {folds} "
+                f"{missing} {'is' if len(self.missing_folds) == 1 else 'are'} "
+                "not among the files given: give every fold file, or "
+                f"{never} never evaluated"
+            )
+        if self.recorded_folds is not None:
+            basis = f"the sidecars record {self.recorded_folds} folds, all given"
+        elif self.complete:
+            files = len(self.files)
+            basis = f"the sets' sizes say these {files} files are the whole family"
+        else:
+            return (
+                f"the sets' sizes make a family of about {self.family_size} files, "
+                f"{len(self.files)} given: with a fold file missing, {never} never "
+                "evaluated"
+            )
+        return f"{basis}, so {never} never evaluated"
 
     @property
     def problems(self) -> int:
@@ -155,20 +192,15 @@ class FoldFamily:
         head = f"{self.name}: {files} files, one family; `{self.rotating}` rotates"
         if not self.uncovered and not self.repeated:
             said = f"each of the {self.entries} entries is in the {where} of one file"
-        elif self.complete or self.repeated:
-            said = f"{self.covered} of the {self.entries} entries are in a {where}"
         else:
-            said = (
-                f"{self.covered} of the {self.entries} entries are in a {where}, "
-                f"none in two; by the sets' sizes, these are {files} files of a "
-                f"family of about {self.family_size}"
-            )
+            said = f"{self.covered} of the {self.entries} entries are in a {where}"
         lines = [head, f"  {said}"]
         lines += [f"  warning: {warning}" for warning in self.warnings]
-        lines.append(f"{self.name}: {self._verdict()}")
+        lines.append(f"{self.name}: {self.verdict()}")
         return lines
 
-    def _verdict(self) -> str:
+    def verdict(self) -> str:
+        """Say whether the family is ok, and how many warnings it has."""
         count = len(self.warnings)
         if not count:
             return "ok"
@@ -186,6 +218,9 @@ class FoldFamily:
             "entries": self.entries,
             "covered": self.covered,
             "family_size": self.family_size,
+            "recorded_folds": self.recorded_folds,
+            "missing_folds": list(self.missing_folds),
+            "other_runs": list(self.other_runs),
             "repeated": [
                 {"entry": path, "files": list(files)} for path, files in self.repeated
             ],
@@ -206,7 +241,10 @@ EVALUATED: Final = ("train", "validation", "test")
 
 
 def check_family(
-    keys: Mapping[str, Mapping[SetName, Sequence[Hashable]]], *, strict: bool = False
+    keys: Mapping[str, Mapping[SetName, Sequence[Hashable]]],
+    *,
+    records: Mapping[str, Mapping[str, object] | None] | None = None,
+    strict: bool = False,
 ) -> FoldFamily | None:
     """Check what the rotating set of a family holds across its files.
 
@@ -218,6 +256,9 @@ def check_family(
     Args:
         keys: each file of the family, in order -> its sets of `train`,
             `validation` and `test` -> the keys of their entries.
+        records: each file -> its sidecar's record (``lightsplit split``), if
+            it has one: the folds and fold it records tell the family's size
+            and the files missing, its seed and input the run it is from.
         strict: whether warnings count as problems.
 
     Examples:
@@ -271,7 +312,8 @@ def check_family(
     # within one entry of each other, so this is the family's size when complete;
     # an empty one (a fold emptied by mistake) is no measure of a fold's size
     measured = sum(1 for found in rotated if found)
-    family_size = int(Fraction(len(everything) * measured, sizes))
+    family_size = round(Fraction(len(everything) * measured, sizes))
+    recorded, missing_folds, other_runs = _as_recorded(keys, records or {})
     return FoldFamily(
         files=tuple(keys),
         rotating=rotating,
@@ -279,10 +321,52 @@ def check_family(
         covered=len(times),
         repeated=tuple((_shown(key), tuple(held_by[key])) for key in repeated),
         uncovered=tuple(map(_shown, uncovered)),
-        family_size=family_size,
+        family_size=family_size if recorded is None else recorded,
         lacking=tuple(lacking),
+        recorded_folds=recorded,
+        missing_folds=missing_folds,
+        other_runs=other_runs,
         strict=strict,
     )
+
+
+RUN_FIELDS: Final = {"seed": "seed", "input_sha256": "input (SHA-256)"}
+"""What a sidecar records of the run that made a file, and how to say it."""
+
+
+def _as_recorded(
+    files: Iterable[str], records: Mapping[str, Mapping[str, object] | None]
+) -> tuple[int | None, tuple[int, ...], tuple[str, ...]]:
+    """Read the files' sidecars: the folds they record, those missing, other runs.
+
+    The folds count only where every file's sidecar records the same number
+    of folds; a file whose sidecar records another seed or input than the
+    first file's is from another run.
+    """
+    found = [(file, records.get(file)) for file in files]
+    known = [(file, record) for file, record in found if record is not None]
+    if len(known) < len(found):
+        return None, (), ()
+    first_file, first = known[0]
+    other_runs = []
+    for file, record in known[1:]:
+        differ = [
+            f"{said} {preview(record.get(key))}, not {preview(first.get(key))}"
+            for key, said in RUN_FIELDS.items()
+            if record.get(key) != first.get(key)
+        ]
+        if differ:
+            other_runs.append(
+                f"{file} is from another run than {first_file} (its sidecar "
+                f"records {'; '.join(differ)})"
+            )
+    folds = {record.get("folds") for _, record in known}
+    count = folds.pop() if len(folds) == 1 else None
+    if not isinstance(count, int) or isinstance(count, bool):
+        return None, (), tuple(other_runs)
+    numbers = {record.get("fold") for _, record in known}
+    missing = tuple(k for k in range(count) if k not in numbers)
+    return count, missing, tuple(other_runs)
 
 
 def _ordered(
