@@ -210,6 +210,15 @@ class TestImageFileLoader:
                 "file as the region of interest, not as a second mask: masks to "
                 "combine, such as left and right lungs, need a loader of your own)",
             ),
+            (
+                ["P003", "patient-003/img-0.png", 46, "F", 1],
+                "is not an integer; ImageFileLoader reads entries [path, integer "
+                "label, ...]: write integer labels, or give a loader that reads these "
+                '(its path looks like item 1, "patient-003/img-0.png", not item 0, '
+                '"P003": a split made from a table keeps every column of its rows; '
+                "give a loader that reads these)",
+            ),
+            (["a.png", "left/a.png", "right/a.png", "x/y.png"], "reads these"),
         ],
     )
     def test_refuses_malformed_entries(

@@ -14,7 +14,13 @@ import torch
 from torch import Tensor
 
 from ._entries import names_file
-from ._errors import PathEscapeError, choose, home_written_out, missing_dependency
+from ._errors import (
+    PathEscapeError,
+    choose,
+    home_written_out,
+    missing_dependency,
+    preview,
+)
 from ._sample import Sample
 from ._types import StrPath
 
@@ -203,6 +209,39 @@ def _root_folder(root: object) -> Path:
     return path
 
 
+def _entry_hint(items: Sequence[object]) -> str:
+    """Say which loader reads an entry whose label is a file, if one does.
+
+    Entries of two or three files are `ImageMaskLoader`'s (the third its region
+    of interest, not a second mask). A row of a table whose path is not first
+    (``["P003", "p3/a.png", 46, 1]``, as `lightsplit split` keeps a CSV's rows)
+    needs a loader that reads its columns.
+    """
+    files = [isinstance(item, str) and names_file(item) for item in items]
+    if not files[1]:
+        return ""
+    if not files[0]:
+        return (
+            f" (its path looks like item 1, {preview(items[1])}, not item 0, "
+            f"{preview(items[0])}: a split made from a table keeps every column of "
+            "its rows; give a loader that reads these)"
+        )
+    if all(files) and len(items) == 2:  # noqa: PLR2004 - image and mask
+        return (
+            " (entries [image, mask] are `ImageMaskLoader`'s, "
+            "`--loader lightsplit:ImageMaskLoader` on the command line)"
+        )
+    if all(files) and len(items) == 3:  # noqa: PLR2004 - image, mask and roi
+        return (
+            " (entries [image, mask, roi] are `ImageMaskLoader`'s, "
+            "`--loader lightsplit:ImageMaskLoader` on the command line; it "
+            "reads the third file as the region of interest, not as a "
+            "second mask: masks to combine, such as left and right lungs, "
+            "need a loader of your own)"
+        )
+    return ""
+
+
 def _items(
     raw: object, *, least: int, shape: str, most: int | None = None
 ) -> Sequence[object]:
@@ -279,17 +318,7 @@ class ImageFileLoader:
                 "ImageFileLoader reads entries [path, integer label, ...]: write "
                 "integer labels, or give a loader that reads these"
             )
-            if isinstance(label, str) and names_file(label):
-                msg += (
-                    " (entries [image, mask] are `ImageMaskLoader`'s, "
-                    "`--loader lightsplit:ImageMaskLoader` on the command line)"
-                    if len(items) == 2  # noqa: PLR2004 - image and mask
-                    else " (entries [image, mask, roi] are `ImageMaskLoader`'s, "
-                    "`--loader lightsplit:ImageMaskLoader` on the command line; it "
-                    "reads the third file as the region of interest, not as a "
-                    "second mask: masks to combine, such as left and right lungs, "
-                    "need a loader of your own)"
-                )
+            msg += _entry_hint(items)
             raise TypeError(msg)
         if not isinstance(path, str):
             msg = f"path {path!r} of entry {raw!r} is not a string"
