@@ -71,6 +71,8 @@ def test_which_fold_file_matches(
     assert lines[-1] == (
         f"{checkpoint}: the splits differ, but for `{split}`, which matches"
     )
+    assert main([*argv, "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["matching"] == [str(split)]
 
 
 def test_compares_split_files(

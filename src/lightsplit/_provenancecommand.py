@@ -189,6 +189,7 @@ def _document(
         "model_transforms": list(record.get("transforms", [])),
         "train_entries_hashed": 0 if train is None else int(train.numel()),
         "splits": dict(comparisons),
+        "matching": list(_matching(comparisons)),
         "ok": all(
             verdict == "matches"
             for sets_found in comparisons.values()
@@ -234,13 +235,18 @@ def _lines(document: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _verdict(splits: Mapping[str, Mapping[str, str]]) -> str:
-    """Say whether the split files match, and which do when only some do."""
-    matching = [
+def _matching(splits: Mapping[str, Mapping[str, str]]) -> list[str]:
+    """Return the split files whose every set matches the checkpoint's record."""
+    return [
         split
         for split, verdicts in splits.items()
         if all(v in ("matches", "not in this file") for v in verdicts.values())
     ]
+
+
+def _verdict(splits: Mapping[str, Mapping[str, str]]) -> str:
+    """Say whether the split files match, and which do when only some do."""
+    matching = _matching(splits)
     if len(matching) == len(splits):
         return "the splits match"
     if not matching:
