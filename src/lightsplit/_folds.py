@@ -141,7 +141,6 @@ class FoldFamily:
                 f"{'is' if one else 'are'} in no file's {where}: "
                 f"{first_few(self.uncovered)}; {self._why_uncovered(one=one)}"
             )
-
         for file, count, first in self.lacking:
             found.append(
                 f"{file} lacks {count} {_entries(count)} that other files of the "
