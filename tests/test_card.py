@@ -324,7 +324,9 @@ def test_multi_label_without_class(
     names = tmp_path / "names.json"
     nothing = tmp_path / "nothing.json"
     nothing.write_text(json.dumps({"train": [["a.png", []], ["b.png", []]]}))
-    assert "| no class | 2 (100.0%) |" in split_card(nothing).to_markdown()
+    markdown = split_card(nothing).to_markdown()
+    assert "| no class | 2 (100.0%) |" in markdown
+    assert "- Labels: multi-label, no entry with a class" in markdown.splitlines()
     names.write_text(json.dumps({"train": [["a.png", ["Mass"]], ["b.png", []]]}))
     assert main(["check", str(names), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)

@@ -254,6 +254,8 @@ def test_family_of_files_that_load(tmp_path: Path, capsys: Capture) -> None:
         (["d/fold-0.json", "d/fold-0.json"], []),
         (["d/default.json", "d/test.json"], []),
         (["d/seed-1.json", "d/seed-2.json"], []),
+        (["d/manifold1.json", "d/manifold2.json"], []),
+        (["d/folds-2.json", "d/Folds-1.json"], [[1, 0]]),
         (["d/CV_Fold1.json", "d/CV_Fold2.json"], [[0, 1]]),
         (["d/fold-1.json.bz2", "d/fold-0.json"], [[1, 0]]),
         (["d/fold-0.json", "d/../d/fold-1.json"], [[0, 1]]),

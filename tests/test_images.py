@@ -215,8 +215,7 @@ class TestImageFileLoader:
                 "is not an integer; ImageFileLoader reads entries [path, integer "
                 "label, ...]: write integer labels, or give a loader that reads these "
                 '(its path looks like item 1, "patient-003/img-0.png", not item 0, '
-                '"P003": a split made from a table keeps every column of its rows; '
-                "give a loader that reads these)",
+                '"P003": a split made from a table keeps every column of its rows)',
             ),
             (["a.png", "left/a.png", "right/a.png", "x/y.png"], "reads these"),
         ],

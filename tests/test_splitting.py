@@ -17,6 +17,7 @@ from lightsplit import DatabaseSplit
 from lightsplit._entries import EntryFields
 from lightsplit._errors import SplittingError
 from lightsplit._split import parse_split
+from lightsplit._splitsummary import MadeSet, _largest_gap
 from lightsplit._splitting import (
     FOLD_SETS,
     carved_files,
@@ -644,3 +645,12 @@ class TestAssignGroups:
         placed = {0: 0, 1: 0}
         fill_empty_sets(placed, groups, 2)
         assert placed == {0: 0, 1: 1}
+
+
+def test_largest_gap_counts_entries_without_class() -> None:
+    """The largest prevalence gap of a set may be that of its entries with no
+    class, stratified as a class of their own: it is reported as such."""
+    made = MadeSet("", "validation", Fraction(1, 4), 20, 5, (5, 5), classless=10)
+    gap, worst = _largest_gap(made, [0.25, 0.25], 0.3)
+    assert (round(gap, 9), worst) == (20.0, 2)
+    assert _largest_gap(made, [0.25, 0.25], 0.0) == (0.0, 0)

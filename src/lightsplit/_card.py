@@ -237,6 +237,8 @@ def _describe_labels(kind: LabelKind, classes: int) -> str:
     noun = "class" if classes == 1 else "classes"
     if kind == "single":
         return f"one per entry, {classes} {noun}" if classes else "none"
+    if not classes:  # every label `[]`: no list tells its kind
+        return "multi-label, no entry with a class"
     if kind == "multi-hot":
         return f"multi-label (0/1 lists), {classes} {noun} present"
     return f"multi-label (lists of classes), {classes} {noun}"

@@ -35,12 +35,15 @@ if TYPE_CHECKING:
 
 __all__ = ["FoldFamily", "check_family", "fold_families"]
 
-_FOLD_NUMBER: Final = re.compile(r"(.*?fold[-_ .]?)([0-9]+)(.*)", re.ASCII | re.I)
-"""A fold's file name around the number after ``fold``: before it, the number,
-after it (``fold3_seed1.json``: ``fold``, ``3``, ``_seed1.json``)."""
+_FOLD_NUMBER: Final = re.compile(
+    r"(.*?(?<![a-z])folds?[-_ .]?)([0-9]+)(.*)", re.ASCII | re.I
+)
+"""A fold's file name around the number after ``fold`` (or ``folds``, not
+``manifold``): before it, the number, after it (``fold3_seed1.json``:
+``fold``, ``3``, ``_seed1.json``)."""
 
-_COMPRESSED: Final = re.compile(r"\.(bz2|gz|xz)$", re.I)
-"""A compression suffix: `load_split` reads such files as it reads the others."""
+_COMPRESSED: Final = re.compile(r"\.bz2$", re.I)
+"""bzip2's suffix: `load_split` reads such files as it reads the others."""
 
 
 def fold_families(paths: Sequence[Path]) -> list[list[Path]]:

@@ -224,7 +224,7 @@ def _entry_hint(items: Sequence[object]) -> str:
         return (
             f" (its path looks like item 1, {preview(items[1])}, not item 0, "
             f"{preview(items[0])}: a split made from a table keeps every column of "
-            "its rows; give a loader that reads these)"
+            "its rows)"
         )
     if all(files) and len(items) == 2:  # noqa: PLR2004 - image and mask
         return (

@@ -78,6 +78,24 @@ def _percent(count: int, total: int) -> str:
     return percent(count, total) if total else "-"
 
 
+def _largest_gap(
+    item: MadeSet, overall: Sequence[float], classless: float
+) -> tuple[float, int]:
+    """Return a set's largest gap from the prevalence of a class, and the class.
+
+    Entries with no class are the class after the last: they are stratified as
+    one of their own.
+    """
+    shares = [*overall, *([classless] if classless else [])]
+    counts = [*item.class_counts, *([item.classless] if classless else [])]
+    gaps = [
+        100 * abs(count / item.entries - share) if item.entries else 0.0
+        for count, share in zip(counts, shares, strict=True)
+    ]
+    worst = max(range(len(gaps)), key=gaps.__getitem__, default=0)  # the first
+    return (gaps[worst] if gaps else 0.0), worst
+
+
 def summary_lines(pool: SplitPool[RawT], made: Sequence[MadeSet]) -> list[str]:
     """Return the table of the sets made, then the largest gaps from the targets."""
     total = len(pool.entries)
@@ -100,20 +118,16 @@ def summary_lines(pool: SplitPool[RawT], made: Sequence[MadeSet]) -> list[str]:
         share = item.entries / total
         if not share_gap[1] or abs(share - float(item.target)) > share_gap[0]:
             share_gap = (abs(share - float(item.target)), where)
-        gaps = [
-            100 * abs(count / item.entries - overall[c]) if item.entries else 0.0
-            for c, count in enumerate(item.class_counts)
-        ]
-        worst = max(range(len(gaps)), key=gaps.__getitem__, default=0)  # the first
-        gap = gaps[worst] if gaps else 0.0
-        if names and (not class_gap[1] or gap > class_gap[0]):
-            class_gap = (gap, f"{where}, label {names[worst]}")
+        gap, worst = _largest_gap(item, overall, classless / total)
+        said = "no class" if worst == len(names) else f"label {names[worst]}"
+        if (names or classless) and (not class_gap[1] or gap > class_gap[0]):
+            class_gap = (gap, f"{where}, {said}")
         row = [*([item.file] if files else []), item.name, str(item.entries)]
         row += [f"{share:.3f}", f"{float(item.target):.3f}", str(item.groups)]
         if by_column:
             row += [_percent(count, item.entries) for count in item.class_counts]
         elif names:
-            row.append(f"{gap:.1f} points (label {names[worst]})")
+            row.append(f"{gap:.1f} points ({said})")
         if classless:
             row.append(_percent(item.classless, item.entries))
         rows.append(row)
