@@ -2494,3 +2494,12 @@ def test_split_counts_entries_without_class(tmp_path: Path, capsys: Capture) -> 
     for name in split:
         empty = sum(entry[1] == [] for entry in split[name])
         assert shares[name] == f"{100 * empty / len(split[name]):.1f}%"
+
+
+@pytest.mark.parametrize("command", ["check", "convert", "split", "card", "provenance"])
+def test_help_gives_every_exit_status(command: str, capsys: Capture) -> None:
+    """Each command's help says its exit statuses, 3 (a bug) included, so that a
+    script can tell a split with problems from a crash."""
+    assert main([command, "--help"]) == 0
+    said = " ".join(capsys.readouterr().out.split())
+    assert "2 usage error, 3 a bug in lightsplit (its traceback" in said
