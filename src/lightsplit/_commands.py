@@ -369,17 +369,12 @@ def _check_family(
     members: Sequence[Path], reports: Mapping[Path, SplitReport], *, strict: bool
 ) -> "FoldFamily | None":
     """Check a family of folds across its files that load, if two or more do."""
-    loaded = {
-        str(path): reports[path].keys for path in members if reports[path].error is None
-    }
+    loaded = [path for path in members if reports[path].error is None]
     if len(loaded) < 2:  # noqa: PLR2004 - a family is two files at least
         return None
-    records = {
-        str(path): sidecar_record(sidecar_path(path))
-        for path in members
-        if str(path) in loaded
-    }
-    return check_family(loaded, records=records, strict=strict)
+    keys = {str(path): reports[path].keys for path in loaded}
+    records = {str(path): sidecar_record(sidecar_path(path)) for path in loaded}
+    return check_family(keys, records=records, strict=strict)
 
 
 # --- convert -----------------------------------------------------------------

@@ -288,9 +288,11 @@ def check_family(
     everything: set[Hashable] = set().union(*pools.values())
     if any(2 * len(pool) <= len(everything) for pool in pools.values()):
         return None  # not splits of one pool
-    rotated = [frozenset(sets.get(rotating, ())) for sets in keys.values()]
-    if common:
-        rotated = [held - common for held in rotated]
+    rotated = (  # the test sets, read once above, unless `validation` rotates
+        [frozenset(sets.get(rotating, ())) - common for sets in keys.values()]
+        if common
+        else tests
+    )
     if all(held == rotated[0] for held in rotated):
         return None  # nothing rotates: variants of one split (annotators, say)
     times = Counter(chain.from_iterable(rotated))  # in how many files each is
