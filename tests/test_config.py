@@ -43,6 +43,7 @@ class TestDataModuleConfig:
             "cache_on_device": False,
             "device_headroom": 0.25,
             "allow_data_change": False,
+            "group_pattern": None,
         }
 
     @pytest.mark.parametrize(

@@ -56,6 +56,7 @@ CHANGES: dict[str, tuple[object, object]] = {
     "cache_on_device": (False, 1),
     "device_headroom": (0.5, 1.0),
     "allow_data_change": (True, 0),
+    "group_pattern": (r"^(\w)", "("),
 }
 
 

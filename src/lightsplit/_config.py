@@ -7,6 +7,7 @@ properties and document them from the field docstrings below.
 
 import difflib
 import os
+import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Final, Literal, Self, TypedDict, Unpack
@@ -34,6 +35,7 @@ from ._validation_errors import (
     cache_dir_unused,
     cache_on_device_unused,
     frozen_field,
+    group_pattern_invalid,
     parallel_invalid,
     strict_type_hint,
     unknown_setting,
@@ -196,6 +198,7 @@ class SettingChanges(TypedDict, total=False):
     cache_on_device: bool
     device_headroom: float
     allow_data_change: bool
+    group_pattern: str | None
 
 
 class DataModuleConfig(FrozenModel, frozen=True):
@@ -275,6 +278,26 @@ class DataModuleConfig(FrozenModel, frozen=True):
     model transforms or training settings that differ from those it recorded, or
     an evaluated set that shares entries with its training set, are warned about
     instead of refused."""
+
+    group_pattern: str | None = None
+    """A regular expression that finds each entry's group (its patient) in its
+    path, the entry's first string, as the group pattern of ``lightsplit
+    check`` does: the group named ``group``, else the first group, else the
+    whole match. With it, sets holding one group in two of `train`, `validation` and
+    `test` are refused, and checkpoints record the training groups, so that
+    evaluating one on another image of a patient it was trained on is refused
+    as evaluating it on a training entry is (`allow_data_change` allows both
+    of the latter, with a warning)."""
+
+    @field_validator("group_pattern", mode="after")
+    @classmethod
+    def _check_group_pattern(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                re.compile(value)
+            except re.error as exc:
+                raise group_pattern_invalid(pattern=value, problem=str(exc)) from None
+        return value
 
     @field_validator(
         "num_classes", "batch_size", "batch_chunk_count", "seed", mode="wrap"

@@ -29,7 +29,9 @@ from ._errors import (
     format_list,
     format_problems,
     preview,
+    printable,
 )
+from ._groups import check_group_leaks, group_hashes, shared_groups
 from ._hashing import canonical_json, sets_sha256
 from ._loader import SampleLoader, build_loader
 from ._nodecache import open_on_node
@@ -106,6 +108,7 @@ class ConcatDataModule(LightningDataModule):
         cache_on_device: see `DataModuleConfig`.
         device_headroom: see `DataModuleConfig`.
         allow_data_change: see `DataModuleConfig`.
+        group_pattern: see `DataModuleConfig`.
         model_transforms: tensor transforms (functions or modules) applied to each
             input after loading and before caching, in order.
         train_batch_transforms: transforms of each training batch once on the
@@ -119,7 +122,9 @@ class ConcatDataModule(LightningDataModule):
             splits (``set_name_invalid``, ``set_empty``, ``splits_empty``,
             ``samples_invalid``, ``loader_invalid``, ``loader_not_instance``) or
             invalid model transforms (``transforms_invalid``,
-            ``transform_invalid``).
+            ``transform_invalid``); with `group_pattern`, for a group in two of
+            `train`, `validation` and `test` (``group_leak``) or a pattern that
+            finds no group there (``group_pattern_unmatched``).
         FileNotFoundError: for a split file named in the splits that is missing.
         SplitFileError: for such a file that is invalid or lacks the set.
     """
@@ -139,6 +144,7 @@ class ConcatDataModule(LightningDataModule):
     cache_on_device = Setting[bool]()
     device_headroom = Setting[float]()
     allow_data_change = Setting[bool]()
+    group_pattern = Setting[str | None]()
 
     def __init__(  # noqa: PLR0917 - the reference signature is positional
         self,
@@ -159,6 +165,7 @@ class ConcatDataModule(LightningDataModule):
         cache_on_device: bool = False,
         device_headroom: float = 0.25,
         allow_data_change: bool = False,
+        group_pattern: str | None = None,
         model_transforms: Sequence[ModelTransform] = (),
         train_batch_transforms: Sequence[BatchTransform] = (),
         eval_batch_transforms: Sequence[BatchTransform] = (),
@@ -204,6 +211,7 @@ class ConcatDataModule(LightningDataModule):
         train_batch_transforms: object = (),
         eval_batch_transforms: object = (),
     ) -> None:
+        self._check_groups(sources, config)
         self._config = config
         self._sources = sources
         self._transforms = check_model_transforms(model_transforms)
@@ -220,6 +228,8 @@ class ConcatDataModule(LightningDataModule):
         self._split_hash: str | None = None
         """The content hash of the sets, once `_provenance` has made the record."""
         self._train_hashes: Tensor | None = None
+        self._train_groups: tuple[str, Tensor] | None = None
+        """The group pattern and the hash of each training group it finds."""
         self._train_changed = False
         """Whether `train` differs from the checkpoint resumed (`allow_data_change`)."""
         named = "/".join(filter(None, (config.database_name, config.split_name)))
@@ -251,12 +261,25 @@ class ConcatDataModule(LightningDataModule):
     def config(self, value: DataModuleConfig) -> None:
         value = checked_config(value, name="config")  # for untyped callers too
         old = self._config
+        if value.group_pattern != old.group_pattern:
+            self._check_groups(self._sources, value)
         if (old.cache_samples, old.cache_path) != (
             value.cache_samples,
             value.cache_path,
         ):
             self._drop_sets("`cache_samples` or `cache_dir` changed")
         self._config = value
+
+    def _check_groups(
+        self, sources: Mapping[SetName, SetSource], config: DataModuleConfig
+    ) -> None:
+        """Refuse a group in two held-apart sets (`check_group_leaks`), if asked."""
+        if config.group_pattern is not None:
+            check_group_leaks(
+                {name: source.entries() for name, source in sources.items()},
+                config.group_pattern,
+                title=type(self).__name__,
+            )
 
     def _drop_sets(self, reason: str) -> None:
         """Forget the sets set up so far (and their caches), with a warning."""
@@ -624,9 +647,21 @@ class ConcatDataModule(LightningDataModule):
             self._split_hash = sets_sha256(texts)
         if self._train_hashes is None and "train" in self._sources:
             self._train_hashes = entry_hashes(self._sources["train"].entries())
+        pattern = self._config.group_pattern
+        train_groups = None
+        if pattern is not None and "train" in self._sources:
+            if self._train_groups is None or self._train_groups[0] != pattern:
+                entries = self._sources["train"].entries()
+                self._train_groups = pattern, group_hashes(entries, pattern)
+            train_groups = self._train_groups[1]
         sets = {name: self._records[name] for name in self._sources}
         return provenance_of(
-            sets, self._split_hash, self._train_hashes, self._config, self._transforms
+            sets,
+            self._split_hash,
+            self._train_hashes,
+            self._config,
+            self._transforms,
+            train_groups=train_groups,
         )
 
     @override
@@ -678,6 +713,14 @@ class ConcatDataModule(LightningDataModule):
             for name, entries in held_out.items()
             if (shared := overlap(recorded, entries))
         ]
+        pattern = recorded.get("config", {}).get("group_pattern")
+        train_groups = recorded.get("train_groups")
+        if isinstance(pattern, str) and isinstance(train_groups, Tensor):
+            leaks += [
+                _shared_groups(name, entries, pattern, groups)
+                for name, entries in held_out.items()
+                if (groups := shared_groups(entries, pattern, train_groups))
+            ]
         if leaks and not self._config.allow_data_change:
             changed = [str(d) for d in differences if d.severity == "error"]
             raise DataChangedError(
@@ -815,6 +858,28 @@ def _shared_entries(name: SetName, entries: Sequence[object], shared: list[int])
     )
 
 
+def _shared_groups(
+    name: SetName,
+    entries: Sequence[object],
+    pattern: str,
+    groups: Mapping[str, list[int]],
+) -> str:
+    """Say that set ``name`` holds ``groups`` of the checkpoint's training set."""
+    shown = ", ".join(
+        f"`{printable(group)}` ({name}.{where[0]} {preview(entries[where[0]])})"
+        for group, where in list(groups.items())[:3]
+    )
+    more = f" and {len(groups) - 3} more" if len(groups) > 3 else ""  # noqa: PLR2004 - shown
+    count = sum(map(len, groups.values()))
+    noun = "group" if len(groups) == 1 else "groups"
+    return (
+        f"set `{name}` holds {len(groups)} {noun} (patients, by the checkpoint's "
+        f"`group_pattern` `{printable(pattern)}`) of the training set the "
+        f"checkpoint was trained on, in {count} of its {len(entries)} entries: "
+        f"{shown}{more}"
+    )
+
+
 def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
     """Start the training loader at the epoch the trainer's fit loop runs next.
 
@@ -899,6 +964,7 @@ class CachingDataModule(ConcatDataModule):
         cache_on_device: see `DataModuleConfig`.
         device_headroom: see `DataModuleConfig`.
         allow_data_change: see `DataModuleConfig`.
+        group_pattern: see `DataModuleConfig`.
         model_transforms: tensor transforms (functions or modules) applied to each
             input after loading and before caching, in order.
         train_batch_transforms: transforms of each training batch once on the
@@ -933,6 +999,7 @@ class CachingDataModule(ConcatDataModule):
         cache_on_device: bool = False,
         device_headroom: float = 0.25,
         allow_data_change: bool = False,
+        group_pattern: str | None = None,
         model_transforms: Sequence[ModelTransform] = (),
         train_batch_transforms: Sequence[BatchTransform] = (),
         eval_batch_transforms: Sequence[BatchTransform] = (),

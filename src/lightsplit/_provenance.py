@@ -187,10 +187,14 @@ def provenance_of(
     train_hashes: Tensor | None,
     config: DataModuleConfig,
     transforms: Sequence[ModelTransform],
+    *,
+    train_groups: Tensor | None = None,
 ) -> dict[str, Any]:
     """Assemble the record a data module stores in checkpoints.
 
-    ``split_sha256`` is the content hash of all its sets (`split_sha256`).
+    ``split_sha256`` is the content hash of all its sets (`split_sha256`);
+    ``train_groups`` the hashes of the training groups (`group_hashes`), found
+    by the configuration's `group_pattern`.
     """
     record: dict[str, Any] = {
         "format": PROVENANCE_FORMAT,
@@ -201,6 +205,8 @@ def provenance_of(
     }
     if train_hashes is not None:
         record["train_entries"] = train_hashes
+    if train_groups is not None:
+        record["train_groups"] = train_groups
     return record
 
 
@@ -358,8 +364,8 @@ def compare_provenance(
     if training:
         old_config: Mapping[str, Any] = recorded.get("config", {})
         for key, value in current["config"].items():
-            if key == "allow_data_change":
-                continue  # how differences are taken, not one of them
+            if key in {"allow_data_change", "group_pattern"}:
+                continue  # how differences are found and taken, not one of them
             if key in old_config and old_config[key] != value:
                 severity: Literal["error", "warning"] = (
                     "error" if key in _TRAINING_SETTINGS else "warning"

@@ -25,6 +25,9 @@ __all__ = [
     "cache_dir_unused",
     "cache_on_device_unused",
     "frozen_field",
+    "group_leak",
+    "group_pattern_invalid",
+    "group_pattern_unmatched",
     "loader_invalid",
     "loader_not_instance",
     "pair_not_in_list",
@@ -47,6 +50,9 @@ ErrorType: TypeAlias = Literal[
     "cache_dir_home",
     "cache_dir_unused",
     "cache_on_device_unused",
+    "group_leak",
+    "group_pattern_invalid",
+    "group_pattern_unmatched",
     "loader_invalid",
     "loader_not_instance",
     "pair_not_in_list",
@@ -112,6 +118,48 @@ def set_invalid(*, set_name: str, type_name: str) -> PydanticCustomError:
         "set `{set_name}` must be a sequence (a list or tuple) of raw samples, not "
         "`{type_name}`; a set of one sample is a list of one",
         {"set_name": set_name, "type_name": type_name},
+    )
+
+
+def group_pattern_invalid(*, pattern: str, problem: str) -> PydanticCustomError:
+    """Error for a `group_pattern` that is no regular expression."""
+    return PydanticCustomError(
+        "group_pattern_invalid",
+        "`group_pattern` `{pattern}` is not a regular expression ({problem}); write "
+        "one whose first group (or group named `group`) finds the patient in a "
+        "path, such as `images/(\\d{8})_`",
+        {"pattern": printable(pattern), "problem": problem},
+    )
+
+
+def group_pattern_unmatched(*, reason: str) -> PydanticCustomError:
+    """Error for a `group_pattern` that finds no group in any path of the sets.
+
+    ``reason`` says so, as `find_leaks` does.
+    """
+    return PydanticCustomError(
+        "group_pattern_unmatched", "{reason}", {"reason": reason}
+    )
+
+
+def group_leak(
+    *, set_name: str, count: int, shown: str, pattern: str
+) -> PydanticCustomError:
+    """Error for a set holding groups (patients) that another set holds too."""
+    noun = "group" if count == 1 else "groups"
+    return PydanticCustomError(
+        "group_leak",
+        "set `{set_name}` holds {count} {noun} that another of `train`, "
+        "`validation` and `test` holds too (by `group_pattern` `{pattern}`): "
+        "{shown}; put each group in one set (`lightsplit split --group-pattern` "
+        "makes such splits), or leave `group_pattern` unset to skip this check",
+        {
+            "set_name": set_name,
+            "count": count,
+            "noun": noun,
+            "pattern": printable(pattern),
+            "shown": shown,
+        },
     )
 
 
