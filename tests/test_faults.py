@@ -313,7 +313,8 @@ def test_metadata_of_a_local_class_from_other_processes(cache: bool) -> None:
     assert re.fullmatch(
         r'set `test`, index \d+, entry \["x\d+", [01]\]: metadata `box` cannot '
         f"be sent from {process} to this one "
-        r"\((Pickling|Attribute)Error: Can't pickle .*_local_box.<locals>.Box.*\); "
+        r"\((Pickling|Attribute)Error: Can't (pickle|get local object) "
+        r".*_local_box.<locals>.Box.*\); "
         "give it values of types that pickle finds by name.*\n",
         said,
     )

@@ -27,6 +27,7 @@ PATTERN = r"p(\d+)/"
 
 def _split() -> dict[str, list[Entry]]:
     """Patients 1-6 in train, 7-8 in validation, 9 in test; two images each."""
+
     def images(*patients: int) -> list[Entry]:
         return [(f"p{p}/{i}", (p + i) % 2) for p in patients for i in (0, 1)]
 
@@ -38,7 +39,7 @@ def _split() -> dict[str, list[Entry]]:
 
 
 def _module(
-    split: dict[str, list[Entry]] | None = None, **settings: object
+    split: dict[str, list[Entry]] | None = None, /, **settings: object
 ) -> CachingDataModule:
     return CachingDataModule(
         split or _split(),

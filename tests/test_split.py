@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from lightsplit import DatabaseSplit, SplitFileError, load_split
 from lightsplit._cli import main
+from lightsplit._errors import json_syntax_problem
 
 Capture = pytest.CaptureFixture[str]
 
@@ -324,7 +325,8 @@ class TestLoadSplit:
             ),
             pytest.param(
                 '{"train": [["a.png", 0],]}',
-                "a comma with no value after it between",
+                "line 1 column 25: invalid JSON: a comma with no value after it "
+                'between `{"train": [["a.png", 0],` and `]}`',
                 id="trailing-comma",
             ),
             pytest.param(
@@ -375,6 +377,26 @@ class TestLoadSplit:
             load_split(path)
         assert str(path) in str(exc_info.value)
         assert expected in str(exc_info.value)
+
+    @pytest.mark.parametrize("end", ["array", "object"])
+    def test_trailing_comma_alike_on_every_python(self, end: str) -> None:
+        """Python 3.13 reports a trailing comma at the comma ("Illegal trailing
+        comma"), earlier versions after it ("Expecting value"): both read alike."""
+        doc = '{"train": [["a.png", 0] ,\n ]}'
+        comma = doc.index(",\n")
+        newer = json.JSONDecodeError(
+            f"Illegal trailing comma before end of {end}", doc, comma
+        )
+        older = json.JSONDecodeError("Expecting value", doc, doc.index("]}"))
+        assert (
+            json_syntax_problem(newer)
+            == json_syntax_problem(older)
+            == (
+                "line 2 column 2: invalid JSON: a comma with no value after it "
+                'between `{"train": [["a.png", 0] ,` and `]}`; remove the comma '
+                "before `]` or `}`"
+            )
+        )
 
     def test_not_utf8(self, tmp_path: Path) -> None:
         """Bytes that are not UTF-8 are placed, with the encoding to save in."""

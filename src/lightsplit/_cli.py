@@ -515,12 +515,32 @@ class _VersionAction(argparse.Action):
         parser.exit()
 
 
+class _CommandsFormatter(argparse.HelpFormatter):
+    """Aligns the commands' summaries alike on every Python.
+
+    Python 3.13 counts the indent of each command in the width of the column
+    that the summaries are aligned after; earlier versions do not, and put a
+    long command (``provenance``) on a line of its own. This counts it on all.
+    """
+
+    def add_argument(self, action: argparse.Action) -> None:
+        super().add_argument(action)
+        if action.help is argparse.SUPPRESS:
+            return
+        for subaction in self._iter_indented_subactions(action):
+            length = len(self._format_action_invocation(subaction))
+            self._action_max_length = max(
+                self._action_max_length, length + self._current_indent
+            )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Return the parser of the ``lightsplit`` command line."""
     parser = argparse.ArgumentParser(
         prog=PROG,
         description="Check, convert and describe lightsplit database split files.",
         epilog="Run `lightsplit COMMAND --help` for the options of a command.",
+        formatter_class=_CommandsFormatter,
     )
     parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(

@@ -416,6 +416,9 @@ and `["b.png", 1]]}`; separate the items with `,`
 the end of the file; close it with `"`, or restore the end of the file if it was \
 cut short
     """
+    if exc.msg.startswith("Illegal trailing comma"):  # Python 3.13 on: at the comma
+        rest = exc.doc[exc.pos + 1 :].lstrip(" \t\n\r")  # as before 3.13: after it
+        exc = json.JSONDecodeError("Expecting value", exc.doc, len(exc.doc) - len(rest))
     doc, pos = exc.doc, exc.pos
     before = " ".join(doc[max(0, pos - 2 * _EXCERPT) : pos].split())[-_EXCERPT:]
     after = " ".join(doc[pos : pos + 2 * _EXCERPT].split())[:_EXCERPT]

@@ -30,6 +30,9 @@ SETTING_NAMES: Final = tuple(DataModuleConfig.model_fields)
 
 _DOC_WIDTH: Final = 88
 
+_ARGS_INDENT: Final = 8
+"""The indent of an ``Args:`` entry in a class's docstring, as written."""
+
 
 class _Configured(Protocol):
     """A data module: it holds a configuration and takes a new one."""
@@ -127,12 +130,14 @@ def document_settings(cls: ClassT) -> ClassT:
             msg = f"`{cls.__name__}` does not document setting `{name}`"
             raise TypeError(msg)
         indent = match.group("indent")
-        text = textwrap.fill(
+        # Wrapped to a width of its own, then indented: the same lines whether
+        # the docstring keeps its indent or Python removed it (3.13 on).
+        lines = textwrap.wrap(
             f"{name}: {describe(name)}",
-            width=_DOC_WIDTH,
-            initial_indent=indent,
-            subsequent_indent=indent + "    ",
+            width=_DOC_WIDTH - _ARGS_INDENT,
+            subsequent_indent="    ",
         )
+        text = "\n".join(indent + line for line in lines)
         doc = doc[: match.start()] + text + doc[match.end() :]
     cls.__doc__ = doc
     return cls
