@@ -7,10 +7,9 @@ from pathlib import Path
 import pytest
 import torch
 from lightning.pytorch import Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightsplit_testing import Entry, MemoryLoader
 from pydantic import ValidationError
-from tests_models import RecordingModel
+from tests_models import RecordingModel, fit_to_checkpoint
 
 from lightsplit import (
     CachingDataModule,
@@ -139,16 +138,7 @@ class TestGroupLeaks:
 
 
 def _checkpoint(tmp_path: Path, **settings: object) -> Path:
-    trainer = Trainer(
-        accelerator="cpu",
-        max_epochs=1,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        callbacks=[ModelCheckpoint(dirpath=tmp_path, filename="last")],
-    )
-    trainer.fit(RecordingModel(6), datamodule=_module(**settings))
-    return tmp_path / "last.ckpt"
+    return fit_to_checkpoint(_module(**settings), tmp_path)
 
 
 def _test(module: CachingDataModule, checkpoint: Path) -> None:

@@ -8,7 +8,6 @@ from pathlib import Path
 import pytest
 import torch
 from lightning.pytorch import Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightsplit_testing import (
     Entry,
     MemoryLoader,
@@ -16,7 +15,7 @@ from lightsplit_testing import (
     write_pngs,
     write_split,
 )
-from tests_models import RecordingModel
+from tests_models import RecordingModel, fit_to_checkpoint
 
 from lightsplit import (
     CachingDataModule,
@@ -270,17 +269,7 @@ class TestResumeChecks:
 
 
 def _checkpoint(tmp_path: Path, split: dict[str, list[Entry]] | None = None) -> Path:
-    module = _module(split)
-    trainer = Trainer(
-        accelerator="cpu",
-        max_epochs=1,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        callbacks=[ModelCheckpoint(dirpath=tmp_path, filename="last")],
-    )
-    trainer.fit(RecordingModel(6), datamodule=module)
-    return tmp_path / "last.ckpt"
+    return fit_to_checkpoint(_module(split), tmp_path)
 
 
 # Lightning's advice to pass the checkpoint's callbacks again, irrelevant to testing

@@ -5,10 +5,8 @@ from pathlib import Path
 
 import pytest
 import torch
-from lightning.pytorch import Trainer
-from lightning.pytorch.callbacks import ModelCheckpoint
 from lightsplit_testing import MemoryLoader, entries_named, write_split
-from tests_models import RecordingModel
+from tests_models import fit_to_checkpoint
 
 from lightsplit import CachingDataModule, load_split, split_sha256
 from lightsplit._cli import main
@@ -21,17 +19,8 @@ def trained(tmp_path: Path) -> tuple[Path, Path]:
         tmp_path / "split.json",
         {"train": entries_named("t", 8), "validation": entries_named("v", 2)},
     )
-    trainer = Trainer(
-        accelerator="cpu",
-        max_epochs=1,
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        callbacks=[ModelCheckpoint(dirpath=tmp_path / "ckpt", filename="last")],
-    )
     module = CachingDataModule(split, MemoryLoader(), batch_size=4, seed=2)
-    trainer.fit(RecordingModel(6), datamodule=module)
-    return tmp_path / "ckpt" / "last.ckpt", split
+    return fit_to_checkpoint(module, tmp_path / "ckpt"), split
 
 
 def test_prints_what_was_recorded(

@@ -1,7 +1,10 @@
 """A tiny Lightning model that records what the data module served it."""
 
+from pathlib import Path
+
 import torch
-from lightning.pytorch import LightningModule
+from lightning.pytorch import LightningDataModule, LightningModule, Trainer
+from lightning.pytorch.callbacks import ModelCheckpoint
 from torch import Tensor
 
 from lightsplit import Sample
@@ -34,3 +37,18 @@ class RecordingModel(LightningModule):
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def fit_to_checkpoint(module: LightningDataModule, folder: Path) -> Path:
+    """Fit a `RecordingModel` of 6 pixels one epoch on ``module``; return the
+    checkpoint saved at its end, ``folder / "last.ckpt"``."""
+    trainer = Trainer(
+        accelerator="cpu",
+        max_epochs=1,
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        callbacks=[ModelCheckpoint(dirpath=folder, filename="last")],
+    )
+    trainer.fit(RecordingModel(6), datamodule=module)
+    return folder / "last.ckpt"
