@@ -1,6 +1,7 @@
 """A data module's `group_pattern`: no patient in two sets, nor in training and
 in an evaluation with one of its checkpoints."""
 
+import json
 import warnings
 from pathlib import Path
 
@@ -17,6 +18,9 @@ from lightsplit import (
     DataChangedError,
     DataModuleConfig,
     LightsplitWarning,
+    Sample,
+    find_leaks,
+    load_split,
 )
 from lightsplit._groups import group_hashes
 from lightsplit._provenance import PROVENANCE_KEY
@@ -67,13 +71,13 @@ class TestGroupLeaks:
         ]
         train, validation, test = exc_info.value.errors()
         assert train["msg"] == (
-            "set `train` holds 1 group that another of `train`, `validation` and "
-            r"`test` holds too (by `group_pattern` `p(\d+)/`): `2` (train.2 "
+            "set `train` holds 1 group that another set holds too (by "
+            r"`group_pattern` `p(\d+)/`): `2` (in `train`, `test`: train.2 "
             '["p2/0", 0], test.2 ["p2/9", 0]); put each group in one set '
-            "(`lightsplit split --group-pattern` makes such splits), or leave "
-            "`group_pattern` unset to skip this check"
+            "(`lightsplit split --group-pattern` makes such splits), or fix the "
+            "pattern if it does not find patients"
         )
-        assert "`8` (validation.2" in validation["msg"]
+        assert "`8` (in `validation`, `test`: validation.2" in validation["msg"]
         assert test["msg"].startswith("set `test` holds 2 groups")
 
     def test_same_split_without_pattern_accepted(self) -> None:
@@ -118,6 +122,51 @@ class TestGroupLeaks:
         assert _errors(exc_info.value)[0] == ("group_leak", "train")
         assert module.group_pattern is None
 
+    def test_entries_left_out_warned_about(self) -> None:
+        """Entries in which the pattern finds no group (a path written with
+        backslashes) escape the check: said, naming them, as `check` says it."""
+        split = _split()
+        split["train"] += [("p7\\9", 0), ("p8\\9", 1)]
+        with pytest.warns(LightsplitWarning) as seen:
+            _module(split, group_pattern=PATTERN)
+        assert str(seen[0].message).startswith(
+            r"`group_pattern` `p(\d+)/` finds no group in 2 entries of `train`, "
+            "`validation` and `test`, which the check that no group is in two sets "
+            'leaves out: train.12 ["p7\\\\9", 0], train.13 ["p8\\\\9", 1]; fix the '
+            "pattern, or the entries"
+        )
+
+    def test_path_objects_read_as_paths(self, tmp_path: Path) -> None:
+        """Entries read with a sample type of `Path` (or dataclasses holding one)
+        are grouped by their path, as their text: a patient in two sets is
+        found (it was taken for an entry without a path)."""
+        split_file = tmp_path / "split.json"
+        split_file.write_text(
+            json.dumps({"train": [["p1/a", 0], ["p2/a", 1]], "test": [["p1/b", 1]]})
+        )
+        typed = load_split(split_file, sample_type=tuple[Path, int])
+        assert find_leaks(typed, group_pattern=PATTERN).group_leaks[0].group == "1"
+        with pytest.raises(ValidationError) as exc_info:
+            CachingDataModule(typed, _PathLoader(), group_pattern=PATTERN)
+        assert _errors(exc_info.value) == [
+            ("group_leak", "train"),
+            ("group_leak", "test"),
+        ]
+
+    def test_entries_without_paths_refused(self) -> None:
+        """A pattern has nothing to search in entries without a path (numbers):
+        refused, as a pattern that finds no group is."""
+        with pytest.raises(ValidationError) as exc_info:
+            CachingDataModule(
+                {"train": [(1, 0), (2, 1)], "test": [(3, 1)]},
+                _PathLoader(),
+                group_pattern=PATTERN,
+            )
+        assert _errors(exc_info.value) == [("group_pattern_unmatched", "group_pattern")]
+        assert exc_info.value.errors()[0]["msg"].startswith(
+            "no entry of `train`, `test` holds a path (a string) for `group_pattern` "
+        )
+
     def test_concatenated_parts_checked_together(self) -> None:
         """Parts of one set count as that set: a patient in the second part of
         `test` and in `train` is found."""
@@ -135,6 +184,16 @@ class TestGroupLeaks:
             ("group_leak", "test"),
         ]
         assert "test.2" in exc_info.value.errors()[1]["msg"]
+
+
+class _PathLoader:
+    """Loads entries whose first item is anything, their label second."""
+
+    def sample(self, raw: tuple[object, int]) -> Sample:
+        return Sample(torch.zeros(2, 3), {"label": raw[1]})
+
+    def target(self, raw: tuple[object, int]) -> int:
+        return raw[1]
 
 
 def _checkpoint(tmp_path: Path, **settings: object) -> Path:
@@ -182,7 +241,7 @@ class TestCheckpoints:
             _test(module, checkpoint)
         lines = str(exc_info.value).splitlines()
         assert lines[0].startswith(
-            "running `test` on entries the checkpoint was trained on"
+            "running `test` on patients the checkpoint was trained on"
         )
         assert lines[1] == (
             "  set `test` holds 2 groups (patients, by the checkpoint's "
@@ -202,7 +261,7 @@ class TestCheckpoints:
         messages = [str(w.message) for w in seen if w.category is LightsplitWarning]
         assert any(
             message.startswith(
-                "running `test` on entries the checkpoint was trained on, as "
+                "running `test` on patients the checkpoint was trained on, as "
                 "`allow_data_change=True` allows"
             )
             and "holds 2 groups (patients" in message
@@ -219,6 +278,48 @@ class TestCheckpoints:
             warnings.simplefilter("always")
             _test(module, checkpoint)
         assert not any("patients" in str(w.message) for w in seen)
+
+    def test_pattern_asked_of_checkpoint_without_groups(self, tmp_path: Path) -> None:
+        """A pattern set on the evaluating module, where the checkpoint records no
+        groups, cannot be used: said, so that no one takes the sets for checked."""
+        checkpoint = _checkpoint(tmp_path)
+        module = _module(group_pattern=PATTERN)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            _test(module, checkpoint)
+        assert [
+            str(w.message)
+            for w in seen
+            if str(w.message).startswith("the checkpoint records no training groups")
+        ] == [
+            "the checkpoint records no training groups (it was trained without "
+            "`group_pattern`, or by a lightsplit that did not record them): "
+            "`test` is compared with its training set by file only, "
+            r"not by `group_pattern` `p(\d+)/`"
+        ]
+
+    def test_entries_without_group_of_the_checkpoint(self, tmp_path: Path) -> None:
+        """Evaluated entries in which the checkpoint's pattern finds no group are
+        compared by file only: said, naming them."""
+        checkpoint = _checkpoint(tmp_path, group_pattern=PATTERN)
+        split = _split()
+        split["test"] = [("p9/0", 1), ("P9/1", 0)]
+        module = _module(split, allow_data_change=True)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            _test(module, checkpoint)
+        assert (
+            r"the checkpoint's `group_pattern` `p(\d+)/` finds no group in 1 of the "
+            "2 entries of set `test`, which are compared with its training set by "
+            'file only: test.1 ["P9/1", 0]'
+        ) in [str(w.message) for w in seen]
+
+    def test_pattern_removed_on_resume_warned(self) -> None:
+        """Resuming without the pattern the checkpoint was trained with is a
+        warning: later checkpoints record no groups."""
+        record = _module(group_pattern=PATTERN).state_dict()
+        with pytest.warns(LightsplitWarning, match="`group_pattern` is unset, not"):
+            _module().load_state_dict(record)
 
     def test_pattern_change_on_resume_not_a_difference(self) -> None:
         """Adding a pattern when resuming changes how data are checked, not which

@@ -89,6 +89,26 @@ def test_compares_split_files(
     }
 
 
+def test_training_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A checkpoint trained with `group_pattern` shows how many training groups
+    it records, and by which pattern; a damaged record of them is said so."""
+    split = {"train": [(f"p{i % 3}/{i}", i % 2) for i in range(6)]}
+    module = CachingDataModule(split, MemoryLoader(), group_pattern=r"p(\d)/")
+    path = tmp_path / "grouped.ckpt"
+    torch.save({"CachingDataModule": module.state_dict()}, path)
+    assert main(["provenance", str(path)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert "  training groups: 3 recorded, found by `group_pattern` `p(\\d)/`" in lines
+    assert main(["provenance", str(path), "--json"]) == 0
+    document = json.loads(capsys.readouterr().out)
+    assert (document["train_entries_hashed"], document["train_groups_hashed"]) == (6, 3)
+    record = module.state_dict()
+    record["lightsplit_provenance"]["train_groups"] = [1, 2, 3]
+    torch.save({"CachingDataModule": record}, path)
+    assert main(["provenance", str(path)]) == 1
+    assert "`train_groups` is a list, not a tensor" in capsys.readouterr().err
+
+
 def test_not_a_lightsplit_checkpoint(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

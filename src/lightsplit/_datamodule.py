@@ -29,9 +29,8 @@ from ._errors import (
     format_list,
     format_problems,
     preview,
-    printable,
 )
-from ._groups import check_group_leaks, group_hashes, shared_groups
+from ._groups import check_group_leaks, group_hashes, patients_trained_on
 from ._hashing import canonical_json, sets_sha256
 from ._loader import SampleLoader, build_loader
 from ._nodecache import open_on_node
@@ -713,31 +712,32 @@ class ConcatDataModule(LightningDataModule):
             for name, entries in held_out.items()
             if (shared := overlap(recorded, entries))
         ]
-        pattern = recorded.get("config", {}).get("group_pattern")
-        train_groups = recorded.get("train_groups")
-        if isinstance(pattern, str) and isinstance(train_groups, Tensor):
-            leaks += [
-                _shared_groups(name, entries, pattern, groups)
-                for name, entries in held_out.items()
-                if (groups := shared_groups(entries, pattern, train_groups))
-            ]
+        patients, unchecked = patients_trained_on(
+            recorded, held_out, asked=self._config.group_pattern
+        )
+        for note in unchecked:
+            warnings.warn(note, LightsplitWarning, stacklevel=2)
+        what = "patients" if patients and not leaks else "entries"
+        what += " and patients" if patients and leaks else ""
+        leaks += patients
         if leaks and not self._config.allow_data_change:
             changed = [str(d) for d in differences if d.severity == "error"]
             raise DataChangedError(
                 format_problems(
-                    f"running `{stage}` on entries the checkpoint was trained on",
+                    f"running `{stage}` on {what} the checkpoint was trained on",
                     leaks + changed,
                 )
                 + "\nIts results would not be held out: evaluate on a set disjoint "
-                "from the checkpoint's training set (of k-fold files, the file it "
-                "was trained on; `lightsplit provenance CHECKPOINT SPLIT...` says "
-                "which matches). To evaluate on training entries on purpose, set "
-                "`allow_data_change=True` (`--data.allow_data_change true`)"
+                "from the checkpoint's training set, by patient too where it "
+                "recorded them (of k-fold files, the file it was trained on; "
+                "`lightsplit provenance CHECKPOINT SPLIT...` says which matches). To "
+                "evaluate on training data on purpose, set `allow_data_change=True` "
+                "(`--data.allow_data_change true`)"
             )
         if leaks:  # allowed: said apart, not among the data that differ
             warnings.warn(
                 format_problems(
-                    f"running `{stage}` on entries the checkpoint was trained on, "
+                    f"running `{stage}` on {what} the checkpoint was trained on, "
                     "as `allow_data_change=True` allows: its results are not held "
                     "out",
                     leaks,
@@ -855,28 +855,6 @@ def _shared_entries(name: SetName, entries: Sequence[object], shared: list[int])
     return (
         f"set `{name}` shares {len(shared)} of its {len(entries)} entries with the "
         f"training set the checkpoint was trained on: {shown}{more}"
-    )
-
-
-def _shared_groups(
-    name: SetName,
-    entries: Sequence[object],
-    pattern: str,
-    groups: Mapping[str, list[int]],
-) -> str:
-    """Say that set ``name`` holds ``groups`` of the checkpoint's training set."""
-    shown = ", ".join(
-        f"`{printable(group)}` ({name}.{where[0]} {preview(entries[where[0]])})"
-        for group, where in list(groups.items())[:3]
-    )
-    more = f" and {len(groups) - 3} more" if len(groups) > 3 else ""  # noqa: PLR2004 - shown
-    count = sum(map(len, groups.values()))
-    noun = "group" if len(groups) == 1 else "groups"
-    return (
-        f"set `{name}` holds {len(groups)} {noun} (patients, by the checkpoint's "
-        f"`group_pattern` `{printable(pattern)}`) of the training set the "
-        f"checkpoint was trained on, in {count} of its {len(entries)} entries: "
-        f"{shown}{more}"
     )
 
 

@@ -16,6 +16,7 @@ lightsplit reads three things from an entry, whatever its shape:
 import dataclasses
 import importlib
 import json
+import os
 import posixpath
 import re
 import unicodedata
@@ -41,6 +42,7 @@ __all__ = [
     "GroupsOf",
     "JsonKey",
     "SetFields",
+    "as_text",
     "compile_group_pattern",
     "describe_entries",
     "entry_key",
@@ -492,7 +494,9 @@ def fields_of(entry: object) -> object:
     Dataclasses, named tuples and pydantic models (under their field names and
     their aliases, as JSON spells them) are read as objects are, by key: the
     path is their first string but the label, the label their ``label`` field.
-    Entries read from JSON (lists, dicts, strings) come back as they are.
+    A path object (`os.PathLike`, which a sample type may make of a path) is
+    read as its text, as a split file writes it. Entries read from JSON
+    (lists, dicts, strings) come back as they are.
 
     Examples:
         >>> from dataclasses import dataclass
@@ -504,30 +508,66 @@ def fields_of(entry: object) -> object:
         ({'path': 'a.png', 'label': 1}, ['a.png', 1])
     """
     kind = type(entry)
-    if kind is list or kind is tuple or kind is dict or kind is str:
-        return entry
+    if kind is str or kind is list or kind is tuple or kind is dict:
+        return _plain_fields(entry)  # type: ignore[arg-type]  # checked
     if isinstance(entry, tuple):
         named = getattr(entry, "_asdict", None)  # a named tuple's
-        return named() if callable(named) else tuple(entry)
+        return _texts(named()) if callable(named) else tuple(map(as_text, entry))
+    found = _declared_fields(entry)
+    return entry if found is None else _texts(found)
+
+
+def _plain_fields(
+    entry: str | list[object] | tuple[object, ...] | dict[str, object],
+) -> object:
+    """Return an entry as JSON reads it, with path objects as their text."""
+    if isinstance(entry, dict):
+        return _texts(entry)
+    if isinstance(entry, str) or not any(
+        isinstance(item, os.PathLike) for item in entry
+    ):
+        return entry
+    return type(entry)(map(as_text, entry))
+
+
+def _declared_fields(entry: object) -> dict[str, object] | None:
+    """Return the fields of a dataclass or pydantic model by name, else ``None``.
+
+    A pydantic model's are also under their aliases, as JSON spells them.
+    """
     if dataclasses.is_dataclass(entry) and not isinstance(entry, type):
         return {f.name: getattr(entry, f.name) for f in dataclasses.fields(entry)}
-    declared = getattr(kind, "model_fields", None)  # a pydantic model's
-    if isinstance(declared, dict):
-        found = {name: getattr(entry, name) for name in declared}
-        for name, info in declared.items():
-            alias = getattr(info, "alias", None)
-            if isinstance(alias, str):
-                found.setdefault(alias, found[name])
-        return found
-    return entry
+    declared = getattr(type(entry), "model_fields", None)  # a pydantic model's
+    if not isinstance(declared, dict):
+        return None
+    found = {name: getattr(entry, name) for name in declared}
+    for name, info in declared.items():
+        alias = getattr(info, "alias", None)
+        if isinstance(alias, str):
+            found.setdefault(alias, found[name])
+    return found
+
+
+def as_text(value: object) -> object:
+    """Return a path object (`os.PathLike`) as its text; any other value as it is."""
+    if isinstance(value, os.PathLike):
+        text = os.fspath(value)
+        return text if isinstance(text, str) else value
+    return value
+
+
+def _texts(fields: dict[str, object]) -> dict[str, object]:
+    """Return ``fields`` with path objects as their text (`as_text`)."""
+    if any(isinstance(value, os.PathLike) for value in fields.values()):
+        return {key: as_text(value) for key, value in fields.items()}
+    return fields
 
 
 def _field_value(entry: object, field: FieldName) -> object | None:
     """Return the field of ``entry`` (a position or a key), or ``None``."""
     if isinstance(field, int):
         if isinstance(entry, list | tuple) and -len(entry) <= field < len(entry):
-            value: object = entry[field]
-            return value
+            return as_text(entry[field])
         return None
     entry = fields_of(entry)
     if isinstance(entry, dict):

@@ -18,7 +18,7 @@ import torch
 from torch import Tensor
 
 from ._config import DataModuleConfig
-from ._entries import names_file
+from ._entries import as_text, names_file
 from ._errors import (
     DataChangedError,
     SampleLoadError,
@@ -92,7 +92,7 @@ def _identity(entry: object) -> bytes:
     """
     first = entry
     if isinstance(entry, list | tuple | dict):
-        items = entry.values() if isinstance(entry, dict) else entry
+        items = map(as_text, entry.values() if isinstance(entry, dict) else entry)
         strings = [item for item in items if isinstance(item, str)]
         files = (text for text in strings if names_file(text))
         fallback = None if isinstance(entry, dict) or not strings else strings[0]
@@ -364,6 +364,15 @@ def compare_provenance(
     if training:
         old_config: Mapping[str, Any] = recorded.get("config", {})
         for key, value in current["config"].items():
+            if key == "group_pattern" and value is None and old_config.get(key):
+                found.append(
+                    Difference(
+                        f"`group_pattern` is unset, not {preview(old_config[key])}: "
+                        "checkpoints from now on record no training groups, for "
+                        "evaluations to find their patients by",
+                        "warning",
+                    )
+                )
             if key in {"allow_data_change", "group_pattern"}:
                 continue  # how differences are found and taken, not one of them
             if key in old_config and old_config[key] != value:

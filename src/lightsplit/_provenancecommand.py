@@ -58,6 +58,8 @@ class _Record(TypedDict):
     transforms: NotRequired[list[str]]
     train_entries: NotRequired[object]
     """A tensor of 8-byte hashes (checked apart: pydantic has no tensor type)."""
+    train_groups: NotRequired[object]
+    """A tensor of 8-byte hashes of the training groups (checked apart too)."""
 
 
 def _damaged(path: Path, found: str) -> LightsplitError:
@@ -83,11 +85,10 @@ def _checked_record(path: Path, record: object) -> Mapping[str, Any]:
     except ValidationError as exc:
         found = located_problems(exc.errors(include_url=False), whole="the record")
         raise _damaged(path, found) from exc
-    train = checked.get("train_entries")
-    if train is not None and not isinstance(train, Tensor):
-        raise _damaged(
-            path, f"`train_entries` is a {type(train).__name__}, not a tensor"
-        )
+    for key in ("train_entries", "train_groups"):
+        hashes = checked.get(key)
+        if hashes is not None and not isinstance(hashes, Tensor):
+            raise _damaged(path, f"`{key}` is a {type(hashes).__name__}, not a tensor")
     if checked["format"] != PROVENANCE_FORMAT:
         msg = (
             f"{path}: its lightsplit record has format {checked['format']}, and this "
@@ -169,6 +170,7 @@ def _document(
     path: Path, owner: str, record: Mapping[str, Any], comparisons: Mapping[str, Any]
 ) -> dict[str, JsonValue]:
     train = record.get("train_entries")
+    groups = record.get("train_groups")
     sets: dict[str, JsonValue] = {
         name: {
             "entries": value["size"],
@@ -188,6 +190,7 @@ def _document(
         "config": record["config"],
         "model_transforms": list(record.get("transforms", [])),
         "train_entries_hashed": 0 if train is None else int(train.numel()),
+        "train_groups_hashed": 0 if groups is None else int(groups.numel()),
         "splits": dict(comparisons),
         "matching": list(_matching(comparisons)),
         "ok": all(
@@ -226,6 +229,11 @@ def _lines(document: Mapping[str, Any]) -> list[str]:
         f"{key}={value!r}" for key, value in document["config"].items()
     )
     lines.append(f"  settings: {settings}")
+    if document["train_groups_hashed"]:
+        lines.append(
+            f"  training groups: {document['train_groups_hashed']:,} recorded, found "
+            f"by `group_pattern` `{document['config'].get('group_pattern')}`"
+        )
     lines.append(f"  model transforms: {len(document['model_transforms'])}")
     for split, verdicts in document["splits"].items():
         for name, verdict in verdicts.items():

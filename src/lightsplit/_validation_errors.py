@@ -149,13 +149,13 @@ def group_leak(
     noun = "group" if count == 1 else "groups"
     return PydanticCustomError(
         "group_leak",
-        "set `{set_name}` holds {count} {noun} that another of `train`, "
-        "`validation` and `test` holds too (by `group_pattern` `{pattern}`): "
-        "{shown}; put each group in one set (`lightsplit split --group-pattern` "
-        "makes such splits), or leave `group_pattern` unset to skip this check",
+        "set `{set_name}` holds {count} {noun} that another set holds too (by "
+        "`group_pattern` `{pattern}`): {shown}; put each group in one set "
+        "(`lightsplit split --group-pattern` makes such splits), or fix the "
+        "pattern if it does not find patients",
         {
             "set_name": set_name,
-            "count": count,
+            "count": f"{count:,}",
             "noun": noun,
             "pattern": printable(pattern),
             "shown": shown,
