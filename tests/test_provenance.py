@@ -302,7 +302,7 @@ class TestEvaluation:
             "checkpoint's training set"
         )
         assert lines[3].endswith(
-            "To evaluate on training entries on purpose, set `allow_data_change=True` "
+            "To evaluate on training data on purpose, set `allow_data_change=True` "
             "(`--data.allow_data_change true`)"
         )
 
