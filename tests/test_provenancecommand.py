@@ -102,6 +102,16 @@ def test_training_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert main(["provenance", str(path), "--json"]) == 0
     document = json.loads(capsys.readouterr().out)
     assert (document["train_entries_hashed"], document["train_groups_hashed"]) == (6, 3)
+    other = write_split(
+        tmp_path / "other.json",
+        {"test": [("p0/0", 0), ("p1/9", 1), ("p7/0", 1)]},  # a training file, p1 again
+    )
+    assert main(["provenance", str(path), str(other)]) == 1
+    assert (
+        f"  {other}: set `test`: not in the checkpoint; 1 of its entries is in the "
+        "checkpoint's training set; 2 of its entries are of 2 groups (patients, by "
+        "the checkpoint's `group_pattern`) that the checkpoint was trained on"
+    ) in capsys.readouterr().out.splitlines()
     record = module.state_dict()
     record["lightsplit_provenance"]["train_groups"] = [1, 2, 3]
     torch.save({"CachingDataModule": record}, path)

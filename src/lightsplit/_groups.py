@@ -30,7 +30,12 @@ from ._leaks import EntryRef, GroupLeak, leaks_in, unmatched_pattern
 from ._types import EVALUATION_SET_NAMES, SetName
 from ._validation_errors import group_leak, group_pattern_unmatched
 
-__all__ = ["check_group_leaks", "group_hashes", "patients_trained_on"]
+__all__ = [
+    "check_group_leaks",
+    "group_hashes",
+    "patients_trained_on",
+    "trained_groups",
+]
 
 _SHOWN: int = 3
 """Groups, and entries of each, named in a message."""
@@ -191,6 +196,21 @@ def patients_trained_on(
                 f"{first_few(shown, total=len(ungrouped), limit=_SHOWN)}"
             )
     return lines, notes
+
+
+def trained_groups(
+    recorded: Mapping[str, Any], entries: Sequence[object]
+) -> tuple[int, int]:
+    """Count the groups of ``entries`` a checkpoint was trained on, and their entries.
+
+    ``(0, 0)`` where the checkpoint records no training groups.
+    """
+    pattern = recorded.get("config", {}).get("group_pattern")
+    train_groups = recorded.get("train_groups")
+    if not isinstance(pattern, str) or not isinstance(train_groups, Tensor):
+        return 0, 0
+    groups, _ = _shared_groups(entries, pattern, train_groups)
+    return len(groups), sum(map(len, groups.values()))
 
 
 def _shared_groups(

@@ -31,6 +31,7 @@ from ._errors import (
 )
 from ._hashing import entries_sha256
 from ._split import load_split
+from ._types import HELD_OUT_SET_NAMES
 
 __all__ = ["provenance_command", "read_provenance"]
 
@@ -161,9 +162,38 @@ def _matches(record: Mapping[str, Any], split_path: Path) -> dict[str, JsonValue
             found[name] = "other entries (or order) than the checkpoint's"
         else:
             found[name] = "matches"
+        if name in HELD_OUT_SET_NAMES and found[name] != "matches":
+            found[name] = f"{found[name]}{_trained_on(record, entries)}"
     for name in sets:
         found.setdefault(name, "not in this file")
     return found
+
+
+def _trained_on(record: Mapping[str, Any], entries: Sequence[object]) -> str:
+    """Say what of a held-out set's ``entries`` the checkpoint was trained on.
+
+    The files it shares with the training set, and, where the checkpoint
+    records its training groups, the groups (patients) it shares with it.
+    """
+    from ._groups import trained_groups  # noqa: PLC0415 - imports torch
+    from ._provenance import overlap  # noqa: PLC0415 - imports torch
+
+    said = ""
+    shared = overlap(record, entries)
+    if shared:
+        verb = "is" if len(shared) == 1 else "are"
+        said += (
+            f"; {len(shared):,} of its entries {verb} in the checkpoint's training set"
+        )
+    groups, held = trained_groups(record, entries)
+    if groups:
+        verb = "is" if held == 1 else "are"
+        noun = "group" if groups == 1 else "groups"
+        said += (
+            f"; {held:,} of its entries {verb} of {groups:,} {noun} (patients, by the "
+            "checkpoint's `group_pattern`) that the checkpoint was trained on"
+        )
+    return said
 
 
 def _document(
