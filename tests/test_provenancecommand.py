@@ -112,6 +112,12 @@ def test_training_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
         "checkpoint's training set; 2 of its entries are of 2 groups (patients, by "
         "the checkpoint's `group_pattern`) that the checkpoint was trained on"
     ) in capsys.readouterr().out.splitlines()
+    assert main(["provenance", str(path), str(other), "--json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["splits"][str(other)]["test"] == "not in the checkpoint"
+    assert document["trained_on"] == {
+        str(other): {"test": {"entries": 1, "groups": 2, "group_entries": 2}}
+    }
     record = module.state_dict()
     record["lightsplit_provenance"]["train_groups"] = [1, 2, 3]
     torch.save({"CachingDataModule": record}, path)

@@ -146,11 +146,18 @@ def read_provenance(path: Path) -> tuple[str, Mapping[str, Any]]:
     raise LightsplitError(msg)
 
 
-def _matches(record: Mapping[str, Any], split_path: Path) -> dict[str, JsonValue]:
-    """Compare a split file's sets with the record's."""
+def _matches(
+    record: Mapping[str, Any], split_path: Path
+) -> tuple[dict[str, JsonValue], dict[str, dict[str, int]]]:
+    """Compare a split file's sets with the record's.
+
+    Also return, for each `validation` or `test` set that differs, what of it
+    the checkpoint was trained on (`_trained_on`), where it was trained on any.
+    """
     split = load_split(split_path)
     sets: Mapping[str, Any] = record["sets"]
     found: dict[str, JsonValue] = {}
+    trained: dict[str, dict[str, int]] = {}
     for name, entries in split.items():
         recorded = sets.get(name)
         if recorded is None:
@@ -163,35 +170,48 @@ def _matches(record: Mapping[str, Any], split_path: Path) -> dict[str, JsonValue
         else:
             found[name] = "matches"
         if name in HELD_OUT_SET_NAMES and found[name] != "matches":
-            found[name] = f"{found[name]}{_trained_on(record, entries)}"
+            counts = _trained_on(record, entries)
+            if any(counts.values()):
+                trained[name] = counts
     for name in sets:
         found.setdefault(name, "not in this file")
-    return found
+    return found, trained
 
 
-def _trained_on(record: Mapping[str, Any], entries: Sequence[object]) -> str:
-    """Say what of a held-out set's ``entries`` the checkpoint was trained on.
+def _trained_on(record: Mapping[str, Any], entries: Sequence[object]) -> dict[str, int]:
+    """Count what of a held-out set's ``entries`` the checkpoint was trained on.
 
-    The files it shares with the training set, and, where the checkpoint
-    records its training groups, the groups (patients) it shares with it.
+    ``entries``: those whose file is in the training set; ``groups`` and
+    ``group_entries``: where the checkpoint records its training groups, the
+    groups (patients) it shares with the training set, and their entries.
     """
     from ._groups import trained_groups  # noqa: PLC0415 - imports torch
     from ._provenance import overlap  # noqa: PLC0415 - imports torch
 
-    said = ""
-    shared = overlap(record, entries)
-    if shared:
-        verb = "is" if len(shared) == 1 else "are"
-        said += (
-            f"; {len(shared):,} of its entries {verb} in the checkpoint's training set"
-        )
     groups, held = trained_groups(record, entries)
-    if groups:
-        verb = "is" if held == 1 else "are"
-        noun = "group" if groups == 1 else "groups"
+    return {
+        "entries": len(overlap(record, entries)),
+        "groups": groups,
+        "group_entries": held,
+    }
+
+
+def _trained_text(counts: Mapping[str, int]) -> str:
+    """Say what `_trained_on` counted, after a set's verdict."""
+    said = ""
+    if counts["entries"]:
+        verb = "is" if counts["entries"] == 1 else "are"
         said += (
-            f"; {held:,} of its entries {verb} of {groups:,} {noun} (patients, by the "
-            "checkpoint's `group_pattern`) that the checkpoint was trained on"
+            f"; {counts['entries']:,} of its entries {verb} in the checkpoint's "
+            "training set"
+        )
+    if counts["groups"]:
+        verb = "is" if counts["group_entries"] == 1 else "are"
+        noun = "group" if counts["groups"] == 1 else "groups"
+        said += (
+            f"; {counts['group_entries']:,} of its entries {verb} of "
+            f"{counts['groups']:,} {noun} (patients, by the checkpoint's "
+            "`group_pattern`) that the checkpoint was trained on"
         )
     return said
 
@@ -266,8 +286,10 @@ def _lines(document: Mapping[str, Any]) -> list[str]:
         )
     lines.append(f"  model transforms: {len(document['model_transforms'])}")
     for split, verdicts in document["splits"].items():
+        trained = document.get("trained_on", {}).get(split, {})
         for name, verdict in verdicts.items():
-            lines.append(f"  {split}: set `{name}`: {verdict}")
+            said = _trained_text(trained[name]) if name in trained else ""
+            lines.append(f"  {split}: set `{name}`: {verdict}{said}")
     if document["splits"]:
         lines.append(f"{document['checkpoint']}: {_verdict(document['splits'])}")
     return lines
@@ -299,13 +321,22 @@ def provenance_command(args: argparse.Namespace) -> int:
     skipped = [p for p in args.splits if p not in splits]  # `folds/*.json`
     try:
         owner, record = read_provenance(path)
-        comparisons = {str(split): _matches(record, split) for split in splits}
+        matched = {str(split): _matches(record, split) for split in splits}
     except LightsplitError as exc:
         return fail(args, str(exc), about=("checkpoint", str(path)))
     except OSError as exc:
         problem = f"{exc.filename or path}: cannot read: {exc.strerror or exc}"
         return fail(args, problem, about=("checkpoint", str(path)))
+    comparisons = {split: found for split, (found, _) in matched.items()}
     document = _document(path, owner, record, comparisons)
+    trained: dict[str, JsonValue] = {}
+    for split, (_, counts) in matched.items():
+        if counts:
+            per_set: dict[str, JsonValue] = {}
+            for name, counted in counts.items():
+                per_set[name] = dict[str, JsonValue](counted)
+            trained[split] = per_set
+    document["trained_on"] = trained
     document["skipped"] = [str(p) for p in skipped]
     if args.json:
         write_line(json.dumps(document, indent=2, ensure_ascii=False))
