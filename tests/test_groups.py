@@ -153,6 +153,23 @@ class TestGroupLeaks:
             ("group_leak", "test"),
         ]
 
+    def test_entry_without_path_among_others_warned_about(self) -> None:
+        """An entry without a path (here one JSON cannot even write, as it holds
+        itself) among entries with one is left out of the check, with a warning."""
+        selfish: dict[str, object] = {"id": 1}
+        selfish["self"] = selfish
+        split: dict[str, list[object]] = {
+            "train": [selfish, ("p1/a", 0)],
+            "test": [("p2/a", 1)],
+        }
+        with pytest.warns(LightsplitWarning) as seen:
+            CachingDataModule(split, _AnyLoader(), group_pattern=PATTERN)
+        assert str(seen[0].message).startswith(
+            "no path (a string) for `group_pattern` to search in 1 entry of `train`, "
+            "`validation` and `test`, which the check that no group is in two sets "
+            "leaves out: train.0 "
+        )
+
     def test_entries_without_paths_refused(self) -> None:
         """A pattern has nothing to search in entries without a path (numbers):
         refused, as a pattern that finds no group is."""
@@ -184,6 +201,16 @@ class TestGroupLeaks:
             ("group_leak", "test"),
         ]
         assert "test.2" in exc_info.value.errors()[1]["msg"]
+
+
+class _AnyLoader:
+    """Loads any entry as the same sample, of class 0."""
+
+    def sample(self, raw: object) -> Sample:
+        return Sample(torch.zeros(2, 3), {"label": 0})
+
+    def target(self, raw: object) -> int:
+        return 0
 
 
 class _PathLoader:

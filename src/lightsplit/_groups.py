@@ -26,7 +26,7 @@ from ._errors import (
     preview,
     printable,
 )
-from ._leaks import EntryRef, GroupLeak, leaks_in, unmatched_pattern
+from ._leaks import EntryRef, GroupLeak, group_leaks_in, unmatched_pattern
 from ._types import EVALUATION_SET_NAMES, SetName
 from ._validation_errors import group_leak, group_pattern_unmatched
 
@@ -74,11 +74,17 @@ def check_group_leaks(
             }
         ]
         raise ValidationError.from_exception_data(title, details)
-    report = leaks_in(split, index)
-    _warn_unchecked(report.ungrouped, report.pathless, pattern)
+    group_leaks, ungrouped = group_leaks_in(split, index)
+    pathless = [
+        EntryRef(name, i, split[name][i])
+        for name in held
+        for i, path in enumerate(index[name].paths)
+        if path is None
+    ]
+    _warn_unchecked(ungrouped, pathless, pattern)
     details = []
     for name in split:  # in split order
-        leaks = [leak for leak in report.group_leaks if name in leak.sets]
+        leaks = [leak for leak in group_leaks if name in leak.sets]
         if leaks:
             details.append(_leak_error(name, leaks, pattern))
     if details:
@@ -113,7 +119,6 @@ def _warn_unchecked(
     pattern: str,
 ) -> None:
     """Warn about entries that the group check leaves out, naming the first."""
-    pathless = [ref for ref in pathless if ref.set_name in EVALUATION_SET_NAMES]
     for refs, problem in (
         (ungrouped, f"`group_pattern` `{printable(pattern)}` finds no group in"),
         (pathless, "no path (a string) for `group_pattern` to search in"),
@@ -121,8 +126,9 @@ def _warn_unchecked(
         if refs:
             shown = [f"{ref} {preview(ref.entry)}" for ref in refs[:_SHOWN]]
             warnings.warn(
-                f"{problem} {len(refs):,} entries of `train`, `validation` and "
-                "`test`, which the check that no group is in two sets leaves out: "
+                f"{problem} {len(refs):,} {'entry' if len(refs) == 1 else 'entries'} "
+                "of `train`, `validation` and `test`, which the check that no group "
+                "is in two sets leaves out: "
                 f"{first_few(shown, total=len(refs), limit=_SHOWN)}; fix the "
                 "pattern, or the entries, if they have groups (`lightsplit check "
                 "--group-pattern` counts each set's groups)",

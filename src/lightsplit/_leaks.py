@@ -37,6 +37,7 @@ __all__ = [
     "PathLeak",
     "entry_keys",
     "find_leaks",
+    "group_leaks_in",
     "leaks_in",
     "missing_fields",
     "unmatched_pattern",
@@ -372,7 +373,7 @@ def leaks_in(
         if conflict is not None:
             conflicts.append(conflict)
     duplicates.sort(key=lambda d: (names.index(d.again.set_name), d.again.index))
-    group_leaks, ungrouped = _group_leaks(split, index)
+    group_leaks, ungrouped = group_leaks_in(split, index)
     return LeakReport(
         tuple(duplicates),
         tuple(path_leaks),
@@ -401,7 +402,7 @@ def _conflict(
     return LabelConflict(path, tuple(labels.values()), entries)
 
 
-def _group_leaks(
+def group_leaks_in(
     split: Mapping[SetName, Sequence[RawT]], index: Mapping[SetName, SetFields]
 ) -> tuple[tuple[GroupLeak[RawT], ...], tuple[EntryRef[RawT], ...]]:
     """Return the groups in more than one evaluation set, and the ungrouped entries."""
