@@ -345,8 +345,16 @@ class EntryFields:
         if self.path_field is None:
             position = (
                 0
-                if entry and (type(entry[0]) is str or _paths_first(entry[0]))
-                else next((i for i, x in enumerate(entry) if type(x) is str), None)
+                if entry and (_is_path(entry[0]) or _paths_first(entry[0]))
+                else next(
+                    (
+                        i
+                        for i, x in enumerate(entry)
+                        if type(x) is str  # `_is_path`, written out (a call each)
+                        or (type(x) not in _NO_PATHS and isinstance(x, os.PathLike))
+                    ),
+                    None,
+                )
             )
         else:
             position = self.path_field if isinstance(self.path_field, int) else None
@@ -450,15 +458,38 @@ def _first_path(entry: object, label_field: FieldName | None) -> str | None:
         skip = field_position(label_field, len(items))
         if items and skip != 0 and _paths_first(items[0]):
             return items[0][0]  # type: ignore[index, no-any-return]  # checked
-        return next(
-            (x for i, x in enumerate(items) if type(x) is str and i != skip), None
+        found = next(  # `_is_path`, written out: a call per item costs a sixth
+            (
+                x
+                for i, x in enumerate(items)
+                if (
+                    type(x) is str
+                    or (type(x) not in _NO_PATHS and isinstance(x, os.PathLike))
+                )
+                and i != skip
+            ),
+            None,
         )
+        return found if found is None or type(found) is str else as_text(found)  # type: ignore[return-value]  # a path
     if kind is str:
         return entry  # type: ignore[return-value]  # checked above
     if kind is dict:
         key = path_key(entry, label_field)  # type: ignore[arg-type]  # a dict
-        return None if key is None else entry[key]  # type: ignore[index]  # a dict
+        if key is None:
+            return None
+        value = entry[key]  # type: ignore[index]  # a dict
+        return value if type(value) is str else as_text(value)  # type: ignore[return-value]  # a path
     return None
+
+
+def _is_path(value: object) -> bool:
+    """Whether ``value`` is a path: a string, or a path object (`os.PathLike`)."""
+    kind = type(value)
+    return kind is str or (kind not in _NO_PATHS and isinstance(value, os.PathLike))
+
+
+_NO_PATHS: Final = frozenset({int, float, bool, type(None), list, dict, tuple})
+"""Types of JSON values that are no path, told at once (an ABC check is slow)."""
 
 
 def field_position(field: FieldName | None, length: int) -> int | None:
@@ -476,7 +507,7 @@ def path_key(entry: dict[str, object], label_field: FieldName | None) -> str | N
         'image'
     """
     label = DEFAULT_LABEL_KEY if label_field is None else label_field
-    return next((k for k, v in entry.items() if type(v) is str and k != label), None)
+    return next((k for k, v in entry.items() if _is_path(v) and k != label), None)
 
 
 def _paths_first(value: object) -> bool:
@@ -509,25 +540,12 @@ def fields_of(entry: object) -> object:
     """
     kind = type(entry)
     if kind is str or kind is list or kind is tuple or kind is dict:
-        return _plain_fields(entry)  # type: ignore[arg-type]  # checked
+        return entry  # path objects in them are read where paths are looked for
     if isinstance(entry, tuple):
         named = getattr(entry, "_asdict", None)  # a named tuple's
         return _texts(named()) if callable(named) else tuple(map(as_text, entry))
     found = _declared_fields(entry)
     return entry if found is None else _texts(found)
-
-
-def _plain_fields(
-    entry: str | list[object] | tuple[object, ...] | dict[str, object],
-) -> object:
-    """Return an entry as JSON reads it, with path objects as their text."""
-    if isinstance(entry, dict):
-        return _texts(entry)
-    if isinstance(entry, str) or not any(
-        isinstance(item, os.PathLike) for item in entry
-    ):
-        return entry
-    return type(entry)(map(as_text, entry))
 
 
 def _declared_fields(entry: object) -> dict[str, object] | None:
@@ -571,7 +589,7 @@ def _field_value(entry: object, field: FieldName) -> object | None:
         return None
     entry = fields_of(entry)
     if isinstance(entry, dict):
-        return entry.get(field)
+        return as_text(entry.get(field))
     return None
 
 
