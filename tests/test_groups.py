@@ -22,7 +22,7 @@ from lightsplit import (
     find_leaks,
     load_split,
 )
-from lightsplit._groups import group_hashes
+from lightsplit._groups import group_hashes, patients_trained_on
 from lightsplit._provenance import PROVENANCE_KEY
 
 PATTERN = r"p(\d+)/"
@@ -146,6 +146,9 @@ class TestGroupLeaks:
         )
         typed = load_split(split_file, sample_type=tuple[Path, int])
         assert find_leaks(typed, group_pattern=PATTERN).group_leaks[0].group == "1"
+        images = [Path("p1/t1.nii"), Path("p1/t2.nii")]  # several images, as paths
+        several = find_leaks({"train": [[images, 0]], "test": [[images, 1]]})
+        assert [leak.path for leak in several.path_leaks] == ["p1/t1.nii"]
         with pytest.raises(ValidationError) as exc_info:
             CachingDataModule(typed, _PathLoader(), group_pattern=PATTERN)
         assert _errors(exc_info.value) == [
@@ -340,6 +343,20 @@ class TestCheckpoints:
             "2 entries of set `test`, which are compared with its training set by "
             'file only: test.1 ["P9/1", 0]'
         ) in [str(w.message) for w in seen]
+
+    def test_damaged_pattern_noted(self) -> None:
+        """A record whose pattern is no regular expression compares by file only,
+        and says so (no crash when evaluating)."""
+        record = _module(group_pattern=PATTERN).state_dict()[PROVENANCE_KEY]
+        record["config"]["group_pattern"] = "p(\\d"
+        assert patients_trained_on(record, {"test": [("p1/9", 0)]}, asked=None) == (
+            [],
+            [
+                "the checkpoint's `group_pattern` `p(\\d` is no regular expression "
+                "(its record is damaged): the evaluated sets are compared with its "
+                "training set by file only"
+            ],
+        )
 
     def test_pattern_removed_on_resume_warned(self) -> None:
         """Resuming without the pattern the checkpoint was trained with is a

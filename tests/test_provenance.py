@@ -1,5 +1,6 @@
 """Provenance: what data a checkpoint was trained on, checked when it is used."""
 
+import dataclasses
 import re
 import shutil
 import warnings
@@ -25,7 +26,21 @@ from lightsplit import (
     LightsplitWarning,
     Sample,
 )
-from lightsplit._provenance import PROVENANCE_KEY, entry_hashes, overlap
+from lightsplit._provenance import (
+    PROVENANCE_KEY,
+    _hash,
+    _identity,
+    entry_hashes,
+    overlap,
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Typed:
+    """An entry as `load_split(sample_type=_Typed)` makes it."""
+
+    path: Path
+    label: int
 
 
 def _split() -> dict[str, list[Entry]]:
@@ -364,6 +379,23 @@ class TestEvaluation:
         written before it (a table's row split by `lightsplit split`)."""
         recorded = {"train_entries": entry_hashes(train)}
         assert overlap(recorded, test) == shared
+
+    def test_typed_entries_told_by_their_path(self) -> None:
+        """A dataclass entry, or one holding a path object, is told by its path's
+        text: the same entry as a split file's list or object."""
+        trained = entry_hashes([_Typed(Path("p1/a.png"), 1), (Path("p2/b.png"), 0)])
+        evaluated = [{"path": "p1/a.png", "label": 1}, ["./p2/b.png", 0], ["c.png", 0]]
+        assert overlap({"train_entries": trained}, evaluated) == [0, 1]
+
+    def test_older_records_of_typed_entries(self) -> None:
+        """Checkpoints recorded typed entries and path objects by their whole JSON
+        before: such entries are still found among theirs."""
+        typed = [_Typed(Path("p1/a.png"), 1), (Path("p2/b.png"), 0), ("p3/c.png", 0)]
+        older = torch.tensor(
+            sorted(_hash(_identity(e, paths_as_text=False)) for e in typed)
+        )
+        assert overlap({"train_entries": older}, typed) == [0, 1, 2]
+        assert overlap({"train_entries": older}, [("p4/d.png", 1)]) == []
 
     def test_monitor_sets_repeat_training_entries(self, tmp_path: Path) -> None:
         """A `monitor-train` set, which repeats the training entries on purpose,

@@ -123,6 +123,11 @@ def test_training_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     torch.save({"CachingDataModule": record}, path)
     assert main(["provenance", str(path)]) == 1
     assert "`train_groups` is a list, not a tensor" in capsys.readouterr().err
+    record = module.state_dict()
+    record["lightsplit_provenance"]["config"]["group_pattern"] = "p(\\d"
+    torch.save({"CachingDataModule": record}, path)
+    assert main(["provenance", str(path), str(other)]) == 1
+    assert "`group_pattern` `p(\\d` is no regular expression" in capsys.readouterr().err
 
 
 def test_not_a_lightsplit_checkpoint(

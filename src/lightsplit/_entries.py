@@ -310,7 +310,7 @@ class EntryFields:
             return _first_path(fields_of(entry), self.label_field)
         value = _field_value(entry, field)
         if _paths_first(value):
-            return value[0]  # type: ignore[index, no-any-return]  # checked
+            return as_text(value[0])  # type: ignore[index, return-value]  # checked
         return value if isinstance(value, str) else None
 
     def label(self, entry: object) -> object | None:
@@ -457,7 +457,7 @@ def _first_path(entry: object, label_field: FieldName | None) -> str | None:
         items: Sequence[object] = entry  # type: ignore[assignment]  # list or tuple
         skip = field_position(label_field, len(items))
         if items and skip != 0 and _paths_first(items[0]):
-            return items[0][0]  # type: ignore[index, no-any-return]  # checked
+            return as_text(items[0][0])  # type: ignore[index, return-value]  # checked
         found = next(  # `_is_path`, written out: a call per item costs a sixth
             (
                 x
@@ -513,9 +513,7 @@ def path_key(entry: dict[str, object], label_field: FieldName | None) -> str | N
 def _paths_first(value: object) -> bool:
     """Whether ``value`` is a list of paths (an image of several modalities)."""
     return (
-        type(value) in (list, tuple)
-        and bool(value)
-        and all(type(item) is str for item in value)  # type: ignore[attr-defined]  # list or tuple
+        type(value) in (list, tuple) and bool(value) and all(map(_is_path, value))  # type: ignore[call-overload]  # list or tuple
     )
 
 

@@ -9,6 +9,7 @@ image of a patient it was trained on is found too. Groups are read as
 """
 
 import hashlib
+import re
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -177,6 +178,12 @@ def patients_trained_on(
     """
     pattern = recorded.get("config", {}).get("group_pattern")
     train_groups = recorded.get("train_groups")
+    if isinstance(pattern, str) and not _compiles(pattern):
+        return [], [
+            f"the checkpoint's `group_pattern` `{printable(pattern)}` is no regular "
+            "expression (its record is damaged): the evaluated sets are compared "
+            "with its training set by file only"
+        ]
     if not isinstance(pattern, str) or not isinstance(train_groups, Tensor):
         if asked is None or not held_out:
             return [], []
@@ -213,10 +220,23 @@ def trained_groups(
     """
     pattern = recorded.get("config", {}).get("group_pattern")
     train_groups = recorded.get("train_groups")
-    if not isinstance(pattern, str) or not isinstance(train_groups, Tensor):
+    if (
+        not isinstance(pattern, str)
+        or not isinstance(train_groups, Tensor)
+        or not _compiles(pattern)
+    ):
         return 0, 0
     groups, _ = _shared_groups(entries, pattern, train_groups)
     return len(groups), sum(map(len, groups.values()))
+
+
+def _compiles(pattern: str) -> bool:
+    """Whether ``pattern`` is a regular expression (a record may be damaged)."""
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
 
 
 def _shared_groups(

@@ -9,8 +9,9 @@ is plain data and tensors: a checkpoint loads with ``weights_only=True``.
 """
 
 import hashlib
+import os
 import posixpath
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Final, Literal
 
@@ -18,7 +19,7 @@ import torch
 from torch import Tensor
 
 from ._config import DataModuleConfig
-from ._entries import as_text, names_file
+from ._entries import as_text, fields_of, names_file
 from ._errors import (
     DataChangedError,
     SampleLoadError,
@@ -79,7 +80,7 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
 
 
-def _identity(entry: object) -> bytes:
+def _identity(entry: object, *, paths_as_text: bool = True) -> bytes:
     r"""Return what identifies an entry: its normalised path, else its JSON form.
 
     The path is the entry's first string that names a file (`names_file`),
@@ -88,12 +89,21 @@ def _identity(entry: object) -> bytes:
     are the same file. A row of a table split by ``lightsplit split`` (``["P003",
     "p3/a.png", 1]``, or a site first) is so told by its file, not by the
     patient or site it shares with others. An object entry is told by the
-    first of its strings that names a file, else by all its JSON.
+    first of its strings that names a file, else by all its JSON. A typed
+    entry (a dataclass or pydantic model) is read as the object of its fields,
+    and a path object (`os.PathLike`) as its text, as a split file holds them.
+
+    ``paths_as_text=False`` gives the identity that lightsplit recorded before
+    it read typed entries and path objects so (their whole JSON), which older
+    checkpoints hold (`_legacy_identity`).
     """
+    if paths_as_text:
+        entry = fields_of(entry)
     first = entry
     if isinstance(entry, list | tuple | dict):
-        items = map(as_text, entry.values() if isinstance(entry, dict) else entry)
-        strings = [item for item in items if isinstance(item, str)]
+        items = entry.values() if isinstance(entry, dict) else entry
+        texts = map(as_text, items) if paths_as_text else items
+        strings = [item for item in texts if isinstance(item, str)]
         files = (text for text in strings if names_file(text))
         fallback = None if isinstance(entry, dict) or not strings else strings[0]
         first = next(files, fallback)
@@ -106,19 +116,36 @@ def _identity(entry: object) -> bytes:
         return repr(entry).encode("utf-8", "backslashreplace")
 
 
+def _legacy_identity(entry: object) -> bytes | None:
+    """Return the identity older checkpoints recorded for ``entry``, if another.
+
+    Only typed entries and entries holding path objects were identified
+    otherwise (`_identity`).
+    """
+    if isinstance(entry, str):
+        return None
+    if type(entry) in (list, tuple, dict):
+        items: Iterable[object] = (
+            entry.values() if isinstance(entry, dict) else entry  # type: ignore[assignment]  # list or tuple
+        )
+        if not any(isinstance(item, os.PathLike) for item in items):
+            return None
+    old = _identity(entry, paths_as_text=False)
+    return None if old == _identity(entry) else old
+
+
+def _hash(identity: bytes) -> int:
+    return int.from_bytes(
+        hashlib.blake2b(identity, digest_size=8).digest(), "little", signed=True
+    )
+
+
 def entry_hashes(entries: Sequence[object], *, in_order: bool = False) -> Tensor:
     """Return 8 bytes per entry identifying it (see `_identity`), as int64.
 
     Sorted, unless ``in_order`` (the entries' order).
     """
-    values = [
-        int.from_bytes(
-            hashlib.blake2b(_identity(entry), digest_size=8).digest(),
-            "little",
-            signed=True,
-        )
-        for entry in entries
-    ]
+    values = [_hash(_identity(entry)) for entry in entries]
     return torch.tensor(values if in_order else sorted(values), dtype=torch.int64)
 
 
@@ -394,6 +421,11 @@ def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> list[int]
     if not isinstance(train, Tensor) or not entries:
         return []
     found = torch.isin(entry_hashes(entries, in_order=True), train)
+    legacy = [(i, old) for i, e in enumerate(entries) if (old := _legacy_identity(e))]
+    if legacy:  # a checkpoint recorded before typed entries were read by path
+        olds = torch.tensor([_hash(old) for _, old in legacy], dtype=torch.int64)
+        held = torch.isin(olds, train).tolist()
+        found[[i for (i, _), was in zip(legacy, held, strict=True) if was]] = True
     shared: list[int] = found.nonzero().flatten().tolist()
     return shared
 

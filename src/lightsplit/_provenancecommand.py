@@ -7,6 +7,7 @@ by this command only.
 
 import argparse
 import json
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, NotRequired
@@ -28,6 +29,7 @@ from ._errors import (
     format_list,
     located_problems,
     preview,
+    printable,
 )
 from ._hashing import entries_sha256
 from ._split import load_split
@@ -86,6 +88,14 @@ def _checked_record(path: Path, record: object) -> Mapping[str, Any]:
     except ValidationError as exc:
         found = located_problems(exc.errors(include_url=False), whole="the record")
         raise _damaged(path, found) from exc
+    pattern = checked["config"].get("group_pattern")
+    if isinstance(pattern, str):
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise _damaged(
+                path, f"`group_pattern` `{pattern}` is no regular expression ({exc})"
+            ) from exc
     for key in ("train_entries", "train_groups"):
         hashes = checked.get(key)
         if hashes is not None and not isinstance(hashes, Tensor):
@@ -280,9 +290,10 @@ def _lines(document: Mapping[str, Any]) -> list[str]:
     )
     lines.append(f"  settings: {settings}")
     if document["train_groups_hashed"]:
+        pattern = printable(str(document["config"]["group_pattern"]))
         lines.append(
             f"  training groups: {document['train_groups_hashed']:,} recorded, found "
-            f"by `group_pattern` `{document['config'].get('group_pattern')}`"
+            f"by `group_pattern` `{pattern}`"
         )
     lines.append(f"  model transforms: {len(document['model_transforms'])}")
     for split, verdicts in document["splits"].items():
