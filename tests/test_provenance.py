@@ -28,9 +28,9 @@ from lightsplit import (
 )
 from lightsplit._provenance import (
     PROVENANCE_KEY,
-    _hash,
     _identity,
     entry_hashes,
+    hash64,
     overlap,
 )
 
@@ -392,7 +392,7 @@ class TestEvaluation:
         before: such entries are still found among theirs."""
         typed = [_Typed(Path("p1/a.png"), 1), (Path("p2/b.png"), 0), ("p3/c.png", 0)]
         older = torch.tensor(
-            sorted(_hash(_identity(e, paths_as_text=False)) for e in typed)
+            sorted(hash64(_identity(e, paths_as_text=False)) for e in typed)
         )
         assert overlap({"train_entries": older}, typed) == [0, 1, 2]
         assert overlap({"train_entries": older}, [("p4/d.png", 1)]) == []

@@ -37,6 +37,7 @@ __all__ = [
     "DEFAULT_LABEL_KEY",
     "FILE_NAME",
     "FILE_SUFFIX",
+    "JSON_TYPES",
     "EntryFields",
     "FieldName",
     "GroupsOf",
@@ -50,6 +51,7 @@ __all__ = [
     "field_position",
     "groups_by_shape",
     "index_split",
+    "is_path_object",
     "label_key",
     "names_file",
     "normalize_path",
@@ -351,7 +353,7 @@ class EntryFields:
                         i
                         for i, x in enumerate(entry)
                         if type(x) is str  # `_is_path`, written out (a call each)
-                        or (type(x) not in _NO_PATHS and isinstance(x, os.PathLike))
+                        or (type(x) not in JSON_TYPES and isinstance(x, os.PathLike))
                     ),
                     None,
                 )
@@ -464,7 +466,7 @@ def _first_path(entry: object, label_field: FieldName | None) -> str | None:
                 for i, x in enumerate(items)
                 if (
                     type(x) is str
-                    or (type(x) not in _NO_PATHS and isinstance(x, os.PathLike))
+                    or (type(x) not in JSON_TYPES and isinstance(x, os.PathLike))
                 )
                 and i != skip
             ),
@@ -484,12 +486,20 @@ def _first_path(entry: object, label_field: FieldName | None) -> str | None:
 
 def _is_path(value: object) -> bool:
     """Whether ``value`` is a path: a string, or a path object (`os.PathLike`)."""
-    kind = type(value)
-    return kind is str or (kind not in _NO_PATHS and isinstance(value, os.PathLike))
+    return type(value) is str or is_path_object(value)
 
 
-_NO_PATHS: Final = frozenset({int, float, bool, type(None), list, dict, tuple})
-"""Types of JSON values that are no path, told at once (an ABC check is slow)."""
+def is_path_object(value: object) -> bool:
+    """Whether ``value`` is a path object (`os.PathLike`), such as a `Path`.
+
+    The types JSON reads are told at once: the check of the ABC is slow, and
+    runs for each item of each entry where entries are read.
+    """
+    return type(value) not in JSON_TYPES and isinstance(value, os.PathLike)
+
+
+JSON_TYPES: Final = frozenset({str, int, float, bool, type(None), list, dict, tuple})
+"""The types of the values JSON reads (tuples too, as sample types make them)."""
 
 
 def field_position(field: FieldName | None, length: int) -> int | None:
@@ -566,15 +576,15 @@ def _declared_fields(entry: object) -> dict[str, object] | None:
 
 def as_text(value: object) -> object:
     """Return a path object (`os.PathLike`) as its text; any other value as it is."""
-    if isinstance(value, os.PathLike):
-        text = os.fspath(value)
+    if is_path_object(value):
+        text = os.fspath(value)  # type: ignore[call-overload]  # a path object
         return text if isinstance(text, str) else value
     return value
 
 
 def _texts(fields: dict[str, object]) -> dict[str, object]:
     """Return ``fields`` with path objects as their text (`as_text`)."""
-    if any(isinstance(value, os.PathLike) for value in fields.values()):
+    if any(map(is_path_object, fields.values())):
         return {key: as_text(value) for key, value in fields.items()}
     return fields
 

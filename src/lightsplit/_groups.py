@@ -8,7 +8,6 @@ image of a patient it was trained on is found too. Groups are read as
 ``lightsplit check`` reads them: from each entry's first string, normalised.
 """
 
-import hashlib
 import re
 import warnings
 from collections.abc import Mapping, Sequence
@@ -28,6 +27,7 @@ from ._errors import (
     printable,
 )
 from ._leaks import EntryRef, GroupLeak, group_leaks_in, unmatched_pattern
+from ._provenance import hash64
 from ._types import EVALUATION_SET_NAMES, SetName
 from ._validation_errors import group_leak, group_pattern_unmatched
 
@@ -150,8 +150,7 @@ def _one_per_set(refs: Sequence[EntryRef[object]]) -> list[EntryRef[object]]:
 
 
 def _hash(group: str) -> int:
-    digest = hashlib.blake2b(group.encode("utf-8", "surrogatepass"), digest_size=8)
-    return int.from_bytes(digest.digest(), "little", signed=True)
+    return hash64(group.encode("utf-8", "surrogatepass"))
 
 
 def group_hashes(entries: Sequence[object], pattern: str) -> Tensor:
@@ -177,14 +176,14 @@ def patients_trained_on(
     asked for, or entries in which the checkpoint's pattern finds none.
     """
     pattern = recorded.get("config", {}).get("group_pattern")
-    train_groups = recorded.get("train_groups")
     if isinstance(pattern, str) and not _compiles(pattern):
         return [], [
             f"the checkpoint's `group_pattern` `{printable(pattern)}` is no regular "
             "expression (its record is damaged): the evaluated sets are compared "
             "with its training set by file only"
         ]
-    if not isinstance(pattern, str) or not isinstance(train_groups, Tensor):
+    found = _recorded_groups(recorded)
+    if found is None:
         if asked is None or not held_out:
             return [], []
         return [], [
@@ -194,6 +193,7 @@ def patients_trained_on(
             "compared with its training set by file only, not by `group_pattern` "
             f"`{printable(asked)}`"
         ]
+    pattern, train_groups = found
     lines: list[str] = []
     notes: list[str] = []
     for name, entries in held_out.items():
@@ -218,6 +218,18 @@ def trained_groups(
 
     ``(0, 0)`` where the checkpoint records no training groups.
     """
+    found = _recorded_groups(recorded)
+    if found is None:
+        return 0, 0
+    groups, _ = _shared_groups(entries, *found)
+    return len(groups), sum(map(len, groups.values()))
+
+
+def _recorded_groups(recorded: Mapping[str, Any]) -> tuple[str, Tensor] | None:
+    """Return the checkpoint's group pattern and training groups, if usable.
+
+    ``None`` unless it records both, and the pattern is a regular expression.
+    """
     pattern = recorded.get("config", {}).get("group_pattern")
     train_groups = recorded.get("train_groups")
     if (
@@ -225,9 +237,8 @@ def trained_groups(
         or not isinstance(train_groups, Tensor)
         or not _compiles(pattern)
     ):
-        return 0, 0
-    groups, _ = _shared_groups(entries, pattern, train_groups)
-    return len(groups), sum(map(len, groups.values()))
+        return None
+    return pattern, train_groups
 
 
 def _compiles(pattern: str) -> bool:

@@ -9,17 +9,17 @@ is plain data and tensors: a checkpoint loads with ``weights_only=True``.
 """
 
 import hashlib
-import os
 import posixpath
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any, Final, Literal
 
 import torch
 from torch import Tensor
 
 from ._config import DataModuleConfig
-from ._entries import as_text, fields_of, names_file
+from ._entries import JSON_TYPES, as_text, fields_of, names_file
 from ._errors import (
     DataChangedError,
     SampleLoadError,
@@ -39,6 +39,7 @@ __all__ = [
     "Difference",
     "compare_provenance",
     "entry_hashes",
+    "hash64",
     "overlap",
     "provenance_of",
     "report",
@@ -128,16 +129,34 @@ def _legacy_identity(entry: object) -> bytes | None:
         items: Iterable[object] = (
             entry.values() if isinstance(entry, dict) else entry  # type: ignore[assignment]  # list or tuple
         )
-        if not any(isinstance(item, os.PathLike) for item in items):
+        if set(map(type, items)) <= JSON_TYPES:  # no path object among them
             return None
     old = _identity(entry, paths_as_text=False)
     return None if old == _identity(entry) else old
 
 
-def _hash(identity: bytes) -> int:
+def hash64(identity: bytes) -> int:
+    """Return the 8-byte BLAKE2b hash of ``identity`` as a signed int (int64)."""
     return int.from_bytes(
         hashlib.blake2b(identity, digest_size=8).digest(), "little", signed=True
     )
+
+
+def _json_shaped(entries: Sequence[object]) -> bool:
+    """Whether ``entries`` are arrays, or objects, of values JSON reads alone.
+
+    Such entries have one identity, read with path objects as text or not
+    (`_identity`): the usual case, told in two passes in C.
+    """
+    kinds = set(map(type, entries))
+    items: Iterable[object]
+    if kinds <= {list, tuple}:
+        items = chain.from_iterable(entries)  # type: ignore[arg-type]  # arrays
+    elif kinds == {dict}:
+        items = chain.from_iterable(map(dict.values, entries))  # type: ignore[arg-type]  # objects
+    else:
+        return False
+    return set(map(type, items)) <= JSON_TYPES
 
 
 def entry_hashes(entries: Sequence[object], *, in_order: bool = False) -> Tensor:
@@ -145,7 +164,8 @@ def entry_hashes(entries: Sequence[object], *, in_order: bool = False) -> Tensor
 
     Sorted, unless ``in_order`` (the entries' order).
     """
-    values = [_hash(_identity(entry)) for entry in entries]
+    typed = not _json_shaped(entries)
+    values = [hash64(_identity(entry, paths_as_text=typed)) for entry in entries]
     return torch.tensor(values if in_order else sorted(values), dtype=torch.int64)
 
 
@@ -421,9 +441,13 @@ def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> list[int]
     if not isinstance(train, Tensor) or not entries:
         return []
     found = torch.isin(entry_hashes(entries, in_order=True), train)
-    legacy = [(i, old) for i, e in enumerate(entries) if (old := _legacy_identity(e))]
+    legacy = (
+        []
+        if _json_shaped(entries)
+        else [(i, old) for i, e in enumerate(entries) if (old := _legacy_identity(e))]
+    )
     if legacy:  # a checkpoint recorded before typed entries were read by path
-        olds = torch.tensor([_hash(old) for _, old in legacy], dtype=torch.int64)
+        olds = torch.tensor([hash64(old) for _, old in legacy], dtype=torch.int64)
         held = torch.isin(olds, train).tolist()
         found[[i for (i, _), was in zip(legacy, held, strict=True) if was]] = True
     shared: list[int] = found.nonzero().flatten().tolist()

@@ -158,7 +158,7 @@ def read_provenance(path: Path) -> tuple[str, Mapping[str, Any]]:
 
 def _matches(
     record: Mapping[str, Any], split_path: Path
-) -> tuple[dict[str, JsonValue], dict[str, dict[str, int]]]:
+) -> tuple[dict[str, JsonValue], dict[str, JsonValue]]:
     """Compare a split file's sets with the record's.
 
     Also return, for each `validation` or `test` set that differs, what of it
@@ -167,7 +167,7 @@ def _matches(
     split = load_split(split_path)
     sets: Mapping[str, Any] = record["sets"]
     found: dict[str, JsonValue] = {}
-    trained: dict[str, dict[str, int]] = {}
+    trained: dict[str, JsonValue] = {}
     for name, entries in split.items():
         recorded = sets.get(name)
         if recorded is None:
@@ -188,7 +188,9 @@ def _matches(
     return found, trained
 
 
-def _trained_on(record: Mapping[str, Any], entries: Sequence[object]) -> dict[str, int]:
+def _trained_on(
+    record: Mapping[str, Any], entries: Sequence[object]
+) -> dict[str, JsonValue]:
     """Count what of a held-out set's ``entries`` the checkpoint was trained on.
 
     ``entries``: those whose file is in the training set; ``groups`` and
@@ -340,14 +342,9 @@ def provenance_command(args: argparse.Namespace) -> int:
         return fail(args, problem, about=("checkpoint", str(path)))
     comparisons = {split: found for split, (found, _) in matched.items()}
     document = _document(path, owner, record, comparisons)
-    trained: dict[str, JsonValue] = {}
-    for split, (_, counts) in matched.items():
-        if counts:
-            per_set: dict[str, JsonValue] = {}
-            for name, counted in counts.items():
-                per_set[name] = dict[str, JsonValue](counted)
-            trained[split] = per_set
-    document["trained_on"] = trained
+    document["trained_on"] = {
+        split: counts for split, (_, counts) in matched.items() if counts
+    }
     document["skipped"] = [str(p) for p in skipped]
     if args.json:
         write_line(json.dumps(document, indent=2, ensure_ascii=False))
