@@ -11,7 +11,7 @@ import typing
 import weakref
 from functools import partial
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Final
 
 import pytest
 from pydantic import ValidationError
@@ -19,6 +19,7 @@ from pydantic import ValidationError
 from lightsplit import DatabaseSplit, SplitFileError, load_split
 from lightsplit._cli import main
 from lightsplit._errors import json_syntax_problem
+from lightsplit._outputs import sidecar_path
 
 Capture = pytest.CaptureFixture[str]
 
@@ -1003,6 +1004,150 @@ class TestSplitCsvTables:
         assert status == 0
         assert out.startswith(f"read 6 entries from {source}: 2 classes")
         assert "note:" not in out
+
+
+_WIDE: Final = (
+    "Image Index,Finding Labels,Follow-up #,Patient ID,Patient Age\n"
+    + "".join(
+        f"{p:08d}_{i:03d}.png,{'Mass' if (p + i) % 3 == 0 else 'No Finding'},"
+        f"{i},{p},{40 + p}\n"
+        for p in range(12)
+        for i in range(1 + p % 3)
+    )
+)
+"""A table as NIH's, one row per image, several per patient: five columns."""
+
+
+class TestSplitColumns:
+    """``--columns`` writes the fields a loader reads, not whole rows."""
+
+    def test_wide_table(self, tmp_path: Path, capsys: Capture) -> None:
+        """The entries written are `[path, label]`, split by patient and label."""
+        source = _table(tmp_path, _WIDE)
+        status, out, err = _halves(
+            capsys,
+            source,
+            "--columns",
+            "Image Index",
+            "Finding Labels",
+            "--path-field",
+            "Image Index",
+            "--label-field",
+            "Finding Labels",
+            "--group-pattern",
+            r"^(\d{8})_",
+        )
+        assert (status, err) == (0, ""), err
+        assert out.startswith(f"read 24 entries from {source}: 2 classes, 12 groups")
+        output = tmp_path / "out.json"
+        split = load_split(output, sample_type=tuple[str, str])
+        rows = {
+            (row.split(",")[0], row.split(",")[1]) for row in _WIDE.splitlines()[1:]
+        }
+        written = [entry for entries in split.values() for entry in entries]
+        assert sorted(written) == sorted(rows)  # every row once, as [path, label]
+        train, test = ({path[:8] for path, _ in s} for s in split.values())
+        assert not train & test
+        record = json.loads(sidecar_path(output).read_text())
+        assert record["columns"] == ["Image Index", "Finding Labels"]
+        assert (record["path_field"], record["label_field"]) == (0, 1)
+        assert "--columns 'Image Index' 'Finding Labels'" in record["command"]
+        # `check` reads the written file by the sidecar's fields: by patient
+        status, out, _ = _run(capsys, "check", output)
+        assert status == 0, out
+        assert "group pattern `^(\\d{8})_`, path field `0`, label field `1`" in out
+
+    def test_order_and_positions(self, tmp_path: Path, capsys: Capture) -> None:
+        """Fields are written in the order named; positions name array items."""
+        source = tmp_path / "samples.json"
+        rows = [[f"{i}.png", f"site{i % 2}", i % 2, 50 + i] for i in range(8)]
+        source.write_text(json.dumps(rows))
+        status, _, err = _halves(capsys, source, "--columns", "2", "0")
+        assert status == 0, err
+        split = load_split(tmp_path / "out.json", sample_type=tuple[int, str])
+        assert sorted(e for s in split.values() for e in s) == sorted(
+            (label, path) for path, _, label, _ in rows
+        )
+
+    def test_objects_become_arrays(self, tmp_path: Path, capsys: Capture) -> None:
+        """Keys of object entries are written as arrays; a missing last key is
+        written as a shorter entry, as an empty last cell is read."""
+        source = tmp_path / "samples.json"
+        entries = [{"image": f"{i}.png", "label": i % 2, "age": i} for i in range(6)]
+        del entries[5]["label"]
+        source.write_text(json.dumps(entries))
+        status, out, err = _halves(capsys, source, "--columns", "image", "label")
+        assert status == 0, err
+        assert "1 of 6 entries has no label (entry 5)" in out
+        written = load_split(tmp_path / "out.json")
+        assert sorted(map(list, (e for s in written.values() for e in s))) == [
+            ["0.png", 0],
+            ["1.png", 1],
+            ["2.png", 0],
+            ["3.png", 1],
+            ["4.png", 0],
+            ["5.png"],
+        ]
+
+    def test_gap_refused(self, tmp_path: Path, capsys: Capture) -> None:
+        """An entry lacking a field before one it holds is refused, naming it:
+        its next field would be written in the place of the missing one."""
+        source = tmp_path / "samples.json"
+        entries = [
+            {"path": "a.png", "age": 30, "label": 0},
+            {"path": "b.png", "label": 1},
+        ]
+        source.write_text(json.dumps(entries))
+        status, out, err = _halves(capsys, source, "--columns", "path", "age", "label")
+        assert (status, out) == (1, "")
+        assert err == (
+            f"lightsplit split: error: {source}: entry 1 lacks `age`, which "
+            "`--columns` names before `label`: `label` would be written in its "
+            "place; give the entry `age`, or leave it out of `--columns`\n"
+        )
+        assert not (tmp_path / "out.json").exists()
+
+    @pytest.mark.parametrize(
+        ("columns", "message"),
+        [
+            pytest.param(
+                ["path", "age"],
+                "`--columns` leaves out column `label`, the label field the split "
+                "is made by; keep it, so that the split file holds the labels it "
+                "was made by",
+                id="label-left-out",
+            ),
+            pytest.param(
+                ["label", "path", "label"],
+                "`--columns` names `label` twice; name each once",
+                id="twice",
+            ),
+            pytest.param(
+                ["path", "weight"],
+                "`--columns` `weight` is not a column of {source}; name one of "
+                "`path`, `age`, `label`, or give a position (0, 1, ...)",
+                id="unknown",
+            ),
+            pytest.param(
+                ["path", "label", "7"],
+                "`--columns`: no entry of {source} holds `7`; the entries are "
+                'arrays of 3 items (such as ["a.png", 30, 0]); give a position '
+                "from 0 to 2",
+                id="unheld",
+            ),
+        ],
+    )
+    def test_usage_errors(
+        self, tmp_path: Path, capsys: Capture, columns: list[str], message: str
+    ) -> None:
+        """Fields that cannot be written as meant are usage errors, before
+        anything is split."""
+        source = _table(tmp_path, "path,age,label\na.png,30,0\nb.png,40,1\n")
+        status, out, err = _halves(capsys, source, "--columns", *columns)
+        assert (status, out) == (2, "")
+        assert err.endswith(
+            f"lightsplit split: error: {message.format(source=source)}\n"
+        )
 
 
 class TestSplitOutput:

@@ -376,6 +376,15 @@ def _add_split(commands: _Commands) -> None:
     parser.add_argument(
         "--seed", type=_count, default=0, metavar="N", help="default: 0"
     )
+    parser.add_argument(
+        "--columns",
+        nargs="+",
+        type=parse_field,
+        metavar="FIELD",
+        help="write each entry as these fields alone, in this order: columns of "
+        "a CSV table (by name or position), positions of array entries, keys of "
+        "object entries (default: the whole entry)",
+    )
     _add_fields(parser)
 
 

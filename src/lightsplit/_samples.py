@@ -13,6 +13,7 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Final
 
 from ._csvsplit import (
     INTEGER_CELL,
@@ -21,12 +22,18 @@ from ._csvsplit import (
     read_csv_split,
     shown_row,
 )
-from ._entries import FILE_SUFFIX
+from ._entries import FILE_SUFFIX, FieldName
 from ._errors import SplittingError, format_list, json_kind
 from ._split import read_file, split_of_document, strict_json
 from ._types import EVALUATION_SET_NAMES
 
-__all__ = ["SampleList", "read_samples"]
+__all__ = [
+    "SampleList",
+    "kept_fields",
+    "read_samples",
+    "shown_field",
+    "unheld_fields",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,3 +181,76 @@ def read_samples(path: Path) -> SampleList:
         msg = f"{path}: holds no entry to split; give at least one per set to make"
         raise SplittingError(msg)
     return found
+
+
+_ABSENT: Final = object()
+"""What `_item` returns for a field that an entry does not hold."""
+
+
+def _item(entry: object, field: FieldName) -> object:
+    """Return the item of ``entry`` at ``field``, or `_ABSENT`."""
+    if isinstance(field, int) and isinstance(entry, list | tuple):
+        return entry[field] if field < len(entry) else _ABSENT
+    if isinstance(field, str) and isinstance(entry, dict):
+        return entry.get(field, _ABSENT)
+    return _ABSENT
+
+
+def shown_field(field: FieldName, columns: Sequence[str]) -> str:
+    """Name a field in a message: a CSV table's column by its name."""
+    if isinstance(field, int) and field < len(columns):
+        return f"column `{columns[field]}`"
+    return f"`{field}`"
+
+
+def kept_fields(samples: SampleList, fields: Sequence[FieldName]) -> SampleList:
+    """Return the entries of ``samples`` written as ``fields`` alone, in order.
+
+    A field is a position of an array entry (a CSV row's column) or a key of
+    an object entry; each entry becomes an array. An entry that lacks the last
+    fields is written without them, as a CSV row whose last cells are empty
+    is read; one that lacks a field but holds a later one is refused, since
+    its items would move to other places.
+
+    Raises:
+        SplittingError: for such an entry, naming it and the field.
+
+    Examples:
+        >>> rows = SampleList(([0, "a.png", 1, 40], [1, "b.png"]), ("row 2", "row 3"))
+        >>> kept_fields(rows, [1, 2]).entries
+        (['a.png', 1], ['b.png'])
+    """
+    entries: list[object] = []
+    for entry, origin in zip(samples.entries, samples.origins, strict=True):
+        items = [_item(entry, field) for field in fields]
+        held = [item is not _ABSENT for item in items]
+        count = held.index(False) if False in held else len(held)
+        if any(held[count:]):
+            name = shown_field(fields[count], samples.columns)
+            after = shown_field(
+                fields[count + held[count:].index(True)], samples.columns
+            )
+            msg = (
+                f"{origin} lacks {name}, which `--columns` names before {after}: "
+                f"{after} would be written in its place; give the entry {name}, "
+                "or leave it out of `--columns`"
+            )
+            raise SplittingError(msg)
+        entries.append(items[:count])
+    columns = tuple(
+        samples.columns[field]
+        for field in fields
+        if samples.columns and isinstance(field, int)
+    )
+    return SampleList(tuple(entries), samples.origins, columns, samples.notes)
+
+
+def unheld_fields(
+    entries: Sequence[object], fields: Sequence[FieldName]
+) -> list[FieldName]:
+    """Return those of ``fields`` that no entry holds (see `kept_fields`)."""
+    return [
+        field
+        for field in fields
+        if all(_item(entry, field) is _ABSENT for entry in entries)
+    ]

@@ -64,6 +64,12 @@ class SplitProvenance(FrozenModel, frozen=True):
     """The path field named, or ``None`` (the first string)."""
     label_field: int | str | None
     """The label field named, or ``None`` (the default)."""
+    columns: tuple[int | str, ...] | None = None
+    """The fields of the input written (`--columns`), or ``None`` (whole entries).
+
+    With them, `path_field` and `label_field` are positions in the written
+    entries.
+    """
 
     @model_validator(mode="after")
     def _fold_of_folds(self) -> Self:

@@ -16,7 +16,7 @@ from typing import Final
 
 from . import __version__
 from ._commands import fail, write_line
-from ._entries import EntryFields, FieldName
+from ._entries import EntryFields, FieldName, describe_entries
 from ._errors import (
     LightsplitError,
     SplittingError,
@@ -33,7 +33,13 @@ from ._outputs import (
     same_file,
     sidecar_path,
 )
-from ._samples import SampleList, read_samples
+from ._samples import (
+    SampleList,
+    kept_fields,
+    read_samples,
+    shown_field,
+    unheld_fields,
+)
 from ._sidecar import write_split_file
 from ._splitsummary import MadeSet, made_sets, summary_lines
 from ._splitting import (
@@ -130,6 +136,53 @@ def _fields(
                 )
     notes = [f"{args.input}: {' and '.join(chosen)}, by their names"] if chosen else []
     return EntryFields(path_field, label_field, args.group_pattern), notes
+
+
+def _kept(
+    samples: SampleList, fields: EntryFields, args: argparse.Namespace
+) -> tuple[SampleList, EntryFields]:
+    """Return the entries as `--columns` keeps them, and their fields there.
+
+    The path and label fields read (named, or CSV columns found by name) must
+    be kept: what is stratified and grouped is what is written.
+
+    Raises:
+        SystemExit: through ``args.parser.error`` (status 2), for a field named
+            twice or held by no entry, or a path or label field left out.
+        SplittingError: for an entry lacking a field before one it holds.
+    """
+    kept: list[FieldName] = []
+    for given in args.columns:
+        field = _column(given, samples, args, "--columns")
+        if field in kept:
+            args.parser.error(f"`--columns` names `{given}` twice; name each once")
+        kept.append(given if field is None else field)
+    for role, field in (("path", fields.path_field), ("label", fields.label_field)):
+        if field is not None and field not in kept:
+            shown = shown_field(field, samples.columns)
+            args.parser.error(
+                f"`--columns` leaves out {shown}, the {role} field the split is "
+                f"made by; keep it, so that the split file holds the {role}s it "
+                "was made by"
+            )
+    unheld = unheld_fields(samples.entries, kept)
+    if unheld:
+        shown = first_few([shown_field(field, samples.columns) for field in unheld])
+        args.parser.error(
+            f"`--columns`: no entry of {args.input} holds {shown}; the entries are "
+            f"{describe_entries(samples.entries)}"
+        )
+    place = {field: position for position, field in enumerate(kept)}
+    try:
+        written = kept_fields(samples, kept)
+    except SplittingError as exc:
+        msg = f"{args.input}: {exc}"
+        raise SplittingError(msg) from None
+    return written, EntryFields(
+        None if fields.path_field is None else place[fields.path_field],
+        None if fields.label_field is None else place[fields.label_field],
+        fields.group_pattern,
+    )
 
 
 def _check_fields_held(
@@ -339,6 +392,8 @@ def _command_line(args: argparse.Namespace) -> list[str]:
     ):
         if value is not None:
             words += [option, str(value)]
+    if args.columns is not None:
+        words += ["--columns", *map(str, args.columns)]
     return [*words, "--seed", str(args.seed), "-o", str(args.output)]
 
 
@@ -364,6 +419,25 @@ def _described(
     return f"{read}: {labels}, {groups}{kept}"
 
 
+def _entries_to_split(
+    args: argparse.Namespace,
+) -> tuple[SampleList, EntryFields, list[str]]:
+    """Read the entries to split and the fields to read them by; notes on these.
+
+    Raises:
+        LightsplitError: for an input that cannot be split, saying why.
+        OSError: for an input that cannot be read.
+        SystemExit: through ``args.parser.error`` (status 2), for fields that
+            the entries do not hold.
+    """
+    samples = read_samples(args.input)
+    fields, chosen = _fields(samples, args)
+    if args.columns is not None:
+        samples, fields = _kept(samples, fields, args)
+    _check_fields_held(samples, fields, args)
+    return samples, fields, chosen
+
+
 @gc_paused()
 def split_command(args: argparse.Namespace) -> int:
     """Split the entries of ``input``; write the split files and their sidecars."""
@@ -381,13 +455,11 @@ def split_command(args: argparse.Namespace) -> int:
     _check_output(args)
     output: Path = args.output
     try:
-        samples = read_samples(args.input)
+        samples, fields, chosen = _entries_to_split(args)
     except LightsplitError as exc:
         return fail(args, str(exc))
     except OSError as exc:
         return fail(args, f"{args.input}: cannot read: {exc.strerror or exc}")
-    fields, chosen = _fields(samples, args)
-    _check_fields_held(samples, fields, args)
     try:
         pool = pool_samples(
             samples.entries, fields, seed=args.seed, origins=samples.origins
@@ -419,6 +491,7 @@ def split_command(args: argparse.Namespace) -> int:
         else args.group_pattern.pattern,
         "path_field": fields.path_field,
         "label_field": fields.label_field,
+        "columns": None if args.columns is None else tuple(args.columns),
     }
     try:
         made = _write(pool, placements, shares, output, provenance)
