@@ -254,9 +254,10 @@ class TestProvenance:
         samples.write_text(json.dumps([[f"p{i}/a.png", i % 2] for i in range(12)]))
         assert main(["split", str(samples), "--folds", "3", "-o", str(tmp_path)]) == 0
         card = split_card(tmp_path / "fold-2.json")
-        assert "), file 2 of a 3-fold split (its `test` set is fold 2), from 12 " in (
-            card.to_markdown()
-        )
+        assert (
+            "), file 2 of a 3-fold split (its `test` set is fold 2, its `validation` "
+            "set fold 0), from 12 "
+        ) in (card.to_markdown())
 
 
 class TestOutput:

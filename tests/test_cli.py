@@ -13,6 +13,7 @@ from lightsplit_testing import Entry, write_pngs, write_split
 
 from lightsplit import load_split, split_json_schema, split_sha256
 from lightsplit._cli import main
+from lightsplit._outputs import sidecar_path
 
 Capture = pytest.CaptureFixture[str]
 
@@ -1636,6 +1637,24 @@ class TestSplit:
             "one entry or more off its share of a class; so not every entry is "
             "validated on in exactly one file"
         )
+        # the sidecars record it, and each file's card says it
+        for fold in range(5):
+            path = tmp_path / "f" / f"fold-{fold}.json"
+            record = json.loads(sidecar_path(path).read_text())
+            assert record["carved"] is (fold in carved)
+            assert _run(capsys, "card", path, "-o", tmp_path / "card.md")[0] == 0
+            card = (tmp_path / "card.md").read_text()
+            validated = (
+                f"its `validation` set carved from the other folds, not fold "
+                f"{(fold + 1) % 5}, which would have left a set one entry or more "
+                "off its share of a class"
+                if fold in carved
+                else f"its `validation` set fold {(fold + 1) % 5}"
+            )
+            assert (
+                f"file {fold} of a 5-fold split (its `test` set is fold {fold}, "
+                f"{validated}), "
+            ) in card
 
     def test_same_seed_same_bytes(
         self,

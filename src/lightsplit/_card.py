@@ -186,12 +186,13 @@ class SplitCard:
             if self.edited
             else "unchanged since"
         )
-        fold = (
-            ""
-            if made.fold is None or made.folds is None
-            else f"file {made.fold} of a {made.folds}-fold split (its `test` set is "
-            f"fold {made.fold}), "
-        )
+        fold = ""
+        if made.fold is not None and made.folds is not None:
+            validated = _validated(made.fold, made.folds, carved=made.carved)
+            fold = (
+                f"file {made.fold} of a {made.folds}-fold split (its `test` set is "
+                f"fold {made.fold}{validated}), "
+            )
         command, source = printable(made.command), printable(made.input)  # no escapes
         return (
             f"Made by: `{command}` (lightsplit {printable(made.lightsplit)}, seed "
@@ -226,6 +227,19 @@ class SplitCard:
         if any(card.unlabelled for card in cards):
             rows.append(["no label", *(_share(c.unlabelled, c.entries) for c in cards)])
         return markdown_table(rows)
+
+
+def _validated(fold: int, folds: int, *, carved: bool | None) -> str:
+    """Say what a fold file's `validation` set is, where its sidecar records it."""
+    if carved is None:
+        return ""
+    if carved:
+        return (
+            f", its `validation` set carved from the other folds, not fold "
+            f"{(fold + 1) % folds}, which would have left a set one entry or more "
+            "off its share of a class"
+        )
+    return f", its `validation` set fold {(fold + 1) % folds}"
 
 
 def _share(count: int, entries: int) -> str:

@@ -56,6 +56,10 @@ class SplitProvenance(FrozenModel, frozen=True):
     """How many folds, or ``None`` (fractions)."""
     fold: Annotated[int, Field(ge=0)] | None
     """Which fold this split tests on, from 0, or ``None`` (fractions)."""
+    carved: bool | None = None
+    """Of a fold file: whether its `validation` set was carved from the other
+    folds (`True`) or is the fold the next file tests on (`False`); ``None``
+    for fractions, or a sidecar written before this was recorded."""
     seed: Annotated[int, Field(ge=0)]
     """The seed."""
     group_pattern: Annotated[str, AfterValidator(_compiles)] | None
@@ -75,6 +79,9 @@ class SplitProvenance(FrozenModel, frozen=True):
     def _fold_of_folds(self) -> Self:
         if (self.fold is None) != (self.folds is None):
             msg = "`fold` and `folds` are given together (folds) or not at all"
+            raise ValueError(msg)
+        if self.carved is not None and self.fold is None:
+            msg = "`carved` is recorded of fold files alone (`fold` given)"
             raise ValueError(msg)
         if self.fold is not None and self.folds is not None and self.fold >= self.folds:
             last = self.folds - 1

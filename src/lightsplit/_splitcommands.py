@@ -561,9 +561,10 @@ def _write(
     output.mkdir(parents=True, exist_ok=True)
     targets = [Fraction(folds - 2, folds), Fraction(1, folds), Fraction(1, folds)]
     made: list[MadeSet] = []
+    carved = carved_files(placements)
     for fold, placed in enumerate(placements):
         name = f"fold-{fold}.json"
-        write(output / name, placed, FOLD_SETS, fold=fold)
+        write(output / name, placed, FOLD_SETS, fold=fold, carved=fold in carved)
         made += made_sets(pool, placed, FOLD_SETS, targets, file=name)
     write_line(
         f"wrote {folds} splits in {output}: fold-0.json to fold-{folds - 1}.json, each "
