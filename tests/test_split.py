@@ -1333,11 +1333,45 @@ class TestSplitMessages:
         assert status == 0
         assert out.splitlines()[1] == (
             f"warning: {source}: 1 repeated entry (same path, same label) left out "
-            'differs from the one kept in other items (entry 2 ["p0.png", 0, 99, '
-            '"F"], kept: entry 0 ["p0.png", 0, 60, "M"]); the one whose JSON text '
-            "sorts first is kept, whatever the order of the input: remove or "
-            "correct the others"
+            "differs from the one kept in how the path is written or in other items "
+            '(entry 2 ["p0.png", 0, 99, "F"], kept: entry 0 ["p0.png", 0, 60, "M"]); '
+            "the one whose path is written as normalised (no `./`, `..` or `//`, "
+            "accents composed), else whose JSON text sorts first, is kept, whatever "
+            "the order of the input: remove or correct the others"
         )
+
+    @pytest.mark.parametrize(
+        ("spellings", "said"),
+        [
+            pytest.param(
+                ["./p1/x/../a.png", "p1/a.png", "p1//a.png"],
+                "the same path written another way",
+                id="dots",
+            ),
+            pytest.param(
+                ["Jose\u0301/a.png", "Jos\u00e9/a.png"],
+                "the same path with decomposed accents",
+                id="nfd",
+            ),
+        ],
+    )
+    def test_tidy_spelling_kept(
+        self, tmp_path: Path, capsys: Capture, spellings: list[str], said: str
+    ) -> None:
+        """Of one file written several ways, the normalised spelling is kept,
+        which opens where `x/../a.png` does not (no folder `x`): the one whose
+        JSON text sorted first (`./...`, decomposed accents) was kept."""
+        entries: list[list[object]] = [[path, 1] for path in spellings]
+        entries += [["p2/b.png", 0], ["p3/c.png", 1], ["p4/d.png", 0]]
+        source = _entries_file(tmp_path, entries)
+        status, out, _ = _halves(capsys, source)
+        assert status == 0
+        split = load_split(tmp_path / "out.json", sample_type=tuple[str, int])
+        paths = [path for entries in split.values() for path, _ in entries]
+        kept = set(paths) - {"p2/b.png", "p3/c.png", "p4/d.png"}
+        assert kept == {spellings[1]}
+        assert len(paths) == 4
+        assert f"({said})" in out
 
     @pytest.mark.parametrize(
         ("entries", "options"),

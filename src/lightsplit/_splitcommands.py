@@ -254,9 +254,11 @@ def _differing(pool: SplitPool[object]) -> str | None:
     noun = "entry" if len(found) == 1 else "entries"
     return (
         f"{len(found)} repeated {noun} (same path, same label) left out "
-        f"{'differs' if len(found) == 1 else 'differ'} from the one kept in other "
-        f"items ({listed}); the one whose JSON text sorts first is kept, whatever "
-        "the order of the input: remove or correct the others"
+        f"{'differs' if len(found) == 1 else 'differ'} from the one kept in how "
+        f"the path is written or in other items ({listed}); the one whose path is "
+        "written as normalised (no `./`, `..` or `//`, accents composed), else "
+        "whose JSON text sorts first, is kept, whatever the order of the input: "
+        "remove or correct the others"
     )
 
 

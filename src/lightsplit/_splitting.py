@@ -18,6 +18,7 @@ import decimal
 import hashlib
 import numbers
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
@@ -270,14 +271,19 @@ def _problem(origins: Sequence[str], positions: Sequence[int]) -> str:
 
 
 def _kept(
-    entries: Sequence[object], index: SetFields, where: Sequence[str]
+    entries: Sequence[object],
+    index: SetFields,
+    where: Sequence[str],
+    fields: EntryFields,
 ) -> tuple[list[int], list[tuple[int, str]], list[str]]:
     """Return the positions of the entries kept (sorted by path), and all keys.
 
     Third, the repeated entries left out that differ from the one kept, said
     as ``entry 5 [...], kept: entry 3 [...]``. An entry's key is its path, or
     its JSON text without one. Of the entries with one key and one label, the
-    one whose JSON text sorts first is kept (the input's order does not count).
+    one whose path is written as normalised (no ``./``, ``..`` or ``//``,
+    accents composed: the spelling most likely to open) is kept, else the one
+    whose JSON text sorts first (the input's order does not count).
 
     Raises:
         SplittingError: for a key listed with different labels.
@@ -313,20 +319,29 @@ def _kept(
             )
             conflicts.append(f"{key[1]}: labels {shown}; keep the right one")
         else:
-            texts = {p: entry_key(entries[p]) for p in found}
+            written = {p: fields.path(entries[p]) for p in found}
+            texts = {p: (written[p] != key[1], entry_key(entries[p])) for p in found}
             first = min(found, key=texts.__getitem__)
             kept.append(first)
             differing += [
                 f"{where[p]} {preview(entries[p])}, kept: {where[first]} "
                 f"{preview(entries[first])}"
+                + (_spelled(written[p]) if written[p] != written[first] else "")
                 for p in found
-                if texts[p] != texts[first]
+                if texts[p][1] != texts[first][1]
             ]
     if conflicts:
         title = "cannot split files listed with different labels"
         raise SplittingError(format_problems(title, conflicts))
     kept.sort(key=keys.__getitem__)
     return kept, keys, differing
+
+
+def _spelled(path: str | None) -> str:
+    """Say that an entry left out writes the kept entry's path another way."""
+    if path is not None and unicodedata.normalize("NFC", path) != path:
+        return " (the same path with decomposed accents)"
+    return " (the same path written another way)"
 
 
 def _classes(
@@ -467,7 +482,7 @@ def pool_samples(
     """
     where = list(origins or (f"entry {i}" for i in range(len(entries))))
     [index] = index_split({"train": entries}, fields).values()
-    kept, keys, differing = _kept(entries, index, where)
+    kept, keys, differing = _kept(entries, index, where, fields)
     found = [index.groups[p] if index.groups is not None else keys[p][1] for p in kept]
     ungrouped = [p for p, name in zip(kept, found, strict=True) if name is None]
     if ungrouped:
