@@ -315,6 +315,23 @@ class TestSplitSamples:
                 count = sum(label[c] for _, label in split[name])
                 assert abs(count - share * total) < 1.5, (c, name)
 
+    @pytest.mark.parametrize("fractions", [(0.7, 0.15, 0.15), (0.5, 0.5)])
+    def test_giant_group_leaves_shares(self, fractions: tuple[float, ...]) -> None:
+        """One patient of 400 images among 120 of 5 goes to a set first, and the
+        others fill around it: placed last (its class is the common one), it
+        went to `train` after the small patients had filled the sets by their
+        targets, leaving 820/90/90 for 700/150/150 (700/300 for halves)."""
+        entries: list[Entry] = [(f"p000/{i}.png", 1) for i in range(400)]
+        entries += [
+            (f"p{p:03d}/{i}.png", (p + i) % 2) for p in range(1, 121) for i in range(5)
+        ]
+        split = split_samples(entries, fractions=fractions, group_pattern=PATIENT)
+        sizes = [len(entries) for entries in split.values()]
+        for size, fraction in zip(sizes, fractions, strict=True):
+            # 5 patients of 5 images at most, traded for the classes' shares
+            assert abs(size - fraction * 1000) <= 25, sizes
+        assert sum(sizes) == 1000
+
     def test_repeats_kept_once(self) -> None:
         """A file listed twice with one label is kept once."""
         split = split_samples(

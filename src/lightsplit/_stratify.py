@@ -3,7 +3,9 @@
 Each group (the entries of one patient, say) goes whole to one set. The target
 of set ``s`` for class ``c`` is ``weights[s] / denominator`` of the class's
 total, and as much of the entries. Groups are placed one at a time, in a given
-order (`group_order`: the groups of the rarest classes first), each in the set
+order (`group_order`: the groups of the rarest classes first; but groups of
+more than half the smallest set's target size before all, largest first:
+`_giants_first`), each in the set
 where the chi-squared distance of the counts to their targets (the sum of
 ``(count - target)^2 / target`` over the classes and the size) grows least:
 a rare class, or a small set, weighs as much as a common one. Ties go to the
@@ -107,7 +109,7 @@ def assign_groups(
         for c, count in groups[g].classes:
             remaining[c] += count
     placed: dict[int, int] = {}
-    for g in order:
+    for g in _giants_first(groups, order, weights, size_total, scale):
         group = groups[g]
         steps = [(c, scale * count) for c, count in group.classes]
         step = scale * group.size
@@ -139,6 +141,31 @@ def assign_groups(
             remaining[c] -= c_step // scale
         size_gaps[best] -= step
     return placed
+
+
+def _giants_first(
+    groups: Sequence[GroupCounts],
+    order: Sequence[int],
+    weights: Sequence[int],
+    size_total: int,
+    scale: int,
+) -> list[int]:
+    """Return ``order`` with the groups larger than half the smallest set first.
+
+    Such a group (one patient with many images) placed late, after the others
+    filled the sets by their targets, leaves a set far past its target size
+    and the others short. Placed first, largest first, in the set that suits
+    it best, it leaves the others to fill around it.
+    """
+    smallest = min((weight for weight in weights if weight), default=0)
+    if not smallest:
+        return list(order)
+    giants = [g for g in order if 2 * groups[g].size * scale > smallest * size_total]
+    if not giants:
+        return list(order)
+    giants.sort(key=lambda g: -groups[g].size)  # stable: in ``order`` otherwise
+    chosen = set(giants)
+    return giants + [g for g in order if g not in chosen]
 
 
 def _lone_set(
