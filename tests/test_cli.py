@@ -1923,6 +1923,28 @@ class TestSplit:
             "`monitor-<name>` sets repeat entries of the other sets",
         ]
 
+    def test_monitor_entries_alone_warned(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """Entries of a monitor set that no other set holds would be in none of
+        the sets made: they are counted and named, not left out in silence."""
+        source = write_split(
+            tmp_path / "pooled.json",
+            {
+                "train": [["a.png", 0], ["b.png", 1], ["c.png", 0]],
+                "test": [["d.png", 1]],
+                "monitor-external": [["site2/x.png", 0], ["./a.png", 0]],
+            },
+        )
+        argv: list[str | Path] = ["split", source, "--fractions", "0.5", "0.5"]
+        status, out, _ = _run(capsys, *argv, "-o", tmp_path / "s.json")
+        assert status == 0
+        assert out.splitlines()[2] == (
+            f"warning: {source}: 1 entry of `monitor-external` is in no other set "
+            '(monitor-external.0 ["site2/x.png", 0]), so in none of the sets made; '
+            "add it to `train`, `validation` or `test` to split it"
+        )
+
     def test_repeats_kept_once(self, tmp_path: Path, capsys: Capture) -> None:
         """An entry listed twice (two spellings, one label) is kept once."""
         entries: list[object] = [["./a", 0], ["a", 0], ["b", 1], ["c", 0]]

@@ -22,8 +22,8 @@ from ._csvsplit import (
     read_csv_split,
     shown_row,
 )
-from ._entries import FILE_SUFFIX, FieldName
-from ._errors import SplittingError, format_list, json_kind
+from ._entries import FILE_SUFFIX, EntryFields, FieldName, entry_key, index_split
+from ._errors import SplittingError, first_few, format_list, json_kind, preview
 from ._split import read_file, split_of_document, strict_json
 from ._types import EVALUATION_SET_NAMES
 
@@ -48,6 +48,8 @@ class SampleList:
     """The names of a CSV table's columns (the entries' items), else empty."""
     notes: tuple[str, ...] = ()
     """What reading left out, for the user to know."""
+    warnings: tuple[str, ...] = ()
+    """What reading left out that may be lost: entries of monitor sets alone."""
 
 
 def _pooled(sets: dict[str, list[object]], source: Path) -> SampleList:
@@ -67,7 +69,47 @@ def _pooled(sets: dict[str, list[object]], source: Path) -> SampleList:
         if left
         else []
     )
-    return SampleList(tuple(entries), tuple(origins), notes=tuple(notes))
+    alone = _monitored_alone(sets, left)
+    one = len(alone) == 1
+    warnings = (
+        [
+            f"{source}: {len(alone)} {'entry' if one else 'entries'} of "
+            f"{format_list(left)} {'is' if one else 'are'} in no other set "
+            f"({first_few(alone)}), so in none of the sets made; add "
+            f"{'it' if one else 'them'} to `train`, `validation` or `test` to split "
+            f"{'it' if one else 'them'}"
+        ]
+        if alone
+        else []
+    )
+    return SampleList(
+        tuple(entries), tuple(origins), notes=tuple(notes), warnings=tuple(warnings)
+    )
+
+
+def _monitored_alone(sets: dict[str, list[object]], monitors: list[str]) -> list[str]:
+    """Name the entries of the ``monitors`` sets that no evaluation set holds.
+
+    Entries are compared by their normalised path (the first string), or as
+    JSON without one, as `lightsplit check` compares them.
+    """
+    if not monitors:
+        return []
+    index = index_split(sets, EntryFields())
+    held = {
+        path if path is not None else entry_key(entry)
+        for name in sets
+        if name in EVALUATION_SET_NAMES
+        for path, entry in zip(index[name].paths, sets[name], strict=True)
+    }
+    return [
+        f"{name}.{i} {preview(entry)}"
+        for name in monitors
+        for i, (path, entry) in enumerate(
+            zip(index[name].paths, sets[name], strict=True)
+        )
+        if (path if path is not None else entry_key(entry)) not in held
+    ]
 
 
 def _entry_like(header: Sequence[str], below: Sequence[str]) -> str | None:
@@ -109,7 +151,11 @@ def _read_csv(path: Path) -> SampleList:
         sample_list = _pooled(read_csv_split(path), path)
         columns = tuple(header[1:])
         return SampleList(
-            sample_list.entries, sample_list.origins, columns, sample_list.notes
+            sample_list.entries,
+            sample_list.origins,
+            columns,
+            sample_list.notes,
+            sample_list.warnings,
         )
     below = rows[numbers[1] - 1] if len(numbers) > 1 else []
     reason = _entry_like(header, below)
@@ -242,7 +288,9 @@ def kept_fields(samples: SampleList, fields: Sequence[FieldName]) -> SampleList:
         for field in fields
         if samples.columns and isinstance(field, int)
     )
-    return SampleList(tuple(entries), samples.origins, columns, samples.notes)
+    return SampleList(
+        tuple(entries), samples.origins, columns, samples.notes, samples.warnings
+    )
 
 
 def unheld_fields(

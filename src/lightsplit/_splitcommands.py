@@ -440,6 +440,23 @@ def _entries_to_split(
     return samples, fields, chosen
 
 
+def _say_read(
+    pool: SplitPool[object],
+    samples: SampleList,
+    chosen: Sequence[str],
+    shares: Sequence[Fraction],
+    args: argparse.Namespace,
+) -> None:
+    """Say what was read, with the notes and warnings on it."""
+    write_line(_described(pool, samples, args))
+    for note in (*samples.notes, *chosen):
+        write_line(f"note: {note}")
+    for warning in samples.warnings:
+        write_line(f"warning: {warning}")
+    for warning in _pool_warnings(pool, shares, args.folds):
+        write_line(f"warning: {args.input}: {warning}")
+
+
 @gc_paused()
 def split_command(args: argparse.Namespace) -> int:
     """Split the entries of ``input``; write the split files and their sidecars."""
@@ -473,11 +490,7 @@ def split_command(args: argparse.Namespace) -> int:
         )
     except SplittingError as exc:
         return fail(args, f"{args.input}: {exc}")
-    write_line(_described(pool, samples, args))
-    for note in (*samples.notes, *chosen):
-        write_line(f"note: {note}")
-    for warning in _pool_warnings(pool, shares, args.folds):
-        write_line(f"warning: {args.input}: {warning}")
+    _say_read(pool, samples, chosen, shares, args)
     provenance: dict[str, object] = {
         "lightsplit": __version__,
         "command": shlex.join(_command_line(args)),
