@@ -1945,6 +1945,20 @@ class TestSplit:
             "add it to `train`, `validation` or `test` to split it"
         )
 
+    def test_backslash_paths_warned(self, tmp_path: Path, capsys: Capture) -> None:
+        """Windows paths are warned about, as `check` warns: `p2\\a.png` and
+        `p2/a.png` are split as two files, and are no group `p2`."""
+        entries: list[object] = [["p2\\a.png", 0], ["p2/a.png", 0], ["p3/b.png", 1]]
+        source, _, (status, out, _) = _split_halves(tmp_path, capsys, entries)
+        assert status == 0
+        assert out.splitlines()[1] == (
+            f"warning: {source}: 1 path holds a backslash `\\`, a folder separator "
+            "on Windows alone (entry 0): Linux and macOS read `p2\\a.png` as one "
+            "file name, not as `p2/a.png`, and so does the split, which tells files "
+            "apart and groups them by their paths; write the paths with `/`, which "
+            "every system reads"
+        )
+
     def test_repeats_kept_once(self, tmp_path: Path, capsys: Capture) -> None:
         """An entry listed twice (two spellings, one label) is kept once."""
         entries: list[object] = [["./a", 0], ["a", 0], ["b", 1], ["c", 0]]

@@ -23,6 +23,7 @@ from ._errors import (
     first_few,
     format_list,
     preview,
+    printable,
 )
 from ._gcpause import gc_paused
 from ._hashing import encode_entries
@@ -443,6 +444,8 @@ def _entries_to_split(
 def _say_read(
     pool: SplitPool[object],
     samples: SampleList,
+    fields: EntryFields,
+    *,
     chosen: Sequence[str],
     shares: Sequence[Fraction],
     args: argparse.Namespace,
@@ -451,10 +454,35 @@ def _say_read(
     write_line(_described(pool, samples, args))
     for note in (*samples.notes, *chosen):
         write_line(f"note: {note}")
-    for warning in samples.warnings:
-        write_line(f"warning: {warning}")
-    for warning in _pool_warnings(pool, shares, args.folds):
-        write_line(f"warning: {args.input}: {warning}")
+    for said in samples.warnings:
+        write_line(f"warning: {said}")
+    backslashes = _backslashes(samples, fields)
+    for warning in (backslashes, *_pool_warnings(pool, shares, args.folds)):
+        if warning is not None:
+            write_line(f"warning: {args.input}: {warning}")
+
+
+def _backslashes(samples: SampleList, fields: EntryFields) -> str | None:
+    r"""Warn about paths holding a backslash, as `check` does (`path_backslash`).
+
+    On Linux and macOS ``p1\a.png`` is one file name: the loader does not find
+    it, and ``p1\a.png`` and ``p1/a.png`` are split as two files (a group
+    pattern ``p1/`` finds no group in the first).
+    """
+    paths = [fields.path(entry) for entry in samples.entries]
+    if "\\" not in "\n".join(filter(None, paths)):
+        return None
+    found = [i for i, path in enumerate(paths) if path and "\\" in path]
+    first = paths[found[0]] or ""
+    listed = first_few([samples.origins[i] for i in found])
+    noun = "path holds" if len(found) == 1 else "paths hold"
+    return (
+        f"{len(found)} {noun} a backslash `\\`, a folder separator on Windows "
+        f"alone ({listed}): Linux and macOS read `{printable(first)}` as one file "
+        f"name, not as `{printable(first.replace(chr(92), '/'))}`, and so does "
+        "the split, which tells files apart and groups them by their paths; "
+        "write the paths with `/`, which every system reads"
+    )
 
 
 @gc_paused()
@@ -490,7 +518,7 @@ def split_command(args: argparse.Namespace) -> int:
         )
     except SplittingError as exc:
         return fail(args, f"{args.input}: {exc}")
-    _say_read(pool, samples, chosen, shares, args)
+    _say_read(pool, samples, fields, chosen=chosen, shares=shares, args=args)
     provenance: dict[str, object] = {
         "lightsplit": __version__,
         "command": shlex.join(_command_line(args)),
