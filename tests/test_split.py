@@ -984,6 +984,18 @@ class TestSplitCsvTables:
         status, _, _ = _halves(capsys, source, "--label-field", "sex")
         assert status == 0
 
+    def test_column_named_twice(self, tmp_path: Path, capsys: Capture) -> None:
+        """A field naming two columns of one name is refused: the first was read."""
+        source = _table(tmp_path, "path,label,label\na.png,0,1\nb.png,1,1\n")
+        status, _, err = _halves(capsys, source, "--label-field", "label")
+        assert status == 2
+        assert err.endswith(
+            f"`--label-field` `label` names 2 columns of {source} (positions 1 and "
+            "2); give the position of the one to read, or rename the others in the "
+            "header\n"
+        )
+        assert _halves(capsys, source, "--label-field", "2")[0] == 0
+
     def test_two_label_columns(self, tmp_path: Path, capsys: Capture) -> None:
         """Two columns named as labels are not chosen between."""
         source = _table(tmp_path, "path,Label,class\na.png,0,1\nb.png,1,1\n")

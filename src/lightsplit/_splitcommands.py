@@ -82,7 +82,15 @@ def _column(
             f"`{option}` `{field}` is not a column of {args.input}; name one of "
             f"{columns}, or give a position (0, 1, ...)"
         )
-    return samples.columns.index(field)
+    found = [i for i, column in enumerate(samples.columns) if column == field]
+    if len(found) > 1:
+        places = " and ".join(map(str, found))
+        args.parser.error(
+            f"`{option}` `{field}` names {len(found)} columns of {args.input} "
+            f"(positions {places}); give the position of the one to read, or "
+            "rename the others in the header"
+        )
+    return found[0]
 
 
 def _named_column(
