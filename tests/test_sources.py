@@ -592,7 +592,7 @@ class TestModelTransforms:
             ("model_transforms",),
         )
         assert error["msg"] == (
-            "`model_transforms` must be a list or tuple of transforms, not a "
+            "`model_transforms` must be a list or tuple of transforms, not "
             "`Identity`; for a single transform, write `[transform]`"
         )
 

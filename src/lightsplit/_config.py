@@ -419,7 +419,7 @@ def checked_config(config: object, *, name: str) -> DataModuleConfig:
     """
     if not isinstance(config, DataModuleConfig):
         msg = (
-            f"`{name}` must be a `DataModuleConfig`, not a `{type(config).__name__}`"
+            f"`{name}` must be a `DataModuleConfig`, not `{type(config).__name__}`"
             "; make one with `DataModuleConfig(...)` (from a mapping: "
             "`DataModuleConfig.model_validate(mapping)`), or derive one with "
             "`config.replace(...)`"

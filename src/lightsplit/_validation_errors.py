@@ -248,7 +248,7 @@ def transforms_invalid(*, field: str, type_name: str) -> PydanticCustomError:
         )
     return PydanticCustomError(
         "transforms_invalid",
-        "`{field}` must be a list or tuple of transforms, not a `{type_name}`; for "
+        "`{field}` must be a list or tuple of transforms, not `{type_name}`; for "
         "a single transform, write `[transform]`",
         {"field": field, "type_name": type_name},
     )
