@@ -97,6 +97,13 @@ class TestExports:
         names = dir(lightsplit)
         assert names == sorted(names)
         assert set(lightsplit.__all__) | {"__version__"} <= set(names)
+        # what the package imports to load the others is no public name
+        assert not {"Final", "Mapping", "TYPE_CHECKING", "importlib", "sys"} & set(
+            names
+        )
+        assert {name for name in names if not name.startswith("__")} == set(
+            lightsplit.__all__
+        )
 
     def test_version(self) -> None:
         """The package states its version."""

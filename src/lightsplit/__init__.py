@@ -192,8 +192,13 @@ def _load(name: str) -> object:
 
 
 def __dir__() -> list[str]:
-    """Return the module's names, the public ones included before first use."""
-    return sorted({*globals(), *__all__})
+    """Return the public names, before first use too, and the module's dunders.
+
+    The modules and typing names this one imports to load the others
+    (``importlib``, ``Final``...) are no part of lightsplit's interface, so
+    completion in an editor or a notebook does not offer them.
+    """
+    return sorted({*__all__, *(name for name in globals() if name.startswith("__"))})
 
 
 if not TYPE_CHECKING:  # a visible __getattr__ would let type checkers pass any name
