@@ -412,6 +412,83 @@ class TestEvaluation:
         trainer.validate(model, datamodule=_module(split), ckpt_path=checkpoint)
         assert len(model.val_names) == 8  # validation and monitor-train
 
+    @pytest.mark.parametrize(
+        ("edit", "difference"),
+        [
+            pytest.param(
+                lambda s: s.__setitem__("test", entries_named("ext", 3)),
+                "set `test` has 3 entries, not 4",
+                id="changed",
+            ),
+            pytest.param(
+                lambda s: s.__setitem__("test", s.pop("validation")),
+                "set `test` holds other entries",
+                id="validation-tested",
+            ),
+            pytest.param(
+                lambda s: s.pop("test"),
+                "set `test` was not among the checkpoint's sets",
+                id="new",
+            ),
+        ],
+    )
+    def test_held_out_set_of_another_database(
+        self, tmp_path: Path, edit: object, difference: str
+    ) -> None:
+        """A test set the checkpoint never saw (an external database, a corrected
+        set) that shares nothing with its training set is evaluated, with a
+        warning: refusing it made users set `allow_data_change`, which also
+        lets a test set holding training entries through."""
+        trained = _split()
+        if "not among" in difference:  # trained without a test set
+            edit(trained)  # type: ignore[operator]  # an editing function
+            evaluated = _split()
+        else:
+            evaluated = _split()
+            edit(evaluated)  # type: ignore[operator]  # an editing function
+        checkpoint = _checkpoint(tmp_path, trained)
+        trainer = Trainer(
+            accelerator="cpu",
+            logger=False,
+            enable_progress_bar=False,
+            enable_checkpointing=False,
+        )
+        model = RecordingModel(6)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            trainer.test(model, datamodule=_module(evaluated), ckpt_path=checkpoint)
+        assert model.val_names == [name for name, _ in evaluated["test"]]
+        said = [str(w.message) for w in seen if w.category is LightsplitWarning]
+        assert any(
+            message.startswith(
+                "running `test` on sets that differ from the checkpoint's, evaluated "
+                "as given: none of their entries (nor patients, where the checkpoint "
+                "records them) is in the checkpoint's training set"
+            )
+            and f"\n  {difference}" in message
+            for message in said
+        ), said
+
+    def test_changed_set_sharing_training_entries_refused(self, tmp_path: Path) -> None:
+        """A changed test set that holds a training entry is refused, its other
+        differences with it: held out is what lets a changed set through."""
+        checkpoint = _checkpoint(tmp_path)
+        split = _split()
+        split["test"] = [*entries_named("ext", 3), ("t3", 1)]
+        trainer = Trainer(
+            accelerator="cpu",
+            logger=False,
+            enable_progress_bar=False,
+            enable_checkpointing=False,
+        )
+        with pytest.raises(DataChangedError) as exc_info:
+            trainer.test(
+                RecordingModel(6), datamodule=_module(split), ckpt_path=checkpoint
+            )
+        text = str(exc_info.value)
+        assert text.startswith("running `test` on entries the checkpoint was trained")
+        assert "set `test` holds other entries" in text
+
     def test_same_split_passes(self, tmp_path: Path) -> None:
         """Testing a checkpoint on its own split's test set runs."""
         checkpoint = _checkpoint(tmp_path)

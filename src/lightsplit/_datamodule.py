@@ -685,7 +685,9 @@ class ConcatDataModule(LightningDataModule):
         checkpoint's training set. A difference in what is served (entries,
         classes, loaders, transforms, training settings) is an error, unless
         `allow_data_change` is set; a difference in how (`parallel`, caching,
-        names) is a warning.
+        names) is a warning. An evaluated `validation` or `test` set that shares
+        nothing with the training set (by file, and by patient where recorded)
+        may differ, or be new: it is evaluated as given, with a warning.
 
         Raises:
             DataChangedError: naming each difference, and how to accept them.
@@ -699,9 +701,6 @@ class ConcatDataModule(LightningDataModule):
         training = stage == "fit"
         names = [] if training else stage_sets(self.set_names, stage)
         current = self._provenance()
-        differences = compare_provenance(
-            recorded, current, sets=names, training=training
-        )
         held_out = {  # `monitor-*` sets repeat others on purpose
             name: self._sources[name].entries()
             for name in names
@@ -714,6 +713,18 @@ class ConcatDataModule(LightningDataModule):
         ]
         patients, unchecked = patients_trained_on(
             recorded, held_out, asked=self._config.group_pattern
+        )
+        # sets found held out (the checkpoint records its training entries, and
+        # none is there) are evaluated as given, even if new or changed
+        checked = (
+            list(held_out)
+            if isinstance(recorded.get("train_entries"), Tensor)
+            and not leaks
+            and not patients
+            else []
+        )
+        differences = compare_provenance(
+            recorded, current, sets=names, training=training, held_out=checked
         )
         for note in unchecked:
             warnings.warn(note, LightsplitWarning, stacklevel=2)

@@ -10,7 +10,7 @@ is plain data and tensors: a checkpoint loads with ``weights_only=True``.
 
 import hashlib
 import posixpath
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
 from typing import Any, Final, Literal
@@ -70,8 +70,10 @@ class Difference:
 
     what: str
     """What differs, as a short sentence naming the set, setting or loader."""
-    severity: Literal["error", "warning"]
-    """``"error"``: the data or training differ; ``"warning"``: how it is served."""
+    severity: Literal["error", "warning", "held_out"]
+    """``"error"``: the data or training differ; ``"warning"``: how it is served;
+    ``"held_out"``: an evaluated set differs (or is new), but was found held out
+    from the checkpoint's training set, so it is evaluated as given."""
 
     def __str__(self) -> str:
         return self.what
@@ -353,11 +355,15 @@ def compare_provenance(
     *,
     sets: Sequence[SetName],
     training: bool,
+    held_out: Collection[SetName] = (),
 ) -> list[Difference]:
     """Return how ``current`` differs from ``recorded``, for the sets ``sets``.
 
     Resuming training (``training``) compares every set, the settings and the
     model transforms; evaluating compares the evaluated sets and transforms.
+    The differences of the evaluated sets ``held_out``, found disjoint from the
+    checkpoint's training set, are ``"held_out"``, not errors: a test set of
+    another database, or one corrected since, is evaluated as given.
 
     Raises:
         DataChangedError: if ``recorded`` is no lightsplit record.
@@ -380,9 +386,12 @@ def compare_provenance(
             if name not in new_sets
         ]
     for name in names:
+        checked = not training and name in held_out
         if name not in old_sets:
             kind = "is new" if training else "was not among the checkpoint's sets"
-            found.append(Difference(f"set `{name}` {kind}", "error"))
+            found.append(
+                Difference(f"set `{name}` {kind}", "held_out" if checked else "error")
+            )
             continue
         hashes = (
             (recorded.get("train_entries"), current.get("train_entries"))
@@ -392,7 +401,11 @@ def compare_provenance(
         differences, loader_change = _compare_set(
             name, old_sets[name], new_sets[name], hashes
         )
-        found += differences
+        found += (
+            [Difference(d.what, "held_out") for d in differences]
+            if checked
+            else differences
+        )
         if loader_change is not None:
             loaders_changed.setdefault(loader_change, []).append(name)
     for change, changed in loaders_changed.items():
@@ -460,6 +473,7 @@ def report(
     """Return the error message (if any) and the warning message (if any)."""
     errors = [str(d) for d in differences if d.severity == "error"]
     warnings_ = [str(d) for d in differences if d.severity == "warning"]
+    held_out = [str(d) for d in differences if d.severity == "held_out"]
     error = None
     if errors and not allowed:
         error = format_problems(
@@ -477,4 +491,15 @@ def report(
         "(how the data are served, named or loaded, not which data)"
     )
     warning = format_problems(title, shown, noun="difference") if shown else None
+    if held_out:
+        said = format_problems(
+            f"{action} on sets that differ from the checkpoint's, evaluated as "
+            "given: none of their entries (nor patients, where the checkpoint "
+            "records them) is in the checkpoint's training set, but they are not "
+            "the checkpoint's own sets: results on them do not compare with "
+            "results on those",
+            held_out,
+            noun="difference",
+        )
+        warning = said if warning is None else f"{warning}\n{said}"
     return error, warning
