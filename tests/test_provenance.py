@@ -220,6 +220,37 @@ class TestResumeChecks:
             str(warning.message)
         )
 
+    @pytest.mark.parametrize(
+        "recorded",
+        ["lightsplit._images.ImageFileLoader", "lightsplit._io.ImageFileLoader"],
+    )
+    def test_own_loaders_by_public_name(
+        self, tmp_path: Path, recorded: str, recwarn: pytest.WarningsRecorder
+    ) -> None:
+        """lightsplit's loaders are recorded by their public name: a record of
+        the private module that defines one (as older checkpoints have, or a
+        module renamed since) reads as the same loader, not as another class."""
+        module = CachingDataModule(_split(), ImageFileLoader(tmp_path))
+        state = module.state_dict()
+        record = state[PROVENANCE_KEY]
+        assert record["sets"]["train"]["loaders"][0][0] == "lightsplit.ImageFileLoader"
+        for value in record["sets"].values():
+            value["loaders"] = [[recorded, f] for _, f in value["loaders"]]
+        CachingDataModule(_split(), ImageFileLoader(tmp_path)).load_state_dict(state)
+        assert not recwarn.list
+
+    def test_user_loaders_by_module(self) -> None:
+        """A loader of one's own, even one named as lightsplit's, goes by its
+        module: renamed, it is another class."""
+
+        class ImageFileLoader(_Scaled):
+            pass
+
+        state = CachingDataModule(_split(), ImageFileLoader(1.0)).state_dict()
+        [[name, _]] = state[PROVENANCE_KEY]["sets"]["train"]["loaders"]
+        assert name == f"{__name__}.{ImageFileLoader.__qualname__}"
+        assert name.endswith(".test_user_loaders_by_module.<locals>.ImageFileLoader")
+
     def test_loader_shown_on_one_line(self) -> None:
         """A loader whose repr spans lines is shown on one line of the warning."""
         state = CachingDataModule(_split(), _Spread(1.0)).state_dict()

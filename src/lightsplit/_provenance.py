@@ -10,6 +10,7 @@ is plain data and tensors: a checkpoint loads with ``weights_only=True``.
 
 import hashlib
 import posixpath
+import re
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
@@ -17,6 +18,8 @@ from typing import Any, Final, Literal
 
 import torch
 from torch import Tensor
+
+import lightsplit
 
 from ._config import DataModuleConfig
 from ._entries import JSON_TYPES, as_text, fields_of, names_file
@@ -200,7 +203,7 @@ def set_record(
         "class_counts": _class_counts(targets),
         "loaders": [
             [
-                f"{type(loader).__module__}.{type(loader).__qualname__}",
+                class_name(type(loader)),
                 _digest(fingerprint_of(loader)),
             ]
             for _, loader in source.parts
@@ -208,6 +211,45 @@ def set_record(
         # for people to read when a loader changed (`_loader_change`), not compared
         "loader_settings": [_settings_shown(loader) for _, loader in source.parts],
     }
+
+
+_OWN_CLASS: Final = re.compile(r"lightsplit\._\w+\.([A-Za-z]\w*)")
+"""The name of a class in one of lightsplit's private modules."""
+
+
+def class_name(cls: type) -> str:
+    """Return the full name a checkpoint records of a loader's class.
+
+    lightsplit's public classes go by their public name
+    (``lightsplit.ImageFileLoader``), not by the private module that defines
+    them, which a later version may rename: its checkpoints would then read as
+    loaded by another class. Other classes go by module and qualified name.
+    """
+    name = f"{cls.__module__}.{cls.__qualname__}"
+    return (
+        public_name(name)
+        if cls is getattr(lightsplit, cls.__qualname__, None)
+        else name
+    )
+
+
+def public_name(name: str) -> str:
+    """Return a recorded class name with lightsplit's private module left out.
+
+    Checkpoints written before `class_name` recorded public classes by their
+    private module (``lightsplit._images.ImageFileLoader``); read so, they
+    compare with those written since.
+
+    Examples:
+        >>> public_name("lightsplit._images.ImageFileLoader")
+        'lightsplit.ImageFileLoader'
+        >>> public_name("train.XrayLoader")
+        'train.XrayLoader'
+    """
+    match = _OWN_CLASS.fullmatch(name)
+    if match is None or match[1] not in lightsplit.__all__:
+        return name
+    return f"lightsplit.{match[1]}"
 
 
 LOADER_SHOWN: Final = 200
@@ -318,8 +360,8 @@ def _compare_set(
             f"set `{name}` has class counts {new['class_counts']}, not "
             f"{old.get('class_counts')}"
         )
-    old_loaders = [tuple(loader) for loader in old.get("loaders", [])]
-    new_loaders = [tuple(loader) for loader in new["loaders"]]
+    old_loaders = [(public_name(c), f) for c, f in old.get("loaders", [])]
+    new_loaders = [(public_name(c), f) for c, f in new["loaders"]]
     same_classes = [c for c, _ in old_loaders] == [c for c, _ in new_loaders]
     if not same_classes:
         found.append(
