@@ -89,9 +89,9 @@ class TestUint8:
     @pytest.mark.parametrize("cache", [False, True])
     def test_kept_from_loader_to_batch(self, tmp_path: Path, cache: bool) -> None:
         """8-bit images stay ``uint8``, with the file's values, cached or not."""
-        entries = write_pngs(tmp_path, 4)
+        entries = write_pngs(tmp_path, 5)
         module = CachingDataModule(
-            {"train": entries, "validation": entries[:1]},
+            {"train": entries[:4], "validation": entries[4:]},
             ImageFileLoader(tmp_path, dtype="uint8"),
             batch_size=4,
             cache_samples=cache,

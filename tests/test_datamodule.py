@@ -648,7 +648,8 @@ class TestCachedEqualsUncached:
         the cache, lets go of it with `train` (it kept it for as long as the loader
         lived), and its loader then names its own set."""
         train = entries_named("t", 10)
-        split = {"train": train, "validation": train[:2], "monitor-train": list(train)}
+        validation = entries_named("v", 2)
+        split = {"train": train, "validation": validation, "monitor-train": list(train)}
         module = CachingDataModule(
             split, MemoryLoader(), batch_size=4, cache_samples=True
         )

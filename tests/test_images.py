@@ -63,7 +63,7 @@ class TestImageFileLoader:
     ) -> None:
         """Without Pillow, loading says which extra installs it, also through a
         data module; so does a loader of one's own that imports it."""
-        entries = write_pngs(tmp_path, 2)
+        entries = write_pngs(tmp_path, 4)
         monkeypatch.setitem(sys.modules, "PIL", None)
         hint = 'install Pillow: pip install "lightsplit[images]"'
         with pytest.raises(ModuleNotFoundError, match=re.escape(hint)):
@@ -80,7 +80,7 @@ class TestImageFileLoader:
 
         for loader in (ImageFileLoader(tmp_path), OwnLoader()):
             datamodule = CachingDataModule(
-                {"train": entries, "validation": entries}, loader, batch_size=2
+                {"train": entries[:2], "validation": entries[2:]}, loader, batch_size=2
             )
             datamodule.setup("fit")
             with pytest.raises(SampleLoadError) as caught:
@@ -236,8 +236,8 @@ class TestImageFileLoader:
 
     def test_in_a_data_module(self, tmp_path: Path) -> None:
         """It serves a data module; an escaping entry fails with set and index."""
-        entries = write_pngs(tmp_path, 4)
-        split = {"train": entries, "test": [*entries[:2], ("../x.png", 0)]}
+        entries = write_pngs(tmp_path, 6)
+        split = {"train": entries[:4], "test": [*entries[4:], ("../x.png", 0)]}
         module = CachingDataModule(split, ImageFileLoader(tmp_path), batch_size=2)
         assert next(iter(module.train_dataloader())).input.shape == (2, 1, 8, 8)
         with pytest.raises(SampleLoadError, match=r"set `test`, index 2"):

@@ -182,8 +182,11 @@ class TestResumeChecks:
         state = _module().state_dict()
         split = _split()
         edit(split)  # type: ignore[operator]  # an editing function
+        with warnings.catch_warnings():  # a file listed twice is warned about too
+            warnings.simplefilter("ignore", LightsplitWarning)
+            module = _module(split)
         with pytest.raises(DataChangedError) as exc_info:
-            _module(split).load_state_dict(state)
+            module.load_state_dict(state)
         text = str(exc_info.value)
         assert text.startswith("resuming training with data that differ")
         assert message in text
@@ -332,10 +335,10 @@ class TestEvaluation:
             enable_progress_bar=False,
             enable_checkpointing=False,
         )
+        with pytest.warns(LightsplitWarning, match="in two of `train`"):
+            module = _module(split)  # said when built, refused when tested
         with pytest.raises(DataChangedError) as exc_info:
-            trainer.test(
-                RecordingModel(6), datamodule=_module(split), ckpt_path=checkpoint
-            )
+            trainer.test(RecordingModel(6), datamodule=module, ckpt_path=checkpoint)
         lines = str(exc_info.value).splitlines()
         assert lines[:2] == [
             "running `test` on entries the checkpoint was trained on, 2 problems:",
@@ -364,7 +367,8 @@ class TestEvaluation:
             enable_progress_bar=False,
             enable_checkpointing=False,
         )
-        module = _module(split, allow_data_change=True)
+        with pytest.warns(LightsplitWarning, match="in two of `train`"):
+            module = _module(split, allow_data_change=True)
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
             trainer.test(RecordingModel(6), datamodule=module, ckpt_path=checkpoint)
@@ -512,10 +516,10 @@ class TestEvaluation:
             enable_progress_bar=False,
             enable_checkpointing=False,
         )
+        with pytest.warns(LightsplitWarning, match="in two of `train`"):
+            module = _module(split)  # said when built, refused when tested
         with pytest.raises(DataChangedError) as exc_info:
-            trainer.test(
-                RecordingModel(6), datamodule=_module(split), ckpt_path=checkpoint
-            )
+            trainer.test(RecordingModel(6), datamodule=module, ckpt_path=checkpoint)
         text = str(exc_info.value)
         assert text.startswith("running `test` on entries the checkpoint was trained")
         assert "set `test` holds other entries" in text

@@ -49,8 +49,8 @@ class TestSplitsValidation:
         module = ConcatDataModule(
             {
                 # a list pair is accepted at run time, though typed as a tuple
-                "train": [(entries[:4], loader), [entries[4:], loader]],  # type: ignore[list-item]
-                "test": ((entries, loader),),
+                "train": [(entries[:4], loader), [entries[4:6], loader]],  # type: ignore[list-item]
+                "test": ((entries[6:], loader),),
             }
         )
         assert module.set_names == ("train", "test")
@@ -236,12 +236,12 @@ class TargetLoader:
         return target
 
 
-def _entries(count: int = 4) -> list[Entry]:
-    return [(f"s{i}.png", i % 2) for i in range(count)]
+def _entries(count: int = 4, prefix: str = "s") -> list[Entry]:
+    return [(f"{prefix}{i}.png", i % 2) for i in range(count)]
 
 
 def _fit_split() -> dict[str, list[Entry]]:
-    return {"train": _entries(), "validation": _entries(1)}
+    return {"train": _entries(), "validation": _entries(1, "v")}
 
 
 class TestLoaderForms:
@@ -703,7 +703,9 @@ class TestCacheDir:
 class TestSplitFiles:
     def test_part_from_split_file(self, tmp_path: Path) -> None:
         """A part's samples may be a split file: its set of the same name is read."""
-        write_split(tmp_path / "a.json", {"train": _entries(3), "test": _entries(1)})
+        write_split(
+            tmp_path / "a.json", {"train": _entries(3), "test": _entries(1, "t")}
+        )
         module = ConcatDataModule(
             {
                 "train": [SplitPart(tmp_path / "a.json", PairLoader())],
@@ -733,7 +735,9 @@ class TestSplitFiles:
 
     def test_caching_data_module_from_path(self, tmp_path: Path) -> None:
         """`CachingDataModule` reads a split file given as its path."""
-        write_split(tmp_path / "s.json", {"train": _entries(3), "test": _entries(2)})
+        write_split(
+            tmp_path / "s.json", {"train": _entries(3), "test": _entries(2, "t")}
+        )
         module = CachingDataModule(str(tmp_path / "s.json"), PairLoader())
         assert module.set_names == ("train", "test")
         with pytest.raises(FileNotFoundError) as exc_info:

@@ -53,6 +53,7 @@ from ._settings import (
     misspelt_setting,
 )
 from ._setup import open_set, write_cache_file
+from ._shared import warn_shared_files
 from ._sources import (
     SetSource,
     check_model_transforms,
@@ -211,6 +212,7 @@ class ConcatDataModule(LightningDataModule):
         eval_batch_transforms: object = (),
     ) -> None:
         self._check_groups(sources, config)
+        warn_shared_files(sources)
         self._config = config
         self._sources = sources
         self._transforms = check_model_transforms(model_transforms)

@@ -61,6 +61,7 @@ __all__ = [
     "path_key",
     "same_label_key",
     "set_groups",
+    "set_paths",
     "tally_key",
     "tally_labels",
 ]
@@ -645,6 +646,11 @@ def _raw_paths(
 
 _SLASHED: Final = bytes.maketrans(b".\n", b"//")
 """Turns each ``.`` and line end into ``/``: see `_normalized`."""
+
+
+def set_paths(samples: Sequence[object], fields: EntryFields) -> list[str | None]:
+    """Return the normalised path of each entry (`EntryFields.path`), or ``None``."""
+    return _normalized(_raw_paths(samples, fields)[0])
 
 
 def _normalized(paths: list[str | None]) -> list[str | None]:

@@ -40,13 +40,16 @@ __all__ = [
     "PROVENANCE_FORMAT",
     "PROVENANCE_KEY",
     "Difference",
+    "class_name",
     "compare_provenance",
     "entry_hashes",
     "hash64",
     "overlap",
     "provenance_of",
+    "public_name",
     "report",
     "set_record",
+    "settings_shown",
 ]
 
 PROVENANCE_KEY: Final = "lightsplit_provenance"
@@ -209,7 +212,7 @@ def set_record(
             for _, loader in source.parts
         ],
         # for people to read when a loader changed (`_loader_change`), not compared
-        "loader_settings": [_settings_shown(loader) for _, loader in source.parts],
+        "loader_settings": [settings_shown(loader) for _, loader in source.parts],
     }
 
 
@@ -256,7 +259,7 @@ LOADER_SHOWN: Final = 200
 """The longest loader ``repr`` recorded to show what changed in it."""
 
 
-def _settings_shown(loader: object) -> str | None:
+def settings_shown(loader: object) -> str | None:
     """Return the ``repr`` of ``loader`` if it shows settings, else ``None``.
 
     The default ``repr`` (``<module.Loader object at 0x...>``) names an address,
