@@ -1,3 +1,4 @@
+import json
 import os
 import re
 import sys
@@ -11,6 +12,8 @@ from PIL import Image
 from lightsplit import (
     CachingDataModule,
     ColorMode,
+    ConcatDataModule,
+    EntryChecker,
     ImageFileLoader,
     ImageMaskLoader,
     PathEscapeError,
@@ -245,6 +248,83 @@ class TestImageFileLoader:
         [failure] = check_split_loading(split, ImageFileLoader(tmp_path))
         assert (failure.set_name, failure.index) == ("test", 2)
         assert "PathEscapeError" in failure.message
+
+
+class TestEntriesCheckedWhenBuilt:
+    """Entries the loader cannot read fail when the data module is built, not
+    when their batch comes up (a label written `"1"`, hours into an epoch)."""
+
+    @pytest.mark.parametrize(
+        ("entry", "problem"),
+        [
+            pytest.param(
+                ["p3/c.png", "1"],
+                "TypeError: label '1' of entry ['p3/c.png', '1'] is not an integer",
+                id="string-label",
+            ),
+            pytest.param(
+                ["p3/c.png", True],
+                "TypeError: label True of entry ['p3/c.png', True] is not an integer",
+                id="bool-label",
+            ),
+            pytest.param(
+                ["p3/c.png"],
+                "TypeError: entry ['p3/c.png'] is not of the form [path, label]",
+                id="no-label",
+            ),
+        ],
+    )
+    def test_image_file_loader(
+        self, tmp_path: Path, entry: list[object], problem: str
+    ) -> None:
+        """The first entry that is no `[path, integer label]` is named, with its
+        set and index, as loading it would name it; no image is opened."""
+        split = {"train": [["p1/a.png", 0], ["p2/b.png", 1], entry]}
+        with pytest.raises(SampleLoadError) as caught:
+            CachingDataModule(split, ImageFileLoader(tmp_path / "not-mounted-yet"))
+        assert str(caught.value).startswith(
+            f"set `train`, index 2, entry {json.dumps(entry)}: {problem}"
+        )
+
+    def test_image_mask_loader(self, tmp_path: Path) -> None:
+        """Mask entries of the wrong length fail when built too."""
+        split = {
+            "train": [["a.png", "a-mask.png"], ["b.png", "l.png", "r.png", "x.png"]]
+        }
+        with pytest.raises(
+            SampleLoadError, match=r"set `train`, index 1, entry .*has 4 items"
+        ):
+            CachingDataModule(split, ImageMaskLoader(tmp_path))
+        with pytest.raises(SampleLoadError, match=r"file path 3 is a `int`"):
+            CachingDataModule({"train": [["a.png", 3]]}, ImageMaskLoader(tmp_path))
+
+    def test_own_loader_checks(self) -> None:
+        """A loader of one's own with `check_entry` is called on each entry, in
+        each part of a set (indices counted across the parts)."""
+        checked: list[object] = []
+
+        class Checking:
+            def sample(self, raw: tuple[str, int]) -> Sample:
+                return Sample(torch.zeros(1), {})
+
+            def target(self, raw: tuple[str, int]) -> int:
+                return raw[1]
+
+            def check_entry(self, raw: tuple[str, int]) -> None:
+                checked.append(raw)
+                if raw[1] < 0:
+                    msg = f"label {raw[1]} is negative"
+                    raise ValueError(msg)
+
+        loader = Checking()
+        assert isinstance(loader, EntryChecker)
+        parts = [([("a", 0), ("b", 1)], loader), ([("c", 0), ("d", -1)], loader)]
+        with pytest.raises(SampleLoadError) as caught:
+            ConcatDataModule({"train": parts})
+        assert str(caught.value) == (
+            'set `train`, index 3, entry ["d", -1]: ValueError: label -1 is negative'
+        )
+        assert checked == [("a", 0), ("b", 1), ("c", 0), ("d", -1)]
 
 
 class TestImageMaskLoader:

@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from ._monitor import DataWaitMonitor
     from ._parts import SplitPart, Splits
     from ._sample import (
+        EntryChecker,
         MappingSampleLoader,
         ModelTransform,
         RawDataLoader,
@@ -76,6 +77,7 @@ __all__ = [
     "DataWaitMonitor",
     "DatabaseSplit",
     "Duplicate",
+    "EntryChecker",
     "EntryRef",
     "GroupLeak",
     "ImageDtype",
@@ -131,6 +133,7 @@ _EXPORTS: Final[Mapping[str, str]] = {
     "DataWaitMonitor": "_monitor",
     "DatabaseSplit": "_split",
     "Duplicate": "_leaks",
+    "EntryChecker": "_sample",
     "EntryRef": "_leaks",
     "GroupLeak": "_leaks",
     "ImageDtype": "_images",

@@ -56,6 +56,7 @@ from ._setup import open_set, write_cache_file
 from ._shared import warn_shared_files
 from ._sources import (
     SetSource,
+    check_entries,
     check_model_transforms,
     check_transforms,
     same_parts,
@@ -212,6 +213,7 @@ class ConcatDataModule(LightningDataModule):
         eval_batch_transforms: object = (),
     ) -> None:
         self._check_groups(sources, config)
+        check_entries(sources)
         warn_shared_files(sources)
         self._config = config
         self._sources = sources

@@ -347,6 +347,16 @@ class ImageFileLoader:
         """
         return self._label(raw)[1]
 
+    def check_entry(self, raw: Sequence[object]) -> None:
+        """Raise if ``raw`` is not ``[path, integer label, ...]``; open nothing.
+
+        A data module calls it on every entry when it is built (`EntryChecker`).
+
+        Raises:
+            TypeError: naming what is wrong, as `sample` would.
+        """
+        self._label(raw)
+
 
 class ImageMaskLoader:
     """Loads ``[image, mask]`` or ``[image, mask, roi]`` entries, for segmentation.
@@ -418,3 +428,20 @@ class ImageMaskLoader:
     def target(self, raw: Sequence[object]) -> int:
         """Return 0: segmentation entries have no class label."""
         return 0
+
+    def check_entry(self, raw: Sequence[object]) -> None:
+        """Raise if ``raw`` is no ``[image, mask]`` or ``[image, mask, roi]``.
+
+        It opens nothing. A data module calls it on every entry when it is
+        built (`EntryChecker`).
+
+        Raises:
+            TypeError: naming what is wrong, as `sample` would.
+        """
+        items = _items(
+            raw, least=2, most=3, shape="[image, mask] or [image, mask, roi]"
+        )
+        for item in items:
+            if not isinstance(item, str):
+                msg = f"file path {item!r} is a `{type(item).__name__}`; write a string"
+                raise TypeError(msg)

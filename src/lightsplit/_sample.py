@@ -16,6 +16,7 @@ from typing import (
 from torch import Tensor
 
 __all__ = [
+    "EntryChecker",
     "LoadedSample",
     "MappingSampleLoader",
     "ModelTransform",
@@ -152,7 +153,9 @@ class RawDataLoader(Protocol[RawT_contra]):
     needed. ``sample`` returns a `Sample` (or a plain ``(tensor, mapping)``
     pair); ``target`` returns the class label, an ``int`` or a one-element tensor
     of integral value. A loader may also define ``fingerprint`` (a string that
-    changes when its output changes) to key persistent caches.
+    changes when its output changes) to key persistent caches, and
+    ``check_entry(raw)`` (see `EntryChecker`) to have each entry checked when a
+    data module is built.
     """
 
     def sample(self, raw: RawT_contra, /) -> _SampleResult:
@@ -161,6 +164,22 @@ class RawDataLoader(Protocol[RawT_contra]):
 
     def target(self, raw: RawT_contra, /) -> _TargetResult:
         """Return the class label of ``raw`` without loading the whole sample."""
+        ...
+
+
+@runtime_checkable
+class EntryChecker(Protocol[RawT_contra]):
+    """A loader that can tell, without loading it, whether it reads an entry.
+
+    A data module calls ``check_entry`` on every entry of a loader that has
+    it, when it is built: an entry the loader cannot read (a label written
+    ``"1"``) fails then, naming the set and index, not when its batch comes up,
+    hours into an epoch. It opens no file, and raises ``TypeError`` or
+    ``ValueError`` saying what is wrong with the entry.
+    """
+
+    def check_entry(self, raw: RawT_contra, /) -> None:
+        """Raise if ``raw`` is no entry this loader reads."""
         ...
 
 

@@ -21,7 +21,7 @@ from ._errors import (
 )
 from ._metadata import NONE_HELD
 from ._parts import DataModuleSplits, Part, PartFiles, Splits, read_split_files
-from ._sample import ModelTransform, RawDataLoader, Sample
+from ._sample import EntryChecker, ModelTransform, RawDataLoader, Sample
 from ._types import SetName
 from ._validation_errors import ErrorCollector, transform_invalid, transforms_invalid
 
@@ -29,6 +29,7 @@ __all__ = [
     "SetSource",
     "apply_transforms",
     "as_sample",
+    "check_entries",
     "check_model_transforms",
     "check_transforms",
     "same_parts",
@@ -382,3 +383,24 @@ def sources_from_splits(
         )
         for name, parts in model.parts().items()
     }
+
+
+def check_entries(sources: Mapping[SetName, SetSource]) -> None:
+    """Have each loader that can (`EntryChecker`) check each of its entries.
+
+    Raises:
+        SampleLoadError: for the first entry a loader cannot read, naming the
+            set, index and entry, as loading it would have later.
+    """
+    for source in sources.values():
+        start = 0
+        for samples, loader in source.parts:
+            if isinstance(loader, EntryChecker):
+                check = loader.check_entry
+                for index, raw in enumerate(samples, start):
+                    try:
+                        check(raw)
+                    except (TypeError, ValueError) as exc:
+                        msg = f"{source.where(index)}: {type(exc).__name__}: {exc}"
+                        raise SampleLoadError(msg) from exc
+            start += len(samples)
