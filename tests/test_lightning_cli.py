@@ -240,8 +240,9 @@ class TestProtocolCheck:
         """Every ready-made loader, and one written as the docs show, is accepted."""
         class_path, init_args = LOADERS[name]
         loader = {"class_path": class_path, "init_args": init_args}
+        entry = ["a.png", "a-mask.png"] if name == "ImageMaskLoader" else ["a.png", 0]
         module = _parse(
-            {"database_split": {"train": [["a.png", 0]]}, "raw_data_loader": loader}
+            {"database_split": {"train": [entry]}, "raw_data_loader": loader}
         )
         assert type(module.config) is DataModuleConfig
 
