@@ -1980,6 +1980,28 @@ class TestSplit:
             "  a: labels 0 (entry 0), 1 (entry 2); keep the right one\n"
         )
 
+    def test_one_number_two_ways(self, tmp_path: Path, capsys: Capture) -> None:
+        """Labels `1` and `1.0` of one file are said to be one number written two
+        ways, in `split` and in `check`, where the content hash takes them for
+        one: the fix is to write it one way, not to choose."""
+        entries: list[object] = [["a", 1], ["b", 0], ["a", 1.0]]
+        _, _, (status, _, err) = _split_halves(tmp_path, capsys, entries, "s")
+        assert status == 1
+        assert err.endswith(
+            "  a: labels 1 (entry 0), 1.0 (entry 2); labels 1 and 1.0 are one "
+            "number (1) written 2 ways: write it one way\n"
+        )
+        split = write_split(
+            tmp_path / "t.json", {"train": [["a", 1]], "test": [["a", 1.0]]}
+        )
+        status, out, _ = _run(capsys, "check", split)
+        assert status == 1
+        assert (
+            "  conflict: a has 2 labels: 1 (train.0), 1.0 (test.0); labels 1 and 1.0 "
+            "are one number (1) written 2 ways: write it one way (a loader may read "
+            "each differently)"
+        ) in out.splitlines()
+
     def test_path_without_group(
         self, samples_file: Path, tmp_path: Path, capsys: Capture
     ) -> None:
@@ -2093,7 +2115,7 @@ class TestSplit:
             ),
             pytest.param(
                 ["--fractions", "1"],
-                "`--fractions`: 1 fractions (1); give 3 (train, validation and "
+                "`--fractions`: 1 fraction (1); give 3 (train, validation and "
                 "test), such as 0.7 0.15 0.15, or 2 (train and test)",
                 id="one",
             ),

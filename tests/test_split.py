@@ -1312,7 +1312,8 @@ class TestSplitMessages:
         assert out.splitlines()[1] == (
             f"warning: {source}: 7 of 20 entries have no label (entry 3, entry 7, "
             "entry 8, entry 11, entry 12 and 2 more); they are split as a class of "
-            "their own, in no label column below; give each a label, or remove them"
+            "their own, in the `no class` column below; give each a label, or remove "
+            "them"
         )
         split = load_split(tmp_path / "out.json")
         assert sorted(sum(len(e) == 1 for e in s) for s in split.values()) == [3, 4]

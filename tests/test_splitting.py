@@ -113,7 +113,7 @@ class TestParseFractions:
                 "fractions 1/3 1/3 1/2 add up to 7/6",
                 id="thirds",
             ),
-            pytest.param([1.0], "1 fractions (1.0); give 3", id="one"),
+            pytest.param([1.0], "1 fraction (1.0); give 3", id="one"),
             pytest.param([0.25] * 4, "4 fractions", id="four"),
             pytest.param(["x", "1"], "fraction `x` is not a number", id="text"),
         ],

@@ -21,6 +21,7 @@ from ._classes import (
     class_name,
     class_order,
     label_scheme,
+    number_spellings,
     set_stats,
 )
 from ._entries import (
@@ -31,6 +32,7 @@ from ._entries import (
     index_split,
     path_groups,
     set_groups,
+    tally_key,
 )
 from ._errors import MAX_LISTED, first_few, preview, printable
 from ._gcpause import gc_paused
@@ -460,7 +462,7 @@ def leak_lines(leaks: LeakReport, fields: EntryFields) -> Iterator[str]:
             f"{_joined(shown, len(found))}"
         )
     yield from _capped(
-        "conflict", [f"{c}; keep the right label" for c in leaks.conflicts]
+        "conflict", [f"{c}; {_conflict_fix(c.labels)}" for c in leaks.conflicts]
     )
     for sets, group_leaks in _by_sets(leaks.group_leaks).items():
         noun = "group is" if len(group_leaks) == 1 else "groups are"
@@ -661,3 +663,11 @@ def summarize_split(
         multi_hot=found.scheme.kind == "multi-hot",
         keys=keys,
     )
+
+
+def _conflict_fix(labels: Sequence[object]) -> str:
+    """Say how to settle a file's labels: one number written two ways, or not."""
+    spelled = number_spellings([tally_key(label) for label in labels])
+    if spelled is not None:
+        return f"{spelled}: write it one way (a loader may read each differently)"
+    return "keep the right label"

@@ -313,7 +313,8 @@ def _unlabelled(pool: SplitPool[object]) -> str | None:
     verb = "has" if len(where) == 1 else "have"
     return (
         f"{len(where)} of {len(pool.entries)} entries {verb} no label ({listed}); "
-        "they are split as a class of their own, in no label column below; give "
+        "they are split as a class of their own, in the `no class` column below; "
+        "give "
         "each a label, or remove them"
     )
 

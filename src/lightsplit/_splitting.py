@@ -148,7 +148,8 @@ def parse_fractions(values: Sequence[float | str | Fraction]) -> tuple[Fraction,
     shown = " ".join(map(str, values))
     if len(fractions) not in FRACTION_SETS:
         msg = (
-            f"{len(fractions)} fractions ({shown}); give 3 (train, validation and "
+            f"{len(fractions)} {'fraction' if len(fractions) == 1 else 'fractions'} "
+            f"({shown}); give 3 (train, validation and "
             "test), such as 0.7 0.15 0.15, or 2 (train and test)"
         )
         raise ValueError(msg)
@@ -317,7 +318,15 @@ def _kept(
                 f"{preview(index.labels[ps[0]])} ({_problem(where, ps)})"
                 for ps in labels.values()
             )
-            conflicts.append(f"{key[1]}: labels {shown}; keep the right one")
+            spelled = number_spellings(
+                [tally_key(index.labels[ps[0]]) for ps in labels.values()]
+            )
+            fix = (
+                "keep the right one"
+                if spelled is None
+                else f"{spelled}: write it one way"
+            )
+            conflicts.append(f"{key[1]}: labels {shown}; {fix}")
         else:
             written = {p: fields.path(entries[p]) for p in found}
             texts = {p: (written[p] != key[1], entry_key(entries[p])) for p in found}
