@@ -1074,12 +1074,46 @@ class TestSplitColumns:
         source = tmp_path / "samples.json"
         rows = [[f"{i}.png", f"site{i % 2}", i % 2, 50 + i] for i in range(8)]
         source.write_text(json.dumps(rows))
-        status, _, err = _halves(capsys, source, "--columns", "2", "0")
+        options = ("--columns", "2", "0", "--path-field", "0", "--label-field", "2")
+        status, out, err = _halves(capsys, source, *options)
         assert status == 0, err
+        assert out.startswith(f"read 8 entries from {source}: 2 classes")
         split = load_split(tmp_path / "out.json", sample_type=tuple[int, str])
         assert sorted(e for s in split.values() for e in s) == sorted(
             (label, path) for path, _, label, _ in rows
         )
+        for entries in split.values():  # stratified by the label written first
+            assert sorted(label for label, _ in entries) == [0, 0, 1, 1]
+
+    @pytest.mark.parametrize(
+        ("options", "unnamed"),
+        [
+            pytest.param((), "`--path-field` and `--label-field`", id="both"),
+            pytest.param(("--path-field", "image"), "`--label-field`", id="label"),
+        ],
+    )
+    def test_fields_named_with_columns(
+        self, tmp_path: Path, capsys: Capture, options: tuple[str, ...], unnamed: str
+    ) -> None:
+        """With `--columns`, the path and label must be named: read again from
+        the entries written, the first string (`site` first) was taken for the
+        path, and 10 entries came out as 2 of no label."""
+        source = tmp_path / "samples.json"
+        entries = [
+            {"image": f"p{i}/a.png", "label": i % 2, "site": "X" if i < 5 else "Y"}
+            for i in range(10)
+        ]
+        source.write_text(json.dumps(entries))
+        columns = ("--columns", "site", "image", "label")
+        status, out, err = _halves(capsys, source, *columns, *options)
+        assert (status, out) == (2, "")
+        assert f"error: `--columns` needs {unnamed} named too" in err
+        named = ("--path-field", "image", "--label-field", "label")
+        status, out, _ = _halves(capsys, source, *columns, *named)
+        assert status == 0
+        assert out.startswith(f"read 10 entries from {source}: 2 classes")
+        written = load_split(tmp_path / "out.json", sample_type=tuple[str, str, int])
+        assert sum(map(len, written.values())) == 10
 
     def test_objects_become_arrays(self, tmp_path: Path, capsys: Capture) -> None:
         """Keys of object entries are written as arrays; a missing last key is
@@ -1088,7 +1122,10 @@ class TestSplitColumns:
         entries = [{"image": f"{i}.png", "label": i % 2, "age": i} for i in range(6)]
         del entries[5]["label"]
         source.write_text(json.dumps(entries))
-        status, out, err = _halves(capsys, source, "--columns", "image", "label")
+        named = ("--path-field", "image", "--label-field", "label")
+        status, out, err = _halves(
+            capsys, source, "--columns", "image", "label", *named
+        )
         assert status == 0, err
         assert "1 of 6 entries has no label (entry 5)" in out
         written = load_split(tmp_path / "out.json")
@@ -1110,7 +1147,8 @@ class TestSplitColumns:
             {"path": "b.png", "label": 1},
         ]
         source.write_text(json.dumps(entries))
-        status, out, err = _halves(capsys, source, "--columns", "path", "age", "label")
+        columns = ("--columns", "path", "age", "label", "--path-field", "path")
+        status, out, err = _halves(capsys, source, *columns, "--label-field", "label")
         assert (status, out) == (1, "")
         assert err == (
             f"lightsplit split: error: {source}: entry 1 lacks `age`, which "

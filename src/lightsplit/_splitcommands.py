@@ -160,6 +160,21 @@ def _kept(
             twice or held by no entry, or a path or label field left out.
         SplittingError: for an entry lacking a field before one it holds.
     """
+    unnamed = [
+        f"`--{role}-field`"
+        for role, field, held in (
+            ("path", fields.path_field, True),
+            ("label", fields.label_field, _labelled(samples.entries, fields)),
+        )
+        if field is None and held
+    ]
+    if unnamed:
+        args.parser.error(
+            f"`--columns` needs {' and '.join(unnamed)} named too: the entries "
+            "written are read by their new places, where the first string and "
+            "the item after it need not be the path and label the split is made "
+            "by; name them (CSV columns named `path` and `label` are found by name)"
+        )
     kept: list[FieldName] = []
     for given in args.columns:
         field = _column(given, samples, args, "--columns")
@@ -192,6 +207,11 @@ def _kept(
         None if fields.label_field is None else place[fields.label_field],
         fields.group_pattern,
     )
+
+
+def _labelled(entries: Sequence[object], fields: EntryFields) -> bool:
+    """Whether some entry has a label, read by ``fields``."""
+    return any(fields.label(entry) is not None for entry in entries)
 
 
 def _check_fields_held(
