@@ -136,3 +136,58 @@ def test_as_check_finds(paths: dict[str, list[str]]) -> None:
     assert bool(repeated) == bool(report.duplicates)
     if report.path_leaks:
         assert shared[0].startswith(f"{len(report.path_leaks)} file")
+
+
+def test_rows_told_by_their_file() -> None:
+    """A table's row (`["P0", "p0/0.png", 0]`, as `lightsplit split` keeps
+    rows) is told by its image: a patient's several images are no repeats,
+    nor one image leaking; the same image in two sets is one."""
+
+    class RowLoader:
+        def sample(self, raw: tuple[str, str, int]) -> Sample:
+            return Sample(torch.zeros(1), {})
+
+        def target(self, raw: tuple[str, str, int]) -> int:
+            return raw[2]
+
+    train = [(f"P{p}", f"p{p}/{i}.png", 0) for p in range(4) for i in range(3)]
+    test = [("P0", "p0/9.png", 1), ("P1", "./p1/2.png", 0)]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        CachingDataModule({"train": train, "test": test}, RowLoader())
+    said = [str(w.message) for w in seen if w.category is LightsplitWarning]
+    assert len(said) == 1
+    assert said[0].startswith(
+        '1 file is in two of `train`, `validation` and `test`: train.5 ["P1", '
+        '"p1/2.png", 0] and test.1;'
+    )
+
+
+def test_one_loader_per_set() -> None:
+    """Loaders of one class, one per set (augmenting `train` alone, say), read
+    the same files: a file in both is found."""
+
+    class Augmenting(MemoryLoader):
+        def __init__(self, *, augment: bool) -> None:
+            self.augment = augment
+
+    entries = _entries("a", 4)
+    with pytest.warns(LightsplitWarning, match="1 file is in two of"):
+        ConcatDataModule(
+            {
+                "train": [(entries, Augmenting(augment=True))],
+                "test": [(entries[3:], Augmenting(augment=False))],
+            }
+        )
+
+
+def test_many_counted_few_described() -> None:
+    """Many files are counted, however many; three are described."""
+    train = _entries("a", 5000)
+    said = _said({"train": [*train, *train[:2000]], "test": train[:3000]})
+    assert [s.split(":")[0] for s in said] == [
+        "3,000 files are in two of `train`, `validation` and `test`",
+        "2,000 files are listed again in the same set",
+    ]
+    assert said[0].count("train.") == 3
+    assert said[0].count("and 2997 more") == 1

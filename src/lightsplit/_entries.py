@@ -49,6 +49,7 @@ __all__ = [
     "entry_key",
     "field_held_nowhere",
     "field_position",
+    "file_paths",
     "groups_by_shape",
     "index_split",
     "is_path_object",
@@ -651,6 +652,42 @@ _SLASHED: Final = bytes.maketrans(b".\n", b"//")
 def set_paths(samples: Sequence[object], fields: EntryFields) -> list[str | None]:
     """Return the normalised path of each entry (`EntryFields.path`), or ``None``."""
     return _normalized(_raw_paths(samples, fields)[0])
+
+
+_FOLDER_AND_SUFFIX: Final = re.compile(r"(?m)^[^\n]*/[^\n]*\.[A-Za-z][A-Za-z0-9]{0,4}$")
+"""A line that names a file by its folder and suffix (see `names_file`)."""
+
+
+def file_paths(samples: Sequence[object]) -> list[str | None]:
+    """Return the normalised path of the file each entry names, or ``None``.
+
+    That is its first string that names a file (`names_file`), else its first
+    string: a table's row ``["P003", "p3/a.png", 1]`` is told by its image, not
+    by the patient it shares with others, as checkpoints tell entries apart.
+    Paths that all have a folder and a suffix are taken at once.
+    """
+    paths = set_paths(samples, EntryFields())
+    present = [path for path in paths if path is not None]
+    named = sum(1 for _ in _FOLDER_AND_SUFFIX.finditer("\n".join(present)))
+    if named == len(present):
+        return paths
+    return [
+        path if path is None or names_file(path) else _file_of(entry, path)
+        for path, entry in zip(paths, samples, strict=True)
+    ]
+
+
+def _file_of(entry: object, first: str) -> str:
+    """Return the first string of ``entry`` that names a file, else ``first``."""
+    entry = fields_of(entry)
+    if isinstance(entry, str | bytes):
+        return first
+    items = entry.values() if isinstance(entry, dict) else entry
+    for item in items if isinstance(items, Iterable) else ():
+        text = as_text(item)
+        if isinstance(text, str) and names_file(text):
+            return normalize_path(text)
+    return first
 
 
 def _normalized(paths: list[str | None]) -> list[str | None]:

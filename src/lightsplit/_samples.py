@@ -22,7 +22,7 @@ from ._csvsplit import (
     read_csv_split,
     shown_row,
 )
-from ._entries import FILE_SUFFIX, EntryFields, FieldName, entry_key, index_split
+from ._entries import FILE_SUFFIX, FieldName, entry_key, file_paths
 from ._errors import SplittingError, first_few, format_list, json_kind, preview
 from ._split import read_file, split_of_document, strict_json
 from ._types import EVALUATION_SET_NAMES
@@ -90,24 +90,22 @@ def _pooled(sets: dict[str, list[object]], source: Path) -> SampleList:
 def _monitored_alone(sets: dict[str, list[object]], monitors: list[str]) -> list[str]:
     """Name the entries of the ``monitors`` sets that no evaluation set holds.
 
-    Entries are compared by their normalised path (the first string), or as
-    JSON without one, as `lightsplit check` compares them.
+    Entries are compared by the normalised path of the file they name
+    (`file_paths`), or as JSON without one.
     """
     if not monitors:
         return []
-    index = index_split(sets, EntryFields())
+    paths = {name: file_paths(samples) for name, samples in sets.items()}
     held = {
         path if path is not None else entry_key(entry)
         for name in sets
         if name in EVALUATION_SET_NAMES
-        for path, entry in zip(index[name].paths, sets[name], strict=True)
+        for path, entry in zip(paths[name], sets[name], strict=True)
     }
     return [
         f"{name}.{i} {preview(entry)}"
         for name in monitors
-        for i, (path, entry) in enumerate(
-            zip(index[name].paths, sets[name], strict=True)
-        )
+        for i, (path, entry) in enumerate(zip(paths[name], sets[name], strict=True))
         if (path if path is not None else entry_key(entry)) not in held
     ]
 
