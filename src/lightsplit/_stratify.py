@@ -3,8 +3,9 @@
 Each group (the entries of one patient, say) goes whole to one set. The target
 of set ``s`` for class ``c`` is ``weights[s] / denominator`` of the class's
 total, and as much of the entries. Groups are placed one at a time, in a given
-order (`group_order`: the groups of the rarest classes first; but groups of
-more than half the smallest set's target size before all, largest first:
+order (`group_order`: the groups of the rarest classes first; where groups
+of more than half the smallest set's target size exist, they are also placed
+before all, largest first, and the placement closer to the targets is kept:
 `_giants_first`), each in the set
 where the chi-squared distance of the counts to their targets (the sum of
 ``(count - target)^2 / target`` over the classes and the size) grows least:
@@ -97,49 +98,71 @@ def assign_groups(
         for weight in weights
     ]
     size_emphasis = [unit // (weight * size_total or 1) for weight in weights]
-    # scale * (target - count) of each class and of the size, in each set
-    gaps = [list(row) for row in target]
-    size_gaps = list(size_target)
-    # With one class per entry, a lone entry goes where `_lone_set` says (or,
-    # if no set is below its class target, where its class is furthest below);
-    # with several classes (multi-label), each entry is placed as a group.
-    single = all(sum(k for _, k in groups[g].classes) == groups[g].size for g in order)
-    remaining = [0] * len(class_totals)  # entries of each class left to place
-    for g in order:
-        for c, count in groups[g].classes:
-            remaining[c] += count
-    placed: dict[int, int] = {}
-    for g in _giants_first(groups, order, weights, size_total, scale):
-        group = groups[g]
-        steps = [(c, scale * count) for c, count in group.classes]
-        step = scale * group.size
-        alone = single and group.size == 1
-        lone = None
-        if alone:
-            lags = [
-                gap * weigh for gap, weigh in zip(size_gaps, size_emphasis, strict=True)
-            ]
-            lone = _lone_set(steps[0][0], gaps, lags, remaining, scale)
-        best = 0 if lone is None else lone
-        best_key: tuple[int, int, int] | None = None
-        for s in sets if lone is None else ():
-            gap, weigh, size_gap = gaps[s], emphasis[s], size_gaps[s]
-            # scale^2 * ((n + k - t)^2 - (n - t)^2): n the count, t the target
-            cost = size_emphasis[s] * step * (step - 2 * size_gap)
+
+    def place(sequence: Sequence[int]) -> tuple[dict[int, int], int]:
+        """Place the groups in ``sequence``; return where, and the distance left."""
+        # scale * (target - count) of each class and of the size, in each set
+        gaps = [list(row) for row in target]
+        size_gaps = list(size_target)
+        # With one class per entry, a lone entry goes where `_lone_set` says (or,
+        # if no set is below its class target, where its class is furthest below);
+        # with several classes (multi-label), each entry is placed as a group.
+        single = all(
+            sum(k for _, k in groups[g].classes) == groups[g].size for g in order
+        )
+        remaining = [0] * len(class_totals)  # entries of each class left to place
+        for g in order:
+            for c, count in groups[g].classes:
+                remaining[c] += count
+        placed: dict[int, int] = {}
+        for g in sequence:
+            group = groups[g]
+            steps = [(c, scale * count) for c, count in group.classes]
+            step = scale * group.size
+            alone = single and group.size == 1
+            lone = None
+            if alone:
+                lags = [
+                    gap * weigh
+                    for gap, weigh in zip(size_gaps, size_emphasis, strict=True)
+                ]
+                lone = _lone_set(steps[0][0], gaps, lags, remaining, scale)
+            best = 0 if lone is None else lone
+            best_key: tuple[int, int, int] | None = None
+            for s in sets if lone is None else ():
+                gap, weigh, size_gap = gaps[s], emphasis[s], size_gaps[s]
+                # scale^2 * ((n + k - t)^2 - (n - t)^2): n the count, t the target
+                cost = size_emphasis[s] * step * (step - 2 * size_gap)
+                for c, c_step in steps:
+                    cost += weigh[c] * c_step * (c_step - 2 * gap[c])
+                if alone:  # the set furthest below its target for the entry's class
+                    key = (-gap[steps[0][0]], cost, -size_gap)
+                else:
+                    key = (cost, 0, -size_gap)
+                if best_key is None or key < best_key:
+                    best, best_key = s, key
+            placed[g] = best
+            gap = gaps[best]
             for c, c_step in steps:
-                cost += weigh[c] * c_step * (c_step - 2 * gap[c])
-            if alone:  # the set furthest below its target for the entry's class
-                key = (-gap[steps[0][0]], cost, -size_gap)
-            else:
-                key = (cost, 0, -size_gap)
-            if best_key is None or key < best_key:
-                best, best_key = s, key
-        placed[g] = best
-        gap = gaps[best]
-        for c, c_step in steps:
-            gap[c] -= c_step
-            remaining[c] -= c_step // scale
-        size_gaps[best] -= step
+                gap[c] -= c_step
+                remaining[c] -= c_step // scale
+            size_gaps[best] -= step
+        cost = sum(
+            size_emphasis[s] * size_gaps[s] ** 2
+            + sum(w * gap**2 for w, gap in zip(emphasis[s], gaps[s], strict=True))
+            for s in sets
+        )
+        return placed, cost
+
+    # Groups larger than half the smallest set placed first often leave the
+    # others closer to their targets, but not always: the closer is kept (the
+    # given order, of equal distances).
+    placed, cost = place(order)
+    giants = _giants_first(groups, order, weights, size_total, scale)
+    if giants != list(order):
+        first, first_cost = place(giants)
+        if first_cost < cost:
+            placed = first
     return placed
 
 
