@@ -298,6 +298,22 @@ class TestCheckpoints:
             for message in messages
         )
 
+    def test_new_patients_evaluated_as_given(self, tmp_path: Path) -> None:
+        """A changed test set of new patients alone runs, said to be compared by
+        patient as well as by file."""
+        checkpoint = _checkpoint(tmp_path, group_pattern=PATTERN)
+        split = _split()
+        split["test"] = [("p10/0", 1), ("p11/0", 0)]
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            _test(_module(split, group_pattern=PATTERN), checkpoint)
+        said = [str(w.message) for w in seen if w.category is LightsplitWarning]
+        assert any(
+            "evaluated as given: none of their entries, nor patients, is in the "
+            "checkpoint's training set" in message
+            for message in said
+        ), said
+
     def test_without_pattern_not_checked_by_group(self, tmp_path: Path) -> None:
         """A checkpoint trained without a pattern records no groups: only files
         are compared (the evaluation runs, its test set differing from the

@@ -497,8 +497,9 @@ class TestEvaluation:
         assert any(
             message.startswith(
                 "running `test` on sets that differ from the checkpoint's, evaluated "
-                "as given: none of their entries (nor patients, where the checkpoint "
-                "records them) is in the checkpoint's training set"
+                "as given: none of their entries is in the checkpoint's training set "
+                "(patients were not compared: the checkpoint records none, as it was "
+                "trained without `group_pattern`)"
             )
             and f"\n  {difference}" in message
             for message in said

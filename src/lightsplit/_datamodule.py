@@ -762,7 +762,10 @@ class ConcatDataModule(LightningDataModule):
             )
         action = "resuming training" if training else f"running `{stage}`"
         error, warning = report(
-            differences, allowed=self._config.allow_data_change, action=action
+            differences,
+            allowed=self._config.allow_data_change,
+            action=action,
+            by_patient=isinstance(recorded.get("train_groups"), Tensor),
         )
         if error is not None:
             raise DataChangedError(error)

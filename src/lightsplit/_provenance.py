@@ -513,9 +513,17 @@ def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> list[int]
 
 
 def report(
-    differences: Sequence[Difference], *, allowed: bool, action: str
+    differences: Sequence[Difference],
+    *,
+    allowed: bool,
+    action: str,
+    by_patient: bool = False,
 ) -> tuple[str | None, str | None]:
-    """Return the error message (if any) and the warning message (if any)."""
+    """Return the error message (if any) and the warning message (if any).
+
+    ``by_patient`` says that the held-out sets were compared with the
+    checkpoint's training set by patient too, not by file alone.
+    """
     errors = [str(d) for d in differences if d.severity == "error"]
     warnings_ = [str(d) for d in differences if d.severity == "warning"]
     held_out = [str(d) for d in differences if d.severity == "held_out"]
@@ -537,12 +545,17 @@ def report(
     )
     warning = format_problems(title, shown, noun="difference") if shown else None
     if held_out:
+        compared = (
+            "none of their entries, nor patients, is in the checkpoint's training set"
+            if by_patient
+            else "none of their entries is in the checkpoint's training set "
+            "(patients were not compared: the checkpoint records none, as it was "
+            "trained without `group_pattern`)"
+        )
         said = format_problems(
             f"{action} on sets that differ from the checkpoint's, evaluated as "
-            "given: none of their entries (nor patients, where the checkpoint "
-            "records them) is in the checkpoint's training set, but they are not "
-            "the checkpoint's own sets: results on them do not compare with "
-            "results on those",
+            f"given: {compared}, but they are not the checkpoint's own sets: "
+            "results on them do not compare with results on those",
             held_out,
             noun="difference",
         )
