@@ -321,6 +321,16 @@ def _checkpoint(tmp_path: Path, split: dict[str, list[Entry]] | None = None) -> 
     return fit_to_checkpoint(_module(split), tmp_path)
 
 
+def _evaluator() -> Trainer:
+    """A trainer that evaluates a checkpoint, quietly."""
+    return Trainer(
+        accelerator="cpu",
+        logger=False,
+        enable_progress_bar=False,
+        enable_checkpointing=False,
+    )
+
+
 # Lightning's advice to pass the checkpoint's callbacks again, irrelevant to testing
 @pytest.mark.filterwarnings("ignore:Be aware that when using `ckpt_path`:UserWarning")
 class TestEvaluation:
@@ -329,12 +339,7 @@ class TestEvaluation:
         checkpoint = _checkpoint(tmp_path)
         split = _split()
         split["test"] = [("./t1", 1), ("t2", 0), *entries_named("x", 2)]
-        trainer = Trainer(
-            accelerator="cpu",
-            logger=False,
-            enable_progress_bar=False,
-            enable_checkpointing=False,
-        )
+        trainer = _evaluator()
         with pytest.warns(LightsplitWarning, match="in two of `train`"):
             module = _module(split)  # said when built, refused when tested
         with pytest.raises(DataChangedError) as exc_info:
@@ -361,12 +366,7 @@ class TestEvaluation:
         checkpoint = _checkpoint(tmp_path)
         split = _split()
         split["test"] = entries_named("t", 2)
-        trainer = Trainer(
-            accelerator="cpu",
-            logger=False,
-            enable_progress_bar=False,
-            enable_checkpointing=False,
-        )
+        trainer = _evaluator()
         with pytest.warns(LightsplitWarning, match="in two of `train`"):
             module = _module(split, allow_data_change=True)
         with warnings.catch_warnings(record=True) as seen:
@@ -437,12 +437,7 @@ class TestEvaluation:
         is validated with the checkpoint trained on them."""
         split = {**_split(), "monitor-train": entries_named("t", 4)}
         checkpoint = _checkpoint(tmp_path, split)
-        trainer = Trainer(
-            accelerator="cpu",
-            logger=False,
-            enable_progress_bar=False,
-            enable_checkpointing=False,
-        )
+        trainer = _evaluator()
         model = RecordingModel(6)
         trainer.validate(model, datamodule=_module(split), ckpt_path=checkpoint)
         assert len(model.val_names) == 8  # validation and monitor-train
@@ -482,12 +477,7 @@ class TestEvaluation:
             evaluated = _split()
             edit(evaluated)  # type: ignore[operator]  # an editing function
         checkpoint = _checkpoint(tmp_path, trained)
-        trainer = Trainer(
-            accelerator="cpu",
-            logger=False,
-            enable_progress_bar=False,
-            enable_checkpointing=False,
-        )
+        trainer = _evaluator()
         model = RecordingModel(6)
         with warnings.catch_warnings(record=True) as seen:
             warnings.simplefilter("always")
@@ -511,12 +501,7 @@ class TestEvaluation:
         checkpoint = _checkpoint(tmp_path)
         split = _split()
         split["test"] = [*entries_named("ext", 3), ("t3", 1)]
-        trainer = Trainer(
-            accelerator="cpu",
-            logger=False,
-            enable_progress_bar=False,
-            enable_checkpointing=False,
-        )
+        trainer = _evaluator()
         with pytest.warns(LightsplitWarning, match="in two of `train`"):
             module = _module(split)  # said when built, refused when tested
         with pytest.raises(DataChangedError) as exc_info:
@@ -528,10 +513,5 @@ class TestEvaluation:
     def test_same_split_passes(self, tmp_path: Path) -> None:
         """Testing a checkpoint on its own split's test set runs."""
         checkpoint = _checkpoint(tmp_path)
-        trainer = Trainer(
-            accelerator="cpu",
-            logger=False,
-            enable_progress_bar=False,
-            enable_checkpointing=False,
-        )
+        trainer = _evaluator()
         trainer.test(RecordingModel(6), datamodule=_module(), ckpt_path=checkpoint)
