@@ -1980,6 +1980,34 @@ class TestSplit:
             "  a: labels 0 (entry 0), 1 (entry 2); keep the right one\n"
         )
 
+    def test_class_of_one_patient_warned(self, tmp_path: Path, capsys: Capture) -> None:
+        """A class held by one patient is in no training set of the folds that
+        evaluate on it: those files are named, as a model never sees it."""
+        entries: list[object] = [[f"p0/{i}.png", 2] for i in range(4)]
+        entries += [[f"p{p}/{i}.png", p % 2] for p in range(1, 50) for i in range(4)]
+        samples = tmp_path / "samples.json"
+        samples.write_text(json.dumps(entries))
+        argv: list[str | Path] = ["split", samples, "--folds", "5"]
+        argv += ["--group-pattern", r"p(\d+)/", "-o", tmp_path / "f"]
+        status, out, _ = _run(capsys, *argv)
+        assert status == 0
+        [warning] = [line for line in out.splitlines() if "no entry of" in line]
+        evaluating = [
+            i
+            for i in range(5)
+            if any(
+                path.startswith("p0/")
+                for name in ("validation", "test")
+                for path, _ in load_split(tmp_path / "f" / f"fold-{i}.json")[name]
+            )
+        ]
+        files = ", ".join(f"`fold-{i}.json`" for i in evaluating)
+        assert warning == (
+            f"warning: {samples}: {files} train on no entry of class `2` (held by "
+            "1 group), which the evaluation sets hold: a model trained so never "
+            "sees it; gather more of it, or merge it with another class"
+        )
+
     def test_one_number_two_ways(self, tmp_path: Path, capsys: Capture) -> None:
         """Labels `1` and `1.0` of one file are said to be one number written two
         ways, in `split` and in `check`, where the content hash takes them for

@@ -571,10 +571,44 @@ def split_command(args: argparse.Namespace) -> int:
         return fail(args, f"{exc.filename or output}: {exc.strerror or exc}")
     for line in summary_lines(pool, made):
         write_line(f"  {line}")
+    for warning in _untrained_classes(pool, made):
+        write_line(f"warning: {args.input}: {warning}")
     carved = carved_files(placements) if args.folds is not None else []
     if carved:
         write_line(f"note: {_carved_note(carved)}")
     return 0
+
+
+def _untrained_classes(pool: SplitPool[object], made: Sequence[MadeSet]) -> list[str]:
+    """Say which classes a `train` set has no entry of, where another set has.
+
+    A model trained so never sees the class it is evaluated on: a class of so
+    few groups (patients) that some training set goes without it.
+    """
+    by_file: dict[str, dict[str, MadeSet]] = {}
+    for made_set in made:
+        by_file.setdefault(made_set.file, {})[made_set.name] = made_set
+    missing: dict[int, list[str]] = {}  # class -> the files that miss it
+    for file, sets in by_file.items():
+        train = sets.get("train")
+        if train is None:
+            continue
+        for c, count in enumerate(train.class_counts):
+            if not count and any(s.class_counts[c] for s in sets.values()):
+                missing.setdefault(c, []).append(file)
+    said = []
+    for c, files in missing.items():
+        groups = sum(any(k == c for k, _ in group.classes) for group in pool.groups)
+        held = f"{groups} {'group' if groups == 1 else 'groups'}"
+        where = (
+            "its `train` set has" if files == [""] else f"{format_list(files)} train on"
+        )
+        said.append(
+            f"{where} no entry of class `{pool.class_names[c]}` (held by {held}), "
+            "which the evaluation sets hold: a model trained so never sees it; "
+            "gather more of it, or merge it with another class"
+        )
+    return said
 
 
 def _carved_note(carved: Sequence[int]) -> str:
