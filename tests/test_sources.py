@@ -711,7 +711,7 @@ class TestSplitFiles:
                 "train": [SplitPart(tmp_path / "a.json", PairLoader())],
                 "test": [
                     (str(tmp_path / "a.json"), PairLoader()),
-                    (_entries(2), PairLoader()),
+                    (_entries(2, "u"), PairLoader()),
                 ],
             }
         )
