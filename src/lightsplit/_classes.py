@@ -17,7 +17,7 @@ from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal
 from itertools import chain
 from typing import Final, Literal, TypeAlias
 
-from ._entries import JsonKey, SetFields, label_key
+from ._entries import JsonKey, SetFields, label_key, tally_key
 from ._types import SetName
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "count_classes",
     "is_list_key",
     "label_scheme",
+    "label_spellings",
     "mixed_labels",
     "mixed_message",
     "number_spellings",
@@ -258,6 +259,18 @@ def _number(key: Hashable) -> Decimal | None:
     if text in {"true", "false"} and isinstance(key, JsonKey):
         return Decimal(text == "true")
     return Decimal(text.strip()) if reads_as_number(text) else None
+
+
+def label_spellings(labels: Sequence[object]) -> str | None:
+    """Say which of one file's labels are one number written several ways, if any.
+
+    Examples:
+        >>> print(label_spellings([1, 1.0]))
+        labels 1 and 1.0 are one number (1) written 2 ways
+        >>> label_spellings([0, 1]) is None
+        True
+    """
+    return number_spellings([tally_key(label) for label in labels])
 
 
 def number_spellings(classes: Sequence[Hashable]) -> str | None:

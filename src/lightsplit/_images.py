@@ -262,6 +262,11 @@ def _items(
     return raw
 
 
+def _mask_items(raw: object) -> Sequence[object]:
+    """Return the items of an `ImageMaskLoader` entry, refusing another length."""
+    return _items(raw, least=2, most=3, shape="[image, mask] or [image, mask, roi]")
+
+
 class ImageFileLoader:
     """Loads ``[path, label]`` entries: an image file and its integer class.
 
@@ -409,9 +414,7 @@ class ImageMaskLoader:
             PathEscapeError: if a path leaves the root folder.
             OSError: if a file is missing or not an image.
         """
-        items = _items(
-            raw, least=2, most=3, shape="[image, mask] or [image, mask, roi]"
-        )
+        items = _mask_items(raw)
         file = resolve_entry_path(self.root, items[0])
         image = _as_dtype(_image_under(self.root, file, self.mode), self.dtype, file)
         target = self._mask(items[1])
@@ -438,10 +441,7 @@ class ImageMaskLoader:
         Raises:
             TypeError: naming what is wrong, as `sample` would.
         """
-        items = _items(
-            raw, least=2, most=3, shape="[image, mask] or [image, mask, roi]"
-        )
-        for item in items:
+        for item in _mask_items(raw):
             if not isinstance(item, str):
                 msg = f"file path {item!r} is a `{type(item).__name__}`; write a string"
                 raise TypeError(msg)

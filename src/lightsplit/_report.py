@@ -21,7 +21,7 @@ from ._classes import (
     class_name,
     class_order,
     label_scheme,
-    number_spellings,
+    label_spellings,
     set_stats,
 )
 from ._entries import (
@@ -32,7 +32,6 @@ from ._entries import (
     index_split,
     path_groups,
     set_groups,
-    tally_key,
 )
 from ._errors import MAX_LISTED, first_few, preview, printable
 from ._gcpause import gc_paused
@@ -667,7 +666,7 @@ def summarize_split(
 
 def _conflict_fix(labels: Sequence[object]) -> str:
     """Say how to settle a file's labels: one number written two ways, or not."""
-    spelled = number_spellings([tally_key(label) for label in labels])
+    spelled = label_spellings(labels)
     if spelled is not None:
         return f"{spelled}: write it one way (a loader may read each differently)"
     return "keep the right label"

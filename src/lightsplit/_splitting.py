@@ -34,6 +34,7 @@ from ._classes import (
     class_order,
     is_list_key,
     label_scheme,
+    label_spellings,
     mixed_labels,
     mixed_message,
     number_spellings,
@@ -318,9 +319,7 @@ def _kept(
                 f"{preview(index.labels[ps[0]])} ({_problem(where, ps)})"
                 for ps in labels.values()
             )
-            spelled = number_spellings(
-                [tally_key(index.labels[ps[0]]) for ps in labels.values()]
-            )
+            spelled = label_spellings([index.labels[ps[0]] for ps in labels.values()])
             fix = (
                 "keep the right one"
                 if spelled is None

@@ -99,21 +99,21 @@ def assign_groups(
     ]
     size_emphasis = [unit // (weight * size_total or 1) for weight in weights]
 
+    # With one class per entry, a lone entry goes where `_lone_set` says (or,
+    # if no set is below its class target, where its class is furthest below);
+    # with several classes (multi-label), each entry is placed as a group.
+    single = all(sum(k for _, k in groups[g].classes) == groups[g].size for g in order)
+    to_place = [0] * len(class_totals)  # entries of each class to place
+    for g in order:
+        for c, count in groups[g].classes:
+            to_place[c] += count
+
     def place(sequence: Sequence[int]) -> tuple[dict[int, int], int]:
         """Place the groups in ``sequence``; return where, and the distance left."""
         # scale * (target - count) of each class and of the size, in each set
         gaps = [list(row) for row in target]
         size_gaps = list(size_target)
-        # With one class per entry, a lone entry goes where `_lone_set` says (or,
-        # if no set is below its class target, where its class is furthest below);
-        # with several classes (multi-label), each entry is placed as a group.
-        single = all(
-            sum(k for _, k in groups[g].classes) == groups[g].size for g in order
-        )
-        remaining = [0] * len(class_totals)  # entries of each class left to place
-        for g in order:
-            for c, count in groups[g].classes:
-                remaining[c] += count
+        remaining = list(to_place)  # entries of each class left to place
         placed: dict[int, int] = {}
         for g in sequence:
             group = groups[g]
