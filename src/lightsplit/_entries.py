@@ -839,7 +839,7 @@ def groups_by_shape(samples: Sequence[object], fields: EntryFields) -> bool:
     pattern = fields.group_pattern
     if pattern is None:
         return False
-    paths = _normalized(_raw_paths(samples[:_SHAPES_SAMPLED], fields)[0])
+    paths = set_paths(samples[:_SHAPES_SAMPLED], fields)
     return None not in paths and _shapes_pay(paths, pattern)  # type: ignore[arg-type]  # no None
 
 
@@ -1000,7 +1000,7 @@ def set_groups(samples: Sequence[object], fields: EntryFields) -> list[str | Non
     if fields.group_pattern is None:
         msg = "no group pattern to find groups with"
         raise ValueError(msg)
-    paths = _normalized(_raw_paths(samples, fields)[0])
+    paths = set_paths(samples, fields)
     return path_groups(paths, fields.group_pattern)
 
 

@@ -59,12 +59,10 @@ def warn_shared_files(sources: Mapping[SetName, SetSource]) -> None:
     for name, source in sources.items():
         if name not in EVALUATION_SET_NAMES:
             continue
-        start = 0
-        for samples, loader in source.parts:
+        for start, samples, loader in source.located_parts():
             paths = file_paths(samples)
             into = found.setdefault(_loader_key(loader), {}).setdefault(name, [])
             into += zip(paths, range(start, start + len(paths)), strict=True)
-            start += len(paths)
     shared: list[str] = []
     shared_count = 0
     repeated: list[str] = []

@@ -5,7 +5,7 @@ import itertools
 import numbers
 import reprlib
 import warnings
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
@@ -278,6 +278,11 @@ class SetSource:
     def __len__(self) -> int:
         return self._starts[-1]
 
+    def located_parts(self) -> Iterator[tuple[int, Sequence[Any], RawDataLoader[Any]]]:
+        """Yield each part's samples and loader, with its first index in the set."""
+        for start, (samples, loader) in zip(self._starts[:-1], self.parts, strict=True):
+            yield start, samples, loader
+
     def entries(self) -> list[object]:
         """Return the raw samples of the set, its parts one after the other."""
         return [raw for samples, _ in self.parts for raw in samples]
@@ -393,8 +398,7 @@ def check_entries(sources: Mapping[SetName, SetSource]) -> None:
             set, index and entry, as loading it would have later.
     """
     for source in sources.values():
-        start = 0
-        for samples, loader in source.parts:
+        for start, samples, loader in source.located_parts():
             if isinstance(loader, EntryChecker):
                 check = loader.check_entry
                 for index, raw in enumerate(samples, start):
@@ -403,4 +407,3 @@ def check_entries(sources: Mapping[SetName, SetSource]) -> None:
                     except (TypeError, ValueError) as exc:
                         msg = f"{source.where(index)}: {type(exc).__name__}: {exc}"
                         raise SampleLoadError(msg) from exc
-            start += len(samples)
