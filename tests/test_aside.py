@@ -153,9 +153,11 @@ class TestHashAside:
         searched: list[int] = []  # the sizes of the sets searched here
         search = entries.path_groups
 
-        def counted(paths: list[str | None], pattern: re.Pattern[str]) -> object:
+        def counted(
+            paths: list[str | None], pattern: re.Pattern[str], text: str | None = None
+        ) -> object:
             searched.append(len(paths))
-            return search(paths, pattern)
+            return search(paths, pattern, text)
 
         monkeypatch.setattr(entries, "path_groups", counted)
         monkeypatch.setattr(report, "path_groups", counted)

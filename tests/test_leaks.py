@@ -572,6 +572,40 @@ class TestFindLeaks:
         ]
 
 
+PATH_TEXT = st.text(alphabet="ab0123_/.\\\n\u00e9e\u0301", max_size=10)
+"""Paths with digits, separators, backslashes, line ends and accents both ways."""
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.tuples(PATH_TEXT, st.integers(0, 2)).map(list),
+            st.tuples(PATH_TEXT).map(list),
+            st.tuples(st.integers(0, 2), PATH_TEXT).map(list),
+            PATH_TEXT,
+        ),
+        max_size=30,
+    ),
+    st.sampled_from([r"(\d+)_", r"a(\d)", r"^([^/]*)/", r"(b)?\d"]),
+)
+@example([["", 0], ["./a\n1_", 1]], r"(\d+)_")  # an empty path, then a line end
+def test_index_reads_each_entry_alone(samples: list[object], pattern: str) -> None:
+    """The paths, labels and groups read at once are those each entry gives alone.
+
+    Whatever the entries hold: empty paths, line ends, backslashes, decomposed
+    accents, entries without a path or a label.
+    """
+    fields = EntryFields(group_pattern=re.compile(pattern))
+    found = index_split({"train": samples}, fields)["train"]
+    written = [fields.path(entry) for entry in samples]
+    paths = [None if path is None else normalize_path(path) for path in written]
+    assert found.paths == paths
+    assert found.labels == [fields.label(entry) for entry in samples]
+    # an empty group (an optional group left out) is no group
+    assert found.groups == [(path and fields.group(path)) or None for path in paths]
+    assert found.backslashed == any("\\" in path for path in paths if path)
+
+
 @given(st.lists(st.integers(0, 9), max_size=12))
 def test_entry_refs_in_bulk(indices: list[int]) -> None:
     """Records made in bulk are those the class makes: equal, frozen, alike."""

@@ -24,7 +24,6 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from itertools import repeat
 from operator import itemgetter
 from types import ModuleType
 from typing import Any, Final, Literal, TypeAlias
@@ -620,14 +619,18 @@ class SetFields:
     """The different groups of the set, ``None`` without a group pattern."""
     ungrouped: bool
     """Whether an entry has no group (the pattern does not match its path)."""
+    backslashed: bool = False
+    """Whether a path holds a backslash ``\\`` (a separator on Windows alone)."""
 
 
 def _raw_paths(
     samples: Sequence[object], fields: EntryFields
-) -> tuple[list[str | None], bool]:
+) -> tuple[list[str | None], bool, str | None]:
     """Return the path of each entry as written (see `EntryFields.path`).
 
-    Also return whether every entry is an array whose first item is its path.
+    Also return whether every entry is an array whose first item is its path,
+    and, where every entry is such an array, the paths joined by line ends
+    (joining them tells that all are strings).
     """
     field = fields.path_field
     label = fields.label_field
@@ -640,9 +643,14 @@ def _raw_paths(
             firsts: list[object] | None = [entry[0] for entry in samples]  # type: ignore[index]  # arrays
         except IndexError:
             firsts = None
-        if firsts is not None and set(map(type, firsts)) == {str}:
-            return firsts, True  # type: ignore[return-value]  # all strings
-    return [fields.path(entry) for entry in samples], False
+        if firsts is not None:
+            try:
+                text = "\n".join(firsts)  # type: ignore[arg-type]  # or TypeError
+            except TypeError:  # a path that is no string
+                pass
+            else:
+                return firsts, True, text  # type: ignore[return-value]  # strings
+    return [fields.path(entry) for entry in samples], False, None
 
 
 _SLASHED: Final = bytes.maketrans(b".\n", b"//")
@@ -651,7 +659,8 @@ _SLASHED: Final = bytes.maketrans(b".\n", b"//")
 
 def set_paths(samples: Sequence[object], fields: EntryFields) -> list[str | None]:
     """Return the normalised path of each entry (`EntryFields.path`), or ``None``."""
-    return _normalized(_raw_paths(samples, fields)[0])
+    raw, _, text = _raw_paths(samples, fields)
+    return _normalized(raw, text)[0]
 
 
 _FOLDER_AND_SUFFIX: Final = re.compile(r"(?m)^[^\n]*/[^\n]*\.[A-Za-z][A-Za-z0-9]{0,4}$")
@@ -690,8 +699,13 @@ def _file_of(entry: object, first: str) -> str:
     return first
 
 
-def _normalized(paths: list[str | None]) -> list[str | None]:
+def _normalized(
+    paths: list[str | None], text: str | None = None
+) -> tuple[list[str | None], str]:
     r"""Return ``paths`` normalised, testing them at once for the usual case.
+
+    Also return them joined by line ends, ``None`` left out (`_joined`):
+    ``text`` is ``paths`` so joined, if the caller has it.
 
     A path needs `normalize_path` when it starts with ``.``, ends with ``/``
     or holds ``/.`` or ``//``: joined by line ends, with each ``.`` and line
@@ -699,15 +713,24 @@ def _normalized(paths: list[str | None]) -> list[str | None]:
     instead of four; a ``..`` or ``.\n`` in a name only sends all to the
     slow path). Text that is not ASCII must also be composed already (NFC).
     """
-    text = "\n".join(paths if None not in paths else filter(None, paths))  # type: ignore[arg-type]  # None is left out
+    if text is None:
+        text = _joined(paths)
     if not (
         text.startswith(".")
         or text.endswith("/")
         or b"//" in text.encode("utf-8", "surrogatepass").translate(_SLASHED)
         or not (text.isascii() or unicodedata.is_normalized("NFC", text))
     ):
-        return paths  # no path has a `.`, `..` or empty component
-    return [None if path is None else normalize_path(path) for path in paths]
+        return paths, text  # no path has a `.`, `..` or empty component
+    normal = [None if path is None else normalize_path(path) for path in paths]
+    return normal, _joined(normal)
+
+
+def _joined(paths: list[str | None]) -> str:
+    """Return ``paths`` joined by line ends, ``None`` left out."""
+    if None in paths:
+        return "\n".join([path for path in paths if path is not None])
+    return "\n".join(paths)  # type: ignore[arg-type]  # no None
 
 
 def _labels(
@@ -762,12 +785,18 @@ def _files_among(strings: list[str]) -> bool | None:
     return text.count(f"{suffix[0]}\n") == len(strings) - 1 or None
 
 
-def path_groups(paths: list[str | None], pattern: re.Pattern[str]) -> list[str | None]:
-    """Return the group the pattern finds in each path (`EntryFields.group`)."""
+def path_groups(
+    paths: list[str | None], pattern: re.Pattern[str], text: str | None = None
+) -> list[str | None]:
+    """Return the group the pattern finds in each path (`EntryFields.group`).
+
+    ``text`` is ``paths`` joined by line ends, if the caller has it.
+    """
     if None not in paths:
-        found = _groups_by_shape(paths, pattern)  # type: ignore[arg-type]  # no None
+        text = "\n".join(paths) if text is None else text  # type: ignore[arg-type]  # no None
+        found = _groups_by_shape(paths, pattern, text)  # type: ignore[arg-type]
         if found is None:
-            found = _groups_at_once(paths, pattern)  # type: ignore[arg-type]
+            found = _groups_at_once(paths, pattern, text)  # type: ignore[arg-type]
         if found is not None:
             return found
     which = _which_group(pattern)
@@ -787,6 +816,9 @@ def _which_group(pattern: re.Pattern[str]) -> int | str:
 _ZEROS: Final = str.maketrans("123456789", "000000000")
 """Writes every ASCII digit as ``0``: a path's *shape* (see `_groups_by_shape`)."""
 
+_ZERO_BYTES: Final = bytes.maketrans(b"123456789", b"000000000")
+"""`_ZEROS` for text encoded as UTF-8 (whose other bytes are no ASCII digit)."""
+
 _SHAPES_SAMPLED: Final = 2_000
 """Paths whose shapes are counted before all are (see `_groups_by_shape`)."""
 
@@ -795,7 +827,7 @@ _SHAPES_AT_MOST: Final = 8
 
 
 def _groups_by_shape(
-    paths: list[str], pattern: re.Pattern[str]
+    paths: list[str], pattern: re.Pattern[str], text: str | None = None
 ) -> list[str | None] | None:
     """Return the group of every path, searched once per shape; ``None`` if not.
 
@@ -805,16 +837,16 @@ def _groups_by_shape(
     the same place in both. Names of medical images differ mostly in digits
     (``images/00012345_001.png``): most splits have a handful of shapes, and
     each is searched once, the groups cut out of the paths at the places found.
-    ``None`` (search each path) for a pattern that tells digits apart, a path
-    with a line end, or paths with too many shapes for this to pay.
+    ``text`` is ``paths`` joined by line ends, if the caller has it. ``None``
+    (search each path) for a pattern that tells digits apart, a path with a
+    line end, or paths with too many shapes for this to pay.
     """
     if not _shapes_pay(paths, pattern):
         return None  # names that differ in more than digits: not worth it
-    text = "\n".join(paths)
+    text = "\n".join(paths) if text is None else text
     if text.count("\n") != len(paths) - 1:
         return None  # a path with a line end
-    first = paths[0].translate(_ZEROS)
-    return _groups_of_shapes(paths, text.translate(_ZEROS), first, pattern)
+    return _groups_of_shapes(paths, text, pattern)
 
 
 def _shapes_pay(paths: list[str], pattern: re.Pattern[str]) -> bool:
@@ -844,19 +876,25 @@ def groups_by_shape(samples: Sequence[object], fields: EntryFields) -> bool:
 
 
 def _groups_of_shapes(
-    paths: list[str], shaped: str, first: str, pattern: re.Pattern[str]
+    paths: list[str], text: str, pattern: re.Pattern[str]
 ) -> list[str | None] | None:
-    """Return the groups of ``paths``, whose shapes ``shaped`` joins by line ends.
+    """Return the groups of ``paths``, which ``text`` joins by line ends.
 
-    ``first`` is the first shape. ``None`` for too many shapes.
+    The shapes are found in the text encoded as UTF-8, a byte at a time.
+    ``None`` for too many shapes.
     """
     which = _which_group(pattern)
-    if shaped == "\n".join(repeat(first, len(paths))):  # one shape for all
+    shaped = text.encode("utf-8", "surrogatepass").translate(_ZERO_BYTES)
+    first = paths[0].translate(_ZEROS)
+    line = first.encode("utf-8", "surrogatepass") + b"\n"
+    if len(shaped) + 1 == len(line) * len(paths) and shaped + b"\n" == line * len(
+        paths
+    ):  # one shape for all
         span = _group_span(pattern, first, which)
         if span is None:
             return [None] * len(paths)
         return list(map(itemgetter(slice(*span)), paths))
-    shapes = shaped.split("\n")
+    shapes = shaped.decode("utf-8", "surrogatepass").split("\n")
     spans = {shape: _group_span(pattern, shape, which) for shape in set(shapes)}
     if len(spans) * _SHAPES_AT_MOST > len(paths):
         return None
@@ -949,7 +987,7 @@ _LOOKING_AROUND: Final = re.compile(r"\(\?[=!<]|\\[AZ]")
 
 
 def _groups_at_once(
-    paths: list[str], pattern: re.Pattern[str]
+    paths: list[str], pattern: re.Pattern[str], text: str | None = None
 ) -> list[str | None] | None:
     r"""Return the group of every path, all searched as one text; ``None`` if not.
 
@@ -959,7 +997,8 @@ def _groups_at_once(
     end: then a match spans lines, and there are fewer matches than paths. A
     pattern that looks around or at the text's ends, or is verbose, a path with
     a line end, a path without a match or an empty group: ``None``, and the
-    paths are searched one by one.
+    paths are searched one by one. ``text`` is ``paths`` joined by line ends,
+    if the caller has it.
     """
     if (
         not paths
@@ -977,7 +1016,7 @@ def _groups_at_once(
         )
     except re.error:  # such as inline flags, which must come first
         return None
-    text = "\n".join(paths)
+    text = "\n".join(paths) if text is None else text
     if text.count("\n") != len(paths) - 1:
         return None  # a path with a line end
     found = lines.findall(text)  # strings, or tuples of them with several groups
@@ -1028,28 +1067,41 @@ def index_split(
         (['a.png', 'b.png'], [0, None])
     """
     pattern = fields.group_pattern
-    read: dict[SetName, tuple[list[str | None], list[object | None]]] = {}
+    read: dict[SetName, tuple[list[str | None], list[object | None], str]] = {}
     index: dict[SetName, SetFields] = {}
     for name, samples in split.items():
-        raw, path_first = _raw_paths(samples, fields)
-        paths = _normalized(raw)
+        raw, path_first, text = _raw_paths(samples, fields)
+        paths, text = _normalized(raw, text)
         labels = _labels(samples, fields, path_first=path_first)
         if pattern is None:
             index[name] = SetFields(
-                paths, labels, tally_labels(labels), None, None, ungrouped=False
+                paths,
+                labels,
+                tally_labels(labels),
+                None,
+                None,
+                ungrouped=False,
+                backslashed="\\" in text,
             )
         else:
-            read[name] = paths, labels
+            read[name] = paths, labels, text
     if pattern is None:
         return index
     order = sorted(split, key=lambda name: name == last)  # stable: `last` last
     grouped = {
-        name: _grouped(name, read[name][0], pattern, found_groups) for name in order
+        name: _grouped(name, read[name][0], read[name][2], pattern, found_groups)
+        for name in order
     }
-    for name, (paths, labels) in read.items():
+    for name, (paths, labels, text) in read.items():
         groups, group_set, ungrouped = grouped[name]
         index[name] = SetFields(
-            paths, labels, tally_labels(labels), groups, group_set, ungrouped=ungrouped
+            paths,
+            labels,
+            tally_labels(labels),
+            groups,
+            group_set,
+            ungrouped=ungrouped,
+            backslashed="\\" in text,
         )
     return index
 
@@ -1057,14 +1109,19 @@ def index_split(
 def _grouped(
     name: SetName,
     paths: list[str | None],
+    text: str,
     pattern: re.Pattern[str],
     found_groups: GroupsOf | None,
 ) -> tuple[list[str | None], frozenset[str], bool]:
-    """Return a set's groups, its different groups, and whether one is missing."""
+    """Return a set's groups, its different groups, and whether one is missing.
+
+    ``text`` is ``paths`` joined by line ends, ``None`` left out.
+    """
     groups = None if found_groups is None else found_groups(name, paths)
     if groups is None or len(groups) != len(paths):
-        groups = path_groups(paths, pattern)
-    found: set[str | None] = set(groups)
+        groups = path_groups(paths, pattern, text)
+    found: frozenset[str | None] = frozenset(groups)
     ungrouped = None in found
-    found.discard(None)
-    return groups, frozenset(found), ungrouped  # type: ignore[arg-type]  # None left out
+    if ungrouped:
+        found -= {None}
+    return groups, found, ungrouped  # type: ignore[return-value]  # None left out

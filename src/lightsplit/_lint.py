@@ -399,12 +399,13 @@ def _backslash_warning(
 
     On Linux and macOS ``images\a.png`` is one file name, not ``a.png`` in
     ``images``: the loader does not find it, and the leak check takes it and
-    ``images/a.png`` for two files. Each set is searched at once, joined.
+    ``images/a.png`` for two files. A set is searched where `index_split`
+    found a backslash in its paths, joined.
     """
     refs: list[EntryRef] = []
     count = 0
     for name, fields in index.items():
-        if "\\" not in "\n".join(filter(None, fields.paths)):
+        if not fields.backslashed:
             continue
         found = [i for i, path in enumerate(fields.paths) if path and "\\" in path]
         count += len(found)
