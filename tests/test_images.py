@@ -3,6 +3,7 @@ import os
 import re
 import sys
 from pathlib import Path
+from typing import Any, ClassVar
 
 import pytest
 import torch
@@ -16,6 +17,7 @@ from lightsplit import (
     EntryChecker,
     ImageFileLoader,
     ImageMaskLoader,
+    MappingLoader,
     PathEscapeError,
     Sample,
     SampleLoadError,
@@ -325,6 +327,87 @@ class TestEntriesCheckedWhenBuilt:
             'set `train`, index 3, entry ["d", -1]: ValueError: label -1 is negative'
         )
         assert checked == [("a", 0), ("b", 1), ("c", 0), ("d", -1)]
+
+    def test_subclass_reading_other_entries(self, tmp_path: Path) -> None:
+        """A subclass that reads other entries (it overrides `sample` and
+        `target`, not `check_entry`) is not held to its base class's check."""
+        (a, _), (b, _), (c, _) = write_pngs(tmp_path, 3)
+
+        class ByKey(ImageFileLoader):
+            def sample(self, raw: dict[str, object]) -> Sample:  # type: ignore[override]  # other entries
+                return super().sample([raw["image"], raw["label"]])
+
+            def target(self, raw: dict[str, object]) -> int:  # type: ignore[override]
+                label = raw["label"]
+                assert isinstance(label, int)
+                return label
+
+        split = {
+            "train": [{"image": a, "label": 0}, {"image": b, "label": 1}],
+            "validation": [{"image": c, "label": 0}],
+        }
+        module = CachingDataModule(split, ByKey(tmp_path), batch_size=2)
+        module.setup("fit")
+        batch = next(iter(module.train_dataloader()))
+        assert sorted(batch.metadata["label"].tolist()) == [0, 1]
+
+        class Checked(ByKey):  # one that checks its own entries is called
+            def check_entry(self, raw: object) -> None:
+                if not isinstance(raw, dict):
+                    msg = f"entry {raw!r} is no object"
+                    raise TypeError(msg)
+
+        # an entry of the wrong kind, on purpose: no type checker would let it by
+        mixed: dict[str, list[Any]] = {"train": [{"image": a, "label": 0}, [b, 1]]}
+        with pytest.raises(SampleLoadError, match=r"index 1, .*is no object"):
+            CachingDataModule(mixed, Checked(tmp_path))
+
+    def test_wrapper_handing_attributes_on(self, tmp_path: Path) -> None:
+        """A wrapper that hands what it lacks to the loader it wraps (by
+        `__getattr__`) reads entries of its own: the wrapped check is not called."""
+        (a, _), (b, _) = write_pngs(tmp_path, 2)
+
+        class Named:
+            classes: ClassVar[dict[str, int]] = {"normal": 0, "tb": 1}
+
+            def __init__(self, inner: ImageFileLoader) -> None:
+                self.inner = inner
+
+            def __getattr__(self, name: str) -> object:
+                return getattr(self.inner, name)
+
+            def sample(self, raw: tuple[str, str]) -> Sample:
+                return self.inner.sample([raw[0], self.classes[raw[1]]])
+
+            def target(self, raw: tuple[str, str]) -> int:
+                return self.classes[raw[1]]
+
+        loader = Named(ImageFileLoader(tmp_path))
+        split = {"train": [(a, "normal")], "validation": [(b, "tb")]}
+        module = CachingDataModule(split, loader)
+        module.setup("fit")
+        assert next(iter(module.train_dataloader())).metadata["label"].tolist() == [0]
+
+    def test_mapping_loader_hands_the_check_on(self, tmp_path: Path) -> None:
+        """`MappingLoader` has the loader it wraps check each entry."""
+
+        class Mednet:
+            def sample(self, raw: list[object]) -> dict[str, object]:
+                return {"image": torch.zeros(1), "target": raw[1]}
+
+            def target(self, raw: list[object]) -> int:
+                label = raw[1]
+                assert isinstance(label, int)
+                return label
+
+            def check_entry(self, raw: list[object]) -> None:
+                if type(raw[1]) is not int:
+                    msg = f"label {raw[1]!r} is not an integer"
+                    raise TypeError(msg)
+
+        split: dict[str, list[list[object]]] = {"train": [["a.png", 0], ["b.png", "1"]]}
+        with pytest.raises(SampleLoadError, match=r"index 1, .*label '1' is not an"):
+            CachingDataModule(split, MappingLoader(Mednet()))
 
 
 class TestImageMaskLoader:

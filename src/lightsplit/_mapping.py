@@ -12,7 +12,7 @@ from torch import Tensor
 
 from ._errors import format_list
 from ._fingerprint import fingerprint_of
-from ._sample import MappingSampleLoader, Sample, Target
+from ._sample import MappingSampleLoader, Sample, Target, entry_check
 
 __all__ = ["MappingLoader"]
 
@@ -110,6 +110,15 @@ class MappingLoader(Generic[RawT]):
     def target(self, raw: RawT) -> Target:
         """Return the wrapped loader's class label of ``raw``."""
         return self.loader.target(raw)
+
+    def check_entry(self, raw: RawT) -> None:
+        """Have the wrapped loader check ``raw``, if it checks entries.
+
+        See `EntryChecker`: a data module calls it on every entry when built.
+        """
+        check = entry_check(self.loader)
+        if check is not None:
+            check(raw)
 
     def fingerprint(self) -> str:
         """Return what keys persistent caches: the wrapped loader and the key."""

@@ -1,6 +1,6 @@
 """The ``Sample`` every loader returns, and the loader protocols."""
 
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -12,6 +12,7 @@ from typing import (
     TypeVar,
     runtime_checkable,
 )
+from weakref import WeakKeyDictionary
 
 from torch import Tensor
 
@@ -24,6 +25,7 @@ __all__ = [
     "RawT_contra",
     "Sample",
     "Target",
+    "entry_check",
 ]
 
 RawT_contra = TypeVar("RawT_contra", contravariant=True)
@@ -181,6 +183,45 @@ class EntryChecker(Protocol[RawT_contra]):
     def check_entry(self, raw: RawT_contra, /) -> None:
         """Raise if ``raw`` is no entry this loader reads."""
         ...
+
+
+def entry_check(loader: object) -> Callable[[Any], None] | None:
+    """Return the loader's ``check_entry`` (`EntryChecker`), if it checks its entries.
+
+    The method is looked up on the loader's class: a wrapper that hands the
+    attributes it lacks to a loader it wraps (``__getattr__``) reads entries of
+    its own, which the wrapped loader's check would refuse. A subclass that
+    overrides ``sample`` or ``target`` but not ``check_entry`` also reads other
+    entries than its base class checks (``{"image": ..., "label": ...}`` where
+    the base reads ``[path, label]``): ``None`` for both, no check.
+    """
+    kind = type(loader)
+    checks = _CHECKING.get(kind)
+    if checks is None:
+        checks = _CHECKING[kind] = _checks_entries(kind)
+    if not checks:
+        return None
+    check: Callable[[Any], None] = getattr(loader, "check_entry")  # noqa: B009 - typed
+    return check
+
+
+_CHECKING: Final[WeakKeyDictionary[type, bool]] = WeakKeyDictionary()
+"""Loader class -> whether `_checks_entries`: found once per class."""
+
+
+def _checks_entries(kind: type) -> bool:
+    """Whether loaders of class ``kind`` check their entries (see `entry_check`)."""
+    owner = _defined_by(kind, "check_entry")
+    if owner is None or not callable(vars(owner)["check_entry"]):
+        return False
+    readers = (_defined_by(kind, name) for name in ("sample", "target"))
+    # neither overridden below the check
+    return all(reader is None or issubclass(owner, reader) for reader in readers)
+
+
+def _defined_by(kind: type, name: str) -> type | None:
+    """Return the first class of ``kind``'s method order that defines ``name``."""
+    return next((cls for cls in kind.__mro__ if name in vars(cls)), None)
 
 
 @runtime_checkable

@@ -21,7 +21,7 @@ from ._errors import (
 )
 from ._metadata import NONE_HELD
 from ._parts import DataModuleSplits, Part, PartFiles, Splits, read_split_files
-from ._sample import EntryChecker, ModelTransform, RawDataLoader, Sample
+from ._sample import ModelTransform, RawDataLoader, Sample, entry_check
 from ._types import SetName
 from ._validation_errors import ErrorCollector, transform_invalid, transforms_invalid
 
@@ -391,7 +391,7 @@ def sources_from_splits(
 
 
 def check_entries(sources: Mapping[SetName, SetSource]) -> None:
-    """Have each loader that can (`EntryChecker`) check each of its entries.
+    """Have each loader that can (`entry_check`) check each of its entries.
 
     Raises:
         SampleLoadError: for the first entry a loader cannot read, naming the
@@ -399,8 +399,8 @@ def check_entries(sources: Mapping[SetName, SetSource]) -> None:
     """
     for source in sources.values():
         for start, samples, loader in source.located_parts():
-            if isinstance(loader, EntryChecker):
-                check = loader.check_entry
+            check = entry_check(loader)
+            if check is not None:
                 for index, raw in enumerate(samples, start):
                     try:
                         check(raw)
