@@ -1069,6 +1069,33 @@ class TestSplitColumns:
         assert status == 0, out
         assert "group pattern `^(\\d{8})_`, path field `0`, label field `1`" in out
 
+    def test_empty_cells_hold_no_value(self, tmp_path: Path, capsys: Capture) -> None:
+        """An empty label cell is no label wherever it is in its row (not the
+        class `""`), written `null`; a row short of its empty last cells is
+        written with them named before a later column."""
+        rows = [f"P{i},p{i}/a.png,{i % 2},{40 + i}" for i in range(12)]
+        rows += ["P12,p12/a.png,,50", "P13,p13/a.png,,"]  # empty label, then last
+        source = _table(tmp_path, "\n".join(["Patient,Image,Label,Age", *rows]))
+        fields = ("--path-field", "Image", "--label-field", "Label")
+        status, out, err = _halves(capsys, source, *fields)
+        assert status == 0, err
+        assert "2 classes" in out
+        assert "2 of 14 entries have no label (row 14, row 15)" in out
+        assert 'label ""' not in out
+        written = load_split(tmp_path / "out.json")
+        entries = [entry for entries in written.values() for entry in entries]
+        assert ["P12", "p12/a.png", None, 50] in entries
+        assert ["P13", "p13/a.png"] in entries
+        status, out, err = _halves(
+            capsys, source, *fields, "--columns", "Label", "Image"
+        )
+        assert status == 0, err
+        written = load_split(tmp_path / "out.json")
+        entries = [entry for entries in written.values() for entry in entries]
+        assert [None, "p12/a.png"] in entries
+        assert [None, "p13/a.png"] in entries
+        assert [1, "p1/a.png"] in entries
+
     def test_order_and_positions(self, tmp_path: Path, capsys: Capture) -> None:
         """Fields are written in the order named; positions name array items."""
         source = tmp_path / "samples.json"

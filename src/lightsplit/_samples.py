@@ -149,7 +149,7 @@ def _read_csv(path: Path) -> SampleList:
         sample_list = _pooled(read_csv_split(path), path)
         columns = tuple(header[1:])
         return SampleList(
-            sample_list.entries,
+            tuple(_valued(entry) for entry in sample_list.entries),
             sample_list.origins,
             columns,
             sample_list.notes,
@@ -177,12 +177,23 @@ def _read_csv(path: Path) -> SampleList:
             )
             raise SplittingError(msg)
         try:
-            entries.append(entry_of_cells(cells))
+            entry = entry_of_cells(cells)
         except ValueError as exc:
             msg = f"{path}: row {number} (`{shown_row(lines, number)}`): {exc}"
             raise SplittingError(msg) from None
+        entries.append(_valued(entry))
         origins.append(f"row {number}")
     return SampleList(tuple(entries), tuple(origins), tuple(header))
+
+
+def _valued(cells: object) -> object:
+    """Return a table row's items, its empty cells as ``None``: they hold no value.
+
+    An empty label cell is no label, wherever it is, not a class ``""``.
+    """
+    if not isinstance(cells, list):
+        return cells
+    return [None if cell == "" else cell for cell in cells]
 
 
 def read_samples(path: Path) -> SampleList:
@@ -252,9 +263,10 @@ def kept_fields(samples: SampleList, fields: Sequence[FieldName]) -> SampleList:
 
     A field is a position of an array entry (a CSV row's column) or a key of
     an object entry; each entry becomes an array. An entry that lacks the last
-    fields is written without them, as a CSV row whose last cells are empty
-    is read; one that lacks a field but holds a later one is refused, since
-    its items would move to other places.
+    fields is written without them; one that lacks a field but holds a later
+    one is refused, since its items would move to other places. A CSV table's
+    empty cells hold no value (``None``, written ``null``), wherever they are,
+    and trailing ones are left out.
 
     Raises:
         SplittingError: for such an entry, naming it and the field.
@@ -265,8 +277,13 @@ def kept_fields(samples: SampleList, fields: Sequence[FieldName]) -> SampleList:
         (['a.png', 1], ['b.png'])
     """
     entries: list[object] = []
+    table = bool(samples.columns)  # a CSV table's rows, whose empty cells are None
     for entry, origin in zip(samples.entries, samples.origins, strict=True):
         items = [_item(entry, field) for field in fields]
+        if table:  # a row is short for its empty last cells: they hold no value
+            items = [None if item is _ABSENT else item for item in items]
+            while items and items[-1] is None:
+                items.pop()
         held = [item is not _ABSENT for item in items]
         count = held.index(False) if False in held else len(held)
         if any(held[count:]):
