@@ -6,13 +6,13 @@ sidecar file to read). It returns the exit status: 0 when the card was written,
 """
 
 import argparse
-import json
 from pathlib import Path
 
 from ._card import split_card
 from ._commands import fail, write_text
 from ._errors import LightsplitError
 from ._gcpause import gc_paused
+from ._jsontext import indented_json
 from ._outputs import clashing, write_bytes
 
 __all__ = ["card_command"]
@@ -34,10 +34,7 @@ def card_command(args: argparse.Namespace) -> int:
     except OSError as exc:
         problem = f"{args.split}: cannot read: {exc.strerror or exc}"
         return fail(args, problem, about=("split", str(args.split)))
-    if args.json:
-        text = json.dumps(card.to_json(), indent=2, ensure_ascii=False) + "\n"
-    else:
-        text = card.to_markdown()
+    text = indented_json(card.to_json()) + "\n" if args.json else card.to_markdown()
     if args.output is None:
         write_text(text)
         return 0

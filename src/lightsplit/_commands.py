@@ -10,7 +10,6 @@ import it when they run, so that ``--help``, ``schema``, ``convert`` and
 
 import argparse
 import importlib
-import json
 import os
 import sys
 from collections.abc import Mapping, Sequence
@@ -22,6 +21,7 @@ from ._checks import SampleFailure, check_split_loading
 from ._entries import EntryFields
 from ._errors import SplitFileError, first_few, missing_dependency, printable
 from ._folds import FoldFamily, check_family, fold_families
+from ._jsontext import indented_json
 from ._lint import SplitWarning
 from ._outputs import (
     SIDECAR_SUFFIX,
@@ -81,7 +81,7 @@ def fail(
     if about is not None and args.json and getattr(args, "output", None) is None:
         key, given = about
         document = {key: given, "ok": False, "error": message}
-        write_line(json.dumps(document, indent=2, ensure_ascii=False))
+        write_line(indented_json(document))
     sys.stderr.write(f"{args.parser.prog}: error: {message}\n")
     return 1
 
@@ -94,7 +94,7 @@ def schema_command(args: argparse.Namespace) -> int:
     from ._schema import split_json_schema  # noqa: PLC0415 - imported when it runs
 
     schema = split_json_schema(args.sample_type)
-    text = json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+    text = indented_json(schema) + "\n"
     if args.output is None:
         write_text(text)
         return 0
@@ -334,7 +334,7 @@ def check_command(args: argparse.Namespace) -> int:
             "families": [family.to_json() for family in families],
             "skipped": [str(path) for path in sidecars],
         }
-        write_line(json.dumps(document, indent=2, ensure_ascii=False))
+        write_line(indented_json(document))
         return 0 if ok else 1
     if sidecars:
         write_line(f"skipped {sidecars_named(sidecars)}")

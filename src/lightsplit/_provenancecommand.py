@@ -6,7 +6,6 @@ by this command only.
 """
 
 import argparse
-import json
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -32,6 +31,7 @@ from ._errors import (
     printable,
 )
 from ._hashing import entries_sha256
+from ._jsontext import indented_json
 from ._split import load_split
 from ._types import HELD_OUT_SET_NAMES
 
@@ -347,7 +347,7 @@ def provenance_command(args: argparse.Namespace) -> int:
     }
     document["skipped"] = [str(p) for p in skipped]
     if args.json:
-        write_line(json.dumps(document, indent=2, ensure_ascii=False))
+        write_line(indented_json(document))
     else:
         if skipped:
             write_line(f"skipped {sidecars_named(skipped)}")

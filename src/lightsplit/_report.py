@@ -11,7 +11,7 @@ import unicodedata
 from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
-from typing import TYPE_CHECKING, Final, Protocol, TypeVar
+from typing import TYPE_CHECKING, Final, Protocol, TypeVar, cast
 
 from ._aside import work_aside
 from ._checks import FailureGroup, SampleFailure, group_failures
@@ -491,8 +491,22 @@ def _spelled(leak: PathLeak, fields: EntryFields) -> str:
     return first_few(shown, total=len(leak.entries))
 
 
+_JSON_SCALARS: Final = frozenset({str, int, float, bool, type(None)})
+"""The types of entries, and of their items, that are JSON data as they are."""
+
+
 def _json_value(entry: object) -> "JsonValue":
-    """Return ``entry`` as plain JSON data (tuples become lists)."""
+    """Return ``entry`` as plain JSON data (tuples become lists, keys sorted).
+
+    The usual entry, an array of strings and numbers, is copied as a list;
+    anything else is read back from its JSON text (`entry_key`).
+    """
+    if type(entry) in _JSON_SCALARS:
+        return cast("JsonValue", entry)
+    if type(entry) in (list, tuple):
+        items = cast("Sequence[object]", entry)
+        if all(type(item) in _JSON_SCALARS for item in items):
+            return cast("JsonValue", list(items))
     value: JsonValue = json.loads(entry_key(entry))
     return value
 
