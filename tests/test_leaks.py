@@ -11,6 +11,8 @@ from pydantic import BaseModel, Field
 
 from lightsplit._checks import SampleFailure
 from lightsplit._entries import (
+    DATA_SUFFIXES,
+    FILE_SUFFIX,
     EntryFields,
     _blind_to_digits,
     _groups_by_shape,
@@ -338,6 +340,17 @@ class TestFindLeaks:
         split = {"train": [[f"{i}.png", second] for i, second in enumerate(seconds)]}
         expected = [None if names_file(s) else s for s in seconds]
         assert index_split(split, EntryFields())["train"].labels == expected
+
+    def test_folderless_files_of_every_data_suffix(self) -> None:
+        """A second string without a folder is a file by a data file's suffix,
+        in any case (``a.PGM``, a Netpbm image as MIAS's; ``b.jp2``): every such
+        suffix reads as one (`FILE_SUFFIX` finds it); ``site.A`` is a label."""
+        for suffix in sorted(DATA_SUFFIXES):
+            assert FILE_SUFFIX.search(f"a{suffix}"), suffix
+            assert names_file(f"a{suffix.upper()}"), suffix
+        split = {"train": [["a.png", "a.PGM"], ["b.png", "b.jp2"], ["c.png", "site.A"]]}
+        labels = index_split(split, EntryFields())["train"].labels
+        assert labels == [None, None, "site.A"]
 
     def test_all_labels_with_one_dotted_end(self) -> None:
         """Labels that all end alike (``x.pos``) are labels, not masks."""

@@ -26,6 +26,7 @@ from lightsplit import (
     LightsplitWarning,
     Sample,
 )
+from lightsplit._entries import EARLIER_DATA_SUFFIXES
 from lightsplit._provenance import (
     PROVENANCE_KEY,
     _identity,
@@ -405,6 +406,22 @@ class TestEvaluation:
                 id="objects",
             ),
             pytest.param([["t1", 1]], [["./t1", 0], ["t2", 1]], [0], id="no-file"),
+            pytest.param(
+                [["F", "mdb001.pgm", 0], ["M", "mdb002.pgm", 1]],
+                [
+                    ["F", "mdb003.pgm", 0],
+                    ["M", "MDB004.PGM", 1],
+                    ["G", "mdb001.pgm", 0],
+                ],
+                [2],
+                id="folderless-pgm",
+            ),
+            pytest.param(
+                [["site.A", "a.jp2", 0]],
+                [["site.A", "b.jp2", 0], ["site.B", "a.jp2", 1]],
+                [1],
+                id="folderless-jp2",
+            ),
         ],
     )
     def test_entries_told_by_their_file(
@@ -431,6 +448,19 @@ class TestEvaluation:
         )
         assert overlap({"train_entries": older}, typed) == [0, 1, 2]
         assert overlap({"train_entries": older}, [("p4/d.png", 1)]) == []
+
+    def test_older_records_before_suffixes(self) -> None:
+        """Checkpoints recorded rows of a folderless file of a suffix lightsplit
+        did not know then (``["F", "mdb001.pgm", 0]``) by their first string: a
+        training entry is still found among theirs, as before; theirs of other
+        entries, and checkpoints recorded since, find the file alone."""
+        rows = [["F", "mdb001.pgm", 0], ["M", "mdb002.pgm", 1], ["F", "a/b.png", 0]]
+        older = torch.tensor(
+            sorted(hash64(_identity(e, suffixes=EARLIER_DATA_SUFFIXES)) for e in rows)
+        )
+        assert overlap({"train_entries": older}, [rows[1], ["F", "a/c.png", 0]]) == [0]
+        assert overlap({"train_entries": entry_hashes(rows)}, [["M", "x.pgm", 1]]) == []
+        assert overlap({"train_entries": older}, [{"image": "a.png"}]) == []
 
     def test_monitor_sets_repeat_training_entries(self, tmp_path: Path) -> None:
         """A `monitor-train` set, which repeats the training entries on purpose,

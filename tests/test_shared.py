@@ -1,7 +1,9 @@
 """A data module warns about files its sets share, or list twice, when built."""
 
 import warnings
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import torch
@@ -13,7 +15,10 @@ from lightsplit import (
     CachingDataModule,
     ConcatDataModule,
     ImageFileLoader,
+    ImageMaskLoader,
     LightsplitWarning,
+    MappingLoader,
+    RawDataLoader,
     Sample,
     find_leaks,
 )
@@ -94,7 +99,7 @@ def test_entries_without_paths_silent() -> None:
 
 def test_databases_apart(tmp_path: Path) -> None:
     """Two databases may hold the same relative path: only loaders reading one
-    folder (an equal `repr`) share files."""
+    folder (an equal ``root``) share files."""
     first = ImageFileLoader(tmp_path / "montgomery")
     second = ImageFileLoader(tmp_path / "shenzhen")
     entries = [("CXR_png/0.png", 0), ("CXR_png/1.png", 1)]
@@ -191,3 +196,165 @@ def test_many_counted_few_described() -> None:
     ]
     assert said[0].count("train.") == 3
     assert said[0].count("and 2997 more") == 1
+
+
+class _DictLoader:
+    """Loads entries into mappings, from its ``root`` (for `MappingLoader`)."""
+
+    def __init__(self, root: str) -> None:
+        self.root = root
+
+    def sample(self, raw: Entry) -> dict[str, object]:
+        return {"image": torch.zeros(1), "name": raw[0]}
+
+    def target(self, raw: Entry) -> int:
+        return raw[1]
+
+
+class _FolderLoader(MemoryLoader):
+    """A loader of the user's, whose folder is no ``root``."""
+
+    def __init__(self, folder: str | Path, *, mode: str = "L") -> None:
+        self.folder = folder
+        self.mode = mode
+
+
+class _Wrapper:
+    """A loader of the user's, wrapping another under a name of its own."""
+
+    def __init__(self, inner: MemoryLoader) -> None:
+        self.inner = inner
+
+    def sample(self, raw: Entry) -> Sample:
+        return self.inner.sample(raw)
+
+    def target(self, raw: Entry) -> int:
+        return self.inner.target(raw)
+
+
+def _parts_said(train: RawDataLoader[Any], other: RawDataLoader[Any]) -> list[str]:
+    """Build a data module of one set of entries per loader; return its warnings."""
+    entries = [("CXR_png/0.png", 0), ("CXR_png/1.png", 1)]
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        ConcatDataModule({"train": [(entries, train)], "test": [(entries, other)]})
+    return [str(w.message) for w in seen if w.category is LightsplitWarning]
+
+
+_SHARED = "2 files are in two of `train`, `validation` and `test`: train.0"
+
+
+@pytest.mark.parametrize(
+    ("make", "database"),
+    [
+        pytest.param(
+            lambda root: MappingLoader(_DictLoader(root)), "/data/x", id="wrapped"
+        ),
+        pytest.param(_FolderLoader, "/data/x", id="folder"),
+        pytest.param(lambda root: _FolderLoader(Path(root)), "x", id="path-object"),
+        pytest.param(_FolderLoader, "x", id="folder-named"),
+        pytest.param(
+            lambda root: _Wrapper(_FolderLoader(root)), "/data/x", id="wrapped-own"
+        ),
+    ],
+)
+def test_databases_apart_by_any_folder(
+    make: Callable[[str], RawDataLoader[Any]], database: str
+) -> None:
+    """Loaders whose folder is no ``root`` of theirs (a `MappingLoader`'s is
+    the wrapped loader's; a loader of the user's may call it ``folder``) read
+    two databases where their folders differ, one where they are the same."""
+    other = database.replace("x", "y")
+    assert _parts_said(make(database), make(other)) == []
+    said = _parts_said(make(database), make(database))
+    assert len(said) == 1
+    assert said[0].startswith(_SHARED)
+
+
+def test_one_loader_other_settings_compared() -> None:
+    """Loaders of one folder with other settings (not folders: a mode) read the
+    same files; so does one loader for all sets."""
+    said = _parts_said(_FolderLoader("x", mode="L"), _FolderLoader("x", mode="RGB"))
+    assert len(said) == 1
+    assert said[0].startswith(_SHARED)
+    loader = _Wrapper(MemoryLoader())
+    assert len(_parts_said(loader, loader)) == 1
+
+
+def test_one_folder_written_two_ways(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A folder written relative to the current one, or in full, or through a
+    link, is one, whether it exists or not; a loader derived from one of
+    lightsplit's reads its files as it does, and each of lightsplit's reads
+    ``root/path``."""
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "real").mkdir()
+    (tmp_path / "link").symlink_to(tmp_path / "real")
+
+    class Augmenting(ImageFileLoader):
+        pass
+
+    for first, second in [
+        (ImageFileLoader("data"), ImageFileLoader(tmp_path / "data")),
+        (ImageFileLoader("./data/"), ImageFileLoader(f"{tmp_path}/x/../data")),
+        (ImageFileLoader("link"), ImageFileLoader(tmp_path / "real")),
+        (ImageFileLoader("data"), Augmenting("data")),
+    ]:
+        said = _parts_said(first, second)
+        assert len(said) == 1, (first, second)
+        assert said[0].startswith(_SHARED)
+    assert _parts_said(ImageFileLoader("data"), Augmenting("other")) == []
+    masked = [("CXR_png/1.png", "masks/1.png")]
+    with pytest.warns(LightsplitWarning, match="1 file is in two of"):
+        ConcatDataModule(
+            {
+                "train": [([("CXR_png/1.png", 1)], ImageFileLoader("data"))],
+                "test": [(masked, ImageMaskLoader(tmp_path / "data"))],
+            }
+        )
+
+
+@pytest.mark.parametrize(
+    ("train", "test"),
+    [
+        pytest.param(
+            [("F", f"mdb{i:03d}.pgm", i % 2) for i in range(4)],
+            [("M", "mdb002.pgm", 0), ("M", "MDB009.PGM", 0)],
+            id="pgm",
+        ),
+        pytest.param(
+            [("site.A", f"s{i}.jp2", i % 2) for i in range(4)],
+            [("site.A", "s2.jp2", 0), ("site.B", "s9.jp2", 0)],
+            id="jp2",
+        ),
+        pytest.param(
+            [("P1", f"slide{i}.mrxs", i % 2) for i in range(4)],
+            [("P1", "slide2.mrxs", 0), ("P1", "slide9.mrxs", 0)],
+            id="mrxs",
+        ),
+    ],
+)
+def test_rows_of_folderless_files(
+    train: list[tuple[str, str, int]], test: list[tuple[str, str, int]]
+) -> None:
+    """A table's rows whose file has no folder (MIAS's ``["F", "mdb001.pgm",
+    0]``) are told by their file, of any image suffix, not by the first
+    string (nor a label ``site.A``): no repeats, one file in two sets."""
+
+    class RowLoader:
+        def sample(self, raw: tuple[str, str, int]) -> Sample:
+            return Sample(torch.zeros(1), {})
+
+        def target(self, raw: tuple[str, str, int]) -> int:
+            return raw[2]
+
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        CachingDataModule({"train": train, "test": test}, RowLoader())
+    said = [str(w.message) for w in seen if w.category is LightsplitWarning]
+    assert len(said) == 1
+    assert said[0].startswith(
+        f"1 file is in two of `train`, `validation` and `test`: train.2 "
+        f'["{train[2][0]}", "{train[2][1]}", 0] and test.0;'
+    )

@@ -34,6 +34,7 @@ from ._types import SetName
 __all__ = [
     "DATA_SUFFIXES",
     "DEFAULT_LABEL_KEY",
+    "EARLIER_DATA_SUFFIXES",
     "FILE_NAME",
     "FILE_SUFFIX",
     "JSON_TYPES",
@@ -78,7 +79,7 @@ FILE_SUFFIX: Final = re.compile(r"\.[A-Za-z][A-Za-z0-9]{0,4}$")
 FILE_NAME: Final = re.compile(rf"[/\\]|{FILE_SUFFIX.pattern}")
 """A string that looks like a file name: a folder separator or a file suffix."""
 
-DATA_SUFFIXES: Final = frozenset(
+EARLIER_DATA_SUFFIXES: Final = frozenset(
     [
         ".bmp",
         ".bz2",
@@ -116,25 +117,60 @@ DATA_SUFFIXES: Final = frozenset(
         ".zip",
     ]
 )
-"""Suffixes of the files that entries name: images, volumes, arrays, tables."""
+"""`DATA_SUFFIXES` as checkpoints written before the others were added knew them."""
+
+DATA_SUFFIXES: Final = EARLIER_DATA_SUFFIXES | frozenset(
+    [
+        # images: Netpbm (MIAS's .pgm), JPEG 2000, Targa
+        ".j2k",
+        ".jp2",
+        ".jpx",
+        ".pbm",
+        ".pgm",
+        ".pnm",
+        ".ppm",
+        ".tga",
+        # volumes: Siemens DICOM, FreeSurfer, MINC, a detached NRRD header
+        ".ima",
+        ".mgh",
+        ".mgz",
+        ".mnc",
+        ".nhdr",
+        # whole slides: Leica, MIRAX, Hamamatsu, Ventana, Zeiss, Olympus
+        ".bif",
+        ".czi",
+        ".mrxs",
+        ".scn",
+        ".vms",
+        ".vsi",
+        # videos: ultrasound, endoscopy
+        ".avi",
+        ".mp4",
+    ]
+)
+"""Suffixes of the files that entries name: images, volumes, slides, videos,
+arrays, tables."""
 
 
-def names_file(text: str) -> bool:
+def names_file(text: str, suffixes: frozenset[str] = DATA_SUFFIXES) -> bool:
     """Whether a string of an entry names a file (a mask, say), not a label.
 
     A file name has a suffix (`FILE_SUFFIX`) and a folder, or a suffix of
     the files entries name (`DATA_SUFFIXES`): ``masks/a.png`` and
     ``a_seg.nii`` are files; ``tb.pos``, ``grade.high``, ``tb/active`` and
-    ``N/A`` are labels.
+    ``N/A`` are labels. ``suffixes`` are those data suffixes
+    (`EARLIER_DATA_SUFFIXES` for what older checkpoints recorded).
 
     Examples:
         >>> names_file("a_seg.nii"), names_file("masks/a.xyz"), names_file("tb.pos")
         (True, True, False)
+        >>> names_file("mdb001.pgm"), names_file("site.A")
+        (True, False)
     """
     suffix = FILE_SUFFIX.search(text)
     if suffix is None:
         return False
-    return "/" in text or "\\" in text or suffix[0].lower() in DATA_SUFFIXES
+    return "/" in text or "\\" in text or suffix[0].lower() in suffixes
 
 
 def normalize_path(path: str) -> str:

@@ -22,7 +22,14 @@ from torch import Tensor
 import lightsplit
 
 from ._config import DataModuleConfig
-from ._entries import JSON_TYPES, as_text, fields_of, names_file
+from ._entries import (
+    DATA_SUFFIXES,
+    EARLIER_DATA_SUFFIXES,
+    JSON_TYPES,
+    as_text,
+    fields_of,
+    names_file,
+)
 from ._errors import (
     DataChangedError,
     SampleLoadError,
@@ -89,7 +96,12 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
 
 
-def _identity(entry: object, *, paths_as_text: bool = True) -> bytes:
+def _identity(
+    entry: object,
+    *,
+    paths_as_text: bool = True,
+    suffixes: frozenset[str] = DATA_SUFFIXES,
+) -> bytes:
     r"""Return what identifies an entry: its normalised path, else its JSON form.
 
     The path is the entry's first string that names a file (`names_file`),
@@ -104,7 +116,9 @@ def _identity(entry: object, *, paths_as_text: bool = True) -> bytes:
 
     ``paths_as_text=False`` gives the identity that lightsplit recorded before
     it read typed entries and path objects so (their whole JSON), which older
-    checkpoints hold (`_legacy_identity`).
+    checkpoints hold (`_legacy_identity`); ``suffixes=EARLIER_DATA_SUFFIXES``
+    the one it recorded before it knew the other data suffixes (``.pgm``) as
+    files' (`_earlier_identity`).
     """
     if paths_as_text:
         entry = fields_of(entry)
@@ -113,7 +127,7 @@ def _identity(entry: object, *, paths_as_text: bool = True) -> bytes:
         items = entry.values() if isinstance(entry, dict) else entry
         texts = map(as_text, items) if paths_as_text else items
         strings = [item for item in texts if isinstance(item, str)]
-        files = (text for text in strings if names_file(text))
+        files = (text for text in strings if names_file(text, suffixes))
         fallback = None if isinstance(entry, dict) or not strings else strings[0]
         first = next(files, fallback)
     if isinstance(first, str):
@@ -141,6 +155,52 @@ def _legacy_identity(entry: object) -> bytes | None:
             return None
     old = _identity(entry, paths_as_text=False)
     return None if old == _identity(entry) else old
+
+
+_ADDED_SUFFIXES: Final = tuple(sorted(DATA_SUFFIXES - EARLIER_DATA_SUFFIXES))
+"""The data suffixes that older checkpoints did not know as files'."""
+
+
+def _earlier_identity(entry: object) -> bytes | None:
+    """Return the identity older checkpoints recorded for ``entry``, if another.
+
+    Before lightsplit knew some data suffixes (`_ADDED_SUFFIXES`), a row
+    ``["F", "mdb001.pgm", 0]`` was told by ``F``: only an entry holding a
+    string of such a suffix may have had another identity (`_identity`).
+    """
+    fields = fields_of(entry)
+    items: Iterable[object] = (
+        fields.values()
+        if isinstance(fields, dict)
+        else fields
+        if isinstance(fields, list | tuple)
+        else ()
+    )
+    if not any(
+        isinstance(text := as_text(item), str)
+        and text.lower().endswith(_ADDED_SUFFIXES)
+        for item in items
+    ):
+        return None
+    old = _identity(entry, suffixes=EARLIER_DATA_SUFFIXES)
+    return None if old == _identity(entry) else old
+
+
+def _earlier_identities(entries: Sequence[object]) -> list[tuple[int, bytes]]:
+    """Return the position and earlier identity of each entry that has one.
+
+    See `_earlier_identity`; entries of values JSON reads are first looked
+    at all at once, for a string of an added suffix, which few hold.
+    """
+    if _json_shaped(entries):
+        kinds = set(map(type, entries))
+        items: Iterable[object] = chain.from_iterable(
+            map(dict.values, entries) if kinds == {dict} else entries  # type: ignore[arg-type]  # objects or arrays
+        )
+        text = "\n".join([item for item in items if type(item) is str]).lower() + "\n"
+        if not any(f"{suffix}\n" in text for suffix in _ADDED_SUFFIXES):
+            return []
+    return [(i, old) for i, e in enumerate(entries) if (old := _earlier_identity(e))]
 
 
 def hash64(identity: bytes) -> int:
@@ -499,12 +559,15 @@ def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> list[int]
     if not isinstance(train, Tensor) or not entries:
         return []
     found = torch.isin(entry_hashes(entries, in_order=True), train)
+    # what checkpoints recorded before typed entries were read by path, and
+    # before lightsplit knew some data suffixes
     legacy = (
         []
         if _json_shaped(entries)
         else [(i, old) for i, e in enumerate(entries) if (old := _legacy_identity(e))]
     )
-    if legacy:  # a checkpoint recorded before typed entries were read by path
+    legacy += _earlier_identities(entries)
+    if legacy:
         olds = torch.tensor([hash64(old) for _, old in legacy], dtype=torch.int64)
         held = torch.isin(olds, train).tolist()
         found[[i for (i, _), was in zip(legacy, held, strict=True) if was]] = True

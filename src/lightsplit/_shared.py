@@ -7,19 +7,21 @@ data module warns about them, as a split may repeat a file on purpose (a quick
 test validating on its training entries, oversampling by listing). Files are
 compared by the normalised path of the file each entry names (its first
 string that names one, as checkpoints tell entries apart), within the entries
-of loaders of one class and ``root``: two databases may hold the same relative
-path.
+of loaders of one class and folder (`_loader_key`: its ``root``, a folder
+among its settings, and those of the loader it wraps): two databases may hold
+the same relative path.
 `monitor-<name>` sets repeat other sets on purpose, and are left out.
 """
 
+import os
 import warnings
 from collections import Counter
-from collections.abc import Mapping, Sequence
-from typing import Any, TypeAlias
+from collections.abc import Hashable, Mapping, Sequence
+from typing import Final, TypeAlias
 
-from ._entries import file_paths
+from ._entries import file_paths, is_path_object
 from ._errors import LightsplitWarning, caller_stacklevel, first_few, preview
-from ._sample import RawDataLoader
+from ._images import ImageFileLoader, ImageMaskLoader
 from ._sources import SetSource
 from ._types import EVALUATION_SET_NAMES, SetName
 
@@ -29,21 +31,131 @@ _SHOWN: int = 3
 """Files named in a warning."""
 
 
-def _loader_key(loader: RawDataLoader[Any]) -> object:
-    """Return what tells loaders of different files apart: class and folder.
+_PLACE_WORDS: Final = frozenset(
+    {
+        "base",
+        "data",
+        "database",
+        "databases",
+        "dataset",
+        "datasets",
+        "db",
+        "dir",
+        "directory",
+        "dirs",
+        "folder",
+        "folders",
+        "location",
+        "path",
+        "paths",
+        "prefix",
+        "root",
+        "roots",
+    }
+)
+"""Words of a loader's attribute names (``data_dir``) whose strings say where its
+files are."""
 
-    Loaders of one class read the same files by the same paths, whatever
-    else their settings are (a loader that augments `train` and not `test`),
-    unless their ``root`` differs; a loader that wraps another (`MappingLoader`)
-    goes by the one it wraps too.
+_DEPTH: Final = 4
+"""Loaders wrapped in one another that `_loader_key` follows."""
+
+
+def _loader_key(loader: object, depth: int = _DEPTH) -> Hashable:
+    """Return what tells loaders of different files apart: class and folders.
+
+    That is the loader's class, the folders its settings name (`_places`), as
+    absolute paths, and the key of each loader it wraps (`MappingLoader`'s,
+    or one under any attribute), folders included. Loaders of one class read
+    the same files by the same paths, whatever else their settings are (a
+    loader that augments `train` and not `test`), unless a folder differs:
+    ``ImageFileLoader("data")`` and ``ImageFileLoader("/abs/data")`` run in
+    ``/abs`` read the same files, a ``Folder("/montgomery")`` and a
+    ``Folder("/shenzhen")`` of one class not. lightsplit's file loaders, and
+    classes derived from them (one that reads object entries, or augments),
+    read ``root/path`` alike: they count as one class.
     """
-    root = getattr(loader, "root", None)
-    wrapped = getattr(loader, "loader", None)
+    settings = _settings(loader)
+    wrapped = [
+        _loader_key(value, depth - 1)
+        for _, value in settings
+        if depth > 0 and _is_loader(value)
+    ]
+    return (_family(type(loader)), _places(loader, settings), tuple(wrapped))
+
+
+def _family(cls: type) -> object:
+    """Return the class a loader counts as: lightsplit's file loaders are one."""
+    if issubclass(cls, ImageFileLoader | ImageMaskLoader):
+        return ImageFileLoader
+    return cls
+
+
+def _settings(loader: object) -> list[tuple[str, object]]:
+    """Return a loader's attributes (its ``__dict__`` and slots), by name."""
+    found = dict(getattr(loader, "__dict__", None) or {})
+    for cls in type(loader).__mro__:
+        slots = cls.__dict__.get("__slots__", ())
+        for name in (slots,) if isinstance(slots, str) else slots:
+            if name not in found and hasattr(loader, name):
+                found[name] = getattr(loader, name)
+    return [(str(name), value) for name, value in found.items()]
+
+
+def _is_loader(value: object) -> bool:
+    """Whether ``value`` is a loader object, with ``sample`` and ``target``."""
     return (
-        type(loader),
-        None if root is None else str(root),
-        None if wrapped is None else type(wrapped),
+        not isinstance(value, type)
+        and callable(getattr(value, "sample", None))
+        and callable(getattr(value, "target", None))
     )
+
+
+def _places(
+    loader: object, settings: list[tuple[str, object]]
+) -> tuple[tuple[str, str], ...]:
+    """Return the folders a loader's settings name, as absolute paths, by name.
+
+    A folder is its ``root`` (an attribute or a property), a path object
+    (`os.PathLike`), or a string that holds a folder separator or is under
+    a name that says where files are (`_PLACE_WORDS`: ``folder``,
+    ``data_dir``): not its other settings (``mode="L"``, ``stage="train"``).
+    """
+    found: dict[str, str] = {}
+    for name, value in [("root", getattr(loader, "root", None)), *settings]:
+        text = _text(value)
+        if text is not None and (
+            name == "root"
+            or is_path_object(value)
+            or "/" in text
+            or "\\" in text
+            or not _PLACE_WORDS.isdisjoint(name.lower().strip("_").split("_"))
+        ):
+            found.setdefault(name, text)
+    return tuple(sorted((name, _absolute(text)) for name, text in found.items()))
+
+
+def _text(value: object) -> str | None:
+    """Return a string, or a path object's text; ``None`` for other values."""
+    if isinstance(value, str):
+        return value
+    if not is_path_object(value):
+        return None
+    try:
+        text = os.fspath(value)  # type: ignore[call-overload]  # a path object
+    except TypeError:  # an `__fspath__` that gives no path
+        return None
+    return text if isinstance(text, str) else os.fsdecode(text)
+
+
+def _absolute(text: str) -> str:
+    """Return a folder as an absolute path, links followed where they exist.
+
+    A folder that does not exist is made absolute all the same.
+    """
+    try:
+        return os.path.realpath(text)
+    except (OSError, ValueError, RuntimeError):  # a link loop, an odd name
+        return os.path.normpath(text)
 
 
 Places: TypeAlias = list[tuple[str | None, int]]
