@@ -576,6 +576,7 @@ class TestCheck:
                     "error": None,
                     "sha256": split_sha256(load_split(path)),
                     "group_pattern": None,
+                    "group_field": None,
                     "fields_from": None,
                     "sets": {
                         "train": {
