@@ -144,6 +144,74 @@ class TestContents:
             card.sha256 = ""  # type: ignore[misc]  # the point of the test
 
 
+ROWS: dict[str, list[list[object]]] = {
+    "train": [["a.png", 0, 17], ["b.png", 1, 18], ["c.png", 1, 18]],
+    "test": [["d.png", 0, "17"], ["e.png", 1, 19]],
+}
+"""Rows with their patient last: 17 in both sets (written `17` and `"17"`)."""
+
+
+class TestGroupField:
+    """Cards of splits grouped by a field of their entries, such as a patient's."""
+
+    def test_groups_and_leak(self, tmp_path: Path) -> None:
+        """Groups are counted by the field's text; a patient in two sets leaks."""
+        path = write_split(tmp_path / "s.json", ROWS)
+        card = split_card(path, group_field=2)
+        assert (card.group_field, card.group_pattern, card.groups) == (2, None, 3)
+        assert [card.sets[name].groups for name in ("train", "test")] == [2, 2]
+        [leak] = card.leaks.group_leaks
+        assert (leak.group, [str(ref) for ref in leak.entries]) == (
+            "17",
+            ["train.0", "test.0"],
+        )
+        text = card.to_markdown()
+        assert "- Groups: 3, read from the field `2`" in text
+        assert "| set   | entries | share | groups |" in text
+        assert "group leak: 1 group is in both `train` and `test`: 17" in text
+        document = card.to_json()
+        assert (document["group_field"], document["groups"]) == (2, 3)
+
+    def test_made_by_split(
+        self, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A split made with `--group-field` is grouped by it without the option."""
+        source = tmp_path / "samples.csv"
+        rows = [f"{i}.png,{i % 2},P{i // 3}" for i in range(30)]
+        source.write_text("\n".join(["Image,Label,PatientID", *rows]) + "\n")
+        output = tmp_path / "split.json"
+        argv = ["split", str(source), "--fractions", "0.5", "0.5"]
+        assert main([*argv, "--group-field", "PatientID", "-o", str(output)]) == 0
+        capsys.readouterr()
+        card = split_card(output)
+        assert (card.group_field, card.groups, card.leaks.ok) == (2, 10, True)
+        assert card.provenance is not None
+        assert card.provenance.group_field == 2
+        assert main(["card", str(output), "--json"]) == 0
+        document = json.loads(capsys.readouterr().out)
+        assert document["group_field"] == 2
+        assert document["generation"]["group_field"] == 2
+        assert main(["card", str(output), "--group-pattern", r"^(\d)"]) == 0
+        assert "found in the paths by `^(\\d)`" in capsys.readouterr().out
+
+    def test_pattern_and_field_refused(self, tmp_path: Path) -> None:
+        """Both ways of grouping at once raise, naming both."""
+        path = write_split(tmp_path / "s.json", ROWS)
+        with pytest.raises(ValueError, match="`group_pattern` and `group_field` are"):
+            split_card(path, group_pattern="a", group_field=2)
+
+    def test_field_held_nowhere(self, tmp_path: Path) -> None:
+        """A group field no entry holds is a check left undone, said in the card."""
+        card = split_card(write_split(tmp_path / "s.json", SETS), group_field=5)
+        assert card.unchecked == (
+            "the group field `5` holds a group in no entry of `train`, `validation` "
+            "and `test`, so no group leak could be checked; name the field that "
+            "holds each entry's group (a position 0, 1, ... or a key); the entries "
+            'are arrays of 2 items (such as ["p1/a.png", 0]); give a position from '
+            "0 to 1",
+        )
+
+
 class TestProvenance:
     @pytest.fixture
     def made(self, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Path:

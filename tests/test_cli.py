@@ -576,6 +576,7 @@ class TestCheck:
                     "error": None,
                     "sha256": split_sha256(load_split(path)),
                     "group_pattern": None,
+                    "group_field": None,
                     "fields_from": None,
                     "sets": {
                         "train": {
@@ -897,6 +898,68 @@ class TestCheckLeaks:
             "(validation.0, validation.1, validation.2, validation.3, test.1 and 5 "
             "more)"
         ]
+
+    def test_group_field(self, tmp_path: Path, capsys: Capture) -> None:
+        """``--group-field`` reads each entry's patient from a field (a key
+        here, whose file names carry no patient): the leaking patient is named
+        with its entries, in the text and in ``--json``; an entry without one is
+        warned about."""
+        sets = {
+            "train": [
+                {"image": "a1f3.png", "label": 0, "PatientID": 17},
+                {"image": "9c0d.png", "label": 1, "PatientID": 18},
+            ],
+            "validation": [{"image": "77e2.png", "label": 1, "PatientID": 19}],
+            "test": [
+                {"image": "b4b4.png", "label": 1, "PatientID": "17"},
+                {"image": "0e1a.png", "label": 0, "PatientID": None},
+            ],
+        }
+        path = write_split(tmp_path / "s.json", sets)
+        assert _run(capsys, "check", path)[0] == 0  # by file alone: no leak
+        status, out, _ = _run(capsys, "check", path, "--group-field", "PatientID")
+        assert status == 1
+        assert out.splitlines()[2:] == [
+            "  set         entries  groups  label 0  label 1",
+            "  train             2       2        1        1",
+            "  validation        1       1        0        1",
+            "  test              2       1        1        1",
+            "  group leak: 1 group is in both `train` and `test`: 17 (train.0, test.0)",
+            "  warning: the group field `PatientID` holds no group in 1 entry of "
+            '`train`, `validation` and `test`: test.1 {"image": "0e1a.png", '
+            '"label": 0, "PatientID": null}; they are left out of the group check: '
+            "give each its group (a patient), or remove them",
+            f"{path}: 1 problem",
+        ]
+        status, out, _ = _run(
+            capsys, "check", path, "--group-field", "PatientID", "--json"
+        )
+        [report] = json.loads(out)["files"]
+        assert (report["group_field"], report["group_pattern"]) == ("PatientID", None)
+        assert report["group_leaks"] == [
+            {
+                "group": "17",
+                "sets": ["train", "test"],
+                "entries": [
+                    {"set": "train", "index": 0, "entry": sets["train"][0]},
+                    {"set": "test", "index": 0, "entry": sets["test"][0]},
+                ],
+            }
+        ]
+
+    def test_group_field_held_nowhere(self, tmp_path: Path, capsys: Capture) -> None:
+        """A group field that no entry holds is a problem: no group was checked."""
+        sets = {"train": [["p1/a.png", 0]], "test": [["p1/b.png", 1]]}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path, "--group-field", "2")
+        assert status == 1
+        assert (
+            "  problem: the group field `2` holds a group in no entry of `train`, "
+            "`validation` and `test`, so no group leak could be checked; name the "
+            "field that holds each entry's group (a position 0, 1, ... or a key); "
+            'the entries are arrays of 2 items (such as ["p1/a.png", 0]); give a '
+            "position from 0 to 1\n"
+        ) in out
 
     def test_named_group(self, tmp_path: Path, capsys: Capture) -> None:
         """The named group ``group`` is the group, whatever other groups there are."""

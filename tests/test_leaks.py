@@ -16,6 +16,7 @@ from lightsplit._entries import (
     EntryFields,
     _blind_to_digits,
     _groups_by_shape,
+    field_groups,
     index_split,
     names_file,
     normalize_path,
@@ -97,6 +98,39 @@ class TestGroups:
         fields = EntryFields(group_pattern=re.compile(pattern))
         [found] = index_split({"train": [[p, 0] for p in paths]}, fields).values()
         assert found.groups == [fields.group(p or "") or None for p in found.paths]
+
+    @given(
+        st.lists(
+            st.lists(
+                st.none()
+                | st.integers(-3, 3)
+                | st.booleans()
+                | st.sampled_from(["", " ", "P1", "1"]),
+                max_size=4,
+            )
+            | st.fixed_dictionaries({"pid": st.sampled_from(["P1", 1])}),
+            max_size=10,
+        ),
+        st.sampled_from([0, 2, -1, "pid"]),
+    )
+    def test_field_groups_are_each_entry_read(
+        self, entries: list[object], field: int | str
+    ) -> None:
+        """Groups read from a field for all entries at once are those each entry
+        gives alone (`EntryFields.entry_group`), and what `index_split` holds."""
+        fields = EntryFields(group_field=field)
+        alone = [fields.entry_group(entry) for entry in entries]
+        assert field_groups(entries, field) == alone
+        [found] = index_split({"train": entries}, fields).values()
+        assert found.groups == alone
+        assert found.group_set == frozenset(g for g in alone if g is not None)
+        assert found.ungrouped == (None in alone)
+        assert not {"", " "} & set(alone)  # blank values hold no group
+        assert field_groups([["a", 1], ["b", "1"], ["c", True]], 1) == [
+            "1",
+            "1",
+            "true",
+        ]
 
     @pytest.mark.parametrize("pattern", GROUP_PATTERNS)
     def test_every_path_matches(self, pattern: str) -> None:
@@ -512,6 +546,58 @@ class TestFindLeaks:
             field = dataclasses.fields(record)[0].name  # type: ignore[arg-type]
             with pytest.raises(dataclasses.FrozenInstanceError):
                 setattr(record, field, None)
+
+    def test_group_field_leak(self) -> None:
+        """A group field's value is the group, as text: a patient written ``17``
+        in one set and ``"17"`` in another leaks, with every entry of it; an
+        entry whose field is missing, empty or null is ungrouped."""
+        split: dict[str, list[list[object]]] = {
+            "train": [["a.png", 0, 17], ["b.png", 1, 18], ["c.png", 0, None]],
+            "validation": [["d.png", 1, 19]],
+            "test": [["e.png", 1, "17"], ["f.png", 0, ""], ["g.png", 0], ["h", 1, 17]],
+        }
+        report = find_leaks(split, group_field=2)
+        assert [
+            (g.group, g.sets, [str(r) for r in g.entries]) for g in report.group_leaks
+        ] == [("17", ("train", "test"), ["train.0", "test.0", "test.3"])]
+        assert [str(r) for r in report.ungrouped] == ["train.2", "test.1", "test.2"]
+
+    def test_group_field_of_objects(self) -> None:
+        """A key names the group of object entries; the paths play no part."""
+        split = {
+            "train": [{"image": "x/1.png", "label": 0, "PatientID": "P1"}],
+            "test": [{"image": "y/2.png", "label": 1, "PatientID": "P1"}],
+        }
+        [leak] = find_leaks(split, group_field="PatientID").group_leaks
+        assert (leak.group, [str(r) for r in leak.entries]) == (
+            "P1",
+            ["train.0", "test.0"],
+        )
+        assert find_leaks(split, group_pattern=r"^(\w)/").ok  # by path: no leak
+
+    def test_group_field_held_nowhere(self) -> None:
+        """A group field no evaluated entry holds raises, naming what they hold."""
+        split = {"train": [["p1/a.png", 0]], "test": [["p1/b.png", 1]]}
+        with pytest.raises(ValueError, match="group field") as raised:
+            find_leaks(split, group_field="PatientID")
+        assert str(raised.value) == (
+            "the group field `PatientID` holds a group in no entry of `train`, "
+            "`validation` and `test`, so no group leak could be checked; name the "
+            "field that holds each entry's group (a position 0, 1, ... or a key); "
+            'the entries are arrays of 2 items (such as ["p1/a.png", 0]); give '
+            "a position from 0 to 1"
+        )
+
+    def test_pattern_and_field_refused(self) -> None:
+        """A group pattern and a group field together are refused, naming both."""
+        with pytest.raises(ValueError, match="both given") as raised:
+            find_leaks({"train": [["a", 0, 1]]}, group_pattern="a", group_field=2)
+        assert str(raised.value) == (
+            "`group_pattern` and `group_field` are both given; an entry's group is "
+            "found in its path by the pattern or read from the field: give one"
+        )
+        with pytest.raises(ValueError, match="are both given"):
+            EntryFields(group_pattern=re.compile("a"), group_field=2)
 
     def test_bad_pattern(self) -> None:
         """A group pattern that is no regular expression says so."""

@@ -1529,3 +1529,313 @@ class TestSplitMessages:
             '  entry 4: ["p4/004.png", 0]',
             "  and 25 more",
         ]
+
+
+def _padchest(patients: int = 40) -> str:
+    """A table as PadChest's: image names that carry no patient, a `PatientID`
+    column (integers), one to four images per patient, labels as names."""
+    rows = ["ImageID,StudyID,PatientID,Projection,Labels"]
+    image = 0
+    for patient in range(patients):
+        for _ in range(1 + patient % 4):
+            image += 1
+            name = f"{(image * 2654435761) % 2**32:08x}{image:04d}.png"
+            label = ("normal", "cardiomegaly", "pneumonia")[(patient + image) % 3]
+            rows.append(f"{name},S{image},{9000 + patient},PA,{label}")
+    return "\n".join(rows) + "\n"
+
+
+_PADCHEST_FIELDS: Final = (
+    "--path-field",
+    "ImageID",
+    "--label-field",
+    "Labels",
+    "--group-field",
+    "PatientID",
+)
+"""The options that split `_padchest` by image, label and patient."""
+
+
+def _patients_in(split: DatabaseSplit[Any], position: int) -> dict[str, set[object]]:
+    """Return the patients of each set, read at ``position`` of each entry."""
+    return {name: {entry[position] for entry in s} for name, s in split.items()}
+
+
+class TestSplitGroupField:
+    """``--group-field`` groups entries by a field, such as a `PatientID` column."""
+
+    def test_fractions_by_patient(self, tmp_path: Path, capsys: Capture) -> None:
+        """No patient crosses sets, every row is written once, the sidecar
+        records the column by its position, and `check` of the file written
+        groups it by that field without the option: no leak, groups counted."""
+        text = _padchest()
+        source = _table(tmp_path, text, "padchest.csv")
+        output = tmp_path / "split.json"
+        status, out, err = _run(
+            capsys,
+            "split",
+            source,
+            "--fractions",
+            "0.7",
+            "0.15",
+            "0.15",
+            *_PADCHEST_FIELDS,
+            "-o",
+            output,
+        )
+        assert (status, err) == (0, ""), err
+        assert out.startswith(f"read 100 entries from {source}: 3 classes, 40 groups")
+        split = load_split(output)
+        patients = _patients_in(split, 2)
+        names = list(patients)
+        assert names == ["train", "validation", "test"]
+        for i, name in enumerate(names):
+            for other in names[i + 1 :]:
+                assert not patients[name] & patients[other], (name, other)
+        rows = [row.split(",") for row in text.splitlines()[1:]]
+        written = sorted(json.dumps(e) for s in split.values() for e in s)
+        expected = [
+            [image, study, int(pid), view, label]
+            for image, study, pid, view, label in rows
+        ]
+        assert written == sorted(json.dumps(row) for row in expected)
+        record = json.loads(sidecar_path(output).read_text())
+        assert (record["group_field"], record["path_field"], record["label_field"]) == (
+            2,
+            0,
+            4,
+        )
+        assert record["group_pattern"] is None
+        assert "--group-field PatientID" in record["command"]
+        status, out, _ = _run(capsys, "check", output)
+        assert status == 0, out
+        assert (
+            "group field `2`, path field `0`, label field `4` from its sidecar" in out
+        )
+        assert "no duplicate, leak, label conflict or group leak" in out
+        status, out, _ = _run(capsys, "check", output, "--json")
+        [report] = json.loads(out)["files"]
+        assert (report["group_field"], report["group_pattern"]) == (2, None)
+        counts = {name: s["groups"] for name, s in report["sets"].items()}
+        assert counts == {name: len(found) for name, found in patients.items()}
+        assert sum(counts.values()) == 40
+
+    def test_folds_by_patient(self, tmp_path: Path, capsys: Capture) -> None:
+        """Folds keep each patient in one set of every file; with `--columns`,
+        the group field is written, and recorded by its new position."""
+        source = _table(tmp_path, _padchest(), "padchest.csv")
+        folder = tmp_path / "folds"
+        columns = ("--columns", "ImageID", "Labels", "PatientID")
+        status, out, err = _run(
+            capsys,
+            "split",
+            source,
+            "--folds",
+            "4",
+            *_PADCHEST_FIELDS,
+            *columns,
+            "-o",
+            folder,
+        )
+        assert (status, err) == (0, ""), err
+        files = sorted(folder.glob("fold-?.json"))
+        assert [path.name for path in files] == [f"fold-{i}.json" for i in range(4)]
+        tested: list[object] = []
+        for path in files:
+            split = load_split(path, sample_type=tuple[str, str, int])
+            patients = _patients_in(split, 2)
+            assert not patients["train"] & patients["validation"]
+            assert not (patients["train"] | patients["validation"]) & patients["test"]
+            assert sum(map(len, split.values())) == 100
+            tested += split["test"]
+            record = json.loads(sidecar_path(path).read_text())
+            assert (record["group_field"], record["label_field"]) == (2, 1)
+        assert len(tested) == len(set(tested)) == 100  # each row tested once
+        status, out, _ = _run(capsys, "check", *files)
+        assert status == 0, out
+        assert out.count("no duplicate, leak, label conflict or group leak") == 4
+
+    def test_check_finds_a_moved_patient(self, tmp_path: Path, capsys: Capture) -> None:
+        """A patient moved by hand into another set is a group leak, found by
+        the sidecar's group field, or by `--group-field` given (a position)."""
+        source = _table(tmp_path, _padchest(12), "padchest.csv")
+        output = tmp_path / "split.json"
+        status, _, err = _run(
+            capsys,
+            "split",
+            source,
+            "--fractions",
+            "0.5",
+            "0.5",
+            *_PADCHEST_FIELDS,
+            "-o",
+            output,
+        )
+        assert status == 0, err
+        split = json.loads(output.read_text())
+        moved = next(
+            e
+            for e in split["train"]
+            if sum(other[2] == e[2] for other in split["train"]) > 1
+        )
+        split["train"].remove(moved)
+        split["test"].append(moved)
+        edited = tmp_path / "edited.json"
+        edited.write_text(json.dumps(split))
+        status, out, _ = _run(
+            capsys, "check", edited, "--group-field", "2", "--path-field", "0"
+        )
+        assert status == 1
+        at = len(split["test"]) - 1
+        assert f"group leak: 1 group is in both `train` and `test`: {moved[2]} (" in out
+        assert f"test.{at})" in out
+        sidecar_path(edited).write_bytes(sidecar_path(output).read_bytes())
+        status, again, _ = _run(capsys, "check", edited)
+        assert status == 1
+        assert (
+            f"group leak: 1 group is in both `train` and `test`: {moved[2]} (" in again
+        )
+
+    def test_columns_must_keep_the_group_field(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """`--columns` leaving out the group field is refused: the file written
+        could not be checked by patient."""
+        source = _table(tmp_path, _padchest(), "padchest.csv")
+        status, out, err = _halves(
+            capsys, source, *_PADCHEST_FIELDS, "--columns", "ImageID", "Labels"
+        )
+        assert (status, out) == (2, "")
+        assert err.endswith(
+            "lightsplit split: error: `--columns` leaves out column `PatientID`, the "
+            "group field the split is made by; keep it, so that the split file holds "
+            "the groups it was made by\n"
+        )
+
+    @pytest.mark.parametrize("command", ["split", "check", "card"])
+    def test_pattern_and_field_refused(
+        self, tmp_path: Path, capsys: Capture, command: str
+    ) -> None:
+        """Both ways of grouping at once is a usage error naming both options."""
+        source = _table(tmp_path, _padchest(), "padchest.csv")
+        given = (
+            [str(source)]
+            if command != "split"
+            else [
+                str(source),
+                "--fractions",
+                "0.5",
+                "0.5",
+                "-o",
+                str(tmp_path / "o.json"),
+            ]
+        )
+        status, out, err = _run(
+            capsys, command, *given, "--group-pattern", "P", "--group-field", "2"
+        )
+        assert (status, out) == (2, "")
+        assert err.endswith(
+            f"lightsplit {command}: error: `--group-pattern` and `--group-field` are "
+            "both given; an entry's group is found in its path by the pattern or "
+            "read from the field: give one\n"
+        )
+
+    def test_unknown_column(self, tmp_path: Path, capsys: Capture) -> None:
+        """A column name that is not in the header is refused, listing them."""
+        source = _table(tmp_path, _padchest(), "padchest.csv")
+        options = (*_PADCHEST_FIELDS[:4], "--group-field", "PatientId")
+        status, _, err = _halves(capsys, source, *options)
+        assert status == 2
+        assert err.endswith(
+            f"`--group-field` `PatientId` is not a column of {source}; name one of "
+            "`ImageID`, `StudyID`, `PatientID`, `Projection`, `Labels`, or give a "
+            "position (0, 1, ...)\n"
+        )
+
+    def test_field_held_nowhere(self, tmp_path: Path, capsys: Capture) -> None:
+        """A group field that no entry holds is a usage error, as a path field's."""
+        source = _array(tmp_path)
+        status, _, err = _halves(capsys, source, "--group-field", "PatientID")
+        assert status == 2
+        assert err.endswith(
+            f"lightsplit split: error: {source}: the group field `PatientID` holds a "
+            "group in no entry (a value that is not empty or null), so no entry could "
+            'be grouped; the entries are arrays of 2 items (such as ["p0/000.png", '
+            "0]); give a position from 0 to 1\n"
+        )
+
+    def test_rows_without_a_group_listed(self, tmp_path: Path, capsys: Capture) -> None:
+        """Rows whose group cell is empty are named; nothing is written."""
+        rows = [f"{i}.png,{'' if i in (3, 5) else i // 2},{i % 2}" for i in range(12)]
+        source = _table(tmp_path, "\n".join(["Image,PatientID,Label", *rows]))
+        status, out, err = _halves(capsys, source, "--group-field", "PatientID")
+        assert (status, out) == (1, "")
+        assert err.splitlines() == [
+            f"lightsplit split: error: {source}: the group field `1` holds no group "
+            "(it is missing, empty or null) in 2 of 12 entries; give each entry its "
+            "group (a patient), or remove it:",
+            '  row 5: ["3.png", null, 1]',
+            '  row 7: ["5.png", null, 1]',
+        ]
+        assert not (tmp_path / "out.json").exists()
+
+    def test_too_few_groups_named(self, tmp_path: Path, capsys: Capture) -> None:
+        """Fewer patients than sets names the field that holds so few."""
+        rows = [f"{i}.png,P{i % 2},{i % 2}" for i in range(8)]
+        source = _table(tmp_path, "\n".join(["Image,PatientID,Label", *rows]))
+        status, _, err = _run(
+            capsys,
+            "split",
+            source,
+            "--folds",
+            "3",
+            "--group-field",
+            "PatientID",
+            "-o",
+            tmp_path / "folds",
+        )
+        assert status == 1
+        assert err.endswith(
+            "cannot make 3 folds from 2 groups: every fold needs a group; give more "
+            "entries (or a group field that holds more groups than `1`)\n"
+        )
+
+    def test_sidecar_with_both_refused(self, tmp_path: Path, capsys: Capture) -> None:
+        """A sidecar recording both a group pattern and a group field is not one
+        that `split` writes: its card says so, and `check` groups by neither."""
+        from lightsplit._sidecar import SplitProvenance  # noqa: PLC0415
+
+        record = {
+            "lightsplit": "0.1.0",
+            "sha256": "0" * 64,
+            "command": "lightsplit split a.json",
+            "input": "a.json",
+            "input_entries": 2,
+            "input_sha256": "0" * 64,
+            "fractions": ["0.5", "0.5"],
+            "folds": None,
+            "fold": None,
+            "seed": 0,
+            "group_pattern": "p",
+            "group_field": 2,
+            "path_field": None,
+            "label_field": None,
+        }
+        with pytest.raises(ValidationError, match="are both recorded"):
+            SplitProvenance.model_validate_json(json.dumps(record))
+        alone = {**record, "group_pattern": None}
+        assert SplitProvenance.model_validate_json(json.dumps(alone)).group_field == 2
+        split = _write(
+            tmp_path, {"train": [["a.png", 0, 1]], "test": [["b.png", 1, 1]]}
+        )
+        sidecar_path(split).write_text(json.dumps(record))
+        status, out, _ = _run(capsys, "check", split)
+        assert status == 0, out  # grouped by neither: patient 1 is no leak
+        assert "groups" not in out
+        status, out, _ = _run(capsys, "card", split)
+        assert status == 0
+        assert "are both recorded" in out
+        sidecar_path(split).write_text(json.dumps(alone))
+        status, out, _ = _run(capsys, "check", split)
+        assert status == 1
+        assert "group leak: 1 group is in both `train` and `test`: 1 (" in out

@@ -671,3 +671,135 @@ def test_largest_gap_counts_entries_without_class() -> None:
     gap, worst = _largest_gap(made, [0.25, 0.25], 0.3)
     assert (round(gap, 9), worst) == (20.0, 2)
     assert _largest_gap(made, [0.25, 0.25], 0.0) == (0.0, 0)
+
+
+GROUP_FIELD_ENTRIES = st.lists(
+    st.tuples(st.integers(0, 12), st.booleans(), st.integers(0, 500), LABELS),
+    min_size=1,
+    max_size=40,
+    unique_by=lambda t: t[2],
+)
+"""(patient, whether written as a string, image, label): images named without
+their patient, who is in a field of their own."""
+
+
+def _sets_of_groups(
+    split: DatabaseSplit[object], read: Callable[[object], str]
+) -> dict[str, set[str]]:
+    """Return the sets that hold each group, as ``read`` reads it of an entry."""
+    sets_of: dict[str, set[str]] = {}
+    for name, samples in split.items():
+        for entry in samples:
+            sets_of.setdefault(read(entry), set()).add(name)
+    return sets_of
+
+
+class TestGroupFieldProperties:
+    """Split by a group field, no group is ever in two sets."""
+
+    @settings(deadline=None)
+    @given(
+        GROUP_FIELD_ENTRIES,
+        st.sampled_from([(0.7, 0.15, 0.15), (0.5, 0.5)]),
+        st.integers(0, 9),
+        st.booleans(),
+    )
+    def test_fractions(
+        self,
+        drawn: list[tuple[int, bool, int, object]],
+        fractions: tuple[float, ...],
+        seed: int,
+        objects: bool,
+    ) -> None:
+        """Any entries give a split keeping every group whole (a patient written
+        `17` or `"17"` is one group), each entry once, or too few groups."""
+        rows = [
+            [f"{image:03d}.png", label, str(p) if quoted else p]
+            for p, quoted, image, label in drawn
+        ]
+        entries: list[object] = (
+            [{"image": i, "label": y, "PatientID": p} for i, y, p in rows]
+            if objects
+            else list(rows)
+        )
+        field: int | str = "PatientID" if objects else 2
+        if len({p for p, _, _, _ in drawn}) < len(fractions):
+            with pytest.raises(SplittingError, match="cannot make"):
+                split_samples(
+                    entries, fractions=fractions, group_field=field, seed=seed
+                )
+            return
+        split = split_samples(
+            entries, fractions=fractions, group_field=field, seed=seed
+        )
+        names = (
+            ["train", "validation", "test"]
+            if len(fractions) == 3
+            else ["train", "test"]
+        )
+        assert list(split) == names
+        assert all(split.values())
+        placed = [entry for samples in split.values() for entry in samples]
+        assert sorted(map(json.dumps, placed)) == sorted(map(json.dumps, entries))
+        sets_of = _sets_of_groups(split, lambda entry: str(entry[field]))  # type: ignore[index]  # arrays, objects
+        assert all(len(held) == 1 for held in sets_of.values()), sets_of
+
+    @settings(deadline=None)
+    @given(GROUP_FIELD_ENTRIES, st.integers(3, 5))
+    def test_folds(
+        self, drawn: list[tuple[int, bool, int, object]], folds: int
+    ) -> None:
+        """Every fold file keeps every group whole; each entry is tested once."""
+        entries: list[list[object]] = [
+            [f"{image:03d}.png", label, str(p) if quoted else p]
+            for p, quoted, image, label in drawn
+        ]
+        if len({p for p, _, _, _ in drawn}) < folds:
+            with pytest.raises(SplittingError, match="cannot make"):
+                split_folds(entries, folds=folds, group_field=-1)
+            return
+        splits = split_folds(entries, folds=folds, group_field=-1)  # from the end
+        for split in splits:
+            sets_of = _sets_of_groups(split, lambda entry: str(entry[2]))  # type: ignore[index]  # arrays
+            assert all(len(held) == 1 for held in sets_of.values()), sets_of
+        tested = [entry for split in splits for entry in split["test"]]
+        assert sorted(map(json.dumps, tested)) == sorted(map(json.dumps, entries))
+
+
+class TestGroupFieldErrors:
+    """What `split_samples` and `split_folds` refuse about a group field."""
+
+    def test_pattern_and_field(self) -> None:
+        """A group pattern and a group field together are refused."""
+        entries = [[f"{i}.png", i % 2, i // 2] for i in range(12)]
+        with pytest.raises(ValueError, match="`group_pattern` and `group_field` are"):
+            split_samples(entries, group_pattern=PATIENT, group_field=2)
+        with pytest.raises(ValueError, match="`group_pattern` and `group_field` are"):
+            split_folds(entries, group_pattern=PATIENT, group_field=2)
+
+    def test_field_held_nowhere(self) -> None:
+        """A group field that no entry holds is refused, saying what they hold."""
+        entries = [[f"{i}.png", i % 2] for i in range(12)]
+        said = (
+            "the group field `PatientID` holds a group in no entry (a value that "
+            "is not empty or null), so no entry could be grouped; the entries are "
+            "arrays of 2 items"
+        )
+        with pytest.raises(ValueError, match=re.escape(said)):
+            split_samples(entries, group_field="PatientID")
+
+    def test_entries_without_a_group(self) -> None:
+        """Entries whose group field is missing, empty or null are listed."""
+        entries: list[list[object]] = [[f"{i}.png", i % 2, i // 2] for i in range(12)]
+        entries[4][2] = None
+        entries[7][2] = ""
+        del entries[9][2]
+        with pytest.raises(SplittingError) as raised:
+            split_folds(entries, folds=3, group_field=2)
+        assert str(raised.value) == (
+            "the group field `2` holds no group (it is missing, empty or null) in 3 "
+            "of 12 entries; give each entry its group (a patient), or remove it:\n"
+            '  entry 4: ["4.png", 0, null]\n'
+            '  entry 7: ["7.png", 1, ""]\n'
+            '  entry 9: ["9.png", 1]'
+        )

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from ._classes import LabelKind, class_name, class_order
-from ._entries import EntryFields, FieldName, compile_group_pattern
+from ._entries import EntryFields, FieldName, compile_group_pattern, one_way_to_group
 from ._errors import LightsplitError, located_problems, printable
 from ._leaks import LeakReport
 from ._outputs import recorded_fields, sidecar_path
@@ -49,7 +49,7 @@ class SetCard:
     """The set's share of the entries of `train`, `validation` and `test`;
     ``None`` for a `monitor-<name>` set."""
     groups: int | None
-    """Different groups in the set; ``None`` without a group pattern."""
+    """Different groups in the set; ``None`` without a group pattern or field."""
     class_counts: Mapping[str, int] | None
     """Class -> labelled entries with it, in class order; ``None`` if none has a
     label."""
@@ -74,7 +74,8 @@ class SplitCard:
     group_pattern: str | None
     """The regular expression that found each entry's group, or ``None``."""
     groups: int | None
-    """Different groups in all the sets; ``None`` without a group pattern."""
+    """Different groups in all the sets; ``None`` without a group pattern or
+    field."""
     sets: Mapping[SetName, SetCard]
     """Each set, in file order."""
     leaks: LeakReport
@@ -90,7 +91,16 @@ class SplitCard:
     unchecked: tuple[str, ...] = ()
     """What the fields or group pattern ask of the split that it does not hold:
     a path or label field that no entry has, a group pattern that matches no
-    path (the check it asks for could not be made)."""
+    path, a group field that no entry holds (the check it asks for could not
+    be made)."""
+    group_field: FieldName | None = None
+    """The field that held each entry's group, or ``None`` (see
+    `group_pattern`)."""
+
+    @property
+    def grouped(self) -> bool:
+        """Whether entries were grouped: by a group pattern or a group field."""
+        return self.group_pattern is not None or self.group_field is not None
 
     @property
     def edited(self) -> bool | None:
@@ -121,6 +131,7 @@ class SplitCard:
             "labels": self.labels,
             "classes": list(self.classes),
             "group_pattern": self.group_pattern,
+            "group_field": self.group_field,
             "groups": self.groups,
             "sets": sets,
             **leaks_json(self.leaks),
@@ -144,7 +155,7 @@ class SplitCard:
         if self.problems or self.unchecked:
             lines += [f"- {line}" for line in (*self.unchecked, *self.problems)]
         else:
-            found = nothing_found(grouped=self.group_pattern is not None)
+            found = nothing_found(grouped=self.grouped)
             lines.append(f"{found[0].upper()}{found[1:]}.")
         if self.warnings:
             lines += ["", "## Warnings", "", *(f"- {w}" for w in self.warnings)]
@@ -163,6 +174,11 @@ class SplitCard:
         if self.group_pattern is not None:
             facts.append(
                 f"Groups: {self.groups}, found in the paths by `{self.group_pattern}`"
+            )
+        elif self.group_field is not None:
+            facts.append(
+                f"Groups: {self.groups}, read from the field "
+                f"`{printable(str(self.group_field))}`"
             )
         facts.append(self._made_by())
         return facts
@@ -201,7 +217,7 @@ class SplitCard:
         )
 
     def _sets_table(self) -> list[str]:
-        grouped = self.group_pattern is not None
+        grouped = self.grouped
         rows = [["set", "entries", "share", *(["groups"] if grouped else [])]]
         for name, card in self.sets.items():
             share = "-" if card.share is None else f"{card.share:.3f}"
@@ -295,17 +311,20 @@ def split_card(
     group_pattern: str | re.Pattern[str] | None = None,
     path_field: FieldName | None = None,
     label_field: FieldName | None = None,
+    group_field: FieldName | None = None,
 ) -> SplitCard:
     r"""Describe the split file at ``path``: hash, sets, classes, leaks, origin.
 
-    The fields and group pattern not given are those the sidecar file records,
-    when ``lightsplit split`` made the split.
+    The fields and group pattern (or group field) not given are those the
+    sidecar file records, when ``lightsplit split`` made the split.
 
     Args:
         path: the split file (``.json`` or ``.json.bz2``).
         group_pattern: finds each entry's group in its path (see `find_leaks`).
         path_field: the position or key of the path in each entry.
         label_field: the position or key of the label.
+        group_field: the position or key of each entry's group, instead of a
+            group pattern (see `find_leaks`).
 
     Returns:
         The card; ``to_markdown()`` and ``to_json()`` give it as text.
@@ -313,7 +332,8 @@ def split_card(
     Raises:
         FileNotFoundError: if ``path`` does not exist.
         SplitFileError: if the file is no valid split file.
-        ValueError: if ``group_pattern`` is not a regular expression.
+        ValueError: if ``group_pattern`` is not a regular expression, or both
+            it and ``group_field`` are given.
 
     Examples:
         >>> import json, tempfile, pathlib
@@ -329,17 +349,21 @@ def split_card(
     path = Path(path)
     split = load_split(path)
     provenance, problem = _provenance(path)
+    both = one_way_to_group(group_pattern, group_field)
+    if both is not None:
+        raise ValueError(both)
     pattern = None if group_pattern is None else compile_group_pattern(group_pattern)
     # the sidecar's fields, read as `check` reads them: even from a sidecar that
     # holds more than lightsplit writes, which `provenance` does not describe
-    fields = recorded_fields(path, EntryFields(path_field, label_field, pattern))
+    given = EntryFields(path_field, label_field, pattern, group_field)
+    fields = recorded_fields(path, given)
     pattern = fields.group_pattern
     found = examine_split(split, fields, labels=False)
     unchecked, warnings = unchecked_and_warnings(split, found, fields)
     stats = found.stats
     groups = (
         None
-        if pattern is None
+        if not fields.grouped
         else len(frozenset().union(*(f.group_set or () for f in found.index.values())))
     )
     evaluated = sum(s.entries for n, s in stats.items() if n in EVALUATION_SET_NAMES)
@@ -374,4 +398,5 @@ def split_card(
         provenance,
         problem,
         tuple(unchecked),
+        fields.group_field,
     )

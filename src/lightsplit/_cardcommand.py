@@ -28,6 +28,7 @@ def card_command(args: argparse.Namespace) -> int:
             group_pattern=args.group_pattern,
             path_field=args.path_field,
             label_field=args.label_field,
+            group_field=args.group_field,
         )
     except LightsplitError as exc:
         return fail(args, str(exc), about=("split", str(args.split)))

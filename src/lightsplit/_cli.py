@@ -8,7 +8,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final, TypeAlias
 
-from ._entries import compile_group_pattern, one_field_for_both, parse_field
+from ._entries import (
+    compile_group_pattern,
+    one_field_for_both,
+    one_way_to_group,
+    parse_field,
+)
 from ._split import refuse_sample_type
 from ._typeexpr import ALLOWED_TYPES, parse_type_expression
 from ._types import FORMATS
@@ -133,6 +138,13 @@ def _add_fields(parser: argparse.ArgumentParser) -> None:
         r"(a patient), such as 'images/(\d{8})_'",
     )
     parser.add_argument(
+        "--group-field",
+        type=parse_field,
+        metavar="FIELD",
+        help="the position (0, 1, ...) or key of each entry's group (a patient), "
+        "read as text, such as PatientID; not with --group-pattern",
+    )
+    parser.add_argument(
         "--path-field",
         type=parse_field,
         metavar="FIELD",
@@ -220,16 +232,18 @@ def _add_check(commands: _Commands) -> None:
             "entries, groups and classes. Report problems (exit status 1): a path\n"
             "repeated within a set, a path in more than one of `train`,\n"
             "`validation` and `test` (`./a.png` and `a.png` are one path), a path\n"
-            "with two labels, and with --group-pattern a group (a patient) in more\n"
-            "than one of them. `monitor-<name>` sets may repeat entries of other\n"
-            "sets. Warn (exit status 0) about empty sets, labels that are not\n"
-            "integers (without --sample-type), numbers written as strings and\n"
-            "paths the group pattern does not match.\n"
+            "with two labels, and with --group-pattern or --group-field a group\n"
+            "(a patient) in more than one of them. `monitor-<name>` sets may\n"
+            "repeat entries of other sets. Warn (exit status 0) about empty sets,\n"
+            "labels that are not integers (without --sample-type), numbers written\n"
+            "as strings and entries without a group (a path the group pattern\n"
+            "does not match, an empty group field).\n"
             "With --loader or --root, also load every sample and report failures.\n\n"
             "exit status: 0 no problem, 1 problems found, 2 usage error, 3 a bug\n"
             "in lightsplit (its traceback is printed)\n\n"
             "examples:\n"
             "  lightsplit check split.json --group-pattern 'images/(\\d{8})_'\n"
+            "  lightsplit check split.json --group-field 2\n"
             "  lightsplit check split.json --sample-type 'tuple[str, int]'\n"
             "  lightsplit check split.json --root images/ --limit 100\n"
             "  lightsplit check split.json --loader my_loaders:XrayLoader --root data/"
@@ -333,15 +347,18 @@ def _add_split(commands: _Commands) -> None:
             "into K files of a k-fold split (each entry in the `test` set of one;\n"
             "validation a fold's share of the rest). Each set gets its share of\n"
             "every class (single labels, lists or 0/1 vectors); with\n"
-            "--group-pattern, every group (a patient) goes whole to one set. The\n"
-            "same input, options and seed give the same bytes on any machine.\n"
+            "--group-pattern or --group-field (a column such as PatientID), every\n"
+            "group (a patient) goes whole to one set. The same input, options\n"
+            "and seed give the same bytes on any machine.\n"
             "Next to each split, `<split>.lightsplit.json` records how it was made.\n\n"
             "exit status: 0 written, 1 the input cannot be read or split, 2 usage "
             "error,\n3 a bug in lightsplit (its traceback is printed)\n\n"
             "examples:\n"
             "  lightsplit split samples.json --fractions 0.7 0.15 0.15 -o split.json\n"
             "  lightsplit split split.json --folds 10 --seed 3 -o folds/ "
-            "--group-pattern 'images/(\\d{8})_'"
+            "--group-pattern 'images/(\\d{8})_'\n"
+            "  lightsplit split padchest.csv --fractions 0.7 0.15 0.15 --path-field "
+            "ImageID \\\n    --label-field Labels --group-field PatientID -o split.json"
         ),
     )
     parser.add_argument(
@@ -594,6 +611,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         )
         if same is not None:
             args.parser.error(same)
+        both = one_way_to_group(
+            getattr(args, "group_pattern", None),
+            getattr(args, "group_field", None),
+            named=("--group-pattern", "--group-field"),
+        )
+        if both is not None:
+            args.parser.error(both)
         command: Command = args.command
         return command(args)
     except SystemExit as exc:  # argparse: --help, --version and usage errors

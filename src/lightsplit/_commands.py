@@ -310,7 +310,9 @@ def check_command(args: argparse.Namespace) -> int:
             f"{sidecars_named(sidecars)}; give the split files themselves"
         )
     loader = _make_loader(args)
-    fields = EntryFields(args.path_field, args.label_field, args.group_pattern)
+    fields = EntryFields(
+        args.path_field, args.label_field, args.group_pattern, args.group_field
+    )
     candidates = fold_families(splits)
     in_family = {path for family in candidates for path in family}
     reports = []

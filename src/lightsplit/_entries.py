@@ -10,7 +10,9 @@ lightsplit reads three things from an entry, whatever its shape:
 - its *label*: by default the item after the path in an array entry (unless it
   is itself a file path, as the mask of ``[image, mask]`` is) or the ``label``
   key of an object entry; or the field a user names. ``null`` is no label.
-- its *group* (a patient, say): what a regular expression finds in its path.
+- its *group* (a patient, say): what a regular expression finds in its path,
+  or the value of a field the user names (a table's ``PatientID`` column), as
+  text: an integer ``17`` is the group ``"17"``.
 """
 
 import dataclasses
@@ -47,9 +49,11 @@ __all__ = [
     "compile_group_pattern",
     "describe_entries",
     "entry_key",
+    "field_groups",
     "field_held_nowhere",
     "field_position",
     "file_paths",
+    "group_text",
     "groups_by_shape",
     "index_split",
     "is_path_object",
@@ -57,6 +61,7 @@ __all__ = [
     "names_file",
     "normalize_path",
     "one_field_for_both",
+    "one_way_to_group",
     "parse_field",
     "path_groups",
     "path_key",
@@ -320,9 +325,58 @@ def compile_group_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
         raise ValueError(msg) from exc
 
 
+def one_way_to_group(
+    group_pattern: object,
+    group_field: object,
+    *,
+    named: tuple[str, str] = ("group_pattern", "group_field"),
+) -> str | None:
+    """Say that both a group pattern and a group field are given, if so.
+
+    ``named`` are the two options as the caller spells them (`--group-pattern`).
+
+    Examples:
+        >>> print(one_way_to_group("images/", "PatientID"))
+        `group_pattern` and `group_field` are both given; an entry's group is \
+found in its path by the pattern or read from the field: give one
+    """
+    if group_pattern is None or group_field is None:
+        return None
+    pattern_option, field_option = named
+    return (
+        f"`{pattern_option}` and `{field_option}` are both given; an entry's group "
+        "is found in its path by the pattern or read from the field: give one"
+    )
+
+
+def group_text(value: object) -> str | None:
+    """Return a group field's value as the group's name, or ``None`` for no group.
+
+    A string is its own name, an integer its digits (the patient ``17`` and
+    ``"17"`` are one group); anything else its JSON text (``true``, ``17.5``).
+    ``None`` and a string of blanks alone hold no group.
+
+    Examples:
+        >>> group_text("P17"), group_text(17), group_text(None), group_text(" ")
+        ('P17', '17', None, None)
+    """
+    if isinstance(value, str):
+        return value if value.strip() else None
+    if type(value) is int:  # not a bool, which is `true` as JSON writes it
+        return str(value)
+    return None if value is None else entry_key(value)
+
+
 @dataclass(frozen=True, slots=True)
 class EntryFields:
-    """Which fields of an entry are its path and its label, and how to group it."""
+    """Which fields of an entry are its path and its label, and how to group it.
+
+    An entry's group is found in its path by `group_pattern`, or read from its
+    `group_field`: not both.
+
+    Raises:
+        ValueError: if both `group_pattern` and `group_field` are given.
+    """
 
     path_field: FieldName | None = None
     """The path's position or key; ``None``: the first string of the entry that
@@ -333,7 +387,21 @@ class EntryFields:
     """The label's position or key; ``None``: the item after the path, or the
     ``label`` key of an object entry."""
     group_pattern: re.Pattern[str] | None = None
-    """Finds the group in the normalised path; ``None``: no groups."""
+    """Finds the group in the normalised path; ``None``: no groups (unless
+    `group_field` is given)."""
+    group_field: FieldName | None = None
+    """The position or key of the entry's group, read as text (`group_text`);
+    ``None``: no groups (unless `group_pattern` is given)."""
+
+    def __post_init__(self) -> None:
+        both = one_way_to_group(self.group_pattern, self.group_field)
+        if both is not None:
+            raise ValueError(both)
+
+    @property
+    def grouped(self) -> bool:
+        """Whether entries are grouped: by a group pattern or a group field."""
+        return self.group_pattern is not None or self.group_field is not None
 
     def path(self, entry: object) -> str | None:
         """Return the path of ``entry`` as written, or ``None`` if it has none.
@@ -401,6 +469,22 @@ class EntryFields:
             return None
         return entry[position + 1]
 
+    def entry_group(self, entry: object) -> str | None:
+        """Return the group of ``entry`` read from `group_field`, or ``None``.
+
+        ``None`` without a group field, or where the entry's field is missing,
+        empty or ``null`` (`group_text`).
+
+        Examples:
+            >>> fields = EntryFields(group_field=2)
+            >>> fields.entry_group(["a.png", 0, 17]), fields.entry_group(["a.png", 0])
+            ('17', None)
+        """
+        field = self.group_field
+        if field is None:
+            return None
+        return group_text(_field_value(entry, field))
+
     def group(self, path: str) -> str | None:
         r"""Return the group that the pattern finds in ``path``, or ``None``.
 
@@ -464,23 +548,34 @@ than the path: name each its own
 
 
 def field_held_nowhere(
-    kind: Literal["path", "label"], fields: EntryFields, values: Iterable[object]
+    kind: Literal["path", "label", "group"],
+    fields: EntryFields,
+    values: Iterable[object],
 ) -> str | None:
-    """Say that the path or label field named holds nothing in ``values``, if so.
+    """Say that the path, label or group field named holds nothing in ``values``.
 
-    ``values`` are the paths or labels read from the entries (``None`` where an
-    entry has none); a field left to its default is never blamed.
+    ``values`` are the paths, labels or groups read from the entries (``None``
+    where an entry has none); a field left to its default (or unnamed) is never
+    blamed.
 
     Examples:
         >>> field_held_nowhere("label", EntryFields(label_field="lbl"), [None])
         'the label field `lbl` holds a label in no entry'
         >>> field_held_nowhere("label", EntryFields(label_field=1), [0, None]) is None
         True
+        >>> field_held_nowhere("group", EntryFields(group_field="PatientID"), [None])
+        'the group field `PatientID` holds a group in no entry'
     """
-    name = fields.path_field if kind == "path" else fields.label_field
+    name = (
+        fields.path_field
+        if kind == "path"
+        else fields.label_field
+        if kind == "label"
+        else fields.group_field
+    )
     if name is None or any(value is not None for value in values):
         return None
-    what = "a path (a string)" if kind == "path" else "a label"
+    what = "a path (a string)" if kind == "path" else f"a {kind}"
     return f"the {kind} field `{name}` holds {what} in no entry"
 
 
@@ -649,12 +744,13 @@ class SetFields:
     tally: Counter[Hashable]
     """How many entries have each different label (`tally_labels`)."""
     groups: list[str | None] | None
-    """The group of each entry (``None`` where the pattern does not match), or
-    ``None`` for all when there is no group pattern."""
+    """The group of each entry (``None`` where the pattern does not match, or
+    the group field holds nothing), or ``None`` for all without groups."""
     group_set: frozenset[str] | None
-    """The different groups of the set, ``None`` without a group pattern."""
+    """The different groups of the set, ``None`` without groups."""
     ungrouped: bool
-    """Whether an entry has no group (the pattern does not match its path)."""
+    """Whether an entry has no group (the pattern does not match its path, or
+    its group field holds nothing)."""
     backslashed: bool = False
     """Whether a path holds a backslash ``\\`` (a separator on Windows alone)."""
 
@@ -1070,13 +1166,37 @@ def set_groups(samples: Sequence[object], fields: EntryFields) -> list[str | Non
     """Return the group of each entry of a set (`SetFields.groups`).
 
     Raises:
-        ValueError: if ``fields`` has no group pattern.
+        ValueError: if ``fields`` has neither a group pattern nor a group field.
     """
+    if fields.group_field is not None:
+        return field_groups(samples, fields.group_field)
     if fields.group_pattern is None:
-        msg = "no group pattern to find groups with"
+        msg = "no group pattern or group field to find groups with"
         raise ValueError(msg)
     paths = set_paths(samples, fields)
     return path_groups(paths, fields.group_pattern)
+
+
+def field_groups(samples: Sequence[object], field: FieldName) -> list[str | None]:
+    """Return the group each entry's ``field`` holds (`EntryFields.entry_group`).
+
+    Arrays holding the field, whose values are strings and integers (a CSV
+    table's rows), are read in one pass.
+
+    Examples:
+        >>> field_groups([["a.png", 0, 17], ["b.png", 1, ""], ["c.png"]], 2)
+        ['17', None, None]
+    """
+    if samples and isinstance(field, int) and set(map(type, samples)) <= {list, tuple}:
+        try:
+            values: list[object] = [entry[field] for entry in samples]  # type: ignore[index]  # arrays
+        except IndexError:  # an entry without the field
+            pass
+        else:
+            if set(map(type, values)) <= {str, int, type(None)}:
+                return list(map(group_text, values))
+    fields = EntryFields(group_field=field)
+    return [fields.entry_group(entry) for entry in samples]
 
 
 GroupsOf: TypeAlias = Callable[[SetName, list[str | None]], list[str | None] | None]
@@ -1093,9 +1213,10 @@ def index_split(
     """Read the path, label and group of every entry of ``split``, set by set.
 
     An empty group (an optional group that did not take part in the match)
-    counts as no group. ``found_groups`` may give a set's groups (found aside,
-    as `set_groups` finds them); the groups of set ``last`` are asked for
-    after every other set is read.
+    counts as no group. ``found_groups`` may give a set's groups found by the
+    group pattern (found aside, as `set_groups` finds them); the groups of set
+    ``last`` are asked for after every other set is read. Groups read from a
+    group field are read entry by entry (`field_groups`), not from the paths.
 
     Examples:
         >>> index = index_split({"train": [["./a.png", 0], ["b.png"]]}, EntryFields())
@@ -1110,13 +1231,21 @@ def index_split(
         paths, text = _normalized(raw, text)
         labels = _labels(samples, fields, path_first=path_first)
         if pattern is None:
+            groups = (
+                None
+                if fields.group_field is None
+                else field_groups(samples, fields.group_field)
+            )
+            group_set, ungrouped = (
+                (None, False) if groups is None else _group_set(groups)
+            )
             index[name] = SetFields(
                 paths,
                 labels,
                 tally_labels(labels),
-                None,
-                None,
-                ungrouped=False,
+                groups,
+                group_set,
+                ungrouped=ungrouped,
                 backslashed="\\" in text,
             )
         else:
@@ -1156,8 +1285,13 @@ def _grouped(
     groups = None if found_groups is None else found_groups(name, paths)
     if groups is None or len(groups) != len(paths):
         groups = path_groups(paths, pattern, text)
+    return groups, *_group_set(groups)
+
+
+def _group_set(groups: list[str | None]) -> tuple[frozenset[str], bool]:
+    """Return the different groups of a set, and whether an entry has none."""
     found: frozenset[str | None] = frozenset(groups)
     ungrouped = None in found
     if ungrouped:
         found -= {None}
-    return groups, found, ungrouped  # type: ignore[return-value]  # None left out
+    return found, ungrouped  # type: ignore[return-value]  # None left out

@@ -23,6 +23,7 @@ from ._entries import (
     entry_key,
     field_held_nowhere,
     index_split,
+    one_way_to_group,
     same_label_key,
 )
 from ._errors import preview, printable, refuse_set_names
@@ -115,7 +116,8 @@ class GroupLeak(Generic[EntryT_co]):
     """A group (a patient, say) with entries in more than one of the sets."""
 
     group: str
-    """The group, as the group pattern finds it in the paths."""
+    """The group, as the group pattern finds it in the paths (or as the group
+    field holds it, as text)."""
     sets: tuple[SetName, ...]
     """The sets among `train`, `validation` and `test` holding its entries."""
     entries: tuple[EntryRef[EntryT_co], ...]
@@ -137,7 +139,8 @@ class LeakReport(Generic[EntryT_co]):
     """Groups in more than one of `train`, `validation` and `test`."""
     ungrouped: tuple[EntryRef[EntryT_co], ...]
     """Entries of `train`, `validation` and `test` whose path the group pattern
-    does not match, left out of the group search (a warning, not a problem)."""
+    does not match (or whose group field holds nothing), left out of the group
+    search (a warning, not a problem)."""
     pathless: tuple[EntryRef[EntryT_co], ...]
     """Entries without a path, compared whole (a warning, not a problem)."""
 
@@ -166,14 +169,16 @@ def find_leaks(
     path_field: FieldName | None = None,
     label_field: FieldName | None = None,
     group_pattern: str | re.Pattern[str] | None = None,
+    group_field: FieldName | None = None,
 ) -> LeakReport[RawT]:
     r"""Find the files and groups a split lists where it should not.
 
     - a *duplicate*: a file listed again in the same set;
     - a *path leak*: a file in more than one of `train`, `validation` and `test`;
     - a *label conflict*: a file listed with different labels, anywhere;
-    - a *group leak*: with ``group_pattern``, a group (the patient of an image,
-      say) with entries in more than one of `train`, `validation` and `test`.
+    - a *group leak*: with ``group_pattern`` or ``group_field``, a group (the
+      patient of an image, say) with entries in more than one of `train`,
+      `validation` and `test`.
 
     Files are compared by normalised path: ``./a.png``, ``a.png`` and
     ``b/../a.png`` are one file. `monitor-<name>` sets are left out of the leak
@@ -188,17 +193,22 @@ def find_leaks(
         group_pattern: a regular expression searched in each normalised path:
             its named group ``group``, else its first group, else the whole
             match, is the entry's group.
+        group_field: the position or key of each entry's group (a table's
+            ``PatientID`` column, say), read as text: ``17`` and ``"17"`` are
+            one group; an entry whose field is missing, empty or ``null`` has
+            none. Not with ``group_pattern``.
 
     Returns:
         The problems found, in split order, and the entries left out.
 
     Raises:
         ValueError: if ``group_pattern`` is not a regular expression or finds
-            no group in any path of `train`, `validation` and `test`, if
-            ``path_field`` or ``label_field`` is named but holds nothing in any
-            entry (the check it asks for would be left undone), or if a set
-            name is not one of a split file (``validaton`` would be left out
-            of the leak searches).
+            no group in any path of `train`, `validation` and `test` (or
+            ``group_field`` holds none in any of their entries), if both are
+            given, if ``path_field`` or ``label_field`` is named but holds
+            nothing in any entry (the check it asks for would be left undone),
+            or if a set name is not one of a split file (``validaton`` would be
+            left out of the leak searches).
 
     Examples:
         >>> report = find_leaks(
@@ -214,16 +224,26 @@ def find_leaks(
         p1/a.png has 2 labels: 0 (train.0), 1 (test.0)
         >>> [(leak.group, len(leak.entries)) for leak in report.group_leaks]
         [('p1', 2), ('p2', 2)]
+
+        A table's rows, grouped by their patient column:
+
+        >>> rows = {"train": [["a.png", 0, 17]], "test": [["b.png", 1, 17]]}
+        >>> [leak.group for leak in find_leaks(rows, group_field=2).group_leaks]
+        ['17']
     """
     refuse_set_names(split)
+    both = one_way_to_group(group_pattern, group_field)
+    if both is not None:
+        raise ValueError(both)
     fields = EntryFields(
         path_field,
         label_field,
         None if group_pattern is None else compile_group_pattern(group_pattern),
+        group_field,
     )
     index = index_split(split, fields)
     missing = missing_fields(split, index, fields)
-    unmatched = unmatched_pattern(index, fields)
+    unmatched = unmatched_pattern(index, fields, split)
     unchecked = [*missing.values(), *([] if unmatched is None else [unmatched])]
     if unchecked:
         raise ValueError("; ".join(unchecked))
@@ -256,9 +276,17 @@ def missing_fields(
 
 
 def unmatched_pattern(
-    index: Mapping[SetName, SetFields], fields: EntryFields
+    index: Mapping[SetName, SetFields],
+    fields: EntryFields,
+    split: Mapping[SetName, Sequence[object]] | None = None,
 ) -> str | None:
-    """Say that the group pattern finds no group in any path, if so."""
+    """Say that the group pattern finds no group in any path, if so.
+
+    With a group field: that the field holds a group in no entry of `train`,
+    `validation` and `test`, and (given ``split``) what the entries hold.
+    """
+    if fields.group_field is not None:
+        return _unheld_group_field(index, fields.group_field, split)
     pattern = fields.group_pattern
     if pattern is None:
         return None
@@ -271,6 +299,27 @@ def unmatched_pattern(
         f"`train`, `validation` and `test` (such as {example}), so no group leak "
         "could be checked; fix the pattern (its group named `group`, else its "
         "first group, is the patient)"
+    )
+
+
+def _unheld_group_field(
+    index: Mapping[SetName, SetFields],
+    field: FieldName,
+    split: Mapping[SetName, Sequence[object]] | None,
+) -> str | None:
+    """Say that the group field holds no group in any evaluated entry, if so."""
+    evaluated = [name for name in index if name in EVALUATION_SET_NAMES]
+    if not any(index[name].paths for name in evaluated) or any(
+        index[name].group_set for name in evaluated
+    ):
+        return None
+    first = next((split[name] for name in evaluated if split and split[name]), None)
+    held = "" if first is None else f"; the entries are {describe_entries(first)}"
+    return (
+        f"the group field `{field}` holds a group in no entry of `train`, "
+        "`validation` and `test`, so no group leak could be checked; name the "
+        "field that holds each entry's group (a position 0, 1, ... or a key)"
+        f"{held}"
     )
 
 

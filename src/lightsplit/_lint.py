@@ -433,6 +433,7 @@ def lint_split(
     *,
     labels: bool,
     group_pattern: str | None = None,
+    group_field: FieldName | None = None,
     path_field: FieldName | None = None,
     label_field: FieldName | None = None,
     label_kind: LabelKind | None = None,
@@ -446,6 +447,8 @@ def lint_split(
         labels: whether to warn about labels that are not integers (when no
             sample type states what the entries are).
         group_pattern: the group pattern, named in its warning.
+        group_field: the group field (instead of a pattern), named in its
+            warning.
         path_field: the path field, named in its warning.
         label_field: the label field, never read as the path.
         label_kind: how the labels read (`label_scheme`), if known already.
@@ -477,7 +480,20 @@ def lint_split(
     warnings += [] if unclear is None else [unclear]
     mixed = _mixed_warning(split, index)
     warnings += [] if mixed is None else [mixed]
-    if leaks.ungrouped:
+    if leaks.ungrouped and group_field is not None:
+        count = len(leaks.ungrouped)
+        noun = "entry" if count == 1 else "entries"
+        warnings.append(
+            _refs_warning(
+                "entry_ungrouped",
+                f"the group field `{group_field}` holds no group in {count} {noun} "
+                "of `train`, `validation` and `test`",
+                leaks.ungrouped,
+                "they are left out of the group check: give each its group (a "
+                "patient), or remove them",
+            )
+        )
+    elif leaks.ungrouped:
         count = len(leaks.ungrouped)
         noun = "path" if count == 1 else "paths"
         warnings.append(

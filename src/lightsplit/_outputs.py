@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
 
-from ._entries import EntryFields, compile_group_pattern
+from ._entries import EntryFields, FieldName, compile_group_pattern
 
 __all__ = [
     "SIDECAR_SUFFIX",
@@ -133,29 +133,40 @@ def write_bytes(
 def recorded_fields(path: Path, fields: EntryFields) -> EntryFields:
     """Complete ``fields`` with those the sidecar of ``path`` records, if any.
 
-    A split made by ``lightsplit split --group-pattern`` is checked by patient
-    without the option given again, by `check` and `card` alike. A sidecar
-    that is no JSON object of lightsplit's, or whose pattern is no regular
-    expression, gives nothing (`card` says why); one that holds more than
-    lightsplit writes (a key of a later version, a note) still gives the
-    fields it records.
+    A split made by ``lightsplit split --group-pattern`` (or ``--group-field``)
+    is checked by patient without the option given again, by `check` and
+    `card` alike; a group pattern or field given wins over both the sidecar's.
+    A sidecar that is no JSON object of lightsplit's, whose pattern is no
+    regular expression, or that records both a pattern and a group field,
+    gives nothing (`card` says why); one that holds more than lightsplit
+    writes (a key of a later version, a note) still gives the fields it
+    records.
     """
     document = sidecar_record(sidecar_path(path))
     if document is None:
         return fields
     found: dict[str, Any] = {}
     pattern = document.get("group_pattern")
-    if fields.group_pattern is None and isinstance(pattern, str):
-        try:
-            found["group_pattern"] = compile_group_pattern(pattern)
-        except ValueError:
+    group_field = _field_of(document.get("group_field"))
+    if not fields.grouped:
+        if isinstance(pattern, str) and group_field is not None:
             return fields
+        if isinstance(pattern, str):
+            try:
+                found["group_pattern"] = compile_group_pattern(pattern)
+            except ValueError:
+                return fields
+        elif group_field is not None:
+            found["group_field"] = group_field
     for name in ("path_field", "label_field"):
-        value = document.get(name)
-        if (
-            getattr(fields, name) is None
-            and isinstance(value, str | int)
-            and not isinstance(value, bool)
-        ):
+        value = _field_of(document.get(name))
+        if getattr(fields, name) is None and value is not None:
             found[name] = value
     return dataclasses.replace(fields, **found) if found else fields
+
+
+def _field_of(value: object) -> FieldName | None:
+    """Return a field a sidecar records: a position or a key, else ``None``."""
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return value
+    return None

@@ -89,7 +89,7 @@ class SetSummary:
     class_counts: Mapping[Hashable, int] | None
     """Class -> labelled entries, in class order; ``None`` if none has a label."""
     groups: int | None = None
-    """Different groups in the set; ``None`` without a group pattern."""
+    """Different groups in the set; ``None`` without a group pattern or field."""
     unlabelled: int = 0
     """Entries without a label."""
     classless: int = 0
@@ -121,8 +121,8 @@ class SplitReport:
     strict: bool = False
     """Whether warnings count as problems."""
     unchecked: list[str] = field(default_factory=list)
-    """What the fields or group pattern ask of the split that it does not hold
-    (`unchecked_and_warnings`): each a problem."""
+    """What the fields or group pattern (or field) ask of the split that it
+    does not hold (`unchecked_and_warnings`): each a problem."""
     fields_from: str | None = None
     """The sidecar file the fields not given were read from, or ``None``."""
     multi_hot: bool = False
@@ -164,6 +164,7 @@ class SplitReport:
             "error": self.error,
             "sha256": self.sha256,
             "group_pattern": None if pattern is None else pattern.pattern,
+            "group_field": self.fields.group_field,
             "fields_from": self.fields_from,
             "sets": sets,
             **leaks_json(self.leaks),
@@ -206,7 +207,7 @@ class SplitReport:
         yield from (f"  {line}" for line in self._table())
         yield from (f"  problem: {text}" for text in self.unchecked)
         if self.leaks.ok and not self.unchecked:
-            yield f"  {nothing_found(grouped=self.fields.group_pattern is not None)}"
+            yield f"  {nothing_found(grouped=self.fields.grouped)}"
         yield from (f"  {line}" for line in leak_lines(self.leaks, self.fields))
         yield from (f"  warning: {warning}" for warning in self.warnings)
         if self.loaded is not None:
@@ -224,6 +225,8 @@ class SplitReport:
         said = []
         if fields.group_pattern is not None:
             said.append(f"group pattern `{printable(fields.group_pattern.pattern)}`")
+        if fields.group_field is not None:
+            said.append(f"group field `{printable(str(fields.group_field))}`")
         if fields.path_field is not None:
             said.append(f"path field `{fields.path_field}`")
         if fields.label_field is not None:
@@ -250,7 +253,7 @@ class SplitReport:
             key=class_order,
         )
         by_size = len(labels) > MAX_LABEL_COLUMNS
-        grouped = self.fields.group_pattern is not None
+        grouped = self.fields.grouped
         header = ["set", "entries", *(["groups"] if grouped else [])]
         noun = "class" if self.multi_hot else "label"  # `label 0` reads as 0
         header += (
@@ -571,6 +574,7 @@ def examine_split(
             leaks,
             labels=labels,
             group_pattern=None if pattern is None else pattern.pattern,
+            group_field=fields.group_field,
             path_field=fields.path_field,
             label_field=fields.label_field,
             label_kind=scheme.kind,
@@ -588,13 +592,14 @@ def unchecked_and_warnings(
 
     A path or label field that no entry has (`missing_fields`), or a group
     pattern that finds no group in any path of `train`, `validation` and
-    `test` (`unmatched_pattern`), leaves a check undone (leaks by path, label
+    `test` (or a group field that holds none in any of their entries:
+    `unmatched_pattern`), leaves a check undone (leaks by path, label
     conflicts, group leaks): a problem, not a warning, as a misspelt option
     must not pass. Also return the warnings of ``found`` that such a problem
     does not say already.
     """
     missing = missing_fields(split, found.index, fields)
-    unmatched = unmatched_pattern(found.index, fields)
+    unmatched = unmatched_pattern(found.index, fields, split)
     unchecked = [*missing.values(), *([] if unmatched is None else [unmatched])]
     said = {
         *(["entry_without_path"] if "path" in missing else []),

@@ -64,6 +64,10 @@ class SplitProvenance(FrozenModel, frozen=True):
     """The seed."""
     group_pattern: Annotated[str, AfterValidator(_compiles)] | None
     """The regular expression that found each entry's group, or ``None``."""
+    group_field: int | str | None = None
+    """The field that held each entry's group, or ``None`` (a group pattern, or
+    none); with `columns`, its position in the entries written. Not with
+    `group_pattern`."""
     path_field: int | str | None
     """The path field named, or ``None`` (the first string)."""
     label_field: int | str | None
@@ -74,6 +78,16 @@ class SplitProvenance(FrozenModel, frozen=True):
     With them, `path_field` and `label_field` are positions in the written
     entries.
     """
+
+    @model_validator(mode="after")
+    def _one_way_to_group(self) -> Self:
+        if self.group_pattern is not None and self.group_field is not None:
+            msg = (
+                "`group_pattern` and `group_field` are both recorded; a split is "
+                "grouped by one of them: keep the one it was made by"
+            )
+            raise ValueError(msg)
+        return self
 
     @model_validator(mode="after")
     def _fold_of_folds(self) -> Self:

@@ -116,6 +116,7 @@ def _fields(
     `PATH_COLUMNS` (`LABEL_COLUMNS`) is read as the path (label). A table of
     more than two columns, none named as a label, needs `--label-field`. The
     columns ``column1``, ``column2``... that ``convert`` writes name nothing.
+    `--group-field` names a CSV column by its name, as the other fields do.
 
     Raises:
         SystemExit: through ``args.parser.error`` (status 2), for an unknown
@@ -123,6 +124,7 @@ def _fields(
     """
     path_field = _column(args.path_field, samples, args, "--path-field")
     label_field = _column(args.label_field, samples, args, "--label-field")
+    group_field = _column(args.group_field, samples, args, "--group-field")
     columns = samples.columns
     generated = tuple(f"column{n}" for n in range(1, len(columns) + 1))
     chosen: list[str] = []
@@ -144,7 +146,8 @@ def _fields(
                     "column is not guessed; give `--label-field COLUMN` naming it"
                 )
     notes = [f"{args.input}: {' and '.join(chosen)}, by their names"] if chosen else []
-    return EntryFields(path_field, label_field, args.group_pattern), notes
+    fields = EntryFields(path_field, label_field, args.group_pattern, group_field)
+    return fields, notes
 
 
 def _kept(
@@ -152,12 +155,14 @@ def _kept(
 ) -> tuple[SampleList, EntryFields]:
     """Return the entries as `--columns` keeps them, and their fields there.
 
-    The path and label fields read (named, or CSV columns found by name) must
-    be kept: what is stratified and grouped is what is written.
+    The path and label fields read (named, or CSV columns found by name) and
+    the group field must be kept: what is stratified and grouped is what is
+    written, and `check` of the file written groups it by the same field.
 
     Raises:
         SystemExit: through ``args.parser.error`` (status 2), for a field named
-            twice or held by no entry, or a path or label field left out.
+            twice or held by no entry, or a path, label or group field left
+            out.
         SplittingError: for an entry lacking a field before one it holds.
     """
     unnamed = [
@@ -181,7 +186,11 @@ def _kept(
         if field in kept:
             args.parser.error(f"`--columns` names `{given}` twice; name each once")
         kept.append(given if field is None else field)
-    for role, field in (("path", fields.path_field), ("label", fields.label_field)):
+    for role, field in (
+        ("path", fields.path_field),
+        ("label", fields.label_field),
+        ("group", fields.group_field),
+    ):
         if field is not None and field not in kept:
             shown = shown_field(field, samples.columns)
             args.parser.error(
@@ -206,6 +215,7 @@ def _kept(
         None if fields.path_field is None else place[fields.path_field],
         None if fields.label_field is None else place[fields.label_field],
         fields.group_pattern,
+        None if fields.group_field is None else place[fields.group_field],
     )
 
 
@@ -217,10 +227,11 @@ def _labelled(entries: Sequence[object], fields: EntryFields) -> bool:
 def _check_fields_held(
     samples: SampleList, fields: EntryFields, args: argparse.Namespace
 ) -> None:
-    """Refuse a `--path-field` or `--label-field` that no entry holds.
+    """Refuse a `--path-field`, `--label-field` or `--group-field` no entry holds.
 
-    A split made without the labels or paths meant would not be stratified, or
-    not grouped, and say nothing: `check` refuses the same fields.
+    A split made without the labels, paths or groups meant would not be
+    stratified, or not grouped, and say nothing: `check` refuses the same
+    fields.
 
     Raises:
         SystemExit: through ``args.parser.error`` (status 2).
@@ -228,6 +239,7 @@ def _check_fields_held(
     named = EntryFields(  # a column picked by its name, left empty, is no error
         fields.path_field if args.path_field is not None else None,
         fields.label_field if args.label_field is not None else None,
+        group_field=fields.group_field,
     )
     problem = fields_not_held(samples.entries, named)
     if problem is not None:
@@ -298,8 +310,8 @@ def _large_group(
 
     Groups stay whole, so that such a split cannot come near its fractions (or
     folds near equal): often a group pattern that finds one group for many
-    patients. A group too large for a smaller set only is not warned about: it
-    goes to a larger one.
+    patients (or a group field holding a site, not a patient). A group too
+    large for a smaller set only is not warned about: it goes to a larger one.
     """
     total = len(pool.entries)
     if not pool.groups or not total:
@@ -316,11 +328,16 @@ def _large_group(
     if size <= wanted or size == 1:  # a group of one entry is no larger than it
         return None
     example = pool.entries[pool.group_of.index(largest)]
+    finds = (
+        "the group pattern finds"
+        if pool.group_field is None
+        else f"the group field `{pool.group_field}` holds"
+    )
     return (
         f"the largest group holds {size} of the {total} entries (such as "
         f"{preview(example)}), more than the {float(wanted):.0f} that {what}: "
         "groups stay whole, so the sets cannot come near their targets; check "
-        "that the group pattern finds one patient per group"
+        f"that {finds} one patient per group"
     )
 
 
@@ -419,6 +436,7 @@ def _command_line(args: argparse.Namespace) -> list[str]:
     if args.group_pattern is not None:
         words += ["--group-pattern", args.group_pattern.pattern]
     for option, value in (
+        ("--group-field", args.group_field),
         ("--path-field", args.path_field),
         ("--label-field", args.label_field),
     ):
@@ -440,7 +458,7 @@ def _described(
     )
     groups = (
         f"{len(pool.groups)} groups"
-        if args.group_pattern is not None
+        if args.group_pattern is not None or args.group_field is not None
         else "each path its own group"
     )
     kept = ""
@@ -561,6 +579,7 @@ def split_command(args: argparse.Namespace) -> int:
         "group_pattern": None
         if args.group_pattern is None
         else args.group_pattern.pattern,
+        "group_field": fields.group_field,
         "path_field": fields.path_field,
         "label_field": fields.label_field,
         "columns": None if args.columns is None else tuple(args.columns),

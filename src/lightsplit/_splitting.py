@@ -1,10 +1,11 @@
 """``split_samples`` and ``split_folds``: new splits, stratified, grouped and seeded.
 
 Both pool the entries given, keep each file (normalised path) once, and place
-whole groups (by default each file is its own group; with a group pattern,
-each patient, say) so that every set holds its share of every class. Labels
-may be single (an integer, a string) or multi-label (a multi-hot list, or a
-list of class names); entries without a label count as a class of their own.
+whole groups (by default each file is its own group; with a group pattern or a
+group field, each patient, say) so that every set holds its share of every
+class. Labels may be single (an integer, a string) or multi-label (a multi-hot
+list, or a list of class names); entries without a label count as a class of
+their own.
 
 The result depends on nothing but the entries (not their order), the options
 and the seed: groups are ordered by `group_order` (the rarest classes first,
@@ -51,6 +52,7 @@ from ._entries import (
     field_held_nowhere,
     index_split,
     one_field_for_both,
+    one_way_to_group,
     same_label_key,
     tally_key,
 )
@@ -242,6 +244,9 @@ class SplitPool(Generic[RawT]):
     mixed_labels: str | None = None
     """Which labels are lists among others, or others among lists, if any are
     (`mixed_labels`): each list is then a class of its own."""
+    group_field: FieldName | None = None
+    """The field the groups were read from, or ``None`` (a group pattern, or
+    each file its own group): named in messages."""
 
     def positions(
         self, placed: dict[int, int], names: Sequence[SetName]
@@ -448,7 +453,7 @@ def check_entries(entries: object, seed: object) -> None:
 
 
 def fields_not_held(entries: Sequence[object], fields: EntryFields) -> str | None:
-    """Say that the path or label field named holds nothing in ``entries``, if so.
+    """Say that the path, label or group field named holds nothing in ``entries``.
 
     A split made without the paths or labels meant would be neither grouped nor
     stratified, and say nothing: `check` refuses the same fields.
@@ -465,6 +470,12 @@ def fields_not_held(entries: Sequence[object], fields: EntryFields) -> str | Non
     labels = field_held_nowhere("label", fields, map(fields.label, entries))
     if labels is not None:
         return f"{labels}, so nothing could be stratified; the entries are {held}"
+    groups = field_held_nowhere("group", fields, map(fields.entry_group, entries))
+    if groups is not None:
+        return (
+            f"{groups} (a value that is not empty or null), so no entry could be "
+            f"grouped; the entries are {held}"
+        )
     return None
 
 
@@ -486,7 +497,8 @@ def pool_samples(
 
     Raises:
         SplittingError: for a file listed with different labels, or a path the
-            group pattern finds no group in.
+            group pattern finds no group in (an entry whose group field holds
+            none).
     """
     where = list(origins or (f"entry {i}" for i in range(len(entries))))
     [index] = index_split({"train": entries}, fields).values()
@@ -517,6 +529,7 @@ def pool_samples(
         number_spellings(every),
         tuple(differing),
         _mixed(index, rows),
+        fields.group_field,
     )
 
 
@@ -564,12 +577,21 @@ def _ungrouped(
     ungrouped: Sequence[int],
     paths: int,
 ) -> str:
-    """Say which paths the group pattern finds no group in (at most 5), fix once."""
+    """Say which paths the group pattern finds no group in (at most 5), fix once.
+
+    With a group field: which entries it holds no group in.
+    """
     pattern = fields.group_pattern.pattern if fields.group_pattern else ""
     first = sorted(ungrouped)[:MAX_LISTED]  # in input order
     listed = [f"  {where[p]}: {preview(entries[p])}" for p in first]
     if len(ungrouped) > MAX_LISTED:
         listed.append(f"  and {len(ungrouped) - MAX_LISTED} more")
+    if fields.group_field is not None:
+        return (
+            f"the group field `{fields.group_field}` holds no group (it is "
+            f"missing, empty or null) in {len(ungrouped)} of {paths} entries; give "
+            "each entry its group (a patient), or remove it:\n" + "\n".join(listed)
+        )
     return (
         f"the group pattern `{pattern}` finds no group in {len(ungrouped)} of "
         f"{paths} paths; fix the pattern so that it finds the group in every "
@@ -581,9 +603,10 @@ def _fields(
     path_field: FieldName | None,
     label_field: FieldName | None,
     group_pattern: str | re.Pattern[str] | None,
+    group_field: FieldName | None,
 ) -> EntryFields:
     pattern = None if group_pattern is None else compile_group_pattern(group_pattern)
-    return EntryFields(path_field, label_field, pattern)
+    return EntryFields(path_field, label_field, pattern, group_field)
 
 
 def _named_fields(
@@ -591,17 +614,20 @@ def _named_fields(
     path_field: FieldName | None,
     label_field: FieldName | None,
     group_pattern: str | re.Pattern[str] | None,
+    group_field: FieldName | None = None,
 ) -> EntryFields:
     """Return the fields named, refusing one that no entry holds.
 
     Raises:
-        ValueError: for such a field, or a group pattern that is no regular
-            expression.
+        ValueError: for such a field, a group pattern that is no regular
+            expression, or both a group pattern and a group field.
     """
-    same = one_field_for_both(path_field, label_field)
+    same = one_field_for_both(path_field, label_field) or one_way_to_group(
+        group_pattern, group_field
+    )
     if same is not None:
         raise ValueError(same)
-    fields = _fields(path_field, label_field, group_pattern)
+    fields = _fields(path_field, label_field, group_pattern, group_field)
     problem = fields_not_held(entries, fields)
     if problem is not None:
         raise ValueError(problem)
@@ -612,6 +638,11 @@ def _too_few(pool: SplitPool[RawT], sets: int, what: str) -> SplittingError:
     groups = len(pool.groups)
     noun = "group" if groups == 1 else "groups"
     repeats = ""
+    finds = (
+        "a group pattern that finds more groups"
+        if pool.group_field is None
+        else f"a group field that holds more groups than `{pool.group_field}`"
+    )
     if pool.dropped:  # such as a path field that names no file: one "path" for many
         given = len(pool.entries) + pool.dropped
         repeats = (
@@ -621,8 +652,7 @@ def _too_few(pool: SplitPool[RawT], sets: int, what: str) -> SplittingError:
         )
     return SplittingError(
         f"cannot make {sets} {what} from {groups} {noun}: every {what[:-1]} needs a "
-        "group; give more entries (or a group pattern that finds more groups)"
-        f"{repeats}"
+        f"group; give more entries (or {finds}){repeats}"
     )
 
 
@@ -634,6 +664,7 @@ def split_samples(
     group_pattern: str | re.Pattern[str] | None = None,
     path_field: FieldName | None = None,
     label_field: FieldName | None = None,
+    group_field: FieldName | None = None,
 ) -> DatabaseSplit[RawT]:
     r"""Split entries into `train`, `validation` and `test` by fractions.
 
@@ -655,6 +686,9 @@ def split_samples(
             string of each entry.
         label_field: the position or key of the label; by default the item
             after the path, or the ``label`` key.
+        group_field: the position or key of an entry's group (a table's
+            ``PatientID`` column, say), read as text (``17`` and ``"17"`` are
+            one group), instead of ``group_pattern``.
 
     Returns:
         The split, each set's entries sorted by path.
@@ -664,9 +698,11 @@ def split_samples(
             fractions given as a string, or a seed that is no `int`.
         ValueError: for fractions that are not 2 or 3 numbers above 0 adding up
             to 1, a negative seed, a group pattern that is no regular
-            expression, or a path or label field named that no entry holds.
+            expression, both a group pattern and a group field, or a path,
+            label or group field named that no entry holds.
         SplittingError: for a file listed with different labels, a path the
-            group pattern finds no group in, or fewer groups than sets.
+            group pattern finds no group in (an entry whose group field holds
+            none), or fewer groups than sets.
 
     Examples:
         >>> entries = [[f"p{i // 2}/{i}.png", i % 2] for i in range(20)]
@@ -674,10 +710,17 @@ def split_samples(
         ...                       group_pattern=r"p(\d+)/")
         >>> {name: len(samples) for name, samples in split.items()}
         {'train': 12, 'validation': 4, 'test': 4}
+
+        Rows of a table, grouped by their patient (the third item):
+
+        >>> rows = [[f"{i}.png", i % 2, f"P{i // 2}"] for i in range(20)]
+        >>> split = split_samples(rows, fractions=[0.5, 0.5], group_field=2)
+        >>> {row[2] for row in split["train"]} & {row[2] for row in split["test"]}
+        set()
     """
     check_entries(entries, seed)
     shares = parse_fractions(fractions)
-    fields = _named_fields(entries, path_field, label_field, group_pattern)
+    fields = _named_fields(entries, path_field, label_field, group_pattern, group_field)
     return split_pool(pool_samples(entries, fields, seed=seed), shares)
 
 
@@ -910,6 +953,7 @@ def split_folds(
     group_pattern: str | re.Pattern[str] | None = None,
     path_field: FieldName | None = None,
     label_field: FieldName | None = None,
+    group_field: FieldName | None = None,
 ) -> tuple[DatabaseSplit[RawT], ...]:
     r"""Make ``folds`` splits, each testing on its own fold of the entries.
 
@@ -929,6 +973,8 @@ def split_folds(
         group_pattern: finds an entry's group in its path (see `split_samples`).
         path_field: the position or key of the path.
         label_field: the position or key of the label.
+        group_field: the position or key of an entry's group, instead of
+            ``group_pattern`` (see `split_samples`).
 
     Returns:
         The splits, fold 0 first.
@@ -937,10 +983,11 @@ def split_folds(
         TypeError: for entries that are no sequence (a split: pool its sets),
             or folds or a seed that are no `int`.
         ValueError: for fewer than 3 folds, a negative seed, a group pattern
-            that is no regular expression, or a path or label field named that
-            no entry holds.
+            that is no regular expression, both a group pattern and a group
+            field, or a path, label or group field named that no entry holds.
         SplittingError: for a file listed with different labels, a path the
-            group pattern finds no group in, or fewer groups than folds.
+            group pattern finds no group in (an entry whose group field holds
+            none), or fewer groups than folds.
 
     Examples:
         >>> entries = [[f"{i}.png", i % 2] for i in range(30)]
@@ -950,7 +997,7 @@ def split_folds(
     """
     check_entries(entries, seed)
     check_folds(folds)
-    fields = _named_fields(entries, path_field, label_field, group_pattern)
+    fields = _named_fields(entries, path_field, label_field, group_pattern, group_field)
     return fold_splits(pool_samples(entries, fields, seed=seed), folds)
 
 
