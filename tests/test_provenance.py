@@ -1,14 +1,18 @@
 """Provenance: what data a checkpoint was trained on, checked when it is used."""
 
 import dataclasses
+import posixpath
 import re
 import shutil
+import unicodedata
 import warnings
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import torch
 from lightning.pytorch import Trainer
+from lightning.pytorch.trainer.states import TrainerFn
 from lightsplit_testing import (
     Entry,
     MemoryLoader,
@@ -515,3 +519,76 @@ class TestEvaluation:
         checkpoint = _checkpoint(tmp_path)
         trainer = _evaluator()
         trainer.test(RecordingModel(6), datamodule=_module(), ckpt_path=checkpoint)
+
+
+def _evaluating(
+    module: ConcatDataModule, state: dict[str, object], stage: TrainerFn
+) -> None:
+    """Load the checkpoint record ``state`` into ``module`` as ``stage`` does."""
+    trainer = Trainer(accelerator="cpu", logger=False, enable_progress_bar=False)
+    trainer.state.fn = stage
+    module.trainer = trainer
+    module.load_state_dict(state)
+
+
+def _composed(count: int) -> list[Entry]:
+    """Training entries whose paths hold an accent, written composed (NFC)."""
+    return [(f"p{i}/caf\u00e9{i}.png", i % 2) for i in range(count)]
+
+
+def _respelt(entries: list[Entry], form: Literal["NFC", "NFD"]) -> list[Entry]:
+    return [(unicodedata.normalize(form, path), label) for path, label in entries]
+
+
+class TestAccents:
+    @pytest.mark.parametrize("trained_as", ["NFC", "NFD"])
+    def test_other_spelling_of_training_files_refused(
+        self, trained_as: Literal["NFC", "NFD"]
+    ) -> None:
+        """A test set naming the training files with their accents written the
+        other way (decomposed, as macOS writes names, or composed) holds the
+        training files: it is refused, not evaluated as held out."""
+        train = _respelt(_composed(6), trained_as)
+        other: Literal["NFC", "NFD"] = "NFD" if trained_as == "NFC" else "NFC"
+        split = {"train": train, "validation": entries_named("v", 2)}
+        state = _module(split).state_dict()
+        with warnings.catch_warnings():  # the files in two sets are warned about
+            warnings.simplefilter("ignore", LightsplitWarning)
+            module = _module({**split, "test": _respelt(train[:2], other)})
+        with pytest.raises(DataChangedError, match="shares 2 of its 2 entries"):
+            _evaluating(module, state, TrainerFn.TESTING)
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "a.png",
+            "./p1/a.png",
+            "p1//a.png",
+            "p1\\a.png",
+            "p1/x/../a.png",
+            "",
+            "//a",
+            "p1/caf\u00e9.png",
+            "./caf\u00e9/",
+            "../a.png",
+        ],
+    )
+    def test_composed_paths_identified_as_before(self, path: str) -> None:
+        """Paths already composed (or ASCII) keep the identity that checkpoints
+        recorded before accents were composed: they still match them."""
+        before = posixpath.normpath(path.replace("\\", "/")).encode()
+        assert _identity((path, 1)) == before
+        assert _identity(path) == before
+        assert entry_hashes([(path, 1)]).tolist() == [hash64(before)]
+
+    def test_older_records_of_decomposed_paths(self) -> None:
+        """A checkpoint recorded before accents were composed holds the hashes
+        of paths as written: decomposed training paths are still found, written
+        either way."""
+        decomposed = _respelt(_composed(2), "NFD")
+        older = torch.tensor(
+            sorted(hash64(posixpath.normpath(path).encode()) for path, _ in decomposed)
+        )
+        record = {"train_entries": older}
+        assert overlap(record, decomposed) == [0, 1]
+        assert overlap(record, [*_composed(2), ("x/a.png", 0)]) == [0, 1]

@@ -11,10 +11,11 @@ is plain data and tensors: a checkpoint loads with ``weights_only=True``.
 import hashlib
 import posixpath
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeAlias
 
 import torch
 from torch import Tensor
@@ -22,7 +23,7 @@ from torch import Tensor
 import lightsplit
 
 from ._config import DataModuleConfig
-from ._entries import JSON_TYPES, as_text, fields_of, names_file
+from ._entries import JSON_TYPES, as_text, fields_of, names_file, normalize_path
 from ._errors import (
     DataChangedError,
     SampleLoadError,
@@ -89,22 +90,34 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
 
 
-def _identity(entry: object, *, paths_as_text: bool = True) -> bytes:
+Spelling: TypeAlias = Literal["composed", "as written", "decomposed"]
+"""How `_identity` writes the accents of a path: composed (NFC, as lightsplit
+identifies files everywhere), as the entry writes them (what checkpoints
+recorded before), or decomposed (NFD, as macOS writes names)."""
+
+
+def _identity(
+    entry: object, *, paths_as_text: bool = True, spelling: Spelling = "composed"
+) -> bytes:
     r"""Return what identifies an entry: its normalised path, else its JSON form.
 
     The path is the entry's first string that names a file (`names_file`),
-    else its first string (the entry itself when it is one), with ``\\``,
-    ``.`` and repeated separators normalised, so that ``./a.png`` and ``a.png``
-    are the same file. A row of a table split by ``lightsplit split`` (``["P003",
-    "p3/a.png", 1]``, or a site first) is so told by its file, not by the
-    patient or site it shares with others. An object entry is told by the
-    first of its strings that names a file, else by all its JSON. A typed
-    entry (a dataclass or pydantic model) is read as the object of its fields,
-    and a path object (`os.PathLike`) as its text, as a split file holds them.
+    else its first string (the entry itself when it is one), with ``\``,
+    ``.`` and repeated separators normalised and accents composed
+    (`normalize_path`), so that ``./a.png`` and ``a.png`` are the same file,
+    and so is ``café.png`` with its ``é`` written as ``e`` and an accent. A
+    row of a table split by ``lightsplit split`` (``["P003", "p3/a.png", 1]``,
+    or a site first) is so told by its file, not by the patient or site it
+    shares with others. An object entry is told by the first of its strings
+    that names a file, else by all its JSON. A typed entry (a dataclass or
+    pydantic model) is read as the object of its fields, and a path object
+    (`os.PathLike`) as its text, as a split file holds them.
 
     ``paths_as_text=False`` gives the identity that lightsplit recorded before
-    it read typed entries and path objects so (their whole JSON), which older
-    checkpoints hold (`_legacy_identity`).
+    it read typed entries and path objects so (their whole JSON), and
+    ``spelling="as written"`` the one it recorded before it composed accents,
+    which older checkpoints hold (`_legacy_identities`); a path composed (or
+    ASCII) has the same identity either way.
     """
     if paths_as_text:
         entry = fields_of(entry)
@@ -117,7 +130,13 @@ def _identity(entry: object, *, paths_as_text: bool = True) -> bytes:
         fallback = None if isinstance(entry, dict) or not strings else strings[0]
         first = next(files, fallback)
     if isinstance(first, str):
-        path = posixpath.normpath(first.replace("\\", "/"))
+        path = first.replace("\\", "/")
+        if spelling == "composed":  # as `normpath`, which writes "" as "."
+            path = normalize_path(path) or "."
+        else:
+            path = posixpath.normpath(path)
+            if spelling == "decomposed" and not path.isascii():
+                path = unicodedata.normalize("NFD", path)
         return path.encode("utf-8", "backslashreplace")
     try:
         return canonical_json(entry)
@@ -125,22 +144,44 @@ def _identity(entry: object, *, paths_as_text: bool = True) -> bytes:
         return repr(entry).encode("utf-8", "backslashreplace")
 
 
-def _legacy_identity(entry: object) -> bytes | None:
-    """Return the identity older checkpoints recorded for ``entry``, if another.
+def _plain(entry: object) -> bool:
+    """Whether ``entry``'s identity was always the one `_identity` gives now.
 
-    Only typed entries and entries holding path objects were identified
-    otherwise (`_identity`).
+    So it is for a string, or an array or object of values JSON reads alone,
+    whose strings are all ASCII.
     """
     if isinstance(entry, str):
-        return None
-    if type(entry) in (list, tuple, dict):
-        items: Iterable[object] = (
-            entry.values() if isinstance(entry, dict) else entry  # type: ignore[assignment]  # list or tuple
-        )
-        if set(map(type, items)) <= JSON_TYPES:  # no path object among them
-            return None
-    old = _identity(entry, paths_as_text=False)
-    return None if old == _identity(entry) else old
+        return entry.isascii()
+    if type(entry) not in (list, tuple, dict):
+        return False
+    items: Iterable[object] = (
+        entry.values() if isinstance(entry, dict) else entry  # type: ignore[assignment]  # list or tuple
+    )
+    return all(
+        type(item) in JSON_TYPES and (not isinstance(item, str) or item.isascii())
+        for item in items
+    )
+
+
+def _legacy_identities(entry: object) -> list[bytes]:
+    """Return the identities older checkpoints may hold for ``entry``, if others.
+
+    Typed entries and entries holding path objects were identified by their
+    whole JSON (``paths_as_text=False``), and paths by their accents as written
+    (`_identity`). A path written composed is also looked up decomposed: a
+    checkpoint recorded before from entries written so (as macOS writes file
+    names) holds that spelling.
+    """
+    if _plain(entry):
+        return []
+    current = _identity(entry)
+    found: list[bytes] = []
+    for text in (True, False):
+        for spelling in ("as written", "decomposed"):
+            old = _identity(entry, paths_as_text=text, spelling=spelling)
+            if old != current and old not in found:
+                found.append(old)
+    return found
 
 
 def hash64(identity: bytes) -> int:
@@ -165,6 +206,16 @@ def _json_shaped(entries: Sequence[object]) -> bool:
     else:
         return False
     return set(map(type, items)) <= JSON_TYPES
+
+
+def _ascii_only(entries: Sequence[object]) -> bool:
+    """Whether every string of ``entries`` (arrays or objects) is ASCII."""
+    arrays: Iterable[Iterable[object]] = (
+        entry.values() if isinstance(entry, dict) else entry  # type: ignore[misc]  # arrays
+        for entry in entries
+    )
+    items = chain.from_iterable(arrays)
+    return "".join(item for item in items if isinstance(item, str)).isascii()
 
 
 def entry_hashes(entries: Sequence[object], *, in_order: bool = False) -> Tensor:
@@ -494,17 +545,27 @@ def compare_provenance(
 
 
 def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> list[int]:
-    """Return the positions of ``entries`` that the checkpoint's training set holds."""
+    """Return the positions of ``entries`` that the checkpoint's training set holds.
+
+    An entry is also looked up by the identities that older checkpoints
+    recorded for it (`_legacy_identities`).
+    """
     train = recorded.get("train_entries")
     if not isinstance(train, Tensor) or not entries:
         return []
     found = torch.isin(entry_hashes(entries, in_order=True), train)
     legacy = (
         []
-        if _json_shaped(entries)
-        else [(i, old) for i, e in enumerate(entries) if (old := _legacy_identity(e))]
+        if _json_shaped(entries) and _ascii_only(entries)
+        else [
+            (i, old)
+            for i, entry in enumerate(entries)
+            if not _plain(entry)
+            for old in _legacy_identities(entry)
+        ]
     )
-    if legacy:  # a checkpoint recorded before typed entries were read by path
+    if legacy:  # a checkpoint recorded before typed entries were read by path,
+        # or before accents were composed
         olds = torch.tensor([hash64(old) for _, old in legacy], dtype=torch.int64)
         held = torch.isin(olds, train).tolist()
         found[[i for (i, _), was in zip(legacy, held, strict=True) if was]] = True
