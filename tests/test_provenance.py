@@ -592,3 +592,104 @@ class TestAccents:
         record = {"train_entries": older}
         assert overlap(record, decomposed) == [0, 1]
         assert overlap(record, [*_composed(2), ("x/a.png", 0)]) == [0, 1]
+
+
+def _patients(count: int, image: str = "a") -> list[Entry]:
+    """Entries of ``count`` patients, one image each: ``p<i>/<image>.png``."""
+    return [(f"p{i}/{image}.png", i % 2) for i in range(count)]
+
+
+class TestResumeRemembers:
+    def test_entries_trained_on_before_remembered(self) -> None:
+        """Resumed on fewer entries (`allow_data_change`), the checkpoints written
+        next still record the entries trained on before: a test set of those is
+        refused, not evaluated as held out."""
+        trained = entries_named("t", 12)
+        before = _module({"train": trained, "validation": entries_named("v", 2)})
+        split = {"train": trained[:6], "validation": entries_named("v", 2)}
+        resumed = _module(split, allow_data_change=True)
+        with pytest.warns(LightsplitWarning, match="set `train` has 6 entries"):
+            resumed.load_state_dict(before.state_dict())
+        record = resumed.state_dict()[PROVENANCE_KEY]
+        assert record["train_entries"].tolist() == sorted(
+            entry_hashes(trained).tolist()
+        )
+        assert record["train_set_entries"].numel() == 6
+        tested = _module({**split, "test": trained[6:]})
+        with pytest.raises(DataChangedError, match="shares 6 of its 6 entries"):
+            _evaluating(tested, {PROVENANCE_KEY: record}, TrainerFn.TESTING)
+
+    def test_resumed_again_compares_the_set_itself(
+        self, recwarn: pytest.WarningsRecorder
+    ) -> None:
+        """A checkpoint that remembers earlier entries compares its own training
+        set with the one resumed on: the same passes silently, another is said
+        in its own counts."""
+        trained = entries_named("t", 12)
+        before = _module({"train": trained, "validation": entries_named("v", 2)})
+        split = {"train": trained[:6], "validation": entries_named("v", 2)}
+        resumed = _module(split, allow_data_change=True)
+        resumed.load_state_dict(before.state_dict())
+        state = resumed.state_dict()
+        recwarn.clear()
+        _module(split).load_state_dict(state)
+        assert not recwarn.list
+        moved = {"train": trained[3:9], "validation": entries_named("v", 2)}
+        with pytest.raises(
+            DataChangedError,
+            match=re.escape(
+                "set `train` holds other entries: 3 of its 6 entries name files "
+                "that the checkpoint's did not list"
+            ),
+        ):
+            _module(moved).load_state_dict(state)
+
+    def test_patients_trained_on_before_remembered(self) -> None:
+        """With `group_pattern`, the patients trained on before are remembered
+        too: a test set of their other images is refused."""
+        pattern = r"([pq]\d+)/"
+        split = {"train": _patients(12), "validation": [("q1/a.png", 0)]}
+        before = _module(split, group_pattern=pattern).state_dict()
+        fewer = {**split, "train": _patients(6)}
+        resumed = _module(fewer, group_pattern=pattern, allow_data_change=True)
+        with pytest.warns(LightsplitWarning, match="set `train` has 6 entries"):
+            resumed.load_state_dict(before)
+        record = resumed.state_dict()[PROVENANCE_KEY]
+        assert record["train_groups"].numel() == 12
+        tested = _module({**fewer, "test": _patients(12, "b")[6:]})
+        with pytest.raises(DataChangedError, match="holds 6 groups"):
+            _evaluating(tested, {PROVENANCE_KEY: record}, TrainerFn.TESTING)
+
+    def test_patients_by_another_pattern_not_carried(self) -> None:
+        """Groups found by another `group_pattern` do not compare with the new
+        pattern's: they are not carried, with a warning, while the entries
+        trained on before still are."""
+        split = {"train": _patients(12), "validation": [("q1/a.png", 0)]}
+        before = _module(split, group_pattern=r"([pq]\d+)/").state_dict()
+        fewer = {**split, "train": _patients(6)}
+        resumed = _module(fewer, group_pattern=r"([pq]\d)", allow_data_change=True)
+        with pytest.warns(LightsplitWarning) as seen:
+            resumed.load_state_dict(before)
+        assert any(
+            str(w.message).startswith(
+                "`group_pattern` is `([pq]\\d)`, not `([pq]\\d+)/`: the checkpoint's "
+                "training groups, found by its pattern, are not carried"
+            )
+            for w in seen
+        ), [str(w.message) for w in seen]
+        record = resumed.state_dict()[PROVENANCE_KEY]
+        assert record["train_groups"].numel() == 6
+        assert record["train_entries"].numel() == 12
+
+    def test_record_of_older_checkpoint_resumed(self) -> None:
+        """A checkpoint of a lightsplit that recorded a training set's entries
+        alone is resumed as before, its entries remembered too."""
+        trained = entries_named("t", 12)
+        before = _module({"train": trained, "validation": entries_named("v", 2)})
+        state = before.state_dict()
+        assert "train_set_entries" not in state[PROVENANCE_KEY]
+        split = {"train": trained[:6], "validation": entries_named("v", 2)}
+        resumed = _module(split, allow_data_change=True)
+        with pytest.warns(LightsplitWarning, match="set `train` has 6 entries"):
+            resumed.load_state_dict(state)
+        assert resumed.state_dict()[PROVENANCE_KEY]["train_entries"].numel() == 12

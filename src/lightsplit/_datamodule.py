@@ -37,9 +37,12 @@ from ._nodecache import open_on_node
 from ._parts import Splits
 from ._provenance import (
     PROVENANCE_KEY,
+    Earlier,
     compare_provenance,
+    earlier_training,
     entry_hashes,
     overlap,
+    pattern_change,
     provenance_of,
     report,
     set_record,
@@ -233,6 +236,8 @@ class ConcatDataModule(LightningDataModule):
         self._train_hashes: Tensor | None = None
         self._train_groups: tuple[str, Tensor] | None = None
         """The group pattern and the hash of each training group it finds."""
+        self._earlier: Earlier | None = None
+        """What the checkpoint resumed from was trained on beyond `train`."""
         self._train_changed = False
         """Whether `train` differs from the checkpoint resumed (`allow_data_change`)."""
         named = "/".join(filter(None, (config.database_name, config.split_name)))
@@ -665,6 +670,7 @@ class ConcatDataModule(LightningDataModule):
             self._config,
             self._transforms,
             train_groups=train_groups,
+            earlier=self._earlier,
         )
 
     @override
@@ -673,8 +679,10 @@ class ConcatDataModule(LightningDataModule):
 
         Per set: its size, content hash, class counts and loaders' identity; the
         configuration; the model transforms' identity; and an 8-byte hash of each
-        training entry. `load_state_dict` compares a checkpoint's record with the
-        data module it is loaded into.
+        entry the model was trained on: the training set's, and, once resumed
+        from a checkpoint, those it was trained on before that this training set
+        lacks (with their groups). `load_state_dict` compares a checkpoint's
+        record with the data module it is loaded into.
         """
         return {PROVENANCE_KEY: self._provenance()}
 
@@ -691,7 +699,10 @@ class ConcatDataModule(LightningDataModule):
         `allow_data_change` is set; a difference in how (`parallel`, caching,
         names) is a warning. An evaluated `validation` or `test` set that shares
         nothing with the training set (by file, and by patient where recorded)
-        may differ, or be new: it is evaluated as given, with a warning.
+        may differ, or be new: it is evaluated as given, with a warning. Once
+        resuming is allowed, the entries and patients the checkpoint records
+        beyond the training set are carried into this module's own record, for
+        later checkpoints to remember all that the model was trained on.
 
         Raises:
             DataChangedError: naming each difference, and how to accept them.
@@ -775,6 +786,12 @@ class ConcatDataModule(LightningDataModule):
             self._train_changed = old_train.get("sha256") != new_train.get("sha256")
         if warning is not None:
             warnings.warn(warning, LightsplitWarning, stacklevel=2)
+        if training and self._train_hashes is not None:
+            # the model was trained on what the checkpoint records, too
+            self._earlier = earlier_training(recorded, self._train_hashes)
+            uncarried = pattern_change(self._earlier, self._config.group_pattern)
+            if uncarried is not None:
+                warnings.warn(uncarried, LightsplitWarning, stacklevel=2)
 
     # -- loaders -----------------------------------------------------------------
 

@@ -3,9 +3,12 @@
 A data module's ``state_dict()``, which Lightning stores in every checkpoint,
 records per set its size, content hash and class counts, and its loaders'
 identity; the configuration; the model transforms' identity; and a compact
-hash of every training entry (8 bytes each), so that an evaluated set that
-shares entries with the training set can be found later. Everything recorded
-is plain data and tensors: a checkpoint loads with ``weights_only=True``.
+hash of every entry the model was trained on (8 bytes each), so that an
+evaluated set that shares entries with training can be found later. A run
+resumed on another training set (`allow_data_change`) carries the entries and
+groups of the checkpoint it resumed from into its own (`Earlier`): they were
+trained on too. Everything recorded is plain data and tensors: a checkpoint
+loads with ``weights_only=True``.
 """
 
 import hashlib
@@ -30,6 +33,7 @@ from ._errors import (
     format_list,
     format_problems,
     preview,
+    printable,
 )
 from ._fingerprint import fingerprint_of
 from ._hashing import canonical_json
@@ -41,11 +45,14 @@ __all__ = [
     "PROVENANCE_FORMAT",
     "PROVENANCE_KEY",
     "Difference",
+    "Earlier",
     "class_name",
     "compare_provenance",
+    "earlier_training",
     "entry_hashes",
     "hash64",
     "overlap",
+    "pattern_change",
     "provenance_of",
     "public_name",
     "report",
@@ -326,6 +333,88 @@ def settings_shown(loader: object) -> str | None:
     return shown
 
 
+def _hashes(value: object) -> Tensor | None:
+    """Return ``value`` if it is a record's hashes (int64, one dimension)."""
+    if isinstance(value, Tensor) and value.dtype == torch.int64 and value.ndim == 1:
+        return value
+    return None
+
+
+def _own_entries(record: Mapping[str, Any]) -> object:
+    """Return the hashes of a record's training set itself, not earlier ones.
+
+    ``train_set_entries`` where the record also holds earlier training sets'
+    entries (`Earlier`), else ``train_entries``; ``None`` where it has none.
+    """
+    own = record.get("train_set_entries")
+    return own if own is not None else record.get("train_entries")
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """What a resumed model was trained on before the training set it goes on with.
+
+    Carried from the checkpoint resumed from (`earlier_training`) into the
+    record of the run (`provenance_of`), so that its checkpoints remember
+    every entry and patient the model was trained on: a later evaluation on
+    entries left out of the training set when resuming is no held-out one.
+    """
+
+    entries: Tensor
+    """The hashes of the entries trained on that the training set lacks, sorted,
+    each once."""
+    groups: Tensor | None
+    """The hashes of the training groups the checkpoint records, if any."""
+    pattern: str | None
+    """The `group_pattern` that found ``groups``."""
+
+
+def earlier_training(recorded: Mapping[str, Any], train: Tensor) -> Earlier:
+    """Return what the checkpoint ``recorded`` was trained on, beyond ``train``.
+
+    ``train`` holds the hashes of the training set resumed on. A record
+    without training entries (of a lightsplit that recorded none), or with
+    damaged ones, adds none.
+    """
+    old = _hashes(recorded.get("train_entries"))
+    entries = (
+        torch.empty(0, dtype=torch.int64)
+        if old is None
+        else torch.unique(old[~torch.isin(old, train)])
+    )
+    pattern = recorded.get("config", {}).get("group_pattern")
+    return Earlier(
+        entries,
+        _hashes(recorded.get("train_groups")),
+        pattern if isinstance(pattern, str) else None,
+    )
+
+
+def pattern_change(earlier: Earlier, pattern: str | None) -> str | None:
+    """Say that ``earlier``'s groups are not carried, if so and if it matters.
+
+    Groups found by another pattern do not compare with those of ``pattern``;
+    where the checkpoint's training held entries that the training set
+    resumed on lacks, their patients are then remembered by file only.
+    (Without a pattern, `compare_provenance` says that no group is recorded.)
+    """
+    if (
+        earlier.groups is None
+        or pattern is None
+        or earlier.pattern == pattern
+        or not earlier.entries.numel()
+    ):
+        return None
+    was = "unset" if earlier.pattern is None else f"`{printable(earlier.pattern)}`"
+    return (
+        f"`group_pattern` is `{printable(pattern)}`, not {was}: the checkpoint's "
+        "training groups, found by its pattern, are not carried into the "
+        "checkpoints written from now on, which record the groups of the training "
+        f"set alone; the {earlier.entries.numel():,} entries trained on before "
+        "that it lacks are still recorded, by file, not by patient"
+    )
+
+
 def provenance_of(
     sets: Mapping[SetName, dict[str, Any]],
     split_sha256: str,
@@ -334,12 +423,18 @@ def provenance_of(
     transforms: Sequence[ModelTransform],
     *,
     train_groups: Tensor | None = None,
+    earlier: Earlier | None = None,
 ) -> dict[str, Any]:
     """Assemble the record a data module stores in checkpoints.
 
     ``split_sha256`` is the content hash of all its sets (`split_sha256`);
+    ``train_hashes`` those of the training entries (`entry_hashes`);
     ``train_groups`` the hashes of the training groups (`group_hashes`), found
-    by the configuration's `group_pattern`.
+    by the configuration's `group_pattern`. ``earlier`` is what the model was
+    trained on before, where it was resumed (`earlier_training`): its entries
+    are recorded with the training set's (``train_entries``, the set's own
+    then in ``train_set_entries``), and its groups with the set's where the
+    same pattern found them.
     """
     record: dict[str, Any] = {
         "format": PROVENANCE_FORMAT,
@@ -350,8 +445,20 @@ def provenance_of(
     }
     if train_hashes is not None:
         record["train_entries"] = train_hashes
+        if earlier is not None and earlier.entries.numel():
+            both = torch.cat([train_hashes, earlier.entries])
+            record["train_entries"] = torch.sort(both).values
+            record["train_set_entries"] = train_hashes
     if train_groups is not None:
         record["train_groups"] = train_groups
+        if (
+            earlier is not None
+            and earlier.groups is not None
+            and earlier.pattern == config.group_pattern
+        ):
+            record["train_groups"] = torch.unique(
+                torch.cat([train_groups, earlier.groups])
+            )
     return record
 
 
@@ -490,7 +597,7 @@ def compare_provenance(
             )
             continue
         hashes = (
-            (recorded.get("train_entries"), current.get("train_entries"))
+            (_own_entries(recorded), _own_entries(current))
             if name == "train"
             else (None, None)
         )
