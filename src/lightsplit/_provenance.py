@@ -7,11 +7,15 @@ hash of every entry the model was trained on (8 bytes each), so that an
 evaluated set that shares entries with training can be found later. A run
 resumed on another training set (`allow_data_change`) carries the entries and
 groups of the checkpoint it resumed from into its own (`Earlier`): they were
-trained on too. Everything recorded is plain data and tensors: a checkpoint
-loads with ``weights_only=True``.
+trained on too. The loaders that read the training entries are recorded by
+class and ``root`` (`reader_key`), for an evaluated set of another database
+whose relative paths are training ones to be told apart (`shared_entries`).
+Everything recorded is plain data and tensors: a checkpoint loads with
+``weights_only=True``.
 """
 
 import hashlib
+import os
 import posixpath
 import re
 import unicodedata
@@ -46,6 +50,8 @@ __all__ = [
     "PROVENANCE_KEY",
     "Difference",
     "Earlier",
+    "ReaderKey",
+    "SharedEntries",
     "class_name",
     "compare_provenance",
     "earlier_training",
@@ -55,9 +61,13 @@ __all__ = [
     "pattern_change",
     "provenance_of",
     "public_name",
+    "reader_key",
     "report",
     "set_record",
     "settings_shown",
+    "shared_entries",
+    "shown_reader",
+    "train_loaders",
 ]
 
 PROVENANCE_KEY: Final = "lightsplit_provenance"
@@ -350,6 +360,11 @@ def _own_entries(record: Mapping[str, Any]) -> object:
     return own if own is not None else record.get("train_entries")
 
 
+ReaderKey: TypeAlias = tuple[str, str | None, str | None]
+"""What tells a loader's files apart: its class, its ``root`` and the class of
+the loader it wraps (`reader_key`)."""
+
+
 @dataclass(frozen=True, slots=True)
 class Earlier:
     """What a resumed model was trained on before the training set it goes on with.
@@ -367,6 +382,9 @@ class Earlier:
     """The hashes of the training groups the checkpoint records, if any."""
     pattern: str | None
     """The `group_pattern` that found ``groups``."""
+    loaders: tuple[ReaderKey | None, ...] = ()
+    """The loaders the checkpoint records as having read training entries;
+    ``None`` for those of a checkpoint that recorded none (`reader_key`)."""
 
 
 def earlier_training(recorded: Mapping[str, Any], train: Tensor) -> Earlier:
@@ -383,11 +401,82 @@ def earlier_training(recorded: Mapping[str, Any], train: Tensor) -> Earlier:
         else torch.unique(old[~torch.isin(old, train)])
     )
     pattern = recorded.get("config", {}).get("group_pattern")
+    loaders = _recorded_loaders(recorded)
     return Earlier(
         entries,
         _hashes(recorded.get("train_groups")),
         pattern if isinstance(pattern, str) else None,
+        # a record of training entries without their loaders: read by unknown ones
+        (None,) if loaders is None and old is not None else tuple(loaders or ()),
     )
+
+
+def _root_text(root: object) -> str:
+    """Return a loader's ``root`` as the absolute path it names, links resolved.
+
+    So ``data``, ``./data/`` and a link to it are one folder. A ``root`` that
+    is no path (or a URL) is kept as its text.
+    """
+    if isinstance(root, str | os.PathLike):
+        text = os.fspath(root)
+        if isinstance(text, str) and "://" not in text:
+            return os.path.realpath(text)
+        return str(text)
+    return str(root)
+
+
+def reader_key(loader: object) -> ReaderKey:
+    """Return what tells the files ``loader`` reads apart from other loaders'.
+
+    As a data module tells the files of its sets apart (`warn_shared_files`):
+    by the loader's class, its ``root`` (the folder it reads, where it has one)
+    and the class of the loader it wraps (`MappingLoader`), if any.
+    """
+    wrapped = getattr(loader, "loader", None)
+    root = getattr(loader, "root", None)
+    return (
+        class_name(type(loader)),
+        None if root is None else _root_text(root),
+        None if wrapped is None else class_name(type(wrapped)),
+    )
+
+
+def train_loaders(source: SetSource) -> tuple[ReaderKey, ...]:
+    """Return the loaders of the set ``source`` (`reader_key`), each once."""
+    return tuple(dict.fromkeys(reader_key(loader) for _, loader in source.parts))
+
+
+def _recorded_loaders(recorded: Mapping[str, Any]) -> list[ReaderKey | None] | None:
+    """Return the loaders of training entries a checkpoint records, if it does.
+
+    ``None`` where it records none (a lightsplit that did not); in the list,
+    ``None`` stands for loaders it does not know (a damaged item, or those of
+    an earlier checkpoint that recorded none).
+    """
+    loaders = recorded.get("train_loaders")
+    if not isinstance(loaders, list):
+        return None
+    found: list[ReaderKey | None] = []
+    for item in loaders:
+        if (
+            isinstance(item, list | tuple)
+            and len(item) == 3  # noqa: PLR2004 - class, root and wrapped class
+            and isinstance(item[0], str)
+            and all(part is None or isinstance(part, str) for part in item[1:])
+        ):
+            wrapped = None if item[2] is None else public_name(item[2])
+            found.append((public_name(item[0]), item[1], wrapped))
+        else:
+            found.append(None)
+    return found
+
+
+def shown_reader(key: ReaderKey) -> str:
+    """Say which loader ``key`` is: its class, wrapped class and ``root``."""
+    said = f"`{key[0]}`"
+    if key[2] is not None:
+        said += f" of `{key[2]}`"
+    return said + (" (no `root`)" if key[1] is None else f" at {preview(key[1])}")
 
 
 def pattern_change(earlier: Earlier, pattern: str | None) -> str | None:
@@ -423,6 +512,7 @@ def provenance_of(
     transforms: Sequence[ModelTransform],
     *,
     train_groups: Tensor | None = None,
+    train_readers: Sequence[ReaderKey] = (),
     earlier: Earlier | None = None,
 ) -> dict[str, Any]:
     """Assemble the record a data module stores in checkpoints.
@@ -430,11 +520,13 @@ def provenance_of(
     ``split_sha256`` is the content hash of all its sets (`split_sha256`);
     ``train_hashes`` those of the training entries (`entry_hashes`);
     ``train_groups`` the hashes of the training groups (`group_hashes`), found
-    by the configuration's `group_pattern`. ``earlier`` is what the model was
+    by the configuration's `group_pattern`; ``train_readers`` the loaders of
+    the training set (`train_loaders`). ``earlier`` is what the model was
     trained on before, where it was resumed (`earlier_training`): its entries
     are recorded with the training set's (``train_entries``, the set's own
-    then in ``train_set_entries``), and its groups with the set's where the
-    same pattern found them.
+    then in ``train_set_entries``), its loaders with the set's
+    (``train_loaders``), and its groups with the set's where the same pattern
+    found them.
     """
     record: dict[str, Any] = {
         "format": PROVENANCE_FORMAT,
@@ -449,6 +541,8 @@ def provenance_of(
             both = torch.cat([train_hashes, earlier.entries])
             record["train_entries"] = torch.sort(both).values
             record["train_set_entries"] = train_hashes
+        readers = dict.fromkeys([*train_readers, *(earlier.loaders if earlier else ())])
+        record["train_loaders"] = [None if k is None else list(k) for k in readers]
     if train_groups is not None:
         record["train_groups"] = train_groups
         if (
@@ -678,6 +772,96 @@ def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> list[int]
         found[[i for (i, _), was in zip(legacy, held, strict=True) if was]] = True
     shared: list[int] = found.nonzero().flatten().tolist()
     return shared
+
+
+@dataclass(frozen=True, slots=True)
+class SharedEntries:
+    """The entries of an evaluated set whose path a checkpoint was trained on."""
+
+    shared: list[int]
+    """The positions of those counted as training entries."""
+    elsewhere: dict[ReaderKey, list[int]]
+    """Those of ``shared`` read by a loader that read no training entry (by
+    `reader_key`), by loader."""
+    apart: dict[ReaderKey, list[int]]
+    """The positions of those told apart from the training files of their
+    paths, by loader: read from another ``root`` than the data module's own
+    training set reads those files from, as the checkpoint was trained."""
+    trained_by: tuple[ReaderKey, ...] = ()
+    """The loaders of training entries the checkpoint records."""
+
+
+def shared_entries(
+    recorded: Mapping[str, Any], source: SetSource, train: SetSource | None
+) -> SharedEntries:
+    """Find the entries of the evaluated set ``source`` that training read.
+
+    An entry whose path is a training entry's (`overlap`) is one, unless it is
+    told apart as another database's file of the same relative path: the
+    checkpoint records the loaders that read its training entries
+    (`reader_key`), the entry's loader is none of them and has a ``root``, and
+    the data module's own training set ``train`` holds the path, read by
+    recorded loaders alone, each of another ``root``. Those then still read the
+    training files where training read them, and the entry's loader reads
+    another folder: lightsplit takes files of different folders for different
+    files, as it does when a data module is built (`warn_shared_files`). A
+    loader's ``root`` that moved since training is so no evidence: its entries
+    count as training entries, as do all where the checkpoint records no
+    loaders, or not all of them.
+    """
+    entries = source.entries()
+    shared = overlap(recorded, entries)
+    loaders = _recorded_loaders(recorded)
+    if not shared or loaders is None or None in loaders:
+        return SharedEntries(shared, {}, {})
+    trained_by = tuple(dict.fromkeys(key for key in loaders if key is not None))
+    known = set(trained_by)
+    keys = [
+        key
+        for _, samples, loader in source.located_parts()
+        for key in [reader_key(loader)] * len(samples)
+    ]
+    foreign = [i for i in shared if keys[i] not in known]
+    readers = _readers(train, [entries[i] for i in foreign])
+    hashes = entry_hashes([entries[i] for i in foreign], in_order=True).tolist()
+    elsewhere: dict[ReaderKey, list[int]] = {}
+    apart: dict[ReaderKey, list[int]] = {}
+    for i, hashed in zip(foreign, hashes, strict=True):
+        key = keys[i]
+        held = readers.get(hashed, set())
+        told = (
+            key[1] is not None
+            and bool(held)
+            and held <= known
+            and all(other[1] is not None and other[1] != key[1] for other in held)
+        )
+        (apart if told else elsewhere).setdefault(key, []).append(i)
+    told_apart = {i for found in apart.values() for i in found}
+    return SharedEntries(
+        [i for i in shared if i not in told_apart],
+        elsewhere,
+        apart,
+        trained_by,
+    )
+
+
+def _readers(
+    train: SetSource | None, entries: Sequence[object]
+) -> dict[int, set[ReaderKey]]:
+    """Return the loaders by which ``train`` reads the paths of ``entries``.
+
+    By the hash of each path (`entry_hashes`) that ``train`` holds.
+    """
+    if train is None or not entries:
+        return {}
+    wanted = entry_hashes(entries)
+    found: dict[int, set[ReaderKey]] = {}
+    for _, samples, loader in train.located_parts():
+        hashes = entry_hashes(samples, in_order=True)
+        key = reader_key(loader)
+        for hashed in hashes[torch.isin(hashes, wanted)].tolist():
+            found.setdefault(hashed, set()).add(key)
+    return found
 
 
 def report(
