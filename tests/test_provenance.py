@@ -1,14 +1,18 @@
 """Provenance: what data a checkpoint was trained on, checked when it is used."""
 
 import dataclasses
+import posixpath
 import re
 import shutil
+import unicodedata
 import warnings
 from pathlib import Path
+from typing import Any, Literal
 
 import pytest
 import torch
 from lightning.pytorch import Trainer
+from lightning.pytorch.trainer.states import TrainerFn
 from lightsplit_testing import (
     Entry,
     MemoryLoader,
@@ -545,3 +549,339 @@ class TestEvaluation:
         checkpoint = _checkpoint(tmp_path)
         trainer = _evaluator()
         trainer.test(RecordingModel(6), datamodule=_module(), ckpt_path=checkpoint)
+
+
+def _evaluating(
+    module: ConcatDataModule, state: dict[str, Any], stage: TrainerFn
+) -> None:
+    """Load the checkpoint record ``state`` into ``module`` as ``stage`` does."""
+    trainer = Trainer(accelerator="cpu", logger=False, enable_progress_bar=False)
+    trainer.state.fn = stage
+    module.trainer = trainer
+    module.load_state_dict(state)
+
+
+def _composed(count: int) -> list[Entry]:
+    """Training entries whose paths hold an accent, written composed (NFC)."""
+    return [(f"p{i}/caf\u00e9{i}.png", i % 2) for i in range(count)]
+
+
+def _respelt(entries: list[Entry], form: Literal["NFC", "NFD"]) -> list[Entry]:
+    return [(unicodedata.normalize(form, path), label) for path, label in entries]
+
+
+class TestAccents:
+    @pytest.mark.parametrize("trained_as", ["NFC", "NFD"])
+    def test_other_spelling_of_training_files_refused(
+        self, trained_as: Literal["NFC", "NFD"]
+    ) -> None:
+        """A test set naming the training files with their accents written the
+        other way (decomposed, as macOS writes names, or composed) holds the
+        training files: it is refused, not evaluated as held out."""
+        train = _respelt(_composed(6), trained_as)
+        other: Literal["NFC", "NFD"] = "NFD" if trained_as == "NFC" else "NFC"
+        split = {"train": train, "validation": entries_named("v", 2)}
+        state = _module(split).state_dict()
+        with warnings.catch_warnings():  # the files in two sets are warned about
+            warnings.simplefilter("ignore", LightsplitWarning)
+            module = _module({**split, "test": _respelt(train[:2], other)})
+        with pytest.raises(DataChangedError, match="shares 2 of its 2 entries"):
+            _evaluating(module, state, TrainerFn.TESTING)
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            "a.png",
+            "./p1/a.png",
+            "p1//a.png",
+            "p1\\a.png",
+            "p1/x/../a.png",
+            "",
+            "//a",
+            "p1/caf\u00e9.png",
+            "./caf\u00e9/",
+            "../a.png",
+        ],
+    )
+    def test_composed_paths_identified_as_before(self, path: str) -> None:
+        """Paths already composed (or ASCII) keep the identity that checkpoints
+        recorded before accents were composed: they still match them."""
+        before = posixpath.normpath(path.replace("\\", "/")).encode()
+        assert _identity((path, 1)) == before
+        assert _identity(path) == before
+        assert entry_hashes([(path, 1)]).tolist() == [hash64(before)]
+
+    def test_older_records_of_decomposed_paths(self) -> None:
+        """A checkpoint recorded before accents were composed holds the hashes
+        of paths as written: decomposed training paths are still found, written
+        either way."""
+        decomposed = _respelt(_composed(2), "NFD")
+        older = torch.tensor(
+            sorted(hash64(posixpath.normpath(path).encode()) for path, _ in decomposed)
+        )
+        record = {"train_entries": older}
+        assert overlap(record, decomposed) == [0, 1]
+        assert overlap(record, [*_composed(2), ("x/a.png", 0)]) == [0, 1]
+
+
+def _patients(count: int, image: str = "a") -> list[Entry]:
+    """Entries of ``count`` patients, one image each: ``p<i>/<image>.png``."""
+    return [(f"p{i}/{image}.png", i % 2) for i in range(count)]
+
+
+class TestResumeRemembers:
+    def test_entries_trained_on_before_remembered(self) -> None:
+        """Resumed on fewer entries (`allow_data_change`), the checkpoints written
+        next still record the entries trained on before: a test set of those is
+        refused, not evaluated as held out."""
+        trained = entries_named("t", 12)
+        before = _module({"train": trained, "validation": entries_named("v", 2)})
+        split = {"train": trained[:6], "validation": entries_named("v", 2)}
+        resumed = _module(split, allow_data_change=True)
+        with pytest.warns(LightsplitWarning, match="set `train` has 6 entries"):
+            resumed.load_state_dict(before.state_dict())
+        record = resumed.state_dict()[PROVENANCE_KEY]
+        assert record["train_entries"].tolist() == sorted(
+            entry_hashes(trained).tolist()
+        )
+        assert record["train_set_entries"].numel() == 6
+        tested = _module({**split, "test": trained[6:]})
+        with pytest.raises(DataChangedError, match="shares 6 of its 6 entries"):
+            _evaluating(tested, {PROVENANCE_KEY: record}, TrainerFn.TESTING)
+
+    def test_resumed_again_compares_the_set_itself(
+        self, recwarn: pytest.WarningsRecorder
+    ) -> None:
+        """A checkpoint that remembers earlier entries compares its own training
+        set with the one resumed on: the same passes silently, another is said
+        in its own counts."""
+        trained = entries_named("t", 12)
+        before = _module({"train": trained, "validation": entries_named("v", 2)})
+        split = {"train": trained[:6], "validation": entries_named("v", 2)}
+        resumed = _module(split, allow_data_change=True)
+        resumed.load_state_dict(before.state_dict())
+        state = resumed.state_dict()
+        recwarn.clear()
+        _module(split).load_state_dict(state)
+        assert not recwarn.list
+        moved = {"train": trained[3:9], "validation": entries_named("v", 2)}
+        with pytest.raises(
+            DataChangedError,
+            match=re.escape(
+                "set `train` holds other entries: 3 of its 6 entries name files "
+                "that the checkpoint's did not list"
+            ),
+        ):
+            _module(moved).load_state_dict(state)
+
+    def test_patients_trained_on_before_remembered(self) -> None:
+        """With `group_pattern`, the patients trained on before are remembered
+        too: a test set of their other images is refused."""
+        pattern = r"([pq]\d+)/"
+        split = {"train": _patients(12), "validation": [("q1/a.png", 0)]}
+        before = _module(split, group_pattern=pattern).state_dict()
+        fewer = {**split, "train": _patients(6)}
+        resumed = _module(fewer, group_pattern=pattern, allow_data_change=True)
+        with pytest.warns(LightsplitWarning, match="set `train` has 6 entries"):
+            resumed.load_state_dict(before)
+        record = resumed.state_dict()[PROVENANCE_KEY]
+        assert record["train_groups"].numel() == 12
+        tested = _module({**fewer, "test": _patients(12, "b")[6:]})
+        with pytest.raises(DataChangedError, match="holds 6 groups"):
+            _evaluating(tested, {PROVENANCE_KEY: record}, TrainerFn.TESTING)
+
+    def test_patients_by_another_pattern_not_carried(self) -> None:
+        """Groups found by another `group_pattern` do not compare with the new
+        pattern's: they are not carried, with a warning, while the entries
+        trained on before still are."""
+        split = {"train": _patients(12), "validation": [("q1/a.png", 0)]}
+        before = _module(split, group_pattern=r"([pq]\d+)/").state_dict()
+        fewer = {**split, "train": _patients(6)}
+        resumed = _module(fewer, group_pattern=r"([pq]\d)", allow_data_change=True)
+        with pytest.warns(LightsplitWarning) as seen:
+            resumed.load_state_dict(before)
+        assert any(
+            str(w.message).startswith(
+                "`group_pattern` is `([pq]\\d)`, not `([pq]\\d+)/`: the checkpoint's "
+                "training groups, found by its pattern, are not carried"
+            )
+            for w in seen
+        ), [str(w.message) for w in seen]
+        record = resumed.state_dict()[PROVENANCE_KEY]
+        assert record["train_groups"].numel() == 6
+        assert record["train_entries"].numel() == 12
+
+    def test_record_of_older_checkpoint_resumed(self) -> None:
+        """A checkpoint of a lightsplit that recorded a training set's entries
+        alone (not their loaders) is resumed as before, its entries remembered
+        too, read by loaders unknown."""
+        trained = entries_named("t", 12)
+        before = _module({"train": trained, "validation": entries_named("v", 2)})
+        state = before.state_dict()
+        assert "train_set_entries" not in state[PROVENANCE_KEY]
+        del state[PROVENANCE_KEY]["train_loaders"]
+        split = {"train": trained[:6], "validation": entries_named("v", 2)}
+        resumed = _module(split, allow_data_change=True)
+        with pytest.warns(LightsplitWarning, match="set `train` has 6 entries"):
+            resumed.load_state_dict(state)
+        record = resumed.state_dict()[PROVENANCE_KEY]
+        assert record["train_entries"].numel() == 12
+        assert record["train_loaders"] == [
+            ["lightsplit_testing.MemoryLoader", None, None],
+            None,
+        ]
+
+
+@dataclasses.dataclass
+class _Rooted(MemoryLoader):
+    """A `MemoryLoader` standing for the loader of one database's folder."""
+
+    root: str = "/data/montgomery"
+
+
+class _OtherClass(_Rooted):
+    """Another loader class, reading the same folder."""
+
+
+_MONTGOMERY = "/data/montgomery"
+_SHENZHEN = "/data/shenzhen"
+
+
+def _images(count: int, start: int = 0) -> list[Entry]:
+    """Entries ``images/0000.png``..., as two databases may both name them."""
+    return [(f"images/{i:04d}.png", i % 2) for i in range(start, start + count)]
+
+
+def _trained_on_montgomery() -> dict[str, Any]:
+    """The record of a data module trained on `_MONTGOMERY` alone."""
+    loader = _Rooted(root=_MONTGOMERY)
+    return ConcatDataModule(
+        {"train": [(_images(8), loader)], "validation": [(_images(2, 8), loader)]},
+        batch_size=4,
+    ).state_dict()
+
+
+def _evaluated(
+    test: list[Entry],
+    root: str,
+    train_root: str | None,
+    loader: type[_Rooted] = _Rooted,
+) -> ConcatDataModule:
+    """A data module testing ``test`` read from ``root``, with the training and
+    validation sets read from ``train_root`` (if any)."""
+    splits: dict[str, list[tuple[list[Entry], MemoryLoader]]] = {
+        "test": [(test, loader(root=root))]
+    }
+    if train_root is not None:
+        splits["train"] = [(_images(8), _Rooted(root=train_root))]
+        splits["validation"] = [(_images(2, 8), _Rooted(root=train_root))]
+    return ConcatDataModule(splits, batch_size=4)
+
+
+class TestOtherDatabases:
+    def test_loaders_recorded(self) -> None:
+        """The checkpoint records the loaders of the training entries, by class
+        and folder (`root`, as an absolute path)."""
+        record = _trained_on_montgomery()[PROVENANCE_KEY]
+        assert record["train_loaders"] == [[f"{__name__}._Rooted", _MONTGOMERY, None]]
+
+    def test_same_paths_of_another_database_told_apart(self) -> None:
+        """A test set of another database (another `root`) whose relative paths
+        are training ones is evaluated as held out where the data module reads
+        the training set from where it was trained: they are other files."""
+        module = _evaluated(_images(4), _SHENZHEN, _MONTGOMERY)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            _evaluating(module, _trained_on_montgomery(), TrainerFn.TESTING)
+        [said] = [str(w.message) for w in seen if w.category is LightsplitWarning]
+        assert said.startswith("running `test` on sets that differ")
+        assert (
+            "\n  set `test`: 4 of its entries have the relative paths of training "
+            "entries, but are read from another folder than the data module's "
+            "training set reads those from, where the checkpoint's training read "
+            f'them: 4 by `{__name__}._Rooted` at "{_SHENZHEN}" (test.0 '
+            '["images/0000.png", 0]); they are taken for another database\'s files'
+        ) in said
+
+    def test_same_paths_without_training_set_explained(self) -> None:
+        """Without the training set to tell them apart, such a test set is
+        refused, saying that another folder's loader reads them, and how to go
+        on."""
+        module = _evaluated(_images(4), _SHENZHEN, None)
+        with pytest.raises(DataChangedError) as exc_info:
+            _evaluating(module, _trained_on_montgomery(), TrainerFn.TESTING)
+        assert (
+            "; 4 of them are read by "
+            f'`{__name__}._Rooted` at "{_SHENZHEN}", a loader that read none of the '
+            f"checkpoint's training entries (read by `{__name__}._Rooted` at \""
+            f"{_MONTGOMERY}\"): if they are another database's files of the same "
+            "relative paths, add the training set to the data module, read by the "
+            "loaders it was trained with (their class and `root`), for them to be "
+            "told apart by folder, or set `allow_data_change=True`; if the files "
+            "moved there since training, they are training files"
+        ) in str(exc_info.value)
+
+    def test_loaders_without_root_cannot_tell_apart(self) -> None:
+        """Where a loader has no `root`, the refusal says that files are told
+        apart by it, and names every loader of the training entries."""
+        plain, rooted = MemoryLoader(), _Rooted(root=_MONTGOMERY)
+        state = ConcatDataModule(
+            {"train": [(_images(4), plain), (_images(4, 4), rooted)]}
+        ).state_dict()
+        module = _evaluated(_images(4), _SHENZHEN, None)
+        with pytest.raises(DataChangedError) as exc_info:
+            _evaluating(module, state, TrainerFn.TESTING)
+        assert (
+            "(read by `lightsplit_testing.MemoryLoader` (no `root`), "
+            f'`{__name__}._Rooted` at "{_MONTGOMERY}"): if they are another '
+            "database's files of the same relative paths, set "
+            "`allow_data_change=True` (files of one path are told apart by the "
+            "`root` of their loaders, which not all of these have)"
+        ) in str(exc_info.value)
+
+    @pytest.mark.parametrize(
+        ("test_root", "train_root", "loader", "explained"),
+        [
+            pytest.param(_MONTGOMERY, "/data/moved", _Rooted, False, id="old-folder"),
+            pytest.param(_SHENZHEN, "/data/moved", _Rooted, True, id="moved"),
+            pytest.param(_MONTGOMERY, _MONTGOMERY, _OtherClass, True, id="class"),
+        ],
+    )
+    def test_training_files_not_told_apart(
+        self, test_root: str, train_root: str, loader: type[_Rooted], explained: bool
+    ) -> None:
+        """Files are told apart by folder only where the data module reads the
+        training set from where it was trained: the training files moved, or
+        read from their folder by another class, are training files."""
+        module = _evaluated(_images(4), test_root, train_root, loader)
+        with pytest.raises(DataChangedError, match="shares 4 of its 4") as exc_info:
+            _evaluating(module, _trained_on_montgomery(), TrainerFn.TESTING)
+        assert ("a loader that read none" in str(exc_info.value)) is explained
+
+    def test_older_checkpoint_not_told_apart(self) -> None:
+        """A checkpoint that records no loaders of its training entries tells
+        no file apart by folder."""
+        state = _trained_on_montgomery()
+        del state[PROVENANCE_KEY]["train_loaders"]
+        module = _evaluated(_images(4), _SHENZHEN, _MONTGOMERY)
+        with pytest.raises(DataChangedError, match="shares 4 of its 4 entries"):
+            _evaluating(module, state, TrainerFn.TESTING)
+
+    def test_loaders_of_resumed_checkpoint_remembered(self) -> None:
+        """Resumed with the data moved, a run records both folders: the files
+        left in the old one are training files."""
+        moved = _Rooted(root="/data/moved")
+        resumed = ConcatDataModule(
+            {"train": [(_images(8), moved)], "validation": [(_images(2, 8), moved)]},
+            batch_size=4,
+        )
+        with pytest.warns(LightsplitWarning, match="the loader of sets"):
+            resumed.load_state_dict(_trained_on_montgomery())
+        state = resumed.state_dict()
+        assert [root for _, root, _ in state[PROVENANCE_KEY]["train_loaders"]] == [
+            "/data/moved",
+            _MONTGOMERY,
+        ]
+        module = _evaluated(_images(4), _MONTGOMERY, "/data/moved")
+        with pytest.raises(DataChangedError, match="shares 4 of its 4 entries"):
+            _evaluating(module, state, TrainerFn.TESTING)

@@ -26,6 +26,7 @@ from ._errors import (
     DataChangedError,
     LightsplitWarning,
     caller_stacklevel,
+    first_few,
     format_list,
     format_problems,
     preview,
@@ -37,12 +38,20 @@ from ._nodecache import open_on_node
 from ._parts import Splits
 from ._provenance import (
     PROVENANCE_KEY,
+    Difference,
+    Earlier,
+    ReaderKey,
+    SharedEntries,
     compare_provenance,
+    earlier_training,
     entry_hashes,
-    overlap,
+    pattern_change,
     provenance_of,
     report,
     set_record,
+    shared_entries,
+    shown_reader,
+    train_loaders,
 )
 from ._sample import ModelTransform, RawDataLoader, Sample
 from ._sampling import EpochSampler, Shards
@@ -231,8 +240,11 @@ class ConcatDataModule(LightningDataModule):
         self._split_hash: str | None = None
         """The content hash of the sets, once `_provenance` has made the record."""
         self._train_hashes: Tensor | None = None
+        self._train_loaders: tuple[ReaderKey, ...] = ()
         self._train_groups: tuple[str, Tensor] | None = None
         """The group pattern and the hash of each training group it finds."""
+        self._earlier: Earlier | None = None
+        """What the checkpoint resumed from was trained on beyond `train`."""
         self._train_changed = False
         """Whether `train` differs from the checkpoint resumed (`allow_data_change`)."""
         named = "/".join(filter(None, (config.database_name, config.split_name)))
@@ -650,6 +662,7 @@ class ConcatDataModule(LightningDataModule):
             self._split_hash = sets_sha256(texts)
         if self._train_hashes is None and "train" in self._sources:
             self._train_hashes = entry_hashes(self._sources["train"].entries())
+            self._train_loaders = train_loaders(self._sources["train"])
         pattern = self._config.group_pattern
         train_groups = None
         if pattern is not None and "train" in self._sources:
@@ -665,6 +678,8 @@ class ConcatDataModule(LightningDataModule):
             self._config,
             self._transforms,
             train_groups=train_groups,
+            train_readers=self._train_loaders,
+            earlier=self._earlier,
         )
 
     @override
@@ -673,8 +688,10 @@ class ConcatDataModule(LightningDataModule):
 
         Per set: its size, content hash, class counts and loaders' identity; the
         configuration; the model transforms' identity; and an 8-byte hash of each
-        training entry. `load_state_dict` compares a checkpoint's record with the
-        data module it is loaded into.
+        entry the model was trained on: the training set's, and, once resumed
+        from a checkpoint, those it was trained on before that this training set
+        lacks (with their groups). `load_state_dict` compares a checkpoint's
+        record with the data module it is loaded into.
         """
         return {PROVENANCE_KEY: self._provenance()}
 
@@ -691,7 +708,10 @@ class ConcatDataModule(LightningDataModule):
         `allow_data_change` is set; a difference in how (`parallel`, caching,
         names) is a warning. An evaluated `validation` or `test` set that shares
         nothing with the training set (by file, and by patient where recorded)
-        may differ, or be new: it is evaluated as given, with a warning.
+        may differ, or be new: it is evaluated as given, with a warning. Once
+        resuming is allowed, the entries and patients the checkpoint records
+        beyond the training set are carried into this module's own record, for
+        later checkpoints to remember all that the model was trained on.
 
         Raises:
             DataChangedError: naming each difference, and how to accept them.
@@ -710,10 +730,21 @@ class ConcatDataModule(LightningDataModule):
             for name in names
             if name in HELD_OUT_SET_NAMES
         }
+        found = {
+            name: shared_entries(
+                recorded, self._sources[name], self._sources.get("train")
+            )
+            for name in held_out
+        }
         leaks = [
-            _shared_entries(name, entries, shared)
-            for name, entries in held_out.items()
-            if (shared := overlap(recorded, entries))
+            _shared_entries(name, held_out[name], shared)
+            for name, shared in found.items()
+            if shared.shared
+        ]
+        apart = [
+            _told_apart(name, held_out[name], shared.apart)
+            for name, shared in found.items()
+            if shared.apart
         ]
         patients, unchecked = patients_trained_on(
             recorded, held_out, asked=self._config.group_pattern
@@ -730,6 +761,11 @@ class ConcatDataModule(LightningDataModule):
         differences = compare_provenance(
             recorded, current, sets=names, training=training, held_out=checked
         )
+        if any(d.severity == "held_out" for d in differences):
+            differences += [Difference(text, "held_out") for text in apart]
+        else:  # the sets are the checkpoint's own, told apart when trained too
+            for text in apart:
+                _LOG.info("%s", text)
         for note in unchecked:
             warnings.warn(note, LightsplitWarning, stacklevel=2)
         what = "patients" if patients and not leaks else "entries"
@@ -775,6 +811,12 @@ class ConcatDataModule(LightningDataModule):
             self._train_changed = old_train.get("sha256") != new_train.get("sha256")
         if warning is not None:
             warnings.warn(warning, LightsplitWarning, stacklevel=2)
+        if training and self._train_hashes is not None:
+            # the model was trained on what the checkpoint records, too
+            self._earlier = earlier_training(recorded, self._train_hashes)
+            uncarried = pattern_change(self._earlier, self._config.group_pattern)
+            if uncarried is not None:
+                warnings.warn(uncarried, LightsplitWarning, stacklevel=2)
 
     # -- loaders -----------------------------------------------------------------
 
@@ -866,13 +908,62 @@ class ConcatDataModule(LightningDataModule):
         return {name: self._loader(name, shards="once") for name in self._sources}
 
 
-def _shared_entries(name: SetName, entries: Sequence[object], shared: list[int]) -> str:
-    """Say that set ``name`` shares the ``shared`` of its entries with training."""
+def _shared_entries(
+    name: SetName, entries: Sequence[object], found: SharedEntries
+) -> str:
+    """Say that set ``name`` shares some of its entries with training.
+
+    And, of those read by a loader that read no training entry (another
+    database's, or the training files moved), how to have them told apart.
+    """
+    shared = found.shared
     shown = ", ".join(f"{name}.{i} {preview(entries[i])}" for i in shared[:3])
     more = f" and {len(shared) - 3} more" if len(shared) > 3 else ""  # noqa: PLR2004 - shown
-    return (
+    said = (
         f"set `{name}` shares {len(shared)} of its {len(entries)} entries with the "
         f"training set the checkpoint was trained on: {shown}{more}"
+    )
+    if not found.elsewhere:
+        return said
+    readers = ", ".join(
+        f"{len(where):,} {'of them are ' if not at else ''}read by {shown_reader(key)}"
+        for at, (key, where) in enumerate(found.elsewhere.items())
+    )
+    loaders = "a loader" if len(found.elsewhere) == 1 else "loaders"
+    trained = first_few([shown_reader(key) for key in found.trained_by], limit=3)
+    rooted = all(key[1] is not None for key in [*found.elsewhere, *found.trained_by])
+    fix = (
+        "add the training set to the data module, read by the loaders it was "
+        "trained with (their class and `root`), for them to be told apart by "
+        "folder, or set `allow_data_change=True`"
+        if rooted
+        else "set `allow_data_change=True` (files of one path are told apart by "
+        "the `root` of their loaders, which not all of these have)"
+    )
+    return (
+        f"{said}; {readers}, {loaders} that read none of the checkpoint's "
+        f"training entries (read by {trained}): if they are another database's "
+        f"files of the same relative paths, {fix}; if the files moved there since "
+        "training, they are training files"
+    )
+
+
+def _told_apart(
+    name: SetName, entries: Sequence[object], apart: Mapping[ReaderKey, list[int]]
+) -> str:
+    """Say that entries of set ``name`` were told apart from training files."""
+    count = sum(map(len, apart.values()))
+    shown = ", ".join(
+        f"{len(where):,} by {shown_reader(key)} ({name}.{where[0]} "
+        f"{preview(entries[where[0]])})"
+        for key, where in apart.items()
+    )
+    verb = "has" if count == 1 else "have"
+    return (
+        f"set `{name}`: {count:,} of its entries {verb} the relative paths of "
+        "training entries, but are read from another folder than the data "
+        "module's training set reads those from, where the checkpoint's training "
+        f"read them: {shown}; they are taken for another database's files"
     )
 
 

@@ -3,18 +3,26 @@
 A data module's ``state_dict()``, which Lightning stores in every checkpoint,
 records per set its size, content hash and class counts, and its loaders'
 identity; the configuration; the model transforms' identity; and a compact
-hash of every training entry (8 bytes each), so that an evaluated set that
-shares entries with the training set can be found later. Everything recorded
-is plain data and tensors: a checkpoint loads with ``weights_only=True``.
+hash of every entry the model was trained on (8 bytes each), so that an
+evaluated set that shares entries with training can be found later. A run
+resumed on another training set (`allow_data_change`) carries the entries and
+groups of the checkpoint it resumed from into its own (`Earlier`): they were
+trained on too. The loaders that read the training entries are recorded by
+class and ``root`` (`reader_key`), for an evaluated set of another database
+whose relative paths are training ones to be told apart (`shared_entries`).
+Everything recorded is plain data and tensors: a checkpoint loads with
+``weights_only=True``.
 """
 
 import hashlib
+import os
 import posixpath
 import re
+import unicodedata
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, TypeAlias
 
 import torch
 from torch import Tensor
@@ -29,6 +37,7 @@ from ._entries import (
     as_text,
     fields_of,
     names_file,
+    normalize_path,
 )
 from ._errors import (
     DataChangedError,
@@ -36,6 +45,7 @@ from ._errors import (
     format_list,
     format_problems,
     preview,
+    printable,
 )
 from ._fingerprint import fingerprint_of
 from ._hashing import canonical_json
@@ -47,16 +57,25 @@ __all__ = [
     "PROVENANCE_FORMAT",
     "PROVENANCE_KEY",
     "Difference",
+    "Earlier",
+    "ReaderKey",
+    "SharedEntries",
     "class_name",
     "compare_provenance",
+    "earlier_training",
     "entry_hashes",
     "hash64",
     "overlap",
+    "pattern_change",
     "provenance_of",
     "public_name",
+    "reader_key",
     "report",
     "set_record",
     "settings_shown",
+    "shared_entries",
+    "shown_reader",
+    "train_loaders",
 ]
 
 PROVENANCE_KEY: Final = "lightsplit_provenance"
@@ -96,29 +115,40 @@ def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
 
 
+Spelling: TypeAlias = Literal["composed", "as written", "decomposed"]
+"""How `_identity` writes the accents of a path: composed (NFC, as lightsplit
+identifies files everywhere), as the entry writes them (what checkpoints
+recorded before), or decomposed (NFD, as macOS writes names)."""
+
+
 def _identity(
     entry: object,
     *,
     paths_as_text: bool = True,
+    spelling: Spelling = "composed",
     suffixes: frozenset[str] = DATA_SUFFIXES,
 ) -> bytes:
     r"""Return what identifies an entry: its normalised path, else its JSON form.
 
     The path is the entry's first string that names a file (`names_file`),
-    else its first string (the entry itself when it is one), with ``\\``,
-    ``.`` and repeated separators normalised, so that ``./a.png`` and ``a.png``
-    are the same file. A row of a table split by ``lightsplit split`` (``["P003",
-    "p3/a.png", 1]``, or a site first) is so told by its file, not by the
-    patient or site it shares with others. An object entry is told by the
-    first of its strings that names a file, else by all its JSON. A typed
-    entry (a dataclass or pydantic model) is read as the object of its fields,
-    and a path object (`os.PathLike`) as its text, as a split file holds them.
+    else its first string (the entry itself when it is one), with ``\``,
+    ``.`` and repeated separators normalised and accents composed
+    (`normalize_path`), so that ``./a.png`` and ``a.png`` are the same file,
+    and so is ``café.png`` with its ``é`` written as ``e`` and an accent. A
+    row of a table split by ``lightsplit split`` (``["P003", "p3/a.png", 1]``,
+    or a site first) is so told by its file, not by the patient or site it
+    shares with others. An object entry is told by the first of its strings
+    that names a file, else by all its JSON. A typed entry (a dataclass or
+    pydantic model) is read as the object of its fields, and a path object
+    (`os.PathLike`) as its text, as a split file holds them.
 
     ``paths_as_text=False`` gives the identity that lightsplit recorded before
-    it read typed entries and path objects so (their whole JSON), which older
-    checkpoints hold (`_legacy_identity`); ``suffixes=EARLIER_DATA_SUFFIXES``
-    the one it recorded before it knew the other data suffixes (``.pgm``) as
-    files' (`_earlier_identity`).
+    it read typed entries and path objects so (their whole JSON), and
+    ``spelling="as written"`` the one it recorded before it composed accents,
+    which older checkpoints hold (`_legacy_identities`); a path composed (or
+    ASCII) has the same identity either way. ``suffixes=EARLIER_DATA_SUFFIXES``
+    gives the one it recorded before it knew the other data suffixes (``.pgm``)
+    as files' (`_earlier_identity`).
     """
     if paths_as_text:
         entry = fields_of(entry)
@@ -131,7 +161,13 @@ def _identity(
         fallback = None if isinstance(entry, dict) or not strings else strings[0]
         first = next(files, fallback)
     if isinstance(first, str):
-        path = posixpath.normpath(first.replace("\\", "/"))
+        path = first.replace("\\", "/")
+        if spelling == "composed":  # as `normpath`, which writes "" as "."
+            path = normalize_path(path) or "."
+        else:
+            path = posixpath.normpath(path)
+            if spelling == "decomposed" and not path.isascii():
+                path = unicodedata.normalize("NFD", path)
         return path.encode("utf-8", "backslashreplace")
     try:
         return canonical_json(entry)
@@ -139,22 +175,44 @@ def _identity(
         return repr(entry).encode("utf-8", "backslashreplace")
 
 
-def _legacy_identity(entry: object) -> bytes | None:
-    """Return the identity older checkpoints recorded for ``entry``, if another.
+def _plain(entry: object) -> bool:
+    """Whether ``entry``'s identity was always the one `_identity` gives now.
 
-    Only typed entries and entries holding path objects were identified
-    otherwise (`_identity`).
+    So it is for a string, or an array or object of values JSON reads alone,
+    whose strings are all ASCII.
     """
     if isinstance(entry, str):
-        return None
-    if type(entry) in (list, tuple, dict):
-        items: Iterable[object] = (
-            entry.values() if isinstance(entry, dict) else entry  # type: ignore[assignment]  # list or tuple
-        )
-        if set(map(type, items)) <= JSON_TYPES:  # no path object among them
-            return None
-    old = _identity(entry, paths_as_text=False)
-    return None if old == _identity(entry) else old
+        return entry.isascii()
+    if type(entry) not in (list, tuple, dict):
+        return False
+    items: Iterable[object] = (
+        entry.values() if isinstance(entry, dict) else entry  # type: ignore[assignment]  # list or tuple
+    )
+    return all(
+        type(item) in JSON_TYPES and (not isinstance(item, str) or item.isascii())
+        for item in items
+    )
+
+
+def _legacy_identities(entry: object) -> list[bytes]:
+    """Return the identities older checkpoints may hold for ``entry``, if others.
+
+    Typed entries and entries holding path objects were identified by their
+    whole JSON (``paths_as_text=False``), and paths by their accents as written
+    (`_identity`). A path written composed is also looked up decomposed: a
+    checkpoint recorded before from entries written so (as macOS writes file
+    names) holds that spelling.
+    """
+    if _plain(entry):
+        return []
+    current = _identity(entry)
+    found: list[bytes] = []
+    for text in (True, False):
+        for spelling in ("as written", "decomposed"):
+            old = _identity(entry, paths_as_text=text, spelling=spelling)
+            if old != current and old not in found:
+                found.append(old)
+    return found
 
 
 _ADDED_SUFFIXES: Final = tuple(sorted(DATA_SUFFIXES - EARLIER_DATA_SUFFIXES))
@@ -182,7 +240,8 @@ def _earlier_identity(entry: object) -> bytes | None:
         for item in items
     ):
         return None
-    old = _identity(entry, suffixes=EARLIER_DATA_SUFFIXES)
+    # recorded before accents were composed, too
+    old = _identity(entry, spelling="as written", suffixes=EARLIER_DATA_SUFFIXES)
     return None if old == _identity(entry) else old
 
 
@@ -225,6 +284,16 @@ def _json_shaped(entries: Sequence[object]) -> bool:
     else:
         return False
     return set(map(type, items)) <= JSON_TYPES
+
+
+def _ascii_only(entries: Sequence[object]) -> bool:
+    """Whether every string of ``entries`` (arrays or objects) is ASCII."""
+    arrays: Iterable[Iterable[object]] = (
+        entry.values() if isinstance(entry, dict) else entry  # type: ignore[misc]  # arrays
+        for entry in entries
+    )
+    items = chain.from_iterable(arrays)
+    return "".join(item for item in items if isinstance(item, str)).isascii()
 
 
 def entry_hashes(entries: Sequence[object], *, in_order: bool = False) -> Tensor:
@@ -335,6 +404,167 @@ def settings_shown(loader: object) -> str | None:
     return shown
 
 
+def _hashes(value: object) -> Tensor | None:
+    """Return ``value`` if it is a record's hashes (int64, one dimension)."""
+    if isinstance(value, Tensor) and value.dtype == torch.int64 and value.ndim == 1:
+        return value
+    return None
+
+
+def _own_entries(record: Mapping[str, Any]) -> object:
+    """Return the hashes of a record's training set itself, not earlier ones.
+
+    ``train_set_entries`` where the record also holds earlier training sets'
+    entries (`Earlier`), else ``train_entries``; ``None`` where it has none.
+    """
+    own = record.get("train_set_entries")
+    return own if own is not None else record.get("train_entries")
+
+
+ReaderKey: TypeAlias = tuple[str, str | None, str | None]
+"""What tells a loader's files apart: its class, its ``root`` and the class of
+the loader it wraps (`reader_key`)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Earlier:
+    """What a resumed model was trained on before the training set it goes on with.
+
+    Carried from the checkpoint resumed from (`earlier_training`) into the
+    record of the run (`provenance_of`), so that its checkpoints remember
+    every entry and patient the model was trained on: a later evaluation on
+    entries left out of the training set when resuming is no held-out one.
+    """
+
+    entries: Tensor
+    """The hashes of the entries trained on that the training set lacks, sorted,
+    each once."""
+    groups: Tensor | None
+    """The hashes of the training groups the checkpoint records, if any."""
+    pattern: str | None
+    """The `group_pattern` that found ``groups``."""
+    loaders: tuple[ReaderKey | None, ...] = ()
+    """The loaders the checkpoint records as having read training entries;
+    ``None`` for those of a checkpoint that recorded none (`reader_key`)."""
+
+
+def earlier_training(recorded: Mapping[str, Any], train: Tensor) -> Earlier:
+    """Return what the checkpoint ``recorded`` was trained on, beyond ``train``.
+
+    ``train`` holds the hashes of the training set resumed on. A record
+    without training entries (of a lightsplit that recorded none), or with
+    damaged ones, adds none.
+    """
+    old = _hashes(recorded.get("train_entries"))
+    entries = (
+        torch.empty(0, dtype=torch.int64)
+        if old is None
+        else torch.unique(old[~torch.isin(old, train)])
+    )
+    pattern = recorded.get("config", {}).get("group_pattern")
+    loaders = _recorded_loaders(recorded)
+    return Earlier(
+        entries,
+        _hashes(recorded.get("train_groups")),
+        pattern if isinstance(pattern, str) else None,
+        # a record of training entries without their loaders: read by unknown ones
+        (None,) if loaders is None and old is not None else tuple(loaders or ()),
+    )
+
+
+def _root_text(root: object) -> str:
+    """Return a loader's ``root`` as the absolute path it names, links resolved.
+
+    So ``data``, ``./data/`` and a link to it are one folder. A ``root`` that
+    is no path (or a URL) is kept as its text.
+    """
+    if isinstance(root, str | os.PathLike):
+        text = os.fspath(root)
+        if isinstance(text, str) and "://" not in text:
+            return os.path.realpath(text)
+        return str(text)
+    return str(root)
+
+
+def reader_key(loader: object) -> ReaderKey:
+    """Return what tells the files ``loader`` reads apart from other loaders'.
+
+    As a data module tells the files of its sets apart (`warn_shared_files`):
+    by the loader's class, its ``root`` (the folder it reads, where it has one)
+    and the class of the loader it wraps (`MappingLoader`), if any.
+    """
+    wrapped = getattr(loader, "loader", None)
+    root = getattr(loader, "root", None)
+    return (
+        class_name(type(loader)),
+        None if root is None else _root_text(root),
+        None if wrapped is None else class_name(type(wrapped)),
+    )
+
+
+def train_loaders(source: SetSource) -> tuple[ReaderKey, ...]:
+    """Return the loaders of the set ``source`` (`reader_key`), each once."""
+    return tuple(dict.fromkeys(reader_key(loader) for _, loader in source.parts))
+
+
+def _recorded_loaders(recorded: Mapping[str, Any]) -> list[ReaderKey | None] | None:
+    """Return the loaders of training entries a checkpoint records, if it does.
+
+    ``None`` where it records none (a lightsplit that did not); in the list,
+    ``None`` stands for loaders it does not know (a damaged item, or those of
+    an earlier checkpoint that recorded none).
+    """
+    loaders = recorded.get("train_loaders")
+    if not isinstance(loaders, list):
+        return None
+    found: list[ReaderKey | None] = []
+    for item in loaders:
+        if (
+            isinstance(item, list | tuple)
+            and len(item) == 3  # noqa: PLR2004 - class, root and wrapped class
+            and isinstance(item[0], str)
+            and all(part is None or isinstance(part, str) for part in item[1:])
+        ):
+            wrapped = None if item[2] is None else public_name(item[2])
+            found.append((public_name(item[0]), item[1], wrapped))
+        else:
+            found.append(None)
+    return found
+
+
+def shown_reader(key: ReaderKey) -> str:
+    """Say which loader ``key`` is: its class, wrapped class and ``root``."""
+    said = f"`{key[0]}`"
+    if key[2] is not None:
+        said += f" of `{key[2]}`"
+    return said + (" (no `root`)" if key[1] is None else f" at {preview(key[1])}")
+
+
+def pattern_change(earlier: Earlier, pattern: str | None) -> str | None:
+    """Say that ``earlier``'s groups are not carried, if so and if it matters.
+
+    Groups found by another pattern do not compare with those of ``pattern``;
+    where the checkpoint's training held entries that the training set
+    resumed on lacks, their patients are then remembered by file only.
+    (Without a pattern, `compare_provenance` says that no group is recorded.)
+    """
+    if (
+        earlier.groups is None
+        or pattern is None
+        or earlier.pattern == pattern
+        or not earlier.entries.numel()
+    ):
+        return None
+    was = "unset" if earlier.pattern is None else f"`{printable(earlier.pattern)}`"
+    return (
+        f"`group_pattern` is `{printable(pattern)}`, not {was}: the checkpoint's "
+        "training groups, found by its pattern, are not carried into the "
+        "checkpoints written from now on, which record the groups of the training "
+        f"set alone; the {earlier.entries.numel():,} entries trained on before "
+        "that it lacks are still recorded, by file, not by patient"
+    )
+
+
 def provenance_of(
     sets: Mapping[SetName, dict[str, Any]],
     split_sha256: str,
@@ -343,12 +573,21 @@ def provenance_of(
     transforms: Sequence[ModelTransform],
     *,
     train_groups: Tensor | None = None,
+    train_readers: Sequence[ReaderKey] = (),
+    earlier: Earlier | None = None,
 ) -> dict[str, Any]:
     """Assemble the record a data module stores in checkpoints.
 
     ``split_sha256`` is the content hash of all its sets (`split_sha256`);
+    ``train_hashes`` those of the training entries (`entry_hashes`);
     ``train_groups`` the hashes of the training groups (`group_hashes`), found
-    by the configuration's `group_pattern`.
+    by the configuration's `group_pattern`; ``train_readers`` the loaders of
+    the training set (`train_loaders`). ``earlier`` is what the model was
+    trained on before, where it was resumed (`earlier_training`): its entries
+    are recorded with the training set's (``train_entries``, the set's own
+    then in ``train_set_entries``), its loaders with the set's
+    (``train_loaders``), and its groups with the set's where the same pattern
+    found them.
     """
     record: dict[str, Any] = {
         "format": PROVENANCE_FORMAT,
@@ -359,8 +598,22 @@ def provenance_of(
     }
     if train_hashes is not None:
         record["train_entries"] = train_hashes
+        if earlier is not None and earlier.entries.numel():
+            both = torch.cat([train_hashes, earlier.entries])
+            record["train_entries"] = torch.sort(both).values
+            record["train_set_entries"] = train_hashes
+        readers = dict.fromkeys([*train_readers, *(earlier.loaders if earlier else ())])
+        record["train_loaders"] = [None if k is None else list(k) for k in readers]
     if train_groups is not None:
         record["train_groups"] = train_groups
+        if (
+            earlier is not None
+            and earlier.groups is not None
+            and earlier.pattern == config.group_pattern
+        ):
+            record["train_groups"] = torch.unique(
+                torch.cat([train_groups, earlier.groups])
+            )
     return record
 
 
@@ -499,7 +752,7 @@ def compare_provenance(
             )
             continue
         hashes = (
-            (recorded.get("train_entries"), current.get("train_entries"))
+            (_own_entries(recorded), _own_entries(current))
             if name == "train"
             else (None, None)
         )
@@ -554,7 +807,11 @@ def compare_provenance(
 
 
 def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> list[int]:
-    """Return the positions of ``entries`` that the checkpoint's training set holds."""
+    """Return the positions of ``entries`` that the checkpoint's training set holds.
+
+    An entry is also looked up by the identities that older checkpoints
+    recorded for it (`_legacy_identities`).
+    """
     train = recorded.get("train_entries")
     if not isinstance(train, Tensor) or not entries:
         return []
@@ -563,16 +820,112 @@ def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> list[int]
     # before lightsplit knew some data suffixes
     legacy = (
         []
-        if _json_shaped(entries)
-        else [(i, old) for i, e in enumerate(entries) if (old := _legacy_identity(e))]
+        if _json_shaped(entries) and _ascii_only(entries)
+        else [
+            (i, old)
+            for i, entry in enumerate(entries)
+            if not _plain(entry)
+            for old in _legacy_identities(entry)
+        ]
     )
     legacy += _earlier_identities(entries)
-    if legacy:
+    if legacy:  # a checkpoint recorded before typed entries were read by path,
+        # before accents were composed, or before other suffixes named files
         olds = torch.tensor([hash64(old) for _, old in legacy], dtype=torch.int64)
         held = torch.isin(olds, train).tolist()
         found[[i for (i, _), was in zip(legacy, held, strict=True) if was]] = True
     shared: list[int] = found.nonzero().flatten().tolist()
     return shared
+
+
+@dataclass(frozen=True, slots=True)
+class SharedEntries:
+    """The entries of an evaluated set whose path a checkpoint was trained on."""
+
+    shared: list[int]
+    """The positions of those counted as training entries."""
+    elsewhere: dict[ReaderKey, list[int]]
+    """Those of ``shared`` read by a loader that read no training entry (by
+    `reader_key`), by loader."""
+    apart: dict[ReaderKey, list[int]]
+    """The positions of those told apart from the training files of their
+    paths, by loader: read from another ``root`` than the data module's own
+    training set reads those files from, as the checkpoint was trained."""
+    trained_by: tuple[ReaderKey, ...] = ()
+    """The loaders of training entries the checkpoint records."""
+
+
+def shared_entries(
+    recorded: Mapping[str, Any], source: SetSource, train: SetSource | None
+) -> SharedEntries:
+    """Find the entries of the evaluated set ``source`` that training read.
+
+    An entry whose path is a training entry's (`overlap`) is one, unless it is
+    told apart as another database's file of the same relative path: the
+    checkpoint records the loaders that read its training entries
+    (`reader_key`), the entry's loader is none of them and has a ``root``, and
+    the data module's own training set ``train`` holds the path, read by
+    recorded loaders alone, each of another ``root``. Those then still read the
+    training files where training read them, and the entry's loader reads
+    another folder: lightsplit takes files of different folders for different
+    files, as it does when a data module is built (`warn_shared_files`). A
+    loader's ``root`` that moved since training is so no evidence: its entries
+    count as training entries, as do all where the checkpoint records no
+    loaders, or not all of them.
+    """
+    entries = source.entries()
+    shared = overlap(recorded, entries)
+    loaders = _recorded_loaders(recorded)
+    if not shared or loaders is None or None in loaders:
+        return SharedEntries(shared, {}, {})
+    trained_by = tuple(dict.fromkeys(key for key in loaders if key is not None))
+    known = set(trained_by)
+    keys = [
+        key
+        for _, samples, loader in source.located_parts()
+        for key in [reader_key(loader)] * len(samples)
+    ]
+    foreign = [i for i in shared if keys[i] not in known]
+    readers = _readers(train, [entries[i] for i in foreign])
+    hashes = entry_hashes([entries[i] for i in foreign], in_order=True).tolist()
+    elsewhere: dict[ReaderKey, list[int]] = {}
+    apart: dict[ReaderKey, list[int]] = {}
+    for i, hashed in zip(foreign, hashes, strict=True):
+        key = keys[i]
+        held = readers.get(hashed, set())
+        told = (
+            key[1] is not None
+            and bool(held)
+            and held <= known
+            and all(other[1] is not None and other[1] != key[1] for other in held)
+        )
+        (apart if told else elsewhere).setdefault(key, []).append(i)
+    told_apart = {i for found in apart.values() for i in found}
+    return SharedEntries(
+        [i for i in shared if i not in told_apart],
+        elsewhere,
+        apart,
+        trained_by,
+    )
+
+
+def _readers(
+    train: SetSource | None, entries: Sequence[object]
+) -> dict[int, set[ReaderKey]]:
+    """Return the loaders by which ``train`` reads the paths of ``entries``.
+
+    By the hash of each path (`entry_hashes`) that ``train`` holds.
+    """
+    if train is None or not entries:
+        return {}
+    wanted = entry_hashes(entries)
+    found: dict[int, set[ReaderKey]] = {}
+    for _, samples, loader in train.located_parts():
+        hashes = entry_hashes(samples, in_order=True)
+        key = reader_key(loader)
+        for hashed in hashes[torch.isin(hashes, wanted)].tolist():
+            found.setdefault(hashed, set()).add(key)
+    return found
 
 
 def report(
