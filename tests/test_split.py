@@ -1336,6 +1336,54 @@ class TestSplitMessages:
     """What ``lightsplit split`` says about fractions, labels and groups."""
 
     @pytest.mark.parametrize(
+        ("rows", "path_field", "where"),
+        [
+            pytest.param(
+                [[t, f"mdb{i:03d}.pgm", i % 2] for i, t in enumerate("FGDFGDFGDFGD")],
+                "1",
+                "item 1",
+                id="mias-rows",
+            ),
+            pytest.param(
+                [[f"P{i % 4}", f"p{i % 4}/{i}.png", i % 2] for i in range(12)],
+                "1",
+                "item 1",
+                id="patient-first",
+            ),
+        ],
+    )
+    def test_path_after_a_first_string(
+        self,
+        tmp_path: Path,
+        capsys: Capture,
+        rows: list[list[object]],
+        path_field: str,
+        where: str,
+    ) -> None:
+        """Rows whose first string names no file while a later one does are
+        refused, naming the field to give: read by their first string, rows of
+        one tissue or patient were one file listed again, all but one left out."""
+        source = _entries_file(tmp_path, rows)
+        status, out, err = _halves(capsys, source)
+        assert (status, out) == (2, "")
+        assert f"which names no file while {where} does" in err
+        assert err.rstrip().endswith(f"give `--path-field {path_field}`")
+        status, _, err = _halves(capsys, source, "--path-field", path_field)
+        assert (status, err) == (0, ""), err
+        written = load_split(tmp_path / "out.json")
+        assert sorted(e for s in written.values() for e in s) == sorted(rows)
+
+    def test_table_column_of_files_named(self, tmp_path: Path, capsys: Capture) -> None:
+        """In a table, the column is named by its name."""
+        rows = [f"F,mdb{i:03d}.pgm,{i % 2}" for i in range(12)]
+        source = _table(tmp_path, "\n".join(["BG,REFNUM,CLASS", *rows]))
+        status, _, err = _halves(capsys, source, "--label-field", "CLASS")
+        assert status == 2
+        assert "(such as `F` in row 2, " in err
+        assert "while column `REFNUM` does" in err
+        assert err.rstrip().endswith("give `--path-field REFNUM`")
+
+    @pytest.mark.parametrize(
         ("fractions", "message"),
         [
             pytest.param(

@@ -36,7 +36,7 @@ from ._errors import MAX_LISTED, first_few, preview
 from ._leaks import EntryRef, LeakReport
 from ._types import SetName
 
-__all__ = ["SplitWarning", "WarningKind", "lint_split"]
+__all__ = ["SplitWarning", "WarningKind", "later_path", "lint_split"]
 
 WarningKind: TypeAlias = Literal[
     "split_empty",
@@ -320,15 +320,17 @@ _LOOKED_AT: Final = 1_000
 """Array entries of each set whose strings `_array_path_warning` looks at."""
 
 
-def _array_path_warning(
+def later_path(
     split: Mapping[SetName, Sequence[object]], label_field: FieldName | None
-) -> SplitWarning | None:
-    """Warn when array entries' paths (their first string) name no file.
+) -> tuple[EntryRef, int, int] | None:
+    """Find array entries whose path (their first string) names no file.
 
     ``["tb", "img/a.png"]`` has the path ``tb``: paths that repeat across the
-    entries then read as duplicates and leaks. Warned when, among the first
+    entries then read as duplicates and leaks. Found when, among the first
     entries of each set, no first string (but the label, at ``label_field``)
-    looks like a file while a later string of the same entries does.
+    looks like a file while a later string of the same entries does. Returns
+    the first such entry, the position of the later string that most often
+    looks like a file, and the number of entries of the sets of arrays.
     """
     later: Counter[int] = Counter()  # positions of later strings that look like files
     first: EntryRef | None = None
@@ -355,6 +357,17 @@ def _array_path_warning(
     if first is None:
         return None
     [(position, _)] = later.most_common(1)
+    return first, position, count
+
+
+def _array_path_warning(
+    split: Mapping[SetName, Sequence[object]], label_field: FieldName | None
+) -> SplitWarning | None:
+    """Warn when array entries' paths (first strings) name no file (`later_path`)."""
+    found = later_path(split, label_field)
+    if found is None:
+        return None
+    first, position, count = found
     return SplitWarning(
         "entry_path_key",
         f"the paths of array entries are their first string (such as "

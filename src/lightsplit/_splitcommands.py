@@ -27,6 +27,7 @@ from ._errors import (
 )
 from ._gcpause import gc_paused
 from ._hashing import encode_entries
+from ._lint import later_path
 from ._outputs import (
     SIDECAR_SUFFIX,
     clashing,
@@ -485,7 +486,44 @@ def _entries_to_split(
     if args.columns is not None:
         samples, fields = _kept(samples, fields, args)
     _check_fields_held(samples, fields, args)
+    _check_path_names_file(samples, fields, args)
     return samples, fields, chosen
+
+
+def _check_path_names_file(
+    samples: SampleList, fields: EntryFields, args: argparse.Namespace
+) -> None:
+    """Refuse entries whose path, their first string, names no file while another does.
+
+    A MIAS table's row ``["F", "mdb001.pgm", 0]`` would be read as the file
+    ``F``: every row of the tissue ``F`` one file listed again, all but one
+    left out of the split. `check` warns of the same (``entry_path_key``).
+
+    Raises:
+        SystemExit: through ``args.parser.error`` (status 2), naming the field
+            to give.
+    """
+    if fields.path_field is not None:
+        return
+    found = later_path({"train": samples.entries}, fields.label_field)
+    if found is None:
+        return
+    first, position, _ = found
+    field = (
+        samples.columns[position] if position < len(samples.columns) else str(position)
+    )
+    shown = shlex.quote(field)
+    where = (
+        shown_field(position, samples.columns) if samples.columns else f"item {field}"
+    )
+    args.parser.error(
+        f"{args.input}: the path of an entry is read as its first string (such "
+        f"as `{printable(str(fields.path(first.entry)))}` in "
+        f"{samples.origins[first.index]}, {preview(first.entry)}), which names no "
+        f"file while {where} does: entries "
+        "sharing that string would be taken for one file listed again, and all "
+        f"but one left out; give `--path-field {shown}`"
+    )
 
 
 def _say_read(
