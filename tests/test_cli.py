@@ -1670,6 +1670,30 @@ class TestSplit:
             '["car", "her"]])'
         ) in out.splitlines()
 
+    def test_listed_labels_warned(self, tmp_path: Path, capsys: Capture) -> None:
+        """Labels of lists written as text (PadChest's table) are a warning: each
+        list, in each order, is a class."""
+        table = tmp_path / "padchest.csv"
+        rows = [
+            "a/1.png,\"['effusion', 'nodule']\"",
+            "b/2.png,\"['nodule', 'effusion']\"",
+            "c/3.png,\"['normal']\"",
+            "d/4.png,normal",
+        ]
+        table.write_text("path,label\n" + "\n".join(rows) + "\n")
+        output = tmp_path / "s.json"
+        status, out, _ = _run(
+            capsys, "split", table, "--fractions", "0.5", "0.5", "-o", output
+        )
+        assert status == 0
+        assert (
+            f"warning: {table}: 3 of the 4 classes are lists written as text (such as "
+            "`['effusion', 'nodule']`): each list is split as a class of its own (the "
+            "same names in another order another class), and a finding's prevalence "
+            "is not kept set by set; to stratify by each name, give each label as a "
+            'JSON list of names in a JSON list of entries ([path, ["a", "b"]])'
+        ) in out.splitlines()
+
     def test_carved_fold_noted(self, tmp_path: Path, capsys: Capture) -> None:
         """A file validating on a set carved from the other folds is named (five
         classes of patients: no order of the folds pairs them all well)."""

@@ -263,8 +263,30 @@ def _pool_warnings(
         _differing(pool),
         pool.mixed_labels,
         _joined_labels(pool),
+        _listed_labels(pool),
     ]
     return [warning for warning in found if warning is not None]
+
+
+def _listed_labels(pool: SplitPool[object]) -> str | None:
+    """Say that labels are lists written as text, if several are.
+
+    PadChest's table writes an image's findings so (``['effusion', 'nodule']``):
+    read as one label, each list is a class, another order another class.
+    """
+    listed = [
+        name for name in pool.class_names if name.startswith("[") and name.endswith("]")
+    ]
+    if len(listed) < 2:  # noqa: PLR2004 - one such name may be a name
+        return None
+    return (
+        f"{len(listed)} of the {len(pool.class_names)} classes are lists written as "
+        f"text (such as `{listed[0]}`): each list is split as a class of its own "
+        "(the same names in another order another class), and a finding's "
+        "prevalence is not kept set by set; to stratify by each name, give each "
+        'label as a JSON list of names in a JSON list of entries ([path, ["a", '
+        '"b"]])'
+    )
 
 
 def _joined_labels(pool: SplitPool[object]) -> str | None:
