@@ -44,6 +44,7 @@ class TestDataModuleConfig:
             "device_headroom": 0.25,
             "allow_data_change": False,
             "group_pattern": None,
+            "group_field": None,
         }
 
     @pytest.mark.parametrize(

@@ -22,6 +22,7 @@ from lightsplit import (
     find_leaks,
     load_split,
 )
+from lightsplit._entries import Grouping
 from lightsplit._groups import group_hashes, patients_trained_on
 from lightsplit._provenance import PROVENANCE_KEY
 
@@ -257,7 +258,9 @@ class TestCheckpoints:
         assert groups.dtype == torch.int64
         assert groups.tolist() == sorted(set(groups.tolist()))
         assert groups.numel() == 6
-        assert torch.equal(groups, group_hashes(_split()["train"], PATTERN))
+        assert torch.equal(
+            groups, group_hashes(_split()["train"], Grouping("group_pattern", PATTERN))
+        )
         assert record["config"]["group_pattern"] == PATTERN
         assert "train_groups" not in _module().state_dict()[PROVENANCE_KEY]
 
@@ -340,7 +343,8 @@ class TestCheckpoints:
             if str(w.message).startswith("the checkpoint records no training groups")
         ] == [
             "the checkpoint records no training groups (it was trained without "
-            "`group_pattern`, or by a lightsplit that did not record them): "
+            "`group_pattern` or `group_field`, or by a lightsplit that did not "
+            "record them): "
             "`test` is compared with its training set by file only, "
             r"not by `group_pattern` `p(\d+)/`"
         ]

@@ -11,6 +11,7 @@ import pytest
 import yaml
 from jsonargparse import ArgumentError, ArgumentParser
 from lightsplit_testing import write_pngs, write_split
+from pydantic import ValidationError
 
 from lightsplit import CachingDataModule, DataModuleConfig
 
@@ -307,3 +308,48 @@ class TestProtocolCheck:
             }
         )
         assert module.batch_size == 4
+
+
+class TestGroupField:
+    """`group_field` from a YAML file, as LightningCLI's parser reads it."""
+
+    def _module(self, split: dict[str, object], text: str) -> CachingDataModule:
+        loader = {
+            "class_path": "lightsplit.ImageFileLoader",
+            "init_args": {"root": "."},
+        }
+        settings = yaml.safe_load(text)
+        return _parse({"database_split": split, "raw_data_loader": loader, **settings})
+
+    def test_position_refuses_a_patient_in_two_sets(self) -> None:
+        """``group_field: 2`` groups ``[path, label, patient]`` rows by their
+        patient: a patient in `train` and `validation` is refused."""
+        split: dict[str, object] = {
+            "train": [["0.png", 0, "P1"], ["1.png", 1, 2]],
+            "validation": [["2.png", 1, "P3"]],
+        }
+        assert self._module(split, "group_field: 2").group_field == 2
+        split["validation"] = [["2.png", 1, "P3"], ["3.png", 0, "2"]]
+        with pytest.raises(ValidationError) as exc_info:
+            self._module(split, "group_field: 2")
+        assert [e["type"] for e in exc_info.value.errors()] == ["group_leak"] * 2
+
+    def test_quoted_digits_read_as_a_position(self) -> None:
+        """jsonargparse reads a quoted ``"2"`` as the number 2, as it reads every
+        number (documented): in Python, ``"2"`` stays a key."""
+        split: dict[str, object] = {
+            "train": [["0.png", 0, "P1"]],
+            "validation": [["1.png", 1, "P2"]],
+        }
+        assert self._module(split, "group_field: '2'").group_field == 2
+
+    def test_both_options_refused(self) -> None:
+        """With `group_pattern` too, it is refused, naming both."""
+        split: dict[str, object] = {"train": [["0.png", 0, "P1"]]}
+        with pytest.raises(ValidationError) as exc_info:
+            self._module(split, "{group_field: PatientID, group_pattern: '^(\\d)'}")
+        [error] = exc_info.value.errors()
+        assert error["type"] == "group_pattern_and_field"
+        assert error["msg"].startswith(
+            "`group_pattern` (`^(\\d)`) and `group_field` (`PatientID`) are both set"
+        )

@@ -523,7 +523,7 @@ class TestEvaluation:
                 "running `test` on sets that differ from the checkpoint's, evaluated "
                 "as given: none of their entries is in the checkpoint's training set "
                 "(patients were not compared: the checkpoint records none, as it was "
-                "trained without `group_pattern`)"
+                "trained without `group_pattern` or `group_field`)"
             )
             and f"\n  {difference}" in message
             for message in said

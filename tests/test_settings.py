@@ -57,6 +57,7 @@ CHANGES: dict[str, tuple[object, object]] = {
     "device_headroom": (0.5, 1.0),
     "allow_data_change": (True, 0),
     "group_pattern": (r"^(\w)", "("),
+    "group_field": (0, -1),
 }
 
 

@@ -26,6 +26,7 @@ from pydantic import (
 from pydantic.json_schema import WithJsonSchema
 from pydantic_core import PydanticKnownError
 
+from ._entries import Grouping, is_group_field
 from ._errors import home_written_out
 from ._types import StrPath
 from ._validation_errors import (
@@ -35,6 +36,8 @@ from ._validation_errors import (
     cache_dir_unused,
     cache_on_device_unused,
     frozen_field,
+    group_field_invalid,
+    group_pattern_and_field,
     group_pattern_invalid,
     parallel_invalid,
     strict_type_hint,
@@ -57,6 +60,19 @@ def _check_parallel(value: object) -> object:
     if isinstance(value, bool) or not isinstance(value, int) or value < -1:
         raise parallel_invalid(value=repr(value))
     return int(value)  # an `IntEnum` member, as pydantic takes the other integers
+
+
+def _check_group_field(value: object) -> object:
+    """Refuse a `group_field` that is neither a position nor a key, saying which are.
+
+    A string is a key, whatever it holds (``"2"`` is no position); an `IntEnum`
+    member is the position it stands for.
+    """
+    if value is None or (isinstance(value, str) and value):
+        return value
+    if is_group_field(value):
+        return int(value)  # type: ignore[call-overload]  # an `int`, as checked
+    raise group_field_invalid(value=value)
 
 
 def _explained(
@@ -199,6 +215,7 @@ class SettingChanges(TypedDict, total=False):
     device_headroom: float
     allow_data_change: bool
     group_pattern: str | None
+    group_field: int | str | None
 
 
 class DataModuleConfig(FrozenModel, frozen=True):
@@ -287,7 +304,19 @@ class DataModuleConfig(FrozenModel, frozen=True):
     `test` are refused, and checkpoints record the training groups, so that
     evaluating one on another image of a patient it was trained on is refused
     as evaluating it on a training entry is (`allow_data_change` allows both
-    of the latter, with a warning)."""
+    of the latter, with a warning). Not with `group_field`."""
+
+    group_field: (
+        Annotated[int, Field(ge=0)] | Annotated[str, Field(min_length=1)] | None
+    ) = None
+    """The field of each entry that holds its group (its patient), for tables
+    whose file names carry none (PadChest's `PatientID` column): a position in
+    array entries (0, 1, 2, ...) or a key of object entries, as the group
+    field of ``lightsplit check`` reads it. Its value is the group, as text
+    (the patient 17 and "17" are one); an entry whose field is missing, empty
+    or null has none. A string is always a key: "2" is no position. With it,
+    the sets and checkpoints are checked by patient as with `group_pattern`.
+    Not with `group_pattern`."""
 
     @field_validator("group_pattern", mode="after")
     @classmethod
@@ -298,6 +327,20 @@ class DataModuleConfig(FrozenModel, frozen=True):
             except re.error as exc:
                 raise group_pattern_invalid(pattern=value, problem=str(exc)) from None
         return value
+
+    @field_validator("group_field", mode="before")
+    @classmethod
+    def _check_group_field(cls, value: object) -> object:
+        return _check_group_field(value)
+
+    @model_validator(mode="after")
+    def _check_one_way_to_group(self) -> Self:
+        if self.group_pattern is not None and self.group_field is not None:
+            raise group_pattern_and_field(
+                pattern=self.group_pattern,
+                field=Grouping("group_field", self.group_field).shown_value,
+            )
+        return self
 
     @field_validator(
         "num_classes", "batch_size", "batch_chunk_count", "seed", mode="wrap"

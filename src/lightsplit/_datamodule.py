@@ -22,6 +22,7 @@ from typing_extensions import override
 from ._batch_transforms import BatchTransform, apply_batch_transforms, batch_seed
 from ._config import DataModuleConfig, checked_config
 from ._datasets import CachedDataset, LazyDataset, SetDataset
+from ._entries import Grouping, grouping
 from ._errors import (
     DataChangedError,
     LightsplitWarning,
@@ -45,7 +46,7 @@ from ._provenance import (
     compare_provenance,
     earlier_training,
     entry_hashes,
-    pattern_change,
+    group_change,
     provenance_of,
     report,
     set_record,
@@ -119,6 +120,7 @@ class ConcatDataModule(LightningDataModule):
         device_headroom: see `DataModuleConfig`.
         allow_data_change: see `DataModuleConfig`.
         group_pattern: see `DataModuleConfig`.
+        group_field: see `DataModuleConfig`.
         model_transforms: tensor transforms (functions or modules) applied to each
             input after loading and before caching, in order.
         train_batch_transforms: transforms of each training batch once on the
@@ -132,9 +134,10 @@ class ConcatDataModule(LightningDataModule):
             splits (``set_name_invalid``, ``set_empty``, ``splits_empty``,
             ``samples_invalid``, ``loader_invalid``, ``loader_not_instance``) or
             invalid model transforms (``transforms_invalid``,
-            ``transform_invalid``); with `group_pattern`, for a group in two of
-            `train`, `validation` and `test` (``group_leak``) or a pattern that
-            finds no group there (``group_pattern_unmatched``).
+            ``transform_invalid``); with `group_pattern` (or `group_field`), for
+            a group in two of `train`, `validation` and `test` (``group_leak``)
+            or a pattern that finds no group there (``group_pattern_unmatched``;
+            a field that holds none: ``group_field_unheld``).
         FileNotFoundError: for a split file named in the splits that is missing.
         SplitFileError: for such a file that is invalid or lacks the set.
     """
@@ -155,6 +158,7 @@ class ConcatDataModule(LightningDataModule):
     device_headroom = Setting[float]()
     allow_data_change = Setting[bool]()
     group_pattern = Setting[str | None]()
+    group_field = Setting[int | str | None]()
 
     def __init__(  # noqa: PLR0917 - the reference signature is positional
         self,
@@ -176,6 +180,7 @@ class ConcatDataModule(LightningDataModule):
         device_headroom: float = 0.25,
         allow_data_change: bool = False,
         group_pattern: str | None = None,
+        group_field: int | str | None = None,
         model_transforms: Sequence[ModelTransform] = (),
         train_batch_transforms: Sequence[BatchTransform] = (),
         eval_batch_transforms: Sequence[BatchTransform] = (),
@@ -241,8 +246,9 @@ class ConcatDataModule(LightningDataModule):
         """The content hash of the sets, once `_provenance` has made the record."""
         self._train_hashes: Tensor | None = None
         self._train_loaders: tuple[ReaderKey, ...] = ()
-        self._train_groups: tuple[str, Tensor] | None = None
-        """The group pattern and the hash of each training group it finds."""
+        self._train_groups: tuple[Grouping, Tensor] | None = None
+        """The grouping (pattern or field) and the hash of each training group
+        it finds."""
         self._earlier: Earlier | None = None
         """What the checkpoint resumed from was trained on beyond `train`."""
         self._train_changed = False
@@ -276,7 +282,7 @@ class ConcatDataModule(LightningDataModule):
     def config(self, value: DataModuleConfig) -> None:
         value = checked_config(value, name="config")  # for untyped callers too
         old = self._config
-        if value.group_pattern != old.group_pattern:
+        if _grouping(value) != _grouping(old):
             self._check_groups(self._sources, value)
         if (old.cache_samples, old.cache_path) != (
             value.cache_samples,
@@ -289,10 +295,11 @@ class ConcatDataModule(LightningDataModule):
         self, sources: Mapping[SetName, SetSource], config: DataModuleConfig
     ) -> None:
         """Refuse a group in two held-apart sets (`check_group_leaks`), if asked."""
-        if config.group_pattern is not None:
+        found = _grouping(config)
+        if found is not None:
             check_group_leaks(
                 {name: source.entries() for name, source in sources.items()},
-                config.group_pattern,
+                found,
                 title=type(self).__name__,
             )
 
@@ -663,12 +670,12 @@ class ConcatDataModule(LightningDataModule):
         if self._train_hashes is None and "train" in self._sources:
             self._train_hashes = entry_hashes(self._sources["train"].entries())
             self._train_loaders = train_loaders(self._sources["train"])
-        pattern = self._config.group_pattern
+        found = _grouping(self._config)
         train_groups = None
-        if pattern is not None and "train" in self._sources:
-            if self._train_groups is None or self._train_groups[0] != pattern:
+        if found is not None and "train" in self._sources:
+            if self._train_groups is None or self._train_groups[0] != found:
                 entries = self._sources["train"].entries()
-                self._train_groups = pattern, group_hashes(entries, pattern)
+                self._train_groups = found, group_hashes(entries, found)
             train_groups = self._train_groups[1]
         sets = {name: self._records[name] for name in self._sources}
         return provenance_of(
@@ -747,7 +754,7 @@ class ConcatDataModule(LightningDataModule):
             if shared.apart
         ]
         patients, unchecked = patients_trained_on(
-            recorded, held_out, asked=self._config.group_pattern
+            recorded, held_out, asked=_grouping(self._config)
         )
         # sets found held out (the checkpoint records its training entries, and
         # none is there) are evaluated as given, even if new or changed
@@ -814,7 +821,7 @@ class ConcatDataModule(LightningDataModule):
         if training and self._train_hashes is not None:
             # the model was trained on what the checkpoint records, too
             self._earlier = earlier_training(recorded, self._train_hashes)
-            uncarried = pattern_change(self._earlier, self._config.group_pattern)
+            uncarried = group_change(self._earlier, _grouping(self._config))
             if uncarried is not None:
                 warnings.warn(uncarried, LightsplitWarning, stacklevel=2)
 
@@ -1022,6 +1029,11 @@ def _batch_number(trainer: "Trainer", *, training: bool) -> int:
     return number
 
 
+def _grouping(config: DataModuleConfig) -> Grouping | None:
+    """Return how ``config`` groups entries: by its pattern, its field, or not."""
+    return grouping(config.group_pattern, config.group_field)
+
+
 def _derived(name: str, fix: str) -> NoReturn:
     """Refuse to assign the derived property ``name``."""
     msg = f"`{name}` is derived from the settings and cannot be assigned; {fix}"
@@ -1052,6 +1064,7 @@ class CachingDataModule(ConcatDataModule):
         device_headroom: see `DataModuleConfig`.
         allow_data_change: see `DataModuleConfig`.
         group_pattern: see `DataModuleConfig`.
+        group_field: see `DataModuleConfig`.
         model_transforms: tensor transforms (functions or modules) applied to each
             input after loading and before caching, in order.
         train_batch_transforms: transforms of each training batch once on the
@@ -1087,6 +1100,7 @@ class CachingDataModule(ConcatDataModule):
         device_headroom: float = 0.25,
         allow_data_change: bool = False,
         group_pattern: str | None = None,
+        group_field: int | str | None = None,
         model_transforms: Sequence[ModelTransform] = (),
         train_batch_transforms: Sequence[BatchTransform] = (),
         eval_batch_transforms: Sequence[BatchTransform] = (),

@@ -30,7 +30,7 @@ from operator import itemgetter
 from types import ModuleType
 from typing import Any, Final, Literal, TypeAlias
 
-from ._errors import preview
+from ._errors import preview, printable
 from ._types import SetName
 
 __all__ = [
@@ -42,6 +42,8 @@ __all__ = [
     "JSON_TYPES",
     "EntryFields",
     "FieldName",
+    "GroupOption",
+    "Grouping",
     "GroupsOf",
     "JsonKey",
     "SetFields",
@@ -54,8 +56,10 @@ __all__ = [
     "field_position",
     "file_paths",
     "group_text",
+    "grouping",
     "groups_by_shape",
     "index_split",
+    "is_group_field",
     "is_path_object",
     "label_key",
     "names_file",
@@ -365,6 +369,98 @@ def group_text(value: object) -> str | None:
     if type(value) is int:  # not a bool, which is `true` as JSON writes it
         return str(value)
     return None if value is None else entry_key(value)
+
+
+GroupOption: TypeAlias = Literal["group_pattern", "group_field"]
+"""A data module's setting that groups entries: by a pattern or by a field."""
+
+
+@dataclass(frozen=True, slots=True)
+class Grouping:
+    r"""How a data module groups its entries: the setting that does it, and its value.
+
+    Examples:
+        >>> print(Grouping("group_field", 2), Grouping("group_pattern", r"p(\d+)/"))
+        `group_field` `2` `group_pattern` `p(\d+)/`
+    """
+
+    option: GroupOption
+    """`group_pattern` (``value`` a regular expression searched in each path)
+    or `group_field` (``value`` the position or key holding each group)."""
+    value: FieldName
+    """The pattern, or the field."""
+
+    @property
+    def by_field(self) -> bool:
+        """Whether groups are read from a field (not found in paths)."""
+        return self.option == "group_field"
+
+    @property
+    def shown_value(self) -> str:
+        """The value as messages write it: a key of digits quoted (``"2"``).
+
+        Such a key is no position, and messages tell the two apart.
+
+        Examples:
+            >>> Grouping("group_field", "2").shown_value
+            '"2"'
+            >>> Grouping("group_field", 2).shown_value
+            '2'
+        """
+        value = self.value
+        if not isinstance(value, str):
+            return str(value)
+        if self.by_field and value.isascii() and value.isdigit():
+            return f'"{value}"'
+        return printable(value)
+
+    def fields(self) -> "EntryFields":
+        """Return the fields that read each entry's group this way.
+
+        Raises:
+            ValueError: for a group pattern that is no regular expression.
+        """
+        if self.by_field:
+            return EntryFields(group_field=self.value)
+        return EntryFields(group_pattern=compile_group_pattern(str(self.value)))
+
+    def __str__(self) -> str:
+        return f"`{self.option}` `{self.shown_value}`"
+
+
+def grouping(
+    group_pattern: str | None, group_field: FieldName | None
+) -> Grouping | None:
+    """Return how entries are grouped by these settings, or ``None`` if not at all.
+
+    Examples:
+        >>> grouping(None, "PatientID")
+        Grouping(option='group_field', value='PatientID')
+        >>> grouping(None, None) is None
+        True
+    """
+    if group_pattern is not None:
+        return Grouping("group_pattern", group_pattern)
+    if group_field is not None:
+        return Grouping("group_field", group_field)
+    return None
+
+
+def is_group_field(value: object) -> bool:
+    """Whether ``value`` is a group field a data module takes (`DataModuleConfig`).
+
+    A position (an `int` of 0 or more, not a truth value) or a key (a string
+    that is not empty).
+
+    Examples:
+        >>> is_group_field(2), is_group_field("PatientID"), is_group_field(-1)
+        (True, True, False)
+        >>> is_group_field(True), is_group_field("")
+        (False, False)
+    """
+    if isinstance(value, str):
+        return bool(value)
+    return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 
 @dataclass(frozen=True, slots=True)

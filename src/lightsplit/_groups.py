@@ -1,14 +1,15 @@
-"""The groups (patients) of a data module's sets, found by its `group_pattern`.
+"""The groups (patients) of a data module's sets: by `group_pattern` or `group_field`.
 
-A data module given a group pattern refuses sets that hold one group in more
-than one of `train`, `validation` and `test`, as ``lightsplit check
---group-pattern`` reports them; its checkpoints record an 8-byte hash of each
-training group, so that evaluating a checkpoint on a set that holds another
-image of a patient it was trained on is found too. Groups are read as
-``lightsplit check`` reads them: from each entry's first string, normalised.
+A data module given a group pattern (or a group field) refuses sets that hold
+one group in more than one of `train`, `validation` and `test`, as ``lightsplit
+check --group-pattern`` (``--group-field``) reports them; its checkpoints record
+an 8-byte hash of each training group, so that evaluating a checkpoint on a set
+that holds another image of a patient it was trained on is found too. Groups
+are read as ``lightsplit check`` reads them: found by the pattern in each
+entry's first string, normalised, or read from the field as text (the patient
+17 and "17" are one group).
 """
 
-import re
 import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -17,7 +18,14 @@ import torch
 from pydantic_core import InitErrorDetails, ValidationError
 from torch import Tensor
 
-from ._entries import EntryFields, compile_group_pattern, index_split, set_groups
+from ._entries import (
+    EntryFields,
+    Grouping,
+    SetFields,
+    describe_entries,
+    index_split,
+    set_groups,
+)
 from ._errors import (
     LightsplitWarning,
     caller_stacklevel,
@@ -27,9 +35,13 @@ from ._errors import (
     printable,
 )
 from ._leaks import EntryRef, GroupLeak, group_leaks_in, unmatched_pattern
-from ._provenance import hash64
+from ._provenance import hash64, recorded_grouping
 from ._types import EVALUATION_SET_NAMES, SetName
-from ._validation_errors import group_leak, group_pattern_unmatched
+from ._validation_errors import (
+    group_field_unheld,
+    group_leak,
+    group_pattern_unmatched,
+)
 
 __all__ = [
     "check_group_leaks",
@@ -43,57 +55,95 @@ _SHOWN: int = 3
 
 
 def check_group_leaks(
-    split: Mapping[SetName, Sequence[object]], pattern: str, *, title: str
+    split: Mapping[SetName, Sequence[object]], grouping: Grouping, *, title: str
 ) -> None:
     """Refuse ``split`` if a group is in two of `train`, `validation` and `test`.
 
     ``title`` names what is validated (the data module's class). Entries of
     those sets that the check leaves out, as the pattern finds no group in
-    their path or they hold no path, are warned about, as ``lightsplit check``
-    warns about them.
+    their path or they hold no path (or their group field holds none), are
+    warned about, as ``lightsplit check`` warns about them.
 
     Raises:
         ValidationError: ``group_leak`` at each set holding a group that another
             set holds, or ``group_pattern_unmatched`` if the pattern finds no
-            group in any entry of those sets (a misspelt pattern checks nothing).
+            group in any entry of those sets (a misspelt pattern checks nothing;
+            ``group_field_unheld`` if the group field holds none).
     """
-    fields = EntryFields(group_pattern=compile_group_pattern(pattern))
+    fields = grouping.fields()
     index = index_split(split, fields)
     held = [name for name in split if name in EVALUATION_SET_NAMES]
     if held and not any(index[name].group_set for name in held):
-        reason = unmatched_pattern(index, fields) or (
-            f"no entry of {format_list(held)} holds a path "
-            f"(a string) for `group_pattern` `{printable(pattern)}` to find a "
-            "group in, so no group leak could be checked; read the entries with "
-            "a path, or leave `group_pattern` unset"
-        )
         details: list[InitErrorDetails] = [
-            {
-                "type": group_pattern_unmatched(reason=reason),
-                "loc": ("group_pattern",),
-                "input": pattern,
-            }
+            _unchecked_error(split, held, grouping, index, fields)
         ]
         raise ValidationError.from_exception_data(title, details)
     group_leaks, ungrouped = group_leaks_in(split, index)
-    pathless = [
-        EntryRef(name, i, split[name][i])
-        for name in held
-        for i, path in enumerate(index[name].paths)
-        if path is None
-    ]
-    _warn_unchecked(ungrouped, pathless, pattern)
+    pathless: list[EntryRef[object]] = []
+    if grouping.by_field:  # entries without a path are grouped by the field too
+        ungrouped = tuple(
+            EntryRef(name, i, split[name][i])
+            for name in held
+            for i, group in enumerate(index[name].groups or ())
+            if group is None
+        )
+    else:
+        pathless = [
+            EntryRef(name, i, split[name][i])
+            for name in held
+            for i, path in enumerate(index[name].paths)
+            if path is None
+        ]
+    _warn_unchecked(ungrouped, pathless, grouping)
     details = []
     for name in split:  # in split order
         leaks = [leak for leak in group_leaks if name in leak.sets]
         if leaks:
-            details.append(_leak_error(name, leaks, pattern))
+            details.append(_leak_error(name, leaks, grouping))
     if details:
         raise ValidationError.from_exception_data(title, details)
 
 
+def _unchecked_error(
+    split: Mapping[SetName, Sequence[object]],
+    held: Sequence[SetName],
+    grouping: Grouping,
+    index: Mapping[SetName, SetFields],
+    fields: EntryFields,
+) -> InitErrorDetails:
+    """Return the error of a grouping that finds no group in the sets ``held``."""
+    if grouping.by_field:
+        first = next((split[name] for name in held if split[name]), None)
+        entries = (
+            "" if first is None else f"; the entries are {describe_entries(first)}"
+        )
+        reason = (
+            f"{grouping} holds a group (a value that is not missing, empty or null) "
+            f"in no entry of {format_list(list(held))}, so no group leak could be "
+            "checked; name the field that holds each entry's patient (a position "
+            f"0, 1, ... in array entries, a key of object entries){entries}"
+        )
+        return {
+            "type": group_field_unheld(reason=reason),
+            "loc": ("group_field",),
+            "input": grouping.value,
+        }
+    pattern = str(grouping.value)
+    reason = unmatched_pattern(index, fields) or (
+        f"no entry of {format_list(list(held))} holds a path "
+        f"(a string) for `group_pattern` `{printable(pattern)}` to find a "
+        "group in, so no group leak could be checked; read the entries with "
+        "a path, or leave `group_pattern` unset"
+    )
+    return {
+        "type": group_pattern_unmatched(reason=reason),
+        "loc": ("group_pattern",),
+        "input": pattern,
+    }
+
+
 def _leak_error(
-    name: SetName, leaks: Sequence[GroupLeak[object]], pattern: str
+    name: SetName, leaks: Sequence[GroupLeak[object]], grouping: Grouping
 ) -> InitErrorDetails:
     """Return the ``group_leak`` error of set ``name``, naming the first groups."""
     shown = [
@@ -107,7 +157,8 @@ def _leak_error(
             set_name=name,
             count=len(leaks),
             shown=first_few(shown, total=len(leaks), limit=_SHOWN, separator="; "),
-            pattern=pattern,
+            option=grouping.option,
+            value=grouping.shown_value,
         ),
         "loc": (name,),
         "input": len(leaks),
@@ -117,11 +168,24 @@ def _leak_error(
 def _warn_unchecked(
     ungrouped: Sequence[EntryRef[object]],
     pathless: Sequence[EntryRef[object]],
-    pattern: str,
+    grouping: Grouping,
 ) -> None:
     """Warn about entries that the group check leaves out, naming the first."""
+    finds = (
+        f"{grouping} holds no group (it is missing, empty or null) in"
+        if grouping.by_field
+        else f"{grouping} finds no group in"
+    )
+    what, flag = (
+        ("field", "--group-field")
+        if grouping.by_field
+        else (
+            "pattern",
+            "--group-pattern",
+        )
+    )
     for refs, problem in (
-        (ungrouped, f"`group_pattern` `{printable(pattern)}` finds no group in"),
+        (ungrouped, finds),
         (pathless, "no path (a string) for `group_pattern` to search in"),
     ):
         if refs:
@@ -131,8 +195,8 @@ def _warn_unchecked(
                 "of `train`, `validation` and `test`, which the check that no group "
                 "is in two sets leaves out: "
                 f"{first_few(shown, total=len(refs), limit=_SHOWN)}; fix the "
-                "pattern, or the entries, if they have groups (`lightsplit check "
-                "--group-pattern` counts each set's groups)",
+                f"{what}, or the entries, if they have groups (`lightsplit check "
+                f"{flag}` counts each set's groups)",
                 LightsplitWarning,
                 stacklevel=caller_stacklevel(),
             )
@@ -153,59 +217,59 @@ def _hash(group: str) -> int:
     return hash64(group.encode("utf-8", "surrogatepass"))
 
 
-def group_hashes(entries: Sequence[object], pattern: str) -> Tensor:
+def group_hashes(entries: Sequence[object], grouping: Grouping) -> Tensor:
     """Return an 8-byte hash of each different group of ``entries``, sorted."""
-    fields = EntryFields(group_pattern=compile_group_pattern(pattern))
-    groups = {group for group in set_groups(entries, fields) if group is not None}
-    return torch.tensor(sorted(map(_hash, groups)), dtype=torch.int64)
+    groups = set_groups(entries, grouping.fields())
+    different = {group for group in groups if group is not None}
+    return torch.tensor(sorted(map(_hash, different)), dtype=torch.int64)
 
 
 def patients_trained_on(
     recorded: Mapping[str, Any],
     held_out: Mapping[SetName, Sequence[object]],
     *,
-    asked: str | None,
+    asked: Grouping | None,
 ) -> tuple[list[str], list[str]]:
     """Say which evaluated sets hold groups a checkpoint was trained on.
 
     ``recorded`` is the checkpoint's record (`provenance_of`), ``held_out`` the
-    evaluated sets' entries; ``asked`` is the evaluating data module's own
-    `group_pattern`. The groups are found by the checkpoint's pattern. Returns
+    evaluated sets' entries; ``asked`` is how the evaluating data module
+    groups entries (its `group_pattern` or `group_field`). The groups are
+    found as the checkpoint found them (its pattern, or its field). Returns
     one line per set holding such groups, and notes on what could not be
-    compared by group: the checkpoint records no groups while a pattern is
-    asked for, or entries in which the checkpoint's pattern finds none.
+    compared by group: the checkpoint records no groups while grouping is
+    asked for, or entries in which the checkpoint's grouping finds none.
     """
-    pattern = recorded.get("config", {}).get("group_pattern")
-    if isinstance(pattern, str) and not _compiles(pattern):
+    found = recorded_grouping(recorded.get("config", {}))
+    if isinstance(found, str):
         return [], [
-            f"the checkpoint's `group_pattern` `{printable(pattern)}` is no regular "
-            "expression (its record is damaged): the evaluated sets are compared "
-            "with its training set by file only"
+            f"{found}: the evaluated sets are compared with its training set by "
+            "file only"
         ]
-    found = _recorded_groups(recorded)
-    if found is None:
+    train_groups = recorded.get("train_groups")
+    if found is None or not isinstance(train_groups, Tensor):
         if asked is None or not held_out:
             return [], []
         return [], [
             f"the checkpoint records no training groups (it was trained without "
-            f"`group_pattern`, or by a lightsplit that did not record them): "
-            f"{format_list(list(held_out))} {'is' if len(held_out) == 1 else 'are'} "
-            "compared with its training set by file only, not by `group_pattern` "
-            f"`{printable(asked)}`"
+            f"`group_pattern` or `group_field`, or by a lightsplit that did not "
+            f"record them): {format_list(list(held_out))} "
+            f"{'is' if len(held_out) == 1 else 'are'} compared with its training "
+            f"set by file only, not by {asked}"
         ]
-    pattern, train_groups = found
     lines: list[str] = []
     notes: list[str] = []
     for name, entries in held_out.items():
-        groups, ungrouped = _shared_groups(entries, pattern, train_groups)
+        groups, ungrouped = _shared_groups(entries, found, train_groups)
         if groups:
-            lines.append(_shared_line(name, entries, pattern, groups))
+            lines.append(_shared_line(name, entries, found, groups))
         if ungrouped:
             shown = [f"{name}.{i} {preview(entries[i])}" for i in ungrouped[:_SHOWN]]
+            finds = "holds no" if found.by_field else "finds no"
             notes.append(
-                f"the checkpoint's `group_pattern` `{printable(pattern)}` finds no "
-                f"group in {len(ungrouped):,} of the {len(entries):,} entries of set "
-                f"`{name}`, which are compared with its training set by file only: "
+                f"the checkpoint's {found} {finds} group in {len(ungrouped):,} of "
+                f"the {len(entries):,} entries of set `{name}`, which are compared "
+                "with its training set by file only: "
                 f"{first_few(shown, total=len(ungrouped), limit=_SHOWN)}"
             )
     return lines, notes
@@ -218,48 +282,23 @@ def trained_groups(
 
     ``(0, 0)`` where the checkpoint records no training groups.
     """
-    found = _recorded_groups(recorded)
-    if found is None:
+    grouping = recorded_grouping(recorded.get("config", {}))
+    train_groups = recorded.get("train_groups")
+    if not isinstance(grouping, Grouping) or not isinstance(train_groups, Tensor):
         return 0, 0
-    groups, _ = _shared_groups(entries, *found)
+    groups, _ = _shared_groups(entries, grouping, train_groups)
     return len(groups), sum(map(len, groups.values()))
 
 
-def _recorded_groups(recorded: Mapping[str, Any]) -> tuple[str, Tensor] | None:
-    """Return the checkpoint's group pattern and training groups, if usable.
-
-    ``None`` unless it records both, and the pattern is a regular expression.
-    """
-    pattern = recorded.get("config", {}).get("group_pattern")
-    train_groups = recorded.get("train_groups")
-    if (
-        not isinstance(pattern, str)
-        or not isinstance(train_groups, Tensor)
-        or not _compiles(pattern)
-    ):
-        return None
-    return pattern, train_groups
-
-
-def _compiles(pattern: str) -> bool:
-    """Whether ``pattern`` is a regular expression (a record may be damaged)."""
-    try:
-        re.compile(pattern)
-    except re.error:
-        return False
-    return True
-
-
 def _shared_groups(
-    entries: Sequence[object], pattern: str, recorded: Tensor
+    entries: Sequence[object], grouping: Grouping, recorded: Tensor
 ) -> tuple[dict[str, list[int]], list[int]]:
     """Return the groups of ``entries`` that ``recorded`` holds, and the ungrouped.
 
     Each group with the positions of its entries, in the order the groups first
-    appear; then the positions of the entries in which the pattern finds none.
+    appear; then the positions of the entries in which ``grouping`` finds none.
     """
-    fields = EntryFields(group_pattern=compile_group_pattern(pattern))
-    groups = set_groups(entries, fields)
+    groups = set_groups(entries, grouping.fields())
     ungrouped = [index for index, group in enumerate(groups) if group is None]
     found: dict[str, list[int]] = {}
     different = sorted({group for group in groups if group is not None})
@@ -282,7 +321,7 @@ def _shared_groups(
 def _shared_line(
     name: SetName,
     entries: Sequence[object],
-    pattern: str,
+    grouping: Grouping,
     groups: Mapping[str, list[int]],
 ) -> str:
     """Say that set ``name`` holds ``groups`` of the checkpoint's training set."""
@@ -294,7 +333,7 @@ def _shared_line(
     noun = "group" if len(groups) == 1 else "groups"
     return (
         f"set `{name}` holds {len(groups):,} {noun} (patients, by the checkpoint's "
-        f"`group_pattern` `{printable(pattern)}`) of the training set the "
-        f"checkpoint was trained on, in {count:,} of its {len(entries):,} entries: "
+        f"{grouping}) of the training set the checkpoint was trained on, in "
+        f"{count:,} of its {len(entries):,} entries: "
         f"{first_few(shown, total=len(groups), limit=_SHOWN)}"
     )

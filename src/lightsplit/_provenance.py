@@ -34,8 +34,11 @@ from ._entries import (
     DATA_SUFFIXES,
     EARLIER_DATA_SUFFIXES,
     JSON_TYPES,
+    Grouping,
     as_text,
     fields_of,
+    grouping,
+    is_group_field,
     names_file,
     normalize_path,
 )
@@ -64,12 +67,13 @@ __all__ = [
     "compare_provenance",
     "earlier_training",
     "entry_hashes",
+    "group_change",
     "hash64",
     "overlap",
-    "pattern_change",
     "provenance_of",
     "public_name",
     "reader_key",
+    "recorded_grouping",
     "report",
     "set_record",
     "settings_shown",
@@ -441,11 +445,54 @@ class Earlier:
     each once."""
     groups: Tensor | None
     """The hashes of the training groups the checkpoint records, if any."""
-    pattern: str | None
-    """The `group_pattern` that found ``groups``."""
+    grouping: Grouping | None
+    """How ``groups`` were found: the checkpoint's `group_pattern` or
+    `group_field` (`recorded_grouping`); ``None`` where it records neither, or
+    a damaged one."""
     loaders: tuple[ReaderKey | None, ...] = ()
     """The loaders the checkpoint records as having read training entries;
     ``None`` for those of a checkpoint that recorded none (`reader_key`)."""
+
+
+def recorded_grouping(config: Mapping[str, Any]) -> Grouping | str | None:
+    """Return how a checkpoint's configuration grouped its entries, if it did.
+
+    ``None`` where it set neither `group_pattern` nor `group_field` (records
+    older than `group_field` have no such key); a string saying what is amiss
+    where its record is damaged: a pattern that is no regular expression, a
+    field that is neither a position nor a key, or both.
+    """
+    pattern = config.get("group_pattern")
+    field = config.get("group_field")
+    if isinstance(pattern, str) and not _compiles(pattern):
+        return (
+            f"the checkpoint's `group_pattern` `{printable(pattern)}` is no regular "
+            "expression (its record is damaged)"
+        )
+    if field is not None and not is_group_field(field):
+        return (
+            f"the checkpoint's `group_field` {preview(field)} is neither a position "
+            "nor a key (its record is damaged)"
+        )
+    if isinstance(pattern, str) and field is not None:
+        return (
+            "the checkpoint records both a `group_pattern` and a `group_field` "
+            "(its record is damaged)"
+        )
+    if isinstance(pattern, str):
+        return Grouping("group_pattern", pattern)
+    if field is not None:
+        return Grouping("group_field", field)
+    return None
+
+
+def _compiles(pattern: str) -> bool:
+    """Whether ``pattern`` is a regular expression (a record may be damaged)."""
+    try:
+        re.compile(pattern)
+    except re.error:
+        return False
+    return True
 
 
 def earlier_training(recorded: Mapping[str, Any], train: Tensor) -> Earlier:
@@ -461,12 +508,12 @@ def earlier_training(recorded: Mapping[str, Any], train: Tensor) -> Earlier:
         if old is None
         else torch.unique(old[~torch.isin(old, train)])
     )
-    pattern = recorded.get("config", {}).get("group_pattern")
+    found = recorded_grouping(recorded.get("config", {}))
     loaders = _recorded_loaders(recorded)
     return Earlier(
         entries,
         _hashes(recorded.get("train_groups")),
-        pattern if isinstance(pattern, str) else None,
+        found if isinstance(found, Grouping) else None,
         # a record of training entries without their loaders: read by unknown ones
         (None,) if loaders is None and old is not None else tuple(loaders or ()),
     )
@@ -540,25 +587,37 @@ def shown_reader(key: ReaderKey) -> str:
     return said + (" (no `root`)" if key[1] is None else f" at {preview(key[1])}")
 
 
-def pattern_change(earlier: Earlier, pattern: str | None) -> str | None:
+def group_change(earlier: Earlier, now: Grouping | None) -> str | None:
     """Say that ``earlier``'s groups are not carried, if so and if it matters.
 
-    Groups found by another pattern do not compare with those of ``pattern``;
-    where the checkpoint's training held entries that the training set
-    resumed on lacks, their patients are then remembered by file only.
-    (Without a pattern, `compare_provenance` says that no group is recorded.)
+    Groups found by another pattern (or read from another field, or found one
+    way rather than the other) do not compare with those ``now`` finds; where
+    the checkpoint's training held entries that the training set resumed on
+    lacks, their patients are then remembered by file only. (Without a
+    grouping now, `compare_provenance` says that no group is recorded.)
     """
+    was = earlier.grouping
     if (
         earlier.groups is None
-        or pattern is None
-        or earlier.pattern == pattern
+        or now is None
+        or was == now
         or not earlier.entries.numel()
     ):
         return None
-    was = "unset" if earlier.pattern is None else f"`{printable(earlier.pattern)}`"
+    if was is None:
+        said = "unset"
+    elif was.option == now.option:
+        said = f"`{was.shown_value}`"
+    else:
+        said = f"unset, where the checkpoint set {was}"
+    found = (
+        "read from its field"
+        if was is not None and was.by_field
+        else ("found by its pattern")
+    )
     return (
-        f"`group_pattern` is `{printable(pattern)}`, not {was}: the checkpoint's "
-        "training groups, found by its pattern, are not carried into the "
+        f"`{now.option}` is `{now.shown_value}`, not {said}: the checkpoint's "
+        f"training groups, {found}, are not carried into the "
         "checkpoints written from now on, which record the groups of the training "
         f"set alone; the {earlier.entries.numel():,} entries trained on before "
         "that it lacks are still recorded, by file, not by patient"
@@ -581,13 +640,14 @@ def provenance_of(
     ``split_sha256`` is the content hash of all its sets (`split_sha256`);
     ``train_hashes`` those of the training entries (`entry_hashes`);
     ``train_groups`` the hashes of the training groups (`group_hashes`), found
-    by the configuration's `group_pattern`; ``train_readers`` the loaders of
+    by the configuration's `group_pattern` (or read from its `group_field`);
+    ``train_readers`` the loaders of
     the training set (`train_loaders`). ``earlier`` is what the model was
     trained on before, where it was resumed (`earlier_training`): its entries
     are recorded with the training set's (``train_entries``, the set's own
     then in ``train_set_entries``), its loaders with the set's
     (``train_loaders``), and its groups with the set's where the same pattern
-    found them.
+    (or field) found them.
     """
     record: dict[str, Any] = {
         "format": PROVENANCE_FORMAT,
@@ -609,7 +669,7 @@ def provenance_of(
         if (
             earlier is not None
             and earlier.groups is not None
-            and earlier.pattern == config.group_pattern
+            and earlier.grouping == grouping(config.group_pattern, config.group_field)
         ):
             record["train_groups"] = torch.unique(
                 torch.cat([train_groups, earlier.groups])
@@ -782,16 +842,7 @@ def compare_provenance(
     if training:
         old_config: Mapping[str, Any] = recorded.get("config", {})
         for key, value in current["config"].items():
-            if key == "group_pattern" and value is None and old_config.get(key):
-                found.append(
-                    Difference(
-                        f"`group_pattern` is unset, not {preview(old_config[key])}: "
-                        "checkpoints from now on record no training groups, for "
-                        "evaluations to find their patients by",
-                        "warning",
-                    )
-                )
-            if key in {"allow_data_change", "group_pattern"}:
+            if key in {"allow_data_change", "group_pattern", "group_field"}:
                 continue  # how differences are found and taken, not one of them
             if key in old_config and old_config[key] != value:
                 severity: Literal["error", "warning"] = (
@@ -803,7 +854,30 @@ def compare_provenance(
                         severity,
                     )
                 )
+        found += _grouping_removed(old_config, current["config"])
     return found
+
+
+def _grouping_removed(
+    old_config: Mapping[str, Any], config: Mapping[str, Any]
+) -> list[Difference]:
+    """Warn that the checkpoint grouped entries and the resumed run does not.
+
+    Adding or changing `group_pattern` or `group_field` is no difference
+    (`group_change` says when groups are not carried).
+    """
+    if config.get("group_pattern") is not None or config.get("group_field") is not None:
+        return []
+    return [
+        Difference(
+            f"`{key}` is unset, not {preview(old_config[key])}: checkpoints from "
+            "now on record no training groups, for evaluations to find their "
+            "patients by",
+            "warning",
+        )
+        for key in ("group_pattern", "group_field")
+        if old_config.get(key) not in (None, "")
+    ]
 
 
 def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> list[int]:
@@ -966,7 +1040,7 @@ def report(
             if by_patient
             else "none of their entries is in the checkpoint's training set "
             "(patients were not compared: the checkpoint records none, as it was "
-            "trained without `group_pattern`)"
+            "trained without `group_pattern` or `group_field`)"
         )
         said = format_problems(
             f"{action} on sets that differ from the checkpoint's, evaluated as "

@@ -22,6 +22,7 @@ from pydantic import (
 from typing_extensions import TypedDict  # pydantic reads only this, before 3.12
 
 from ._commands import fail, is_sidecar, sidecars_named, write_line
+from ._entries import is_group_field
 from ._errors import (
     LightsplitError,
     first_few,
@@ -96,6 +97,13 @@ def _checked_record(path: Path, record: object) -> Mapping[str, Any]:
             raise _damaged(
                 path, f"`group_pattern` `{pattern}` is no regular expression ({exc})"
             ) from exc
+    field = checked["config"].get("group_field")
+    if field is not None and not is_group_field(field):
+        raise _damaged(
+            path, f"`group_field` {preview(field)} is neither a position nor a key"
+        )
+    if field is not None and pattern is not None:
+        raise _damaged(path, "both `group_pattern` and `group_field` are recorded")
     for key in ("train_entries", "train_groups"):
         hashes = checked.get(key)
         if hashes is not None and not isinstance(hashes, Tensor):
@@ -208,8 +216,11 @@ def _trained_on(
     }
 
 
-def _trained_text(counts: Mapping[str, int]) -> str:
-    """Say what `_trained_on` counted, after a set's verdict."""
+def _trained_text(counts: Mapping[str, int], option: str) -> str:
+    """Say what `_trained_on` counted, after a set's verdict.
+
+    ``option`` is the setting that found the checkpoint's groups.
+    """
     said = ""
     if counts["entries"]:
         verb = "is" if counts["entries"] == 1 else "are"
@@ -223,7 +234,7 @@ def _trained_text(counts: Mapping[str, int]) -> str:
         said += (
             f"; {counts['group_entries']:,} of its entries {verb} of "
             f"{counts['groups']:,} {noun} (patients, by the checkpoint's "
-            "`group_pattern`) that the checkpoint was trained on"
+            f"`{option}`) that the checkpoint was trained on"
         )
     return said
 
@@ -291,17 +302,23 @@ def _lines(document: Mapping[str, Any]) -> list[str]:
         f"{key}={value!r}" for key, value in document["config"].items()
     )
     lines.append(f"  settings: {settings}")
+    field = document["config"].get("group_field")
+    option = "group_pattern" if field is None else "group_field"
     if document["train_groups_hashed"]:
-        pattern = printable(str(document["config"]["group_pattern"]))
+        pattern = document["config"].get("group_pattern")
+        found = (
+            f"found by `group_pattern` `{printable(str(pattern))}`"
+            if field is None
+            else f"read from `group_field` `{printable(str(field))}`"
+        )
         lines.append(
-            f"  training groups: {document['train_groups_hashed']:,} recorded, found "
-            f"by `group_pattern` `{pattern}`"
+            f"  training groups: {document['train_groups_hashed']:,} recorded, {found}"
         )
     lines.append(f"  model transforms: {len(document['model_transforms'])}")
     for split, verdicts in document["splits"].items():
         trained = document.get("trained_on", {}).get(split, {})
         for name, verdict in verdicts.items():
-            said = _trained_text(trained[name]) if name in trained else ""
+            said = _trained_text(trained[name], option) if name in trained else ""
             lines.append(f"  {split}: set `{name}`: {verdict}{said}")
     if document["splits"]:
         lines.append(f"{document['checkpoint']}: {_verdict(document['splits'])}")

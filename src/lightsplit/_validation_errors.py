@@ -25,7 +25,10 @@ __all__ = [
     "cache_dir_unused",
     "cache_on_device_unused",
     "frozen_field",
+    "group_field_invalid",
+    "group_field_unheld",
     "group_leak",
+    "group_pattern_and_field",
     "group_pattern_invalid",
     "group_pattern_unmatched",
     "loader_invalid",
@@ -50,7 +53,10 @@ ErrorType: TypeAlias = Literal[
     "cache_dir_home",
     "cache_dir_unused",
     "cache_on_device_unused",
+    "group_field_invalid",
+    "group_field_unheld",
     "group_leak",
+    "group_pattern_and_field",
     "group_pattern_invalid",
     "group_pattern_unmatched",
     "loader_invalid",
@@ -142,23 +148,81 @@ def group_pattern_unmatched(*, reason: str) -> PydanticCustomError:
     )
 
 
+def group_field_invalid(*, value: object) -> PydanticCustomError:
+    """Error for a `group_field` that is neither a position nor a key.
+
+    A position is an `int` of 0 or more (not a truth value, nor a position
+    counted from the end, which differs with each entry's length); a key is a
+    string that is not empty. A string of digits is a key, never a position.
+    """
+    if isinstance(value, str):
+        described = "an empty string"
+    elif isinstance(value, bool):
+        described = f"the truth value {value}"
+    elif isinstance(value, int) and value < 0:
+        described = (
+            f"{value}, a position counted from the end (which differs with each "
+            "entry's length)"
+        )
+    else:
+        kind = type(value)
+        name = kind.__name__ if kind.__module__ == "builtins" else kind.__qualname__
+        described = f"the {name} {printable(reprlib.repr(value))}"
+    return PydanticCustomError(
+        "group_field_invalid",
+        "`group_field` is {described}; name the field that holds each entry's "
+        "group (its patient): a position in array entries (0 for the first item, "
+        "1, 2, ...) or a key of object entries (a non-empty string), such as 2 or "
+        "`PatientID`; or leave it unset",
+        {"described": described},
+    )
+
+
+def group_pattern_and_field(*, pattern: str, field: str) -> PydanticCustomError:
+    """Error for both `group_pattern` and `group_field` set: two ways to group."""
+    return PydanticCustomError(
+        "group_pattern_and_field",
+        "`group_pattern` (`{pattern}`) and `group_field` (`{field}`) are both set; "
+        "an entry's group is found in its path by the pattern or read from the "
+        "field: set one of them, and leave the other unset",
+        {"pattern": printable(pattern), "field": printable(field)},
+    )
+
+
+def group_field_unheld(*, reason: str) -> PydanticCustomError:
+    """Error for a `group_field` that holds no group in any entry of the sets.
+
+    ``reason`` says so, with what the entries hold.
+    """
+    return PydanticCustomError("group_field_unheld", "{reason}", {"reason": reason})
+
+
 def group_leak(
-    *, set_name: str, count: int, shown: str, pattern: str
+    *, set_name: str, count: int, shown: str, option: str, value: str
 ) -> PydanticCustomError:
-    """Error for a set holding groups (patients) that another set holds too."""
+    """Error for a set holding groups (patients) that another set holds too.
+
+    ``option`` is the setting that found the groups (`group_pattern` or
+    `group_field`), ``value`` its value as messages show it.
+    """
     noun = "group" if count == 1 else "groups"
+    by_field = option == "group_field"
     return PydanticCustomError(
         "group_leak",
         "set `{set_name}` holds {count} {noun} that another set holds too (by "
-        "`group_pattern` `{pattern}`): {shown}; put each group in one set "
-        "(`lightsplit split --group-pattern` makes such splits), or fix the "
-        "pattern if it does not find patients",
+        "`{option}` `{value}`): {shown}; put each group in one set (`lightsplit "
+        "split --{flag}` makes such splits), or fix the {what} if it does not "
+        "{finds} patients",
         {
             "set_name": set_name,
             "count": f"{count:,}",
             "noun": noun,
-            "pattern": printable(pattern),
+            "option": option,
+            "value": printable(value),
             "shown": shown,
+            "flag": option.replace("_", "-"),
+            "what": "field" if by_field else "pattern",
+            "finds": "hold" if by_field else "find",
         },
     )
 
