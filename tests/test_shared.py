@@ -333,6 +333,16 @@ def test_one_folder_written_two_ways(
             [("P1", "slide2.mrxs", 0), ("P1", "slide9.mrxs", 0)],
             id="mrxs",
         ),
+        pytest.param(
+            [("P1", f"slide{i}.iSyntax", i % 2) for i in range(4)],
+            [("P1", "slide2.iSyntax", 0), ("P1", "slide9.iSyntax", 0)],
+            id="isyntax",
+        ),
+        pytest.param(
+            [("US", f"clip{i}.mov", i % 2) for i in range(4)],
+            [("US", "clip2.mov", 0), ("US", "clip9.mov", 0)],
+            id="mov",
+        ),
     ],
 )
 def test_rows_of_folderless_files(

@@ -130,10 +130,12 @@ EARLIER_DATA_SUFFIXES: Final = frozenset(
 
 DATA_SUFFIXES: Final = EARLIER_DATA_SUFFIXES | frozenset(
     [
-        # images: Netpbm (MIAS's .pgm), JPEG 2000, Targa
+        # images: Netpbm (MIAS's .pgm), JPEG 2000, JPEG XL, HEIF, Targa
+        ".heic",
         ".j2k",
         ".jp2",
         ".jpx",
+        ".jxl",
         ".pbm",
         ".pgm",
         ".pnm",
@@ -145,16 +147,27 @@ DATA_SUFFIXES: Final = EARLIER_DATA_SUFFIXES | frozenset(
         ".mgz",
         ".mnc",
         ".nhdr",
-        # whole slides: Leica, MIRAX, Hamamatsu, Ventana, Zeiss, Olympus
+        # whole slides: Leica, MIRAX, Hamamatsu, Ventana, Zeiss, Olympus, Philips
         ".bif",
         ".czi",
+        ".isyntax",
         ".mrxs",
         ".scn",
         ".vms",
         ".vsi",
         # videos: ultrasound, endoscopy
         ".avi",
+        ".mkv",
+        ".mov",
         ".mp4",
+        ".webm",
+        # surfaces and meshes: VTK, STL, PLY, Wavefront
+        ".obj",
+        ".ply",
+        ".stl",
+        ".vtk",
+        ".vtp",
+        ".vtu",
     ]
 )
 """Suffixes of the files that entries name: images, volumes, slides, videos,
@@ -173,13 +186,19 @@ def names_file(text: str, suffixes: frozenset[str] = DATA_SUFFIXES) -> bool:
     Examples:
         >>> names_file("a_seg.nii"), names_file("masks/a.xyz"), names_file("tb.pos")
         (True, True, False)
-        >>> names_file("mdb001.pgm"), names_file("site.A")
-        (True, False)
+        >>> names_file("mdb001.pgm"), names_file("site.A"), names_file("a.isyntax")
+        (True, False, True)
     """
     suffix = FILE_SUFFIX.search(text)
-    if suffix is None:
-        return False
+    if suffix is None:  # or one longer than most (``.isyntax``)
+        return text.lower().endswith(_long_suffixes(suffixes))
     return "/" in text or "\\" in text or suffix[0].lower() in suffixes
+
+
+@cache
+def _long_suffixes(suffixes: frozenset[str]) -> tuple[str, ...]:
+    """The suffixes among ``suffixes`` that `FILE_SUFFIX` does not find."""
+    return tuple(sorted(s for s in suffixes if FILE_SUFFIX.fullmatch(s) is None))
 
 
 def normalize_path(path: str) -> str:
