@@ -378,13 +378,24 @@ class TestFindLeaks:
     def test_folderless_files_of_every_data_suffix(self) -> None:
         """A second string without a folder is a file by a data file's suffix,
         in any case (``a.PGM``, a Netpbm image as MIAS's; ``b.jp2``): every such
-        suffix reads as one (`FILE_SUFFIX` finds it); ``site.A`` is a label."""
+        suffix reads as one (`FILE_SUFFIX` finds all but the longest, as
+        Philips's ``.isyntax``); ``site.A`` is a label."""
         for suffix in sorted(DATA_SUFFIXES):
-            assert FILE_SUFFIX.search(f"a{suffix}"), suffix
+            assert FILE_SUFFIX.search(f"a{suffix}") or len(suffix) > 6, suffix
             assert names_file(f"a{suffix.upper()}"), suffix
-        split = {"train": [["a.png", "a.PGM"], ["b.png", "b.jp2"], ["c.png", "site.A"]]}
+            assert not names_file(f"a{suffix}x"), suffix
+        split = {
+            "train": [
+                ["a.png", "a.PGM"],
+                ["b.png", "b.jp2"],
+                ["c.png", "site.A"],
+                ["d.png", "d.iSyntax"],
+            ]
+        }
         labels = index_split(split, EntryFields())["train"].labels
-        assert labels == [None, None, "site.A"]
+        assert labels == [None, None, "site.A", None]
+        slides = {"train": [[f"{i}.png", f"{i}.isyntax"] for i in range(3)]}
+        assert index_split(slides, EntryFields())["train"].labels == [None] * 3
 
     def test_all_labels_with_one_dotted_end(self) -> None:
         """Labels that all end alike (``x.pos``) are labels, not masks."""

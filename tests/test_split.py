@@ -9,6 +9,7 @@ import re
 import sys
 import typing
 import weakref
+from collections.abc import Callable
 from functools import partial
 from pathlib import Path
 from typing import Annotated, Any, Final
@@ -1667,6 +1668,52 @@ class TestSplitGroupField:
         counts = {name: s["groups"] for name, s in report["sets"].items()}
         assert counts == {name: len(found) for name, found in patients.items()}
         assert sum(counts.values()) == 40
+
+    @pytest.mark.parametrize(
+        ("entry", "field"),
+        [
+            pytest.param(lambda i: [f"{i}.png", f"P{i % 6}", i % 2], "1", id="after"),
+            pytest.param(lambda i: [f"P{i % 6}", f"{i}.png", i % 2], "0", id="before"),
+        ],
+    )
+    def test_patient_next_to_the_path(
+        self,
+        tmp_path: Path,
+        capsys: Capture,
+        entry: Callable[[int], list[object]],
+        field: str,
+    ) -> None:
+        """The group field is neither the path nor the label when they are not
+        named: ``["a.png", "P17", 0]`` and ``["P17", "a.png", 0]`` grouped by the
+        patient are labelled by the item after it, and told by their file."""
+        source = _entries_file(tmp_path, [entry(i) for i in range(24)])
+        status, out, err = _halves(capsys, source, "--group-field", field)
+        assert (status, err) == (0, ""), err
+        assert out.startswith(f"read 24 entries from {source}: 2 classes, 6 groups")
+        split = load_split(tmp_path / "out.json")
+        position = int(field)
+        for name, entries in split.items():
+            others = [e for n, s in split.items() if n != name for e in s]
+            assert not {e[position] for e in entries} & {e[position] for e in others}
+        assert sorted(len(e) for e in split.values()) == [12, 12]
+
+    def test_one_file_of_two_patients(self, tmp_path: Path, capsys: Capture) -> None:
+        """A file listed under two patients is refused, naming both: which set
+        it goes to cannot be told, and it would join the two patients' sets."""
+        entries: list[list[object]] = [
+            [f"{i}.png", f"P{i % 6}", i % 2] for i in range(24)
+        ]
+        entries.append(["./2.png", "P5", 0])
+        source = _entries_file(tmp_path, entries)
+        status, out, err = _halves(capsys, source, "--group-field", "1")
+        assert (status, out) == (1, "")
+        assert err == (
+            f"lightsplit split: error: {source}: cannot split files listed with "
+            "different groups, 1 problem:\n"
+            '  2.png: groups "P2" (entry 2), "P5" (entry 24); one file is one '
+            "patient's: keep the right one (or give one patient one group)\n"
+        )
+        assert not (tmp_path / "out.json").exists()
 
     def test_folds_by_patient(self, tmp_path: Path, capsys: Capture) -> None:
         """Folds keep each patient in one set of every file; with `--columns`,

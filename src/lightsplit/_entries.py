@@ -495,12 +495,14 @@ class EntryFields:
 
     path_field: FieldName | None = None
     """The path's position or key; ``None``: the first string of the entry that
-    is not its label (the label field, or an object's ``label`` key), or the
+    is not its label (the label field, or an object's ``label`` key) nor its
+    group (the group field), or the
     first path of its first item when that is a list of paths (an image of
     several modalities: ``[["t1.nii", "t2.nii"], "seg.nii"]``)."""
     label_field: FieldName | None = None
-    """The label's position or key; ``None``: the item after the path, or the
-    ``label`` key of an object entry."""
+    """The label's position or key; ``None``: the item after the path (after the
+    group, where the group field is that item: ``["a.png", "P17", 0]``), or
+    the ``label`` key of an object entry."""
     group_pattern: re.Pattern[str] | None = None
     """Finds the group in the normalised path; ``None``: no groups (unless
     `group_field` is given)."""
@@ -529,7 +531,7 @@ class EntryFields:
         """
         field = self.path_field
         if field is None:
-            return _first_path(fields_of(entry), self.label_field)
+            return _first_path(fields_of(entry), self.label_field, self.group_field)
         value = _field_value(entry, field)
         if _paths_first(value):
             return as_text(value[0])  # type: ignore[index, return-value]  # checked
@@ -563,26 +565,41 @@ class EntryFields:
         return label
 
     def _after_path(self, entry: list[object] | tuple[object, ...]) -> object | None:
-        """Return the item after the path of an array entry, or ``None``."""
+        """Return the item after the path of an array entry, or ``None``.
+
+        The group, where the group field is that item, is passed over: the
+        label of ``["a.png", "P17", 0]`` grouped by its second item is ``0``.
+        """
+        group = field_position(self.group_field, len(entry))
         if self.path_field is None:
             position = (
                 0
-                if entry and (_is_path(entry[0]) or _paths_first(entry[0]))
+                if entry
+                and group != 0
+                and (_is_path(entry[0]) or _paths_first(entry[0]))
                 else next(
                     (
                         i
                         for i, x in enumerate(entry)
-                        if type(x) is str  # `_is_path`, written out (a call each)
-                        or (type(x) not in JSON_TYPES and isinstance(x, os.PathLike))
+                        if (
+                            type(x) is str  # `_is_path`, written out (a call each)
+                            or (
+                                type(x) not in JSON_TYPES and isinstance(x, os.PathLike)
+                            )
+                        )
+                        and i != group
                     ),
                     None,
                 )
             )
         else:
             position = self.path_field if isinstance(self.path_field, int) else None
-        if position is None or position + 1 >= len(entry):
+        if position is None:
             return None
-        return entry[position + 1]
+        position += 1
+        if position == group:
+            position += 1
+        return entry[position] if position < len(entry) else None
 
     def entry_group(self, entry: object) -> str | None:
         """Return the group of ``entry`` read from `group_field`, or ``None``.
@@ -694,18 +711,22 @@ def field_held_nowhere(
     return f"the {kind} field `{name}` holds {what} in no entry"
 
 
-def _first_path(entry: object, label_field: FieldName | None) -> str | None:
+def _first_path(
+    entry: object, label_field: FieldName | None, group_field: FieldName | None = None
+) -> str | None:
     """Return the first string of ``entry`` but its label, or its first item's path.
 
     The label is at ``label_field``, or under the ``label`` key of an object
     when no label field is named: a label written before the path
-    (``{"label": "tb", "path": "a.png"}``) is never taken for the path.
+    (``{"label": "tb", "path": "a.png"}``) is never taken for the path, nor
+    is a group (a patient) at ``group_field`` (``["P17", "a.png", 0]``).
     """
     kind = type(entry)
     if kind is list or kind is tuple:
         items: Sequence[object] = entry  # type: ignore[assignment]  # list or tuple
         skip = field_position(label_field, len(items))
-        if items and skip != 0 and _paths_first(items[0]):
+        group = field_position(group_field, len(items))
+        if items and skip != 0 and group != 0 and _paths_first(items[0]):
             return as_text(items[0][0])  # type: ignore[index, return-value]  # checked
         found = next(  # `_is_path`, written out: a call per item costs a sixth
             (
@@ -715,7 +736,7 @@ def _first_path(entry: object, label_field: FieldName | None) -> str | None:
                     type(x) is str
                     or (type(x) not in JSON_TYPES and isinstance(x, os.PathLike))
                 )
-                and i != skip
+                and i not in (skip, group)
             ),
             None,
         )
@@ -723,7 +744,7 @@ def _first_path(entry: object, label_field: FieldName | None) -> str | None:
     if kind is str:
         return entry  # type: ignore[return-value]  # checked above
     if kind is dict:
-        key = path_key(entry, label_field)  # type: ignore[arg-type]  # a dict
+        key = path_key(entry, label_field, group_field)  # type: ignore[arg-type]  # a dict
         if key is None:
             return None
         value = entry[key]  # type: ignore[index]  # a dict
@@ -756,15 +777,26 @@ def field_position(field: FieldName | None, length: int) -> int | None:
     return field % length
 
 
-def path_key(entry: dict[str, object], label_field: FieldName | None) -> str | None:
+def path_key(
+    entry: dict[str, object],
+    label_field: FieldName | None,
+    group_field: FieldName | None = None,
+) -> str | None:
     """Return the key of an object entry's path when no path field is named.
+
+    The first key of a path that is neither the label's nor the group's.
 
     Examples:
         >>> path_key({"label": "tb", "image": "a.png"}, None)
         'image'
+        >>> path_key({"PatientID": "P17", "image": "a.png"}, None, "PatientID")
+        'image'
     """
     label = DEFAULT_LABEL_KEY if label_field is None else label_field
-    return next((k for k, v in entry.items() if _is_path(v) and k != label), None)
+    return next(
+        (k for k, v in entry.items() if _is_path(v) and k not in (label, group_field)),
+        None,
+    )
 
 
 def _paths_first(value: object) -> bool:
@@ -882,7 +914,9 @@ def _raw_paths(
     field = fields.path_field
     label = fields.label_field
     first_is_path = field == 0 or (
-        field is None and (label is None or isinstance(label, str) or label > 0)
+        field is None
+        and (label is None or isinstance(label, str) or label > 0)
+        and fields.group_field != 0
     )
     if samples and first_is_path and set(map(type, samples)) <= {list, tuple}:
         # The usual entries, arrays with the path first, read in one pass.
@@ -988,7 +1022,7 @@ def _labels(
     ``path_first`` says that every entry is an array whose first item is its
     path, so that the label is the second item.
     """
-    if path_first and fields.label_field is None:
+    if path_first and fields.label_field is None and fields.group_field != 1:
         try:
             labels: list[object | None] = [entry[1] for entry in samples]  # type: ignore[index]  # arrays
         except IndexError:  # an entry with a path alone

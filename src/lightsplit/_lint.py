@@ -259,7 +259,9 @@ def _refs_warning(
 
 
 def _path_key_warning(
-    split: Mapping[SetName, Sequence[object]], label_field: FieldName | None
+    split: Mapping[SetName, Sequence[object]],
+    label_field: FieldName | None,
+    group_field: FieldName | None,
 ) -> SplitWarning | None:
     """Warn when object entries' paths (their first string) come from varied keys.
 
@@ -281,7 +283,7 @@ def _path_key_warning(
             for key, value in entry.items():
                 if type(value) is str and not files.get(key):
                     files[key] = bool(FILE_NAME.search(value))
-            key = path_key(entry, label_field)
+            key = path_key(entry, label_field, group_field)
             if key is not None:
                 counts[key] += 1
                 if len(refs := shown.setdefault(key, [])) < MAX_LISTED:
@@ -321,16 +323,19 @@ _LOOKED_AT: Final = 1_000
 
 
 def later_path(
-    split: Mapping[SetName, Sequence[object]], label_field: FieldName | None
+    split: Mapping[SetName, Sequence[object]],
+    label_field: FieldName | None,
+    group_field: FieldName | None = None,
 ) -> tuple[EntryRef, int, int] | None:
     """Find array entries whose path (their first string) names no file.
 
     ``["tb", "img/a.png"]`` has the path ``tb``: paths that repeat across the
     entries then read as duplicates and leaks. Found when, among the first
-    entries of each set, no first string (but the label, at ``label_field``)
-    looks like a file while a later string of the same entries does. Returns
-    the first such entry, the position of the later string that most often
-    looks like a file, and the number of entries of the sets of arrays.
+    entries of each set, no first string (but the label, at ``label_field``,
+    and the group, at ``group_field``) looks like a file while a later string
+    of the same entries does. Returns the first such entry, the position of
+    the later string that most often looks like a file, and the number of
+    entries of the sets of arrays.
     """
     later: Counter[int] = Counter()  # positions of later strings that look like files
     first: EntryRef | None = None
@@ -342,9 +347,12 @@ def later_path(
         for i, entry in enumerate(samples[:_LOOKED_AT]):
             if not isinstance(entry, list | tuple):
                 continue
-            skip = field_position(label_field, len(entry))
+            skip = (
+                field_position(label_field, len(entry)),
+                field_position(group_field, len(entry)),
+            )
             strings = [
-                (p, v) for p, v in enumerate(entry) if type(v) is str and p != skip
+                (p, v) for p, v in enumerate(entry) if type(v) is str and p not in skip
             ]
             if not strings:
                 continue
@@ -361,10 +369,12 @@ def later_path(
 
 
 def _array_path_warning(
-    split: Mapping[SetName, Sequence[object]], label_field: FieldName | None
+    split: Mapping[SetName, Sequence[object]],
+    label_field: FieldName | None,
+    group_field: FieldName | None,
 ) -> SplitWarning | None:
     """Warn when array entries' paths (first strings) name no file (`later_path`)."""
-    found = later_path(split, label_field)
+    found = later_path(split, label_field, group_field)
     if found is None:
         return None
     first, position, count = found
@@ -524,9 +534,9 @@ def lint_split(
     backslash = _backslash_warning(split, index)
     warnings += [] if backslash is None else [backslash]
     if path_field is None:
-        keyed = _path_key_warning(split, label_field) or _array_path_warning(
-            split, label_field
-        )
+        keyed = _path_key_warning(
+            split, label_field, group_field
+        ) or _array_path_warning(split, label_field, group_field)
         warnings += [] if keyed is None else [keyed]
     if leaks.pathless:
         count = len(leaks.pathless)

@@ -527,7 +527,9 @@ def _check_path_names_file(
     """
     if fields.path_field is not None:
         return
-    found = later_path({"train": samples.entries}, fields.label_field)
+    found = later_path(
+        {"train": samples.entries}, fields.label_field, fields.group_field
+    )
     if found is None:
         return
     first, position, _ = found

@@ -307,7 +307,8 @@ def _kept(
     for position, key in enumerate(keys):
         positions.setdefault(key, []).append(position)
     kept: list[int] = []
-    conflicts: list[str] = []
+    conflicts: list[str] = []  # a file with two labels
+    grouped: list[str] = []  # a file with two groups
     differing: list[str] = []
     for key, found in positions.items():
         if len(found) == 1:
@@ -331,6 +332,8 @@ def _kept(
                 else f"{spelled}: write it one way"
             )
             conflicts.append(f"{key[1]}: labels {shown}; {fix}")
+        elif (patients := _patients(index, found, where)) is not None:
+            grouped.append(f"{key[1]}: {patients}")
         else:
             written = {p: fields.path(entries[p]) for p in found}
             texts = {p: (written[p] != key[1], entry_key(entries[p])) for p in found}
@@ -343,11 +346,42 @@ def _kept(
                 for p in found
                 if texts[p][1] != texts[first][1]
             ]
-    if conflicts:
-        title = "cannot split files listed with different labels"
-        raise SplittingError(format_problems(title, conflicts))
+    if conflicts or grouped:
+        which = " or ".join(
+            what
+            for what, found in (("labels", conflicts), ("groups", grouped))
+            if found
+        )
+        title = f"cannot split files listed with different {which}"
+        raise SplittingError(format_problems(title, conflicts + grouped))
     kept.sort(key=keys.__getitem__)
     return kept, keys, differing
+
+
+def _patients(
+    index: SetFields, found: Sequence[int], where: Sequence[str]
+) -> str | None:
+    """Say that the entries ``found`` of one file are of different groups.
+
+    Groups read from a field (a patient column) may differ for one file: which
+    group it follows cannot be told, and each of its patients' other entries
+    would then go to a set of their own.
+    """
+    if index.groups is None:
+        return None
+    groups: dict[str | None, list[int]] = {}
+    for p in found:
+        groups.setdefault(index.groups[p], []).append(p)
+    if len(groups) < 2:  # noqa: PLR2004 - two groups or more
+        return None
+    shown = ", ".join(
+        f"{'no group' if group is None else preview(group)} ({_problem(where, ps)})"
+        for group, ps in groups.items()
+    )
+    return (
+        f"groups {shown}; one file is one patient's: keep the right one (or give "
+        "one patient one group)"
+    )
 
 
 def _spelled(path: str | None) -> str:
