@@ -1258,6 +1258,37 @@ class TestCheckWarnings:
             "have one\n"
         ) in out
 
+    def test_entries_with_a_null_path(self, tmp_path: Path, capsys: Capture) -> None:
+        """An entry whose path field holds `null` is said to, not to lack the
+        field; one lacking it, or holding no string there, is said to."""
+        sets = {
+            "train": [["a.png", 0], [None, 1]],
+            "test": [["c.png", 0], [1], [5, 1]],
+        }
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path, "--path-field", "0")
+        assert status == 0, out
+        assert _lines_with(out, "  warning: 3 entries have no path") == [
+            "  warning: 3 entries have no path (field `0` holds `null`, or field `0` "
+            "holds no string): train.1 [null, 1], test.1 [1], test.2 [5, 1]; they "
+            "are compared whole; give each its file, or remove it"
+        ]
+        sets = {"train": [[None, 1], ["a.png", 0]], "test": [[]]}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path, "--path-field", "0")
+        assert _lines_with(out, "  warning: 2 entries have no path") == [
+            "  warning: 2 entries have no path (field `0` holds `null`, or no field "
+            "`0`): train.0 [null, 1], test.0 []; they are compared whole; give each "
+            "its file, or remove it"
+        ]
+        sets = {"train": [[None, 1]], "test": [["b.png", 0]]}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path, "--path-field", "0")
+        assert _lines_with(out, "  warning: 1 entry has no path") == [
+            "  warning: 1 entry has no path (field `0` holds `null`): train.0 "
+            "[null, 1]; they are compared whole; give each its file, or remove it"
+        ]
+
     def test_strict(self, tmp_path: Path, capsys: Capture) -> None:
         """``--strict`` counts warnings as problems."""
         path = write_split(tmp_path / "s.json", {"train": [["a", 0]], "test": []})

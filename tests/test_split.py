@@ -1874,6 +1874,31 @@ class TestSplitGroupField:
         ]
         assert not (tmp_path / "out.json").exists()
 
+    def test_rows_without_a_path_listed(self, tmp_path: Path, capsys: Capture) -> None:
+        """Rows whose path cell is empty, in the middle of the row or last, name no
+        file: they are named, with or without groups; nothing is written."""
+        rows = [
+            f"{'' if i in (3, 5) else f'{i}.png'},{i // 2},{i % 2}" for i in range(12)
+        ]
+        source = _table(tmp_path, "\n".join(["Image,PatientID,Label", *rows]))
+        for options in (("--group-field", "PatientID"), ("--label-field", "Label")):
+            status, out, err = _halves(capsys, source, *options)
+            assert (status, out) == (1, ""), err
+            assert err.splitlines() == [
+                f"lightsplit split: error: {source}: the path field `0` holds no path "
+                "(it is missing, empty or null) in 2 of 12 entries; give each entry "
+                "its file, or remove it:",
+                "  row 5: [null, 1, 1]",
+                "  row 7: [null, 2, 1]",
+            ]
+            assert not (tmp_path / "out.json").exists()
+        rows = [f"P{i},{i % 2},{'' if i == 4 else f'{i}.png'}" for i in range(12)]
+        source = _table(tmp_path, "\n".join(["PatientID,Label,Image", *rows]))
+        status, _, err = _halves(capsys, source, "--group-field", "PatientID")
+        assert status == 1
+        assert "in 1 of 12 entries; give each entry its file" in err
+        assert err.endswith('  row 6: ["P4", 0]\n')
+
     def test_too_few_groups_named(self, tmp_path: Path, capsys: Capture) -> None:
         """Fewer patients than sets names the field that holds so few."""
         rows = [f"{i}.png,P{i % 2},{i % 2}" for i in range(8)]

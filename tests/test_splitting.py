@@ -788,6 +788,28 @@ class TestGroupFieldErrors:
         with pytest.raises(ValueError, match=re.escape(said)):
             split_samples(entries, group_field="PatientID")
 
+    def test_entries_without_a_path(self) -> None:
+        """Entries whose path field is missing, empty or null name no file: they
+        are listed, not compared whole; without a path field, not refused."""
+        entries: list[list[object]] = [[f"{i}.png", i % 2, i // 2] for i in range(12)]
+        entries[2][0] = None
+        entries[6][0] = ""
+        entries[8] = []
+        with pytest.raises(SplittingError) as raised:
+            split_samples(entries, fractions=[0.5, 0.5], path_field=0)
+        assert str(raised.value) == (
+            "the path field `0` holds no path (it is missing, empty or null) in 3 "
+            "of 12 entries; give each entry its file, or remove it:\n"
+            "  entry 2: [null, 0, 1]\n"
+            '  entry 6: ["", 0, 3]\n'
+            "  entry 8: []"
+        )
+        with pytest.raises(SplittingError, match="the path field `0` holds no path"):
+            split_folds(entries, folds=3, path_field=0, group_field=2)
+        del entries[8]
+        split = split_samples(entries, fractions=[0.5, 0.5])  # compared whole
+        assert sum(map(len, split.values())) == 11
+
     def test_entries_without_a_group(self) -> None:
         """Entries whose group field is missing, empty or null are listed."""
         entries: list[list[object]] = [[f"{i}.png", i % 2, i // 2] for i in range(12)]

@@ -24,14 +24,23 @@ INTEGER_CELL: Final = re.compile(r"0|-?[1-9][0-9]*")
 """A cell read as an integer: written as Python writes one (``007`` is text)."""
 
 
-def entry_of_cells(cells: Sequence[str]) -> list[int | str]:
+def entry_of_cells(cells: Sequence[str]) -> list[int | str | None]:
     """Return a row's entry: its integer cells (`INTEGER_CELL`) as integers.
+
+    An empty cell holds no value: it is ``None`` (``null``), wherever it is, so
+    that an empty label cell is no label, not a class ``""``.
 
     Raises:
         ValueError: for an integer cell too long for Python to read, saying so.
+
+    Examples:
+        >>> entry_of_cells(["a.png", "", "007", "42"])
+        ['a.png', None, '007', 42]
     """
     try:
-        return [int(c) if INTEGER_CELL.fullmatch(c) else c for c in cells]
+        return [
+            int(c) if INTEGER_CELL.fullmatch(c) else c if c else None for c in cells
+        ]
     except ValueError:  # more digits than `sys.get_int_max_str_digits()`
         digits = max(len(c) for c in cells if INTEGER_CELL.fullmatch(c))
         msg = (
@@ -174,8 +183,9 @@ def read_csv_split(path: Path) -> Sets:
     """Read the sets of a CSV table whose header is ``set,column1,column2,...``.
 
     Each row is one entry of the set its first cell names: the other cells,
-    without trailing empty ones, integers (`INTEGER_CELL`) as ``int``. The
-    header's other names are free. Sets come in the order they first appear.
+    without trailing empty ones, integers (`INTEGER_CELL`) as ``int`` and empty
+    ones as ``None`` (`entry_of_cells`). The header's other names are free. Sets
+    come in the order they first appear.
 
     Raises:
         ConvertError: for a missing header, an invalid set name or a row longer
@@ -219,11 +229,21 @@ def read_csv_split(path: Path) -> Sets:
 
 
 def _item_problem(item: object) -> str | None:
-    """Return why ``item`` cannot be a cell that reads back the same, or ``None``."""
+    """Return why ``item`` cannot be a cell that reads back the same, or ``None``.
+
+    ``None`` is an empty cell; an empty string would read back as ``None``.
+    """
+    if item is None:
+        return None
     if isinstance(item, bool) or not isinstance(item, str | int):
         return (
-            f"item {preview(item)} is no string or integer, which is all a CSV "
-            "cell holds"
+            f"item {preview(item)} is no string, integer or null, which is all a "
+            "CSV cell holds"
+        )
+    if item == "":
+        return (
+            'item "" is an empty string, but an empty cell reads back as no value '
+            '(null); write null where "" means no value, or keep the split file'
         )
     if isinstance(item, str) and ("\n" in item or "\r" in item):
         return (
@@ -249,11 +269,13 @@ def _problem(name: str, index: int, entry: object) -> str | None:
     for item in items:
         problem = _item_problem(item)
         if problem is not None:
-            return f"{where}: {problem}; keep the split file"
-    if items[-1] == "":
+            fix = "" if problem.endswith("split file") else "; keep the split file"
+            return f"{where}: {problem}{fix}"
+    if items[-1] is None:
         return (
-            f"{where} ends with an empty string, which reads back as no item; "
-            "keep the split file"
+            f"{where} ends with null, written as an empty last cell, and a row's "
+            "empty last cells are dropped: it would read back without that item; "
+            "remove the last null, or keep the split file"
         )
     return None
 
@@ -261,8 +283,10 @@ def _problem(name: str, index: int, entry: object) -> str | None:
 def write_csv_split(sets: Sets) -> tuple[str, list[str]]:
     """Return ``sets`` as a CSV table, or why it would not read back the same.
 
-    Entries must be arrays of strings and integers; a string that reads as an
-    integer, a final empty string and an empty set are refused.
+    Entries must be arrays of strings, integers and ``None`` (an empty cell);
+    a string that reads as an integer, an empty string (an empty cell reads
+    back as ``None``), a final ``None`` (a row's empty last cells are dropped)
+    and an empty set are refused.
     """
     problems = [
         f"{name}: the set is empty and a CSV table has no row for it; remove the set"

@@ -46,6 +46,7 @@ __all__ = [
     "Grouping",
     "GroupsOf",
     "JsonKey",
+    "NoPath",
     "SetFields",
     "as_text",
     "compile_group_pattern",
@@ -78,6 +79,9 @@ __all__ = [
 
 FieldName: TypeAlias = int | str
 """An entry field: a position in an array entry, or a key of an object entry."""
+
+NoPath: TypeAlias = Literal["missing", "null", "empty", "no string"]
+"""Why a path field holds no path in an entry (`EntryFields.no_path`)."""
 
 DEFAULT_LABEL_KEY: Final = "label"
 """The key of an object entry read as its label when no label field is named."""
@@ -536,6 +540,38 @@ class EntryFields:
         if _paths_first(value):
             return as_text(value[0])  # type: ignore[index, return-value]  # checked
         return value if isinstance(value, str) else None
+
+    def no_path(self, entry: object) -> NoPath | None:
+        """Say why the path field named holds no path in ``entry``, or ``None``.
+
+        ``"missing"``: the entry has no such field (a table's row is short of
+        its empty last cells); ``"null"``; ``"empty"``: ``""``; ``"no string"``:
+        another value, such as an integer. ``None`` where the field holds a
+        path, or no path field is named.
+
+        Examples:
+            >>> fields = EntryFields(path_field=0)
+            >>> [fields.no_path(e) for e in (["a.png"], [], [None, 1], ["", 1], [7])]
+            [None, 'missing', 'null', 'empty', 'no string']
+        """
+        field = self.path_field
+        if field is None or self.path(entry):
+            return None
+        value: object
+        if isinstance(field, int):
+            if not isinstance(entry, list | tuple) or not (
+                -len(entry) <= field < len(entry)
+            ):
+                return "missing"
+            value = entry[field]
+        else:
+            fields = fields_of(entry)
+            if not isinstance(fields, dict) or field not in fields:
+                return "missing"
+            value = fields[field]
+        if value is None:
+            return "null"
+        return "empty" if isinstance(value, str) and not value else "no string"
 
     def label(self, entry: object) -> object | None:
         """Return the label of ``entry``, or ``None`` if it has none.

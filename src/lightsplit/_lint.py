@@ -26,6 +26,7 @@ from ._classes import (
 )
 from ._entries import (
     FILE_NAME,
+    EntryFields,
     FieldName,
     SetFields,
     field_position,
@@ -540,14 +541,47 @@ def lint_split(
         warnings += [] if keyed is None else [keyed]
     if leaks.pathless:
         count = len(leaks.pathless)
-        what = "no string" if path_field is None else f"no field `{path_field}`"
+        what, fix = _pathless_said(leaks.pathless, path_field, label_field)
         noun = "entry has" if count == 1 else "entries have"
         warnings.append(
             _refs_warning(
                 "entry_without_path",
                 f"{count} {noun} no path ({what})",
                 leaks.pathless,
-                "they are compared whole; name the path field if the entries have one",
+                f"they are compared whole; {fix}",
             )
         )
     return warnings
+
+
+def _pathless_said(
+    refs: Sequence[EntryRef],
+    path_field: FieldName | None,
+    label_field: FieldName | None,
+) -> tuple[str, str]:
+    """Say why entries have no path, and what to do about it.
+
+    Entries whose path field holds ``null`` or ``""`` are to be given their
+    file; others (no such field, no string in it) call for another path field.
+
+    Examples:
+        >>> refs = [EntryRef("train", 0, [None, 1]), EntryRef("test", 0, [])]
+        >>> _pathless_said(refs, 0, None)[0]
+        'field `0` holds `null`, or no field `0`'
+        >>> _pathless_said(refs[:1], 0, None)
+        ('field `0` holds `null`', 'give each its file, or remove it')
+    """
+    if path_field is None:
+        return "no string", "name the path field if the entries have one"
+    fields = EntryFields(path_field, label_field)
+    kinds = {fields.no_path(ref.entry) for ref in refs}
+    said = {
+        "null": f"field `{path_field}` holds `null`",
+        "empty": f'field `{path_field}` holds ""',
+        "no string": f"field `{path_field}` holds no string",
+        "missing": f"no field `{path_field}`",
+    }
+    what = ", or ".join(text for kind, text in said.items() if kind in kinds)
+    if kinds & {"null", "empty"}:
+        return what, "give each its file, or remove it"
+    return what or "no string", "name the path field if the entries have one"

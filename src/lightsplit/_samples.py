@@ -4,10 +4,11 @@
 - a split file (a JSON object of sets): the entries of `train`, `validation`
   and `test` pooled, `monitor-<name>` sets left out (they repeat entries);
 - a CSV table (``.csv``): its first row names the columns, each further row is
-  an entry (integers read as integers, as ``lightsplit convert`` reads them); a
-  table whose first column is ``set`` is a split, pooled the same way. What
-  would be mis-read is refused: a quote left open across rows, a table
-  separated by ``;`` or tabs, a first row that looks like an entry.
+  an entry (integers read as integers and empty cells as ``None``, as
+  ``lightsplit convert`` reads them); a table whose first column is ``set`` is
+  a split, pooled the same way. What would be mis-read is refused: a quote left
+  open across rows, a table separated by ``;`` or tabs, a first row that looks
+  like an entry.
 """
 
 from collections.abc import Sequence
@@ -149,7 +150,7 @@ def _read_csv(path: Path) -> SampleList:
         sample_list = _pooled(read_csv_split(path), path)
         columns = tuple(header[1:])
         return SampleList(
-            tuple(_valued(entry) for entry in sample_list.entries),
+            sample_list.entries,  # empty cells are None (`entry_of_cells`)
             sample_list.origins,
             columns,
             sample_list.notes,
@@ -176,24 +177,13 @@ def _read_csv(path: Path) -> SampleList:
                 f"{len(header)} columns; add columns to the header"
             )
             raise SplittingError(msg)
-        try:
-            entry = entry_of_cells(cells)
+        try:  # an empty cell holds no value: `None`, wherever it is
+            entries.append(entry_of_cells(cells))
         except ValueError as exc:
             msg = f"{path}: row {number} (`{shown_row(lines, number)}`): {exc}"
             raise SplittingError(msg) from None
-        entries.append(_valued(entry))
         origins.append(f"row {number}")
     return SampleList(tuple(entries), tuple(origins), tuple(header))
-
-
-def _valued(cells: object) -> object:
-    """Return a table row's items, its empty cells as ``None``: they hold no value.
-
-    An empty label cell is no label, wherever it is, not a class ``""``.
-    """
-    if not isinstance(cells, list):
-        return cells
-    return [None if cell == "" else cell for cell in cells]
 
 
 def read_samples(path: Path) -> SampleList:

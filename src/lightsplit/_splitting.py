@@ -530,11 +530,15 @@ def pool_samples(
             5``); by default ``entry 0``, ``entry 1``...
 
     Raises:
-        SplittingError: for a file listed with different labels, or a path the
-            group pattern finds no group in (an entry whose group field holds
-            none).
+        SplittingError: for an entry whose path field holds no value (it is
+            missing, empty or null), a file listed with different labels, or a
+            path the group pattern finds no group in (an entry whose group
+            field holds none).
     """
     where = list(origins or (f"entry {i}" for i in range(len(entries))))
+    pathless = _pathless(fields, entries)
+    if pathless:
+        raise SplittingError(_unheld_paths(fields, entries, where, pathless))
     [index] = index_split({"train": entries}, fields).values()
     kept, keys, differing = _kept(entries, index, where, fields)
     found = [index.groups[p] if index.groups is not None else keys[p][1] for p in kept]
@@ -602,6 +606,39 @@ def _mixed(index: SetFields, kept: Sequence[tuple[str, object, object]]) -> str 
     ]
     listed = first_few(found, total=count, separator="; ")
     return f"{mixed_message(count, lists_fewer=lists_fewer)}: {listed}; {MIXED_FIX}"
+
+
+_NO_VALUE: Final = frozenset({"missing", "null", "empty"})
+"""What `EntryFields.no_path` says of a path field that holds no value."""
+
+
+def _pathless(fields: EntryFields, entries: Sequence[object]) -> list[int]:
+    """Return the positions of the entries whose path field holds no value.
+
+    Such an entry (a table's row whose path cell is empty) names no file: it
+    would be compared whole and written with ``null`` for its path. Without a
+    path field, none: an entry's path is its first string, if it has one.
+    """
+    if fields.path_field is None:
+        return []
+    return [p for p, e in enumerate(entries) if fields.no_path(e) in _NO_VALUE]
+
+
+def _unheld_paths(
+    fields: EntryFields,
+    entries: Sequence[object],
+    where: Sequence[str],
+    pathless: Sequence[int],
+) -> str:
+    """Say which entries the path field holds no path in (at most 5), fix once."""
+    listed = [f"  {where[p]}: {preview(entries[p])}" for p in pathless[:MAX_LISTED]]
+    if len(pathless) > MAX_LISTED:
+        listed.append(f"  and {len(pathless) - MAX_LISTED} more")
+    return (
+        f"the path field `{fields.path_field}` holds no path (it is missing, empty "
+        f"or null) in {len(pathless)} of {len(entries)} entries; give each entry "
+        "its file, or remove it:\n" + "\n".join(listed)
+    )
 
 
 def _ungrouped(
@@ -734,9 +771,10 @@ def split_samples(
             to 1, a negative seed, a group pattern that is no regular
             expression, both a group pattern and a group field, or a path,
             label or group field named that no entry holds.
-        SplittingError: for a file listed with different labels, a path the
-            group pattern finds no group in (an entry whose group field holds
-            none), or fewer groups than sets.
+        SplittingError: for an entry whose path field (if named) holds no
+            path (it is missing, empty or null), a file listed with different
+            labels, a path the group pattern finds no group in (an entry whose
+            group field holds none), or fewer groups than sets.
 
     Examples:
         >>> entries = [[f"p{i // 2}/{i}.png", i % 2] for i in range(20)]
@@ -1019,9 +1057,10 @@ def split_folds(
         ValueError: for fewer than 3 folds, a negative seed, a group pattern
             that is no regular expression, both a group pattern and a group
             field, or a path, label or group field named that no entry holds.
-        SplittingError: for a file listed with different labels, a path the
-            group pattern finds no group in (an entry whose group field holds
-            none), or fewer groups than folds.
+        SplittingError: for an entry whose path field (if named) holds no
+            path (it is missing, empty or null), a file listed with different
+            labels, a path the group pattern finds no group in (an entry whose
+            group field holds none), or fewer groups than folds.
 
     Examples:
         >>> entries = [[f"{i}.png", i % 2] for i in range(30)]
