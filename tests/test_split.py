@@ -821,14 +821,26 @@ class TestSplitCsvTables:
             pytest.param(
                 'path,label\nz.png,1\n"p1/a.png,0\np2/b.png",1\np3/c.png,0\n',
                 'row 3 (`"p1/a.png,0`): a quote opened in row 3 is closed only in row '
-                "4, so these rows read as one cell; close the quote opened in row 3\n",
+                "4, so these rows read as one cell, and a table read here holds one "
+                "entry a line; close the quote opened in row 3, or, if the cell is "
+                "meant to span rows (a report's text), write it on one line\n",
                 id="closed-later",
             ),
             pytest.param(
                 'path,label\n"p1/a.png,0\np2/b.png"x,1\n',
                 'row 2 (`"p1/a.png,0`): a quote opened in row 2 is closed only in row '
-                "3, so these rows read as one cell; close the quote opened in row 2\n",
+                "3, so these rows read as one cell, and a table read here holds one "
+                "entry a line; close the quote opened in row 2, or, if the cell is "
+                "meant to span rows (a report's text), write it on one line\n",
                 id="closed-later-then-text",
+            ),
+            pytest.param(
+                'path,label,report\na.png,0,ok\nb.png,1,"Effusion.\nNo nodule."\n',
+                'row 3 (`b.png,1,"Effusion.`): a quote opened in row 3 is closed only '
+                "in row 4, so these rows read as one cell, and a table read here holds "
+                "one entry a line; close the quote opened in row 3, or, if the cell "
+                "is meant to span rows (a report's text), write it on one line\n",
+                id="report-of-two-lines",
             ),
             pytest.param(
                 'path,label\n"p1/a.png" x,0\n',

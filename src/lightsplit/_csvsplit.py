@@ -74,7 +74,9 @@ def _quote_problem(
     if last > number or exc is None:  # a cell ran over the line end
         return (
             f"{where}: a quote opened in row {number} is closed only in row {last}, "
-            f"so these rows read as one cell; {fix}"
+            "so these rows read as one cell, and a table read here holds one entry "
+            f"a line; {fix}, or, if the cell is meant to span rows (a report's "
+            "text), write it on one line"
         )
     if "expected after" in str(exc):
         return (
