@@ -194,6 +194,58 @@ class TestGroupField:
         assert main(["card", str(output), "--group-pattern", r"^(\d)"]) == 0
         assert "found in the paths by `^(\\d)`" in capsys.readouterr().out
 
+    @pytest.mark.parametrize(
+        ("options", "named"),
+        [
+            pytest.param(
+                "--group-field PatientID",
+                "read from the field `PatientID` (position 2 of each entry)",
+                id="column",
+            ),
+            pytest.param(
+                "--group-field PatientID --path-field Image --label-field Label "
+                "--columns PatientID Image Label",
+                "read from the field `PatientID` (position 0 of each entry)",
+                id="columns-kept",
+            ),
+            pytest.param(
+                "--group-field 2 --path-field 0 --label-field 1 --columns 0 1 2",
+                "read from the field `2`",
+                id="position",
+            ),
+        ],
+    )
+    def test_names_the_group_column(
+        self,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        options: str,
+        named: str,
+    ) -> None:
+        """The card of a split made from a table names the group column by the
+        name `split` was given, where the entries hold its position."""
+        source = tmp_path / "samples.csv"
+        rows = [f"{i}.png,{i % 2},P{i // 3}" for i in range(30)]
+        source.write_text("\n".join(["Image,Label,PatientID", *rows]) + "\n")
+        output = tmp_path / "split.json"
+        argv = ["split", str(source), "--fractions", "0.5", "0.5", "-o", str(output)]
+        assert main([*argv, *options.split()]) == 0
+        capsys.readouterr()
+        card = split_card(output)
+        assert f"- Groups: 10, {named}\n" in card.to_markdown()
+        assert split_card(output, group_field=1).group_field_name is None
+
+    def test_group_value_warnings(self, tmp_path: Path) -> None:
+        """A card warns, as `check` does, of a patient written two ways."""
+        rows = {**ROWS, "test": [["d.png", 0, "0017"], ["e.png", 1, 19]]}
+        card = split_card(write_split(tmp_path / "s.json", rows), group_field=2)
+        assert card.leaks.ok
+        [warning] = card.warnings
+        assert warning.startswith(
+            "the group field `2` holds one number written several ways: `17` "
+            "(train.0) and `0017` (test.0) are 17;"
+        )
+
     def test_pattern_and_field_refused(self, tmp_path: Path) -> None:
         """Both ways of grouping at once raise, naming both."""
         path = write_split(tmp_path / "s.json", ROWS)

@@ -578,6 +578,7 @@ class TestCheck:
                     "group_pattern": None,
                     "group_field": None,
                     "fields_from": None,
+                    "sidecar_fields": [],
                     "sets": {
                         "train": {
                             "entries": 4,
@@ -960,6 +961,67 @@ class TestCheckLeaks:
             'the entries are arrays of 2 items (such as ["p1/a.png", 0]); give a '
             "position from 0 to 1\n"
         ) in out
+
+    def test_group_number_spellings_warned(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A patient written `17` in `train` and `0017`, `17.0` in `test` is no
+        group leak, as values are compared as text: warned (exit 0), naming the
+        values and their entries, and how to write them; `--json` gives it as
+        `group_number_spellings`. A `monitor-<name>` set, left out of the group
+        check, is left out of the warning too."""
+        sets = {
+            "train": [["a.png", 0, 17], ["b.png", 1, 18], ["c.png", 0, "17"]],
+            "test": [["d.png", 1, "0017"], ["e.png", 0, 17.0], ["f.png", 1, 19]],
+            "monitor-train": [["b.png", 1, "018"], ["g.png", 0, "NaN"]],
+        }
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path, "--group-field", "2")
+        assert status == 0, out
+        assert _lines_with(out, "  warning: ") == [
+            "  warning: the group field `2` holds one number written several ways: "
+            "`17` (train.0, train.2), `0017` (test.0) and `17.0` (test.1) are 17; "
+            "group values are compared as text, so each spelling is a group (a "
+            "patient) of its own, and one patient written two ways in two sets is "
+            "no group leak; if they are one patient, write the number one way in "
+            "every entry (such as `17`, not `0017` or `17.0`)"
+        ]
+        assert out.endswith(f"{path}: ok, 1 warning\n")
+        status, out, _ = _run(capsys, "check", path, "--group-field", "2", "--json")
+        [warning] = json.loads(out)["files"][0]["warnings"]
+        assert (warning["kind"], warning["count"]) == ("group_number_spellings", 4)
+        assert [(e["set"], e["index"]) for e in warning["examples"]] == [
+            ("train", 0),
+            ("test", 0),
+            ("test", 1),
+        ]
+        status, out, _ = _run(capsys, "check", path, "--group-field", "2", "--strict")
+        assert status == 1
+
+    def test_group_missing_values_warned(self, tmp_path: Path, capsys: Capture) -> None:
+        """`NaN` and `null` as text are each one patient of all their entries
+        (here in both sets, a group leak): warned, naming the values; a `null`
+        of JSON holds no group, and is warned of as such."""
+        sets = {
+            "train": [["a.png", 0, "NaN"], ["b.png", 1, "P1"], ["c.png", 0, "null"]],
+            "test": [["d.png", 1, "NaN"], ["e.png", 0, "P2"], ["f.png", 1, None]],
+        }
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path, "--group-field", "2")
+        assert status == 1
+        assert "group leak: 1 group is in both `train` and `test`: NaN (" in out
+        assert (
+            "  warning: the group field `2` holds `NaN` in 2 entries (train.0, "
+            "test.0) and `null` in 1 entry (train.2), which read as missing values, "
+            "not as patients, yet each is one group (one patient) of all the entries "
+            "holding it; the entries of such a group are checked as one patient's; "
+            "give each entry its patient, or leave the field empty (or null) where "
+            "it has none (no group, left out of the group check)\n"
+        ) in out
+        assert "holds no group in 1 entry" in out
+        status, out, _ = _run(capsys, "check", path, "--group-field", "2", "--json")
+        kinds = [w["kind"] for w in json.loads(out)["files"][0]["warnings"]]
+        assert "group_missing_value" in kinds
 
     def test_named_group(self, tmp_path: Path, capsys: Capture) -> None:
         """The named group ``group`` is the group, whatever other groups there are."""
@@ -1515,6 +1577,38 @@ class TestSplit:
         assert (found["group_pattern"], found["fields_from"]) == (
             PATIENT,
             f"{output}.lightsplit.json",
+        )
+        assert found["sidecar_fields"] == ["group_pattern"]
+
+    def test_check_names_the_fields_its_sidecar_gave(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """The line under the hash names the fields the sidecar gave apart from
+        those given on the command line, which win over the sidecar's."""
+        source = tmp_path / "rows.csv"
+        rows = [f"{i}.png,P{i // 2},{i % 2}" for i in range(12)]
+        source.write_text("\n".join(["Image,PatientID,Label", *rows]) + "\n")
+        output = tmp_path / "s.json"
+        argv: list[str | Path] = ["split", source, "--fractions", "0.5", "0.5"]
+        assert _run(capsys, *argv, "-o", output, "--group-field", "PatientID")[0] == 0
+        status, out, _ = _run(capsys, "check", output)
+        assert (status, out.splitlines()[2]) == (
+            0,
+            f"  group field `1`, path field `0`, label field `2` from its sidecar "
+            f"{output}.lightsplit.json",
+        )
+        given = ("--group-field", "1", "--path-field", "0")
+        status, out, _ = _run(capsys, "check", output, *given)
+        assert (status, out.splitlines()[2]) == (
+            0,
+            f"  label field `2` from its sidecar {output}.lightsplit.json; group "
+            "field `1`, path field `0` as given",
+        )
+        status, out, _ = _run(capsys, "check", output, *given, "--json")
+        found = json.loads(out)["files"][0]
+        assert (found["fields_from"], found["sidecar_fields"]) == (
+            f"{output}.lightsplit.json",
+            ["label_field"],
         )
 
     def test_check_warns_of_an_edited_split(

@@ -168,6 +168,19 @@ class TestGroupLeaks:
         )
         assert len(_module(split)._sources["test"]) == 3
 
+    def test_blanks_around_a_patient_dropped(self) -> None:
+        """A patient `" 12 "` (a table's cell with blanks) is the patient 12, as
+        `lightsplit check --group-field` reads it."""
+        split = _split()
+        split["test"] += [["00099.png", 1, " 12 "]]
+        with pytest.raises(ValidationError) as exc_info:
+            _module(split, group_field=2)
+        assert _errors(exc_info.value) == [
+            ("group_leak", "train"),
+            ("group_leak", "test"),
+        ]
+        assert "`12` (in `train`, `test`" in exc_info.value.errors()[0]["msg"]
+
     def test_key_of_object_entries(self) -> None:
         """Object entries are grouped by the key named."""
         split = {

@@ -1878,7 +1878,8 @@ class TestSplitGroupField:
         status, out, err = _halves(capsys, source, "--group-field", "PatientID")
         assert (status, out) == (1, "")
         assert err.splitlines() == [
-            f"lightsplit split: error: {source}: the group field `1` holds no group "
+            f"lightsplit split: error: {source}: the group field `PatientID` holds no "
+            "group "
             "(it is missing, empty or null) in 2 of 12 entries; give each entry its "
             "group (a patient), or remove it:",
             '  row 5: ["3.png", null, 1]',
@@ -1911,8 +1912,66 @@ class TestSplitGroupField:
         assert "in 1 of 12 entries; give each entry its file" in err
         assert err.endswith('  row 6: ["P4", 0]\n')
 
+    def test_blanks_around_a_patient_dropped(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A cell ` 4 ` is the patient `4`: one group, wherever the blanks are."""
+        patients = ["4", " 4", "4 ", " 4 ", "5", "5 ", "6", "7"]
+        rows = [f"{i}.png,{patient},{i % 2}" for i, patient in enumerate(patients)]
+        source = _table(tmp_path, "\n".join(["Image,PatientID,Label", *rows]))
+        status, out, err = _halves(capsys, source, "--group-field", "PatientID")
+        assert (status, err) == (0, ""), err
+        assert out.startswith(f"read 8 entries from {source}: 2 classes, 4 groups\n")
+        split = load_split(source.with_name("out.json"))
+        held = {name: {str(e[1]).strip() for e in s} for name, s in split.items()}
+        assert not held["train"] & held["test"]
+
+    def test_number_spellings_warned(self, tmp_path: Path, capsys: Capture) -> None:
+        """`17`, `0017`, `17.0` and `1.7e1` are four groups, each of which may go
+        to another set: warned, naming each and its rows, saying how to write
+        them; the split is still written."""
+        patients = ["17", "0017", "17.0", "1.7e1", *(f"P{i}" for i in range(8))]
+        rows = [f"{i}.png,{patient},{i % 2}" for i, patient in enumerate(patients)]
+        source = _table(tmp_path, "\n".join(["Image,PatientID,Label", *rows]))
+        status, out, err = _halves(capsys, source, "--group-field", "PatientID")
+        assert (status, err) == (0, ""), err
+        assert (
+            f"warning: {source}: the group field `PatientID` holds one number "
+            "written several ways: `17` (row 2), `0017` (row 3), `17.0` (row 4) and "
+            "`1.7e1` (row 5) are 17; group values are compared as text, so each "
+            "spelling is a group (a patient) of its own, which may go to another "
+            "set; if they are one patient, write the number one way in every entry "
+            "(such as `17`, not `0017` or `17.0` or `1.7e1`)\n"
+        ) in out
+        assert "12 groups" in out
+        assert source.with_name("out.json").exists()
+
+    def test_missing_values_warned(self, tmp_path: Path, capsys: Capture) -> None:
+        """`NaN` and `N/A` (missing patients, as pandas and spreadsheets write
+        them) are each one group of all their entries: warned, naming them; a
+        table of distinct patient numbers is not."""
+        patients = ["NaN", "P1", "NaN", "N/A", "P2", "NaN", "NaN", "P3", "P4", "P5"]
+        rows = [f"{i}.png,{patient},{i % 2}" for i, patient in enumerate(patients)]
+        source = _table(tmp_path, "\n".join(["Image,PatientID,Label", *rows]))
+        status, out, err = _halves(capsys, source, "--group-field", "PatientID")
+        assert (status, err) == (0, ""), err
+        assert (
+            f"warning: {source}: the group field `PatientID` holds `NaN` in 4 "
+            "entries (row 2, row 4, row 7 and 1 more) and `N/A` in 1 entry (row 5), "
+            "which read as missing values, not as patients, yet each is one group "
+            "(one patient) of all the entries holding it; the entries of such a "
+            "group all go to one set; give each entry its patient, or remove the "
+            "entries that have none\n"
+        ) in out
+        status, out, _ = _halves(
+            capsys, _table(tmp_path, _padchest(), "padchest.csv"), *_PADCHEST_FIELDS
+        )
+        assert status == 0
+        assert "warning" not in out
+
     def test_too_few_groups_named(self, tmp_path: Path, capsys: Capture) -> None:
-        """Fewer patients than sets names the field that holds so few."""
+        """Fewer patients than sets names the field that holds so few, by its
+        column, as the field (not a count of groups)."""
         rows = [f"{i}.png,P{i % 2},{i % 2}" for i in range(8)]
         source = _table(tmp_path, "\n".join(["Image,PatientID,Label", *rows]))
         status, _, err = _run(
@@ -1928,8 +1987,9 @@ class TestSplitGroupField:
         )
         assert status == 1
         assert err.endswith(
-            "cannot make 3 folds from 2 groups: every fold needs a group; give more "
-            "entries (or a group field that holds more groups than `1`)\n"
+            "cannot make 3 folds from 2 groups (the different values of the group "
+            "field `PatientID`): every fold needs a group; give more entries (or a "
+            "group field that holds more groups)\n"
         )
 
     def test_sidecar_with_both_refused(self, tmp_path: Path, capsys: Capture) -> None:

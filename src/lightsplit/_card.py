@@ -7,13 +7,20 @@ how it was made (from its sidecar file) and whether it was edited since.
 """
 
 import re
+import shlex
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from ._classes import LabelKind, class_name, class_order
-from ._entries import EntryFields, FieldName, compile_group_pattern, one_way_to_group
+from ._entries import (
+    EntryFields,
+    FieldName,
+    compile_group_pattern,
+    one_way_to_group,
+    parse_field,
+)
 from ._errors import LightsplitError, located_problems, printable
 from ._leaks import LeakReport
 from ._outputs import recorded_fields, sidecar_path
@@ -103,6 +110,39 @@ class SplitCard:
         return self.group_pattern is not None or self.group_field is not None
 
     @property
+    def group_field_name(self) -> str | None:
+        """The name of the input's field (a CSV column) the group field was, if known.
+
+        `lightsplit split` records a group field named by its column
+        (``--group-field PatientID``) as its position in the entries written;
+        the name is read back from the command or the columns (``--columns``)
+        its sidecar records, for the field it records. ``None`` where the card
+        is of another field, or the field was given by its position alone.
+        """
+        made = self.provenance
+        field = self.group_field
+        if made is None or field is None or made.group_field != field:
+            return None
+        if isinstance(field, str):
+            return None  # a key: its name already
+        try:
+            words = shlex.split(made.command)
+        except ValueError:  # a command edited by hand
+            words = []
+        given = [
+            parse_field(words[i + 1])
+            for i, word in enumerate(words[:-1])
+            if word == "--group-field"
+        ]
+        if given and isinstance(given[-1], str):
+            return given[-1]
+        columns = made.columns
+        if columns is not None and 0 <= field < len(columns):
+            column = columns[field]
+            return column if isinstance(column, str) else None
+        return None
+
+    @property
     def edited(self) -> bool | None:
         """Whether the split changed since it was made; ``None`` if unknown."""
         if self.provenance is None:
@@ -176,9 +216,13 @@ class SplitCard:
                 f"Groups: {self.groups}, found in the paths by `{self.group_pattern}`"
             )
         elif self.group_field is not None:
+            field = printable(str(self.group_field))
+            named = self.group_field_name
             facts.append(
-                f"Groups: {self.groups}, read from the field "
-                f"`{printable(str(self.group_field))}`"
+                f"Groups: {self.groups}, read from the field `{field}`"
+                if named is None
+                else f"Groups: {self.groups}, read from the field "
+                f"`{printable(named)}` (position {field} of each entry)"
             )
         facts.append(self._made_by())
         return facts

@@ -34,6 +34,7 @@ __all__ = [
     "label_spellings",
     "mixed_labels",
     "mixed_message",
+    "number_of",
     "number_spellings",
     "odd_list_labels",
     "reads_as_number",
@@ -249,6 +250,18 @@ def reads_as_number(text: str) -> bool:
 _EXACT: Final = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
 """Normalizes numbers without rounding (the default context keeps 28 digits, so
 that ``10**30`` and ``10**30 + 1`` would be one number)."""
+
+
+def number_of(text: str) -> Decimal:
+    """Return the number ``text`` reads as (`reads_as_number`), normalized.
+
+    One number written several ways gives one value.
+
+    Examples:
+        >>> number_of("0017") == number_of(" 17.0") == number_of("1.7e1")
+        True
+    """
+    return Decimal(text.strip()).normalize(_EXACT)
 
 
 def _number(key: Hashable) -> Decimal | None:

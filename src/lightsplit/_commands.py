@@ -231,8 +231,13 @@ def _check_file(
     report = summarize_split(
         split, source=str(path), fields=fields, labels=args.sample_type is Any
     )
-    if fields is not given:
+    if fields is not given:  # the sidecar fills only the fields not given
         report.fields_from = str(sidecar_path(path))
+        report.sidecar_fields = tuple(
+            name
+            for name in ("group_pattern", "group_field", "path_field", "label_field")
+            if getattr(given, name) is None and getattr(fields, name) is not None
+        )
     edited = _edited(path, report.sha256)
     if edited is not None:
         report.warnings.append(edited)

@@ -55,6 +55,7 @@ __all__ = [
     "field_groups",
     "field_held_nowhere",
     "field_position",
+    "field_shown",
     "file_paths",
     "group_text",
     "grouping",
@@ -379,16 +380,21 @@ found in its path by the pattern or read from the field: give one
 def group_text(value: object) -> str | None:
     """Return a group field's value as the group's name, or ``None`` for no group.
 
-    A string is its own name, an integer its digits (the patient ``17`` and
-    ``"17"`` are one group); anything else its JSON text (``true``, ``17.5``).
-    ``None`` and a string of blanks alone hold no group.
+    A string is its own name without the blanks around it (a table's cell
+    `` 4`` is the patient ``4``), an integer its digits (the patient ``17``
+    and ``"17"`` are one group); anything else its JSON text (``true``,
+    ``17.5``). ``None`` and a string of blanks alone hold no group. Values are
+    compared as text: ``"0017"`` and ``5.0`` are not ``17`` and ``5``
+    (`lightsplit._groupvalues` warns of them).
 
     Examples:
         >>> group_text("P17"), group_text(17), group_text(None), group_text(" ")
         ('P17', '17', None, None)
+        >>> group_text(" 4 "), group_text(5.0)
+        ('4', '5.0')
     """
     if isinstance(value, str):
-        return value if value.strip() else None
+        return value.strip() or None
     if type(value) is int:  # not a bool, which is `true` as JSON writes it
         return str(value)
     return None if value is None else entry_key(value)
@@ -719,12 +725,13 @@ def field_held_nowhere(
     kind: Literal["path", "label", "group"],
     fields: EntryFields,
     values: Iterable[object],
+    columns: Sequence[str] = (),
 ) -> str | None:
     """Say that the path, label or group field named holds nothing in ``values``.
 
     ``values`` are the paths, labels or groups read from the entries (``None``
     where an entry has none); a field left to its default (or unnamed) is never
-    blamed.
+    blamed. A field is named by its column in ``columns`` (`field_shown`).
 
     Examples:
         >>> field_held_nowhere("label", EntryFields(label_field="lbl"), [None])
@@ -744,7 +751,23 @@ def field_held_nowhere(
     if name is None or any(value is not None for value in values):
         return None
     what = "a path (a string)" if kind == "path" else f"a {kind}"
-    return f"the {kind} field `{name}` holds {what} in no entry"
+    return f"the {kind} field `{field_shown(name, columns)}` holds {what} in no entry"
+
+
+def field_shown(field: FieldName, columns: Sequence[str] = ()) -> str:
+    """Return how a message names a field: a CSV table's column by its name.
+
+    ``columns`` are the names of the entries' items (a table's header), if
+    known; a position among them is named by its column, any other field as
+    it is.
+
+    Examples:
+        >>> field_shown(1, ("ImageID", "PatientID")), field_shown(2), field_shown("id")
+        ('PatientID', '2', 'id')
+    """
+    if isinstance(field, int) and 0 <= field < len(columns):
+        return columns[field]
+    return str(field)
 
 
 def _first_path(

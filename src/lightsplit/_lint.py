@@ -2,13 +2,13 @@
 
 Warnings do not fail a check (exit status 0): an empty set, labels that are not
 integers, numbers written as strings, paths the group pattern does not match,
-entries without a path. Problems (duplicates, leaks, conflicts) are found by
-`lightsplit._leaks`.
+group field values that may be no patients, entries without a path. Problems
+(duplicates, leaks, conflicts) are found by `lightsplit._leaks`.
 """
 
 import re
 from collections import Counter
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
 from typing import Final, Literal, TypeAlias
@@ -34,8 +34,9 @@ from ._entries import (
     tally_key,
 )
 from ._errors import MAX_LISTED, first_few, preview
+from ._groupvalues import missing_message, odd_groups, spellings_message
 from ._leaks import EntryRef, LeakReport
-from ._types import SetName
+from ._types import EVALUATION_SET_NAMES, SetName
 
 __all__ = ["SplitWarning", "WarningKind", "later_path", "lint_split"]
 
@@ -45,6 +46,8 @@ WarningKind: TypeAlias = Literal[
     "label_not_integer",
     "label_numeric_string",
     "entry_ungrouped",
+    "group_number_spellings",
+    "group_missing_value",
     "entry_without_path",
     "entry_path_key",
     "label_lists_unclear",
@@ -389,6 +392,83 @@ def _array_path_warning(
     )
 
 
+def _group_value_warnings(
+    split: Mapping[SetName, Sequence[object]],
+    index: Mapping[SetName, SetFields],
+    group_field: FieldName,
+) -> list[SplitWarning]:
+    """Warn about groups of `train`, `validation` and `test` that may be no patients.
+
+    One number written several ways (``17``, ``"0017"``, ``17.0``: groups
+    apart, so that one patient in two sets is no group leak), and values that
+    read as missing (``NaN``, ``N/A``: one group of many entries), as
+    `odd_groups` finds them. The different groups are judged once; their
+    entries are looked for only when one is odd.
+    """
+    evaluated = [name for name in index if name in EVALUATION_SET_NAMES]
+    odd = odd_groups(
+        frozenset().union(*(index[name].group_set or () for name in evaluated))
+    )
+    if not odd:
+        return []
+    values = odd.values
+    refs: dict[str, list[EntryRef]] = {}
+    counts: Counter[str] = Counter()
+    for name in evaluated:
+        for i, group in enumerate(index[name].groups or ()):
+            if group in values:
+                counts[group] += 1
+                found = refs.setdefault(group, [])
+                if len(found) < MAX_LISTED:
+                    found.append(EntryRef(name, i, split[name][i]))
+    where = {group: [str(ref) for ref in found] for group, found in refs.items()}
+    field = str(group_field)
+    warnings = []
+    spelled = spellings_message(
+        field,
+        odd,
+        where,
+        counts,
+        consequence="so each spelling is a group (a patient) of its own, and one "
+        "patient written two ways in two sets is no group leak",
+    )
+    if spelled is not None:
+        texts = {text for _, spellings in odd.spelled for text in spellings}
+        warnings.append(
+            _group_warning("group_number_spellings", spelled, texts, refs, counts)
+        )
+    missing = missing_message(
+        field,
+        odd,
+        where,
+        counts,
+        consequence="the entries of such a group are checked as one patient's; "
+        "give each entry its patient, or leave the field empty (or null) where it "
+        "has none (no group, left out of the group check)",
+    )
+    if missing is not None:
+        warnings.append(
+            _group_warning("group_missing_value", missing, odd.missing, refs, counts)
+        )
+    return warnings
+
+
+def _group_warning(
+    kind: WarningKind,
+    message: str,
+    groups: Iterable[str],
+    refs: Mapping[str, Sequence[EntryRef]],
+    counts: Mapping[str, int],
+) -> SplitWarning:
+    """Return the warning about ``groups``: their entries, the first of each."""
+    named = set(groups)
+    chosen = [group for group in refs if group in named]  # as they come
+    examples = [refs[group][0] for group in chosen][:MAX_LISTED]
+    return SplitWarning(
+        kind, message, sum(counts[group] for group in chosen), tuple(examples)
+    )
+
+
 def _missing_label_warning(
     split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
 ) -> SplitWarning | None:
@@ -530,6 +610,8 @@ def lint_split(
                 + _other_alternative(group_pattern, index, leaks.ungrouped),
             )
         )
+    if group_field is not None:
+        warnings += _group_value_warnings(split, index, group_field)
     missing = _missing_label_warning(split, index)
     warnings += [] if missing is None else [missing]
     backslash = _backslash_warning(split, index)

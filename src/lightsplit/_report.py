@@ -125,6 +125,10 @@ class SplitReport:
     does not hold (`unchecked_and_warnings`): each a problem."""
     fields_from: str | None = None
     """The sidecar file the fields not given were read from, or ``None``."""
+    sidecar_fields: tuple[str, ...] = ()
+    """Which of `fields` (``group_pattern``, ``group_field``, ``path_field``,
+    ``label_field``) were read from the sidecar `fields_from`: the others were
+    given, or left to their defaults."""
     multi_hot: bool = False
     """Whether the labels are 0/1 vectors, whose classes are positions."""
     keys: Mapping[SetName, Sequence[Hashable]] = field(default_factory=dict, repr=False)
@@ -166,6 +170,7 @@ class SplitReport:
             "group_pattern": None if pattern is None else pattern.pattern,
             "group_field": self.fields.group_field,
             "fields_from": self.fields_from,
+            "sidecar_fields": list(self.sidecar_fields),
             "sets": sets,
             **leaks_json(self.leaks),
             "unchecked": list(self.unchecked),
@@ -203,7 +208,7 @@ class SplitReport:
         yield f"{self.source}: {len(self.sets)} {sets}, {total} {entries}"
         yield f"  sha256 {self.sha256}"
         if self.fields_from is not None:
-            yield f"  {self._fields_read()} from its sidecar {self.fields_from}"
+            yield f"  {self._fields_read()}"
         yield from (f"  {line}" for line in self._table())
         yield from (f"  problem: {text}" for text in self.unchecked)
         if self.leaks.ok and not self.unchecked:
@@ -220,18 +225,26 @@ class SplitReport:
         yield f"{self.source}: {self._verdict()}"
 
     def _fields_read(self) -> str:
-        """Say how entries were read, as the sidecar gave it."""
+        """Say how entries were read: what the sidecar gave, then what was given.
+
+        Such as ``group field `2`, path field `0` from its sidecar
+        split.json.lightsplit.json; label field `7` as given``.
+        """
         fields = self.fields
-        said = []
+        said: dict[str, str] = {}
         if fields.group_pattern is not None:
-            said.append(f"group pattern `{printable(fields.group_pattern.pattern)}`")
+            pattern = printable(fields.group_pattern.pattern)
+            said["group_pattern"] = f"group pattern `{pattern}`"
         if fields.group_field is not None:
-            said.append(f"group field `{printable(str(fields.group_field))}`")
+            said["group_field"] = f"group field `{printable(str(fields.group_field))}`"
         if fields.path_field is not None:
-            said.append(f"path field `{fields.path_field}`")
+            said["path_field"] = f"path field `{printable(str(fields.path_field))}`"
         if fields.label_field is not None:
-            said.append(f"label field `{fields.label_field}`")
-        return ", ".join(said)
+            said["label_field"] = f"label field `{printable(str(fields.label_field))}`"
+        recorded = [text for name, text in said.items() if name in self.sidecar_fields]
+        given = [text for name, text in said.items() if name not in self.sidecar_fields]
+        line = f"{', '.join(recorded)} from its sidecar {self.fields_from}"
+        return f"{line}; {', '.join(given)} as given" if given else line
 
     def _verdict(self) -> str:
         count = len(self.warnings)

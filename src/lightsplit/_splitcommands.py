@@ -242,7 +242,7 @@ def _check_fields_held(
         fields.label_field if args.label_field is not None else None,
         group_field=fields.group_field,
     )
-    problem = fields_not_held(samples.entries, named)
+    problem = fields_not_held(samples.entries, named, samples.columns)
     if problem is not None:
         args.parser.error(f"{args.input}: {problem}")
 
@@ -259,6 +259,7 @@ def _pool_warnings(
         if pool.number_spellings is None
         else f"{pool.number_spellings}, so they are split as different classes; "
         "write each label one way",
+        *pool.odd_groups,
         _large_group(pool, shares, folds),
         _differing(pool),
         pool.mixed_labels,
@@ -354,7 +355,7 @@ def _large_group(
     finds = (
         "the group pattern finds"
         if pool.group_field is None
-        else f"the group field `{pool.group_field}` holds"
+        else f"the group field `{pool.shown_group_field}` holds"
     )
     return (
         f"the largest group holds {size} of the {total} entries (such as "
@@ -618,7 +619,11 @@ def split_command(args: argparse.Namespace) -> int:
         return fail(args, f"{args.input}: cannot read: {exc.strerror or exc}")
     try:
         pool = pool_samples(
-            samples.entries, fields, seed=args.seed, origins=samples.origins
+            samples.entries,
+            fields,
+            seed=args.seed,
+            origins=samples.origins,
+            columns=samples.columns,
         )
         placements = (
             [fraction_assignment(pool, shares)]

@@ -50,6 +50,7 @@ from ._entries import (
     describe_entries,
     entry_key,
     field_held_nowhere,
+    field_shown,
     index_split,
     one_field_for_both,
     one_way_to_group,
@@ -63,6 +64,7 @@ from ._errors import (
     format_problems,
     preview,
 )
+from ._groupvalues import missing_message, odd_groups, spellings_message
 from ._split import DatabaseSplit
 from ._stratify import GroupCounts, assign_groups, fill_empty_sets, group_order
 from ._types import SetName
@@ -246,7 +248,19 @@ class SplitPool(Generic[RawT]):
     (`mixed_labels`): each list is then a class of its own."""
     group_field: FieldName | None = None
     """The field the groups were read from, or ``None`` (a group pattern, or
-    each file its own group): named in messages."""
+    each file its own group): named in messages (`shown_group_field`)."""
+    columns: tuple[str, ...] = ()
+    """The names of the entries' items (a CSV table's columns), if known: a
+    field is named by its column in messages."""
+    odd_groups: tuple[str, ...] = ()
+    """What the group field holds that may not be the patients it seems: one
+    number written several ways, values that read as missing (`odd_groups`)."""
+
+    @property
+    def shown_group_field(self) -> str:
+        """The group field as messages name it: a CSV column by its name."""
+        field = self.group_field
+        return "" if field is None else field_shown(field, self.columns)
 
     def positions(
         self, placed: dict[int, int], names: Sequence[SetName]
@@ -486,25 +500,30 @@ def check_entries(entries: object, seed: object) -> None:
         raise ValueError(msg)
 
 
-def fields_not_held(entries: Sequence[object], fields: EntryFields) -> str | None:
+def fields_not_held(
+    entries: Sequence[object], fields: EntryFields, columns: Sequence[str] = ()
+) -> str | None:
     """Say that the path, label or group field named holds nothing in ``entries``.
 
     A split made without the paths or labels meant would be neither grouped nor
-    stratified, and say nothing: `check` refuses the same fields.
+    stratified, and say nothing: `check` refuses the same fields. A field is
+    named by its column in ``columns`` (a CSV table's header), if given.
     """
     if not entries:
         return None
     held = describe_entries(entries)
-    paths = field_held_nowhere("path", fields, map(fields.path, entries))
+    paths = field_held_nowhere("path", fields, map(fields.path, entries), columns)
     if paths is not None:
         return (
             f"{paths}, so no file could be told from another or grouped; the "
             f"entries are {held}"
         )
-    labels = field_held_nowhere("label", fields, map(fields.label, entries))
+    labels = field_held_nowhere("label", fields, map(fields.label, entries), columns)
     if labels is not None:
         return f"{labels}, so nothing could be stratified; the entries are {held}"
-    groups = field_held_nowhere("group", fields, map(fields.entry_group, entries))
+    groups = field_held_nowhere(
+        "group", fields, map(fields.entry_group, entries), columns
+    )
     if groups is not None:
         return (
             f"{groups} (a value that is not empty or null), so no entry could be "
@@ -519,6 +538,7 @@ def pool_samples(
     *,
     seed: int,
     origins: Sequence[str] | None = None,
+    columns: Sequence[str] = (),
 ) -> SplitPool[RawT]:
     """Keep each file once, group the entries, count classes and order groups.
 
@@ -528,6 +548,8 @@ def pool_samples(
         seed: orders the groups of equal standing (see `group_order`).
         origins: where each entry comes from, for messages (``train.3``, ``row
             5``); by default ``entry 0``, ``entry 1``...
+        columns: the names of the entries' items (a CSV table's columns), to
+            name a field by its column in messages.
 
     Raises:
         SplittingError: for an entry whose path field holds no value (it is
@@ -544,8 +566,15 @@ def pool_samples(
     found = [index.groups[p] if index.groups is not None else keys[p][1] for p in kept]
     ungrouped = [p for p, name in zip(kept, found, strict=True) if name is None]
     if ungrouped:
-        raise SplittingError(_ungrouped(fields, entries, where, ungrouped, len(kept)))
+        raise SplittingError(
+            _ungrouped(fields, entries, where, ungrouped, len(kept), columns=columns)
+        )
     names = [name or "" for name in found]
+    odd = (
+        ()
+        if fields.group_field is None
+        else _odd_groups(field_shown(fields.group_field, columns), names, kept, where)
+    )
     scheme = label_scheme([index.tally])
     classes, every = _classes(index, kept, scheme)
     group_of, groups, totals = _groups(names, classes, len(every) + 1)
@@ -568,7 +597,52 @@ def pool_samples(
         tuple(differing),
         _mixed(index, rows),
         fields.group_field,
+        tuple(columns),
+        odd,
     )
+
+
+def _odd_groups(
+    field: str, names: Sequence[str], kept: Sequence[int], where: Sequence[str]
+) -> tuple[str, ...]:
+    """Say which groups the group field ``field`` holds may be no patients.
+
+    ``names`` are the groups of the entries ``kept`` (their positions), whose
+    origins ``where`` gives: one number written several ways (``17``,
+    ``"0017"``), values that read as missing (`odd_groups`). The different
+    groups are judged once; their entries are looked for only when one is odd.
+    """
+    odd = odd_groups(set(names))
+    if not odd:
+        return ()
+    values = odd.values
+    found: dict[str, list[str]] = {}
+    counts: Counter[str] = Counter()
+    for p, name in sorted(zip(kept, names, strict=True)):  # in input order
+        if name in values:
+            counts[name] += 1
+            listed = found.setdefault(name, [])
+            if len(listed) < MAX_LISTED:
+                listed.append(where[p])
+    said = [
+        spellings_message(
+            field,
+            odd,
+            found,
+            counts,
+            consequence="so each spelling is a group (a patient) of its own, "
+            "which may go to another set",
+        ),
+        missing_message(
+            field,
+            odd,
+            found,
+            counts,
+            consequence="the entries of such a group all go to one set; give each "
+            "entry its patient, or remove the entries that have none",
+        ),
+    ]
+    return tuple(text for text in said if text is not None)
 
 
 def _unclear(
@@ -647,10 +721,13 @@ def _ungrouped(
     where: Sequence[str],
     ungrouped: Sequence[int],
     paths: int,
+    *,
+    columns: Sequence[str] = (),
 ) -> str:
     """Say which paths the group pattern finds no group in (at most 5), fix once.
 
-    With a group field: which entries it holds no group in.
+    With a group field (named by its column in ``columns``): which entries it
+    holds no group in.
     """
     pattern = fields.group_pattern.pattern if fields.group_pattern else ""
     first = sorted(ungrouped)[:MAX_LISTED]  # in input order
@@ -659,7 +736,8 @@ def _ungrouped(
         listed.append(f"  and {len(ungrouped) - MAX_LISTED} more")
     if fields.group_field is not None:
         return (
-            f"the group field `{fields.group_field}` holds no group (it is "
+            f"the group field `{field_shown(fields.group_field, columns)}` holds "
+            "no group (it is "
             f"missing, empty or null) in {len(ungrouped)} of {paths} entries; give "
             "each entry its group (a patient), or remove it:\n" + "\n".join(listed)
         )
@@ -709,10 +787,13 @@ def _too_few(pool: SplitPool[RawT], sets: int, what: str) -> SplittingError:
     groups = len(pool.groups)
     noun = "group" if groups == 1 else "groups"
     repeats = ""
-    finds = (
-        "a group pattern that finds more groups"
+    held, finds = (
+        ("", "a group pattern that finds more groups")
         if pool.group_field is None
-        else f"a group field that holds more groups than `{pool.group_field}`"
+        else (
+            f" (the different values of the group field `{pool.shown_group_field}`)",
+            "a group field that holds more groups",
+        )
     )
     if pool.dropped:  # such as a path field that names no file: one "path" for many
         given = len(pool.entries) + pool.dropped
@@ -722,8 +803,8 @@ def _too_few(pool: SplitPool[RawT], sets: int, what: str) -> SplittingError:
             "string, or the path field given) names each entry's own file"
         )
     return SplittingError(
-        f"cannot make {sets} {what} from {groups} {noun}: every {what[:-1]} needs a "
-        f"group; give more entries (or {finds}){repeats}"
+        f"cannot make {sets} {what} from {groups} {noun}{held}: every {what[:-1]} "
+        f"needs a group; give more entries (or {finds}){repeats}"
     )
 
 
