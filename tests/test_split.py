@@ -1559,6 +1559,23 @@ class TestSplitMessages:
         plain = _entries_file(tmp_path, [[f"{i}.png", i % 2] for i in range(20)])
         assert "warning" not in _halves(capsys, plain)[1]
 
+    def test_numbers_beyond_decimal(self, tmp_path: Path, capsys: Capture) -> None:
+        """Labels of exponents too large to write out, or to read as a `decimal`,
+        are classes like others: the split is written, one number written two
+        ways is said with its exponent, not in a hundred million digits."""
+        labels = ["1e999999999999999999999", "1e99999999", "1E+99999999", "0"]
+        entries: list[list[object]] = [
+            [f"{i:02d}.png", labels[i % 4]] for i in range(16)
+        ]
+        source = _entries_file(tmp_path, entries)
+        status, out, err = _halves(capsys, source)
+        assert (status, err) == (0, ""), err
+        assert (
+            f'warning: {source}: labels "1E+99999999" and "1e99999999" are one '
+            "number (1E+99999999) written 2 ways"
+        ) in out
+        assert "4 classes" in out.splitlines()[0]
+
     def test_empty_label_cell_warned(self, tmp_path: Path, capsys: Capture) -> None:
         """A CSV row with an empty label cell is named by its row."""
         source = _table(tmp_path, "path,label\na.png,0\nb.png,1\nc.png,\nd.png,1\n")

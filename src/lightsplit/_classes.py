@@ -36,6 +36,7 @@ __all__ = [
     "mixed_message",
     "number_of",
     "number_spellings",
+    "number_text",
     "odd_list_labels",
     "reads_as_number",
     "set_stats",
@@ -271,7 +272,29 @@ def _number(key: Hashable) -> Decimal | None:
     text = key if isinstance(key, str) else key.text if isinstance(key, JsonKey) else ""
     if text in {"true", "false"} and isinstance(key, JsonKey):
         return Decimal(text == "true")
-    return Decimal(text.strip()) if reads_as_number(text) else None
+    if not reads_as_number(text):
+        return None
+    try:
+        return Decimal(text.strip())
+    except ArithmeticError:  # an exponent beyond what `decimal` holds
+        return None
+
+
+_WRITTEN_OUT: Final = 20
+"""Digits before (or zeros after) the point of the largest (smallest) number a
+message writes out: others are written with an exponent (``1E+400``)."""
+
+
+def number_text(number: Decimal) -> str:
+    """Return ``number`` as a message writes it: ``0.5``, ``1E+400`` when long.
+
+    Examples:
+        >>> number_text(number_of("0.50")), number_text(number_of("1e400"))
+        ('0.5', '1E+400')
+    """
+    if abs(number.adjusted()) > _WRITTEN_OUT:
+        return str(number)
+    return f"{number:f}"
 
 
 def label_spellings(labels: Sequence[object]) -> str | None:
@@ -311,7 +334,8 @@ def number_spellings(classes: Sequence[Hashable]) -> str | None:
             shown = [class_name(key) for key in keys]
             listed = ", ".join(shown[:-1]) + f" and {shown[-1]}"
             said.append(
-                f"labels {listed} are one number ({number:f}) written {len(keys)} ways"
+                f"labels {listed} are one number ({number_text(number)}) written "
+                f"{len(keys)} ways"
             )
     return "; ".join(said) or None
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
-from ._classes import number_of, reads_as_number
+from ._classes import number_of, number_text, reads_as_number
 from ._errors import first_few, printable
 
 __all__ = [
@@ -34,10 +34,6 @@ _PLAIN_INTEGER: Final = re.compile(r"0|-?[1-9][0-9]*")
 
 _SHOWN: Final = 3
 """Entries named for each value in a warning."""
-
-_WRITTEN_OUT: Final = 20
-"""Digits before (or zeros after) the point of the largest (smallest) number a
-message writes out: others are written with an exponent (``1E+400``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +94,7 @@ def odd_groups(groups: Iterable[str]) -> OddGroups:
         if integer in integers:
             texts.add(integer)
         if len(texts) > 1:
-            spelled.append((integer or _number_text(number), frozenset(texts)))
+            spelled.append((integer or number_text(number), frozenset(texts)))
     return OddGroups(tuple(spelled), frozenset(missing))
 
 
@@ -117,18 +113,6 @@ def _integer_text(number: Decimal, digits: int) -> str | None:
     if number != number.to_integral_value() or number.adjusted() >= digits:
         return None
     return f"{number:f}" if number else "0"
-
-
-def _number_text(number: Decimal) -> str:
-    """Return ``number`` as a message writes it: ``0.5``, ``1E+400`` when long.
-
-    Examples:
-        >>> _number_text(number_of("0.50")), _number_text(number_of("1e400"))
-        ('0.5', '1E+400')
-    """
-    if abs(number.adjusted()) > _WRITTEN_OUT:
-        return str(number)
-    return f"{number:f}"
 
 
 def _at(text: str, where: Mapping[str, Sequence[str]], count: int) -> str:
