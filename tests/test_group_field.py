@@ -297,6 +297,35 @@ class TestCheckpoints:
             for message in said
         ), said
 
+    def test_held_out_without_patients_not_said_compared_by_patient(
+        self, tmp_path: Path
+    ) -> None:
+        """Evaluated on entries in which the checkpoint's field holds no patient,
+        the sets are compared by file alone: the warning that they are held out
+        does not say that no patient of theirs was trained on."""
+        checkpoint = fit_to_checkpoint(_module(group_field=2), tmp_path)
+        split = _split()
+        split["test"] = [["00090.png", 1], ["00091.png", 0, "P20"]]
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            _test(_module(split), checkpoint)
+        said = [str(w.message) for w in seen if w.category is LightsplitWarning]
+        assert any(
+            message.startswith(
+                "the checkpoint's `group_field` `2` holds no group in 1 of the 2 "
+                "entries of set `test`"
+            )
+            for message in said
+        ), said
+        held_out = [m for m in said if "evaluated as given" in m]
+        assert len(held_out) == 1, said
+        assert "nor patients" not in held_out[0]
+        assert (
+            "evaluated as given: none of their entries is in the checkpoint's "
+            "training set, nor is the patient of any in which the checkpoint's "
+            "grouping finds one (the others were compared by file only), but"
+        ) in held_out[0]
+
     def test_patients_trained_on_before_remembered(self) -> None:
         """Resumed on fewer patients with the same field, the checkpoints written
         next remember all of them: a test set of the others is refused."""

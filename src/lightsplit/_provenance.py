@@ -1008,11 +1008,14 @@ def report(
     allowed: bool,
     action: str,
     by_patient: bool = False,
+    ungrouped: bool = False,
 ) -> tuple[str | None, str | None]:
     """Return the error message (if any) and the warning message (if any).
 
     ``by_patient`` says that the held-out sets were compared with the
-    checkpoint's training set by patient too, not by file alone.
+    checkpoint's training set by patient too, not by file alone; ``ungrouped``
+    that the checkpoint's grouping found no patient in some of their entries,
+    compared by file alone (`patients_trained_on` says which).
     """
     errors = [str(d) for d in differences if d.severity == "error"]
     warnings_ = [str(d) for d in differences if d.severity == "warning"]
@@ -1036,7 +1039,14 @@ def report(
     warning = format_problems(title, shown, noun="difference") if shown else None
     if held_out:
         compared = (
-            "none of their entries, nor patients, is in the checkpoint's training set"
+            (
+                "none of their entries is in the checkpoint's training set, nor is "
+                "the patient of any in which the checkpoint's grouping finds one "
+                "(the others were compared by file only)"
+            )
+            if by_patient and ungrouped
+            else "none of their entries, nor patients, is in the checkpoint's "
+            "training set"
             if by_patient
             else "none of their entries is in the checkpoint's training set "
             "(patients were not compared: the checkpoint records none, as it was "
