@@ -326,6 +326,16 @@ class TestCheckpoints:
             "grouping finds one (the others were compared by file only), but"
         ) in held_out[0]
 
+    def test_one_image_of_trained_patient_counted_in_words(self) -> None:
+        """A test set of one image of a training patient is refused, its size
+        said as one entry."""
+        record = _module(group_field=2).state_dict()
+        tested = _module({**_split(), "test": [["00090.png", 1, 12]]})
+        with pytest.raises(DataChangedError) as exc_info:
+            _evaluating(tested, record)
+        lines = str(exc_info.value).splitlines()
+        assert "  set `test` has 1 entry, not 2" in lines, lines
+
     def test_patients_trained_on_before_remembered(self) -> None:
         """Resumed on fewer patients with the same field, the checkpoints written
         next remember all of them: a test set of the others is refused."""

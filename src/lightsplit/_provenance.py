@@ -719,7 +719,8 @@ def _compare_set(
     """
     found: list[str] = []
     if old.get("size") != new["size"]:
-        found.append(f"set `{name}` has {new['size']} entries, not {old.get('size')}")
+        noun = "entry" if new["size"] == 1 else "entries"
+        found.append(f"set `{name}` has {new['size']} {noun}, not {old.get('size')}")
     elif old.get("sha256") != new["sha256"]:
         found.append(
             _changed_entries(name, *hashes)
