@@ -378,8 +378,27 @@ class TestCheckpoints:
             )
             for w in seen
         ), [str(w.message) for w in seen]
-        with pytest.warns(LightsplitWarning, match="`group_field` is unset, not 2"):
+        with pytest.warns(LightsplitWarning, match="`group_field` is unset, not `2`"):
             _module().load_state_dict(_module(group_field=2).state_dict())
+
+    def test_grouping_removed_shown_as_written(self) -> None:
+        """Resuming without the checkpoint's pattern (or field) names it as the
+        other messages of groups do, as written: a pattern's backslashes are not
+        doubled, and the key "2" is told from the position 2."""
+        pattern = r"^(\d+)\."
+        record = _module(group_pattern=pattern).state_dict()
+        with pytest.warns(LightsplitWarning) as seen:
+            _module().load_state_dict(record)
+        said = [str(w.message) for w in seen]
+        assert any(
+            "`group_pattern` is unset, not `^(\\d+)\\.`: checkpoints" in m for m in said
+        ), said
+        record = _module(group_field=2).state_dict()
+        record[PROVENANCE_KEY]["config"]["group_field"] = "2"
+        with pytest.warns(LightsplitWarning) as seen:
+            _module().load_state_dict(record)
+        said = [str(w.message) for w in seen]
+        assert any('`group_field` is unset, not `"2"`: checkpoints' in m for m in said)
 
     def test_checkpoint_of_older_lightsplit(self) -> None:
         """A record written before `group_field` (no such key) loads as before:

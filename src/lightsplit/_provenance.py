@@ -869,16 +869,25 @@ def _grouping_removed(
     """
     if config.get("group_pattern") is not None or config.get("group_field") is not None:
         return []
-    return [
-        Difference(
-            f"`{key}` is unset, not {preview(old_config[key])}: checkpoints from "
-            "now on record no training groups, for evaluations to find their "
-            "patients by",
-            "warning",
+    found: list[Difference] = []
+    for key in ("group_pattern", "group_field"):
+        value = old_config.get(key)
+        if value in (None, ""):
+            continue
+        shown = (  # as written, as the other messages of groups show it
+            f"`{Grouping(key, value).shown_value}`"
+            if isinstance(value, str)
+            or (isinstance(value, int) and not isinstance(value, bool))
+            else preview(value)
         )
-        for key in ("group_pattern", "group_field")
-        if old_config.get(key) not in (None, "")
-    ]
+        found.append(
+            Difference(
+                f"`{key}` is unset, not {shown}: checkpoints from now on record no "
+                "training groups, for evaluations to find their patients by",
+                "warning",
+            )
+        )
+    return found
 
 
 def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> list[int]:
