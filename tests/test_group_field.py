@@ -310,6 +310,45 @@ class TestCheckpoints:
             for message in said
         ), said
 
+    def test_held_out_without_patients_not_said_compared_by_patient(
+        self, tmp_path: Path
+    ) -> None:
+        """Evaluated on entries in which the checkpoint's field holds no patient,
+        the sets are compared by file alone: the warning that they are held out
+        does not say that no patient of theirs was trained on."""
+        checkpoint = fit_to_checkpoint(_module(group_field=2), tmp_path)
+        split = _split()
+        split["test"] = [["00090.png", 1], ["00091.png", 0, "P20"]]
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            _test(_module(split), checkpoint)
+        said = [str(w.message) for w in seen if w.category is LightsplitWarning]
+        assert any(
+            message.startswith(
+                "the checkpoint's `group_field` `2` holds no group in 1 of the 2 "
+                "entries of set `test`"
+            )
+            for message in said
+        ), said
+        held_out = [m for m in said if "evaluated as given" in m]
+        assert len(held_out) == 1, said
+        assert "nor patients" not in held_out[0]
+        assert (
+            "evaluated as given: none of their entries is in the checkpoint's "
+            "training set, nor is the patient of any in which the checkpoint's "
+            "grouping finds one (the others were compared by file only), but"
+        ) in held_out[0]
+
+    def test_one_image_of_trained_patient_counted_in_words(self) -> None:
+        """A test set of one image of a training patient is refused, its size
+        said as one entry."""
+        record = _module(group_field=2).state_dict()
+        tested = _module({**_split(), "test": [["00090.png", 1, 12]]})
+        with pytest.raises(DataChangedError) as exc_info:
+            _evaluating(tested, record)
+        lines = str(exc_info.value).splitlines()
+        assert "  set `test` has 1 entry, not 2" in lines, lines
+
     def test_patients_trained_on_before_remembered(self) -> None:
         """Resumed on fewer patients with the same field, the checkpoints written
         next remember all of them: a test set of the others is refused."""
@@ -352,8 +391,27 @@ class TestCheckpoints:
             )
             for w in seen
         ), [str(w.message) for w in seen]
-        with pytest.warns(LightsplitWarning, match="`group_field` is unset, not 2"):
+        with pytest.warns(LightsplitWarning, match="`group_field` is unset, not `2`"):
             _module().load_state_dict(_module(group_field=2).state_dict())
+
+    def test_grouping_removed_shown_as_written(self) -> None:
+        """Resuming without the checkpoint's pattern (or field) names it as the
+        other messages of groups do, as written: a pattern's backslashes are not
+        doubled, and the key "2" is told from the position 2."""
+        pattern = r"^(\d+)\."
+        record = _module(group_pattern=pattern).state_dict()
+        with pytest.warns(LightsplitWarning) as seen:
+            _module().load_state_dict(record)
+        said = [str(w.message) for w in seen]
+        assert any(
+            "`group_pattern` is unset, not `^(\\d+)\\.`: checkpoints" in m for m in said
+        ), said
+        record = _module(group_field=2).state_dict()
+        record[PROVENANCE_KEY]["config"]["group_field"] = "2"
+        with pytest.warns(LightsplitWarning) as seen:
+            _module().load_state_dict(record)
+        said = [str(w.message) for w in seen]
+        assert any('`group_field` is unset, not `"2"`: checkpoints' in m for m in said)
 
     def test_checkpoint_of_older_lightsplit(self) -> None:
         """A record written before `group_field` (no such key) loads as before:

@@ -809,6 +809,7 @@ class ConcatDataModule(LightningDataModule):
             allowed=self._config.allow_data_change,
             action=action,
             by_patient=isinstance(recorded.get("train_groups"), Tensor),
+            ungrouped=bool(unchecked),
         )
         if error is not None:
             raise DataChangedError(error)

@@ -719,7 +719,8 @@ def _compare_set(
     """
     found: list[str] = []
     if old.get("size") != new["size"]:
-        found.append(f"set `{name}` has {new['size']} entries, not {old.get('size')}")
+        noun = "entry" if new["size"] == 1 else "entries"
+        found.append(f"set `{name}` has {new['size']} {noun}, not {old.get('size')}")
     elif old.get("sha256") != new["sha256"]:
         found.append(
             _changed_entries(name, *hashes)
@@ -868,16 +869,25 @@ def _grouping_removed(
     """
     if config.get("group_pattern") is not None or config.get("group_field") is not None:
         return []
-    return [
-        Difference(
-            f"`{key}` is unset, not {preview(old_config[key])}: checkpoints from "
-            "now on record no training groups, for evaluations to find their "
-            "patients by",
-            "warning",
+    found: list[Difference] = []
+    for key in ("group_pattern", "group_field"):
+        value = old_config.get(key)
+        if value in (None, ""):
+            continue
+        shown = (  # as written, as the other messages of groups show it
+            f"`{Grouping(key, value).shown_value}`"
+            if isinstance(value, str)
+            or (isinstance(value, int) and not isinstance(value, bool))
+            else preview(value)
         )
-        for key in ("group_pattern", "group_field")
-        if old_config.get(key) not in (None, "")
-    ]
+        found.append(
+            Difference(
+                f"`{key}` is unset, not {shown}: checkpoints from now on record no "
+                "training groups, for evaluations to find their patients by",
+                "warning",
+            )
+        )
+    return found
 
 
 def overlap(recorded: Mapping[str, Any], entries: Sequence[object]) -> list[int]:
@@ -1008,11 +1018,14 @@ def report(
     allowed: bool,
     action: str,
     by_patient: bool = False,
+    ungrouped: bool = False,
 ) -> tuple[str | None, str | None]:
     """Return the error message (if any) and the warning message (if any).
 
     ``by_patient`` says that the held-out sets were compared with the
-    checkpoint's training set by patient too, not by file alone.
+    checkpoint's training set by patient too, not by file alone; ``ungrouped``
+    that the checkpoint's grouping found no patient in some of their entries,
+    compared by file alone (`patients_trained_on` says which).
     """
     errors = [str(d) for d in differences if d.severity == "error"]
     warnings_ = [str(d) for d in differences if d.severity == "warning"]
@@ -1036,7 +1049,14 @@ def report(
     warning = format_problems(title, shown, noun="difference") if shown else None
     if held_out:
         compared = (
-            "none of their entries, nor patients, is in the checkpoint's training set"
+            (
+                "none of their entries is in the checkpoint's training set, nor is "
+                "the patient of any in which the checkpoint's grouping finds one "
+                "(the others were compared by file only)"
+            )
+            if by_patient and ungrouped
+            else "none of their entries, nor patients, is in the checkpoint's "
+            "training set"
             if by_patient
             else "none of their entries is in the checkpoint's training set "
             "(patients were not compared: the checkpoint records none, as it was "
