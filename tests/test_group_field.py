@@ -260,7 +260,7 @@ def _test(module: CachingDataModule, checkpoint: Path) -> None:
     trainer.test(RecordingModel(6), datamodule=module, ckpt_path=checkpoint)
 
 
-def _evaluating(module: CachingDataModule, state: dict[str, Any]) -> None:
+def _evaluating(module: ConcatDataModule, state: dict[str, Any]) -> None:
     """Load the checkpoint record ``state`` into ``module`` as testing does."""
     trainer = Trainer(accelerator="cpu", logger=False, enable_progress_bar=False)
     trainer.state.fn = TrainerFn.TESTING
@@ -338,6 +338,127 @@ class TestCheckpoints:
             "training set, nor is the patient of any in which the checkpoint's "
             "grouping finds one (the others were compared by file only), but"
         ) in held_out[0]
+
+    def test_patient_found_by_own_field_where_checkpoint_finds_none(self) -> None:
+        """A checkpoint trained on array rows grouped by position 1, evaluated on
+        the same data written as objects: its field holds no patient there, so
+        the evaluating data module's own field finds them. A training patient
+        is refused, the message saying by which field it was found."""
+        rows = [[f"{i}.png", f"P0{i // 2}", i % 2] for i in range(8)]
+        record = CachingDataModule({"train": rows}, _AnyLoader(), group_field=1)
+        test = [
+            {"image": "36.png", "PatientID": "P03", "label": 1},
+            {"image": "37.png", "PatientID": "P08", "label": 0},
+        ]
+        tested = CachingDataModule(
+            {"test": test}, _AnyLoader(), group_field="PatientID"
+        )
+        with pytest.raises(DataChangedError) as exc_info:
+            _evaluating(tested, record.state_dict())
+        lines = str(exc_info.value).splitlines()
+        assert lines[0].startswith(
+            "running `test` on patients the checkpoint was trained on"
+        )
+        assert lines[1] == (
+            "  set `test` holds 1 group (patients, by the data module's own "
+            "`group_field` `PatientID`, as the checkpoint's `group_field` `1` holds "
+            "no group in those entries) of the training set the checkpoint was "
+            'trained on, in 1 of its 2 entries: `P03` (test.0 {"image": "36.png", '
+            '"PatientID": "P03", "label": 1})'
+        )
+
+    def test_concatenated_array_and_object_parts_compared_by_patient(self) -> None:
+        """A set of an array part and an object part: the checkpoint's field
+        finds the patients of one, the data module's own those of the other;
+        entries in which neither finds one are compared by file only."""
+        rows = [[f"{i}.png", f"P0{i // 2}", i % 2] for i in range(8)]
+        record = CachingDataModule({"train": rows}, _AnyLoader(), group_field=1)
+        arrays = [["40.png", "P08", 0], ["41.png", "P09", 1]]
+        objects = [
+            {"image": "42.png", "PatientID": "P02", "label": 0},
+            {"image": "43.png", "label": 1},
+        ]
+        with pytest.warns(LightsplitWarning, match="holds no group"):
+            tested = ConcatDataModule(
+                {"test": [(arrays, _AnyLoader()), (objects, _AnyLoader())]},
+                group_field="PatientID",
+            )
+        with (
+            pytest.raises(DataChangedError) as exc_info,
+            pytest.warns(LightsplitWarning, match="compared with its training set"),
+        ):
+            _evaluating(tested, record.state_dict())
+        assert (
+            "  set `test` holds 1 group (patients, by the data module's own "
+            "`group_field` `PatientID`, as the checkpoint's `group_field` `1` holds "
+            "no group in those entries) of the training set the checkpoint was "
+            'trained on, in 1 of its 4 entries: `P02` (test.2 {"image": "42.png", '
+            '"PatientID": "P02", "label": 0})'
+        ) in str(exc_info.value).splitlines()
+        objects[0]["PatientID"] = "P10"
+        with pytest.warns(LightsplitWarning, match="holds no group"):
+            tested = ConcatDataModule(
+                {"test": [(arrays, _AnyLoader()), (objects, _AnyLoader())]},
+                group_field="PatientID",
+            )
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            _evaluating(tested, record.state_dict())
+        said = [str(w.message) for w in seen if w.category is LightsplitWarning]
+        assert (
+            "the checkpoint's `group_field` `1` holds no group in 1 of the 4 entries "
+            "of set `test`, nor does the data module's own `group_field` "
+            "`PatientID`, which are compared with its training set by file only: "
+            'test.3 {"image": "43.png", "label": 1}'
+        ) in said, said
+        held_out = [m for m in said if "evaluated as given" in m]
+        assert len(held_out) == 1, said
+        assert (
+            "evaluated as given: none of their entries is in the checkpoint's "
+            "training set, nor is the patient of any in which the checkpoint's "
+            "grouping, or the data module's own, finds one (patients found by the "
+            "data module's own `group_field` `PatientID` where the checkpoint's "
+            "grouping finds none; the others were compared by file only), but"
+        ) in held_out[0]
+
+    def test_patients_of_uncarried_entries_not_said_compared(self) -> None:
+        """Trained with a pattern, resumed with a field on fewer patients (the
+        pattern's groups not carried), then tested: the patients of the entries
+        trained on before are not recorded, and the warning does not say that
+        none of the test set's patients was trained on."""
+        split = {
+            name: [[f"p{row[2]}/{row[0]}", *row[1:]] for row in rows]
+            for name, rows in _split().items()
+        }
+        before = _module(split, group_pattern=r"p(\w+)/").state_dict()
+        fewer = {**split, "train": split["train"][:6]}
+        resumed = _module(fewer, group_field=2, allow_data_change=True)
+        with pytest.warns(LightsplitWarning) as resuming:
+            resumed.load_state_dict(before)
+        assert any("are not carried" in str(w.message) for w in resuming)
+        record = resumed.state_dict()
+        assert record[PROVENANCE_KEY]["train_entries_ungrouped"].numel() == 6
+        # patient 16, trained on before the resumption, in other images
+        tested = _module({**fewer, "test": _rows(16, start=50)}, group_field=2)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            _evaluating(tested, record)
+        said = [str(w.message) for w in seen if w.category is LightsplitWarning]
+        held_out = [m for m in said if "evaluated as given" in m]
+        assert len(held_out) == 1, said
+        assert "nor patients" not in held_out[0]
+        assert (
+            "evaluated as given: none of their entries is in the checkpoint's "
+            "training set, nor is the patient of any among the training patients it "
+            "records (it records no patient for the 6 entries it was trained on "
+            "before it was resumed with another grouping (or a first one): those "
+            "were compared by file only), but"
+        ) in held_out[0]
+        # resumed again with the same field: still not recorded
+        again = _module(fewer, group_field=2)
+        again.load_state_dict(record)
+        kept = again.state_dict()[PROVENANCE_KEY]["train_entries_ungrouped"]
+        assert torch.equal(kept, record[PROVENANCE_KEY]["train_entries_ungrouped"])
 
     def test_one_image_of_trained_patient_counted_in_words(self) -> None:
         """A test set of one image of a training patient is refused, its size
