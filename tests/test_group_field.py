@@ -102,6 +102,7 @@ class TestSetting:
             pytest.param(-1, "-1, a position counted from the end", id="negative"),
             pytest.param(True, "the truth value True", id="bool"),
             pytest.param("", "an empty string", id="empty"),
+            pytest.param(" \t", "' \\t', blanks alone", id="blanks"),
             pytest.param(2.0, "the float 2.0", id="float"),
             pytest.param([2], "the list [2]", id="list"),
         ],
@@ -117,9 +118,41 @@ class TestSetting:
         assert message.endswith(
             "name the field that holds each entry's group (its patient): a "
             "position in array entries (0 for the first item, 1, 2, ...) or a key "
-            "of object entries (a non-empty string), such as 2 or `PatientID`; or "
+            "of object entries (a string that is not empty or blank), such as 2 or "
+            "`PatientID`; or "
             "leave it unset"
         )
+
+    def test_field_of_the_files_refused(self) -> None:
+        """A field that holds the entries' files (position 0 of ``["a.png", 0]``)
+        makes each image its own patient: refused, saying so and what to name."""
+        split = {
+            "train": [[f"{i:05d}.png", i % 2] for i in range(6)],
+            "test": [["00090.png", 0], ["00091.png", 1]],
+        }
+        with pytest.raises(ValidationError) as exc_info:
+            CachingDataModule(split, _AnyLoader(), group_field=0)
+        assert _errors(exc_info.value) == [("group_field_files", "group_field")]
+        assert exc_info.value.errors()[0]["msg"] == (
+            "`group_field` `0` holds the entries' files, not their patients, in 8 "
+            "of the 8 entries of `train`, `test` that it holds a value in (such as "
+            'train.0 ["00000.png", 0]), which makes each image its own patient, so '
+            "no patient could be found in two sets; name the field that holds each "
+            "entry's patient (a position 0, 1, ... in array entries, a key of object "
+            'entries); the entries are arrays of 2 items (such as ["00000.png", 0]); '
+            "give a position from 0 to 1, or leave `group_field` unset where no "
+            "field holds patients"
+        )
+        objects = {
+            name: [{"image": row[0], "label": row[1]} for row in rows]
+            for name, rows in split.items()
+        }
+        with pytest.raises(ValidationError, match="group_field_files"):
+            CachingDataModule(objects, _AnyLoader(), group_field="image")
+        # a few patients written as file names among many are no such field
+        rows = _split()
+        rows["train"][0][2] = "scan.png"
+        assert _module(rows, group_field=2).group_field == 2
 
     def test_string_of_digits_is_a_key(self) -> None:
         """``"2"`` (from a JSON or YAML file) is a key, never converted to a
@@ -490,17 +523,20 @@ class TestCheckpoints:
         is warned about as removing a pattern is."""
         before = _module(group_field=2).state_dict()
         fewer = {**_split(), "train": _split()["train"][:6]}
-        resumed = _module(fewer, group_field=0, allow_data_change=True)
+        sited = {  # a site column, each patient's own
+            name: [[*row, f"S{row[2]}"] for row in rows] for name, rows in fewer.items()
+        }
+        resumed = _module(sited, group_field=3, allow_data_change=True)
         with pytest.warns(LightsplitWarning) as seen:
             resumed.load_state_dict(before)
         assert any(
             str(w.message).startswith(
-                "`group_field` is `0`, not `2`: the checkpoint's training groups, "
+                "`group_field` is `3`, not `2`: the checkpoint's training groups, "
                 "read from its field, are not carried"
             )
             for w in seen
         ), [str(w.message) for w in seen]
-        assert resumed.state_dict()[PROVENANCE_KEY]["train_groups"].numel() == 6
+        assert resumed.state_dict()[PROVENANCE_KEY]["train_groups"].numel() == 3
         by_pattern = _module(fewer, group_pattern=r"^(\d+)\.", allow_data_change=True)
         with pytest.warns(LightsplitWarning) as seen:
             by_pattern.load_state_dict(before)

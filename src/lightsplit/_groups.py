@@ -25,6 +25,7 @@ from ._entries import (
     SetFields,
     describe_entries,
     index_split,
+    names_file,
     set_groups,
 )
 from ._errors import (
@@ -39,6 +40,7 @@ from ._leaks import EntryRef, GroupLeak, group_leaks_in, unmatched_pattern
 from ._provenance import hash64, recorded_grouping
 from ._types import EVALUATION_SET_NAMES, SetName
 from ._validation_errors import (
+    group_field_files,
     group_field_unheld,
     group_leak,
     group_pattern_unmatched,
@@ -70,7 +72,9 @@ def check_group_leaks(
         ValidationError: ``group_leak`` at each set holding a group that another
             set holds, or ``group_pattern_unmatched`` if the pattern finds no
             group in any entry of those sets (a misspelt pattern checks nothing;
-            ``group_field_unheld`` if the group field holds none).
+            ``group_field_unheld`` if the group field holds none), or
+            ``group_field_files`` if the group field holds the entries' files in
+            most of them (each image its own patient).
     """
     fields = grouping.fields()
     index = index_split(split, fields)
@@ -80,6 +84,9 @@ def check_group_leaks(
             _unchecked_error(split, held, grouping, index, fields)
         ]
         raise ValidationError.from_exception_data(title, details)
+    files = _files_error(split, held, grouping, index) if grouping.by_field else None
+    if files is not None:
+        raise ValidationError.from_exception_data(title, [files])
     group_leaks, ungrouped = group_leaks_in(split, index)
     pathless: list[EntryRef[object]] = []
     if grouping.by_field:  # entries without a path are grouped by the field too
@@ -141,6 +148,51 @@ def _unchecked_error(
         "type": group_pattern_unmatched(reason=reason),
         "loc": ("group_pattern",),
         "input": pattern,
+    }
+
+
+def _files_error(
+    split: Mapping[SetName, Sequence[object]],
+    held: Sequence[SetName],
+    grouping: Grouping,
+    index: Mapping[SetName, SetFields],
+) -> InitErrorDetails | None:
+    """Return the error of a group field that holds the entries' files, if so.
+
+    So it does where most of the entries of the sets ``held`` that it holds a
+    group in hold a file name there (`names_file`): the field of each
+    entry's path (``0`` of ``["a.png", 0]``), which makes each image its own
+    patient, so that the check finds no patient in two sets that a file in
+    two sets would not show.
+    """
+    grouped = named = 0
+    first: tuple[SetName, int] | None = None
+    for name in held:
+        groups = index[name].groups or []
+        files = {group for group in index[name].group_set or () if names_file(group)}
+        grouped += sum(group is not None for group in groups)
+        if files:
+            positions = [i for i, group in enumerate(groups) if group in files]
+            named += len(positions)
+            first = first or (name, positions[0])
+    if first is None or 2 * named <= grouped:
+        return None
+    name, at = first
+    entries = describe_entries(split[name])
+    reason = (
+        f"{grouping} holds the entries' files, not their patients, in {named:,} of "
+        f"the {grouped:,} entries of {format_list(list(held))} that it holds a "
+        f"value in (such as {name}.{at} {preview(split[name][at])}), which makes "
+        "each image its own patient, so no patient could be found in two sets; "
+        "name the field that holds each entry's patient "
+        f"(a position 0, 1, ... in array entries, a key of object entries); the "
+        f"entries are {entries}, or leave `group_field` unset where no field "
+        "holds patients"
+    )
+    return {
+        "type": group_field_files(reason=reason),
+        "loc": ("group_field",),
+        "input": grouping.value,
     }
 
 
