@@ -102,6 +102,7 @@ class TestSetting:
             pytest.param(-1, "-1, a position counted from the end", id="negative"),
             pytest.param(True, "the truth value True", id="bool"),
             pytest.param("", "an empty string", id="empty"),
+            pytest.param(" \t", "' \\t', blanks alone", id="blanks"),
             pytest.param(2.0, "the float 2.0", id="float"),
             pytest.param([2], "the list [2]", id="list"),
         ],
@@ -117,9 +118,41 @@ class TestSetting:
         assert message.endswith(
             "name the field that holds each entry's group (its patient): a "
             "position in array entries (0 for the first item, 1, 2, ...) or a key "
-            "of object entries (a non-empty string), such as 2 or `PatientID`; or "
+            "of object entries (a string that is not empty or blank), such as 2 or "
+            "`PatientID`; or "
             "leave it unset"
         )
+
+    def test_field_of_the_files_refused(self) -> None:
+        """A field that holds the entries' files (position 0 of ``["a.png", 0]``)
+        makes each image its own patient: refused, saying so and what to name."""
+        split = {
+            "train": [[f"{i:05d}.png", i % 2] for i in range(6)],
+            "test": [["00090.png", 0], ["00091.png", 1]],
+        }
+        with pytest.raises(ValidationError) as exc_info:
+            CachingDataModule(split, _AnyLoader(), group_field=0)
+        assert _errors(exc_info.value) == [("group_field_files", "group_field")]
+        assert exc_info.value.errors()[0]["msg"] == (
+            "`group_field` `0` holds the entries' files, not their patients, in 8 "
+            "of the 8 entries of `train`, `test` that it holds a value in (such as "
+            'train.0 ["00000.png", 0]), which makes each image its own patient, so '
+            "no patient could be found in two sets; name the field that holds each "
+            "entry's patient (a position 0, 1, ... in array entries, a key of object "
+            'entries); the entries are arrays of 2 items (such as ["00000.png", 0]); '
+            "give a position from 0 to 1, or leave `group_field` unset where no "
+            "field holds patients"
+        )
+        objects = {
+            name: [{"image": row[0], "label": row[1]} for row in rows]
+            for name, rows in split.items()
+        }
+        with pytest.raises(ValidationError, match="group_field_files"):
+            CachingDataModule(objects, _AnyLoader(), group_field="image")
+        # a few patients written as file names among many are no such field
+        rows = _split()
+        rows["train"][0][2] = "scan.png"
+        assert _module(rows, group_field=2).group_field == 2
 
     def test_string_of_digits_is_a_key(self) -> None:
         """``"2"`` (from a JSON or YAML file) is a key, never converted to a
@@ -260,7 +293,7 @@ def _test(module: CachingDataModule, checkpoint: Path) -> None:
     trainer.test(RecordingModel(6), datamodule=module, ckpt_path=checkpoint)
 
 
-def _evaluating(module: CachingDataModule, state: dict[str, Any]) -> None:
+def _evaluating(module: ConcatDataModule, state: dict[str, Any]) -> None:
     """Load the checkpoint record ``state`` into ``module`` as testing does."""
     trainer = Trainer(accelerator="cpu", logger=False, enable_progress_bar=False)
     trainer.state.fn = TrainerFn.TESTING
@@ -339,6 +372,127 @@ class TestCheckpoints:
             "grouping finds one (the others were compared by file only), but"
         ) in held_out[0]
 
+    def test_patient_found_by_own_field_where_checkpoint_finds_none(self) -> None:
+        """A checkpoint trained on array rows grouped by position 1, evaluated on
+        the same data written as objects: its field holds no patient there, so
+        the evaluating data module's own field finds them. A training patient
+        is refused, the message saying by which field it was found."""
+        rows = [[f"{i}.png", f"P0{i // 2}", i % 2] for i in range(8)]
+        record = CachingDataModule({"train": rows}, _AnyLoader(), group_field=1)
+        test = [
+            {"image": "36.png", "PatientID": "P03", "label": 1},
+            {"image": "37.png", "PatientID": "P08", "label": 0},
+        ]
+        tested = CachingDataModule(
+            {"test": test}, _AnyLoader(), group_field="PatientID"
+        )
+        with pytest.raises(DataChangedError) as exc_info:
+            _evaluating(tested, record.state_dict())
+        lines = str(exc_info.value).splitlines()
+        assert lines[0].startswith(
+            "running `test` on patients the checkpoint was trained on"
+        )
+        assert lines[1] == (
+            "  set `test` holds 1 group (patients, by the data module's own "
+            "`group_field` `PatientID`, as the checkpoint's `group_field` `1` holds "
+            "no group in those entries) of the training set the checkpoint was "
+            'trained on, in 1 of its 2 entries: `P03` (test.0 {"image": "36.png", '
+            '"PatientID": "P03", "label": 1})'
+        )
+
+    def test_concatenated_array_and_object_parts_compared_by_patient(self) -> None:
+        """A set of an array part and an object part: the checkpoint's field
+        finds the patients of one, the data module's own those of the other;
+        entries in which neither finds one are compared by file only."""
+        rows = [[f"{i}.png", f"P0{i // 2}", i % 2] for i in range(8)]
+        record = CachingDataModule({"train": rows}, _AnyLoader(), group_field=1)
+        arrays = [["40.png", "P08", 0], ["41.png", "P09", 1]]
+        objects = [
+            {"image": "42.png", "PatientID": "P02", "label": 0},
+            {"image": "43.png", "label": 1},
+        ]
+        with pytest.warns(LightsplitWarning, match="holds no group"):
+            tested = ConcatDataModule(
+                {"test": [(arrays, _AnyLoader()), (objects, _AnyLoader())]},
+                group_field="PatientID",
+            )
+        with (
+            pytest.raises(DataChangedError) as exc_info,
+            pytest.warns(LightsplitWarning, match="compared with its training set"),
+        ):
+            _evaluating(tested, record.state_dict())
+        assert (
+            "  set `test` holds 1 group (patients, by the data module's own "
+            "`group_field` `PatientID`, as the checkpoint's `group_field` `1` holds "
+            "no group in those entries) of the training set the checkpoint was "
+            'trained on, in 1 of its 4 entries: `P02` (test.2 {"image": "42.png", '
+            '"PatientID": "P02", "label": 0})'
+        ) in str(exc_info.value).splitlines()
+        objects[0]["PatientID"] = "P10"
+        with pytest.warns(LightsplitWarning, match="holds no group"):
+            tested = ConcatDataModule(
+                {"test": [(arrays, _AnyLoader()), (objects, _AnyLoader())]},
+                group_field="PatientID",
+            )
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            _evaluating(tested, record.state_dict())
+        said = [str(w.message) for w in seen if w.category is LightsplitWarning]
+        assert (
+            "the checkpoint's `group_field` `1` holds no group in 1 of the 4 entries "
+            "of set `test`, nor does the data module's own `group_field` "
+            "`PatientID`, which are compared with its training set by file only: "
+            'test.3 {"image": "43.png", "label": 1}'
+        ) in said, said
+        held_out = [m for m in said if "evaluated as given" in m]
+        assert len(held_out) == 1, said
+        assert (
+            "evaluated as given: none of their entries is in the checkpoint's "
+            "training set, nor is the patient of any in which the checkpoint's "
+            "grouping, or the data module's own, finds one (patients found by the "
+            "data module's own `group_field` `PatientID` where the checkpoint's "
+            "grouping finds none; the others were compared by file only), but"
+        ) in held_out[0]
+
+    def test_patients_of_uncarried_entries_not_said_compared(self) -> None:
+        """Trained with a pattern, resumed with a field on fewer patients (the
+        pattern's groups not carried), then tested: the patients of the entries
+        trained on before are not recorded, and the warning does not say that
+        none of the test set's patients was trained on."""
+        split = {
+            name: [[f"p{row[2]}/{row[0]}", *row[1:]] for row in rows]
+            for name, rows in _split().items()
+        }
+        before = _module(split, group_pattern=r"p(\w+)/").state_dict()
+        fewer = {**split, "train": split["train"][:6]}
+        resumed = _module(fewer, group_field=2, allow_data_change=True)
+        with pytest.warns(LightsplitWarning) as resuming:
+            resumed.load_state_dict(before)
+        assert any("are not carried" in str(w.message) for w in resuming)
+        record = resumed.state_dict()
+        assert record[PROVENANCE_KEY]["train_entries_ungrouped"].numel() == 6
+        # patient 16, trained on before the resumption, in other images
+        tested = _module({**fewer, "test": _rows(16, start=50)}, group_field=2)
+        with warnings.catch_warnings(record=True) as seen:
+            warnings.simplefilter("always")
+            _evaluating(tested, record)
+        said = [str(w.message) for w in seen if w.category is LightsplitWarning]
+        held_out = [m for m in said if "evaluated as given" in m]
+        assert len(held_out) == 1, said
+        assert "nor patients" not in held_out[0]
+        assert (
+            "evaluated as given: none of their entries is in the checkpoint's "
+            "training set, nor is the patient of any among the training patients it "
+            "records (it records no patient for the 6 entries it was trained on "
+            "before it was resumed with another grouping (or a first one): those "
+            "were compared by file only), but"
+        ) in held_out[0]
+        # resumed again with the same field: still not recorded
+        again = _module(fewer, group_field=2)
+        again.load_state_dict(record)
+        kept = again.state_dict()[PROVENANCE_KEY]["train_entries_ungrouped"]
+        assert torch.equal(kept, record[PROVENANCE_KEY]["train_entries_ungrouped"])
+
     def test_one_image_of_trained_patient_counted_in_words(self) -> None:
         """A test set of one image of a training patient is refused, its size
         said as one entry."""
@@ -369,17 +523,20 @@ class TestCheckpoints:
         is warned about as removing a pattern is."""
         before = _module(group_field=2).state_dict()
         fewer = {**_split(), "train": _split()["train"][:6]}
-        resumed = _module(fewer, group_field=0, allow_data_change=True)
+        sited = {  # a site column, each patient's own
+            name: [[*row, f"S{row[2]}"] for row in rows] for name, rows in fewer.items()
+        }
+        resumed = _module(sited, group_field=3, allow_data_change=True)
         with pytest.warns(LightsplitWarning) as seen:
             resumed.load_state_dict(before)
         assert any(
             str(w.message).startswith(
-                "`group_field` is `0`, not `2`: the checkpoint's training groups, "
+                "`group_field` is `3`, not `2`: the checkpoint's training groups, "
                 "read from its field, are not carried"
             )
             for w in seen
         ), [str(w.message) for w in seen]
-        assert resumed.state_dict()[PROVENANCE_KEY]["train_groups"].numel() == 6
+        assert resumed.state_dict()[PROVENANCE_KEY]["train_groups"].numel() == 3
         by_pattern = _module(fewer, group_pattern=r"^(\d+)\.", allow_data_change=True)
         with pytest.warns(LightsplitWarning) as seen:
             by_pattern.load_state_dict(before)

@@ -370,14 +370,13 @@ class TestCheckpoints:
         and says so (no crash when evaluating)."""
         record = _module(group_pattern=PATTERN).state_dict()[PROVENANCE_KEY]
         record["config"]["group_pattern"] = "p(\\d"
-        assert patients_trained_on(record, {"test": [("p1/9", 0)]}, asked=None) == (
-            [],
-            [
-                "the checkpoint's `group_pattern` `p(\\d` is no regular expression "
-                "(its record is damaged): the evaluated sets are compared with its "
-                "training set by file only"
-            ],
-        )
+        check = patients_trained_on(record, {"test": [("p1/9", 0)]}, asked=None)
+        assert check.lines == []
+        assert check.notes == [
+            "the checkpoint's `group_pattern` `p(\\d` is no regular expression "
+            "(its record is damaged): the evaluated sets are compared with its "
+            "training set by file only"
+        ]
 
     def test_pattern_removed_on_resume_warned(self) -> None:
         """Resuming without the pattern the checkpoint was trained with is a

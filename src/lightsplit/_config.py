@@ -65,10 +65,10 @@ def _check_parallel(value: object) -> object:
 def _check_group_field(value: object) -> object:
     """Refuse a `group_field` that is neither a position nor a key, saying which are.
 
-    A string is a key, whatever it holds (``"2"`` is no position); an `IntEnum`
-    member is the position it stands for.
+    A string holding a character other than blanks is a key, whatever it holds
+    (``"2"`` is no position); an `IntEnum` member is the position it stands for.
     """
-    if value is None or (isinstance(value, str) and value):
+    if value is None or (isinstance(value, str) and value.strip()):
         return value
     if is_group_field(value):
         return int(value)  # type: ignore[call-overload]  # an `int`, as checked
@@ -314,9 +314,11 @@ class DataModuleConfig(FrozenModel, frozen=True):
     array entries (0, 1, 2, ...) or a key of object entries, as the group
     field of ``lightsplit check`` reads it. Its value is the group, as text
     (the patient 17 and "17" are one); an entry whose field is missing, empty
-    or null has none. A string is always a key: "2" is no position. With it,
-    the sets and checkpoints are checked by patient as with `group_pattern`.
-    Not with `group_pattern`."""
+    or null has none. In Python a string is always a key ("2" is no
+    position); in config files and on the command line, digits are read as
+    the number, a position, even quoted (see config-files.md). A key must hold
+    a character other than blanks. With it, the sets and checkpoints are
+    checked by patient as with `group_pattern`. Not with `group_pattern`."""
 
     @field_validator("group_pattern", mode="after")
     @classmethod

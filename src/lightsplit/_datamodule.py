@@ -53,6 +53,7 @@ from ._provenance import (
     shared_entries,
     shown_reader,
     train_loaders,
+    ungrouped_training,
 )
 from ._sample import ModelTransform, RawDataLoader, Sample
 from ._sampling import EpochSampler, Shards
@@ -753,9 +754,8 @@ class ConcatDataModule(LightningDataModule):
             for name, shared in found.items()
             if shared.apart
         ]
-        patients, unchecked = patients_trained_on(
-            recorded, held_out, asked=_grouping(self._config)
-        )
+        check = patients_trained_on(recorded, held_out, asked=_grouping(self._config))
+        patients = check.lines
         # sets found held out (the checkpoint records its training entries, and
         # none is there) are evaluated as given, even if new or changed
         checked = (
@@ -773,7 +773,7 @@ class ConcatDataModule(LightningDataModule):
         else:  # the sets are the checkpoint's own, told apart when trained too
             for text in apart:
                 _LOG.info("%s", text)
-        for note in unchecked:
+        for note in check.notes:
             warnings.warn(note, LightsplitWarning, stacklevel=2)
         what = "patients" if patients and not leaks else "entries"
         what += " and patients" if patients and leaks else ""
@@ -809,7 +809,9 @@ class ConcatDataModule(LightningDataModule):
             allowed=self._config.allow_data_change,
             action=action,
             by_patient=isinstance(recorded.get("train_groups"), Tensor),
-            ungrouped=bool(unchecked),
+            ungrouped=check.ungrouped,
+            own=check.own,
+            unrecorded=ungrouped_training(recorded),
         )
         if error is not None:
             raise DataChangedError(error)

@@ -479,16 +479,16 @@ def is_group_field(value: object) -> bool:
     """Whether ``value`` is a group field a data module takes (`DataModuleConfig`).
 
     A position (an `int` of 0 or more, not a truth value) or a key (a string
-    that is not empty).
+    holding a character other than blanks: no key of a table is blank).
 
     Examples:
         >>> is_group_field(2), is_group_field("PatientID"), is_group_field(-1)
         (True, True, False)
-        >>> is_group_field(True), is_group_field("")
-        (False, False)
+        >>> is_group_field(True), is_group_field(""), is_group_field(" ")
+        (False, False, False)
     """
     if isinstance(value, str):
-        return bool(value)
+        return bool(value.strip())
     return isinstance(value, int) and not isinstance(value, bool) and value >= 0
 
 

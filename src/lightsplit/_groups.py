@@ -12,6 +12,7 @@ entry's first string, normalised, or read from the field as text (the patient
 
 import warnings
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -24,6 +25,7 @@ from ._entries import (
     SetFields,
     describe_entries,
     index_split,
+    names_file,
     set_groups,
 )
 from ._errors import (
@@ -38,12 +40,14 @@ from ._leaks import EntryRef, GroupLeak, group_leaks_in, unmatched_pattern
 from ._provenance import hash64, recorded_grouping
 from ._types import EVALUATION_SET_NAMES, SetName
 from ._validation_errors import (
+    group_field_files,
     group_field_unheld,
     group_leak,
     group_pattern_unmatched,
 )
 
 __all__ = [
+    "PatientCheck",
     "check_group_leaks",
     "group_hashes",
     "patients_trained_on",
@@ -68,7 +72,9 @@ def check_group_leaks(
         ValidationError: ``group_leak`` at each set holding a group that another
             set holds, or ``group_pattern_unmatched`` if the pattern finds no
             group in any entry of those sets (a misspelt pattern checks nothing;
-            ``group_field_unheld`` if the group field holds none).
+            ``group_field_unheld`` if the group field holds none), or
+            ``group_field_files`` if the group field holds the entries' files in
+            most of them (each image its own patient).
     """
     fields = grouping.fields()
     index = index_split(split, fields)
@@ -78,6 +84,9 @@ def check_group_leaks(
             _unchecked_error(split, held, grouping, index, fields)
         ]
         raise ValidationError.from_exception_data(title, details)
+    files = _files_error(split, held, grouping, index) if grouping.by_field else None
+    if files is not None:
+        raise ValidationError.from_exception_data(title, [files])
     group_leaks, ungrouped = group_leaks_in(split, index)
     pathless: list[EntryRef[object]] = []
     if grouping.by_field:  # entries without a path are grouped by the field too
@@ -139,6 +148,51 @@ def _unchecked_error(
         "type": group_pattern_unmatched(reason=reason),
         "loc": ("group_pattern",),
         "input": pattern,
+    }
+
+
+def _files_error(
+    split: Mapping[SetName, Sequence[object]],
+    held: Sequence[SetName],
+    grouping: Grouping,
+    index: Mapping[SetName, SetFields],
+) -> InitErrorDetails | None:
+    """Return the error of a group field that holds the entries' files, if so.
+
+    So it does where most of the entries of the sets ``held`` that it holds a
+    group in hold a file name there (`names_file`): the field of each
+    entry's path (``0`` of ``["a.png", 0]``), which makes each image its own
+    patient, so that the check finds no patient in two sets that a file in
+    two sets would not show.
+    """
+    grouped = named = 0
+    first: tuple[SetName, int] | None = None
+    for name in held:
+        groups = index[name].groups or []
+        files = {group for group in index[name].group_set or () if names_file(group)}
+        grouped += sum(group is not None for group in groups)
+        if files:
+            positions = [i for i, group in enumerate(groups) if group in files]
+            named += len(positions)
+            first = first or (name, positions[0])
+    if first is None or 2 * named <= grouped:
+        return None
+    name, at = first
+    entries = describe_entries(split[name])
+    reason = (
+        f"{grouping} holds the entries' files, not their patients, in {named:,} of "
+        f"the {grouped:,} entries of {format_list(list(held))} that it holds a "
+        f"value in (such as {name}.{at} {preview(split[name][at])}), which makes "
+        "each image its own patient, so no patient could be found in two sets; "
+        "name the field that holds each entry's patient "
+        f"(a position 0, 1, ... in array entries, a key of object entries); the "
+        f"entries are {entries}, or leave `group_field` unset where no field "
+        "holds patients"
+    )
+    return {
+        "type": group_field_files(reason=reason),
+        "loc": ("group_field",),
+        "input": grouping.value,
     }
 
 
@@ -224,55 +278,107 @@ def group_hashes(entries: Sequence[object], grouping: Grouping) -> Tensor:
     return torch.tensor(sorted(map(_hash, different)), dtype=torch.int64)
 
 
+@dataclass(frozen=True, slots=True)
+class PatientCheck:
+    """What `patients_trained_on` found of the evaluated sets' patients."""
+
+    lines: list[str]
+    """One line per set, and grouping, finding patients trained on."""
+    notes: list[str]
+    """What could not be compared by patient, to warn about."""
+    own: Grouping | None = None
+    """The evaluating data module's grouping, where it found patients (trained
+    on or not) in entries in which the checkpoint's grouping finds none."""
+    ungrouped: bool = False
+    """Whether neither grouping finds a patient in some entries."""
+
+
 def patients_trained_on(
     recorded: Mapping[str, Any],
     held_out: Mapping[SetName, Sequence[object]],
     *,
     asked: Grouping | None,
-) -> tuple[list[str], list[str]]:
+) -> PatientCheck:
     """Say which evaluated sets hold groups a checkpoint was trained on.
 
     ``recorded`` is the checkpoint's record (`provenance_of`), ``held_out`` the
     evaluated sets' entries; ``asked`` is how the evaluating data module
     groups entries (its `group_pattern` or `group_field`). The groups are
-    found as the checkpoint found them (its pattern, or its field). Returns
-    one line per set holding such groups, and notes on what could not be
+    found as the checkpoint found them (its pattern, or its field); in the
+    entries in which it finds none (a table's rows written as objects, whose
+    patient is under a key), by ``asked``, where another: groups are recorded
+    as their text (`group_hashes`), found by a pattern or read from a field
+    alike, so the patient ``P03`` is one whichever found it. Returns one line
+    per set and grouping finding such groups, and notes on what could not be
     compared by group: the checkpoint records no groups while grouping is
-    asked for, or entries in which the checkpoint's grouping finds none.
+    asked for, or entries in which neither grouping finds one.
     """
     found = recorded_grouping(recorded.get("config", {}))
     if isinstance(found, str):
-        return [], [
+        note = (
             f"{found}: the evaluated sets are compared with its training set by "
             "file only"
-        ]
+        )
+        return PatientCheck([], [note], ungrouped=True)  # found by neither
     train_groups = recorded.get("train_groups")
     if found is None or not isinstance(train_groups, Tensor):
         if asked is None or not held_out:
-            return [], []
-        return [], [
+            return PatientCheck([], [])
+        note = (
             f"the checkpoint records no training groups (it was trained without "
             f"`group_pattern` or `group_field`, or by a lightsplit that did not "
             f"record them): {format_list(list(held_out))} "
             f"{'is' if len(held_out) == 1 else 'are'} compared with its training "
             f"set by file only, not by {asked}"
-        ]
+        )
+        return PatientCheck([], [note])
+    own = None if asked == found else asked
+    finds = "holds no" if found.by_field else "finds no"
     lines: list[str] = []
     notes: list[str] = []
+    own_found = ungrouped_found = False
     for name, entries in held_out.items():
         groups, ungrouped = _shared_groups(entries, found, train_groups)
         if groups:
-            lines.append(_shared_line(name, entries, found, groups))
+            lines.append(
+                _shared_line(name, entries, f"the checkpoint's {found}", groups)
+            )
+        if ungrouped and own is not None:
+            others = [entries[i] for i in ungrouped]
+            by_own, still = _shared_groups(others, own, train_groups)
+            own_found = own_found or len(still) < len(others)
+            if by_own:
+                where = {
+                    group: [ungrouped[i] for i in at] for group, at in by_own.items()
+                }
+                by = (
+                    f"the data module's own {own}, as the checkpoint's {found} "
+                    f"{finds} group in those entries"
+                )
+                lines.append(_shared_line(name, entries, by, where))
+            ungrouped = [ungrouped[i] for i in still]
         if ungrouped:
+            ungrouped_found = True
             shown = [f"{name}.{i} {preview(entries[i])}" for i in ungrouped[:_SHOWN]]
-            finds = "holds no" if found.by_field else "finds no"
+            nor = (
+                ""
+                if own is None
+                else f", nor does the data module's own {own}"
+                if own.by_field
+                else f", nor does the data module's own {own} find one"
+            )
             notes.append(
                 f"the checkpoint's {found} {finds} group in {len(ungrouped):,} of "
-                f"the {len(entries):,} entries of set `{name}`, which are compared "
-                "with its training set by file only: "
+                f"the {len(entries):,} entries of set `{name}`{nor}, which are "
+                "compared with its training set by file only: "
                 f"{first_few(shown, total=len(ungrouped), limit=_SHOWN)}"
             )
-    return lines, notes
+    return PatientCheck(
+        lines,
+        notes,
+        own if own_found else None,
+        ungrouped=ungrouped_found,
+    )
 
 
 def trained_groups(
@@ -321,10 +427,14 @@ def _shared_groups(
 def _shared_line(
     name: SetName,
     entries: Sequence[object],
-    grouping: Grouping,
+    by: str,
     groups: Mapping[str, list[int]],
 ) -> str:
-    """Say that set ``name`` holds ``groups`` of the checkpoint's training set."""
+    """Say that set ``name`` holds ``groups`` of the checkpoint's training set.
+
+    ``by`` says by which grouping they were found (the checkpoint's
+    `group_field` `2`).
+    """
     shown = [
         f"`{printable(group)}` ({name}.{where[0]} {preview(entries[where[0]])})"
         for group, where in list(groups.items())[:_SHOWN]
@@ -332,8 +442,8 @@ def _shared_line(
     count = sum(map(len, groups.values()))
     noun = "group" if len(groups) == 1 else "groups"
     return (
-        f"set `{name}` holds {len(groups):,} {noun} (patients, by the checkpoint's "
-        f"{grouping}) of the training set the checkpoint was trained on, in "
+        f"set `{name}` holds {len(groups):,} {noun} (patients, by {by}) of the "
+        f"training set the checkpoint was trained on, in "
         f"{count:,} of its {len(entries):,} entries: "
         f"{first_few(shown, total=len(groups), limit=_SHOWN)}"
     )

@@ -80,6 +80,7 @@ __all__ = [
     "shared_entries",
     "shown_reader",
     "train_loaders",
+    "ungrouped_training",
 ]
 
 PROVENANCE_KEY: Final = "lightsplit_provenance"
@@ -452,6 +453,10 @@ class Earlier:
     loaders: tuple[ReaderKey | None, ...] = ()
     """The loaders the checkpoint records as having read training entries;
     ``None`` for those of a checkpoint that recorded none (`reader_key`)."""
+    ungrouped: Tensor | None = None
+    """The hashes of ``entries`` whose groups the checkpoint records not
+    (``train_entries_ungrouped``): found by another grouping before it, or
+    by none; ``None`` where it records no such entries."""
 
 
 def recorded_grouping(config: Mapping[str, Any]) -> Grouping | str | None:
@@ -510,13 +515,27 @@ def earlier_training(recorded: Mapping[str, Any], train: Tensor) -> Earlier:
     )
     found = recorded_grouping(recorded.get("config", {}))
     loaders = _recorded_loaders(recorded)
+    ungrouped = _hashes(recorded.get("train_entries_ungrouped"))
     return Earlier(
         entries,
         _hashes(recorded.get("train_groups")),
         found if isinstance(found, Grouping) else None,
         # a record of training entries without their loaders: read by unknown ones
         (None,) if loaders is None and old is not None else tuple(loaders or ()),
+        None if ungrouped is None else ungrouped[torch.isin(ungrouped, entries)],
     )
+
+
+def ungrouped_training(recorded: Mapping[str, Any]) -> int:
+    """Count the training entries whose patients a checkpoint records not.
+
+    The entries trained on before it was resumed with another grouping (or
+    with one, after none), carried by file alone (``train_entries_ungrouped``,
+    `provenance_of`): evaluated sets are compared with their patients by file
+    only. ``0`` where it records none (or its groups not at all).
+    """
+    ungrouped = _hashes(recorded.get("train_entries_ungrouped"))
+    return 0 if ungrouped is None else int(ungrouped.numel())
 
 
 def _root_text(root: object) -> str:
@@ -647,7 +666,10 @@ def provenance_of(
     are recorded with the training set's (``train_entries``, the set's own
     then in ``train_set_entries``), its loaders with the set's
     (``train_loaders``), and its groups with the set's where the same pattern
-    (or field) found them.
+    (or field) found them; else (and for those it recorded no groups of) its
+    entries are recorded as ones whose patients are not
+    (``train_entries_ungrouped``), for evaluations to say that their patients
+    were compared by file only (`ungrouped_training`).
     """
     record: dict[str, Any] = {
         "format": PROVENANCE_FORMAT,
@@ -666,14 +688,18 @@ def provenance_of(
         record["train_loaders"] = [None if k is None else list(k) for k in readers]
     if train_groups is not None:
         record["train_groups"] = train_groups
-        if (
-            earlier is not None
-            and earlier.groups is not None
-            and earlier.grouping == grouping(config.group_pattern, config.group_field)
-        ):
-            record["train_groups"] = torch.unique(
-                torch.cat([train_groups, earlier.groups])
-            )
+        ungrouped = None
+        if earlier is not None:
+            ungrouped = earlier.entries  # their patients recorded by none ...
+            if earlier.groups is not None and earlier.grouping == grouping(
+                config.group_pattern, config.group_field
+            ):
+                record["train_groups"] = torch.unique(
+                    torch.cat([train_groups, earlier.groups])
+                )
+                ungrouped = earlier.ungrouped  # ... unless by this grouping
+        if ungrouped is not None and ungrouped.numel():
+            record["train_entries_ungrouped"] = ungrouped
     return record
 
 
@@ -1019,13 +1045,18 @@ def report(
     action: str,
     by_patient: bool = False,
     ungrouped: bool = False,
+    own: Grouping | None = None,
+    unrecorded: int = 0,
 ) -> tuple[str | None, str | None]:
     """Return the error message (if any) and the warning message (if any).
 
     ``by_patient`` says that the held-out sets were compared with the
     checkpoint's training set by patient too, not by file alone; ``ungrouped``
-    that the checkpoint's grouping found no patient in some of their entries,
-    compared by file alone (`patients_trained_on` says which).
+    that no grouping found a patient in some of their entries, compared by
+    file alone (`patients_trained_on` says which); ``own`` the evaluating data
+    module's grouping, where it found the patients of entries in which the
+    checkpoint's finds none; ``unrecorded`` how many entries the checkpoint
+    was trained on whose patients it records not (`ungrouped_training`).
     """
     errors = [str(d) for d in differences if d.severity == "error"]
     warnings_ = [str(d) for d in differences if d.severity == "warning"]
@@ -1049,14 +1080,7 @@ def report(
     warning = format_problems(title, shown, noun="difference") if shown else None
     if held_out:
         compared = (
-            (
-                "none of their entries is in the checkpoint's training set, nor is "
-                "the patient of any in which the checkpoint's grouping finds one "
-                "(the others were compared by file only)"
-            )
-            if by_patient and ungrouped
-            else "none of their entries, nor patients, is in the checkpoint's "
-            "training set"
+            _compared_by_patient(ungrouped=ungrouped, own=own, unrecorded=unrecorded)
             if by_patient
             else "none of their entries is in the checkpoint's training set "
             "(patients were not compared: the checkpoint records none, as it was "
@@ -1071,3 +1095,44 @@ def report(
         )
         warning = said if warning is None else f"{warning}\n{said}"
     return error, warning
+
+
+def _compared_by_patient(
+    *, ungrouped: bool, own: Grouping | None, unrecorded: int
+) -> str:
+    """Say what held-out sets were compared with a checkpoint's training patients.
+
+    See `report`: all of them, where every evaluated entry's patient was found
+    and the checkpoint records the patients of every entry it was trained on.
+    """
+    if not ungrouped and own is None and not unrecorded:
+        return (
+            "none of their entries, nor patients, is in the checkpoint's training set"
+        )
+    which = (
+        ""
+        if not ungrouped
+        else " in which the checkpoint's grouping finds one"
+        if own is None
+        else " in which the checkpoint's grouping, or the data module's own, finds one"
+    )
+    among = " among the training patients it records" if unrecorded else ""
+    said: list[str] = []
+    if own is not None:
+        said.append(
+            f"patients found by the data module's own {own} where the checkpoint's "
+            "grouping finds none"
+        )
+    if ungrouped:
+        said.append("the others were compared by file only")
+    if unrecorded:
+        noun = "entry" if unrecorded == 1 else "entries"
+        said.append(
+            f"it records no patient for the {unrecorded:,} {noun} it was trained on "
+            "before it was resumed with another grouping (or a first one): those "
+            "were compared by file only"
+        )
+    return (
+        "none of their entries is in the checkpoint's training set, nor is the "
+        f"patient of any{which}{among} ({'; '.join(said)})"
+    )

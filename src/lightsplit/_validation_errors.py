@@ -25,6 +25,7 @@ __all__ = [
     "cache_dir_unused",
     "cache_on_device_unused",
     "frozen_field",
+    "group_field_files",
     "group_field_invalid",
     "group_field_unheld",
     "group_leak",
@@ -53,6 +54,7 @@ ErrorType: TypeAlias = Literal[
     "cache_dir_home",
     "cache_dir_unused",
     "cache_on_device_unused",
+    "group_field_files",
     "group_field_invalid",
     "group_field_unheld",
     "group_leak",
@@ -153,10 +155,15 @@ def group_field_invalid(*, value: object) -> PydanticCustomError:
 
     A position is an `int` of 0 or more (not a truth value, nor a position
     counted from the end, which differs with each entry's length); a key is a
-    string that is not empty. A string of digits is a key, never a position.
+    string holding a character other than blanks. A string of digits is a key,
+    never a position.
     """
     if isinstance(value, str):
-        described = "an empty string"
+        described = (
+            "an empty string"
+            if not value
+            else f"{printable(repr(value))}, blanks alone"
+        )
     elif isinstance(value, bool):
         described = f"the truth value {value}"
     elif isinstance(value, int) and value < 0:
@@ -172,7 +179,8 @@ def group_field_invalid(*, value: object) -> PydanticCustomError:
         "group_field_invalid",
         "`group_field` is {described}; name the field that holds each entry's "
         "group (its patient): a position in array entries (0 for the first item, "
-        "1, 2, ...) or a key of object entries (a non-empty string), such as 2 or "
+        "1, 2, ...) or a key of object entries (a string that is not empty or "
+        "blank), such as 2 or "
         "`PatientID`; or leave it unset",
         {"described": described},
     )
@@ -187,6 +195,14 @@ def group_pattern_and_field(*, pattern: str, field: str) -> PydanticCustomError:
         "field: set one of them, and leave the other unset",
         {"pattern": printable(pattern), "field": printable(field)},
     )
+
+
+def group_field_files(*, reason: str) -> PydanticCustomError:
+    """Error for a `group_field` that holds the entries' files, not their patients.
+
+    ``reason`` says so, with how many entries and the first of them.
+    """
+    return PydanticCustomError("group_field_files", "{reason}", {"reason": reason})
 
 
 def group_field_unheld(*, reason: str) -> PydanticCustomError:
