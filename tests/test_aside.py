@@ -285,7 +285,7 @@ class TestLoadSplitAside:
     ) -> None:
         """A child that leaves without its digest leaves the hash to the caller."""
         parent = os.getpid()
-        hashed = split_sha256
+        hashed = aside.split_sha256
 
         def failing(split: object) -> str:
             if os.getpid() != parent:
