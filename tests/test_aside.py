@@ -15,11 +15,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from lightsplit_testing import JSON_ENTRIES
 
-from lightsplit import SplitFileError, split_card, split_sha256
 from lightsplit import _aside as aside
 from lightsplit import _entries as entries
 from lightsplit import _report as report
-from lightsplit._cli import main
+from lightsplit import split_card, split_sha256
 from lightsplit._entries import EntryFields, compile_group_pattern
 from lightsplit._hashing import canonical_json
 from lightsplit._report import examine_split, summarize_split
@@ -183,13 +182,10 @@ class TestHashAside:
         work = aside.work_aside
 
         def listed(
-            split: dict[str, list[object]],
-            task: Callable[[], bytes] | None,
-            *,
-            hashing: bool = True,
+            split: dict[str, list[object]], task: Callable[[], bytes] | None
         ) -> "contextlib.AbstractContextManager[aside.Aside]":
             tasks.append(task)
-            return work(split, task, hashing=hashing)
+            return work(split, task)
 
         monkeypatch.setattr(report, "work_aside", listed)
         found = examine_split(split, fields, labels=True)
@@ -205,99 +201,6 @@ class TestHashAside:
         report = summarize_split(self.SPLIT, source=str(path))
         assert card.sha256 == report.sha256 == split_sha256(self.SPLIT)
         assert len(forks) == 2
-
-
-class TestLoadSplitAside:
-    """A split file is hashed from its text by a child forked before it is read."""
-
-    SPLIT: ClassVar[dict[str, list[object]]] = TestHashAside.SPLIT
-
-    @pytest.fixture
-    def forks(self, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-        """Every file and split counts as large; the processes forked are listed."""
-        monkeypatch.setattr(aside, "_ASIDE_BYTES", 0)
-        monkeypatch.setattr(aside, "_ASIDE_ENTRIES", 0)
-        monkeypatch.setattr(threading, "active_count", lambda: 1)
-        forked: list[int] = []
-        fork = os.fork
-
-        def counted() -> int:
-            pid = fork()
-            if pid:
-                forked.append(pid)
-            return pid
-
-        monkeypatch.setattr(os, "fork", counted)
-        return forked
-
-    def _file(self, tmp_path: Path) -> Path:
-        path = tmp_path / "split.json"
-        path.write_text(json.dumps(self.SPLIT, indent=3))  # not the canonical text
-        return path
-
-    def test_hash_of_the_text(self, forks: list[int], tmp_path: Path) -> None:
-        """The child's digest is `split_sha256` of the split read, whatever the
-        file's whitespace; the child is gone once the block ends."""
-        with aside.load_split_aside(self._file(tmp_path)) as (split, sha256):
-            assert sha256 is not None
-            assert len(forks) == 1
-            assert sha256() == sha256() == split_sha256(self.SPLIT)
-            assert dict(split) == {k: tuple(v) for k, v in self.SPLIT.items()}
-        with pytest.raises(ChildProcessError):
-            os.waitpid(forks[0], os.WNOHANG)
-
-    def test_check_and_card_fork_once(
-        self, forks: list[int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
-    ) -> None:
-        """`check` and `card` hash the file's text aside, and do not fork again
-        to hash the split they read: one child each, the same hash."""
-        path = self._file(tmp_path)
-        assert main(["check", str(path)]) == 0
-        out = capsys.readouterr().out
-        card = split_card(path)
-        assert f"sha256 {split_sha256(self.SPLIT)}" in out
-        assert card.sha256 == split_sha256(self.SPLIT)
-        assert len(forks) == 2
-
-    def test_sample_type_read_here(self, forks: list[int], tmp_path: Path) -> None:
-        """Entries of a sample type may read otherwise than the text: no child."""
-        path = self._file(tmp_path)
-        with aside.load_split_aside(path, sample_type=tuple[str, object]) as (_, sha):
-            assert (sha, forks) == (None, [])
-
-    def test_child_stopped_when_the_file_is_refused(
-        self, forks: list[int], tmp_path: Path
-    ) -> None:
-        """A file the caller refuses stops the child: none is left behind."""
-        path = tmp_path / "split.json"
-        path.write_text('{"train": [["a.png", 0]], "train": []}')
-        with (
-            pytest.raises(SplitFileError, match="train"),
-            aside.load_split_aside(path),
-        ):
-            pass  # pragma: no cover - the split is refused before
-        assert len(forks) == 1
-        with pytest.raises(ChildProcessError):
-            os.waitpid(forks[0], os.WNOHANG)
-
-    def test_split_hashed_here_when_the_child_fails(
-        self, forks: list[int], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-    ) -> None:
-        """A child that leaves without its digest leaves the hash to the caller."""
-        parent = os.getpid()
-        hashed = aside.split_sha256
-
-        def failing(split: object) -> str:
-            if os.getpid() != parent:
-                os._exit(3)
-            return hashed(split)  # type: ignore[arg-type]  # a split
-
-        monkeypatch.setattr(aside, "split_sha256", failing)
-        with aside.load_split_aside(self._file(tmp_path)) as (split, sha256):
-            assert sha256 is not None
-            assert sha256() is None
-            found = examine_split(split, EntryFields(), labels=True, sha256=sha256)
-        assert found.sha256 == split_sha256(self.SPLIT)
 
 
 SPLITS = st.dictionaries(

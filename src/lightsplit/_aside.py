@@ -1,13 +1,5 @@
 """Work on a large split done aside, in a forked child: its hash, and one task.
 
-A split read from a file is best hashed from the file's text
-(`load_split_aside`): a child forked before the text is parsed parses it
-again, on another core, and hashes what it read, sharing no object with the
-caller. A child forked after the split is read shares the split's objects:
-the caller's reads of them (which count references, a write) then copy each
-page they lie on, which costs the caller as much as the hash would (an index
-of 112,000 entries read in twice the time).
-
 Serializing a split for its content hash takes about as long as reading it
 did, and finding the groups of a large set nearly as long. Where the process
 can fork (POSIX) and runs no other Python thread, a child process does both
@@ -24,31 +16,18 @@ bytes), ``M`` with the chunk it stops at (12 digits) once asked for help, and
 """
 
 import contextlib
-import gc
 import hashlib
 import os
-import signal
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from pathlib import Path
-from typing import Any, Final, TypeAlias
+from typing import Final, TypeAlias
 
 from ._hashing import canonical_json, split_sha256
-from ._split import (
-    DatabaseSplit,
-    parse_split_file,
-    split_file_bytes,
-    strict_json,
-)
-from ._types import StrPath
 
-__all__ = ["Aside", "hash_aside", "load_split_aside", "work_aside"]
+__all__ = ["Aside", "hash_aside", "work_aside"]
 
 _ASIDE_ENTRIES: Final = 20_000
 """Entries from which working on a split in a process of its own pays."""
-
-_ASIDE_BYTES: Final = 1 << 20
-"""Bytes of JSON text (about 20,000 entries) from which hashing them aside pays."""
 
 _CHUNK_ENTRIES: Final = 1_000
 """Entries encoded at a time when a split is hashed aside."""
@@ -128,8 +107,6 @@ def _work_in_child(
     first: Callable[[], bytes] | None,
     requests: int,
     replies: int,
-    *,
-    hashing: bool = True,
 ) -> None:
     """Do ``first`` and send its result, then hash ``split`` chunk by chunk.
 
@@ -141,8 +118,6 @@ def _work_in_child(
 
     if first is not None:
         _write_all(replies, b"R" + _sized(first()))
-    if not hashing:
-        return
     plan = _chunks(split)
     digest = hashlib.sha256(b"{")
     stop, index, listening = len(plan), 0, True
@@ -165,15 +140,7 @@ def _work_in_child(
 class Aside:
     """What a block under `work_aside` asks of the work done aside."""
 
-    __slots__ = (
-        "_child",
-        "_digest",
-        "_first_read",
-        "_hashing",
-        "_replies",
-        "_requests",
-        "_split",
-    )
+    __slots__ = ("_child", "_digest", "_first_read", "_replies", "_requests", "_split")
 
     def __init__(
         self,
@@ -181,10 +148,8 @@ class Aside:
         child: tuple[int, int, int] | None,
         *,
         tasked: bool,
-        hashing: bool = True,
     ) -> None:
         self._split = split
-        self._hashing = hashing
         self._digest: str | None = None
         self._first_read = child is None or not tasked
         pid, self._requests, self._replies = child or (0, -1, -1)
@@ -215,7 +180,7 @@ class Aside:
     def sha256(self) -> str:
         """Return the split's content hash, `split_sha256`."""
         if self._digest is None:
-            digest = self._help() if self._child and self._hashing else None
+            digest = self._help() if self._child else None
             self.close()
             self._digest = split_sha256(self._split) if digest is None else digest
         return self._digest
@@ -255,112 +220,18 @@ class Aside:
             os.waitpid(self._child.pop(), 0)
 
 
-def _can_fork() -> bool:
-    """Whether work may be done in a forked child: POSIX, no other thread."""
-    return hasattr(os, "fork") and threading.active_count() == 1
-
-
-@contextlib.contextmanager
-def load_split_aside(
-    path: StrPath, *, sample_type: object = Any
-) -> Iterator[tuple[DatabaseSplit[Any], Callable[[], str | None] | None]]:
-    """Read a split file (`load_split`) while a child hashes its text.
-
-    Yield the split and what returns its `split_sha256` as the child found
-    it (``None`` if the child failed), or ``None`` where no child hashes it
-    (a small file, no fork, a sample type given: see `work_aside`). The
-    child parses the file's text as `strict_json` does and hashes the
-    document, sharing no object with the caller (see the module). It is
-    stopped if the hash is never asked for.
-
-    Raises:
-        FileNotFoundError: if ``path`` does not exist.
-        SplitFileError: as `load_split` does.
-
-    Examples:
-        >>> import json, tempfile, pathlib
-        >>> from lightsplit._hashing import split_sha256
-        >>> path = pathlib.Path(tempfile.mkdtemp()) / "split.json"
-        >>> _ = path.write_text(json.dumps({"train": [["a.png", 0]]}))
-        >>> with load_split_aside(path) as (split, sha256):
-        ...     digest = (sha256 and sha256()) or split_sha256(split)
-        >>> digest == split_sha256({"train": [["a.png", 0]]})
-        True
-    """
-    data = split_file_bytes(path)
-    child = (
-        _fork_hashing(data)
-        if sample_type is Any and len(data) >= _ASIDE_BYTES and _can_fork()
-        else None
-    )
-    if child is None:
-        yield parse_split_file(Path(path), data, sample_type=sample_type), None
-        return
-    pid, reply = child
-    read: list[str | None] = []
-
-    def sha256() -> str | None:
-        if not read:
-            digest = _read_exact(reply, _HEX_DIGITS)
-            read.append(digest.decode("ascii") if len(digest) == _HEX_DIGITS else None)
-        return read[0]
-
-    try:
-        yield parse_split_file(Path(path), data, sample_type=sample_type), sha256
-    finally:
-        if not read:  # not asked for (the caller failed): stop the child
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-        os.close(reply)
-        os.waitpid(pid, 0)
-
-
-def _fork_hashing(data: bytes) -> tuple[int, int] | None:
-    """Fork a child that hashes the split file text ``data`` (`load_split_aside`).
-
-    Return its process id and the pipe its digest comes from, or ``None``
-    where it cannot be started (the system refuses a process or a pipe).
-    """
-    try:
-        reply, reply_write = os.pipe()
-    except OSError:
-        return None
-    try:
-        pid = os.fork()
-    except OSError:
-        os.close(reply)
-        os.close(reply_write)
-        return None
-    if pid == 0:  # the child: hash, write the digest, leave at once
-        status = 1
-        try:
-            os.close(reply)
-            gc.disable()  # nothing it makes is garbage before it leaves
-            digest = split_sha256(strict_json(data, source=""))  # type: ignore[arg-type]  # or TypeError
-            _write_all(reply_write, digest.encode("ascii"))
-            status = 0
-        finally:
-            os._exit(status)  # no cleanup of the parent's state: it is the parent's
-    os.close(reply_write)
-    return pid, reply
-
-
 @contextlib.contextmanager
 def work_aside(
-    split: Mapping[str, Sequence[object]],
-    first: Callable[[], bytes] | None = None,
-    *,
-    hashing: bool = True,
+    split: Mapping[str, Sequence[object]], first: Callable[[], bytes] | None = None
 ) -> Iterator[Aside]:
     """Do ``first``, then hash ``split``, in a child while the block runs.
 
     Yield what gives ``first``'s result (`Aside.first`, ``None`` where the
     caller must do it itself) and the split's hash (`Aside.sha256`, computed
-    here, raising what `split_sha256` raises, where no child could, or where
-    ``hashing`` is false: the child then does ``first`` alone). A split
+    here, raising what `split_sha256` raises, where no child could). A split
     under 20,000 entries, or where the process cannot fork or runs other
-    Python threads, is not worked on aside; nor is one with nothing to do
-    there. The split must not change in the block.
+    Python threads, is not worked on aside. The split must not change in the
+    block.
 
     Examples:
         >>> split = {"train": [["a.png", 0]], "test": [["b.png", 1]]}
@@ -369,32 +240,31 @@ def work_aside(
         >>> result, same  # a small split: nothing done aside
         (None, True)
     """
+    fork = getattr(os, "fork", None)
     entries = sum(map(len, split.values()))
     if (
         entries < _ASIDE_ENTRIES
-        or not (hashing or first is not None)
-        or not _can_fork()
+        or fork is None
+        or threading.active_count() > 1
         or not all(type(name) is str for name in split)  # as keys of JSON only
     ):
         yield Aside(split, None, tasked=False)
         return
     requests_read, requests = os.pipe()
     replies, replies_write = os.pipe()
-    pid = os.fork()
+    pid = fork()
     if pid == 0:  # the child: work, write the results, leave at once
         status = 1
         try:
             os.close(requests)
             os.close(replies)
-            _work_in_child(split, first, requests_read, replies_write, hashing=hashing)
+            _work_in_child(split, first, requests_read, replies_write)
             status = 0
         finally:
             os._exit(status)  # no cleanup of the parent's state: it is the parent's
     os.close(requests_read)
     os.close(replies_write)
-    aside = Aside(
-        split, (pid, requests, replies), tasked=first is not None, hashing=hashing
-    )
+    aside = Aside(split, (pid, requests, replies), tasked=first is not None)
     try:
         yield aside
     finally:

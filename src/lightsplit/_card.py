@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from ._aside import load_split_aside
 from ._classes import LabelKind, class_name, class_order
 from ._entries import (
     EntryFields,
@@ -32,6 +31,7 @@ from ._report import (
     nothing_found,
     unchecked_and_warnings,
 )
+from ._split import load_split
 from ._tables import markdown_table, percent
 from ._types import EVALUATION_SET_NAMES, SetName, StrPath
 
@@ -391,22 +391,18 @@ def split_card(
         ['1']
     """
     path = Path(path)
-    # the hash is found aside while the split is read: see `load_split_aside`
-    with load_split_aside(path) as (split, sha256):
-        provenance, problem = _provenance(path)
-        both = one_way_to_group(group_pattern, group_field)
-        if both is not None:
-            raise ValueError(both)
-        pattern = (
-            None if group_pattern is None else compile_group_pattern(group_pattern)
-        )
-        # the sidecar's fields, read as `check` reads them: even from a sidecar
-        # that holds more than lightsplit writes, which `provenance` does not
-        # describe
-        given = EntryFields(path_field, label_field, pattern, group_field)
-        fields = recorded_fields(path, given)
-        pattern = fields.group_pattern
-        found = examine_split(split, fields, labels=False, sha256=sha256)
+    split = load_split(path)
+    provenance, problem = _provenance(path)
+    both = one_way_to_group(group_pattern, group_field)
+    if both is not None:
+        raise ValueError(both)
+    pattern = None if group_pattern is None else compile_group_pattern(group_pattern)
+    # the sidecar's fields, read as `check` reads them: even from a sidecar that
+    # holds more than lightsplit writes, which `provenance` does not describe
+    given = EntryFields(path_field, label_field, pattern, group_field)
+    fields = recorded_fields(path, given)
+    pattern = fields.group_pattern
+    found = examine_split(split, fields, labels=False)
     unchecked, warnings = unchecked_and_warnings(split, found, fields)
     stats = found.stats
     groups = (

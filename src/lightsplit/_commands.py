@@ -9,7 +9,6 @@ import it when they run, so that ``--help``, ``schema``, ``convert`` and
 """
 
 import argparse
-import contextlib
 import importlib
 import os
 import sys
@@ -18,7 +17,6 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ._aside import load_split_aside
 from ._checks import SampleFailure, check_split_loading
 from ._entries import EntryFields
 from ._errors import SplitFileError, first_few, missing_dependency, printable
@@ -33,6 +31,7 @@ from ._outputs import (
     write_bytes,
 )
 from ._report import SplitReport, summarize_split
+from ._split import load_split
 
 if TYPE_CHECKING:
     from ._sample import RawDataLoader
@@ -219,27 +218,19 @@ def _check_file(
     fields: EntryFields,
 ) -> SplitReport:
     """Read, summarize and (with a loader) load one split file."""
-    # the hash is found aside while the split is read: see `load_split_aside`
-    with contextlib.ExitStack() as stack:
-        try:
-            split, sha256 = stack.enter_context(
-                load_split_aside(path, sample_type=args.sample_type)
-            )
-        except SplitFileError as exc:
-            return SplitReport(str(path), error=str(exc))
-        except OSError as exc:
-            return SplitReport(
-                str(path), error=f"{path}: cannot read: {exc.strerror or exc}"
-            )
-        given = fields
-        fields = recorded_fields(path, fields)
-        report = summarize_split(
-            split,
-            source=str(path),
-            fields=fields,
-            labels=args.sample_type is Any,
-            sha256=sha256,
+    try:
+        split = load_split(path, sample_type=args.sample_type)
+    except SplitFileError as exc:
+        return SplitReport(str(path), error=str(exc))
+    except OSError as exc:
+        return SplitReport(
+            str(path), error=f"{path}: cannot read: {exc.strerror or exc}"
         )
+    given = fields
+    fields = recorded_fields(path, fields)
+    report = summarize_split(
+        split, source=str(path), fields=fields, labels=args.sample_type is Any
+    )
     if fields is not given:  # the sidecar fills only the fields not given
         report.fields_from = str(sidecar_path(path))
         report.sidecar_fields = tuple(

@@ -8,7 +8,7 @@ the warnings of `lint_split` and the loader's failures. Problems fail a check
 
 import json
 import unicodedata
-from collections.abc import Callable, Hashable, Iterator, Mapping, Sequence
+from collections.abc import Hashable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar, cast
@@ -546,19 +546,13 @@ class SplitFindings:
 
 
 def examine_split(
-    split: Mapping[SetName, Sequence[object]],
-    fields: EntryFields,
-    *,
-    labels: bool,
-    sha256: Callable[[], str | None] | None = None,
+    split: Mapping[SetName, Sequence[object]], fields: EntryFields, *, labels: bool
 ) -> SplitFindings:
     """Hash ``split`` and read its entries: classes, groups, leaks and warnings.
 
     The hash of a large split, and the groups of the last two thirds of its
     largest set unless they are found by shape (`groups_by_shape`), are found
-    aside while the rest is read (`work_aside`), unless ``sha256`` gives the
-    hash (found from the file's text: `load_split_aside`; ``None`` where it
-    could not, and the split is hashed here).
+    aside while the rest is read (`work_aside`).
     ``labels`` says whether to warn about labels that are not integers.
     """
     pattern = fields.group_pattern
@@ -571,7 +565,7 @@ def examine_split(
         and not groups_by_shape(split[largest], fields)
     ):  # groups found by shape take less time here than they would aside
         task = partial(_pickled_groups, split[largest], start, fields)
-    with gc_paused(), work_aside(split, task, hashing=sha256 is None) as aside:
+    with gc_paused(), work_aside(split, task) as aside:
 
         def found_groups(
             name: SetName, paths: list[str | None]
@@ -599,8 +593,7 @@ def examine_split(
             label_kind=scheme.kind,
         )
         stats = set_stats(index, scheme)
-        digest = (None if sha256 is None else sha256()) or aside.sha256()
-        return SplitFindings(digest, index, scheme, stats, leaks, warnings)
+        return SplitFindings(aside.sha256(), index, scheme, stats, leaks, warnings)
 
 
 def unchecked_and_warnings(
@@ -644,7 +637,6 @@ def summarize_split(
     source: str,
     fields: EntryFields = DEFAULT_FIELDS,
     labels: bool = True,
-    sha256: Callable[[], str | None] | None = None,
 ) -> SplitReport:
     r"""Hash the split, count each set's entries, groups and classes, find leaks.
 
@@ -653,8 +645,6 @@ def summarize_split(
         source: the file the split comes from, shown in the report.
         fields: how to read the path, label and group of entries.
         labels: whether to warn about labels that are not integers.
-        sha256: gives the split's hash, found aside from its file's text
-            (`load_split_aside`), if any.
 
     Returns:
         The report, without loading failures.
@@ -674,7 +664,7 @@ def summarize_split(
           leak: 1 path is in both `train` and `test`: b (train.1, test.0 as "./b")
         s.json: 1 problem
     """
-    found = examine_split(split, fields, labels=labels, sha256=sha256)
+    found = examine_split(split, fields, labels=labels)
     # every class of the split in every set, 0 where a set has none: as cards
     present = {key for s in found.stats.values() for key in s.class_counts or {}}
     classes = sorted(present, key=class_order)

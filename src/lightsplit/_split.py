@@ -39,9 +39,7 @@ __all__ = [
     "DatabaseSplit",
     "load_split",
     "parse_split",
-    "parse_split_file",
     "read_file",
-    "split_file_bytes",
     "split_file_missing",
     "split_of_document",
     "strict_json",
@@ -740,18 +738,6 @@ def load_split(path: StrPath, *, sample_type: object = Any) -> DatabaseSplit[Any
         >>> load_split(path, sample_type=tuple[str, int])["train"]
         (('a.png', 0), ('b.png', 1))
     """
-    data = split_file_bytes(path)  # the empty path refused as given
-    return parse_split_file(Path(path), data, sample_type=sample_type)
-
-
-def split_file_bytes(path: StrPath) -> bytes:
-    """Return the JSON text of a split file, as `load_split` reads it.
-
-    Raises:
-        FileNotFoundError: if ``path`` does not exist.
-        SplitFileError: for an empty path, a folder, or data that is no JSON
-            text (an image, data compressed otherwise than by bzip2).
-    """
     if not os.fspath(path):
         msg = (
             "the path of the split file is empty (which would read as the current "
@@ -760,20 +746,9 @@ def split_file_bytes(path: StrPath) -> bytes:
         raise SplitFileError(msg)
     path = Path(path)
     try:
-        return read_file(path)
+        data = read_file(path)
     except FileNotFoundError:
         raise split_file_missing(path, "`load_split`") from None
-
-
-def parse_split_file(
-    path: Path, data: bytes, *, sample_type: object = Any
-) -> DatabaseSplit[Any]:
-    """Parse the text ``data`` of the split file ``path`` (`load_split`).
-
-    Raises:
-        SplitFileError: as `load_split` does; for a CSV table, saying how to
-            make a split file of it.
-    """
     try:
         return parse_split(data, sample_type=sample_type, source=str(path))
     except SplitFileError:
