@@ -1023,6 +1023,40 @@ class TestCheckLeaks:
         kinds = [w["kind"] for w in json.loads(out)["files"][0]["warnings"]]
         assert "group_missing_value" in kinds
 
+    def test_group_field_of_files_warned(self, tmp_path: Path, capsys: Capture) -> None:
+        """A group field holding the entries' files (the image column given for
+        the patient's) makes each image a patient: warned, with its count and
+        first entries; a patient column that names a file here and there is not."""
+        sets = {
+            "train": [[f"{i}.png", f"{i}.png", i % 2] for i in range(4)],
+            "test": [["x.png", "x.png", 1], ["y.png", "P9", 0]],
+        }
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path, "--group-field", "1")
+        assert status == 0, out
+        assert (
+            "  warning: the group field `1` holds file names, not patients, in 5 of "
+            "the 6 entries that hold a group (such as `0.png`, train.0): each image "
+            "is a group (a patient) of its own; a group leak is then a file in two "
+            "sets, which the leak check finds already; name the field that holds "
+            "each entry's patient, or leave the group field out\n"
+        ) in out
+        status, out, _ = _run(capsys, "check", path, "--group-field", "1", "--json")
+        [warning] = [
+            w
+            for w in json.loads(out)["files"][0]["warnings"]
+            if w["kind"] == "group_field_files"
+        ]
+        assert warning["count"] == 5
+        assert [(e["set"], e["index"]) for e in warning["examples"]][:2] == [
+            ("train", 0),
+            ("train", 1),
+        ]
+        sets = {"train": [["a.png", "P1", 0], ["b.png", "c.png", 1]], "test": []}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path, "--group-field", "1")
+        assert "file names" not in out
+
     def test_named_group(self, tmp_path: Path, capsys: Capture) -> None:
         """The named group ``group`` is the group, whatever other groups there are."""
         sets = {"train": [["p1/x/a.png", 0]], "test": [["p1/y/a.png", 0]]}

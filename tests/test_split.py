@@ -1963,6 +1963,28 @@ class TestSplitGroupField:
         assert "12 groups" in out
         assert source.with_name("out.json").exists()
 
+    def test_image_column_given_for_patients(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """`--group-field ImageID` (the file column) splits by image: warned,
+        naming the column and the first row; the split is still written."""
+        rows = [f"{i:03d}.png,P{i % 7},{i % 2}" for i in range(30)]
+        source = _table(tmp_path, "\n".join(["ImageID,PatientID,Label", *rows]))
+        status, out, err = _halves(
+            capsys, source, "--group-field", "ImageID", "--path-field", "ImageID"
+        )
+        assert (status, err) == (0, ""), err
+        assert (
+            f"warning: {source}: the group field `ImageID` holds file names, not "
+            "patients, in 30 of the 30 entries that hold a group (such as "
+            "`000.png`, row 2): each image is a group (a patient) of its own; so "
+            "the split is by image, not by patient; name the field that holds each "
+            "entry's patient, or leave the group field out\n"
+        ) in out
+        status, out, _ = _halves(capsys, source, "--group-field", "PatientID")
+        assert status == 0
+        assert "file names" not in out
+
     def test_missing_values_warned(self, tmp_path: Path, capsys: Capture) -> None:
         """`NaN` and `N/A` (missing patients, as pandas and spreadsheets write
         them) are each one group of all their entries: warned, naming them; a

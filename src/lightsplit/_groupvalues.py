@@ -10,17 +10,19 @@ entries.
 """
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Final
 
 from ._classes import number_of, number_text, reads_as_number
+from ._entries import names_file
 from ._errors import first_few, printable
 
 __all__ = [
     "MISSING_WORDS",
     "OddGroups",
+    "files_message",
     "missing_message",
     "odd_groups",
     "spellings_message",
@@ -209,4 +211,47 @@ patient) of all the entries holding it; so
     return (
         f"the group field `{printable(field)}` holds {listed}, {reads} (one "
         f"patient) of all the entries holding it; {consequence}"
+    )
+
+
+def files_message(
+    field: str,
+    groups: Sequence[str | None],
+    origin: Callable[[int], str],
+    *,
+    consequence: str,
+) -> str | None:
+    """Say that the group field ``field`` holds the entries' files, if it does.
+
+    It does where most of the entries that hold a group there hold a file
+    name (`names_file`): the field of each entry's path (an `ImageID`
+    column), which makes each image a patient of its own. ``groups`` are the
+    entries' groups (``None`` for none), ``origin`` gives the origin of
+    the entry at a position (``row 2``); ``consequence`` says what such
+    groups do.
+
+    Examples:
+        >>> print(files_message("ImageID", ["a.png", "b.png", None, "P1"],
+        ...     lambda i: f"row {i + 2}", consequence="so"))
+        the group field `ImageID` holds file names, not patients, in 2 of the \
+3 entries that hold a group (such as `a.png`, row 2): each image is a group \
+(a patient) of its own; so; name the field that holds each entry's patient, \
+or leave the group field out
+        >>> files_message("PatientID", ["P1", "a.png"], str, consequence="so") is None
+        True
+    """
+    files = {group for group in set(groups) - {None} if names_file(group)}  # type: ignore[arg-type]  # None left out
+    if not files:
+        return None
+    named = [i for i, group in enumerate(groups) if group in files]
+    grouped = len(groups) - groups.count(None)
+    if 2 * len(named) <= grouped:
+        return None
+    first = named[0]
+    return (
+        f"the group field `{printable(field)}` holds file names, not patients, in "
+        f"{len(named):,} of the {grouped:,} entries that hold a group (such as "
+        f"`{printable(groups[first] or '')}`, {origin(first)}): each image is a group "
+        f"(a patient) of its own; {consequence}; name the field that holds each "
+        "entry's patient, or leave the group field out"
     )

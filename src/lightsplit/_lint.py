@@ -30,11 +30,12 @@ from ._entries import (
     FieldName,
     SetFields,
     field_position,
+    names_file,
     path_key,
     tally_key,
 )
 from ._errors import MAX_LISTED, first_few, preview
-from ._groupvalues import missing_message, odd_groups, spellings_message
+from ._groupvalues import files_message, missing_message, odd_groups, spellings_message
 from ._leaks import EntryRef, LeakReport
 from ._types import EVALUATION_SET_NAMES, SetName
 
@@ -48,6 +49,7 @@ WarningKind: TypeAlias = Literal[
     "entry_ungrouped",
     "group_number_spellings",
     "group_missing_value",
+    "group_field_files",
     "entry_without_path",
     "entry_path_key",
     "label_lists_unclear",
@@ -406,11 +408,12 @@ def _group_value_warnings(
     entries are looked for only when one is odd.
     """
     evaluated = [name for name in index if name in EVALUATION_SET_NAMES]
+    warnings = _files_warning(index, evaluated, group_field, split)
     odd = odd_groups(
         frozenset().union(*(index[name].group_set or () for name in evaluated))
     )
     if not odd:
-        return []
+        return warnings
     values = odd.values
     refs: dict[str, list[EntryRef]] = {}
     counts: Counter[str] = Counter()
@@ -423,7 +426,6 @@ def _group_value_warnings(
                     found.append(EntryRef(name, i, split[name][i]))
     where = {group: [str(ref) for ref in found] for group, found in refs.items()}
     field = str(group_field)
-    warnings = []
     spelled = spellings_message(
         field,
         odd,
@@ -451,6 +453,39 @@ def _group_value_warnings(
             _group_warning("group_missing_value", missing, odd.missing, refs, counts)
         )
     return warnings
+
+
+def _files_warning(
+    index: Mapping[SetName, SetFields],
+    evaluated: Sequence[SetName],
+    group_field: FieldName,
+    split: Mapping[SetName, Sequence[object]],
+) -> list[SplitWarning]:
+    """Warn of a group field that holds the entries' files (`files_message`)."""
+    files = {
+        group
+        for name in evaluated
+        for group in index[name].group_set or ()
+        if names_file(group)
+    }  # none, usually: the different groups are judged once each
+    if not files:
+        return []
+    refs = [(name, i) for name in evaluated for i in range(len(split[name]))]
+    groups = [group for name in evaluated for group in index[name].groups or ()]
+    message = files_message(
+        str(group_field),
+        groups,
+        lambda at: "{}.{}".format(*refs[at]),
+        consequence="a group leak is then a file in two sets, which the leak check "
+        "finds already",
+    )
+    if message is None:
+        return []
+    named = [refs[at] for at, group in enumerate(groups) if group in files]
+    examples = tuple(
+        EntryRef(name, i, split[name][i]) for name, i in named[:MAX_LISTED]
+    )
+    return [SplitWarning("group_field_files", message, len(named), examples)]
 
 
 def _group_warning(

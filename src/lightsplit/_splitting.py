@@ -64,7 +64,7 @@ from ._errors import (
     format_problems,
     preview,
 )
-from ._groupvalues import missing_message, odd_groups, spellings_message
+from ._groupvalues import files_message, missing_message, odd_groups, spellings_message
 from ._split import DatabaseSplit
 from ._stratify import GroupCounts, assign_groups, fill_empty_sets, group_order
 from ._types import SetName
@@ -612,13 +612,20 @@ def _odd_groups(
     ``"0017"``), values that read as missing (`odd_groups`). The different
     groups are judged once; their entries are looked for only when one is odd.
     """
+    ordered = sorted(zip(kept, names, strict=True))  # in input order
+    files = files_message(
+        field,
+        [name for _, name in ordered],
+        lambda i: where[ordered[i][0]],
+        consequence="so the split is by image, not by patient",
+    )
     odd = odd_groups(set(names))
     if not odd:
-        return ()
+        return () if files is None else (files,)
     values = odd.values
     found: dict[str, list[str]] = {}
     counts: Counter[str] = Counter()
-    for p, name in sorted(zip(kept, names, strict=True)):  # in input order
+    for p, name in ordered:
         if name in values:
             counts[name] += 1
             listed = found.setdefault(name, [])
@@ -642,7 +649,7 @@ def _odd_groups(
             "entry its patient, or remove the entries that have none",
         ),
     ]
-    return tuple(text for text in said if text is not None)
+    return tuple(text for text in [files, *said] if text is not None)
 
 
 def _unclear(
