@@ -214,6 +214,27 @@ class TestGroupLeaks:
         ]
         assert "`12` (in `train`, `test`" in exc_info.value.errors()[0]["msg"]
 
+    def test_one_number_written_two_ways_warned(self) -> None:
+        """A patient `0012` in `test` and `12` in `train` are two groups, as
+        `lightsplit check` counts them: warned, naming both, as check does."""
+        split = _split()
+        split["test"] += [["00099.png", 1, "0012"]]
+        with pytest.warns(LightsplitWarning) as seen:
+            _module(split, group_field=2)
+        [said] = [str(w.message) for w in seen if "several ways" in str(w.message)]
+        assert said.startswith(
+            "the group field `2` holds one number written several ways: `12` "
+            "(train.2, train.3) and `0012` (test.2) are 12;"
+        )
+        assert said.endswith("; `lightsplit check --group-field` lists them")
+
+    def test_missing_value_words_warned(self) -> None:
+        """`NaN` for several patients is one patient of them all: warned."""
+        split = _split()
+        split["validation"] = [[f"0009{i}.png", i % 2, "NaN"] for i in range(4)]
+        with pytest.warns(LightsplitWarning, match="holds `NaN` in 4 entries"):
+            _module(split, group_field=2)
+
     def test_key_of_object_entries(self) -> None:
         """Object entries are grouped by the key named."""
         split = {

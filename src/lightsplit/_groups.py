@@ -37,6 +37,7 @@ from ._errors import (
     printable,
 )
 from ._leaks import EntryRef, GroupLeak, group_leaks_in, unmatched_pattern
+from ._lint import group_value_warnings
 from ._provenance import hash64, recorded_grouping
 from ._types import EVALUATION_SET_NAMES, SetName
 from ._validation_errors import (
@@ -104,6 +105,13 @@ def check_group_leaks(
             if path is None
         ]
     _warn_unchecked(ungrouped, pathless, grouping)
+    if grouping.by_field:  # values that may not be the patients they seem
+        for warning in group_value_warnings(split, index, grouping.value):
+            warnings.warn(
+                f"{warning}; `lightsplit check --group-field` lists them",
+                LightsplitWarning,
+                stacklevel=caller_stacklevel(),
+            )
     details = []
     for name in split:  # in split order
         leaks = [leak for leak in group_leaks if name in leak.sets]

@@ -39,7 +39,13 @@ from ._groupvalues import files_message, missing_message, odd_groups, spellings_
 from ._leaks import EntryRef, LeakReport
 from ._types import EVALUATION_SET_NAMES, SetName
 
-__all__ = ["SplitWarning", "WarningKind", "later_path", "lint_split"]
+__all__ = [
+    "SplitWarning",
+    "WarningKind",
+    "group_value_warnings",
+    "later_path",
+    "lint_split",
+]
 
 WarningKind: TypeAlias = Literal[
     "split_empty",
@@ -394,7 +400,7 @@ def _array_path_warning(
     )
 
 
-def _group_value_warnings(
+def group_value_warnings(
     split: Mapping[SetName, Sequence[object]],
     index: Mapping[SetName, SetFields],
     group_field: FieldName,
@@ -646,7 +652,7 @@ def lint_split(
             )
         )
     if group_field is not None:
-        warnings += _group_value_warnings(split, index, group_field)
+        warnings += group_value_warnings(split, index, group_field)
     missing = _missing_label_warning(split, index)
     warnings += [] if missing is None else [missing]
     backslash = _backslash_warning(split, index)
