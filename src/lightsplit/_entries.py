@@ -1444,18 +1444,10 @@ def index_split(
                 if fields.group_field is None
                 else field_groups(samples, fields.group_field)
             )
-            group_set, ungrouped = (
-                (None, False) if groups is None else _group_set(groups)
+            found = (
+                (None, None, False) if groups is None else (groups, *_group_set(groups))
             )
-            index[name] = SetFields(
-                paths,
-                labels,
-                tally_labels(labels),
-                groups,
-                group_set,
-                ungrouped=ungrouped,
-                backslashed="\\" in text,
-            )
+            index[name] = _set_fields(paths, labels, found, text)
         else:
             read[name] = paths, labels, text
     if pattern is None:
@@ -1466,17 +1458,30 @@ def index_split(
         for name in order
     }
     for name, (paths, labels, text) in read.items():
-        groups, group_set, ungrouped = grouped[name]
-        index[name] = SetFields(
-            paths,
-            labels,
-            tally_labels(labels),
-            groups,
-            group_set,
-            ungrouped=ungrouped,
-            backslashed="\\" in text,
-        )
+        index[name] = _set_fields(paths, labels, grouped[name], text)
     return index
+
+
+def _set_fields(
+    paths: list[str | None],
+    labels: list[object | None],
+    grouped: tuple[list[str | None] | None, frozenset[str] | None, bool],
+    text: str,
+) -> SetFields:
+    """Return a set's fields: its paths (joined in ``text``), labels and groups.
+
+    ``grouped`` holds the groups, their set and whether an entry has none.
+    """
+    groups, group_set, ungrouped = grouped
+    return SetFields(
+        paths,
+        labels,
+        tally_labels(labels),
+        groups,
+        group_set,
+        ungrouped=ungrouped,
+        backslashed="\\" in text,
+    )
 
 
 def _grouped(
