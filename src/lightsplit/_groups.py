@@ -25,7 +25,6 @@ from ._entries import (
     SetFields,
     describe_entries,
     index_split,
-    names_file,
     set_groups,
 )
 from ._errors import (
@@ -36,6 +35,7 @@ from ._errors import (
     preview,
     printable,
 )
+from ._groupvalues import file_entries
 from ._leaks import EntryRef, GroupLeak, group_leaks_in, unmatched_pattern
 from ._lint import group_value_warnings
 from ._provenance import hash64, recorded_grouping
@@ -168,24 +168,18 @@ def _files_error(
     """Return the error of a group field that holds the entries' files, if so.
 
     So it does where most of the entries of the sets ``held`` that it holds a
-    group in hold a file name there (`names_file`): the field of each
+    group in hold a file name there (`file_entries`): the field of each
     entry's path (``0`` of ``["a.png", 0]``), which makes each image its own
     patient, so that the check finds no patient in two sets that a file in
     two sets would not show.
     """
-    grouped = named = 0
-    first: tuple[SetName, int] | None = None
-    for name in held:
-        groups = index[name].groups or []
-        files = {group for group in index[name].group_set or () if names_file(group)}
-        grouped += sum(group is not None for group in groups)
-        if files:
-            positions = [i for i, group in enumerate(groups) if group in files]
-            named += len(positions)
-            first = first or (name, positions[0])
-    if first is None or 2 * named <= grouped:
+    groups = [group for name in held for group in index[name].groups or ()]
+    files = file_entries(groups)
+    if not files:
         return None
-    name, at = first
+    named, grouped = len(files), len(groups) - groups.count(None)
+    refs = [(name, i) for name in held for i in range(len(index[name].groups or ()))]
+    name, at = refs[files[0]]
     entries = describe_entries(split[name])
     reason = (
         f"{grouping} holds the entries' files, not their patients, in {named:,} of "

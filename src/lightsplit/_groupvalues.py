@@ -22,6 +22,7 @@ from ._errors import first_few, printable
 __all__ = [
     "MISSING_WORDS",
     "OddGroups",
+    "file_entries",
     "files_message",
     "missing_message",
     "odd_groups",
@@ -214,39 +215,53 @@ patient) of all the entries holding it; so
     )
 
 
+def file_entries(groups: Sequence[str | None]) -> list[int]:
+    """Return the entries whose group is a file name, where they are most.
+
+    ``groups`` are the entries' groups read from a field (``None`` for
+    none). A field where most of the entries that hold a group hold a file
+    name (`names_file`) is the field of each entry's path (an `ImageID`
+    column), which makes each image a patient of its own: the positions of
+    those entries come back, none otherwise. The different groups are judged
+    once each.
+
+    Examples:
+        >>> file_entries(["a.png", "b.png", None, "P1"]), file_entries(["P1", "a.png"])
+        ([0, 1], [])
+    """
+    files = {group for group in set(groups) - {None} if names_file(group)}  # type: ignore[arg-type]  # None left out
+    if not files:
+        return []
+    named = [i for i, group in enumerate(groups) if group in files]
+    grouped = len(groups) - groups.count(None)
+    return named if 2 * len(named) > grouped else []
+
+
 def files_message(
     field: str,
     groups: Sequence[str | None],
+    named: Sequence[int],
     origin: Callable[[int], str],
     *,
     consequence: str,
-) -> str | None:
-    """Say that the group field ``field`` holds the entries' files, if it does.
+) -> str:
+    """Say that the group field ``field`` holds the entries' files.
 
-    It does where most of the entries that hold a group there hold a file
-    name (`names_file`): the field of each entry's path (an `ImageID`
-    column), which makes each image a patient of its own. ``groups`` are the
-    entries' groups (``None`` for none), ``origin`` gives the origin of
-    the entry at a position (``row 2``); ``consequence`` says what such
-    groups do.
+    ``groups`` are the entries' groups (``None`` for none), ``named`` the
+    positions of those that are file names (`file_entries`, not empty),
+    ``origin`` gives the origin of the entry at a position (``row 2``);
+    ``consequence`` says what such groups do.
 
     Examples:
-        >>> print(files_message("ImageID", ["a.png", "b.png", None, "P1"],
+        >>> groups = ["a.png", "b.png", None, "P1"]
+        >>> print(files_message("ImageID", groups, file_entries(groups),
         ...     lambda i: f"row {i + 2}", consequence="so"))
         the group field `ImageID` holds file names, not patients, in 2 of the \
 3 entries that hold a group (such as `a.png`, row 2): each image is a group \
 (a patient) of its own; so; name the field that holds each entry's patient, \
 or leave the group field out
-        >>> files_message("PatientID", ["P1", "a.png"], str, consequence="so") is None
-        True
     """
-    files = {group for group in set(groups) - {None} if names_file(group)}  # type: ignore[arg-type]  # None left out
-    if not files:
-        return None
-    named = [i for i, group in enumerate(groups) if group in files]
     grouped = len(groups) - groups.count(None)
-    if 2 * len(named) <= grouped:
-        return None
     first = named[0]
     return (
         f"the group field `{printable(field)}` holds file names, not patients, in "

@@ -30,12 +30,17 @@ from ._entries import (
     FieldName,
     SetFields,
     field_position,
-    names_file,
     path_key,
     tally_key,
 )
 from ._errors import MAX_LISTED, first_few, preview
-from ._groupvalues import files_message, missing_message, odd_groups, spellings_message
+from ._groupvalues import (
+    file_entries,
+    files_message,
+    missing_message,
+    odd_groups,
+    spellings_message,
+)
 from ._leaks import EntryRef, LeakReport
 from ._types import EVALUATION_SET_NAMES, SetName
 
@@ -467,29 +472,23 @@ def _files_warning(
     group_field: FieldName,
     split: Mapping[SetName, Sequence[object]],
 ) -> list[SplitWarning]:
-    """Warn of a group field that holds the entries' files (`files_message`)."""
-    files = {
-        group
-        for name in evaluated
-        for group in index[name].group_set or ()
-        if names_file(group)
-    }  # none, usually: the different groups are judged once each
-    if not files:
+    """Warn of a group field that holds the entries' files (`file_entries`)."""
+    groups = [group for name in evaluated for group in index[name].groups or ()]
+    named = file_entries(groups)
+    if not named:
         return []
     refs = [(name, i) for name in evaluated for i in range(len(split[name]))]
-    groups = [group for name in evaluated for group in index[name].groups or ()]
     message = files_message(
         str(group_field),
         groups,
+        named,
         lambda at: "{}.{}".format(*refs[at]),
         consequence="a group leak is then a file in two sets, which the leak check "
         "finds already",
     )
-    if message is None:
-        return []
-    named = [refs[at] for at, group in enumerate(groups) if group in files]
     examples = tuple(
-        EntryRef(name, i, split[name][i]) for name, i in named[:MAX_LISTED]
+        EntryRef(*refs[at], split[refs[at][0]][refs[at][1]])
+        for at in named[:MAX_LISTED]
     )
     return [SplitWarning("group_field_files", message, len(named), examples)]
 

@@ -64,7 +64,13 @@ from ._errors import (
     format_problems,
     preview,
 )
-from ._groupvalues import files_message, missing_message, odd_groups, spellings_message
+from ._groupvalues import (
+    file_entries,
+    files_message,
+    missing_message,
+    odd_groups,
+    spellings_message,
+)
 from ._split import DatabaseSplit
 from ._stratify import GroupCounts, assign_groups, fill_empty_sets, group_order
 from ._types import SetName
@@ -613,11 +619,18 @@ def _odd_groups(
     groups are judged once; their entries are looked for only when one is odd.
     """
     ordered = sorted(zip(kept, names, strict=True))  # in input order
-    files = files_message(
-        field,
-        [name for _, name in ordered],
-        lambda i: where[ordered[i][0]],
-        consequence="so the split is by image, not by patient",
+    groups: list[str | None] = [name for _, name in ordered]
+    named = file_entries(groups)
+    files = (
+        files_message(
+            field,
+            groups,
+            named,
+            lambda i: where[ordered[i][0]],
+            consequence="so the split is by image, not by patient",
+        )
+        if named
+        else None
     )
     odd = odd_groups(set(names))
     if not odd:
