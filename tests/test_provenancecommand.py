@@ -8,7 +8,7 @@ import torch
 from lightsplit_testing import MemoryLoader, entries_named, write_split
 from tests_models import fit_to_checkpoint
 
-from lightsplit import CachingDataModule, load_split, split_sha256
+from lightsplit import CachingDataModule, LightsplitWarning, load_split, split_sha256
 from lightsplit._cli import main
 
 
@@ -116,7 +116,9 @@ def test_training_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     document = json.loads(capsys.readouterr().out)
     assert document["splits"][str(other)]["test"] == "not in the checkpoint"
     assert document["trained_on"] == {
-        str(other): {"test": {"entries": 1, "groups": 2, "group_entries": 2}}
+        str(other): {
+            "test": {"entries": 1, "groups": 2, "group_entries": 2, "ungrouped": 0}
+        }
     }
     record = module.state_dict()
     record["lightsplit_provenance"]["train_groups"] = [1, 2, 3]
@@ -128,6 +130,60 @@ def test_training_groups(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     torch.save({"CachingDataModule": record}, path)
     assert main(["provenance", str(path), str(other)]) == 1
     assert "`group_pattern` `p(\\d` is no regular expression" in capsys.readouterr().err
+
+
+def test_entries_without_patients(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Training entries whose patients a resume with another grouping could not
+    carry are counted, and so are a held-out set's entries in which the
+    checkpoint's grouping finds no patient: both were compared by file only."""
+    split = {"train": [(f"p{i % 3}/{i}", i % 2) for i in range(6)]}
+    before = CachingDataModule(split, MemoryLoader(), group_pattern=r"p(\d)/")
+    resumed = CachingDataModule(
+        {"train": split["train"][:3]},
+        MemoryLoader(),
+        group_pattern=r"^(p\d)/",  # another pattern: the earlier groups not carried
+        allow_data_change=True,
+    )
+    with pytest.warns(LightsplitWarning) as resuming:
+        resumed.load_state_dict(before.state_dict())
+    assert any("are not carried" in str(w.message) for w in resuming)
+    path = tmp_path / "resumed.ckpt"
+    torch.save({"CachingDataModule": resumed.state_dict()}, path)
+    other = write_split(
+        tmp_path / "other.json",
+        {"test": [("p0/7", 0), ("q/2", 1), ("q/3", 1)]},
+    )
+    assert main(["provenance", str(path), str(other)]) == 1
+    lines = capsys.readouterr().out.splitlines()
+    assert (
+        "  training entries without patients: 3, trained on before a resume with "
+        "another grouping (or a first one): evaluated sets are compared with them "
+        "by file only"
+    ) in lines
+    assert (
+        f"  {other}: set `test`: not in the checkpoint; 1 of its entries is of 1 "
+        "group (patients, by the checkpoint's `group_pattern`) that the checkpoint "
+        "was trained on; 2 of its entries have no patient by the checkpoint's "
+        "`group_pattern`: compared by file only"
+    ) in lines
+    assert main(["provenance", str(path), str(other), "--json"]) == 1
+    document = json.loads(capsys.readouterr().out)
+    assert document["train_entries_ungrouped"] == 3
+    assert document["trained_on"][str(other)]["test"] == {
+        "entries": 0,
+        "groups": 1,
+        "group_entries": 1,
+        "ungrouped": 2,
+    }
+    record = resumed.state_dict()
+    record["lightsplit_provenance"]["train_entries_ungrouped"] = [1, 2]
+    torch.save({"CachingDataModule": record}, path)
+    assert main(["provenance", str(path)]) == 1
+    assert "`train_entries_ungrouped` is a list, not a tensor" in (
+        capsys.readouterr().err
+    )
 
 
 def test_not_a_lightsplit_checkpoint(

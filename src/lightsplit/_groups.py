@@ -385,17 +385,19 @@ def patients_trained_on(
 
 def trained_groups(
     recorded: Mapping[str, Any], entries: Sequence[object]
-) -> tuple[int, int]:
+) -> tuple[int, int, int]:
     """Count the groups of ``entries`` a checkpoint was trained on, and their entries.
 
-    ``(0, 0)`` where the checkpoint records no training groups.
+    Also count the entries in which the checkpoint's grouping finds no group
+    (compared with the training set by file alone). ``(0, 0, 0)`` where the
+    checkpoint records no training groups.
     """
     grouping = recorded_grouping(recorded.get("config", {}))
     train_groups = recorded.get("train_groups")
     if not isinstance(grouping, Grouping) or not isinstance(train_groups, Tensor):
-        return 0, 0
-    groups, _ = _shared_groups(entries, grouping, train_groups)
-    return len(groups), sum(map(len, groups.values()))
+        return 0, 0, 0
+    groups, ungrouped = _shared_groups(entries, grouping, train_groups)
+    return len(groups), sum(map(len, groups.values())), len(ungrouped)
 
 
 def _shared_groups(

@@ -64,6 +64,9 @@ class _Record(TypedDict):
     """A tensor of 8-byte hashes (checked apart: pydantic has no tensor type)."""
     train_groups: NotRequired[object]
     """A tensor of 8-byte hashes of the training groups (checked apart too)."""
+    train_entries_ungrouped: NotRequired[object]
+    """A tensor of 8-byte hashes of training entries whose groups are not
+    recorded (trained on before a resume with another grouping)."""
 
 
 def _damaged(path: Path, found: str) -> LightsplitError:
@@ -104,7 +107,7 @@ def _checked_record(path: Path, record: object) -> Mapping[str, Any]:
         )
     if field is not None and pattern is not None:
         raise _damaged(path, "both `group_pattern` and `group_field` are recorded")
-    for key in ("train_entries", "train_groups"):
+    for key in ("train_entries", "train_groups", "train_entries_ungrouped"):
         hashes = checked.get(key)
         if hashes is not None and not isinstance(hashes, Tensor):
             raise _damaged(path, f"`{key}` is a {type(hashes).__name__}, not a tensor")
@@ -203,16 +206,19 @@ def _trained_on(
 
     ``entries``: those whose file is in the training set; ``groups`` and
     ``group_entries``: where the checkpoint records its training groups, the
-    groups (patients) it shares with the training set, and their entries.
+    groups (patients) it shares with the training set, and their entries;
+    ``ungrouped``: the entries in which the checkpoint's grouping finds no
+    group, compared by file only.
     """
     from ._groups import trained_groups  # noqa: PLC0415 - imports torch
     from ._provenance import overlap  # noqa: PLC0415 - imports torch
 
-    groups, held = trained_groups(record, entries)
+    groups, held, ungrouped = trained_groups(record, entries)
     return {
         "entries": len(overlap(record, entries)),
         "groups": groups,
         "group_entries": held,
+        "ungrouped": ungrouped,
     }
 
 
@@ -236,6 +242,12 @@ def _trained_text(counts: Mapping[str, int], option: str) -> str:
             f"{counts['groups']:,} {noun} (patients, by the checkpoint's "
             f"`{option}`) that the checkpoint was trained on"
         )
+    if counts.get("ungrouped"):
+        verb = "has" if counts["ungrouped"] == 1 else "have"
+        said += (
+            f"; {counts['ungrouped']:,} of its entries {verb} no patient by the "
+            f"checkpoint's `{option}`: compared by file only"
+        )
     return said
 
 
@@ -244,6 +256,7 @@ def _document(
 ) -> dict[str, JsonValue]:
     train = record.get("train_entries")
     groups = record.get("train_groups")
+    ungrouped = record.get("train_entries_ungrouped")
     sets: dict[str, JsonValue] = {
         name: {
             "entries": value["size"],
@@ -264,6 +277,7 @@ def _document(
         "model_transforms": list(record.get("transforms", [])),
         "train_entries_hashed": 0 if train is None else int(train.numel()),
         "train_groups_hashed": 0 if groups is None else int(groups.numel()),
+        "train_entries_ungrouped": 0 if ungrouped is None else int(ungrouped.numel()),
         "splits": dict(comparisons),
         "matching": list(_matching(comparisons)),
         "ok": all(
@@ -313,6 +327,13 @@ def _lines(document: Mapping[str, Any]) -> list[str]:
         )
         lines.append(
             f"  training groups: {document['train_groups_hashed']:,} recorded, {found}"
+        )
+    if document["train_entries_ungrouped"]:
+        count = document["train_entries_ungrouped"]
+        lines.append(
+            f"  training entries without patients: {count:,}, trained on before a "
+            "resume with another grouping (or a first one): evaluated sets are "
+            "compared with them by file only"
         )
     lines.append(f"  model transforms: {len(document['model_transforms'])}")
     for split, verdicts in document["splits"].items():
