@@ -1444,6 +1444,32 @@ class TestSplitMessages:
         split = load_split(tmp_path / "out.json")
         assert sorted(sum(len(e) == 1 for e in s) for s in split.values()) == [3, 4]
 
+    @pytest.mark.parametrize("multi", [False, True])
+    def test_backslashes_warned(
+        self, tmp_path: Path, capsys: Capture, *, multi: bool
+    ) -> None:
+        """Paths written with Windows separators get a warning naming them, with
+        single and multi-hot labels alike (read in one pass or entry by entry)."""
+        entries: list[list[object]] = [
+            [f"p{i}/{i:02d}.png", [i % 2, 1 - i % 2] if multi else i % 2]
+            for i in range(20)
+        ]
+        for i in (4, 9):
+            entries[i][0] = f"p{i}\\{i:02d}.png"
+        source = _entries_file(tmp_path, entries)
+        status, out, _ = _halves(capsys, source)
+        assert status == 0
+        assert (
+            f"warning: {source}: 2 paths hold a backslash `\\`, a folder separator "
+            "on Windows alone (entry 4, entry 9): Linux and macOS read "
+            "`p4\\04.png` as one file name, not as `p4/04.png`, and so does the "
+            "split, which tells files apart and groups them by their paths; write "
+            "the paths with `/`, which every system reads"
+        ) in out.splitlines()
+        entries[4][0] = entries[9][0] = "p4/x.png"
+        status, out, _ = _halves(capsys, _entries_file(tmp_path, entries))
+        assert "backslash" not in out
+
     def test_ragged_vectors_warned(self, tmp_path: Path, capsys: Capture) -> None:
         """0/1 lists of two lengths are split as lists of classes, with a warning."""
         entries: list[list[object]] = [[f"p{i}.png", [0, 1, 0]] for i in range(5)]

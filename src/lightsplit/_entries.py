@@ -76,6 +76,7 @@ __all__ = [
     "set_paths",
     "tally_key",
     "tally_labels",
+    "written_paths",
 ]
 
 FieldName: TypeAlias = int | str
@@ -995,6 +996,18 @@ def _raw_paths(
 
 _SLASHED: Final = bytes.maketrans(b".\n", b"//")
 """Turns each ``.`` and line end into ``/``: see `_normalized`."""
+
+
+def written_paths(samples: Sequence[object], fields: EntryFields) -> list[str | None]:
+    """Return the path of each entry as written (`EntryFields.path`), or ``None``.
+
+    Arrays with their path first are read in one pass.
+
+    Examples:
+        >>> written_paths([["./a.png", 0], ["b.png"], [7]], EntryFields())
+        ['./a.png', 'b.png', None]
+    """
+    return _raw_paths(samples, fields)[0]
 
 
 def set_paths(samples: Sequence[object], fields: EntryFields) -> list[str | None]:

@@ -16,7 +16,7 @@ from typing import Final
 
 from . import __version__
 from ._commands import fail, write_line
-from ._entries import EntryFields, FieldName, describe_entries
+from ._entries import EntryFields, FieldName, describe_entries, written_paths
 from ._errors import (
     LightsplitError,
     SplittingError,
@@ -579,7 +579,7 @@ def _backslashes(samples: SampleList, fields: EntryFields) -> str | None:
     it, and ``p1\a.png`` and ``p1/a.png`` are split as two files (a group
     pattern ``p1/`` finds no group in the first).
     """
-    paths = [fields.path(entry) for entry in samples.entries]
+    paths = written_paths(samples.entries, fields)
     if "\\" not in "\n".join(filter(None, paths)):
         return None
     found = [i for i, path in enumerate(paths) if path and "\\" in path]
