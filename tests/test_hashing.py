@@ -1,9 +1,11 @@
 """``split_sha256``: the content hash of a split, as files and data modules give it."""
 
+import datetime
 import hashlib
 import json
 import math
 import re
+import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
@@ -166,6 +168,35 @@ class TestSplitSha256:
         module.state_dict()  # what a checkpoint saves
         with pytest.raises(ValueError, match="Out of range float"):
             split_sha256(with_nan)  # no JSON file holds it
+
+    def test_dates_and_uuids_hash_as_their_text(self, tmp_path: Path) -> None:
+        """Entries read as models with a date, a time and a UUID hash as the file
+        that holds their text does."""
+        path = tmp_path / "s.json"
+        path.write_text(
+            '{"train": [{"path": "a.png", "taken": "2024-03-01", "at": "12:30:00", '
+            '"id": "12345678-1234-5678-1234-567812345678"}]}'
+        )
+        typed = load_split(path, sample_type=ScanModel)
+        assert isinstance(typed["train"][0].taken, datetime.date)
+        assert split_sha256(typed) == split_sha256(load_split(path))
+        assert hashing.json_form(uuid.UUID(int=1)) == (
+            "00000000-0000-0000-0000-000000000001"
+        )
+        assert hashing.json_form(datetime.datetime(2024, 3, 1, 12, 30)) == (
+            "2024-03-01T12:30:00"
+        )
+        with pytest.raises(TypeError, match="type object is not JSON serializable"):
+            hashing.json_form(object())
+
+
+class ScanModel(BaseModel):
+    """An entry of a split file with a date, a time and a UUID."""
+
+    path: str
+    taken: datetime.date
+    at: datetime.time
+    id: uuid.UUID
 
 
 class WeightLoader:

@@ -4,7 +4,6 @@ import dataclasses
 import json
 import os
 import stat
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
@@ -110,6 +109,8 @@ def write_bytes(
     """
     if is_special_file(path):
         if check is not None:
+            import tempfile  # noqa: PLC0415 - rarely: its import slows every command
+
             with tempfile.TemporaryDirectory(prefix="lightsplit-") as folder:
                 checked = Path(folder, f"checked{path.suffix}")
                 checked.write_bytes(data)
