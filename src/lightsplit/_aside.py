@@ -18,7 +18,7 @@ bytes), ``M`` with the chunk it stops at (12 digits) once asked for help, and
 import contextlib
 import hashlib
 import os
-import threading
+import sys
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Final, TypeAlias
 
@@ -220,6 +220,17 @@ class Aside:
             os.waitpid(self._child.pop(), 0)
 
 
+def _other_threads() -> bool:
+    """Whether the process runs Python threads besides this one.
+
+    Without the ``threading`` module imported, it runs none that a fork would
+    leave behind in a state to worry about (and importing it costs every start
+    of the command 2 ms).
+    """
+    threading = sys.modules.get("threading")
+    return threading is not None and threading.active_count() > 1
+
+
 @contextlib.contextmanager
 def work_aside(
     split: Mapping[str, Sequence[object]], first: Callable[[], bytes] | None = None
@@ -245,7 +256,7 @@ def work_aside(
     if (
         entries < _ASIDE_ENTRIES
         or fork is None
-        or threading.active_count() > 1
+        or _other_threads()
         or not all(type(name) is str for name in split)  # as keys of JSON only
     ):
         yield Aside(split, None, tasked=False)

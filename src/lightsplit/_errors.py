@@ -1,6 +1,5 @@
 """Error and warning types, and the messages shared by lightsplit's errors."""
 
-import difflib
 import json
 import os
 import re
@@ -200,6 +199,8 @@ def closest_set_name(name: str) -> str:
         rest = re.sub(r"[^A-Za-z0-9._-]", "-", name.strip()[len("monitor") :])
         rest = rest.strip("-_. ")
         return f"monitor-{rest}" if rest else "monitor-<name>"
+    import difflib  # noqa: PLC0415 - for this message alone
+
     matches = difflib.get_close_matches(lowered, EVALUATION_SET_NAMES, n=1, cutoff=0.0)
     return matches[0] if matches else "train"
 

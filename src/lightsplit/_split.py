@@ -1,6 +1,5 @@
 """``DatabaseSplit`` and ``load_split``: read-only, validated split files."""
 
-import bz2
 import codecs
 import collections.abc
 import errno
@@ -858,6 +857,8 @@ def read_file(path: Path, *, error: type[LightsplitError] = SplitFileError) -> b
         )
         raise error(msg)
     if path.suffix.lower() == ".bz2" or data.startswith(b"BZh"):
+        import bz2  # noqa: PLC0415 - for compressed files alone
+
         try:
             data = bz2.decompress(data)
         except (OSError, ValueError) as exc:
