@@ -35,7 +35,7 @@ from ._errors import (
     preview,
     printable,
 )
-from ._groupvalues import file_entries
+from ._groupvalues import entry_of, file_entries, sets_groups
 from ._leaks import EntryRef, GroupLeak, group_leaks_in, unmatched_pattern
 from ._lint import group_value_warnings
 from ._provenance import hash64, recorded_grouping
@@ -173,13 +173,12 @@ def _files_error(
     patient, so that the check finds no patient in two sets that a file in
     two sets would not show.
     """
-    groups = [group for name in held for group in index[name].groups or ()]
+    groups = sets_groups(index, held)
     files = file_entries(groups)
     if not files:
         return None
     named, grouped = len(files), len(groups) - groups.count(None)
-    refs = [(name, i) for name in held for i in range(len(index[name].groups or ()))]
-    name, at = refs[files[0]]
+    name, at = entry_of(index, held, files[0])
     entries = describe_entries(split[name])
     reason = (
         f"{grouping} holds the entries' files, not their patients, in {named:,} of "

@@ -16,16 +16,19 @@ from decimal import Decimal
 from typing import Final
 
 from ._classes import number_of, number_text, reads_as_number
-from ._entries import names_file
+from ._entries import SetFields, names_file
 from ._errors import first_few, printable
+from ._types import SetName
 
 __all__ = [
     "MISSING_WORDS",
     "OddGroups",
+    "entry_of",
     "file_entries",
     "files_message",
     "missing_message",
     "odd_groups",
+    "sets_groups",
     "spellings_message",
 ]
 
@@ -235,6 +238,33 @@ def file_entries(groups: Sequence[str | None]) -> list[int]:
     named = [i for i, group in enumerate(groups) if group in files]
     grouped = len(groups) - groups.count(None)
     return named if 2 * len(named) > grouped else []
+
+
+def sets_groups(
+    index: Mapping[SetName, SetFields], names: Sequence[SetName]
+) -> list[str | None]:
+    """Return the groups of the entries of the sets ``names``, one set after another.
+
+    As `file_entries` takes them; `entry_of` tells where a position lies.
+    """
+    return [group for name in names for group in index[name].groups or ()]
+
+
+def entry_of(
+    index: Mapping[SetName, SetFields], names: Sequence[SetName], at: int
+) -> tuple[SetName, int]:
+    """Return the set and the position in it of position ``at`` of `sets_groups`.
+
+    Raises:
+        IndexError: for a position past the sets' entries.
+    """
+    for name in names:
+        size = len(index[name].groups or ())
+        if at < size:
+            return name, at
+        at -= size
+    msg = f"position {at} is past the entries of {', '.join(names)}"
+    raise IndexError(msg)
 
 
 def files_message(

@@ -35,10 +35,12 @@ from ._entries import (
 )
 from ._errors import MAX_LISTED, first_few, preview
 from ._groupvalues import (
+    entry_of,
     file_entries,
     files_message,
     missing_message,
     odd_groups,
+    sets_groups,
     spellings_message,
 )
 from ._leaks import EntryRef, LeakReport
@@ -473,23 +475,20 @@ def _files_warning(
     split: Mapping[SetName, Sequence[object]],
 ) -> list[SplitWarning]:
     """Warn of a group field that holds the entries' files (`file_entries`)."""
-    groups = [group for name in evaluated for group in index[name].groups or ()]
+    groups = sets_groups(index, evaluated)
     named = file_entries(groups)
     if not named:
         return []
-    refs = [(name, i) for name in evaluated for i in range(len(split[name]))]
     message = files_message(
         str(group_field),
         groups,
         named,
-        lambda at: "{}.{}".format(*refs[at]),
+        lambda at: "{}.{}".format(*entry_of(index, evaluated, at)),
         consequence="a group leak is then a file in two sets, which the leak check "
         "finds already",
     )
-    examples = tuple(
-        EntryRef(*refs[at], split[refs[at][0]][refs[at][1]])
-        for at in named[:MAX_LISTED]
-    )
+    places = [entry_of(index, evaluated, at) for at in named[:MAX_LISTED]]
+    examples = tuple(EntryRef(name, i, split[name][i]) for name, i in places)
     return [SplitWarning("group_field_files", message, len(named), examples)]
 
 

@@ -254,9 +254,10 @@ def _trained_text(counts: Mapping[str, int], option: str) -> str:
 def _document(
     path: Path, owner: str, record: Mapping[str, Any], comparisons: Mapping[str, Any]
 ) -> dict[str, JsonValue]:
+    from ._provenance import ungrouped_training  # noqa: PLC0415 - imports torch
+
     train = record.get("train_entries")
     groups = record.get("train_groups")
-    ungrouped = record.get("train_entries_ungrouped")
     sets: dict[str, JsonValue] = {
         name: {
             "entries": value["size"],
@@ -277,7 +278,7 @@ def _document(
         "model_transforms": list(record.get("transforms", [])),
         "train_entries_hashed": 0 if train is None else int(train.numel()),
         "train_groups_hashed": 0 if groups is None else int(groups.numel()),
-        "train_entries_ungrouped": 0 if ungrouped is None else int(ungrouped.numel()),
+        "train_entries_ungrouped": ungrouped_training(record),
         "splits": dict(comparisons),
         "matching": list(_matching(comparisons)),
         "ok": all(
