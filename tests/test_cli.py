@@ -1628,8 +1628,8 @@ class TestSplit:
         status, out, _ = _run(capsys, "check", output)
         assert (status, out.splitlines()[2]) == (
             0,
-            f"  group field `1`, path field `0`, label field `2` from its sidecar "
-            f"{output}.lightsplit.json",
+            f"  group field `PatientID` (position 1), path field `0`, label field "
+            f"`2` from its sidecar {output}.lightsplit.json",
         )
         given = ("--group-field", "1", "--path-field", "0")
         status, out, _ = _run(capsys, "check", output, *given)
@@ -1643,6 +1643,39 @@ class TestSplit:
         assert (found["fields_from"], found["sidecar_fields"]) == (
             f"{output}.lightsplit.json",
             ["label_field"],
+        )
+
+    def test_check_names_the_columns_its_sidecar_fields_were(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A field that `split` was given by its column is named by it, with its
+        position in the entries: from the command, or from `--columns`."""
+        source = tmp_path / "rows.csv"
+        rows = [f"{i}.png,P{i // 2},{i % 2},{40 + i}" for i in range(12)]
+        source.write_text("\n".join(["Image,PatientID,Label,Age", *rows]) + "\n")
+        output = tmp_path / "s.json"
+        argv: list[str | Path] = ["split", source, "--fractions", "0.5", "0.5"]
+        argv += ["--columns", "Label", "Image", "PatientID", "-o", output]
+        named = ("--group-field", "PatientID", "--path-field", "Image")
+        assert _run(capsys, *argv, *named, "--label-field", "Label")[0] == 0
+        named_line = (
+            "  group field `PatientID` (position 2), path field `Image` (position 1), "
+            "label field `Label` (position 0) from its sidecar "
+            f"{output}.lightsplit.json"
+        )
+        status, out, _ = _run(capsys, "check", output)
+        assert (status, out.splitlines()[2]) == (0, named_line)
+        by_position = ("--group-field", "1", "--path-field", "0", "--label-field", "2")
+        assert _run(capsys, *argv, *by_position)[0] == 0  # the table's positions
+        status, out, _ = _run(capsys, "check", output)
+        assert (status, out.splitlines()[2]) == (0, named_line)
+        argv = ["split", source, "--fractions", "0.5", "0.5", "-o", output]
+        assert _run(capsys, *argv, "--group-field", "1")[0] == 0
+        status, out, _ = _run(capsys, "check", output)
+        assert (status, out.splitlines()[2]) == (
+            0,
+            f"  group field `1`, path field `0`, label field `2` from its sidecar "
+            f"{output}.lightsplit.json",
         )
 
     def test_check_warns_of_an_edited_split(

@@ -1080,7 +1080,10 @@ class TestSplitColumns:
         # `check` reads the written file by the sidecar's fields: by patient
         status, out, _ = _run(capsys, "check", output)
         assert status == 0, out
-        assert "group pattern `^(\\d{8})_`, path field `0`, label field `1`" in out
+        assert (
+            "group pattern `^(\\d{8})_`, path field `Image Index` (position 0), label "
+            "field `Finding Labels` (position 1)"
+        ) in out
 
     def test_empty_cells_hold_no_value(self, tmp_path: Path, capsys: Capture) -> None:
         """An empty label cell is no label wherever it is in its row (not the
@@ -1714,7 +1717,8 @@ class TestSplitGroupField:
         status, out, _ = _run(capsys, "check", output)
         assert status == 0, out
         assert (
-            "group field `2`, path field `0`, label field `4` from its sidecar" in out
+            "group field `PatientID` (position 2), path field `ImageID` (position "
+            "0), label field `Labels` (position 4) from its sidecar" in out
         )
         assert "no duplicate, leak, label conflict or group leak" in out
         status, out, _ = _run(capsys, "check", output, "--json")

@@ -7,7 +7,6 @@ how it was made (from its sidecar file) and whether it was edited since.
 """
 
 import re
-import shlex
 from collections.abc import Hashable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,11 +18,10 @@ from ._entries import (
     FieldName,
     compile_group_pattern,
     one_way_to_group,
-    parse_field,
 )
 from ._errors import LightsplitError, located_problems, printable
 from ._leaks import LeakReport
-from ._outputs import recorded_fields, sidecar_path
+from ._outputs import column_named, recorded_fields, sidecar_path
 from ._report import (
     examine_split,
     leak_lines,
@@ -125,22 +123,7 @@ class SplitCard:
             return None
         if isinstance(field, str):
             return None  # a key: its name already
-        try:
-            words = shlex.split(made.command)
-        except ValueError:  # a command edited by hand
-            words = []
-        given = [
-            parse_field(words[i + 1])
-            for i, word in enumerate(words[:-1])
-            if word == "--group-field"
-        ]
-        if given and isinstance(given[-1], str):
-            return given[-1]
-        columns = made.columns
-        if columns is not None and 0 <= field < len(columns):
-            column = columns[field]
-            return column if isinstance(column, str) else None
-        return None
+        return column_named(made.command, made.columns, "--group-field", field)
 
     @property
     def edited(self) -> bool | None:

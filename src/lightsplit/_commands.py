@@ -25,6 +25,7 @@ from ._jsontext import indented_json
 from ._lint import SplitWarning
 from ._outputs import (
     SIDECAR_SUFFIX,
+    recorded_columns,
     recorded_fields,
     sidecar_path,
     sidecar_record,
@@ -238,6 +239,7 @@ def _check_file(
             for name in ("group_pattern", "group_field", "path_field", "label_field")
             if getattr(given, name) is None and getattr(fields, name) is not None
         )
+        report.sidecar_columns = recorded_columns(path, fields)
     edited = _edited(path, report.sha256)
     if edited is not None:
         report.warnings.append(edited)

@@ -3,18 +3,21 @@
 import dataclasses
 import json
 import os
+import shlex
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
-from ._entries import EntryFields, FieldName, compile_group_pattern
+from ._entries import EntryFields, FieldName, compile_group_pattern, parse_field
 
 __all__ = [
     "SIDECAR_SUFFIX",
     "clashing",
+    "column_named",
     "is_sidecar_document",
     "is_special_file",
+    "recorded_columns",
     "recorded_fields",
     "same_file",
     "sidecar_path",
@@ -164,6 +167,66 @@ def recorded_fields(path: Path, fields: EntryFields) -> EntryFields:
         if getattr(fields, name) is None and value is not None:
             found[name] = value
     return dataclasses.replace(fields, **found) if found else fields
+
+
+def column_named(
+    command: str, columns: Sequence[object] | None, option: str, field: int
+) -> str | None:
+    """Return the name of the input's column that a sidecar's field ``field`` was.
+
+    `lightsplit split` records a field given by its column (``--group-field
+    PatientID``) as its position in the entries it wrote; ``command`` is the
+    command it records, ``option`` the field's option (``--group-field``),
+    ``columns`` the columns it records (``--columns``). ``None`` for a field
+    given by its position alone.
+
+    Examples:
+        >>> command = "lightsplit split t.csv --folds 5 --group-field PatientID -o f"
+        >>> column_named(command, None, "--group-field", 3)
+        'PatientID'
+        >>> column_named(command, ("ImageID", "label"), "--path-field", 0)
+        'ImageID'
+    """
+    try:
+        words = shlex.split(command)
+    except ValueError:  # a command edited by hand
+        words = []
+    given = [
+        parse_field(words[i + 1]) for i, word in enumerate(words[:-1]) if word == option
+    ]
+    if given and isinstance(given[-1], str):
+        return given[-1]
+    if columns is not None and 0 <= field < len(columns):
+        column = columns[field]
+        return column if isinstance(column, str) else None
+    return None
+
+
+def recorded_columns(path: Path, fields: EntryFields) -> dict[str, str]:
+    """Return the column name of each field of ``fields`` that the sidecar records.
+
+    For each of ``group_field``, ``path_field`` and ``label_field`` that is
+    the position the sidecar of ``path`` records, the name of the input's
+    column it was (`column_named`), where the sidecar tells it.
+    """
+    record = sidecar_record(sidecar_path(path))
+    command = None if record is None else record.get("command")
+    if record is None or not isinstance(command, str):
+        return {}
+    columns = record.get("columns")
+    found: dict[str, str] = {}
+    for name in ("group_field", "path_field", "label_field"):
+        field = getattr(fields, name)
+        if isinstance(field, int) and record.get(name) == field:
+            named = column_named(
+                command,
+                columns if isinstance(columns, list) else None,
+                "--" + name.replace("_", "-"),
+                field,
+            )
+            if named is not None:
+                found[name] = named
+    return found
 
 
 def _field_of(value: object) -> FieldName | None:

@@ -129,6 +129,10 @@ class SplitReport:
     """Which of `fields` (``group_pattern``, ``group_field``, ``path_field``,
     ``label_field``) were read from the sidecar `fields_from`: the others were
     given, or left to their defaults."""
+    sidecar_columns: Mapping[str, str] = field(default_factory=dict)
+    """The input's column (a CSV table's) that each of `sidecar_fields` given
+    by its column to ``lightsplit split`` was, such as ``{"group_field":
+    "PatientID"}``."""
     multi_hot: bool = False
     """Whether the labels are 0/1 vectors, whose classes are positions."""
     keys: Mapping[SetName, Sequence[Hashable]] = field(default_factory=dict, repr=False)
@@ -227,20 +231,27 @@ class SplitReport:
     def _fields_read(self) -> str:
         """Say how entries were read: what the sidecar gave, then what was given.
 
-        Such as ``group field `2`, path field `0` from its sidecar
-        split.json.lightsplit.json; label field `7` as given``.
+        Such as ``group field `PatientID` (position 2), path field `0` from
+        its sidecar split.json.lightsplit.json; label field `7` as given``.
         """
         fields = self.fields
         said: dict[str, str] = {}
         if fields.group_pattern is not None:
             pattern = printable(fields.group_pattern.pattern)
             said["group_pattern"] = f"group pattern `{pattern}`"
-        if fields.group_field is not None:
-            said["group_field"] = f"group field `{printable(str(fields.group_field))}`"
-        if fields.path_field is not None:
-            said["path_field"] = f"path field `{printable(str(fields.path_field))}`"
-        if fields.label_field is not None:
-            said["label_field"] = f"label field `{printable(str(fields.label_field))}`"
+        for name in ("group_field", "path_field", "label_field"):
+            value = getattr(fields, name)
+            if value is None:
+                continue
+            kind, shown = name.replace("_", " "), printable(str(value))
+            column = (
+                self.sidecar_columns.get(name) if name in self.sidecar_fields else None
+            )
+            said[name] = (
+                f"{kind} `{shown}`"
+                if column is None
+                else f"{kind} `{printable(column)}` (position {shown})"
+            )
         recorded = [text for name, text in said.items() if name in self.sidecar_fields]
         given = [text for name, text in said.items() if name not in self.sidecar_fields]
         line = f"{', '.join(recorded)} from its sidecar {self.fields_from}"
