@@ -615,26 +615,7 @@ class EntryFields:
         """
         group = field_position(self.group_field, len(entry))
         if self.path_field is None:
-            position = (
-                0
-                if entry
-                and group != 0
-                and (_is_path(entry[0]) or _paths_first(entry[0]))
-                else next(
-                    (
-                        i
-                        for i, x in enumerate(entry)
-                        if (
-                            type(x) is str  # `_is_path`, written out (a call each)
-                            or (
-                                type(x) not in JSON_TYPES and isinstance(x, os.PathLike)
-                            )
-                        )
-                        and i != group
-                    ),
-                    None,
-                )
-            )
+            position = _path_position(entry, None, group)
         else:
             position = self.path_field if isinstance(self.path_field, int) else None
         if position is None:
@@ -784,23 +765,17 @@ def _first_path(
     kind = type(entry)
     if kind is list or kind is tuple:
         items: Sequence[object] = entry  # type: ignore[assignment]  # list or tuple
-        skip = field_position(label_field, len(items))
-        group = field_position(group_field, len(items))
-        if items and skip != 0 and group != 0 and _paths_first(items[0]):
-            return as_text(items[0][0])  # type: ignore[index, return-value]  # checked
-        found = next(  # `_is_path`, written out: a call per item costs a sixth
-            (
-                x
-                for i, x in enumerate(items)
-                if (
-                    type(x) is str
-                    or (type(x) not in JSON_TYPES and isinstance(x, os.PathLike))
-                )
-                and i not in (skip, group)
-            ),
-            None,
+        position = _path_position(
+            items,
+            field_position(label_field, len(items)),
+            field_position(group_field, len(items)),
         )
-        return found if found is None or type(found) is str else as_text(found)  # type: ignore[return-value]  # a path
+        if position is None:
+            return None
+        found = items[position]
+        if type(found) in (list, tuple):  # paths: of one image's modalities
+            found = found[0]  # type: ignore[index]  # a list of paths
+        return found if type(found) is str else as_text(found)  # type: ignore[return-value]  # a path
     if kind is str:
         return entry  # type: ignore[return-value]  # checked above
     if kind is dict:
@@ -810,6 +785,31 @@ def _first_path(
         value = entry[key]  # type: ignore[index]  # a dict
         return value if type(value) is str else as_text(value)  # type: ignore[return-value]  # a path
     return None
+
+
+def _path_position(
+    items: Sequence[object], skip: int | None, group: int | None
+) -> int | None:
+    """Return where the path of an array entry is, or ``None`` if it has none.
+
+    That is its first item that is a path, or a list of paths first (the
+    modalities of one image), passing over the label at ``skip`` and the group
+    at ``group``.
+    """
+    if items and skip != 0 and group != 0 and _paths_first(items[0]):
+        return 0
+    return next(  # `_is_path`, written out: a call per item costs a sixth
+        (
+            i
+            for i, x in enumerate(items)
+            if (
+                type(x) is str
+                or (type(x) not in JSON_TYPES and isinstance(x, os.PathLike))
+            )
+            and i not in (skip, group)
+        ),
+        None,
+    )
 
 
 def _is_path(value: object) -> bool:
