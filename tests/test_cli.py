@@ -579,6 +579,7 @@ class TestCheck:
                     "group_field": None,
                     "fields_from": None,
                     "sidecar_fields": [],
+                    "sidecar_columns": {},
                     "sets": {
                         "train": {
                             "entries": 4,
@@ -1665,6 +1666,17 @@ class TestSplit:
         )
         status, out, _ = _run(capsys, "check", output)
         assert (status, out.splitlines()[2]) == (0, named_line)
+        status, out, _ = _run(capsys, "check", output, "--json")
+        assert json.loads(out)["files"][0]["sidecar_columns"] == {
+            "group_field": "PatientID",
+            "path_field": "Image",
+            "label_field": "Label",
+        }
+        status, out, _ = _run(capsys, "check", output, "--json", "--group-field", "2")
+        assert json.loads(out)["files"][0]["sidecar_columns"] == {
+            "path_field": "Image",
+            "label_field": "Label",
+        }
         by_position = ("--group-field", "1", "--path-field", "0", "--label-field", "2")
         assert _run(capsys, *argv, *by_position)[0] == 0  # the table's positions
         status, out, _ = _run(capsys, "check", output)
@@ -1677,6 +1689,8 @@ class TestSplit:
             f"  group field `1`, path field `0`, label field `2` from its sidecar "
             f"{output}.lightsplit.json",
         )
+        status, out, _ = _run(capsys, "check", output, "--json")
+        assert json.loads(out)["files"][0]["sidecar_columns"] == {}
 
     def test_check_warns_of_an_edited_split(
         self, samples_file: Path, tmp_path: Path, capsys: Capture

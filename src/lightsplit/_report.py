@@ -175,6 +175,11 @@ class SplitReport:
             "group_field": self.fields.group_field,
             "fields_from": self.fields_from,
             "sidecar_fields": list(self.sidecar_fields),
+            "sidecar_columns": {
+                name: column
+                for name, column in self.sidecar_columns.items()
+                if name in self.sidecar_fields
+            },
             "sets": sets,
             **leaks_json(self.leaks),
             "unchecked": list(self.unchecked),
