@@ -21,7 +21,7 @@ from ._entries import (
 )
 from ._errors import LightsplitError, located_problems, printable
 from ._leaks import LeakReport
-from ._outputs import column_named, recorded_fields, sidecar_path
+from ._outputs import column_named, recorded_fields, sidecar_path, sidecar_record
 from ._report import (
     examine_split,
     leak_lines,
@@ -383,7 +383,7 @@ def split_card(
     # the sidecar's fields, read as `check` reads them: even from a sidecar that
     # holds more than lightsplit writes, which `provenance` does not describe
     given = EntryFields(path_field, label_field, pattern, group_field)
-    fields = recorded_fields(path, given)
+    fields = recorded_fields(sidecar_record(sidecar_path(path)), given)
     pattern = fields.group_pattern
     found = examine_split(split, fields, labels=False)
     unchecked, warnings = unchecked_and_warnings(split, found, fields)

@@ -227,8 +227,9 @@ def _check_file(
         return SplitReport(
             str(path), error=f"{path}: cannot read: {exc.strerror or exc}"
         )
+    record = sidecar_record(sidecar_path(path))
     given = fields
-    fields = recorded_fields(path, fields)
+    fields = recorded_fields(record, fields)
     report = summarize_split(
         split, source=str(path), fields=fields, labels=args.sample_type is Any
     )
@@ -239,8 +240,8 @@ def _check_file(
             for name in ("group_pattern", "group_field", "path_field", "label_field")
             if getattr(given, name) is None and getattr(fields, name) is not None
         )
-        report.sidecar_columns = recorded_columns(path, fields)
-    edited = _edited(path, report.sha256)
+        report.sidecar_columns = recorded_columns(record, fields, report.sidecar_fields)
+    edited = _edited(path, record, report.sha256)
     if edited is not None:
         report.warnings.append(edited)
     report.strict = args.strict
@@ -252,9 +253,13 @@ def _check_file(
     return report
 
 
-def _edited(path: Path, sha256: str | None) -> SplitWarning | None:
-    """Warn of a split changed since ``lightsplit split`` wrote it, as `card` says."""
-    record = sidecar_record(sidecar_path(path))
+def _edited(
+    path: Path, record: Mapping[str, object] | None, sha256: str | None
+) -> SplitWarning | None:
+    """Warn of a split changed since ``lightsplit split`` wrote it, as `card` says.
+
+    ``record`` is what its sidecar holds (`sidecar_record`), if it has one.
+    """
     recorded = None if record is None else record.get("sha256")
     if not isinstance(recorded, str) or sha256 is None or recorded == sha256:
         return None

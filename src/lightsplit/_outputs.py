@@ -5,7 +5,7 @@ import json
 import os
 import shlex
 import stat
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -134,8 +134,13 @@ def write_bytes(
         written.unlink(missing_ok=True)
 
 
-def recorded_fields(path: Path, fields: EntryFields) -> EntryFields:
-    """Complete ``fields`` with those the sidecar of ``path`` records, if any.
+def recorded_fields(
+    document: Mapping[str, object] | None, fields: EntryFields
+) -> EntryFields:
+    """Complete ``fields`` with those a sidecar records, if any.
+
+    ``document`` is what the sidecar holds (`sidecar_record`), ``None``
+    without one.
 
     A split made by ``lightsplit split --group-pattern`` (or ``--group-field``)
     is checked by patient without the option given again, by `check` and
@@ -146,7 +151,6 @@ def recorded_fields(path: Path, fields: EntryFields) -> EntryFields:
     writes (a key of a later version, a note) still gives the fields it
     records.
     """
-    document = sidecar_record(sidecar_path(path))
     if document is None:
         return fields
     found: dict[str, Any] = {}
@@ -202,22 +206,23 @@ def column_named(
     return None
 
 
-def recorded_columns(path: Path, fields: EntryFields) -> dict[str, str]:
-    """Return the column name of each field of ``fields`` that the sidecar records.
+def recorded_columns(
+    document: Mapping[str, object] | None, fields: EntryFields, names: Iterable[str]
+) -> dict[str, str]:
+    """Return the column name of each field ``names`` of ``fields`` a sidecar gave.
 
-    For each of ``group_field``, ``path_field`` and ``label_field`` that is
-    the position the sidecar of ``path`` records, the name of the input's
-    column it was (`column_named`), where the sidecar tells it.
+    For each of ``names`` (``group_field``, ``path_field``, ``label_field``)
+    that is the position the sidecar holding ``document`` records, the name
+    of the input's column it was (`column_named`), where the sidecar tells it.
     """
-    record = sidecar_record(sidecar_path(path))
-    command = None if record is None else record.get("command")
-    if record is None or not isinstance(command, str):
+    command = None if document is None else document.get("command")
+    if document is None or not isinstance(command, str):
         return {}
-    columns = record.get("columns")
+    columns = document.get("columns")
     found: dict[str, str] = {}
-    for name in ("group_field", "path_field", "label_field"):
+    for name in names:
         field = getattr(fields, name)
-        if isinstance(field, int) and record.get(name) == field:
+        if isinstance(field, int) and document.get(name) == field:
             named = column_named(
                 command,
                 columns if isinstance(columns, list) else None,

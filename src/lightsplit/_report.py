@@ -175,11 +175,7 @@ class SplitReport:
             "group_field": self.fields.group_field,
             "fields_from": self.fields_from,
             "sidecar_fields": list(self.sidecar_fields),
-            "sidecar_columns": {
-                name: column
-                for name, column in self.sidecar_columns.items()
-                if name in self.sidecar_fields
-            },
+            "sidecar_columns": dict(self.sidecar_columns),
             "sets": sets,
             **leaks_json(self.leaks),
             "unchecked": list(self.unchecked),
@@ -249,9 +245,7 @@ class SplitReport:
             if value is None:
                 continue
             kind, shown = name.replace("_", " "), printable(str(value))
-            column = (
-                self.sidecar_columns.get(name) if name in self.sidecar_fields else None
-            )
+            column = self.sidecar_columns.get(name)
             said[name] = (
                 f"{kind} `{shown}`"
                 if column is None
