@@ -19,6 +19,7 @@ from lightsplit import _aside as aside
 from lightsplit import _entries as entries
 from lightsplit import _report as report
 from lightsplit import split_card, split_sha256
+from lightsplit._cli import main
 from lightsplit._entries import EntryFields, compile_group_pattern
 from lightsplit._hashing import canonical_json
 from lightsplit._report import examine_split, summarize_split
@@ -182,10 +183,13 @@ class TestHashAside:
         work = aside.work_aside
 
         def listed(
-            split: dict[str, list[object]], task: Callable[[], bytes] | None
+            split: dict[str, list[object]],
+            task: Callable[[], bytes] | None,
+            *,
+            hashing: bool,
         ) -> "contextlib.AbstractContextManager[aside.Aside]":
             tasks.append(task)
-            return work(split, task)
+            return work(split, task, hashing=hashing)
 
         monkeypatch.setattr(report, "work_aside", listed)
         found = examine_split(split, fields, labels=True)
@@ -201,6 +205,31 @@ class TestHashAside:
         report = summarize_split(self.SPLIT, source=str(path))
         assert card.sha256 == report.sha256 == split_sha256(self.SPLIT)
         assert len(forks) == 2
+
+    def test_pairs_hashed_from_their_text(
+        self, forks: list[int], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """A file of paths and integer labels is hashed from its text, without a
+        child: `check` and `card` give the hash of what it holds."""
+        split: dict[str, list[object]] = {"train": self.SPLIT["train"]}
+        split["test"] = [["x.png", 1]]
+        path = tmp_path / "split.json"
+        path.write_text(json.dumps(split, indent=2))
+        card = split_card(path)
+        assert main(["check", str(path), "--json"]) == 0
+        checked = json.loads(capsys.readouterr().out)["files"][0]["sha256"]
+        assert card.sha256 == checked == split_sha256(split)
+        assert forks == []
+
+    def test_task_alone(self, forks: list[int]) -> None:
+        """Not asked to hash, the child does its task alone, and the hash is
+        computed here; with no task either, no child is started."""
+        with aside.work_aside(self.SPLIT, lambda: b"done", hashing=False) as work:
+            assert (work.first(), work.sha256()) == (b"done", split_sha256(self.SPLIT))
+        assert len(forks) == 1
+        with aside.work_aside(self.SPLIT, hashing=False) as work:
+            assert (work.first(), work.sha256()) == (None, split_sha256(self.SPLIT))
+        assert len(forks) == 1
 
 
 SPLITS = st.dictionaries(
@@ -243,7 +272,7 @@ def test_child_shares_what_is_left(split: dict[str, list[object]], size: int) ->
         if stop < len(chunks):
             message += aside._sized(rest)
         os.write(requests, message)
-        aside._work_in_child(split, None, requests_read, replies_write)
+        aside._work_in_child(split, None, requests_read, replies_write, hashing=True)
     os.close(replies_write)
     with os.fdopen(replies, "rb") as answers:
         answer = answers.read()
@@ -275,7 +304,9 @@ def test_child_listens_past_descriptor_1023() -> None:
                 aside._chunk_text(split, c) for c in aside._chunks(split)[3:]
             )
             os.write(requests, aside._HELP + aside._sized(rest))
-            aside._work_in_child(split, None, requests_read, replies_write)
+            aside._work_in_child(
+                split, None, requests_read, replies_write, hashing=True
+            )
         os.close(replies_write)
         answer = aside._read_exact(replies, 200)
     finally:

@@ -8,6 +8,7 @@ import re
 import uuid
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import Any
 
 import numpy as np
 import pytest
@@ -26,7 +27,10 @@ from lightsplit import (
 )
 from lightsplit import _hashing as hashing
 from lightsplit._codec import json_lines
+from lightsplit._entries import EntryFields, index_split
+from lightsplit._report import examine_split
 from lightsplit._sidecar import lines_of_encoded
+from lightsplit._split import parse_split
 
 ENTRIES = st.lists(
     st.tuples(st.text(max_size=8), st.integers(-5, 5)), min_size=1, max_size=6
@@ -247,3 +251,98 @@ def test_files_from_encoded_entries(sets: dict[str, list[object]]) -> None:
         for name, entries in sets.items()
     }
     assert hashing.encoded_split_sha256(canonical) == split_sha256(sets)
+
+
+PAIRS = st.lists(
+    st.tuples(st.text(max_size=6), st.integers(-3, 3) | st.booleans()),
+    max_size=6,
+)
+"""Entries as a path and a label, with any characters (spaces, quotes, é, \\n)."""
+
+LAYOUTS = st.fixed_dictionaries(
+    {
+        "indent": st.none() | st.sampled_from([0, 2, "\t"]),
+        "separators": st.sampled_from([None, (",", ":"), (" ,\r\n", " :\t")]),
+        "ensure_ascii": st.booleans(),
+        "sort_keys": st.booleans(),
+    }
+)
+"""How a file may lay its JSON out: none of it changes the content hash."""
+
+
+class TestTextSha256:
+    """A split file's hash read from its text is the hash of what it holds."""
+
+    @staticmethod
+    def examined(data: bytes) -> str:
+        split = parse_split(data)
+        return examine_split(split, EntryFields(), labels=True, text=data).sha256
+
+    @given(
+        st.dictionaries(
+            st.sampled_from(["train", "validation", "test", "monitor-x.1"]),
+            PAIRS | st.lists(JSON_ENTRIES, max_size=4),
+        ),
+        LAYOUTS,
+    )
+    def test_same_as_serialized(
+        self, sets: dict[str, list[object]], layout: dict[str, Any]
+    ) -> None:
+        """Any entries, laid out any way: read from the text where that is
+        provable, the hash is what serializing the split gives."""
+        data = json.dumps(sets, **layout).encode()
+        assert self.examined(data) == split_sha256(sets)
+
+    @pytest.mark.parametrize(
+        "text",
+        [
+            '{"test": [["b.png", 1]], "train": [["a.png", 0], ["c.png", 12]]}',
+            '{\r\n\t"train" : [ [ "a.png" , 0 ] ] ,\n"test":[["b.png",-1]]\n}\n',
+            '{"train": [["é/à.png", 0]], "validation": [], "test": [["b", 0]]}',
+            '{"monitor-x": [["a.png", 100000000000000000000000000001]]}',
+        ],
+        ids=["set-order", "whitespace", "utf-8", "long-integer"],
+    )
+    def test_read_from_text(self, text: str) -> None:
+        """Pairs of a path and an integer, however laid out: read from the text."""
+        data = text.encode()
+        split = parse_split(data)
+        index = index_split(split, EntryFields())
+        assert all(fields.pairs for fields in index.values())
+        assert hashing.text_sha256(data, split) == split_sha256(split)
+
+    @pytest.mark.parametrize(
+        ("text", "pairs"),
+        [
+            ('{"train": [["a.png", -0]]}', True),  # written 0 in the canonical form
+            ('{"train": [["\\u00e9.png", 0]]}', True),  # an escape
+            ('\ufeff{"train": [["a.png", 0]]}', True),  # a byte-order mark
+            ('{"train": [["a b.png", 0]]}', False),  # a space in a string
+            ('{"train": [["a.png", 0, 1]]}', False),
+            ('{"train": [["a.png", 1.0]]}', False),
+            ('{"train": [["a.png", true]]}', False),
+            ('{"train": [["a.png", {"x": 1}]]}', False),
+            ('{"train": [[1, "a.png"]]}', False),
+        ],
+        ids=[
+            "minus-zero",
+            "escape",
+            "bom",
+            "space",
+            "three-items",
+            "float",
+            "boolean",
+            "object",
+            "path-second",
+        ],
+    )
+    def test_serialized_otherwise(self, text: str, *, pairs: bool) -> None:
+        """Text that may differ from the canonical form in more than whitespace
+        is not read from: the split is serialized, and hashes as it must."""
+        data = text.encode()
+        split = parse_split(data)
+        [fields] = index_split(split, EntryFields()).values()
+        assert fields.pairs == pairs
+        if pairs:
+            assert hashing.text_sha256(data, split) is None
+        assert self.examined(data) == split_sha256(split)

@@ -107,17 +107,22 @@ def _work_in_child(
     first: Callable[[], bytes] | None,
     requests: int,
     replies: int,
+    *,
+    hashing: bool,
 ) -> None:
     """Do ``first`` and send its result, then hash ``split`` chunk by chunk.
 
     Between chunks, a help request from the parent is answered with the chunk
     this process stops at: it keeps the first half of the chunks left, then
-    hashes the parent's encoding of the rest.
+    hashes the parent's encoding of the rest. Without ``hashing``, only
+    ``first`` is done.
     """
     import select  # noqa: PLC0415 - the child alone polls
 
     if first is not None:
         _write_all(replies, b"R" + _sized(first()))
+    if not hashing:
+        return
     plan = _chunks(split)
     digest = hashlib.sha256(b"{")
     stop, index, listening = len(plan), 0, True
@@ -140,7 +145,15 @@ def _work_in_child(
 class Aside:
     """What a block under `work_aside` asks of the work done aside."""
 
-    __slots__ = ("_child", "_digest", "_first_read", "_replies", "_requests", "_split")
+    __slots__ = (
+        "_child",
+        "_digest",
+        "_first_read",
+        "_hashing",
+        "_replies",
+        "_requests",
+        "_split",
+    )
 
     def __init__(
         self,
@@ -148,8 +161,10 @@ class Aside:
         child: tuple[int, int, int] | None,
         *,
         tasked: bool,
+        hashing: bool = True,
     ) -> None:
         self._split = split
+        self._hashing = hashing
         self._digest: str | None = None
         self._first_read = child is None or not tasked
         pid, self._requests, self._replies = child or (0, -1, -1)
@@ -178,9 +193,12 @@ class Aside:
         return None
 
     def sha256(self) -> str:
-        """Return the split's content hash, `split_sha256`."""
+        """Return the split's content hash, `split_sha256`.
+
+        Computed here where the child does not hash (see `work_aside`).
+        """
         if self._digest is None:
-            digest = self._help() if self._child else None
+            digest = self._help() if self._child and self._hashing else None
             self.close()
             self._digest = split_sha256(self._split) if digest is None else digest
         return self._digest
@@ -233,7 +251,10 @@ def _other_threads() -> bool:
 
 @contextlib.contextmanager
 def work_aside(
-    split: Mapping[str, Sequence[object]], first: Callable[[], bytes] | None = None
+    split: Mapping[str, Sequence[object]],
+    first: Callable[[], bytes] | None = None,
+    *,
+    hashing: bool = True,
 ) -> Iterator[Aside]:
     """Do ``first``, then hash ``split``, in a child while the block runs.
 
@@ -242,7 +263,8 @@ def work_aside(
     here, raising what `split_sha256` raises, where no child could). A split
     under 20,000 entries, or where the process cannot fork or runs other
     Python threads, is not worked on aside. The split must not change in the
-    block.
+    block. Without ``hashing`` (the caller has the hash another way, as a rule),
+    the child does ``first`` alone, and none is started without ``first``.
 
     Examples:
         >>> split = {"train": [["a.png", 0]], "test": [["b.png", 1]]}
@@ -255,11 +277,12 @@ def work_aside(
     entries = sum(map(len, split.values()))
     if (
         entries < _ASIDE_ENTRIES
+        or (first is None and not hashing)
         or fork is None
         or _other_threads()
         or not all(type(name) is str for name in split)  # as keys of JSON only
     ):
-        yield Aside(split, None, tasked=False)
+        yield Aside(split, None, tasked=False, hashing=hashing)
         return
     requests_read, requests = os.pipe()
     replies, replies_write = os.pipe()
@@ -269,13 +292,15 @@ def work_aside(
         try:
             os.close(requests)
             os.close(replies)
-            _work_in_child(split, first, requests_read, replies_write)
+            _work_in_child(split, first, requests_read, replies_write, hashing=hashing)
             status = 0
         finally:
             os._exit(status)  # no cleanup of the parent's state: it is the parent's
     os.close(requests_read)
     os.close(replies_write)
-    aside = Aside(split, (pid, requests, replies), tasked=first is not None)
+    aside = Aside(
+        split, (pid, requests, replies), tasked=first is not None, hashing=hashing
+    )
     try:
         yield aside
     finally:

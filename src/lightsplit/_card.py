@@ -29,7 +29,7 @@ from ._report import (
     nothing_found,
     unchecked_and_warnings,
 )
-from ._split import load_split
+from ._split import read_split
 from ._tables import markdown_table, percent
 from ._types import EVALUATION_SET_NAMES, SetName, StrPath
 
@@ -374,7 +374,7 @@ def split_card(
         ['1']
     """
     path = Path(path)
-    split = load_split(path)
+    split, text = read_split(path)
     provenance, problem = _provenance(path)
     both = one_way_to_group(group_pattern, group_field)
     if both is not None:
@@ -385,7 +385,7 @@ def split_card(
     given = EntryFields(path_field, label_field, pattern, group_field)
     fields = recorded_fields(sidecar_record(sidecar_path(path)), given)
     pattern = fields.group_pattern
-    found = examine_split(split, fields, labels=False)
+    found = examine_split(split, fields, labels=False, text=text)
     unchecked, warnings = unchecked_and_warnings(split, found, fields)
     stats = found.stats
     groups = (

@@ -32,7 +32,7 @@ from ._outputs import (
     write_bytes,
 )
 from ._report import SplitReport, summarize_split
-from ._split import load_split
+from ._split import read_split
 
 if TYPE_CHECKING:
     from ._sample import RawDataLoader
@@ -220,7 +220,7 @@ def _check_file(
 ) -> SplitReport:
     """Read, summarize and (with a loader) load one split file."""
     try:
-        split = load_split(path, sample_type=args.sample_type)
+        split, text = read_split(path, sample_type=args.sample_type)
     except SplitFileError as exc:
         return SplitReport(str(path), error=str(exc))
     except OSError as exc:
@@ -230,8 +230,13 @@ def _check_file(
     record = sidecar_record(sidecar_path(path))
     given = fields
     fields = recorded_fields(record, fields)
+    plain = args.sample_type is Any  # entries as the file has them
     report = summarize_split(
-        split, source=str(path), fields=fields, labels=args.sample_type is Any
+        split,
+        source=str(path),
+        fields=fields,
+        labels=plain,
+        text=text if plain else None,
     )
     if fields is not given:  # the sidecar fills only the fields not given
         report.fields_from = str(sidecar_path(path))

@@ -23,12 +23,12 @@ import posixpath
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence, Sized
 from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
 from types import ModuleType
-from typing import Any, Final, Literal, TypeAlias
+from typing import Any, Final, Literal, TypeAlias, cast
 
 from ._errors import preview, printable
 from ._types import SetName
@@ -960,6 +960,10 @@ class SetFields:
     its group field holds nothing)."""
     backslashed: bool = False
     """Whether a path holds a backslash ``\\`` (a separator on Windows alone)."""
+    pairs: bool = False
+    """Whether every entry is an array of two items, its path, written with no
+    space, and its label, an integer (not ``true``, not ``1.0``): the entries
+    whose split's hash `text_sha256` may read from the split's text."""
 
 
 def _raw_paths(
@@ -1088,30 +1092,31 @@ def _joined(paths: list[str | None]) -> str:
 
 def _labels(
     samples: Sequence[object], fields: EntryFields, *, path_first: bool
-) -> list[object | None]:
+) -> tuple[list[object | None], bool]:
     """Return the label of each entry (see `EntryFields.label`).
 
     ``path_first`` says that every entry is an array whose first item is its
-    path, so that the label is the second item.
+    path, so that the label is the second item. Also return whether every
+    label is that second item, an integer (not ``true``, not ``1.0``).
     """
     if path_first and fields.label_field is None and fields.group_field != 1:
         try:
             labels: list[object | None] = [entry[1] for entry in samples]  # type: ignore[index]  # arrays
         except IndexError:  # an entry with a path alone
-            return [fields.label(entry) for entry in samples]
+            return [fields.label(entry) for entry in samples], False
         kinds = set(map(type, labels))
         if str not in kinds:  # no label that may be a file
-            return labels
+            return labels, kinds == {int}
         if kinds == {str}:
             files = _files_among(labels)  # type: ignore[arg-type]  # all strings
             if files is not None:
-                return [None] * len(labels) if files else labels
+                return [None] * len(labels) if files else labels, False
         # a second file, such as a segmentation mask, is no label
         return [
             None if type(label) is str and names_file(label) else label
             for label in labels
-        ]
-    return [fields.label(entry) for entry in samples]
+        ], False
+    return [fields.label(entry) for entry in samples], False
 
 
 def _files_among(strings: list[str]) -> bool | None:
@@ -1445,12 +1450,13 @@ def index_split(
         (['a.png', 'b.png'], [0, None])
     """
     pattern = fields.group_pattern
-    read: dict[SetName, tuple[list[str | None], list[object | None], str]] = {}
+    read: dict[SetName, tuple[list[str | None], list[object | None], str, bool]] = {}
     index: dict[SetName, SetFields] = {}
     for name, samples in split.items():
         raw, path_first, text = _raw_paths(samples, fields)
+        labels, int_labels = _labels(samples, fields, path_first=path_first)
+        pairs = not samples or (int_labels and _pairs(samples, text))
         paths, text = _normalized(raw, text)
-        labels = _labels(samples, fields, path_first=path_first)
         if pattern is None:
             groups = (
                 None
@@ -1460,9 +1466,9 @@ def index_split(
             found = (
                 (None, None, False) if groups is None else (groups, *_group_set(groups))
             )
-            index[name] = _set_fields(paths, labels, found, text)
+            index[name] = _set_fields(paths, labels, found, text, pairs=pairs)
         else:
-            read[name] = paths, labels, text
+            read[name] = paths, labels, text, pairs
     if pattern is None:
         return index
     order = sorted(split, key=lambda name: name == last)  # stable: `last` last
@@ -1470,9 +1476,18 @@ def index_split(
         name: _grouped(name, read[name][0], read[name][2], pattern, found_groups)
         for name in order
     }
-    for name, (paths, labels, text) in read.items():
-        index[name] = _set_fields(paths, labels, grouped[name], text)
+    for name, (paths, labels, text, pairs) in read.items():
+        index[name] = _set_fields(paths, labels, grouped[name], text, pairs=pairs)
     return index
+
+
+def _pairs(samples: Sequence[object], text: str | None) -> bool:
+    """Whether every entry has two items, its path written with no space.
+
+    ``text`` is the paths as written, joined (``None`` unless all are strings).
+    """
+    arrays = cast("Sequence[Sized]", samples)  # arrays: each has its path first
+    return text is not None and " " not in text and set(map(len, arrays)) == {2}
 
 
 def _set_fields(
@@ -1480,10 +1495,13 @@ def _set_fields(
     labels: list[object | None],
     grouped: tuple[list[str | None] | None, frozenset[str] | None, bool],
     text: str,
+    *,
+    pairs: bool,
 ) -> SetFields:
     """Return a set's fields: its paths (joined in ``text``), labels and groups.
 
-    ``grouped`` holds the groups, their set and whether an entry has none.
+    ``grouped`` holds the groups, their set and whether an entry has none;
+    ``pairs`` is `SetFields.pairs`.
     """
     groups, group_set, ungrouped = grouped
     return SetFields(
@@ -1494,6 +1512,7 @@ def _set_fields(
         group_set,
         ungrouped=ungrouped,
         backslashed="\\" in text,
+        pairs=pairs,
     )
 
 

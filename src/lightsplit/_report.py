@@ -9,7 +9,7 @@ the warnings of `lint_split` and the loader's failures. Problems fail a check
 import json
 import unicodedata
 from collections.abc import Hashable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import TYPE_CHECKING, Final, Protocol, TypeVar, cast
 
@@ -35,6 +35,7 @@ from ._entries import (
 )
 from ._errors import MAX_LISTED, first_few, preview, printable
 from ._gcpause import gc_paused
+from ._hashing import text_sha256
 from ._leaks import (
     EntryRef,
     LeakReport,
@@ -556,15 +557,22 @@ class SplitFindings:
 
 
 def examine_split(
-    split: Mapping[SetName, Sequence[object]], fields: EntryFields, *, labels: bool
+    split: Mapping[SetName, Sequence[object]],
+    fields: EntryFields,
+    *,
+    labels: bool,
+    text: bytes | None = None,
 ) -> SplitFindings:
     """Hash ``split`` and read its entries: classes, groups, leaks and warnings.
 
-    The hash of a large split, and the groups of the last two thirds of its
-    largest set unless they are found by shape (`groups_by_shape`), are found
-    aside while the rest is read (`work_aside`).
+    ``text`` is the file ``split`` was read from, with no sample type: where
+    every entry is a path and an integer label (`SetFields.pairs`), the hash is
+    read from it (`text_sha256`). Else the hash of a large split is found aside
+    while the rest is read (`work_aside`), as are the groups of the last two
+    thirds of its largest set unless they are found by shape (`groups_by_shape`).
     ``labels`` says whether to warn about labels that are not integers.
     """
+    from_text = text is not None and _pairs_likely(text, split, fields)
     pattern = fields.group_pattern
     largest = max(split, key=lambda name: len(split[name]), default=None)
     start = 0 if largest is None else len(split[largest]) // 3
@@ -575,7 +583,7 @@ def examine_split(
         and not groups_by_shape(split[largest], fields)
     ):  # groups found by shape take less time here than they would aside
         task = partial(_pickled_groups, split[largest], start, fields)
-    with gc_paused(), work_aside(split, task) as aside:
+    with gc_paused(), work_aside(split, task, hashing=not from_text) as aside:
 
         def found_groups(
             name: SetName, paths: list[str | None]
@@ -603,7 +611,30 @@ def examine_split(
             label_kind=scheme.kind,
         )
         stats = set_stats(index, scheme)
-        return SplitFindings(aside.sha256(), index, scheme, stats, leaks, warnings)
+        sha256 = None
+        if text is not None and from_text and all(f.pairs for f in index.values()):
+            sha256 = text_sha256(text, split)
+        sha256 = sha256 or aside.sha256()
+        return SplitFindings(sha256, index, scheme, stats, leaks, warnings)
+
+
+_SAMPLED: Final = 1_000
+"""Entries of each set read to tell if a split's hash likely reads from its text."""
+
+
+def _pairs_likely(
+    text: bytes, split: Mapping[SetName, Sequence[object]], fields: EntryFields
+) -> bool:
+    """Whether `text_sha256` likely reads the hash of ``split`` from ``text``.
+
+    Told from the first `_SAMPLED` entries of each set, read as the whole split
+    will be (a millisecond), before a process is started to hash it otherwise.
+    """
+    if b"\\" in text:
+        return False
+    sample = {name: entries[:_SAMPLED] for name, entries in split.items()}
+    index = index_split(sample, replace(fields, group_pattern=None))
+    return all(f.pairs for f in index.values())
 
 
 def unchecked_and_warnings(
@@ -647,6 +678,7 @@ def summarize_split(
     source: str,
     fields: EntryFields = DEFAULT_FIELDS,
     labels: bool = True,
+    text: bytes | None = None,
 ) -> SplitReport:
     r"""Hash the split, count each set's entries, groups and classes, find leaks.
 
@@ -655,6 +687,8 @@ def summarize_split(
         source: the file the split comes from, shown in the report.
         fields: how to read the path, label and group of entries.
         labels: whether to warn about labels that are not integers.
+        text: the file's text, where ``split`` holds its entries as read
+            with no sample type (for its hash: see `examine_split`).
 
     Returns:
         The report, without loading failures.
@@ -674,7 +708,7 @@ def summarize_split(
           leak: 1 path is in both `train` and `test`: b (train.1, test.0 as "./b")
         s.json: 1 problem
     """
-    found = examine_split(split, fields, labels=labels)
+    found = examine_split(split, fields, labels=labels, text=text)
     # every class of the split in every set, 0 where a set has none: as cards
     present = {key for s in found.stats.values() for key in s.class_counts or {}}
     classes = sorted(present, key=class_order)

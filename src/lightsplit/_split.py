@@ -39,6 +39,7 @@ __all__ = [
     "load_split",
     "parse_split",
     "read_file",
+    "read_split",
     "split_file_missing",
     "split_of_document",
     "strict_json",
@@ -743,13 +744,25 @@ def load_split(path: StrPath, *, sample_type: object = Any) -> DatabaseSplit[Any
             "folder); give the path of a split file (`.json` or `.json.bz2`)"
         )
         raise SplitFileError(msg)
+    return read_split(path, sample_type=sample_type)[0]
+
+
+def read_split(
+    path: StrPath, *, sample_type: object = Any
+) -> tuple[DatabaseSplit[Any], bytes]:
+    """`load_split`, and the text it read the split from (decompressed).
+
+    Raises:
+        FileNotFoundError: if ``path`` does not exist.
+        SplitFileError: as `load_split` does.
+    """
     path = Path(path)
     try:
         data = read_file(path)
     except FileNotFoundError:
         raise split_file_missing(path, "`load_split`") from None
     try:
-        return parse_split(data, sample_type=sample_type, source=str(path))
+        return parse_split(data, sample_type=sample_type, source=str(path)), data
     except SplitFileError:
         if path.suffix.lower() != ".csv":
             raise
