@@ -23,12 +23,12 @@ import posixpath
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence, Sized
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
 from types import ModuleType
-from typing import Any, Final, Literal, TypeAlias, cast
+from typing import Any, Final, Literal, NamedTuple, TypeAlias, cast
 
 from ._errors import preview, printable
 from ._types import SetName
@@ -960,6 +960,8 @@ class SetFields:
     its group field holds nothing)."""
     backslashed: bool = False
     """Whether a path holds a backslash ``\\`` (a separator on Windows alone)."""
+    pathless: bool = False
+    """Whether an entry has no path (`paths` holds ``None``)."""
     pairs: bool = False
     """Whether every entry is an array of two items, its path, written with no
     space, and its label, an integer (not ``true``, not ``1.0``): the entries
@@ -1097,16 +1099,23 @@ def _labels(
 
     ``path_first`` says that every entry is an array whose first item is its
     path, so that the label is the second item. Also return whether every
-    label is that second item, an integer (not ``true``, not ``1.0``).
+    entry is a pair of its path and its label, an integer (not ``true``, not
+    ``1.0``).
     """
     if path_first and fields.label_field is None and fields.group_field != 1:
+        arrays = cast("Sequence[Sequence[object]]", samples)
+        pairs = True
         try:
-            labels: list[object | None] = [entry[1] for entry in samples]  # type: ignore[index]  # arrays
-        except IndexError:  # an entry with a path alone
-            return [fields.label(entry) for entry in samples], False
+            labels: list[object | None] = [label for _, label in arrays]
+        except ValueError:  # an entry of more or fewer than two items
+            pairs = False
+            try:
+                labels = [entry[1] for entry in arrays]
+            except IndexError:  # an entry with a path alone
+                return [fields.label(entry) for entry in samples], False
         kinds = set(map(type, labels))
         if str not in kinds:  # no label that may be a file
-            return labels, kinds == {int}
+            return labels, pairs and kinds == {int}
         if kinds == {str}:
             files = _files_among(labels)  # type: ignore[arg-type]  # all strings
             if files is not None:
@@ -1148,9 +1157,10 @@ def path_groups(
 ) -> list[str | None]:
     """Return the group the pattern finds in each path (`EntryFields.group`).
 
-    ``text`` is ``paths`` joined by line ends, if the caller has it.
+    ``text`` is ``paths`` joined by line ends, if the caller has it and none
+    is ``None``.
     """
-    if None not in paths:
+    if text is not None or None not in paths:
         text = "\n".join(paths) if text is None else text  # type: ignore[arg-type]  # no None
         found = _groups_by_shape(paths, pattern, text)  # type: ignore[arg-type]
         if found is None:
@@ -1450,82 +1460,83 @@ def index_split(
         (['a.png', 'b.png'], [0, None])
     """
     pattern = fields.group_pattern
-    read: dict[SetName, tuple[list[str | None], list[object | None], str, bool]] = {}
+    read: dict[SetName, _Read] = {}
     index: dict[SetName, SetFields] = {}
     for name, samples in split.items():
         raw, path_first, text = _raw_paths(samples, fields)
-        labels, int_labels = _labels(samples, fields, path_first=path_first)
-        pairs = not samples or (int_labels and _pairs(samples, text))
+        labels, int_pairs = _labels(samples, fields, path_first=path_first)
+        # `text` is None unless every path is a string: paths as written, joined
+        pairs = not samples or (int_pairs and text is not None and " " not in text)
+        pathless = text is None and None in raw
         paths, text = _normalized(raw, text)
+        found = _Read(paths, labels, text, pairs=pairs, pathless=pathless)
         if pattern is None:
             groups = (
                 None
                 if fields.group_field is None
                 else field_groups(samples, fields.group_field)
             )
-            found = (
+            index[name] = found.fields(
                 (None, None, False) if groups is None else (groups, *_group_set(groups))
             )
-            index[name] = _set_fields(paths, labels, found, text, pairs=pairs)
         else:
-            read[name] = paths, labels, text, pairs
+            read[name] = found
     if pattern is None:
         return index
     order = sorted(split, key=lambda name: name == last)  # stable: `last` last
     grouped = {
-        name: _grouped(name, read[name][0], read[name][2], pattern, found_groups)
+        name: _grouped(
+            name,
+            read[name].paths,
+            None if read[name].pathless else read[name].text,
+            pattern,
+            found_groups,
+        )
         for name in order
     }
-    for name, (paths, labels, text, pairs) in read.items():
-        index[name] = _set_fields(paths, labels, grouped[name], text, pairs=pairs)
+    for name, found in read.items():
+        index[name] = found.fields(grouped[name])
     return index
 
 
-def _pairs(samples: Sequence[object], text: str | None) -> bool:
-    """Whether every entry has two items, its path written with no space.
+class _Read(NamedTuple):
+    """What `index_split` reads of a set's entries before their groups."""
 
-    ``text`` is the paths as written, joined (``None`` unless all are strings).
-    """
-    arrays = cast("Sequence[Sized]", samples)  # arrays: each has its path first
-    return text is not None and " " not in text and set(map(len, arrays)) == {2}
+    paths: list[str | None]
+    labels: list[object | None]
+    text: str
+    """The paths joined by line ends, ``None`` left out."""
+    pairs: bool
+    pathless: bool
 
-
-def _set_fields(
-    paths: list[str | None],
-    labels: list[object | None],
-    grouped: tuple[list[str | None] | None, frozenset[str] | None, bool],
-    text: str,
-    *,
-    pairs: bool,
-) -> SetFields:
-    """Return a set's fields: its paths (joined in ``text``), labels and groups.
-
-    ``grouped`` holds the groups, their set and whether an entry has none;
-    ``pairs`` is `SetFields.pairs`.
-    """
-    groups, group_set, ungrouped = grouped
-    return SetFields(
-        paths,
-        labels,
-        tally_labels(labels),
-        groups,
-        group_set,
-        ungrouped=ungrouped,
-        backslashed="\\" in text,
-        pairs=pairs,
-    )
+    def fields(
+        self, grouped: tuple[list[str | None] | None, frozenset[str] | None, bool]
+    ) -> SetFields:
+        """Return the set's fields, given ``grouped`` (see `_grouped`)."""
+        groups, group_set, ungrouped = grouped
+        return SetFields(
+            self.paths,
+            self.labels,
+            tally_labels(self.labels),
+            groups,
+            group_set,
+            ungrouped=ungrouped,
+            backslashed="\\" in self.text,
+            pairs=self.pairs,
+            pathless=self.pathless,
+        )
 
 
 def _grouped(
     name: SetName,
     paths: list[str | None],
-    text: str,
+    text: str | None,
     pattern: re.Pattern[str],
     found_groups: GroupsOf | None,
 ) -> tuple[list[str | None], frozenset[str], bool]:
     """Return a set's groups, its different groups, and whether one is missing.
 
-    ``text`` is ``paths`` joined by line ends, ``None`` left out.
+    ``text`` is ``paths`` joined by line ends, if none is ``None``.
     """
     groups = None if found_groups is None else found_groups(name, paths)
     if groups is None or len(groups) != len(paths):

@@ -352,26 +352,28 @@ def text_sha256(data: bytes, split: Mapping[str, Sequence[object]]) -> str | Non
     text = data.translate(None, _JSON_SPACE)
     if b"-" in text and _MINUS_ZERO in text:
         return None
-    # with no quote in a string and no object but the split, a set's name (of
-    # letters, digits, `.`, `_`, `-`), quoted and followed by a colon, is found
-    # once: where its set starts
-    keys = {name: f'"{name}":'.encode() for name in split}
-    starts = [text.find(key) for key in keys.values()]
-    ends = [*starts[1:], len(text) - 1]
     if (
         not text.startswith(b"{")
         or not text.endswith(b"}")
         or any(set_name_problem(name) is not None for name in split)
-        or starts != sorted(starts)
-        or starts[:1] != [1]
-        or any(text[end - 1 : end] != b"," for end in starts[1:])
     ):
         return None
+    # With no quote in a string and no object but the split, a set's name (of
+    # letters, digits, `.`, `_`, `-`) quoted and followed by a colon is found
+    # once: where its set starts. Found from the end, the first set (train, as
+    # a rule the largest) is not searched.
+    keys = {name: f'"{name}":'.encode() for name in split}
     view = memoryview(text)
-    spans = {
-        name: view[start + len(key) : end - (end != len(text) - 1)]
-        for (name, key), start, end in zip(keys.items(), starts, ends, strict=True)
-    }
+    spans: dict[str, memoryview] = {}
+    end = len(text) - 1  # where the last set ends: the closing brace
+    for name, key in reversed(keys.items()):
+        start = text.rfind(key, 0, end)
+        if start < 1 or text[start - 1] not in b",{":
+            return None
+        spans[name] = view[start + len(key) : end]
+        end = start - 1  # the comma before the key, or the opening brace
+    if end != 0:
+        return None
     digest = hashlib.sha256(b"{")
     for number, name in enumerate(sorted(split)):
         digest.update(b"," if number else b"")

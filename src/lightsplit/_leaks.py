@@ -361,7 +361,7 @@ def entry_keys(
     pathless: list[EntryRef[RawT]] = []
     for name, samples in split.items():
         paths = index[name].paths
-        if None not in paths:
+        if not index[name].pathless:
             keys[name] = paths
             continue
         with_keys: list[Hashable] = list(paths)
