@@ -155,10 +155,14 @@ class TestHashAside:
         search = entries.path_groups
 
         def counted(
-            paths: list[str | None], pattern: re.Pattern[str], text: str | None = None
+            paths: list[str | None],
+            pattern: re.Pattern[str],
+            text: str | None = None,
+            *,
+            shape: str | None = None,
         ) -> object:
             searched.append(len(paths))
-            return search(paths, pattern, text)
+            return search(paths, pattern, text, shape=shape)
 
         monkeypatch.setattr(entries, "path_groups", counted)
         monkeypatch.setattr(report, "path_groups", counted)

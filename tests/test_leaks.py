@@ -1,6 +1,7 @@
 """``find_leaks``: files, labels and groups found where a split must not have them."""
 
 import dataclasses
+import random
 import re
 from typing import NamedTuple
 
@@ -97,6 +98,28 @@ class TestGroups:
         """Groups found for all paths at once are those each path alone gives."""
         fields = EntryFields(group_pattern=re.compile(pattern))
         [found] = index_split({"train": [[p, 0] for p in paths]}, fields).values()
+        assert found.groups == [fields.group(p or "") or None for p in found.paths]
+
+    @given(
+        st.sampled_from(GROUP_PATTERNS),
+        st.text(alphabet="images/p_.#\né", min_size=1, max_size=16),
+        st.lists(st.integers(0, 2**32), min_size=1, max_size=12),
+    )
+    def test_paths_of_one_shape(
+        self, pattern: str, template: str, seeds: list[int]
+    ) -> None:
+        """Paths that differ in digits alone (one shape, read once for all) are
+        normalised and grouped as each path alone is."""
+        paths = [
+            "".join(
+                str(random.Random(seed).randrange(10)) if c == "#" else c
+                for c in template
+            )
+            for seed in seeds
+        ]
+        fields = EntryFields(group_pattern=re.compile(pattern))
+        [found] = index_split({"train": [[p, 0] for p in paths]}, fields).values()
+        assert found.paths == [normalize_path(p) for p in paths]
         assert found.groups == [fields.group(p or "") or None for p in found.paths]
 
     @given(

@@ -1059,21 +1059,28 @@ def _file_of(entry: object, first: str) -> str:
 
 
 def _normalized(
-    paths: list[str | None], text: str | None = None
+    paths: list[str | None], text: str | None = None, shape: str | None = None
 ) -> tuple[list[str | None], str]:
     r"""Return ``paths`` normalised, testing them at once for the usual case.
 
     Also return them joined by line ends, ``None`` left out (`_joined`):
-    ``text`` is ``paths`` so joined, if the caller has it.
+    ``text`` is ``paths`` so joined, if the caller has it. ``paths`` itself is
+    returned when no path changes.
 
     A path needs `normalize_path` when it starts with ``.``, ends with ``/``
     or holds ``/.`` or ``//``: joined by line ends, with each ``.`` and line
     end then made a ``/``, no path does if the text has no ``//`` (one search
     instead of four; a ``..`` or ``.\n`` in a name only sends all to the
     slow path). Text that is not ASCII must also be composed already (NFC).
+    Where every path has the same ``shape`` (`_shared_shape`) and is ASCII,
+    none changes if the first does not: where its ``.`` and ``/`` are, and
+    so what `normalize_path` does, is the shape's.
     """
     if text is None:
         text = _joined(paths)
+    first = paths[0] if shape is not None and text.isascii() else None
+    if first is not None and normalize_path(first) == first:
+        return paths, text
     if not (
         text.startswith(".")
         or text.endswith("/")
@@ -1153,13 +1160,20 @@ def _files_among(strings: list[str]) -> bool | None:
 
 
 def path_groups(
-    paths: list[str | None], pattern: re.Pattern[str], text: str | None = None
+    paths: list[str | None],
+    pattern: re.Pattern[str],
+    text: str | None = None,
+    *,
+    shape: str | None = None,
 ) -> list[str | None]:
     """Return the group the pattern finds in each path (`EntryFields.group`).
 
     ``text`` is ``paths`` joined by line ends, if the caller has it and none
-    is ``None``.
+    is ``None``. ``shape`` is the shape of every path, where the caller found
+    that they share one (`_shared_shape`) and the pattern is blind to digits.
     """
+    if shape is not None:
+        return _groups_in_shape(paths, pattern, shape)
     if text is not None or None not in paths:
         text = "\n".join(paths) if text is None else text  # type: ignore[arg-type]  # no None
         found = _groups_by_shape(paths, pattern, text)  # type: ignore[arg-type]
@@ -1253,15 +1267,9 @@ def _groups_of_shapes(
     """
     which = _which_group(pattern)
     shaped = text.encode("utf-8", "surrogatepass").translate(_ZERO_BYTES)
-    first = paths[0].translate(_ZEROS)
-    line = first.encode("utf-8", "surrogatepass") + b"\n"
-    if len(shaped) + 1 == len(line) * len(paths) and shaped + b"\n" == line * len(
-        paths
-    ):  # one shape for all
-        span = _group_span(pattern, first, which)
-        if span is None:
-            return [None] * len(paths)
-        return list(map(itemgetter(slice(*span)), paths))
+    first = _one_shape(paths, shaped)
+    if first is not None:
+        return _groups_in_shape(paths, pattern, first)
     shapes = shaped.decode("utf-8", "surrogatepass").split("\n")
     spans = {shape: _group_span(pattern, shape, which) for shape in set(shapes)}
     if len(spans) * _SHAPES_AT_MOST > len(paths):
@@ -1270,6 +1278,49 @@ def _groups_of_shapes(
         None if span is None else path[span[0] : span[1]]
         for path, span in zip(paths, map(spans.__getitem__, shapes), strict=True)
     ]
+
+
+def _one_shape(paths: Sequence[str], shaped: bytes) -> str | None:
+    """Return the shape of every path of ``paths``, if all have the first's.
+
+    ``shaped`` is the paths joined by line ends, as UTF-8, digits made ``0``.
+    """
+    first = paths[0].translate(_ZEROS)
+    line = first.encode("utf-8", "surrogatepass") + b"\n"
+    if len(shaped) + 1 == len(line) * len(paths) and shaped + b"\n" == line * len(
+        paths
+    ):
+        return first
+    return None
+
+
+def _shared_shape(paths: list[str], text: str) -> str | None:
+    """Return the shape that every path of ``paths`` has, if they share one.
+
+    ``text`` is the paths joined by line ends. The first `_SHAPES_SAMPLED`
+    paths are tested first, so that paths of many shapes cost little.
+    """
+    if not paths:
+        return None
+    sample = "\n".join(paths[:_SHAPES_SAMPLED]).encode("utf-8", "surrogatepass")
+    if _one_shape(paths[:_SHAPES_SAMPLED], sample.translate(_ZERO_BYTES)) is None:
+        return None
+    return _one_shape(
+        paths, text.encode("utf-8", "surrogatepass").translate(_ZERO_BYTES)
+    )
+
+
+def _groups_in_shape(
+    paths: Sequence[str | None], pattern: re.Pattern[str], shape: str
+) -> list[str | None]:
+    """Return the groups of ``paths``, which all have ``shape``.
+
+    Each is cut where the pattern, blind to digits, finds the group in the shape.
+    """
+    span = _group_span(pattern, shape, _which_group(pattern))
+    if span is None:
+        return [None] * len(paths)
+    return list(map(itemgetter(slice(*span)), paths))  # type: ignore[arg-type]  # no None in a shape
 
 
 def _group_span(
@@ -1460,6 +1511,8 @@ def index_split(
         (['a.png', 'b.png'], [0, None])
     """
     pattern = fields.group_pattern
+    # the groups of paths of one shape are found once: their shape is found first
+    shapes = pattern is not None and _blind_to_digits(pattern.pattern, pattern.flags)
     read: dict[SetName, _Read] = {}
     index: dict[SetName, SetFields] = {}
     for name, samples in split.items():
@@ -1468,8 +1521,16 @@ def index_split(
         # `text` is None unless every path is a string: paths as written, joined
         pairs = not samples or (int_pairs and text is not None and " " not in text)
         pathless = text is None and None in raw
-        paths, text = _normalized(raw, text)
-        found = _Read(paths, labels, text, pairs=pairs, pathless=pathless)
+        shape = None if text is None or not shapes else _shared_shape(raw, text)  # type: ignore[arg-type]  # no None
+        paths, text = _normalized(raw, text, shape)
+        found = _Read(
+            paths,
+            labels,
+            text,
+            pairs=pairs,
+            pathless=pathless,
+            shape=shape if paths is raw else None,  # the shape of paths as written
+        )
         if pattern is None:
             groups = (
                 None
@@ -1485,14 +1546,7 @@ def index_split(
         return index
     order = sorted(split, key=lambda name: name == last)  # stable: `last` last
     grouped = {
-        name: _grouped(
-            name,
-            read[name].paths,
-            None if read[name].pathless else read[name].text,
-            pattern,
-            found_groups,
-        )
-        for name in order
+        name: _grouped(name, read[name], pattern, found_groups) for name in order
     }
     for name, found in read.items():
         index[name] = found.fields(grouped[name])
@@ -1508,6 +1562,8 @@ class _Read(NamedTuple):
     """The paths joined by line ends, ``None`` left out."""
     pairs: bool
     pathless: bool
+    shape: str | None
+    """The shape of every path, if they share one (`_shared_shape`)."""
 
     def fields(
         self, grouped: tuple[list[str | None] | None, frozenset[str] | None, bool]
@@ -1528,19 +1584,14 @@ class _Read(NamedTuple):
 
 
 def _grouped(
-    name: SetName,
-    paths: list[str | None],
-    text: str | None,
-    pattern: re.Pattern[str],
-    found_groups: GroupsOf | None,
+    name: SetName, read: _Read, pattern: re.Pattern[str], found_groups: GroupsOf | None
 ) -> tuple[list[str | None], frozenset[str], bool]:
-    """Return a set's groups, its different groups, and whether one is missing.
-
-    ``text`` is ``paths`` joined by line ends, if none is ``None``.
-    """
+    """Return a set's groups, its different groups, and whether one is missing."""
+    paths = read.paths
     groups = None if found_groups is None else found_groups(name, paths)
     if groups is None or len(groups) != len(paths):
-        groups = path_groups(paths, pattern, text)
+        text = None if read.pathless else read.text
+        groups = path_groups(paths, pattern, text, shape=read.shape)
     return groups, *_group_set(groups)
 
 
