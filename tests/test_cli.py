@@ -12,7 +12,7 @@ from jsonschema import Draft202012Validator
 from lightsplit_testing import Entry, write_pngs, write_split
 
 from lightsplit import load_split, split_json_schema, split_sha256
-from lightsplit._cli import main
+from lightsplit._cli import build_parser, main
 from lightsplit._outputs import sidecar_path
 
 Capture = pytest.CaptureFixture[str]
@@ -115,6 +115,30 @@ class TestMain:
         status, _, err = _run(capsys)
         assert status == 2
         assert "the following arguments are required: COMMAND" in err
+
+    def test_unknown_command(self, capsys: Capture) -> None:
+        """A command that does not exist is a usage error that lists them all."""
+        status, _, err = _run(capsys, "chek", "split.json")
+        assert status == 2
+        assert "invalid choice: 'chek' (choose from 'schema', 'check', 'split'" in err
+
+    @pytest.mark.parametrize("command", ["check", "card", "split", "provenance"])
+    def test_one_command_parsed_alone(self, command: str) -> None:
+        """A command line is parsed as the parser of every command parses it, by
+        a parser of its command alone."""
+        argv = [command, "a.json", "--group-pattern", "p(\\d+)/", "--json"]
+        if command == "split":
+            argv[-1:] = ["--folds", "5", "-o", "folds"]
+        if command == "provenance":
+            argv = [command, "a.json"]
+        parsed = [vars(build_parser(name).parse_args(argv)) for name in (command, None)]
+        for args in parsed:
+            args["command"] = args["command"].name  # the function it runs
+            del args["parser"]
+        assert parsed[0] == parsed[1]
+        assert parsed[0]["command"] == f"{command}_command"
+        with pytest.raises(SystemExit):  # the other commands are not there
+            build_parser(command).parse_args(["schema"])
 
     def test_version(self, capsys: Capture) -> None:
         """``--version`` prints the installed version."""
