@@ -10,6 +10,7 @@ from hypothesis import example, given
 from hypothesis import strategies as st
 from pydantic import BaseModel, Field
 
+from lightsplit import _entries as entries
 from lightsplit._checks import SampleFailure
 from lightsplit._entries import (
     DATA_SUFFIXES,
@@ -99,6 +100,25 @@ class TestGroups:
         fields = EntryFields(group_pattern=re.compile(pattern))
         [found] = index_split({"train": [[p, 0] for p in paths]}, fields).values()
         assert found.groups == [fields.group(p or "") or None for p in found.paths]
+
+    @given(
+        st.binary(min_size=1, max_size=6),
+        st.integers(1, 40),
+        st.integers(1, 64),
+        st.none() | st.tuples(st.integers(0, 300), st.binary(min_size=1, max_size=1)),
+    )
+    def test_lines_compared_in_blocks(
+        self, line: bytes, count: int, block: int, change: tuple[int, bytes] | None
+    ) -> None:
+        """A text is found to be one line repeated, compared a block at a time,
+        exactly when it is (with any block size, any byte changed)."""
+        text = bytearray(line * count)[:-1]
+        if change is not None and text:
+            text[change[0] % len(text)] = change[1][0]
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(entries, "_BLOCK", block)
+            found = entries._repeated(bytes(text), line, count)
+        assert found == (bytes(text) + line[-1:] == line * count)
 
     @given(
         st.sampled_from(GROUP_PATTERNS),

@@ -1287,11 +1287,28 @@ def _one_shape(paths: Sequence[str], shaped: bytes) -> str | None:
     """
     first = paths[0].translate(_ZEROS)
     line = first.encode("utf-8", "surrogatepass") + b"\n"
-    if len(shaped) + 1 == len(line) * len(paths) and shaped + b"\n" == line * len(
-        paths
-    ):
-        return first
-    return None
+    return first if _repeated(shaped, line, len(paths)) else None
+
+
+_BLOCK: Final = 1 << 15
+"""Bytes compared at a time by `_repeated` (without copying the text)."""
+
+
+def _repeated(text: bytes, line: bytes, count: int) -> bool:
+    """Whether ``text`` is ``line`` ``count`` times over, less the last byte.
+
+    Compared a block of lines at a time, in place: building the repeated text
+    and ``text`` with its last byte, to compare them whole, costs more (two
+    copies of megabytes, each new memory).
+    """
+    whole = len(line) * count  # the length of ``text`` with its last byte
+    if len(text) + 1 != whole:
+        return False
+    block = line * max(1, _BLOCK // len(line))
+    last = (whole - 1) // len(block) * len(block)  # the block with the last byte
+    return all(text.startswith(block, at) for at in range(0, last, len(block))) and (
+        text[last:] + line[-1:] == block[: whole - last]
+    )
 
 
 def _shared_shape(paths: list[str], text: str) -> str | None:
