@@ -24,6 +24,7 @@ import re
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from functools import cache
 from operator import itemgetter
@@ -298,14 +299,19 @@ def tally_key(label: object) -> Hashable:
     return label_key(label)
 
 
-def tally_labels(labels: Sequence[object | None]) -> Counter[Hashable]:
+def tally_labels(
+    labels: Sequence[object | None], kinds: AbstractSet[type] | None = None
+) -> Counter[Hashable]:
     """Count each different label: no label as ``None``, a list as a tuple.
+
+    ``kinds`` is the types of ``labels``, where the caller has them.
 
     Examples:
         >>> tally_labels([0, 1, 0, None, [1, 0]])
         Counter({0: 2, 1: 1, None: 1, (1, 0): 1})
     """
-    kinds = set(map(type, labels))
+    if kinds is None:
+        kinds = set(map(type, labels))
     if kinds <= {int, str, type(None)}:
         return Counter(labels)
     if kinds <= {list, tuple}:
@@ -1101,13 +1107,13 @@ def _joined(paths: list[str | None]) -> str:
 
 def _labels(
     samples: Sequence[object], fields: EntryFields, *, path_first: bool
-) -> tuple[list[object | None], bool]:
+) -> tuple[list[object | None], set[type] | None, bool]:
     """Return the label of each entry (see `EntryFields.label`).
 
     ``path_first`` says that every entry is an array whose first item is its
-    path, so that the label is the second item. Also return whether every
-    entry is a pair of its path and its label, an integer (not ``true``, not
-    ``1.0``).
+    path, so that the label is the second item. Also return the types of the
+    labels where they were told (else ``None``), and whether every entry is a
+    pair of its path and its label, an integer (not ``true``, not ``1.0``).
     """
     if path_first and fields.label_field is None and fields.group_field != 1:
         arrays = cast("Sequence[Sequence[object]]", samples)
@@ -1119,20 +1125,24 @@ def _labels(
             try:
                 labels = [entry[1] for entry in arrays]
             except IndexError:  # an entry with a path alone
-                return [fields.label(entry) for entry in samples], False
+                return [fields.label(entry) for entry in samples], None, False
         kinds = set(map(type, labels))
         if str not in kinds:  # no label that may be a file
-            return labels, pairs and kinds == {int}
+            return labels, kinds, pairs and kinds == {int}
         if kinds == {str}:
             files = _files_among(labels)  # type: ignore[arg-type]  # all strings
             if files is not None:
-                return [None] * len(labels) if files else labels, False
+                return [None] * len(labels) if files else labels, None, False
         # a second file, such as a segmentation mask, is no label
-        return [
-            None if type(label) is str and names_file(label) else label
-            for label in labels
-        ], False
-    return [fields.label(entry) for entry in samples], False
+        return (
+            [
+                None if type(label) is str and names_file(label) else label
+                for label in labels
+            ],
+            None,
+            False,
+        )
+    return [fields.label(entry) for entry in samples], None, False
 
 
 def _files_among(strings: list[str]) -> bool | None:
@@ -1534,7 +1544,7 @@ def index_split(
     index: dict[SetName, SetFields] = {}
     for name, samples in split.items():
         raw, path_first, text = _raw_paths(samples, fields)
-        labels, int_pairs = _labels(samples, fields, path_first=path_first)
+        labels, kinds, int_pairs = _labels(samples, fields, path_first=path_first)
         # `text` is None unless every path is a string: paths as written, joined
         pairs = not samples or (int_pairs and text is not None and " " not in text)
         pathless = text is None and None in raw
@@ -1543,6 +1553,7 @@ def index_split(
         found = _Read(
             paths,
             labels,
+            kinds,
             text,
             pairs=pairs,
             pathless=pathless,
@@ -1575,6 +1586,8 @@ class _Read(NamedTuple):
 
     paths: list[str | None]
     labels: list[object | None]
+    kinds: set[type] | None
+    """The types of the labels, where `_labels` told them."""
     text: str
     """The paths joined by line ends, ``None`` left out."""
     pairs: bool
@@ -1590,7 +1603,7 @@ class _Read(NamedTuple):
         return SetFields(
             self.paths,
             self.labels,
-            tally_labels(self.labels),
+            tally_labels(self.labels, self.kinds),
             groups,
             group_set,
             ungrouped=ungrouped,

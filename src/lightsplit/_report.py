@@ -618,7 +618,7 @@ def examine_split(
         return SplitFindings(sha256, index, scheme, stats, leaks, warnings)
 
 
-_SAMPLED: Final = 1_000
+_SAMPLED: Final = 250
 """Entries of each set read to tell if a split's hash likely reads from its text."""
 
 
