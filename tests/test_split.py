@@ -21,6 +21,7 @@ from lightsplit import DatabaseSplit, SplitFileError, load_split
 from lightsplit._cli import main
 from lightsplit._errors import json_syntax_problem
 from lightsplit._outputs import sidecar_path
+from lightsplit._split import read_split
 
 Capture = pytest.CaptureFixture[str]
 
@@ -511,6 +512,8 @@ class TestLoadSplit:
         """An empty path is named as such, not as the current folder (``.``)."""
         with pytest.raises(SplitFileError, match="the path of the split file is empty"):
             load_split("")
+        with pytest.raises(SplitFileError, match="the path of the split file is empty"):
+            read_split("")  # as `check` and `card` read a split with its text
 
     @pytest.mark.parametrize(
         ("data", "kind"),

@@ -738,12 +738,6 @@ def load_split(path: StrPath, *, sample_type: object = Any) -> DatabaseSplit[Any
         >>> load_split(path, sample_type=tuple[str, int])["train"]
         (('a.png', 0), ('b.png', 1))
     """
-    if not os.fspath(path):
-        msg = (
-            "the path of the split file is empty (which would read as the current "
-            "folder); give the path of a split file (`.json` or `.json.bz2`)"
-        )
-        raise SplitFileError(msg)
     return read_split(path, sample_type=sample_type)[0]
 
 
@@ -756,6 +750,12 @@ def read_split(
         FileNotFoundError: if ``path`` does not exist.
         SplitFileError: as `load_split` does.
     """
+    if not os.fspath(path):
+        msg = (
+            "the path of the split file is empty (which would read as the current "
+            "folder); give the path of a split file (`.json` or `.json.bz2`)"
+        )
+        raise SplitFileError(msg)
     path = Path(path)
     try:
         data = read_file(path)
