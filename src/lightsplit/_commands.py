@@ -227,7 +227,8 @@ def _check_file(
         return SplitReport(
             str(path), error=f"{path}: cannot read: {exc.strerror or exc}"
         )
-    record = sidecar_record(sidecar_path(path))
+    sidecar = sidecar_path(path)
+    record = sidecar_record(sidecar)
     given = fields
     fields = recorded_fields(record, fields)
     plain = args.sample_type is Any  # entries as the file has them
@@ -239,7 +240,7 @@ def _check_file(
         text=text if plain else None,
     )
     if fields is not given:  # the sidecar fills only the fields not given
-        report.fields_from = str(sidecar_path(path))
+        report.fields_from = str(sidecar)
         report.sidecar_fields = tuple(
             name
             for name in ("group_pattern", "group_field", "path_field", "label_field")
