@@ -3,6 +3,7 @@
 import dataclasses
 import random
 import re
+from collections import Counter
 from typing import NamedTuple
 
 import pytest
@@ -23,6 +24,8 @@ from lightsplit._entries import (
     names_file,
     normalize_path,
     path_groups,
+    tally_key,
+    tally_labels,
 )
 from lightsplit._leaks import (
     Duplicate,
@@ -729,12 +732,19 @@ PATH_TEXT = st.text(alphabet="ab0123_/.\\\n\u00e9e\u0301", max_size=10)
 """Paths with digits, separators, backslashes, line ends and accents both ways."""
 
 
+LABELS = st.one_of(st.integers(-1, 300), st.booleans(), st.just(1.0))
+"""Labels counted as bytes (0 to 255) or not, and labels equal to them as Python
+values but not as JSON (``true``, ``1.0``)."""
+
+
 @given(
     st.lists(
         st.one_of(
-            st.tuples(PATH_TEXT, st.integers(0, 2)).map(list),
+            st.tuples(PATH_TEXT, LABELS).map(list),
             st.tuples(PATH_TEXT).map(list),
             st.tuples(st.integers(0, 2), PATH_TEXT).map(list),
+            st.tuples(PATH_TEXT, LABELS),
+            st.just([]),
             PATH_TEXT,
         ),
         max_size=30,
@@ -742,11 +752,15 @@ PATH_TEXT = st.text(alphabet="ab0123_/.\\\n\u00e9e\u0301", max_size=10)
     st.sampled_from([r"(\d+)_", r"a(\d)", r"^([^/]*)/", r"(b)?\d"]),
 )
 @example([["", 0], ["./a\n1_", 1]], r"(\d+)_")  # an empty path, then a line end
+@example([["a.png", 0], ("b.png", 1)], r"(\d+)_")  # a list, then a tuple
+@example([["a.png", 0], "b1_"], r"(\d+)_")  # a list, then a string
 def test_index_reads_each_entry_alone(samples: list[object], pattern: str) -> None:
     """The paths, labels and groups read at once are those each entry gives alone.
 
     Whatever the entries hold: empty paths, line ends, backslashes, decomposed
-    accents, entries without a path or a label.
+    accents, entries without a path or a label, lists, tuples and strings
+    mixed. The labels are counted as `tally_key` tells them apart, in the
+    order they are first found.
     """
     fields = EntryFields(group_pattern=re.compile(pattern))
     found = index_split({"train": samples}, fields)["train"]
@@ -757,6 +771,18 @@ def test_index_reads_each_entry_alone(samples: list[object], pattern: str) -> No
     # an empty group (an optional group left out) is no group
     assert found.groups == [(path and fields.group(path)) or None for path in paths]
     assert found.backslashed == any("\\" in path for path in paths if path)
+    tally = Counter(map(tally_key, found.labels))
+    assert list(found.tally.items()) == list(tally.items())
+
+
+@given(st.lists(st.integers(-2, 300) | st.sampled_from([0, 1, 2, 255]), max_size=60))
+def test_integer_labels_counted_as_counter_counts(labels: list[int]) -> None:
+    """Integer labels are counted as `Counter` counts them, in its order.
+
+    Those from 0 to 255 are counted as bytes; any other sends all to `Counter`.
+    """
+    assert list(tally_labels(labels).items()) == list(Counter(labels).items())
+    assert list(tally_labels(labels, {int}).items()) == list(Counter(labels).items())
 
 
 @given(st.lists(st.integers(0, 9), max_size=12))
