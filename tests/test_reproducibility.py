@@ -4,6 +4,7 @@ import sys
 import textwrap
 from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 import pytest
 import torch
@@ -323,3 +324,47 @@ def test_cache_build_leaves_generators_alone(parallel: int) -> None:
         for n in module.train_dataloader().dataset[torch.arange(12)].metadata["noise"]
     ]
     assert len(set(noise)) == 12  # every sample drew its own
+
+
+@pytest.mark.parametrize("draw", ["shuffled", "balanced"])
+def test_order_drawn_on_one_thread_is_the_same(
+    monkeypatch: pytest.MonkeyPatch, draw: Literal["shuffled", "balanced"]
+) -> None:
+    """An epoch's order is drawn on one intra-op thread, and is what two draw.
+
+    Drawn on two, it would leave torch's second thread spinning for its next
+    task, which on a busy machine takes that time from the epoch. The order
+    must not change with it (a run resumed from a checkpoint made when orders
+    were drawn on two threads serves the same epochs), and the caller's thread
+    count is left as it was.
+    """
+    size = 40_000
+    weights = torch.linspace(0.1, 1.0, size, dtype=torch.float64)
+    real = torch.randperm if draw == "shuffled" else torch.multinomial
+    threads_seen: list[int] = []
+
+    def recording(*args: object, **kwargs: object) -> torch.Tensor:
+        threads_seen.append(torch.get_num_threads())
+        return real(*args, **kwargs)  # type: ignore[arg-type,call-overload]  # the draw's own
+
+    previous = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        sampler = EpochSampler(size, batch_size=64, draw=draw, seed=3, weights=weights)
+        with monkeypatch.context() as patched:
+            patched.setattr(torch, real.__name__, recording)
+            served = torch.cat(_batches(sampler))
+        assert torch.get_num_threads() == 2  # left as the caller set it
+        assert sampler.current is not None  # drawn by the iteration
+        on_two = sampler._order(sampler.current)
+    finally:
+        torch.set_num_threads(previous)
+    assert threads_seen == [1]
+    assert torch.equal(served, on_two)
+
+
+def _batches(sampler: EpochSampler) -> list[torch.Tensor]:
+    """Return the batches of indices of an unseeded sampler's next epoch."""
+    batches = list(sampler.iterate(copies=False))
+    assert all(isinstance(batch, torch.Tensor) for batch in batches)
+    return batches  # type: ignore[return-value]  # tensors, as asserted
