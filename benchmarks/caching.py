@@ -58,6 +58,11 @@ from lightsplit._stores import ContiguousStore, ObjectColumn, TensorColumn
 BATCH_SIZE: Final = 64
 SAMPLING_S: Final = 0.02
 MIB: Final = 2**20
+SETTLE_S: Final = 0.03
+"""Pause before each timed epoch. After a task on two intra-op threads, torch's
+second thread spins for about 10 ms waiting for the next (libgomp's default);
+next to a busy core, that spin takes its time from whatever this process runs
+then: the epoch of the design timed next, were it started at once."""
 SMALL: Final = 28
 """Image side up to which the small-image targets apply."""
 BUSY: Final = """
@@ -533,6 +538,7 @@ def run_side_by_side(
             consume(loader)
         for _ in range(rounds):
             for design, loader in loaders.items():
+                time.sleep(SETTLE_S)  # the design before's spinning threads wait
                 start = time.perf_counter()
                 consume(loader)
                 times[design].append(time.perf_counter() - start)
