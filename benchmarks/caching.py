@@ -65,6 +65,12 @@ next to a busy core, that spin takes its time from whatever this process runs
 then: the epoch of the design timed next, were it started at once."""
 SMALL: Final = 28
 """Image side up to which the small-image targets apply."""
+ROUNDS: Final = 11
+"""Epochs timed of each design, and their median reported..."""
+SMALL_ROUNDS: Final = 31
+"""... and of small images: their epochs take 20-50 ms, in which this machine's
+noise moved the median of 11 by up to 10% between two designs served by the
+same code (the size of the margin judged)."""
 BUSY: Final = """
 import os
 parent = os.getppid()
@@ -837,6 +843,8 @@ def report(
     written: float,
     runs: dict[Load, Run],
     memory: dict[str, Memory],
+    *,
+    rounds: int,
 ) -> None:
     """Print the tables of one workload."""
     size, train = workload.size, math.ceil(count * 0.8)
@@ -848,9 +856,9 @@ def report(
     print(serving_table(workload, runs, train))
     quiet = runs["quiet"]
     print(
-        f"\nEpochs: median of the rounds (lowest-highest), each round one epoch of "
-        f"each design in turn, in one process per column; other processes used "
-        f"{quiet.others:.2f} CPUs on average in the quiet run, "
+        f"\nEpochs: median of {rounds} rounds (lowest-highest), each round one "
+        f"epoch of each design in turn, in one process per column; other "
+        f"processes used {quiet.others:.2f} CPUs on average in the quiet run, "
         f"{runs['busy'].others:.2f} besides the busy process in the busy one. "
         f"First builds in the quiet run: parallel=-1 {quiet.builds['ls-1']:.2f} s, "
         f"parallel=2 {quiet.builds['ls-2']:.2f} s. PNGs written in {written:.1f} s."
@@ -883,7 +891,8 @@ def run_workload(
 ) -> tuple[list[str], Workload]:
     """Measure one workload, print its tables; return its target lines."""
     workload = WORKLOADS[key]
-    rounds, build_rounds = (3, 1) if quick else (11, 4)
+    rounds = ROUNDS if workload.size > SMALL else SMALL_ROUNDS
+    rounds, build_rounds = (3, 1) if quick else (rounds, 4)
     runs = {
         load: measure_run(
             root, key, load, rounds, build_rounds if load == "quiet" else 0
@@ -892,7 +901,7 @@ def run_workload(
     }
     memory = {design: measure_memory(root, key, design) for design in MEMORY}
     count = workload.quick_count if quick else workload.count
-    report(workload, count, written, runs, memory)
+    report(workload, count, written, runs, memory, rounds=rounds)
     return [
         target.line(workload.name) for target in targets(workload, runs, memory)
     ], workload

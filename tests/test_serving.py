@@ -24,7 +24,7 @@ from lightsplit._serving import (
     gather_ahead,
 )
 from lightsplit._stores import REUSED_BYTES
-from lightsplit._threads import ThreadChoice, one_intra_op_thread
+from lightsplit._threads import _TIMED, _TRIAL, ThreadChoice, one_intra_op_thread
 
 SIDE = 256
 """Images of SIDE x SIDE pixels: a batch of BATCH of them as float32 is gathered
@@ -435,12 +435,33 @@ class TestThreadChoice:
     def test_back_to_one_thread_after_a_stall(
         self, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """When copies on two threads stall, one thread is tried after the second."""
+        """When copies on two threads stall, one thread is tried after the second
+        timed one (a copy in `_TIMED` is timed)."""
         self._quiet(monkeypatch)
         choice = self._on_two_threads(clock)
-        counts = self._copies(choice, clock, {1: 2.0, 2: 40.0}, 8)
-        assert counts[:3] == [2, 2, 1]
+        counts = self._copies(choice, clock, {1: 2.0, 2: 40.0}, 4 * _TIMED)
+        assert counts[0] == 2
+        assert counts.index(1) <= 2 * _TIMED
         assert counts[-4:] == [1] * 4
+
+    def test_copies_between_timings_are_not_timed(
+        self, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Settled on two threads, one copy in `_TIMED` is timed, and no more."""
+        self._quiet(monkeypatch)
+        choice = self._on_two_threads(clock)
+        timings = 0
+        perf_counter = clock.perf_counter
+
+        def counted() -> float:
+            nonlocal timings
+            timings += 1
+            return perf_counter()
+
+        monkeypatch.setattr(clock, "perf_counter", counted)
+        counts = self._copies(choice, clock, {1: 2.0, 2: 1.0}, 10 * _TIMED)
+        assert counts.count(2) >= 9 * _TIMED
+        assert timings <= 2 * 10 + 2 * _TRIAL  # a start and an end each, a try
 
     def test_one_slow_copy_is_noise(
         self, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
@@ -449,10 +470,12 @@ class TestThreadChoice:
         self._quiet(monkeypatch)
         choice = self._on_two_threads(clock)
         estimate = choice._seconds[2]
-        for _ in range(5):  # one slow copy now and then
+        for _ in range(5):  # one slow copy now and then, each timed
+            while choice._since % _TIMED or choice._since + 1 >= choice._wait:
+                self._copies(choice, clock, {1: 2.0, 2: 1.0}, 1)
             counts = self._copies(choice, clock, {1: 2.0, 2: 40.0}, 1)
-            counts += self._copies(choice, clock, {1: 2.0, 2: 1.0}, 3)
-            assert counts == [2] * 4
+            counts += self._copies(choice, clock, {1: 2.0, 2: 1.0}, _TIMED)
+            assert counts == [2] * (_TIMED + 1)
         assert choice._seconds[2] == estimate
 
     def test_caller_on_one_thread_is_left_alone(self) -> None:

@@ -57,6 +57,9 @@ _HOPELESS: Final = 3.0
 _STALLS: Final = 2
 """Copies on several threads in a row, each `_HOPELESS` times slower than the
 estimate, that count as a stall: one thread is tried next."""
+_TIMED: Final = 4
+"""Copies on the count in use are timed one in `_TIMED`: each timing costs a
+few microseconds, a share of a small batch's copy."""
 _SMOOTHING: Final = 0.25
 """Weight of the newest timing in the running estimate of the count in use."""
 _LOOK: Final = 0.05
@@ -150,7 +153,7 @@ class ThreadChoice:
         """The load of other processes, watched from the first copy on."""
 
     def run(self, copy: Callable[[ArgT], ResultT], arg: ArgT, rows: int) -> ResultT:
-        """Return ``copy(arg)``, run on the count chosen, and time it.
+        """Return ``copy(arg)``, run on the count chosen; time it now and then.
 
         ``rows`` is the size of the copy, so that copies of several sizes (the
         last batch of an epoch) compare.
@@ -160,20 +163,20 @@ class ThreadChoice:
             return copy(arg)
         if self._load is None:
             self._load = _OtherLoad()
-        self._since += 1
-        if self._trial is None and self._since < self._wait:
+        since = self._since = self._since + 1
+        if self._trial is None and since < self._wait:
             threads = self._current
+            if since % _TIMED != 1:  # between timed copies: the count, no more
+                if threads == caller:
+                    return copy(arg)
+                return _on_threads(threads, caller, copy, arg)
         else:
             threads = self._choose(min(caller, 2))
         start = time.perf_counter()
         if threads == caller:
             result = copy(arg)
         else:
-            _set_num_threads(threads)
-            try:
-                result = copy(arg)
-            finally:
-                _set_num_threads(caller)
+            result = _on_threads(threads, caller, copy, arg)
         seconds = (time.perf_counter() - start) / (rows or 1)
         if self._trial is not None:
             self._record_trial(threads, seconds)
@@ -236,6 +239,17 @@ class ThreadChoice:
             self._current, self._wait = threads, _FIRST_TRY
         else:
             self._wait = min(2 * self._wait, _LAST_TRY)
+
+
+def _on_threads(
+    threads: int, caller: int, copy: Callable[[ArgT], ResultT], arg: ArgT
+) -> ResultT:
+    """Return ``copy(arg)`` run on ``threads``; the caller's count is set back."""
+    _set_num_threads(threads)
+    try:
+        return copy(arg)
+    finally:
+        _set_num_threads(caller)
 
 
 def _usable_cpus() -> int:
