@@ -476,24 +476,28 @@ class ContiguousStore(SampleStore):
         Into new tensors in this process (no ``buffers``, not a loader worker),
         every batch comes from one ``index_select`` per tensor, with nothing
         decided again per batch: for small batches, those decisions would cost
-        a noticeable share of the copy.
+        a noticeable share of the copy. Nor does it run a frame of Python more
+        than it must: a dict comprehension and ``Sample``'s own ``__new__``
+        each run one, and next to a busy core, a cached epoch of 48,000 small
+        images took up to a tenth longer with them.
         """
         if buffers is not None or get_worker_info() is not None:
             return super().collector(buffers=buffers)
-        inputs, where = self.inputs, self.where
+        inputs, where, new = self.inputs, self.where, tuple.__new__
         plan = tuple(
             (key, column.values if isinstance(column, TensorColumn) else None, column)
             for key, column in self.columns.items()
         )
 
         def collect(index: Tensor) -> Sample:
-            metadata = {
-                key: column.gather(index, key=key, where=where)
-                if values is None
-                else values.index_select(0, index)
-                for key, values, column in plan
-            }
-            return Sample(inputs.index_select(0, index), metadata)
+            metadata: dict[str, object] = {}
+            for key, values, column in plan:
+                metadata[key] = (
+                    column.gather(index, key=key, where=where)
+                    if values is None
+                    else values.index_select(0, index)
+                )
+            return new(Sample, (inputs.index_select(0, index), metadata))
 
         return collect
 

@@ -55,8 +55,8 @@ of the others is its timing. A second copy `_HOPELESS` times slower than the
 count in use ends the try at once."""
 _HOPELESS: Final = 3.0
 _STALLS: Final = 2
-"""Copies on several threads in a row, each `_HOPELESS` times slower than the
-estimate, that count as a stall: one thread is tried next."""
+"""Timed copies on several threads in a row, each `_HOPELESS` times slower than
+the estimate, that count as a stall: one thread is tried next."""
 _TIMED: Final = 4
 """Copies on the count in use are timed one in `_TIMED`: each timing costs a
 few microseconds, a share of a small batch's copy."""
@@ -164,19 +164,23 @@ class ThreadChoice:
         if self._load is None:
             self._load = _OtherLoad()
         since = self._since = self._since + 1
+        timed = True
         if self._trial is None and since < self._wait:
             threads = self._current
-            if since % _TIMED != 1:  # between timed copies: the count, no more
-                if threads == caller:
-                    return copy(arg)
-                return _on_threads(threads, caller, copy, arg)
+            timed = since % _TIMED == 1  # between timed copies: the count, no more
         else:
             threads = self._choose(min(caller, 2))
-        start = time.perf_counter()
+        start = time.perf_counter() if timed else 0.0
         if threads == caller:
             result = copy(arg)
         else:
-            result = _on_threads(threads, caller, copy, arg)
+            _set_num_threads(threads)
+            try:
+                result = copy(arg)
+            finally:
+                _set_num_threads(caller)
+        if not timed:
+            return result
         seconds = (time.perf_counter() - start) / (rows or 1)
         if self._trial is not None:
             self._record_trial(threads, seconds)
@@ -239,17 +243,6 @@ class ThreadChoice:
             self._current, self._wait = threads, _FIRST_TRY
         else:
             self._wait = min(2 * self._wait, _LAST_TRY)
-
-
-def _on_threads(
-    threads: int, caller: int, copy: Callable[[ArgT], ResultT], arg: ArgT
-) -> ResultT:
-    """Return ``copy(arg)`` run on ``threads``; the caller's count is set back."""
-    _set_num_threads(threads)
-    try:
-        return copy(arg)
-    finally:
-        _set_num_threads(caller)
 
 
 def _usable_cpus() -> int:
