@@ -891,8 +891,10 @@ def run_workload(
 ) -> tuple[list[str], Workload]:
     """Measure one workload, print its tables; return its target lines."""
     workload = WORKLOADS[key]
-    rounds = ROUNDS if workload.size > SMALL else SMALL_ROUNDS
-    rounds, build_rounds = (3, 1) if quick else (rounds, 4)
+    if quick:
+        rounds, build_rounds = 3, 1
+    else:
+        rounds, build_rounds = (ROUNDS if workload.size > SMALL else SMALL_ROUNDS), 4
     runs = {
         load: measure_run(
             root, key, load, rounds, build_rounds if load == "quiet" else 0

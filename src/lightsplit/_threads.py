@@ -58,8 +58,9 @@ _STALLS: Final = 2
 """Timed copies on several threads in a row, each `_HOPELESS` times slower than
 the estimate, that count as a stall: one thread is tried next."""
 _TIMED: Final = 4
-"""Copies on the count in use are timed one in `_TIMED`: each timing costs a
-few microseconds, a share of a small batch's copy."""
+"""Copies on the count in use are timed one in `_TIMED`: a timing costs about
+0.6 µs in a tight loop, a few percent of a small batch's copy (25 µs for 64
+images of 1x28x28 float32)."""
 _SMOOTHING: Final = 0.25
 """Weight of the newest timing in the running estimate of the count in use."""
 _LOOK: Final = 0.05
