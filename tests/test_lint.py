@@ -1,5 +1,7 @@
 """The label warnings of ``check``: counts and examples, whatever the labels."""
 
+import re
+
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -228,3 +230,86 @@ def test_clear_list_labels_are_no_warning(
             "train": [[f"{i}.png", label] for i, label in enumerate(labels)]
         }
         assert "label_lists_unclear" not in _lint(split)
+
+
+def _patient_rows(
+    *sets_of_patients: tuple[str, list[object]],
+) -> dict[str, list[object]]:
+    """Object entries ``{"file", "label", "Patient ID"}``, one per patient given."""
+    split: dict[str, list[object]] = {}
+    for name, patients in sets_of_patients:
+        split[name] = [
+            {"file": f"{name}/{i}.png", "label": i % 2, "Patient ID": patient}
+            for i, patient in enumerate(patients)
+        ]
+    return split
+
+
+def test_patient_key_across_sets_without_group() -> None:
+    """A key named for the patient, with one value in two evaluated sets, is a
+    warning when no group is given: it names the key, the patient, its entries
+    and the option that compares patients."""
+    split = _patient_rows(
+        ("train", [17, 18, 18]), ("validation", [19]), ("test", [17, 20, 18])
+    )
+    index = index_split(split, EntryFields())
+    [warning] = [
+        w
+        for w in lint_split(split, index, leaks_in(split, index), labels=False)
+        if w.kind == "group_field_unused"
+    ]
+    assert warning.message == (
+        "key `Patient ID` seems to name each entry's patient, and 2 of its 4 "
+        "values are in more than one of `train`, `validation` and `test` (such "
+        "as `17`), but no group field was given, so patients were not compared; "
+        'their entries: train.0 {"file": "train/0.png", "label": 0, "Patient ID": '
+        '17}, train.1 {"file": "train/1.png", "label": 1, "Patient ID": 18}, '
+        'train.2 {"file": "train/2.png", "label": 0, "Patient ID": 18}, test.0 '
+        '{"file": "test/0.png", "label": 0, "Patient ID": 17}, test.2 {"file": '
+        '"test/2.png", "label": 0, "Patient ID": 18}; give `--group-field Patient '
+        "ID` (`group_field=` in Python) to check that no patient is in two sets"
+    )
+    assert warning.count == 5  # the entries of patients 17 and 18, in any set
+    assert [str(ref) for ref in warning.examples] == [
+        "train.0",
+        "train.1",
+        "train.2",
+        "test.0",
+        "test.2",
+    ]
+
+
+def test_patient_key_not_warned_where_it_cannot_leak_or_is_grouped() -> None:
+    """No warning when each patient is in one set, when the patient is only in a
+    monitor set besides, when the field is named in no patient's words, or when
+    a group field or pattern is given (patients are compared then)."""
+    apart = _patient_rows(("train", [17, 17]), ("test", [18]))
+    monitored = _patient_rows(("train", [17]), ("monitor-train", [17]))
+    assert "group_field_unused" not in _lint(apart)
+    assert "group_field_unused" not in _lint(monitored)
+    renamed: dict[str, list[object]] = {
+        "train": [{"file": "train/0.png", "label": 0, "site": 17}],
+        "test": [{"file": "test/0.png", "label": 0, "site": 17}],
+    }
+    assert "group_field_unused" not in _lint(renamed)
+    leaking = _patient_rows(("train", [17]), ("test", [17]))
+    assert "group_field_unused" in _lint(leaking)
+    by_field = index_split(leaking, EntryFields(group_field="Patient ID"))
+    by_pattern = index_split(leaking, EntryFields(group_pattern=re.compile("(.+)/")))
+    grouped = [
+        *lint_split(
+            leaking,
+            by_field,
+            leaks_in(leaking, by_field),
+            labels=False,
+            group_field="Patient ID",
+        ),
+        *lint_split(
+            leaking,
+            by_pattern,
+            leaks_in(leaking, by_pattern),
+            labels=False,
+            group_pattern="(.+)/",
+        ),
+    ]
+    assert "group_field_unused" not in [w.kind for w in grouped]

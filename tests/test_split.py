@@ -1759,6 +1759,44 @@ class TestSplitGroupField:
             assert not {e[position] for e in entries} & {e[position] for e in others}
         assert sorted(len(e) for e in split.values()) == [12, 12]
 
+    def test_patient_column_not_given_warned(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """Without a group, a column named for the patient whose values repeat
+        is a warning naming the option that keeps patients whole; given, or
+        where no column is so named (array entries name none), it is not."""
+        source = _table(tmp_path, _padchest(), "padchest.csv")
+        named = ("--path-field", "ImageID", "--label-field", "Labels")
+        status, out, err = _halves(capsys, source, *named)
+        assert (status, err) == (0, ""), err
+        warning = (
+            f"warning: {source}: column `PatientID` seems to name each entry's "
+            "patient, and 30 of its 40 values are held by several entries (such "
+            "as `9001`); without `--group-field` or `--group-pattern`, each path "
+            "is a group of its own, so one patient's entries may be put in two "
+            "sets: give `--group-field PatientID` to keep each patient's entries "
+            "in one set"
+        )
+        assert warning in out.splitlines()
+        status, out, err = _halves(capsys, source, *named, "--group-field", "2")
+        assert (status, err) == (0, ""), err
+        assert "seems to name each entry's patient" not in out
+        arrays = _entries_file(tmp_path, [[f"{i}.png", i % 2, 7] for i in range(8)])
+        status, out, err = _halves(capsys, arrays)
+        assert (status, err) == (0, ""), err
+        assert "seems to name each entry's patient" not in out
+        objects = [
+            {"image": f"{i}.png", "label": i % 2, "subject_id": i // 2}
+            for i in range(8)
+        ]
+        source = tmp_path / "objects.json"
+        source.write_text(json.dumps(objects))
+        status, out, err = _halves(capsys, source)
+        assert (status, err) == (0, ""), err
+        assert (
+            "key `subject_id` seems to name each entry's patient, and 4 of its 4" in out
+        )
+
     def test_one_file_of_two_patients(self, tmp_path: Path, capsys: Capture) -> None:
         """A file listed under two patients is refused, naming both: which set
         it goes to cannot be told, and it would join the two patients' sets."""

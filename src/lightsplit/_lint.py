@@ -29,11 +29,12 @@ from ._entries import (
     EntryFields,
     FieldName,
     SetFields,
+    field_groups,
     field_position,
     path_key,
     tally_key,
 )
-from ._errors import MAX_LISTED, first_few, preview
+from ._errors import MAX_LISTED, first_few, preview, printable
 from ._groupvalues import (
     entry_of,
     file_entries,
@@ -44,6 +45,7 @@ from ._groupvalues import (
     spellings_message,
 )
 from ._leaks import EntryRef, LeakReport
+from ._patients import Patients, patients_across_sets
 from ._types import EVALUATION_SET_NAMES, SetName
 
 __all__ = [
@@ -70,6 +72,7 @@ WarningKind: TypeAlias = Literal[
     "path_backslash",
     "label_missing",
     "split_edited",
+    "group_field_unused",
 ]
 """What a warning is about."""
 
@@ -407,6 +410,38 @@ def _array_path_warning(
     )
 
 
+def _patients_warning(
+    split: Mapping[SetName, Sequence[object]], patients: Patients
+) -> SplitWarning:
+    """Warn that a key named for the patient holds values in two sets, unchecked.
+
+    No group was given, so patients were not compared (`patients_across_sets`
+    found them); the examples are the first entries of those patients.
+    """
+    across = set(patients.found)
+    refs: list[EntryRef] = []
+    for name, samples in split.items():
+        if name in EVALUATION_SET_NAMES:
+            refs += (
+                EntryRef(name, i, samples[i])
+                for i, value in enumerate(field_groups(samples, patients.field))
+                if value in across
+            )
+    count = len(patients.found)
+    verb = "is" if count == 1 else "are"
+    return _refs_warning(
+        "group_field_unused",
+        f"{patients.shown} seems to name each entry's patient, and {count} of its "
+        f"{patients.values} values {verb} in more than one of `train`, "
+        "`validation` and `test` (such as "
+        f"`{printable(patients.found[0])}`), but no group field was given, so "
+        "patients were not compared; their entries",
+        refs,
+        f"give `--group-field {patients.option}` (`group_field=` in Python) to "
+        "check that no patient is in two sets",
+    )
+
+
 def group_value_warnings(
     split: Mapping[SetName, Sequence[object]],
     index: Mapping[SetName, SetFields],
@@ -651,6 +686,10 @@ def lint_split(
         )
     if group_field is not None:
         warnings += group_value_warnings(split, index, group_field)
+    elif group_pattern is None:
+        skip = [f for f in (path_field, label_field) if f is not None]
+        patients = patients_across_sets(split, skip=skip)
+        warnings += [] if patients is None else [_patients_warning(split, patients)]
     missing = _missing_label_warning(split, index)
     warnings += [] if missing is None else [missing]
     backslash = _backslash_warning(split, index)

@@ -35,6 +35,7 @@ from ._outputs import (
     same_file,
     sidecar_path,
 )
+from ._patients import patients_repeated
 from ._samples import (
     SampleList,
     kept_fields,
@@ -567,9 +568,35 @@ def _say_read(
     for said in samples.warnings:
         write_line(f"warning: {said}")
     backslashes = _backslashes(samples, fields)
-    for warning in (backslashes, *_pool_warnings(pool, shares, args.folds)):
+    patients = _ungrouped_patients(samples, fields)
+    found = (backslashes, patients, *_pool_warnings(pool, shares, args.folds))
+    for warning in found:
         if warning is not None:
             write_line(f"warning: {args.input}: {warning}")
+
+
+def _ungrouped_patients(samples: SampleList, fields: EntryFields) -> str | None:
+    """Warn of a field named for the patient, repeated, when no group is given.
+
+    Each path is then a group of its own, so that one patient's images may be
+    put in two sets (`patients_repeated` finds such a field).
+    """
+    if fields.group_pattern is not None or fields.group_field is not None:
+        return None
+    skip = [f for f in (fields.path_field, fields.label_field) if f is not None]
+    patients = patients_repeated(samples.entries, samples.columns, skip=skip)
+    if patients is None:
+        return None
+    count = len(patients.found)
+    verb = "is" if count == 1 else "are"
+    return (
+        f"{patients.shown} seems to name each entry's patient, and {count} of its "
+        f"{patients.values} values {verb} held by several entries (such as "
+        f"`{printable(patients.found[0])}`); without `--group-field` or "
+        "`--group-pattern`, each path is a group of its own, so one patient's "
+        f"entries may be put in two sets: give `--group-field {patients.option}` "
+        "to keep each patient's entries in one set"
+    )
 
 
 def _backslashes(samples: SampleList, fields: EntryFields) -> str | None:
