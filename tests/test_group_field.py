@@ -247,6 +247,33 @@ class TestGroupLeaks:
             "(by `group_field` `PatientID`): `A`" in exc_info.value.errors()[0]["msg"]
         )
 
+    def test_patient_key_without_grouping_warned(self) -> None:
+        """Object entries whose `PatientID` is in two sets, with no grouping
+        set, are warned of from the caller's line, naming the setting that
+        refuses them; set, they are refused; apart, or in array entries (which
+        name no key), nothing is said."""
+        split: dict[str, list[Any]] = {
+            "train": [{"image": "0.png", "label": 0, "PatientID": "A"}],
+            "test": [{"image": "1.png", "label": 1, "PatientID": "A"}],
+        }
+        with pytest.warns(LightsplitWarning) as seen:
+            CachingDataModule(split, _AnyLoader())
+        [said] = [w for w in seen if "seems to name" in str(w.message)]
+        assert str(said.message) == (
+            "key `PatientID` seems to name each entry's patient, and 1 of its 1 "
+            "values is in more than one of `train`, `validation` and `test` (such "
+            "as `A`), but neither `group_field` nor `group_pattern` is set, so a "
+            "patient in two sets is not refused; set `group_field='PatientID'` to "
+            "refuse it (`lightsplit check --group-field PatientID` lists them)"
+        )
+        assert said.filename == __file__
+        split["test"][0]["PatientID"] = "B"
+        rows = {"train": [["0.png", 0, "A"]], "test": [["1.png", 1, "A"]]}
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            CachingDataModule(split, _AnyLoader())
+            CachingDataModule(rows, _AnyLoader())
+
     def test_clean_split_and_monitor_sets_pass(self) -> None:
         """Sets of their own patients pass; `monitor-*` sets repeat on purpose."""
         split = _split()

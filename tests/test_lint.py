@@ -266,8 +266,8 @@ def test_patient_key_across_sets_without_group() -> None:
         '17}, train.1 {"file": "train/1.png", "label": 1, "Patient ID": 18}, '
         'train.2 {"file": "train/2.png", "label": 0, "Patient ID": 18}, test.0 '
         '{"file": "test/0.png", "label": 0, "Patient ID": 17}, test.2 {"file": '
-        '"test/2.png", "label": 0, "Patient ID": 18}; give `--group-field Patient '
-        "ID` (`group_field=` in Python) to check that no patient is in two sets"
+        '"test/2.png", "label": 0, "Patient ID": 18}; give `--group-field \'Patient '
+        "ID'` (`group_field=` in Python) to check that no patient is in two sets"
     )
     assert warning.count == 5  # the entries of patients 17 and 18, in any set
     assert [str(ref) for ref in warning.examples] == [

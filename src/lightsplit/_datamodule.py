@@ -32,7 +32,12 @@ from ._errors import (
     format_problems,
     preview,
 )
-from ._groups import check_group_leaks, group_hashes, patients_trained_on
+from ._groups import (
+    check_group_leaks,
+    group_hashes,
+    patients_trained_on,
+    warn_patients_unchecked,
+)
 from ._hashing import canonical_json, sets_sha256
 from ._loader import SampleLoader, build_loader
 from ._nodecache import open_on_node
@@ -295,14 +300,25 @@ class ConcatDataModule(LightningDataModule):
     def _check_groups(
         self, sources: Mapping[SetName, SetSource], config: DataModuleConfig
     ) -> None:
-        """Refuse a group in two held-apart sets (`check_group_leaks`), if asked."""
+        """Refuse a group in two held-apart sets (`check_group_leaks`), if asked.
+
+        Not asked, warn of a key named for the patient found in two of them
+        (`warn_patients_unchecked`).
+        """
         found = _grouping(config)
-        if found is not None:
-            check_group_leaks(
-                {name: source.entries() for name, source in sources.items()},
-                found,
-                title=type(self).__name__,
-            )
+        if found is None:
+            # array entries name no field: only object entries are looked at
+            parts = [s for source in sources.values() for s, _ in source.parts if s]
+            if any(isinstance(samples[0], Mapping) for samples in parts):
+                warn_patients_unchecked(
+                    {name: source.entries() for name, source in sources.items()}
+                )
+            return
+        check_group_leaks(
+            {name: source.entries() for name, source in sources.items()},
+            found,
+            title=type(self).__name__,
+        )
 
     def _drop_sets(self, reason: str) -> None:
         """Forget the sets set up so far (and their caches), with a warning."""

@@ -13,6 +13,7 @@ entry's first string, normalised, or read from the field as text (the patient
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from shlex import quote
 from typing import Any
 
 import torch
@@ -38,6 +39,7 @@ from ._errors import (
 from ._groupvalues import entry_of, file_entries, sets_groups
 from ._leaks import EntryRef, GroupLeak, group_leaks_in, unmatched_pattern
 from ._lint import group_value_warnings
+from ._patients import patients_across_sets
 from ._provenance import hash64, recorded_grouping
 from ._types import EVALUATION_SET_NAMES, SetName
 from ._validation_errors import (
@@ -53,6 +55,7 @@ __all__ = [
     "group_hashes",
     "patients_trained_on",
     "trained_groups",
+    "warn_patients_unchecked",
 ]
 
 _SHOWN: int = 3
@@ -119,6 +122,30 @@ def check_group_leaks(
             details.append(_leak_error(name, leaks, grouping))
     if details:
         raise ValidationError.from_exception_data(title, details)
+
+
+def warn_patients_unchecked(split: Mapping[SetName, Sequence[object]]) -> None:
+    """Warn when no grouping is set while a key named for the patient leaks.
+
+    Object entries whose key such as ``PatientID`` holds one value in two of
+    `train`, `validation` and `test` (`patients_across_sets`) most likely put
+    one patient in two sets: refused with ``group_field``, unseen without it.
+    """
+    patients = patients_across_sets(split)
+    if patients is None:
+        return
+    count = len(patients.found)
+    verb = "is" if count == 1 else "are"
+    warnings.warn(
+        f"{patients.shown} seems to name each entry's patient, and {count} of its "
+        f"{patients.values} values {verb} in more than one of `train`, "
+        f"`validation` and `test` (such as `{printable(patients.found[0])}`), but "
+        "neither `group_field` nor `group_pattern` is set, so a patient in two "
+        f"sets is not refused; set `group_field={patients.option!r}` to refuse "
+        f"it (`lightsplit check --group-field {quote(patients.option)}` lists them)",
+        LightsplitWarning,
+        stacklevel=caller_stacklevel(),
+    )
 
 
 def _unchecked_error(

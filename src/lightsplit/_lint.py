@@ -11,6 +11,7 @@ from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import islice
+from shlex import quote
 from typing import Final, Literal, TypeAlias
 
 from ._classes import (
@@ -437,7 +438,7 @@ def _patients_warning(
         f"`{printable(patients.found[0])}`), but no group field was given, so "
         "patients were not compared; their entries",
         refs,
-        f"give `--group-field {patients.option}` (`group_field=` in Python) to "
+        f"give `--group-field {quote(patients.option)}` (`group_field=` in Python) to "
         "check that no patient is in two sets",
     )
 
