@@ -134,14 +134,11 @@ def warn_patients_unchecked(split: Mapping[SetName, Sequence[object]]) -> None:
     patients = patients_across_sets(split)
     if patients is None:
         return
-    count = len(patients.found)
-    verb = "is" if count == 1 else "are"
+    spread = "in more than one of `train`, `validation` and `test`"
     warnings.warn(
-        f"{patients.shown} seems to name each entry's patient, and {count} of its "
-        f"{patients.values} values {verb} in more than one of `train`, "
-        f"`validation` and `test` (such as `{printable(patients.found[0])}`), but "
-        "neither `group_field` nor `group_pattern` is set, so a patient in two "
-        f"sets is not refused; set `group_field={patients.option!r}` to refuse "
+        f"{patients.described(spread)}, but neither `group_field` nor "
+        "`group_pattern` is set, so a patient in two sets is not refused; set "
+        f"`group_field={patients.option!r}` to refuse "
         f"it (`lightsplit check --group-field {quote(patients.option)}` lists them)",
         LightsplitWarning,
         stacklevel=caller_stacklevel(),

@@ -35,7 +35,7 @@ from ._entries import (
     path_key,
     tally_key,
 )
-from ._errors import MAX_LISTED, first_few, preview, printable
+from ._errors import MAX_LISTED, first_few, preview
 from ._groupvalues import (
     entry_of,
     file_entries,
@@ -428,14 +428,10 @@ def _patients_warning(
                 for i, value in enumerate(field_groups(samples, patients.field))
                 if value in across
             )
-    count = len(patients.found)
-    verb = "is" if count == 1 else "are"
+    spread = "in more than one of `train`, `validation` and `test`"
     return _refs_warning(
         "group_field_unused",
-        f"{patients.shown} seems to name each entry's patient, and {count} of its "
-        f"{patients.values} values {verb} in more than one of `train`, "
-        "`validation` and `test` (such as "
-        f"`{printable(patients.found[0])}`), but no group field was given, so "
+        f"{patients.described(spread)}, but no group field was given, so "
         "patients were not compared; their entries",
         refs,
         f"give `--group-field {quote(patients.option)}` (`group_field=` in Python) to "

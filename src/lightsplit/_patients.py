@@ -15,6 +15,7 @@ from itertools import chain, islice
 from typing import Final, NamedTuple
 
 from ._entries import FieldName, field_groups
+from ._errors import printable
 from ._types import EVALUATION_SET_NAMES, SetName
 
 __all__ = ["PATIENT_NAMES", "Patients", "patients_across_sets", "patients_repeated"]
@@ -55,6 +56,19 @@ class Patients(NamedTuple):
     """The values found: held by several entries (`patients_repeated`), or in
     more than one set (`patients_across_sets`), in order of first entry."""
 
+    def described(self, spread: str) -> str:
+        """Say which field seems to name the patient, and its values ``spread``.
+
+        ``spread`` says where the values found are (``held by several
+        entries``); the first of them is named.
+        """
+        count = len(self.found)
+        return (
+            f"{self.shown} seems to name each entry's patient, and {count} of its "
+            f"{self.values} values {'is' if count == 1 else 'are'} {spread} (such "
+            f"as `{printable(self.found[0])}`)"
+        )
+
 
 def _named(name: str) -> bool:
     return "".join(filter(str.isalnum, name.casefold())) in PATIENT_NAMES
@@ -72,7 +86,7 @@ def _candidates(
         ]
     keys: dict[str, None] = {}
     for entry in islice(entries, _KEYS_SAMPLED):
-        if isinstance(entry, dict):
+        if isinstance(entry, Mapping):
             keys.update(dict.fromkeys(k for k in entry if isinstance(k, str)))
     return [(k, f"key `{k}`", k) for k in keys if _named(k) and k not in skip]
 

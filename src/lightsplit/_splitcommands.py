@@ -587,14 +587,10 @@ def _ungrouped_patients(samples: SampleList, fields: EntryFields) -> str | None:
     patients = patients_repeated(samples.entries, samples.columns, skip=skip)
     if patients is None:
         return None
-    count = len(patients.found)
-    verb = "is" if count == 1 else "are"
     option = shlex.quote(patients.option)
     return (
-        f"{patients.shown} seems to name each entry's patient, and {count} of its "
-        f"{patients.values} values {verb} held by several entries (such as "
-        f"`{printable(patients.found[0])}`); without `--group-field` or "
-        "`--group-pattern`, each path is a group of its own, so one patient's "
+        f"{patients.described('held by several entries')}; without `--group-field` "
+        "or `--group-pattern`, each path is a group of its own, so one patient's "
         f"entries may be put in two sets: give `--group-field {option}` to keep "
         "each patient's entries in one set"
     )
