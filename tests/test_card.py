@@ -414,6 +414,14 @@ class TestOutput:
         ) in capsys.readouterr().err
 
 
+def test_card_written_into_a_new_folder(tmp_path: Path) -> None:
+    """``-o`` into a folder that does not exist makes it, as ``split -o`` does."""
+    split = write_split(tmp_path / "nih.json", SETS)
+    output = tmp_path / "cards" / "2026" / "nih.md"
+    assert main(["card", str(split), "-o", str(output)]) == 0
+    assert output.read_text().startswith("# ")
+
+
 MULTI_HOT: dict[str, list[list[object]]] = {
     "train": [["a.png", [1, 0, 0]], ["b.png", [0, 0, 1]], ["c.png", [0, 0, 0]]],
     "test": [["d.png", [0, 0, 0]], ["e.png", [1, 0, 0]]],

@@ -1,3 +1,4 @@
+import bz2
 import json
 import os
 import random
@@ -1716,6 +1717,66 @@ class TestSplit:
         status, out, _ = _run(capsys, "check", output, "--json")
         assert json.loads(out)["files"][0]["sidecar_columns"] == {}
 
+    def _leaking(self, samples_file: Path, output: Path, capsys: Capture) -> None:
+        """Split ``samples_file`` by patient into ``output``; move one entry of a
+        `train` patient into `test`, as a hand edit would."""
+        argv: list[str | Path] = ["split", samples_file, "--fractions", "0.5", "0.5"]
+        assert _run(capsys, *argv, "-o", output, "--group-pattern", PATIENT)[0] == 0
+        document = json.loads(output.read_text())
+        document["test"].append(document["train"].pop(0))
+        output.write_text(json.dumps(document))
+
+    def test_check_warns_of_an_unreadable_sidecar(
+        self, samples_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A sidecar cut short gives no group pattern: `check` says that no
+        patient was checked (it said `ok`, the leak unseen), `--strict` fails;
+        a pattern given checks the patients and needs no warning."""
+        output = tmp_path / "s.json"
+        self._leaking(samples_file, output, capsys)
+        sidecar_path(output).write_text('{"lightsplit": "0.1.0", ')
+        status, out, _ = _run(capsys, "check", output, "--json")
+        assert status == 0
+        [warning] = json.loads(out)["files"][0]["warnings"]
+        assert warning["kind"] == "sidecar_unreadable"
+        assert warning["message"].startswith(
+            f"its sidecar file {output}.lightsplit.json is not one that `lightsplit "
+            "split` writes: it is no JSON ("
+        )
+        assert warning["message"].endswith(
+            "so the group pattern or field it may record was not used, and no group "
+            "(patient) was checked: restore it (`lightsplit split` writes it again), "
+            "or give `--group-pattern` or `--group-field`"
+        )
+        assert _run(capsys, "check", output, "--strict")[0] == 1
+        status, out, _ = _run(capsys, "check", output, "--group-pattern", PATIENT)
+        assert status == 1
+        assert "group leak: 1 group is in both `train` and `test`" in out
+        assert "sidecar" not in out
+
+    def test_compressed_split_read_with_the_sidecar_it_was_written_with(
+        self, samples_file: Path, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """`split.json` compressed into `split.json.bz2` keeps its content hash:
+        `check` and `card` read the group pattern from `split.json`'s sidecar
+        (the group leak was missed and the file called `ok`)."""
+        output = tmp_path / "s.json"
+        self._leaking(samples_file, output, capsys)
+        compressed = tmp_path / "s.json.bz2"
+        compressed.write_bytes(bz2.compress(output.read_bytes()))
+        output.unlink()
+        status, out, _ = _run(capsys, "check", compressed)
+        assert status == 1
+        assert (
+            f"group pattern `{PATIENT}` from its sidecar {output}.lightsplit.json"
+            in (out)
+        )
+        assert "group leak: 1 group is in both `train` and `test`" in out
+        status, out, _ = _run(capsys, "card", compressed, "--json")
+        card = json.loads(out)
+        assert (card["group_pattern"], len(card["group_leaks"])) == (PATIENT, 1)
+        assert card["generation"]["group_pattern"] == PATIENT
+
     def test_check_warns_of_an_edited_split(
         self, samples_file: Path, tmp_path: Path, capsys: Capture
     ) -> None:
@@ -2365,8 +2426,9 @@ class TestSplit:
         )
         assert status == 1
         assert (
-            "the group pattern `q(\\d)` finds no group in 60 of 60 paths; fix the "
-            "pattern so that it finds the group in every path:" in err
+            "the group pattern `q(\\d)` finds no group in 60 of 60 paths (searched "
+            "as normalised: no `./`, `..` or repeated `/`); fix the pattern so that "
+            "it finds the group in every path:" in err
         )
         assert '  entry 0: ["p00/000.png", 0]\n' in err
         assert err.count("fix the pattern") == 1

@@ -184,8 +184,9 @@ def test_sidecars_name_missing_folds_and_other_runs(
     folds = [tmp_path / "1" / f"fold-{k}.json" for k in range(4)]
     _, out = _run(capsys, "check", folds[0], folds[1], folds[3])
     assert (
-        "the sidecars record 4 folds, and fold 2 is not among the files given: give "
-        "every fold file, or they are never evaluated"
+        "the sidecars record 4 folds, and fold 2 is not among the files given and "
+        "read: give every fold file (each must read as a split), or they are never "
+        "evaluated"
     ) in out
     other = tmp_path / "1" / "fold-2.json"
     other.write_bytes((tmp_path / "2" / "fold-2.json").read_bytes())

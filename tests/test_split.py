@@ -811,6 +811,18 @@ def _entries_file(tmp_path: Path, entries: list[list[object]]) -> Path:
 class TestSplitCsvTables:
     """``lightsplit split`` refuses tables it would mis-read; reads columns by name."""
 
+    def test_table_not_named_csv_said(self, tmp_path: Path, capsys: Capture) -> None:
+        """A tab-separated `.tsv` is read as JSON, and fails so: the error says
+        that only `.csv` names are read as tables (it spoke of JSON alone)."""
+        source = _table(tmp_path, "path\tlabel\na.png\t0\nb.png\t1\n", "t.tsv")
+        status, _, err = _halves(capsys, source)
+        assert status == 1
+        assert err.startswith(f"lightsplit split: error: {source}: line 1 column 1:")
+        assert err.endswith(
+            "; only files named `.csv` are read as tables: save it as CSV (separated "
+            "by commas), named `.csv`\n"
+        )
+
     @pytest.mark.parametrize(
         ("text", "message"),
         [
@@ -1630,8 +1642,9 @@ class TestSplitMessages:
         assert status == 1
         assert err.splitlines() == [
             f"lightsplit split: error: {source}: the group pattern `q(\\d)` finds no "
-            "group in 30 of 30 paths; fix the pattern so that it finds the group in "
-            "every path:",
+            "group in 30 of 30 paths (searched as normalised: no `./`, `..` or "
+            "repeated `/`); fix the pattern so that it finds the group in every "
+            "path:",
             '  entry 0: ["p0/000.png", 0]',
             '  entry 1: ["p1/001.png", 1]',
             '  entry 2: ["p2/002.png", 0]',
@@ -1639,6 +1652,18 @@ class TestSplitMessages:
             '  entry 4: ["p4/004.png", 0]',
             "  and 25 more",
         ]
+
+    def test_ungrouped_path_shown_as_searched(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A path written with `./` is listed as the pattern searched it."""
+        source = _entries_file(tmp_path, [["./00000000_0.png", 0], ["b/1_0.png", 1]])
+        status, _, err = _halves(capsys, source, "--group-pattern", r"^\./(\d{8})_")
+        assert status == 1
+        assert '  entry 0: ["./00000000_0.png", 0] (searched as `00000000_0.png`)' in (
+            err.splitlines()
+        )
+        assert '  entry 1: ["b/1_0.png", 1]' in err.splitlines()
 
 
 def _padchest(patients: int = 40) -> str:
@@ -1730,6 +1755,79 @@ class TestSplitGroupField:
         counts = {name: s["groups"] for name, s in report["sets"].items()}
         assert counts == {name: len(found) for name, found in patients.items()}
         assert sum(counts.values()) == 40
+
+    def test_split_again_by_the_patients_of_its_sidecar(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A split made by patient and split again (other fractions) keeps each
+        patient in one set, reading the group field its sidecar records, and
+        says so; the new sidecar records it, so that `check` groups by it too.
+        It was split by path: 22 of 40 patients in two sets, every tool `ok`."""
+        source = _table(tmp_path, _padchest(), "padchest.csv")
+        first = tmp_path / "v1.json"
+        fractions = ("--fractions", "0.7", "0.15", "0.15")
+        argv = ("split", source, *fractions, *_PADCHEST_FIELDS, "-o", first)
+        assert _run(capsys, *argv)[0] == 0
+        second = tmp_path / "v2.json"
+        status, out, err = _halves(capsys, first, "-o", second)
+        assert (status, err) == (0, ""), err
+        lines = out.splitlines()
+        assert lines[0] == f"read 100 entries from {first}: 3 classes, 40 groups"
+        assert lines[1] == (
+            f"note: {first}: entries read by the group field `PatientID` (position "
+            "2), path field `ImageID` (position 0), label field `Labels` (position "
+            "4) that its sidecar v1.json.lightsplit.json records, as `lightsplit "
+            "split` made it; give the option to read them otherwise"
+        )
+        patients = _patients_in(load_split(second), 2)
+        assert set(patients) == {"train", "test"}
+        assert not patients["train"] & patients["test"]
+        assert len(patients["train"] | patients["test"]) == 40
+        record = json.loads(sidecar_path(second).read_text())
+        assert (record["group_field"], record["path_field"]) == (2, 0)
+        status, out, _ = _run(capsys, "check", second)
+        assert status == 0, out
+        assert "no duplicate, leak, label conflict or group leak" in out
+
+    def test_split_again_with_an_unreadable_sidecar_warned(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A sidecar cut short gives no group field: splitting its split again
+        warns that each path is then a group of its own."""
+        source = _table(tmp_path, _padchest(), "padchest.csv")
+        first = tmp_path / "v1.json"
+        assert _halves(capsys, source, *_PADCHEST_FIELDS, "-o", first)[0] == 0
+        sidecar_path(first).write_text("{")
+        status, out, _ = _halves(capsys, first, "-o", tmp_path / "v2.json")
+        assert status == 0
+        assert "each path its own group" in out.splitlines()[0]
+        assert (
+            f"warning: {first}: its sidecar file {first}.lightsplit.json is not one "
+            "that `lightsplit split` writes: it is no JSON ("
+        ) in out
+        assert (
+            "so the group pattern or field it may record is not used, and each path "
+            "is a group of its own: give `--group-pattern` or `--group-field` to "
+            "keep each patient's entries in one set"
+        ) in out
+
+    def test_numbered_images_written_as_paths(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """An image column of numbers (`1004`) is written as text: a path, which
+        `check` reads (the file written held `[1004, 0, "P251"]`, and `check`
+        refused it); the label column stays integers."""
+        rows = [f"{i},{i % 2},P{i // 4}" for i in range(1001, 1041)]
+        source = _table(tmp_path, "image,label,patient\n" + "\n".join(rows) + "\n")
+        output = tmp_path / "out.json"
+        status, _, err = _halves(capsys, source, "--group-field", "patient")
+        assert (status, err) == (0, "")
+        entries = [e for s in load_split(output).values() for e in s]
+        assert sorted(entries) == sorted(
+            [str(i), i % 2, f"P{i // 4}"] for i in range(1001, 1041)
+        )
+        status, out, _ = _run(capsys, "check", output)
+        assert status == 0, out
 
     @pytest.mark.parametrize(
         ("entry", "field"),

@@ -360,8 +360,9 @@ class TestSplitSamples:
         with pytest.raises(SplittingError) as exc_info:
             split_samples(entries, group_pattern=PATIENT)
         assert str(exc_info.value) == (
-            "the group pattern `p(\\d+)/` finds no group in 9 of 10 paths; fix the "
-            "pattern so that it finds the group in every path:\n"
+            "the group pattern `p(\\d+)/` finds no group in 9 of 10 paths (searched "
+            "as normalised: no `./`, `..` or repeated `/`); fix the pattern so that "
+            "it finds the group in every path:\n"
             '  entry 1: ["9.png", 0]\n'
             '  entry 2: ["8.png", 0]\n'
             '  entry 3: ["7.png", 0]\n'

@@ -21,7 +21,13 @@ from ._entries import (
 )
 from ._errors import LightsplitError, located_problems, printable
 from ._leaks import LeakReport
-from ._outputs import column_named, recorded_fields, sidecar_path, sidecar_record
+from ._outputs import (
+    column_named,
+    recorded_fields,
+    sidecar_of,
+    sidecar_path,
+    sidecar_record,
+)
 from ._report import (
     examine_split,
     leak_lines,
@@ -221,7 +227,7 @@ class SplitCard:
         made = self.provenance
         if made is None:
             why = self.provenance_problem or (
-                f"no sidecar file {Path(sidecar_path(Path(self.source))).name}"
+                f"no sidecar file {sidecar_path(Path(self.source)).name}"
             )
             return f"Made by: unknown ({why})"
         state = (
@@ -306,7 +312,8 @@ def _provenance(path: Path) -> "tuple[SplitProvenance | None, str | None]":
 
     pydantic, which reads sidecar files, is imported only for a split with one.
     """
-    if not sidecar_path(path).exists():
+    sidecar = sidecar_of(path)
+    if not sidecar.exists():
         return None, None
     from pydantic_core import ValidationError  # noqa: PLC0415 - see above
 
@@ -317,18 +324,18 @@ def _provenance(path: Path) -> "tuple[SplitProvenance | None, str | None]":
     except ValidationError as exc:
         found = located_problems(exc.errors(include_url=False), whole="the file")
         problem = (
-            f"its sidecar file {sidecar_path(path)} is not one that `lightsplit "
+            f"its sidecar file {sidecar} is not one that `lightsplit "
             f"split` writes: {found}"
         )
         return None, problem
     except LightsplitError as exc:  # no strict JSON: a key given twice, say
         problem = (
-            f"its sidecar file {sidecar_path(path)} is not one that `lightsplit "
-            f"split` writes: {str(exc).removeprefix(f'{sidecar_path(path)}: ')}"
+            f"its sidecar file {sidecar} is not one that `lightsplit "
+            f"split` writes: {str(exc).removeprefix(f'{sidecar}: ')}"
         )
         return None, problem
     except OSError as exc:
-        problem = f"its sidecar file {sidecar_path(path)} cannot be read: {exc}"
+        problem = f"its sidecar file {sidecar} cannot be read: {exc}"
         return None, problem.splitlines()[0]
 
 
@@ -383,7 +390,7 @@ def split_card(
     # the sidecar's fields, read as `check` reads them: even from a sidecar that
     # holds more than lightsplit writes, which `provenance` does not describe
     given = EntryFields(path_field, label_field, pattern, group_field)
-    fields = recorded_fields(sidecar_record(sidecar_path(path)), given)
+    fields = recorded_fields(sidecar_record(sidecar_of(path)), given)
     pattern = fields.group_pattern
     found = examine_split(split, fields, labels=False, text=text)
     unchecked, warnings = unchecked_and_warnings(split, found, fields)

@@ -39,7 +39,8 @@ def card_command(args: argparse.Namespace) -> int:
     if args.output is None:
         write_text(text)
         return 0
-    try:
+    try:  # into a folder made if missing, as `split -o` writes
+        args.output.parent.mkdir(parents=True, exist_ok=True)
         write_bytes(args.output, text.encode())
     except OSError as exc:
         return fail(args, f"cannot write {args.output}: {exc.strerror or exc}")

@@ -27,7 +27,8 @@ from ._outputs import (
     SIDECAR_SUFFIX,
     recorded_columns,
     recorded_fields,
-    sidecar_path,
+    sidecar_of,
+    sidecar_problem,
     sidecar_record,
     write_bytes,
 )
@@ -227,7 +228,7 @@ def _check_file(
         return SplitReport(
             str(path), error=f"{path}: cannot read: {exc.strerror or exc}"
         )
-    sidecar = sidecar_path(path)
+    sidecar = sidecar_of(path)
     record = sidecar_record(sidecar)
     given = fields
     fields = recorded_fields(record, fields)
@@ -247,9 +248,12 @@ def _check_file(
             if getattr(given, name) is None and getattr(fields, name) is not None
         )
         report.sidecar_columns = recorded_columns(record, fields, report.sidecar_fields)
-    edited = _edited(path, record, report.sha256)
+    edited = _edited(sidecar, record, report.sha256)
     if edited is not None:
         report.warnings.append(edited)
+    unread = _unread_sidecar(sidecar, given)
+    if unread is not None:
+        report.warnings.append(unread)
     report.strict = args.strict
     if loader is not None:
         limit = args.limit or 0
@@ -260,22 +264,40 @@ def _check_file(
 
 
 def _edited(
-    path: Path, record: Mapping[str, object] | None, sha256: str | None
+    sidecar: Path, record: Mapping[str, object] | None, sha256: str | None
 ) -> SplitWarning | None:
     """Warn of a split changed since ``lightsplit split`` wrote it, as `card` says.
 
-    ``record`` is what its sidecar holds (`sidecar_record`), if it has one.
+    ``record`` is what its sidecar file ``sidecar`` holds (`sidecar_record`),
+    if it has one.
     """
     recorded = None if record is None else record.get("sha256")
     if not isinstance(recorded, str) or sha256 is None or recorded == sha256:
         return None
     message = (
         f"edited since `lightsplit split` wrote it: its sidecar "
-        f"{sidecar_path(path).name} records SHA-256 {printable(recorded[:12])}..., "
+        f"{sidecar.name} records SHA-256 {printable(recorded[:12])}..., "
         "so the seed and options there no longer describe it; cite this hash, or "
         "split again"
     )
     return SplitWarning("split_edited", message, 1)
+
+
+def _unread_sidecar(sidecar: Path, given: EntryFields) -> SplitWarning | None:
+    """Warn of a sidecar file that gives nothing: its group went unchecked.
+
+    Unless a group pattern or field was given, which the sidecar's would not
+    have replaced.
+    """
+    problem = None if given.grouped else sidecar_problem(sidecar)
+    if problem is None:
+        return None
+    message = (
+        f"{problem}; so the group pattern or field it may record was not used, "
+        "and no group (patient) was checked: restore it (`lightsplit split` "
+        "writes it again), or give `--group-pattern` or `--group-field`"
+    )
+    return SplitWarning("sidecar_unreadable", message, 1)
 
 
 def _check_root(args: argparse.Namespace) -> None:
@@ -393,7 +415,7 @@ def _check_family(
     if len(loaded) < 2:  # noqa: PLR2004 - a family is two files at least
         return None
     keys = {str(path): reports[path].keys for path in loaded}
-    records = {str(path): sidecar_record(sidecar_path(path)) for path in loaded}
+    records = {str(path): sidecar_record(sidecar_of(path)) for path in loaded}
     return check_family(keys, records=records, strict=strict)
 
 

@@ -160,7 +160,8 @@ class FoldFamily:
             return (
                 f"the sidecars record {self.recorded_folds} folds, and {folds} "
                 f"{missing} {'is' if len(self.missing_folds) == 1 else 'are'} "
-                "not among the files given: give every fold file, or "
+                "not among the files given and read: give every fold file (each "
+                "must read as a split), or "
                 f"{never} never evaluated"
             )
         if self.recorded_folds is not None:

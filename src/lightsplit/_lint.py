@@ -73,6 +73,7 @@ WarningKind: TypeAlias = Literal[
     "path_backslash",
     "label_missing",
     "split_edited",
+    "sidecar_unreadable",
     "group_field_unused",
 ]
 """What a warning is about."""

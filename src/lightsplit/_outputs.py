@@ -20,7 +20,9 @@ __all__ = [
     "recorded_columns",
     "recorded_fields",
     "same_file",
+    "sidecar_of",
     "sidecar_path",
+    "sidecar_problem",
     "sidecar_record",
     "write_bytes",
 ]
@@ -59,6 +61,25 @@ def sidecar_path(split_path: Path) -> Path:
     return split_path.with_name(split_path.name + SIDECAR_SUFFIX)
 
 
+def sidecar_of(split_path: Path) -> Path:
+    """Return the sidecar file that describes ``split_path``, to read it.
+
+    Its own (`sidecar_path`); else, for a compressed split ``X.bz2`` without
+    one, the sidecar of ``X``: a split compressed after ``lightsplit split``
+    wrote it keeps its content hash, which that sidecar records (`check` and
+    `card` warn when the hashes differ). Its own when neither exists.
+
+    Examples:
+        >>> sidecar_of(Path("split.json.bz2")).name  # neither exists here
+        'split.json.bz2.lightsplit.json'
+    """
+    own = sidecar_path(split_path)
+    if own.exists() or split_path.suffix.lower() != ".bz2":
+        return own
+    uncompressed = sidecar_path(split_path.with_suffix(""))
+    return uncompressed if uncompressed.exists() else own
+
+
 def is_sidecar_document(document: object) -> bool:
     """Whether a JSON document is a sidecar's: an object with a `lightsplit` key.
 
@@ -77,6 +98,30 @@ def sidecar_record(path: Path) -> dict[str, object] | None:
     except (OSError, ValueError):
         return None
     return document if is_sidecar_document(document) else None
+
+
+def sidecar_problem(path: Path) -> str | None:
+    """Say why the sidecar file at ``path``, if there is one, gives nothing.
+
+    ``None`` when there is none, or it holds a sidecar's document: what
+    `sidecar_record` reads. A sidecar cut short or overwritten would otherwise
+    drop, unsaid, the group pattern or field that `check` reads from it.
+    """
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    except OSError as exc:
+        return f"its sidecar file {path} cannot be read: {exc.strerror or exc}"
+    try:
+        document = json.loads(data)
+    except ValueError as exc:
+        why = f"it is no JSON ({exc})"
+    else:
+        if is_sidecar_document(document):
+            return None
+        why = "it holds no `lightsplit` key"
+    return f"its sidecar file {path} is not one that `lightsplit split` writes: {why}"
 
 
 def is_special_file(path: Path) -> bool:

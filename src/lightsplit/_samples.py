@@ -201,7 +201,16 @@ def read_samples(path: Path) -> SampleList:
         found = _read_csv(path)
     else:
         data = read_file(path, error=SplittingError)
-        document = strict_json(data, source=str(path), error=SplittingError)
+        try:
+            document = strict_json(data, source=str(path), error=SplittingError)
+        except SplittingError as exc:
+            if path.suffix.lower() in _TABLE_SUFFIXES:
+                msg = (
+                    f"{exc}; only files named `.csv` are read as tables: save "
+                    "it as CSV (separated by commas), named `.csv`"
+                )
+                raise SplittingError(msg) from None
+            raise
         if isinstance(document, dict) and "training" in document:
             msg = (
                 f"{path}: holds `training`, as a Decathlon or MONAI datalist does, "
@@ -227,6 +236,9 @@ def read_samples(path: Path) -> SampleList:
         raise SplittingError(msg)
     return found
 
+
+_TABLE_SUFFIXES: Final = frozenset({".tsv", ".tab", ".txt", ".xlsx", ".xls", ".ods"})
+"""Names of tables that are read as JSON, and fail so (only `.csv` is a table)."""
 
 _ABSENT: Final = object()
 """What `_item` returns for a field that an entry does not hold."""

@@ -19,7 +19,7 @@ from ._codec import json_lines
 from ._config import FrozenModel
 from ._entries import compile_group_pattern
 from ._hashing import encoded_split_sha256, split_sha256
-from ._outputs import is_special_file, sidecar_path, write_bytes
+from ._outputs import is_special_file, sidecar_of, sidecar_path, write_bytes
 from ._split import strict_json
 
 __all__ = [
@@ -182,7 +182,7 @@ def read_provenance(split_path: Path) -> SplitProvenance | None:
         ValidationError: for a sidecar file that is not one lightsplit writes.
         OSError: if the sidecar exists but cannot be read.
     """
-    sidecar = sidecar_path(split_path)
+    sidecar = sidecar_of(split_path)
     if not sidecar.is_file():
         return None
     data = sidecar.read_bytes()

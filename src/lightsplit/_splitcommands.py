@@ -10,6 +10,7 @@ import hashlib
 import re
 import shlex
 from collections.abc import Sequence
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Final
@@ -32,8 +33,13 @@ from ._outputs import (
     SIDECAR_SUFFIX,
     clashing,
     is_special_file,
+    recorded_columns,
+    recorded_fields,
     same_file,
+    sidecar_of,
     sidecar_path,
+    sidecar_problem,
+    sidecar_record,
 )
 from ._patients import patients_repeated
 from ._samples import (
@@ -473,7 +479,11 @@ def _command_line(args: argparse.Namespace) -> list[str]:
 
 
 def _described(
-    pool: SplitPool[object], samples: SampleList, args: argparse.Namespace
+    pool: SplitPool[object],
+    samples: SampleList,
+    args: argparse.Namespace,
+    *,
+    grouped: bool,
 ) -> str:
     classes = len(pool.class_names)
     labels = (
@@ -481,11 +491,7 @@ def _described(
         if classes
         else "no labels"
     )
-    groups = (
-        f"{len(pool.groups)} groups"
-        if args.group_pattern is not None or args.group_field is not None
-        else "each path its own group"
-    )
+    groups = f"{len(pool.groups)} groups" if grouped else "each path its own group"
     kept = ""
     if pool.dropped:
         noun = "entry" if pool.dropped == 1 else "entries"
@@ -507,11 +513,86 @@ def _entries_to_split(
     """
     samples = read_samples(args.input)
     fields, chosen = _fields(samples, args)
+    if not samples.columns:  # a split made by `split` may have a sidecar
+        samples, fields = _recorded(args.input, samples, fields)
     if args.columns is not None:
         samples, fields = _kept(samples, fields, args)
+    if samples.columns and isinstance(fields.path_field, int):
+        samples = _paths_as_text(samples, fields.path_field)
     _check_fields_held(samples, fields, args)
     _check_path_names_file(samples, fields, args)
     return samples, fields, chosen
+
+
+def _paths_as_text(samples: SampleList, field: int) -> SampleList:
+    """Return a CSV table's entries with their path column's integers as text.
+
+    Cells are read as integers where they are written as one (labels, as a
+    rule), but an image numbered ``1004`` is the file ``1004``: a path is text
+    in a split file, and `check` reads no other. The text is the cell's, as an
+    integer cell is written as Python writes the integer.
+    """
+    entries = tuple(
+        [*entry[:field], str(entry[field]), *entry[field + 1 :]]
+        if isinstance(entry, list) and len(entry) > field and type(entry[field]) is int
+        else entry
+        for entry in samples.entries
+    )
+    return replace(samples, entries=entries)
+
+
+_RECORDED: Final = ("group_pattern", "group_field", "path_field", "label_field")
+"""The fields a sidecar records, as `recorded_fields` reads them."""
+
+
+def _recorded(
+    path: Path, samples: SampleList, fields: EntryFields
+) -> tuple[SampleList, EntryFields]:
+    """Complete ``fields`` with those the sidecar of the split ``path`` records.
+
+    A split made by ``lightsplit split --group-field`` (or ``--group-pattern``)
+    and split again, into other fractions or folds, stays grouped by the same
+    patients, as `check` and `card` read it: each field not given is the
+    sidecar's, said in a note. A sidecar that gives nothing (cut short,
+    overwritten) is warned of, where no group was given.
+    """
+    sidecar = sidecar_of(path)
+    record = sidecar_record(sidecar)
+    found = recorded_fields(record, fields)
+    if found is fields:
+        problem = None if fields.grouped else sidecar_problem(sidecar)
+        if problem is None:
+            return samples, fields
+        warning = (
+            f"{path}: {problem}; so the group pattern or field it may record is "
+            "not used, and each path is a group of its own: give "
+            "`--group-pattern` or `--group-field` to keep each patient's entries "
+            "in one set"
+        )
+        return replace(samples, warnings=(*samples.warnings, warning)), fields
+    names = [
+        name
+        for name in _RECORDED
+        if getattr(fields, name) is None and getattr(found, name) is not None
+    ]
+    columns = recorded_columns(record, found, names)
+    said = []
+    for name in names:
+        value = getattr(found, name)
+        shown = printable(value.pattern if name == "group_pattern" else str(value))
+        column = columns.get(name)
+        kind = name.replace("_", " ")
+        said.append(
+            f"{kind} `{shown}`"
+            if column is None
+            else f"{kind} `{printable(column)}` (position {shown})"
+        )
+    note = (
+        f"{path}: entries read by the {', '.join(said)} that its sidecar "
+        f"{sidecar.name} records, as `lightsplit split` made it; give the option "
+        "to read them otherwise"
+    )
+    return replace(samples, notes=(*samples.notes, note)), found
 
 
 def _check_path_names_file(
@@ -562,7 +643,7 @@ def _say_read(
     args: argparse.Namespace,
 ) -> None:
     """Say what was read, with the notes and warnings on it."""
-    write_line(_described(pool, samples, args))
+    write_line(_described(pool, samples, args, grouped=fields.grouped))
     for note in (*samples.notes, *chosen):
         write_line(f"note: {note}")
     for said in samples.warnings:
@@ -668,8 +749,8 @@ def split_command(args: argparse.Namespace) -> int:
         "fold": None,
         "seed": args.seed,
         "group_pattern": None
-        if args.group_pattern is None
-        else args.group_pattern.pattern,
+        if fields.group_pattern is None
+        else fields.group_pattern.pattern,
         "group_field": fields.group_field,
         "path_field": fields.path_field,
         "label_field": fields.label_field,

@@ -52,6 +52,7 @@ from ._entries import (
     field_held_nowhere,
     field_shown,
     index_split,
+    normalize_path,
     one_field_for_both,
     one_way_to_group,
     same_label_key,
@@ -63,6 +64,7 @@ from ._errors import (
     first_few,
     format_problems,
     preview,
+    printable,
 )
 from ._groupvalues import (
     file_entries,
@@ -752,6 +754,14 @@ def _ungrouped(
     pattern = fields.group_pattern.pattern if fields.group_pattern else ""
     first = sorted(ungrouped)[:MAX_LISTED]  # in input order
     listed = [f"  {where[p]}: {preview(entries[p])}" for p in first]
+    if fields.group_field is None:  # where the path searched is not the one written
+        written = [fields.path(entries[p]) for p in first]
+        listed = [
+            line
+            if path is None or normalize_path(path) == path
+            else f"{line} (searched as `{printable(normalize_path(path))}`)"
+            for line, path in zip(listed, written, strict=False)
+        ]
     if len(ungrouped) > MAX_LISTED:
         listed.append(f"  and {len(ungrouped) - MAX_LISTED} more")
     if fields.group_field is not None:
@@ -763,8 +773,9 @@ def _ungrouped(
         )
     return (
         f"the group pattern `{pattern}` finds no group in {len(ungrouped)} of "
-        f"{paths} paths; fix the pattern so that it finds the group in every "
-        "path:\n" + "\n".join(listed)
+        f"{paths} paths (searched as normalised: no `./`, `..` or repeated `/`); "
+        "fix the pattern so that it finds the group in every path:\n"
+        + "\n".join(listed)
     )
 
 
