@@ -28,6 +28,7 @@ from lightsplit import (
     DataChangedError,
     ImageFileLoader,
     LightsplitWarning,
+    MappingLoader,
     Sample,
 )
 from lightsplit._entries import EARLIER_DATA_SUFFIXES
@@ -74,6 +75,23 @@ class _Spread(_Scaled):
 
     def __repr__(self) -> str:
         return f"_Spread(\n    scale={self.scale},\n)"
+
+
+class _Mapped:
+    """A loader as mednet 2.x writes them: its samples are mappings."""
+
+    def sample(self, raw: Entry) -> dict[str, object]:
+        return {"image": torch.zeros(1, 2, 2), "target": raw[1], "name": raw[0]}
+
+    def target(self, raw: Entry) -> int:
+        return raw[1]
+
+
+class _Flipped(_Mapped):
+    """Another such loader: other images of the same entries."""
+
+    def sample(self, raw: Entry) -> dict[str, object]:
+        return {"image": torch.ones(1, 2, 2), "target": raw[1], "name": raw[0]}
 
 
 def _module(
@@ -245,6 +263,34 @@ class TestResumeChecks:
         for value in record["sets"].values():
             value["loaders"] = [[recorded, f] for _, f in value["loaders"]]
         CachingDataModule(_split(), ImageFileLoader(tmp_path)).load_state_dict(state)
+        assert not recwarn.list
+
+    def test_loader_swapped_inside_mapping_loader_refused(self) -> None:
+        """A mednet loader swapped for another inside `MappingLoader` loads other
+        data: refused, as for a loader not wrapped (it was warned of alone, as
+        the same class with other settings), naming both wrapped classes."""
+        state = CachingDataModule(_split(), MappingLoader(_Mapped())).state_dict()
+        [[name, _]] = state[PROVENANCE_KEY]["sets"]["train"]["loaders"]
+        assert name == f"lightsplit.MappingLoader({__name__}._Mapped)"
+        module = CachingDataModule(_split(), MappingLoader(_Flipped()))
+        with pytest.raises(DataChangedError) as exc_info:
+            module.load_state_dict(state)
+        assert (
+            f"set `train` is loaded by `lightsplit.MappingLoader({__name__}._Flipped)`"
+            f", not `lightsplit.MappingLoader({__name__}._Mapped)`"
+        ) in str(exc_info.value)
+
+    def test_mapping_loader_of_older_records_same(
+        self, recwarn: pytest.WarningsRecorder
+    ) -> None:
+        """A checkpoint that records `MappingLoader` without the class it wraps
+        (as earlier lightsplit did) resumes on the same loader, unwarned."""
+        state = CachingDataModule(_split(), MappingLoader(_Mapped())).state_dict()
+        for value in state[PROVENANCE_KEY]["sets"].values():
+            value["loaders"] = [
+                ["lightsplit.MappingLoader", f] for _, f in value["loaders"]
+            ]
+        CachingDataModule(_split(), MappingLoader(_Mapped())).load_state_dict(state)
         assert not recwarn.list
 
     def test_user_loaders_by_module(self) -> None:

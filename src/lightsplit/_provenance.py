@@ -64,6 +64,7 @@ __all__ = [
     "ReaderKey",
     "SharedEntries",
     "class_name",
+    "loader_name",
     "compare_provenance",
     "earlier_training",
     "entry_hashes",
@@ -340,7 +341,7 @@ def set_record(
         "class_counts": _class_counts(targets),
         "loaders": [
             [
-                class_name(type(loader)),
+                loader_name(loader),
                 _digest(fingerprint_of(loader)),
             ]
             for _, loader in source.parts
@@ -367,6 +368,34 @@ def class_name(cls: type) -> str:
         public_name(name)
         if cls is getattr(lightsplit, cls.__qualname__, None)
         else name
+    )
+
+
+def loader_name(loader: object) -> str:
+    """Return the name a checkpoint records of a loader: its class's, and what it wraps.
+
+    A `MappingLoader` (or any loader holding the loader it calls as ``loader``)
+    is named with the class it wraps, ``lightsplit.MappingLoader(train.XrayLoader)``:
+    a mednet loader swapped for another inside it loads other data, which
+    resuming refuses as it does for loaders that are not wrapped.
+    """
+    wrapped = getattr(loader, "loader", None)
+    name = class_name(type(loader))
+    if wrapped is None or not callable(getattr(wrapped, "sample", None)):
+        return name
+    return f"{name}({loader_name(wrapped)})"
+
+
+def _same_loaders(old: Sequence[str], new: Sequence[str]) -> bool:
+    """Whether the loaders named ``old`` (recorded) and ``new`` are of one class each.
+
+    A checkpoint written before `loader_name` named what a loader wraps records
+    the wrapper's class alone (``lightsplit.MappingLoader``): it is compared
+    with the wrapper's class of ``new``, so that such a checkpoint resumes.
+    """
+    return len(old) == len(new) and all(
+        was == now or ("(" not in was and now.split("(", 1)[0] == was)
+        for was, now in zip(old, new, strict=True)
     )
 
 
@@ -765,14 +794,16 @@ def _compare_set(
         )
     old_loaders = [(public_name(c), f) for c, f in old.get("loaders", [])]
     new_loaders = [(public_name(c), f) for c, f in new["loaders"]]
-    same_classes = [c for c, _ in old_loaders] == [c for c, _ in new_loaders]
+    same_classes = _same_loaders(
+        [c for c, _ in old_loaders], [c for c, _ in new_loaders]
+    )
     if not same_classes:
         found.append(
             f"set `{name}` is loaded by {format_list([c for c, _ in new_loaders])}, "
             f"not {format_list([c for c, _ in old_loaders])}"
         )
     errors = [Difference(text, "error") for text in found]
-    if same_classes and old_loaders != new_loaders:
+    if same_classes and [f for _, f in old_loaders] != [f for _, f in new_loaders]:
         return errors, _loader_change(old, new)
     return errors, None
 
