@@ -73,6 +73,26 @@ class TestDataModuleConfig:
             assert error["type"] == "extra_forbidden"
             assert f"`{name}` is no setting of a data module; {fix}" in error["msg"]
 
+    def test_unknown_setting_with_every_other_problem(self) -> None:
+        """A misspelt setting is one error among all the others, each at its
+        name (it stopped validation: `foo` and `parallel=-2` went unsaid)."""
+        with pytest.raises(ValidationError) as exc_info:
+            DataModuleConfig.model_validate(
+                {"batch_szie": 8, "paralel": 2, "parallel": -2, "foo": 1}
+            )
+        found = [(e["type"], e["loc"]) for e in exc_info.value.errors()]
+        assert found == [
+            ("extra_forbidden", ("batch_szie",)),
+            ("extra_forbidden", ("paralel",)),
+            ("parallel_invalid", ("parallel",)),
+            ("extra_forbidden", ("foo",)),
+        ]
+        messages = [e["msg"] for e in exc_info.value.errors()]
+        assert messages[1] == (
+            "`paralel` is no setting of a data module; did you mean `parallel`?"
+        )
+        assert messages[2].startswith("`parallel` is -2; give an integer")
+
     def test_current_folder_as_cache_dir(self) -> None:
         """``.`` is the current folder, as the message of an empty one says."""
         config = DataModuleConfig(cache_samples=True, cache_dir=".")

@@ -17,6 +17,7 @@ from pydantic import (
     BeforeValidator,
     ConfigDict,
     Field,
+    ModelWrapValidatorHandler,
     PlainValidator,
     ValidationError,
     ValidatorFunctionWrapHandler,
@@ -24,7 +25,7 @@ from pydantic import (
     model_validator,
 )
 from pydantic.json_schema import WithJsonSchema
-from pydantic_core import PydanticKnownError
+from pydantic_core import InitErrorDetails, PydanticKnownError
 
 from ._entries import Grouping, is_group_field
 from ._errors import home_written_out
@@ -38,6 +39,7 @@ from ._validation_errors import (
     frozen_field,
     group_field_invalid,
     group_pattern_and_field,
+    line_error,
     group_pattern_invalid,
     parallel_invalid,
     strict_type_hint,
@@ -380,21 +382,39 @@ class DataModuleConfig(FrozenModel, frozen=True):
     ) -> object:
         return _explained(value, handler, expected="boolean")
 
-    @model_validator(mode="before")
+    @model_validator(mode="wrap")
     @classmethod
-    def _check_known_settings(cls, data: object) -> object:
+    def _check_known_settings(
+        cls, data: object, handler: ModelWrapValidatorHandler[Self]
+    ) -> Self:
         """Refuse a setting that is close to a known one, naming the known one.
 
-        Other unknown names get pydantic's ``extra_forbidden``, with the rest.
+        Its error (``extra_forbidden``, at the setting's name) comes with every
+        other problem of the settings, in one error: the rest are validated
+        without it. Other unknown names get pydantic's ``extra_forbidden``.
         """
-        if isinstance(data, Mapping):
-            for name in data:
-                if not isinstance(name, str) or name in cls.model_fields:
-                    continue
-                fix = setting_fix(name)
-                if fix is not None:
-                    raise unknown_setting(name=name, fix=fix)
-        return data
+        if not isinstance(data, Mapping):
+            return handler(data)
+        close = {
+            name: fix
+            for name in data
+            if isinstance(name, str)
+            and name not in cls.model_fields
+            and (fix := setting_fix(name)) is not None
+        }
+        if not close:
+            return handler(data)
+        errors = [
+            InitErrorDetails(
+                type=unknown_setting(name=name, fix=fix), loc=(name,), input=data[name]
+            )
+            for name, fix in close.items()
+        ]
+        try:
+            handler({name: value for name, value in data.items() if name not in close})
+        except ValidationError as exc:
+            errors += map(line_error, exc.errors())
+        raise ValidationError.from_exception_data(cls.__name__, errors)
 
     @model_validator(mode="after")
     def _check_cache_dir_used(self) -> Self:

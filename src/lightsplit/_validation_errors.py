@@ -10,9 +10,15 @@ import math
 import operator
 import reprlib
 from collections.abc import Iterable, Sequence
-from typing import Literal, NoReturn, TypeAlias
+from typing import Final, Literal, NoReturn, TypeAlias, get_args
 
-from pydantic_core import InitErrorDetails, PydanticCustomError, ValidationError
+from pydantic_core import (
+    ErrorDetails,
+    InitErrorDetails,
+    PydanticCustomError,
+    ValidationError,
+    core_schema,
+)
 
 from ._errors import closest_set_name, first_few, printable
 
@@ -32,6 +38,7 @@ __all__ = [
     "group_pattern_and_field",
     "group_pattern_invalid",
     "group_pattern_unmatched",
+    "line_error",
     "loader_invalid",
     "loader_not_instance",
     "pair_not_in_list",
@@ -406,6 +413,29 @@ def cache_on_device_unused() -> PydanticCustomError:
         "cache_on_device_unused",
         "`cache_on_device` is true but `cache_samples` is false; set "
         "`cache_samples` to true to cache on the device, or remove `cache_on_device`",
+    )
+
+
+_KNOWN_TYPES: Final = frozenset(get_args(core_schema.ErrorType))
+"""pydantic's own error types, which it words itself."""
+
+
+def line_error(error: ErrorDetails) -> InitErrorDetails:
+    """Return an error of a `ValidationError`, to raise again in another one.
+
+    pydantic's own keep their type and context; lightsplit's (and any other
+    custom error) their type, message and context.
+    """
+    kind, context = error["type"], error.get("ctx")
+    if kind in _KNOWN_TYPES:
+        found = InitErrorDetails(type=kind, loc=error["loc"], input=error["input"])
+        if context is not None:
+            found["ctx"] = context
+        return found
+    return InitErrorDetails(
+        type=PydanticCustomError(kind, error["msg"], context),
+        loc=error["loc"],
+        input=error["input"],
     )
 
 
