@@ -1,6 +1,7 @@
 """``split_sha256``: the content hash of a split, as files and data modules give it."""
 
 import datetime
+import decimal
 import hashlib
 import json
 import math
@@ -173,6 +174,37 @@ class TestSplitSha256:
         with pytest.raises(ValueError, match="Out of range float"):
             split_sha256(with_nan)  # no JSON file holds it
 
+    def test_typed_split_hashes_as_its_file(self, tmp_path: Path) -> None:
+        """Entries that read as more than the file holds (a dataclass's default),
+        or as a value written another way (a time in UTC as ``Z``, a decimal's
+        text), hash as the file while it is unchanged, in `split_sha256` and in a
+        data module's record: the hash `card` prints, which the checkpoint
+        then matches. A file changed since hashes as the entries read."""
+        path = tmp_path / "s.json"
+        path.write_text(
+            '{"train": [{"path": "a.png"}, {"path": "b.png", "label": 1}],\n'
+            ' "test": [{"path": "c.png", "label": 1}]}'
+        )
+        expected = split_sha256(load_split(path))
+        typed = load_split(path, sample_type=Defaulted)
+        assert typed["train"][0] == Defaulted("a.png", 0)
+        assert split_sha256(typed) == expected
+        assert CachingDataModule(typed, DefaultedLoader()).split_sha256 == expected
+        made = {name: list(entries) for name, entries in typed.items()}
+        assert split_sha256(made) != expected  # the default, written out
+        path.write_text('{"train": [], "test": []}')
+        assert split_sha256(typed) == split_sha256(made)
+        timed = tmp_path / "t.json"
+        timed.write_text(
+            '{"train": [["a.png", "2024-01-01T00:00:00Z", "1.50"]], '
+            '"test": [["b.png", "2024-01-02T00:00:00Z", "2"]]}'
+        )
+        typed_times = load_split(
+            timed, sample_type=tuple[str, datetime.datetime, decimal.Decimal]
+        )
+        assert split_sha256(typed_times) == split_sha256(load_split(timed))
+        assert hashing.json_form(decimal.Decimal("1.50")) == "1.50"
+
     def test_dates_and_uuids_hash_as_their_text(self, tmp_path: Path) -> None:
         """Entries read as models with a date, a time and a UUID hash as the file
         that holds their text does."""
@@ -213,6 +245,26 @@ class WeightLoader:
     def target(self, raw: tuple[str, float]) -> int:
         """Return class 0."""
         return 0
+
+
+@dataclass(frozen=True)
+class Defaulted:
+    """An entry of a split file whose label may be left out."""
+
+    path: str
+    label: int = 0
+
+
+class DefaultedLoader:
+    """Loads `Defaulted` entries."""
+
+    def sample(self, raw: Defaulted) -> Sample:
+        """Return a sample of the entry's label."""
+        return Sample(torch.full((1,), raw.label), {"path": raw.path})
+
+    def target(self, raw: Defaulted) -> int:
+        """Return the entry's label."""
+        return raw.label
 
 
 @dataclass(frozen=True)

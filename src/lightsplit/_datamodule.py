@@ -78,7 +78,7 @@ from ._sources import (
     same_parts,
     sources_from_splits,
 )
-from ._split import DatabaseSplit, load_split, split_file_missing
+from ._split import DatabaseSplit, file_sets, load_split, split_file_missing
 from ._stages import require_set, stage_sets, validation_sets
 from ._types import HELD_OUT_SET_NAMES, SetName, StrPath
 
@@ -250,6 +250,8 @@ class ConcatDataModule(LightningDataModule):
         self._records: dict[SetName, dict[str, Any]] = {}
         self._split_hash: str | None = None
         """The content hash of the sets, once `_provenance` has made the record."""
+        self._split_read: DatabaseSplit[Any] | None = None
+        """The split served whole, set for set: its file's hash is the module's."""
         self._train_hashes: Tensor | None = None
         self._train_loaders: tuple[ReaderKey, ...] = ()
         self._train_groups: tuple[Grouping, Tensor] | None = None
@@ -376,9 +378,19 @@ class ConcatDataModule(LightningDataModule):
         return sets_sha256(self._canonical_sets())
 
     def _canonical_sets(self) -> dict[SetName, bytes]:
-        """Return each set's entries in canonical form (``NaN`` as Python writes it)."""
+        """Return each set's entries in canonical form (``NaN`` as Python writes it).
+
+        A set of the typed split file the module serves whole is its file's
+        (`file_sets`): a checkpoint then records the hash `card` prints.
+        """
+        read = None if self._split_read is None else file_sets(self._split_read)
         return {
-            name: canonical_json(source.entries(), allow_nan=True)
+            name: canonical_json(
+                read[name]
+                if read is not None and len(read.get(name, ())) == len(source)
+                else source.entries(),
+                allow_nan=True,
+            )
             for name, source in self._sources.items()
         }
 
@@ -1157,3 +1169,5 @@ class CachingDataModule(ConcatDataModule):
             train_batch_transforms,
             eval_batch_transforms,
         )
+        if isinstance(split, DatabaseSplit):
+            self._split_read = split

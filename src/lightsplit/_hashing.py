@@ -6,7 +6,8 @@ inside entries) do not change the hash; entry order, and any value, does.
 Tuples hash as the lists they are in a file, and numbers by their value: a
 whole number written as a float (``1.0``) hashes as the integer (``1``), as
 JSON does not tell them apart (and a sample type of ``float`` reads ``1`` as
-``1.0``). Entries read with a sample type, or made in Python, hash in the JSON
+``1.0``). A split read with a sample type hashes as its file (while the file
+is unchanged: `split_sha256`); other entries made in Python hash in the JSON
 form of a file that holds them: a dataclass or pydantic model as its object, a
 NumPy number as the number, a path as its text (see `json_form`).
 """
@@ -63,7 +64,8 @@ def json_form(value: object) -> object:
     """Return the JSON form of a value that ``json`` cannot write, as a file has it.
 
     A dataclass is the object of its fields, a pydantic model its JSON dump (by
-    alias), a NumPy number the number, a path its text, an enumeration member
+    alias), a `~decimal.Decimal` its text (as pydantic writes it), a NumPy
+    number the number, a path its text, an enumeration member
     its value, a date, time or UUID its ISO text.
 
     Raises:
@@ -88,6 +90,8 @@ def json_form(value: object) -> object:
         }
     elif callable(dump := getattr(value, "model_dump", None)):
         found = dump(mode="json", by_alias=True)
+    elif _is_decimal(value):  # as pydantic writes one: text
+        found = str(value)
     elif isinstance(value, numbers.Integral):  # np.int64
         found = int(value)
     elif isinstance(value, numbers.Real):  # np.float32
@@ -108,6 +112,12 @@ def json_form(value: object) -> object:
 
 _NO_FORM: Final = object()
 """What `json_form` finds for a value it has no JSON form of."""
+
+
+def _is_decimal(value: object) -> bool:
+    """Whether ``value`` is a `~decimal.Decimal` (its module looked up, as below)."""
+    module = sys.modules.get("decimal")
+    return module is not None and isinstance(value, module.Decimal)
 
 
 def _time_or_uuid(value: object) -> str | None:
@@ -275,7 +285,11 @@ def split_sha256(split: Mapping[str, Sequence[object]]) -> str:
 
     Two files hash alike exactly when they hold the same sets with the same
     entries in the same order, however they are indented or their keys ordered:
-    the hash to cite for the split a result was obtained on.
+    the hash to cite for the split a result was obtained on. A split that
+    `load_split` read with a sample type hashes as its file does, while the file
+    holds the same text (its entries as typed may add a dataclass's defaults,
+    or write a time another way); other entries as a file holding them would
+    (see `json_form`).
 
     Raises:
         TypeError: if ``split`` is no mapping of sets of entries, or an entry
@@ -304,7 +318,9 @@ def split_sha256(split: Mapping[str, Sequence[object]]) -> str:
     if kinds:
         raise TypeError("; ".join(kinds))
     refuse_set_names(split)
-    sets = {name: list(entries) for name, entries in split.items()}
+    from ._split import file_sets  # noqa: PLC0415 - which imports this module
+
+    sets = file_sets(split) or {name: list(entries) for name, entries in split.items()}
     try:
         text = canonical_json(sets)
     except TypeError as exc:

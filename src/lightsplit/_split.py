@@ -62,7 +62,7 @@ class DatabaseSplit(Mapping[SetName, Sequence[RawT_co]], Generic[RawT_co]):
         (['test', 'train'], 1)
     """
 
-    __slots__ = ("_sets", "_source")
+    __slots__ = ("_file", "_sets", "_source")
 
     def __init__(
         self, sets: Mapping[str, Sequence[RawT_co]], *, source: str = ""
@@ -92,6 +92,7 @@ class DatabaseSplit(Mapping[SetName, Sequence[RawT_co]], Generic[RawT_co]):
             name: tuple(samples) for name, samples in sets.items()
         }
         self._source = source
+        self._file: tuple[Path, str] | None = None
 
     @property
     def source(self) -> str:
@@ -674,6 +675,7 @@ def _split_of(
     split: DatabaseSplit[Any] = DatabaseSplit.__new__(DatabaseSplit)
     split._sets = sets  # names and entries were checked above
     split._source = source
+    split._file = None
     return split
 
 
@@ -762,10 +764,14 @@ def read_split(
     except FileNotFoundError:
         raise split_file_missing(path, "`load_split`") from None
     try:
-        return parse_split(data, sample_type=sample_type, source=str(path)), data
+        split = parse_split(data, sample_type=sample_type, source=str(path))
     except SplitFileError:
         if path.suffix.lower() != ".csv":
             raise
+    else:
+        if sample_type is not Any:
+            _read_from(split, path, data)
+        return split, data
     json_path = path.with_suffix(".json")
     msg = (
         f"{path}: a CSV table, not a JSON split file; `lightsplit convert {path} "
@@ -775,6 +781,46 @@ def read_split(
         "column)"
     )
     raise SplitFileError(msg)
+
+
+def _read_from(split: DatabaseSplit[Any], path: Path, data: bytes) -> None:
+    """Note that ``split``, read with a sample type, was read from ``path``.
+
+    Its entries as typed may hold more or less than the file (a dataclass's
+    defaults, a time written another way): `file_sets` reads the file again
+    for its content hash, while it holds ``data``.
+    """
+    import hashlib  # noqa: PLC0415 - for sample types alone
+
+    split._file = (path, hashlib.sha256(data).hexdigest())
+
+
+def file_sets(split: Mapping[str, Sequence[object]]) -> dict[str, list[object]] | None:
+    """Return the sets of the file a typed split was read from, as JSON reads them.
+
+    For a `DatabaseSplit` that `load_split` read with a sample type, from a
+    file that holds the same text since: its content hash is the file's
+    (``lightsplit card`` prints it), whatever the sample type makes of its
+    entries. ``None`` for any other split, and where the file changed or
+    cannot be read.
+    """
+    # (a split pickled by an earlier version has no `_file`)
+    found = getattr(split, "_file", None) if isinstance(split, DatabaseSplit) else None
+    if found is None:
+        return None
+    import hashlib  # noqa: PLC0415 - for sample types alone
+
+    path, digest = found
+    try:
+        data = read_file(path)
+    except (OSError, SplitFileError):
+        return None
+    if hashlib.sha256(data).hexdigest() != digest:
+        return None
+    document = strict_json(data, source=str(path))
+    if not isinstance(document, dict) or list(document) != list(split):
+        return None
+    return {name: list(entries) for name, entries in document.items()}
 
 
 _COMPRESSED: Final = (
