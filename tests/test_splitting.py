@@ -10,7 +10,7 @@ from fractions import Fraction
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from lightsplit import DatabaseSplit
@@ -94,6 +94,27 @@ class TestParseFractions:
             Fraction(3, 20),
         )
         assert parse_fractions(["1/3", "1/3", "1/3"]) == (Fraction(1, 3),) * 3
+
+    @given(st.integers(1, 98), st.integers(1, 98))
+    def test_computed_in_floats(self, first: int, second: int) -> None:
+        """Fractions computed in floats (``1 - 0.8``, ``0.19999999999999996``)
+        are the ones meant: they add up to 1, exactly as written in hundredths."""
+        assume(first + second < 100)  # noqa: PLR2004 - hundredths
+        train, validation = first / 100, second / 100
+        assert parse_fractions([train, validation, 1 - train - validation]) == (
+            Fraction(first, 100),
+            Fraction(second, 100),
+            Fraction(100 - first - second, 100),
+        )
+        assert parse_fractions([train, 1 - train])[1] == Fraction(100 - first, 100)
+
+    def test_thirds_in_floats_said(self) -> None:
+        """Thirds in floats do not add up to 1 even rounded: the message says
+        to give them as text."""
+        with pytest.raises(ValueError, match=r'give them as text .* such as "1/3"'):
+            parse_fractions([1 / 3, 1 / 3, 1 - 2 / 3])
+        with pytest.raises(ValueError, match="add up to 1.00000001; give"):
+            parse_fractions([0.5, 0.50000001])
 
     @pytest.mark.parametrize(
         ("values", "message"),

@@ -134,6 +134,10 @@ def check_folds(folds: int, *, name: str = "folds") -> None:
 def parse_fractions(values: Sequence[float | str | Fraction]) -> tuple[Fraction, ...]:
     """Read fractions exactly: ``0.15`` is 3/20, as written (``"1/3"`` works too).
 
+    Floats computed in floats that miss 1 by their rounding alone (``[0.7,
+    0.15, 1 - 0.7 - 0.15]``) are read to 12 decimal places, which adds
+    them up to 1 exactly (`_float_rounded`).
+
     Raises:
         TypeError: for fractions given as one string, not a sequence of them.
         ValueError: unless there are 2 or 3 fractions, each above 0, adding up
@@ -177,6 +181,9 @@ def parse_fractions(values: Sequence[float | str | Fraction]) -> tuple[Fraction,
             )
             raise ValueError(msg)
     total = sum(fractions, Fraction(0))
+    rounded = _float_rounded(values, fractions)
+    if total != 1 and sum(rounded, Fraction(0)) == 1:
+        return rounded
     if total != 1:
         exact = _exact(total)
         if len(exact) > _SUM_CHARS:  # 1e-400 1: 1.000...0001, 400 digits long
@@ -189,9 +196,44 @@ def parse_fractions(values: Sequence[float | str | Fraction]) -> tuple[Fraction,
             f"fractions {shown} add up to {exact}; give fractions above 0 that "
             "add up to 1, such as 0.7 0.15 0.15"
         )
+        if abs(total - 1) < _FLOAT_MISS and any(isinstance(v, float) for v in values):
+            msg += (
+                " (fractions computed in floats miss 1 by their rounding: give "
+                'them as text or as `fractions.Fraction`, such as "1/3")'
+            )
         raise ValueError(msg)
     return tuple(fractions)
 
+
+_FLOAT_PLACES: Final = 12
+"""Decimal places of a float fraction computed in floats (`_float_rounded`): a
+share finer than that changes no set of any split by one entry."""
+
+
+def _float_rounded(
+    values: Sequence[float | str | Fraction], fractions: Sequence[Fraction]
+) -> tuple[Fraction, ...]:
+    """Return ``fractions`` with each float value read to `_FLOAT_PLACES` places.
+
+    ``1 - 0.8`` computed in floats is ``0.19999999999999996``: read so, it is
+    the 0.2 meant, and ``[0.8, 1 - 0.8]`` adds up to 1 exactly (as written it
+    does not). Used only where that makes fractions that did not add up to 1
+    add up to it exactly, so no other value changes.
+
+    Examples:
+        >>> _float_rounded([0.8, 1 - 0.8], [Fraction("0.8"), Fraction(1 - 0.8)])
+        (Fraction(4, 5), Fraction(1, 5))
+    """
+    return tuple(
+        Fraction(str(round(value, _FLOAT_PLACES)))
+        if isinstance(value, float)
+        else found
+        for value, found in zip(values, fractions, strict=True)
+    )
+
+
+_FLOAT_MISS: Final = Fraction(1, 10**9)
+"""How far from 1 float fractions may add up by their rounding, to say so."""
 
 _SUM_CHARS: Final = 24
 """The longest sum of fractions written out exactly in a message."""
@@ -860,7 +902,9 @@ def split_samples(
         entries: the entries to split, such as ``["images/0001_000.png", 1]``.
         fractions: of the entries for `train`, `validation` and `test` (three),
             or for `train` and `test` (two); each above 0, adding up to 1.
-            Floats are read as written: ``0.15`` is 3/20.
+            Floats are read as written: ``0.15`` is 3/20 (floats computed in
+            floats that miss 1 by their rounding alone, ``1 - 0.8``, are read
+            to 12 decimal places, which adds them up to 1).
         seed: the same entries, options and seed give the same split.
         group_pattern: a regular expression whose named group ``group`` (else
             first group, else whole match) finds an entry's group in its path;
