@@ -99,7 +99,7 @@ class TestParseFractions:
     def test_computed_in_floats(self, first: int, second: int) -> None:
         """Fractions computed in floats (``1 - 0.8``, ``0.19999999999999996``)
         are the ones meant: they add up to 1, exactly as written in hundredths."""
-        assume(first + second < 100)  # noqa: PLR2004 - hundredths
+        assume(first + second < 100)
         train, validation = first / 100, second / 100
         assert parse_fractions([train, validation, 1 - train - validation]) == (
             Fraction(first, 100),
