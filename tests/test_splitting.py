@@ -113,7 +113,7 @@ class TestParseFractions:
         to give them as text."""
         with pytest.raises(ValueError, match=r'give them as text .* such as "1/3"'):
             parse_fractions([1 / 3, 1 / 3, 1 - 2 / 3])
-        with pytest.raises(ValueError, match="add up to 1.00000001; give"):
+        with pytest.raises(ValueError, match=re.escape("add up to 1.00000001; give")):
             parse_fractions([0.5, 0.50000001])
 
     @pytest.mark.parametrize(
