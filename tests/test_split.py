@@ -811,6 +811,23 @@ def _entries_file(tmp_path: Path, entries: list[list[object]]) -> Path:
 class TestSplitCsvTables:
     """``lightsplit split`` refuses tables it would mis-read; reads columns by name."""
 
+    def test_table_separated_by_comma_and_space(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A table written `path, label` is read without the space after each
+        comma, as its header is: labels `0` and `1`, not the text ` 0` (two
+        classes " 0" and " 1" were written, unwarned); quotes still hold commas."""
+        rows = [f"p{i}/{i}.png, {i % 2}" for i in range(10)] + ['"a, b.png", 0']
+        source = _table(tmp_path, "path, label\n" + "\n".join(rows) + "\n")
+        status, _, err = _halves(capsys, source)
+        assert (status, err) == (0, "")
+        entries = [
+            e for s in load_split(source.with_name("out.json")).values() for e in s
+        ]
+        assert sorted(entries) == sorted(
+            [[f"p{i}/{i}.png", i % 2] for i in range(10)] + [["a, b.png", 0]]
+        )
+
     def test_table_not_named_csv_said(self, tmp_path: Path, capsys: Capture) -> None:
         """A tab-separated `.tsv` is read as JSON, and fails so: the error says
         that only `.csv` names are read as tables (it spoke of JSON alone)."""

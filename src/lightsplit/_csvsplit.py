@@ -156,7 +156,7 @@ def csv_rows(
             opened, or the row separated otherwise.
     """
     lines = list(io.StringIO(read_text(path), newline=""))
-    reader = csv.reader(lines, strict=True)
+    reader = csv.reader(lines, strict=True, skipinitialspace=_spaced(lines))
     rows: list[list[str]] = []
     # a cell holds no line end, so no cell is longer than the longest line:
     # csv's limit (128 KiB a cell) would call a longer one an unclosed quote
@@ -179,6 +179,23 @@ def csv_rows(
             rows.append(row)
     finally:
         csv.field_size_limit(limit)
+
+
+def _spaced(lines: Sequence[str]) -> bool:
+    """Whether the table is separated by ``", "``: every header name after the
+    first starts with a space, as in ``path, label``.
+
+    Its cells are then read without the space after each comma (`` 0`` would
+    be the text ``" 0"``, not the integer 0), as its header names are.
+    """
+    header = next((line for line in lines if line.strip()), "")
+    try:
+        names = next(csv.reader([header]), [])
+    except csv.Error:  # a quote left open: said where the rows are read
+        return False
+    return len(names) > 1 and all(
+        name.startswith(" ") and name.strip() for name in names[1:]
+    )
 
 
 def read_csv_split(path: Path) -> Sets:
