@@ -184,8 +184,9 @@ def csv_rows(
 def _spaced(lines: Sequence[str]) -> bool:
     """Whether the table is separated by ``", "``, as in ``path, label``.
 
-    So it is when every header name after the first starts with a space. Its cells are then read without the space after each comma (`` 0`` would
-    be the text ``" 0"``, not the integer 0), as its header names are.
+    So it is when every header name after the first starts with a space. Its
+    cells are then read without the space after each comma (`` 0`` would be
+    the text ``" 0"``, not the integer 0), as its header names are.
     """
     header = next((line for line in lines if line.strip()), "")
     try:
