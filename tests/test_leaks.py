@@ -360,13 +360,24 @@ class TestFindLeaks:
         assert conflict.labels == (1, 1.0, True)
 
     def test_class_lists_in_any_order(self) -> None:
-        """A list of class names is a set of classes: in another order it is the
-        same label; a 0/1 vector is read by position."""
-        split = {
-            "train": [["a", ["Mass", "Effusion"]], ["b", [0, 1]]],
-            "monitor-train": [["a", ["Effusion", "Mass"]], ["b", [1, 0]]],
+        """A list of classes, names or numbers, is a set of classes: in another
+        order it is the same label (as `card` reads them, "lists of classes");
+        a 0/1 vector, where every label is one, is read by position."""
+        names = {
+            "train": [["a", ["Mass", "Effusion"]], ["b", ["Mass"]]],
+            "monitor-train": [["a", ["Effusion", "Mass"]]],
         }
-        [conflict] = find_leaks(split).conflicts
+        assert find_leaks(names).conflicts == ()
+        numbers = {
+            "train": [["a", [2, 5]], ["b", [1]], ["c", []]],
+            "monitor-train": [["a", [5, 2]]],
+        }
+        assert find_leaks(numbers).conflicts == ()
+        numbers["monitor-train"] = [["a", [5, 3]]]
+        [conflict] = find_leaks(numbers).conflicts
+        assert conflict.labels == ([2, 5], [5, 3])
+        vectors = {"train": [["b", [0, 1]]], "monitor-train": [["b", [1, 0]]]}
+        [conflict] = find_leaks(vectors).conflicts
         assert (conflict.path, conflict.labels) == ("b", ([0, 1], [1, 0]))
 
     @pytest.mark.parametrize("fast", [True, False], ids=["arrays", "objects-too"])

@@ -268,20 +268,28 @@ def label_key(label: object) -> Hashable:
     return JsonKey(entry_key(label))
 
 
-def same_label_key(label: object) -> Hashable:
+def same_label_key(label: object, *, class_lists: bool = False) -> Hashable:
     """Return what two labels of one file share exactly when they say the same.
 
     As `label_key`, except that a list of class names is a set of classes: in
     any order, it is the same label (a 0/1 vector, by contrast, is read by
-    position).
+    position). With ``class_lists`` (the split's integer lists read as lists
+    of classes, `label_scheme`), so is a list of class numbers.
 
     Examples:
         >>> same_label_key(["Mass", "Effusion"]) == same_label_key(["Effusion", "Mass"])
         True
         >>> same_label_key([0, 1]) == same_label_key([1, 0])
         False
+        >>> same_label_key([2, 5], class_lists=True) == same_label_key(
+        ...     [5, 2], class_lists=True
+        ... )
+        True
     """
-    if isinstance(label, list | tuple) and all(type(item) is str for item in label):
+    if isinstance(label, list | tuple) and (
+        all(type(item) is str for item in label)
+        or (class_lists and all(type(item) is int for item in label))
+    ):
         return JsonKey(entry_key(sorted(label)))
     return label_key(label)
 

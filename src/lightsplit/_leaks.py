@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from itertools import chain, compress, repeat
 from typing import Generic, Literal, TypeVar
 
+from ._classes import label_scheme
 from ._entries import (
     EntryFields,
     FieldName,
@@ -399,6 +400,9 @@ def leaks_in(
     names = list(split)
     keys, pathless = entry_keys(split, index)
     places = _repeats(names, keys)
+    class_lists = bool(places) and (
+        label_scheme(f.tally for f in index.values()).kind == "multi-label"
+    )
 
     def ref(where: tuple[int, int]) -> EntryRef[RawT]:
         name = names[where[0]]
@@ -418,7 +422,9 @@ def leaks_in(
         sets = tuple(dict.fromkeys(names[p[0]] for p in evaluated))
         if len(sets) > 1:
             path_leaks.append(PathLeak(path, sets, tuple(map(ref, evaluated))))
-        conflict = _conflict(path, [ref(p) for p in found], index)
+        conflict = _conflict(
+            path, [ref(p) for p in found], index, class_lists=class_lists
+        )
         if conflict is not None:
             conflicts.append(conflict)
     duplicates.sort(key=lambda d: (names.index(d.again.set_name), d.again.index))
@@ -434,15 +440,22 @@ def leaks_in(
 
 
 def _conflict(
-    path: str, refs: Sequence[EntryRef[RawT]], index: Mapping[SetName, SetFields]
+    path: str,
+    refs: Sequence[EntryRef[RawT]],
+    index: Mapping[SetName, SetFields],
+    *,
+    class_lists: bool,
 ) -> LabelConflict[RawT] | None:
-    """Return the conflict of a file's labelled entries, if their labels differ."""
+    """Return the conflict of a file's labelled entries, if their labels differ.
+
+    With ``class_lists``, lists of class numbers in any order are one label.
+    """
     labels: dict[Hashable, object] = {}
     by_label: dict[Hashable, list[EntryRef[RawT]]] = {}
     for ref in refs:
         label = index[ref.set_name].labels[ref.index]
         if label is not None:
-            key = same_label_key(label)
+            key = same_label_key(label, class_lists=class_lists)
             labels.setdefault(key, label)
             by_label.setdefault(key, []).append(ref)
     if len(labels) < 2:  # noqa: PLR2004 - one label is no conflict

@@ -371,6 +371,7 @@ def _kept(
     for position, key in enumerate(keys):
         positions.setdefault(key, []).append(position)
     kept: list[int] = []
+    class_lists = label_scheme([index.tally]).kind == "multi-label"
     conflicts: list[str] = []  # a file with two labels
     grouped: list[str] = []  # a file with two groups
     differing: list[str] = []
@@ -382,7 +383,10 @@ def _kept(
         for p in found:
             label = index.labels[p]
             labels.setdefault(
-                None if label is None else same_label_key(label), []
+                None
+                if label is None
+                else same_label_key(label, class_lists=class_lists),
+                [],
             ).append(p)
         if len(labels) > 1:
             shown = ", ".join(
