@@ -368,7 +368,7 @@ class TestFindLeaks:
             "monitor-train": [["a", ["Effusion", "Mass"]]],
         }
         assert find_leaks(names).conflicts == ()
-        numbers = {
+        numbers: dict[str, list[list[object]]] = {
             "train": [["a", [2, 5]], ["b", [1]], ["c", []]],
             "monitor-train": [["a", [5, 2]]],
         }
