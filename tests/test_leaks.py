@@ -377,8 +377,8 @@ class TestFindLeaks:
         [conflict] = find_leaks(numbers).conflicts
         assert conflict.labels == ([2, 5], [5, 3])
         vectors = {"train": [["b", [0, 1]]], "monitor-train": [["b", [1, 0]]]}
-        [conflict] = find_leaks(vectors).conflicts
-        assert (conflict.path, conflict.labels) == ("b", ([0, 1], [1, 0]))
+        [by_position] = find_leaks(vectors).conflicts
+        assert (by_position.path, by_position.labels) == ("b", ([0, 1], [1, 0]))
 
     @pytest.mark.parametrize("fast", [True, False], ids=["arrays", "objects-too"])
     @pytest.mark.parametrize(
