@@ -1702,6 +1702,16 @@ class TestSplit:
             "path_field": "Image",
             "label_field": "Label",
         }
+        # the column's name, as check prints it, reads at the position it records
+        status, out, _ = _run(capsys, "check", output, "--group-field", "PatientID")
+        assert status == 0, out
+        assert out.splitlines()[2].endswith(
+            "; group field `PatientID` (position 2) as given"
+        )
+        status, out, _ = _run(
+            capsys, "card", output, "--json", "--group-field", "PatientID"
+        )
+        assert (status, json.loads(out)["group_field"]) == (0, 2)
         by_position = ("--group-field", "1", "--path-field", "0", "--label-field", "2")
         assert _run(capsys, *argv, *by_position)[0] == 0  # the table's positions
         status, out, _ = _run(capsys, "check", output)

@@ -23,6 +23,7 @@ from ._errors import LightsplitError, located_problems, printable
 from ._leaks import LeakReport
 from ._outputs import (
     column_named,
+    named_columns,
     recorded_fields,
     sidecar_of,
     sidecar_path,
@@ -390,7 +391,8 @@ def split_card(
     # the sidecar's fields, read as `check` reads them: even from a sidecar that
     # holds more than lightsplit writes, which `provenance` does not describe
     given = EntryFields(path_field, label_field, pattern, group_field)
-    fields = recorded_fields(sidecar_record(sidecar_of(path)), given)
+    record = sidecar_record(sidecar_of(path))
+    fields = recorded_fields(record, named_columns(record, given))
     pattern = fields.group_pattern
     found = examine_split(split, fields, labels=False, text=text)
     unchecked, warnings = unchecked_and_warnings(split, found, fields)

@@ -25,6 +25,7 @@ from ._jsontext import indented_json
 from ._lint import SplitWarning
 from ._outputs import (
     SIDECAR_SUFFIX,
+    named_columns,
     recorded_columns,
     recorded_fields,
     sidecar_of,
@@ -230,8 +231,13 @@ def _check_file(
         )
     sidecar = sidecar_of(path)
     record = sidecar_record(sidecar)
-    given = fields
-    fields = recorded_fields(record, fields)
+    given = named_columns(record, fields)
+    named = {  # columns named as given, read at the positions the sidecar records
+        name: str(getattr(fields, name))
+        for name in ("group_field", "path_field", "label_field")
+        if getattr(fields, name) != getattr(given, name)
+    }
+    fields = recorded_fields(record, given)
     plain = args.sample_type is Any  # entries as the file has them
     report = summarize_split(
         split,
@@ -248,6 +254,7 @@ def _check_file(
             if getattr(given, name) is None and getattr(fields, name) is not None
         )
         report.sidecar_columns = recorded_columns(record, fields, report.sidecar_fields)
+    report.sidecar_columns = {**report.sidecar_columns, **named}
     edited = _edited(sidecar, record, report.sha256)
     if edited is not None:
         report.warnings.append(edited)

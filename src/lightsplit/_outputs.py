@@ -17,6 +17,7 @@ __all__ = [
     "column_named",
     "is_sidecar_document",
     "is_special_file",
+    "named_columns",
     "recorded_columns",
     "recorded_fields",
     "same_file",
@@ -215,6 +216,47 @@ def recorded_fields(
         value = _field_of(document.get(name))
         if getattr(fields, name) is None and value is not None:
             found[name] = value
+    return dataclasses.replace(fields, **found) if found else fields
+
+
+def named_columns(
+    document: Mapping[str, object] | None, fields: EntryFields
+) -> EntryFields:
+    """Return ``fields`` with the input's columns named read at their positions.
+
+    `lightsplit split` writes a table's rows as arrays, and records the fields
+    it was given by column name as positions: ``check --group-field 'Patient
+    ID'`` of such a split means the position its sidecar (``document``)
+    records for that column, which `check` prints. A name the sidecar does not
+    record is left as given (a key of object entries).
+
+    Examples:
+        >>> command = "lightsplit split t.csv --folds 5 --group-field PatientID -o f"
+        >>> document = {"command": command, "group_field": 3}
+        >>> named_columns(document, EntryFields(group_field="PatientID")).group_field
+        3
+    """
+    if document is None:
+        return fields
+    command = document.get("command")
+    columns = document.get("columns")
+    positions: dict[str, int] = {}
+    if isinstance(columns, list):
+        positions = {name: i for i, name in enumerate(columns) if isinstance(name, str)}
+    for name in ("group_field", "path_field", "label_field"):
+        field = _field_of(document.get(name))
+        if isinstance(field, int) and isinstance(command, str):
+            option = "--" + name.replace("_", "-")
+            named = column_named(
+                command, columns if isinstance(columns, list) else None, option, field
+            )
+            if named is not None:
+                positions[named] = field
+    found: dict[str, Any] = {
+        name: positions[value]
+        for name in ("group_field", "path_field", "label_field")
+        if isinstance(value := getattr(fields, name), str) and value in positions
+    }
     return dataclasses.replace(fields, **found) if found else fields
 
 
