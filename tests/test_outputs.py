@@ -9,7 +9,13 @@ import pytest
 
 from lightsplit import load_split
 from lightsplit._cli import main
-from lightsplit._outputs import is_special_file, write_bytes
+from lightsplit._entries import EntryFields
+from lightsplit._outputs import (
+    is_special_file,
+    named_columns,
+    recorded_fields,
+    write_bytes,
+)
 
 ENTRIES = [[f"{number}.png", number % 2] for number in range(8)]
 
@@ -135,3 +141,33 @@ def test_split_through_a_link(
     sidecar = tmp_path / "current.json.lightsplit.json"
     assert json.loads(sidecar.read_text())["seed"] == 1
     assert f"and its sidecar {sidecar}\n" in capsys.readouterr().out
+
+
+def test_sidecar_fills_no_field_given_for_another_role() -> None:
+    """A field given for one role is not read for another by the sidecar's word:
+    `--path-field 1` of a split whose sidecar records label field 1 reads no
+    label there (given both, the command refuses them)."""
+    document = {"lightsplit": "0", "path_field": 0, "label_field": 1, "group_field": 2}
+    given = EntryFields(path_field=1)
+    found = recorded_fields(document, given)
+    assert (found.path_field, found.label_field, found.group_field) == (1, None, 2)
+    assert recorded_fields(document, EntryFields()) == EntryFields(
+        path_field=0, label_field=1, group_field=2
+    )
+
+
+def test_column_names_read_at_recorded_positions() -> None:
+    """A column named as `split` was given it (or in `--columns`) is read at the
+    position its sidecar records; any other name is left as given."""
+    document = {
+        "command": "lightsplit split t.csv --fractions 0.5 0.5 --group-field "
+        "'Patient ID' -o t.json",
+        "group_field": 2,
+        "columns": None,
+    }
+    named = named_columns(document, EntryFields(group_field="Patient ID"))
+    assert named.group_field == 2
+    other = EntryFields(group_field="patient")
+    assert named_columns(document, other) is other
+    kept = {"command": "lightsplit split t.csv", "columns": ["Label", "Image"]}
+    assert named_columns(kept, EntryFields(path_field="Image")).path_field == 1

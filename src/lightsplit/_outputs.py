@@ -190,7 +190,9 @@ def recorded_fields(
 
     A split made by ``lightsplit split --group-pattern`` (or ``--group-field``)
     is checked by patient without the option given again, by `check` and
-    `card` alike; a group pattern or field given wins over both the sidecar's.
+    `card` alike; a group pattern or field given wins over both the sidecar's,
+    and a field given for one role (``--path-field 1``) is not read for another
+    by the sidecar's word (its label field 1).
     A sidecar that is no JSON object of lightsplit's, whose pattern is no
     regular expression, or that records both a pattern and a group field,
     gives nothing (`card` says why); one that holds more than lightsplit
@@ -216,6 +218,13 @@ def recorded_fields(
         value = _field_of(document.get(name))
         if getattr(fields, name) is None and value is not None:
             found[name] = value
+    # a field given is not read for another role as well, by the sidecar's word
+    taken = {fields.path_field, fields.label_field, fields.group_field} - {None}
+    found = {
+        name: value
+        for name, value in found.items()
+        if name == "group_pattern" or value not in taken
+    }
     return dataclasses.replace(fields, **found) if found else fields
 
 
