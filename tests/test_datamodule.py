@@ -1,6 +1,8 @@
 import gc
 import logging
 import re
+import sys
+import warnings
 import weakref
 from collections import Counter
 from collections.abc import Iterable
@@ -311,6 +313,25 @@ class TestLoaders:
         trainer.fit(model, module)
         assert trainer.global_step == 1
         assert len(model.train_names) == len(set(model.train_names)) == 8
+
+    def test_hook_warnings_name_the_users_line(self) -> None:
+        """A warning raised in a hook that Lightning calls (no `validation` set)
+        names the user's `fit` and `validate` lines, not Lightning's file: one
+        each, as Python shows a warning once per line."""
+        module = CachingDataModule({"train": entries_named("t", 4)}, MemoryLoader())
+        model = RecordingModel(pixels=6)
+        trainer = _quiet_trainer(module, max_epochs=1)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", LightsplitWarning)
+            trainer.fit(model, module)
+            line = sys._getframe().f_lineno - 1
+            trainer.validate(model, module, verbose=False)
+        found = {
+            (w.filename, w.lineno)
+            for w in caught
+            if "no `validation` set" in str(w.message)
+        }
+        assert found == {(__file__, line), (__file__, line + 2)}
 
     def test_balanced_sampler(self) -> None:
         """Classes are drawn in balance, with replacement, len(train) per epoch."""

@@ -517,7 +517,7 @@ class ConcatDataModule(LightningDataModule):
             warnings.warn(
                 "the splits have no `validation` set: validating on `train`",
                 LightsplitWarning,
-                stacklevel=2,
+                stacklevel=caller_stacklevel(),
             )
         train = len(self._sources["train"]) if "train" in self._sources else 0
         if stage == "fit" and self._config.batch_size > train:
@@ -802,7 +802,7 @@ class ConcatDataModule(LightningDataModule):
             for text in apart:
                 _LOG.info("%s", text)
         for note in check.notes:
-            warnings.warn(note, LightsplitWarning, stacklevel=2)
+            warnings.warn(note, LightsplitWarning, stacklevel=caller_stacklevel())
         what = "patients" if patients and not leaks else "entries"
         what += " and patients" if patients and leaks else ""
         leaks += patients
@@ -829,7 +829,7 @@ class ConcatDataModule(LightningDataModule):
                     leaks,
                 ),
                 LightsplitWarning,
-                stacklevel=2,
+                stacklevel=caller_stacklevel(),
             )
         action = "resuming training" if training else f"running `{stage}`"
         error, warning = report(
@@ -848,13 +848,15 @@ class ConcatDataModule(LightningDataModule):
             new_train = current["sets"].get("train", {})
             self._train_changed = old_train.get("sha256") != new_train.get("sha256")
         if warning is not None:
-            warnings.warn(warning, LightsplitWarning, stacklevel=2)
+            warnings.warn(warning, LightsplitWarning, stacklevel=caller_stacklevel())
         if training and self._train_hashes is not None:
             # the model was trained on what the checkpoint records, too
             self._earlier = earlier_training(recorded, self._train_hashes)
             uncarried = group_change(self._earlier, _grouping(self._config))
             if uncarried is not None:
-                warnings.warn(uncarried, LightsplitWarning, stacklevel=2)
+                warnings.warn(
+                    uncarried, LightsplitWarning, stacklevel=caller_stacklevel()
+                )
 
     # -- loaders -----------------------------------------------------------------
 
@@ -877,7 +879,7 @@ class ConcatDataModule(LightningDataModule):
                     "several times and others not at all; set "
                     "`balance_sampler_by_class=False` to see each once an epoch",
                     LightsplitWarning,
-                    stacklevel=3,
+                    stacklevel=caller_stacklevel(),
                 )
         loader = build_loader(
             self._dataset(name),
@@ -910,7 +912,7 @@ class ConcatDataModule(LightningDataModule):
                 f"(`--trainer.accumulate_grad_batches {expected}` with LightningCLI) "
                 f"so that each optimizer step sees {samples}",
                 LightsplitWarning,
-                stacklevel=3,
+                stacklevel=caller_stacklevel(),
             )
 
     @override

@@ -455,17 +455,40 @@ cut short
 _PACKAGE: Final = str(Path(__file__).parent) + os.sep
 
 
+_FRAMEWORKS: Final = (
+    "lightning",
+    "pytorch_lightning",
+    "lightning_fabric",
+    "torch",
+    "jsonargparse",
+)
+"""Packages that call lightsplit for the user: a warning names the user's line."""
+
+
 def caller_stacklevel() -> int:
     """Return the ``stacklevel`` of a warning that points at the user's code.
 
-    That of the first frame outside lightsplit, counted from the function that
+    That of the first frame outside lightsplit and the frameworks that call it
+    (Lightning, torch, LightningCLI's parser), counted from the function that
     calls this one (stacklevel 1): a warning raised through several of
-    lightsplit's frames (a setting assigned through its descriptor, say) names
-    the user's line, whatever the path to it.
+    lightsplit's frames (a setting assigned through its descriptor, say), or
+    from a hook that Lightning calls, names the user's line (``trainer.fit``),
+    whatever the path to it; Python then shows it once for each such line, not
+    once for every line of the user's calling it from Lightning's. Where no
+    frame is the user's (a worker process), the outermost.
     """
+    prefixes = [_PACKAGE]
+    for name in _FRAMEWORKS:
+        module = sys.modules.get(name)
+        found = getattr(module, "__file__", None)
+        if isinstance(found, str):
+            prefixes.append(os.path.dirname(found) + os.sep)
+    inside = tuple(prefixes)
     frame: FrameType | None = sys._getframe(1)  # the frames, as warnings walks them
     level = 1
-    while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE):
+    while frame is not None and frame.f_code.co_filename.startswith(inside):
+        if frame.f_back is None:
+            return level  # no frame of the user's: the outermost
         frame = frame.f_back
         level += 1
     return level

@@ -16,7 +16,7 @@ from typing_extensions import override
 from ._config import DataModuleConfig
 from ._datasets import CachedDataset, LazyDataset, SetDataset, collate_samples
 from ._devicecache import DeviceDataset
-from ._errors import LightsplitWarning, SampleLoadError
+from ._errors import LightsplitWarning, SampleLoadError, caller_stacklevel
 from ._generators import global_seed
 from ._sample import Sample
 from ._sampling import GOLDEN as _GOLDEN
@@ -285,7 +285,7 @@ class SampleLoader(DataLoader[Sample]):
                 f"as it is (epochs count from 0: with `max_epochs={draw.epoch + 1}`, "
                 "no epoch is left, and the run ends without training)",
                 LightsplitWarning,
-                stacklevel=2,
+                stacklevel=caller_stacklevel(),
             )
             return
         left = len(self) - values["served"]
@@ -307,7 +307,7 @@ class SampleLoader(DataLoader[Sample]):
             "Resume with the processes and batch size of the interrupted run to "
             "take the epoch up exactly",
             LightsplitWarning,
-            stacklevel=2,
+            stacklevel=caller_stacklevel(),
         )
 
 

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from ._errors import LightsplitWarning
+from ._errors import LightsplitWarning, caller_stacklevel
 from ._persist import CACHE_SUFFIX, map_cache_file, persistent_store
 from ._sample import ModelTransform
 from ._sources import SetSource
@@ -190,7 +190,7 @@ def open_on_node(
                     "or error of local rank 0): this process caches its own copy. "
                     "Give the node more shared memory, or set `cache_dir`",
                     LightsplitWarning,
-                    stacklevel=3,
+                    stacklevel=caller_stacklevel(),
                 )
             for name, source in sources.items():
                 opened[name] = open_set(source, cache if everywhere else None)

@@ -25,7 +25,7 @@ import torch
 from torch import Tensor
 
 from ._cache import build_store
-from ._errors import LightsplitWarning
+from ._errors import LightsplitWarning, caller_stacklevel
 from ._files import FileInputs, open_map, reserve_file
 from ._fingerprint import CACHE_FORMAT, set_key
 from ._metadata import Describe
@@ -459,12 +459,13 @@ def persistent_store(
         lent = _alike_store(source, alike, transforms, cache_dir=cache_dir)
         if lent is not None:
             return lent
-        _LOG.info("set `%s`: building cache file %s (%s)", source.name, path, exc)
+        why = "none yet" if isinstance(exc, FileNotFoundError) else str(exc)
+        _LOG.info("set `%s`: building cache file %s (%s)", source.name, path, why)
     except _DamagedError as exc:
         warnings.warn(
             f"cache file {path} is damaged ({exc}); rebuilding it",
             LightsplitWarning,
-            stacklevel=4,
+            stacklevel=caller_stacklevel(),
         )
     else:
         _LOG.info("set `%s`: mapped cache file %s", source.name, path)
@@ -493,7 +494,7 @@ def persistent_store(
             f"set `{source.name}`: cannot keep its cache in {cache_dir} ({why}); "
             "caching in memory only",
             LightsplitWarning,
-            stacklevel=4,
+            stacklevel=caller_stacklevel(),
         )
         return (
             built

@@ -15,6 +15,7 @@ from torch import Tensor
 from ._errors import (
     LightsplitWarning,
     SampleLoadError,
+    caller_stacklevel,
     format_list,
     missing_dependency,
     preview,
@@ -167,7 +168,7 @@ def _warn_resized_apart(sample: Sample, transformed: Tensor) -> None:
         "that is meant, resize those in the loader (nearest-neighbour for masks), "
         "or the input with them in a batch transform",
         LightsplitWarning,
-        stacklevel=2,
+        stacklevel=caller_stacklevel(),
     )
 
 
