@@ -539,6 +539,21 @@ def test_sys_exit_in_a_build_process() -> None:
     )
 
 
+def test_sys_exit_in_a_loader_worker() -> None:
+    """A loader's ``sys.exit`` in a worker process of an uncached set fails the
+    sample, named, as in a build process (the worker died, and torch's error
+    named no sample)."""
+    loader = ExitingLoader(victim="x1", main_pid=os.getpid(), script=True)
+    module = CachingDataModule({"test": entries_named("x", 8)}, loader, parallel=1)
+    module.setup("test")
+    with pytest.raises(SampleLoadError) as exc_info:
+        list(module.test_dataloader()["test"])
+    assert (
+        'set `test`, index 1, entry ["x1", 1]: the loader called `sys.exit(0)` in a '
+        "loader worker process; a loader must raise an exception, not end its process"
+    ) in str(exc_info.value)
+
+
 _STUCK: str = textwrap.dedent(
     """
     import faulthandler, os, signal, sys, time

@@ -328,6 +328,15 @@ class SetSource:
             msg = f"{self.where(index)}: {type(exc).__name__}: {exc}"
             hint = _install_hint(exc)
             raise SampleLoadError(msg + (f"; {hint}" if hint else "")) from exc
+        except SystemExit as exc:
+            if torch.utils.data.get_worker_info() is None:  # this process: it ends
+                raise
+            msg = (  # else the worker dies, and its error names no sample
+                f"{self.where(index)}: the loader called `sys.exit({exc.code!r})` "
+                "in a loader worker process; a loader must raise an exception, "
+                "not end its process"
+            )
+            raise SampleLoadError(msg) from exc
         if sample.input.requires_grad:  # a leaf that asks for gradients
             return Sample(sample.input.detach(), sample.metadata)
         return sample
