@@ -332,6 +332,14 @@ class TestLoaders:
             if "no `validation` set" in str(w.message)
         }
         assert found == {(__file__, line), (__file__, line + 2)}
+        said = [
+            str(w.message) for w in caught if "no `validation` set" in str(w.message)
+        ]
+        assert said[-1].endswith(
+            "validating on `train`, so the results are not held out (a model "
+            "trained on this split has seen every entry); add a `validation` set, "
+            "or `test` on a held-out set"
+        )
 
     def test_balanced_sampler(self) -> None:
         """Classes are drawn in balance, with replacement, len(train) per epoch."""

@@ -514,8 +514,15 @@ class ConcatDataModule(LightningDataModule):
         """
         names = stage_sets(self.set_names, stage)
         if stage in ("fit", "validate") and "validation" not in self._sources:
+            said = "the splits have no `validation` set: validating on `train`"
+            if stage == "validate":  # a model evaluated on what it may train on
+                said += (
+                    ", so the results are not held out (a model trained on this "
+                    "split has seen every entry); add a `validation` set, or "
+                    "`test` on a held-out set"
+                )
             warnings.warn(
-                "the splits have no `validation` set: validating on `train`",
+                said,
                 LightsplitWarning,
                 stacklevel=caller_stacklevel(),
             )
