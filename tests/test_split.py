@@ -1645,12 +1645,15 @@ class TestSplitMessages:
         assert f"warning: {source}: 1 of 4 entries has no label (row 4);" in out
 
     def test_no_label_at_all(self, tmp_path: Path, capsys: Capture) -> None:
-        """Entries none of which has a label are no reason for a warning."""
+        """Entries none of which has a label are no reason for a warning, nor
+        for a column `no class` of 100% in every set."""
         source = _entries_file(tmp_path, [[f"{i}.png"] for i in range(6)])
         status, out, _ = _halves(capsys, source)
         assert status == 0
         assert out.startswith(f"read 6 entries from {source}: no labels")
         assert "warning:" not in out
+        assert "no class" not in out
+        assert "  set    entries  share  target  groups" in out.splitlines()
 
     def test_ungrouped_paths_listed_once(self, tmp_path: Path, capsys: Capture) -> None:
         """Paths the pattern misses are listed up to 5, with the fix said once."""

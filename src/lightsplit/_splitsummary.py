@@ -108,7 +108,9 @@ def summary_lines(pool: SplitPool[RawT], made: Sequence[MadeSet]) -> list[str]:
     if names and not by_column:
         header.append("largest prevalence gap")
     classless = sum(pool.class_totals[len(names) :])  # entries with no class
-    if classless:
+    # (a column of 100% where no entry has a label at all: none)
+    shown = bool(classless and names)
+    if shown:
         header.append("no class")
     rows = [header]
     share_gap: tuple[float, str] = (0.0, "")
@@ -128,7 +130,7 @@ def summary_lines(pool: SplitPool[RawT], made: Sequence[MadeSet]) -> list[str]:
             row += [_percent(count, item.entries) for count in item.class_counts]
         elif names:
             row.append(f"{gap:.1f} points ({said})")
-        if classless:
+        if shown:
             row.append(_percent(item.classless, item.entries))
         rows.append(row)
     last = [*([""] if files else []), "all", str(total), "1.000", "1.000"]
@@ -137,7 +139,7 @@ def summary_lines(pool: SplitPool[RawT], made: Sequence[MadeSet]) -> list[str]:
         last += [_percent(pool.class_totals[c], total) for c in range(len(names))]
     elif names:
         last.append("-")
-    if classless:
+    if shown:
         last.append(_percent(classless, total))
     rows.append(last)
     lines = text_table(rows, left=2 if files else 1)
