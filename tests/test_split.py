@@ -1808,6 +1808,14 @@ class TestSplitGroupField:
         status, out, _ = _run(capsys, "check", second)
         assert status == 0, out
         assert "no duplicate, leak, label conflict or group leak" in out
+        # the column named as the sidecar names it, read at its position
+        third = tmp_path / "v3.json"
+        status, out, err = _halves(
+            capsys, first, "-o", third, "--group-field", "PatientID"
+        )
+        assert (status, err) == (0, ""), err
+        assert out.startswith(f"read 100 entries from {first}: 3 classes, 40 groups")
+        assert json.loads(sidecar_path(third).read_text())["group_field"] == 2
 
     def test_split_again_with_an_unreadable_sidecar_warned(
         self, tmp_path: Path, capsys: Capture

@@ -33,6 +33,7 @@ from ._outputs import (
     SIDECAR_SUFFIX,
     clashing,
     is_special_file,
+    named_columns,
     recorded_columns,
     recorded_fields,
     same_file,
@@ -553,11 +554,13 @@ def _recorded(
     A split made by ``lightsplit split --group-field`` (or ``--group-pattern``)
     and split again, into other fractions or folds, stays grouped by the same
     patients, as `check` and `card` read it: each field not given is the
-    sidecar's, said in a note. A sidecar that gives nothing (cut short,
+    sidecar's, said in a note, and a column named as `split` was given it is
+    read at the position the sidecar records. A sidecar that gives nothing (cut short,
     overwritten) is warned of, where no group was given.
     """
     sidecar = sidecar_of(path)
     record = sidecar_record(sidecar)
+    fields = named_columns(record, fields)  # `--group-field 'Patient ID'`
     found = recorded_fields(record, fields)
     if found is fields:
         problem = None if fields.grouped else sidecar_problem(sidecar)
