@@ -1654,15 +1654,16 @@ class TestSplit:
         status, out, _ = _run(capsys, "check", output)
         assert (status, out.splitlines()[2]) == (
             0,
-            f"  group field `PatientID` (position 1), path field `0`, label field "
-            f"`2` from its sidecar {output}.lightsplit.json",
+            "  group field `PatientID` (position 1), path field `Image` (position 0), "
+            "label field `Label` (position 2) from its sidecar "
+            f"{output}.lightsplit.json",
         )
         given = ("--group-field", "1", "--path-field", "0")
         status, out, _ = _run(capsys, "check", output, *given)
         assert (status, out.splitlines()[2]) == (
             0,
-            f"  label field `2` from its sidecar {output}.lightsplit.json; group "
-            "field `1`, path field `0` as given",
+            f"  label field `Label` (position 2) from its sidecar "
+            f"{output}.lightsplit.json; group field `1`, path field `0` as given",
         )
         status, out, _ = _run(capsys, "check", output, *given, "--json")
         found = json.loads(out)["files"][0]
@@ -1721,11 +1722,16 @@ class TestSplit:
         status, out, _ = _run(capsys, "check", output)
         assert (status, out.splitlines()[2]) == (
             0,
-            f"  group field `1`, path field `0`, label field `2` from its sidecar "
+            "  group field `PatientID` (position 1), path field `Image` (position 0), "
+            "label field `Label` (position 2) from its sidecar "
             f"{output}.lightsplit.json",
-        )
+        )  # named by the table's columns, though given by position
         status, out, _ = _run(capsys, "check", output, "--json")
-        assert json.loads(out)["files"][0]["sidecar_columns"] == {}
+        assert json.loads(out)["files"][0]["sidecar_columns"] == {
+            "group_field": "PatientID",
+            "path_field": "Image",
+            "label_field": "Label",
+        }
 
     def _leaking(self, samples_file: Path, output: Path, capsys: Capture) -> None:
         """Split ``samples_file`` by patient into ``output``; move one entry of a

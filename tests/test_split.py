@@ -834,10 +834,20 @@ class TestSplitCsvTables:
         source = _table(tmp_path, "path\tlabel\na.png\t0\nb.png\t1\n", "t.tsv")
         status, _, err = _halves(capsys, source)
         assert status == 1
-        assert err.startswith(f"lightsplit split: error: {source}: line 1 column 1:")
+        assert err.startswith(
+            f"lightsplit split: error: {source}: read as JSON, as only files named "
+            "`.csv` are read as tables, and it is none (line 1 column 1: invalid JSON"
+        )
         assert err.endswith(
-            "; only files named `.csv` are read as tables: save it as CSV (separated "
-            "by commas), named `.csv`\n"
+            "); save the table as CSV (separated by commas), named `.csv`\n"
+        )
+        workbook = source.with_name("t.xlsx")
+        workbook.write_bytes(b"PK\x03\x04 a spreadsheet")
+        status, _, err = _halves(capsys, workbook)
+        assert status == 1
+        assert err.startswith(
+            f"lightsplit split: error: {workbook}: read as JSON, as only files named "
+            "`.csv` are read as tables, and it is none (zip-compressed data"
         )
 
     @pytest.mark.parametrize(
@@ -1805,9 +1815,19 @@ class TestSplitGroupField:
         assert len(patients["train"] | patients["test"]) == 40
         record = json.loads(sidecar_path(second).read_text())
         assert (record["group_field"], record["path_field"]) == (2, 0)
+        assert record["field_columns"] == {
+            "group_field": "PatientID",
+            "path_field": "ImageID",
+            "label_field": "Labels",
+        }
         status, out, _ = _run(capsys, "check", second)
         assert status == 0, out
         assert "no duplicate, leak, label conflict or group leak" in out
+        assert out.splitlines()[2].startswith(
+            "  group field `PatientID` (position 2), path field `ImageID` (position 0)"
+        )  # the names, carried on from the first split's sidecar
+        status, out, _ = _run(capsys, "check", second, "--group-field", "PatientID")
+        assert status == 0, out
         # the column named as the sidecar names it, read at its position
         third = tmp_path / "v3.json"
         status, out, err = _halves(
@@ -1816,6 +1836,26 @@ class TestSplitGroupField:
         assert (status, err) == (0, ""), err
         assert out.startswith(f"read 100 entries from {first}: 3 classes, 40 groups")
         assert json.loads(sidecar_path(third).read_text())["group_field"] == 2
+
+    def test_split_again_with_a_sidecar_of_no_group_warned(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """A sidecar whose group field is no position or key gives no group:
+        splitting its split again warns, and so does `check` (both were
+        silent, and split by path)."""
+        source = _table(tmp_path, _padchest(), "padchest.csv")
+        first = tmp_path / "v1.json"
+        assert _halves(capsys, source, *_PADCHEST_FIELDS, "-o", first)[0] == 0
+        record = json.loads(sidecar_path(first).read_text())
+        sidecar_path(first).write_text(json.dumps({**record, "group_field": [2]}))
+        status, out, _ = _halves(capsys, first, "-o", tmp_path / "v2.json")
+        assert status == 0
+        assert (
+            f"its sidecar file {first}.lightsplit.json is not one that `lightsplit "
+            "split` writes: its `group_field` is [2], neither a position (0, 1, ...) "
+            "nor a key"
+        ) in out
+        assert _run(capsys, "check", first, "--strict")[0] == 1
 
     def test_split_again_with_an_unreadable_sidecar_warned(
         self, tmp_path: Path, capsys: Capture
@@ -1904,6 +1944,16 @@ class TestSplitGroupField:
             "in one set"
         )
         assert warning in out.splitlines()
+        # the column left out of the entries written: still warned of
+        kept = ("--columns", "ImageID", "Labels")
+        status, out, err = _halves(capsys, source, *named, *kept)
+        assert (status, err) == (0, ""), err
+        assert (
+            warning.replace(
+                "PatientID` to keep", "PatientID` (and keep it in `--columns`) to keep"
+            )
+            in out.splitlines()
+        )
         status, out, err = _halves(capsys, source, *named, "--group-field", "2")
         assert (status, err) == (0, ""), err
         assert "seems to name each entry's patient" not in out

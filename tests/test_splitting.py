@@ -7,6 +7,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from fractions import Fraction
+from typing import Any
 
 import numpy as np
 import pytest
@@ -107,6 +108,17 @@ class TestParseFractions:
             Fraction(100 - first - second, 100),
         )
         assert parse_fractions([train, 1 - train])[1] == Fraction(100 - first, 100)
+
+    def test_numpy_floats_as_written(self) -> None:
+        """NumPy's floats are read as NumPy writes them: `np.float32(0.8)` is
+        0.8 (its float, 0.800000011920929, made them miss 1; a `TypeError`
+        before)."""
+        numpy: list[Any] = [np.float32(0.8), np.float32(0.2)]  # not typed `float`
+        assert parse_fractions(numpy) == (
+            Fraction(4, 5),
+            Fraction(1, 5),
+        )
+        assert parse_fractions([np.float64(0.7), 0.15, "0.15"])[0] == Fraction(7, 10)
 
     def test_thirds_in_floats_said(self) -> None:
         """Thirds in floats do not add up to 1 even rounded: the message says

@@ -104,9 +104,10 @@ def sidecar_record(path: Path) -> dict[str, object] | None:
 def sidecar_problem(path: Path) -> str | None:
     """Say why the sidecar file at ``path``, if there is one, gives nothing.
 
-    ``None`` when there is none, or it holds a sidecar's document: what
-    `sidecar_record` reads. A sidecar cut short or overwritten would otherwise
-    drop, unsaid, the group pattern or field that `check` reads from it.
+    ``None`` when there is none, or it holds a sidecar's document whose group
+    and fields `recorded_fields` reads. A sidecar cut short or overwritten
+    would otherwise drop, unsaid, the group pattern or field that `check`
+    reads from it.
     """
     try:
         data = path.read_bytes()
@@ -117,12 +118,41 @@ def sidecar_problem(path: Path) -> str | None:
     try:
         document = json.loads(data)
     except ValueError as exc:
-        why = f"it is no JSON ({exc})"
+        why: str | None = f"it is no JSON ({exc})"
     else:
-        if is_sidecar_document(document):
-            return None
-        why = "it holds no `lightsplit` key"
+        why = (
+            _grouping_problem(document)
+            if is_sidecar_document(document)
+            else "it holds no `lightsplit` key"
+        )
+    if why is None:
+        return None
     return f"its sidecar file {path} is not one that `lightsplit split` writes: {why}"
+
+
+def _grouping_problem(document: Mapping[str, object]) -> str | None:
+    """Say why a sidecar's group and fields cannot be read (`recorded_fields`)."""
+    if "group_pattern" not in document and "group_field" not in document:
+        return "it records neither `group_pattern` nor `group_field`"
+    pattern = document.get("group_pattern")
+    if pattern is not None:
+        if not isinstance(pattern, str):
+            shown = json.dumps(pattern)
+            return f"its `group_pattern` is {shown}, no regular expression"
+        try:
+            compile_group_pattern(pattern)
+        except ValueError as exc:
+            return f"its `group_pattern`: {exc}"
+    for name in ("group_field", "path_field", "label_field"):
+        value = document.get(name)
+        if value is not None and _field_of(value) is None:
+            return (
+                f"its `{name}` is {json.dumps(value)}, neither a position (0, 1, "
+                "...) nor a key"
+            )
+    if pattern is not None and document.get("group_field") is not None:
+        return "it records both a `group_pattern` and a `group_field`"
+    return None
 
 
 def is_special_file(path: Path) -> bool:
@@ -247,20 +277,23 @@ def named_columns(
     """
     if document is None:
         return fields
-    command = document.get("command")
     columns = document.get("columns")
     positions: dict[str, int] = {}
     if isinstance(columns, list):
         positions = {name: i for i, name in enumerate(columns) if isinstance(name, str)}
-    for name in ("group_field", "path_field", "label_field"):
-        field = _field_of(document.get(name))
-        if isinstance(field, int) and isinstance(command, str):
-            option = "--" + name.replace("_", "-")
-            named = column_named(
-                command, columns if isinstance(columns, list) else None, option, field
-            )
-            if named is not None:
-                positions[named] = field
+    roles = ("group_field", "path_field", "label_field")
+    recorded = {
+        role: field
+        for role in roles
+        if isinstance(field := _field_of(document.get(role)), int)
+    }
+    held = EntryFields(
+        path_field=recorded.get("path_field"),
+        label_field=recorded.get("label_field"),
+        group_field=recorded.get("group_field"),
+    )
+    for role, named in recorded_columns(document, held, recorded).items():
+        positions[named] = recorded[role]
     found: dict[str, Any] = {
         name: positions[value]
         for name in ("group_field", "path_field", "label_field")
@@ -311,27 +344,41 @@ def recorded_columns(
     that is the position the sidecar holding ``document`` records, the name
     of the input's column it was (`column_named`), where the sidecar tells it.
     """
-    command = None if document is None else document.get("command")
-    if document is None or not isinstance(command, str):
+    if document is None:
         return {}
+    command = document.get("command")
     columns = document.get("columns")
+    kept = _field_columns(document)
     found: dict[str, str] = {}
     for name in names:
         field = getattr(fields, name)
-        if isinstance(field, int) and document.get(name) == field:
+        if not isinstance(field, int) or document.get(name) != field:
+            continue
+        named = kept.get(name)
+        if named is None and isinstance(command, str):
             named = column_named(
                 command,
                 columns if isinstance(columns, list) else None,
                 "--" + name.replace("_", "-"),
                 field,
             )
-            if named is not None:
-                found[name] = named
+        if named is not None:
+            found[name] = named
     return found
+
+
+def _field_columns(document: Mapping[str, object]) -> dict[str, str]:
+    """Return the columns a sidecar records of its fields (``field_columns``)."""
+    kept = document.get("field_columns")
+    if not isinstance(kept, dict):
+        return {}
+    return {k: v for k, v in kept.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def _field_of(value: object) -> FieldName | None:
     """Return a field a sidecar records: a position or a key, else ``None``."""
-    if isinstance(value, str | int) and not isinstance(value, bool):
+    if isinstance(value, str) or (
+        isinstance(value, int) and not isinstance(value, bool) and value >= 0
+    ):
         return value
     return None

@@ -200,14 +200,16 @@ def read_samples(path: Path) -> SampleList:
     if suffixes[-1:] == [".csv"] or suffixes[-2:] == [".csv", ".bz2"]:
         found = _read_csv(path)
     else:
-        data = read_file(path, error=SplittingError)
         try:
+            data = read_file(path, error=SplittingError)
             document = strict_json(data, source=str(path), error=SplittingError)
         except SplittingError as exc:
             if path.suffix.lower() in _TABLE_SUFFIXES:
+                detail = str(exc).removeprefix(f"{path}: ")
                 msg = (
-                    f"{exc}; only files named `.csv` are read as tables: save "
-                    "it as CSV (separated by commas), named `.csv`"
+                    f"{path}: read as JSON, as only files named `.csv` are read "
+                    f"as tables, and it is none ({detail}); save the table as CSV "
+                    "(separated by commas), named `.csv`"
                 )
                 raise SplittingError(msg) from None
             raise

@@ -78,6 +78,11 @@ class SplitProvenance(FrozenModel, frozen=True):
     With them, `path_field` and `label_field` are positions in the written
     entries.
     """
+    field_columns: dict[str, str] | None = None
+    """The input table's column of each of `group_field`, `path_field` and
+    `label_field` recorded as a position, where known: given by name, or read
+    from the sidecar of a split split again (``None`` in sidecars written
+    before this was recorded; the command tells them there)."""
 
     @model_validator(mode="after")
     def _one_way_to_group(self) -> Self:

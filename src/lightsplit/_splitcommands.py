@@ -516,8 +516,13 @@ def _entries_to_split(
     fields, chosen = _fields(samples, args)
     if not samples.columns:  # a split made by `split` may have a sidecar
         samples, fields = _recorded(args.input, samples, fields)
+    # the patient's column is looked for among all the input's, kept or not
+    patients = _ungrouped_patients(samples, fields, kept=args.columns is not None)
     if args.columns is not None:
         samples, fields = _kept(samples, fields, args)
+    if patients is not None:
+        warned = (*samples.warnings, f"{args.input}: {patients}")
+        samples = replace(samples, warnings=warned)
     if samples.columns and isinstance(fields.path_field, int):
         samples = _paths_as_text(samples, fields.path_field)
     _check_fields_held(samples, fields, args)
@@ -562,17 +567,17 @@ def _recorded(
     record = sidecar_record(sidecar)
     fields = named_columns(record, fields)  # `--group-field 'Patient ID'`
     found = recorded_fields(record, fields)
-    if found is fields:
-        problem = None if fields.grouped else sidecar_problem(sidecar)
-        if problem is None:
-            return samples, fields
+    problem = None if found.grouped else sidecar_problem(sidecar)
+    if problem is not None:
         warning = (
             f"{path}: {problem}; so the group pattern or field it may record is "
             "not used, and each path is a group of its own: give "
             "`--group-pattern` or `--group-field` to keep each patient's entries "
             "in one set"
         )
-        return replace(samples, warnings=(*samples.warnings, warning)), fields
+        samples = replace(samples, warnings=(*samples.warnings, warning))
+    if found is fields:
+        return samples, fields
     names = [
         name
         for name in _RECORDED
@@ -652,18 +657,20 @@ def _say_read(
     for said in samples.warnings:
         write_line(f"warning: {said}")
     backslashes = _backslashes(samples, fields)
-    patients = _ungrouped_patients(samples, fields)
-    found = (backslashes, patients, *_pool_warnings(pool, shares, args.folds))
+    found = (backslashes, *_pool_warnings(pool, shares, args.folds))
     for warning in found:
         if warning is not None:
             write_line(f"warning: {args.input}: {warning}")
 
 
-def _ungrouped_patients(samples: SampleList, fields: EntryFields) -> str | None:
+def _ungrouped_patients(
+    samples: SampleList, fields: EntryFields, *, kept: bool
+) -> str | None:
     """Warn of a field named for the patient, repeated, when no group is given.
 
     Each path is then a group of its own, so that one patient's images may be
-    put in two sets (`patients_repeated` finds such a field).
+    put in two sets (`patients_repeated` finds such a field). ``kept`` says
+    that `--columns` chooses the fields written, which must keep the group's.
     """
     if fields.group_pattern is not None or fields.group_field is not None:
         return None
@@ -675,8 +682,9 @@ def _ungrouped_patients(samples: SampleList, fields: EntryFields) -> str | None:
     return (
         f"{patients.described('held by several entries')}; without `--group-field` "
         "or `--group-pattern`, each path is a group of its own, so one patient's "
-        f"entries may be put in two sets: give `--group-field {option}` to keep "
-        "each patient's entries in one set"
+        f"entries may be put in two sets: give `--group-field {option}`"
+        + (" (and keep it in `--columns`)" if kept else "")
+        + " to keep each patient's entries in one set"
     )
 
 
@@ -758,6 +766,7 @@ def split_command(args: argparse.Namespace) -> int:
         "path_field": fields.path_field,
         "label_field": fields.label_field,
         "columns": None if args.columns is None else tuple(args.columns),
+        "field_columns": _field_columns(args.input, samples, fields) or None,
     }
     try:
         made = _write(pool, placements, shares, output, provenance)
@@ -771,6 +780,26 @@ def split_command(args: argparse.Namespace) -> int:
     if carved:
         write_line(f"note: {_carved_note(carved)}")
     return 0
+
+
+def _field_columns(
+    source: Path, samples: SampleList, fields: EntryFields
+) -> dict[str, str]:
+    """Name the input table's column of each field read at a position.
+
+    A table's columns by their names; a split's, as its own sidecar names
+    them: so that a split of a split of a table still names `Patient ID`, and
+    reads `--group-field 'Patient ID'` at its position.
+    """
+    roles = ("group_field", "path_field", "label_field")
+    if samples.columns:
+        return {
+            role: samples.columns[field]
+            for role in roles
+            if isinstance(field := getattr(fields, role), int)
+            and field < len(samples.columns)
+        }
+    return recorded_columns(sidecar_record(sidecar_of(source)), fields, roles)
 
 
 def _untrained_classes(pool: SplitPool[object], made: Sequence[MadeSet]) -> list[str]:

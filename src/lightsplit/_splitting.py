@@ -155,10 +155,18 @@ def parse_fractions(values: Sequence[float | str | Fraction]) -> tuple[Fraction,
         raise TypeError(msg)
     fractions = []
     for value in values:
-        try:
-            fractions.append(
-                Fraction(str(value) if isinstance(value, float) else value)
+        number: object = value
+        text = (  # np.float32(0.8) as NumPy writes it, `0.8`, not the float it holds
+            str(number)
+            if isinstance(number, float)
+            or (
+                isinstance(number, numbers.Real)
+                and not isinstance(number, numbers.Rational)
             )
+            else None
+        )
+        try:
+            fractions.append(Fraction(value if text is None else text))
         except (ValueError, ZeroDivisionError) as exc:
             msg = f"fraction `{value}` is not a number; write one such as 0.15 or 1/3"
             raise ValueError(msg) from exc
