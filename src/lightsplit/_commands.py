@@ -26,10 +26,10 @@ from ._lint import SplitWarning
 from ._outputs import (
     SIDECAR_SUFFIX,
     named_columns,
+    read_sidecar,
     recorded_columns,
     recorded_fields,
     sidecar_of,
-    sidecar_problem,
     sidecar_record,
     write_bytes,
 )
@@ -230,7 +230,7 @@ def _check_file(
             str(path), error=f"{path}: cannot read: {exc.strerror or exc}"
         )
     sidecar = sidecar_of(path)
-    record = sidecar_record(sidecar)
+    record, problem = read_sidecar(sidecar)
     given = named_columns(record, fields)
     named = {  # columns named as given, read at the positions the sidecar records
         name: str(getattr(fields, name))
@@ -258,7 +258,7 @@ def _check_file(
     edited = _edited(sidecar, record, report.sha256)
     if edited is not None:
         report.warnings.append(edited)
-    unread = _unread_sidecar(sidecar, given)
+    unread = _unread_sidecar(problem, given)
     if unread is not None:
         report.warnings.append(unread)
     report.strict = args.strict
@@ -290,14 +290,14 @@ def _edited(
     return SplitWarning("split_edited", message, 1)
 
 
-def _unread_sidecar(sidecar: Path, given: EntryFields) -> SplitWarning | None:
+def _unread_sidecar(problem: str | None, given: EntryFields) -> SplitWarning | None:
     """Warn of a sidecar file that gives nothing: its group went unchecked.
 
-    Unless a group pattern or field was given, which the sidecar's would not
-    have replaced.
+    ``problem`` says why it gives nothing (`read_sidecar`). No warning where a
+    group pattern or field was given, which the sidecar's would not have
+    replaced.
     """
-    problem = None if given.grouped else sidecar_problem(sidecar)
-    if problem is None:
+    if problem is None or given.grouped:
         return None
     message = (
         f"{problem}; so the group pattern or field it may record was not used, "

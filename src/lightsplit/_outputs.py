@@ -10,20 +10,22 @@ from pathlib import Path
 from typing import Any, Final
 
 from ._entries import EntryFields, FieldName, compile_group_pattern, parse_field
+from ._errors import printable
 
 __all__ = [
     "SIDECAR_SUFFIX",
     "clashing",
     "column_named",
+    "fields_said",
     "is_sidecar_document",
     "is_special_file",
     "named_columns",
+    "read_sidecar",
     "recorded_columns",
     "recorded_fields",
     "same_file",
     "sidecar_of",
     "sidecar_path",
-    "sidecar_problem",
     "sidecar_record",
     "write_bytes",
 ]
@@ -94,39 +96,35 @@ def sidecar_record(path: Path) -> dict[str, object] | None:
 
     ``None`` when there is no such file, or it holds no sidecar's document.
     """
-    try:
-        document = json.loads(path.read_bytes())
-    except (OSError, ValueError):
-        return None
-    return document if is_sidecar_document(document) else None
+    return read_sidecar(path)[0]
 
 
-def sidecar_problem(path: Path) -> str | None:
-    """Say why the sidecar file at ``path``, if there is one, gives nothing.
+def read_sidecar(path: Path) -> tuple[dict[str, object] | None, str | None]:
+    """Return what the sidecar file at ``path`` holds, and why it gives nothing.
 
-    ``None`` when there is none, or it holds a sidecar's document whose group
-    and fields `recorded_fields` reads. A sidecar cut short or overwritten
-    would otherwise drop, unsaid, the group pattern or field that `check`
-    reads from it.
+    The first as `sidecar_record` reads it. The second is ``None`` when there
+    is no such file, or it holds a sidecar's document whose group and fields
+    `recorded_fields` reads: a sidecar cut short or overwritten would
+    otherwise drop, unsaid, the group pattern or field that `check` reads.
     """
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        return None
+        return None, None
     except OSError as exc:
-        return f"its sidecar file {path} cannot be read: {exc.strerror or exc}"
+        return None, f"its sidecar file {path} cannot be read: {exc.strerror or exc}"
     try:
         document = json.loads(data)
     except ValueError as exc:
-        why: str | None = f"it is no JSON ({exc})"
-    else:
-        why = (
-            _grouping_problem(document)
-            if is_sidecar_document(document)
-            else "it holds no `lightsplit` key"
-        )
-    if why is None:
-        return None
+        return None, _unwritten(path, f"it is no JSON ({exc})")
+    if not (isinstance(document, dict) and is_sidecar_document(document)):
+        return None, _unwritten(path, "it holds no `lightsplit` key")
+    why = _grouping_problem(document)
+    return document, None if why is None else _unwritten(path, why)
+
+
+def _unwritten(path: Path, why: str) -> str:
+    """Say that the sidecar file at ``path`` is not one `split` writes, and why."""
     return f"its sidecar file {path} is not one that `lightsplit split` writes: {why}"
 
 
@@ -365,6 +363,36 @@ def recorded_columns(
         if named is not None:
             found[name] = named
     return found
+
+
+def fields_said(fields: EntryFields, columns: Mapping[str, str]) -> dict[str, str]:
+    """Say how each field set in ``fields`` reads entries, by its name.
+
+    A position is named with the input's column, where ``columns`` (field name
+    -> column, as `recorded_columns` gives them) names it.
+
+    Examples:
+        >>> fields = EntryFields(path_field=0, group_field=2)
+        >>> said = fields_said(fields, {"group_field": "PatientID"})
+        >>> said["group_field"], said["path_field"]
+        ('group field `PatientID` (position 2)', 'path field `0`')
+    """
+    said: dict[str, str] = {}
+    if fields.group_pattern is not None:
+        pattern = printable(fields.group_pattern.pattern)
+        said["group_pattern"] = f"group pattern `{pattern}`"
+    for name in ("group_field", "path_field", "label_field"):
+        value = getattr(fields, name)
+        if value is None:
+            continue
+        kind, shown = name.replace("_", " "), printable(str(value))
+        column = columns.get(name)
+        said[name] = (
+            f"{kind} `{shown}`"
+            if column is None
+            else f"{kind} `{printable(column)}` (position {shown})"
+        )
+    return said
 
 
 def _field_columns(document: Mapping[str, object]) -> dict[str, str]:

@@ -46,6 +46,7 @@ from ._leaks import (
     unmatched_pattern,
 )
 from ._lint import SplitWarning, lint_split
+from ._outputs import fields_said
 from ._tables import text_table
 from ._types import EVALUATION_SET_NAMES, SetName
 
@@ -236,22 +237,7 @@ class SplitReport:
         Such as ``group field `PatientID` (position 2), path field `0` from
         its sidecar split.json.lightsplit.json; label field `7` as given``.
         """
-        fields = self.fields
-        said: dict[str, str] = {}
-        if fields.group_pattern is not None:
-            pattern = printable(fields.group_pattern.pattern)
-            said["group_pattern"] = f"group pattern `{pattern}`"
-        for name in ("group_field", "path_field", "label_field"):
-            value = getattr(fields, name)
-            if value is None:
-                continue
-            kind, shown = name.replace("_", " "), printable(str(value))
-            column = self.sidecar_columns.get(name)
-            said[name] = (
-                f"{kind} `{shown}`"
-                if column is None
-                else f"{kind} `{printable(column)}` (position {shown})"
-            )
+        said = fields_said(self.fields, self.sidecar_columns)
         recorded = [text for name, text in said.items() if name in self.sidecar_fields]
         given = [text for name, text in said.items() if name not in self.sidecar_fields]
         line = f"{', '.join(recorded)} from its sidecar {self.fields_from}"

@@ -32,15 +32,15 @@ from ._lint import later_path
 from ._outputs import (
     SIDECAR_SUFFIX,
     clashing,
+    fields_said,
     is_special_file,
     named_columns,
+    read_sidecar,
     recorded_columns,
     recorded_fields,
     same_file,
     sidecar_of,
     sidecar_path,
-    sidecar_problem,
-    sidecar_record,
 )
 from ._patients import patients_repeated
 from ._samples import (
@@ -503,8 +503,10 @@ def _described(
 
 def _entries_to_split(
     args: argparse.Namespace,
-) -> tuple[SampleList, EntryFields, list[str]]:
+) -> tuple[SampleList, EntryFields, list[str], dict[str, object] | None]:
     """Read the entries to split and the fields to read them by; notes on these.
+
+    Also return what the sidecar of a split given holds (`read_sidecar`).
 
     Raises:
         LightsplitError: for an input that cannot be split, saying why.
@@ -514,8 +516,9 @@ def _entries_to_split(
     """
     samples = read_samples(args.input)
     fields, chosen = _fields(samples, args)
+    record = None
     if not samples.columns:  # a split made by `split` may have a sidecar
-        samples, fields = _recorded(args.input, samples, fields)
+        samples, fields, record = _recorded(args.input, samples, fields)
     # the patient's column is looked for among all the input's, kept or not
     patients = _ungrouped_patients(samples, fields, kept=args.columns is not None)
     if args.columns is not None:
@@ -527,7 +530,7 @@ def _entries_to_split(
         samples = _paths_as_text(samples, fields.path_field)
     _check_fields_held(samples, fields, args)
     _check_path_names_file(samples, fields, args)
-    return samples, fields, chosen
+    return samples, fields, chosen, record
 
 
 def _paths_as_text(samples: SampleList, field: int) -> SampleList:
@@ -553,22 +556,22 @@ _RECORDED: Final = ("group_pattern", "group_field", "path_field", "label_field")
 
 def _recorded(
     path: Path, samples: SampleList, fields: EntryFields
-) -> tuple[SampleList, EntryFields]:
+) -> tuple[SampleList, EntryFields, dict[str, object] | None]:
     """Complete ``fields`` with those the sidecar of the split ``path`` records.
 
     A split made by ``lightsplit split --group-field`` (or ``--group-pattern``)
     and split again, into other fractions or folds, stays grouped by the same
     patients, as `check` and `card` read it: each field not given is the
     sidecar's, said in a note, and a column named as `split` was given it is
-    read at the position the sidecar records. A sidecar that gives nothing (cut short,
-    overwritten) is warned of, where no group was given.
+    read at the position the sidecar records. A sidecar that gives nothing
+    (cut short, overwritten) is warned of, where no group was given. Also
+    return what the sidecar holds (`read_sidecar`).
     """
     sidecar = sidecar_of(path)
-    record = sidecar_record(sidecar)
+    record, problem = read_sidecar(sidecar)
     fields = named_columns(record, fields)  # `--group-field 'Patient ID'`
     found = recorded_fields(record, fields)
-    problem = None if found.grouped else sidecar_problem(sidecar)
-    if problem is not None:
+    if problem is not None and not found.grouped:
         warning = (
             f"{path}: {problem}; so the group pattern or field it may record is "
             "not used, and each path is a group of its own: give "
@@ -577,30 +580,19 @@ def _recorded(
         )
         samples = replace(samples, warnings=(*samples.warnings, warning))
     if found is fields:
-        return samples, fields
+        return samples, fields, record
     names = [
         name
         for name in _RECORDED
         if getattr(fields, name) is None and getattr(found, name) is not None
     ]
-    columns = recorded_columns(record, found, names)
-    said = []
-    for name in names:
-        value = getattr(found, name)
-        shown = printable(value.pattern if name == "group_pattern" else str(value))
-        column = columns.get(name)
-        kind = name.replace("_", " ")
-        said.append(
-            f"{kind} `{shown}`"
-            if column is None
-            else f"{kind} `{printable(column)}` (position {shown})"
-        )
+    said = fields_said(found, recorded_columns(record, found, names))
     note = (
-        f"{path}: entries read by the {', '.join(said)} that its sidecar "
-        f"{sidecar.name} records, as `lightsplit split` made it; give the option "
-        "to read them otherwise"
+        f"{path}: entries read by the {', '.join(said[name] for name in names)} "
+        f"that its sidecar {sidecar.name} records, as `lightsplit split` made it; "
+        "give the option to read them otherwise"
     )
-    return replace(samples, notes=(*samples.notes, note)), found
+    return replace(samples, notes=(*samples.notes, note)), found, record
 
 
 def _check_path_names_file(
@@ -728,7 +720,7 @@ def split_command(args: argparse.Namespace) -> int:
     _check_output(args)
     output: Path = args.output
     try:
-        samples, fields, chosen = _entries_to_split(args)
+        samples, fields, chosen, record = _entries_to_split(args)
     except LightsplitError as exc:
         return fail(args, str(exc))
     except OSError as exc:
@@ -766,7 +758,7 @@ def split_command(args: argparse.Namespace) -> int:
         "path_field": fields.path_field,
         "label_field": fields.label_field,
         "columns": None if args.columns is None else tuple(args.columns),
-        "field_columns": _field_columns(args.input, samples, fields) or None,
+        "field_columns": _field_columns(samples, fields, record) or None,
     }
     try:
         made = _write(pool, placements, shares, output, provenance)
@@ -783,13 +775,13 @@ def split_command(args: argparse.Namespace) -> int:
 
 
 def _field_columns(
-    source: Path, samples: SampleList, fields: EntryFields
+    samples: SampleList, fields: EntryFields, record: dict[str, object] | None
 ) -> dict[str, str]:
     """Name the input table's column of each field read at a position.
 
     A table's columns by their names; a split's, as its own sidecar names
-    them: so that a split of a split of a table still names `Patient ID`, and
-    reads `--group-field 'Patient ID'` at its position.
+    them (``record``): so that a split of a split of a table still names
+    `Patient ID`, and reads `--group-field 'Patient ID'` at its position.
     """
     roles = ("group_field", "path_field", "label_field")
     if samples.columns:
@@ -799,7 +791,7 @@ def _field_columns(
             if isinstance(field := getattr(fields, role), int)
             and field < len(samples.columns)
         }
-    return recorded_columns(sidecar_record(sidecar_of(source)), fields, roles)
+    return recorded_columns(record, fields, roles)
 
 
 def _untrained_classes(pool: SplitPool[object], made: Sequence[MadeSet]) -> list[str]:
