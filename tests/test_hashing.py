@@ -306,10 +306,14 @@ def test_files_from_encoded_entries(sets: dict[str, list[object]]) -> None:
 
 
 PAIRS = st.lists(
-    st.tuples(st.text(max_size=6), st.integers(-3, 3) | st.booleans()),
+    st.tuples(
+        st.text(max_size=6),
+        st.integers(-3, 3) | st.booleans() | st.text(alphabet='a. /é"', max_size=4),
+    ),
     max_size=6,
 )
-"""Entries as a path and a label, with any characters (spaces, quotes, é, \\n)."""
+"""Entries as a path and a label or a second file, with any characters (spaces,
+quotes, é, \\n)."""
 
 LAYOUTS = st.fixed_dictionaries(
     {
@@ -352,11 +356,14 @@ class TestTextSha256:
             '{\r\n\t"train" : [ [ "a.png" , 0 ] ] ,\n"test":[["b.png",-1]]\n}\n',
             '{"train": [["é/à.png", 0]], "validation": [], "test": [["b", 0]]}',
             '{"monitor-x": [["a.png", 100000000000000000000000000001]]}',
+            '{"train": [["a.png", "masks/a.png"]],\n "test": [["b.png", "m/b.png"]]}',
+            '{"train": [["a.png", "cat"], ["b.png", "dog"]]}',
         ],
-        ids=["set-order", "whitespace", "utf-8", "long-integer"],
+        ids=["set-order", "whitespace", "utf-8", "long-integer", "masks", "names"],
     )
     def test_read_from_text(self, text: str) -> None:
-        """Pairs of a path and an integer, however laid out: read from the text."""
+        """Pairs of a path and an integer or a string, however laid out (an
+        image and its mask, say): read from the text."""
         data = text.encode()
         split = parse_split(data)
         index = index_split(split, EntryFields())
@@ -375,6 +382,8 @@ class TestTextSha256:
             ('{"train": [["a.png", true]]}', False),
             ('{"train": [["a.png", {"x": 1}]]}', False),
             ('{"train": [[1, "a.png"]]}', False),
+            ('{"train": [["a.png", "m/a b.png"]]}', False),
+            ('{"train": [["a.png", "m/a.png"], ["b.png", 1]]}', False),
         ],
         ids=[
             "minus-zero",
@@ -386,6 +395,8 @@ class TestTextSha256:
             "boolean",
             "object",
             "path-second",
+            "space-in-mask",
+            "mask-and-integer",
         ],
     )
     def test_serialized_otherwise(self, text: str, *, pairs: bool) -> None:

@@ -4,7 +4,7 @@ import dataclasses
 import random
 import re
 from collections import Counter
-from typing import NamedTuple
+from typing import ClassVar, NamedTuple
 
 import pytest
 from hypothesis import example, given
@@ -34,6 +34,7 @@ from lightsplit._leaks import (
     LabelConflict,
     PathLeak,
     _entry_refs,
+    find_entries,
     find_leaks,
 )
 from lightsplit._splitting import split_samples
@@ -737,6 +738,102 @@ class TestFindLeaks:
         assert [(leak.group, leak.sets) for leak in report.group_leaks] == [
             (group, tuple(n for n in sets if n in holders[group])) for group in in_order
         ]
+
+
+class TestGroupLeakRecords:
+    """Group leaks whose entries are found when first read, as records."""
+
+    SPLIT: ClassVar[dict[str, list[tuple[str, int]]]] = {
+        "train": [("p1/a.png", 0), ("p2/b.png", 1), ("p1/c.png", 0), ("p3/d.png", 1)],
+        "validation": [("p2/e.png", 0), ("p4/f.png", 1)],
+        "test": [("p1/g.png", 1), ("p4/h.png", 0)],
+    }
+
+    def plain(self) -> list[GroupLeak[tuple[str, int]]]:
+        """The leaks of `SPLIT`, made as a user makes them."""
+        train, validation, test = (self.SPLIT[n] for n in self.SPLIT)
+        return [
+            GroupLeak(
+                "p1",
+                ("train", "test"),
+                (
+                    EntryRef("train", 0, train[0]),
+                    EntryRef("train", 2, train[2]),
+                    EntryRef("test", 0, test[0]),
+                ),
+            ),
+            GroupLeak(
+                "p2",
+                ("train", "validation"),
+                (
+                    EntryRef("train", 1, train[1]),
+                    EntryRef("validation", 0, validation[0]),
+                ),
+            ),
+            GroupLeak(
+                "p4",
+                ("validation", "test"),
+                (
+                    EntryRef("validation", 1, validation[1]),
+                    EntryRef("test", 1, test[1]),
+                ),
+            ),
+        ]
+
+    def test_records_as_made(self) -> None:
+        """Equal, hashed, shown, copied, pickled and replaced as `GroupLeak`s are."""
+        import copy  # noqa: PLC0415
+        import pickle  # noqa: PLC0415
+
+        found = find_leaks(self.SPLIT, group_pattern=r"(p\d)/").group_leaks
+        plain = self.plain()
+        assert list(found) == plain
+        assert plain == list(found)  # from either side
+        assert all(isinstance(leak, GroupLeak) for leak in found)
+        assert [repr(leak) for leak in found] == [repr(leak) for leak in plain]
+        assert {leak: leak.group for leak in found}[plain[1]] == "p2"
+        for leak, made in zip(found, plain, strict=True):
+            assert pickle.loads(pickle.dumps(leak)) == made
+            assert copy.deepcopy(leak) == made
+            assert dataclasses.asdict(leak) == dataclasses.asdict(made)
+            moved = dataclasses.replace(leak, group="q")
+            assert (moved.group, moved.entries) == ("q", made.entries)
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            found[0].entries = ()  # type: ignore[misc]  # frozen, as `GroupLeak`
+
+    @given(
+        st.dictionaries(
+            st.sampled_from(["train", "validation", "test"]),
+            st.lists(st.sampled_from(["p1/a", "p2/b", "p3/c", "p4/d", "p5/e"])),
+        ),
+        st.sets(st.integers(0, 4)),
+    )
+    def test_entries_found_for_some_first(
+        self, sets: dict[str, list[str]], first: set[int]
+    ) -> None:
+        """Entries found for the leaks a report shows, then for all, as read at once.
+
+        Whichever leaks have their entries found first, every leak's entries
+        are those of its group in its sets, in split order, each found once.
+        """
+        split = {name: [[path, 0] for path in paths] for name, paths in sets.items()}
+        if not any(split.values()):
+            return
+        expected = {
+            group: [
+                (name, i)
+                for name, paths in sets.items()
+                for i, path in enumerate(paths)
+                if path[:2] == group
+            ]
+            for group in {p[:2] for paths in sets.values() for p in paths}
+        }
+        leaks = find_leaks(split, group_pattern=r"^(p\d)/").group_leaks
+        find_entries(leak for i, leak in enumerate(leaks) if i in first)
+        for leak in leaks:
+            assert [(r.set_name, r.index) for r in leak.entries] == expected[leak.group]
+            assert all(r.entry is split[r.set_name][r.index] for r in leak.entries)
+            assert leak.entries is leak.entries  # found once, then kept
 
 
 PATH_TEXT = st.text(alphabet="ab0123_/.\\\n\u00e9e\u0301", max_size=10)

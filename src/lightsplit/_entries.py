@@ -321,6 +321,8 @@ def tally_labels(
     """
     if kinds is None:
         kinds = set(map(type, labels))
+    if kinds == {type(None)} and labels:  # no entry has a label
+        return Counter({None: len(labels)})
     if kinds == {int}:
         counted = _byte_tally(labels)
         if counted is not None:
@@ -1003,8 +1005,9 @@ class SetFields:
     """Whether an entry has no path (`paths` holds ``None``)."""
     pairs: bool = False
     """Whether every entry is an array of two items, its path, written with no
-    space, and its label, an integer (not ``true``, not ``1.0``): the entries
-    whose split's hash `text_sha256` may read from the split's text."""
+    space, and an integer (not ``true``, not ``1.0``) or a string with no space
+    (a label, or a second file such as a mask): the entries whose split's hash
+    `text_sha256` may read from the split's text."""
 
 
 def _raw_paths(
@@ -1164,7 +1167,8 @@ def _labels(
     ``path_first`` says that every entry is an array whose first item is its
     path, so that the label is the second item. Also return the types of the
     labels where they were told (else ``None``), and whether every entry is a
-    pair of its path and its label, an integer (not ``true``, not ``1.0``).
+    pair of its path and an integer (not ``true``, not ``1.0``) or a string
+    with no space (`SetFields.pairs`).
     """
     if path_first and fields.label_field is None and fields.group_field != 1:
         arrays = cast("Sequence[Sequence[object]]", samples)
@@ -1181,9 +1185,13 @@ def _labels(
         if str not in kinds:  # no label that may be a file
             return labels, kinds, pairs and kinds == {int}
         if kinds == {str}:
-            files = _files_among(labels)  # type: ignore[arg-type]  # all strings
+            text = "\n".join(labels)  # type: ignore[arg-type]  # all strings
+            files = _files_among(labels, text)  # type: ignore[arg-type]
             if files is not None:
-                return [None] * len(labels) if files else labels, None, False
+                plain = pairs and " " not in text
+                if files:  # a second file each, such as a mask: no label
+                    return [None] * len(labels), {type(None)}, plain
+                return labels, kinds, plain
         # a second file, such as a segmentation mask, is no label
         return (
             [
@@ -1196,16 +1204,15 @@ def _labels(
     return [fields.label(entry) for entry in samples], None, False
 
 
-def _files_among(strings: list[str]) -> bool | None:
+def _files_among(strings: list[str], text: str) -> bool | None:
     """Whether all ``strings`` name files (True) or none does (False).
 
-    Told from the strings joined by line ends: none does without a ``.``; all
-    do when every line ends with the first string's suffix, one of
+    Told from ``text``, the strings joined by line ends: none does without a
+    ``.``; all do when every line ends with the first string's suffix, one of
     `DATA_SUFFIXES`, as a segmentation split's second strings (``masks/a.png``)
     do. ``None`` otherwise, or when a string holds a line end: test each
     (`names_file`).
     """
-    text = "\n".join(strings)
     if text.count("\n") != len(strings) - 1:
         return None  # a string with a line end
     if "." not in text:

@@ -348,7 +348,8 @@ def text_sha256(data: bytes, split: Mapping[str, Sequence[object]]) -> str | Non
 
     The caller vouches for the rest: ``split`` is the JSON document of ``data``
     (`strict_json`), its sets in file order, and every entry is an array of two
-    items, a string without a space and an integer (`SetFields.pairs`).
+    items, a string without a space and an integer or another string without
+    a space (`SetFields.pairs`).
 
     Returns:
         The hash, or ``None`` where the text does not show it (the caller

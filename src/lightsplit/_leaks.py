@@ -11,8 +11,8 @@ import re
 from collections import Counter, defaultdict, deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain, compress, repeat
-from typing import Generic, Literal, TypeVar
+from itertools import chain, combinations, compress, repeat
+from typing import Final, Generic, Literal, TypeVar
 
 from ._classes import label_scheme
 from ._entries import (
@@ -38,6 +38,7 @@ __all__ = [
     "LeakReport",
     "PathLeak",
     "entry_keys",
+    "find_entries",
     "find_leaks",
     "group_leaks_in",
     "leaks_in",
@@ -123,6 +124,52 @@ class GroupLeak(Generic[EntryT_co]):
     """The sets among `train`, `validation` and `test` holding its entries."""
     entries: tuple[EntryRef[EntryT_co], ...]
     """Every entry of the group in those sets, in split order."""
+
+
+_ENTRIES: Final = vars(GroupLeak)["entries"]
+"""The slot of `GroupLeak.entries`."""
+
+
+class _GroupLeakFound(GroupLeak[EntryT_co]):
+    """A `GroupLeak` whose entries are found when first read (`group_leaks_in`).
+
+    Equal to the `GroupLeak` of the same group, sets and entries, and shown,
+    hashed, copied and pickled as one.
+    """
+
+    __slots__ = ("members",)
+    members: "_Members[EntryT_co]"
+
+    @property
+    def entries(self) -> tuple[EntryRef[EntryT_co], ...]:
+        """Every entry of the group in its sets, in split order."""
+        try:
+            found: tuple[EntryRef[EntryT_co], ...] = _ENTRIES.__get__(self)
+        except AttributeError:  # not found yet
+            found = self.members.of(self.group)
+            _ENTRIES.__set__(self, found)
+        return found
+
+    @entries.setter
+    def entries(self, value: tuple[EntryRef[EntryT_co], ...]) -> None:
+        _ENTRIES.__set__(self, value)  # by `__init__`, `replace` and unpickling
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GroupLeak):
+            return NotImplemented
+        mine = (self.group, self.sets, self.entries)
+        return mine == (other.group, other.sets, other.entries)
+
+    __hash__ = GroupLeak.__hash__
+
+    def __repr__(self) -> str:
+        return (
+            f"GroupLeak(group={self.group!r}, sets={self.sets!r}, "
+            f"entries={self.entries!r})"
+        )
+
+    def __reduce__(self) -> tuple[object, tuple[object, ...]]:
+        return GroupLeak, (self.group, self.sets, self.entries)
 
 
 @generic_record
@@ -330,14 +377,15 @@ RecordT = TypeVar("RecordT")
 def _made(cls: type[RecordT], count: int, **fields: Iterable[object]) -> list[RecordT]:
     """Return ``count`` records of the frozen, slotted dataclass ``cls``, in bulk.
 
-    ``fields`` gives every field's values, in order. Each field is set through
-    its slot for all the records at once: the frozen dataclass's ``__init__``
-    takes 2.5 times as long (about 1.8 µs a record), which a split listing
-    94,000 entries in leaks feels.
+    ``fields`` gives every field's values, in order (of ``cls`` or a class it
+    derives from). Each field is set through its slot for all the records at
+    once: the frozen dataclass's ``__init__`` takes 2.5 times as long (about
+    1.8 µs a record), which a split listing 94,000 entries in leaks feels.
     """
     records: list[RecordT] = list(map(object.__new__, repeat(cls, count)))
     for name, values in fields.items():
-        deque(map(vars(cls)[name].__set__, records, values), maxlen=0)
+        slot = next(vars(base)[name] for base in cls.__mro__ if name in vars(base))
+        deque(map(slot.__set__, records, values), maxlen=0)
     return records
 
 
@@ -467,7 +515,13 @@ def _conflict(
 def group_leaks_in(
     split: Mapping[SetName, Sequence[RawT]], index: Mapping[SetName, SetFields]
 ) -> tuple[tuple[GroupLeak[RawT], ...], tuple[EntryRef[RawT], ...]]:
-    """Return the groups in more than one evaluation set, and the ungrouped entries."""
+    """Return the groups in more than one evaluation set, and the ungrouped entries.
+
+    Each leak's group and sets are found at once, in split order; its entries
+    when first asked for (`_GroupLeakFound`): a split whose patients leak by the
+    thousand (CXR8's lists 94,000 entries in 9,685 leaks) is reported without
+    making a record of each entry, unless the records are read.
+    """
     evaluated = [name for name in split if name in EVALUATION_SET_NAMES]
     groups = {name: index[name].groups for name in evaluated}
     found: dict[SetName, frozenset[str]] = {}
@@ -484,26 +538,104 @@ def group_leaks_in(
                 for i, group in enumerate(in_set)
                 if group is None and paths[i] is not None
             )
-    leaking: set[str | None] = set()
-    for position, name in enumerate(evaluated):
-        for other in evaluated[position + 1 :]:
-            leaking |= found[name] & found[other]
-    members: defaultdict[str, list[EntryRef[RawT]]] = defaultdict(list)
-    sets_of: defaultdict[str, list[SetName]] = defaultdict(list)
-    for name in evaluated if leaking else ():
-        samples, in_set = split[name], groups[name] or []
-        indices = list(compress(range(len(in_set)), map(leaking.__contains__, in_set)))
-        # each ref appended to its group's list, in C: a loop in Python here
-        # took a third of a check of CXR8's split (94,000 entries in leaks)
-        lists = map(members.__getitem__, map(in_set.__getitem__, indices))  # type: ignore[arg-type]  # not None: None is never leaking
-        deque(map(list.append, lists, _entry_refs(name, indices, samples)), maxlen=0)
-        for group in leaking & found[name]:
-            sets_of[group].append(name)  # type: ignore[index]  # not None, as above
+    sets_of = _sets_of(evaluated, found)
+    if not sets_of:
+        return (), tuple(ungrouped)
+    order: dict[str, None] = {}  # the leaking groups, as the split first lists them
+    for name in evaluated:
+        in_set = groups[name] or []
+        order.update(dict.fromkeys(compress(in_set, map(sets_of.__contains__, in_set))))  # type: ignore[arg-type]  # None never leaks
+    in_sets = {name: groups[name] or [] for name in evaluated}
+    members = _Members(split, in_sets, sets_of)
     leaks = _made(
-        GroupLeak,
-        len(members),
-        group=members,
-        sets=[tuple(sets_of[group]) for group in members],
-        entries=map(tuple, members.values()),
+        _GroupLeakFound,
+        len(order),
+        group=order,
+        sets=map(sets_of.__getitem__, order),
+        members=repeat(members),
     )
     return tuple(leaks), tuple(ungrouped)
+
+
+def _sets_of(
+    evaluated: Sequence[SetName], found: Mapping[SetName, frozenset[str]]
+) -> dict[str, tuple[SetName, ...]]:
+    """Return the sets of each group found in more than one of ``evaluated``.
+
+    Told set by set: each choice of two or more sets holds the groups found in
+    all of them and in no other (for `train`, `validation` and `test`, four
+    choices), not group by group.
+    """
+    sets_of: dict[str, tuple[SetName, ...]] = {}
+    for size in range(2, len(evaluated) + 1):
+        for chosen in combinations(evaluated, size):
+            shared = frozenset.intersection(*(found[name] for name in chosen))
+            for name in evaluated:
+                if name not in chosen and shared:
+                    shared -= found[name]
+            sets_of.update(dict.fromkeys(shared, chosen))
+    return sets_of
+
+
+class _Members(Generic[RawT]):
+    """The entries of leaking groups, found when first asked for.
+
+    Holds the split and each evaluation set's groups until every leaking
+    group's entries are found (`fill`); the leaks hold it, it holds no leak.
+    """
+
+    def __init__(
+        self,
+        split: Mapping[SetName, Sequence[RawT]],
+        groups: dict[SetName, list[str | None]],
+        leaking: Mapping[str, object],
+    ) -> None:
+        self.split = split
+        self.groups = groups
+        self.leaking = leaking
+        self.found: dict[str, tuple[EntryRef[RawT], ...]] = {}
+
+    def of(self, group: str) -> tuple[EntryRef[RawT], ...]:
+        """Return the entries of ``group``, a leaking group, in split order."""
+        if group not in self.found:
+            self.fill(None)
+        return self.found[group]
+
+    def fill(self, wanted: "set[str] | None") -> None:
+        """Find the entries of the ``wanted`` groups (``None``: every leaking one).
+
+        One pass over each set, whatever the number of groups: each entry's
+        record is appended to its group's list in C (a loop in Python here took
+        a third of a check of CXR8's split).
+        """
+        missing = (
+            self.leaking.keys() if wanted is None else wanted
+        ) - self.found.keys()
+        if not missing:
+            return
+        members: defaultdict[str, list[EntryRef[RawT]]] = defaultdict(list)
+        for name, in_set in self.groups.items():
+            indices = list(
+                compress(range(len(in_set)), map(missing.__contains__, in_set))
+            )
+            lists = map(members.__getitem__, map(in_set.__getitem__, indices))  # type: ignore[arg-type]  # not None: None is never leaking
+            refs = _entry_refs(name, indices, self.split[name])
+            deque(map(list.append, lists, refs), maxlen=0)
+        self.found.update((group, tuple(refs)) for group, refs in members.items())
+        if len(self.found) == len(self.leaking):  # the split is needed no more
+            self.split, self.groups = {}, {}
+
+
+def find_entries(leaks: Iterable[GroupLeak[RawT]]) -> None:
+    """Find the entries of ``leaks`` at once, where they are not found yet.
+
+    One pass over the split for the leaks a report shows, not one per leak,
+    nor one for every leak of the split.
+    """
+    wanted: dict[int, tuple[_Members[RawT], set[str]]] = {}
+    for leak in leaks:
+        if isinstance(leak, _GroupLeakFound):
+            members = leak.members
+            wanted.setdefault(id(members), (members, set()))[1].add(leak.group)
+    for members, groups in wanted.values():
+        members.fill(groups)

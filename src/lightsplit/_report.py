@@ -41,6 +41,7 @@ from ._leaks import (
     LeakReport,
     PathLeak,
     entry_keys,
+    find_entries,
     leaks_in,
     missing_fields,
     unmatched_pattern,
@@ -476,7 +477,9 @@ def leak_lines(leaks: LeakReport, fields: EntryFields) -> Iterator[str]:
     yield from _capped(
         "conflict", [f"{c}; {_conflict_fix(c.labels)}" for c in leaks.conflicts]
     )
-    for sets, group_leaks in _by_sets(leaks.group_leaks).items():
+    by_sets = _by_sets(leaks.group_leaks)
+    find_entries(leak for found in by_sets.values() for leak in found[:MAX_LISTED])
+    for sets, group_leaks in by_sets.items():
         noun = "group is" if len(group_leaks) == 1 else "groups are"
         shown = [
             f"{printable(leak.group)} ({_refs(leak.entries)})"
@@ -552,8 +555,8 @@ def examine_split(
     """Hash ``split`` and read its entries: classes, groups, leaks and warnings.
 
     ``text`` is the file ``split`` was read from, with no sample type: where
-    every entry is a path and an integer label (`SetFields.pairs`), the hash is
-    read from it (`text_sha256`). Else the hash of a large split is found aside
+    every entry is a path and an integer or a string (`SetFields.pairs`), the
+    hash is read from it (`text_sha256`). Else the hash of a large split is found aside
     while the rest is read (`work_aside`), as are the groups of the last two
     thirds of its largest set unless they are found by shape (`groups_by_shape`).
     ``labels`` says whether to warn about labels that are not integers.
