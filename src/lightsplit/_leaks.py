@@ -562,18 +562,18 @@ def _sets_of(
 ) -> dict[str, tuple[SetName, ...]]:
     """Return the sets of each group found in more than one of ``evaluated``.
 
-    Told set by set: each choice of two or more sets holds the groups found in
-    all of them and in no other (for `train`, `validation` and `test`, four
-    choices), not group by group.
+    Told set by set, not group by group: each choice of two or more sets
+    shares the groups of a choice one smaller and of its last set; the groups
+    in a choice and in no other set are those no larger choice took first.
     """
-    sets_of: dict[str, tuple[SetName, ...]] = {}
+    shared: dict[tuple[SetName, ...], frozenset[str]] = {}
     for size in range(2, len(evaluated) + 1):
-        for chosen in combinations(evaluated, size):
-            shared = frozenset.intersection(*(found[name] for name in chosen))
-            for name in evaluated:
-                if name not in chosen and shared:
-                    shared -= found[name]
-            sets_of.update(dict.fromkeys(shared, chosen))
+        for chosen in combinations(evaluated, size):  # (a, b) before (a, b, c)
+            smaller = found[chosen[0]] if size == 2 else shared[chosen[:-1]]  # noqa: PLR2004 - a pair
+            shared[chosen] = smaller & found[chosen[-1]]
+    sets_of: dict[str, tuple[SetName, ...]] = {}
+    for chosen in sorted(shared, key=len, reverse=True):  # stable: split order kept
+        sets_of.update(dict.fromkeys(shared[chosen] - sets_of.keys(), chosen))
     return sets_of
 
 
