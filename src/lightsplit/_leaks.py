@@ -137,8 +137,8 @@ class _GroupLeakFound(GroupLeak[EntryT_co]):
     hashed, copied and pickled as one.
     """
 
-    __slots__ = ("members",)
-    members: "_Members[EntryT_co]"
+    __slots__ = ("_members",)
+    _members: "_Members[EntryT_co]"
 
     @property
     def entries(self) -> tuple[EntryRef[EntryT_co], ...]:
@@ -146,7 +146,7 @@ class _GroupLeakFound(GroupLeak[EntryT_co]):
         try:
             found: tuple[EntryRef[EntryT_co], ...] = _ENTRIES.__get__(self)
         except AttributeError:  # not found yet
-            found = self.members.of(self.group)
+            found = self._members.of(self.group)
             _ENTRIES.__set__(self, found)
         return found
 
@@ -541,18 +541,22 @@ def group_leaks_in(
     sets_of = _sets_of(evaluated, found)
     if not sets_of:
         return (), tuple(ungrouped)
+    at: dict[SetName, list[int]] = {}  # where each set lists a leaking group
+    leaking: dict[SetName, list[str]] = {}  # and which
     order: dict[str, None] = {}  # the leaking groups, as the split first lists them
     for name in evaluated:
         in_set = groups[name] or []
-        order.update(dict.fromkeys(compress(in_set, map(sets_of.__contains__, in_set))))  # type: ignore[arg-type]  # None never leaks
-    in_sets = {name: groups[name] or [] for name in evaluated}
-    members = _Members(split, in_sets, sets_of)
+        hits = map(sets_of.__contains__, in_set)
+        at[name] = list(compress(range(len(in_set)), hits))
+        leaking[name] = list(map(in_set.__getitem__, at[name]))  # type: ignore[arg-type]  # None never leaks
+        order.update(dict.fromkeys(leaking[name]))
+    members = _Members(split, at, leaking, sets_of)
     leaks = _made(
         _GroupLeakFound,
         len(order),
         group=order,
         sets=map(sets_of.__getitem__, order),
-        members=repeat(members),
+        _members=repeat(members),
     )
     return tuple(leaks), tuple(ungrouped)
 
@@ -580,18 +584,23 @@ def _sets_of(
 class _Members(Generic[RawT]):
     """The entries of leaking groups, found when first asked for.
 
-    Holds the split and each evaluation set's groups until every leaking
-    group's entries are found (`fill`); the leaks hold it, it holds no leak.
+    Holds the split and where each evaluation set lists a leaking group until
+    every leaking group's entries are found (`fill`); the leaks hold it, it
+    holds no leak.
     """
 
     def __init__(
         self,
         split: Mapping[SetName, Sequence[RawT]],
-        groups: dict[SetName, list[str | None]],
+        at: dict[SetName, list[int]],
+        groups: dict[SetName, list[str]],
         leaking: Mapping[str, object],
     ) -> None:
         self.split = split
+        self.at = at
+        """Where each set lists a leaking group."""
         self.groups = groups
+        """The leaking group of each entry of `at`."""
         self.leaking = leaking
         self.found: dict[str, tuple[EntryRef[RawT], ...]] = {}
 
@@ -604,9 +613,9 @@ class _Members(Generic[RawT]):
     def fill(self, wanted: "set[str] | None") -> None:
         """Find the entries of the ``wanted`` groups (``None``: every leaking one).
 
-        One pass over each set, whatever the number of groups: each entry's
-        record is appended to its group's list in C (a loop in Python here took
-        a third of a check of CXR8's split).
+        One pass over each set's entries in leaking groups, whatever the number
+        of groups: each entry's record is appended to its group's list in C (a
+        loop in Python here took a third of a check of CXR8's split).
         """
         missing = (
             self.leaking.keys() if wanted is None else wanted
@@ -615,15 +624,14 @@ class _Members(Generic[RawT]):
             return
         members: defaultdict[str, list[EntryRef[RawT]]] = defaultdict(list)
         for name, in_set in self.groups.items():
-            indices = list(
-                compress(range(len(in_set)), map(missing.__contains__, in_set))
-            )
-            lists = map(members.__getitem__, map(in_set.__getitem__, indices))  # type: ignore[arg-type]  # not None: None is never leaking
+            keep = list(map(missing.__contains__, in_set))
+            indices = list(compress(self.at[name], keep))
+            lists = map(members.__getitem__, compress(in_set, keep))
             refs = _entry_refs(name, indices, self.split[name])
             deque(map(list.append, lists, refs), maxlen=0)
         self.found.update((group, tuple(refs)) for group, refs in members.items())
         if len(self.found) == len(self.leaking):  # the split is needed no more
-            self.split, self.groups = {}, {}
+            self.split, self.at, self.groups = {}, {}, {}
 
 
 def find_entries(leaks: Iterable[GroupLeak[RawT]]) -> None:
@@ -635,7 +643,7 @@ def find_entries(leaks: Iterable[GroupLeak[RawT]]) -> None:
     wanted: dict[int, tuple[_Members[RawT], set[str]]] = {}
     for leak in leaks:
         if isinstance(leak, _GroupLeakFound):
-            members = leak.members
+            members = leak._members
             wanted.setdefault(id(members), (members, set()))[1].add(leak.group)
     for members, groups in wanted.values():
         members.fill(groups)
