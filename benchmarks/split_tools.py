@@ -91,11 +91,13 @@ def by_patient(entries: list[list[object]]) -> dict[str, list[list[object]]]:
 
 
 FRESH: Final = """
-import contextlib, gc, io, json, statistics, sys, time
+import contextlib, gc, hashlib, io, json, re, statistics, sys, time
 from collections import Counter
+from itertools import chain, compress
 from operator import itemgetter
 from lightsplit._cli import main
 path, repeats, argvs = sys.argv[1], int(sys.argv[2]), json.loads(sys.argv[3])
+pattern = sys.argv[5] if len(sys.argv) > 5 else None
 def load():
     with open(path) as stream:
         json.load(stream)
@@ -105,20 +107,35 @@ def command(argv):
 def floor():
     gc.disable()
     try:
-        with open(path) as stream:
-            split = json.load(stream)
-        paths, groups = set(), []
-        for entries in split.values():
+        with open(path, "rb") as stream:
+            data = stream.read()
+        split = json.loads(data)
+        hashlib.sha256(data.translate(None, b" \\t\\n\\r")).hexdigest()
+        paths, groups, span = set(), [], None
+        for entries in filter(None, split.values()):
             named = list(map(itemgetter(0), entries))
             "//" in "\\n".join(named)
-            labels = list(map(itemgetter(1), entries))
-            if isinstance(labels[0], list):  # multi-hot: count each class
-                [sum(column) for column in zip(*labels)]
+            second = list(map(itemgetter(1), entries))
+            lists = isinstance(second[0], list)
+            if lists and isinstance(next(chain(*second), None), int):
+                [sum(column) for column in zip(*second)]  # multi-hot: each class
+            elif lists:
+                Counter(chain.from_iterable(second))  # names of findings
+            elif isinstance(second[0], str):
+                "\\n".join(second).count(".png\\n")  # a mask each
             else:
-                Counter(labels)
+                Counter(second)
             paths.update(named)
-            groups.append(set(map(itemgetter(slice(7, 15)), named)))
-        groups[0] & groups[-1]
+            if pattern is not None:
+                span = span or re.search(pattern, named[0]).span(1)
+                groups.append(list(map(itemgetter(slice(*span)), named)))
+        found = list(map(frozenset, groups))
+        leaking = set().union(
+            *(a & b for i, a in enumerate(found) for b in found[i + 1 :])
+        )
+        if leaking:  # in the order the split first lists them
+            listed = list(chain.from_iterable(groups))
+            dict.fromkeys(compress(listed, map(leaking.__contains__, listed)))
         del split
     finally:
         gc.enable()
@@ -143,25 +160,36 @@ objects, the cyclic garbage collector makes it up to twice as slow, which
 would flatter the commands, which pause that collector).
 
 With a fifth argument, it also times the *floor*: the least that any check in
-Python does on the synthetic files, one C-level pass per step and nothing
-else. It parses the file with the collector paused, as lightsplit does, then
-per set lists the paths and searches them once (for paths to normalise),
-counts the labels (each class of multi-hot ones), collects the paths for
-duplicates, and cuts each patient out of its path at a fixed place (no pattern
-searched). There is no validation, no content hash and no report.
+Python does on a file of arrays with the path first, one C-level pass per step
+and nothing else. It parses the file with the collector paused, as lightsplit
+does, and takes its content hash the cheapest way (the text's whitespace
+dropped, as lightsplit does where the entries allow); then per set lists the
+paths and searches them once (for paths to normalise), counts the second items
+(the labels, each class of multi-hot ones, or the masks' suffixes), collects
+the paths for duplicates, and, given a pattern (a sixth argument), cuts each
+patient out of its path at the place the pattern finds in the first path (no
+pattern searched); it finds the patients shared by two sets and lists them in
+the order the split first names them. There is no validation and no report.
 """
 
 
 def fresh_seconds(
-    path: Path, argvs: list[list[str]], repeats: int, *, floor: bool = False
+    path: Path,
+    argvs: list[list[str]],
+    repeats: int,
+    *,
+    floor: bool = False,
+    pattern: str | None = None,
 ) -> list[float]:
     """Return the median times of json.load of ``path`` and of each command.
 
-    With ``floor``, the time of the floor (see `FRESH`) comes last.
+    With ``floor``, the time of the floor (see `FRESH`), its patients cut where
+    ``pattern`` finds them, comes last.
     """
     found = subprocess.run(
         [sys.executable, "-c", FRESH, str(path), str(repeats), json.dumps(argvs)]
-        + (["floor"] if floor else []),
+        + (["floor"] if floor else [])
+        + ([pattern] if floor and pattern is not None else []),
         check=True,
         capture_output=True,
         text=True,
@@ -230,7 +258,7 @@ def workload(
     split = ["split", str(samples_path), "--folds", "5", "--group-pattern", PATTERN]
     split += ["-o", str(output)]
     base, checked, carded, floor = fresh_seconds(
-        split_path, [check, card], repeats, floor=True
+        split_path, [check, card], repeats, floor=True, pattern=PATTERN
     )
     started, *in_processes = process_seconds(
         split_path, [check, card, split], repeats, folder.parent / "bytecode"
@@ -271,7 +299,7 @@ def workload(
         ),
         row("check --group-pattern, in process (fresh)", checked, "<= 2x json.load"),
         row(
-            "  floor: parse and one pass per step, in Python (fresh; see FRESH)",
+            "  floor: parse, hash, one pass per step, in Python (fresh; see FRESH)",
             floor,
         ),
         row("  of which reading it (load_split)", loading),
@@ -302,7 +330,9 @@ def real_file(
     check = ["check", str(path), *grouped]
     card = ["card", str(path), *grouped]
 
-    base, checking, carding = fresh_seconds(path, [check, card], repeats)
+    base, checking, carding, floor = fresh_seconds(
+        path, [check, card], repeats, floor=True, pattern=pattern
+    )
     started, checked_apart, carded_apart = process_seconds(
         path, [check, card], repeats, folder / "bytecode"
     )
@@ -317,6 +347,12 @@ def real_file(
             f"{checking:#.3g}",
             f"{checking / base:.2f}x",
             "<= 2x json.load",
+        ],
+        [
+            "    floor: parse, hash, one pass per step, in Python (fresh)",
+            f"{floor:#.3g}",
+            f"{floor / base:.2f}x",
+            "",
         ],
         [
             f"  card{' --group-pattern' if pattern else ''}, in process (fresh)",

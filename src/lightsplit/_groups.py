@@ -37,7 +37,13 @@ from ._errors import (
     printable,
 )
 from ._groupvalues import entry_of, file_entries, sets_groups
-from ._leaks import EntryRef, GroupLeak, group_leaks_in, unmatched_pattern
+from ._leaks import (
+    EntryRef,
+    GroupLeak,
+    find_entries,
+    group_leaks_in,
+    unmatched_pattern,
+)
 from ._lint import group_value_warnings
 from ._patients import patients_across_sets
 from ._provenance import hash64, recorded_grouping
@@ -115,11 +121,13 @@ def check_group_leaks(
                 LightsplitWarning,
                 stacklevel=caller_stacklevel(),
             )
-    details = []
-    for name in split:  # in split order
-        leaks = [leak for leak in group_leaks if name in leak.sets]
-        if leaks:
-            details.append(_leak_error(name, leaks, grouping))
+    in_sets = {
+        name: [leak for leak in group_leaks if name in leak.sets] for name in split
+    }
+    find_entries(leak for leaks in in_sets.values() for leak in leaks[:_SHOWN])
+    details = [  # in split order
+        _leak_error(name, leaks, grouping) for name, leaks in in_sets.items() if leaks
+    ]
     if details:
         raise ValidationError.from_exception_data(title, details)
 
