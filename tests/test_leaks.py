@@ -3,7 +3,10 @@
 import dataclasses
 import random
 import re
+import sys
+import threading
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, NamedTuple
 
 import pytest
@@ -801,6 +804,44 @@ class TestGroupLeakRecords:
         with pytest.raises(dataclasses.FrozenInstanceError):
             found[0].entries = ()  # type: ignore[misc]  # frozen, as `GroupLeak`
 
+    def test_records_as_found(self) -> None:
+        """Entries as the split held them when searched: editing it changes none."""
+        split = {name: list(entries) for name, entries in self.SPLIT.items()}
+        found = find_leaks(split, group_pattern=r"(p\d)/").group_leaks
+        split["test"][0] = ("p9/z.png", 1)  # the leak fixed, say
+        split["validation"].pop()
+        assert list(found) == self.plain()
+        with pytest.raises(dataclasses.FrozenInstanceError, match="of a GroupLeak"):
+            found[0].group = "p2"  # type: ignore[misc]  # frozen, as `GroupLeak`
+
+    def test_entries_read_by_threads_at_once(self) -> None:
+        """Threads reading a fresh report's entries at once each get them all."""
+        patients = 20_000
+        split = {
+            "train": [[f"{p:08d}_000.png", 0] for p in range(patients)],
+            "validation": [[f"{p:08d}_001.png", 0] for p in range(0, patients, 2)],
+            "test": [[f"{p:08d}_002.png", 0] for p in range(patients)],
+        }
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)  # threads take turns as often as may be
+        try:
+            for _ in range(5):
+                leaks = find_leaks(split, group_pattern=r"(\d{8})_").group_leaks
+                start = threading.Barrier(4)
+
+                def read(
+                    leak: GroupLeak[list[object]], start: threading.Barrier
+                ) -> int:
+                    start.wait()
+                    return len(leak.entries)
+
+                with ThreadPoolExecutor(4) as pool:
+                    chosen = [leaks[0], leaks[1], leaks[-1], leaks[2]]
+                    sizes = list(pool.map(read, chosen, [start] * 4))
+                assert sizes == [3, 2, 2, 3]
+        finally:
+            sys.setswitchinterval(interval)
+
     @given(
         st.dictionaries(
             st.sampled_from(["train", "validation", "test"]),
@@ -897,7 +938,7 @@ def test_integer_labels_counted_as_counter_counts(labels: list[int]) -> None:
 def test_entry_refs_in_bulk(indices: list[int]) -> None:
     """Records made in bulk are those the class makes: equal, frozen, alike."""
     samples = [[f"{n}.png", n] for n in range(10)]
-    made = _entry_refs("test", indices, samples)
+    made = _entry_refs("test", indices, [samples[i] for i in indices])
     assert made == [EntryRef("test", i, samples[i]) for i in indices]
     assert [repr(ref) for ref in made] == [
         repr(EntryRef("test", i, samples[i])) for i in indices

@@ -8,11 +8,12 @@ compared whole, as JSON. Leaks are searched among `train`, `validation` and
 """
 
 import re
+import threading
 from collections import Counter, defaultdict, deque
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain, combinations, compress, repeat
-from typing import Final, Generic, Literal, TypeVar
+from typing import Final, Generic, Literal, TypeVar, cast
 
 from ._classes import label_scheme
 from ._entries import (
@@ -133,8 +134,8 @@ _ENTRIES: Final = vars(GroupLeak)["entries"]
 class _GroupLeakFound(GroupLeak[EntryT_co]):
     """A `GroupLeak` whose entries are found when first read (`group_leaks_in`).
 
-    Equal to the `GroupLeak` of the same group, sets and entries, and shown,
-    hashed, copied and pickled as one.
+    Equal to the `GroupLeak` of the same group, sets and entries, and named,
+    shown, hashed, copied and pickled as one.
     """
 
     __slots__ = ("_members",)
@@ -162,14 +163,12 @@ class _GroupLeakFound(GroupLeak[EntryT_co]):
 
     __hash__ = GroupLeak.__hash__
 
-    def __repr__(self) -> str:
-        return (
-            f"GroupLeak(group={self.group!r}, sets={self.sets!r}, "
-            f"entries={self.entries!r})"
-        )
-
     def __reduce__(self) -> tuple[object, tuple[object, ...]]:
         return GroupLeak, (self.group, self.sets, self.entries)
+
+
+# in messages (`FrozenInstanceError`, pydantic's) and shown, as the record it is
+_GroupLeakFound.__name__ = _GroupLeakFound.__qualname__ = GroupLeak.__name__
 
 
 @generic_record
@@ -380,7 +379,7 @@ def _made(cls: type[RecordT], count: int, **fields: Iterable[object]) -> list[Re
     ``fields`` gives every field's values, in order (of ``cls`` or a class it
     derives from). Each field is set through its slot for all the records at
     once: the frozen dataclass's ``__init__`` takes 2.5 times as long (about
-    1.8 µs a record), which a split listing 94,000 entries in leaks feels.
+    1.8 µs a record), which a split listing 84,454 entries in leaks feels.
     """
     records: list[RecordT] = list(map(object.__new__, repeat(cls, count)))
     for name, values in fields.items():
@@ -390,15 +389,14 @@ def _made(cls: type[RecordT], count: int, **fields: Iterable[object]) -> list[Re
 
 
 def _entry_refs(
-    name: SetName, indices: Sequence[int], samples: Sequence[RawT]
+    name: SetName, indices: Sequence[int], entries: Iterable[RawT]
 ) -> list[EntryRef[RawT]]:
-    """Return ``EntryRef(name, i, samples[i])`` for each of ``indices``, in bulk."""
+    """Return ``EntryRef(name, i, entry)`` for each of ``indices`` and ``entries``.
+
+    In bulk (`_made`); ``entries`` are those of set ``name`` at ``indices``.
+    """
     return _made(
-        EntryRef,
-        len(indices),
-        set_name=repeat(name),
-        index=indices,
-        entry=map(samples.__getitem__, indices),
+        EntryRef, len(indices), set_name=repeat(name), index=indices, entry=entries
     )
 
 
@@ -519,7 +517,7 @@ def group_leaks_in(
 
     Each leak's group and sets are found at once, in split order; its entries
     when first asked for (`_GroupLeakFound`): a split whose patients leak by the
-    thousand (CXR8's lists 94,000 entries in 9,685 leaks) is reported without
+    thousand (CXR8's lists 84,454 entries in 9,685 leaks) is reported without
     making a record of each entry, unless the records are read.
     """
     evaluated = [name for name in split if name in EVALUATION_SET_NAMES]
@@ -541,16 +539,17 @@ def group_leaks_in(
     sets_of = _sets_of(evaluated, found)
     if not sets_of:
         return (), tuple(ungrouped)
-    at: dict[SetName, list[int]] = {}  # where each set lists a leaking group
-    leaking: dict[SetName, list[str]] = {}  # and which
+    members = _Members[RawT](sets_of)
     order: dict[str, None] = {}  # the leaking groups, as the split first lists them
     for name in evaluated:
         in_set = groups[name] or []
         hits = map(sets_of.__contains__, in_set)
-        at[name] = list(compress(range(len(in_set)), hits))
-        leaking[name] = list(map(in_set.__getitem__, at[name]))  # type: ignore[arg-type]  # None never leaks
-        order.update(dict.fromkeys(leaking[name]))
-    members = _Members(split, at, leaking, sets_of)
+        at = list(compress(range(len(in_set)), hits))
+        leaking = cast(
+            "list[str]", list(map(in_set.__getitem__, at))
+        )  # no None: None never leaks
+        members.add(name, at, leaking, list(map(split[name].__getitem__, at)))
+        order.update(dict.fromkeys(leaking))
     leaks = _made(
         _GroupLeakFound,
         len(order),
@@ -584,31 +583,33 @@ def _sets_of(
 class _Members(Generic[RawT]):
     """The entries of leaking groups, found when first asked for.
 
-    Holds the split and where each evaluation set lists a leaking group until
-    every leaking group's entries are found (`fill`); the leaks hold it, it
-    holds no leak.
+    Holds each evaluation set's entries in leaking groups, where it lists them
+    and their groups, as `find_leaks` found them (editing the split later
+    changes no report), until every leaking group's entries are found
+    (`fill`). The leaks hold it, it holds no leak; threads may ask at once.
     """
 
-    def __init__(
-        self,
-        split: Mapping[SetName, Sequence[RawT]],
-        at: dict[SetName, list[int]],
-        groups: dict[SetName, list[str]],
-        leaking: Mapping[str, object],
-    ) -> None:
-        self.split = split
-        self.at = at
-        """Where each set lists a leaking group."""
-        self.groups = groups
-        """The leaking group of each entry of `at`."""
+    def __init__(self, leaking: Mapping[str, object]) -> None:
         self.leaking = leaking
+        self.sets: dict[SetName, tuple[list[int], list[str], list[RawT]]] = {}
+        """Per set: where it lists entries of leaking groups, their groups,
+        the entries."""
         self.found: dict[str, tuple[EntryRef[RawT], ...]] = {}
+        self.lock = threading.Lock()
+
+    def add(
+        self, name: SetName, at: list[int], groups: list[str], entries: list[RawT]
+    ) -> None:
+        """Hold the entries of leaking groups of set ``name``, listed ``at``."""
+        self.sets[name] = (at, groups, entries)
 
     def of(self, group: str) -> tuple[EntryRef[RawT], ...]:
         """Return the entries of ``group``, a leaking group, in split order."""
-        if group not in self.found:
+        found = self.found.get(group)
+        if found is None:
             self.fill(None)
-        return self.found[group]
+            found = self.found[group]
+        return found
 
     def fill(self, wanted: "set[str] | None") -> None:
         """Find the entries of the ``wanted`` groups (``None``: every leaking one).
@@ -617,21 +618,23 @@ class _Members(Generic[RawT]):
         of groups: each entry's record is appended to its group's list in C (a
         loop in Python here took a third of a check of CXR8's split).
         """
-        missing = (
-            self.leaking.keys() if wanted is None else wanted
-        ) - self.found.keys()
-        if not missing:
-            return
-        members: defaultdict[str, list[EntryRef[RawT]]] = defaultdict(list)
-        for name, in_set in self.groups.items():
-            keep = list(map(missing.__contains__, in_set))
-            indices = list(compress(self.at[name], keep))
-            lists = map(members.__getitem__, compress(in_set, keep))
-            refs = _entry_refs(name, indices, self.split[name])
-            deque(map(list.append, lists, refs), maxlen=0)
-        self.found.update((group, tuple(refs)) for group, refs in members.items())
-        if len(self.found) == len(self.leaking):  # the split is needed no more
-            self.split, self.at, self.groups = {}, {}, {}
+        with self.lock:
+            missing = (
+                self.leaking.keys() if wanted is None else wanted
+            ) - self.found.keys()
+            if not missing:
+                return
+            members: defaultdict[str, list[EntryRef[RawT]]] = defaultdict(list)
+            for name, (at, groups, entries) in self.sets.items():
+                keep = list(map(missing.__contains__, groups))
+                indices = list(compress(at, keep))
+                lists = map(members.__getitem__, compress(groups, keep))
+                refs = _entry_refs(name, indices, compress(entries, keep))
+                deque(map(list.append, lists, refs), maxlen=0)
+            found = {group: tuple(refs) for group, refs in members.items()}
+            self.found = {**self.found, **found}  # whole for readers without the lock
+            if len(self.found) == len(self.leaking):  # the entries are needed no more
+                self.sets = {}
 
 
 def find_entries(leaks: Iterable[GroupLeak[RawT]]) -> None:
