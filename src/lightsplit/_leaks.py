@@ -545,9 +545,8 @@ def group_leaks_in(
         in_set = groups[name] or []
         hits = map(sets_of.__contains__, in_set)
         at = list(compress(range(len(in_set)), hits))
-        leaking = cast(
-            "list[str]", list(map(in_set.__getitem__, at))
-        )  # no None: None never leaks
+        held = map(in_set.__getitem__, at)
+        leaking = cast("list[str]", list(held))  # no None: None never leaks
         members.add(name, at, leaking, list(map(split[name].__getitem__, at)))
         order.update(dict.fromkeys(leaking))
     leaks = _made(
@@ -640,8 +639,8 @@ class _Members(Generic[RawT]):
 def find_entries(leaks: Iterable[GroupLeak[RawT]]) -> None:
     """Find the entries of ``leaks`` at once, where they are not found yet.
 
-    One pass over the split for the leaks a report shows, not one per leak,
-    nor one for every leak of the split.
+    One pass over the entries of leaking groups for the leaks a report shows,
+    not one per leak, and no record made for the entries of the others.
     """
     wanted: dict[int, tuple[_Members[RawT], set[str]]] = {}
     for leak in leaks:
