@@ -1,6 +1,7 @@
 """``split_card``: hash, sets, classes, leaks and origin of a split file."""
 
 import dataclasses
+import html
 import json
 import re
 from collections.abc import Callable
@@ -66,6 +67,17 @@ class TestContents:
         row = next(line for line in markdown.splitlines() if "Emphysema" in line)
         cells = [cell.strip() for cell in re.split(r"(?<!\\)\|", row)[1:-1]]
         assert cells == [r"Cardiomegaly\|Emphysema", "1 (50.0%)", "0 (0.0%)"]
+
+    def test_class_names_shown_as_named(self, tmp_path: Path) -> None:
+        """Class names that Markdown would format show as written, rendered."""
+        markdown_module = pytest.importorskip("markdown")
+        names = ["*bold*", "<b>", "x`y`", "cat|dog", "a\\b"]
+        sets = {"train": [[f"{i}.png", name] for i, name in enumerate(names)]}
+        text = split_card(write_split(tmp_path / "s.json", sets)).to_markdown()
+        page = markdown_module.markdown(text, extensions=["tables"])
+        classes = page[page.index("<h2>Classes") :]
+        cells = re.findall(r"<td>(.*?)</td>", classes)
+        assert sorted(cells) == sorted(html.escape(name, quote=False) for name in names)
 
     def test_a_string_reading_as_json_is_its_own_class(self, tmp_path: Path) -> None:
         """Labels ``"true"`` and ``true`` are two classes with two names."""

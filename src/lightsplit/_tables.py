@@ -43,7 +43,9 @@ def markdown_table(rows: Sequence[Sequence[str]]) -> list[str]:
     r"""Return ``rows`` (a header first) as a Markdown table, numbers to the right.
 
     A ``|`` in a cell is escaped (a class named ``Cardiomegaly|Emphysema`` is one
-    cell), and so is a backslash; a line end is a space.
+    cell), and so are a backslash and what Markdown would read as markup
+    wherever it stands (``*``, a backquote; ``<`` is written ``&lt;``): a class
+    named ``*a*`` or ``<b>`` shows as itself. A line end is a space.
 
     Examples:
         >>> print("\n".join(markdown_table([["set", "entries"], ["train", "12"]])))
@@ -54,6 +56,8 @@ def markdown_table(rows: Sequence[Sequence[str]]) -> list[str]:
         | class | train |
         |-------|------:|
         | A\|B  |     1 |
+        >>> print(markdown_table([["class"], ["*a* <b> `c`"]])[2])
+        | \*a\* &lt;b> \`c\` |
     """
     rows = [[_escaped(cell) for cell in row] for row in rows]
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
@@ -76,8 +80,11 @@ def markdown_table(rows: Sequence[Sequence[str]]) -> list[str]:
     return [line(rows[0]), rule, *(line(row) for row in rows[1:])]
 
 
-_MARKDOWN_CELL: Final = str.maketrans({"\\": "\\\\", "|": "\\|", "\n": " ", "\r": " "})
-"""Escapes what would end or split a Markdown table's cell."""
+_MARKDOWN_CELL: Final = str.maketrans(
+    {"\\": "\\\\", "|": "\\|", "\n": " ", "\r": " "}
+    | {"*": "\\*", "`": "\\`", "<": "&lt;"}
+)
+"""Escapes what would end or split a Markdown table's cell, or format it."""
 
 
 def _escaped(cell: str) -> str:
