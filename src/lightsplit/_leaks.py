@@ -116,7 +116,12 @@ class LabelConflict(Generic[EntryT_co]):
 @generic_record
 @dataclass(frozen=True, slots=True)
 class GroupLeak(Generic[EntryT_co]):
-    """A group (a patient, say) with entries in more than one of the sets."""
+    """A group (a patient, say) with entries in more than one of the sets.
+
+    In a report of `find_leaks`, a leak's entries are found when first read,
+    as the split held them when it was searched: a report of thousands of
+    leaks costs little more than their groups until their entries are read.
+    """
 
     group: str
     """The group, as the group pattern finds it in the paths (or as the group
