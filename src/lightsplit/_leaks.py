@@ -544,16 +544,16 @@ def group_leaks_in(
     sets_of = _sets_of(evaluated, found)
     if not sets_of:
         return (), tuple(ungrouped)
-    members = _Members[RawT](sets_of)
+    held: dict[SetName, tuple[list[int], list[str], list[RawT]]] = {}
     order: dict[str, None] = {}  # the leaking groups, as the split first lists them
     for name in evaluated:
         in_set = groups[name] or []
         hits = map(sets_of.__contains__, in_set)
         at = list(compress(range(len(in_set)), hits))
-        held = map(in_set.__getitem__, at)
-        leaking = cast("list[str]", list(held))  # no None: None never leaks
-        members.add(name, at, leaking, list(map(split[name].__getitem__, at)))
+        leaking = cast("list[str]", list(map(in_set.__getitem__, at)))  # no None
+        held[name] = (at, leaking, list(map(split[name].__getitem__, at)))
         order.update(dict.fromkeys(leaking))
+    members = _Members(sets_of, held)
     leaks = _made(
         _GroupLeakFound,
         len(order),
@@ -593,19 +593,17 @@ class _Members(Generic[RawT]):
     (`fill`). The leaks hold it, it holds no leak; threads may ask at once.
     """
 
-    def __init__(self, leaking: Mapping[str, object]) -> None:
+    def __init__(
+        self,
+        leaking: Mapping[str, object],
+        sets: dict[SetName, tuple[list[int], list[str], list[RawT]]],
+    ) -> None:
         self.leaking = leaking
-        self.sets: dict[SetName, tuple[list[int], list[str], list[RawT]]] = {}
+        self.sets = sets
         """Per set: where it lists entries of leaking groups, their groups,
         the entries."""
         self.found: dict[str, tuple[EntryRef[RawT], ...]] = {}
         self.lock = threading.Lock()
-
-    def add(
-        self, name: SetName, at: list[int], groups: list[str], entries: list[RawT]
-    ) -> None:
-        """Hold the entries of leaking groups of set ``name``, listed ``at``."""
-        self.sets[name] = (at, groups, entries)
 
     def of(self, group: str) -> tuple[EntryRef[RawT], ...]:
         """Return the entries of ``group``, a leaking group, in split order."""

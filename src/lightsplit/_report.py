@@ -562,9 +562,10 @@ def examine_split(
 
     ``text`` is the file ``split`` was read from, with no sample type: where
     every entry is a path and an integer or a string (`SetFields.pairs`), the
-    hash is read from it (`text_sha256`). Else the hash of a large split is found aside
-    while the rest is read (`work_aside`), as are the groups of the last two
-    thirds of its largest set unless they are found by shape (`groups_by_shape`).
+    hash is read from it (`text_sha256`). Else the hash of a large split is
+    found aside while the rest is read (`work_aside`), as are the groups of the
+    last two thirds of its largest set unless they are found by shape
+    (`groups_by_shape`).
     ``labels`` says whether to warn about labels that are not integers.
     """
     from_text = text is not None and _pairs_likely(text, split, fields)
