@@ -128,6 +128,28 @@ class TestGroups:
         assert found == (bytes(text) + line[-1:] == line * count)
 
     @given(
+        st.text(alphabet="a0/7.9", min_size=1, max_size=6),
+        st.integers(1, 40),
+        st.integers(1, 64),
+        st.none() | st.tuples(st.integers(0, 300), st.sampled_from("a0/7.9\n")),
+    )
+    def test_shapes_compared_in_blocks(
+        self, path: str, count: int, block: int, change: tuple[int, str] | None
+    ) -> None:
+        """ASCII paths are found to share a shape, shaped a block at a time,
+        exactly when the whole text shaped at once is that shape repeated."""
+        text = list("\n".join([path] * count))
+        if change is not None:
+            text[change[0] % len(text)] = change[1]
+        joined = "".join(text)
+        line = path.translate(entries._ZEROS).encode() + b"\n"
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(entries, "_BLOCK", block)
+            found = entries._shaped_lines(joined, line, count)
+        whole = joined.encode().translate(entries._ZERO_BYTES) + b"\n"
+        assert found == (whole == line * count)
+
+    @given(
         st.sampled_from(GROUP_PATTERNS),
         st.text(alphabet="images/p_.#\né", min_size=1, max_size=16),
         st.lists(st.integers(0, 2**32), min_size=1, max_size=12),

@@ -991,9 +991,8 @@ class SetFields:
     """The label of each entry, or ``None``."""
     tally: Counter[Hashable]
     """How many entries have each different label (`tally_labels`)."""
-    groups: list[str | None] | None
-    """The group of each entry (``None`` where the pattern does not match, or
-    the group field holds nothing), or ``None`` for all without groups."""
+    found_groups: "list[str | None] | _Cut | None"
+    """`groups`, or what cuts them out of `paths` when first asked for."""
     group_set: frozenset[str] | None
     """The different groups of the set, ``None`` without groups."""
     ungrouped: bool
@@ -1008,6 +1007,27 @@ class SetFields:
     space, and an integer (not ``true``, not ``1.0``) or a string with no space
     (a label, or a second file such as a mask): the entries whose split's hash
     `text_sha256` may read from the split's text."""
+
+    @property
+    def groups(self) -> list[str | None] | None:
+        """The group of each entry, or ``None`` for all without groups.
+
+        An entry's group is ``None`` where the pattern does not match its path,
+        or the group field holds nothing. Groups cut out of paths of one shape
+        are cut when first asked for: most checks need only `group_set`, found
+        without a list of 100,000 strings.
+        """
+        found = self.found_groups
+        if isinstance(found, _Cut):
+            found = list(map(found.cut, self.paths))  # type: ignore[arg-type]  # no None in a shape
+            object.__setattr__(self, "found_groups", found)
+        return found
+
+
+class _Cut(NamedTuple):
+    """Cuts the group out of each path of a set, all of one shape (`SetFields`)."""
+
+    cut: Callable[[str], str]
 
 
 def _raw_paths(
@@ -1390,8 +1410,31 @@ def _shared_shape(paths: list[str], text: str) -> str | None:
     sample = "\n".join(paths[:_SHAPES_SAMPLED]).encode("utf-8", "surrogatepass")
     if _one_shape(paths[:_SHAPES_SAMPLED], sample.translate(_ZERO_BYTES)) is None:
         return None
-    return _one_shape(
-        paths, text.encode("utf-8", "surrogatepass").translate(_ZERO_BYTES)
+    if not text.isascii():
+        return _one_shape(
+            paths, text.encode("utf-8", "surrogatepass").translate(_ZERO_BYTES)
+        )
+    first = paths[0].translate(_ZEROS)
+    line = first.encode("ascii") + b"\n"
+    return first if _shaped_lines(text, line, len(paths)) else None
+
+
+def _shaped_lines(text: str, line: bytes, count: int) -> bool:
+    """Whether ASCII ``text`` is ``count`` lines, each ``line`` once shaped.
+
+    The last line without its line end; shaped as `_one_shape` shapes them,
+    a block of lines at a time: the text shaped whole would be two copies of
+    megabytes, each new memory (a page fault every 4 KiB, which costs as much
+    as shaping them).
+    """
+    if len(text) + 1 != len(line) * count:
+        return False
+    block = line * max(1, _BLOCK // len(line))
+    size = len(block)
+    return all(
+        text[at : at + size].encode("ascii").translate(_ZERO_BYTES)
+        == block[: len(text) - at]
+        for at in range(0, len(text), size)
     )
 
 
@@ -1654,7 +1697,8 @@ class _Read(NamedTuple):
     """The shape of every path, if they share one (`_shared_shape`)."""
 
     def fields(
-        self, grouped: tuple[list[str | None] | None, frozenset[str] | None, bool]
+        self,
+        grouped: tuple[list[str | None] | _Cut | None, frozenset[str] | None, bool],
     ) -> SetFields:
         """Return the set's fields, given ``grouped`` (see `_grouped`)."""
         groups, group_set, ungrouped = grouped
@@ -1673,10 +1717,21 @@ class _Read(NamedTuple):
 
 def _grouped(
     name: SetName, read: _Read, pattern: re.Pattern[str], found_groups: GroupsOf | None
-) -> tuple[list[str | None], frozenset[str], bool]:
-    """Return a set's groups, its different groups, and whether one is missing."""
+) -> tuple[list[str | None] | _Cut, frozenset[str], bool]:
+    """Return a set's groups, its different groups, and whether one is missing.
+
+    Paths of one shape give what cuts their groups out (`SetFields.groups`)
+    and their different groups, cut once each: each cut that repeats one is
+    freed at once, and its memory used again (new memory costs a page fault
+    every 4 KiB, as long as cutting them).
+    """
     paths = read.paths
     groups = None if found_groups is None else found_groups(name, paths)
+    if groups is None and read.shape is not None:
+        span = _group_span(pattern, read.shape, _which_group(pattern))
+        if span is not None:
+            cut = itemgetter(slice(*span))
+            return _Cut(cut), frozenset(map(cut, paths)), False  # type: ignore[arg-type]  # no None in a shape
     if groups is None or len(groups) != len(paths):
         text = None if read.pathless else read.text
         groups = path_groups(paths, pattern, text, shape=read.shape)

@@ -526,39 +526,36 @@ def group_leaks_in(
     making a record of each entry, unless the records are read.
     """
     evaluated = [name for name in split if name in EVALUATION_SET_NAMES]
-    groups = {name: index[name].groups for name in evaluated}
     found: dict[SetName, frozenset[str]] = {}
     ungrouped: list[EntryRef[RawT]] = []
-    for name, in_set in groups.items():
+    for name in evaluated:
         group_set = index[name].group_set
-        if in_set is None or group_set is None:
+        if group_set is None:
             return (), ()
         found[name] = group_set
         if index[name].ungrouped:
             paths = index[name].paths
             ungrouped += (
                 EntryRef(name, i, split[name][i])
-                for i, group in enumerate(in_set)
+                for i, group in enumerate(index[name].groups or ())
                 if group is None and paths[i] is not None
             )
     sets_of = _sets_of(evaluated, found)
     if not sets_of:
         return (), tuple(ungrouped)
-    held: dict[SetName, tuple[list[int], list[str], list[RawT]]] = {}
-    order: dict[str, None] = {}  # the leaking groups, as the split first lists them
-    for name in evaluated:
-        in_set = groups[name] or []
-        hits = map(sets_of.__contains__, in_set)
-        at = list(compress(range(len(in_set)), hits))
-        leaking = cast("list[str]", list(map(in_set.__getitem__, at)))  # no None
-        held[name] = (at, leaking, list(map(split[name].__getitem__, at)))
-        order.update(dict.fromkeys(leaking))
-    members = _Members(sets_of, held)
+    groups = {name: index[name].groups or [] for name in evaluated}
+    order: dict[str | None, None] = {}  # leaking groups, as the split first lists them
+    for in_set in groups.values():
+        order.update(dict.fromkeys(compress(in_set, map(sets_of.__contains__, in_set))))
+    leaking = cast("dict[str, None]", order)  # no None: no set holds it
+    members = _Members(
+        sets_of, {name: (groups[name], tuple(split[name])) for name in evaluated}
+    )
     leaks = _made(
         _GroupLeakFound,
-        len(order),
-        group=order,
-        sets=map(sets_of.__getitem__, order),
+        len(leaking),
+        group=leaking,
+        sets=map(sets_of.__getitem__, leaking),
         _members=repeat(members),
     )
     return tuple(leaks), tuple(ungrouped)
@@ -587,21 +584,20 @@ def _sets_of(
 class _Members(Generic[RawT]):
     """The entries of leaking groups, found when first asked for.
 
-    Holds each evaluation set's entries in leaking groups, where it lists them
-    and their groups, as `find_leaks` found them (editing the split later
-    changes no report), until every leaking group's entries are found
-    (`fill`). The leaks hold it, it holds no leak; threads may ask at once.
+    Holds each evaluation set's entries and their groups, as `find_leaks` found
+    them (a copy of a set that is not a tuple: editing the split later changes
+    no report), until every leaking group's entries are found (`fill`). The
+    leaks hold it, it holds no leak; threads may ask at once.
     """
 
     def __init__(
         self,
         leaking: Mapping[str, object],
-        sets: dict[SetName, tuple[list[int], list[str], list[RawT]]],
+        sets: dict[SetName, tuple[Sequence[str | None], Sequence[RawT]]],
     ) -> None:
         self.leaking = leaking
         self.sets = sets
-        """Per set: where it lists entries of leaking groups, their groups,
-        the entries."""
+        """Per set: the group of each entry (``None`` for none), and the entries."""
         self.found: dict[str, tuple[EntryRef[RawT], ...]] = {}
         self.lock = threading.Lock()
 
@@ -616,9 +612,9 @@ class _Members(Generic[RawT]):
     def fill(self, wanted: "set[str] | None") -> None:
         """Find the entries of the ``wanted`` groups (``None``: every leaking one).
 
-        One pass over each set's entries in leaking groups, whatever the number
-        of groups: each entry's record is appended to its group's list in C (a
-        loop in Python here took a third of a check of CXR8's split).
+        One pass over each set's groups, whatever the number of groups: each
+        entry's record is appended to its group's list in C (a loop in Python
+        here took a third of a check of CXR8's split).
         """
         with self.lock:
             missing = (
@@ -627,11 +623,12 @@ class _Members(Generic[RawT]):
             if not missing:
                 return
             members: defaultdict[str, list[EntryRef[RawT]]] = defaultdict(list)
-            for name, (at, groups, entries) in self.sets.items():
+            for name, (groups, entries) in self.sets.items():
                 keep = list(map(missing.__contains__, groups))
-                indices = list(compress(at, keep))
-                lists = map(members.__getitem__, compress(groups, keep))
-                refs = _entry_refs(name, indices, compress(entries, keep))
+                indices = list(compress(range(len(groups)), keep))
+                held = cast("Iterable[str]", compress(groups, keep))  # no None
+                lists = map(members.__getitem__, held)
+                refs = _entry_refs(name, indices, map(entries.__getitem__, indices))
                 deque(map(list.append, lists, refs), maxlen=0)
             found = {group: tuple(refs) for group, refs in members.items()}
             self.found = {**self.found, **found}  # whole for readers without the lock
