@@ -158,7 +158,7 @@ class TestGroups:
         self, pattern: str, template: str, seeds: list[int]
     ) -> None:
         """Paths that differ in digits alone (one shape, read once for all) are
-        normalised and grouped as each path alone is."""
+        normalised and grouped as each path alone is, their set of groups too."""
         paths = [
             "".join(
                 str(random.Random(seed).randrange(10)) if c == "#" else c
@@ -169,7 +169,10 @@ class TestGroups:
         fields = EntryFields(group_pattern=re.compile(pattern))
         [found] = index_split({"train": [[p, 0] for p in paths]}, fields).values()
         assert found.paths == [normalize_path(p) for p in paths]
-        assert found.groups == [fields.group(p or "") or None for p in found.paths]
+        groups = [fields.group(p or "") or None for p in found.paths]
+        assert found.groups == groups
+        assert found.group_set == {group for group in groups if group is not None}
+        assert found.ungrouped == (None in groups)
 
     @given(
         st.lists(
