@@ -171,7 +171,7 @@ class TestGroups:
         assert found.paths == [normalize_path(p) for p in paths]
         groups = [fields.group(p or "") or None for p in found.paths]
         assert found.groups == groups
-        assert found.group_set == {group for group in groups if group is not None}
+        assert found.group_set == frozenset(g for g in groups if g is not None)
         assert found.ungrouped == (None in groups)
 
     @given(
