@@ -5,6 +5,7 @@ import random
 import re
 import sys
 import threading
+import unicodedata
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from typing import ClassVar, NamedTuple
@@ -55,12 +56,33 @@ class TestNormalizePath:
             pytest.param("a//b/../a.png", "a/a.png", id="double-slash"),
             pytest.param("a/./b/", "a/b", id="trailing"),
             pytest.param("../a.png", "../a.png", id="leading-up"),
+            pytest.param("//data/a.png", "/data/a.png", id="leading-double-slash"),
+            pytest.param("///data//a.png", "/data/a.png", id="leading-slashes"),
             pytest.param("./cafe\u0301.png", "caf\u00e9.png", id="decomposed"),
         ],
     )
     def test_spellings(self, path: str, expected: str) -> None:
         """Dots, repeated slashes and ``name/..`` pairs go; a leading ``..`` stays."""
         assert normalize_path(path) == expected
+
+    def test_leading_double_slash_leaks(self) -> None:
+        """``//images/x.png`` is ``/images/x.png`` (Linux, macOS): a path leak."""
+        split = {"train": [["/images/x.png", 0]], "test": [["//images/x.png", 0]]}
+        [leak] = find_leaks(split).path_leaks
+        assert (leak.path, leak.sets) == ("/images/x.png", ("train", "test"))
+
+    @pytest.mark.parametrize("compiled", [False, True])
+    def test_decomposed_pattern_finds_composed_paths(self, compiled: bool) -> None:
+        """A group pattern copied from a macOS file name (``e`` and an accent)
+        finds the paths however they spell the letter, as they are composed."""
+        typed = unicodedata.normalize("NFD", "patiënt-") + r"(\d+)/"
+        split = {
+            "train": [[unicodedata.normalize("NFD", "patiënt-1/a.png"), 0]],
+            "test": [["patiënt-1/b.png", 1]],
+        }
+        pattern = re.compile(typed) if compiled else typed
+        [leak] = find_leaks(split, group_pattern=pattern).group_leaks
+        assert (leak.group, leak.sets) == ("1", ("train", "test"))
 
     @given(st.lists(SEGMENTS, min_size=1, max_size=5), st.lists(SEGMENTS, max_size=3))
     def test_detours_vanish(self, parts: list[str], detour: list[str]) -> None:

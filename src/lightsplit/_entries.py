@@ -213,15 +213,19 @@ def normalize_path(path: str) -> str:
     """Return the one spelling of ``path`` that names the same file.
 
     ``.`` components, repeated ``/`` and ``name/..`` pairs are removed, as
-    ``posixpath.normpath`` does; a leading ``..`` stays. Letters are composed
-    (Unicode NFC): ``é`` typed as one character or as ``e`` and an accent (as
-    macOS writes file names) is one spelling.
+    ``posixpath.normpath`` does; a leading ``..`` stays. A leading ``//``,
+    which ``normpath`` keeps (POSIX leaves its meaning to the system), is one
+    ``/``, as on Linux and macOS. Letters are composed (Unicode NFC): ``é``
+    typed as one character or as ``e`` and an accent (as macOS writes file
+    names) is one spelling.
 
     Examples:
         >>> normalize_path("./a.png"), normalize_path("b//../a.png")
         ('a.png', 'a.png')
         >>> normalize_path("a//b/../c.png"), normalize_path("../a.png")
         ('a/c.png', '../a.png')
+        >>> normalize_path("//data/a.png")
+        '/data/a.png'
         >>> normalize_path("cafe\u0301.png") == "caf\u00e9.png"
         True
     """
@@ -229,7 +233,8 @@ def normalize_path(path: str) -> str:
         path = unicodedata.normalize("NFC", path)
     # Most paths are already normal: test cheaply before calling normpath.
     if path.startswith(".") or "/." in path or "//" in path or path.endswith("/"):
-        return posixpath.normpath(path)
+        normal = posixpath.normpath(path)
+        return normal[1:] if normal.startswith("//") else normal
     return path
 
 
@@ -374,7 +379,9 @@ def compile_group_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
 
     The group is the named group ``group`` if the pattern has one, else its
     first group, else the whole match; the pattern is searched anywhere in the
-    normalised path (``re.search``).
+    normalised path (``re.search``). As the paths' letters are composed
+    (`normalize_path`), so are the pattern's: one copied from a macOS file name
+    (``e`` and an accent) finds the paths that spell ``é`` either way.
 
     Raises:
         ValueError: if ``pattern`` is not a regular expression.
@@ -382,9 +389,17 @@ def compile_group_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
     Examples:
         >>> compile_group_pattern(r"images/(\d{8})_").pattern
         'images/(\\d{8})_'
+        >>> print(ascii(compile_group_pattern("patie\u0308nt-(\\d+)").pattern))
+        'pati\xebnt-(\\d+)'
     """
     if isinstance(pattern, re.Pattern):
+        if not pattern.pattern.isascii():
+            composed = unicodedata.normalize("NFC", pattern.pattern)
+            if composed != pattern.pattern:
+                return re.compile(composed, pattern.flags)
         return pattern
+    if not pattern.isascii():
+        pattern = unicodedata.normalize("NFC", pattern)
     try:
         return re.compile(pattern)
     except re.error as exc:
