@@ -213,19 +213,17 @@ def normalize_path(path: str) -> str:
     """Return the one spelling of ``path`` that names the same file.
 
     ``.`` components, repeated ``/`` and ``name/..`` pairs are removed, as
-    ``posixpath.normpath`` does; a leading ``..`` stays. A leading ``//``,
-    which ``normpath`` keeps (POSIX leaves its meaning to the system), is one
-    ``/``, as on Linux and macOS. Letters are composed (Unicode NFC): ``é``
-    typed as one character or as ``e`` and an accent (as macOS writes file
-    names) is one spelling.
+    ``posixpath.normpath`` does; a leading ``..`` stays, and so does a leading
+    ``//`` (as ``normpath`` keeps it: checkpoints identify their entries by
+    this spelling). Letters are composed (Unicode NFC): ``é`` typed as one
+    character or as ``e`` and an accent (as macOS writes file names) is one
+    spelling.
 
     Examples:
         >>> normalize_path("./a.png"), normalize_path("b//../a.png")
         ('a.png', 'a.png')
         >>> normalize_path("a//b/../c.png"), normalize_path("../a.png")
         ('a/c.png', '../a.png')
-        >>> normalize_path("//data/a.png")
-        '/data/a.png'
         >>> normalize_path("cafe\u0301.png") == "caf\u00e9.png"
         True
     """
@@ -233,8 +231,7 @@ def normalize_path(path: str) -> str:
         path = unicodedata.normalize("NFC", path)
     # Most paths are already normal: test cheaply before calling normpath.
     if path.startswith(".") or "/." in path or "//" in path or path.endswith("/"):
-        normal = posixpath.normpath(path)
-        return normal[1:] if normal.startswith("//") else normal
+        return posixpath.normpath(path)
     return path
 
 
