@@ -385,6 +385,21 @@ class TestCheck:
         assert status == 1  # the patients found, and one leaks
         assert "group leak" in out
 
+    def test_pattern_starting_with_a_dash(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """`--group-pattern '-(\\d+)/'` is the pattern, not an option without a
+        value (argparse refused it as "expected one argument"); an option after
+        `--group-pattern` is still refused as its value."""
+        sets = {"train": [["a-1/x.png", 0]], "test": [["a-1/y.png", 1]]}
+        path = write_split(tmp_path / "s.json", sets)
+        status, out, _ = _run(capsys, "check", path, "--group-pattern", r"-(\d+)/")
+        assert status == 1
+        assert "group leak: 1 group is in both `train` and `test`: 1" in out
+        status, _, err = _run(capsys, "check", path, "--group-pattern", "--json")
+        assert status == 2
+        assert "--group-pattern: expected one argument" in err
+
     def test_class_counts_as_cards_give_them(
         self, tmp_path: Path, capsys: Capture
     ) -> None:

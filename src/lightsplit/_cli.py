@@ -596,6 +596,38 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     return parser
 
 
+_OPTION_LIKE: Final = re.compile(r"--?[A-Za-z][\w-]*(=.*)?", re.DOTALL)
+"""What may be an option (``-h``, ``--root``, ``--root=x``): read as one."""
+
+
+def _patterns_attached(arguments: list[str]) -> list[str]:
+    r"""Attach to ``--group-pattern`` a pattern that starts with ``-``.
+
+    ``argparse`` reads ``--group-pattern '-(\d+)'`` as an option with no value
+    (a value starting with ``-`` looks like an option); a pattern such as
+    ``-(\d+)`` can be nothing else, so it is passed as ``--group-pattern=...``.
+
+    Examples:
+        >>> _patterns_attached(["check", "s.json", "--group-pattern", r"-(\d+)"])
+        ['check', 's.json', '--group-pattern=-(\\d+)']
+        >>> _patterns_attached(["check", "s.json", "--group-pattern", "--json"])
+        ['check', 's.json', '--group-pattern', '--json']
+    """
+    found: list[str] = []
+    for argument in arguments:
+        if (
+            found
+            and found[-1] == "--group-pattern"
+            and argument.startswith("-")
+            and argument != "--"  # the end of options
+            and _OPTION_LIKE.fullmatch(argument) is None
+        ):
+            found[-1] = f"--group-pattern={argument}"
+        else:
+            found.append(argument)
+    return found
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the ``lightsplit`` command line and return its exit status.
 
@@ -615,7 +647,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         ...
         0
     """
-    arguments = sys.argv[1:] if argv is None else list(argv)
+    arguments = _patterns_attached(sys.argv[1:] if argv is None else list(argv))
     parser = build_parser(arguments[0] if arguments else None)
     try:
         args = parser.parse_args(arguments)
