@@ -389,16 +389,12 @@ def compile_group_pattern(pattern: str | re.Pattern[str]) -> re.Pattern[str]:
         >>> print(ascii(compile_group_pattern("patie\u0308nt-(\\d+)").pattern))
         'pati\xebnt-(\\d+)'
     """
+    text = pattern.pattern if isinstance(pattern, re.Pattern) else pattern
+    composed = text if text.isascii() else unicodedata.normalize("NFC", text)
     if isinstance(pattern, re.Pattern):
-        if not pattern.pattern.isascii():
-            composed = unicodedata.normalize("NFC", pattern.pattern)
-            if composed != pattern.pattern:
-                return re.compile(composed, pattern.flags)
-        return pattern
-    if not pattern.isascii():
-        pattern = unicodedata.normalize("NFC", pattern)
+        return pattern if composed == text else re.compile(composed, pattern.flags)
     try:
-        return re.compile(pattern)
+        return re.compile(composed)
     except re.error as exc:
         msg = (
             f"group pattern `{pattern}` is not a regular expression ({exc}); write "
@@ -1457,10 +1453,20 @@ def _groups_in_shape(
 
     Each is cut where the pattern, blind to digits, finds the group in the shape.
     """
-    span = _group_span(pattern, shape, _which_group(pattern))
-    if span is None:
+    cut = _shape_cut(pattern, shape)
+    if cut is None:
         return [None] * len(paths)
-    return list(map(itemgetter(slice(*span)), paths))  # type: ignore[arg-type]  # no None in a shape
+    return list(map(cut, paths))  # type: ignore[arg-type]  # no None in a shape
+
+
+def _shape_cut(pattern: re.Pattern[str], shape: str) -> Callable[[str], str] | None:
+    """Return what cuts the group out of a path of ``shape``; ``None`` if it has none.
+
+    The pattern, blind to digits, finds the group at the same place in every
+    path of the shape as in the shape itself.
+    """
+    span = _group_span(pattern, shape, _which_group(pattern))
+    return None if span is None else itemgetter(slice(*span))
 
 
 def _group_span(
@@ -1740,9 +1746,8 @@ def _grouped(
     paths = read.paths
     groups = None if found_groups is None else found_groups(name, paths)
     if groups is None and read.shape is not None:
-        span = _group_span(pattern, read.shape, _which_group(pattern))
-        if span is not None:
-            cut = itemgetter(slice(*span))
+        cut = _shape_cut(pattern, read.shape)
+        if cut is not None:
             return _Cut(cut), frozenset(map(cut, paths)), False  # type: ignore[arg-type]  # no None in a shape
     if groups is None or len(groups) != len(paths):
         text = None if read.pathless else read.text

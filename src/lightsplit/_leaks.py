@@ -639,8 +639,8 @@ class _Members(Generic[RawT]):
 def find_entries(leaks: Iterable[GroupLeak[RawT]]) -> None:
     """Find the entries of ``leaks`` at once, where they are not found yet.
 
-    One pass over the entries of leaking groups for the leaks a report shows,
-    not one per leak, and no record made for the entries of the others.
+    One pass over each set's groups for all the leaks a report shows, not one
+    per leak, and no record made for the entries of the others.
     """
     wanted: dict[int, tuple[_Members[RawT], set[str]]] = {}
     for leak in leaks:
