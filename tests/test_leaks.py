@@ -309,6 +309,39 @@ class TestGroupsByShape:
             p.split("_")[0].split("/")[-1] for p in paths
         ]
 
+    @pytest.mark.parametrize("leak_at", [0, 1_500, None])
+    def test_large_sets_of_one_shape(self, leak_at: int | None) -> None:
+        """Sets of one shape, leaking early, late or not: each entry's group, leaks.
+
+        Groups cut out of a set whose first entries leak, and of one that leaks
+        only further on, are each what its path searched alone gives, and the
+        group leaks are those each group's sets give.
+        """
+        rng = random.Random(leak_at)
+        patients = list(range(10_000))
+        rng.shuffle(patients)
+        own = {"train": patients[:6_000], "test": patients[6_000:]}
+        split: dict[str, list[list[object]]] = {
+            name: [[f"images/{p:08d}_{n % 7:03d}.png", 0] for n, p in enumerate(ps * 2)]
+            for name, ps in own.items()
+        }
+        if leak_at is not None:
+            split["test"][leak_at][0] = f"images/{own['train'][9]:08d}_900.png"
+        pattern = re.compile(r"(\d{8})_")
+        index = index_split(split, EntryFields(group_pattern=pattern))
+        sets_of: dict[str, list[str]] = {}
+        for name, entries_ in split.items():
+            groups = [EntryFields(group_pattern=pattern).group(e[0]) for e in entries_]  # type: ignore[arg-type]  # a path
+            assert index[name].groups == groups
+            assert index[name].group_set == frozenset(groups)
+            for group in dict.fromkeys(groups):
+                sets_of.setdefault(group or "", []).append(name)
+        leaks = find_leaks(split, group_pattern=pattern).group_leaks
+        assert [(leak.group, leak.sets) for leak in leaks] == [
+            (group, tuple(sets)) for group, sets in sets_of.items() if len(sets) > 1
+        ]
+        assert len(leaks) == (0 if leak_at is None else 1)
+
     def test_no_match(self) -> None:
         """A shape the pattern does not match leaves its paths without a group."""
         paths = ["images/0001_0.png"] * 10 + ["other/x.png"] * 10

@@ -33,7 +33,7 @@ from types import ModuleType
 from typing import Any, Final, Literal, NamedTuple, TypeAlias, cast
 
 from ._errors import preview, printable
-from ._types import SetName
+from ._types import EVALUATION_SET_NAMES, SetName
 
 __all__ = [
     "DATA_SUFFIXES",
@@ -1692,9 +1692,14 @@ def index_split(
     if pattern is None:
         return index
     order = sorted(split, key=lambda name: name == last)  # stable: `last` last
-    grouped = {
-        name: _grouped(name, read[name], pattern, found_groups) for name in order
-    }
+    grouped: dict[SetName, tuple[list[str | None] | _Cut, frozenset[str], bool]] = {}
+    for name in order:
+        earlier = [
+            found[1]
+            for other, found in grouped.items()
+            if name in EVALUATION_SET_NAMES and other in EVALUATION_SET_NAMES
+        ]
+        grouped[name] = _grouped(name, read[name], pattern, found_groups, earlier)
     for name, found in read.items():
         index[name] = found.fields(grouped[name])
     return index
@@ -1734,25 +1739,41 @@ class _Read(NamedTuple):
 
 
 def _grouped(
-    name: SetName, read: _Read, pattern: re.Pattern[str], found_groups: GroupsOf | None
+    name: SetName,
+    read: _Read,
+    pattern: re.Pattern[str],
+    found_groups: GroupsOf | None,
+    earlier: Sequence[frozenset[str]] = (),
 ) -> tuple[list[str | None] | _Cut, frozenset[str], bool]:
     """Return a set's groups, its different groups, and whether one is missing.
 
     Paths of one shape give what cuts their groups out (`SetFields.groups`)
     and their different groups, cut once each: each cut that repeats one is
     freed at once, and its memory used again (new memory costs a page fault
-    every 4 KiB, as long as cutting them).
+    every 4 KiB, as long as cutting them). Unless the groups of its first
+    entries are in the ``earlier`` sets' groups (`_LEAK_SAMPLE`): a leak will
+    list its groups, and its different groups are found from that list, not
+    cut twice.
     """
     paths = read.paths
     groups = None if found_groups is None else found_groups(name, paths)
     if groups is None and read.shape is not None:
         cut = _shape_cut(pattern, read.shape)
+        shaped = cast("list[str]", paths)  # no None in a shape
+        sample = frozenset(map(cut, shaped[:_LEAK_SAMPLE]) if cut and earlier else ())
+        if cut is not None and all(map(sample.isdisjoint, earlier)):
+            return _Cut(cut), frozenset(map(cut, shaped)), False
         if cut is not None:
-            return _Cut(cut), frozenset(map(cut, paths)), False  # type: ignore[arg-type]  # no None in a shape
+            listed = list(map(cut, shaped))
+            return cast("list[str | None]", listed), frozenset(listed), False
     if groups is None or len(groups) != len(paths):
         text = None if read.pathless else read.text
         groups = path_groups(paths, pattern, text, shape=read.shape)
     return groups, *_group_set(groups)
+
+
+_LEAK_SAMPLE: Final = 1_000
+"""Entries of a set whose groups, found in those of other sets, tell a leak."""
 
 
 def _group_set(groups: list[str | None]) -> tuple[frozenset[str], bool]:
