@@ -5,6 +5,7 @@ import random
 import runpy
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any, Final
 
@@ -617,6 +618,7 @@ class TestCheck:
                     "sha256": split_sha256(load_split(path)),
                     "group_pattern": None,
                     "group_field": None,
+                    "label_separator": None,
                     "fields_from": None,
                     "sidecar_fields": [],
                     "sidecar_columns": {},
@@ -1988,9 +1990,97 @@ class TestSplit:
             f"warning: {table}: 2 of the 4 classes are names joined by `|` (such as "
             "`car|her`): each combination is split as a class of its own, and a "
             "finding's prevalence is not kept set by set; to stratify by each name, "
-            "give each label as a list of names in a JSON list of entries ([path, "
-            '["car", "her"]])'
+            "give `--label-separator '|'` (each label is then read as the list of "
+            "its names)"
         ) in out.splitlines()
+        status, out, _ = _run(capsys, *argv, "--label-separator", "|")
+        assert status == 0
+        assert "read 4 entries from" in out
+        assert ": 3 classes," in out
+        assert "joined by" not in out
+
+    def test_label_separator(self, tmp_path: Path, capsys: Capture) -> None:
+        """NIH's table: findings joined by ``|``, stratified name by name.
+
+        Each finding's prevalence is kept in every fold, the entries are written
+        as the table has them, and the sidecar records the separator, by which
+        `check` and `card` read the folds without it given again.
+        """
+        findings = ["Effusion", "Nodule", "Mass", "Hernia"]
+        rng = random.Random(5)
+        rows = []
+        for patient in range(1, 241):
+            for image in range(rng.randint(1, 3)):
+                named = rng.sample(findings, rng.randint(0, 2))
+                label = "|".join(sorted(named)) or "No Finding"
+                rows.append(f"{patient:08d}_{image:03d}.png,{label},{patient}")
+        table = tmp_path / "Data_Entry.csv"
+        table.write_text("Image Index,Finding Labels,Patient ID\n" + "\n".join(rows))
+        output = tmp_path / "folds"
+        status, out, err = _run(
+            capsys,
+            "split",
+            table,
+            "--folds",
+            "4",
+            "--label-field",
+            "Finding Labels",
+            "--group-field",
+            "Patient ID",
+            "--label-separator",
+            "|",
+            "-o",
+            output,
+        )
+        assert status == 0, err
+        assert ": 5 classes, 240 groups" in out
+        assert "warning" not in out
+        table_rows = {row.split(",")[0]: row.split(",") for row in rows}
+        for fold in range(4):
+            split = load_split(output / f"fold-{fold}.json")
+            for entries in split.values():
+                for entry in entries:
+                    file, finding, held_by = table_rows[entry[0]]
+                    assert entry == [file, finding, int(held_by)]
+            counts = {
+                name: Counter(
+                    finding for entry in entries for finding in str(entry[1]).split("|")
+                )
+                for name, entries in split.items()
+            }
+            everyone = sum(counts.values(), Counter())
+            total = sum(len(entries) for entries in split.values())
+            for name, entries in split.items():
+                for finding, count in everyone.items():
+                    share = len(entries) / total
+                    assert abs(counts[name][finding] - count * share) < 0.1 * count
+            sidecar = json.loads((output / "fold-0.json.lightsplit.json").read_text())
+            assert sidecar["label_separator"] == "|"
+            assert "--label-separator '|'" in sidecar["command"]
+        status, out, _ = _run(capsys, "check", output / "fold-0.json", "--json")
+        assert status == 0
+        report = json.loads(out)["files"][0]
+        assert report["label_separator"] == "|"
+        assert "label_separator" in report["sidecar_fields"]
+        assert set(report["sets"]["test"]["class_counts"]) == {*findings, "No Finding"}
+        status, out, _ = _run(capsys, "card", output / "fold-0.json", "--json")
+        assert status == 0
+        card = json.loads(out)
+        assert card["label_separator"] == "|"
+        assert set(card["sets"]["train"]["class_counts"]) == {*findings, "No Finding"}
+        status, out, _ = _run(capsys, "card", output / "fold-0.json")
+        assert "5 classes, each the names it joins by `|`" in out
+
+    def test_empty_label_separator(self, tmp_path: Path, capsys: Capture) -> None:
+        """An empty separator is a usage error that says what to give."""
+        path = write_split(tmp_path / "s.json", {"train": [["a.png", "x|y"]]})
+        for command in ("check", "card"):
+            status, _, err = _run(capsys, command, path, "--label-separator", "")
+            assert status == 2
+            assert (
+                "argument --label-separator: empty; give the text between the names "
+                "of a label, such as '|'"
+            ) in err
 
     def test_listed_labels_warned(self, tmp_path: Path, capsys: Capture) -> None:
         """Labels of lists written as text (PadChest's table) are a warning: each

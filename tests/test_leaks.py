@@ -430,6 +430,17 @@ class TestFindLeaks:
         )
         assert str(conflict) == "a has 2 labels: 0 (train.0), 1 (validation.0)"
 
+    def test_joined_names_by_separator(self) -> None:
+        """With a separator, names joined in another order are the same label."""
+        split = {
+            "train": [["a.png", "Effusion|Nodule"], ["b.png", "Mass"]],
+            "test": [["a.png", "Nodule | Effusion"], ["b.png", "Mass|Nodule"]],
+        }
+        report = find_leaks(split, label_separator="|")
+        assert [c.path for c in report.conflicts] == ["b.png"]
+        assert report.conflicts[0].labels == (["Mass"], ["Mass", "Nodule"])
+        assert [c.path for c in find_leaks(split).conflicts] == ["a.png", "b.png"]
+
     def test_labels_compare_as_json(self) -> None:
         """``1``, ``1.0`` and ``true`` are three labels; an unlabelled entry none."""
         report = find_leaks({"train": [["a", 1], ["a", 1.0], ["a", True], ["a"]]})

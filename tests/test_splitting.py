@@ -859,3 +859,69 @@ class TestGroupFieldErrors:
             '  entry 7: ["7.png", 1, ""]\n'
             '  entry 9: ["9.png", 1]'
         )
+
+
+FINDINGS = st.lists(
+    st.sampled_from(["Effusion", "Nodule", "Mass", "No Finding"]),
+    unique=True,
+    max_size=3,
+)
+
+
+class TestLabelSeparator:
+    @settings(max_examples=40, deadline=None)
+    @given(
+        st.lists(st.tuples(st.integers(0, 14), FINDINGS), min_size=6, max_size=40),
+        st.integers(0, 3),
+        st.booleans(),
+    )
+    def test_joined_names_split_as_lists(
+        self, drawn: list[tuple[int, list[str]]], seed: int, folds: bool
+    ) -> None:
+        """Labels of names joined by `|` split as the same names in JSON lists do.
+
+        Entry by entry, the sets are those of the entries whose labels are
+        lists of the names: each name stratified, the text written as it was.
+        """
+        listed = [[f"p{p}/{i}.png", names] for i, (p, names) in enumerate(drawn)]
+        joined = [[path, "|".join(names)] for path, names in listed]
+        assume(len({p for p, _ in drawn}) >= 3)
+        if folds:
+            by_list = split_folds(listed, folds=3, seed=seed, group_pattern=PATIENT)
+            by_text = split_folds(
+                joined, folds=3, seed=seed, group_pattern=PATIENT, label_separator="|"
+            )
+        else:
+            by_list = (split_samples(listed, seed=seed, group_pattern=PATIENT),)
+            by_text = (
+                split_samples(
+                    joined, seed=seed, group_pattern=PATIENT, label_separator="|"
+                ),
+            )
+        for made_by_list, made_by_text in zip(by_list, by_text, strict=True):
+            assert {
+                name: [[path, "|".join(names)] for path, names in entries]
+                for name, entries in made_by_list.items()
+            } == {name: list(entries) for name, entries in made_by_text.items()}
+
+    @given(
+        st.lists(
+            st.text(st.characters(exclude_characters="|"), min_size=1).filter(
+                lambda name: name == name.strip()
+            ),
+            max_size=5,
+        )
+    )
+    def test_names_read_back(self, names: list[str]) -> None:
+        """Names joined by the separator, spaces around them or not, read back."""
+        fields = EntryFields(label_separator="|")
+        assert fields.label(["a.png", "|".join(names)]) == names
+        assert fields.label(["a.png", " | ".join(names)]) == names
+        assert fields.label(["a.png", 3]) == 3  # no text: read as written
+
+    def test_empty_separator_refused(self) -> None:
+        """An empty separator is refused, saying what to give."""
+        with pytest.raises(ValueError, match="`label_separator` is empty; give the"):
+            split_samples([["a.png", "x|y"]], label_separator="")
+        with pytest.raises(ValueError, match="`label_separator` is empty"):
+            EntryFields(label_separator="")

@@ -108,6 +108,10 @@ class SplitCard:
     group_field: FieldName | None = None
     """The field that held each entry's group, or ``None`` (see
     `group_pattern`)."""
+    label_separator: str | None = None
+    """The text between the names of a label written as text, by which each
+    label was read as the list of its names (`EntryFields.label_separator`),
+    or ``None``."""
 
     @property
     def grouped(self) -> bool:
@@ -162,6 +166,7 @@ class SplitCard:
             "classes": list(self.classes),
             "group_pattern": self.group_pattern,
             "group_field": self.group_field,
+            "label_separator": self.label_separator,
             "groups": self.groups,
             "sets": sets,
             **leaks_json(self.leaks),
@@ -199,7 +204,12 @@ class SplitCard:
             f"SHA-256: `{self.sha256}`",
             f"Entries: {total} in {len(self.sets)} {noun}"
             + (f" ({sizes})" if sizes else ""),
-            f"Labels: {_describe_labels(self.labels, self._present())}",
+            f"Labels: {_describe_labels(self.labels, self._present())}"
+            + (
+                ""
+                if self.label_separator is None
+                else f", each the names it joins by `{printable(self.label_separator)}`"
+            ),
         ]
         if self.group_pattern is not None:
             facts.append(
@@ -347,6 +357,7 @@ def split_card(
     path_field: FieldName | None = None,
     label_field: FieldName | None = None,
     group_field: FieldName | None = None,
+    label_separator: str | None = None,
 ) -> SplitCard:
     r"""Describe the split file at ``path``: hash, sets, classes, leaks, origin.
 
@@ -360,6 +371,9 @@ def split_card(
         label_field: the position or key of the label.
         group_field: the position or key of each entry's group, instead of a
             group pattern (see `find_leaks`).
+        label_separator: the text between the names a label written as text
+            joins, such as ``"|"`` (NIH's ``"Effusion|Nodule"``): each name is
+            counted as a class of its own (see `find_leaks`).
 
     Returns:
         The card; ``to_markdown()`` and ``to_json()`` give it as text.
@@ -367,8 +381,8 @@ def split_card(
     Raises:
         FileNotFoundError: if ``path`` does not exist.
         SplitFileError: if the file is no valid split file.
-        ValueError: if ``group_pattern`` is not a regular expression, or both
-            it and ``group_field`` are given.
+        ValueError: if ``group_pattern`` is not a regular expression, both
+            it and ``group_field`` are given, or ``label_separator`` is empty.
 
     Examples:
         >>> import json, tempfile, pathlib
@@ -390,7 +404,7 @@ def split_card(
     pattern = None if group_pattern is None else compile_group_pattern(group_pattern)
     # the sidecar's fields, read as `check` reads them: even from a sidecar that
     # holds more than lightsplit writes, which `provenance` does not describe
-    given = EntryFields(path_field, label_field, pattern, group_field)
+    given = EntryFields(path_field, label_field, pattern, group_field, label_separator)
     record = sidecar_record(sidecar_of(path))
     fields = recorded_fields(record, named_columns(record, given))
     pattern = fields.group_pattern
@@ -435,4 +449,5 @@ def split_card(
         problem,
         tuple(unchecked),
         fields.group_field,
+        fields.label_separator,
     )

@@ -29,6 +29,7 @@ def card_command(args: argparse.Namespace) -> int:
             path_field=args.path_field,
             label_field=args.label_field,
             group_field=args.group_field,
+            label_separator=args.label_separator,
         )
     except LightsplitError as exc:
         return fail(args, str(exc), about=("split", str(args.split)))

@@ -96,6 +96,14 @@ def _group_pattern(text: str) -> re.Pattern[str]:
         raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
+def _label_separator(text: str) -> str:
+    """Read ``--label-separator``: text, not empty."""
+    if not text:
+        msg = "empty; give the text between the names of a label, such as '|'"
+        raise argparse.ArgumentTypeError(msg)
+    return text
+
+
 def _workers(text: str) -> int:
     """Parse ``--parallel``: -1, 0 or a positive worker count."""
     if text.strip() == "-1":
@@ -157,6 +165,13 @@ def _add_fields(parser: argparse.ArgumentParser) -> None:
         metavar="FIELD",
         help="the position or key of each entry's label (default: the item after "
         "the path, unless it is a file path, or the key `label`)",
+    )
+    parser.add_argument(
+        "--label-separator",
+        type=_label_separator,
+        metavar="SEP",
+        help="the text between the names of a label that joins several, such as "
+        "'|' for NIH's 'Effusion|Nodule': each name is a class (multi-label)",
     )
 
 

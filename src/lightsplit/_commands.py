@@ -24,6 +24,7 @@ from ._folds import FoldFamily, check_family, fold_families
 from ._jsontext import indented_json
 from ._lint import SplitWarning
 from ._outputs import (
+    RECORDED_FIELDS,
     SIDECAR_SUFFIX,
     named_columns,
     read_sidecar,
@@ -250,7 +251,7 @@ def _check_file(
         report.fields_from = str(sidecar)
         report.sidecar_fields = tuple(
             name
-            for name in ("group_pattern", "group_field", "path_field", "label_field")
+            for name in RECORDED_FIELDS
             if getattr(given, name) is None and getattr(fields, name) is not None
         )
         report.sidecar_columns = recorded_columns(record, fields, report.sidecar_fields)
@@ -358,7 +359,11 @@ def check_command(args: argparse.Namespace) -> int:
         )
     loader = _make_loader(args)
     fields = EntryFields(
-        args.path_field, args.label_field, args.group_pattern, args.group_field
+        args.path_field,
+        args.label_field,
+        args.group_pattern,
+        args.group_field,
+        args.label_separator,
     )
     candidates = fold_families(splits)
     in_family = {path for family in candidates for path in family}

@@ -66,6 +66,7 @@ __all__ = [
     "is_group_field",
     "is_path_object",
     "label_key",
+    "label_names",
     "names_file",
     "normalize_path",
     "one_field_for_both",
@@ -74,6 +75,7 @@ __all__ = [
     "path_groups",
     "path_key",
     "same_label_key",
+    "separator_problem",
     "set_groups",
     "set_paths",
     "tally_key",
@@ -569,11 +571,19 @@ class EntryFields:
     group_field: FieldName | None = None
     """The position or key of the entry's group, read as text (`group_text`);
     ``None``: no groups (unless `group_pattern` is given)."""
+    label_separator: str | None = None
+    """Where a label written as text joins several names, the text between
+    them (``|`` in NIH's ``Data_Entry_2017.csv``: ``Effusion|Nodule``): such a
+    label reads as the list of its names (`label_names`). ``None``: a label
+    is read as written."""
 
     def __post_init__(self) -> None:
         both = one_way_to_group(self.group_pattern, self.group_field)
         if both is not None:
             raise ValueError(both)
+        problem = separator_problem(self.label_separator)
+        if problem is not None:
+            raise ValueError(problem)
 
     @property
     def grouped(self) -> bool:
@@ -643,7 +653,7 @@ class EntryFields:
         """
         field = self.label_field
         if field is not None:
-            return _field_value(entry, field)
+            return self._names(_field_value(entry, field))
         entry = fields_of(entry)
         label = (
             entry.get(DEFAULT_LABEL_KEY)
@@ -654,7 +664,14 @@ class EntryFields:
         )
         if isinstance(label, str) and names_file(label):
             return None  # a second file: a segmentation's mask, not a label
-        return label
+        return self._names(label)
+
+    def _names(self, label: object) -> object | None:
+        """Return ``label``, its names listed if it is text that joins several."""
+        separator = self.label_separator
+        if separator is None or not isinstance(label, str):
+            return label
+        return label_names(label, separator)
 
     def _after_path(self, entry: list[object] | tuple[object, ...]) -> object | None:
         """Return the item after the path of an array entry, or ``None``.
@@ -707,6 +724,38 @@ class EntryFields:
         if "group" in pattern.groupindex:
             return match["group"]
         return match[1] if pattern.groups else match[0]
+
+
+def separator_problem(
+    separator: object, *, named: str = "label_separator"
+) -> str | None:
+    """Say why ``separator`` cannot part the names of a label, or ``None``.
+
+    Examples:
+        >>> print(separator_problem("|"), separator_problem("")[:29])
+        None `label_separator` is empty; g
+    """
+    if separator is None or (isinstance(separator, str) and separator):
+        return None
+    what = "empty" if separator == "" else f"{preview(separator)}, no text"
+    return (
+        f"`{named}` is {what}; give the text between the names of a label, such as '|'"
+    )
+
+
+def label_names(label: str, separator: str) -> list[str]:
+    """Return the names that ``label`` joins with ``separator``, in its order.
+
+    Spaces around a name are not part of it; a label that names nothing (``""``)
+    has no name, and is no class (as an empty list of names).
+
+    Examples:
+        >>> label_names("Effusion|Nodule", "|"), label_names("No Finding", "|")
+        (['Effusion', 'Nodule'], ['No Finding'])
+        >>> label_names("effusion, nodule", ","), label_names("", "|")
+        (['effusion', 'nodule'], [])
+    """
+    return [name for part in label.split(separator) if (name := part.strip())]
 
 
 def describe_entries(entries: Sequence[object]) -> str:
@@ -1188,6 +1237,25 @@ def _joined(paths: list[str | None]) -> str:
 
 
 def _labels(
+    samples: Sequence[object], fields: EntryFields, *, path_first: bool
+) -> tuple[list[object | None], set[type] | None, bool]:
+    """Return the label of each entry (see `EntryFields.label`), as `_written_labels`.
+
+    A label written as text that joins names (`EntryFields.label_separator`)
+    is the list of its names.
+    """
+    labels, kinds, pairs = _written_labels(samples, fields, path_first=path_first)
+    separator = fields.label_separator
+    if separator is None or (kinds is not None and str not in kinds):
+        return labels, kinds, pairs
+    listed = [
+        label_names(label, separator) if type(label) is str else label
+        for label in labels
+    ]
+    return listed, None, pairs
+
+
+def _written_labels(
     samples: Sequence[object], fields: EntryFields, *, path_first: bool
 ) -> tuple[list[object | None], set[type] | None, bool]:
     """Return the label of each entry (see `EntryFields.label`).

@@ -222,6 +222,7 @@ def find_leaks(
     label_field: FieldName | None = None,
     group_pattern: str | re.Pattern[str] | None = None,
     group_field: FieldName | None = None,
+    label_separator: str | None = None,
 ) -> LeakReport[RawT]:
     r"""Find the files and groups a split lists where it should not.
 
@@ -249,6 +250,10 @@ def find_leaks(
             ``PatientID`` column, say), read as text: ``17`` and ``"17"`` are
             one group; an entry whose field is missing, empty or ``null`` has
             none. Not with ``group_pattern``.
+        label_separator: where labels are text joining several names
+            (``"Effusion|Nodule"``), the text between them (``"|"``): such a
+            label is the list of its names, so that ``"Nodule|Effusion"`` is
+            the same label, not a conflict.
 
     Returns:
         The problems found, in split order, and the entries left out.
@@ -259,8 +264,8 @@ def find_leaks(
             ``group_field`` holds none in any of their entries), if both are
             given, if ``path_field`` or ``label_field`` is named but holds
             nothing in any entry (the check it asks for would be left undone),
-            or if a set name is not one of a split file (``validaton`` would be
-            left out of the leak searches).
+            if a set name is not one of a split file (``validaton`` would be
+            left out of the leak searches), or if ``label_separator`` is empty.
 
     Examples:
         >>> report = find_leaks(
@@ -292,6 +297,7 @@ def find_leaks(
         label_field,
         None if group_pattern is None else compile_group_pattern(group_pattern),
         group_field,
+        label_separator,
     )
     index = index_split(split, fields)
     missing = missing_fields(split, index, fields)

@@ -123,10 +123,13 @@ def _label_warnings(
     # Judged once per different label (the tallies), then examples are looked
     # for only until enough of each kind are found.
     counts = {True: 0, False: 0}
+    joined: list[str] = []  # names joined by `|`, such as NIH's findings
     for fields in index.values():
         for key, count in fields.tally.items():
             if not _acceptable(key):
                 counts[isinstance(key, str) and reads_as_number(key)] += count
+                if isinstance(key, str) and "|" in key:
+                    joined.append(key)
     wanted = {numeric: min(count, MAX_LISTED) for numeric, count in counts.items()}
     found: dict[bool, list[tuple[EntryRef, object]]] = {True: [], False: []}
     for name, fields in index.items():
@@ -160,13 +163,19 @@ def _label_warnings(
         count = counts[False]
         noun = "label is not an integer" if count == 1 else "labels are not integers"
         listed = _listed(refs, count, [preview(label) for label in labels])
+        names = (
+            f"; labels that join names by `|` (such as {preview(joined[0])}) read as "
+            "the list of their names with `--label-separator '|'`"
+            if len(joined) > 1
+            else ""
+        )
         warnings.append(
             SplitWarning(
                 "label_not_integer",
                 f"{count} {noun} (or a list of integers or of class names): "
                 f"{listed}; write integer "
                 "labels, or give `--sample-type` to state that the entries are "
-                "meant so",
+                f"meant so{names}",
                 count,
                 refs,
             )

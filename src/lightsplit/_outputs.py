@@ -13,6 +13,7 @@ from ._entries import EntryFields, FieldName, compile_group_pattern, parse_field
 from ._errors import printable
 
 __all__ = [
+    "RECORDED_FIELDS",
     "SIDECAR_SUFFIX",
     "clashing",
     "column_named",
@@ -32,6 +33,15 @@ __all__ = [
 
 SIDECAR_SUFFIX: Final = ".lightsplit.json"
 """Added to a split file's name to name its sidecar file."""
+
+RECORDED_FIELDS: Final = (
+    "group_pattern",
+    "group_field",
+    "path_field",
+    "label_field",
+    "label_separator",
+)
+"""The fields of `EntryFields` a sidecar records, as `recorded_fields` reads them."""
 
 
 def same_file(path: Path, other: Path) -> bool:
@@ -253,6 +263,9 @@ def recorded_fields(
         for name, value in found.items()
         if name == "group_pattern" or value not in taken
     }
+    separator = document.get("label_separator")
+    if fields.label_separator is None and isinstance(separator, str) and separator:
+        found["label_separator"] = separator
     return dataclasses.replace(fields, **found) if found else fields
 
 
@@ -392,6 +405,9 @@ def fields_said(fields: EntryFields, columns: Mapping[str, str]) -> dict[str, st
             if column is None
             else f"{kind} `{printable(column)}` (position {shown})"
         )
+    if fields.label_separator is not None:
+        shown = printable(fields.label_separator)
+        said["label_separator"] = f"label separator `{shown}`"
     return said
 
 

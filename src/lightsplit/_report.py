@@ -178,6 +178,7 @@ class SplitReport:
             "sha256": self.sha256,
             "group_pattern": None if pattern is None else pattern.pattern,
             "group_field": self.fields.group_field,
+            "label_separator": self.fields.label_separator,
             "fields_from": self.fields_from,
             "sidecar_fields": list(self.sidecar_fields),
             "sidecar_columns": dict(self.sidecar_columns),

@@ -72,6 +72,10 @@ class SplitProvenance(FrozenModel, frozen=True):
     """The path field named, or ``None`` (the first string)."""
     label_field: int | str | None
     """The label field named, or ``None`` (the default)."""
+    label_separator: Annotated[str, Field(min_length=1)] | None = None
+    """The text between the names of a label that joins several (``|``), or
+    ``None``: labels read as written (or a sidecar written before this was
+    recorded)."""
     columns: tuple[int | str, ...] | None = None
     """The fields of the input written (`--columns`), or ``None`` (whole entries).
 

@@ -30,6 +30,7 @@ from ._gcpause import gc_paused
 from ._hashing import encode_entries
 from ._lint import later_path
 from ._outputs import (
+    RECORDED_FIELDS,
     SIDECAR_SUFFIX,
     clashing,
     fields_said,
@@ -155,7 +156,9 @@ def _fields(
                     "column is not guessed; give `--label-field COLUMN` naming it"
                 )
     notes = [f"{args.input}: {' and '.join(chosen)}, by their names"] if chosen else []
-    fields = EntryFields(path_field, label_field, args.group_pattern, group_field)
+    fields = EntryFields(
+        path_field, label_field, args.group_pattern, group_field, args.label_separator
+    )
     return fields, notes
 
 
@@ -225,6 +228,7 @@ def _kept(
         None if fields.label_field is None else place[fields.label_field],
         fields.group_pattern,
         None if fields.group_field is None else place[fields.group_field],
+        fields.label_separator,
     )
 
 
@@ -307,14 +311,12 @@ def _joined_labels(pool: SplitPool[object]) -> str | None:
     joined = [name for name in pool.class_names if "|" in name]
     if len(joined) < 2:  # noqa: PLR2004 - one such name may be a name
         return None
-    names = joined[0].split("|")
-    listed = ", ".join(f'"{name}"' for name in names)
     return (
         f"{len(joined)} of the {len(pool.class_names)} classes are names joined by "
         f"`|` (such as `{joined[0]}`): each combination is split as a class of its "
         "own, and a finding's prevalence is not kept set by set; to stratify by "
-        "each name, give each label as a list of names in a JSON list of entries "
-        f"([path, [{listed}]])"
+        "each name, give `--label-separator '|'` (each label is then read as the "
+        "list of its names)"
     )
 
 
@@ -471,6 +473,7 @@ def _command_line(args: argparse.Namespace) -> list[str]:
         ("--group-field", args.group_field),
         ("--path-field", args.path_field),
         ("--label-field", args.label_field),
+        ("--label-separator", args.label_separator),
     ):
         if value is not None:
             words += [option, str(value)]
@@ -550,10 +553,6 @@ def _paths_as_text(samples: SampleList, field: int) -> SampleList:
     return replace(samples, entries=entries)
 
 
-_RECORDED: Final = ("group_pattern", "group_field", "path_field", "label_field")
-"""The fields a sidecar records, as `recorded_fields` reads them."""
-
-
 def _recorded(
     path: Path, samples: SampleList, fields: EntryFields
 ) -> tuple[SampleList, EntryFields, dict[str, object] | None]:
@@ -583,7 +582,7 @@ def _recorded(
         return samples, fields, record
     names = [
         name
-        for name in _RECORDED
+        for name in RECORDED_FIELDS
         if getattr(fields, name) is None and getattr(found, name) is not None
     ]
     said = fields_said(found, recorded_columns(record, found, names))
@@ -757,6 +756,7 @@ def split_command(args: argparse.Namespace) -> int:
         "group_field": fields.group_field,
         "path_field": fields.path_field,
         "label_field": fields.label_field,
+        "label_separator": fields.label_separator,
         "columns": None if args.columns is None else tuple(args.columns),
         "field_columns": _field_columns(samples, fields, record) or None,
     }

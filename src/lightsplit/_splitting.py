@@ -833,35 +833,29 @@ def _ungrouped(
     )
 
 
-def _fields(
+def _named_fields(
+    entries: Sequence[object],
+    *,
     path_field: FieldName | None,
     label_field: FieldName | None,
     group_pattern: str | re.Pattern[str] | None,
     group_field: FieldName | None,
-) -> EntryFields:
-    pattern = None if group_pattern is None else compile_group_pattern(group_pattern)
-    return EntryFields(path_field, label_field, pattern, group_field)
-
-
-def _named_fields(
-    entries: Sequence[object],
-    path_field: FieldName | None,
-    label_field: FieldName | None,
-    group_pattern: str | re.Pattern[str] | None,
-    group_field: FieldName | None = None,
+    label_separator: str | None,
 ) -> EntryFields:
     """Return the fields named, refusing one that no entry holds.
 
     Raises:
         ValueError: for such a field, a group pattern that is no regular
-            expression, or both a group pattern and a group field.
+            expression, both a group pattern and a group field, or a label
+            separator that is no text.
     """
     same = one_field_for_both(path_field, label_field) or one_way_to_group(
         group_pattern, group_field
     )
     if same is not None:
         raise ValueError(same)
-    fields = _fields(path_field, label_field, group_pattern, group_field)
+    pattern = None if group_pattern is None else compile_group_pattern(group_pattern)
+    fields = EntryFields(path_field, label_field, pattern, group_field, label_separator)
     problem = fields_not_held(entries, fields)
     if problem is not None:
         raise ValueError(problem)
@@ -902,6 +896,7 @@ def split_samples(
     path_field: FieldName | None = None,
     label_field: FieldName | None = None,
     group_field: FieldName | None = None,
+    label_separator: str | None = None,
 ) -> DatabaseSplit[RawT]:
     r"""Split entries into `train`, `validation` and `test` by fractions.
 
@@ -928,6 +923,10 @@ def split_samples(
         group_field: the position or key of an entry's group (a table's
             ``PatientID`` column, say), read as text (``17`` and ``"17"`` are
             one group), instead of ``group_pattern``.
+        label_separator: where labels are text joining several names (NIH's
+            findings, ``"Effusion|Nodule"``), the text between them, such as
+            ``"|"``: each such label is stratified as the list of its names
+            (multi-label), the entries written as they are.
 
     Returns:
         The split, each set's entries sorted by path.
@@ -937,8 +936,9 @@ def split_samples(
             fractions given as a string, or a seed that is no `int`.
         ValueError: for fractions that are not 2 or 3 numbers above 0 adding up
             to 1, a negative seed, a group pattern that is no regular
-            expression, both a group pattern and a group field, or a path,
-            label or group field named that no entry holds.
+            expression, both a group pattern and a group field, a path,
+            label or group field named that no entry holds, or an empty label
+            separator.
         SplittingError: for an entry whose path field (if named) holds no
             path (it is missing, empty or null), a file listed with different
             labels, a path the group pattern finds no group in (an entry whose
@@ -960,7 +960,14 @@ def split_samples(
     """
     check_entries(entries, seed)
     shares = parse_fractions(fractions)
-    fields = _named_fields(entries, path_field, label_field, group_pattern, group_field)
+    fields = _named_fields(
+        entries,
+        path_field=path_field,
+        label_field=label_field,
+        group_pattern=group_pattern,
+        group_field=group_field,
+        label_separator=label_separator,
+    )
     return split_pool(pool_samples(entries, fields, seed=seed), shares)
 
 
@@ -1194,6 +1201,7 @@ def split_folds(
     path_field: FieldName | None = None,
     label_field: FieldName | None = None,
     group_field: FieldName | None = None,
+    label_separator: str | None = None,
 ) -> tuple[DatabaseSplit[RawT], ...]:
     r"""Make ``folds`` splits, each testing on its own fold of the entries.
 
@@ -1215,6 +1223,8 @@ def split_folds(
         label_field: the position or key of the label.
         group_field: the position or key of an entry's group, instead of
             ``group_pattern`` (see `split_samples`).
+        label_separator: the text between the names a label joins, such as
+            ``"|"`` (see `split_samples`).
 
     Returns:
         The splits, fold 0 first.
@@ -1224,7 +1234,8 @@ def split_folds(
             or folds or a seed that are no `int`.
         ValueError: for fewer than 3 folds, a negative seed, a group pattern
             that is no regular expression, both a group pattern and a group
-            field, or a path, label or group field named that no entry holds.
+            field, a path, label or group field named that no entry holds, or
+            an empty label separator.
         SplittingError: for an entry whose path field (if named) holds no
             path (it is missing, empty or null), a file listed with different
             labels, a path the group pattern finds no group in (an entry whose
@@ -1238,7 +1249,14 @@ def split_folds(
     """
     check_entries(entries, seed)
     check_folds(folds)
-    fields = _named_fields(entries, path_field, label_field, group_pattern, group_field)
+    fields = _named_fields(
+        entries,
+        path_field=path_field,
+        label_field=label_field,
+        group_pattern=group_pattern,
+        group_field=group_field,
+        label_separator=label_separator,
+    )
     return fold_splits(pool_samples(entries, fields, seed=seed), folds)
 
 
