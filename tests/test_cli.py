@@ -2507,6 +2507,30 @@ class TestSplit:
             "sees it; gather more of it, or merge it with another class"
         )
 
+    def test_many_untrained_classes_in_one_warning(
+        self, tmp_path: Path, capsys: Capture
+    ) -> None:
+        """Many classes of one patient each: one warning lists them, not one each."""
+        entries: list[object] = [
+            [f"p{c}/{i}.png", f"rare{c}"] for c in range(6) for i in range(2)
+        ]
+        entries += [[f"p{p}/{i}.png", p % 2] for p in range(6, 60) for i in range(4)]
+        samples = tmp_path / "samples.json"
+        samples.write_text(json.dumps(entries))
+        argv: list[str | Path] = ["split", samples, "--folds", "5"]
+        argv += ["--group-pattern", r"p(\d+)/", "-o", tmp_path / "f"]
+        status, out, _ = _run(capsys, *argv)
+        assert status == 0
+        [warning] = [line for line in out.splitlines() if "no entry" in line]
+        assert warning.startswith(
+            f"warning: {samples}: 6 classes that the evaluation sets hold have no "
+            "entry in some files' `train` set, so a model trained there never sees "
+            "them: `rare0` (held by 1 group; not in the `train` set of `fold-"
+        )
+        assert warning.endswith(
+            "; and 1 more; gather more of them, or merge them with other classes"
+        )
+
     def test_one_number_two_ways(self, tmp_path: Path, capsys: Capture) -> None:
         """Labels `1` and `1.0` of one file are said to be one number written two
         ways, in `split` and in `check`, where the content hash takes them for

@@ -812,9 +812,17 @@ def _untrained_classes(pool: SplitPool[object], made: Sequence[MadeSet]) -> list
             if not count and any(s.class_counts[c] for s in sets.values()):
                 missing.setdefault(c, []).append(file)
     said = []
-    for c, files in missing.items():
+    for c, files in sorted(missing.items()):  # in class order
         groups = sum(any(k == c for k, _ in group.classes) for group in pool.groups)
         held = f"{groups} {'group' if groups == 1 else 'groups'}"
+        if len(missing) > _UNTRAINED_SAID:  # one warning for all, not a flood
+            where = (
+                ""
+                if files == [""]
+                else f"; not in the `train` set of {format_list(files)}"
+            )
+            said.append(f"`{pool.class_names[c]}` (held by {held}{where})")
+            continue
         where = (
             "its `train` set has" if files == [""] else f"{format_list(files)} train on"
         )
@@ -823,7 +831,19 @@ def _untrained_classes(pool: SplitPool[object], made: Sequence[MadeSet]) -> list
             "which the evaluation sets hold: a model trained so never sees it; "
             "gather more of it, or merge it with another class"
         )
-    return said
+    if len(missing) <= _UNTRAINED_SAID:
+        return said
+    where = "the `train` set" if by_file.keys() == {""} else "some files' `train` set"
+    listed = first_few(said, separator="; ")
+    return [
+        f"{len(missing)} classes that the evaluation sets hold have no entry in "
+        f"{where}, so a model trained there never sees them: {listed}; gather more "
+        "of them, or merge them with other classes"
+    ]
+
+
+_UNTRAINED_SAID: Final = 3
+"""Classes without training entries warned of one by one; more, in one warning."""
 
 
 def _carved_note(carved: Sequence[int]) -> str:
