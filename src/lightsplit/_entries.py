@@ -726,9 +726,7 @@ class EntryFields:
         return match[1] if pattern.groups else match[0]
 
 
-def separator_problem(
-    separator: object, *, named: str = "label_separator"
-) -> str | None:
+def separator_problem(separator: object) -> str | None:
     """Say why ``separator`` cannot part the names of a label, or ``None``.
 
     Examples:
@@ -739,7 +737,8 @@ def separator_problem(
         return None
     what = "empty" if separator == "" else f"{preview(separator)}, no text"
     return (
-        f"`{named}` is {what}; give the text between the names of a label, such as '|'"
+        f"`label_separator` is {what}; give the text between the names of a label, "
+        "such as '|'"
     )
 
 
