@@ -378,7 +378,7 @@ class TestProvenance:
         sidecar.write_text(json.dumps(document))
         markdown = split_card(made).to_markdown()
         assert "\x1b" not in markdown
-        assert "- Made by: `lightsplit split \\x1b[31mred` (lightsplit" in markdown
+        assert "- Made by: `lightsplit split $'\\x1b[31mred'` (lightsplit" in markdown
 
     def test_fold_of_a_family(self, tmp_path: Path) -> None:
         """The card of a fold file says which fold it is, from its sidecar."""

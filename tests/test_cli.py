@@ -2071,6 +2071,64 @@ class TestSplit:
         status, out, _ = _run(capsys, "card", output / "fold-0.json")
         assert "5 classes, each the names it joins by `|`" in out
 
+    def test_coded_findings(self, tmp_path: Path, capsys: Capture) -> None:
+        """Findings coded as numbers: a cell `3` is the name `3`, as in `3|7`."""
+        table = tmp_path / "coded.csv"
+        codes = ["3", "7", "3|7", "0", "3|7|9"]
+        rows = [f"c{i:03d}.png,{codes[i % 5]},{i // 2}" for i in range(100)]
+        table.write_text("path,findings,pid\n" + "\n".join(rows) + "\n")
+        argv: list[str | Path] = ["split", table, "--fractions", "0.5", "0.5"]
+        argv += ["--label-field", "findings", "--group-field", "pid"]
+        status, out, _ = _run(
+            capsys, *argv, "--label-separator", "|", "-o", tmp_path / "s.json"
+        )
+        assert status == 0
+        assert ": 4 classes, 50 groups" in out
+        assert "warning" not in out
+        status, out, _ = _run(capsys, "check", tmp_path / "s.json", "--json")
+        report = json.loads(out)["files"][0]
+        assert report["warnings"] == []
+        counts = report["sets"]["train"]["class_counts"]
+        assert sorted(counts) == ['"0"', '"3"', '"7"', '"9"']  # names, not numbers
+
+    def test_separator_no_label_holds(self, tmp_path: Path, capsys: Capture) -> None:
+        """A separator that no label holds is warned of, naming the likely one."""
+        table = tmp_path / "findings.csv"
+        labels = ["Mass;Nodule", "Mass", "Edema;Mass", "Nodule"]
+        rows = [f"{i}.png,{labels[i % 4]},{i}" for i in range(40)]
+        table.write_text("path,label,patient\n" + "\n".join(rows) + "\n")
+        split = tmp_path / "s.json"
+        argv: list[str | Path] = ["split", table, "--fractions", "0.5", "0.5"]
+        argv += ["--group-field", "patient", "--label-separator", "|", "-o", split]
+        status, out, _ = _run(capsys, *argv)
+        assert status == 0
+        said = (
+            "no label holds the label separator `|`, so each is read as one name; "
+            "the labels seem to join names by `;`: give `--label-separator ';'`"
+        )
+        assert f"warning: {table}: {said}" in out.splitlines()
+        status, out, _ = _run(capsys, "check", split)
+        assert status == 0
+        assert f"  warning: {said}" in out.splitlines()
+        status, out, _ = _run(capsys, "check", split, "--strict", "--json")
+        assert status == 1
+        [warning] = json.loads(out)["files"][0]["warnings"]
+        assert warning["kind"] == "label_separator_unused"
+
+    def test_card_command_with_a_tab(self, tmp_path: Path, capsys: Capture) -> None:
+        """A card shows a tab separator as a shell reads it back: `$'\\t'`."""
+        table = tmp_path / "t.csv"
+        labels = ["A", "A\tB"]
+        rows = [f"{i}.png,{labels[i % 2]},{i}" for i in range(20)]
+        table.write_text("path,label,patient\n" + "\n".join(rows) + "\n")
+        split = tmp_path / "s.json"
+        argv: list[str | Path] = ["split", table, "--fractions", "0.5", "0.5"]
+        argv += ["--group-field", "patient", "--label-separator", "\t", "-o", split]
+        assert _run(capsys, *argv)[0] == 0
+        _, out, _ = _run(capsys, "card", split)
+        assert "--label-separator $'\\t' --seed 0" in out
+        assert "2 classes, each the names it joins by `\\t`" in out
+
     def test_empty_label_separator(self, tmp_path: Path, capsys: Capture) -> None:
         """An empty separator is a usage error that says what to give."""
         path = write_split(tmp_path / "s.json", {"train": [["a.png", "x|y"]]})

@@ -917,7 +917,8 @@ class TestLabelSeparator:
         fields = EntryFields(label_separator="|")
         assert fields.label(["a.png", "|".join(names)]) == names
         assert fields.label(["a.png", " | ".join(names)]) == names
-        assert fields.label(["a.png", 3]) == 3  # no text: read as written
+        assert fields.label(["a.png", 3]) == ["3"]  # a table's cell `3`: a name
+        assert fields.label(["a.png", 0.5]) == 0.5  # neither: read as written
 
     def test_empty_separator_refused(self) -> None:
         """An empty separator is refused, saying what to give."""

@@ -19,7 +19,7 @@ from ._entries import (
     compile_group_pattern,
     one_way_to_group,
 )
-from ._errors import LightsplitError, located_problems, printable
+from ._errors import LightsplitError, located_problems, printable, shell_command
 from ._leaks import LeakReport
 from ._outputs import (
     column_named,
@@ -253,7 +253,7 @@ class SplitCard:
                 f"file {made.fold} of a {made.folds}-fold split (its `test` set is "
                 f"fold {made.fold}{validated}), "
             )
-        command, source = printable(made.command), printable(made.input)  # no escapes
+        command, source = shell_command(made.command), printable(made.input)
         return (
             f"Made by: `{command}` (lightsplit {printable(made.lightsplit)}, seed "
             f"{made.seed}), {fold}from {made.input_entries} entries of {source} "

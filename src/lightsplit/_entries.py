@@ -67,6 +67,7 @@ __all__ = [
     "is_path_object",
     "label_key",
     "label_names",
+    "named",
     "names_file",
     "normalize_path",
     "one_field_for_both",
@@ -574,8 +575,9 @@ class EntryFields:
     label_separator: str | None = None
     """Where a label written as text joins several names, the text between
     them (``|`` in NIH's ``Data_Entry_2017.csv``: ``Effusion|Nodule``): such a
-    label reads as the list of its names (`label_names`). ``None``: a label
-    is read as written."""
+    label reads as the list of its names, and an integer (a table's cell
+    ``3``) as the one name it writes (`named`). ``None``: a label is read as
+    written."""
 
     def __post_init__(self) -> None:
         both = one_way_to_group(self.group_pattern, self.group_field)
@@ -667,11 +669,9 @@ class EntryFields:
         return self._names(label)
 
     def _names(self, label: object) -> object | None:
-        """Return ``label``, its names listed if it is text that joins several."""
+        """Return ``label``, as the list of its names with a separator (`named`)."""
         separator = self.label_separator
-        if separator is None or not isinstance(label, str):
-            return label
-        return label_names(label, separator)
+        return label if separator is None else named(label, separator)
 
     def _after_path(self, entry: list[object] | tuple[object, ...]) -> object | None:
         """Return the item after the path of an array entry, or ``None``.
@@ -740,6 +740,24 @@ def separator_problem(separator: object) -> str | None:
         f"`label_separator` is {what}; give the text between the names of a label, "
         "such as '|'"
     )
+
+
+def named(label: object, separator: str) -> object:
+    """Return ``label`` read with a label separator: the names it stands for.
+
+    Text is the names it joins (`label_names`); an integer (not ``true``) is
+    the one name it writes, as a table's cell ``3`` beside cells ``3|7`` is
+    the finding ``3``; any other label (a list, ``None``) is kept as it is.
+
+    Examples:
+        >>> named("3|7", "|"), named(3, "|"), named(["a"], "|"), named(None, "|")
+        (['3', '7'], ['3'], ['a'], None)
+    """
+    if isinstance(label, str):
+        return label_names(label, separator)
+    if type(label) is int:
+        return [str(label)]
+    return label
 
 
 def label_names(label: str, separator: str) -> list[str]:
@@ -1063,6 +1081,10 @@ class SetFields:
     space, and an integer (not ``true``, not ``1.0``) or a string with no space
     (a label, or a second file such as a mask): the entries whose split's hash
     `text_sha256` may read from the split's text."""
+    separated: bool | None = None
+    """With a label separator: whether a label written as text holds it (else
+    each label is one name, and the separator likely not the labels'); ``None``
+    without one."""
 
     @property
     def groups(self) -> list[str | None] | None:
@@ -1237,21 +1259,20 @@ def _joined(paths: list[str | None]) -> str:
 
 def _labels(
     samples: Sequence[object], fields: EntryFields, *, path_first: bool
-) -> tuple[list[object | None], set[type] | None, bool]:
+) -> tuple[list[object | None], set[type] | None, bool, bool | None]:
     """Return the label of each entry (see `EntryFields.label`), as `_written_labels`.
 
-    A label written as text that joins names (`EntryFields.label_separator`)
-    is the list of its names.
+    With a label separator (`EntryFields.label_separator`), each label is the
+    list of the names it stands for (`named`); the last value says whether a
+    label written as text holds the separator (``None`` without one).
     """
-    labels, kinds, pairs = _written_labels(samples, fields, path_first=path_first)
     separator = fields.label_separator
-    if separator is None or (kinds is not None and str not in kinds):
-        return labels, kinds, pairs
-    listed = [
-        label_names(label, separator) if type(label) is str else label
-        for label in labels
-    ]
-    return listed, None, pairs
+    if separator is None:
+        return (*_written_labels(samples, fields, path_first=path_first), None)
+    written = dataclasses.replace(fields, label_separator=None)
+    labels, _, pairs = _written_labels(samples, written, path_first=path_first)
+    held = any(separator in label for label in labels if type(label) is str)
+    return [named(label, separator) for label in labels], None, pairs, held
 
 
 def _written_labels(
@@ -1730,7 +1751,9 @@ def index_split(
     index: dict[SetName, SetFields] = {}
     for name, samples in split.items():
         raw, path_first, text = _raw_paths(samples, fields)
-        labels, kinds, int_pairs = _labels(samples, fields, path_first=path_first)
+        labels, kinds, int_pairs, separated = _labels(
+            samples, fields, path_first=path_first
+        )
         # `text` is None unless every path is a string: paths as written, joined
         pairs = not samples or (int_pairs and text is not None and " " not in text)
         pathless = text is None and None in raw
@@ -1743,6 +1766,7 @@ def index_split(
             text,
             pairs=pairs,
             pathless=pathless,
+            separated=separated,
             shape=shape if paths is raw else None,  # the shape of paths as written
         )
         if pattern is None:
@@ -1785,6 +1809,8 @@ class _Read(NamedTuple):
     pathless: bool
     shape: str | None
     """The shape of every path, if they share one (`_shared_shape`)."""
+    separated: bool | None = None
+    """Whether a label holds the label separator; ``None`` without one."""
 
     def fields(
         self,
@@ -1802,6 +1828,7 @@ class _Read(NamedTuple):
             backslashed="\\" in self.text,
             pairs=self.pairs,
             pathless=self.pathless,
+            separated=self.separated,
         )
 
 

@@ -38,6 +38,7 @@ __all__ = [
     "printable",
     "refuse_set_names",
     "set_name_problem",
+    "shell_command",
 ]
 
 ChoiceT = TypeVar("ChoiceT", bound=str)
@@ -237,6 +238,39 @@ def printable(text: str) -> str:
     if _CONTROL.search(text):
         text = _CONTROL.sub(lambda found: _ESCAPES[found[0]], text)
     return text.encode("utf-8", "backslashreplace").decode("utf-8")
+
+
+def shell_command(command: str) -> str:
+    r"""Return a command line written by ``shlex.join``, to copy into a shell.
+
+    As `printable` writes it, but a word holding a control character is
+    quoted as a POSIX shell reads the escapes back (``$'	'``: a tab), not
+    as ``'	'`` (a backslash and a ``t``). A command that no shell splits
+    (written by hand) is written as `printable` writes it.
+
+    Examples:
+        >>> print(shell_command("lightsplit split t.csv --label-separator '\t'"))
+        lightsplit split t.csv --label-separator $'\t'
+        >>> print(shell_command("lightsplit split 'a b.csv' -o 'it'\"'\"'s.json"))
+        lightsplit split 'a b.csv' -o 'it'"'"'s.json
+    """
+    import shlex  # noqa: PLC0415 - for cards alone
+
+    try:
+        words = shlex.split(command)
+    except ValueError:  # an unclosed quote
+        return printable(command)
+    return " ".join(map(_shell_word, words))
+
+
+def _shell_word(word: str) -> str:
+    """Quote ``word`` for a POSIX shell: ``$'...'`` where it holds a control."""
+    import shlex  # noqa: PLC0415 - for cards alone
+
+    if not _CONTROL.search(word):
+        return printable(shlex.quote(word))
+    escaped = word.replace("\\", "\\\\").replace("'", "\\'")
+    return f"$'{printable(escaped)}'"
 
 
 _CONTROL: Final = re.compile(r"[\x00-\x1f\x7f-\x9f]")

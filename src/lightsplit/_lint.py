@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from shlex import quote
 from typing import Final, Literal, TypeAlias
@@ -35,7 +36,7 @@ from ._entries import (
     path_key,
     tally_key,
 )
-from ._errors import MAX_LISTED, first_few, preview
+from ._errors import MAX_LISTED, first_few, preview, printable
 from ._groupvalues import (
     entry_of,
     file_entries,
@@ -55,6 +56,7 @@ __all__ = [
     "group_value_warnings",
     "later_path",
     "lint_split",
+    "separator_unused",
 ]
 
 WarningKind: TypeAlias = Literal[
@@ -75,6 +77,7 @@ WarningKind: TypeAlias = Literal[
     "split_edited",
     "sidecar_unreadable",
     "group_field_unused",
+    "label_separator_unused",
 ]
 """What a warning is about."""
 
@@ -102,43 +105,54 @@ def _listed(refs: Sequence[EntryRef], count: int, shown: Sequence[str]) -> str:
     return first_few(items, total=count)
 
 
-def _acceptable(label: Hashable) -> bool:
+def _acceptable(label: Hashable, *, named: bool = False) -> bool:
     """Whether a tallied label is an integer, a list of them, or no label.
 
     A list of class names (``["Effusion", "Nodule"]``, as NIH's and PadChest's
-    splits have) is a multi-label label too, unless a name reads as a number.
+    splits have) is a multi-label label too, unless a name reads as a number
+    where the labels were not ``named`` by a label separator (a table's
+    findings coded ``3|7`` are the names ``3`` and ``7``).
     """
     if label is None or type(label) is int:
         return True
     if type(label) is not tuple:
         return False
     kinds = set(map(type, label))
-    return kinds <= {int} or (kinds == {str} and not any(map(reads_as_number, label)))
+    return kinds <= {int} or (
+        kinds == {str} and (named or not any(map(reads_as_number, label)))
+    )
 
 
 def _label_warnings(
-    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
+    split: Mapping[SetName, Sequence[object]],
+    index: Mapping[SetName, SetFields],
+    *,
+    named: bool = False,
 ) -> list[SplitWarning]:
-    """Warn about labels that are not integers, and numbers written as strings."""
+    """Warn about labels that are not integers, and numbers written as strings.
+
+    ``named``: the labels were read with a label separator (`_acceptable`).
+    """
+    acceptable = partial(_acceptable, named=named)
     # Judged once per different label (the tallies), then examples are looked
     # for only until enough of each kind are found.
     counts = {True: 0, False: 0}
     joined: list[str] = []  # names joined by `|`, such as NIH's findings
     for fields in index.values():
         for key, count in fields.tally.items():
-            if not _acceptable(key):
+            if not acceptable(key):
                 counts[isinstance(key, str) and reads_as_number(key)] += count
                 if isinstance(key, str) and "|" in key:
                     joined.append(key)
     wanted = {numeric: min(count, MAX_LISTED) for numeric, count in counts.items()}
     found: dict[bool, list[tuple[EntryRef, object]]] = {True: [], False: []}
     for name, fields in index.items():
-        if all(map(_acceptable, fields.tally)):
+        if all(map(acceptable, fields.tally)):
             continue
         for i, label in enumerate(fields.labels):
             if len(found[True]) == wanted[True] and len(found[False]) == wanted[False]:
                 break
-            if _acceptable(tally_key(label)):
+            if acceptable(tally_key(label)):
                 continue
             numeric = isinstance(label, str) and reads_as_number(label)
             if len(found[numeric]) < MAX_LISTED:
@@ -239,12 +253,52 @@ def _mixed_warning(
         if label is not None and is_list_key(tally_key(label)) == lists_fewer
     ][:MAX_LISTED]
     listed = _listed(refs, count, [preview(ref.entry) for ref in refs])
+    joined = any(isinstance(key, str) and "|" in key for key in tally)
+    hint = (
+        "; labels that join names by `|` read as the list of their names with "
+        "`--label-separator '|'`"
+        if joined
+        else ""
+    )
     return SplitWarning(
         "label_mixed",
-        f"{mixed_message(count, lists_fewer=lists_fewer)}: {listed}; {MIXED_FIX}",
+        f"{mixed_message(count, lists_fewer=lists_fewer)}: {listed}; {MIXED_FIX}{hint}",
         count,
         tuple(refs),
     )
+
+
+def separator_unused(separator: str, names: Iterable[str]) -> SplitWarning:
+    """Warn that no label holds the label separator given: likely not theirs.
+
+    ``names`` are the names the labels were read as: one that joins names with
+    another separator (`SEPARATORS`) is named as the likely one.
+    """
+    found = Counter(c for name in set(names) for c in SEPARATORS if c in name)
+    likely = [c for c, count in found.most_common(1) if count > 1]
+    fix = (
+        f"the labels seem to join names by `{likely[0]}`: give "
+        f"`--label-separator '{likely[0]}'`"
+        if likely
+        else "give the separator the labels are written with, or none"
+    )
+    return SplitWarning(
+        "label_separator_unused",
+        f"no label holds the label separator `{printable(separator)}`, so each is "
+        f"read as one name; {fix}",
+        0,
+    )
+
+
+SEPARATORS: Final = "|;,/+"
+"""What tables most often join a label's names by."""
+
+
+def _names(key: Hashable) -> tuple[str, ...]:
+    """Return the names of a tallied label (a list of names), else none."""
+    if type(key) is tuple and all(type(name) is str for name in key):
+        return key
+    return ()
 
 
 def _other_alternative(
@@ -622,6 +676,7 @@ def lint_split(
     path_field: FieldName | None = None,
     label_field: FieldName | None = None,
     label_kind: LabelKind | None = None,
+    label_separator: str | None = None,
 ) -> list[SplitWarning]:
     """Return the warnings about ``split``, whose fields ``index`` holds.
 
@@ -637,6 +692,8 @@ def lint_split(
         path_field: the path field, named in its warning.
         label_field: the label field, never read as the path.
         label_kind: how the labels read (`label_scheme`), if known already.
+        label_separator: the label separator the labels were read with, if
+            any, named in its warning.
     """
     warnings = [
         SplitWarning(
@@ -660,11 +717,16 @@ def lint_split(
     if label_kind is None:
         label_kind = label_scheme(f.tally for f in index.values()).kind
     if labels and label_kind != "multi-hot":  # 0/1 vectors are integer lists
-        warnings += _label_warnings(split, index)
+        warnings += _label_warnings(split, index, named=label_separator is not None)
     unclear = _lists_warning(split, index, label_kind)
     warnings += [] if unclear is None else [unclear]
     mixed = _mixed_warning(split, index)
     warnings += [] if mixed is None else [mixed]
+    if label_separator is not None and not any(f.separated for f in index.values()):
+        names = (
+            name for f in index.values() for key in f.tally for name in _names(key)
+        )
+        warnings.append(separator_unused(label_separator, names))
     if leaks.ungrouped and group_field is not None:
         count = len(leaks.ungrouped)
         noun = "entry" if count == 1 else "entries"

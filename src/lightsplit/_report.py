@@ -606,6 +606,7 @@ def examine_split(
             path_field=fields.path_field,
             label_field=fields.label_field,
             label_kind=scheme.kind,
+            label_separator=fields.label_separator,
         )
         stats = set_stats(index, scheme)
         sha256 = None

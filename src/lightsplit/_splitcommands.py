@@ -28,7 +28,7 @@ from ._errors import (
 )
 from ._gcpause import gc_paused
 from ._hashing import encode_entries
-from ._lint import later_path
+from ._lint import later_path, separator_unused
 from ._outputs import (
     RECORDED_FIELDS,
     SIDECAR_SUFFIX,
@@ -277,6 +277,9 @@ def _pool_warnings(
         pool.mixed_labels,
         _joined_labels(pool),
         _listed_labels(pool),
+        None
+        if pool.separator_unused is None
+        else separator_unused(pool.separator_unused, pool.class_names).message,
     ]
     return [warning for warning in found if warning is not None]
 

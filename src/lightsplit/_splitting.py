@@ -313,6 +313,9 @@ class SplitPool(Generic[RawT]):
     odd_groups: tuple[str, ...] = ()
     """What the group field holds that may not be the patients it seems: one
     number written several ways, values that read as missing (`odd_groups`)."""
+    separator_unused: str | None = None
+    """The label separator the labels were read with, where no label holds
+    it (likely not the labels'), else ``None``."""
 
     @property
     def shown_group_field(self) -> str:
@@ -661,6 +664,7 @@ def pool_samples(
         fields.group_field,
         tuple(columns),
         odd,
+        None if index.separated is not False else fields.label_separator,
     )
 
 
