@@ -1489,6 +1489,23 @@ class TestSplitMessages:
         split = load_split(tmp_path / "out.json")
         assert sorted(sum(len(e) == 1 for e in s) for s in split.values()) == [3, 4]
 
+    def test_unlabelled_with_no_class(self, tmp_path: Path, capsys: Capture) -> None:
+        """Entries naming no class (`[]`) share the `no class` column: said so."""
+        entries: list[list[object]] = [[f"{i:02d}.png", ["A"]] for i in range(12)]
+        for i in (1, 4, 7):
+            entries[i][1] = []
+        for i in (2, 5):
+            del entries[i][1]
+        source = _entries_file(tmp_path, entries)
+        status, out, _ = _halves(capsys, source)
+        assert status == 0
+        assert out.splitlines()[1] == (
+            f"warning: {source}: 2 of 12 entries have no label (entry 2, entry 5); "
+            "they are split as a class of their own, with the 3 entries whose "
+            "labels name no class, in the `no class` column below; give each a "
+            "label, or remove them"
+        )
+
     @pytest.mark.parametrize("multi", [False, True])
     def test_backslashes_warned(
         self, tmp_path: Path, capsys: Capture, *, multi: bool

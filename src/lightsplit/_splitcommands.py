@@ -385,11 +385,13 @@ def _unlabelled(pool: SplitPool[object]) -> str | None:
         return None
     listed = first_few(where)
     verb = "has" if len(where) == 1 else "have"
+    classless = sum(pool.class_totals[len(pool.class_names) :]) - len(where)
+    noun = "entry whose label names" if classless == 1 else "entries whose labels name"
+    besides = f", with the {classless} {noun} no class," if classless > 0 else ","
     return (
         f"{len(where)} of {len(pool.entries)} entries {verb} no label ({listed}); "
-        "they are split as a class of their own, in the `no class` column below; "
-        "give "
-        "each a label, or remove them"
+        f"they are split as a class of their own{besides} in the `no class` column "
+        "below; give each a label, or remove them"
     )
 
 
