@@ -1594,6 +1594,21 @@ PATIENT: Final = r"p(\d+)/"
 """The group pattern of `_samples`."""
 
 
+def _untrained_warning(
+    tmp_path: Path, capsys: Capture, entries: list[object]
+) -> tuple[Path, str]:
+    """Split ``entries`` into 5 folds by patient ``p<n>/``; its one warning of
+    classes that some `train` set has no entry of."""
+    samples = tmp_path / "samples.json"
+    samples.write_text(json.dumps(entries))
+    argv: list[str | Path] = ["split", samples, "--folds", "5"]
+    argv += ["--group-pattern", PATIENT, "-o", tmp_path / "f"]
+    status, out, _ = _run(capsys, *argv)
+    assert status == 0
+    [warning] = [line for line in out.splitlines() if "no entry" in line]
+    return samples, warning
+
+
 class TestSplit:
     @pytest.mark.parametrize("command", ["split", "card", "schema"])
     def test_reader_gone(
@@ -2542,13 +2557,7 @@ class TestSplit:
         evaluate on it: those files are named, as a model never sees it."""
         entries: list[object] = [[f"p0/{i}.png", 2] for i in range(4)]
         entries += [[f"p{p}/{i}.png", p % 2] for p in range(1, 50) for i in range(4)]
-        samples = tmp_path / "samples.json"
-        samples.write_text(json.dumps(entries))
-        argv: list[str | Path] = ["split", samples, "--folds", "5"]
-        argv += ["--group-pattern", r"p(\d+)/", "-o", tmp_path / "f"]
-        status, out, _ = _run(capsys, *argv)
-        assert status == 0
-        [warning] = [line for line in out.splitlines() if "no entry of" in line]
+        samples, warning = _untrained_warning(tmp_path, capsys, entries)
         evaluating = [
             i
             for i in range(5)
@@ -2573,13 +2582,7 @@ class TestSplit:
             [f"p{c}/{i}.png", f"rare{c}"] for c in range(6) for i in range(2)
         ]
         entries += [[f"p{p}/{i}.png", p % 2] for p in range(6, 60) for i in range(4)]
-        samples = tmp_path / "samples.json"
-        samples.write_text(json.dumps(entries))
-        argv: list[str | Path] = ["split", samples, "--folds", "5"]
-        argv += ["--group-pattern", r"p(\d+)/", "-o", tmp_path / "f"]
-        status, out, _ = _run(capsys, *argv)
-        assert status == 0
-        [warning] = [line for line in out.splitlines() if "no entry" in line]
+        samples, warning = _untrained_warning(tmp_path, capsys, entries)
         assert warning.startswith(
             f"warning: {samples}: 6 classes that the evaluation sets hold have no "
             "entry in some files' `train` set, so a model trained there never sees "
