@@ -202,8 +202,9 @@ def test_mixed_labels_named() -> None:
         '1 label is no list, among list labels: train.5 ["5.png", '
         '"Atelectasis|Effusion"]; write every label one way: lists (of classes, '
         "or 0/1 vectors), or single labels; mixed, each list is read as a class "
-        "of its own; labels that join names by `|` read as the list of their "
-        "names with `--label-separator '|'`"
+        "of its own; labels that join names by `|` (such as "
+        '"Atelectasis|Effusion") read as the list of their names with '
+        "`--label-separator '|'`"
     )
     split["train"][5] = ["5.png", ["Atelectasis", "Effusion"]]
     assert "label_mixed" not in _lint(split)

@@ -177,12 +177,7 @@ def _label_warnings(
         count = counts[False]
         noun = "label is not an integer" if count == 1 else "labels are not integers"
         listed = _listed(refs, count, [preview(label) for label in labels])
-        names = (
-            f"; labels that join names by `|` (such as {preview(joined[0])}) read as "
-            "the list of their names with `--label-separator '|'`"
-            if len(joined) > 1
-            else ""
-        )
+        names = _separator_hint(joined if len(joined) > 1 else [])
         warnings.append(
             SplitWarning(
                 "label_not_integer",
@@ -253,18 +248,22 @@ def _mixed_warning(
         if label is not None and is_list_key(tally_key(label)) == lists_fewer
     ][:MAX_LISTED]
     listed = _listed(refs, count, [preview(ref.entry) for ref in refs])
-    joined = any(isinstance(key, str) and "|" in key for key in tally)
-    hint = (
-        "; labels that join names by `|` read as the list of their names with "
-        "`--label-separator '|'`"
-        if joined
-        else ""
-    )
+    hint = _separator_hint([k for k in tally if isinstance(k, str) and "|" in k])
     return SplitWarning(
         "label_mixed",
         f"{mixed_message(count, lists_fewer=lists_fewer)}: {listed}; {MIXED_FIX}{hint}",
         count,
         tuple(refs),
+    )
+
+
+def _separator_hint(joined: Sequence[str]) -> str:
+    """Name `--label-separator '|'` where labels join names by ``|`` (NIH's)."""
+    if not joined:
+        return ""
+    return (
+        f"; labels that join names by `|` (such as {preview(joined[0])}) read as "
+        "the list of their names with `--label-separator '|'`"
     )
 
 
