@@ -13,6 +13,7 @@ from ._entries import (
     one_field_for_both,
     one_way_to_group,
     parse_field,
+    separator_problem,
 )
 from ._split import refuse_sample_type
 from ._typeexpr import ALLOWED_TYPES, parse_type_expression
@@ -97,10 +98,10 @@ def _group_pattern(text: str) -> re.Pattern[str]:
 
 
 def _label_separator(text: str) -> str:
-    """Read ``--label-separator``: text, not empty."""
-    if not text:
-        msg = "empty; give the text between the names of a label, such as '|'"
-        raise argparse.ArgumentTypeError(msg)
+    """Read ``--label-separator``: text, not empty (`separator_problem`)."""
+    problem = separator_problem(text)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
     return text
 
 

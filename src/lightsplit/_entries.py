@@ -585,7 +585,8 @@ class EntryFields:
             raise ValueError(both)
         problem = separator_problem(self.label_separator)
         if problem is not None:
-            raise ValueError(problem)
+            msg = f"`label_separator` is {problem}"
+            raise ValueError(msg)
 
     @property
     def grouped(self) -> bool:
@@ -729,17 +730,17 @@ class EntryFields:
 def separator_problem(separator: object) -> str | None:
     """Say why ``separator`` cannot part the names of a label, or ``None``.
 
+    Said of the separator: ``empty; give ...``, as the option or argument that
+    gave it names it.
+
     Examples:
-        >>> print(separator_problem("|"), separator_problem("")[:29])
-        None `label_separator` is empty; g
+        >>> print(separator_problem("|"), separator_problem(""))
+        None empty; give the text between the names of a label, such as '|'
     """
     if separator is None or (isinstance(separator, str) and separator):
         return None
     what = "empty" if separator == "" else f"{preview(separator)}, no text"
-    return (
-        f"`label_separator` is {what}; give the text between the names of a label, "
-        "such as '|'"
-    )
+    return f"{what}; give the text between the names of a label, such as '|'"
 
 
 def named(label: object, separator: str) -> object:
@@ -1785,12 +1786,11 @@ def index_split(
     order = sorted(split, key=lambda name: name == last)  # stable: `last` last
     grouped: dict[SetName, tuple[list[str | None] | _Cut, frozenset[str], bool]] = {}
     for name in order:
-        earlier = [
-            found[1]
-            for other, found in grouped.items()
-            if name in EVALUATION_SET_NAMES and other in EVALUATION_SET_NAMES
-        ]
-        grouped[name] = _grouped(name, read[name], pattern, found_groups, earlier)
+        evaluated = name in EVALUATION_SET_NAMES  # a leak is between evaluated sets
+        earlier = [g[1] for n, g in grouped.items() if n in EVALUATION_SET_NAMES]
+        grouped[name] = _grouped(
+            name, read[name], pattern, found_groups, earlier if evaluated else ()
+        )
     for name, found in read.items():
         index[name] = found.fields(grouped[name])
     return index
@@ -1851,15 +1851,18 @@ def _grouped(
     """
     paths = read.paths
     groups = None if found_groups is None else found_groups(name, paths)
-    if groups is None and read.shape is not None:
-        cut = _shape_cut(pattern, read.shape)
+    cut = (
+        None
+        if groups is not None or read.shape is None
+        else _shape_cut(pattern, read.shape)
+    )
+    if cut is not None:
         shaped = cast("list[str]", paths)  # no None in a shape
-        sample = frozenset(map(cut, shaped[:_LEAK_SAMPLE]) if cut and earlier else ())
-        if cut is not None and all(map(sample.isdisjoint, earlier)):
+        sample = frozenset(map(cut, shaped[:_LEAK_SAMPLE]) if earlier else ())
+        if all(map(sample.isdisjoint, earlier)):
             return _Cut(cut), frozenset(map(cut, shaped)), False
-        if cut is not None:
-            listed = list(map(cut, shaped))
-            return cast("list[str | None]", listed), frozenset(listed), False
+        listed = list(map(cut, shaped))
+        return cast("list[str | None]", listed), frozenset(listed), False
     if groups is None or len(groups) != len(paths):
         text = None if read.pathless else read.text
         groups = path_groups(paths, pattern, text, shape=read.shape)

@@ -244,8 +244,8 @@ def shell_command(command: str) -> str:
     r"""Return a command line written by ``shlex.join``, to copy into a shell.
 
     As `printable` writes it, but a word holding a control character is
-    quoted as a POSIX shell reads the escapes back (``$'	'``: a tab), not
-    as ``'	'`` (a backslash and a ``t``). A command that no shell splits
+    quoted as a POSIX shell reads the escapes back (``$'\t'``: a tab), not
+    as ``'\t'`` (a backslash and a ``t``). A command that no shell splits
     (written by hand) is written as `printable` writes it.
 
     Examples:

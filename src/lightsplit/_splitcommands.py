@@ -9,6 +9,7 @@ import argparse
 import hashlib
 import re
 import shlex
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
 from fractions import Fraction
@@ -816,35 +817,52 @@ def _untrained_classes(pool: SplitPool[object], made: Sequence[MadeSet]) -> list
         for c, count in enumerate(train.class_counts):
             if not count and any(s.class_counts[c] for s in sets.values()):
                 missing.setdefault(c, []).append(file)
-    said = []
-    for c, files in sorted(missing.items()):  # in class order
-        groups = sum(any(k == c for k, _ in group.classes) for group in pool.groups)
-        held = f"{groups} {'group' if groups == 1 else 'groups'}"
-        if len(missing) > _UNTRAINED_SAID:  # one warning for all, not a flood
-            where = (
+    held = Counter(  # class -> the groups that hold it, in one pass
+        c
+        for group in pool.groups
+        for c in {k for k, _ in group.classes}
+        if c in missing
+    )
+    classes = [  # in class order
+        (f"`{pool.class_names[c]}`", _groups_said(held[c]), files)
+        for c, files in sorted(missing.items())
+    ]
+    if len(classes) <= _UNTRAINED_SAID:
+        return [
+            f"{_trained_on(files)} no entry of class {name} (held by {groups}), "
+            "which the evaluation sets hold: a model trained so never sees it; "
+            "gather more of it, or merge it with another class"
+            for name, groups, files in classes
+        ]
+    listed = first_few(
+        [
+            f"{name} (held by {groups}"
+            + (
                 ""
                 if files == [""]
                 else f"; not in the `train` set of {format_list(files)}"
             )
-            said.append(f"`{pool.class_names[c]}` (held by {held}{where})")
-            continue
-        where = (
-            "its `train` set has" if files == [""] else f"{format_list(files)} train on"
-        )
-        said.append(
-            f"{where} no entry of class `{pool.class_names[c]}` (held by {held}), "
-            "which the evaluation sets hold: a model trained so never sees it; "
-            "gather more of it, or merge it with another class"
-        )
-    if len(missing) <= _UNTRAINED_SAID:
-        return said
+            + ")"
+            for name, groups, files in classes
+        ],
+        separator="; ",
+    )
     where = "the `train` set" if by_file.keys() == {""} else "some files' `train` set"
-    listed = first_few(said, separator="; ")
     return [
-        f"{len(missing)} classes that the evaluation sets hold have no entry in "
+        f"{len(classes)} classes that the evaluation sets hold have no entry in "
         f"{where}, so a model trained there never sees them: {listed}; gather more "
         "of them, or merge them with other classes"
     ]
+
+
+def _groups_said(count: int) -> str:
+    """Return ``1 group``, ``2 groups``..."""
+    return f"{count} {'group' if count == 1 else 'groups'}"
+
+
+def _trained_on(files: Sequence[str]) -> str:
+    """Say which files train without a class: the split's own set, or files."""
+    return "its `train` set has" if files == [""] else f"{format_list(files)} train on"
 
 
 _UNTRAINED_SAID: Final = 3

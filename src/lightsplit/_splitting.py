@@ -664,7 +664,7 @@ def pool_samples(
         fields.group_field,
         tuple(columns),
         odd,
-        None if index.separated is not False else fields.label_separator,
+        fields.label_separator if index.separated is False else None,
     )
 
 
