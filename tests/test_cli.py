@@ -874,7 +874,10 @@ class TestCheckLeaks:
         path = write_split(tmp_path / "s.json", {"train": [["a", 0], ["a", 1]]})
         status, out, _ = _run(capsys, "check", path)
         assert status == 1
-        assert '  duplicate: train.1 repeats train.0: ["a", 1]\n' in out
+        assert (
+            '  duplicate: train.1 repeats the file of train.0 ["a", 0]: ["a", 1]\n'
+            in out
+        )
         assert "  conflict: a has 2 labels: 0 (train.0), 1 (train.1); " in out
 
     def test_group_leak(self, tmp_path: Path, capsys: Capture) -> None:

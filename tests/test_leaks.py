@@ -402,7 +402,11 @@ class TestFindLeaks:
                 EntryRef("train", 2, ["./a.png", 0]),
             ),
         )
-        assert str(report.duplicates[0]) == 'train.2 repeats train.0: ["./a.png", 0]'
+        assert str(report.duplicates[0]) == (
+            'train.2 repeats the file of train.0 ["a.png", 0]: ["./a.png", 0]'
+        )
+        again = find_leaks({"train": [["a.png", 0], ["a.png", 0]]}).duplicates[0]
+        assert str(again) == 'train.1 repeats train.0: ["a.png", 0]'
 
     def test_path_leak(self) -> None:
         """A file in train and test is a path leak listing both entries."""

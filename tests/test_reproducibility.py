@@ -44,6 +44,31 @@ def test_same_seed_same_order_for_any_parallel(balanced: bool) -> None:
     assert _orders(-1, seed=12, balanced=balanced) != orders[0]
 
 
+@pytest.mark.parametrize("balanced", [False, True])
+def test_a_loader_per_epoch_by_hand(balanced: bool) -> None:
+    """A loop without a trainer that makes a training loader each epoch gets
+    what one loader passed over again serves: a new order each epoch, the
+    order of that epoch; ``set_epoch`` still chooses the epoch drawn next."""
+    module = CachingDataModule(
+        {"train": entries_named("t", 40, LABELS)},
+        MemoryLoader(),
+        batch_size=8,
+        seed=11,
+        balance_sampler_by_class=balanced,
+    )
+
+    def epoch(loader: SampleLoader) -> list[str]:
+        return [n for batch in loader for n in batch.metadata["name"]]
+
+    by_hand = [epoch(module.train_dataloader()) for _ in range(3)]
+    assert by_hand == _orders(-1, seed=11, balanced=balanced, epochs=3)
+    again = module.train_dataloader()
+    assert isinstance(again.sampler, EpochSampler)
+    again.sampler.set_epoch(1)
+    assert epoch(again) == by_hand[1]
+    assert epoch(module.train_dataloader()) == by_hand[2]
+
+
 def test_same_seed_across_processes() -> None:
     """Another process with the same seed serves the same order."""
     script = textwrap.dedent(

@@ -45,7 +45,8 @@ def test_file_in_two_sets() -> None:
     }
     assert _said(split) == [
         '1 file is in two of `train`, `validation` and `test`: train.2 ["a/2.png", '
-        "0] and validation.1; the results of the later set are not held out: "
+        '0] and validation.1 ["./a/2.png", 0]; the results of the later set are '
+        "not held out: "
         "remove each from one of them, or, to evaluate on training entries on "
         "purpose, name the set `monitor-<name>` (`lightsplit check` reports them "
         "too)"
@@ -57,10 +58,28 @@ def test_file_twice_in_a_set() -> None:
     split = {"train": [*_entries("a", 3), ("a/0.png", 0), ("a//0.png", 0)]}
     assert _said(split) == [
         '1 file is listed again in the same set: train.0 ["a/0.png", 0] and '
-        "train.3, train.4; each is served as often as it is listed, and counts as "
-        "many times in a metric; list each once, unless it is meant so "
-        "(`lightsplit check` reports them too)"
+        'train.3, train.4 ["a//0.png", 0]; each is served as often as it is '
+        "listed, and counts as many times in a metric; list each once, unless it "
+        "is meant so (`lightsplit check` reports them too)"
     ]
+
+
+def test_file_with_another_label_shown() -> None:
+    """The same file with another label shows both entries, in two sets or in
+    one: the conflict is seen, not only the place."""
+    split = {
+        "train": [("x.png", 0), ("y.png", 1), ("y.png", 0)],
+        "test": [("x.png", 1)],
+    }
+    shared, repeated = _said(split)
+    assert shared.startswith(
+        '1 file is in two of `train`, `validation` and `test`: train.0 ["x.png", '
+        '0] and test.0 ["x.png", 1]; '
+    )
+    assert repeated.startswith(
+        '1 file is listed again in the same set: train.1 ["y.png", 1] and '
+        'train.2 ["y.png", 0]; '
+    )
 
 
 def test_many_counted_first_named() -> None:
@@ -164,7 +183,7 @@ def test_rows_told_by_their_file() -> None:
     assert len(said) == 1
     assert said[0].startswith(
         '1 file is in two of `train`, `validation` and `test`: train.5 ["P1", '
-        '"p1/2.png", 0] and test.1;'
+        '"p1/2.png", 0] and test.1 ["P1", "./p1/2.png", 0];'
     )
 
 
@@ -364,7 +383,9 @@ def test_rows_of_folderless_files(
         CachingDataModule({"train": train, "test": test}, RowLoader())
     said = [str(w.message) for w in seen if w.category is LightsplitWarning]
     assert len(said) == 1
+    first, other = train[2], test[0]
+    shown = "" if other == first else f' ["{other[0]}", "{other[1]}", 0]'
     assert said[0].startswith(
         f"1 file is in two of `train`, `validation` and `test`: train.2 "
-        f'["{train[2][0]}", "{train[2][1]}", 0] and test.0;'
+        f'["{first[0]}", "{first[1]}", 0] and test.0{shown};'
     )

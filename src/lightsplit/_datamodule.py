@@ -261,6 +261,8 @@ class ConcatDataModule(LightningDataModule):
         """What the checkpoint resumed from was trained on beyond `train`."""
         self._train_changed = False
         """Whether `train` differs from the checkpoint resumed (`allow_data_change`)."""
+        self._train_sampler: EpochSampler | None = None
+        """The sampler of the last training loader made without a trainer."""
         named = "/".join(filter(None, (config.database_name, config.split_name)))
         of = f" of `{named}`" if named else ""
         for name, source in sources.items():
@@ -930,7 +932,24 @@ class ConcatDataModule(LightningDataModule):
         loader = self._loader("train", train=True)
         if self.trainer is not None:
             _follow_fit_loop(loader, self.trainer)
+        else:
+            self._follow_last_loader(loader)
         return loader
+
+    def _follow_last_loader(self, loader: SampleLoader) -> None:
+        """Start a training loader made without a trainer where the last one stopped.
+
+        A loop written by hand that makes a loader per epoch then gets a new
+        order each epoch, as from one loader passed over again: the epoch after
+        the last one the previous loader read from (or the one ``set_epoch``
+        gave it).
+        """
+        sampler = loader.sampler
+        if not isinstance(sampler, EpochSampler):
+            return
+        if self._train_sampler is not None:
+            sampler.set_epoch(self._train_sampler.epoch)
+        self._train_sampler = sampler
 
     def unshuffled_train_dataloader(self) -> SampleLoader:
         """Return the loader of `train` in split order, dropping no sample."""

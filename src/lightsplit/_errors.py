@@ -37,6 +37,7 @@ __all__ = [
     "preview",
     "printable",
     "refuse_set_names",
+    "same_entry",
     "set_name_problem",
     "shell_command",
 ]
@@ -312,6 +313,25 @@ def preview(entry: object) -> str:
         text = repr(entry)
     text = printable(text)
     return text if len(text) <= PREVIEW_CHARS else text[: PREVIEW_CHARS - 3] + "..."
+
+
+def same_entry(first: object, again: object) -> bool:
+    """Whether two raw entries are equal, or shown alike by `preview`.
+
+    Examples:
+        >>> same_entry(["a.png", 0], ("a.png", 0))
+        True
+        >>> same_entry({"image": "a", "label": 1}, {"label": 1, "image": "a"})
+        True
+        >>> same_entry(["a.png", 0], ["./a.png", 0])
+        False
+    """
+    try:
+        if first is again or bool(first == again):
+            return True
+    except Exception:  # an array's == is an array: compared as shown, below
+        pass
+    return preview(first) == preview(again)
 
 
 def set_name_problem(name: str) -> str | None:

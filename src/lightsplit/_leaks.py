@@ -28,7 +28,7 @@ from ._entries import (
     one_way_to_group,
     same_label_key,
 )
-from ._errors import preview, printable, refuse_set_names
+from ._errors import preview, printable, refuse_set_names, same_entry
 from ._types import EVALUATION_SET_NAMES, EntryT_co, SetName, generic_record
 
 __all__ = [
@@ -77,7 +77,14 @@ class Duplicate(Generic[EntryT_co]):
     """Where it lists it again."""
 
     def __str__(self) -> str:
-        return f"{self.again} repeats {self.first}: {preview(self.again.entry)}"
+        again, first = self.again.entry, self.first.entry
+        if same_entry(first, again):
+            return f"{self.again} repeats {self.first}: {preview(again)}"
+        # another spelling or another label: both entries, the cause in sight
+        return (
+            f"{self.again} repeats the file of {self.first} {preview(first)}: "
+            f"{preview(again)}"
+        )
 
 
 @generic_record

@@ -20,7 +20,13 @@ from collections.abc import Hashable, Mapping, Sequence
 from typing import Final, TypeAlias
 
 from ._entries import file_paths, is_path_object
-from ._errors import LightsplitWarning, caller_stacklevel, first_few, preview
+from ._errors import (
+    LightsplitWarning,
+    caller_stacklevel,
+    first_few,
+    preview,
+    same_entry,
+)
 from ._images import ImageFileLoader, ImageMaskLoader
 from ._sources import SetSource
 from ._types import EVALUATION_SET_NAMES, SetName
@@ -248,12 +254,22 @@ def _shared(
     said = []
     for path in first:
         (name, index), *others = where[path]
-        entry = preview(sources[name].locate(index)[0])
+        entry = sources[name].locate(index)[0]
         said.append(
-            f"{name}.{index} {entry} and "
-            + ", ".join(f"{other}.{at}" for other, at in others)
+            f"{name}.{index} {preview(entry)} and "
+            + ", ".join(_place(sources[o], o, at, entry) for o, at in others)
         )
     return said
+
+
+def _place(source: SetSource, name: SetName, index: int, first: object) -> str:
+    """Name an entry by its place, and show it where it differs from ``first``.
+
+    The same file with another label (or spelled otherwise) is then seen.
+    """
+    entry = source.locate(index)[0]
+    shown = "" if same_entry(first, entry) else f" {preview(entry)}"
+    return f"{name}.{index}{shown}"
 
 
 def _repeats(name: SetName, places: Places, source: SetSource) -> tuple[int, list[str]]:
@@ -267,11 +283,13 @@ def _repeats(name: SetName, places: Places, source: SetSource) -> tuple[int, lis
     for path, index in places:
         if path in again and (path in indices or len(indices) < _SHOWN):
             indices.setdefault(path, []).append(index)
-    said = [
-        f"{name}.{found[0]} {preview(source.locate(found[0])[0])} and "
-        + ", ".join(f"{name}.{index}" for index in found[1:])
-        for found in indices.values()
-    ]
+    said = []
+    for found in indices.values():
+        entry = source.locate(found[0])[0]
+        said.append(
+            f"{name}.{found[0]} {preview(entry)} and "
+            + ", ".join(_place(source, name, index, entry) for index in found[1:])
+        )
     return len(again), said
 
 

@@ -859,14 +859,14 @@ def split_file_missing(path: StrPath, what: str) -> FileNotFoundError:
     where = "" if shown.is_absolute() else f" (read as {Path.cwd() / shown})"
     if shown.is_symlink():
         where += f" (a link to {os.readlink(shown)}, which does not exist)"
-    return _SplitFileMissingError(
+    return SplitFileNotFoundError(
         f"{what}: the split file {shown} does not exist{where}; give the path of "
         "an existing split file (`.json` or `.json.bz2`)",
         shown,
     )
 
 
-class _SplitFileMissingError(FileNotFoundError):
+class SplitFileNotFoundError(FileNotFoundError):
     """A `FileNotFoundError` whose text says what to do, not ``[Errno 2] ...``.
 
     Its ``errno``, ``strerror`` and ``filename`` are those of the system's.
@@ -879,7 +879,7 @@ class _SplitFileMissingError(FileNotFoundError):
     def __str__(self) -> str:
         return self.message
 
-    def __reduce__(self) -> tuple[type["_SplitFileMissingError"], tuple[str, Path]]:
+    def __reduce__(self) -> tuple[type["SplitFileNotFoundError"], tuple[str, Path]]:
         return type(self), (self.message, Path(self.filename))
 
 
