@@ -306,17 +306,14 @@ class ConcatDataModule(LightningDataModule):
     ) -> None:
         """Refuse a group in two held-apart sets (`check_group_leaks`), if asked.
 
-        Not asked, warn of a key named for the patient found in two of them
-        (`warn_patients_unchecked`).
+        Not asked, warn of a key or folder named for the patient found in two of
+        them (`warn_patients_unchecked`).
         """
         found = _grouping(config)
         if found is None:
-            # array entries name no field: only object entries are looked at
-            parts = [s for source in sources.values() for s, _ in source.parts if s]
-            if any(isinstance(samples[0], Mapping) for samples in parts):
-                warn_patients_unchecked(
-                    {name: source.entries() for name, source in sources.items()}
-                )
+            warn_patients_unchecked(
+                {name: source.entries() for name, source in sources.items()}
+            )
             return
         check_group_leaks(
             {name: source.entries() for name, source in sources.items()},

@@ -25,6 +25,7 @@ from ._entries import (
     Grouping,
     SetFields,
     describe_entries,
+    file_paths,
     index_split,
     set_groups,
 )
@@ -45,7 +46,12 @@ from ._leaks import (
     unmatched_pattern,
 )
 from ._lint import group_value_warnings
-from ._patients import patients_across_sets
+from ._patients import (
+    patient_folder,
+    patient_folders_across_sets,
+    patients_across_sets,
+    sampled,
+)
 from ._provenance import hash64, recorded_grouping
 from ._types import EVALUATION_SET_NAMES, SetName
 from ._validation_errors import (
@@ -133,21 +139,40 @@ def check_group_leaks(
 
 
 def warn_patients_unchecked(split: Mapping[SetName, Sequence[object]]) -> None:
-    """Warn when no grouping is set while a key named for the patient leaks.
+    """Warn when no grouping is set while a key or folder named for the patient leaks.
 
     Object entries whose key such as ``PatientID`` holds one value in two of
-    `train`, `validation` and `test` (`patients_across_sets`) most likely put
-    one patient in two sets: refused with ``group_field``, unseen without it.
+    `train`, `validation` and `test` (`patients_across_sets`), or paths whose
+    folder such as ``patient00001/`` holds entries of two of them
+    (`patient_folders_across_sets`), most likely put one patient in two sets:
+    refused with ``group_field`` or ``group_pattern``, unseen without.
     """
-    patients = patients_across_sets(split)
-    if patients is None:
-        return
     spread = "in more than one of `train`, `validation` and `test`"
+    patients = patients_across_sets(split)
+    if patients is not None:
+        said = patients.described(spread)
+        neither = "`group_field` nor `group_pattern`"
+        setting = f"group_field={patients.option!r}"
+        option = f"--group-field {quote(patients.option)}"
+    else:
+        evaluated = {n: s for n, s in split.items() if n in EVALUATION_SET_NAMES}
+        if not any(  # the paths of datasets laid out so all have such a folder
+            any(map(patient_folder, file_paths(sampled(samples))))
+            for samples in evaluated.values()
+        ):
+            return
+        paths = {name: file_paths(samples) for name, samples in evaluated.items()}
+        folders = patient_folders_across_sets(paths)
+        if folders is None:
+            return
+        said = folders.described(spread)
+        neither = "`group_pattern` nor `group_field`"
+        setting = f"group_pattern=r'{folders.pattern}'"  # no quote in it
+        option = f"--group-pattern {quote(folders.pattern)}"
     warnings.warn(
-        f"{patients.described(spread)}, but neither `group_field` nor "
-        "`group_pattern` is set, so a patient in two sets is not refused; set "
-        f"`group_field={patients.option!r}` to refuse "
-        f"it (`lightsplit check --group-field {quote(patients.option)}` lists them)",
+        f"{said}, but neither {neither} is set, so a patient in two sets is not "
+        "refused; "
+        f"set `{setting}` to refuse it (`lightsplit check {option}` lists them)",
         LightsplitWarning,
         stacklevel=caller_stacklevel(),
     )

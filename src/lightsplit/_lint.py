@@ -47,7 +47,13 @@ from ._groupvalues import (
     spellings_message,
 )
 from ._leaks import EntryRef, LeakReport
-from ._patients import Patients, patients_across_sets
+from ._patients import (
+    PatientFolders,
+    Patients,
+    patient_folder,
+    patient_folders_across_sets,
+    patients_across_sets,
+)
 from ._types import EVALUATION_SET_NAMES, SetName
 
 __all__ = [
@@ -77,6 +83,7 @@ WarningKind: TypeAlias = Literal[
     "split_edited",
     "sidecar_unreadable",
     "group_field_unused",
+    "group_pattern_unused",
     "label_separator_unused",
 ]
 """What a warning is about."""
@@ -502,6 +509,53 @@ def _patients_warning(
     )
 
 
+def _ungrouped_patients(
+    split: Mapping[SetName, Sequence[object]],
+    index: Mapping[SetName, SetFields],
+    skip: Sequence[FieldName],
+) -> SplitWarning | None:
+    """Warn of a key, else of folders, named for the patient across sets.
+
+    No group was given; ``skip`` holds the path and label fields.
+    """
+    patients = patients_across_sets(split, skip=skip)
+    if patients is not None:
+        return _patients_warning(split, patients)
+    paths = {name: fields.paths for name, fields in index.items()}
+    folders = patient_folders_across_sets(paths)
+    return None if folders is None else _folders_warning(split, paths, folders)
+
+
+def _folders_warning(
+    split: Mapping[SetName, Sequence[object]],
+    paths: Mapping[SetName, Sequence[str | None]],
+    folders: PatientFolders,
+) -> SplitWarning:
+    """Warn that folders named for the patient hold entries of two sets, unchecked.
+
+    No group was given, so patients were not compared
+    (`patient_folders_across_sets` found them); the examples are the first
+    entries in those folders.
+    """
+    across = set(folders.found)
+    refs = [
+        EntryRef(name, i, split[name][i])
+        for name, found in paths.items()
+        if name in EVALUATION_SET_NAMES
+        for i, path in enumerate(found)
+        if patient_folder(path) in across
+    ]
+    spread = "in more than one of `train`, `validation` and `test`"
+    return _refs_warning(
+        "group_pattern_unused",
+        f"{folders.described(spread)}, but no group pattern was given, so "
+        "patients were not compared; their entries",
+        refs,
+        f"give `--group-pattern {quote(folders.pattern)}` (`group_pattern=` in "
+        "Python) to check that no patient is in two sets",
+    )
+
+
 def group_value_warnings(
     split: Mapping[SetName, Sequence[object]],
     index: Mapping[SetName, SetFields],
@@ -756,8 +810,8 @@ def lint_split(
         warnings += group_value_warnings(split, index, group_field)
     elif group_pattern is None:
         skip = [f for f in (path_field, label_field) if f is not None]
-        patients = patients_across_sets(split, skip=skip)
-        warnings += [] if patients is None else [_patients_warning(split, patients)]
+        ungrouped = _ungrouped_patients(split, index, skip)
+        warnings += [] if ungrouped is None else [ungrouped]
     missing = _missing_label_warning(split, index)
     warnings += [] if missing is None else [missing]
     backslash = _backslash_warning(split, index)

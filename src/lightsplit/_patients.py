@@ -1,24 +1,37 @@
-"""Fields named for each entry's patient, noticed where no group was given.
+"""Fields and folders named for each entry's patient, noticed where no group was given.
 
 A table's ``Patient ID`` column (NIH's ``Data_Entry.csv``), ``PatientID``
 (PadChest's), ``subject_id`` (MIMIC-CXR's), or such a key of object entries,
-names what a split must keep in one set. Without a group field or pattern,
-each path is a group of its own: ``split`` may put one patient's images in two
-sets, and ``check`` does not compare patients. Both then look for a field so
-named (by its CSV column or object key: array entries name no field) whose
-values repeat, and warn, naming the option that would use it.
+names what a split must keep in one set; so does a folder of the paths named
+for the patient (CheXpert's ``train/patient00001/study1/view1_frontal.jpg``,
+BIDS' ``sub-01/anat/...``). Without a group field or pattern, each path is a
+group of its own: ``split`` may put one patient's images in two sets, and
+``check`` does not compare patients. Both then look for a field so named (by
+its CSV column or object key: array entries name no field), or such folders,
+whose values repeat, and warn, naming the option that would use them.
 """
 
+import re
 from collections import Counter
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from itertools import chain, islice
-from typing import Final, NamedTuple
+from typing import Final, NamedTuple, TypeVar
 
 from ._entries import FieldName, field_groups
 from ._errors import printable
 from ._types import EVALUATION_SET_NAMES, SetName
 
-__all__ = ["PATIENT_NAMES", "Patients", "patients_across_sets", "patients_repeated"]
+__all__ = [
+    "PATIENT_NAMES",
+    "PatientFolders",
+    "Patients",
+    "patient_folder",
+    "patient_folders_across_sets",
+    "patient_folders_repeated",
+    "patients_across_sets",
+    "patients_repeated",
+    "sampled",
+]
 
 PATIENT_NAMES: Final = frozenset(
     {
@@ -145,3 +158,123 @@ def patients_across_sets(
         if across:
             return Patients(field, shown, option, len(sets), across)
     return None
+
+
+_PATIENT_FOLDER: Final = re.compile(
+    r"(?:^|/)((?:patient|subject|participant|case|pat)[-_ ]?\d[^/]*|sub-[^\W_][^/]*)/",
+    re.IGNORECASE,
+)
+"""A folder named for the patient, in any case, its name group 1: a patient
+word and a number (``patient00001`` as CheXpert's, ``case_00012`` as KiTS',
+``Subject 7``), or BIDS' ``sub-<label>``; not ``subset1`` nor ``patches``."""
+
+_FOLDER_WORD: Final = re.compile(
+    r"(?:patient|subject|participant|case|pat)[-_ ]?|sub-", re.IGNORECASE
+)
+"""The word that starts such a folder's name, as written."""
+
+_PATHS_SAMPLED: Final = 1000
+"""Paths of a set looked at first, evenly spread: the rest only if one has
+such a folder (datasets so laid out have it in every path)."""
+
+_T = TypeVar("_T")
+
+
+class PatientFolders(NamedTuple):
+    """Folders of the paths named for the patient, and how they spread."""
+
+    pattern: str
+    """A group pattern that finds each path's folder (``--group-pattern``)."""
+    values: int
+    """Different folders so named."""
+    found: tuple[str, ...]
+    """The folders found: holding several entries (`patient_folders_repeated`)
+    or entries of more than one set (`patient_folders_across_sets`), in order
+    of first entry."""
+
+    def described(self, spread: str) -> str:
+        """Say which folders seem to name the patient, and where those found are."""
+        count = len(self.found)
+        return (
+            f"the paths' folders seem to name each entry's patient (such as "
+            f"`{printable(self.found[0])}/`), and {count} of those {self.values} "
+            f"folders {'is' if count == 1 else 'are'} {spread}"
+        )
+
+
+def patient_folder(path: str | None) -> str | None:
+    """Return the first folder of ``path`` named for a patient, or ``None``.
+
+    Examples:
+        >>> patient_folder("CheXpert-v1.0/train/patient00001/study1/view1.jpg")
+        'patient00001'
+        >>> patient_folder("sub-01/anat/sub-01_T1w.nii.gz")
+        'sub-01'
+        >>> print(patient_folder("subset1/a.mhd"), patient_folder("CXR_png/p1.png"))
+        None None
+    """
+    found = _PATIENT_FOLDER.search(path) if path else None
+    return None if found is None else found[1]
+
+
+def sampled(items: Sequence[_T], count: int = _PATHS_SAMPLED) -> Sequence[_T]:
+    """Return about ``count`` items of ``items``, evenly spread."""
+    return items[:: max(1, len(items) // count)]
+
+
+def _folder_pattern(folders: Sequence[str]) -> str:
+    """Return a group pattern that finds ``folders`` (one or more) in paths."""
+    word = _FOLDER_WORD.match(folders[0])
+    prefix = "" if word is None else word[0]
+    if prefix and all(_FOLDER_WORD.match(f)[0] == prefix for f in folders):  # type: ignore[index]  # each is such a folder
+        rest = "[^/]+" if prefix.casefold() == "sub-" else r"\d[^/]*"
+        return f"(?:^|/)({prefix}{rest})/"
+    return f"(?i){_PATIENT_FOLDER.pattern}"
+
+
+def patient_folders_repeated(paths: Sequence[str | None]) -> PatientFolders | None:
+    r"""Return the folders named for a patient that hold several paths, if any.
+
+    Examples:
+        >>> found = patient_folders_repeated(
+        ...     ["p/patient1/a.png", "p/patient1/b.png", "p/patient2/a.png"]
+        ... )
+        >>> print(found.pattern, found.values, found.found)
+        (?:^|/)(patient\d[^/]*)/ 2 ('patient1',)
+    """
+    if not any(map(patient_folder, sampled(paths))):
+        return None
+    counts = Counter(filter(None, map(patient_folder, paths)))
+    repeated = tuple(folder for folder, count in counts.items() if count > 1)
+    if not repeated:
+        return None
+    return PatientFolders(_folder_pattern(repeated), len(counts), repeated)
+
+
+def patient_folders_across_sets(
+    paths: Mapping[SetName, Sequence[str | None]],
+) -> PatientFolders | None:
+    """Return the folders named for a patient in two of the evaluated sets.
+
+    ``paths`` holds the path of each entry, set by set; the sets compared are
+    `train`, `validation` and `test`, as group leaks are.
+
+    Examples:
+        >>> patient_folders_across_sets(
+        ...     {"train": ["patient1/a.png"], "test": ["patient1/b.png"]}
+        ... ).found
+        ('patient1',)
+    """
+    evaluated = {n: p for n, p in paths.items() if n in EVALUATION_SET_NAMES}
+    if len(evaluated) < 2 or not any(  # noqa: PLR2004 - two sets to compare
+        any(map(patient_folder, sampled(found))) for found in evaluated.values()
+    ):
+        return None
+    sets: dict[str, set[SetName]] = {}
+    for name, found in evaluated.items():
+        for folder in filter(None, map(patient_folder, found)):
+            sets.setdefault(folder, set()).add(name)
+    across = tuple(folder for folder, names in sets.items() if len(names) > 1)
+    if not across:
+        return None
+    return PatientFolders(_folder_pattern(across), len(sets), across)

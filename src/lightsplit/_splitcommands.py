@@ -44,7 +44,7 @@ from ._outputs import (
     sidecar_of,
     sidecar_path,
 )
-from ._patients import patients_repeated
+from ._patients import patient_folders_repeated, patients_repeated
 from ._samples import (
     SampleList,
     kept_fields,
@@ -663,25 +663,32 @@ def _say_read(
 def _ungrouped_patients(
     samples: SampleList, fields: EntryFields, *, kept: bool
 ) -> str | None:
-    """Warn of a field named for the patient, repeated, when no group is given.
+    """Warn of a field or folder named for the patient, repeated, with no group.
 
     Each path is then a group of its own, so that one patient's images may be
-    put in two sets (`patients_repeated` finds such a field). ``kept`` says
+    put in two sets (`patients_repeated` finds such a field, else
+    `patient_folders_repeated` such folders). ``kept`` says
     that `--columns` chooses the fields written, which must keep the group's.
     """
     if fields.group_pattern is not None or fields.group_field is not None:
         return None
     skip = [f for f in (fields.path_field, fields.label_field) if f is not None]
     patients = patients_repeated(samples.entries, samples.columns, skip=skip)
-    if patients is None:
-        return None
-    option = shlex.quote(patients.option)
+    spread = "held by several entries"
+    if patients is not None:
+        said = patients.described(spread)
+        option = f"`--group-field {shlex.quote(patients.option)}`"
+        option += " (and keep it in `--columns`)" if kept else ""
+    else:
+        folders = patient_folders_repeated(written_paths(samples.entries, fields))
+        if folders is None:
+            return None
+        said = folders.described(spread)
+        option = f"`--group-pattern {shlex.quote(folders.pattern)}`"
     return (
-        f"{patients.described('held by several entries')}; without `--group-field` "
-        "or `--group-pattern`, each path is a group of its own, so one patient's "
-        f"entries may be put in two sets: give `--group-field {option}`"
-        + (" (and keep it in `--columns`)" if kept else "")
-        + " to keep each patient's entries in one set"
+        f"{said}; without `--group-field` or `--group-pattern`, each path is a "
+        "group of its own, so one patient's entries may be put in two sets: give "
+        f"{option} to keep each patient's entries in one set"
     )
 
 
