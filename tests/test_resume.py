@@ -160,8 +160,8 @@ def test_other_world_size_starts_next_epoch(tmp_path: Path) -> None:
     assert any(
         "epoch 2 was interrupted with 24 of its 32 draws left, which do not share "
         "into the 12 steps left of the epoch with 1 process of 2 samples: they "
-        "are not served, and training goes on with epoch 3 (none with "
-        "`max_epochs=3`: epochs count from 0)" in message
+        "are not served, and training goes on with epoch 3 (epochs count from 0: "
+        "a run of `max_epochs=3` ends there)" in message
         for message in messages
     )
     resumed = _steps(tmp_path, "resume")
@@ -193,10 +193,16 @@ class _Names(LightningModule):
 
 
 def _names_fit(
-    root: Path, epochs: int, *, ckpt: Path | None = None, every: int | None = None
+    root: Path,
+    epochs: int,
+    *,
+    ckpt: Path | None = None,
+    every: int | None = None,
+    reload: bool = True,
 ) -> dict[int, list[str]]:
     """Fit 22 samples in batches of 4 (6 steps an epoch), reloading the loaders
-    each epoch; with ``every``, checkpoint every so many steps into ``root``."""
+    each epoch (unless not to ``reload``); with ``every``, checkpoint every so
+    many steps into ``root``."""
     callbacks: list[Callback] = []
     if every is not None:
         callbacks.append(
@@ -210,7 +216,7 @@ def _names_fit(
     trainer = Trainer(
         accelerator="cpu",
         max_epochs=epochs,
-        reload_dataloaders_every_n_epochs=1,
+        reload_dataloaders_every_n_epochs=int(reload),
         callbacks=callbacks,
         logger=False,
         enable_checkpointing=every is not None,
@@ -243,3 +249,27 @@ def test_reloaded_loader_after_a_step_checkpoint_at_an_epoch_end(
     assert set(resumed) == {2}
     assert resumed[2] == reference[2]
     assert resumed[2] != reference[0]
+
+
+@pytest.mark.parametrize("reload", [False, True])
+def test_resumed_twice_mid_epoch_after_an_epoch_end(
+    tmp_path: Path, reload: bool
+) -> None:
+    """A run resumed from a step checkpoint on an epoch's last batch, itself
+    resumed from its checkpoint in the middle of the next epoch, serves the
+    rest of that epoch, as the uninterrupted run did: Lightning counts that
+    epoch as not started in the second checkpoint, and would run it whole
+    again (the first 12 samples twice)."""
+    reference = _names_fit(tmp_path / "reference", 3, reload=reload)
+    _names_fit(tmp_path / "first", 1, every=6, reload=reload)
+    _names_fit(
+        tmp_path / "second",
+        2,
+        ckpt=tmp_path / "first" / "step=6.ckpt",
+        every=3,
+        reload=reload,
+    )
+    resumed = _names_fit(
+        tmp_path / "third", 3, ckpt=tmp_path / "second" / "step=9.ckpt", reload=reload
+    )
+    assert resumed == {1: reference[1][12:], 2: reference[2]}

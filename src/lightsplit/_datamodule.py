@@ -1043,6 +1043,14 @@ def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
     gives its first loader its state itself, after this; a loader reloaded
     (``reload_dataloaders_every_n_epochs``) while it still restarts gets none,
     and starts at the epoch the fit loop sets.
+
+    A run resumed from a checkpoint taken on an epoch's last batch saves its
+    next checkpoints with the epoch counted as not started (Lightning 2.6):
+    resumed from one of those, taken mid-epoch, its fit loop does not restart,
+    and runs that epoch from its first batch. The loader then takes up the
+    state the checkpoint holds for that epoch, and serves its rest: no sample
+    is served twice, the batches are those of the uninterrupted run (the
+    epoch's ``batch_idx`` counts from 0 again).
     """
     sampler = loader.sampler
     if not isinstance(sampler, EpochSampler):
@@ -1061,6 +1069,15 @@ def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
     state = states[0] if isinstance(states, list) and len(states) == 1 else None
     if isinstance(state, Mapping) and state.get("set") == "train":
         if state.get("complete") is True and state.get("epoch") == epoch - 1:
+            loader.load_state_dict(state)
+            return
+        if state.get("complete") is False and state.get("epoch") == epoch:
+            _LOG.info(
+                "epoch %d was interrupted after %s of its samples, but Lightning "
+                "runs it from its first batch: the training loader serves its rest",
+                epoch,
+                state.get("consumed"),
+            )
             loader.load_state_dict(state)
             return
         if isinstance(drawn := state.get("drawn_seed"), int):

@@ -302,8 +302,9 @@ class SampleLoader(DataLoader[Sample]):
             f"interrupted with {samples} of its {draw.total} draws left, which do not "
             f"share into the {steps} left of the epoch with "
             f"{sampler.num_replicas} {processes} of {sampler.batch_size} samples: they "
-            f"are not served, and training goes on with epoch {draw.epoch + 1} (none "
-            f"with `max_epochs={draw.epoch + 1}`: epochs count from 0). "
+            f"are not served, and training goes on with epoch {draw.epoch + 1} "
+            f"(epochs count from 0: a run of `max_epochs={draw.epoch + 1}` ends "
+            "there). "
             "Resume with the processes and batch size of the interrupted run to "
             "take the epoch up exactly",
             LightsplitWarning,
