@@ -349,6 +349,43 @@ class TestResumeChecks:
                 state
             )
 
+    def test_model_transforms_named(self) -> None:
+        """Other model transforms are refused, named: those of then and now, or
+        the one of the same name whose settings changed; a checkpoint that
+        recorded no names has those of now said."""
+
+        class Scale(torch.nn.Module):
+            def __init__(self, by: float) -> None:
+                super().__init__()
+                self.by = by
+
+            def forward(self, x: torch.Tensor) -> torch.Tensor:
+                return x * self.by
+
+        def shift(x: torch.Tensor) -> torch.Tensor:
+            return x + 1
+
+        state = _module(model_transforms=[Scale(2.0), shift]).state_dict()
+        for transforms, said in [
+            (
+                [Scale(3.0), shift],
+                "the model transforms changed: `Scale`, of the same name, differs "
+                "in code, settings or weights",
+            ),
+            (
+                [shift],
+                "the model transforms changed: `Scale`, `shift` then, `shift` now",
+            ),
+        ]:
+            with pytest.raises(DataChangedError, match=re.escape(said)):
+                _module(model_transforms=transforms).load_state_dict(state)
+        del state[PROVENANCE_KEY]["transform_names"]
+        with pytest.raises(
+            DataChangedError,
+            match=re.escape("the model transforms changed (now `shift`)"),
+        ):
+            _module(model_transforms=[shift]).load_state_dict(state)
+
     def test_serving_setting_warned(self) -> None:
         """How data are served (`parallel`, caching) may change, with a warning."""
         state = _module().state_dict()

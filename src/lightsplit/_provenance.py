@@ -117,6 +117,42 @@ class Difference:
         return self.what
 
 
+def transform_name(transform: object) -> str:
+    """Return a model transform's name: its function's, else its class's."""
+    name = getattr(transform, "__name__", None)
+    return name if isinstance(name, str) else type(transform).__name__
+
+
+def _transforms_changed(recorded: Mapping[str, Any], current: Mapping[str, Any]) -> str:
+    """Say which model transforms differ from those a checkpoint recorded.
+
+    By name where the checkpoint recorded them (records made before name the
+    transforms of now alone); a transform of the same name differs in its
+    code, settings or weights.
+    """
+    before, now = recorded.get("transforms") or [], current["transforms"]
+    named_now: list[str] = current["transform_names"]
+    named_before = recorded.get("transform_names")
+
+    def listed(names: Sequence[str]) -> str:
+        return ", ".join(f"`{printable(str(name))}`" for name in names) or "none"
+
+    if not isinstance(named_before, list) or len(named_before) != len(before):
+        return f"the model transforms changed (now {listed(named_now)})"
+    if named_before != named_now:
+        return (
+            f"the model transforms changed: {listed(named_before)} then, "
+            f"{listed(named_now)} now"
+        )
+    changed = [
+        name for name, a, b in zip(named_now, before, now, strict=True) if a != b
+    ]
+    return (
+        f"the model transforms changed: {listed(changed)}, of the same name, "
+        f"{'differs' if len(changed) == 1 else 'differ'} in code, settings or weights"
+    )
+
+
 def _digest(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()
 
@@ -706,6 +742,7 @@ def provenance_of(
         "sets": dict(sets),
         "config": config.model_dump(mode="json"),
         "transforms": [_digest(fingerprint_of(t)) for t in transforms],
+        "transform_names": [transform_name(t) for t in transforms],
     }
     if train_hashes is not None:
         record["train_entries"] = train_hashes
@@ -896,7 +933,7 @@ def compare_provenance(
         )
         found.append(Difference(text, "warning"))
     if recorded.get("transforms") != current["transforms"]:
-        found.append(Difference("the model transforms changed", "error"))
+        found.append(Difference(_transforms_changed(recorded, current), "error"))
     if training:
         old_config: Mapping[str, Any] = recorded.get("config", {})
         for key, value in current["config"].items():
