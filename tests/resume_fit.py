@@ -10,7 +10,9 @@ Run as ``python tests/resume_fit.py OUT MODE PHASE DEVICES`` or call `fit`:
   steps after the checkpoint of step 9, mid-epoch; ``resume`` takes the
   latest checkpoint of ``OUT/ckpt`` up. ``epochs`` trains with a checkpoint at
   the end of each epoch (Lightning's default) into ``OUT/ckpt``;
-  ``after-epoch`` takes the first of them up.
+  ``after-epoch`` takes the first of them up. ``steps`` trains with a
+  checkpoint every 4 optimizer steps (the last step of each epoch, on 2
+  processes) into ``OUT/ckpt``.
 - DEVICES: the number of CPU processes (2 runs DDP with gloo).
 - A last argument ``unseeded`` leaves the data module without a fixed seed.
 
@@ -124,6 +126,15 @@ def fit(
                 save_top_k=-1,
             )
         )
+    if phase == "steps":  # every 4 steps: an epoch's last, on 2 processes
+        callbacks.append(
+            ModelCheckpoint(
+                dirpath=out / "ckpt",
+                filename="{step}",
+                every_n_train_steps=4,
+                save_top_k=-1,
+            )
+        )
     if phase == "epochs":  # at the end of each epoch
         callbacks.append(
             ModelCheckpoint(dirpath=out / "ckpt", filename="{step}", save_top_k=-1)
@@ -136,7 +147,7 @@ def fit(
         accumulate_grad_batches=datamodule.accumulate_grad_batches,
         callbacks=callbacks,
         logger=False,
-        enable_checkpointing=phase in ("kill", "epochs"),
+        enable_checkpointing=phase in ("kill", "steps", "epochs"),
         enable_progress_bar=False,
         enable_model_summary=False,
         num_sanity_val_steps=0,

@@ -174,6 +174,33 @@ def test_other_world_size_starts_next_epoch(tmp_path: Path) -> None:
     assert [step.split("\t")[1] for step in resumed] == expected
 
 
+def test_epoch_end_on_fewer_processes_said(tmp_path: Path) -> None:
+    """Resumed on 1 process from a checkpoint of 2 on an epoch's last step,
+    Lightning takes the steps the longer epoch has left in the epoch it
+    resumes: the next epoch's first steps, said, then the epoch after whole."""
+    assert _run(tmp_path, "plain", "steps", 2, epochs=1) == 0
+    messages = _quietly_fit(tmp_path, "plain", "resume", epochs=3)
+    assert (
+        "set `train`: epoch 0 was over when the checkpoint was taken, after 8 "
+        "steps of the interrupted run, but with 1 process of 2 samples an epoch "
+        "is 14 steps, and Lightning takes the 6 left in the epoch it resumes: "
+        "they serve the first 6 steps of epoch 1, its rest is not served, and "
+        "training goes on with epoch 2. Resume with the processes and batch size "
+        "of the interrupted run to take the epochs up exactly"
+    ) in messages
+
+    def epoch(number: int) -> list[str]:
+        sampler = make_datamodule("plain").train_dataloader().sampler
+        assert isinstance(sampler, EpochSampler)
+        sampler.set_epoch(number)
+        batches = [b.indices if isinstance(b, SeededIndices) else b for b in sampler]
+        return [",".join(f"t{i}" for i in batch.tolist()) for batch in batches]
+
+    resumed = [step.split("\t")[:2] for step in _steps(tmp_path, "resume")]
+    assert [names for number, names in resumed if number == "1"] == epoch(1)[:6]
+    assert [names for number, names in resumed if number == "2"] == epoch(2)
+
+
 class _Names(LightningModule):
     """Records the names of the samples of each training step, by epoch."""
 

@@ -1037,9 +1037,9 @@ def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
     epoch, and when it resumes from a checkpoint taken once an epoch was over,
     it gives the loader no state back (its fit loop is not restarting): the
     first epoch after such a resume would replay the order of the one before.
-    So the loader takes up the state the checkpoint holds for it, whose epoch
-    is complete (the next epoch follows, drawn as it would have been), or
-    else starts at the epoch the fit loop sets. A fit loop restarting mid-epoch
+    So the loader starts at the epoch the fit loop sets, drawn as it would
+    have been (with the seed the checkpoint's state drew, for a run without
+    a fixed one), whatever the number of processes. A fit loop restarting mid-epoch
     gives its first loader its state itself, after this; a loader reloaded
     (``reload_dataloaders_every_n_epochs``) while it still restarts gets none,
     and starts at the epoch the fit loop sets.
@@ -1068,9 +1068,6 @@ def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
     states = getattr(fit_loop, "_combined_loader_states_to_load", None)
     state = states[0] if isinstance(states, list) and len(states) == 1 else None
     if isinstance(state, Mapping) and state.get("set") == "train":
-        if state.get("complete") is True and state.get("epoch") == epoch - 1:
-            loader.load_state_dict(state)
-            return
         if state.get("complete") is False and state.get("epoch") == epoch:
             _LOG.info(
                 "epoch %d was interrupted after %s of its samples, but Lightning "

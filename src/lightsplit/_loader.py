@@ -247,6 +247,33 @@ class SampleLoader(DataLoader[Sample]):
             "complete": position.served >= position.batches,
         }
 
+    def _warn_steps_left(self, draw: EpochDraw, served: int) -> None:
+        """Warn when Lightning resumes an epoch that was over, with steps left.
+
+        A checkpoint taken on the last step of an epoch, resumed with fewer
+        processes (or smaller batches), has Lightning count the steps that
+        epoch served against the longer epochs of now, and take the steps left
+        of it in the epoch it resumes: the next epoch's first steps alone.
+        """
+        left = len(self) - served
+        sampler = self.sampler
+        if left <= 0 or not isinstance(sampler, EpochSampler):
+            return
+        processes = "process" if sampler.num_replicas == 1 else "processes"
+        warnings.warn(
+            f"set `{getattr(self.dataset, 'name', '?')}`: epoch {draw.epoch} was over "
+            f"when the checkpoint was taken, after {served} steps of the interrupted "
+            f"run, but with {sampler.num_replicas} {processes} of "
+            f"{sampler.batch_size} samples an epoch is {len(self)} steps, and "
+            f"Lightning takes the {left} left in the epoch it resumes: they serve the "
+            f"first {left} steps of epoch {draw.epoch + 1}, its rest is not served, "
+            f"and training goes on with epoch {draw.epoch + 2}. Resume with the "
+            "processes and batch size of the interrupted run to take the epochs up "
+            "exactly",
+            LightsplitWarning,
+            stacklevel=caller_stacklevel(),
+        )
+
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Make the next iteration serve the rest of the epoch ``state`` describes.
 
@@ -272,6 +299,7 @@ class SampleLoader(DataLoader[Sample]):
         draw = EpochDraw(values["epoch"], values["seed"], values["total"])
         if values["complete"]:
             sampler.set_epoch(draw.epoch + 1)
+            self._warn_steps_left(draw, values["served"])
             return
         if self.set_changed:
             sampler.skip(draw)
