@@ -117,21 +117,14 @@ def fit(
     """Run ``phase`` of ``mode`` on ``devices`` CPU processes; see the module doc."""
     datamodule = make_datamodule(mode, train, **changes)
     callbacks: list[Callback] = []
-    if phase == "kill":
+    # every 3 steps, mid-epoch; every 4: an epoch's last step, on 2 processes
+    every = {"kill": 3, "steps": 4}.get(phase)
+    if every is not None:
         callbacks.append(
             ModelCheckpoint(
                 dirpath=out / "ckpt",
                 filename="{step}",
-                every_n_train_steps=3,
-                save_top_k=-1,
-            )
-        )
-    if phase == "steps":  # every 4 steps: an epoch's last, on 2 processes
-        callbacks.append(
-            ModelCheckpoint(
-                dirpath=out / "ckpt",
-                filename="{step}",
-                every_n_train_steps=4,
+                every_n_train_steps=every,
                 save_top_k=-1,
             )
         )
