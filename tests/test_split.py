@@ -801,6 +801,13 @@ def _halves(
     )
 
 
+def _first_warning(capsys: Capture, source: Path) -> str:
+    """Split ``source`` in halves; return the line after the one that reads it."""
+    status, out, err = _halves(capsys, source)
+    assert (status, err) == (0, ""), err
+    return out.splitlines()[1]
+
+
 def _entries_file(tmp_path: Path, entries: list[list[object]]) -> Path:
     """Write ``entries`` as the JSON array ``samples.json``."""
     source = tmp_path / "samples.json"
@@ -1478,9 +1485,7 @@ class TestSplitMessages:
         for i in (3, 7, 8, 11, 12, 15, 19):
             del entries[i][1]
         source = _entries_file(tmp_path, entries)
-        status, out, _ = _halves(capsys, source)
-        assert status == 0
-        assert out.splitlines()[1] == (
+        assert _first_warning(capsys, source) == (
             f"warning: {source}: 7 of 20 entries have no label (entry 3, entry 7, "
             "entry 8, entry 11, entry 12 and 2 more); they are split as a class of "
             "their own, in the `no class` column below; give each a label, or remove "
@@ -1497,9 +1502,7 @@ class TestSplitMessages:
         for i in (2, 5):
             del entries[i][1]
         source = _entries_file(tmp_path, entries)
-        status, out, _ = _halves(capsys, source)
-        assert status == 0
-        assert out.splitlines()[1] == (
+        assert _first_warning(capsys, source) == (
             f"warning: {source}: 2 of 12 entries have no label (entry 2, entry 5); "
             "they are split as a class of their own, with the 3 entries whose "
             "labels name no class, in the `no class` column below; give each a "

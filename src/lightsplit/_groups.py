@@ -46,12 +46,7 @@ from ._leaks import (
     unmatched_pattern,
 )
 from ._lint import group_value_warnings
-from ._patients import (
-    patient_folder,
-    patient_folders_across_sets,
-    patients_across_sets,
-    sampled,
-)
+from ._patients import patient_folders_across_sets, patients_across_sets
 from ._provenance import hash64, recorded_grouping
 from ._types import EVALUATION_SET_NAMES, SetName
 from ._validation_errors import (
@@ -155,14 +150,7 @@ def warn_patients_unchecked(split: Mapping[SetName, Sequence[object]]) -> None:
         setting = f"group_field={patients.option!r}"
         option = f"--group-field {quote(patients.option)}"
     else:
-        evaluated = {n: s for n, s in split.items() if n in EVALUATION_SET_NAMES}
-        if not any(  # the paths of datasets laid out so all have such a folder
-            any(map(patient_folder, file_paths(sampled(samples))))
-            for samples in evaluated.values()
-        ):
-            return
-        paths = {name: file_paths(samples) for name, samples in evaluated.items()}
-        folders = patient_folders_across_sets(paths)
+        folders = patient_folders_across_sets(split, file_paths)
         if folders is None:
             return
         said = folders.described(spread)

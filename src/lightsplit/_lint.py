@@ -522,7 +522,7 @@ def _ungrouped_patients(
     if patients is not None:
         return _patients_warning(split, patients)
     paths = {name: fields.paths for name, fields in index.items()}
-    folders = patient_folders_across_sets(paths)
+    folders = patient_folders_across_sets(paths, list)
     return None if folders is None else _folders_warning(split, paths, folders)
 
 

@@ -13,7 +13,7 @@ whose values repeat, and warn, naming the option that would use them.
 
 import re
 from collections import Counter
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from itertools import chain, islice
 from typing import Final, NamedTuple, TypeVar
 
@@ -30,7 +30,6 @@ __all__ = [
     "patient_folders_repeated",
     "patients_across_sets",
     "patients_repeated",
-    "sampled",
 ]
 
 PATIENT_NAMES: Final = frozenset(
@@ -252,29 +251,32 @@ def patient_folders_repeated(paths: Sequence[str | None]) -> PatientFolders | No
 
 
 def patient_folders_across_sets(
-    paths: Mapping[SetName, Sequence[str | None]],
+    sets: Mapping[SetName, Sequence[_T]],
+    paths: Callable[[Sequence[_T]], Sequence[str | None]],
 ) -> PatientFolders | None:
     """Return the folders named for a patient in two of the evaluated sets.
 
-    ``paths`` holds the path of each entry, set by set; the sets compared are
-    `train`, `validation` and `test`, as group leaks are.
+    ``paths`` gives the path of each of some entries of a set (`file_paths`,
+    or the paths themselves): asked for a sample of each set first, and for
+    whole sets only where a path of the samples has such a folder. The sets
+    compared are `train`, `validation` and `test`, as group leaks are.
 
     Examples:
         >>> patient_folders_across_sets(
-        ...     {"train": ["patient1/a.png"], "test": ["patient1/b.png"]}
+        ...     {"train": ["patient1/a.png"], "test": ["patient1/b.png"]}, list
         ... ).found
         ('patient1',)
     """
-    evaluated = {n: p for n, p in paths.items() if n in EVALUATION_SET_NAMES}
+    evaluated = {n: s for n, s in sets.items() if n in EVALUATION_SET_NAMES}
     if len(evaluated) < 2 or not any(  # noqa: PLR2004 - two sets to compare
-        any(map(patient_folder, sampled(found))) for found in evaluated.values()
+        any(map(patient_folder, paths(sampled(found)))) for found in evaluated.values()
     ):
         return None
-    sets: dict[str, set[SetName]] = {}
+    held: dict[str, set[SetName]] = {}
     for name, found in evaluated.items():
-        for folder in filter(None, map(patient_folder, found)):
-            sets.setdefault(folder, set()).add(name)
-    across = tuple(folder for folder, names in sets.items() if len(names) > 1)
+        for folder in filter(None, map(patient_folder, paths(found))):
+            held.setdefault(folder, set()).add(name)
+    across = tuple(folder for folder, names in held.items() if len(names) > 1)
     if not across:
         return None
-    return PatientFolders(_folder_pattern(across), len(sets), across)
+    return PatientFolders(_folder_pattern(across), len(held), across)

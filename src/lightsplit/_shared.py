@@ -251,25 +251,26 @@ def _shared(
             if path in wanted and path not in seen:
                 seen.add(path)
                 where[path].append((name, index))
-    said = []
-    for path in first:
-        (name, index), *others = where[path]
-        entry = sources[name].locate(index)[0]
-        said.append(
-            f"{name}.{index} {preview(entry)} and "
-            + ", ".join(_place(sources[o], o, at, entry) for o, at in others)
-        )
-    return said
+    return [
+        _places_said([(sources[name], name, index) for name, index in where[path]])
+        for path in first
+    ]
 
 
-def _place(source: SetSource, name: SetName, index: int, first: object) -> str:
-    """Name an entry by its place, and show it where it differs from ``first``.
+def _places_said(places: Sequence[tuple[SetSource, SetName, int]]) -> str:
+    """Say where one file is listed, its first place's entry shown.
 
-    The same file with another label (or spelled otherwise) is then seen.
+    The other places follow, each with its entry where it differs from the
+    first's: the same file with another label (or spelled otherwise) is then seen.
     """
-    entry = source.locate(index)[0]
-    shown = "" if same_entry(first, entry) else f" {preview(entry)}"
-    return f"{name}.{index}{shown}"
+    (source, name, index), *others = places
+    first = source.locate(index)[0]
+    said = []
+    for other, set_name, at in others:
+        entry = other.locate(at)[0]
+        shown = "" if same_entry(first, entry) else f" {preview(entry)}"
+        said.append(f"{set_name}.{at}{shown}")
+    return f"{name}.{index} {preview(first)} and " + ", ".join(said)
 
 
 def _repeats(name: SetName, places: Places, source: SetSource) -> tuple[int, list[str]]:
@@ -283,13 +284,10 @@ def _repeats(name: SetName, places: Places, source: SetSource) -> tuple[int, lis
     for path, index in places:
         if path in again and (path in indices or len(indices) < _SHOWN):
             indices.setdefault(path, []).append(index)
-    said = []
-    for found in indices.values():
-        entry = source.locate(found[0])[0]
-        said.append(
-            f"{name}.{found[0]} {preview(entry)} and "
-            + ", ".join(_place(source, name, index, entry) for index in found[1:])
-        )
+    said = [
+        _places_said([(source, name, index) for index in found])
+        for found in indices.values()
+    ]
     return len(again), said
 
 
