@@ -32,6 +32,9 @@ Capture = pytest.CaptureFixture[str]
         ("Subject 12/scan.png", "Subject 12"),
         ("pat12/a.png", "pat12"),
         ("patient1/patient1.png", "patient1"),
+        ("mimic-cxr-jpg/files/p10/p10000032/s50414267/02aa804e.jpg", "p10000032"),
+        ("files/p10/p10000032/s50414267.txt", None),  # a study's report
+        ("p1/img.png", None),
         ("LUNA16/subset1/1.3.6.1.mhd", None),
         ("patches01/a.png", None),
         ("pathology/x1.png", None),
@@ -104,7 +107,12 @@ def test_patient_folders_not_warned_where_they_cannot_leak() -> None:
 
 
 _LAYOUTS = st.sampled_from(
-    ["data/patient{}/a{}.png", "sub-{}/anat/t{}.nii.gz", "kits/case_{}/im{}.nii.gz"]
+    [
+        "data/patient{}/a{}.png",
+        "sub-{}/anat/t{}.nii.gz",
+        "kits/case_{}/im{}.nii.gz",
+        "files/p10/p1000{}/s5{}/view.jpg",
+    ]
 )
 _SETS = st.sampled_from(["train", "validation", "test", "monitor-x"])
 

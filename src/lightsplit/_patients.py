@@ -160,12 +160,21 @@ def patients_across_sets(
 
 
 _PATIENT_FOLDER: Final = re.compile(
-    r"(?:^|/)((?:patient|subject|participant|case|pat)[-_ ]?\d[^/]*|sub-[^\W_][^/]*)/",
+    r"(?:^|/)((?:patient|subject|participant|case|pat)[-_ ]?\d[^/]*"
+    r"|sub-[^\W_][^/]*|p\d+(?=/s\d+/))/",
     re.IGNORECASE,
 )
 """A folder named for the patient, in any case, its name group 1: a patient
 word and a number (``patient00001`` as CheXpert's, ``case_00012`` as KiTS',
-``Subject 7``), or BIDS' ``sub-<label>``; not ``subset1`` nor ``patches``."""
+``Subject 7``), BIDS' ``sub-<label>``, or ``p`` and a number holding a study
+folder ``s`` and a number (MIMIC-CXR's ``p10/p10000032/s50414267/``, whose
+``p10/`` gathers patients); not ``subset1`` nor ``patches``."""
+
+_MIMIC_FOLDER: Final = re.compile(r"p\d+", re.IGNORECASE)
+"""MIMIC-CXR's patient folder, as a whole name."""
+
+_MIMIC_PATTERN: Final = r"(?:^|/)(p\d+)/s\d+/"
+"""The group pattern that finds MIMIC-CXR's patient folders."""
 
 _FOLDER_WORD: Final = re.compile(
     r"(?:patient|subject|participant|case|pat)[-_ ]?|sub-", re.IGNORECASE
@@ -223,6 +232,9 @@ def sampled(items: Sequence[_T], count: int = _PATHS_SAMPLED) -> Sequence[_T]:
 
 def _folder_pattern(folders: Sequence[str]) -> str:
     """Return a group pattern that finds ``folders`` (one or more) in paths."""
+    if all(_MIMIC_FOLDER.fullmatch(f) for f in folders):
+        lower = all(f.startswith("p") for f in folders)
+        return _MIMIC_PATTERN if lower else f"(?i){_MIMIC_PATTERN}"
     word = _FOLDER_WORD.match(folders[0])
     prefix = "" if word is None else word[0]
     if prefix and all(_FOLDER_WORD.match(f)[0] == prefix for f in folders):  # type: ignore[index]  # each is such a folder
