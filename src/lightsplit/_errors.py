@@ -185,8 +185,25 @@ def format_problems(
     return f"{title}, {len(problems)} {counted}:\n" + "\n".join(listed)
 
 
-def closest_set_name(name: str) -> str:
-    """Return the valid set name closest to ``name``.
+_SET_NAME_WORDS: Final = {
+    "val": "validation",
+    "valid": "validation",
+    "dev": "validation",
+    "eval": "validation",
+    "tune": "validation",
+    "tuning": "validation",
+    "training": "train",
+    "tr": "train",
+    "testing": "test",
+    "holdout": "test",
+    "heldout": "test",
+    "ts": "test",
+}
+"""Other words for a set, as other tools name them: the set name they mean."""
+
+
+def closest_set_name(name: str) -> str | None:
+    """Return the valid set name closest to ``name``, if one is close.
 
     Examples:
         >>> closest_set_name("valid")
@@ -195,16 +212,21 @@ def closest_set_name(name: str) -> str:
         'monitor-Train'
         >>> closest_set_name("monitor")
         'monitor-<name>'
+        >>> print(closest_set_name("samples"))
+        None
     """
     lowered = name.strip().lower()
     if lowered.startswith("monitor"):
         rest = re.sub(r"[^A-Za-z0-9._-]", "-", name.strip()[len("monitor") :])
         rest = rest.strip("-_. ")
         return f"monitor-{rest}" if rest else "monitor-<name>"
+    word = re.sub(r"[^a-z]", "", lowered)
+    if word in _SET_NAME_WORDS:
+        return _SET_NAME_WORDS[word]
     import difflib  # noqa: PLC0415 - for this message alone
 
-    matches = difflib.get_close_matches(lowered, EVALUATION_SET_NAMES, n=1, cutoff=0.0)
-    return matches[0] if matches else "train"
+    matches = difflib.get_close_matches(lowered, EVALUATION_SET_NAMES, n=1, cutoff=0.6)
+    return matches[0] if matches else None
 
 
 def home_written_out(path: Path) -> str | None:

@@ -3,8 +3,9 @@
 The canonical form is compact JSON with object keys sorted and non-ASCII text
 kept as UTF-8: whitespace and key order (of the file, of set names, of objects
 inside entries) do not change the hash; entry order, and any value, does.
-Tuples hash as the lists they are in a file, and numbers by their value: a
-whole number written as a float (``1.0``) hashes as the integer (``1``), as
+Tuples hash as the lists they are in a file, and whole numbers by their value: a
+whole number written as a float (``1.0``) hashes as the integer (``1``) where
+every integer of its size is a float (below 2**53; ``1e16`` stays ``1e+16``), as
 JSON does not tell them apart (and a sample type of ``float`` reads ``1`` as
 ``1.0``). A split read with a sample type hashes as its file (while the file
 is unchanged: `split_sha256`); other entries made in Python hash in the JSON

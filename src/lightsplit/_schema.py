@@ -13,6 +13,22 @@ JSON_SCHEMA_DIALECT: Final = "https://json-schema.org/draft/2020-12/schema"
 """The ``$schema`` of every schema lightsplit exports."""
 
 
+_SET_DESCRIPTIONS: Final = {
+    "train": "The raw samples a model is trained on.",
+    "validation": (
+        "The raw samples a model is validated on while it trains (to choose a "
+        "checkpoint or stop early)."
+    ),
+    "test": "The held-out raw samples a trained model is evaluated on.",
+}
+"""What each set of a fixed name holds, as the schema describes it."""
+
+_MONITOR_DESCRIPTION: Final = (
+    "A `monitor-<name>` set: raw samples validated on beside `validation`, to "
+    "follow them while training (a part of `train`, another site's images)."
+)
+
+
 def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
     r"""Return the JSON Schema that a split file of ``sample_type`` entries satisfies.
 
@@ -48,6 +64,10 @@ def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
     wrapped = dict(adapter.json_schema())
     definitions = wrapped.pop("$defs", None)
     sample_schema = wrapped["items"]
+
+    def entries(description: str) -> dict[str, JsonValue]:
+        return {"description": description, "type": "array", "items": sample_schema}
+
     schema: dict[str, JsonValue] = {
         "$schema": JSON_SCHEMA_DIALECT,
         "title": "lightsplit database split",
@@ -59,7 +79,9 @@ def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
         # `$` ends the name (ECMA-262); Python's `re` also lets it match before
         # a final line end, which the `not` refuses for validators using it
         "propertyNames": {"pattern": SET_NAME_PATTERN, "not": {"pattern": "\n"}},
-        "additionalProperties": {"type": "array", "items": sample_schema},
+        # named, for editors to offer them and describe them; the same array
+        "properties": {name: entries(text) for name, text in _SET_DESCRIPTIONS.items()},
+        "additionalProperties": entries(_MONITOR_DESCRIPTION),
     }
     if definitions is not None:
         schema["$defs"] = definitions

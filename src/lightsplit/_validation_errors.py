@@ -99,11 +99,27 @@ def set_name_invalid(*, name: str) -> PydanticCustomError:
             f"a set name is empty; name the set. {rule}",
             {"name": ""},
         )
+    if name == "$schema":
+        return PydanticCustomError(
+            "set_name_invalid",
+            "`$schema` is not a valid set name: a split file cannot name its "
+            "JSON Schema, as every key of it is a set (mednet reads it so too); "
+            "remove the key, and tell the editor which files the schema is for "
+            f"(VS Code: `json.schemas` with `fileMatch` in its settings). {rule}",
+            {"name": name},
+        )
+    suggestion = closest_set_name(name)
     name = printable(name)
+    if suggestion is None:
+        return PydanticCustomError(
+            "set_name_invalid",
+            f"`{{name}}` is not a valid set name. {rule}",
+            {"name": name},
+        )
     return PydanticCustomError(
         "set_name_invalid",
         f"`{{name}}` is not a valid set name; did you mean `{{suggestion}}`? {rule}",
-        {"name": name, "suggestion": closest_set_name(name)},
+        {"name": name, "suggestion": suggestion},
     )
 
 
