@@ -1362,6 +1362,46 @@ class TestSplitOutput:
             assert _run(capsys, "split", source, *argv)[0] == 0
         assert len(list(folds.iterdir())) == 6
 
+    def test_hand_made_file_kept(self, tmp_path: Path, capsys: Capture) -> None:
+        """A split file that `split` did not write (no sidecar) is not
+        overwritten; one it wrote is written again."""
+        source, output = _array(tmp_path), tmp_path / "mine.json"
+        output.write_text('{"train": [["kept.png", 0]]}')
+        argv = ("split", source, "--fractions", "0.5", "0.5", "-o", output)
+        status, out, err = _run(capsys, *argv)
+        assert (status, out, output.read_text()) == (
+            2,
+            "",
+            '{"train": [["kept.png", 0]]}',
+        )
+        assert err.endswith(
+            f"lightsplit split: error: `-o` {output} exists, and `split` did not "
+            "write it (no sidecar mine.json.lightsplit.json beside mine.json): it "
+            "may be a split made otherwise; give another file name, or remove it "
+            "first\n"
+        )
+        output.unlink()
+        assert _run(capsys, *argv)[0] == 0
+        assert _run(capsys, *argv, "--seed", "1")[0] == 0
+
+    def test_hand_made_fold_kept(self, tmp_path: Path, capsys: Capture) -> None:
+        """A fold file that `split` did not write is not overwritten either."""
+        source, folds = _array(tmp_path), tmp_path / "folds"
+        assert _run(capsys, "split", source, "--folds", "3", "-o", folds)[0] == 0
+        (folds / "fold-1.json.lightsplit.json").unlink()
+        before = {p.name: p.read_bytes() for p in folds.iterdir()}
+        status, _, err = _run(
+            capsys, "split", source, "--folds", "3", "--seed", "1", "-o", folds
+        )
+        assert status == 2
+        assert err.endswith(
+            f"lightsplit split: error: `-o` {folds} holds `fold-1.json`, which the "
+            "split would overwrite, and `split` did not write it (no sidecar "
+            "fold-1.json.lightsplit.json beside fold-1.json): it may be a split "
+            "made otherwise; give another folder, or remove it first\n"
+        )
+        assert {p.name: p.read_bytes() for p in folds.iterdir()} == before
+
     @pytest.mark.parametrize("link", [False, True])
     def test_output_is_input(self, tmp_path: Path, capsys: Capture, link: bool) -> None:
         """`-o` naming the input (or a link to it) is refused; the input is kept."""

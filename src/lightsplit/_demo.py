@@ -263,6 +263,8 @@ def _train(
             {
                 "database_name": "sklearn-digits",
                 "split_name": "default",
+                "task": "classification",
+                "num_classes": 10,
                 "batch_size": 64,
                 "batch_chunk_count": 2,
                 "cache_samples": True,

@@ -23,6 +23,9 @@ _SET_DESCRIPTIONS: Final = {
 }
 """What each set of a fixed name holds, as the schema describes it."""
 
+_SET_DEFINITION: Final = "set"
+"""The name, in ``$defs``, of the schema of every set: an array of raw samples."""
+
 _MONITOR_DESCRIPTION: Final = (
     "A `monitor-<name>` set: raw samples validated on beside `validation`, to "
     "follow them while training (a part of `train`, another site's images)."
@@ -55,7 +58,7 @@ def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
 
     Examples:
         >>> schema = split_json_schema(tuple[str, int])
-        >>> schema["additionalProperties"]["items"]["prefixItems"]
+        >>> schema["$defs"]["set"]["items"]["prefixItems"]
         [{'type': 'string'}, {'type': 'integer'}]
     """
     refuse_sample_type(sample_type)
@@ -63,10 +66,15 @@ def split_json_schema(sample_type: object = Any) -> dict[str, JsonValue]:
     adapter = sample_adapter(list[sample_type], sample_type)  # type: ignore[valid-type]  # the sample type is a runtime value
     wrapped = dict(adapter.json_schema())
     definitions = wrapped.pop("$defs", None)
-    sample_schema = wrapped["items"]
+    set_schema: dict[str, JsonValue] = {"type": "array", "items": wrapped["items"]}
+    shared = definitions is None or _SET_DEFINITION not in definitions
+    if shared:  # written once, referred to by each set (a model may be so named)
+        definitions = {**(definitions or {}), _SET_DEFINITION: set_schema}
 
     def entries(description: str) -> dict[str, JsonValue]:
-        return {"description": description, "type": "array", "items": sample_schema}
+        if shared:
+            return {"description": description, "$ref": f"#/$defs/{_SET_DEFINITION}"}
+        return {"description": description, **set_schema}
 
     schema: dict[str, JsonValue] = {
         "$schema": JSON_SCHEMA_DIALECT,

@@ -430,6 +430,7 @@ def _check_output(args: argparse.Namespace) -> None:
                 f"`-o` {output}: {what} would overwrite the input {source}; give "
                 "another file name"
             )
+        _refuse_unmade(args, [output])
         return
     if output.exists() and not output.is_dir():
         args.parser.error(
@@ -453,6 +454,14 @@ def _check_output(args: argparse.Namespace) -> None:
                 f"`-o` {output}: the input {source} is its `{name}`, which the "
                 "split would overwrite; choose another folder"
             )
+    written = sorted(  # those there: the folds asked for may be too many to list
+        (int(match[1]), output / name)
+        for name in names
+        if (match := _FOLD_FILE.fullmatch(name))
+        and int(match[1]) < args.folds
+        and not name.endswith(SIDECAR_SUFFIX)
+    )
+    _refuse_unmade(args, [path for _, path in written])
     stale = sorted(
         (int(match[1]), name)
         for name in names
@@ -464,6 +473,33 @@ def _check_output(args: argparse.Namespace) -> None:
             f"earlier split into more folds, which would be left next to the "
             f"{args.folds} new ones; remove them, or choose another folder"
         )
+
+
+def _refuse_unmade(args: argparse.Namespace, outputs: Sequence[Path]) -> None:
+    """Refuse to overwrite split files that `split` did not write (no sidecar).
+
+    A split written by `split` is written again (its sidecar says how it was
+    made); any other file there may be a split made by hand, or by a script
+    since lost, that nothing else holds.
+    """
+    unmade = [
+        path for path in outputs if path.is_file() and not sidecar_path(path).exists()
+    ]
+    if not unmade:
+        return
+    one = len(unmade) == 1
+    if args.fractions is not None:
+        said, other = f"`-o` {args.output} exists", "file name"
+    else:
+        shown = format_list([path.name for path in unmade])
+        said = f"`-o` {args.output} holds {shown}, which the split would overwrite"
+        other = "folder"
+    args.parser.error(
+        f"{said}, and `split` did not write {'it' if one else 'them'} (no sidecar "
+        f"{sidecar_path(unmade[0]).name} beside {unmade[0].name}): it may be a "
+        f"split made otherwise; give another {other}, or remove "
+        f"{'it' if one else 'them'} first"
+    )
 
 
 def _command_line(args: argparse.Namespace) -> list[str]:
