@@ -226,10 +226,13 @@ def _names_fit(
     ckpt: Path | None = None,
     every: int | None = None,
     reload: bool = True,
+    seed: int | None = 42,
+    limit: int | None = None,
 ) -> dict[int, list[str]]:
     """Fit 22 samples in batches of 4 (6 steps an epoch), reloading the loaders
     each epoch (unless not to ``reload``); with ``every``, checkpoint every so
-    many steps into ``root``."""
+    many steps into ``root``. Torch's global generator starts at seed 0."""
+    torch.manual_seed(0)
     callbacks: list[Callback] = []
     if every is not None:
         callbacks.append(
@@ -244,6 +247,7 @@ def _names_fit(
         accelerator="cpu",
         max_epochs=epochs,
         reload_dataloaders_every_n_epochs=int(reload),
+        limit_train_batches=limit,
         callbacks=callbacks,
         logger=False,
         enable_checkpointing=every is not None,
@@ -252,7 +256,7 @@ def _names_fit(
         default_root_dir=root,
     )
     datamodule = CachingDataModule(
-        {"train": entries_named("s", 22)}, MemoryLoader(), batch_size=4, seed=42
+        {"train": entries_named("s", 22)}, MemoryLoader(), batch_size=4, seed=seed
     )
     model = _Names()
     with warnings.catch_warnings():
@@ -279,6 +283,44 @@ def test_reloaded_loader_after_a_step_checkpoint_at_an_epoch_end(
 
 
 @pytest.mark.parametrize("reload", [False, True])
+@pytest.mark.parametrize("step", [2, 4])
+def test_resumed_epoch_cut_short_by_a_limit(
+    tmp_path: Path, reload: bool, step: int
+) -> None:
+    """Epochs cut short by `limit_train_batches` (4 of 6 batches): resumed from
+    a checkpoint on the last batch of one, the run goes on with the next
+    epoch's order, as the uninterrupted run (it served the unserved rest of
+    the epoch the trainer had ended); from one in the middle, with its rest."""
+    reference = _names_fit(tmp_path / "reference", 3, reload=reload, limit=4)
+    _names_fit(tmp_path / "first", 2, every=step, reload=reload, limit=4)
+    resumed = _names_fit(
+        tmp_path / "resumed",
+        3,
+        ckpt=tmp_path / "first" / f"step={step}.ckpt",
+        reload=reload,
+        limit=4,
+    )
+    done = {} if step == 4 else {0: reference[0][4 * step :]}
+    assert resumed == {**done, 1: reference[1], 2: reference[2]}
+
+
+def test_reloaded_loaders_keep_the_drawn_seed(tmp_path: Path) -> None:
+    """Without a fixed seed, loaders reloaded each epoch draw every order from
+    the seed the first one drew, which a checkpoint keeps: resumed in the middle
+    of an epoch, the run serves the epochs after it as the uninterrupted run
+    (a reloaded loader drew a seed of its own from torch's global generator,
+    whose state a resumed run does not share)."""
+    reference = _names_fit(tmp_path / "reference", 4, seed=None)
+    _names_fit(tmp_path / "first", 2, every=3, seed=None)
+    resumed = _names_fit(
+        tmp_path / "resumed", 4, ckpt=tmp_path / "first" / "step=9.ckpt", seed=None
+    )
+    assert resumed == {1: reference[1][12:], 2: reference[2], 3: reference[3]}
+    assert len({tuple(sorted(reference[e])) for e in range(4)}) == 1
+    assert len({tuple(reference[e]) for e in range(4)}) == 4
+
+
+@pytest.mark.parametrize("reload", [False, True])
 def test_resumed_twice_mid_epoch_after_an_epoch_end(
     tmp_path: Path, reload: bool
 ) -> None:
@@ -300,3 +342,57 @@ def test_resumed_twice_mid_epoch_after_an_epoch_end(
         tmp_path / "third", 3, ckpt=tmp_path / "second" / "step=9.ckpt", reload=reload
     )
     assert resumed == {1: reference[1][12:], 2: reference[2]}
+
+
+class _Validated(_Names):
+    """`_Names`, logging a validation loss for checkpoints to follow."""
+
+    def validation_step(self, batch: Sample, batch_idx: int) -> None:
+        inputs, metadata = batch
+        logits: Tensor = self.layer(inputs.flatten(1))
+        loss = torch.nn.functional.cross_entropy(logits, metadata["label"])
+        self.log("val_loss", loss, batch_size=len(inputs))
+
+
+@pytest.mark.parametrize(("interval", "warned"), [(3, True), (4, False)])
+def test_checkpoint_inside_an_accumulation_said(
+    tmp_path: Path, interval: int, warned: bool
+) -> None:
+    """A checkpoint taken after validating in the middle of an optimizer step's
+    chunks (every 3 batches of 2 chunks) is warned of, once, naming the batch
+    and the setting; validating every 4 batches warns of nothing."""
+    datamodule = CachingDataModule(
+        {"train": entries_named("t", 24), "validation": entries_named("v", 4)},
+        MemoryLoader(),
+        batch_size=4,
+        batch_chunk_count=2,
+        seed=1,
+    )
+    trainer = Trainer(
+        accelerator="cpu",
+        max_epochs=1,
+        val_check_interval=interval,
+        accumulate_grad_batches=datamodule.accumulate_grad_batches,
+        callbacks=[
+            ModelCheckpoint(dirpath=tmp_path, monitor="val_loss", save_top_k=-1)
+        ],
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    )
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        trainer.fit(_Validated(), datamodule=datamodule)
+    said = [str(w.message) for w in seen if issubclass(w.category, LightsplitWarning)]
+    assert len(list(tmp_path.glob("*.ckpt"))) == 12 // interval
+    if not warned:
+        assert said == []
+        return
+    assert said == [
+        "a checkpoint was taken after batch 3 of epoch 0, between the chunks of an "
+        "optimizer step (1 of its 2 chunks done): Lightning keeps no gradients, so "
+        "a run resumed from it makes that step from its last chunk alone, and "
+        "its weights part from the uninterrupted run's. Take checkpoints on "
+        "optimizer steps: validate every multiple of 2 batches (`val_check_interval`)"
+    ]

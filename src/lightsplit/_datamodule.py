@@ -261,8 +261,11 @@ class ConcatDataModule(LightningDataModule):
         """What the checkpoint resumed from was trained on beyond `train`."""
         self._train_changed = False
         """Whether `train` differs from the checkpoint resumed (`allow_data_change`)."""
+        self._warned_inside_accumulation = False
         self._train_sampler: EpochSampler | None = None
-        """The sampler of the last training loader made without a trainer."""
+        """The sampler of the last training loader made: the next one keeps the
+        seed it drew (without a fixed seed), and, made without a trainer, starts
+        at the epoch after the last one it read from."""
         named = "/".join(filter(None, (config.database_name, config.split_name)))
         of = f" of `{named}`" if named else ""
         for name, source in sources.items():
@@ -734,8 +737,38 @@ class ConcatDataModule(LightningDataModule):
         from a checkpoint, those it was trained on before that this training set
         lacks (with their groups). `load_state_dict` compares a checkpoint's
         record with the data module it is loaded into.
+
+        A checkpoint taken between the chunks of one optimizer step (validation
+        every so many batches, not a multiple of `batch_chunk_count`) is warned
+        of, once: the gradients accumulated before it are not in it.
         """
+        self._warn_inside_accumulation()
         return {PROVENANCE_KEY: self._provenance()}
+
+    def _warn_inside_accumulation(self) -> None:
+        trainer = self.trainer
+        if trainer is None or self._warned_inside_accumulation:
+            return
+        if str(getattr(trainer.state.fn, "value", "")) != "fit":
+            return
+        progress = trainer.fit_loop.epoch_loop.batch_progress
+        chunks, ready = trainer.accumulate_grad_batches, progress.current.ready
+        if chunks < 2 or ready % chunks == 0 or progress.is_last_batch:  # noqa: PLR2004 - one chunk: no accumulation
+            return
+        self._warned_inside_accumulation = True
+        done = ready % chunks
+        left = "chunk" if chunks - done == 1 else f"{chunks - done} chunks"
+        warnings.warn(
+            f"a checkpoint was taken after batch {ready} of epoch "
+            f"{trainer.current_epoch}, between the chunks of an optimizer step "
+            f"({done} of its {chunks} chunks done): Lightning keeps no gradients, "
+            f"so a run resumed from it makes that step from its last {left} "
+            "alone, and its weights part from the "
+            "uninterrupted run's. Take checkpoints on optimizer steps: validate "
+            f"every multiple of {chunks} batches (`val_check_interval`)",
+            LightsplitWarning,
+            stacklevel=caller_stacklevel(),
+        )
 
     @override
     def load_state_dict(self, state_dict: dict[str, Any]) -> None:
@@ -927,8 +960,15 @@ class ConcatDataModule(LightningDataModule):
         self._check_trainer()
         require_set(self.set_names, "fit", "train")
         loader = self._loader("train", train=True)
+        sampler, last = loader.sampler, self._train_sampler
+        if isinstance(sampler, EpochSampler) and last is not None:
+            drawn = last.drawn_seed  # without a seed: one for all the orders
+            if drawn is not None:
+                sampler.adopt_drawn_seed(drawn)
         if self.trainer is not None:
             _follow_fit_loop(loader, self.trainer)
+            if isinstance(sampler, EpochSampler):
+                self._train_sampler = sampler
         else:
             self._follow_last_loader(loader)
         return loader
@@ -1060,15 +1100,20 @@ def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
     epoch = int(
         getattr(fit_loop.epoch_progress.current, "processed", trainer.current_epoch)
     )
+    # the checkpoint was taken on the epoch's last batch as the trainer counts
+    # them: the epoch is over, though a limit (`limit_train_batches`) may have
+    # ended it before its loader's end
+    over = getattr(fit_loop.epoch_loop.batch_progress, "is_last_batch", False) is True
     if fit_loop.restarting:  # Lightning gives the first loader its state next
         sampler.set_epoch(epoch)  # a loader reloaded in the epoch has none
+        loader.epoch_over = epoch if over else None
         return
     # the loader states of the checkpoint resumed from (no public access), kept
     # by the fit loop for the rest of the run when it does not restart
     states = getattr(fit_loop, "_combined_loader_states_to_load", None)
     state = states[0] if isinstance(states, list) and len(states) == 1 else None
     if isinstance(state, Mapping) and state.get("set") == "train":
-        if state.get("complete") is False and state.get("epoch") == epoch:
+        if state.get("complete") is False and state.get("epoch") == epoch and not over:
             _LOG.info(
                 "epoch %d was interrupted after %s of its samples, but Lightning "
                 "runs it from its first batch: the training loader serves its rest",

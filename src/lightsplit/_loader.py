@@ -153,6 +153,9 @@ class SampleLoader(DataLoader[Sample]):
     set_changed: bool = False
     """Whether the set differs from the one whose interrupted epoch a state
     describes (resumed with ``allow_data_change``): its rest is not served."""
+    epoch_over: int | None = None
+    """An epoch the trainer counts as over, though a state of it may say it is
+    not (one cut short by ``limit_train_batches``): its rest is not served."""
 
     @override
     def __iter__(self) -> Iterator[Sample]:  # type: ignore[override]  # torch returns its private iterator type
@@ -300,6 +303,9 @@ class SampleLoader(DataLoader[Sample]):
         if values["complete"]:
             sampler.set_epoch(draw.epoch + 1)
             self._warn_steps_left(draw, values["served"])
+            return
+        if draw.epoch == self.epoch_over:  # the trainer ended it there
+            sampler.set_epoch(draw.epoch + 1)
             return
         if self.set_changed:
             sampler.skip(draw)
