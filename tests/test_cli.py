@@ -2617,6 +2617,17 @@ class TestSplit:
             "each differently)"
         ) in out.splitlines()
 
+    def test_one_vector_two_ways(self, tmp_path: Path, capsys: Capture) -> None:
+        """Multi-hot vectors `[0, 1]` and `[0.0, 1.0]` of one file are said to
+        be one vector written two ways, as numbers are."""
+        entries: list[object] = [["a", [0, 1]], ["b", [1, 0]], ["a", [0.0, 1.0]]]
+        _, _, (status, _, err) = _split_halves(tmp_path, capsys, entries, "s")
+        assert status == 1
+        assert err.endswith(
+            "  a: labels [0, 1] (entry 0), [0.0, 1.0] (entry 2); labels [0, 1] and "
+            "[0.0, 1.0] are one vector written 2 ways: write it one way\n"
+        )
+
     def test_path_without_group(
         self, samples_file: Path, tmp_path: Path, capsys: Capture
     ) -> None:

@@ -1756,6 +1756,114 @@ class TestSplitMessages:
         assert '  entry 1: ["b/1_0.png", 1]' in err.splitlines()
 
 
+class TestSplitLabelsWritten:
+    """Labels a split file should not hold are said where `split` reads them,
+    as `check` would say them of the file it writes."""
+
+    @pytest.mark.parametrize(
+        ("table", "said"),
+        [
+            pytest.param(
+                "path,label\n" + "".join(f"{i}.png,{i % 2}.0\n" for i in range(8)),
+                'the classes "0.0" and "1.0" are numbers written as text (a CSV cell '
+                "is read as an integer only when written as one: `0`, not `0.0` nor "
+                "` 0`): they are written to the split as text, which `lightsplit "
+                "check` warns of and loaders of integer labels refuse; write the "
+                "labels as integers",
+                id="pandas-floats",
+            ),
+            pytest.param(
+                "path,label\n" + "".join(f"{i}.png, {i % 2}\n" for i in range(8)),
+                'the classes " 0" and " 1" are numbers written as text (a CSV cell '
+                "is read as an integer only when written as one: `0`, not `0.0` nor "
+                "` 0`): they are written to the split as text, which `lightsplit "
+                "check` warns of and loaders of integer labels refuse; write the "
+                "labels as integers",
+                id="space-after-comma",
+            ),
+            pytest.param(
+                "path,label\n"
+                + "".join(f"{i}.png,{'NaN' if i < 2 else i % 2}\n" for i in range(8)),
+                'the class "NaN" (2 entries) reads as a missing value: such entries '
+                "are split as a class of their own; give each its label, or leave "
+                "the label empty (an entry without a label)",
+                id="missing",
+            ),
+        ],
+    )
+    def test_table_labels(
+        self, tmp_path: Path, capsys: Capture, table: str, said: str
+    ) -> None:
+        """A table's labels of numbers that are not read as integers, or that
+        read as missing, are warned of (each was a class of its own, silently)."""
+        source = _table(tmp_path, table)
+        status, out, err = _halves(capsys, source)
+        assert (status, err) == (0, "")
+        warnings = [line for line in out.splitlines() if line.startswith("warning")]
+        assert warnings == [f"warning: {source}: {said}"]
+        if "missing" not in said:  # as check says of the split written
+            status, out, _ = _run(capsys, "check", source.with_name("out.json"))
+            assert status == 0
+            assert "8 labels are numbers written as a string" in out
+
+    @pytest.mark.parametrize(
+        ("labels", "said"),
+        [
+            pytest.param(
+                [1.0, 0],
+                "the class 1.0 is neither an integer nor a name: it is written to "
+                "the split as it is",
+                id="float",
+            ),
+            pytest.param(
+                [True, False],
+                "the classes false and true are neither integers nor names: they "
+                "are written to the split as they are",
+                id="booleans",
+            ),
+            pytest.param(
+                [[[0], [1]], [[1]]],
+                "the classes [0] and [1] are neither integers nor names: they are "
+                "written to the split as they are",
+                id="nested-lists",
+            ),
+        ],
+    )
+    def test_json_labels(
+        self, tmp_path: Path, capsys: Capture, labels: list[object], said: str
+    ) -> None:
+        """Float, boolean and nested list labels are warned of, by their classes
+        (nested lists are no lists written as text)."""
+        entries = [[f"{i}.png", labels[i % 2]] for i in range(8)]
+        source = _entries_file(tmp_path, entries)
+        status, out, err = _halves(capsys, source)
+        assert (status, err) == (0, "")
+        [warning] = [line for line in out.splitlines() if line.startswith("warning")]
+        assert warning.startswith(f"warning: {source}: {said}, which `lightsplit ")
+
+    def test_float_vectors_are_multi_hot(self, tmp_path: Path, capsys: Capture) -> None:
+        """0/1 vectors written with floats (`df.values.tolist()`) are multi-hot
+        vectors, stratified by position, as their integer twins: they were read
+        as lists of the classes 0.0 and 1.0, every entry holding both."""
+        vectors = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]]
+        written = {}
+        for name, kind in (("ints", int), ("floats", float)):
+            entries: list[list[object]] = [
+                [f"{i}.png", list(map(kind, vectors[i % 4]))] for i in range(16)
+            ]
+            folder = tmp_path / name
+            folder.mkdir()
+            status, out, err = _halves(capsys, _entries_file(folder, entries))
+            assert (status, err) == (0, ""), err
+            assert "warning" not in out
+            assert "label 0  label 1  label 2" in out
+            written[name] = json.loads((folder / "out.json").read_text())
+        assert {
+            name: [[path for path, _ in entries] for entries in split.values()]
+            for name, split in written.items()
+        }["floats"] == [[path for path, _ in s] for s in written["ints"].values()]
+
+
 def _padchest(patients: int = 40) -> str:
     """A table as PadChest's: image names that carry no patient, a `PatientID`
     column (integers), one to four images per patient, labels as names."""

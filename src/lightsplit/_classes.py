@@ -89,6 +89,8 @@ def label_scheme(tallies: Iterable[Mapping[Hashable, int]]) -> LabelScheme:
         LabelScheme(kind='multi-hot', width=3)
         >>> label_scheme([tally_labels([["Mass"], [], ["Effusion", "Mass"]])]).kind
         'multi-label'
+        >>> label_scheme([tally_labels([[0.0, 1.0], [1.0, 1.0]])])
+        LabelScheme(kind='multi-hot', width=2)
     """
     labels = {key for tally in tallies for key in tally if key is not None}
     if not labels or not all(type(key) is tuple for key in labels):
@@ -96,7 +98,10 @@ def label_scheme(tallies: Iterable[Mapping[Hashable, int]]) -> LabelScheme:
         return LabelScheme("multi-label" if labels and lists else "single")
     widths = set(map(len, labels))  # type: ignore[arg-type]  # tuples
     items: list[object] = list(chain.from_iterable(labels))  # type: ignore[arg-type]  # tuples
-    if len(widths) == 1 and set(map(type, items)) <= {int} and set(items) <= {0, 1}:
+    # 0.0 and 1.0 too: a table's 0/1 columns as pandas writes them when one
+    # holds a missing value (`df.values.tolist()`), warned of where they are
+    numbers = set(map(type, items)) <= {int, float}
+    if len(widths) == 1 and numbers and set(items) <= {0, 1}:
         return LabelScheme("multi-hot", widths.pop())
     return LabelScheme("multi-label")
 
@@ -303,10 +308,24 @@ def label_spellings(labels: Sequence[object]) -> str | None:
     Examples:
         >>> print(label_spellings([1, 1.0]))
         labels 1 and 1.0 are one number (1) written 2 ways
+        >>> print(label_spellings([[0, 1], [0.0, 1.0]]))
+        labels [0, 1] and [0.0, 1.0] are one vector written 2 ways
         >>> label_spellings([0, 1]) is None
         True
     """
+    vectors = [label for label in labels if isinstance(label, list | tuple)]
+    if len(vectors) > 1 and len(vectors) == len(labels) and all(map(_numbers, vectors)):
+        values = {tuple(label) for label in vectors}
+        if len(values) == 1:  # equal by value: 1.0 == 1
+            shown = [json.dumps(label) for label in vectors]
+            listed = ", ".join(shown[:-1]) + f" and {shown[-1]}"
+            return f"labels {listed} are one vector written {len(shown)} ways"
     return number_spellings([tally_key(label) for label in labels])
+
+
+def _numbers(label: Sequence[object]) -> bool:
+    """Whether ``label`` holds numbers alone (no `bool`), as a vector does."""
+    return all(type(item) in (int, float) for item in label)
 
 
 def number_spellings(classes: Sequence[Hashable]) -> str | None:

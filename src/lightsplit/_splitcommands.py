@@ -7,6 +7,7 @@ read or split, and usage errors go through ``args.parser.error`` (status 2).
 
 import argparse
 import hashlib
+import json
 import re
 import shlex
 from collections import Counter
@@ -273,6 +274,7 @@ def _pool_warnings(
         else f"{pool.number_spellings}, so they are split as different classes; "
         "write each label one way",
         *pool.odd_groups,
+        *pool.odd_labels,
         _large_group(pool, shares, folds),
         _differing(pool),
         pool.mixed_labels,
@@ -291,9 +293,7 @@ def _listed_labels(pool: SplitPool[object]) -> str | None:
     PadChest's table writes an image's findings so (``['effusion', 'nodule']``):
     read as one label, each list is a class, another order another class.
     """
-    listed = [
-        name for name in pool.class_names if name.startswith("[") and name.endswith("]")
-    ]
+    listed = [name for name in pool.class_names if _text_list(name)]
     if len(listed) < 2:  # noqa: PLR2004 - one such name may be a name
         return None
     return (
@@ -304,6 +304,24 @@ def _listed_labels(pool: SplitPool[object]) -> str | None:
         'label as a JSON list of names in a JSON list of entries ([path, ["a", '
         '"b"]])'
     )
+
+
+def _text_list(name: str) -> bool:
+    """Whether class ``name`` (`class_name`) is a list written as text.
+
+    PadChest's ``['effusion', 'nodule']`` is no JSON, and a JSON list in a
+    string is shown quoted (``"[0, 1]"``); a list label of lists (``[[0], [1]]``)
+    has the lists ``[0]`` and ``[1]`` as classes, no text.
+    """
+    if name.startswith('"[') and name.endswith(']"'):
+        return True
+    if not (name.startswith("[") and name.endswith("]")):
+        return False
+    try:
+        json.loads(name)
+    except ValueError:
+        return True
+    return False
 
 
 def _joined_labels(pool: SplitPool[object]) -> str | None:

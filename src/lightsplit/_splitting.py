@@ -40,6 +40,7 @@ from ._classes import (
     mixed_message,
     number_spellings,
     odd_list_labels,
+    reads_as_number,
     unclear_list_labels,
 )
 from ._entries import (
@@ -67,6 +68,7 @@ from ._errors import (
     printable,
 )
 from ._groupvalues import (
+    MISSING_WORDS,
     file_entries,
     files_message,
     missing_message,
@@ -89,6 +91,7 @@ __all__ = [
     "fold_assignments",
     "fold_splits",
     "fraction_assignment",
+    "odd_classes",
     "parse_fractions",
     "pool_samples",
     "split_folds",
@@ -316,6 +319,10 @@ class SplitPool(Generic[RawT]):
     separator_unused: str | None = None
     """The label separator the labels were read with, where no label holds
     it (likely not the labels'), else ``None``."""
+    odd_labels: tuple[str, ...] = ()
+    """What the classes hold that a split file's labels should not: numbers
+    written as text, numbers that are no integers, missing values
+    (`odd_classes`)."""
 
     @property
     def shown_group_field(self) -> str:
@@ -665,7 +672,77 @@ def pool_samples(
         tuple(columns),
         odd,
         fields.label_separator if index.separated is False else None,
+        odd_classes(every, totals, named=fields.label_separator is not None),
     )
+
+
+def odd_classes(
+    classes: Sequence[Hashable], totals: Sequence[int], *, named: bool = False
+) -> tuple[str, ...]:
+    """Say which classes a split file's labels should not hold, if any.
+
+    ``totals`` counts each class's entries. A number written as text
+    (``"0.0"``, a CSV cell ``0.0`` or `` 0``: a cell is read as an integer only
+    when written as one) is written to the split as text, which `check` warns
+    of and loaders of integer labels refuse, unless labels were ``named`` by
+    a label separator (the findings ``3|7`` are names); so are a float or a
+    boolean label; a class that reads as a missing value (``NaN``) holds
+    entries without a label.
+
+    Examples:
+        >>> for said in odd_classes(["0.0", "1.0", "NaN"], [5, 4, 2]):
+        ...     print(said)  # doctest: +ELLIPSIS
+        the classes "0.0" and "1.0" are numbers written as text (a CSV cell ...
+        the class "NaN" (2 entries) reads as a missing value: ...
+    """
+    text = [c for c in classes if isinstance(c, str) and reads_as_number(c)]
+    other = [c for c in classes if not isinstance(c, int | str)]
+    missing = [
+        (c, n)
+        for c, n in zip(classes, totals, strict=False)
+        if isinstance(c, str) and c.strip().casefold() in MISSING_WORDS
+    ]
+    said = []
+    if text and not named:
+        said.append(
+            f"{_classes_named(text)} numbers written as text (a CSV cell is read "
+            "as an integer only when written as one: `0`, not `0.0` nor ` 0`): "
+            "they are written to the split as text, which `lightsplit check` "
+            "warns of and loaders of integer labels refuse; write the labels as "
+            "integers"
+        )
+    if other:
+        one = len(other) == 1
+        said.append(
+            f"{_classes_named(other)} neither "
+            f"{'an integer nor a name' if one else 'integers nor names'}: "
+            f"{'it is' if one else 'they are'} written to the split as "
+            f"{'it is' if one else 'they are'}, which `lightsplit check` warns of; "
+            "write integer labels (or class names)"
+        )
+    if missing:
+        shown = ", ".join(f"{class_name(c)} ({n} entries)" for c, n in missing)
+        said.append(
+            f"the class{'es' if len(missing) > 1 else ''} {shown} "
+            f"{'read' if len(missing) > 1 else 'reads'} as a missing value: "
+            "such entries are split as a class of their own; give each its "
+            "label, or leave the label empty (an entry without a label)"
+        )
+    return tuple(said)
+
+
+def _classes_named(classes: Sequence[Hashable]) -> str:
+    """Return ``the class X is`` or ``the classes X and Y are`` (a few named)."""
+    shown = [class_name(c) for c in classes[:MAX_LISTED]]
+    if len(classes) == 1:
+        return f"the class {shown[0]} is"
+    more = len(classes) - len(shown)
+    listed = (
+        ", ".join(shown[:-1]) + f" and {shown[-1]}"
+        if not more
+        else (", ".join(shown) + f" and {more} more")
+    )
+    return f"the classes {listed} are"
 
 
 def _odd_groups(
