@@ -1,7 +1,9 @@
 """The label warnings of ``check``: counts and examples, whatever the labels."""
 
+import json
 import re
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -156,6 +158,31 @@ def test_backslash_paths() -> None:
         "which every system reads"
     )
     assert "path_backslash" not in _lint({"test": [["images/0.png", 0]]})
+
+
+@pytest.mark.parametrize(
+    "path", [" a.png", "a.png ", "a.png\t", "\ta.png", "x/a.png ", "a.png  "]
+)
+def test_paths_with_edge_spaces(path: str) -> None:
+    """A path that starts or ends with a space or a tab, wherever it is in its
+    set, is a warning naming it; spaces inside a path are none."""
+    split: dict[str, list[object]] = {
+        "train": [["b.png", 0], [path, 1], ["my scans/c d.png", 0]],
+        "test": [["a.png", 1]],
+    }
+    index = index_split(split, EntryFields())
+    [warning] = [
+        w
+        for w in lint_split(split, index, leaks_in(split, index), labels=False)
+        if w.kind == "path_spaces"
+    ]
+    assert (warning.count, [str(ref) for ref in warning.examples]) == (1, ["train.1"])
+    assert warning.message.startswith(
+        "1 path starts or ends with a space or a tab, which file systems keep: "
+        "`a.png ` and `a.png` are two files, for the loader and the leak check: "
+        f"train.1 {json.dumps([path, 1])}"
+    )
+    assert "path_spaces" not in _lint({"train": [["my scans/c d.png", 0]]})
 
 
 def test_list_labels_of_several_lengths() -> None:

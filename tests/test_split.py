@@ -1841,6 +1841,22 @@ class TestSplitLabelsWritten:
         [warning] = [line for line in out.splitlines() if line.startswith("warning")]
         assert warning.startswith(f"warning: {source}: {said}, which `lightsplit ")
 
+    def test_paths_with_edge_spaces(self, tmp_path: Path, capsys: Capture) -> None:
+        """A table's path with a trailing space is warned of, as `check` does."""
+        source = _table(
+            tmp_path,
+            "path,label\n" + "".join(f"{i}.png{' ' * (i == 3)},0\n" for i in range(6)),
+        )
+        status, out, err = _halves(capsys, source)
+        assert (status, err) == (0, "")
+        warnings = [line for line in out.splitlines() if line.startswith("warning")]
+        assert warnings == [
+            f"warning: {source}: 1 path starts or ends with a space or a tab (row "
+            "5), which file systems keep: `a.png ` and `a.png` are two files, for "
+            "the loader and the split, which tells files apart by their paths; "
+            "remove the spaces (or check that the files are so named)"
+        ]
+
     def test_float_vectors_are_multi_hot(self, tmp_path: Path, capsys: Capture) -> None:
         """0/1 vectors written with floats (`df.values.tolist()`) are multi-hot
         vectors, stratified by position, as their integer twins: they were read

@@ -53,6 +53,7 @@ __all__ = [
     "as_text",
     "compile_group_pattern",
     "describe_entries",
+    "edge_spaced",
     "entry_key",
     "field_groups",
     "field_held_nowhere",
@@ -1075,6 +1076,8 @@ class SetFields:
     its group field holds nothing)."""
     backslashed: bool = False
     """Whether a path holds a backslash ``\\`` (a separator on Windows alone)."""
+    spaced: bool = False
+    """Whether a path starts or ends with a space or tab (`edge_spaced`)."""
     pathless: bool = False
     """Whether an entry has no path (`paths` holds ``None``)."""
     pairs: bool = False
@@ -1796,6 +1799,27 @@ def index_split(
     return index
 
 
+def edge_spaced(text: str) -> bool:
+    r"""Whether a line of ``text`` (paths joined by line ends) has edge spaces.
+
+    A space or a tab, at the start or the end of the line.
+
+    Examples:
+        >>> edge_spaced("a.png\nb.png"), edge_spaced("a.png \nb.png")
+        (False, True)
+        >>> edge_spaced("my scans/a.png\n\tb.png")
+        True
+    """
+    if " " not in text and "\t" not in text:  # the usual case, found at once
+        return False
+    return any(
+        (text.startswith(space) or text.endswith(space))
+        or f"{space}\n" in text
+        or f"\n{space}" in text
+        for space in " \t"
+    )
+
+
 class _Read(NamedTuple):
     """What `index_split` reads of a set's entries before their groups."""
 
@@ -1826,6 +1850,7 @@ class _Read(NamedTuple):
             group_set,
             ungrouped=ungrouped,
             backslashed="\\" in self.text,
+            spaced=edge_spaced(self.text),
             pairs=self.pairs,
             pathless=self.pathless,
             separated=self.separated,

@@ -79,6 +79,7 @@ WarningKind: TypeAlias = Literal[
     "label_lists_unclear",
     "label_mixed",
     "path_backslash",
+    "path_spaces",
     "label_missing",
     "split_edited",
     "sidecar_unreadable",
@@ -718,6 +719,39 @@ def _backslash_warning(
     )
 
 
+def _spaces_warning(
+    split: Mapping[SetName, Sequence[object]], index: Mapping[SetName, SetFields]
+) -> SplitWarning | None:
+    """Warn about paths that start or end with a space or a tab.
+
+    A file system keeps them: ``a.png `` and ``a.png`` are two files (the
+    loader finds one, likely not the other), and the leak check takes them for
+    two. Such spaces come from a table's cells (``a.png, 0``) or copied text. A
+    set is searched where `index_split` found such a path.
+    """
+    refs: list[EntryRef] = []
+    count = 0
+    for name, fields in index.items():
+        if not fields.spaced:
+            continue
+        found = [
+            i for i, path in enumerate(fields.paths) if path and path != path.strip()
+        ]
+        count += len(found)
+        refs += (EntryRef(name, i, split[name][i]) for i in found[:MAX_LISTED])
+    if not count:
+        return None
+    noun = "path starts or ends" if count == 1 else "paths start or end"
+    return _refs_warning(
+        "path_spaces",
+        f"{count} {noun} with a space or a tab, which file systems keep: "
+        "`a.png ` and `a.png` are two files, for the loader and the leak check",
+        refs,
+        "remove the spaces (or check that the files are so named)",
+        count=count,
+    )
+
+
 def lint_split(
     split: Mapping[SetName, Sequence[object]],
     index: Mapping[SetName, SetFields],
@@ -816,6 +850,8 @@ def lint_split(
     warnings += [] if missing is None else [missing]
     backslash = _backslash_warning(split, index)
     warnings += [] if backslash is None else [backslash]
+    spaces = _spaces_warning(split, index)
+    warnings += [] if spaces is None else [spaces]
     if path_field is None:
         keyed = _path_key_warning(
             split, label_field, group_field

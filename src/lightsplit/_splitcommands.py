@@ -19,7 +19,13 @@ from typing import Final
 
 from . import __version__
 from ._commands import fail, write_line
-from ._entries import EntryFields, FieldName, describe_entries, written_paths
+from ._entries import (
+    EntryFields,
+    FieldName,
+    describe_entries,
+    edge_spaced,
+    written_paths,
+)
 from ._errors import (
     LightsplitError,
     SplittingError,
@@ -707,8 +713,12 @@ def _say_read(
         write_line(f"note: {note}")
     for said in samples.warnings:
         write_line(f"warning: {said}")
-    backslashes = _backslashes(samples, fields)
-    found = (backslashes, *_pool_warnings(pool, shares, args.folds))
+    paths = written_paths(samples.entries, fields)
+    found = (
+        _backslashes(samples, paths),
+        _spaces(samples, paths),
+        *_pool_warnings(pool, shares, args.folds),
+    )
     for warning in found:
         if warning is not None:
             write_line(f"warning: {args.input}: {warning}")
@@ -746,14 +756,33 @@ def _ungrouped_patients(
     )
 
 
-def _backslashes(samples: SampleList, fields: EntryFields) -> str | None:
+def _spaces(samples: SampleList, paths: Sequence[str | None]) -> str | None:
+    """Warn about paths with edge spaces, as `check` does (`path_spaces`).
+
+    ``paths`` are the entries' paths as written. A file system keeps the
+    spaces, so that ``a.png `` and ``a.png`` are split as two files.
+    """
+    if not edge_spaced("\n".join(filter(None, paths))):
+        return None
+    found = [i for i, path in enumerate(paths) if path and path != path.strip()]
+    listed = first_few([samples.origins[i] for i in found])
+    noun = "path starts or ends" if len(found) == 1 else "paths start or end"
+    return (
+        f"{len(found)} {noun} with a space or a tab ({listed}), which file systems "
+        "keep: `a.png ` and `a.png` are two files, for the loader and the split, "
+        "which tells files apart by their paths; remove the spaces (or check that "
+        "the files are so named)"
+    )
+
+
+def _backslashes(samples: SampleList, paths: Sequence[str | None]) -> str | None:
     r"""Warn about paths holding a backslash, as `check` does (`path_backslash`).
 
     On Linux and macOS ``p1\a.png`` is one file name: the loader does not find
     it, and ``p1\a.png`` and ``p1/a.png`` are split as two files (a group
-    pattern ``p1/`` finds no group in the first).
+    pattern ``p1/`` finds no group in the first). ``paths`` are the entries'
+    paths as written.
     """
-    paths = written_paths(samples.entries, fields)
     if "\\" not in "\n".join(filter(None, paths)):
         return None
     found = [i for i, path in enumerate(paths) if path and "\\" in path]
