@@ -346,6 +346,30 @@ class TestLoadSplit:
                 id="comment",
             ),
             pytest.param(
+                '{\n  // train\n  "train": []}',
+                "line 2 column 3: invalid JSON: a comment between `{` and `// train "
+                '"train": []}`; remove it: JSON has no comments',
+                id="comment-for-a-key",
+            ),
+            pytest.param(
+                "{'train': []}",
+                "a key in single quotes between `{` and `'train': []}`; write keys "
+                'in double quotes (`"train"`)',
+                id="key-in-single-quotes",
+            ),
+            pytest.param(
+                '{"train": [],}',
+                'a comma with no key after it between `{"train": [],` and `}`; '
+                "remove the comma before `}`",
+                id="comma-before-brace",
+            ),
+            pytest.param(
+                "{train: []}",
+                "expected a key in double quotes between `{` and `train: []}`; "
+                'write the key in double quotes (`"train"`)',
+                id="bare-key",
+            ),
+            pytest.param(
                 '{"train": [["a\\ud800.png", 0]]}',
                 "line 1 column 15: `\\ud800` is half of a UTF-16 surrogate pair, "
                 "which names no character; write the character itself, or both",
@@ -381,25 +405,37 @@ class TestLoadSplit:
         assert str(path) in str(exc_info.value)
         assert expected in str(exc_info.value)
 
-    @pytest.mark.parametrize("end", ["array", "object"])
-    def test_trailing_comma_alike_on_every_python(self, end: str) -> None:
+    @pytest.mark.parametrize(
+        ("end", "doc", "older", "said"),
+        [
+            (
+                "array",
+                '{"train": [["a.png", 0] ,\n ]}',
+                "Expecting value",
+                "line 2 column 2: invalid JSON: a comma with no value after it "
+                'between `{"train": [["a.png", 0] ,` and `]}`; remove the comma '
+                "before `]` or `}`",
+            ),
+            (
+                "object",
+                '{"train": [] ,\n }',
+                "Expecting property name enclosed in double quotes",
+                "line 2 column 2: invalid JSON: a comma with no key after it "
+                'between `{"train": [] ,` and `}`; remove the comma before `}`',
+            ),
+        ],
+    )
+    def test_trailing_comma_alike_on_every_python(
+        self, end: str, doc: str, older: str, said: str
+    ) -> None:
         """Python 3.13 reports a trailing comma at the comma ("Illegal trailing
-        comma"), earlier versions after it ("Expecting value"): both read alike."""
-        doc = '{"train": [["a.png", 0] ,\n ]}'
+        comma"), earlier versions after it: both read alike."""
         comma = doc.index(",\n")
         newer = json.JSONDecodeError(
             f"Illegal trailing comma before end of {end}", doc, comma
         )
-        older = json.JSONDecodeError("Expecting value", doc, doc.index("]}"))
-        assert (
-            json_syntax_problem(newer)
-            == json_syntax_problem(older)
-            == (
-                "line 2 column 2: invalid JSON: a comma with no value after it "
-                'between `{"train": [["a.png", 0] ,` and `]}`; remove the comma '
-                "before `]` or `}`"
-            )
-        )
+        before = json.JSONDecodeError(older, doc, doc.rindex("\n") + 2)
+        assert json_syntax_problem(newer) == json_syntax_problem(before) == said
 
     def test_not_utf8(self, tmp_path: Path) -> None:
         """Bytes that are not UTF-8 are placed, with the encoding to save in."""

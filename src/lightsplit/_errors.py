@@ -434,10 +434,6 @@ _JSON_PROBLEMS: Final[Mapping[str, tuple[str, str]]] = {
         "expected `:`",
         "write `:` between a key and its value",
     ),
-    "Expecting property name enclosed in double quotes": (
-        "expected a key in double quotes",
-        "write the key in double quotes, or remove the comma before `}`",
-    ),
     "Invalid control character at": (
         "a control character (a tab or a line break) inside a string",
         "write it as `\\t` or `\\n`",
@@ -475,6 +471,21 @@ def _missing_value(doc: str, pos: int) -> tuple[str, str]:
     return "expected a value", "write a value (a string, number, array or object)"
 
 
+def _missing_key(doc: str, pos: int) -> tuple[str, str]:
+    """Say what stands where a key in double quotes was expected, and the fix."""
+    after = doc[pos : pos + 2]
+    if after[:1] == "}" and doc[:pos].rstrip().endswith(","):
+        return "a comma with no key after it", "remove the comma before `}`"
+    if after in ("//", "/*") or after[:1] == "#":
+        return "a comment", "remove it: JSON has no comments"
+    if after[:1] == "'":
+        return "a key in single quotes", 'write keys in double quotes (`"train"`)'
+    return (
+        "expected a key in double quotes",
+        'write the key in double quotes (`"train"`)',
+    )
+
+
 def json_syntax_problem(exc: json.JSONDecodeError) -> str:
     """Describe a JSON syntax error: where, the text around it, and the fix.
 
@@ -495,7 +506,12 @@ cut short
     """
     if exc.msg.startswith("Illegal trailing comma"):  # Python 3.13 on: at the comma
         rest = exc.doc[exc.pos + 1 :].lstrip(" \t\n\r")  # as before 3.13: after it
-        exc = json.JSONDecodeError("Expecting value", exc.doc, len(exc.doc) - len(rest))
+        said = (
+            "Expecting property name enclosed in double quotes"
+            if exc.msg.endswith("object")
+            else "Expecting value"
+        )
+        exc = json.JSONDecodeError(said, exc.doc, len(exc.doc) - len(rest))
     doc, pos = exc.doc, exc.pos
     before = " ".join(doc[max(0, pos - 2 * _EXCERPT) : pos].split())[-_EXCERPT:]
     after = " ".join(doc[pos : pos + 2 * _EXCERPT].split())[:_EXCERPT]
@@ -515,6 +531,8 @@ cut short
         )
     if exc.msg == "Expecting value":
         problem, fix = _missing_value(doc, pos)
+    elif exc.msg == "Expecting property name enclosed in double quotes":
+        problem, fix = _missing_key(doc, pos)
     else:
         problem, fix = _JSON_PROBLEMS.get(
             exc.msg, (exc.msg.removesuffix(" at").lower(), "correct the text there")
