@@ -2332,16 +2332,26 @@ class TestSplitGroupField:
         )
 
     def test_unknown_column(self, tmp_path: Path, capsys: Capture) -> None:
-        """A column name that is not in the header is refused, listing them."""
+        """A column name that is not in the header is refused, listing them; one
+        that differs from a column in case, spaces or punctuation alone names it."""
         source = _table(tmp_path, _padchest(), "padchest.csv")
-        options = (*_PADCHEST_FIELDS[:4], "--group-field", "PatientId")
+        options = (*_PADCHEST_FIELDS[:4], "--group-field", "Patient")
         status, _, err = _halves(capsys, source, *options)
         assert status == 2
         assert err.endswith(
-            f"`--group-field` `PatientId` is not a column of {source}; name one of "
+            f"`--group-field` `Patient` is not a column of {source}; name one of "
             "`ImageID`, `StudyID`, `PatientID`, `Projection`, `Labels`, or give a "
             "position (0, 1, ...)\n"
         )
+        for alike in ("PatientId", "patient id", "PATIENT_ID"):
+            options = (*_PADCHEST_FIELDS[:4], "--group-field", alike)
+            status, _, err = _halves(capsys, source, *options)
+            assert status == 2
+            assert err.endswith(
+                f"`--group-field` `{alike}` is not a column of {source}; did you "
+                "mean `PatientID`? Name one of `ImageID`, `StudyID`, `PatientID`, "
+                "`Projection`, `Labels`, or give a position (0, 1, ...)\n"
+            )
 
     def test_field_held_nowhere(self, tmp_path: Path, capsys: Capture) -> None:
         """A group field that no entry holds is a usage error, as a path field's."""

@@ -96,8 +96,13 @@ def _column(
         return field
     if field not in samples.columns:
         columns = ", ".join(f"`{c}`" for c in samples.columns)
+        alike = [c for c in samples.columns if _letters(c) == _letters(field)]
+        meant = f"; did you mean `{alike[0]}`?" if len(alike) == 1 else ""
         args.parser.error(
-            f"`{option}` `{field}` is not a column of {args.input}; name one of "
+            f"`{option}` `{field}` is not a column of {args.input}{meant} Name one "
+            f"of {columns}, or give a position (0, 1, ...)"
+            if meant
+            else f"`{option}` `{field}` is not a column of {args.input}; name one of "
             f"{columns}, or give a position (0, 1, ...)"
         )
     found = [i for i, column in enumerate(samples.columns) if column == field]
@@ -109,6 +114,11 @@ def _column(
             "rename the others in the header"
         )
     return found[0]
+
+
+def _letters(name: str) -> str:
+    """Return a column name's letters and digits, in lower case (``patientid``)."""
+    return "".join(filter(str.isalnum, name.casefold()))
 
 
 def _named_column(
