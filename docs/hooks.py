@@ -1,14 +1,19 @@
-"""MkDocs hook: fill the configuration reference from ``DataModuleConfig``.
+"""The configuration reference, made from ``DataModuleConfig``: written, checked.
 
-``docs/configuration.md`` holds markers that this hook replaces, at build time,
-with text built from the pydantic model itself, so the reference cannot drift
-from the code:
+``docs/configuration.md`` holds, between pairs of markers, text made from the
+pydantic model itself, so that the page reads whole where Markdown is shown
+as it is (a clone, a repository's web page):
 
 - ``<!-- lightsplit:config-fields -->``: one table row per field (name, type,
   default, constraints, description), from ``model_fields`` and
   ``model_json_schema()``.
 - ``<!-- lightsplit:config-properties -->``: the derived, read-only properties.
 - ``<!-- lightsplit:config-schema -->``: the model's JSON Schema.
+
+Each block ends at ``<!-- /lightsplit:config-... -->``. Run as a script
+(``.venv/bin/python docs/hooks.py``), this module writes the blocks again; as
+an MkDocs hook, it fails the build when a block differs from what the model
+gives, so that the reference cannot drift from the code.
 
 
 The model is imported from ``src/lightsplit/_config.py`` under a private package
@@ -112,7 +117,7 @@ def _constraints(schema: dict[str, object], strictness: str | None) -> str:
     forms = schema.get("anyOf")
     schemas = [schema, *(forms if isinstance(forms, list) else [])]
     found = [
-        template.format(form[key])
+        template.format(form[key]).replace("1 characters", "1 character")
         for form in schemas
         for key, template in _CONSTRAINTS.items()
         if key in form
@@ -166,6 +171,18 @@ def schema_block(model: type[BaseModel]) -> str:
     return "```json\n" + json.dumps(model.model_json_schema(), indent=2) + "\n```"
 
 
+def filled(markdown: str) -> str:
+    """Return ``markdown`` with each block between markers made again."""
+    model = _model()
+    for marker, render in (
+        (FIELDS_MARKER, fields_table),
+        (PROPERTIES_MARKER, properties_table),
+        (SCHEMA_MARKER, schema_block),
+    ):
+        markdown = _fill_block(markdown, marker, render(model))
+    return markdown
+
+
 def on_page_markdown(
     markdown: str,
     /,
@@ -173,26 +190,33 @@ def on_page_markdown(
     page: Page,
     **_: object,  # config and files: not needed
 ) -> str:
-    """Replace the configuration markers of ``configuration.md``."""
-    if page.file.src_uri != PAGE:
-        return markdown
-    model = _model()
-    for marker, render in (
-        (FIELDS_MARKER, fields_table),
-        (PROPERTIES_MARKER, properties_table),
-        (SCHEMA_MARKER, schema_block),
-    ):
-        markdown = _replace_marker(markdown, marker, render(model))
+    """Fail the build where the blocks of ``configuration.md`` are out of date."""
+    if page.file.src_uri == PAGE and filled(markdown) != markdown:
+        msg = (
+            f"{PAGE}: the configuration reference differs from DataModuleConfig; "
+            "write it again with `.venv/bin/python docs/hooks.py`"
+        )
+        raise PluginError(msg)
     return markdown
 
 
-def _replace_marker(markdown: str, marker: str, text: str) -> str:
-    """Replace the line holding ``marker`` with ``text``, indented as the marker."""
-    pattern = re.compile(rf"^([ \t]*){re.escape(marker)}[ \t]*$", re.MULTILINE)
+def _fill_block(markdown: str, marker: str, text: str) -> str:
+    """Put ``text`` between ``marker`` and its end marker, indented as they are."""
+    end = marker.replace("<!-- ", "<!-- /", 1)
+    pattern = re.compile(
+        rf"^([ \t]*){re.escape(marker)}[ \t]*\n.*?^[ \t]*{re.escape(end)}[ \t]*$",
+        re.MULTILINE | re.DOTALL,
+    )
     match = pattern.search(markdown)
     if match is None:
-        msg = f"{PAGE}: the line {marker} is missing; the reference needs it"
+        msg = f"{PAGE}: the lines {marker} and {end} are missing; the reference needs them"  # noqa: E501
         raise PluginError(msg)
     indent = match.group(1)
-    indented = "\n".join(indent + line if line else line for line in text.splitlines())
+    lines = [marker, *text.splitlines(), end]
+    indented = "\n".join(indent + line if line else line for line in lines)
     return markdown[: match.start()] + indented + markdown[match.end() :]
+
+
+if __name__ == "__main__":
+    page = Path(__file__).with_name(PAGE)
+    page.write_text(filled(page.read_text(encoding="utf-8")), encoding="utf-8")
