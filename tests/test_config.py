@@ -53,6 +53,8 @@ class TestDataModuleConfig:
             ("batch_szie", "did you mean `batch_size`?"),
             ("batchsize", "did you mean `batch_size`?"),
             ("cache_sample", "did you mean `cache_samples`?"),
+            ("batch_chunks", "did you mean `batch_chunk_count`?"),
+            ("drop_last", "did you mean `drop_incomplete_batch`?"),
             ("num_workers", "the worker processes of lightsplit's loaders are set by"),
         ],
     )

@@ -150,6 +150,9 @@ class FrozenModel(
 _MEANT: Final = {"num_workers": "parallel", "workers": "parallel"}
 """Names that users of torch's loaders set, and the setting that does it here."""
 
+_TORCH_NAMES: Final = {"drop_last": "drop_incomplete_batch"}
+"""Settings of torch's loaders, and the setting of the same effect here."""
+
 
 def setting_fix(name: str) -> str | None:
     """Say which setting an unknown ``name`` means, if it plainly means one.
@@ -163,8 +166,10 @@ def setting_fix(name: str) -> str | None:
             f"`{_MEANT[name]}` (-1: none, load in this process; N: N processes): "
             "set it instead"
         )
+    if name in _TORCH_NAMES:
+        return f"did you mean `{_TORCH_NAMES[name]}`?"
     fields = DataModuleConfig.model_fields
-    meant = difflib.get_close_matches(name, fields, n=1, cutoff=0.8)
+    meant = difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
     return f"did you mean `{meant[0]}`?" if meant else None
 
 
