@@ -145,6 +145,28 @@ class TestSplitsValidation:
         assert _errors(exc_info) == [("loader_invalid", ("train", 0, 1))]
         assert "no callable `target`" in str(exc_info.value)
 
+    def test_one_loader_refused_once(self, entries: list[Entry]) -> None:
+        """The one loader of every set, refused, is said once, at its first
+        place (it was said once per set); another refused loader is said too."""
+        bad = NoTarget()
+        with pytest.raises(ValidationError) as exc_info:
+            CachingDataModule(
+                {"train": entries, "validation": entries, "test": entries},
+                bad,  # type: ignore[arg-type]  # the point
+            )
+        assert _errors(exc_info) == [("loader_invalid", ("train", 0, 1))]
+        with pytest.raises(ValidationError) as exc_info:
+            ConcatDataModule(
+                {
+                    "train": [(entries, bad)],  # type: ignore[list-item]  # the point
+                    "validation": [(entries, bad), (entries, NoTarget())],  # type: ignore[list-item]  # the point
+                }
+            )
+        assert _errors(exc_info) == [
+            ("loader_invalid", ("train", 0, 1)),
+            ("loader_invalid", ("validation", 1, 1)),
+        ]
+
     def test_samples_not_sequence(self, loader: PngLoader) -> None:
         """Raw samples must be a sequence, and not a string."""
         with pytest.raises(ValidationError) as exc_info:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, cast
 
 import torch
+from pydantic import ValidationError
 from torch import Tensor
 
 from ._errors import (
@@ -24,7 +25,12 @@ from ._metadata import NONE_HELD
 from ._parts import DataModuleSplits, Part, PartFiles, Splits, read_split_files
 from ._sample import ModelTransform, RawDataLoader, Sample, entry_check
 from ._types import SetName
-from ._validation_errors import ErrorCollector, transform_invalid, transforms_invalid
+from ._validation_errors import (
+    ErrorCollector,
+    line_error,
+    transform_invalid,
+    transforms_invalid,
+)
 
 __all__ = [
     "SetSource",
@@ -374,6 +380,29 @@ class SetSource:
         return labels
 
 
+_LOADER_ERRORS: Final = frozenset({"loader_invalid", "loader_not_instance"})
+
+
+def _loaders_said_once(exc: ValidationError) -> ValidationError:
+    """Return ``exc`` with one error per loader refused, at its first place.
+
+    The loader of every set is most often one object: refused in each set, it
+    was said once per set, as if there were that many mistakes.
+    """
+    errors = exc.errors()
+    seen: set[int] = set()
+    kept = []
+    for error in errors:
+        if error["type"] in _LOADER_ERRORS:
+            if id(error["input"]) in seen:
+                continue
+            seen.add(id(error["input"]))
+        kept.append(error)
+    if len(kept) == len(errors):
+        return exc
+    return ValidationError.from_exception_data(exc.title, list(map(line_error, kept)))
+
+
 def sources_from_splits(
     splits: Splits, *, files: PartFiles | None = None
 ) -> dict[SetName, SetSource]:
@@ -391,7 +420,10 @@ def sources_from_splits(
     """
     read, origins = read_split_files(splits)
     known = {**(files or {}), **origins}
-    model = DataModuleSplits.model_validate(read, context={"files": known})
+    try:
+        model = DataModuleSplits.model_validate(read, context={"files": known})
+    except ValidationError as exc:
+        raise _loaders_said_once(exc) from None
     return {
         name: SetSource(
             name, parts, tuple(known.get((name, i)) for i in range(len(parts)))
