@@ -399,6 +399,30 @@ class TestResumeChecks:
             "data), 2 differences:"
         )
 
+    def test_monitor_sets_reordered_warned(self) -> None:
+        """Monitor sets in another order than the checkpoint's are warned of:
+        Lightning numbers their loaders in that order, and metrics numbered so
+        would follow other sets than before in the same logs."""
+        split = {
+            **_split(),
+            "monitor-a": entries_named("a", 4),
+            "monitor-b": entries_named("b", 4),
+        }
+        state = _module(split).state_dict()
+        reordered = {
+            name: split[name] for name in ["monitor-b", *_split(), "monitor-a"]
+        }
+        with pytest.warns(LightsplitWarning) as seen:
+            _module(reordered).load_state_dict(state)
+        [said] = [str(w.message) for w in seen]
+        assert said.endswith(
+            "the monitor sets are validated on in another order: `monitor-a`, "
+            "`monitor-b` then, `monitor-b`, `monitor-a` now, so that metrics "
+            "numbered by loader (`val_loss/dataloader_idx_1`) follow other sets "
+            "than before; keep the split's order of sets, or log each metric under "
+            "its set's name"
+        )
+
     def test_same_data_silent(self, recwarn: pytest.WarningsRecorder) -> None:
         """The same data and settings pass without a word."""
         _module().load_state_dict(_module().state_dict())

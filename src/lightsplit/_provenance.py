@@ -950,7 +950,31 @@ def compare_provenance(
                     )
                 )
         found += _grouping_removed(old_config, current["config"])
+        found += _monitor_order(old_sets, new_sets)
     return found
+
+
+def _monitor_order(
+    old_sets: Mapping[str, Any], new_sets: Mapping[str, Any]
+) -> list[Difference]:
+    """Warn that the monitor sets come in another order than the checkpoint's.
+
+    They are validated on in the split's order, after `validation`: a metric
+    logged under one name for every set is numbered by Lightning
+    (``val_loss/dataloader_idx_1``), and the numbers would name other sets
+    than in the run resumed, in the same logs.
+    """
+    before = [n for n in old_sets if n.startswith("monitor-") and n in new_sets]
+    now = [n for n in new_sets if n.startswith("monitor-") and n in old_sets]
+    if before == now:
+        return []
+    text = (
+        f"the monitor sets are validated on in another order: {format_list(before)} "
+        f"then, {format_list(now)} now, so that metrics numbered by loader "
+        "(`val_loss/dataloader_idx_1`) follow other sets than before; keep the "
+        "split's order of sets, or log each metric under its set's name"
+    )
+    return [Difference(text, "warning")]
 
 
 def _grouping_removed(
