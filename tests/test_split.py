@@ -1792,6 +1792,11 @@ class TestSplitMessages:
         assert '  entry 1: ["b/1_0.png", 1]' in err.splitlines()
 
 
+def _warning_lines(out: str) -> list[str]:
+    """Return the lines of ``split``'s output that warn."""
+    return [line for line in out.splitlines() if line.startswith("warning")]
+
+
 class TestSplitLabelsWritten:
     """Labels a split file should not hold are said where `split` reads them,
     as `check` would say them of the file it writes."""
@@ -1835,7 +1840,7 @@ class TestSplitLabelsWritten:
         source = _table(tmp_path, table)
         status, out, err = _halves(capsys, source)
         assert (status, err) == (0, "")
-        warnings = [line for line in out.splitlines() if line.startswith("warning")]
+        warnings = _warning_lines(out)
         assert warnings == [f"warning: {source}: {said}"]
         if "missing" not in said:  # as check says of the split written
             status, out, _ = _run(capsys, "check", source.with_name("out.json"))
@@ -1874,7 +1879,7 @@ class TestSplitLabelsWritten:
         source = _entries_file(tmp_path, entries)
         status, out, err = _halves(capsys, source)
         assert (status, err) == (0, "")
-        [warning] = [line for line in out.splitlines() if line.startswith("warning")]
+        [warning] = _warning_lines(out)
         assert warning.startswith(f"warning: {source}: {said}, which `lightsplit ")
 
     def test_paths_with_edge_spaces(self, tmp_path: Path, capsys: Capture) -> None:
@@ -1885,7 +1890,7 @@ class TestSplitLabelsWritten:
         )
         status, out, err = _halves(capsys, source)
         assert (status, err) == (0, "")
-        warnings = [line for line in out.splitlines() if line.startswith("warning")]
+        warnings = _warning_lines(out)
         assert warnings == [
             f"warning: {source}: 1 path starts or ends with a space or a tab (row "
             "5), which file systems keep: `a.png ` and `a.png` are two files, for "
