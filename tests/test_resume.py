@@ -161,7 +161,7 @@ def test_other_world_size_starts_next_epoch(tmp_path: Path) -> None:
         "epoch 2 was interrupted with 24 of its 32 draws left, which do not share "
         "into the 12 steps left of the epoch with 1 process of 2 samples: they "
         "are not served, and training goes on with epoch 3 (epochs count from 0: "
-        "a run of `max_epochs=3` ends there)" in message
+        "where `max_epochs` is 3, the run ends instead)" in message
         for message in messages
     )
     resumed = _steps(tmp_path, "resume")
@@ -227,7 +227,7 @@ def _names_fit(
     every: int | None = None,
     reload: bool = True,
     seed: int | None = 42,
-    limit: int | None = None,
+    limit: float | None = None,
 ) -> dict[int, list[str]]:
     """Fit 22 samples in batches of 4 (6 steps an epoch), reloading the loaders
     each epoch (unless not to ``reload``); with ``every``, checkpoint every so
@@ -302,6 +302,28 @@ def test_resumed_epoch_cut_short_by_a_limit(
     )
     done = {} if step == 4 else {0: reference[0][4 * step :]}
     assert resumed == {**done, 1: reference[1], 2: reference[2]}
+
+
+@pytest.mark.parametrize("limit", [4, 0.7])
+def test_resumed_twice_with_a_limit(tmp_path: Path, limit: float) -> None:
+    """Epochs cut to 4 of their 6 batches (`limit_train_batches` 4, or 0.7 of
+    6): a run resumed from the last batch of one, then from its checkpoint
+    in the middle of the next, which Lightning runs from its first batch
+    again, serves the rest of that epoch up to the limit, as the uninterrupted
+    run (it served the epoch's order on, past the limit, silently)."""
+    reference = _names_fit(tmp_path / "reference", 3, limit=limit)
+    _names_fit(tmp_path / "first", 1, every=4, limit=limit)
+    _names_fit(
+        tmp_path / "second",
+        2,
+        ckpt=tmp_path / "first" / "step=4.ckpt",
+        every=2,
+        limit=limit,
+    )
+    resumed = _names_fit(
+        tmp_path / "third", 3, ckpt=tmp_path / "second" / "step=6.ckpt", limit=limit
+    )
+    assert resumed == {1: reference[1][8:], 2: reference[2]}
 
 
 def test_reloaded_loaders_keep_the_drawn_seed(tmp_path: Path) -> None:
@@ -390,7 +412,7 @@ def test_checkpoint_inside_an_accumulation_said(
         assert said == []
         return
     assert said == [
-        "a checkpoint was taken after batch 3 of epoch 0, between the chunks of an "
+        "a checkpoint was taken 3 batches into epoch 0, between the chunks of an "
         "optimizer step (1 of its 2 chunks done): Lightning keeps no gradients, so "
         "a run resumed from it makes that step from its last chunk alone, and "
         "its weights part from the uninterrupted run's. Take checkpoints on "

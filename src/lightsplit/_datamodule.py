@@ -749,6 +749,8 @@ class ConcatDataModule(LightningDataModule):
         trainer = self.trainer
         if trainer is None or self._warned_inside_accumulation:
             return
+        if trainer.global_rank != 0:  # every process would say the same
+            return
         if str(getattr(trainer.state.fn, "value", "")) != "fit":
             return
         progress = trainer.fit_loop.epoch_loop.batch_progress
@@ -759,7 +761,7 @@ class ConcatDataModule(LightningDataModule):
         done = ready % chunks
         left = "chunk" if chunks - done == 1 else f"{chunks - done} chunks"
         warnings.warn(
-            f"a checkpoint was taken after batch {ready} of epoch "
+            f"a checkpoint was taken {ready} batches into epoch "
             f"{trainer.current_epoch}, between the chunks of an optimizer step "
             f"({done} of its {chunks} chunks done): Lightning keeps no gradients, "
             f"so a run resumed from it makes that step from its last {left} "
@@ -1121,10 +1123,27 @@ def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
                 state.get("consumed"),
             )
             loader.load_state_dict(state)
+            served = state.get("served")
+            limit = _epoch_limit(trainer, len(loader))
+            if limit is not None and isinstance(served, int):  # as the run had
+                sampler.cap_resume(max(limit - served, 0))
             return
         if isinstance(drawn := state.get("drawn_seed"), int):
             sampler.adopt_drawn_seed(drawn)
     sampler.set_epoch(epoch)
+
+
+def _epoch_limit(trainer: "Trainer", length: int) -> int | None:
+    """Return the batches an epoch of ``length`` runs under ``limit_train_batches``.
+
+    ``None`` where it is not limited; counted as Lightning counts them.
+    """
+    limit = trainer.limit_train_batches
+    if isinstance(limit, int):
+        return min(limit, length)
+    if limit < 1.0:
+        return int(length * limit)
+    return None
 
 
 def _batch_number(trainer: "Trainer", *, training: bool) -> int:

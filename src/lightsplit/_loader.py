@@ -263,7 +263,7 @@ class SampleLoader(DataLoader[Sample]):
         if left <= 0 or not isinstance(sampler, EpochSampler):
             return
         processes = "process" if sampler.num_replicas == 1 else "processes"
-        warnings.warn(
+        self._warn(
             f"set `{getattr(self.dataset, 'name', '?')}`: epoch {draw.epoch} was over "
             f"when the checkpoint was taken, after {served} steps of the interrupted "
             f"run, but with {sampler.num_replicas} {processes} of "
@@ -273,9 +273,14 @@ class SampleLoader(DataLoader[Sample]):
             f"and training goes on with epoch {draw.epoch + 2}. Resume with the "
             "processes and batch size of the interrupted run to take the epochs up "
             "exactly",
-            LightsplitWarning,
-            stacklevel=caller_stacklevel(),
         )
+
+    def _warn(self, message: str) -> None:
+        """Warn, from the first process alone: every process would say the same."""
+        sampler = self.sampler
+        if isinstance(sampler, EpochSampler) and sampler.rank != 0:
+            return
+        warnings.warn(message, LightsplitWarning, stacklevel=caller_stacklevel())
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Make the next iteration serve the rest of the epoch ``state`` describes.
@@ -309,7 +314,7 @@ class SampleLoader(DataLoader[Sample]):
             return
         if self.set_changed:
             sampler.skip(draw)
-            warnings.warn(
+            self._warn(
                 f"set `{getattr(self.dataset, 'name', '?')}` differs from the one "
                 f"epoch {draw.epoch} was drawn from (resumed with "
                 "`allow_data_change`): the rest of that epoch, "
@@ -318,8 +323,6 @@ class SampleLoader(DataLoader[Sample]):
                 f"training goes on with epoch {draw.epoch + 1}, drawn from the set "
                 f"as it is (epochs count from 0: with `max_epochs={draw.epoch + 1}`, "
                 "no epoch is left, and the run ends without training)",
-                LightsplitWarning,
-                stacklevel=caller_stacklevel(),
             )
             return
         left = len(self) - values["served"]
@@ -331,18 +334,16 @@ class SampleLoader(DataLoader[Sample]):
         samples = draw.total - values["consumed"]
         steps = f"{left} step" if left == 1 else f"{left} steps"
         processes = "process" if sampler.num_replicas == 1 else "processes"
-        warnings.warn(
+        self._warn(
             f"set `{getattr(self.dataset, 'name', '?')}`: epoch {draw.epoch} was "
             f"interrupted with {samples} of its {draw.total} draws left, which do not "
             f"share into the {steps} left of the epoch with "
             f"{sampler.num_replicas} {processes} of {sampler.batch_size} samples: they "
             f"are not served, and training goes on with epoch {draw.epoch + 1} "
-            f"(epochs count from 0: a run of `max_epochs={draw.epoch + 1}` ends "
-            "there). "
+            f"(epochs count from 0: where `max_epochs` is {draw.epoch + 1}, the run "
+            "ends instead). "
             "Resume with the processes and batch size of the interrupted run to "
             "take the epoch up exactly",
-            LightsplitWarning,
-            stacklevel=caller_stacklevel(),
         )
 
 

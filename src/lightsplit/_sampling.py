@@ -292,6 +292,12 @@ class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
         self.epoch = draw.epoch
         return len(batches)
 
+    def cap_resume(self, count: int) -> None:
+        """Serve at most ``count`` batches of the epoch being taken up."""
+        resume = self._resume
+        if resume is not None:
+            self._resume = _Resume(resume.draw, resume.consumed, resume.batches[:count])
+
     def skip(self, draw: EpochDraw) -> None:
         """Serve nothing more of epoch ``draw``; the iteration after draws the next."""
         self._resume = _Resume(draw, draw.total, [])
