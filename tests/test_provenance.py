@@ -11,6 +11,8 @@ from typing import Any, Literal
 
 import pytest
 import torch
+from hypothesis import given
+from hypothesis import strategies as st
 from lightning.pytorch import Trainer
 from lightning.pytorch.trainer.states import TrainerFn
 from lightsplit_testing import (
@@ -992,3 +994,27 @@ class TestOtherDatabases:
         module = _evaluated(_images(4), _MONTGOMERY, "/data/moved")
         with pytest.raises(DataChangedError, match="shares 4 of its 4 entries"):
             _evaluating(module, state, TrainerFn.TESTING)
+
+
+_PATH_PARTS = st.sampled_from(
+    ["a.png", "b", ".", "..", "", "café.png", "cafe\u0301.png", "x\\y.png", "p 1"]
+)
+_PATHS = st.lists(_PATH_PARTS, min_size=1, max_size=4).map("/".join)
+_SECOND = st.one_of(
+    st.integers(-3, 3),
+    st.floats(allow_nan=False),
+    st.none(),
+    st.booleans(),
+    st.lists(st.integers(0, 1), max_size=3),
+)
+
+
+@given(st.lists(st.tuples(_PATHS, _SECOND), min_size=1, max_size=20))
+def test_pair_entries_hashed_as_each_alone(pairs: list[tuple[str, object]]) -> None:
+    """`[path, value]` entries, whose identities are read all at once, hash as
+    each entry's own identity: `./a.png`, `a//b/../a.png`, `x\\y.png` and an
+    accent written two ways are normalised alike, so checkpoints match."""
+    entries = [list(pair) for pair in pairs]
+    each = [hash64(_identity(entry, paths_as_text=False)) for entry in entries]
+    assert entry_hashes(entries, in_order=True).tolist() == each
+    assert entry_hashes(entries).tolist() == sorted(each)

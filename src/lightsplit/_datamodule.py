@@ -80,6 +80,7 @@ from ._sources import (
 )
 from ._split import DatabaseSplit, file_sets, load_split, split_file_missing
 from ._stages import require_set, stage_sets, validation_sets
+from ._threads import one_intra_op_thread
 from ._types import HELD_OUT_SET_NAMES, SetName, StrPath
 
 __all__ = ["CachingDataModule", "ConcatDataModule"]
@@ -743,7 +744,8 @@ class ConcatDataModule(LightningDataModule):
         of, once: the gradients accumulated before it are not in it.
         """
         self._warn_inside_accumulation()
-        return {PROVENANCE_KEY: self._provenance()}
+        with one_intra_op_thread():  # sorts and lookups: slow on busy threads
+            return {PROVENANCE_KEY: self._provenance()}
 
     def _warn_inside_accumulation(self) -> None:
         trainer = self.trainer
@@ -796,6 +798,11 @@ class ConcatDataModule(LightningDataModule):
         recorded = state_dict.get(PROVENANCE_KEY)
         if not isinstance(recorded, Mapping):
             return
+        with one_intra_op_thread():  # sorts and lookups: slow on busy threads
+            self._check_record(recorded)
+
+    def _check_record(self, recorded: Mapping[str, Any]) -> None:
+        """Check a checkpoint's record (see `load_state_dict`)."""
         trainer = self.trainer
         fn = None if trainer is None else trainer.state.fn
         stage = "fit" if fn is None else str(fn.value)

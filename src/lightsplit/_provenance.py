@@ -18,10 +18,13 @@ import hashlib
 import os
 import posixpath
 import re
+import sys
 import unicodedata
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from itertools import chain
+from operator import itemgetter
 from typing import Any, Final, Literal, TypeAlias
 
 import torch
@@ -338,14 +341,53 @@ def _ascii_only(entries: Sequence[object]) -> bool:
     return "".join(item for item in items if isinstance(item, str)).isascii()
 
 
+def _pair_identities(entries: Sequence[object]) -> list[bytes] | None:
+    r"""Return the identities of ``[path, value]`` entries at once, if all are so.
+
+    An array of two items whose first is the one string (the second, a number,
+    a list or ``null``) is told by its path (`_identity`): the paths are
+    normalised one by one only where their joined text shows one may need it
+    (``./``, ``//``, ``\\``, accents), and encoded at once.
+    """
+    if not entries or not set(map(type, entries)) <= {list, tuple}:
+        return None
+    if set(map(len, entries)) != {2}:  # type: ignore[arg-type]  # arrays
+        return None
+    paths: list[str] = list(map(itemgetter(0), entries))  # type: ignore[arg-type]  # arrays
+    if set(map(type, paths)) != {str}:
+        return None
+    if not set(map(type, map(itemgetter(1), entries))) <= _PAIRED:  # type: ignore[arg-type]  # arrays
+        return None
+    text = "\n".join(paths)
+    if not text.isascii() or any(
+        mark in f"\n{text}\n" for mark in ("\\", "\n.", "/.", "//", "/\n", "\n\n")
+    ):
+        paths = [normalize_path(path.replace("\\", "/")) or "." for path in paths]
+        text = "\n".join(paths)
+    identities = text.encode("utf-8", "backslashreplace").split(b"\n")
+    return identities if len(identities) == len(entries) else None  # a line end
+
+
+_PAIRED: Final = frozenset({int, float, bool, type(None), list})
+"""The types of the second item of the entries `_pair_identities` reads."""
+
+
 def entry_hashes(entries: Sequence[object], *, in_order: bool = False) -> Tensor:
     """Return 8 bytes per entry identifying it (see `_identity`), as int64.
 
     Sorted, unless ``in_order`` (the entries' order).
     """
-    typed = not _json_shaped(entries)
-    values = [hash64(_identity(entry, paths_as_text=typed)) for entry in entries]
-    return torch.tensor(values if in_order else sorted(values), dtype=torch.int64)
+    identities = _pair_identities(entries)
+    if identities is None:
+        typed = not _json_shaped(entries)
+        identities = [_identity(entry, paths_as_text=typed) for entry in entries]
+    blake2b = hashlib.blake2b
+    digests = b"".join([blake2b(key, digest_size=8).digest() for key in identities])
+    if digests and sys.byteorder == "little":  # each digest read as `hash64` does
+        values = torch.frombuffer(bytearray(digests), dtype=torch.int64)
+    else:
+        values = torch.tensor([hash64(key) for key in identities], dtype=torch.int64)
+    return values if in_order else values.sort().values
 
 
 def _class_counts(targets: Callable[[], Sequence[int]]) -> dict[str, int] | None:
@@ -353,10 +395,8 @@ def _class_counts(targets: Callable[[], Sequence[int]]) -> dict[str, int] | None
         labels = targets()
     except SampleLoadError:  # a loader whose targets fail records no classes
         return None
-    counts: dict[str, int] = {}
-    for label in labels:
-        counts[str(label)] = counts.get(str(label), 0) + 1
-    return dict(sorted(counts.items(), key=lambda item: int(item[0])))
+    counts = Counter(labels)
+    return {str(label): counts[label] for label in sorted(counts)}
 
 
 def set_record(

@@ -193,6 +193,8 @@ def _integral(value: object) -> int | None:
 
 def target_as_int(target: object, *, where: str) -> int:
     """Return a class target as an int: an int, or a tensor of one integral value."""
+    if type(target) is int:  # the usual case, told first
+        return target
     if isinstance(target, bool) or not isinstance(target, numbers.Integral | Tensor):
         label = None
     else:
