@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/cli_startup.py
 	$(BIN)/python benchmarks/split_tools.py
 	$(BIN)/python benchmarks/resume.py
+	$(BIN)/python benchmarks/provenance.py
 	$(BIN)/python benchmarks/node_cache.py
 
 clean:
