@@ -12,8 +12,14 @@ import pytest
 import torch
 from lightsplit_testing import Entry, MemoryLoader, entries_named
 
-from lightsplit import CacheMemoryError, CachingDataModule, Sample
-from lightsplit._nodecache import NodeCache, node_cache_root, remove_stale_folders
+from lightsplit import CacheMemoryError, CachingDataModule, LightsplitWarning, Sample
+from lightsplit._nodecache import (
+    NodeCache,
+    NodeCacheError,
+    node_cache_root,
+    open_on_node,
+    remove_stale_folders,
+)
 from lightsplit._setup import _sweep_node
 from lightsplit._sources import SetSource
 
@@ -124,3 +130,56 @@ def test_node_cache_must_fit_in_memory(tmp_path: Path) -> None:
     with pytest.raises(CacheMemoryError, match=r"caching needs about 1000\.0 TiB"):
         cache.store(source, [])
     assert list(tmp_path.iterdir()) == []
+
+
+class _OtherProcess:
+    """The strategy as a process other than a node's first sees it: every
+    process reports ``ready`` and whether ``failed``."""
+
+    def __init__(self, *, ready: bool, failed: bool) -> None:
+        self.ready, self.failed = ready, failed
+
+    def broadcast(self, value: str) -> str:
+        return value
+
+    def reduce_boolean_decision(self, decision: bool, all: bool = True) -> bool:  # noqa: A002 - Lightning's signature
+        return (decision and self.ready) if all else (decision or self.failed)
+
+    def barrier(self, name: str | None = None) -> None:
+        pass
+
+
+@pytest.mark.parametrize("failed", [True, False])
+def test_other_processes_when_the_node_cache_is_not_made(failed: bool) -> None:
+    """When the node's first process failed (a loader's root missing, say), the
+    others stop, saying its error says why, without loading the sets to meet
+    it again; when it could not write the cache (no room), they warn and cache
+    their own copy, as the message says."""
+    source = SetSource("train", ((entries_named("t", 4), MemoryLoader()),))
+    opened: list[str] = []
+
+    def open_set(source: SetSource, cache: NodeCache | None) -> str:
+        opened.append(source.name)
+        return source.name
+
+    def run() -> dict[str, str]:
+        return open_on_node(
+            _OtherProcess(ready=False, failed=failed),  # type: ignore[arg-type]  # a strategy's part
+            local_rank=1,
+            node_rank=0,
+            workers=1,
+            sources={"train": source},
+            open_set=open_set,
+        )
+
+    if failed:
+        with pytest.raises(NodeCacheError) as exc_info:
+            run()
+        assert str(exc_info.value) == (
+            "node 0: the process caching the sets train for a node (local rank 0) "
+            "failed; its error says why"
+        )
+        assert opened == []
+        return
+    with pytest.warns(LightsplitWarning, match="could not be cached once"):
+        assert run() == {"train": "train"}

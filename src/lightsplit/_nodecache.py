@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from ._errors import LightsplitWarning, caller_stacklevel
+from ._errors import LightsplitError, LightsplitWarning, caller_stacklevel
 from ._persist import CACHE_SUFFIX, map_cache_file, persistent_store
 from ._sample import ModelTransform
 from ._sources import SetSource
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NodeCache",
+    "NodeCacheError",
     "node_cache_root",
     "open_on_node",
     "remove_stale_folders",
@@ -138,6 +139,10 @@ class NodeCache:
         return any(self.folder.glob(f"{source.name}-*{CACHE_SUFFIX}"))
 
 
+class NodeCacheError(LightsplitError, RuntimeError):
+    """The process that caches a node's sets failed: the others stop too."""
+
+
 def _claim(folder: Path) -> None:
     remove_stale_folders(folder.parent)
     folder.mkdir(mode=0o700)
@@ -162,8 +167,10 @@ def open_on_node(
     small, say), with a warning.
 
     Raises:
-        SampleLoadError: in the owner, when a sample fails to load (the other
-            processes of its node then load the set themselves, and meet it).
+        SampleLoadError: in the owner, when a sample fails to load (or another
+            error of its own, such as a loader's root that does not exist).
+        NodeCacheError: in the other processes, when the owner failed: its
+            error says why (they stop, rather than each meet it again).
     """
     token = strategy.broadcast(secrets.token_hex(8))
     folder = node_cache_root() / f"{_PREFIX}-{os.getuid()}-{token}-{node_rank}"
@@ -181,6 +188,12 @@ def open_on_node(
     except BaseException as exc:  # the other processes must not wait forever
         error, ready = exc, False
     everywhere = strategy.reduce_boolean_decision(ready, all=True)
+    failed = strategy.reduce_boolean_decision(error is not None, all=False)
+    if error is None and not owner and failed:  # the owner's error says why
+        error = NodeCacheError(
+            f"node {node_rank}: the process caching the sets {', '.join(sources)} "
+            "for a node (local rank 0) failed; its error says why"
+        )
     try:
         if error is None and not owner:
             if not everywhere:
