@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import warnings
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -304,28 +305,6 @@ def test_resumed_epoch_cut_short_by_a_limit(
     assert resumed == {**done, 1: reference[1], 2: reference[2]}
 
 
-@pytest.mark.parametrize("limit", [4, 0.7])
-def test_resumed_twice_with_a_limit(tmp_path: Path, limit: float) -> None:
-    """Epochs cut to 4 of their 6 batches (`limit_train_batches` 4, or 0.7 of
-    6): a run resumed from the last batch of one, then from its checkpoint
-    in the middle of the next, which Lightning runs from its first batch
-    again, serves the rest of that epoch up to the limit, as the uninterrupted
-    run (it served the epoch's order on, past the limit, silently)."""
-    reference = _names_fit(tmp_path / "reference", 3, limit=limit)
-    _names_fit(tmp_path / "first", 1, every=4, limit=limit)
-    _names_fit(
-        tmp_path / "second",
-        2,
-        ckpt=tmp_path / "first" / "step=4.ckpt",
-        every=2,
-        limit=limit,
-    )
-    resumed = _names_fit(
-        tmp_path / "third", 3, ckpt=tmp_path / "second" / "step=6.ckpt", limit=limit
-    )
-    assert resumed == {1: reference[1][8:], 2: reference[2]}
-
-
 def test_reloaded_loaders_keep_the_drawn_seed(tmp_path: Path) -> None:
     """Without a fixed seed, loaders reloaded each epoch draw every order from
     the seed the first one drew, which a checkpoint keeps: resumed in the middle
@@ -342,28 +321,32 @@ def test_reloaded_loaders_keep_the_drawn_seed(tmp_path: Path) -> None:
     assert len({tuple(reference[e]) for e in range(4)}) == 4
 
 
-@pytest.mark.parametrize("reload", [False, True])
+@pytest.mark.parametrize(
+    ("reload", "limit"), [(False, None), (True, None), (False, 4), (False, 0.7)]
+)
 def test_resumed_twice_mid_epoch_after_an_epoch_end(
-    tmp_path: Path, reload: bool
+    tmp_path: Path, reload: bool, limit: float | None
 ) -> None:
     """A run resumed from a step checkpoint on an epoch's last batch, itself
     resumed from its checkpoint in the middle of the next epoch, serves the
     rest of that epoch, as the uninterrupted run did: Lightning counts that
     epoch as not started in the second checkpoint, and would run it whole
-    again (the first 12 samples twice)."""
-    reference = _names_fit(tmp_path / "reference", 3, reload=reload)
-    _names_fit(tmp_path / "first", 1, every=6, reload=reload)
-    _names_fit(
+    again (the first 12 samples twice). With epochs cut to 4 of their 6
+    batches (`limit_train_batches` 4, or 0.7 of 6), the rest is served up to
+    the limit (the epoch's order was served on, past it)."""
+    steps = 6 if limit is None else 4  # an epoch's
+    fit = partial(_names_fit, reload=reload, limit=limit)
+    reference = fit(tmp_path / "reference", 3)
+    fit(tmp_path / "first", 1, every=steps)
+    fit(
         tmp_path / "second",
         2,
-        ckpt=tmp_path / "first" / "step=6.ckpt",
-        every=3,
-        reload=reload,
+        ckpt=tmp_path / "first" / f"step={steps}.ckpt",
+        every=steps // 2,
     )
-    resumed = _names_fit(
-        tmp_path / "third", 3, ckpt=tmp_path / "second" / "step=9.ckpt", reload=reload
-    )
-    assert resumed == {1: reference[1][12:], 2: reference[2]}
+    middle = tmp_path / "second" / f"step={steps + steps // 2}.ckpt"
+    resumed = fit(tmp_path / "third", 3, ckpt=middle)
+    assert resumed == {1: reference[1][4 * (steps // 2) :], 2: reference[2]}
 
 
 class _Validated(_Names):
