@@ -1898,6 +1898,31 @@ class TestSplitLabelsWritten:
             "remove the spaces (or check that the files are so named)"
         ]
 
+    @pytest.mark.parametrize("odd", [0.5, None, 2])
+    def test_vectors_spoilt_by_a_few_values(
+        self, tmp_path: Path, capsys: Capture, odd: object
+    ) -> None:
+        """A few 0/1 vectors holding another value (`0.5`, `null` as pandas
+        writes a missing one, `2`) make none read as a multi-hot
+        vector: said, naming the value and the entries (it was a warning
+        about the class `0.5` alone, the split not stratified by finding)."""
+        vectors = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 1, 0]]
+        entries: list[list[object]] = [
+            [f"{i}.png", vectors[i % 4] if i > 1 else [odd, 1, 0]] for i in range(16)
+        ]
+        source = _entries_file(tmp_path, entries)
+        status, out, err = _halves(capsys, source)
+        assert (status, err) == (0, "")
+        shown = json.dumps(odd)
+        assert (
+            f"warning: {source}: the list labels are lists of one length whose "
+            f"places hold other values than 0 and 1 (such as `{shown}`), so that "
+            "none is read as a multi-hot vector (each is a list of classes, "
+            f"`{shown}` among them); write 0 or 1 in every place (0 where a "
+            f"finding is unknown); unlike the others: entry 0 "
+            f'["0.png", [{shown}, 1, 0]]; entry 1 ["1.png", [{shown}, 1, 0]]'
+        ) in _warning_lines(out)
+
     def test_float_vectors_are_multi_hot(self, tmp_path: Path, capsys: Capture) -> None:
         """0/1 vectors written with floats (`df.values.tolist()`) are multi-hot
         vectors, stratified by position, as their integer twins: they were read

@@ -115,6 +115,10 @@ def unclear_list_labels(labels: Iterable[Hashable], kind: LabelKind) -> str | No
     """
     if kind != "multi-label":
         return None  # one label each, or multi-hot vectors: clear
+    labels = list(labels)
+    spoilt = _spoilt_vectors(labels)
+    if spoilt is not None:
+        return spoilt
     lists = [
         key
         for key in labels
@@ -187,6 +191,61 @@ def mixed_labels(tally: Mapping[Hashable, int]) -> tuple[bool, int] | None:
     return (lists < others, min(lists, others))
 
 
+_VECTOR_ITEMS: Final = (int, float, bool, type(None))
+"""What a multi-hot vector's places may be written as, rightly or not."""
+
+
+def _vector_like(key: Hashable) -> bool:
+    """Whether tallied label ``key`` is a list of numbers, booleans or nulls."""
+    return (
+        type(key) is tuple and bool(key) and all(type(x) in _VECTOR_ITEMS for x in key)
+    )
+
+
+def _zero_one(key: tuple[object, ...]) -> bool:
+    """Whether every place of ``key`` is 0 or 1 (as ``0.0`` too, not ``true``)."""
+    return all(type(x) in (int, float) and x in (0, 1) for x in key)
+
+
+def _spoilt_vectors(labels: Sequence[Hashable]) -> str | None:
+    """Say that a few vectors' other values made every vector a list of classes.
+
+    Most list labels are 0/1 vectors of one length, but some hold another
+    value (``0.5``, ``null`` as pandas writes a missing one, ``true``, ``2``):
+    then no label reads as a multi-hot vector, and findings are not kept in
+    proportion set by set.
+
+    Examples:
+        >>> said = _spoilt_vectors([(0, 1), (1, 0), (1, 1), (0.5, 1), (None, 0)])
+        >>> said[68:91]
+        '(such as `0.5`, `null`)'
+    """
+    vectors: list[tuple[object, ...]] = [
+        key  # type: ignore[misc]  # a tuple, as `_vector_like` tells
+        for key in labels
+        if _vector_like(key)
+    ]
+    widths = {len(key) for key in vectors}
+    plain = [key for key in vectors if _zero_one(key)]
+    if len(widths) != 1 or len(plain) * 2 <= len(vectors) or min(widths) < 2:  # noqa: PLR2004 - a pair at the least
+        return None
+    values: dict[str, None] = {}
+    for key in vectors:
+        for x in key:
+            if not (type(x) in (int, float) and x in (0, 1)):
+                values[json.dumps(x)] = None
+    if not values:
+        return None
+    shown = ", ".join(f"`{v}`" for v in list(values)[:3])
+    named = " and ".join(f"`{v}`" for v in list(values)[:2])
+    return (
+        f"are lists of one length whose places hold other values than 0 and 1 "
+        f"(such as {shown}), so that none is read as a multi-hot vector (each is "
+        f"a list of classes, {named} among them); write 0 or 1 in every place "
+        "(0 where a finding is unknown)"
+    )
+
+
 def odd_list_labels(labels: Iterable[Hashable]) -> frozenset[Hashable]:
     """Return the integer list labels that differ from most: the ones to fix.
 
@@ -198,12 +257,12 @@ def odd_list_labels(labels: Iterable[Hashable]) -> frozenset[Hashable]:
         >>> sorted(odd_list_labels([(0, 1, 0), (1, 0, 0), (1, 0), (0, 2, 0)]))
         [(0, 2, 0), (1, 0)]
     """
-    lists = [
-        key
+    lists: list[tuple[object, ...]] = [
+        key  # type: ignore[misc]  # a tuple, as `_vector_like` tells
         for key in labels
-        if type(key) is tuple and key and all(type(x) is int for x in key)
+        if _vector_like(key)
     ]
-    zero_one = {key for key in lists if set(key) <= {0, 1}}
+    zero_one = {key for key in lists if _zero_one(key)}
     widths = Counter(len(key) for key in zero_one).most_common(2)
     tie = len(widths) > 1 and widths[0][1] == widths[1][1]
     common = widths[0][0] if widths and not tie else None  # no length is most

@@ -718,7 +718,13 @@ def odd_classes(
             f"{'an integer nor a name' if one else 'integers nor names'}: "
             f"{'it is' if one else 'they are'} written to the split as "
             f"{'it is' if one else 'they are'}, which `lightsplit check` warns of; "
-            "write integer labels (or class names)"
+            "write integer labels"
+            + (
+                " (`0` and `1`, not `false` and `true`)"
+                if any(str(c) in {"true", "false"} for c in map(class_name, other))
+                else ""
+            )
+            + " or class names"
         )
     if missing:
         shown = ", ".join(f"{class_name(c)} ({n} entries)" for c, n in missing)
