@@ -435,6 +435,15 @@ class TestTargets:
                 "from the training set's counts)",
                 id="multi-label",
             ),
+            pytest.param(
+                [1.0, 0.0, 1.0],
+                "[1.0, 0.0, 1.0]",
+                "; a multi-label target (several classes, or none, per sample) has "
+                "no one class for `balance_sampler_by_class` to balance: leave it "
+                "False, and weigh the loss per class instead (BCE's `pos_weight`, "
+                "from the training set's counts)",
+                id="multi-label-list",
+            ),
             pytest.param(True, "True", "", id="bool"),
             pytest.param(None, "None", "", id="none"),
             pytest.param("1", "'1'", "", id="string"),

@@ -206,8 +206,12 @@ def target_as_int(target: object, *, where: str) -> int:
         f"{where} returned `{shown}`; a class target must be an int or a tensor "
         "holding one integral value (`3`, `tensor(3)`, `tensor([0.])`)"
     )
+    hot: int | None = None
     if isinstance(target, Tensor) and target.numel() > 1:
         hot = int((target != 0).sum())
+    elif isinstance(target, list | tuple) and len(target) > 1:
+        hot = sum(1 for value in target if value)
+    if hot is not None:
         msg += (
             "; for a one-hot target, return the index of its class"
             if hot == 1
