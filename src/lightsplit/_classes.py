@@ -202,9 +202,14 @@ def _vector_like(key: Hashable) -> bool:
     )
 
 
+def _zero_or_one(value: object) -> bool:
+    """Whether a vector's place is 0 or 1 (as ``0.0`` too, not ``true``)."""
+    return type(value) in (int, float) and value in (0, 1)
+
+
 def _zero_one(key: tuple[object, ...]) -> bool:
-    """Whether every place of ``key`` is 0 or 1 (as ``0.0`` too, not ``true``)."""
-    return all(type(x) in (int, float) and x in (0, 1) for x in key)
+    """Whether every place of ``key`` is 0 or 1 (`_zero_or_one`)."""
+    return all(map(_zero_or_one, key))
 
 
 def _spoilt_vectors(labels: Sequence[Hashable]) -> str | None:
@@ -229,11 +234,9 @@ def _spoilt_vectors(labels: Sequence[Hashable]) -> str | None:
     plain = [key for key in vectors if _zero_one(key)]
     if len(widths) != 1 or len(plain) * 2 <= len(vectors) or min(widths) < 2:  # noqa: PLR2004 - a pair at the least
         return None
-    values: dict[str, None] = {}
-    for key in vectors:
-        for x in key:
-            if not (type(x) in (int, float) and x in (0, 1)):
-                values[json.dumps(x)] = None
+    values = {
+        json.dumps(x): None for key in vectors for x in key if not _zero_or_one(x)
+    }
     if not values:
         return None
     shown = ", ".join(f"`{v}`" for v in list(values)[:3])

@@ -970,32 +970,20 @@ class ConcatDataModule(LightningDataModule):
         require_set(self.set_names, "fit", "train")
         loader = self._loader("train", train=True)
         sampler, last = loader.sampler, self._train_sampler
-        if isinstance(sampler, EpochSampler) and last is not None:
-            drawn = last.drawn_seed  # without a seed: one for all the orders
-            if drawn is not None:
-                sampler.adopt_drawn_seed(drawn)
+        if not isinstance(sampler, EpochSampler):
+            return loader
+        if last is not None and last.drawn_seed is not None:
+            sampler.adopt_drawn_seed(last.drawn_seed)  # no seed: one for all orders
         if self.trainer is not None:
             _follow_fit_loop(loader, self.trainer)
-            if isinstance(sampler, EpochSampler):
-                self._train_sampler = sampler
-        else:
-            self._follow_last_loader(loader)
-        return loader
-
-    def _follow_last_loader(self, loader: SampleLoader) -> None:
-        """Start a training loader made without a trainer where the last one stopped.
-
-        A loop written by hand that makes a loader per epoch then gets a new
-        order each epoch, as from one loader passed over again: the epoch after
-        the last one the previous loader read from (or the one ``set_epoch``
-        gave it).
-        """
-        sampler = loader.sampler
-        if not isinstance(sampler, EpochSampler):
-            return
-        if self._train_sampler is not None:
-            sampler.set_epoch(self._train_sampler.epoch)
+        elif last is not None:
+            # a loop written by hand that makes a loader per epoch gets a new
+            # order each epoch, as from one loader passed over again: the epoch
+            # after the last one the previous loader read from (or the one
+            # `set_epoch` gave it)
+            sampler.set_epoch(last.epoch)
         self._train_sampler = sampler
+        return loader
 
     def unshuffled_train_dataloader(self) -> SampleLoader:
         """Return the loader of `train` in split order, dropping no sample."""

@@ -453,13 +453,22 @@ _EXCERPT: Final = 40
 """Characters of a file quoted either side of a JSON syntax error."""
 
 
+_COMMENT: Final = ("a comment", "remove it: JSON has no comments")
+"""What a comment is where JSON wanted a value or a key, and the fix."""
+
+
+def _comment(after: str) -> bool:
+    """Whether the text ``after`` a JSON error starts a comment (``//``, ``#``)."""
+    return after[:2] in ("//", "/*") or after[:1] == "#"
+
+
 def _missing_value(doc: str, pos: int) -> tuple[str, str]:
     """Say what stands where a JSON value was expected, and the fix."""
     after = doc[pos : pos + 2]
     if after[:1] in ("]", "}") and doc[:pos].rstrip().endswith(","):
         return "a comma with no value after it", "remove the comma before `]` or `}`"
-    if after in ("//", "/*") or after[:1] == "#":
-        return "a comment", "remove it: JSON has no comments"
+    if _comment(after):
+        return _COMMENT
     if after[:1] == "'":
         return "a string in single quotes", 'write strings in double quotes (`"a.png"`)'
     if after[:1].isalpha() or after[:1] in ("_", ".", "/"):
@@ -476,8 +485,8 @@ def _missing_key(doc: str, pos: int) -> tuple[str, str]:
     after = doc[pos : pos + 2]
     if after[:1] == "}" and doc[:pos].rstrip().endswith(","):
         return "a comma with no key after it", "remove the comma before `}`"
-    if after in ("//", "/*") or after[:1] == "#":
-        return "a comment", "remove it: JSON has no comments"
+    if _comment(after):
+        return _COMMENT
     if after[:1] == "'":
         return "a key in single quotes", 'write keys in double quotes (`"train"`)'
     return (

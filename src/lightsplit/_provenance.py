@@ -347,7 +347,7 @@ def _pair_identities(entries: Sequence[object]) -> list[bytes] | None:
     An array of two items whose first is the one string (the second, a number,
     a list or ``null``) is told by its path (`_identity`): the paths are
     normalised one by one only where their joined text shows one may need it
-    (``./``, ``//``, ``\\``, accents), and encoded at once.
+    (``./``, ``//``, ``\``, accents), and encoded at once.
     """
     if not entries or not set(map(type, entries)) <= {list, tuple}:
         return None

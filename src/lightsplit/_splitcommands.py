@@ -97,12 +97,9 @@ def _column(
     if field not in samples.columns:
         columns = ", ".join(f"`{c}`" for c in samples.columns)
         alike = [c for c in samples.columns if _letters(c) == _letters(field)]
-        meant = f"; did you mean `{alike[0]}`?" if len(alike) == 1 else ""
+        name = f"; did you mean `{alike[0]}`? Name" if len(alike) == 1 else "; name"
         args.parser.error(
-            f"`{option}` `{field}` is not a column of {args.input}{meant} Name one "
-            f"of {columns}, or give a position (0, 1, ...)"
-            if meant
-            else f"`{option}` `{field}` is not a column of {args.input}; name one of "
+            f"`{option}` `{field}` is not a column of {args.input}{name} one of "
             f"{columns}, or give a position (0, 1, ...)"
         )
     found = [i for i, column in enumerate(samples.columns) if column == field]

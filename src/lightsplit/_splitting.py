@@ -721,7 +721,7 @@ def odd_classes(
             "write integer labels"
             + (
                 " (`0` and `1`, not `false` and `true`)"
-                if any(str(c) in {"true", "false"} for c in map(class_name, other))
+                if {"true", "false"} & set(map(class_name, other))
                 else ""
             )
             + " or class names"
