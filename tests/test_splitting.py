@@ -546,6 +546,29 @@ class TestSplitFolds:
         validated = [p for split in splits for p, _ in split["validation"]]
         assert sorted(validated) == sorted(p for p, _ in entries)
 
+    @pytest.mark.parametrize("folds", [4, 5, 10])
+    @pytest.mark.parametrize("seed", range(4))
+    def test_multi_label_rare_class_trained_in_every_file(
+        self, folds: int, seed: int
+    ) -> None:
+        """A finding of two patients goes to two folds, and the folds are
+        ordered so that no file tests on one and validates on the other: every
+        file trains on it (in the plain order the two were folds 0 and 1 for
+        every seed, and fold 0 trained without it)."""
+        rng = random.Random(seed)
+        entries = [
+            (f"p{p:03d}/{i}.png", [int(rng.random() < 0.3), int(rng.random() < 0.5), 0])
+            for p in range(60)
+            for i in range(3)
+        ]
+        entries += [(f"p{p:03d}/9.png", [0, 1, 1]) for p in (60, 61)]
+        splits = split_folds(entries, folds=folds, group_pattern=PATIENT, seed=seed)
+        for i, split in enumerate(splits):
+            assert any(label[2] for _, label in split["train"]), f"fold-{i}"
+            assert split["validation"] == splits[(i + 1) % folds]["test"]
+        tested = [p for split in splits for p, _ in split["test"]]
+        assert sorted(tested) == sorted(p for p, _ in entries)
+
     def test_carved_files(self) -> None:
         """`carved_files` names the files whose validation is not the next fold
         (five classes of patients: no order of the folds pairs them all well)."""

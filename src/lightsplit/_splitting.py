@@ -1093,8 +1093,8 @@ def fold_assignments(pool: SplitPool[RawT], folds: int) -> list[dict[int, int]]:
     tests on fold ``i`` and validates on the next fold, ``i + 1`` (the first
     for the last file), training on the others: each group is validated on in
     one file and trained on in ``folds - 2``, as in every test fold rotation.
-    With one label per entry, the folds are first ordered so that adjacent
-    ones pair well (`_fold_cycle`, up to `_ORDERED_FOLDS` folds); where the
+    The folds are first ordered so that adjacent ones pair well (`_fold_cycle`,
+    up to `_ORDERED_FOLDS` folds). With one label per entry, where the
     next fold would still leave the training or validation set one entry or
     more off its share of a class, and a validation set carved from the other
     folds (stratified, as `split_samples` carves) would not, the carved one is
@@ -1112,8 +1112,8 @@ def fold_assignments(pool: SplitPool[RawT], folds: int) -> list[dict[int, int]]:
     fill_empty_sets(fold_of, pool.groups, folds)
     rank = {g: position for position, g in enumerate(pool.order)}
     single = sum(pool.class_totals) == len(pool.entries)  # one class per entry
-    if single and folds <= _ORDERED_FOLDS:
-        cycle = _fold_cycle(pool, fold_of, folds)
+    if folds <= _ORDERED_FOLDS:
+        cycle = _fold_cycle(pool, fold_of, folds, single=single)
         number = {fold: position for position, fold in enumerate(cycle)}
         fold_of = {g: number[f] for g, f in fold_of.items()}
     files = []
@@ -1134,18 +1134,22 @@ _ORDERED_FOLDS: Final = 10
 
 
 def _fold_cycle(
-    pool: SplitPool[RawT], fold_of: dict[int, int], folds: int
+    pool: SplitPool[RawT], fold_of: dict[int, int], folds: int, *, single: bool
 ) -> list[int]:
-    """Return the folds in the order that leaves the fewest files to carve.
+    """Return the folds in the order whose adjacent folds pair best.
 
     File ``i`` tests on the ``i``-th fold of the order and validates on the
-    next: the training set is what the two leave, so its error on a class is
-    minus the sum of theirs, and pairing a fold short of a class with one over
-    it keeps the training set within one entry where the plain order would
-    not. Of the cyclic orders (each fold once), the one with the most pairs
-    that leave every class's training and validation counts within one entry
-    of their shares is taken, found over the subsets of folds; the plain order
-    when it has as many.
+    next: the training set is what the two leave. With one label per entry,
+    its error on a class is minus the sum of theirs, and pairing a fold short
+    of a class with one over it keeps the training set within one entry where
+    the plain order would not: a good pair leaves every class's training and
+    validation counts within one entry of their shares, and fewer files carve.
+    With several labels per entry (no carving), a pair is bad by the classes
+    it holds all of: a class of two patients, in adjacent folds, is missing
+    from one file's training set, and in folds apart, from none. Of the cyclic
+    orders (each fold once), the one whose pairs are best in all is taken,
+    found over the subsets of folds; the plain order when it is as good, so
+    that folds which pair well keep their numbers.
     """
     counts = _set_counts(pool, fold_of, folds)
     totals = pool.class_totals
@@ -1157,11 +1161,21 @@ def _fold_cycle(
         ]
         return _counts_gap(pool, [train, counts[validation]], [folds - 2, 1], folds) < 1
 
-    pairs = [[good(t, v) for v in range(folds)] for t in range(folds)]
+    def untrained(test: int, validation: int) -> int:  # classes the pair holds all of
+        return sum(
+            1
+            for c, total in enumerate(totals)
+            if total and counts[test][c] + counts[validation][c] == total
+        )
+
+    pairs = [
+        [int(good(t, v)) if single else -untrained(t, v) for v in range(folds)]
+        for t in range(folds)
+    ]
     plain = sum(pairs[f][(f + 1) % folds] for f in range(folds))
-    if plain == folds:
+    if plain == (folds if single else 0):  # no order pairs better
         return list(range(folds))
-    # best[mask][last]: most good pairs on a path from fold 0 through ``mask``
+    # best[mask][last]: the best pairs on a path from fold 0 through ``mask``
     best: dict[tuple[int, int], tuple[int, int]] = {(1, 0): (0, -1)}
     for mask in range(1, 1 << folds):
         for last in range(folds):
