@@ -401,3 +401,53 @@ def test_checkpoint_inside_an_accumulation_said(
         "its weights part from the uninterrupted run's. Take checkpoints on "
         "optimizer steps: validate every multiple of 2 batches (`val_check_interval`)"
     ]
+
+
+def _chunked_fit(
+    root: Path, max_steps: int, ckpt: Path | None = None
+) -> tuple[list[str], list[str]]:
+    """Fit batches of 4 in 2 chunks, saving every 2 optimizer steps into
+    ``root``; return the checkpoints saved there and lightsplit's warnings."""
+    datamodule = CachingDataModule(
+        {"train": entries_named("s", 24)},
+        MemoryLoader(),
+        batch_size=4,
+        batch_chunk_count=2,
+        seed=1,
+    )
+    trainer = Trainer(
+        accelerator="cpu",
+        max_steps=max_steps,
+        accumulate_grad_batches=datamodule.accumulate_grad_batches,
+        callbacks=[
+            ModelCheckpoint(
+                dirpath=root, filename="{step}", every_n_train_steps=2, save_top_k=-1
+            )
+        ],
+        logger=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+    )
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        trainer.fit(_Names(), datamodule=datamodule, ckpt_path=ckpt)
+    said = [
+        str(w.message)
+        for w in seen
+        if issubclass(w.category, LightsplitWarning) and "chunks" in str(w.message)
+    ]
+    return sorted(path.name for path in root.glob("*.ckpt")), said
+
+
+def test_resumed_step_not_saved_again_between_chunks(tmp_path: Path) -> None:
+    """Resumed from a step checkpoint with batches of 2 chunks, step checkpoints
+    are not taken again at the step resumed from, after its first chunk:
+    Lightning's `ModelCheckpoint` forgets the step it saved, and saved a
+    `step=4.ckpt` between the chunks (with a warning), which a run resumed
+    from it would make from its last chunk alone."""
+    assert _chunked_fit(tmp_path / "first", 4) == (["step=2.ckpt", "step=4.ckpt"], [])
+    resumed = _chunked_fit(tmp_path / "second", 8, tmp_path / "first" / "step=4.ckpt")
+    assert resumed == (["step=6.ckpt", "step=8.ckpt"], [])
+    checkpoint = torch.load(tmp_path / "second" / "step=6.ckpt", weights_only=True)
+    progress = checkpoint["loops"]["fit_loop"]["epoch_loop.batch_progress"]
+    assert progress["current"]["ready"] % 2 == 0  # on an optimizer step

@@ -762,14 +762,20 @@ class ConcatDataModule(LightningDataModule):
         self._warned_inside_accumulation = True
         done = ready % chunks
         left = "chunk" if chunks - done == 1 else f"{chunks - done} chunks"
+        if trainer.validating:
+            how = f"validate every multiple of {chunks} batches (`val_check_interval`)"
+        else:  # a callback's, after a training batch
+            how = (
+                "by steps (`ModelCheckpoint(every_n_train_steps=...)`) or at "
+                "epochs' ends, not by time (`train_time_interval`) or by batches"
+            )
         warnings.warn(
             f"a checkpoint was taken {ready} batches into epoch "
             f"{trainer.current_epoch}, between the chunks of an optimizer step "
             f"({done} of its {chunks} chunks done): Lightning keeps no gradients, "
             f"so a run resumed from it makes that step from its last {left} "
             "alone, and its weights part from the "
-            "uninterrupted run's. Take checkpoints on optimizer steps: validate "
-            f"every multiple of {chunks} batches (`val_check_interval`)",
+            f"uninterrupted run's. Take checkpoints on optimizer steps: {how}",
             LightsplitWarning,
             stacklevel=caller_stacklevel(),
         )
@@ -976,6 +982,7 @@ class ConcatDataModule(LightningDataModule):
             sampler.adopt_drawn_seed(last.drawn_seed)  # no seed: one for all orders
         if self.trainer is not None:
             _follow_fit_loop(loader, self.trainer)
+            _resumed_step_saved(self.trainer)
         elif last is not None:
             # a loop written by hand that makes a loader per epoch gets a new
             # order each epoch, as from one loader passed over again: the epoch
@@ -1065,6 +1072,28 @@ def _told_apart(
         "module's training set reads those from, where the checkpoint's training "
         f"read them: {shown}; they are taken for another database's files"
     )
+
+
+def _resumed_step_saved(trainer: "Trainer") -> None:
+    """Keep step checkpoints from saving again, between chunks, at the step resumed.
+
+    Lightning's ``ModelCheckpoint`` remembers in memory alone the step it last
+    saved (2.6: ``_last_global_step_saved``, not in its state). Resumed at step
+    ``n`` with gradients accumulated over chunks, ``global_step`` stays ``n``
+    until the first step's chunks are done, so ``every_n_train_steps`` (and a
+    validation before then) would save step ``n`` again after its first chunk,
+    between the chunks, over that step's own file: a run resumed from that
+    file makes the step from its last chunks alone. Step ``n`` is saved
+    already (it is what the run resumed from), so each checkpoint callback is
+    told so, as it would know had the run not stopped.
+    """
+    if trainer.ckpt_path is None or trainer.accumulate_grad_batches < 2:  # noqa: PLR2004 - one chunk: every batch is a step
+        return
+    step = trainer.global_step
+    for callback in trainer.checkpoint_callbacks:
+        saved = getattr(callback, "_last_global_step_saved", None)
+        if isinstance(saved, int) and saved < step:
+            callback._last_global_step_saved = step  # type: ignore[attr-defined]  # Lightning's own, private
 
 
 def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
