@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from lightning.pytorch import Trainer
+from lightning.pytorch import Callback, Trainer
 from lightsplit_testing import (
     Entry,
     FailingLoader,
@@ -174,12 +174,61 @@ class TestStages:
             next(iter(loader))
         assert _names(module.test_dataloader()["test"]) == ["x0", "x1"]
 
+    def test_fit_ended_by_an_exception_frees_the_cache(self) -> None:
+        """A fit that raises (a pruned trial of a search) releases its cache as
+        one that ends well does, while its trainer, model and data module live
+        on (they refer to one another: only Python's collector of cycles freed
+        the cache, one more per failed trial)."""
+        stores: list[weakref.ref[object]] = []
+
+        class Prune(Callback):
+            def on_train_batch_end(self, trainer: Trainer, *_: object) -> None:
+                stores.append(weakref.ref(trainer.train_dataloader.dataset.store))  # type: ignore[union-attr]  # a cached set's
+                raise _PrunedError
+
+        module = CachingDataModule(
+            {"train": entries_named("t", 8), "validation": entries_named("v", 2)},
+            MemoryLoader(),
+            batch_size=2,
+            cache_samples=True,
+        )
+        trainer = Trainer(
+            accelerator="cpu",
+            max_epochs=1,
+            callbacks=[Prune()],
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+            num_sanity_val_steps=0,
+        )
+        with pytest.raises(_PrunedError):
+            trainer.fit(RecordingModel(6), datamodule=module)
+        gc.collect()  # the trainer, holding the module, is still here
+        assert module.trainer is trainer
+        assert [store() for store in stores] == [None]
+        trainer = Trainer(
+            accelerator="cpu",
+            max_epochs=1,
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+        )
+        model = RecordingModel(6)
+        trainer.fit(model, datamodule=module)  # the module serves again
+        assert sorted(model.train_names) == sorted(f"t{i}" for i in range(8))
+
     def test_loader_sets_up_lazily(self) -> None:
         """Asking for a loader without setup sets its set up."""
         module = CachingDataModule(_memory_split(), MemoryLoader())
         assert _names(module.test_dataloader()["test"]) == [
             f"test{i}" for i in range(4)
         ]
+
+
+class _PrunedError(Exception):
+    """A search that stops a trial raises so."""
 
 
 class TestLoaders:

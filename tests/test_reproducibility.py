@@ -8,8 +8,9 @@ from typing import Literal
 
 import pytest
 import torch
-from lightning.pytorch import seed_everything
+from lightning.pytorch import Trainer, seed_everything
 from lightsplit_testing import MemoryLoader, NoisyLoader, entries_named
+from tests_models import RecordingModel
 
 from lightsplit import CachingDataModule, Sample, SampleLoader
 from lightsplit._sampling import EpochSampler, Shards
@@ -386,3 +387,60 @@ def test_order_drawn_on_one_thread_is_the_same(
         torch.set_num_threads(previous)
     assert threads_seen == [1]
     assert served == on_two.tolist()
+
+
+def _fit_order(module: CachingDataModule) -> list[str]:
+    """Fit one epoch; return the names of the training samples in order."""
+    model = RecordingModel(6)
+    Trainer(
+        accelerator="cpu",
+        max_epochs=1,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        num_sanity_val_steps=0,
+    ).fit(model, datamodule=module)
+    return model.train_names
+
+
+def _unseeded() -> CachingDataModule:
+    return CachingDataModule(
+        {"train": entries_named("t", 40), "validation": entries_named("v", 2)},
+        MemoryLoader(),
+        batch_size=8,
+    )
+
+
+def test_each_fit_without_seed_draws_from_seed_everything() -> None:
+    """Without a `seed`, a data module fitted again draws its order from the
+    global seed of that fit, as a new one would: a sweep of seeds over one
+    data module runs each seed on its own order (the second fit kept the seed
+    the first drew)."""
+    module = _unseeded()
+    seed_everything(1)
+    first = _fit_order(module)
+    seed_everything(2)
+    second = _fit_order(module)
+    seed_everything(2)
+    fresh = _fit_order(_unseeded())
+    assert second == fresh
+    assert second != first
+    assert sorted(second) == sorted(first)
+
+
+def test_loaders_by_hand_after_a_fit_draw_new_epochs() -> None:
+    """Loaders made by hand after a fit (the trainer still attached) serve an
+    epoch each, not the finished fit's last one again."""
+    module = CachingDataModule(
+        {"train": entries_named("t", 40), "validation": entries_named("v", 2)},
+        MemoryLoader(),
+        batch_size=8,
+        seed=3,
+    )
+    _fit_order(module)
+    orders = [
+        tuple(n for batch in module.train_dataloader() for n in batch.metadata["name"])
+        for _ in range(3)
+    ]
+    assert len(set(orders)) == 3

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, Final, Never, NoReturn, Self, TypeVar, ca
 
 import torch
 from lightning.pytorch import LightningDataModule, Trainer
+from lightning.pytorch.trainer.states import TrainerStatus
 from torch import Tensor
 from typing_extensions import override
 
@@ -619,6 +620,23 @@ class ConcatDataModule(LightningDataModule):
         for dataset in cached:
             if id(dataset.store) not in kept:  # released with the last set serving it
                 dataset.release()
+        if stage == "fit":  # the next fit draws its own seed, as a new module would
+            self._train_sampler = None
+
+    @override
+    def on_exception(self, exception: BaseException) -> None:
+        """Release the sets of the stage an exception ended, as `teardown` does.
+
+        Lightning tears a data module down only when its stage ends well: the
+        cache of a fit that raised (a pruned trial of a search, a failing
+        step) lived on with the trainer, the model and the module, which refer
+        to one another, until Python's collector of cycles ran: one cache more
+        per failed trial of a search run in one process.
+        """
+        trainer = self.trainer
+        stage = None if trainer is None else trainer.state.fn
+        if stage is not None:
+            self.teardown(str(stage.value))
 
     def _dataset(self, name: SetName) -> SetDataset:
         dataset = self._datasets.get(name)
@@ -980,9 +998,10 @@ class ConcatDataModule(LightningDataModule):
             return loader
         if last is not None and last.drawn_seed is not None:
             sampler.adopt_drawn_seed(last.drawn_seed)  # no seed: one for all orders
-        if self.trainer is not None:
-            _follow_fit_loop(loader, self.trainer)
-            _resumed_step_saved(self.trainer)
+        trainer = self.trainer
+        if trainer is not None and trainer.state.status == TrainerStatus.RUNNING:
+            _follow_fit_loop(loader, trainer)
+            _resumed_step_saved(trainer)
         elif last is not None:
             # a loop written by hand that makes a loader per epoch gets a new
             # order each epoch, as from one loader passed over again: the epoch
