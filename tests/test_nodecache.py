@@ -132,6 +132,62 @@ def test_node_cache_must_fit_in_memory(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+class _OwnLoader(MemoryLoader):
+    """A loader whose fingerprint is each process's own."""
+
+    fingerprint = "another process"
+
+
+def test_node_cache_keyed_otherwise_in_another_process(tmp_path: Path) -> None:
+    """A process whose loader is fingerprinted otherwise than the caching
+    process's finds no file under its key: it says so, and how to fix it (it
+    failed to open a file of shared memory, and the caching process then lost
+    its peer)."""
+    NodeCache(tmp_path, owner=True, workers=0).store(
+        SetSource("train", ((entries_named("t", 4), MemoryLoader()),)), []
+    )
+    other = SetSource("train", ((entries_named("t", 4), _OwnLoader()),))
+    with pytest.raises(NodeCacheError) as exc_info:
+        NodeCache(tmp_path, owner=False, workers=0).store(other, [])
+    assert str(exc_info.value).startswith(
+        "set `train`: this process keys its cache otherwise than the process that "
+        "cached it for the node (local rank 0)"
+    )
+    assert isinstance(exc_info.value.__cause__, FileNotFoundError)
+
+
+class _PeersGone:
+    """The strategy once the other processes are gone: collectives fail."""
+
+    def broadcast(self, value: str) -> str:
+        return value
+
+    def reduce_boolean_decision(self, decision: bool, all: bool = True) -> bool:  # noqa: A002 - Lightning's signature
+        raise RuntimeError("Connection closed by peer")
+
+
+def test_interrupted_owner_says_so_and_leaves_nothing(tmp_path: Path) -> None:
+    """Ctrl-C stops every process of a node at once: the caching process raises
+    its KeyboardInterrupt (not the failed collective's error of the peers it
+    lost) and removes its folder of shared memory."""
+    source = SetSource("train", ((entries_named("t", 4), MemoryLoader()),))
+    before = set(node_cache_root().glob("lightsplit-node-cache-*"))
+
+    def interrupted(source: SetSource, cache: NodeCache | None) -> str:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        open_on_node(
+            _PeersGone(),  # type: ignore[arg-type]  # a strategy's part
+            local_rank=0,
+            node_rank=0,
+            workers=1,
+            sources={"train": source},
+            open_set=interrupted,
+        )
+    assert set(node_cache_root().glob("lightsplit-node-cache-*")) == before
+
+
 class _OtherProcess:
     """The strategy as a process other than a node's first sees it: every
     process reports ``ready`` and whether ``failed``."""

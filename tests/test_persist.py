@@ -1,7 +1,9 @@
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -343,6 +345,34 @@ def test_key_follows_loader_code() -> None:
     edited = fingerprint_of(_loader_class("return super().sample((raw[0], 0))")())
     assert first == again
     assert first != edited
+
+
+class _LockedLoader:
+    """A loader holding a lock and a database connection, as threaded ones do."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.labels = sqlite3.connect(":memory:")
+
+    def sample(self, raw: Entry) -> Sample:
+        return Sample(torch.zeros(1), {"name": raw[0]})
+
+    def target(self, raw: Entry) -> int:
+        return raw[1]
+
+
+def test_key_of_a_lock_or_connection_is_its_type() -> None:
+    """A lock or a connection shows only its address, which differs in every
+    process: it counts by its type, so that every run (and every DDP process)
+    finds the same cache (a new cache was written per data module, and DDP
+    processes mapped a file the first had written under another key)."""
+    first, second = _LockedLoader(), _LockedLoader()
+    try:
+        assert fingerprint_of(first) == fingerprint_of(second)
+        assert "0x" not in fingerprint_of(first)
+    finally:
+        first.labels.close()
+        second.labels.close()
 
 
 def _scaled(namespace: dict[str, object]) -> object:

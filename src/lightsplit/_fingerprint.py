@@ -50,7 +50,9 @@ def fingerprint_of(obj: object) -> str:
     a tensor or a NumPy array, its dtype, shape and every value (a ``repr``
     shortens large ones); for a list, tuple, dict or set, its items; otherwise
     its ``repr`` and those of its attributes that are or hold arrays (all its
-    attributes when the ``repr`` shows an address).
+    attributes when the ``repr`` shows an address; an object that shows only
+    its address and has no attributes, such as a lock or a database
+    connection, counts by its type alone, the same in every process).
     """
     return _fingerprint(obj, frozenset())
 
@@ -86,7 +88,21 @@ def _fingerprint(obj: object, seen: frozenset[int]) -> str:
         else:  # its repr, and what a repr shortens: arrays
             arrays = [(name, value) for name, value in state if _holds_array(value)]
             text = f"{text}:{_attributes(arrays, inner)}"
+    elif " at 0x" in text:  # no state shown, no attributes: a lock, a connection
+        # counted by its type (and slots): its address differs in every process
+        text = _attributes(_slots(obj), inner)
     return f"{kind}:{_class_digest(type(obj))}:{text}"
+
+
+def _slots(obj: object) -> list[tuple[str, object]]:
+    """Return the attributes an object holds in ``__slots__``, by name."""
+    found = []
+    for cls in type(obj).__mro__:
+        names = getattr(cls, "__slots__", ())
+        for name in (names,) if isinstance(names, str) else names:
+            if hasattr(obj, name) and name not in {"__dict__", "__weakref__"}:
+                found.append((name, getattr(obj, name)))
+    return found
 
 
 def _holds_array(value: object) -> bool:

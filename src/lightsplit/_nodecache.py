@@ -119,6 +119,8 @@ class NodeCache:
             SampleLoadError: (owner) naming a sample that fails to load.
             CacheMemoryError: (owner) when the set does not fit in memory.
             OSError: (others) when the owner's file is missing.
+            NodeCacheError: (others) when the owner's file is under another
+                key: the loader's fingerprint differs between processes.
         """
         if self.owner:
             return persistent_store(
@@ -129,7 +131,20 @@ class NodeCache:
                 in_memory=True,
                 seed=self.seed,
             )
-        return map_cache_file(source, transforms, cache_dir=self.folder)
+        try:
+            return map_cache_file(source, transforms, cache_dir=self.folder)
+        except FileNotFoundError as exc:
+            if not self.written(source):
+                raise
+            msg = (
+                f"set `{source.name}`: this process keys its cache otherwise than "
+                "the process that cached it for the node (local rank 0), so its "
+                "loader or model transforms are fingerprinted otherwise in each "
+                "process: one holds a value of each process's own (an address, a "
+                "time, a random draw). Give the loader a `fingerprint` (a string, "
+                "or a method returning one) that says what it loads"
+            )
+            raise NodeCacheError(msg) from exc
 
     def written(self, source: SetSource) -> bool:
         """Whether the set's file is in the folder (it is not when it did not fit).
@@ -187,8 +202,16 @@ def open_on_node(
             ready = all(cache.written(source) for source in sources.values())
     except BaseException as exc:  # the other processes must not wait forever
         error, ready = exc, False
-    everywhere = strategy.reduce_boolean_decision(ready, all=True)
-    failed = strategy.reduce_boolean_decision(error is not None, all=False)
+    try:
+        everywhere = strategy.reduce_boolean_decision(ready, all=True)
+        failed = strategy.reduce_boolean_decision(error is not None, all=False)
+    except BaseException:  # the others are gone: a Ctrl-C stops them all at once
+        if owner:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(folder)
+        if error is None:
+            raise
+        raise error from None  # this process's own error says why, not its peers'
     if error is None and not owner and failed:  # the owner's error says why
         error = NodeCacheError(
             f"node {node_rank}: the process caching the sets {', '.join(sources)} "
