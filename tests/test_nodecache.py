@@ -163,7 +163,8 @@ class _PeersGone:
         return value
 
     def reduce_boolean_decision(self, decision: bool, all: bool = True) -> bool:  # noqa: A002 - Lightning's signature
-        raise RuntimeError("Connection closed by peer")
+        msg = "Connection closed by peer"
+        raise RuntimeError(msg)
 
 
 def test_interrupted_owner_says_so_and_leaves_nothing(tmp_path: Path) -> None:

@@ -96,12 +96,14 @@ def _fingerprint(obj: object, seen: frozenset[int]) -> str:
 
 def _slots(obj: object) -> list[tuple[str, object]]:
     """Return the attributes an object holds in ``__slots__``, by name."""
-    found = []
+    found: list[tuple[str, object]] = []
     for cls in type(obj).__mro__:
         names = getattr(cls, "__slots__", ())
-        for name in (names,) if isinstance(names, str) else names:
-            if hasattr(obj, name) and name not in {"__dict__", "__weakref__"}:
-                found.append((name, getattr(obj, name)))
+        found.extend(
+            (name, getattr(obj, name))
+            for name in ((names,) if isinstance(names, str) else names)
+            if hasattr(obj, name) and name not in {"__dict__", "__weakref__"}
+        )
     return found
 
 

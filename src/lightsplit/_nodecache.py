@@ -164,6 +164,31 @@ def _claim(folder: Path) -> None:
     (folder / _OWNER).write_text(str(os.getpid()))
 
 
+def _decide(
+    strategy: "Strategy",
+    ready: bool,  # noqa: FBT001 - this process's part of the decision
+    error: BaseException | None,
+    folder: Path | None,
+) -> tuple[bool, bool]:
+    """Return whether every process is ready, and whether some process failed.
+
+    When the others are gone (a Ctrl-C stops them all at once), the
+    collective fails: this process removes its ``folder`` (the owner's) and
+    raises its own ``error``, which says why, rather than its peers'.
+    """
+    try:
+        everywhere = strategy.reduce_boolean_decision(ready, all=True)
+        failed = strategy.reduce_boolean_decision(error is not None, all=False)
+    except BaseException:
+        if folder is not None:
+            with contextlib.suppress(OSError):
+                shutil.rmtree(folder)
+        if error is None:
+            raise
+        raise error from None
+    return everywhere, failed
+
+
 def open_on_node(
     strategy: "Strategy",
     *,
@@ -202,16 +227,7 @@ def open_on_node(
             ready = all(cache.written(source) for source in sources.values())
     except BaseException as exc:  # the other processes must not wait forever
         error, ready = exc, False
-    try:
-        everywhere = strategy.reduce_boolean_decision(ready, all=True)
-        failed = strategy.reduce_boolean_decision(error is not None, all=False)
-    except BaseException:  # the others are gone: a Ctrl-C stops them all at once
-        if owner:
-            with contextlib.suppress(OSError):
-                shutil.rmtree(folder)
-        if error is None:
-            raise
-        raise error from None  # this process's own error says why, not its peers'
+    everywhere, failed = _decide(strategy, ready, error, folder if owner else None)
     if error is None and not owner and failed:  # the owner's error says why
         error = NodeCacheError(
             f"node {node_rank}: the process caching the sets {', '.join(sources)} "
