@@ -472,7 +472,9 @@ class TestLoaders:
             "the trainer accumulates gradients over 1 step but `batch_chunk_count` "
             "is 2; use `Trainer(accumulate_grad_batches=2)` "
             "(`--trainer.accumulate_grad_batches 2` with LightningCLI) so that each "
-            "optimizer step sees `batch_size` (4) samples"
+            "optimizer step sees `batch_size` (4) samples; as they are, it sees "
+            "1 x 2 = 2 samples: to mean that (as mednet's `accumulate_grad_batches` "
+            "does), set `batch_size=2, batch_chunk_count=1`"
         )
 
     def test_trainer_accumulation_mismatch_names_truncated_batch(self) -> None:
@@ -490,9 +492,8 @@ class TestLoaders:
             module.train_dataloader()
         messages = [str(warning.message) for warning in record]
         assert any(
-            message.endswith(
-                "sees all 6 samples of `train` (fewer than `batch_size`, 64)"
-            )
+            "sees all 6 samples of `train` (fewer than `batch_size`, 64); as they "
+            "are, it sees 1 x 3 = 3 samples" in message
             for message in messages
         ), messages
 

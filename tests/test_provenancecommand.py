@@ -1,6 +1,7 @@
 """``lightsplit provenance``: what a checkpoint was trained on, on the command line."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -10,6 +11,13 @@ from tests_models import fit_to_checkpoint
 
 from lightsplit import CachingDataModule, LightsplitWarning, load_split, split_sha256
 from lightsplit._cli import main
+
+
+class _Normalize:
+    """A transform a model keeps and pickles with its checkpoint."""
+
+    def __init__(self, mean: list[float], std: list[float]) -> None:
+        self.mean, self.std = mean, std
 
 
 @pytest.fixture
@@ -200,14 +208,41 @@ def test_not_a_lightsplit_checkpoint(
     )
 
 
+class _Evil:
+    """Runs a command when unpickled by `pickle` itself."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self) -> tuple[object, tuple[str]]:
+        return os.system, (f"touch {self.marker}",)
+
+
 def test_code_is_never_run(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    """A file that would run code when unpickled is refused, not executed."""
-    path = tmp_path / "evil.ckpt"
-    torch.save({"payload": Path("/")}, path)  # any object outside the safe list
+    """A file that would run a command when unpickled is refused, not executed,
+    naming what it would have called."""
+    path, marker = tmp_path / "evil.ckpt", tmp_path / "ran"
+    torch.save({"payload": _Evil(marker)}, path)
     assert main(["provenance", str(path)]) == 1
-    assert (
-        "cannot be read as a checkpoint without running code" in capsys.readouterr().err
-    )
+    assert not marker.exists()
+    err = capsys.readouterr().err
+    assert "cannot be read as a checkpoint without running code from it (" in err
+    assert "posix.system" in err
+    assert "\x1b" not in err
+
+
+def test_other_objects_in_the_checkpoint(
+    trained: tuple[Path, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A checkpoint that also pickles objects `weights_only` refuses (mednet
+    saves a torchvision `Normalize`) still gives its record: it could not be
+    read at all, and the message held torch's terminal styling."""
+    checkpoint, split = trained
+    saved = torch.load(checkpoint, weights_only=True)
+    saved["normalizer"] = _Normalize([0.5], [0.25])
+    torch.save(saved, checkpoint)
+    assert main(["provenance", str(checkpoint), str(split)]) == 0
+    assert capsys.readouterr().out.endswith(": the splits match\n")
 
 
 @pytest.mark.parametrize(

@@ -228,6 +228,22 @@ class TestAssignment:
                 "the worker processes of lightsplit's loaders are set by `parallel`",
                 id="torch",
             ),
+            pytest.param(
+                "collate_fn",
+                "lightsplit collates every batch into a `Sample` itself",
+                id="loader-argument",
+            ),
+            pytest.param(
+                "shuffle", "the training loader shuffles by `seed`", id="sampling"
+            ),
+            pytest.param(
+                "pin_memory", "lightsplit's loaders pin their batches", id="pinning"
+            ),
+            pytest.param(
+                "balance_classes",
+                "did you mean `balance_sampler_by_class`?",
+                id="mednet-option",
+            ),
         ],
     )
     def test_misspelt_setting_refused(self, name: str, said: str) -> None:

@@ -147,11 +147,52 @@ class FrozenModel(
         return self.model_validate({**self.model_dump(), **changes})
 
 
-_MEANT: Final = {"num_workers": "parallel", "workers": "parallel"}
+_MEANT: Final = {
+    "num_workers": "parallel",
+    "num_worker": "parallel",
+    "workers": "parallel",
+}
 """Names that users of torch's loaders set, and the setting that does it here."""
 
-_TORCH_NAMES: Final = {"drop_last": "drop_incomplete_batch"}
-"""Settings of torch's loaders, and the setting of the same effect here."""
+_TORCH_NAMES: Final = {
+    "drop_last": "drop_incomplete_batch",
+    "balance_classes": "balance_sampler_by_class",  # mednet's option
+}
+"""Settings of torch's loaders (or mednet's options), and the setting of the
+same effect here."""
+
+_SAMPLING: Final = (
+    "the training loader shuffles by `seed` (or draws classes in balance, with "
+    "`balance_sampler_by_class=True`), and the others serve their sets in order"
+)
+_LOADER_ARGUMENTS: Final = {
+    "collate_fn": (
+        "lightsplit collates every batch into a `Sample` itself (inputs stacked, "
+        "metadata key by key); change batches with `train_batch_transforms` or "
+        "`eval_batch_transforms`"
+    ),
+    "pin_memory": (
+        "lightsplit's loaders pin their batches when a GPU is there (a cache on "
+        "the GPU, `cache_on_device=True`, needs no copy at all)"
+    ),
+    "shuffle": _SAMPLING,
+    "sampler": _SAMPLING,
+    "batch_sampler": _SAMPLING,
+    "generator": f"{_SAMPLING}; `seed` fixes the orders",
+    "persistent_workers": (
+        "lightsplit's worker processes (`parallel`) live across epochs already"
+    ),
+    "prefetch_factor": "lightsplit's loaders keep torch's default (2 batches a worker)",
+    "multiprocessing_context": (
+        "lightsplit starts its worker processes itself (forked; spawned on macOS)"
+    ),
+    "worker_init_fn": (
+        "lightsplit seeds its worker processes itself, from `seed`; do per-sample "
+        "work in the loader"
+    ),
+}
+"""Arguments of torch's `DataLoader` that lightsplit's loaders set themselves,
+and why."""
 
 
 def setting_fix(name: str) -> str | None:
@@ -168,6 +209,8 @@ def setting_fix(name: str) -> str | None:
         )
     if name in _TORCH_NAMES:
         return f"did you mean `{_TORCH_NAMES[name]}`?"
+    if name in _LOADER_ARGUMENTS:
+        return f"{_LOADER_ARGUMENTS[name]}."
     fields = DataModuleConfig.model_fields
     meant = difflib.get_close_matches(name, fields, n=1, cutoff=0.75)
     return f"did you mean `{meant[0]}`?" if meant else None

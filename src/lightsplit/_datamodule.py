@@ -977,12 +977,16 @@ class ConcatDataModule(LightningDataModule):
             )
             count = trainer.accumulate_grad_batches
             steps = "1 step" if count == 1 else f"{count} steps"
+            chunk = batch // expected  # samples a loader step serves
             warnings.warn(
                 f"the trainer accumulates gradients over {steps} but "
                 f"`batch_chunk_count` is {expected}; use "
                 f"`Trainer(accumulate_grad_batches={expected})` "
                 f"(`--trainer.accumulate_grad_batches {expected}` with LightningCLI) "
-                f"so that each optimizer step sees {samples}",
+                f"so that each optimizer step sees {samples}; as they are, it "
+                f"sees {count} x {chunk} = {count * chunk} samples: to mean that "
+                "(as mednet's `accumulate_grad_batches` does), set "
+                f"`batch_size={count * chunk}, batch_chunk_count={count}`",
                 LightsplitWarning,
                 stacklevel=caller_stacklevel(),
             )

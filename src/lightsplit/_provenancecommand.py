@@ -9,7 +9,7 @@ import argparse
 import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, NotRequired
+from typing import Annotated, Any, Final, NotRequired
 
 from pydantic import (
     ConfigDict,
@@ -129,8 +129,6 @@ def read_provenance(path: Path) -> tuple[str, Mapping[str, Any]]:
             holds no lightsplit record.
         OSError: if the file cannot be read.
     """
-    import torch  # noqa: PLC0415 - only this command needs torch
-
     from ._provenance import PROVENANCE_KEY  # noqa: PLC0415 - imports torch
 
     with path.open("rb") as file:
@@ -144,11 +142,13 @@ def read_provenance(path: Path) -> tuple[str, Mapping[str, Any]]:
         )
         raise LightsplitError(msg)
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+        checkpoint = _load_unrun(path)
     except OSError:
         raise
     except Exception as exc:  # damaged data raises any kind (struct.error...)
-        first = str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc)
+        lines = _ANSI.sub("", str(exc)).strip().splitlines()
+        named = [line for line in lines if "unsupported global" in line.lower()]
+        first = (named or lines or [repr(exc)])[0].strip()  # torch's own cause
         msg = (
             f"{path}: cannot be read as a checkpoint without running code from it "
             f"({first}); is it a PyTorch checkpoint, saved by `Trainer`?"
@@ -165,6 +165,49 @@ def read_provenance(path: Path) -> tuple[str, Mapping[str, Any]]:
         "trained with a lightsplit data module, or with one older than provenance"
     )
     raise LightsplitError(msg)
+
+
+_ANSI: Final = re.compile(r"\x1b\[[0-9;]*m")
+"""Terminal styling, which torch's messages hold."""
+
+
+class _Unread:
+    """A class or function of a checkpoint that no lightsplit record needs.
+
+    mednet's pickled normalizer, say: read as a stand-in, so that its code is
+    neither imported nor run.
+    """
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        """Take any arguments, and keep none."""
+
+    def __setstate__(self, state: object) -> None:
+        """Take any state, and keep none."""
+
+
+def _load_unrun(path: Path) -> object:
+    """Load a checkpoint with ``weights_only=True``, objects of other classes unread.
+
+    A checkpoint may pickle objects that ``weights_only`` refuses (mednet's
+    saves a torchvision ``Normalize``): each is read as an `_Unread` stand-in,
+    its class never imported.
+    """
+    import pickle  # noqa: PLC0415 - with torch, for this command only
+
+    import torch  # noqa: PLC0415 - only this command needs torch
+    from torch.serialization import (  # noqa: PLC0415 - with torch
+        get_unsafe_globals_in_checkpoint,
+        safe_globals,
+    )
+
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError:
+        names = get_unsafe_globals_in_checkpoint(path)
+        if not names:
+            raise
+    with safe_globals([(_Unread, name) for name in names]):
+        return torch.load(path, map_location="cpu", weights_only=True)
 
 
 def _matches(
