@@ -471,7 +471,7 @@ class TestEvaluation:
         )
         assert lines[3].endswith(
             "To evaluate on training data on purpose, set `allow_data_change=True` "
-            "(`--data.allow_data_change true`)"
+            "(`--data.allow_data_change true` with LightningCLI)"
         )
 
     def test_overlap_allowed_said_apart(self, tmp_path: Path) -> None:

@@ -890,7 +890,7 @@ class ConcatDataModule(LightningDataModule):
                 "recorded them (of k-fold files, the file it was trained on; "
                 "`lightsplit provenance CHECKPOINT SPLIT...` says which matches). To "
                 "evaluate on training data on purpose, set `allow_data_change=True` "
-                "(`--data.allow_data_change true`)"
+                "(`--data.allow_data_change true` with LightningCLI)"
             )
         if leaks:  # allowed: said apart, not among the data that differ
             warnings.warn(

@@ -1199,7 +1199,7 @@ def report(
             f"{action} with data that differ from the checkpoint's", errors
         ) + (
             "\nIf the change is on purpose, set `allow_data_change=True` on the data "
-            "module (`--data.allow_data_change true`)"
+            "module (`--data.allow_data_change true` with LightningCLI)"
         )
         errors = []
     shown = errors + warnings_
