@@ -63,6 +63,19 @@ def broken() -> ImageFileLoader:
 class NoTarget:
     def sample(self, raw: object) -> object:
         return LOADER.sample(raw)
+
+
+class MednetStyle:  # one mapping per sample, as mednet 2.x loaders return
+
+    def sample(self, raw: object) -> object:
+        image, metadata = LOADER.sample(raw)
+        return {{"image": image, **metadata}}
+
+    def target(self, raw: object) -> object:
+        return LOADER.target(raw)
+
+
+MEDNET_STYLE = MednetStyle()
 """
 
 
@@ -742,6 +755,50 @@ class TestCheck:
         )
         assert status == 0
         assert "  loaded 24 samples: no failure\n" in out
+
+    @pytest.mark.parametrize(
+        ("key", "said"),
+        [
+            pytest.param("image", "  loaded 24 samples: no failure\n", id="key"),
+            pytest.param(
+                None,
+                "returned a mapping (keys `image`, `name`, `label`), not a "
+                "`Sample`; give `--input-key KEY`, the key of the input tensor "
+                "(`image` for mednet's loaders): ",
+                id="no-key",
+            ),
+            pytest.param(
+                "video",
+                "returned no `video` key (keys `image`, `name`, `label`); give "
+                "`--input-key` the key of the input tensor: ",
+                id="other-key",
+            ),
+        ],
+    )
+    def test_loader_of_mappings(
+        self,
+        *,
+        split_file: Path,
+        loaders: str,
+        capsys: Capture,
+        key: str | None,
+        said: str,
+    ) -> None:
+        """A loader returning mappings (mednet 2.x's) is read with `--input-key`;
+        without it, or with a key it lacks, the failures say the option to give
+        (they said to wrap it in `MappingLoader`, which a command cannot)."""
+        extra = [] if key is None else ["--input-key", key]
+        status, out, _ = _run(
+            capsys, "check", split_file, "--loader", f"{loaders}:MEDNET_STYLE", *extra
+        )
+        assert said in out
+        assert status == (0 if key == "image" else 1)
+
+    def test_input_key_needs_a_loader(self, split_file: Path, capsys: Capture) -> None:
+        """`--input-key` without `--loader` is a usage error."""
+        status, _, err = _run(capsys, "check", split_file, "--input-key", "image")
+        assert status == 2
+        assert "`--input-key` needs `--loader`" in err
 
     def test_loader_from_current_folder(
         self,

@@ -290,6 +290,15 @@ def _add_check(commands: _Commands) -> None:
         help="the data folder; alone, load [path, label] images with ImageFileLoader",
     )
     parser.add_argument(
+        "--input-key",
+        metavar="KEY",
+        help=(
+            "the loader returns one mapping per sample, as mednet 2.x loaders do: "
+            "read its input tensor from KEY (`image` for mednet's), the rest as "
+            "metadata (MappingLoader)"
+        ),
+    )
+    parser.add_argument(
         "--limit",
         type=_count,
         metavar="N",

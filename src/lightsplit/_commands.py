@@ -9,13 +9,14 @@ import it when they run, so that ``--help``, ``schema``, ``convert`` and
 """
 
 import argparse
+import dataclasses
 import importlib
 import os
 import sys
 from collections.abc import Mapping, Sequence
 from importlib.util import find_spec
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Final
 
 from ._checks import SampleFailure, check_split_loading
 from ._entries import EntryFields
@@ -146,6 +147,11 @@ def _make_loader(args: argparse.Namespace) -> "RawDataLoader[Any] | None":
     """Return the loader that ``--loader`` and ``--root`` ask for, if any."""
     parser: argparse.ArgumentParser = args.parser
     root: Path | None = args.root
+    if args.loader is None and args.input_key is not None:
+        parser.error(
+            "`--input-key` needs `--loader`: it reads the mappings a loader of "
+            "yours returns"
+        )
     if args.loader is None:
         if root is None:
             if args.limit is not None:
@@ -185,7 +191,12 @@ def _make_loader(args: argparse.Namespace) -> "RawDataLoader[Any] | None":
         )
     from ._parts import refuse_loader  # noqa: PLC0415 - with pydantic
 
+    input_key: str | None = args.input_key
     try:
+        if input_key is not None:
+            from ._mapping import MappingLoader  # noqa: PLC0415 - torch, to load
+
+            value = MappingLoader(value, input_key=input_key)  # type: ignore[arg-type]  # checked by MappingLoader
         refuse_loader(value)
     except TypeError as exc:
         parser.error(f"`--loader` `{spec}`: {exc}")
@@ -212,7 +223,30 @@ def _load_all(
         total=total, desc=f"loading {source}", unit="sample", disable=None, leave=False
     ) as progress:
         failures = check_split_loading(split, loader, limit, progress=progress.update)
-    return failures, total
+    return [_said_for_check(failure) for failure in failures], total
+
+
+_MAPPING_FIXES: Final = {
+    "wrap the loader in `MappingLoader(loader, input_key=...)`, naming the key of "
+    "the input tensor": "give `--input-key KEY`, the key of the input tensor "
+    "(`image` for mednet's loaders)",
+    "set `input_key` to the key of the input tensor": (
+        "give `--input-key` the key of the input tensor"
+    ),
+}
+"""The fixes of a loader's mappings that Python code makes, as `check` makes them."""
+
+
+def _said_for_check(failure: SampleFailure[Any]) -> SampleFailure[Any]:
+    """Return ``failure`` with a fix said as `check`'s options make it."""
+    for said, fix in _MAPPING_FIXES.items():
+        if said in failure.message:
+            return dataclasses.replace(
+                failure,
+                message=failure.message.replace(said, fix),
+                reason=failure.reason.replace(said, fix),
+            )
+    return failure
 
 
 def _check_file(
