@@ -153,6 +153,33 @@ class TestStore:
         assert isinstance(cause, FileNotFoundError)
         assert cause.__notes__[0].startswith("raised in a cache build process:\n")
 
+    def test_failed_build_frees_its_part(self) -> None:
+        """A build that fails (or is interrupted) keeps no part of the cache in
+        its traceback, which a notebook keeps for post-mortem debugging (it held
+        up to the whole set); the loader's frame keeps its variables."""
+        source = _source(entries_named("t", 40), MissingLoader(bad="t30"))
+        with pytest.raises(SampleLoadError) as exc_info:
+            build_store(source)
+        tensors, loader_locals = [], {}
+        trace = exc_info.value.__traceback__
+        while trace is not None:
+            frame_locals = trace.tb_frame.f_locals
+            if trace.tb_frame.f_code.co_name == "sample":
+                loader_locals = dict(frame_locals)
+            tensors += [v for v in frame_locals.values() if isinstance(v, Tensor)]
+            trace = trace.tb_next
+        cause = exc_info.value.__cause__
+        trace = None if cause is None else cause.__traceback__
+        while trace is not None:
+            if trace.tb_frame.f_code.co_name == "sample":
+                loader_locals = dict(trace.tb_frame.f_locals)
+            tensors += [
+                v for v in trace.tb_frame.f_locals.values() if isinstance(v, Tensor)
+            ]
+            trace = trace.tb_next
+        assert not [t for t in tensors if t.shape[:1] == (40,)]
+        assert loader_locals["raw"][0] == "t30"
+
     def test_ragged(self) -> None:
         """Samples of different shapes fall back to the ragged store."""
         loader = MemoryLoader(shapes={"t2": (5,)})

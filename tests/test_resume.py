@@ -43,6 +43,8 @@ def _run(
         start_new_session=True,
         env={**os.environ, "PYTHONWARNINGS": ""},
     )
+    if result.returncode and phase != "kill":  # shown with the failing test
+        print(result.stderr[-4000:])  # noqa: T201 - the phase's own error
     return result.returncode
 
 

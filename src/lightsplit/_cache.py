@@ -23,7 +23,7 @@ from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from multiprocessing.process import BaseProcess
-from types import NotImplementedType
+from types import NotImplementedType, TracebackType
 from typing import Any, Final, NamedTuple, TypeAlias
 
 import torch
@@ -580,8 +580,27 @@ def build_store(
     try:
         with one_intra_op_thread(), generators_kept():
             return _build(source, transforms, workers=workers, target=target, seed=seed)
+    except BaseException as exc:
+        _forget_partial(exc.__traceback__)
+        raise
     finally:
         release_free_memory()
+
+
+def _forget_partial(trace: TracebackType | None) -> None:
+    """Clear this module's frames in ``trace``: the partial cache goes now.
+
+    The traceback of a failed or interrupted build holds the frames that built
+    the cache, and so the part built: a notebook keeps the last traceback (for
+    post-mortem debugging), and with it that memory. The frames of the loader
+    keep their variables, to be debugged.
+    """
+    while trace is not None:
+        frame = trace.tb_frame
+        if frame.f_code.co_filename == __file__:
+            with contextlib.suppress(RuntimeError):  # a frame still running
+                frame.clear()
+        trace = trace.tb_next
 
 
 def _build(
