@@ -35,6 +35,7 @@ from lightsplit import (
     build_datamodule,
     load_split,
 )
+from lightsplit._stores import SampleStore
 from lightsplit._workererrors import WorkerFailure
 
 
@@ -167,8 +168,13 @@ class TestStages:
         module.setup("fit")
         loader = module.train_dataloader()
         store = weakref.ref(loader.dataset.store)  # type: ignore[attr-defined]  # a cached set
+        held: SampleStore = loader.dataset.store  # type: ignore[attr-defined]  # as a loader's task holds it
+        assert held.nbytes > 0
         module.teardown("fit")
         gc.collect()
+        assert store() is held  # held, but holding nothing
+        assert held.nbytes == 0
+        del held
         assert store() is None
         with pytest.raises(RuntimeError, match=r"set `train` was released by the "):
             next(iter(loader))

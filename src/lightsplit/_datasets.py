@@ -167,9 +167,12 @@ class CachedDataset(SetDataset):
     def release(self) -> None:
         """Let go of the store, and with it the cache's memory: the set is torn down.
 
-        Loaders still holding this set then fail, saying so (`ReleasedStore`).
+        Loaders still holding this set then fail, saying so (`ReleasedStore`);
+        the store itself lets go of its memory, for what still refers to it (a
+        loader's gathering tasks, left by an exception).
         """
-        self.store = ReleasedStore(self.name, len(self.store))
+        released, self.store = self.store, ReleasedStore(self.name, len(self.store))
+        released.drop()
 
     @override
     def __len__(self) -> int:

@@ -309,6 +309,14 @@ class SampleStore:
         self._size = size
         self._where = where
 
+    def drop(self) -> None:
+        """Let go of the memory the store holds: its set was released.
+
+        What still refers to the store (a gathering task of a loader that an
+        exception left running) then holds nothing large.
+        """
+        self.columns = {}
+
     def where(self, index: int) -> str:
         """Describe sample ``index`` of the set: its set, index and raw entry."""
         if self._where is None:
@@ -460,6 +468,11 @@ class ContiguousStore(SampleStore):
         super().__init__(name, columns, len(inputs), where=where)
         self.inputs = inputs
 
+    @override
+    def drop(self) -> None:
+        super().drop()
+        self.inputs = torch.empty((0, *self.inputs.shape[1:]), dtype=self.inputs.dtype)
+
     def input(self, index: int) -> Tensor:
         return self.inputs[index].clone()
 
@@ -527,6 +540,11 @@ class RaggedStore(SampleStore):
         super().__init__(name, columns, len(layout), where=where)
         self.buffers = dict(buffers)
         self.layout = tuple(layout)
+
+    @override
+    def drop(self) -> None:
+        super().drop()
+        self.buffers = {}
 
     @classmethod
     def pack(
