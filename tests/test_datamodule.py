@@ -21,7 +21,7 @@ from lightsplit_testing import (
     write_split,
 )
 from pydantic import ValidationError
-from tests_models import RecordingModel
+from tests_models import RecordingModel, quiet_trainer
 
 from lightsplit import (
     CachingDataModule,
@@ -198,31 +198,14 @@ class TestStages:
             batch_size=2,
             cache_samples=True,
         )
-        trainer = Trainer(
-            accelerator="cpu",
-            max_epochs=1,
-            callbacks=[Prune()],
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-            num_sanity_val_steps=0,
-        )
+        trainer = quiet_trainer(callbacks=[Prune()])
         with pytest.raises(_PrunedError):
             trainer.fit(RecordingModel(6), datamodule=module)
         gc.collect()  # the trainer, holding the module, is still here
         assert module.trainer is trainer
         assert [store() for store in stores] == [None]
-        trainer = Trainer(
-            accelerator="cpu",
-            max_epochs=1,
-            logger=False,
-            enable_checkpointing=False,
-            enable_progress_bar=False,
-            enable_model_summary=False,
-        )
         model = RecordingModel(6)
-        trainer.fit(model, datamodule=module)  # the module serves again
+        quiet_trainer().fit(model, datamodule=module)  # the module serves again
         assert sorted(model.train_names) == sorted(f"t{i}" for i in range(8))
 
     def test_loader_sets_up_lazily(self) -> None:

@@ -8,9 +8,9 @@ from typing import Literal
 
 import pytest
 import torch
-from lightning.pytorch import Trainer, seed_everything
+from lightning.pytorch import seed_everything
 from lightsplit_testing import MemoryLoader, NoisyLoader, entries_named
-from tests_models import RecordingModel
+from tests_models import RecordingModel, quiet_trainer
 
 from lightsplit import CachingDataModule, Sample, SampleLoader
 from lightsplit._sampling import EpochSampler, Shards
@@ -392,15 +392,7 @@ def test_order_drawn_on_one_thread_is_the_same(
 def _fit_order(module: CachingDataModule) -> list[str]:
     """Fit one epoch; return the names of the training samples in order."""
     model = RecordingModel(6)
-    Trainer(
-        accelerator="cpu",
-        max_epochs=1,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
-    ).fit(model, datamodule=module)
+    quiet_trainer().fit(model, datamodule=module)
     return model.train_names
 
 

@@ -13,6 +13,7 @@ from lightning.pytorch import Callback, LightningModule, Trainer
 from lightning.pytorch.callbacks import ModelCheckpoint
 from lightsplit_testing import MemoryLoader, entries_named
 from resume_fit import fit, latest_checkpoint, make_datamodule
+from tests_models import quiet_trainer
 from torch import Tensor
 
 from lightsplit import CachingDataModule, LightsplitWarning, Sample
@@ -361,6 +362,16 @@ class _Validated(_Names):
         self.log("val_loss", loss, batch_size=len(inputs))
 
 
+def _chunked(
+    more: dict[str, list[tuple[str, int]]] | None = None,
+) -> CachingDataModule:
+    """A data module of 24 training samples in batches of 4, cut in 2 chunks."""
+    sets = {"train": entries_named("t", 24), **(more or {})}
+    return CachingDataModule(
+        sets, MemoryLoader(), batch_size=4, batch_chunk_count=2, seed=1
+    )
+
+
 @pytest.mark.parametrize(("interval", "warned"), [(3, True), (4, False)])
 def test_checkpoint_inside_an_accumulation_said(
     tmp_path: Path, interval: int, warned: bool
@@ -368,25 +379,14 @@ def test_checkpoint_inside_an_accumulation_said(
     """A checkpoint taken after validating in the middle of an optimizer step's
     chunks (every 3 batches of 2 chunks) is warned of, once, naming the batch
     and the setting; validating every 4 batches warns of nothing."""
-    datamodule = CachingDataModule(
-        {"train": entries_named("t", 24), "validation": entries_named("v", 4)},
-        MemoryLoader(),
-        batch_size=4,
-        batch_chunk_count=2,
-        seed=1,
-    )
-    trainer = Trainer(
-        accelerator="cpu",
-        max_epochs=1,
+    datamodule = _chunked({"validation": entries_named("v", 4)})
+    trainer = quiet_trainer(
         val_check_interval=interval,
         accumulate_grad_batches=datamodule.accumulate_grad_batches,
         callbacks=[
             ModelCheckpoint(dirpath=tmp_path, monitor="val_loss", save_top_k=-1)
         ],
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        num_sanity_val_steps=0,
+        enable_checkpointing=True,
     )
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")
@@ -410,15 +410,9 @@ def _chunked_fit(
 ) -> tuple[list[str], list[str]]:
     """Fit batches of 4 in 2 chunks, saving every 2 optimizer steps into
     ``root``; return the checkpoints saved there and lightsplit's warnings."""
-    datamodule = CachingDataModule(
-        {"train": entries_named("s", 24)},
-        MemoryLoader(),
-        batch_size=4,
-        batch_chunk_count=2,
-        seed=1,
-    )
-    trainer = Trainer(
-        accelerator="cpu",
+    datamodule = _chunked()
+    trainer = quiet_trainer(
+        max_epochs=None,
         max_steps=max_steps,
         accumulate_grad_batches=datamodule.accumulate_grad_batches,
         callbacks=[
@@ -426,9 +420,7 @@ def _chunked_fit(
                 dirpath=root, filename="{step}", every_n_train_steps=2, save_top_k=-1
             )
         ],
-        logger=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
+        enable_checkpointing=True,
     )
     with warnings.catch_warnings(record=True) as seen:
         warnings.simplefilter("always")

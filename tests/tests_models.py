@@ -1,6 +1,7 @@
 """A tiny Lightning model that records what the data module served it."""
 
 from pathlib import Path
+from typing import Any
 
 import torch
 from lightning.pytorch import LightningDataModule, LightningModule, Trainer
@@ -37,6 +38,21 @@ class RecordingModel(LightningModule):
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         return torch.optim.SGD(self.parameters(), lr=0.1)
+
+
+def quiet_trainer(**options: Any) -> Trainer:  # noqa: ANN401 - any of Trainer's
+    """Return a CPU trainer that logs, checkpoints and shows nothing, with
+    ``options`` (which may turn any of those back on)."""
+    settings: dict[str, Any] = {
+        "accelerator": "cpu",
+        "max_epochs": 1,
+        "logger": False,
+        "enable_checkpointing": False,
+        "enable_progress_bar": False,
+        "enable_model_summary": False,
+        "num_sanity_val_steps": 0,
+    }
+    return Trainer(**{**settings, **options})
 
 
 def fit_to_checkpoint(module: LightningDataModule, folder: Path) -> Path:
