@@ -1,7 +1,7 @@
 """Data-module splits, loaders, targets and transforms, checked at the boundary."""
 
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -276,18 +276,47 @@ class TestLoaderForms:
         assert batch.metadata["name"] == ["s0.png", "s1.png", "s2.png", "s3.png"]
 
     def test_mapping_needs_the_adapter(self, tmp_path: Path) -> None:
-        """A loader returning a mapping is refused with the adapter to use."""
+        """A loader whose `sample` says it returns a mapping (mednet 2.x's are
+        annotated so) is refused when the data module is made, naming the
+        adapter to use; it was refused at its first sample only."""
+        with pytest.raises(ValidationError) as exc_info:
+            CachingDataModule(
+                {"train": [("img_00000.png", 0)]},
+                MednetStyleLoader(str(tmp_path)),  # type: ignore[arg-type]  # the point
+            )
+        [error] = exc_info.value.errors(include_url=False)
+        assert error["msg"] == (
+            "the loader (`MednetStyleLoader`) returns a mapping (its `sample` is "
+            "annotated `dict[str, object]`), as mednet 2.x's loaders do, not a "
+            "`Sample`; wrap the loader in `MappingLoader(loader, input_key=...)`, "
+            "naming the key of the input tensor"
+        )
+
+    def test_unannotated_mapping_needs_the_adapter(self, tmp_path: Path) -> None:
+        """A loader returning a mapping, unannotated, is refused at its first
+        sample, with the adapter to use."""
+
+        class Unannotated:
+            def __init__(self, root: str) -> None:
+                self.mednet = MednetStyleLoader(root)
+
+            def sample(self, raw: Sequence[object]) -> object:  # says no mapping
+                return self.mednet.sample(raw)
+
+            def target(self, raw: Sequence[object]) -> object:
+                return self.mednet.target(raw)
+
         write_pngs(tmp_path, 2)
         module = CachingDataModule(
             {"train": [("img_00000.png", 0)]},
-            MednetStyleLoader(str(tmp_path)),  # type: ignore[arg-type]  # the point
+            Unannotated(str(tmp_path)),  # type: ignore[arg-type]  # the point
         )
         loader = module.predict_dataloader()["train"]
         with pytest.raises(SampleLoadError) as exc_info:
             list(loader)
         assert str(exc_info.value) == (
             'set `train`, index 0, entry ["img_00000.png", 0]: TypeError: '
-            "`MednetStyleLoader.sample` returned a mapping (keys `image`, `target`, "
+            "`Unannotated.sample` returned a mapping (keys `image`, `target`, "
             "`name`), not a `Sample`; wrap the loader in `MappingLoader(loader, "
             "input_key=...)`, naming the key of the input tensor"
         )

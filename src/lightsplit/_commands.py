@@ -199,7 +199,7 @@ def _make_loader(args: argparse.Namespace) -> "RawDataLoader[Any] | None":
             value = MappingLoader(value, input_key=input_key)  # type: ignore[arg-type]  # checked by MappingLoader
         refuse_loader(value)
     except TypeError as exc:
-        parser.error(f"`--loader` `{spec}`: {exc}")
+        parser.error(f"`--loader` `{spec}`: {_fixed_for_check(str(exc))}")
     loader: RawDataLoader[Any] = value  # type: ignore[assignment]  # checked just above
     return loader
 
@@ -237,16 +237,20 @@ _MAPPING_FIXES: Final = {
 """The fixes of a loader's mappings that Python code makes, as `check` makes them."""
 
 
+def _fixed_for_check(text: str) -> str:
+    """Return ``text`` with a fix said as `check`'s options make it."""
+    for said, fix in _MAPPING_FIXES.items():
+        text = text.replace(said, fix)
+    return text
+
+
 def _said_for_check(failure: SampleFailure[Any]) -> SampleFailure[Any]:
     """Return ``failure`` with a fix said as `check`'s options make it."""
-    for said, fix in _MAPPING_FIXES.items():
-        if said in failure.message:
-            return dataclasses.replace(
-                failure,
-                message=failure.message.replace(said, fix),
-                reason=failure.reason.replace(said, fix),
-            )
-    return failure
+    return dataclasses.replace(
+        failure,
+        message=_fixed_for_check(failure.message),
+        reason=_fixed_for_check(failure.reason),
+    )
 
 
 def _check_file(

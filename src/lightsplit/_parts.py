@@ -5,6 +5,7 @@ name is read: that is how a YAML configuration names them.
 """
 
 import os
+import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import (
@@ -38,6 +39,7 @@ from ._validation_errors import (
     ErrorCollector,
     loader_invalid,
     loader_not_instance,
+    loader_returns_mapping,
     pair_not_in_list,
     samples_invalid,
     set_empty,
@@ -204,7 +206,27 @@ def _check_loader(value: object) -> RawDataLoader[Any]:
     for method in ("sample", "target"):
         if not callable(getattr(value, method, None)):
             raise loader_invalid(type_name=type(value).__name__, missing=method)
+    said = _said_return(value)
+    if said is not None:
+        raise loader_returns_mapping(type_name=type(value).__name__, said=said)
     return cast(RawDataLoader[Any], value)  # both methods checked just above
+
+
+def _said_return(loader: object) -> str | None:
+    """Return what ``loader.sample`` is annotated to return, if it is a mapping.
+
+    mednet 2.x's loaders say so (`Mapping[str, Any]`): refused when the data
+    module is made, not at its first sample. Annotations that do not evaluate
+    say nothing.
+    """
+    try:
+        returned = typing.get_type_hints(loader.sample).get("return")  # type: ignore[attr-defined]  # checked callable
+    except Exception:  # any error of the user's annotations: nothing said
+        return None
+    origin = typing.get_origin(returned) or returned
+    if isinstance(origin, type) and issubclass(origin, Mapping):
+        return str(returned).replace("typing.", "")
+    return None
 
 
 def refuse_loader(value: object) -> None:

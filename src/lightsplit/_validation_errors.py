@@ -41,6 +41,7 @@ __all__ = [
     "line_error",
     "loader_invalid",
     "loader_not_instance",
+    "loader_returns_mapping",
     "pair_not_in_list",
     "parallel_invalid",
     "samples_invalid",
@@ -70,6 +71,7 @@ ErrorType: TypeAlias = Literal[
     "group_pattern_unmatched",
     "loader_invalid",
     "loader_not_instance",
+    "loader_returns_mapping",
     "pair_not_in_list",
     "parallel_invalid",
     "samples_invalid",
@@ -307,6 +309,17 @@ def loader_invalid(*, type_name: str, missing: str) -> PydanticCustomError:
         "the loader (`{type_name}`) has no callable `{missing}`; give an object "
         "with `sample(raw) -> Sample` and `target(raw) -> int | Tensor` methods",
         {"type_name": type_name, "missing": missing},
+    )
+
+
+def loader_returns_mapping(*, type_name: str, said: str) -> PydanticCustomError:
+    """Error for a loader whose `sample` is annotated to return a mapping."""
+    return PydanticCustomError(
+        "loader_returns_mapping",
+        "the loader (`{type_name}`) returns a mapping (its `sample` is annotated "
+        "`{said}`), as mednet 2.x's loaders do, not a `Sample`; wrap the loader in "
+        "`MappingLoader(loader, input_key=...)`, naming the key of the input tensor",
+        {"type_name": type_name, "said": said},
     )
 
 
