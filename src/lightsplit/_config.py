@@ -168,7 +168,9 @@ _SAMPLING: Final = (
 _LOADER_ARGUMENTS: Final = {
     "collate_fn": (
         "lightsplit collates every batch into a `Sample` itself (inputs stacked, "
-        "metadata key by key); change batches with `train_batch_transforms` or "
+        "metadata key by key): give the inputs one shape, in the loader (pad "
+        "sequences to one length, their lengths kept as metadata) or a model "
+        "transform, and change whole batches with `train_batch_transforms` or "
         "`eval_batch_transforms`"
     ),
     "pin_memory": (
