@@ -20,7 +20,14 @@ from typing import TYPE_CHECKING, Any, Final
 
 from ._checks import SampleFailure, check_split_loading
 from ._entries import EntryFields
-from ._errors import SplitFileError, first_few, missing_dependency, printable
+from ._errors import (
+    SET_INPUT_KEY,
+    WRAP_IN_MAPPING_LOADER,
+    SplitFileError,
+    first_few,
+    missing_dependency,
+    printable,
+)
 from ._folds import FoldFamily, check_family, fold_families
 from ._jsontext import indented_json
 from ._lint import SplitWarning
@@ -227,12 +234,11 @@ def _load_all(
 
 
 _MAPPING_FIXES: Final = {
-    "wrap the loader in `MappingLoader(loader, input_key=...)`, naming the key of "
-    "the input tensor": "give `--input-key KEY`, the key of the input tensor "
-    "(`image` for mednet's loaders)",
-    "set `input_key` to the key of the input tensor": (
-        "give `--input-key` the key of the input tensor"
+    WRAP_IN_MAPPING_LOADER: (
+        "give `--input-key KEY`, the key of the input tensor (`image` for mednet's "
+        "loaders)"
     ),
+    SET_INPUT_KEY: "give `--input-key` the key of the input tensor",
 }
 """The fixes of a loader's mappings that Python code makes, as `check` makes them."""
 

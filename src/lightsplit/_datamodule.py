@@ -636,7 +636,7 @@ class ConcatDataModule(LightningDataModule):
         trainer = self.trainer
         stage = None if trainer is None else trainer.state.fn
         if stage is not None:
-            self.teardown(str(stage.value))
+            self.teardown(stage.value)
 
     def _dataset(self, name: SetName) -> SetDataset:
         dataset = self._datasets.get(name)

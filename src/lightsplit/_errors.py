@@ -14,6 +14,8 @@ from ._types import EVALUATION_SET_NAMES, SET_NAME_RE
 __all__ = [
     "MAX_LISTED",
     "OPTIONAL_DEPENDENCIES",
+    "SET_INPUT_KEY",
+    "WRAP_IN_MAPPING_LOADER",
     "CacheDeviceError",
     "CacheMemoryError",
     "DataChangedError",
@@ -43,6 +45,16 @@ __all__ = [
 ]
 
 ChoiceT = TypeVar("ChoiceT", bound=str)
+
+WRAP_IN_MAPPING_LOADER: Final = (
+    "wrap the loader in `MappingLoader(loader, input_key=...)`, naming the key of "
+    "the input tensor"
+)
+"""The fix of a loader that returns mappings (mednet 2.x's), said in Python;
+`lightsplit check` says it as its option `--input-key`."""
+
+SET_INPUT_KEY: Final = "set `input_key` to the key of the input tensor"
+"""The fix of a `MappingLoader` whose key the mappings lack, said in Python."""
 
 MAX_LISTED: Final = 5
 PREVIEW_CHARS: Final = 200

@@ -10,7 +10,7 @@ from typing import Generic, TypeVar
 
 from torch import Tensor
 
-from ._errors import format_list
+from ._errors import SET_INPUT_KEY, format_list
 from ._fingerprint import fingerprint_of
 from ._sample import MappingSampleLoader, Sample, Target, entry_check
 
@@ -94,8 +94,8 @@ class MappingLoader(Generic[RawT]):
         if self.input_key not in mapping:
             keys = format_list([str(key) for key in mapping])
             msg = (
-                f"{where} returned no `{self.input_key}` key (keys {keys}); set "
-                "`input_key` to the key of the input tensor"
+                f"{where} returned no `{self.input_key}` key (keys {keys}); "
+                f"{SET_INPUT_KEY}"
             )
             raise ValueError(msg)
         value = mapping.pop(self.input_key)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from torch import Tensor
 
 from ._errors import (
+    WRAP_IN_MAPPING_LOADER,
     LightsplitWarning,
     SampleLoadError,
     caller_stacklevel,
@@ -55,9 +56,8 @@ def as_sample(result: object, *, where: str) -> Sample:
     if isinstance(result, Mapping):
         keys = format_list([str(key) for key in result])
         msg = (
-            f"{where} returned a mapping (keys {keys}), not a `Sample`; wrap the "
-            "loader in `MappingLoader(loader, input_key=...)`, naming the key of "
-            "the input tensor"
+            f"{where} returned a mapping (keys {keys}), not a `Sample`; "
+            f"{WRAP_IN_MAPPING_LOADER}"
         )
         raise TypeError(msg)
     if not isinstance(result, tuple) or len(result) != 2:  # noqa: PLR2004 - a pair

@@ -20,7 +20,7 @@ from pydantic_core import (
     core_schema,
 )
 
-from ._errors import closest_set_name, first_few, printable
+from ._errors import WRAP_IN_MAPPING_LOADER, closest_set_name, first_few, printable
 
 __all__ = [
     "ErrorCollector",
@@ -317,8 +317,8 @@ def loader_returns_mapping(*, type_name: str, said: str) -> PydanticCustomError:
     return PydanticCustomError(
         "loader_returns_mapping",
         "the loader (`{type_name}`) returns a mapping (its `sample` is annotated "
-        "`{said}`), as mednet 2.x's loaders do, not a `Sample`; wrap the loader in "
-        "`MappingLoader(loader, input_key=...)`, naming the key of the input tensor",
+        "`{said}`), as mednet 2.x's loaders do, not a `Sample`; "
+        + WRAP_IN_MAPPING_LOADER,
         {"type_name": type_name, "said": said},
     )
 
