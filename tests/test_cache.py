@@ -1,6 +1,7 @@
 import random
 import subprocess
 import sys
+import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,22 +162,12 @@ class TestStore:
         with pytest.raises(SampleLoadError) as exc_info:
             build_store(source)
         tensors, loader_locals = [], {}
-        trace = exc_info.value.__traceback__
-        while trace is not None:
-            frame_locals = trace.tb_frame.f_locals
-            if trace.tb_frame.f_code.co_name == "sample":
-                loader_locals = dict(frame_locals)
-            tensors += [v for v in frame_locals.values() if isinstance(v, Tensor)]
-            trace = trace.tb_next
-        cause = exc_info.value.__cause__
-        trace = None if cause is None else cause.__traceback__
-        while trace is not None:
-            if trace.tb_frame.f_code.co_name == "sample":
-                loader_locals = dict(trace.tb_frame.f_locals)
-            tensors += [
-                v for v in trace.tb_frame.f_locals.values() if isinstance(v, Tensor)
-            ]
-            trace = trace.tb_next
+        error, cause = exc_info.value, exc_info.value.__cause__
+        for raised in (error, *([] if cause is None else [cause])):
+            for frame, _ in traceback.walk_tb(raised.__traceback__):
+                if frame.f_code.co_name == "sample":
+                    loader_locals = dict(frame.f_locals)
+                tensors += [v for v in frame.f_locals.values() if isinstance(v, Tensor)]
         assert not [t for t in tensors if t.shape[:1] == (40,)]
         assert loader_locals["raw"][0] == "t30"
 
