@@ -1,6 +1,8 @@
 """Exact mid-epoch resume: a killed run, resumed, serves what an unbroken run would."""
 
+import contextlib
 import os
+import signal
 import subprocess
 import sys
 import warnings
@@ -445,3 +447,108 @@ def test_resumed_step_not_saved_again_between_chunks(tmp_path: Path) -> None:
     checkpoint = torch.load(tmp_path / "second" / "step=6.ckpt", weights_only=True)
     progress = checkpoint["loops"]["fit_loop"]["epoch_loop.batch_progress"]
     assert progress["current"]["ready"] % 2 == 0  # on an optimizer step
+
+
+class _PreemptedError(Exception):
+    """The job's end, after SLURM's pre-emption signal (SLURM kills it then)."""
+
+
+class _SignalledNames(_Names):
+    """`_Names` that gets SLURM's pre-emption signal in training batch ``at``."""
+
+    def __init__(self, at: int | None) -> None:
+        super().__init__()
+        self.at = at
+
+    def training_step(self, batch: Sample, batch_idx: int) -> Tensor:
+        loss = super().training_step(batch, batch_idx)
+        if self.current_epoch == 0 and batch_idx == self.at:
+            # Lightning's handler saves `hpc_ckpt_1.ckpt` now, inside the step
+            os.kill(os.getpid(), signal.SIGUSR1)
+            raise _PreemptedError
+        return loss
+
+
+def _slurm_fit(
+    root: Path, chunks: int, at: int | None = None
+) -> tuple[dict[int, list[str]], list[str]]:
+    """Fit 2 epochs of 24 samples in batches of 4 cut in ``chunks``, as a SLURM
+    job with auto-requeue, in ``root``; pre-empted in batch ``at`` if given;
+    resumed from the job's `hpc_ckpt_*.ckpt` as a requeued job is. Return the
+    names each epoch trained on (the pre-empted step's not kept) and
+    lightsplit's warnings."""
+    datamodule = CachingDataModule(
+        {"train": entries_named("t", 24), "validation": entries_named("v", 4)},
+        MemoryLoader(),
+        batch_size=4,
+        batch_chunk_count=chunks,
+        seed=1,
+    )
+    trainer = quiet_trainer(
+        max_epochs=2, accumulate_grad_batches=chunks, default_root_dir=root
+    )
+    model = _SignalledNames(at)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        with contextlib.suppress(_PreemptedError):
+            trainer.fit(model, datamodule=datamodule)
+    if at is not None:
+        model.seen[0][-4 // chunks :] = []  # SLURM killed the job in that step
+    said = [str(w.message) for w in seen if issubclass(w.category, LightsplitWarning)]
+    return model.seen, said
+
+
+@pytest.fixture
+def slurm_job(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run as a SLURM job of one task, which Lightning requeues when pre-empted."""
+    for name, value in {
+        "SLURM_JOB_ID": "4242",
+        "SLURM_JOB_NAME": "train",
+        "SLURM_NTASKS": "1",
+        "SLURM_NTASKS_PER_NODE": "1",
+        "SLURM_NODEID": "0",
+        "SLURM_PROCID": "0",
+        "SLURM_LOCALID": "0",
+        "SLURM_NODELIST": "localhost",
+        "PATH": "",  # no `scontrol` found: no real job is requeued
+    }.items():
+        monkeypatch.setenv(name, value)
+
+
+@pytest.mark.parametrize(("chunks", "at"), [(1, 3), (2, 2)])
+@pytest.mark.usefixtures("slurm_job")
+def test_slurm_preemption_in_a_step_resumes_exactly(
+    tmp_path: Path, chunks: int, at: int
+) -> None:
+    """SLURM's pre-emption signal in a training step (the first chunk of an
+    optimizer step): the checkpoint Lightning saves there, resumed, serves the
+    interrupted step's batch again, then the rest: each sample once an epoch,
+    in the uninterrupted run's order. The batch handed out was lost before."""
+    reference, _ = _slurm_fit(tmp_path / "reference", chunks)
+    pre_empted, said = _slurm_fit(tmp_path / "job", chunks, at)
+    assert list(tmp_path.joinpath("job").glob("hpc_ckpt_*.ckpt"))
+    resumed, said_after = _slurm_fit(tmp_path / "job", chunks)  # requeued
+    assert (said, said_after) == ([], [])
+    assert pre_empted[0] + resumed[0] == reference[0]
+    assert resumed[1] == reference[1]
+
+
+@pytest.mark.usefixtures("slurm_job")
+def test_slurm_preemption_between_chunks_said(tmp_path: Path) -> None:
+    """Pre-empted in the second chunk of an optimizer step, the checkpoint falls
+    between chunks: that is warned of, saying where it came from and what
+    makes every batch end a step; the data served is still each sample once."""
+    reference, _ = _slurm_fit(tmp_path / "reference", 2)
+    pre_empted, said = _slurm_fit(tmp_path / "job", 2, 3)
+    assert said == [
+        "a checkpoint was taken 3 batches into epoch 0, between the chunks of an "
+        "optimizer step (1 of its 2 chunks done): Lightning keeps no gradients, so "
+        "a run resumed from it makes that step from its last chunk alone, and its "
+        "weights part from the uninterrupted run's. It was taken during a "
+        "training step, as Lightning saves SLURM's pre-emption checkpoint "
+        "(`hpc_ckpt_*.ckpt`): at once, wherever the run is. With "
+        "`batch_chunk_count=1` every batch ends a step, and such a checkpoint "
+        "resumes exactly"
+    ]
+    resumed, _ = _slurm_fit(tmp_path / "job", 2)
+    assert pre_empted[0] + resumed[0] == reference[0]

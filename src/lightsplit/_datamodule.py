@@ -774,26 +774,36 @@ class ConcatDataModule(LightningDataModule):
         if str(getattr(trainer.state.fn, "value", "")) != "fit":
             return
         progress = trainer.fit_loop.epoch_loop.batch_progress
-        chunks, ready = trainer.accumulate_grad_batches, progress.current.ready
+        chunks, ready = trainer.accumulate_grad_batches, _batches_done(trainer)
         if chunks < 2 or ready % chunks == 0 or progress.is_last_batch:  # noqa: PLR2004 - one chunk: no accumulation
             return
         self._warned_inside_accumulation = True
         done = ready % chunks
         left = "chunk" if chunks - done == 1 else f"{chunks - done} chunks"
+        on_steps = "Take checkpoints on optimizer steps"
         if trainer.validating:
-            how = f"validate every multiple of {chunks} batches (`val_check_interval`)"
+            advice = (
+                f"{on_steps}: validate every multiple of {chunks} batches "
+                "(`val_check_interval`)"
+            )
+        elif _steps_unfinished(trainer):  # in a step: a signal handler's
+            advice = (
+                "It was taken during a training step, as Lightning saves SLURM's "
+                "pre-emption checkpoint (`hpc_ckpt_*.ckpt`): at once, wherever the "
+                "run is. With `batch_chunk_count=1` every batch ends a step, and "
+                "such a checkpoint resumes exactly"
+            )
         else:  # a callback's, after a training batch
-            how = (
-                "by steps (`ModelCheckpoint(every_n_train_steps=...)`) or at "
-                "epochs' ends, not by time (`train_time_interval`) or by batches"
+            advice = (
+                f"{on_steps}: by steps (`ModelCheckpoint(every_n_train_steps=...)`) "
+                "or at epochs' ends, not by time (`train_time_interval`) or by batches"
             )
         warnings.warn(
             f"a checkpoint was taken {ready} batches into epoch "
             f"{trainer.current_epoch}, between the chunks of an optimizer step "
             f"({done} of its {chunks} chunks done): Lightning keeps no gradients, "
             f"so a run resumed from it makes that step from its last {left} "
-            "alone, and its weights part from the "
-            f"uninterrupted run's. Take checkpoints on optimizer steps: {how}",
+            f"alone, and its weights part from the uninterrupted run's. {advice}",
             LightsplitWarning,
             stacklevel=caller_stacklevel(),
         )
@@ -1006,6 +1016,7 @@ class ConcatDataModule(LightningDataModule):
         if trainer is not None and trainer.state.status == TrainerStatus.RUNNING:
             _follow_fit_loop(loader, trainer)
             _resumed_step_saved(trainer)
+            loader.unfinished = functools.partial(_steps_unfinished, trainer)
         elif last is not None:
             # a loop written by hand that makes a loader per epoch gets a new
             # order each epoch, as from one loader passed over again: the epoch
@@ -1178,6 +1189,26 @@ def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
         if isinstance(drawn := state.get("drawn_seed"), int):
             sampler.adopt_drawn_seed(drawn)
     sampler.set_epoch(epoch)
+
+
+def _batches_done(trainer: "Trainer") -> int:
+    """Return the training batches of the epoch a resumed run counts as done.
+
+    A checkpoint taken in ``on_train_batch_end`` counts its batch as done
+    (Lightning's restart completes it); one taken earlier in a step, from a
+    signal handler (SLURM's pre-emption signal, which saves ``hpc_ckpt_*``),
+    does not: the resumed run makes that step again.
+    """
+    progress = trainer.fit_loop.epoch_loop.batch_progress.current
+    # typed as a tracker without it, a subclass has it
+    processed = int(getattr(progress, "processed", progress.completed))
+    return processed if processed == progress.ready else progress.completed
+
+
+def _steps_unfinished(trainer: "Trainer") -> int:
+    """Return the training batches fetched whose step a resumed run makes again."""
+    progress = trainer.fit_loop.epoch_loop.batch_progress.current
+    return max(progress.ready - _batches_done(trainer), 0)
 
 
 def _epoch_limit(trainer: "Trainer", length: int) -> int | None:

@@ -156,6 +156,11 @@ class SampleLoader(DataLoader[Sample]):
     epoch_over: int | None = None
     """An epoch the trainer counts as over, though a state of it may say it is
     not (one cut short by ``limit_train_batches``): its rest is not served."""
+    unfinished: Callable[[], int] | None = None
+    """How many of the batches handed out the consumer has not finished (a
+    training step a checkpoint interrupts: Lightning's SLURM pre-emption saves
+    from a signal handler, at any point of a step); `state_dict` counts them as
+    not served, so that a resumed run serves them again. ``None``: all are."""
 
     @override
     def __iter__(self) -> Iterator[Sample]:  # type: ignore[override]  # torch returns its private iterator type
@@ -226,7 +231,8 @@ class SampleLoader(DataLoader[Sample]):
         Returns:
             ``{}`` unless the loader draws from a lightsplit sampler; else the
             epoch, its seed and length, the positions of its order served so
-            far, the batches this process served and whether it is complete;
+            far, the batches this process served (less those `unfinished`
+            says the consumer has not finished) and whether it is complete;
             without a fixed seed, also the seed drawn for all the orders
             (``drawn_seed``), so that later epochs draw alike after a resume.
         """
@@ -239,15 +245,17 @@ class SampleLoader(DataLoader[Sample]):
             return {"epoch": sampler.epoch, "complete": False, "served": 0}
         per_step = sampler.batch_size * sampler.num_replicas
         drawn = sampler.drawn_seed
+        unfinished = 0 if self.unfinished is None else self.unfinished()
+        served = max(position.served - unfinished, 0)
         return {
             **({} if drawn is None else {"drawn_seed": drawn}),
             "set": getattr(self.dataset, "name", ""),
             "epoch": draw.epoch,
             "seed": draw.seed,
             "total": draw.total,
-            "consumed": min(position.start + position.served * per_step, draw.total),
-            "served": position.before + position.served,
-            "complete": position.served >= position.batches,
+            "consumed": min(position.start + served * per_step, draw.total),
+            "served": position.before + served,
+            "complete": served >= position.batches,
         }
 
     def _warn_steps_left(self, draw: EpochDraw, served: int) -> None:
