@@ -552,3 +552,70 @@ def test_slurm_preemption_between_chunks_said(tmp_path: Path) -> None:
     ]
     resumed, _ = _slurm_fit(tmp_path / "job", 2)
     assert pre_empted[0] + resumed[0] == reference[0]
+
+
+class _StopAtStep(Callback):
+    """Stop training after optimizer step ``step``, as `max_time` does when the
+    time is up (or an early stop, in the middle of an epoch)."""
+
+    def __init__(self, step: int | None) -> None:
+        self.step = step
+
+    def on_train_batch_end(self, trainer: Trainer, *_: object) -> None:
+        if trainer.global_step == self.step:
+            trainer.should_stop = True
+
+
+def _stopped_fit(
+    root: Path, stop: int | None, ckpt: Path | None = None, *, reload: bool = False
+) -> tuple[dict[int, list[str]], list[str]]:
+    """Fit up to 4 epochs of 24 samples in batches of 4 (6 steps an epoch),
+    stopped after step ``stop``, saving `last.ckpt` into ``root``, reloading
+    the loaders each epoch if told to; return the names each epoch trained on
+    and lightsplit's warnings."""
+    datamodule = CachingDataModule(
+        {"train": entries_named("t", 24), "validation": entries_named("v", 4)},
+        MemoryLoader(),
+        batch_size=4,
+        seed=1,
+    )
+    trainer = quiet_trainer(
+        max_epochs=4,
+        callbacks=[ModelCheckpoint(dirpath=root, save_last=True), _StopAtStep(stop)],
+        enable_checkpointing=True,
+        reload_dataloaders_every_n_epochs=int(reload),
+    )
+    model = _Names()
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        trainer.fit(model, datamodule=datamodule, ckpt_path=ckpt)
+    said = [str(w.message) for w in seen if issubclass(w.category, LightsplitWarning)]
+    return model.seen, said
+
+
+@pytest.mark.parametrize("reload", [False, True])
+def test_stopped_mid_epoch_serves_the_rest_next(tmp_path: Path, reload: bool) -> None:
+    """Training stopped in the middle of epoch 1 (as by `max_time`) saves a
+    checkpoint that counts the epoch as over; resumed from it, Lightning runs
+    epoch 2, whose steps serve the rest of epoch 1's order (with a warning that
+    says so), so that no sample of epoch 1 is left out; epoch 3 follows. Stopped
+    again in that epoch, the next resume serves the rest again; loaders
+    reloaded each epoch serve it once. The rest of epoch 1 was not served
+    before."""
+    fit = partial(_stopped_fit, reload=reload)
+    reference, _ = fit(tmp_path / "reference", None)
+    stopped, _ = fit(tmp_path / "first", 8)  # 2 steps into epoch 1
+    resumed, said = fit(tmp_path / "second", 10, tmp_path / "first" / "last.ckpt")
+    assert said == [
+        "epoch 1 stopped before its end (`max_time`, an early stop or "
+        "`should_stop`), and the checkpoint saved then counts it as over: "
+        "Lightning runs epoch 2 next. Its 4 steps serve the rest of the order "
+        "drawn for epoch 1 (2 steps of it were served), so that each of its "
+        "samples is served once; epoch 3 follows (the order epoch 2 would have "
+        "drawn is not used)"
+    ]
+    assert stopped[1] + resumed[2] == reference[1][: 4 * 4]
+    last, said = fit(tmp_path / "third", None, tmp_path / "second" / "last.ckpt")
+    assert "2 steps serve the rest of the order drawn for epoch 1 (4 steps" in said[0]
+    assert stopped[1] + resumed[2] + last[3] == reference[1]
+    assert set(last) == {3}

@@ -1014,7 +1014,7 @@ class ConcatDataModule(LightningDataModule):
             sampler.adopt_drawn_seed(last.drawn_seed)  # no seed: one for all orders
         trainer = self.trainer
         if trainer is not None and trainer.state.status == TrainerStatus.RUNNING:
-            _follow_fit_loop(loader, trainer)
+            _follow_fit_loop(loader, trainer, last)
             _resumed_step_saved(trainer)
             loader.unfinished = functools.partial(_steps_unfinished, trainer)
         elif last is not None:
@@ -1130,7 +1130,9 @@ def _resumed_step_saved(trainer: "Trainer") -> None:
             callback._last_global_step_saved = step  # type: ignore[attr-defined]  # Lightning's own, private
 
 
-def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
+def _follow_fit_loop(
+    loader: SampleLoader, trainer: "Trainer", last: EpochSampler | None
+) -> None:
     """Start the training loader at the epoch the trainer's fit loop runs next.
 
     Lightning makes the loader's first iterator before it sets the sampler's
@@ -1151,6 +1153,10 @@ def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
     state the checkpoint holds for that epoch, and serves its rest: no sample
     is served twice, the batches are those of the uninterrupted run (the
     epoch's ``batch_idx`` counts from 0 again).
+
+    Resumed from a checkpoint saved as training stopped mid-epoch, the next
+    epoch serves the stopped epoch's rest (`_serve_stopped_epoch`); ``last``,
+    the sampler of the loader made before this one, says whether it was to.
     """
     sampler = loader.sampler
     if not isinstance(sampler, EpochSampler):
@@ -1173,7 +1179,9 @@ def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
     states = getattr(fit_loop, "_combined_loader_states_to_load", None)
     state = states[0] if isinstance(states, list) and len(states) == 1 else None
     if isinstance(state, Mapping) and state.get("set") == "train":
-        if state.get("complete") is False and state.get("epoch") == epoch and not over:
+        number = state.get("served_in", state.get("epoch"))
+        interrupted = state.get("complete") is False and not over
+        if interrupted and number == epoch:
             _LOG.info(
                 "epoch %d was interrupted after %s of its samples, but Lightning "
                 "runs it from its first batch: the training loader serves its rest",
@@ -1186,9 +1194,62 @@ def _follow_fit_loop(loader: SampleLoader, trainer: "Trainer") -> None:
             if limit is not None and isinstance(served, int):  # as the run had
                 sampler.cap_resume(max(limit - served, 0))
             return
+        # the checkpoint saved as that epoch stopped: Lightning completes it now
+        # (a loader reloaded in a later epoch sees the same kept state), or
+        # did, and reloads the loader that was to serve its rest unread
+        stopped = fit_loop.epoch_progress.current.completed == epoch - 1
+        unread = last is not None and last.resumed_as == epoch
+        if interrupted and number == epoch - 1 and (stopped or unread):
+            _serve_stopped_epoch(loader, trainer, state, epoch, said=unread)
+            return
         if isinstance(drawn := state.get("drawn_seed"), int):
             sampler.adopt_drawn_seed(drawn)
     sampler.set_epoch(epoch)
+
+
+def _serve_stopped_epoch(
+    loader: SampleLoader,
+    trainer: "Trainer",
+    state: Mapping[str, Any],
+    epoch: int,
+    *,
+    said: bool,
+) -> None:
+    """Serve the rest of the epoch before ``epoch``, stopped early, as ``epoch``.
+
+    Training stopped in the middle of an epoch (`max_time`, an early stop,
+    ``should_stop``) ends that epoch, and the checkpoint saved then counts it as
+    over: Lightning runs the next one. Its first batches are the rest of the
+    stopped epoch's order, so that none of its samples is left out. Warns
+    unless it was ``said`` (for a loader made before, in the same epoch).
+    """
+    sampler = loader.sampler
+    if not isinstance(
+        sampler, EpochSampler
+    ):  # pragma: no cover - checked by the caller
+        return
+    loader.load_state_dict({**state, "served_in": epoch})
+    rest = sampler.resuming
+    limit = _epoch_limit(trainer, len(loader))
+    if limit is not None:  # this epoch's limit, counted from its first batch
+        sampler.cap_resume(limit)
+        rest = min(rest, limit)
+    if not rest:  # another number of processes: `load_state_dict` said so
+        return
+    if said or sampler.rank != 0:  # every process would say the same
+        return
+    drawn, served = state.get("epoch"), state.get("served")
+    steps = "1 step" if rest == 1 else f"{rest} steps"
+    warnings.warn(
+        f"epoch {epoch - 1} stopped before its end (`max_time`, an early stop or "
+        "`should_stop`), and the checkpoint saved then counts it as over: "
+        f"Lightning runs epoch {epoch} next. Its {steps} serve the rest of the "
+        f"order drawn for epoch {drawn} ({served} steps of it were served), so "
+        f"that each of its samples is served once; epoch {epoch + 1} follows "
+        f"(the order epoch {epoch} would have drawn is not used)",
+        LightsplitWarning,
+        stacklevel=caller_stacklevel(),
+    )
 
 
 def _batches_done(trainer: "Trainer") -> int:

@@ -126,6 +126,9 @@ class _Position:
     """Batches served in this iteration, to the consumer (not prefetched)."""
     batches: int = 0
     """Batches this iteration serves in all."""
+    number: int = 0
+    """The epoch number it is served under (the draw's, or the next: see
+    `EpochSampler.resume`)."""
 
 
 _STATE_KEYS: Final = ("epoch", "seed", "total", "consumed", "served", "complete")
@@ -197,6 +200,7 @@ class SampleLoader(DataLoader[Sample]):
             position.draw, position.start = sampler.current, sampler.current_start
             position.before = before if position.start else 0
             position.batches = sampler.current_batches
+            position.number = sampler.current_number
         return position
 
     def _in_process(
@@ -233,6 +237,8 @@ class SampleLoader(DataLoader[Sample]):
             epoch, its seed and length, the positions of its order served so
             far, the batches this process served (less those `unfinished`
             says the consumer has not finished) and whether it is complete;
+            where it serves the rest of an epoch stopped early as the next
+            epoch, that epoch's number (``served_in``);
             without a fixed seed, also the seed drawn for all the orders
             (``drawn_seed``), so that later epochs draw alike after a resume.
         """
@@ -256,9 +262,10 @@ class SampleLoader(DataLoader[Sample]):
             "consumed": min(position.start + served * per_step, draw.total),
             "served": position.before + served,
             "complete": served >= position.batches,
+            **({} if position.number == draw.epoch else {"served_in": position.number}),
         }
 
-    def _warn_steps_left(self, draw: EpochDraw, served: int) -> None:
+    def _warn_steps_left(self, number: int, served: int) -> None:
         """Warn when Lightning resumes an epoch that was over, with steps left.
 
         A checkpoint taken on the last step of an epoch, resumed with fewer
@@ -272,13 +279,13 @@ class SampleLoader(DataLoader[Sample]):
             return
         processes = "process" if sampler.num_replicas == 1 else "processes"
         self._warn(
-            f"set `{getattr(self.dataset, 'name', '?')}`: epoch {draw.epoch} was over "
+            f"set `{getattr(self.dataset, 'name', '?')}`: epoch {number} was over "
             f"when the checkpoint was taken, after {served} steps of the interrupted "
             f"run, but with {sampler.num_replicas} {processes} of "
             f"{sampler.batch_size} samples an epoch is {len(self)} steps, and "
             f"Lightning takes the {left} left in the epoch it resumes: they serve the "
-            f"first {left} steps of epoch {draw.epoch + 1}, its rest is not served, "
-            f"and training goes on with epoch {draw.epoch + 2}. Resume with the "
+            f"first {left} steps of epoch {number + 1}, its rest is not served, "
+            f"and training goes on with epoch {number + 2}. Resume with the "
             "processes and batch size of the interrupted run to take the epochs up "
             "exactly",
         )
@@ -313,32 +320,33 @@ class SampleLoader(DataLoader[Sample]):
             return
         values = {key: _integer(state, key) for key in _STATE_KEYS}
         draw = EpochDraw(values["epoch"], values["seed"], values["total"])
+        number = _integer(state, "served_in") if "served_in" in state else draw.epoch
         if values["complete"]:
-            sampler.set_epoch(draw.epoch + 1)
-            self._warn_steps_left(draw, values["served"])
+            sampler.set_epoch(number + 1)
+            self._warn_steps_left(number, values["served"])
             return
-        if draw.epoch == self.epoch_over:  # the trainer ended it there
-            sampler.set_epoch(draw.epoch + 1)
+        if number == self.epoch_over:  # the trainer ended it there
+            sampler.set_epoch(number + 1)
             return
         if self.set_changed:
-            sampler.skip(draw)
+            sampler.skip(draw, serve_as=number)
             self._warn(
                 f"set `{getattr(self.dataset, 'name', '?')}` differs from the one "
                 f"epoch {draw.epoch} was drawn from (resumed with "
                 "`allow_data_change`): the rest of that epoch, "
                 f"{draw.total - values['consumed']} of its {draw.total} draws, is "
                 f"not served, since it would repeat some entries and miss others; "
-                f"training goes on with epoch {draw.epoch + 1}, drawn from the set "
-                f"as it is (epochs count from 0: with `max_epochs={draw.epoch + 1}`, "
+                f"training goes on with epoch {number + 1}, drawn from the set "
+                f"as it is (epochs count from 0: with `max_epochs={number + 1}`, "
                 "no epoch is left, and the run ends without training)",
             )
             return
         left = len(self) - values["served"]
-        remaining = sampler.resume(draw, values["consumed"])
+        remaining = sampler.resume(draw, values["consumed"], serve_as=number)
         if remaining == left:
             self._pending_before = values["served"]
             return
-        sampler.skip(draw)
+        sampler.skip(draw, serve_as=number)
         samples = draw.total - values["consumed"]
         steps = f"{left} step" if left == 1 else f"{left} steps"
         processes = "process" if sampler.num_replicas == 1 else "processes"
@@ -347,8 +355,8 @@ class SampleLoader(DataLoader[Sample]):
             f"interrupted with {samples} of its {draw.total} draws left, which do not "
             f"share into the {steps} left of the epoch with "
             f"{sampler.num_replicas} {processes} of {sampler.batch_size} samples: they "
-            f"are not served, and training goes on with epoch {draw.epoch + 1} "
-            f"(epochs count from 0: where `max_epochs` is {draw.epoch + 1}, the run "
+            f"are not served, and training goes on with epoch {number + 1} "
+            f"(epochs count from 0: where `max_epochs` is {number + 1}, the run "
             "ends instead). "
             "Resume with the processes and batch size of the interrupted run to "
             "take the epoch up exactly",

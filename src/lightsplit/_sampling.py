@@ -10,7 +10,7 @@ import math
 import os
 from collections import Counter
 from collections.abc import Iterator, Sequence, Sized
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Final, Literal, NamedTuple, TypeAlias
 
 import torch
@@ -126,6 +126,9 @@ class _Resume:
     """Positions of the epoch's global order already served, over all processes."""
     batches: list[Tensor]
     """This process's batches of the rest of the epoch."""
+    serve_as: int
+    """The epoch number it is served under: the draw's, or the next where the
+    trainer counted the interrupted epoch as over (stopped early)."""
 
 
 class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
@@ -189,6 +192,9 @@ class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
         """Where the last iteration started in its epoch's global order."""
         self.current_batches = 0
         """How many batches the last iteration serves."""
+        self.current_number = 0
+        """The epoch number the last iteration was served under: its draw's, or
+        the next where it serves the rest of an epoch stopped early."""
         self._resume: _Resume | None = None
         self._drawn_seed: int | None = None
         if seed is None and world > 1:  # the seed every process shares
@@ -275,33 +281,53 @@ class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
         complete = min(self.batch_size * self.chunks, share)
         return max(count - share % complete, 0) if complete else count
 
-    def resume(self, draw: EpochDraw, consumed: int) -> int:
+    def resume(
+        self, draw: EpochDraw, consumed: int, *, serve_as: int | None = None
+    ) -> int:
         """Take epoch ``draw`` up after the first ``consumed`` positions of its order.
 
         The next iteration serves the rest of that epoch's global order, shared
         among this run's processes: with as many processes and the same batch
         size as when it was interrupted, exactly the batches the interrupted run
         would have served next. Only indices are skipped: nothing is loaded.
+        With ``serve_as``, the rest is served as that epoch (the one after,
+        where the trainer counted the interrupted epoch as over), and the epoch
+        after it follows.
 
         Returns:
             The number of batches this process will serve of the epoch's rest.
         """
         consumed = min(consumed, draw.total)
         batches = self._drawn_batches(draw, consumed)
-        self._resume = _Resume(draw, consumed, batches)
-        self.epoch = draw.epoch
+        number = draw.epoch if serve_as is None else serve_as
+        self._resume = _Resume(draw, consumed, batches, number)
+        self.epoch = number
         return len(batches)
+
+    @property
+    def resuming(self) -> int:
+        """The batches the next iteration serves of an epoch taken up (0: none)."""
+        return 0 if self._resume is None else len(self._resume.batches)
+
+    @property
+    def resumed_as(self) -> int | None:
+        """The epoch number an epoch taken up is served as (``None``: none is)."""
+        return None if self._resume is None else self._resume.serve_as
 
     def cap_resume(self, count: int) -> None:
         """Serve at most ``count`` batches of the epoch being taken up."""
         resume = self._resume
         if resume is not None:
-            self._resume = _Resume(resume.draw, resume.consumed, resume.batches[:count])
+            self._resume = replace(resume, batches=resume.batches[:count])
 
-    def skip(self, draw: EpochDraw) -> None:
-        """Serve nothing more of epoch ``draw``; the iteration after draws the next."""
-        self._resume = _Resume(draw, draw.total, [])
-        self.epoch = draw.epoch
+    def skip(self, draw: EpochDraw, *, serve_as: int | None = None) -> None:
+        """Serve nothing more of epoch ``draw``; the iteration after draws the next.
+
+        ``serve_as``: the epoch number its rest would have been served under.
+        """
+        number = draw.epoch if serve_as is None else serve_as
+        self._resume = _Resume(draw, draw.total, [], number)
+        self.epoch = number
 
     @override
     def __iter__(self) -> Iterator[Tensor | SeededIndices]:
@@ -317,18 +343,19 @@ class EpochSampler(DistributedSampler["Tensor | SeededIndices"]):
         # The resume point holds until the epoch is read from (torch makes and
         # drops one iterator unread when starting workers).
         resume = self._resume
-        if resume is not None and resume.draw.epoch != self.epoch:
+        if resume is not None and resume.serve_as != self.epoch:
             resume = self._resume = None
         if resume is not None:
             self.current, self.current_start = resume.draw, resume.consumed
+            self.current_number = resume.serve_as
             batches = resume.batches
         else:
-            epoch = self.epoch
+            epoch = self.current_number = self.epoch
             self.current = EpochDraw(epoch, self._epoch_seed(epoch), self._total())
             self.current_start = 0
             batches = self._drawn_batches(self.current)
         self.current_batches = len(batches)
-        served = self._serve(self.current.epoch, batches, resume, copies=copies)
+        served = self._serve(self.current_number, batches, resume, copies=copies)
         if not self.seeded:
             return served
         seed = self.current.seed
