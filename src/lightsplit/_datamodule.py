@@ -89,8 +89,6 @@ __all__ = ["CachingDataModule", "ConcatDataModule"]
 _LOG: Final = logging.getLogger("lightsplit")
 
 RawT = TypeVar("RawT")
-BatchT = TypeVar("BatchT")
-"""A batch handed to `ConcatDataModule.on_after_batch_transfer`, returned alike."""
 
 
 @document_settings
@@ -472,10 +470,13 @@ class ConcatDataModule(LightningDataModule):
         )
 
     @override
-    def on_after_batch_transfer(self, batch: BatchT, dataloader_idx: int) -> BatchT:
+    def on_after_batch_transfer(self, batch: Sample, dataloader_idx: int) -> Sample:
         """Apply the batch transforms to a batch on its device.
 
-        A `Sample` batch comes back a `Sample`; any other batch as it is.
+        The data module's loaders yield `Sample` batches; a batch of another
+        loader (one handed to ``Trainer.fit`` beside the data module, say) comes
+        back as it is. A subclass may override it with this signature, calling
+        ``super().on_after_batch_transfer(batch, dataloader_idx)``.
 
         Training batches get `train_batch_transforms`, the others
         `eval_batch_transforms`, with torch's generators seeded from `seed` (or,
@@ -496,7 +497,7 @@ class ConcatDataModule(LightningDataModule):
             epoch, rank = trainer.current_epoch, trainer.global_rank
             number = _batch_number(trainer, training=training)
         key = batch_seed(seed, int(training), dataloader_idx, epoch, number, rank)
-        return cast(BatchT, apply_batch_transforms(batch, transforms, seed=key))
+        return apply_batch_transforms(batch, transforms, seed=key)
 
     # -- stages ------------------------------------------------------------------
 
