@@ -37,6 +37,11 @@ path, label = report.path_leaks[0].entries[0].entry
 assert_type(path, str)
 assert_type(label, int)
 assert_type(report.conflicts[0].entries[0][0].entry, tuple[str, int])
+
+
 # read-only, so a report of tuples is a report of objects, which bare names mean
-anything: LeakReport = report
-assert_type(anything.pathless[0].entry, object)
+def pathless(anything: LeakReport) -> None:
+    assert_type(anything.pathless[0].entry, object)
+
+
+pathless(report)
