@@ -1,5 +1,6 @@
 import gc
 import logging
+import multiprocessing
 import re
 import sys
 import warnings
@@ -435,9 +436,32 @@ class TestLoaders:
         module = CachingDataModule(_memory_split(), MemoryLoader(), parallel=2)
         train = module.train_dataloader()
         assert (train.num_workers, train.persistent_workers) == (2, True)
-        assert train.multiprocessing_context is None
         module.parallel = -1
         assert module.train_dataloader().num_workers == 0
+
+    @pytest.mark.skipif(sys.platform == "darwin", reason="macOS spawns its workers")
+    def test_workers_forked_in_a_spawned_process(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Workers are forked on Linux though the process's start method is
+        another (Lightning's `ddp_spawn` starts ranks with `spawn`, which their
+        children inherited: each worker a new interpreter, seconds to start,
+        and a loader that must be picklable): they see this process's memory,
+        a value set after import here."""
+        default = multiprocessing.context._default_context  # what set_start_method sets
+        monkeypatch.setattr(
+            default, "_actual_context", multiprocessing.get_context("spawn")
+        )
+        assert multiprocessing.get_start_method() == "spawn"
+        monkeypatch.setitem(_SET_AFTER_IMPORT, "value", 7.0)
+        module = CachingDataModule(
+            {"train": entries_named("t", 4)},
+            _AfterImportLoader(),
+            parallel=2,
+            batch_size=2,
+        )
+        batch = next(iter(module.train_dataloader()))
+        assert batch.input.tolist() == [7.0, 7.0]
 
     @pytest.mark.skipif(torch.cuda.is_available(), reason="pinning is for CUDA")
     def test_no_pinning_without_accelerator(self) -> None:
@@ -811,3 +835,16 @@ class TestWorkerFailure:
         again = WorkerFailure.of(error).error()
         assert type(again.__cause__) is RuntimeError
         assert str(again.__cause__).endswith("_TwoPartError: t0 failed\n")
+
+
+_SET_AFTER_IMPORT: dict[str, float] = {"value": 0.0}
+
+
+class _AfterImportLoader:
+    """Returns the value of `_SET_AFTER_IMPORT` as it is where it loads."""
+
+    def sample(self, raw: tuple[str, int]) -> Sample:
+        return Sample(torch.tensor(_SET_AFTER_IMPORT["value"]), {"name": raw[0]})
+
+    def target(self, raw: tuple[str, int]) -> int:
+        return raw[1]

@@ -11,7 +11,6 @@ import ctypes
 import errno
 import io
 import logging
-import multiprocessing
 import os
 import pickle
 import resource
@@ -35,6 +34,7 @@ from ._files import FileInputs
 from ._generators import derived_seed, generators_kept, seed_generators
 from ._memory import check_cache_fits, format_bytes, release_free_memory
 from ._metadata import MetadataRules, Packed, SpanPacker, pack_values
+from ._processes import start_context
 from ._sample import ModelTransform, Sample
 from ._sources import SetSource
 from ._stores import (
@@ -480,12 +480,11 @@ def _fill_in_processes(
         SampleLoadError: for a failing sample, too many open files, or a build
             process that died (naming its signal or exit code).
     """
-    method = "spawn" if sys.platform == "darwin" else "fork"
     processes: list[BaseProcess] = []
     try:
         pool = ProcessPoolExecutor(
             helpers,
-            mp_context=multiprocessing.get_context(method),
+            mp_context=start_context(),
             initializer=_start_builder,
             initargs=(os.getpid(), source, transforms, spec, (rules, seed)),
         )

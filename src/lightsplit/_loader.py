@@ -1,7 +1,6 @@
 """``SampleLoader``: a ``DataLoader`` typed as ``Sample``; assembling one per set."""
 
 import contextlib
-import sys
 import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,6 +17,7 @@ from ._datasets import CachedDataset, LazyDataset, SetDataset, collate_samples
 from ._devicecache import DeviceDataset
 from ._errors import LightsplitWarning, SampleLoadError, caller_stacklevel
 from ._generators import global_seed
+from ._processes import start_context
 from ._sample import Sample
 from ._sampling import GOLDEN as _GOLDEN
 from ._sampling import (
@@ -412,7 +412,7 @@ def build_loader(
     on_device = isinstance(dataset, DeviceDataset)
     cached = on_device or isinstance(dataset, CachedDataset)
     workers = 0 if cached else config.num_workers
-    context = "spawn" if workers and sys.platform == "darwin" else None
+    context = start_context() if workers else None
     # Without a seed, one draw of the global generator (seeded by
     # `seed_everything`) seeds the loader's own: torch would otherwise draw from
     # it at each iterator made (each epoch in this process, once for persistent
