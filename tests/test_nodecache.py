@@ -6,16 +6,23 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 import torch
 from lightsplit_testing import Entry, MemoryLoader, entries_named
 
-from lightsplit import CacheMemoryError, CachingDataModule, LightsplitWarning, Sample
+from lightsplit import (
+    CacheMemoryError,
+    CachingDataModule,
+    LightsplitWarning,
+    NodeCacheError,
+    Sample,
+    SampleLoadError,
+)
 from lightsplit._nodecache import (
     NodeCache,
-    NodeCacheError,
     node_cache_root,
     open_on_node,
     remove_stale_folders,
@@ -233,10 +240,63 @@ def test_other_processes_when_the_node_cache_is_not_made(failed: bool) -> None:
         with pytest.raises(NodeCacheError) as exc_info:
             run()
         assert str(exc_info.value) == (
-            "node 0: the process caching the sets train for a node (local rank 0) "
-            "failed; its error says why"
+            "node 0: a process caching the sets train for its node (local rank 0, "
+            "of this node or another) failed; its error says why"
         )
         assert opened == []
         return
     with pytest.warns(LightsplitWarning, match="could not be cached once"):
         assert run() == {"train": "train"}
+
+
+class _Node(_OtherProcess):
+    """The strategy of a node's first process, whose peer runs while it waits
+    at the barrier: collectives say every process failed (the first did)."""
+
+    def __init__(self, peer: Callable[[], None]) -> None:
+        super().__init__(ready=False, failed=True)
+        self.peer = peer
+
+    def broadcast(self, value: str) -> str:
+        return "0123456789abcdef"  # every process gets the first's token
+
+    def barrier(self, name: str | None = None) -> None:
+        self.peer()
+
+
+def test_other_processes_quote_the_caching_process_error() -> None:
+    """When the node's caching process fails on a sample, the node's other
+    processes raise a `NodeCacheError` that quotes its error: under `ddp_spawn`
+    the launcher shows whichever process fails first, often one of those."""
+    source = SetSource("train", ((entries_named("t", 4), MemoryLoader()),))
+    raised: list[BaseException] = []
+
+    def failing(source: SetSource, cache: NodeCache | None) -> str:
+        msg = "set `train`: entry 3 failed to load: No such file"
+        raise SampleLoadError(msg)
+
+    def peer() -> None:
+        with pytest.raises(NodeCacheError) as exc_info:
+            open_on_node(
+                _Node(lambda: None),  # type: ignore[arg-type]  # a strategy's part
+                local_rank=1,
+                node_rank=0,
+                workers=1,
+                sources={"train": source},
+                open_set=failing,
+            )
+        raised.append(exc_info.value)
+
+    with pytest.raises(SampleLoadError):
+        open_on_node(
+            _Node(peer),  # type: ignore[arg-type]  # a strategy's part
+            local_rank=0,
+            node_rank=0,
+            workers=1,
+            sources={"train": source},
+            open_set=failing,
+        )
+    assert [str(error) for error in raised] == [
+        "node 0: the process caching the sets train for the node (local rank 0) "
+        "failed: SampleLoadError: set `train`: entry 3 failed to load: No such file"
+    ]

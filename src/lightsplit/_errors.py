@@ -21,6 +21,7 @@ __all__ = [
     "DataChangedError",
     "LightsplitError",
     "LightsplitWarning",
+    "NodeCacheError",
     "PathEscapeError",
     "SampleLoadError",
     "SetMissingError",
@@ -91,6 +92,14 @@ class DataChangedError(LightsplitError, ValueError):
 
 class SampleLoadError(LightsplitError, RuntimeError):
     """A loader failed on one raw sample, or returned something that is no sample."""
+
+
+class NodeCacheError(LightsplitError, RuntimeError):
+    """The process that caches a node's sets failed, or keys them otherwise.
+
+    Raised in the node's other processes, which stop rather than each meet
+    the caching process's error again; the message quotes that error.
+    """
 
 
 class CacheMemoryError(LightsplitError, MemoryError):

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Final, TypeVar
 
-from ._errors import LightsplitError, LightsplitWarning, caller_stacklevel
+from ._errors import LightsplitWarning, NodeCacheError, caller_stacklevel
 from ._persist import CACHE_SUFFIX, map_cache_file, persistent_store
 from ._sample import ModelTransform
 from ._sources import SetSource
@@ -38,7 +38,6 @@ if TYPE_CHECKING:
 
 __all__ = [
     "NodeCache",
-    "NodeCacheError",
     "node_cache_root",
     "open_on_node",
     "remove_stale_folders",
@@ -47,6 +46,9 @@ __all__ = [
 _LOG: Final = logging.getLogger("lightsplit")
 _PREFIX: Final = "lightsplit-node-cache"
 _OWNER: Final = "owner"
+_FAILURE: Final = "failure"
+"""The caching process's error, for the node's other processes to say: under
+``ddp_spawn`` the launcher shows whichever error comes first, often theirs."""
 _CLAIMING_S: Final = 60.0
 """A folder without its owner's id yet is being claimed, for this long at most."""
 
@@ -154,10 +156,6 @@ class NodeCache:
         return any(self.folder.glob(f"{source.name}-*{CACHE_SUFFIX}"))
 
 
-class NodeCacheError(LightsplitError, RuntimeError):
-    """The process that caches a node's sets failed: the others stop too."""
-
-
 def _claim(folder: Path) -> None:
     remove_stale_folders(folder.parent)
     folder.mkdir(mode=0o700)
@@ -189,6 +187,30 @@ def _decide(
     return everywhere, failed
 
 
+def _leave_failure(folder: Path, error: BaseException, *, owner: bool) -> None:
+    """Leave the ``owner``'s ``error`` in ``folder``, for its peers to quote."""
+    if not owner:
+        return
+    with contextlib.suppress(OSError):  # no folder: the peers say less
+        (folder / _FAILURE).write_text(f"{type(error).__name__}: {error}")
+
+
+def _failed_elsewhere(folder: Path, node_rank: int, sources: Iterable[str]) -> str:
+    """Say that a process caching ``sources`` failed, and why, if on this node."""
+    sets = ", ".join(sources)
+    try:
+        why = (folder / _FAILURE).read_text()
+    except OSError:  # another node's failed (or this one's, before writing it)
+        return (
+            f"node {node_rank}: a process caching the sets {sets} for its node "
+            "(local rank 0, of this node or another) failed; its error says why"
+        )
+    return (
+        f"node {node_rank}: the process caching the sets {sets} for the node "
+        f"(local rank 0) failed: {why}"
+    )
+
+
 def open_on_node(
     strategy: "Strategy",
     *,
@@ -209,8 +231,9 @@ def open_on_node(
     Raises:
         SampleLoadError: in the owner, when a sample fails to load (or another
             error of its own, such as a loader's root that does not exist).
-        NodeCacheError: in the other processes, when the owner failed: its
-            error says why (they stop, rather than each meet it again).
+        NodeCacheError: in the other processes, when the owner failed, quoting
+            its error where it is on their node (they stop, rather than each
+            meet it again).
     """
     token = strategy.broadcast(secrets.token_hex(8))
     folder = node_cache_root() / f"{_PREFIX}-{os.getuid()}-{token}-{node_rank}"
@@ -227,12 +250,10 @@ def open_on_node(
             ready = all(cache.written(source) for source in sources.values())
     except BaseException as exc:  # the other processes must not wait forever
         error, ready = exc, False
+        _leave_failure(folder, exc, owner=owner)
     everywhere, failed = _decide(strategy, ready, error, folder if owner else None)
-    if error is None and not owner and failed:  # the owner's error says why
-        error = NodeCacheError(
-            f"node {node_rank}: the process caching the sets {', '.join(sources)} "
-            "for a node (local rank 0) failed; its error says why"
-        )
+    if error is None and not owner and failed:
+        error = NodeCacheError(_failed_elsewhere(folder, node_rank, sources))
     try:
         if error is None and not owner:
             if not everywhere:
