@@ -195,3 +195,14 @@ JSON_ENTRIES = st.recursive(
     max_leaves=8,
 )
 """Split entries as JSON can hold them: scalars, lists and objects, nested."""
+
+
+def mapped_file(tensor: Tensor) -> Path | None:
+    """Return the file whose memory map holds ``tensor``'s memory, if any."""
+    address = tensor.data_ptr()
+    for line in Path("/proc/self/maps").read_text().splitlines():
+        span, _, _, _, _, *name = line.split(maxsplit=5)
+        start, end = (int(bound, 16) for bound in span.split("-"))
+        if start <= address < end and name and name[0].startswith("/"):
+            return Path(name[0])
+    return None

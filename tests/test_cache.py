@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 from lightning.pytorch import seed_everything
-from lightsplit_testing import Entry, MemoryLoader, entries_named
+from lightsplit_testing import Entry, MemoryLoader, entries_named, mapped_file
 from torch import Tensor
 from torch.utils.data import default_collate
 
@@ -248,7 +248,8 @@ class TestColumns:
         serial = build_store(source)
         target = mapped.columns["target"]
         assert isinstance(target, TensorColumn)
-        assert not target.values.untyped_storage().is_shared()  # mapped from the file
+        [path] = tmp_path.glob("*.lscache")
+        assert mapped_file(target.values) == path
         indices = list(range(0, 300, 7))
         for store in (built, mapped):
             assert same(

@@ -277,18 +277,32 @@ def _read(
     if zlib.crc32(metadata) != header["metadata_crc32"]:
         msg = "the checksum of its metadata does not match"
         raise _DamagedError(msg)
+    mapped.close()
+    # mapped by torch, copy-on-write as `open_map`'s: its tensors own the map
+    # (a Python map would be let go of through the interpreter, which a process
+    # ending may have finalized by then)
+    whole = torch.from_file(str(path), shared=False, size=size, dtype=torch.uint8)
     try:
         named = header["set"] if name is None else name
-        return _store_from(named, json.loads(metadata), mapped, where=where)
+        store = _store_from(named, json.loads(metadata), whole, where=where)
     except (KeyError, TypeError, ValueError, RuntimeError) as exc:
         msg = f"inconsistent metadata: {exc}"
         raise _DamagedError(msg) from exc
+    store.origin = (_map_again, (path, key, where, named))
+    return store
+
+
+def _map_again(path: Path, key: str, where: Describe, name: str) -> SampleStore:
+    """Map a cache file again in another process (`SampleStore.origin`).
+
+    It was checked where it was first mapped: its data is not read again.
+    """
+    return _read(path, key, where=where, check_data=False, name=name)
 
 
 def _store_from(
-    name: str, metadata: dict[str, Any], mapped: object, *, where: Describe
+    name: str, metadata: dict[str, Any], whole: Tensor, *, where: Describe
 ) -> SampleStore:
-    whole = torch.frombuffer(mapped, dtype=torch.uint8)
 
     def region(offset: int, dtype_name: str, shape: Sequence[int]) -> Tensor:
         dtype = _dtype(dtype_name)

@@ -7,7 +7,7 @@ import os
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final, NoReturn, Protocol
+from typing import Any, Final, NoReturn, Protocol, SupportsIndex
 
 import torch
 from torch import Tensor
@@ -308,6 +308,16 @@ class SampleStore:
         self.columns = dict(columns)
         self._size = size
         self._where = where
+        self.origin: tuple[Callable[..., SampleStore], tuple[object, ...]] | None = None
+        """How another process opens the store again (a function and its
+        arguments), pickled in place of its tensors: a store mapped from a
+        cache file is mapped from it again, not copied into shared memory."""
+
+    def __reduce_ex__(self, protocol: SupportsIndex) -> str | tuple[Any, ...]:
+        """Pickle a store mapped from a file as that file (`origin`)."""
+        if self.origin is not None:
+            return self.origin
+        return super().__reduce_ex__(protocol)
 
     def drop(self) -> None:
         """Let go of the memory the store holds: its set was released.
