@@ -609,13 +609,59 @@ def test_stopped_mid_epoch_serves_the_rest_next(tmp_path: Path, reload: bool) ->
     assert said == [
         "epoch 1 stopped before its end (`max_time`, an early stop or "
         "`should_stop`), and the checkpoint saved then counts it as over: "
-        "Lightning runs epoch 2 next. Its 4 steps serve the rest of the order "
-        "drawn for epoch 1 (2 steps of it were served), so that each of its "
+        "Lightning runs epoch 2 next. Its 4 batches serve the rest of the order "
+        "drawn for epoch 1 (2 batches of it were served), so that each of its "
         "samples is served once; epoch 3 follows (the order epoch 2 would have "
         "drawn is not used)"
     ]
     assert stopped[1] + resumed[2] == reference[1][: 4 * 4]
     last, said = fit(tmp_path / "third", None, tmp_path / "second" / "last.ckpt")
-    assert "2 steps serve the rest of the order drawn for epoch 1 (4 steps" in said[0]
+    assert (
+        "2 batches serve the rest of the order drawn for epoch 1 (4 batches" in said[0]
+    )
     assert stopped[1] + resumed[2] + last[3] == reference[1]
     assert set(last) == {3}
+
+
+def _chunked_stop_fit(
+    root: Path, epochs: int, stop: int | None = None, ckpt: Path | None = None
+) -> list[str]:
+    """Fit 38 samples in batches of 4 cut in 2 chunks (19 chunks, 10 optimizer
+    steps an epoch), stopped after step ``stop``; return lightsplit's warnings."""
+    datamodule = CachingDataModule(
+        {"train": entries_named("t", 38), "validation": entries_named("v", 4)},
+        MemoryLoader(),
+        batch_size=4,
+        batch_chunk_count=2,
+        seed=1,
+    )
+    trainer = quiet_trainer(
+        max_epochs=epochs,
+        accumulate_grad_batches=2,
+        callbacks=[ModelCheckpoint(dirpath=root, save_last=True), _StopAtStep(stop)],
+        enable_checkpointing=True,
+        limit_val_batches=0,
+    )
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        trainer.fit(_Names(), datamodule=datamodule, ckpt_path=ckpt)
+    return [str(w.message) for w in seen if issubclass(w.category, LightsplitWarning)]
+
+
+def test_stopped_epoch_rest_of_a_lone_chunk_said(tmp_path: Path) -> None:
+    """The rest of an epoch stopped after 6 of its 19 chunks is 13 chunks, the
+    last one alone: Lightning, counting that epoch as 19 batches, makes no
+    step of it as the epoch ends (the uninterrupted epoch did); the warning
+    says so."""
+    _chunked_stop_fit(tmp_path / "first", 3, stop=13)
+    said = _chunked_stop_fit(
+        tmp_path / "second", 3, ckpt=tmp_path / "first" / "last.ckpt"
+    )
+    assert said[-1].endswith(
+        "Its 13 batches serve the rest of the order drawn for epoch 1 (6 batches "
+        "of it were served), so that each of its samples is served once; epoch 3 "
+        "follows (the order epoch 2 would have drawn is not used); they end with 1 "
+        "of an optimizer step's 2 chunks, of which Lightning makes no step as this "
+        "epoch ends (it counts the epoch as 19 batches): their gradients join "
+        "epoch 3's first step"
+    )

@@ -778,6 +778,9 @@ class ConcatDataModule(LightningDataModule):
         chunks, ready = trainer.accumulate_grad_batches, _batches_done(trainer)
         if chunks < 2 or ready % chunks == 0 or progress.is_last_batch:  # noqa: PLR2004 - one chunk: no accumulation
             return
+        loader = trainer.train_dataloader
+        if isinstance(loader, SampleLoader) and loader.served_whole():
+            return  # the rest of an epoch stopped early: said when it was taken up
         self._warned_inside_accumulation = True
         done = ready % chunks
         left = "chunk" if chunks - done == 1 else f"{chunks - done} chunks"
@@ -1240,14 +1243,24 @@ def _serve_stopped_epoch(
     if said or sampler.rank != 0:  # every process would say the same
         return
     drawn, served = state.get("epoch"), state.get("served")
-    steps = "1 step" if rest == 1 else f"{rest} steps"
+    batches = "1 batch" if rest == 1 else f"{rest} batches"
+    chunks = trainer.accumulate_grad_batches
+    alone = rest % chunks
+    steps = (
+        f"; they end with {alone} of an optimizer step's {chunks} chunks, of which "
+        "Lightning makes no step as this epoch ends (it counts the epoch as "
+        f"{len(loader)} batches): their gradients join epoch {epoch + 1}'s first "
+        "step"
+        if alone
+        else ""
+    )
     warnings.warn(
         f"epoch {epoch - 1} stopped before its end (`max_time`, an early stop or "
         "`should_stop`), and the checkpoint saved then counts it as over: "
-        f"Lightning runs epoch {epoch} next. Its {steps} serve the rest of the "
-        f"order drawn for epoch {drawn} ({served} steps of it were served), so "
+        f"Lightning runs epoch {epoch} next. Its {batches} serve the rest of the "
+        f"order drawn for epoch {drawn} ({served} batches of it were served), so "
         f"that each of its samples is served once; epoch {epoch + 1} follows "
-        f"(the order epoch {epoch} would have drawn is not used)",
+        f"(the order epoch {epoch} would have drawn is not used){steps}",
         LightsplitWarning,
         stacklevel=caller_stacklevel(),
     )

@@ -265,6 +265,11 @@ class SampleLoader(DataLoader[Sample]):
             **({} if position.number == draw.epoch else {"served_in": position.number}),
         }
 
+    def served_whole(self) -> bool:
+        """Whether the iteration under way has served all its batches."""
+        position = getattr(self, "_position", None)
+        return position is not None and position.served >= position.batches > 0
+
     def _warn_steps_left(self, number: int, served: int) -> None:
         """Warn when Lightning resumes an epoch that was over, with steps left.
 
