@@ -651,8 +651,8 @@ def _chunked_stop_fit(
 def test_stopped_epoch_rest_of_a_lone_chunk_said(tmp_path: Path) -> None:
     """The rest of an epoch stopped after 6 of its 19 chunks is 13 chunks, the
     last one alone: Lightning, counting that epoch as 19 batches, makes no
-    step of it as the epoch ends (the uninterrupted epoch did); the warning
-    says so."""
+    step of it as the epoch ends (the uninterrupted epoch did), and drops its
+    gradients; the warning says so."""
     _chunked_stop_fit(tmp_path / "first", 3, stop=13)
     said = _chunked_stop_fit(
         tmp_path / "second", 3, ckpt=tmp_path / "first" / "last.ckpt"
@@ -662,6 +662,6 @@ def test_stopped_epoch_rest_of_a_lone_chunk_said(tmp_path: Path) -> None:
         "of it were served), so that each of its samples is served once; epoch 3 "
         "follows (the order epoch 2 would have drawn is not used); they end with 1 "
         "of an optimizer step's 2 chunks, of which Lightning makes no step as this "
-        "epoch ends (it counts the epoch as 19 batches): their gradients join "
-        "epoch 3's first step"
+        "epoch ends (it counts the epoch as 19 batches), and it zeroes their "
+        "gradients as epoch 3 begins"
     )

@@ -1249,8 +1249,8 @@ def _serve_stopped_epoch(
     steps = (
         f"; they end with {alone} of an optimizer step's {chunks} chunks, of which "
         "Lightning makes no step as this epoch ends (it counts the epoch as "
-        f"{len(loader)} batches): their gradients join epoch {epoch + 1}'s first "
-        "step"
+        f"{len(loader)} batches), and it zeroes their gradients as epoch "
+        f"{epoch + 1} begins"
         if alone
         else ""
     )
