@@ -17,6 +17,7 @@ import resource
 import signal
 import sys
 import time
+import traceback
 from collections import deque
 from collections.abc import Callable, Generator, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -594,12 +595,10 @@ def _forget_partial(trace: TracebackType | None) -> None:
     post-mortem debugging), and with it that memory. The frames of the loader
     keep their variables, to be debugged.
     """
-    while trace is not None:
-        frame = trace.tb_frame
+    for frame, _ in traceback.walk_tb(trace):
         if frame.f_code.co_filename == __file__:
             with contextlib.suppress(RuntimeError):  # a frame still running
                 frame.clear()
-        trace = trace.tb_next
 
 
 def _build(

@@ -1204,7 +1204,7 @@ def _follow_fit_loop(
         stopped = fit_loop.epoch_progress.current.completed == epoch - 1
         unread = last is not None and last.resumed_as == epoch
         if interrupted and number == epoch - 1 and (stopped or unread):
-            _serve_stopped_epoch(loader, trainer, state, epoch, said=unread)
+            _serve_stopped_epoch(loader, sampler, trainer, state, epoch, said=unread)
             return
         if isinstance(drawn := state.get("drawn_seed"), int):
             sampler.adopt_drawn_seed(drawn)
@@ -1213,6 +1213,7 @@ def _follow_fit_loop(
 
 def _serve_stopped_epoch(
     loader: SampleLoader,
+    sampler: EpochSampler,
     trainer: "Trainer",
     state: Mapping[str, Any],
     epoch: int,
@@ -1226,12 +1227,8 @@ def _serve_stopped_epoch(
     over: Lightning runs the next one. Its first batches are the rest of the
     stopped epoch's order, so that none of its samples is left out. Warns
     unless it was ``said`` (for a loader made before, in the same epoch).
+    ``sampler`` is the loader's.
     """
-    sampler = loader.sampler
-    if not isinstance(
-        sampler, EpochSampler
-    ):  # pragma: no cover - checked by the caller
-        return
     loader.load_state_dict({**state, "served_in": epoch})
     rest = sampler.resuming
     limit = _epoch_limit(trainer, len(loader))

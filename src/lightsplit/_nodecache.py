@@ -187,12 +187,29 @@ def _decide(
     return everywhere, failed
 
 
-def _leave_failure(folder: Path, error: BaseException, *, owner: bool) -> None:
-    """Leave the ``owner``'s ``error`` in ``folder``, for its peers to quote."""
-    if not owner:
-        return
-    with contextlib.suppress(OSError):  # no folder: the peers say less
-        (folder / _FAILURE).write_text(f"{type(error).__name__}: {error}")
+def _open_as_owner(
+    folder: Path,
+    cache: NodeCache,
+    sources: Mapping[str, SetSource],
+    open_set: Callable[[SetSource, NodeCache | None], OpenedT],
+) -> tuple[dict[str, OpenedT], bool]:
+    """Cache ``sources`` for the node, as its first process.
+
+    Returns:
+        The sets opened, and whether every set's file was written.
+
+    Raises:
+        BaseException: what failed, left in ``folder`` for the node's other
+            processes to quote.
+    """
+    try:
+        _claim(folder)
+        opened = {name: open_set(source, cache) for name, source in sources.items()}
+        return opened, all(cache.written(source) for source in sources.values())
+    except BaseException as exc:
+        with contextlib.suppress(OSError):  # no folder: the peers say less
+            (folder / _FAILURE).write_text(f"{type(exc).__name__}: {exc}")
+        raise
 
 
 def _failed_elsewhere(folder: Path, node_rank: int, sources: Iterable[str]) -> str:
@@ -244,13 +261,9 @@ def open_on_node(
     ready = True
     try:
         if owner:
-            _claim(folder)
-            for name, source in sources.items():
-                opened[name] = open_set(source, cache)
-            ready = all(cache.written(source) for source in sources.values())
+            opened, ready = _open_as_owner(folder, cache, sources, open_set)
     except BaseException as exc:  # the other processes must not wait forever
         error, ready = exc, False
-        _leave_failure(folder, exc, owner=owner)
     everywhere, failed = _decide(strategy, ready, error, folder if owner else None)
     if error is None and not owner and failed:
         error = NodeCacheError(_failed_elsewhere(folder, node_rank, sources))
